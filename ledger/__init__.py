@@ -1,0 +1,112 @@
+"""Returns Ledger: the system of record for money moving between states under returns agreements."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import structlog
+from flask import Flask, Response, g, request
+
+from ledger import config as config_module
+
+log = structlog.get_logger("ledger.http")
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Defaults, then the environment, then `test_config`; extensions next; blueprints last."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config_module.load(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    from ledger import db, errors, logs
+
+    logs.configure(app.config["LEDGER_LOG_LEVEL"])
+    db.init_app(app)
+    errors.init_app(app)
+    _register_features(app)
+    app.before_request(_begin_request)
+    app.after_request(_finish_request)
+    from ledger.cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    from ledger import api
+    from ledger.features import blueprints, init_features
+
+    init_features(app)
+    api.init_app(app, blueprints())
+
+
+def _begin_request() -> Response | None:
+    from ledger import auth, db, idempotency
+    from ledger.ops.views import start_timer
+
+    start_timer()
+    supplied = request.headers.get("X-Request-Id", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+    db.set_read_only(request.method in _SAFE_METHODS)
+    auth.authenticate()
+    return idempotency.begin()
+
+
+def _finish_request(response: Response) -> Response:
+    """The single commit point: a success commits the request's work with its audit record; all else rolls back."""
+    from ledger import db, idempotency
+    from ledger.audit import service as audit
+    from ledger.ops.views import observe
+
+    changes = request.method not in _SAFE_METHODS
+    replayed = response.headers.get(idempotency.REPLAYED) == "true"
+    if response.status_code < 400 and changes and not replayed:
+        try:
+            principal = g.get("principal")
+            audit.flush_notes(db.session(), principal.key if principal else "anonymous", g.request_id,
+                              f"{request.method} {request.endpoint}")
+            idempotency.finish_success(response)
+            db.commit()
+        except Exception as error:  # a failed commit must not answer as if it had succeeded
+            db.rollback()
+            response = _commit_failure(error)
+    elif response.status_code >= 400:
+        db.rollback()
+        if changes:
+            idempotency.store_failure(response)
+    else:
+        db.rollback()  # reads end their transaction without writing
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    observe(response)
+    log.info("request", method=request.method, endpoint=request.endpoint, status=response.status_code)
+    return response
+
+
+def _commit_failure(error: Exception) -> Response:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from ledger import errors
+
+    if isinstance(error, IntegrityError):
+        return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
+    if isinstance(error, OperationalError):
+        return errors.problem_response(503, "unavailable", "the database is busy; retry shortly",
+                                       headers={"Retry-After": "1"})
+    return errors.handle_unexpected(error)

@@ -1,0 +1,176 @@
+"""Wire types shared by every resource: money strings, currencies, countries, lists and problems.
+
+These fields validate input and describe themselves in the OpenAPI document from the same code, so the
+contract cannot drift from what the service accepts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from decimal import Decimal
+
+import marshmallow as ma
+import pycountry
+from marshmallow import ValidationError, fields, validate
+
+from ledger.money import Money, MoneyError, is_currency, minor_units, to_decimal
+
+AMOUNT_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+
+EU_EXTRA_ALPHA2 = {"XK": "Kosovo"}  # used by the EU and the IBAN registry; not (yet) assigned by ISO
+EU_EXTRA_ALPHA3 = {"XKX": "Kosovo"}
+
+
+def is_country(code: str) -> bool:
+    return code in EU_EXTRA_ALPHA2 or pycountry.countries.get(alpha_2=code) is not None
+
+
+def country_name(code: str) -> str:
+    if code in EU_EXTRA_ALPHA2:
+        return EU_EXTRA_ALPHA2[code]
+    return pycountry.countries.get(alpha_2=code).name
+
+
+class Schema(ma.Schema):
+    """Unknown fields are an error: a typo in a partner's field name must not be silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class Amount(fields.String):
+    """A decimal string such as "20000.00"; a JSON number is refused (floats lose money)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": AMOUNT_PATTERN, "example": "20000.00",
+                    "description": "decimal string with the currency's minor units"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if isinstance(value, Money):
+            return str(value)
+        return format(value, "f")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError("must be a decimal string such as \"20000.00\", not a JSON number")
+        if not _AMOUNT_RE.match(value):
+            raise ValidationError("must be a plain decimal string such as \"20000.00\" (at most 15 digits)")
+        try:
+            return to_decimal(value)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
+
+
+class PositiveAmount(Amount):
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if amount <= 0:
+            raise ValidationError("must be greater than zero")
+        return amount
+
+
+class CurrencyCode(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": "^[A-Z]{3}$", "example": "GBP"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if not is_currency(code):
+            raise ValidationError(f"{code!r} is not an ISO 4217 currency code")
+        return code
+
+
+class CountryCode(fields.String):
+    """ISO 3166-1 alpha-2, plus XK for Kosovo."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": "^[A-Z]{2}$", "example": "AL"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if not is_country(code):
+            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return code
+
+
+class Nationality(fields.String):
+    """ISO 3166-1 alpha-3, plus XKX for Kosovo."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": "^[A-Z]{3}$", "example": "IRN"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if code not in EU_EXTRA_ALPHA3 and pycountry.countries.get(alpha_3=code) is None:
+            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
+        return code
+
+
+class Period(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="must be a period YYYY-MM"),
+            metadata={"pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-03"},
+            **kwargs,
+        )
+
+
+def money_of(amount: Decimal, currency: str, field: str) -> Money:
+    """Combine an amount field with its currency, naming the field when the decimals do not fit."""
+    try:
+        return Money(amount, currency)
+    except MoneyError:
+        raise ValidationError(
+            f"{currency} amounts have {minor_units(currency)} decimals", field_name=field
+        ) from None
+
+
+# ---- lists -------------------------------------------------------------------------------------------
+
+class ListArgs(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None)
+
+
+def encode_cursor(value: object) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationError("not a cursor this service gave out", field_name="cursor") from None
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """`{"items": [...], "next_cursor": "…" | null}` for a given item schema."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(allow_none=True, required=True),
+    })
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details (documentation of every error response)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    request_id = fields.String()

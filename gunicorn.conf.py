@@ -1,0 +1,22 @@
+"""gunicorn settings: stateless workers, so the service scales out by adding hosts behind one PostgreSQL."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("LEDGER_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("LEDGER_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("LEDGER_THREADS", "1"))
+# A slow or stuck client cannot hold a worker for ever; large statement imports go through the CLI.
+timeout = int(os.environ.get("LEDGER_WORKER_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+accesslog = None  # the app logs each request as structured JSON, with its request id
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("LEDGER_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server):
+    server.log.info("Returns Ledger listening on http://%s (API docs at /api/docs)", bind)

@@ -1,0 +1,77 @@
+"""The public API v1: one flask-smorest `Api`, OpenAPI 3.1 generated from the contracts' schemas."""
+
+from __future__ import annotations
+
+from flask import Blueprint as FlaskBlueprint
+from flask import Flask, render_template_string, send_from_directory
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint
+
+from contracts.common import ProblemSchema
+from ledger.auth import PUBLIC_ENDPOINTS, public
+
+PREFIX = "/api/v1"
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Errors are ledger.errors' business (problem+json), not flask-smorest's default JSON."""
+
+
+def blueprint(name: str, description: str) -> Blueprint:
+    return Blueprint(name, f"ledger.{name}", description=description)
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Returns Ledger API v1</title>
+<link rel="stylesheet" href="{{ url_for('api_docs.asset', filename='swagger-ui.css') }}"></head>
+<body><div id="ui"></div>
+<script src="{{ url_for('api_docs.asset', filename='swagger-ui-bundle.js') }}"></script>
+<script src="{{ url_for('api_docs.asset', filename='init.js') }}"></script>
+</body></html>"""
+
+_INIT_JS = """window.ui = SwaggerUIBundle({url: "%s/openapi.json", dom_id: "#ui", deepLinking: true});"""
+
+
+def _docs_blueprint() -> FlaskBlueprint:
+    from swagger_ui_bundle import swagger_ui_path
+
+    docs = FlaskBlueprint("api_docs", __name__)
+
+    @docs.get("/api/docs")
+    @public
+    def page():
+        return render_template_string(_DOCS_PAGE)
+
+    @docs.get("/api/docs/assets/<path:filename>")
+    @public
+    def asset(filename: str):
+        if filename == "init.js":
+            return _INIT_JS % PREFIX, 200, {"Content-Type": "text/javascript"}
+        return send_from_directory(str(swagger_ui_path), filename)
+
+    return docs
+
+
+def init_app(app: Flask, blueprints: list[Blueprint]) -> Api:
+    app.config.update(
+        API_TITLE="Returns Ledger",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "System of record for money moving between states under returns agreements."},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    api = Api(app)
+    for bp in blueprints:
+        api.register_blueprint(bp, url_prefix=PREFIX)  # routes carry their full resource path
+    app.register_blueprint(_docs_blueprint())
+    # The OpenAPI document is public: partners code against it before they hold a token.
+    PUBLIC_ENDPOINTS.update(e for e in app.view_functions if e.startswith("api-docs.") or e == "static")
+    return api

@@ -1,0 +1,132 @@
+"""Bearer tokens, roles and the guard every view carries.
+
+Tokens are random and high-entropy, so a SHA-256 digest is enough to store them (a slow password hash
+buys nothing against guessing 256 bits); the clear token is shown once, at creation.
+A view without `@requires(...)` or `@public` fails the permission test that walks the URL map.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import g, request
+from sqlalchemy import Column, DateTime, select
+from sqlmodel import Field, SQLModel
+
+from ledger import db
+from ledger.errors import Forbidden, NotFound, Unauthorized
+from ledger.timeutil import utcnow
+
+ROLES = ("admin", "finance_officer", "auditor", "partner")
+TOKEN_PREFIX = "rl_"
+READ_ROLES = ROLES
+STAFF = ("admin", "finance_officer", "auditor")
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    party_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: a token or a signed-in person. `key` scopes idempotency keys and names the actor in audit."""
+
+    key: str
+    name: str
+    role: str
+    party: str | None = None
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == "partner"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def authenticate() -> None:
+    """Before each request: resolve the bearer token, if any; a bad one is refused at once."""
+    g.principal = None
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    digest = hash_token(token.strip())
+    row = db.session().execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        raise Unauthorized("the token is not valid", code="invalid_token")
+    if row.revoked_at is not None:
+        raise Unauthorized("the token has been revoked", code="token_revoked")
+    g.principal = Principal(key=f"token:{row.id}", name=row.name, role=row.role, party=row.party_code)
+
+
+def current() -> Principal:
+    principal = g.get("principal")
+    if principal is None:
+        raise Unauthorized("a bearer token is required")
+    return principal
+
+
+def requires(*roles: str) -> Callable:
+    """Guard a view: only these roles may call it (401 without a principal, 403 for another role)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            principal = current()
+            if principal.role not in roles:
+                raise Forbidden(f"the {principal.role} role may not do this")
+            return view(*args, **kwargs)
+
+        guarded.ledger_roles = roles  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+#: Endpoints open to anyone that are registered by libraries rather than decorated here.
+PUBLIC_ENDPOINTS: set[str] = set()
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as deliberately open (health, the OpenAPI document)."""
+    view.ledger_roles = ("public",)  # type: ignore[attr-defined]
+    return view
+
+
+def ensure_party_visible(*party_codes: str | None) -> None:
+    """A partner sees only objects it is a side of; anything else does not exist for it (404, never 403)."""
+    principal = current()
+    if principal.is_partner and principal.party not in party_codes:
+        raise NotFound("no such object")
+
+
+def ensure_acting_for(party_code: str, action: str) -> None:
+    """A partner may act only for its own side of an object it can see (403 on its own object)."""
+    principal = current()
+    if principal.is_partner and principal.party != party_code:
+        raise Forbidden(f"only {party_code} may {action}")

@@ -1,0 +1,170 @@
+"""The `ledger` command: a Flask CLI over the same app and services as the API.
+
+Every command that changes state runs in one transaction with its own audit record, and any failure
+ends the command with a one-line reason and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import db
+from ledger.errors import Problem
+from ledger.timeutil import utcnow
+
+db_cli = AppGroup("db", help="Database schema.")
+tokens_cli = AppGroup("tokens", help="API tokens.")
+audit_cli = AppGroup("audit", help="The audit log and the journal's integrity.")
+
+
+@contextmanager
+def transaction(action: str) -> Iterator[Session]:
+    """A command's unit of work: its changes and their audit record commit together, or nothing does."""
+    from ledger.audit import service as audit
+
+    try:
+        with db.unit_of_work() as session:
+            yield session
+            audit.flush_notes(session, f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex[:16]}", action)
+    except Problem as problem:
+        raise click.ClickException(problem.detail) from None
+
+
+def emit_json(payload: dict) -> None:
+    click.echo(json.dumps(payload, sort_keys=True, default=str))
+
+
+def progress(iterable, length: int, label: str):
+    """A progress bar on a terminal; silent when output goes to a file or a pipe."""
+    return click.progressbar(iterable, length=length, label=label, file=sys.stderr,
+                             hidden=not sys.stderr.isatty())
+
+
+# ---- db ----------------------------------------------------------------------------------------------
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema."""
+    from ledger import migrate
+
+    migrate.upgrade(db.database().engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrated schema disagree."""
+    from ledger import migrate
+
+    differences = migrate.drift(db.database().engine)
+    if differences:
+        raise click.ClickException(f"models and migrations disagree: {differences}")
+    click.echo("models and migrations agree")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """(Developers) autogenerate a migration from the models."""
+    from ledger import migrate
+
+    migrate.revision(db.database().engine, message)
+
+
+# ---- tokens ------------------------------------------------------------------------------------------
+
+@tokens_cli.command("create")
+@click.option("--role", required=True, type=click.Choice(["admin", "finance_officer", "auditor", "partner"]))
+@click.option("--party", default=None, help="Party code; required for partner tokens.")
+@click.option("--name", required=True)
+def tokens_create(role: str, party: str | None, name: str) -> None:
+    """Create a token; it is printed once, alone on the last line."""
+    from ledger.audit.service import describe
+    from ledger.auth import ApiToken, hash_token, new_token
+    from ledger.parties.models import Party
+
+    if (role == "partner") != (party is not None):
+        raise click.ClickException("--party is required for partner tokens and only for them")
+    token = new_token()
+    with transaction("token.create") as session:
+        if party and session.get(Party, party) is None:
+            raise click.ClickException(f"no party {party}")
+        row = ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token))
+        session.add(row)
+        session.flush()
+        describe("token.create", "token", row.id, f"role {role}")
+    click.echo(f"token {row.id} for {name} ({role}{', ' + party if party else ''}):")
+    click.echo(token)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """List tokens (never their secrets)."""
+    from ledger.auth import ApiToken
+
+    for row in db.session().execute(select(ApiToken).order_by(ApiToken.id)).scalars():
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        click.echo(f"{row.id}\t{row.role}\t{row.party_code or '-'}\t{state}\t{row.name}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its id."""
+    from ledger.audit.service import describe
+    from ledger.auth import ApiToken
+
+    with transaction("token.revoke") as session:
+        row = session.get(ApiToken, token_id)
+        if row is None:
+            raise click.ClickException(f"no token {token_id}")
+        row.revoked_at = row.revoked_at or utcnow()
+        describe("token.revoke", "token", token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+# ---- audit -------------------------------------------------------------------------------------------
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Verify the audit log's and the journal's hash chains; non-zero naming the first bad record."""
+    from ledger.features import chain_verifiers
+
+    session = db.session()
+    failed = False
+    for name, verify in chain_verifiers():
+        problem = verify(session)
+        if problem is None:
+            click.echo(f"{name}: intact")
+        else:
+            failed = True
+            click.echo(f"{name}: broken at record {problem.seq}: {problem.reason}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    from ledger.features import cli_groups
+
+    for group in (db_cli, tokens_cli, audit_cli, *cli_groups()):
+        app.cli.add_command(group)
+
+
+def main() -> None:
+    from ledger import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_default_commands=True, set_debug_flag=False,
+                     load_dotenv=False, help="Returns Ledger: the system of record for returns agreements.")
+    cli.main(prog_name="ledger")

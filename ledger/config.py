@@ -1,0 +1,77 @@
+"""Configuration from `LEDGER_*` environment variables.
+
+Development generates its secrets into `instance/` on first start so a newcomer needs nothing; production
+(`LEDGER_ENV=production`) refuses to start until every secret and the database URL are given for real.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+SECRET_NAMES = ("LEDGER_SECRET_KEY", "LEDGER_PSEUDONYM_KEY", "LEDGER_SIGNING_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with this configuration; the message names what is missing."""
+
+
+def _new_signing_key() -> str:
+    raw = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return base64.b64encode(raw).decode()
+
+
+_GENERATORS = {
+    "LEDGER_SECRET_KEY": lambda: secrets.token_urlsafe(48),
+    "LEDGER_PSEUDONYM_KEY": lambda: secrets.token_urlsafe(48),
+    "LEDGER_SIGNING_KEY": _new_signing_key,
+}
+
+
+def _development_secret(instance: Path, name: str) -> str:
+    """Read, or create once, a development secret kept in `instance/` (mode 0600)."""
+    path = instance / name.lower().removeprefix("ledger_")
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(_GENERATORS[name]())
+    return path.read_text().strip()
+
+
+def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    production = env.get("LEDGER_ENV", "development") == "production"
+    if production:
+        missing = [n for n in (*SECRET_NAMES, "LEDGER_DATABASE_URL") if not env.get(n)]
+        if missing:
+            raise ConfigError("production needs these environment variables set: " + ", ".join(missing))
+    values = {n: env.get(n) or _development_secret(instance, n) for n in SECRET_NAMES}
+    if production:
+        weak = [n for n in SECRET_NAMES if len(values[n]) < 32]
+        if weak:
+            raise ConfigError("these secrets are too short for production (32+ characters): " + ", ".join(weak))
+    database_url = env.get("LEDGER_DATABASE_URL") or f"sqlite:///{instance / 'ledger.sqlite3'}"
+    return {
+        "LEDGER_ENV": "production" if production else "development",
+        "SECRET_KEY": values["LEDGER_SECRET_KEY"],
+        "LEDGER_PSEUDONYM_KEY": values["LEDGER_PSEUDONYM_KEY"],
+        "LEDGER_SIGNING_KEY": values["LEDGER_SIGNING_KEY"],
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_RATELIMIT_URL": env.get("LEDGER_RATELIMIT_URL", "memory://"),
+        "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
+        # Large enough for a month of camt.053; bigger files go through `ledger statements import`.
+        "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

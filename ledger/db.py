@@ -1,0 +1,131 @@
+"""Persistence plumbing: one engine, one session per request (or CLI command), committed in one place.
+
+Services only `flush()`; `finish_request` commits when the response is a success and rolls back otherwise
+("returning a response commits; raising rolls back"). SQLite is the embedded default (WAL, foreign keys,
+writes taking the lock up front); PostgreSQL (psycopg 3) is the production engine.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+# Stable constraint names, so migrations can name what they alter.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+# SQLite: a transaction that will write must take the write lock when it begins; a deferred transaction
+# that reads first and writes later fails outright when another writer committed in between.
+_sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_immediate", default=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate.get() else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Database:
+    """The app's engine and the factory of its sessions (tests rebind it to a rolled-back connection)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.bind: Engine | Connection = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def new_session(self) -> Session:
+        if isinstance(self.bind, Connection):
+            return Session(bind=self.bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return Session(bind=self.bind, expire_on_commit=False)
+
+
+def init_app(app: Flask) -> None:
+    database = Database(make_engine(app.config["LEDGER_DATABASE_URL"]))
+    app.extensions["ledger.db"] = database
+    app.teardown_appcontext(_close_session)
+
+
+def database() -> Database:
+    return current_app.extensions["ledger.db"]
+
+
+def session() -> Session:
+    """The session of the current request or command; created on first use."""
+    if "db_session" not in g:
+        g.db_session = database().new_session()
+    return g.db_session
+
+
+def set_read_only(read_only: bool) -> None:
+    """Reads need not queue behind SQLite's writer lock; set before the session's first use."""
+    _sqlite_immediate.set(not read_only)
+
+
+def commit() -> None:
+    """The one commit: called by the request finisher and by CLI commands, nowhere else."""
+    if "db_session" in g:
+        g.db_session.commit()
+
+
+def rollback() -> None:
+    if "db_session" in g:
+        g.db_session.rollback()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    if has_app_context():
+        s = g.pop("db_session", None)
+        if s is not None:
+            s.close()
+        _sqlite_immediate.set(True)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """For CLI commands: yields the session, commits on success, rolls back on any exception."""
+    s = session()
+    try:
+        yield s
+        commit()
+    except BaseException:
+        rollback()
+        raise
+
+
+def is_postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"

@@ -1,0 +1,65 @@
+"""`ledger demo`: seed a living ledger so a newcomer has something to look at.
+
+Each feature adds its part through `ledger.features.demo_seeders()`; this command only orchestrates and
+prints the credentials, so it never drifts from what the features really do.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from ledger import db
+from ledger.auth import ApiToken, hash_token, new_token
+from ledger.cli import transaction
+from ledger.parties.models import BankAccount, Party
+
+PARTIES = [
+    ("GB", "United Kingdom", "GB33BUKB20201555555555", "GBP"),
+    ("AL", "Albania", "AL35202111090000000001234567", "GBP"),
+    ("RW", "Rwanda", None, "GBP"),
+    ("DE", "Germany", "DE89370400440532013000", "EUR"),
+    ("FR", "France", "FR1420041010050500013M02606", "EUR"),
+    ("IT", "Italy", "IT60X0542811101000000123456", "EUR"),
+]
+
+
+def _seed_parties(session) -> None:
+    for code, name, iban, currency in PARTIES:
+        session.add(Party(code=code, name=name, contact_point=f"treasury@{code.lower()}.example"))
+        session.flush()
+        if iban:
+            session.add(BankAccount(party_code=code, iban=iban, currency=currency))
+
+
+def _token(session, role: str, name: str, party: str | None = None) -> str:
+    token = new_token()
+    session.add(ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token)))
+    return token
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the ledger already has parties.")
+@with_appcontext
+def demo(if_empty: bool) -> None:
+    """Seed demo parties, tokens and each feature's demo data."""
+    from ledger.features import demo_seeders
+
+    if db.session().execute(select(func.count()).select_from(Party)).scalar():
+        if if_empty:
+            click.echo("ledger has data already: demo not seeded")
+            return
+        raise click.ClickException("the ledger is not empty; demo data goes only into an empty ledger")
+    credentials = []
+    with transaction("demo.seed") as session:
+        _seed_parties(session)
+        for role, name, party in (("admin", "demo admin", None), ("finance_officer", "demo officer", None),
+                                  ("auditor", "demo auditor", None), ("partner", "demo Albania", "AL"),
+                                  ("partner", "demo Germany", "DE")):
+            credentials.append((name, _token(session, role, name, party)))
+        for seed in demo_seeders():
+            credentials.extend(seed(session) or [])
+    click.echo("Demo ledger seeded. Credentials (shown once):")
+    for name, secret in credentials:
+        click.echo(f"  {name:<22} {secret}")

@@ -1,0 +1,173 @@
+"""RFC 9457 problem details for every error, with a stable snake_case `code`.
+
+Domain code raises `Problem` (or a subclass); werkzeug's HTTP errors and webargs' validation errors are
+translated here, so no error leaves the service in another shape. A 500 says nothing of its cause to the
+caller; the log has it, under the request id the response carries.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from flask import Flask, Response, g, json
+from werkzeug.exceptions import HTTPException
+
+log = structlog.get_logger("ledger.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class Problem(Exception):
+    """An error a caller can act on. `detail` must be safe to show: no personal data, no internals."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
+        self.status = status or self.status
+        self.code = code or self.code
+        self.detail = detail or HTTPStatus(self.status).phrase
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.detail)
+
+
+class NotFound(Problem):
+    status, code = 404, "not_found"
+
+
+class Forbidden(Problem):
+    status, code = 403, "forbidden"
+
+
+class Unauthorized(Problem):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, detail: str | None = None, **kwargs):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="ledger"'})
+        super().__init__(detail, **kwargs)
+
+
+class Conflict(Problem):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(Problem):
+    status, code = 422, "validation_error"
+
+
+def field_error(field: str, message: str, code: str = "validation_error") -> Unprocessable:
+    """A 422 naming the one field that is wrong."""
+    return Unprocessable(f"{field}: {message}", code=code, errors={field: [message]})
+
+
+def problem_response(status: int, code: str, detail: str, *, errors=None, headers=None, extra=None) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://returns-ledger.example/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs nests errors by location and field; callers want `field.sub` → [messages]."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": messages}
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+        return out
+    return {prefix or "_schema": [str(messages)]}
+
+
+def _webargs_errors(data: dict) -> dict[str, list[str]]:
+    messages = data.get("messages") or data.get("errors") or {}
+    flat: dict[str, list[str]] = {}
+    for location, fields in messages.items():  # drop "json"/"query"/"files": the field name is enough
+        flat.update(_flatten(fields) if isinstance(fields, dict) else {location: list(fields)})
+    return flat
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status >= 500:
+        return handle_unexpected(error)
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if status == 422:
+        errors = _webargs_errors(data)
+        first = next(iter(errors.items()), None)
+        detail = f"{first[0]}: {first[1][0]}" if first else "the request is not valid"
+        return problem_response(422, "validation_error", detail, errors=errors, headers=headers)
+    if status == 400 and data.get("messages", {}).get("json") == ["Invalid JSON body."]:
+        return problem_response(400, "invalid_json", "the body is not valid JSON", headers=headers)
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    code = _CODES_BY_STATUS.get(status, "http_error")
+    return problem_response(status, code, error.description or HTTPStatus(status).phrase, headers=headers)
+
+
+def handle_problem(problem: Problem) -> Response:
+    return problem_response(
+        problem.status, problem.code, problem.detail, errors=problem.errors, headers=problem.headers,
+        extra=problem.extra,
+    )
+
+
+def handle_unexpected(error: BaseException) -> Response:
+    original = getattr(error, "original_exception", None) or error
+    log.error("unhandled_error", exc_info=original, error_type=type(original).__name__)
+    return problem_response(
+        500, "internal_error", "the server failed to complete the request; quote the request id when reporting it"
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,48 @@
+"""Where features plug into the app: their API blueprints and anything else they set up.
+
+Importing every model module here also puts every table on the shared metadata, which is what the
+migrations and the models-agree-with-migrations check compare against.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def import_models() -> None:
+    from ledger import auth, idempotency, integrity  # noqa: F401
+    from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.parties import models as parties_models  # noqa: F401
+
+
+def blueprints() -> list:
+    from ledger.audit.views import blp as audit
+    from ledger.ops.views import blp as ops
+    from ledger.parties.views import blp as parties
+
+    return [ops, parties, audit]
+
+
+def init_features(app: Flask) -> None:
+    from ledger.ops.views import init_app as init_ops
+
+    import_models()
+    init_ops(app)
+
+
+def chain_verifiers() -> list:
+    """(name, verify(session) -> Break | None) for every hash chain the ledger keeps."""
+    from ledger.audit.service import verify as verify_audit
+
+    return [("audit log", verify_audit)]
+
+
+def cli_groups() -> list:
+    from ledger.demo import demo
+
+    return [demo]
+
+
+def demo_seeders() -> list:
+    """Functions (session) -> [(name, credential)] that add each feature's demo data."""
+    return []

@@ -1,0 +1,156 @@
+"""`Idempotency-Key` on every POST, as API.md says.
+
+The key row is written in the request's own transaction, so it commits with the effect or not at all:
+a crash (even kill -9) mid-request leaves no key behind and the client's retry simply runs again.
+While the first request is in flight its uncommitted row blocks a second insert of the same key;
+PostgreSQL gives up after a short lock timeout (409), SQLite queues the second writer until the first
+commits and then replays. Errors below 500 are stored too, so a key is never reused for another body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from flask import Response, g, request
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Field, SQLModel
+
+from ledger import db
+from ledger.errors import Conflict, Unprocessable
+from ledger.timeutil import utcnow
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+_KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+
+
+class IdempotencyKey(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=100)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = Field(default=None)
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    response_headers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+
+
+def _request_hash() -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
+    if request.mimetype == "multipart/form-data":
+        # The boundary changes on every send; the parts are what the client means.
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"form:{name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"file:{name}={hashlib.sha256(content).hexdigest()}\n".encode())
+    else:
+        body = request.get_data(cache=True)
+        try:  # JSON that differs only in spacing or key order is the same request
+            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            pass
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    response = Response(row.response_body or "", status=row.status_code)
+    for name, value in json.loads(row.response_headers or "{}").items():
+        response.headers[name] = value
+    response.headers[REPLAYED] = "true"
+    return response
+
+
+def _existing(principal: str, key: str) -> IdempotencyKey | None:
+    query = select(IdempotencyKey).where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
+    return db.session().execute(query).scalar_one_or_none()
+
+
+def _answer_existing(row: IdempotencyKey, request_hash: str) -> Response:
+    if row.request_hash != request_hash:
+        raise Unprocessable(
+            "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
+        )
+    if row.status_code is None:
+        raise Conflict("a request with this Idempotency-Key is still in progress", code="idempotency_in_flight")
+    return _replay(row)
+
+
+def begin() -> Response | None:
+    """Before the view: replay, refuse, or claim the key for this request."""
+    key = request.headers.get(HEADER)
+    principal = g.get("principal")
+    if request.method != "POST" or not key or principal is None:
+        return None
+    if len(key) > 255:
+        raise Unprocessable("Idempotency-Key is at most 255 characters", code="validation_error")
+    request_hash = _request_hash()
+    row = _existing(principal.key, key)
+    if row is not None:
+        return _answer_existing(row, request_hash)
+    session = db.session()
+    postgres = db.is_postgres(session)
+    try:
+        with session.begin_nested():
+            if postgres:
+                session.execute(text("SELECT set_config('lock_timeout', '2s', true)"))
+            claimed = IdempotencyKey(principal=principal.key, key=key, request_hash=request_hash)
+            session.add(claimed)
+            session.flush()
+            if postgres:
+                session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+    except IntegrityError:  # the first request committed while we waited
+        row = _existing(principal.key, key)
+        return _answer_existing(row, request_hash)
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available: the first is in flight
+            raise Conflict(
+                "a request with this Idempotency-Key is still in progress", code="idempotency_in_flight"
+            ) from None
+        raise
+    g.idempotency = (claimed.id, principal.key, key, request_hash)
+    return None
+
+
+def _record(response: Response) -> dict:
+    headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+    return {
+        "status_code": response.status_code,
+        "response_body": response.get_data(as_text=True),
+        "response_headers": json.dumps(headers),
+    }
+
+
+def finish_success(response: Response) -> None:
+    """Inside the request's transaction, before it commits."""
+    claim = g.get("idempotency")
+    if claim is None:
+        return
+    row = db.session().get(IdempotencyKey, claim[0])
+    for name, value in _record(response).items():
+        setattr(row, name, value)
+    db.session().flush()
+
+
+def store_failure(response: Response) -> None:
+    """After the request's transaction rolled back: remember a 4xx answer under the key (own transaction)."""
+    claim = g.pop("idempotency", None)
+    if claim is None or response.status_code >= 500:
+        return
+    _, principal, key, request_hash = claim
+    session = db.session()
+    try:
+        session.add(IdempotencyKey(principal=principal, key=key, request_hash=request_hash, **_record(response)))
+        db.commit()
+    except IntegrityError:
+        db.rollback()

@@ -1,0 +1,105 @@
+"""Hash chains for the journal and the audit log.
+
+Each record carries the SHA-256 of (previous record's hash + its own canonical content), so altering,
+inserting or removing any record breaks every link after it. The chain's head (sequence and hash) lives
+in `chain_heads`; appending locks that row, which serialises appenders on PostgreSQL (SQLite already
+has one writer at a time), so two transactions can never fork a chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+GENESIS = "0" * 64
+
+
+class ChainHead(SQLModel, table=True):
+    __tablename__ = "chain_heads"
+
+    name: str = Field(primary_key=True, max_length=32)
+    seq: int = Field(default=0)
+    hash: str = Field(default=GENESIS, max_length=64)
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot canonicalise {type(value).__name__}")
+
+
+def canonical_json(content: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, Decimals as plain strings: the same content always gives the same bytes."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False).encode()
+
+
+def link_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
+    return hashlib.sha256(prev_hash.encode() + canonical_json(content)).hexdigest()
+
+
+@dataclass
+class Head:
+    name: str
+    seq: int
+    hash: str
+
+
+def lock_head(session: Session, name: str) -> Head:
+    """Lock and read the head of chain `name` for the rest of the transaction (creating it once)."""
+    query = select(ChainHead).where(ChainHead.name == name)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        session.add(ChainHead(name=name))
+        session.flush()
+        row = session.execute(query).scalar_one()
+    elif session.get_bind().dialect.name == "sqlite":
+        # Touch the row so that this transaction holds SQLite's write lock from here on.
+        session.execute(update(ChainHead).where(ChainHead.name == name).values(seq=ChainHead.seq))
+    return Head(row.name, row.seq, row.hash)
+
+
+def advance_head(session: Session, head: Head) -> None:
+    session.execute(update(ChainHead).where(ChainHead.name == head.name).values(seq=head.seq, hash=head.hash))
+
+
+def read_head(session: Session, name: str) -> Head:
+    row = session.get(ChainHead, name)
+    return Head(name, row.seq, row.hash) if row else Head(name, 0, GENESIS)
+
+
+@dataclass
+class Break:
+    """The first place where a chain does not verify."""
+
+    seq: int
+    reason: str
+
+
+def verify_chain(records: Iterable[tuple[int, str, str, Mapping[str, Any]]], head: Head) -> Break | None:
+    """Check records given as (seq, prev_hash, hash, content) in sequence order against the stored head."""
+    expected_seq, prev = 0, GENESIS
+    for seq, stored_prev, stored_hash, content in records:
+        expected_seq += 1
+        if seq != expected_seq:
+            return Break(expected_seq, f"record {expected_seq} is missing")
+        if stored_prev != prev:
+            return Break(seq, "its link to the previous record does not match")
+        if link_hash(prev, content) != stored_hash:
+            return Break(seq, "its content does not match its hash (altered)")
+        prev = stored_hash
+    if expected_seq != head.seq or prev != head.hash:
+        return Break(expected_seq + 1, f"the chain ends at {expected_seq} but its head says {head.seq}")
+    return None

@@ -1,0 +1,30 @@
+"""Cursor pagination over an ordered key: stable under inserts, no OFFSET scans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from contracts.common import decode_cursor, encode_cursor
+from ledger import db
+from ledger.errors import field_error
+
+
+def page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> dict:
+    """One page of `query` ordered by `key`; returns {"items", "next_cursor"} ready for the page schema."""
+    limit = args.get("limit", 100)
+    try:
+        after = decode_cursor(args.get("cursor"))
+        if after is not None:
+            query = query.where(key > convert(after))
+    except ValueError:
+        raise field_error("cursor", "not a cursor this service gave out") from None
+    rows = list(db.session().execute(query.order_by(key).limit(limit + 1)).scalars())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(getattr(rows[-1], key.key))
+    return {"items": rows, "next_cursor": next_cursor}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+from ledger.timeutil import utcnow
+
+
+class Party(SQLModel, table=True):
+    """A state that is a side of agreements or claims: a host country or an EU member state."""
+
+    __tablename__ = "parties"
+
+    code: str = Field(primary_key=True, max_length=2)
+    name: str = Field(max_length=200)
+    contact_point: str = Field(default="", max_length=500)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class BankAccount(SQLModel, table=True):
+    """A party's registered account: statements for it are attributed to the party."""
+
+    __tablename__ = "bank_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_code: str = Field(foreign_key="parties.code", index=True, max_length=2)
+    iban: str = Field(unique=True, max_length=34)
+    bic: str | None = Field(default=None, max_length=11)
+    currency: str = Field(max_length=3)

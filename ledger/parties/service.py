@@ -1,0 +1,69 @@
+"""Parties: the states on either side of agreements and claims, with their registered bank accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ledger.audit.service import describe
+from ledger.errors import Conflict, NotFound, Problem
+from ledger.parties.models import BankAccount, Party
+
+
+def get(session: Session, code: str) -> Party:
+    party = session.get(Party, code)
+    if party is None:
+        raise NotFound(f"no party {code}")
+    return party
+
+
+def bank_accounts(session: Session, code: str) -> list[BankAccount]:
+    return list(session.execute(select(BankAccount).where(BankAccount.party_code == code)
+                                .order_by(BankAccount.id)).scalars())
+
+
+def view(session: Session, party: Party) -> dict:
+    accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency} for a in bank_accounts(session, party.code)]
+    return {"code": party.code, "name": party.name, "contact_point": party.contact_point,
+            "bank_accounts": accounts, "version": party.version}
+
+
+def etag(party: Party) -> str:
+    return f'"party-{party.code}-{party.version}"'
+
+
+def _replace_accounts(session: Session, code: str, accounts: list[dict]) -> None:
+    ibans = [a["iban"] for a in accounts]
+    if len(set(ibans)) != len(ibans):
+        raise Conflict("the same IBAN is listed twice", code="iban_registered")
+    taken = session.execute(
+        select(BankAccount.iban).where(BankAccount.iban.in_(ibans), BankAccount.party_code != code)
+    ).scalars().first()
+    if taken:
+        raise Conflict("an IBAN in this request is registered to another party", code="iban_registered")
+    session.execute(delete(BankAccount).where(BankAccount.party_code == code))
+    session.add_all(BankAccount(party_code=code, **a) for a in accounts)
+
+
+def create(session: Session, data: dict) -> Party:
+    if session.get(Party, data["code"]) is not None:
+        raise Conflict(f"party {data['code']} exists already", code="party_exists")
+    party = Party(code=data["code"], name=data["name"], contact_point=data["contact_point"])
+    session.add(party)
+    session.flush()
+    _replace_accounts(session, party.code, data["bank_accounts"])
+    session.flush()
+    describe("party.create", "party", party.code, f"{len(data['bank_accounts'])} bank accounts")
+    return party
+
+
+def update(session: Session, code: str, data: dict, if_match: str | None) -> Party:
+    party = get(session, code)
+    if if_match is not None and if_match != etag(party):
+        raise Problem("the party changed since you read it", status=412, code="precondition_failed")
+    party.name, party.contact_point = data["name"], data["contact_point"]
+    party.version += 1
+    _replace_accounts(session, code, data["bank_accounts"])
+    session.flush()
+    describe("party.update", "party", code, f"version {party.version}")
+    return party

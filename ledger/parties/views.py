@@ -1,0 +1,52 @@
+from flask import request
+from flask.views import MethodView
+from sqlalchemy import select
+
+from contracts.common import ListArgs
+from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
+from ledger import db, listing
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, requires
+from ledger.parties import service
+from ledger.parties.models import Party
+
+blp = blueprint("parties", "States on either side of agreements and claims")
+
+
+@blp.route("/parties")
+class Parties(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, PartyPageSchema)
+    def get(self, args):
+        """List parties"""
+        result = listing.page(select(Party), Party.code, args, convert=str)
+        result["items"] = [service.view(db.session(), p) for p in result["items"]]
+        return result
+
+    @requires("admin")
+    @blp.arguments(PartyCreateSchema)
+    @blp.response(201, PartySchema)
+    def post(self, data):
+        """Register a party"""
+        party = service.create(db.session(), data)
+        return service.view(db.session(), party), 201, {"ETag": service.etag(party),
+                                                        "Location": f"/api/v1/parties/{party.code}"}
+
+
+@blp.route("/parties/<string:code>")
+class PartyItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, PartySchema)
+    def get(self, code):
+        """Read a party"""
+        party = service.get(db.session(), code)
+        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
+
+    @requires("admin")
+    @blp.arguments(PartyWriteSchema)
+    @blp.response(200, PartySchema)
+    def put(self, data, code):
+        """Replace a party's details (honours If-Match)"""
+        party = service.update(db.session(), code, data, request.headers.get("If-Match"))
+        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
