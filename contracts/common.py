@@ -24,6 +24,11 @@ EU_EXTRA_ALPHA2 = {"XK": "Kosovo"}  # used by the EU and the IBAN registry; not 
 EU_EXTRA_ALPHA3 = {"XKX": "Kosovo"}
 
 
+def _meta(kwargs: dict, **defaults) -> dict:
+    """Field documentation defaults, overridable by the caller's own metadata."""
+    return {**defaults, **kwargs.pop("metadata", {})}
+
+
 def is_country(code: str) -> bool:
     return code in EU_EXTRA_ALPHA2 or pycountry.countries.get(alpha_2=code) is not None
 
@@ -46,9 +51,8 @@ class Amount(fields.String):
     """A decimal string such as "20000.00"; a JSON number is refused (floats lose money)."""
 
     def __init__(self, **kwargs):
-        metadata = {"pattern": AMOUNT_PATTERN, "example": "20000.00",
-                    "description": "decimal string with the currency's minor units"}
-        metadata.update(kwargs.pop("metadata", {}))
+        metadata = _meta(kwargs, pattern=AMOUNT_PATTERN, example="20000.00",
+                         description="decimal string with the currency's minor units")
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -79,7 +83,7 @@ class PositiveAmount(Amount):
 
 class CurrencyCode(fields.String):
     def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": "^[A-Z]{3}$", "example": "GBP"}, **kwargs)
+        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="GBP"), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -92,7 +96,7 @@ class CountryCode(fields.String):
     """ISO 3166-1 alpha-2, plus XK for Kosovo."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": "^[A-Z]{2}$", "example": "AL"}, **kwargs)
+        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{2}$", example="AL"), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -105,7 +109,7 @@ class Nationality(fields.String):
     """ISO 3166-1 alpha-3, plus XKX for Kosovo."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"pattern": "^[A-Z]{3}$", "example": "IRN"}, **kwargs)
+        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="IRN"), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -118,7 +122,7 @@ class Period(fields.String):
     def __init__(self, **kwargs):
         super().__init__(
             validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="must be a period YYYY-MM"),
-            metadata={"pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-03"},
+            metadata=_meta(kwargs, pattern="^[0-9]{4}-(0[1-9]|1[0-2])$", example="2026-03"),
             **kwargs,
         )
 

@@ -12,15 +12,17 @@ from flask import Flask
 def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
 
 
 def blueprints() -> list:
     from ledger.audit.views import blp as audit
+    from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
 
-    return [ops, parties, audit]
+    return [ops, parties, audit, journal]
 
 
 def init_features(app: Flask) -> None:
@@ -33,14 +35,16 @@ def init_features(app: Flask) -> None:
 def chain_verifiers() -> list:
     """(name, verify(session) -> Break | None) for every hash chain the ledger keeps."""
     from ledger.audit.service import verify as verify_audit
+    from ledger.journal.service import verify as verify_journal
 
-    return [("audit log", verify_audit)]
+    return [("audit log", verify_audit), ("journal", verify_journal)]
 
 
 def cli_groups() -> list:
     from ledger.demo import demo
+    from ledger.journal.cli import journal
 
-    return [demo]
+    return [demo, journal]
 
 
 def demo_seeders() -> list:

@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -61,9 +63,10 @@ def lock_head(session: Session, name: str) -> Head:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        session.add(ChainHead(name=name))
-        session.flush()
+    if row is None:  # first use: create the head, tolerating a concurrent first use
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(ChainHead).values(name=name, seq=0, hash=GENESIS).on_conflict_do_nothing())
         row = session.execute(query).scalar_one()
     elif session.get_bind().dialect.name == "sqlite":
         # Touch the row so that this transaction holds SQLite's write lock from here on.

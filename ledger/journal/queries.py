@@ -1,0 +1,93 @@
+"""Read models of the journal for the API: pages of accounts with balances, entries with postings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from ledger import listing
+from ledger.auth import Principal
+from ledger.journal import service
+from ledger.journal.models import Account, JournalEntry, Posting
+from ledger.journal.rules import canonical_rate
+from ledger.money import Money
+
+
+def visible_accounts(principal: Principal):
+    """A partner sees the accounts it is a side of; staff see all."""
+    if not principal.is_partner:
+        return None
+    return or_(Account.party_code == principal.party, Account.counterparty_code == principal.party)
+
+
+def account_page(session: Session, principal: Principal, args: dict) -> dict:
+    query = select(Account)
+    scope = visible_accounts(principal)
+    if scope is not None:
+        query = query.where(scope)
+    for name, column in (("purpose", Account.purpose), ("agreement_id", Account.agreement_id)):
+        if args.get(name) is not None:
+            query = query.where(column == args[name])
+    if args.get("party"):
+        query = query.where(or_(Account.party_code == args["party"], Account.counterparty_code == args["party"]))
+    result = listing.page(query, Account.id, args)
+    ids = [a.id for a in result["items"]]
+    sums = dict(
+        (account.id, balance) for account, balance in
+        service.balances(session, as_of=args.get("as_of"), period=args.get("period"),
+                         account_filter=Account.id.in_(ids))
+    )
+    result["items"] = [_account_view(a, sums.get(a.id, Decimal(0))) for a in result["items"]]
+    return result
+
+
+def _account_view(account: Account, balance: Decimal) -> dict:
+    return {"id": account.id, "code": account.code, "purpose": account.purpose, "party_code": account.party_code,
+            "counterparty_code": account.counterparty_code, "agreement_id": account.agreement_id,
+            "currency": account.currency, "balance": Money(balance, account.currency)}
+
+
+def entry_page(session: Session, principal: Principal, args: dict) -> dict:
+    query = select(JournalEntry)
+    for name in ("period", "source_type", "source_id"):
+        if args.get(name):
+            query = query.where(getattr(JournalEntry, name) == args[name])
+    if args.get("account"):
+        query = query.where(exists().where(
+            Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, Account.code == args["account"]))
+    scope = visible_accounts(principal)
+    if scope is not None:
+        query = query.where(exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
+                                           scope))
+    result = listing.page(query, JournalEntry.id, args)
+    postings = _postings_of(session, [e.id for e in result["items"]])
+    result["items"] = [{**_entry_view(e), "postings": postings[e.id]} for e in result["items"]]
+    return result
+
+
+def _entry_view(entry: JournalEntry) -> dict:
+    return {name: getattr(entry, name) for name in (
+        "id", "effective_date", "period", "source_type", "source_id", "memo", "reverses_id", "created_at",
+        "prev_hash", "hash")}
+
+
+def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]]:
+    rows = session.execute(
+        select(Posting, Account.code).join(Account, Account.id == Posting.account_id)
+        .where(Posting.entry_id.in_(entry_ids)).order_by(Posting.entry_id, Posting.line)
+    ).all()
+    out: dict[int, list[dict]] = defaultdict(list)
+    for posting, code in rows:
+        out[posting.entry_id].append({
+            "line": posting.line, "account": code, "currency": posting.currency,
+            "amount": Money(Decimal(posting.amount), posting.currency),
+            "fx_rate": canonical_rate(Decimal(posting.fx_rate)) if posting.fx_rate is not None else None,
+            "fx_source": posting.fx_source,
+            "original_amount": (Money(Decimal(posting.original_amount), posting.original_currency)
+                                if posting.original_amount is not None else None),
+            "original_currency": posting.original_currency,
+        })
+    return out

@@ -1,0 +1,246 @@
+"""Posting to the journal: the one path by which every money event becomes an entry.
+
+`post_entries` takes a batch: it locks the chain head once (which also serialises it against period
+closing), checks every entry, resolves accounts, hashes, and writes with two bulk inserts. Nothing here
+commits: the request or command that called it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger import integrity
+from ledger.errors import Conflict, NotFound
+from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.journal.rules import (
+    AccountKey, EntryDraft, Fx, Line, PeriodClosed, check_entry, entry_content, reversal_lines,
+)
+from ledger.money import Money
+from ledger.timeutil import period_of, utcnow
+
+CHAIN = "journal"
+_ACCOUNT_CACHE = "ledger.account_ids"
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_accounts(session: Session) -> None:
+    """Account ids cached in a transaction that rolled back may not exist: forget them."""
+    session.info.pop(_ACCOUNT_CACHE, None)
+
+
+# ---- periods -----------------------------------------------------------------------------------------
+
+def next_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def last_closed_period(session: Session) -> str | None:
+    return session.execute(select(func.max(Period.period)).where(Period.status == "closed")).scalar()
+
+
+def first_open_period(session: Session, day: date) -> str:
+    """The period a late item lands in: its own month if still open, else the month after the last close."""
+    own, last_closed = period_of(day), last_closed_period(session)
+    if last_closed is None or own > last_closed:
+        return own
+    return next_period(last_closed)
+
+
+def _ensure_open(session: Session, periods: set[str], last_closed: str | None) -> None:
+    for period in sorted(periods):
+        if last_closed is not None and period <= last_closed:
+            raise PeriodClosed(
+                f"period {period} is closed; book into {next_period(last_closed)} instead",
+                extra={"period": period, "next_open_period": next_period(last_closed)},
+            )
+    known = set(session.execute(select(Period.period).where(Period.period.in_(periods))).scalars())
+    missing = periods - known
+    if missing:
+        session.execute(insert(Period), [{"period": p, "status": "open"} for p in sorted(missing)])
+
+
+def close_period(session: Session, period: str) -> Period:
+    """Close `period` for ever, recording the journal's chain head at that moment."""
+    head = integrity.lock_head(session, CHAIN)
+    earlier_open = session.execute(
+        select(Period.period).where(Period.period < period, Period.status == "open").order_by(Period.period)
+    ).scalars().first()
+    if earlier_open:
+        raise Conflict(f"close {earlier_open} first: periods close in order", code="earlier_period_open")
+    row = session.get(Period, period)
+    last_closed = last_closed_period(session)
+    if (row is not None and row.status == "closed") or (last_closed is not None and period <= last_closed):
+        raise Conflict(f"period {period} is already closed", code="period_already_closed")
+    if row is None:
+        row = Period(period=period)
+        session.add(row)
+    row.status, row.closed_at = "closed", utcnow().isoformat()
+    row.chain_seq, row.chain_hash = head.seq, head.hash
+    session.flush()
+    return row
+
+
+# ---- accounts ----------------------------------------------------------------------------------------
+
+def account_ids(session: Session, keys: Iterable[AccountKey]) -> dict[str, int]:
+    """Ids of the accounts for `keys`, creating those that do not exist yet."""
+    cache: dict[str, int] = session.info.setdefault(_ACCOUNT_CACHE, {})
+    wanted = {key.code: key for key in keys if key.code not in cache}
+    if wanted:
+        found = session.execute(select(Account.code, Account.id).where(Account.code.in_(wanted))).all()
+        cache.update(dict(found))
+        missing = [key for code, key in wanted.items() if code not in cache]
+        if missing:
+            session.execute(insert(Account), [
+                {"code": k.code, "purpose": k.purpose, "party_code": k.party, "counterparty_code": k.counterparty,
+                 "agreement_id": k.agreement_id, "currency": k.currency} for k in missing
+            ])
+            created = session.execute(
+                select(Account.code, Account.id).where(Account.code.in_([k.code for k in missing]))
+            ).all()
+            cache.update(dict(created))
+    return cache
+
+
+# ---- posting -----------------------------------------------------------------------------------------
+
+def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[int]:
+    """Post a batch of balanced entries; returns their ids (chain sequence numbers) in order."""
+    if not drafts:
+        return []
+    for draft in drafts:
+        check_entry(draft)
+    head = integrity.lock_head(session, CHAIN)
+    periods = [draft.period or period_of(draft.effective_date) for draft in drafts]
+    _ensure_open(session, set(periods), last_closed_period(session))
+    ids = account_ids(session, (line.account for draft in drafts for line in draft.lines))
+    created_at = utcnow().isoformat()
+    entries, postings = [], []
+    for draft, period in zip(drafts, periods):
+        seq = head.seq + 1
+        digest = integrity.link_hash(head.hash, entry_content(seq, period, created_at, draft))
+        entries.append({
+            "id": seq, "effective_date": draft.effective_date, "period": period, "source_type": draft.source_type,
+            "source_id": draft.source_id, "memo": draft.memo, "reverses_id": draft.reverses_id,
+            "created_at": created_at, "prev_hash": head.hash, "hash": digest,
+        })
+        postings.extend(_posting_rows(seq, draft, period, ids))
+        head.seq, head.hash = seq, digest
+    session.execute(insert(JournalEntry), entries)
+    session.execute(insert(Posting), postings)
+    integrity.advance_head(session, head)
+    return [row["id"] for row in entries]
+
+
+def _posting_rows(seq: int, draft: EntryDraft, period: str, ids: dict[str, int]) -> list[dict]:
+    rows = []
+    for index, line in enumerate(draft.lines):
+        fx = line.fx
+        rows.append({
+            "entry_id": seq, "line": index, "account_id": ids[line.account.code],
+            "currency": line.amount.currency, "amount": line.amount.amount,
+            "effective_date": draft.effective_date, "period": period,
+            "fx_rate": fx.rate if fx else None, "fx_source": fx.source if fx else None,
+            "original_amount": fx.original.amount if fx else None,
+            "original_currency": fx.original.currency if fx else None,
+        })
+    return rows
+
+
+def post_entry(session: Session, draft: EntryDraft) -> int:
+    return post_entries(session, [draft])[0]
+
+
+# ---- reading back ------------------------------------------------------------------------------------
+
+def _key_of(account: Account) -> AccountKey:
+    return AccountKey(account.purpose, account.currency, account.party_code, account.counterparty_code,
+                      account.agreement_id)
+
+
+def lines_of(session: Session, entry_id: int) -> tuple[Line, ...]:
+    rows = session.execute(
+        select(Posting, Account).join(Account, Account.id == Posting.account_id)
+        .where(Posting.entry_id == entry_id).order_by(Posting.line)
+    ).all()
+    return tuple(_line(posting, account) for posting, account in rows)
+
+
+def _line(posting: Posting, account: Account) -> Line:
+    fx = None
+    if posting.fx_rate is not None:
+        fx = Fx(Decimal(posting.fx_rate), posting.fx_source or "",
+                Money(Decimal(posting.original_amount), posting.original_currency))
+    return Line(_key_of(account), Money(Decimal(posting.amount), posting.currency), fx)
+
+
+def reverse(session: Session, entry_id: int, effective_date: date, memo: str = "",
+            source_type: str = "reversal", source_id: str | None = None) -> int:
+    """Undo entry `entry_id` with a new entry; a closed period's entry is reversed in the first open one."""
+    original = session.get(JournalEntry, entry_id)
+    if original is None:
+        raise NotFound(f"no journal entry {entry_id}")
+    already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+    if already:
+        raise Conflict(f"entry {entry_id} was already reversed by entry {already}", code="already_reversed")
+    draft = EntryDraft(
+        effective_date=effective_date, lines=reversal_lines(lines_of(session, entry_id)),
+        source_type=source_type, source_id=source_id or str(entry_id),
+        memo=memo or f"reversal of entry {entry_id}", period=first_open_period(session, effective_date),
+        reverses_id=entry_id,
+    )
+    return post_entry(session, draft)
+
+
+def balances(session: Session, *, as_of: date | None = None, period: str | None = None,
+             account_filter=None) -> list[tuple[Account, Decimal]]:
+    """Balance per account (debit positive) as of a date or a period's end, summed by the database."""
+    total = func.sum(Posting.amount).label("balance")
+    query = select(Posting.account_id, total).group_by(Posting.account_id)
+    if as_of is not None:
+        query = query.where(Posting.effective_date <= as_of)
+    if period is not None:
+        query = query.where(Posting.period <= period)
+    sums = query.subquery()
+    joined = select(Account, sums.c.balance).join(sums, sums.c.account_id == Account.id).order_by(Account.code)
+    if account_filter is not None:
+        joined = joined.where(account_filter)
+    return [(account, Decimal(balance)) for account, balance in session.execute(joined).all()]
+
+
+def verify(session: Session) -> integrity.Break | None:
+    """Recompute every entry's hash from its stored content and compare the chain with its head."""
+    records = _chain_records(session)
+    try:
+        return integrity.verify_chain(records, integrity.read_head(session, CHAIN))
+    finally:
+        records.close()  # closes the server-side cursors when verification stops early
+
+
+def _chain_records(session: Session):
+    entries = session.execute(select(JournalEntry).order_by(JournalEntry.id).execution_options(yield_per=2000))
+    postings_result = session.execute(
+        select(Posting, Account).join(Account, Account.id == Posting.account_id)
+        .order_by(Posting.entry_id, Posting.line).execution_options(yield_per=5000)
+    )
+    try:
+        postings = iter(postings_result)
+        pending = next(postings, None)
+        for (entry,) in entries:
+            lines = []
+            while pending is not None and pending[0].entry_id == entry.id:
+                lines.append(_line(*pending))
+                pending = next(postings, None)
+            draft = EntryDraft(entry.effective_date, tuple(lines), entry.source_type, entry.source_id, entry.memo,
+                               entry.period, entry.reverses_id)
+            yield entry.id, entry.prev_hash, entry.hash, entry_content(entry.id, entry.period, entry.created_at,
+                                                                         draft)
+    finally:
+        entries.close()
+        postings_result.close()
