@@ -133,6 +133,15 @@ def net_positions_by_currency(claims: Iterable[NettableClaim]) -> dict[str, dict
     return {cur: net_positions(group) for cur, group in sorted(by_currency.items())}
 
 
+def netting(claims: Iterable[NettableClaim], period: str, currency: str) -> SettlementPlan:
+    """The netting of `period` in `currency`: positions over the open claims (`open_claims`) and the
+    fewest transfers settling them. With no open claims the plan is empty (and optimal)."""
+    positions = net_positions(open_claims(claims, period, currency))
+    if not positions:
+        return SettlementPlan(currency, {}, (), True)
+    return plan_settlement(positions)
+
+
 def settle(positions: Mapping[str, Money]) -> list[Transfer]:
     """The fewest transfers settling `positions` (exact up to EXACT_LIMIT parties; see module doc)."""
     return list(plan_settlement(positions).transfers)

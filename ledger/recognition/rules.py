@@ -93,6 +93,52 @@ def validate_ground(ground: str) -> Ground:
         ) from None
 
 
+def validate_return_order(
+    issuing_state: str, ground: str, decision_date: date, recorded_on: date, basis: str = DIRECTIVE_2001_40
+) -> Ground:
+    """Checks on a return order as the issuing state records it: a known basis, a ground of the
+    Directive, and a decision that already exists. References (decision, SIS alert, European Return
+    Order) are opaque strings to these rules. Codes: unknown_legal_basis, invalid_ground,
+    decision_in_future, invalid_state."""
+    rules_for(basis)
+    _check_state(issuing_state, "issuing_state")
+    if decision_date > recorded_on:
+        raise RecognitionRuleError(
+            "decision_in_future", "the decision date cannot be after the day it is recorded", field="decision_date"
+        )
+    return validate_ground(ground)
+
+
+def validate_recognition(issuing_state: str, enforcing_state: str) -> None:
+    """A decision is recognised and enforced by another member state than the one that issued it.
+    Codes: invalid_state, same_state."""
+    _check_state(issuing_state, "issuing_state")
+    _check_state(enforcing_state, "enforcing_state")
+    if issuing_state == enforcing_state:
+        raise RecognitionRuleError(
+            "same_state", "the enforcing state must differ from the issuing state", field="enforcing_state"
+        )
+
+
+def validate_enforcement(decision_date: date, enforced_on: date, notified_on: date | None) -> None:
+    """Enforcement follows the decision, and the enforcing state notifies the issuing state once it has
+    enforced it. Codes: enforced_before_decision, notified_before_enforcement."""
+    if enforced_on < decision_date:
+        raise RecognitionRuleError(
+            "enforced_before_decision", "enforcement cannot precede the decision", field="enforced_on"
+        )
+    if notified_on is not None and notified_on < enforced_on:
+        raise RecognitionRuleError(
+            "notified_before_enforcement", "notification cannot precede enforcement", field="notified_on"
+        )
+
+
+def _check_state(code: str, field_name: str) -> None:
+    # Member states as ISO 3166-1 alpha-2 codes; which codes are parties is the integration layer's concern.
+    if not (isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
+        raise RecognitionRuleError("invalid_state", f"{field_name} must be an ISO 3166-1 alpha-2 code", field=field_name)
+
+
 # --------------------------------------------------------------------------------------------------
 # Inputs and results
 

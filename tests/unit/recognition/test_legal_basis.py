@@ -10,6 +10,7 @@ from ledger.recognition import rules
 from ledger.recognition.rules import (
     DIRECTIVE_2001_40,
     Category,
+    Ground,
     ClaimLine,
     LineAssessment,
     RecognitionRuleError,
@@ -20,6 +21,9 @@ from ledger.recognition.rules import (
     payment_due_on,
     register_basis,
     rules_for,
+    validate_enforcement,
+    validate_recognition,
+    validate_return_order,
 )
 
 LATER = "TEST-RETURN-REGULATION"
@@ -100,3 +104,40 @@ def test_an_unknown_basis_names_the_known_ones():
         rules_for("1990/00/XX")
     assert caught.value.code == "unknown_legal_basis"
     assert DIRECTIVE_2001_40 in caught.value.message
+
+
+# --- return orders, recognitions, enforcement ---------------------------------------------------------
+
+
+def test_a_return_order_needs_a_known_basis_a_ground_and_a_past_decision():
+    assert validate_return_order("DE", "public_order", date(2026, 3, 1), date(2026, 3, 1)) is Ground.PUBLIC_ORDER
+    cases = [
+        (("DE", "public_order", date(2026, 3, 2), date(2026, 3, 1)), {}, "decision_in_future"),
+        (("DE", "security", date(2026, 3, 1), date(2026, 3, 1)), {}, "invalid_ground"),
+        (("DEU", "public_order", date(2026, 3, 1), date(2026, 3, 1)), {}, "invalid_state"),
+        (("DE", "public_order", date(2026, 3, 1), date(2026, 3, 1)), {"basis": "nope"}, "unknown_legal_basis"),
+    ]
+    for args, kwargs, code in cases:
+        with pytest.raises(RecognitionRuleError) as caught:
+            validate_return_order(*args, **kwargs)
+        assert caught.value.code == code
+
+
+def test_recognition_is_by_another_state():
+    validate_recognition("DE", "AT")
+    for issuing, enforcing, code in [("DE", "DE", "same_state"), ("DE", "at", "invalid_state"), ("D1", "AT", "invalid_state")]:
+        with pytest.raises(RecognitionRuleError) as caught:
+            validate_recognition(issuing, enforcing)
+        assert caught.value.code == code
+
+
+def test_enforcement_dates():
+    validate_enforcement(date(2026, 3, 1), date(2026, 3, 1), None)
+    validate_enforcement(date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 5))
+    for args, code in [
+        ((date(2026, 3, 2), date(2026, 3, 1), None), "enforced_before_decision"),
+        ((date(2026, 3, 1), date(2026, 3, 5), date(2026, 3, 4)), "notified_before_enforcement"),
+    ]:
+        with pytest.raises(RecognitionRuleError) as caught:
+            validate_enforcement(*args)
+        assert caught.value.code == code

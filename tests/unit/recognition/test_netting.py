@@ -297,3 +297,18 @@ def test_net_positions_sum_to_zero_and_settle_the_claims(raw):
         owed[c.issuing_state] -= c.payable.amount
     assert {s: m.amount for s, m in positions.items()} == {s: owed[s] for s in positions}
     check_invariants(positions, settle(positions))
+
+
+def test_netting_a_period_end_to_end():
+    from ledger.recognition.netting import netting
+
+    claims = [
+        NettableClaim("c1", "DE", "AT", eur("300.00"), date(2026, 2, 10)),
+        NettableClaim("c2", "AT", "FR", eur("300.00"), date(2026, 2, 11)),
+        NettableClaim("c3", "FR", "DE", eur("50.00"), date(2026, 3, 1)),  # accepted after the period
+    ]
+    plan = netting(claims, "2026-02", "EUR")
+    assert plan.positions == {"AT": eur("0.00"), "DE": eur("-300.00"), "FR": eur("300.00")}
+    assert plan.transfers == (Transfer("DE", "FR", eur("300.00")),)
+    empty = netting(claims, "2026-01", "EUR")
+    assert (empty.positions, empty.transfers, empty.optimal) == ({}, (), True)
