@@ -14,7 +14,8 @@ general (it contains subset-sum), so:
 
 - up to `EXACT_LIMIT` (15) non-zero parties: exact, by dynamic programming over subsets (bitmask DP,
   2^n subset sums, O(2^n * n) time, well under a second for 15);
-- beyond that: pair off exact opposites, then settle the rest greedily, largest debtor to largest creditor.
+- beyond that: pair off exact opposites; split what is left exactly if it is now small enough, else
+  settle it greedily, largest debtor to largest creditor.
   Each greedy step clears at least one party, so this never uses more than n - 1 transfers, but it is not
   always minimal. The EU has 27 member states; with more than 15 of them owing each other in one currency
   in one period, a few extra transfers are the price of a bounded run time. `SettlementPlan.optimal`
@@ -219,7 +220,8 @@ def _optimal_groups(units: dict[str, int]) -> list[list[str]]:
 
 
 def _heuristic_groups(units: dict[str, int]) -> list[list[str]]:
-    """Pair exact opposites (each pair is one transfer), leave the rest as one group for the greedy."""
+    """Pair exact opposites (each pair is one transfer); the rest is split exactly when it is small enough,
+    else left as one group for the greedy."""
     debtors = sorted((s for s, v in units.items() if v < 0), key=lambda s: (units[s], s))
     creditors_by_amount: dict[int, list[str]] = {}
     for state in sorted(s for s, v in units.items() if v > 0):
@@ -233,9 +235,9 @@ def _heuristic_groups(units: dict[str, int]) -> list[list[str]]:
             groups.append([debtor, creditor])
             paired.update((debtor, creditor))
     rest = [s for s in units if s not in paired]
-    if rest:
-        groups.append(rest)
-    return groups
+    if len(rest) <= EXACT_LIMIT:  # what is left may be small enough to split exactly
+        return groups + (_optimal_groups({s: units[s] for s in rest}) if rest else [])
+    return groups + [rest]
 
 
 def _settle_group(units: dict[str, int]) -> list[tuple[str, str, int]]:
