@@ -229,8 +229,8 @@ class RuleSet:
     # -- deadlines -------------------------------------------------------------------------------
 
     def decision_too_old(self, decision_date: date, enforced_on: date) -> bool:
-        """"More than 4 years before enforcement": enforced_on > decision_date + 4 years, counted forward
-        from the decision (see `dates`), so a decision exactly 4 years old is still covered."""
+        """A decision is "more than 4 years before enforcement" when enforced_on > decision_date + 4 years,
+        counted forward from the decision (see `dates`): a decision exactly 4 years old is still covered."""
         return enforced_on > add_years(decision_date, self.max_decision_age_years)
 
     def late_after(self, enforced_on: date) -> date:
@@ -325,7 +325,10 @@ class RuleSet:
             ceiling: Money | None = _reference_fare(index, line, currency)
         elif category is Category.ESCORT_ALLOWANCE:
             days, escorts = _escort_counts(index, line)
-            rate_applied = rate_in_force(rates, enforced_on, currency)
+            try:
+                rate_applied = rate_in_force(rates, enforced_on, currency)
+            except RecognitionRuleError as error:  # name the line that needed the rate
+                raise RecognitionRuleError(error.code, f"line {index}: {error.message}", index, error.field) from None
             ceiling = None if rate_applied is None else rate_applied.daily_rate.times(days * escorts)
         elif category is Category.ESCORT_ACCOMMODATION:
             self._eligible_location(index, line)

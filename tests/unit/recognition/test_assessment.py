@@ -308,7 +308,7 @@ def test_an_unknown_legal_basis_is_refused():
 def test_rates_in_force_only_in_another_currency_are_refused_not_ignored():
     line = ClaimLine("escort_allowance", eur("100.00"), "EV-4", days=1, escorts=1)
     error = rule_error(lines=[line], rates=[AllowanceRate(date(2020, 1, 1), Money.of("250.00", "PLN"))])
-    assert error.code == "rate_currency_mismatch"
+    assert (error.code, error.line_index, error.field) == ("rate_currency_mismatch", 0, "rates")
 
 
 def test_rate_tables_in_several_currencies_pick_the_claims_currency():
