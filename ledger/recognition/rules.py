@@ -676,3 +676,43 @@ def claim_status_as_of(
 ) -> ClaimState:
     """Shortcut for `claim_timeline(...).status(as_of)`."""
     return claim_timeline(submitted_on, decided_on, accepted, paid_on, basis).status(as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedClaim:
+    """A claim as the overdue list sees it: who owes the answer and the money, and its timeline."""
+
+    claim_id: str
+    issuing_state: str  # decides and pays
+    enforcing_state: str  # claims and receives
+    timeline: ClaimTimeline
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueItem:
+    claim_id: str
+    issuing_state: str
+    enforcing_state: str
+    kind: Overdue
+    due_on: date
+    days_overdue: int
+
+
+def list_overdue(claims: Iterable[TrackedClaim], as_of: date, state: str | None = None) -> list[OverdueItem]:
+    """Overdue decisions and payments on `as_of`, for both sides: with `state`, the claims where that state
+    is either the issuing state (it is late) or the enforcing state (it is waiting). Most overdue first,
+    then by claim id."""
+    items = []
+    for claim in claims:
+        if state is not None and state not in (claim.issuing_state, claim.enforcing_state):
+            continue
+        kind = claim.timeline.overdue(as_of)
+        if kind is None:
+            continue
+        due = claim.timeline.decision_due_on if kind is Overdue.DECISION else claim.timeline.payment_due_on
+        assert due is not None
+        items.append(
+            OverdueItem(claim.claim_id, claim.issuing_state, claim.enforcing_state, kind, due,
+                        claim.timeline.days_overdue(as_of))
+        )
+    return sorted(items, key=lambda item: (-item.days_overdue, item.claim_id))

@@ -145,3 +145,23 @@ def test_three_months_is_between_89_and_92_days_and_never_skips_a_month(start):
     assert 89 <= (due - start).days <= 92
     assert (due.year * 12 + due.month) - (start.year * 12 + start.month) == 3
     assert due.day == start.day or due.day < start.day and (due + DAY).day == 1
+
+
+def test_overdue_decisions_and_payments_are_listed_for_both_sides():
+    from ledger.recognition.rules import OverdueItem, TrackedClaim, list_overdue
+
+    claims = [
+        TrackedClaim("undecided", "DE", "AT", claim_timeline(date(2026, 8, 31))),  # due 30 Nov
+        TrackedClaim("unpaid", "FR", "DE", claim_timeline(date(2026, 6, 1), date(2026, 8, 31), True)),  # due 30 Nov
+        TrackedClaim("older", "IT", "FR", claim_timeline(date(2026, 5, 1))),  # due 1 Aug
+        TrackedClaim("in_time", "DE", "AT", claim_timeline(date(2026, 9, 1))),  # due 1 Dec
+        TrackedClaim("refused", "DE", "AT", claim_timeline(date(2026, 1, 1), date(2026, 2, 1), False)),
+    ]
+    as_of = date(2026, 12, 1)
+    assert [i.claim_id for i in list_overdue(claims, as_of)] == ["older", "undecided", "unpaid"]
+    assert list_overdue(claims, as_of, state="DE") == [
+        OverdueItem("undecided", "DE", "AT", Overdue.DECISION, date(2026, 11, 30), 1),
+        OverdueItem("unpaid", "FR", "DE", Overdue.PAYMENT, date(2026, 11, 30), 1),
+    ]
+    assert [i.claim_id for i in list_overdue(claims, as_of, state="AT")] == ["undecided"]
+    assert list_overdue(claims, date(2026, 11, 30), state="DE") == []
