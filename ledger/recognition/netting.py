@@ -154,7 +154,11 @@ def plan_settlement(positions: Mapping[str, Money]) -> SettlementPlan:
         raise NettingError("no_positions", "nothing to settle: no positions given", field="positions")
     currency = _single_currency(positions.values())
     exponent = minor_units(currency)
-    units = {state: int(money.amount.scaleb(exponent)) for state, money in sorted(positions.items()) if not money.is_zero()}
+    units = {
+        state: int(money.amount.scaleb(exponent))
+        for state, money in sorted(positions.items())
+        if not money.is_zero()
+    }
     if sum(units.values()) != 0:
         raise NettingError(
             "unbalanced_positions", "net positions must sum to zero in each currency", field="positions"

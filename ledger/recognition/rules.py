@@ -136,7 +136,9 @@ def validate_enforcement(decision_date: date, enforced_on: date, notified_on: da
 def _check_state(code: str, field_name: str) -> None:
     # Member states as ISO 3166-1 alpha-2 codes; which codes are parties is the integration layer's concern.
     if not (isinstance(code, str) and len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
-        raise RecognitionRuleError("invalid_state", f"{field_name} must be an ISO 3166-1 alpha-2 code", field=field_name)
+        raise RecognitionRuleError(
+            "invalid_state", f"{field_name} must be an ISO 3166-1 alpha-2 code", field=field_name
+        )
 
 
 # --------------------------------------------------------------------------------------------------

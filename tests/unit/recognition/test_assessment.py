@@ -168,7 +168,8 @@ def test_escort_allowance_is_capped_at_days_times_escorts_times_the_rate_in_forc
 )
 def test_the_rate_is_the_one_in_force_on_the_enforcement_date(enforced, rate):
     line = ClaimLine("escort_allowance", eur("1000.00"), "EV-4", days=1, escorts=1)
-    (assessed,) = assess(lines=[line], decision=date(enforced.year - 1, 1, 1), enforced=enforced, submitted=enforced).lines
+    decision = date(enforced.year - 1, 1, 1)
+    (assessed,) = assess(lines=[line], decision=decision, enforced=enforced, submitted=enforced).lines
     assert assessed.allowed == eur(rate)
 
 

@@ -196,7 +196,10 @@ def test_net_positions_refuses_bad_claims(claim, code):
 
 
 def test_net_positions_refuses_mixed_currencies():
-    claims = [NettableClaim("a", "DE", "AT", eur("1.00"), None), NettableClaim("b", "DE", "AT", Money.of("1", "JPY"), None)]
+    claims = [
+        NettableClaim("a", "DE", "AT", eur("1.00"), None),
+        NettableClaim("b", "DE", "AT", Money.of("1", "JPY"), None),
+    ]
     with pytest.raises(NettingError) as caught:
         net_positions(claims)
     assert caught.value.code == "mixed_currencies"
@@ -258,7 +261,10 @@ def test_exact_minimum_matches_brute_force(values):
     assert len(transfers) == brute_force_minimum(list(values.values()))
 
 
-@given(balanced(min_states=2, max_states=EXACT_LIMIT, values=st.integers(-50, 50)), st.sampled_from(["EUR", "JPY", "BHD"]))
+@given(
+    balanced(min_states=2, max_states=EXACT_LIMIT, values=st.integers(-50, 50)),
+    st.sampled_from(["EUR", "JPY", "BHD"]),
+)
 @settings(max_examples=100, deadline=None)
 def test_settlement_invariants_up_to_the_exact_limit(values, currency):
     positions = positions_of(values, currency)

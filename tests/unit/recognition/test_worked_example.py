@@ -50,7 +50,8 @@ def test_the_worked_example_claim():
     )
     expected = data["expected"]
     got_lines = [
-        {"claimed": str(a.claimed), "allowed": str(a.allowed), "flags": [f.value for f in a.flags]} for a in result.lines
+        {"claimed": str(a.claimed), "allowed": str(a.allowed), "flags": [f.value for f in a.flags]}
+        for a in result.lines
     ]
     assert got_lines == expected["lines"]
     for key in ("claimed", "allowed", "recovered", "payable"):
