@@ -161,8 +161,15 @@ def derive_obligations(
     return [d for d in price_obligations(agreement, versions, returnees, last) if d.due_on >= first]
 
 
-def _draft(agreement: AgreementFacts, key: str, kind: str, due_on: date, amount: Money, version: AgreementVersion,
-           returnee_id: int | None = None) -> ObligationDraft:
+def _draft(
+    agreement: AgreementFacts,
+    key: str,
+    kind: str,
+    due_on: date,
+    amount: Money,
+    version: AgreementVersion,
+    returnee_id: int | None = None,
+) -> ObligationDraft:
     if amount.currency != agreement.currency:
         raise ObligationError("terms are not in the agreement's currency", field="currency")
     return ObligationDraft(key, kind, returnee_id, due_on, amount, period_of(due_on), version.number)
@@ -172,7 +179,9 @@ def _due(agreement: AgreementFacts, day: date, through: date) -> bool:
     return day <= through and agreement.in_term(day)
 
 
-def _advance(agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date) -> Iterator[ObligationDraft]:
+def _advance(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date
+) -> Iterator[ObligationDraft]:
     for start in sorted({max(v.effective_from, agreement.effective_from) for v in versions}):
         version = version_in_force(versions, start)
         if version is not None and version.terms.advance is not None:
@@ -181,7 +190,9 @@ def _advance(agreement: AgreementFacts, versions: Sequence[AgreementVersion], th
             return
 
 
-def _instalments(agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date) -> Iterator[ObligationDraft]:
+def _instalments(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date
+) -> Iterator[ObligationDraft]:
     dates = sorted({i.due_on for v in versions for i in v.terms.instalments})
     for due_on in dates:
         version = version_in_force(versions, due_on)
@@ -189,7 +200,9 @@ def _instalments(agreement: AgreementFacts, versions: Sequence[AgreementVersion]
             continue
         same_day = [i for i in version.terms.instalments if i.due_on == due_on]
         for index, instalment in enumerate(same_day):
-            yield _draft(agreement, f"instalment:{due_on.isoformat()}:{index}", INSTALMENT, due_on, instalment.amount, version)
+            yield _draft(
+                agreement, f"instalment:{due_on.isoformat()}:{index}", INSTALMENT, due_on, instalment.amount, version
+            )
 
 
 def _accepted(agreement: AgreementFacts, returnees: Iterable[ReturneeFacts]) -> list[ReturneeFacts]:
@@ -198,8 +211,9 @@ def _accepted(agreement: AgreementFacts, returnees: Iterable[ReturneeFacts]) -> 
     return sorted(accepted, key=lambda r: (r.accepted_on, r.id))
 
 
-def _fees(agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts],
-          through: date) -> Iterator[ObligationDraft]:
+def _fees(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+) -> Iterator[ObligationDraft]:
     for returnee in _accepted(agreement, returnees):
         accepted_on = returnee.accepted_on
         assert accepted_on is not None
@@ -221,8 +235,9 @@ def support_months(agreement: AgreementFacts, returnee: ReturneeFacts, through: 
         due_on, number = _next_month(due_on), number + 1
 
 
-def _support(agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts],
-             through: date) -> Iterator[ObligationDraft]:
+def _support(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+) -> Iterator[ObligationDraft]:
     for returnee in returnees:
         for number, due_on in support_months(agreement, returnee, through):
             version = version_in_force(versions, due_on)
@@ -232,8 +247,9 @@ def _support(agreement: AgreementFacts, versions: Sequence[AgreementVersion], re
                 yield _draft(agreement, key, MONTHLY_SUPPORT, due_on, support.amount, version, returnee.id)
 
 
-def _milestones(agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts],
-                through: date) -> Iterator[ObligationDraft]:
+def _milestones(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+) -> Iterator[ObligationDraft]:
     accepted = _accepted(agreement, returnees)
     thresholds = sorted({m.returnees for v in versions for m in v.terms.milestones})
     for threshold in thresholds:
@@ -253,7 +269,7 @@ def _milestones(agreement: AgreementFacts, versions: Sequence[AgreementVersion],
 def adjusted_key(key: str) -> str:
     """The original key an obligation settles: itself, or the key an adjustment corrects."""
     if key.startswith("adjustment:"):
-        return key[len("adjustment:"):].rsplit(":", 1)[0]
+        return key[len("adjustment:") :].rsplit(":", 1)[0]
     return key
 
 
@@ -289,10 +305,18 @@ def reprice(
         difference = (want.amount if want else Money.zero(agreement.currency)) - posted[key]
         if not difference.is_zero():
             returnee_id = want.returnee_id if want else originals[key].returnee_id
-            result.append(ObligationDraft(
-                f"adjustment:{key}:{adjustments[key] + 1}", ADJUSTMENT, returnee_id, current_first, difference,
-                current_period, want.version if want else None, key,
-            ))
+            result.append(
+                ObligationDraft(
+                    f"adjustment:{key}:{adjustments[key] + 1}",
+                    ADJUSTMENT,
+                    returnee_id,
+                    current_first,
+                    difference,
+                    current_period,
+                    want.version if want else None,
+                    key,
+                )
+            )
     return sorted(result, key=lambda d: (d.due_on, d.key))
 
 
@@ -360,7 +384,9 @@ def advance_offset_obligation(
     covered = advance_offset(advance_remaining, invoice_total)
     if covered.is_zero():
         return None
-    return ObligationDraft(f"{ADVANCE_OFFSET}:invoice:{invoice_id}", ADVANCE_OFFSET, None, approved_on, -covered, period)
+    return ObligationDraft(
+        f"{ADVANCE_OFFSET}:invoice:{invoice_id}", ADVANCE_OFFSET, None, approved_on, -covered, period
+    )
 
 
 __all__ = [

@@ -160,7 +160,10 @@ class Terms:
             if getattr(self, name) is not None:
                 wire[name] = getattr(self, name)
         if self.tolerance is not None:
-            wire["tolerance"] = {"absolute": str(self.tolerance.absolute), "percent": format(self.tolerance.percent, "f")}
+            wire["tolerance"] = {
+                "absolute": str(self.tolerance.absolute),
+                "percent": format(self.tolerance.percent, "f"),
+            }
         return wire
 
 
@@ -237,7 +240,9 @@ def check_instalment_dates(terms: Terms, agreement: AgreementFacts) -> None:
     """Every instalment falls due within the agreement's term (one outside it could never be paid)."""
     for index, instalment in enumerate(terms.instalments):
         if not agreement.in_term(instalment.due_on):
-            raise TermsError("instalment falls due outside the agreement's term", field=f"terms.instalments.{index}.due_on")
+            raise TermsError(
+                "instalment falls due outside the agreement's term", field=f"terms.instalments.{index}.due_on"
+            )
 
 
 def quota_year(on: date) -> tuple[date, date]:
@@ -272,7 +277,9 @@ def check_admission(
     """
     terms = terms_in_force(versions, transferred_on)
     if not agreement.in_term(transferred_on) or terms is None:
-        raise AdmissionError("transferred_on is outside the agreement's term", code="outside_term", field="transferred_on")
+        raise AdmissionError(
+            "transferred_on is outside the agreement's term", code="outside_term", field="transferred_on"
+        )
     if terms.annual_quota is not None and transferred_in_year + 1 > terms.annual_quota:
         raise AdmissionError(f"the annual quota of {terms.annual_quota} is reached", code="quota_exceeded")
     if terms.capacity is not None and present + 1 > terms.capacity:

@@ -68,15 +68,28 @@ def test_the_fee_falls_due_on_acceptance_not_on_transfer():
     assert derive_obligations(AGREEMENT, versions, [accepted], "2026-03") == []
     [fee] = derive_obligations(AGREEMENT, versions, [accepted], "2026-04")
     assert (fee.key, fee.kind, fee.returnee_id, fee.due_on, fee.amount, fee.period, fee.version) == (
-        "fee:r1", "per_returnee_fee", 1, date(2026, 4, 2), gbp("20000.00"), "2026-04", 1
+        "fee:r1",
+        "per_returnee_fee",
+        1,
+        date(2026, 4, 2),
+        gbp("20000.00"),
+        "2026-04",
+        1,
     )
 
 
 def test_the_fee_is_priced_by_the_version_in_force_on_acceptance():
-    versions = [version(START, per_returnee_fee="20000.00"), version(date(2026, 5, 1), number=2, per_returnee_fee="22000.00")]
-    returnees = [ReturneeFacts(1, date(2026, 4, 28), date(2026, 4, 30)), ReturneeFacts(2, date(2026, 4, 28), date(2026, 5, 1))]
+    versions = [
+        version(START, per_returnee_fee="20000.00"),
+        version(date(2026, 5, 1), number=2, per_returnee_fee="22000.00"),
+    ]
+    returnees = [
+        ReturneeFacts(1, date(2026, 4, 28), date(2026, 4, 30)),
+        ReturneeFacts(2, date(2026, 4, 28), date(2026, 5, 1)),
+    ]
     assert amounts(price_obligations(AGREEMENT, versions, returnees, date(2026, 5, 31))) == {
-        "fee:r1": "20000.00", "fee:r2": "22000.00"
+        "fee:r1": "20000.00",
+        "fee:r2": "22000.00",
     }
 
 
@@ -119,8 +132,10 @@ def test_support_months_follow_the_version_in_force_each_month():
     versions = [support_terms("2500.00"), support_terms("2600.00", number=2, start=date(2026, 5, 1))]
     returnee = ReturneeFacts(1, date(2026, 3, 4), date(2026, 3, 5))
     assert amounts(price_obligations(AGREEMENT, versions, [returnee], date(2026, 6, 30))) == {
-        "support:r1:2026-03": "2500.00", "support:r1:2026-04": "2500.00",
-        "support:r1:2026-05": "2600.00", "support:r1:2026-06": "2600.00",
+        "support:r1:2026-03": "2500.00",
+        "support:r1:2026-04": "2500.00",
+        "support:r1:2026-05": "2600.00",
+        "support:r1:2026-06": "2600.00",
     }
 
 
@@ -129,7 +144,9 @@ def test_support_months_are_only_those_in_reach():
     assert list(support_months(AGREEMENT, returnee, date(2026, 12, 31))) == []
     returnee = ReturneeFacts(2, date(2026, 12, 20), date(2026, 12, 31))
     assert list(support_months(AGREEMENT, returnee, date(2027, 2, 1))) == [
-        (1, date(2026, 12, 31)), (2, date(2027, 1, 1)), (3, date(2027, 2, 1))
+        (1, date(2026, 12, 31)),
+        (2, date(2027, 1, 1)),
+        (3, date(2027, 2, 1)),
     ]
 
 
@@ -137,13 +154,19 @@ def test_support_months_are_only_those_in_reach():
 
 
 def test_instalments_fall_due_on_their_dates_whatever_the_numbers():
-    versions = [version(START, instalments=[
-        {"due_on": "2026-02-01", "amount": "5000000.00", "label": "fund"},
-        {"due_on": "2026-02-01", "amount": "10.00", "label": "fees"},
-        {"due_on": "2026-08-01", "amount": "5000000.00", "label": "fund"},
-    ])]
+    versions = [
+        version(
+            START,
+            instalments=[
+                {"due_on": "2026-02-01", "amount": "5000000.00", "label": "fund"},
+                {"due_on": "2026-02-01", "amount": "10.00", "label": "fees"},
+                {"due_on": "2026-08-01", "amount": "5000000.00", "label": "fund"},
+            ],
+        )
+    ]
     assert amounts(derive_obligations(AGREEMENT, versions, [], "2026-02")) == {
-        "instalment:2026-02-01:0": "5000000.00", "instalment:2026-02-01:1": "10.00"
+        "instalment:2026-02-01:0": "5000000.00",
+        "instalment:2026-02-01:1": "10.00",
     }
     assert derive_obligations(AGREEMENT, versions, [], "2026-07") == []
     assert [d.kind for d in derive_obligations(AGREEMENT, versions, [], "2026-08")] == ["instalment"]
@@ -152,7 +175,9 @@ def test_instalments_fall_due_on_their_dates_whatever_the_numbers():
 
 
 def test_a_milestone_fires_once_on_the_day_the_threshold_is_reached():
-    versions = [version(START, milestones=[{"returnees": 3, "amount": "1000000.00"}, {"returnees": 5, "amount": "7.00"}])]
+    versions = [
+        version(START, milestones=[{"returnees": 3, "amount": "1000000.00"}, {"returnees": 5, "amount": "7.00"}])
+    ]
     returnees = [ReturneeFacts(i, date(2026, 3, 1), date(2026, 3, i)) for i in range(1, 5)]
     returnees.append(ReturneeFacts(9, date(2026, 3, 1)))  # never accepted: does not count
     drafts = price_obligations(AGREEMENT, versions, returnees, date(2026, 12, 31))
@@ -160,7 +185,9 @@ def test_a_milestone_fires_once_on_the_day_the_threshold_is_reached():
         ("milestone:3", date(2026, 3, 3), "1000000.00", None)
     ]
     returnees = [replace(r, departed_on=date(2026, 4, 1)) for r in returnees if r.accepted_on]
-    assert amounts(price_obligations(AGREEMENT, versions, returnees, date(2026, 12, 31))) == {"milestone:3": "1000000.00"}
+    assert amounts(price_obligations(AGREEMENT, versions, returnees, date(2026, 12, 31))) == {
+        "milestone:3": "1000000.00"
+    }
 
 
 def test_a_milestone_counts_only_if_the_version_in_force_that_day_has_it():
@@ -176,7 +203,12 @@ def test_a_milestone_counts_only_if_the_version_in_force_that_day_has_it():
 
 def test_the_advance_falls_due_when_the_agreement_takes_effect():
     [advance] = price_obligations(AGREEMENT, [version(START, advance={"amount": "200000.00"})], [], date(2026, 12, 31))
-    assert (advance.key, advance.kind, advance.due_on, str(advance.amount)) == ("advance", "advance", START, "200000.00")
+    assert (advance.key, advance.kind, advance.due_on, str(advance.amount)) == (
+        "advance",
+        "advance",
+        START,
+        "200000.00",
+    )
 
 
 def test_the_advance_is_offset_against_invoices_until_used_up():
@@ -225,8 +257,22 @@ def test_a_late_departure_reverses_support_already_posted_by_adjustment():
     left = replace(stays, departed_on=date(2026, 3, 28))  # learnt in June
     adjustments = accrue(posted, AGREEMENT, versions, [left], "2026-06")
     assert [(a.key, a.kind, a.adjusts, a.due_on, a.period, str(a.amount)) for a in adjustments] == [
-        ("adjustment:support:r1:2026-04:1", "adjustment", "support:r1:2026-04", date(2026, 6, 1), "2026-06", "-2500.00"),
-        ("adjustment:support:r1:2026-05:1", "adjustment", "support:r1:2026-05", date(2026, 6, 1), "2026-06", "-2500.00"),
+        (
+            "adjustment:support:r1:2026-04:1",
+            "adjustment",
+            "support:r1:2026-04",
+            date(2026, 6, 1),
+            "2026-06",
+            "-2500.00",
+        ),
+        (
+            "adjustment:support:r1:2026-05:1",
+            "adjustment",
+            "support:r1:2026-05",
+            date(2026, 6, 1),
+            "2026-06",
+            "-2500.00",
+        ),
     ]
     assert adjustments[0].returnee_id == 1
     assert accrue(posted + adjustments, AGREEMENT, versions, [left], "2026-06") == []
@@ -237,10 +283,14 @@ def test_repeated_corrections_number_their_adjustments():
     fee = lambda amount, n=1, start=START: version(start, number=n, per_returnee_fee=amount)  # noqa: E731
     posted = accrue([], AGREEMENT, [fee("20000.00")], returnee, "2026-03")
     up = accrue(posted, AGREEMENT, [fee("20000.00"), fee("21000.00", 2)], returnee, "2026-04")
-    down = accrue(posted + up, AGREEMENT, [fee("20000.00"), fee("21000.00", 2), fee("19999.99", 3)], returnee, "2026-05")
+    down = accrue(
+        posted + up, AGREEMENT, [fee("20000.00"), fee("21000.00", 2), fee("19999.99", 3)], returnee, "2026-05"
+    )
     assert [(a.key, str(a.amount)) for a in up] == [("adjustment:fee:r1:1", "1000.00")]
     assert [(a.key, str(a.amount), a.version) for a in down] == [("adjustment:fee:r1:2", "-1000.01", 3)]
-    assert adjusted_key("adjustment:fee:r1:2") == "fee:r1" and adjusted_key("support:r1:2026-04") == "support:r1:2026-04"
+    assert (
+        adjusted_key("adjustment:fee:r1:2") == "fee:r1" and adjusted_key("support:r1:2026-04") == "support:r1:2026-04"
+    )
 
 
 def test_reprice_leaves_obligations_after_the_repriced_periods_alone():

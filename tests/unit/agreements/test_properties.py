@@ -136,10 +136,15 @@ def history(draw):
     """
     drawn = draw(versions())
     last = len(PERIODS) - 1
-    amendments = sorted(((draw(st.integers(_index(v.effective_from), last)), v) for v in drawn[1:]), key=lambda kv: kv[0])
+    amendments = sorted(
+        ((draw(st.integers(_index(v.effective_from), last)), v) for v in drawn[1:]), key=lambda kv: kv[0]
+    )
     known = [0, *(k for k, _ in amendments)]
     # numbered in the order they became known, as amendments are numbered in the order they are made
-    final_versions = [drawn[0], *(AgreementVersion(v.effective_from, v.terms, n) for n, (_, v) in enumerate(amendments, 2))]
+    final_versions = [
+        drawn[0],
+        *(AgreementVersion(v.effective_from, v.terms, n) for n, (_, v) in enumerate(amendments, 2)),
+    ]
     final_returnees = draw(returnees())
     reveals = []
     for r in final_returnees:
@@ -155,10 +160,15 @@ def _index(day: date) -> int:
 def known_at(index: int, final_returnees: list[ReturneeFacts], reveals: list[tuple[int, int]]) -> list[ReturneeFacts]:
     """What is known of each returnee in period ``index``: transfer always, acceptance and departure once revealed."""
     known = []
-    for r, (accepted, departed) in zip(final_returnees, reveals):
-        known.append(ReturneeFacts(
-            r.id, r.transferred_on, r.accepted_on if accepted <= index else None, r.departed_on if departed <= index else None
-        ))
+    for r, (accepted, departed) in zip(final_returnees, reveals, strict=True):
+        known.append(
+            ReturneeFacts(
+                r.id,
+                r.transferred_on,
+                r.accepted_on if accepted <= index else None,
+                r.departed_on if departed <= index else None,
+            )
+        )
     return known
 
 
@@ -168,7 +178,7 @@ def test_originals_plus_adjustments_equal_pricing_everything_with_the_latest_ver
     agreement, final_versions, known, final_returnees, reveals = case
     posted: list[ObligationDraft] = []
     for index, period in enumerate(PERIODS):
-        in_force = [v for v, k in zip(final_versions, known) if k <= index]
+        in_force = [v for v, k in zip(final_versions, known, strict=True) if k <= index]
         posted += accrue(posted, agreement, in_force, known_at(index, final_returnees, reveals), period)
     expected = price_obligations(agreement, final_versions, final_returnees, END)
     assert net_by_key(posted) == {d.key: d.amount for d in expected}

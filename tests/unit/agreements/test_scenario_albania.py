@@ -25,7 +25,9 @@ from ledger.money import Money
 
 from .helpers import sum_of
 
-FIXTURE = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "agreements" / "albania_like.json").read_text())
+FIXTURE = json.loads(
+    (Path(__file__).resolve().parents[2] / "fixtures" / "agreements" / "albania_like.json").read_text()
+)
 AGREEMENT = AgreementFacts(
     2, "EUR", date.fromisoformat(FIXTURE["effective_from"]), date.fromisoformat(FIXTURE["effective_to"])
 )
@@ -34,7 +36,11 @@ TERMS = Terms.from_wire(
     {
         **FIXTURE["terms"],
         "instalments": [
-            {"due_on": q.isoformat(), "amount": FIXTURE["quarterly_special_account_payment"], "label": "special account"}
+            {
+                "due_on": q.isoformat(),
+                "amount": FIXTURE["quarterly_special_account_payment"],
+                "label": "special account",
+            }
             for q in QUARTERS
         ],
     },

@@ -60,7 +60,11 @@ RETURNEES = [
     *cohort(range(251, 321), date(2026, 5, 14), date(2026, 5, 15)),
 ]
 RETURNEES = [
-    replace(r, departed_on=date(2026, 4, 20)) if r.id <= 10 else replace(r, departed_on=date(2026, 3, 31)) if r.id == 11 else r
+    replace(r, departed_on=date(2026, 4, 20))
+    if r.id <= 10
+    else replace(r, departed_on=date(2026, 3, 31))
+    if r.id == 11
+    else r
     for r in RETURNEES
 ]
 # Learnt in July: ids 12-21 left on 31 May.
@@ -106,7 +110,9 @@ def test_march_fees_and_first_month_of_support(ledger_history):
 def test_april_support_includes_departure_month_but_not_after(ledger_history):
     # support: 99 of March (id 11 left 31 March) + 150 new = 249 x 2,514.56 = 626,125.44
     assert by_kind(ledger_history["2026-04"]) == {
-        "instalment": "20000000.00", "monthly_support": "626125.44", "per_returnee_fee": "3000000.00"
+        "instalment": "20000000.00",
+        "monthly_support": "626125.44",
+        "per_returnee_fee": "3000000.00",
     }
     keys = {d.key for d in ledger_history["2026-04"]}
     assert "support:r10:2026-04" in keys and "support:r11:2026-04" not in keys
@@ -116,7 +122,9 @@ def test_may_the_300th_acceptance_fires_the_milestone_once(ledger_history):
     # support: 89 + 150 + 70 = 309 x 2,514.56 = 776,999.04
     may = ledger_history["2026-05"]
     assert by_kind(may) == {
-        "milestone": "120000000.00", "monthly_support": "776999.04", "per_returnee_fee": "1400000.00"
+        "milestone": "120000000.00",
+        "monthly_support": "776999.04",
+        "per_returnee_fee": "1400000.00",
     }
     [milestone] = [d for d in may if d.kind == "milestone"]
     assert (milestone.key, milestone.due_on) == ("milestone:300", date(2026, 5, 15))
@@ -185,8 +193,12 @@ def test_the_advance_is_offset_against_later_invoices_until_used_up(ledger_histo
     obligations = list(ledger_history["2026-02"])
     # invoices for March, April and May fees and support, then a large one that exhausts the advance
     for number, (total, approved_on) in enumerate(
-        [("2251456.00", date(2026, 4, 5)), ("3626125.44", date(2026, 5, 5)), ("2176999.04", date(2026, 6, 5)),
-         ("12000000.00", date(2026, 7, 5))],
+        [
+            ("2251456.00", date(2026, 4, 5)),
+            ("3626125.44", date(2026, 5, 5)),
+            ("2176999.04", date(2026, 6, 5)),
+            ("12000000.00", date(2026, 7, 5)),
+        ],
         start=1,
     ):
         remaining = advance_remaining(obligations, "GBP")
@@ -194,4 +206,7 @@ def test_the_advance_is_offset_against_later_invoices_until_used_up(ledger_histo
         obligations.append(offset)
     assert [str(o.amount) for o in obligations[2:]] == ["-2251456.00", "-3626125.44", "-2176999.04", "-11945419.52"]
     assert advance_remaining(obligations, "GBP").is_zero()
-    assert advance_offset_obligation(5, gbp("1.00"), advance_remaining(obligations, "GBP"), date(2026, 8, 1), "2026-08") is None
+    assert (
+        advance_offset_obligation(5, gbp("1.00"), advance_remaining(obligations, "GBP"), date(2026, 8, 1), "2026-08")
+        is None
+    )
