@@ -37,9 +37,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol
 
-from ledger.agreements.terms import AgreementError, AgreementFacts, AgreementVersion, version_in_force
+from ledger.agreements.terms import AgreementError, AgreementFacts, AgreementVersion, VersionTimeline
 from ledger.money import Money
 
 PER_RETURNEE_FEE = "per_returnee_fee"
@@ -108,7 +110,9 @@ class Accrued(Protocol):
 # --- periods -----------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def period_of(day: date) -> str:
+    """The ``YYYY-MM`` period a day belongs to."""
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -138,12 +142,13 @@ def price_obligations(
     """Everything the agreement makes payable with a due date up to ``through``, priced as the versions
     say *now*, each booked in its own due period. Sorted by due date, then key."""
     returnees = list(returnees)
+    timeline = VersionTimeline(versions)
     drafts = [
-        *_advance(agreement, versions, through),
-        *_instalments(agreement, versions, through),
-        *_fees(agreement, versions, returnees, through),
-        *_support(agreement, versions, returnees, through),
-        *_milestones(agreement, versions, returnees, through),
+        *_advance(agreement, timeline, through),
+        *_instalments(agreement, timeline, through),
+        *_fees(agreement, timeline, returnees, through),
+        *_support(agreement, timeline, returnees, through),
+        *_milestones(agreement, timeline, returnees, through),
     ]
     return sorted(drafts, key=lambda d: (d.due_on, d.key))
 
@@ -180,10 +185,12 @@ def _due(agreement: AgreementFacts, day: date, through: date) -> bool:
 
 
 def _advance(
-    agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    through: date,
 ) -> Iterator[ObligationDraft]:
-    for start in sorted({max(v.effective_from, agreement.effective_from) for v in versions}):
-        version = version_in_force(versions, start)
+    for start in sorted({max(v.effective_from, agreement.effective_from) for v in timeline.versions}):
+        version = timeline.at(start)
         if version is not None and version.terms.advance is not None:
             if _due(agreement, start, through):
                 yield _draft(agreement, "advance", ADVANCE, start, version.terms.advance, version)
@@ -191,11 +198,13 @@ def _advance(
 
 
 def _instalments(
-    agreement: AgreementFacts, versions: Sequence[AgreementVersion], through: date
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    through: date,
 ) -> Iterator[ObligationDraft]:
-    dates = sorted({i.due_on for v in versions for i in v.terms.instalments})
+    dates = sorted({i.due_on for v in timeline.versions for i in v.terms.instalments})
     for due_on in dates:
-        version = version_in_force(versions, due_on)
+        version = timeline.at(due_on)
         if version is None or not _due(agreement, due_on, through):
             continue
         same_day = [i for i in version.terms.instalments if i.due_on == due_on]
@@ -212,12 +221,15 @@ def _accepted(agreement: AgreementFacts, returnees: Iterable[ReturneeFacts]) -> 
 
 
 def _fees(
-    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    returnees: list[ReturneeFacts],
+    through: date,
 ) -> Iterator[ObligationDraft]:
     for returnee in _accepted(agreement, returnees):
         accepted_on = returnee.accepted_on
         assert accepted_on is not None
-        version = version_in_force(versions, accepted_on)
+        version = timeline.at(accepted_on)
         if accepted_on <= through and version is not None and version.terms.per_returnee_fee is not None:
             fee = version.terms.per_returnee_fee
             yield _draft(agreement, f"fee:r{returnee.id}", PER_RETURNEE_FEE, accepted_on, fee, version, returnee.id)
@@ -236,11 +248,18 @@ def support_months(agreement: AgreementFacts, returnee: ReturneeFacts, through: 
 
 
 def _support(
-    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    returnees: list[ReturneeFacts],
+    through: date,
 ) -> Iterator[ObligationDraft]:
+    # No version pays beyond its max_months, so months past the largest cap need not be looked at.
+    cap = max((v.terms.monthly_support.max_months for v in timeline.versions if v.terms.monthly_support), default=0)
     for returnee in returnees:
         for number, due_on in support_months(agreement, returnee, through):
-            version = version_in_force(versions, due_on)
+            if number > cap:
+                break
+            version = timeline.at(due_on)
             support = version.terms.monthly_support if version else None
             if version is not None and support is not None and number <= support.max_months:
                 key = f"support:r{returnee.id}:{period_of(due_on)}"
@@ -248,16 +267,19 @@ def _support(
 
 
 def _milestones(
-    agreement: AgreementFacts, versions: Sequence[AgreementVersion], returnees: list[ReturneeFacts], through: date
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    returnees: list[ReturneeFacts],
+    through: date,
 ) -> Iterator[ObligationDraft]:
     accepted = _accepted(agreement, returnees)
-    thresholds = sorted({m.returnees for v in versions for m in v.terms.milestones})
+    thresholds = sorted({m.returnees for v in timeline.versions for m in v.terms.milestones})
     for threshold in thresholds:
         if threshold > len(accepted):
             break
         reached_on = accepted[threshold - 1].accepted_on
         assert reached_on is not None
-        version = version_in_force(versions, reached_on)
+        version = timeline.at(reached_on)
         amounts = {m.returnees: m.amount for m in version.terms.milestones} if version else {}
         if version is not None and threshold in amounts and reached_on <= through:
             yield _draft(agreement, f"milestone:{threshold}", MILESTONE, reached_on, amounts[threshold], version)
@@ -294,26 +316,29 @@ def reprice(
     if through > period_bounds(current_period)[1]:
         raise ObligationError("cannot re-price beyond the current period", field="period")
     expected = {d.key: d for d in price_obligations(agreement, versions, returnees, through)}
-    posted, adjustments, originals = _posted_totals(previously_accrued, agreement.currency)
+    posted, adjustments, originals = _posted_totals(previously_accrued)
     result = []
-    for key in sorted(set(expected) | {k for k, o in originals.items() if o.due_on <= through}):
+    for key in set(expected) | {k for k, o in originals.items() if o.due_on <= through}:
         want = expected.get(key)
         if key not in posted:
             if want is not None:
                 result.append(replace(want, period=current_period))
             continue
-        difference = (want.amount if want else Money.zero(agreement.currency)) - posted[key]
-        if not difference.is_zero():
+        difference = (want.amount.amount if want else Decimal(0)) - posted[key]
+        if difference:
             returnee_id = want.returnee_id if want else originals[key].returnee_id
+            amount = Money(difference, agreement.currency)
+            number = adjustments.get(key, 0) + 1
+            version = want.version if want else None
             result.append(
                 ObligationDraft(
-                    f"adjustment:{key}:{adjustments[key] + 1}",
+                    f"adjustment:{key}:{number}",
                     ADJUSTMENT,
                     returnee_id,
                     current_first,
-                    difference,
+                    amount,
                     current_period,
-                    want.version if want else None,
+                    version,
                     key,
                 )
             )
@@ -333,24 +358,23 @@ def accrue(
     return reprice(previously_accrued, agreement, versions, returnees, period, period)
 
 
-def _posted_totals(
-    accrued: Iterable[Accrued], currency: str
-) -> tuple[dict[str, Money], dict[str, int], dict[str, Accrued]]:
-    """Per original key: net amount posted (original + adjustments), count of adjustments, the original."""
-    totals: dict[str, Money] = {}
+def _posted_totals(accrued: Iterable[Accrued]) -> tuple[dict[str, Decimal], dict[str, int], dict[str, Accrued]]:
+    """Per original key: net amount posted (original + adjustments), count of adjustments, the original.
+
+    Sums plain Decimals (exact: every amount already has the currency's minor units) because this runs
+    over every obligation an agreement ever had."""
+    totals: dict[str, Decimal] = {}
     adjustments: dict[str, int] = {}
     originals: dict[str, Accrued] = {}
     for item in accrued:
         if item.key.startswith(ADVANCE_OFFSET):
             continue  # offsets settle the advance against invoices; they are not priced by the terms
         base = adjusted_key(item.key)
-        totals[base] = totals.get(base, Money.zero(currency)) + item.amount
+        totals[base] = totals.get(base, Decimal(0)) + item.amount.amount
         if base != item.key:
             adjustments[base] = max(adjustments.get(base, 0), int(item.key.rsplit(":", 1)[1]))
         else:
             originals[base] = item
-    for base in totals:
-        adjustments.setdefault(base, 0)
     return totals, adjustments, originals
 
 

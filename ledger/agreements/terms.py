@@ -19,6 +19,7 @@ Decisions an auditor may ask about (all tested in ``tests/unit/agreements``):
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -203,12 +204,23 @@ class AgreementFacts:
 # --- versions ----------------------------------------------------------------------------------------
 
 
+class VersionTimeline:
+    """The versions ordered by effective date, to look up the one in force on many days cheaply."""
+
+    def __init__(self, versions: Iterable[AgreementVersion]) -> None:
+        ordered = sorted(versions, key=lambda v: (v.effective_from, v.number))
+        self._starts = [v.effective_from for v in ordered]
+        self.versions: tuple[AgreementVersion, ...] = tuple(ordered)
+
+    def at(self, on: date) -> AgreementVersion | None:
+        """The version in force on ``on``: the last to take effect on or before it (None before the first)."""
+        index = bisect_right(self._starts, on)
+        return self.versions[index - 1] if index else None
+
+
 def version_in_force(versions: Sequence[AgreementVersion], on: date) -> AgreementVersion | None:
     """The version whose terms apply on ``on``; None before the first version takes effect."""
-    candidates = [v for v in versions if v.effective_from <= on]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda v: (v.effective_from, v.number))
+    return VersionTimeline(versions).at(on)
 
 
 def terms_in_force(versions: Sequence[AgreementVersion], on: date) -> Terms | None:
@@ -445,6 +457,7 @@ __all__ = [
     "Terms",
     "TermsError",
     "Tolerance",
+    "VersionTimeline",
     "admission_counts",
     "check_admission",
     "check_amendment",
