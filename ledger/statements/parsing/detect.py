@@ -12,6 +12,7 @@ HEAD_SIZE = 64 * 1024
 
 _CAMT = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.\d{2}")
 _MT940_TAG = re.compile(rb"(?m)^(:20:|:25:|:60[FM]:|:61:)")
+_MT940_ENTRY = re.compile(rb"(?m)^:61:\d{6}")
 _SWIFT_BLOCK = re.compile(rb"^\{1:F\d\d[A-Z0-9]+\}")
 
 FORMATS = ("camt.052", "camt.053", "camt.054", "mt940", "csv")
@@ -30,7 +31,8 @@ def detect_format(head: bytes) -> str:
         if match:
             return match.group(1).decode("ascii")
         raise StatementFormatError("the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message")
-    if _SWIFT_BLOCK.match(text) or len(_MT940_TAG.findall(text[:HEAD_SIZE])) >= 2:
+    # Two statement tags, or one entry line (a short export of bare :61:/:86: pairs) make it MT940.
+    if _SWIFT_BLOCK.match(text) or len(_MT940_TAG.findall(text)) >= 2 or _MT940_ENTRY.search(text):
         return "mt940"
     first_line = text.split(b"\n", 1)[0].rstrip(b"\r")
     try:

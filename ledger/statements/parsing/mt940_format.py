@@ -232,6 +232,8 @@ def _slash_details(text: str) -> dict:
         iban = iban or (cntp[0] if cntp else None)
         name = name or (cntp[2] if len(cntp) > 2 else None)
     remittance = fields.get("REMI") or ""
+    if remittance.startswith("USTD//"):  # /REMI/USTD//free text/ marks unstructured remittance
+        remittance = remittance[len("USTD//"):]
     structured = None
     match = re.search(r"CDTRREF/([^/]+)", remittance)
     if match:  # /REMI/STRD/CDTRREFTP//CD/SCOR/ISSR/CUR/CDTRREF/RF18.../
