@@ -74,8 +74,9 @@ class _StatementState:
 
 def parse_camt(stream: BinaryIO) -> Iterator[Item]:
     """Yield, per statement, its header, its transfers and a closing `StatementEnd`."""
+    source = _TrackingReader(stream)
     events = etree.iterparse(
-        stream,
+        source,
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
@@ -128,7 +129,7 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
                 statement = None
                 _forget(element)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc) from None
+        raise _syntax_error(exc, source) from None
     if q is None:
         raise StatementFormatError("the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message")
 
@@ -153,13 +154,29 @@ def _root(element: etree._Element) -> tuple[_Names, str, str]:
     return _Names(qname.namespace), match.group(1), f"001.{match.group(2)}"
 
 
-def _syntax_error(exc: etree.XMLSyntaxError) -> StatementParseError:
+class _TrackingReader:
+    """Passes reads through, noting whether the end was reached and on which line it is, so that a
+    syntax error on the last line of an exhausted file can be told apart as truncation."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.exhausted = False
+        self.lines = 1
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if not data:
+            self.exhausted = True
+        self.lines += data.count(b"\n")
+        return data
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, source: _TrackingReader) -> StatementParseError:
     line = exc.lineno if exc.lineno else None
     location = f"line {line}" if line else None
     text = str(exc)
-    if "Premature end of data" in text or "EndTag: '</' not found" in text or "Extra content" not in text and (
-        "expected '>'" in text and "end of" in text.lower()
-    ):
+    at_end = source.exhausted and line is not None and line >= source.lines
+    if "Premature end of data" in text or at_end:
         return StatementParseError("truncated", "the file ends before the XML document does", location)
     if "DOCTYPE" in text or "Entity" in text or "entity" in text:
         return StatementParseError("forbidden_doctype", "XML entities and DOCTYPEs are refused", location)
