@@ -6,8 +6,8 @@ from datetime import date
 
 from ledger.money import Money
 
-from .model import Direction, EntryStatus, OccurrenceCounter, ParsedTransfer, fingerprint
 from ._common import rf_from_text, rf_scheme
+from .model import Direction, EntryStatus, OccurrenceCounter, ParsedTransfer, fingerprint
 
 
 def build_transfer(

@@ -99,7 +99,9 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
                 continue
             local = etree.QName(element).localname
             parent = element.getparent()
-            in_container = parent is not None and parent.getparent() is not None and parent.getparent().getparent() is None
+            grandparent = parent.getparent() if parent is not None else None
+            # GrpHdr and the statements sit in the message element right under the Document root.
+            in_container = grandparent is not None and grandparent.getparent() is None
             if event == "start":
                 if local in _STATEMENT_TAGS and in_container:
                     statements += 1
@@ -257,6 +259,8 @@ def _status(entry: etree._Element, q: _Names) -> EntryStatus:
     if status is None:
         return "booked"
     code = (status.findtext(q("Cd")) or status.findtext(q("Prtry")) or status.text or "").strip().upper()
+    # Codes other than BOOK (later versions allow external codes) are not counted as booked: a balance
+    # check that leaves out an unknown entry fails loudly, one that counts a non-booked entry hides it.
     return _STATUS.get(code, "pending")  # type: ignore[return-value]
 
 

@@ -88,7 +88,7 @@ def parse_csv(stream: BinaryIO) -> Iterator[Any]:
             if len(row) != len(columns):
                 raise StatementParseError("invalid_csv", f"the row has {len(row)} columns, the header "
                                           f"{len(columns)}", f"line {line}")
-            transfer = _row(dict(zip(columns, (c.strip() for c in row))), occurrences, line)
+            transfer = _row(dict(zip(columns, (c.strip() for c in row), strict=True)), occurrences, line)
             tracker.add(transfer)
             yield transfer
         yield tracker.end()

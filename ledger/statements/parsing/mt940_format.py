@@ -32,7 +32,7 @@ from ledger.money import Money
 from ._build import build_transfer
 from ._common import join_text, money
 from .errors import StatementParseError
-from .model import BalanceTracker, Direction, OccurrenceCounter, ParsedStatement, StatementEnd, clean_reference
+from .model import BalanceTracker, Direction, OccurrenceCounter, ParsedStatement, clean_reference
 
 _ENVELOPE = re.compile(r"\{[1-35]:[^{}]*(\{[^{}]*\}[^{}]*)*\}|\{4:\s*")
 _ENVELOPE_END = re.compile(r"(?m)^-\}\s*$")
@@ -198,7 +198,7 @@ def _transfer(data: dict, header: ParsedStatement, occurrences: OccurrenceCounte
 def _details(data: dict) -> dict:
     """Counterparty, references and remittance from :86:, whichever layout the bank used."""
     raw = data.get("transaction_details") or ""
-    if data.get("posting_text") is not None or data.get("transaction_code") is not None and "?" in raw:
+    if data.get("posting_text") is not None or (data.get("transaction_code") is not None and "?" in raw):
         # German structured :86: (?00 posting text, ?20-?29 purpose, ?32/?33 name, ?31 IBAN): the library
         # has split it already.
         name = join_text([data.get("applicant_name") or ""])
@@ -223,7 +223,7 @@ def _slash_details(text: str) -> dict:
     fields: dict[str, str] = {}
     pieces = _SLASH_FIELD.split(text)
     # pieces = [before, KEY1, value1, KEY2, value2, ...]
-    for key, value in zip(pieces[1::2], pieces[2::2]):
+    for key, value in zip(pieces[1::2], pieces[2::2], strict=True):
         fields.setdefault(key, value.strip("/ "))
     name = fields.get("NAME")
     iban = fields.get("IBAN")

@@ -211,8 +211,9 @@ def test_truncated_file():
 
 
 def test_entries_before_a_truncation_were_already_yielded():
-    from ledger.statements.parsing import parse
     import io
+
+    from ledger.statements.parsing import parse
     data = camt053(entry(ref="A") + entry(ref="B") + entry(ref="C"))
     seen = []
     with pytest.raises(StatementParseError):
