@@ -1,0 +1,1 @@
+"""Bank statements: parsing of camt.05x, MT940 and CSV files into transfers (see `parsing`)."""

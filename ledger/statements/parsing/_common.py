@@ -1,0 +1,60 @@
+"""Small helpers shared by the format parsers: amounts, dates, references."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import iso11649
+
+from ledger.money import Money, MoneyError, is_currency
+
+from .errors import StatementParseError
+
+_RF_IN_TEXT = re.compile(r"\bRF\d{2}[0-9A-Z]{1,21}\b")
+
+
+def money(value: str | None, currency: str | None, location: str | None) -> Money:
+    """An exact, non-negative Money from statement text, or a located error (never rounds)."""
+    if not currency:
+        raise StatementParseError("missing_currency", "an amount has no currency", location)
+    currency = currency.strip().upper()
+    if not is_currency(currency):
+        raise StatementParseError("invalid_currency", f"{currency!r} is not an ISO 4217 currency", location)
+    text = (value or "").strip()
+    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        raise StatementParseError("invalid_amount", f"{text!r} is not a decimal amount", location)
+    try:
+        return Money.of(text, currency)
+    except MoneyError as exc:
+        raise StatementParseError("invalid_amount", str(exc), location) from None
+
+
+def iso_date(value: str | None, location: str | None) -> date | None:
+    """The date part of an ISO date or date-time (the bank's local date as written), None when empty."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise StatementParseError("invalid_date", f"{value.strip()!r} is not an ISO date", location) from None
+
+
+def rf_scheme(reference: str | None) -> bool:
+    """Whether `reference` is a valid ISO 11649 creditor reference (RF + check digits)."""
+    return bool(reference) and iso11649.is_valid(reference)
+
+
+def rf_from_text(text: str | None) -> str | None:
+    """The first valid ISO 11649 reference written inside free text, as payers often do."""
+    if not text:
+        return None
+    for match in _RF_IN_TEXT.finditer(text.upper()):
+        if iso11649.is_valid(match.group(0)):
+            return match.group(0)
+    return None
+
+
+def join_text(parts: list[str]) -> str | None:
+    text = " ".join(" ".join(p.split()) for p in parts if p and p.strip())
+    return text or None

@@ -1,0 +1,387 @@
+"""Streaming parser for ISO 20022 camt.052 (account report), camt.053 (statement) and camt.054
+(debit/credit notification), every version from .001.02 on.
+
+The differences between versions are handled by looking for each element where any version puts it,
+rather than by branching on the version number, so a bank's later version keeps working:
+
+- entry status `Sts` is text up to .06 (`<Sts>BOOK</Sts>`) and a choice from .07 (`<Sts><Cd>BOOK</Cd>`);
+- party names sit directly under `Dbtr`/`Cdtr` up to .06 and under `Dbtr/Pty` from .07;
+- the amount of a transaction detail is `AmtDtls/TxAmt/Amt` in .02 and `TxDtls/Amt` from .03 on;
+- the UETR (`Refs/UETR`) exists from .07 on.
+
+The file is read with `lxml.etree.iterparse`; each entry is dropped from the tree as soon as its
+transfers are yielded, so memory stays bounded however many entries a statement has. DTDs, entities
+and network access are disabled and a document carrying a DOCTYPE is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lxml import etree
+
+from ledger.money import Money
+
+from ._build import build_transfer
+from ._common import iso_date, join_text, money
+from .errors import StatementFormatError, StatementParseError
+from .model import (
+    BalanceTracker,
+    Direction,
+    EntryStatus,
+    OccurrenceCounter,
+    ParsedStatement,
+    ParsedTransfer,
+    StatementEnd,
+    clean_reference,
+)
+
+CAMT_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$")
+_STATEMENT_TAGS = {"Stmt", "Rpt", "Ntfctn"}
+_STATUS = {"BOOK": "booked", "PDNG": "pending", "FUTR": "pending", "INFO": "information"}
+_OPENING = ("OPBD", "PRCD")  # PRCD, the previous closing booked balance, is the opening where OPBD is absent
+_CLOSING = ("CLBD",)
+
+Item = ParsedStatement | ParsedTransfer | StatementEnd
+
+
+class _Names:
+    """Qualified tag paths in the document's namespace (memoised: the same few paths, millions of times)."""
+
+    def __init__(self, ns: str) -> None:
+        self.ns = ns
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        qualified = self._cache.get(path)
+        if qualified is None:
+            qualified = "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+            self._cache[path] = qualified
+        return qualified
+
+
+@dataclass(slots=True)
+class _StatementState:
+    index: int
+    element: etree._Element
+    header: ParsedStatement | None = None
+    tracker: BalanceTracker | None = None
+    occurrences: OccurrenceCounter = field(default_factory=OccurrenceCounter)
+
+
+def parse_camt(stream: BinaryIO) -> Iterator[Item]:
+    """Yield, per statement, its header, its transfers and a closing `StatementEnd`."""
+    source = _TrackingReader(stream)
+    events = etree.iterparse(
+        source,
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=False,
+        # Only the elements that drive the state machine raise events; the rest is read from the tree.
+        tag=["{*}Document", "{*}GrpHdr", "{*}Stmt", "{*}Rpt", "{*}Ntfctn", "{*}Ntry"],
+    )
+    q: _Names | None = None
+    kind = version = message_id = None
+    statement: _StatementState | None = None
+    statements = entries = 0
+    try:
+        for event, element in events:
+            if q is None:
+                q, kind, version = _root(element)
+                continue
+            local = etree.QName(element).localname
+            parent = element.getparent()
+            grandparent = parent.getparent() if parent is not None else None
+            # GrpHdr and the statements sit in the message element right under the Document root.
+            in_container = grandparent is not None and grandparent.getparent() is None
+            if event == "start":
+                if local in _STATEMENT_TAGS and in_container:
+                    statements += 1
+                    statement = _StatementState(statements, element)
+                elif local == "Ntry" and statement is not None and parent is statement.element:
+                    # Balances and the account precede the first entry, so the header is complete here.
+                    header = _ensure_header(statement, q, kind, version, message_id)
+                    if header is not None:
+                        yield header
+                continue
+            if local == "GrpHdr" and in_container:
+                message_id = clean_reference(element.findtext(q("MsgId")))
+                element.clear()
+            elif local == "Ntry" and statement is not None and parent is statement.element:
+                entries += 1
+                for transfer in _entry_transfers(element, q, statement, entries):
+                    assert statement.tracker is not None
+                    statement.tracker.add(transfer)
+                    yield transfer
+                _forget(element)
+            elif local in _STATEMENT_TAGS and statement is not None and element is statement.element:
+                header = _ensure_header(statement, q, kind, version, message_id)
+                if header is not None:
+                    yield header
+                assert statement.tracker is not None
+                yield statement.tracker.end()
+                statement = None
+                _forget(element)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, source) from None
+    if q is None:
+        raise StatementFormatError("the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message")
+
+
+def _root(element: etree._Element) -> tuple[_Names, str, str]:
+    tree = element.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise StatementParseError("forbidden_doctype", "XML documents with a DOCTYPE are refused", "line 1")
+    qname = etree.QName(element)
+    match = CAMT_NAMESPACE.match(qname.namespace or "")
+    if qname.localname != "Document" or not match:
+        raise StatementFormatError(
+            "the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message",
+            location=f"line {element.sourceline}",
+        )
+    if int(match.group(2)) < 2:
+        raise StatementFormatError(
+            f"{match.group(1)}.001.{match.group(2)} is not supported (versions .001.02 and later are)",
+            code="unsupported_version",
+            location=f"line {element.sourceline}",
+        )
+    return _Names(qname.namespace), match.group(1), f"001.{match.group(2)}"
+
+
+class _TrackingReader:
+    """Passes reads through, noting whether the end was reached and on which line it is, so that a
+    syntax error on the last line of an exhausted file can be told apart as truncation."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.exhausted = False
+        self.lines = 1
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if not data:
+            self.exhausted = True
+        self.lines += data.count(b"\n")
+        return data
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, source: _TrackingReader) -> StatementParseError:
+    line = exc.lineno if exc.lineno else None
+    location = f"line {line}" if line else None
+    text = str(exc)
+    at_end = source.exhausted and line is not None and line >= source.lines
+    if "Premature end of data" in text or at_end:
+        return StatementParseError("truncated", "the file ends before the XML document does", location)
+    if "DOCTYPE" in text or "Entity" in text or "entity" in text:
+        return StatementParseError("forbidden_doctype", "XML entities and DOCTYPEs are refused", location)
+    return StatementParseError("malformed_xml", "the file is not well-formed XML", location)
+
+
+def _forget(element: etree._Element) -> None:
+    """Drop a processed element and everything before it, so the tree never grows with the file."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is None:
+        return
+    while element.getprevious() is not None:
+        del parent[0]
+
+
+def _ensure_header(
+    statement: _StatementState, q: _Names, kind: str | None, version: str | None, message_id: str | None
+) -> ParsedStatement | None:
+    """Build the header once, from the elements that precede the first entry; None if already built."""
+    if statement.header is not None:
+        return None
+    element = statement.element
+    location = f"statement {statement.index} (line {element.sourceline})"
+    account = clean_reference(element.findtext(q("Acct/Id/IBAN")) or element.findtext(q("Acct/Id/Othr/Id")))
+    opening = _balance(element, q, _OPENING, location)
+    closing = _balance(element, q, _CLOSING, location)
+    currency = (element.findtext(q("Acct/Ccy")) or "").strip() or None
+    if currency is None:
+        currency = opening.currency if opening else closing.currency if closing else None
+    header = ParsedStatement(
+        format=kind or "",
+        format_version=version,
+        index=statement.index,
+        account=account,
+        currency=currency,
+        statement_id=clean_reference(element.findtext(q("Id"))),
+        message_id=message_id,
+        opening_balance=opening,
+        closing_balance=closing,
+        from_date=iso_date(element.findtext(q("FrToDt/FrDtTm")), location),
+        to_date=iso_date(element.findtext(q("FrToDt/ToDtTm")), location),
+        location=location,
+    )
+    statement.header = header
+    statement.tracker = BalanceTracker(header)
+    return header
+
+
+def _balance(statement: etree._Element, q: _Names, codes: tuple[str, ...], location: str) -> Money | None:
+    found: dict[str, etree._Element] = {}
+    for balance in statement.iterfind(q("Bal")):
+        code = (balance.findtext(q("Tp/CdOrPrtry/Cd")) or "").strip()
+        found.setdefault(code, balance)
+    for code in codes:
+        if code in found:
+            balance = found[code]
+            where = f"{location}, balance {code} (line {balance.sourceline})"
+            amount = balance.find(q("Amt"))
+            if amount is None:
+                raise StatementParseError("invalid_amount", "a balance has no amount", where)
+            value = money(amount.text, amount.get("Ccy"), where)
+            return -value if (balance.findtext(q("CdtDbtInd")) or "").strip() == "DBIT" else value
+    return None
+
+
+def _direction(text: str | None, location: str) -> Direction:
+    code = (text or "").strip()
+    if code == "CRDT":
+        return "credit"
+    if code == "DBIT":
+        return "debit"
+    raise StatementParseError("invalid_entry", "an entry has no valid CdtDbtInd (CRDT or DBIT)", location)
+
+
+def _status(entry: etree._Element, q: _Names) -> EntryStatus:
+    status = entry.find(q("Sts"))
+    if status is None:
+        return "booked"
+    code = (status.findtext(q("Cd")) or status.findtext(q("Prtry")) or status.text or "").strip().upper()
+    # Codes other than BOOK (later versions allow external codes) are not counted as booked: a balance
+    # check that leaves out an unknown entry fails loudly, one that counts a non-booked entry hides it.
+    return _STATUS.get(code, "pending")  # type: ignore[return-value]
+
+
+def _date(entry: etree._Element, q: _Names, name: str, location: str):
+    return iso_date(entry.findtext(q(f"{name}/Dt")) or entry.findtext(q(f"{name}/DtTm")), location)
+
+
+def _entry_transfers(
+    entry: etree._Element, q: _Names, statement: _StatementState, entry_index: int
+) -> Iterator[ParsedTransfer]:
+    location = f"entry {entry_index} (line {entry.sourceline})"
+    header = statement.header
+    assert header is not None
+    amount_element = entry.find(q("Amt"))
+    if amount_element is None:
+        raise StatementParseError("invalid_amount", "an entry has no amount", location)
+    amount = money(amount_element.text, amount_element.get("Ccy"), location)
+    if amount.amount < 0:
+        raise StatementParseError("invalid_amount", "entry amounts must not be negative", location)
+    direction = _direction(entry.findtext(q("CdtDbtInd")), location)
+    common = dict(
+        occurrences=statement.occurrences,
+        account=header.account or "",
+        booking_date=_date(entry, q, "BookgDt", location),
+        value_date=_date(entry, q, "ValDt", location),
+        entry_reference=clean_reference(entry.findtext(q("AcctSvcrRef"))),
+        reversal=(entry.findtext(q("RvslInd")) or "").strip().lower() in ("true", "1"),
+        status=_status(entry, q),
+        statement_index=statement.index,
+        entry_index=entry_index,
+        location=location,
+    )
+    details = list(entry.iterfind(q("NtryDtls/TxDtls")))
+    split = _split_batch(details, q, amount, direction, location) if len(details) > 1 else None
+    if split is None:
+        detail = details[0] if len(details) == 1 else None
+        yield build_transfer(amount=amount, direction=direction, detail_index=None,
+                             **_detail_fields(detail, entry, q, direction, header.account), **common)
+        return
+    for index, (detail, detail_amount, detail_direction) in enumerate(split):
+        detail_location = f"{location}, transaction detail {index + 1}"
+        fields = _detail_fields(detail, entry, q, detail_direction, header.account)
+        yield build_transfer(amount=detail_amount, direction=detail_direction, detail_index=index,
+                             **fields, **{**common, "location": detail_location})
+
+
+def _split_batch(
+    details: list[etree._Element], q: _Names, amount: Money, direction: Direction, location: str
+) -> list[tuple[etree._Element, Money, Direction]] | None:
+    """Each detail with its own amount and direction, when they add up to the entry; else None.
+
+    A batch whose details lack amounts in the entry's currency, or do not add up to the booked entry,
+    cannot be split without inventing money, so it stays one transfer for the whole entry.
+    """
+    split = []
+    net = Money.zero(amount.currency)
+    for index, detail in enumerate(details):
+        where = f"{location}, transaction detail {index + 1}"
+        detail_amount = _detail_amount(detail, q, amount.currency, where)
+        if detail_amount is None:
+            return None
+        indicator = detail.findtext(q("CdtDbtInd"))
+        detail_direction = _direction(indicator, where) if indicator else direction
+        split.append((detail, detail_amount, detail_direction))
+        net = net + (detail_amount if detail_direction == "credit" else -detail_amount)
+    booked = amount if direction == "credit" else -amount
+    return split if net == booked else None
+
+
+def _detail_amount(detail: etree._Element, q: _Names, currency: str, location: str) -> Money | None:
+    for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/CntrValAmt/Amt", "AmtDtls/InstdAmt/Amt"):
+        element = detail.find(q(path))
+        if element is not None:
+            value = money(element.text, element.get("Ccy"), location)
+            if value.currency == currency:
+                return value
+    return None
+
+
+def _party(parties: etree._Element | None, q: _Names, role: str) -> tuple[str | None, str | None]:
+    if parties is None:
+        return None, None
+    name = parties.findtext(q(f"{role}/Pty/Nm")) or parties.findtext(q(f"{role}/Nm"))
+    iban = parties.findtext(q(f"{role}Acct/Id/IBAN"))
+    return (" ".join(name.split()) or None if name else None), (iban.strip().replace(" ", "") if iban else None)
+
+
+def _detail_fields(
+    detail: etree._Element | None, entry: etree._Element, q: _Names, direction: Direction, account: str | None
+) -> dict:
+    """References, remittance and counterparty of one transaction detail (or of a detail-less entry)."""
+    if detail is None:
+        remittance = join_text([entry.findtext(q("AddtlNtryInf")) or ""])
+        return dict(detail_reference=None, end_to_end_id=None, uetr=None, structured_reference=None,
+                    structured_type_is_scor=False, remittance_information=remittance,
+                    counterparty_name=None, counterparty_iban=None)
+    parties = detail.find(q("RltdPties"))
+    # Money in came from the debtor; money out went to the creditor.
+    first, second = ("Dbtr", "Cdtr") if direction == "credit" else ("Cdtr", "Dbtr")
+    name, iban = _party(parties, q, first)
+    if name is None and iban is None:
+        other_name, other_iban = _party(parties, q, second)
+        if other_iban is None or other_iban != (account or "").replace(" ", ""):
+            name, iban = other_name, other_iban
+    structured, is_scor = None, False
+    for creditor_ref in detail.iterfind(q("RmtInf/Strd/CdtrRefInf")):
+        ref = clean_reference(creditor_ref.findtext(q("Ref")))
+        if ref:
+            code = (creditor_ref.findtext(q("Tp/CdOrPrtry/Cd")) or "").strip()
+            structured, is_scor = ref, code in ("SCOR", "")
+            break
+    unstructured = [text for text in (u.text for u in detail.iterfind(q("RmtInf/Ustrd"))) if text]
+    if not unstructured and structured is None:
+        unstructured = [detail.findtext(q("AddtlTxInf")) or entry.findtext(q("AddtlNtryInf")) or ""]
+    return dict(
+        detail_reference=clean_reference(detail.findtext(q("Refs/AcctSvcrRef"))),
+        end_to_end_id=clean_reference(detail.findtext(q("Refs/EndToEndId"))),
+        uetr=clean_reference(detail.findtext(q("Refs/UETR"))),
+        structured_reference=structured,
+        structured_type_is_scor=is_scor,
+        remittance_information=join_text(unstructured),
+        counterparty_name=name,
+        counterparty_iban=iban,
+    )
