@@ -61,7 +61,7 @@ def parse_untrusted(
         _feed_checked(parser, memoryview(data), allowed_roots)
         root = parser.close()
     except etree.XMLSyntaxError as exc:
-        raise XmlInputError("invalid_xml", f"the document is not well-formed XML: {_reason(exc)}") from None
+        raise XmlInputError("invalid_xml", f"the document is not acceptable XML: {_reason(exc)}") from None
     _refuse_doctype(root)
     return root
 
