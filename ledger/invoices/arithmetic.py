@@ -121,7 +121,7 @@ def _currency_findings(inv: ParsedInvoice) -> Iterator[Finding]:
     if stated_tax is not None and stated_tax.currency != inv.tax_currency:
         yield Finding(
             "currency_mismatch",
-            f"VAT in accounting currency is in {stated_tax.currency}, the tax currency is {inv.tax_currency}",
+            f"a second VAT total is in {stated_tax.currency}, the declared tax currency is {inv.tax_currency or 'none'}",
             "tax_total_in_tax_currency",
         )
 

@@ -16,8 +16,8 @@ Mapping choices worth knowing:
 - due date: cbc:DueDate, else cac:PaymentMeans/cbc:PaymentDueDate, else cac:PaymentTerms/cbc:PaymentDueDate
   (UBL 2.1 CreditNote has no cbc:DueDate);
 - payee account: the first cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID, put on the seller;
-- document tax total (BT-110): the cac:TaxTotal not stated in a separate tax currency (BT-6); the other
-  one, when present, is BT-111;
+- document tax total (BT-110): the cac:TaxTotal with the VAT breakdown, else the one in the document
+  currency; the other cac:TaxTotal, if any, is BT-111 (VAT in the tax currency BT-6);
 - document type: a CreditNote root, or an Invoice whose type code is a credit note code (UNCL1001 381 etc.).
 """
 
@@ -321,32 +321,37 @@ class _Reader:
             tax_percent=self.decimal("cac:TaxCategory/cbc:Percent", el, where),
         )
 
-    def tax_total_elements(self) -> tuple[list[etree._Element], list[etree._Element], str | None]:
-        """(document-currency TaxTotals, tax-currency TaxTotals, tax currency code)."""
-        tax_currency = self.text("cbc:TaxCurrencyCode")
-        in_document, in_tax_currency = [], []
-        for el in self.root.findall("cac:TaxTotal", NS):
+    def tax_total_elements(self) -> tuple[etree._Element | None, etree._Element | None]:
+        """(the document-currency TaxTotal BT-110, the other one BT-111); EN 16931 allows two at most."""
+        elements = self.root.findall("cac:TaxTotal", NS)
+        if len(elements) > 2:
+            raise InvoiceParseError("invalid_invoice", "more than two cac:TaxTotal", field="cac:TaxTotal")
+
+        def rank(el: etree._Element) -> int:
+            # The total carrying the VAT breakdown is BT-110; failing that, the one in the document currency.
+            if el.find("cac:TaxSubtotal", NS) is not None:
+                return 0
             amount = el.find("cbc:TaxAmount", NS)
-            stated = None if amount is None else amount.get("currencyID")
-            separate = tax_currency and tax_currency != self.currency and stated == tax_currency
-            (in_tax_currency if separate else in_document).append(el)
-        return in_document, in_tax_currency, tax_currency
+            return 1 if amount is not None and amount.get("currencyID") == self.currency else 2
+
+        ordered = sorted(elements, key=rank)
+        return (ordered[0] if ordered else None), (ordered[1] if len(ordered) > 1 else None)
 
     def tax_totals(self) -> tuple[Money, Money | None, str | None]:
-        in_document, in_tax_currency, tax_currency = self.tax_total_elements()
+        document, accounting = self.tax_total_elements()
         total = Money.zero(self.currency)
-        if in_document:
-            total = self.required_money("cbc:TaxAmount", in_document[0], "cac:TaxTotal/")
-        accounting = self.money("cbc:TaxAmount", in_tax_currency[0], "cac:TaxTotal/") if in_tax_currency else None
-        return total, accounting, tax_currency
+        if document is not None:
+            total = self.required_money("cbc:TaxAmount", document, "cac:TaxTotal/")
+        in_tax_currency = None if accounting is None else self.money("cbc:TaxAmount", accounting, "cac:TaxTotal/")
+        return total, in_tax_currency, self.text("cbc:TaxCurrencyCode")
 
     def tax_subtotals(self) -> tuple[TaxSubtotal, ...]:
-        in_document, _, _ = self.tax_total_elements()
-        if not in_document:
+        document, _ = self.tax_total_elements()
+        if document is None:
             return ()
         return tuple(
             self.tax_subtotal(el, f"cac:TaxTotal/cac:TaxSubtotal[{n}]/")
-            for n, el in enumerate(in_document[0].findall("cac:TaxSubtotal", NS), start=1)
+            for n, el in enumerate(document.findall("cac:TaxSubtotal", NS), start=1)
         )
 
     def tax_subtotal(self, el: etree._Element, where: str) -> TaxSubtotal:
