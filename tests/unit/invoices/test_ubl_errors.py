@@ -95,3 +95,10 @@ def test_cbc_due_date_falls_back_to_payment_terms():
     data = edited(data, "cac:PaymentTerms/cbc:Note", "net 30")
     root_terms = data.replace(b"<cbc:Note>net 30</cbc:Note>", b"<cbc:Note>net 30</cbc:Note><cbc:PaymentDueDate>2026-06-01</cbc:PaymentDueDate>")
     assert str(parse_ubl(root_terms).due_on) == "2026-06-01"
+
+
+def test_more_than_two_vat_totals_is_refused():
+    data = INVOICE.replace(b"<cac:LegalMonetaryTotal>", b"<cac:TaxTotal><cbc:TaxAmount currencyID='GBP'>0</cbc:TaxAmount></cac:TaxTotal>" * 2 + b"<cac:LegalMonetaryTotal>")
+    with pytest.raises(InvoiceParseError) as caught:
+        parse_ubl(data)
+    assert (caught.value.code, caught.value.field) == ("invalid_invoice", "cac:TaxTotal")
