@@ -9,13 +9,13 @@ Codes:
 - `line_sum_mismatch`       BR-CO-10 sum of line net amounts ≠ line extension total (UBL)
 - `total_mismatch`          the same rule for a JSON invoice: its lines do not add up to `total`
 - `allowance_total_mismatch` BR-CO-11, `charge_total_mismatch` BR-CO-12
-- `tax_exclusive_mismatch`  BR-CO-13 lines − allowances + charges ≠ total without VAT
+- `tax_exclusive_mismatch`  BR-CO-13 lines - allowances + charges ≠ total without VAT
 - `tax_total_mismatch`      BR-CO-14 sum of VAT breakdown amounts ≠ VAT total
 - `tax_inclusive_mismatch`  BR-CO-15 total without VAT + VAT ≠ total with VAT
-- `payable_mismatch`        BR-CO-16 total with VAT − prepaid + rounding ≠ amount due
+- `payable_mismatch`        BR-CO-16 total with VAT - prepaid + rounding ≠ amount due
 - `tax_breakdown_missing`   BR-CO-18 a UBL document without any VAT breakdown
-- `taxable_amount_mismatch` BR-S-08 & co: a VAT category's base ≠ its lines − allowances + charges
-- `tax_amount_mismatch`     BR-S-09 & co: a VAT category's tax ≠ base × rate (± one minor unit)
+- `taxable_amount_mismatch` BR-S-08 & co: a VAT category's base ≠ its lines - allowances + charges
+- `tax_amount_mismatch`     BR-S-09 & co: a VAT category's tax ≠ base x rate (± one minor unit)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.invoices.parsed import ParsedInvoice, TaxSubtotal
+from ledger.invoices.parsed import AllowanceCharge, ParsedInvoice, ParsedLine, TaxSubtotal
 from ledger.money import Money, minor_units, total
 
 
@@ -49,7 +49,7 @@ def check_arithmetic(inv: ParsedInvoice) -> list[Finding]:
 
 
 def computed_payable(inv: ParsedInvoice) -> Money:
-    """The amount due worked out from the parts: lines − allowances + charges + VAT − prepaid + rounding.
+    """The amount due worked out from the parts: lines - allowances + charges + VAT - prepaid + rounding.
 
     VAT is the sum of the VAT breakdown when there is one (else the stated VAT total); prepaid and
     rounding are taken as stated, since nothing else in the document determines them. Raises
@@ -88,7 +88,9 @@ def _field(inv: ParsedInvoice, name: str) -> str:
 
 
 def _mismatch(code: str, inv: ParsedInvoice, name: str, what: str, stated: Money, computed: Money) -> Finding:
-    return Finding(code, f"{what}: stated {stated} {stated.currency}, computed {computed} {computed.currency}", _field(inv, name))
+    return Finding(
+        code, f"{what}: stated {stated} {stated.currency}, computed {computed} {computed.currency}", _field(inv, name)
+    )
 
 
 # -- currency -------------------------------------------------------------------------------------
@@ -103,8 +105,17 @@ def _stated_amounts(inv: ParsedInvoice) -> Iterator[tuple[str, str | None, Money
     for sub in inv.tax_subtotals:
         yield "tax_subtotals", None, sub.taxable_amount
         yield "tax_subtotals", None, sub.tax_amount
-    for name in ("line_extension_total", "allowance_total", "charge_total", "tax_exclusive", "tax_total",
-                 "tax_inclusive", "prepaid", "rounding", "payable"):
+    for name in (
+        "line_extension_total",
+        "allowance_total",
+        "charge_total",
+        "tax_exclusive",
+        "tax_total",
+        "tax_inclusive",
+        "prepaid",
+        "rounding",
+        "payable",
+    ):
         yield name, None, getattr(inv, name)
 
 
@@ -121,7 +132,8 @@ def _currency_findings(inv: ParsedInvoice) -> Iterator[Finding]:
     if stated_tax is not None and stated_tax.currency != inv.tax_currency:
         yield Finding(
             "currency_mismatch",
-            f"a second VAT total is in {stated_tax.currency}, the declared tax currency is {inv.tax_currency or 'none'}",
+            f"a second VAT total is in {stated_tax.currency}, "
+            f"the declared tax currency is {inv.tax_currency or 'none'}",
             "tax_total_in_tax_currency",
         )
 
@@ -137,12 +149,16 @@ def _total_findings(inv: ParsedInvoice) -> Iterator[Finding]:
         code = "total_mismatch" if inv.source == "json" else "line_sum_mismatch"
         yield _mismatch(code, inv, "line_extension_total", "sum of line amounts", inv.line_extension_total, line_sum)
     if allowances != inv.allowance_total:
-        yield _mismatch("allowance_total_mismatch", inv, "allowance_total", "sum of allowances", inv.allowance_total, allowances)
+        yield _mismatch(
+            "allowance_total_mismatch", inv, "allowance_total", "sum of allowances", inv.allowance_total, allowances
+        )
     if charges != inv.charge_total:
         yield _mismatch("charge_total_mismatch", inv, "charge_total", "sum of charges", inv.charge_total, charges)
     expected = inv.line_extension_total - inv.allowance_total + inv.charge_total
     if expected != inv.tax_exclusive:
-        yield _mismatch("tax_exclusive_mismatch", inv, "tax_exclusive", "total without VAT", inv.tax_exclusive, expected)
+        yield _mismatch(
+            "tax_exclusive_mismatch", inv, "tax_exclusive", "total without VAT", inv.tax_exclusive, expected
+        )
     expected = inv.tax_exclusive + inv.tax_total
     if expected != inv.tax_inclusive:
         yield _mismatch("tax_inclusive_mismatch", inv, "tax_inclusive", "total with VAT", inv.tax_inclusive, expected)
@@ -177,16 +193,25 @@ def _category_findings(inv: ParsedInvoice, sub: TaxSubtotal) -> Iterator[Finding
     if all(line.tax_category for line in inv.lines):
         base = _category_base(inv, _category_key(sub.category, sub.percent))
         if base != sub.taxable_amount:
-            yield _mismatch("taxable_amount_mismatch", inv, "tax_subtotals", f"{label} taxable amount", sub.taxable_amount, base)
+            yield _mismatch(
+                "taxable_amount_mismatch", inv, "tax_subtotals", f"{label} taxable amount", sub.taxable_amount, base
+            )
     if sub.percent is not None:
         expected = Money.rounded(sub.taxable_amount.amount * sub.percent / 100, inv.currency)
         slack = Decimal(1).scaleb(-minor_units(inv.currency))
         if abs(expected.amount - sub.tax_amount.amount) > slack:
-            yield _mismatch("tax_amount_mismatch", inv, "tax_subtotals", f"{label} VAT amount", sub.tax_amount, expected)
+            yield _mismatch(
+                "tax_amount_mismatch", inv, "tax_subtotals", f"{label} VAT amount", sub.tax_amount, expected
+            )
 
 
 def _category_base(inv: ParsedInvoice, key: tuple[str | None, Decimal]) -> Money:
-    lines = _sum((l.net_amount for l in inv.lines if _category_key(l.tax_category, l.tax_percent) == key), inv.currency)
-    allowances = _sum((a.amount for a in inv.allowances if _category_key(a.tax_category, a.tax_percent) == key), inv.currency)
-    charges = _sum((c.amount for c in inv.charges if _category_key(c.tax_category, c.tax_percent) == key), inv.currency)
-    return lines - allowances + charges
+    def in_category(items: Iterable[ParsedLine | AllowanceCharge], amount: str) -> Money:
+        chosen = (getattr(i, amount) for i in items if _category_key(i.tax_category, i.tax_percent) == key)
+        return _sum(chosen, inv.currency)
+
+    return (
+        in_category(inv.lines, "net_amount")
+        - in_category(inv.allowances, "amount")
+        + in_category(inv.charges, "amount")
+    )

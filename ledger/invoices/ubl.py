@@ -11,8 +11,10 @@ Mapping choices worth knowing:
   cac:OrderReference/cbc:ID (BT-13), then cac:AdditionalDocumentReference/cbc:ID of references that carry
   no attachment (an attached document's ID names the attachment, not an agreement);
 - line kind/returnee: cac:Item/cac:AdditionalItemProperty named `kind` / `returnee` (BT-160/161) first;
-  else the kind from cac:Item/cac:SellersItemIdentification/cbc:ID when it is an obligation kind; else
-  `kind: …; returnee: …` (or `key=value`) pairs in the line's cbc:Note (BT-127);
+  else the kind from cac:Item/cac:SellersItemIdentification/cbc:ID when it is an obligation kind (that
+  element usually holds an article number, so other values are ignored); else `kind: …; returnee: …`
+  (or `key=value`) pairs in the line's cbc:Note (BT-127). Stated kinds are kept as written, so the
+  obligation check can report an unknown one; lines naming neither get None;
 - due date: cbc:DueDate, else cac:PaymentMeans/cbc:PaymentDueDate, else cac:PaymentTerms/cbc:PaymentDueDate
   (UBL 2.1 CreditNote has no cbc:DueDate);
 - payee account: the first cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID, put on the seller;
@@ -117,7 +119,7 @@ class _Reader:
             raise InvoiceParseError("invalid_invoice", f"{where}{path} is missing", field=where + path)
         return value
 
-    def date(self, path: str, el: etree._Element | None = None) -> date | None:
+    def date_at(self, path: str, el: etree._Element | None = None, where: str = "") -> date | None:
         value = self.text(path, el)
         if value is None:
             return None
@@ -125,9 +127,10 @@ class _Reader:
         try:
             return date.fromisoformat(value[:10])
         except ValueError:
-            raise InvoiceParseError("invalid_invoice", f"{path} is not a date: {value[:40]!r}", field=path) from None
+            field = where + path
+            raise InvoiceParseError("invalid_invoice", f"{field} is not a date: {value[:40]!r}", field=field) from None
 
-    def decimal(self, path: str, el: etree._Element, where: str) -> Decimal | None:
+    def decimal_at(self, path: str, el: etree._Element, where: str) -> Decimal | None:
         value = self.text(path, el)
         if value is None:
             return None
@@ -179,7 +182,7 @@ class _Reader:
             source="ubl",
             type_code=type_code,
             due_on=self.due_date(),
-            period=_period_of(self.date("cac:InvoicePeriod/cbc:StartDate")),
+            period=_period_of(self.date_at("cac:InvoicePeriod/cbc:StartDate")),
             agreement_ref=refs[0][1] if refs else None,
             agreement_ref_source=refs[0][0] if refs else None,
             agreement_ref_candidates=refs,
@@ -206,7 +209,7 @@ class _Reader:
         )
 
     def required_date(self, path: str) -> date:
-        value = self.date(path)
+        value = self.date_at(path)
         if value is None:
             raise InvoiceParseError("invalid_invoice", f"{path} is missing", field=path)
         return value
@@ -226,7 +229,7 @@ class _Reader:
 
     def due_date(self) -> date | None:
         for path in ("cbc:DueDate", "cac:PaymentMeans/cbc:PaymentDueDate", "cac:PaymentTerms/cbc:PaymentDueDate"):
-            value = self.date(path)
+            value = self.date_at(path)
             if value is not None:
                 return value
         return None
@@ -253,7 +256,8 @@ class _Reader:
             id_el = party.find("cbc:EndpointID", NS)
         account_id, iban = self.payee_account() if with_account else (None, None)
         return ParsedParty(
-            name=self.text("cac:PartyName/cbc:Name", party) or self.text("cac:PartyLegalEntity/cbc:RegistrationName", party),
+            name=self.text("cac:PartyName/cbc:Name", party)
+            or self.text("cac:PartyLegalEntity/cbc:RegistrationName", party),
             party_id=None if id_el is None else _clean(id_el.text),
             party_id_scheme=None if id_el is None else _clean(id_el.get("schemeID")),
             legal_id=self.text("cac:PartyLegalEntity/cbc:CompanyID", party),
@@ -283,9 +287,11 @@ class _Reader:
 
     def line(self, el: etree._Element, where: str) -> ParsedLine:
         kind, returnee = _line_kind_and_returnee(el)
-        quantity = self.decimal(self.quantity_tag, el, where)
+        quantity = self.decimal_at(self.quantity_tag, el, where)
         if quantity is None:
-            raise InvoiceParseError("invalid_invoice", f"{where}{self.quantity_tag} is missing", field=where + self.quantity_tag)
+            raise InvoiceParseError(
+                "invalid_invoice", f"{where}{self.quantity_tag} is missing", field=where + self.quantity_tag
+            )
         return ParsedLine(
             line_id=self.required_text("cbc:ID", el, where),
             net_amount=self.required_money("cbc:LineExtensionAmount", el, where),
@@ -293,9 +299,9 @@ class _Reader:
             description=self.text("cac:Item/cbc:Name", el) or self.text("cac:Item/cbc:Description", el),
             kind=kind,
             returnee=returnee,
-            period=_period_of(self.date("cac:InvoicePeriod/cbc:StartDate", el)),
+            period=_period_of(self.date_at("cac:InvoicePeriod/cbc:StartDate", el, where)),
             tax_category=self.text("cac:Item/cac:ClassifiedTaxCategory/cbc:ID", el),
-            tax_percent=self.decimal("cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", el, where),
+            tax_percent=self.decimal_at("cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", el, where),
         )
 
     # -- allowances, charges, tax ----------------------------------------------------------------
@@ -310,7 +316,9 @@ class _Reader:
         indicator = self.required_text("cbc:ChargeIndicator", el, where).lower()
         if indicator not in {"true", "false", "1", "0"}:
             raise InvoiceParseError(
-                "invalid_invoice", f"{where}cbc:ChargeIndicator must be true or false", field=where + "cbc:ChargeIndicator"
+                "invalid_invoice",
+                f"{where}cbc:ChargeIndicator must be true or false",
+                field=where + "cbc:ChargeIndicator",
             )
         return AllowanceCharge(
             is_charge=indicator in {"true", "1"},
@@ -318,7 +326,7 @@ class _Reader:
             reason=self.text("cbc:AllowanceChargeReason", el),
             reason_code=self.text("cbc:AllowanceChargeReasonCode", el),
             tax_category=self.text("cac:TaxCategory/cbc:ID", el),
-            tax_percent=self.decimal("cac:TaxCategory/cbc:Percent", el, where),
+            tax_percent=self.decimal_at("cac:TaxCategory/cbc:Percent", el, where),
         )
 
     def tax_total_elements(self) -> tuple[etree._Element | None, etree._Element | None]:
@@ -359,7 +367,7 @@ class _Reader:
             taxable_amount=self.required_money("cbc:TaxableAmount", el, where),
             tax_amount=self.required_money("cbc:TaxAmount", el, where),
             category=self.text("cac:TaxCategory/cbc:ID", el),
-            percent=self.decimal("cac:TaxCategory/cbc:Percent", el, where),
+            percent=self.decimal_at("cac:TaxCategory/cbc:Percent", el, where),
         )
 
 
@@ -383,7 +391,8 @@ def _note_pairs(notes: list[etree._Element]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for note in notes:
         for part in (note.text or "").split(";"):
-            key, sep, value = part.replace("=", ":", 1).partition(":")
-            if sep and _clean(key) and _clean(value):
-                pairs.setdefault(_clean(key).lower(), _clean(value))  # type: ignore[union-attr]
+            raw_key, sep, raw_value = part.replace("=", ":", 1).partition(":")
+            key, value = _clean(raw_key), _clean(raw_value)
+            if sep and key and value:
+                pairs.setdefault(key.lower(), value)
     return pairs

@@ -84,9 +84,7 @@ def _parser() -> etree.XMLPullParser:
     )
 
 
-def _feed_checked(
-    parser: etree.XMLPullParser, data: memoryview, allowed_roots: Collection[str] | None
-) -> None:
+def _feed_checked(parser: etree.XMLPullParser, data: memoryview, allowed_roots: Collection[str] | None) -> None:
     """Feed in chunks and inspect the root's start tag the moment it arrives."""
     root_seen = False
     for offset in range(0, len(data), _CHUNK):

@@ -31,7 +31,11 @@ def _codes(data: bytes) -> set[str]:
         ("cac:TaxTotal/cbc:TaxAmount", "4107.51", {"tax_total_mismatch", "tax_inclusive_mismatch"}),
         (TOTALS + "cbc:TaxInclusiveAmount", "27792.07", {"tax_inclusive_mismatch", "payable_mismatch"}),
         (TOTALS + "cbc:PayableAmount", "27792.05", {"payable_mismatch"}),
-        ("cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxableAmount", "19901.00", {"taxable_amount_mismatch", "tax_amount_mismatch"}),
+        (
+            "cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxableAmount",
+            "19901.00",
+            {"taxable_amount_mismatch", "tax_amount_mismatch"},
+        ),
         ("cac:AllowanceCharge[1]/cbc:Amount", "101.00", {"allowance_total_mismatch", "taxable_amount_mismatch"}),
     ],
 )
@@ -41,13 +45,11 @@ def test_each_broken_figure_breaks_its_rule(xpath, value, expected):
 
 def test_finding_names_the_figure_and_both_amounts():
     [finding] = check_arithmetic(parse_ubl(edited(INVOICE, TOTALS + "cbc:PayableAmount", "27792.05")))
-    assert finding == Finding(
-        "payable_mismatch", "amount due: stated 27792.05 GBP, computed 27792.06 GBP", "payable"
-    )
+    assert finding == Finding("payable_mismatch", "amount due: stated 27792.05 GBP, computed 27792.06 GBP", "payable")
 
 
 def test_vat_amount_may_differ_by_one_minor_unit_of_rounding():
-    # 3980.01 is within a cent of 19900.00 × 20 %: only the VAT total no longer matches the breakdown.
+    # 3980.01 is within a cent of 19900.00 x 20 %: only the VAT total no longer matches the breakdown.
     one_cent = edited(INVOICE, "cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxAmount", "3980.01")
     assert _codes(one_cent) == {"tax_total_mismatch"}
     two_cents = edited(INVOICE, "cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxAmount", "3980.02")
@@ -121,7 +123,10 @@ def _json(total: str, *amounts: str, currency: str = "GBP") -> dict:
         "period": "2026-03",
         "payment_reference": "RF18539007547034",
         "total": Money.of(total, "GBP"),
-        "lines": [{"kind": "per_returnee_fee", "returnee": f"p{n}", "amount": Money.of(a, currency)} for n, a in enumerate(amounts)],
+        "lines": [
+            {"kind": "per_returnee_fee", "returnee": f"p{n}", "amount": Money.of(a, currency)}
+            for n, a in enumerate(amounts)
+        ],
     }
 
 

@@ -34,7 +34,7 @@ def _refused(data: bytes, code: str, max_bytes: int | None = None) -> InvoicePar
 
 def test_billion_laughs_is_refused_without_expansion():
     levels = [b'<!ENTITY lol0 "lol">'] + [
-        b"<!ENTITY lol%d \"%s\">" % (n, b"".join(b"&lol%d;" % (n - 1) for _ in range(10))) for n in range(1, 10)
+        b'<!ENTITY lol%d "%s">' % (n, b"".join(b"&lol%d;" % (n - 1) for _ in range(10))) for n in range(1, 10)
     ]
     data = _with_doctype(b"<!DOCTYPE Invoice [" + b"".join(levels) + b"]>\n", b"&lol9;")
     started = time.monotonic()
@@ -47,9 +47,7 @@ def test_billion_laughs_is_refused_without_expansion():
 def test_external_entity_file_read_is_refused_and_never_leaks(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
-    data = _with_doctype(
-        b'<!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "' + secret.as_uri().encode() + b'">]>\n', b"&xxe;"
-    )
+    data = _with_doctype(b'<!DOCTYPE Invoice [<!ENTITY xxe SYSTEM "' + secret.as_uri().encode() + b'">]>\n', b"&xxe;")
     error = _refused(data, "invalid_xml")
     assert "TOP-SECRET" not in error.message and "TOP-SECRET" not in repr(error)
 

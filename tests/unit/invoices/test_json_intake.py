@@ -29,7 +29,12 @@ PAYLOAD = {
 def test_header_fields_are_mapped():
     inv = from_json(PAYLOAD)
     assert (inv.source, inv.document_type, inv.number) == ("json", "invoice", "AL-2026-03")
-    assert (inv.issued_on, inv.due_on, inv.period, inv.currency) == (date(2026, 4, 2), date(2026, 5, 2), "2026-03", "GBP")
+    assert (inv.issued_on, inv.due_on, inv.period, inv.currency) == (
+        date(2026, 4, 2),
+        date(2026, 5, 2),
+        "2026-03",
+        "GBP",
+    )
     assert (inv.agreement_ref, inv.agreement_ref_source) == ("GB-AL-2026-01", "agreement")
     assert (inv.payment_reference, inv.payment_reference_is_rf) == ("RF18539007547034", True)
 
@@ -45,14 +50,16 @@ def test_total_is_every_document_total_and_nothing_else_is_owed():
 
 def test_lines_are_numbered_in_order_with_kind_and_returnee():
     lines = from_json(PAYLOAD).lines
-    assert [(l.line_id, l.kind, l.returnee, l.net_amount, l.quantity) for l in lines] == [
+    assert [(line.line_id, line.kind, line.returnee, line.net_amount, line.quantity) for line in lines] == [
         ("1", "per_returnee_fee", "ps-1", Money.of("20000.00", "GBP"), Decimal(1)),
         ("2", "monthly_support", "ps-2", Money.of("2500.00", "GBP"), Decimal(1)),
     ]
 
 
 def test_optional_fields_may_be_absent():
-    inv = from_json({k: v for k, v in PAYLOAD.items() if k not in {"due_on", "period", "payment_reference", "agreement"}})
+    inv = from_json(
+        {k: v for k, v in PAYLOAD.items() if k not in {"due_on", "period", "payment_reference", "agreement"}}
+    )
     assert (inv.due_on, inv.period, inv.payment_reference, inv.payment_reference_is_rf) == (None, None, None, False)
     assert (inv.agreement_ref, inv.agreement_ref_candidates) == (None, ())
 

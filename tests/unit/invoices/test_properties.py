@@ -15,9 +15,23 @@ from ledger.money import Money, minor_units
 from .helpers import edited
 from .ublbuild import Doc, render
 
-CATEGORIES = [("S", Decimal("20")), ("S", Decimal("5")), ("S", Decimal("8.1")), ("Z", Decimal("0")), ("E", Decimal("0"))]
-STATED_TOTALS = ["LineExtensionAmount", "AllowanceTotalAmount", "ChargeTotalAmount", "TaxExclusiveAmount",
-                 "TaxInclusiveAmount", "PrepaidAmount", "PayableRoundingAmount", "PayableAmount"]
+CATEGORIES = [
+    ("S", Decimal("20")),
+    ("S", Decimal("5")),
+    ("S", Decimal("8.1")),
+    ("Z", Decimal("0")),
+    ("E", Decimal("0")),
+]
+STATED_TOTALS = [
+    "LineExtensionAmount",
+    "AllowanceTotalAmount",
+    "ChargeTotalAmount",
+    "TaxExclusiveAmount",
+    "TaxInclusiveAmount",
+    "PrepaidAmount",
+    "PayableRoundingAmount",
+    "PayableAmount",
+]
 
 
 def _money(currency: str, low: int, high: int) -> st.SearchStrategy[Money]:
@@ -30,11 +44,12 @@ def documents(draw) -> Doc:
     currency = draw(st.sampled_from(["EUR", "GBP", "JPY", "BHD", "CHF"]))
     cats = draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=3, unique=True))
     part = lambda low, high: st.tuples(_money(currency, low, high), st.sampled_from(cats)).map(  # noqa: E731
-        lambda t: (t[0], t[1][0], t[1][1]))
+        lambda t: (t[0], t[1][0], t[1][1])
+    )
     return Doc(
         currency=currency,
         credit_note=draw(st.booleans()),
-        lines=draw(st.lists(part(-10**6, 10**9), min_size=1, max_size=8)),
+        lines=draw(st.lists(part(-(10**6), 10**9), min_size=1, max_size=8)),
         allowances=draw(st.lists(part(1, 10**6), max_size=3)),
         charges=draw(st.lists(part(1, 10**6), max_size=3)),
         prepaid=draw(_money(currency, 0, 10**6)),
@@ -66,13 +81,19 @@ def test_any_stated_total_off_by_one_minor_unit_is_caught(doc, tag, sign):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(_money("GBP", -10**7, 10**9), min_size=1, max_size=20), _money("GBP", -10**3, 10**3))
+@given(st.lists(_money("GBP", -(10**7), 10**9), min_size=1, max_size=20), _money("GBP", -(10**3), 10**3))
 def test_json_total_mismatch_exactly_when_lines_do_not_add_up(amounts, error):
     declared = sum(amounts, Money.zero("GBP")) + error
-    inv = from_json({
-        "agreement": "GB-AL-2026-01", "number": "N-1", "issued_on": date(2026, 4, 2), "currency": "GBP",
-        "total": declared, "lines": [{"kind": "per_returnee_fee", "returnee": "x", "amount": a} for a in amounts],
-    })
+    inv = from_json(
+        {
+            "agreement": "GB-AL-2026-01",
+            "number": "N-1",
+            "issued_on": date(2026, 4, 2),
+            "currency": "GBP",
+            "total": declared,
+            "lines": [{"kind": "per_returnee_fee", "returnee": "x", "amount": a} for a in amounts],
+        }
+    )
     codes = [f.code for f in check_arithmetic(inv)]
     assert codes == ([] if error.is_zero() else ["total_mismatch"])
     assert computed_payable(inv) == declared - error

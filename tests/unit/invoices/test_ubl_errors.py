@@ -79,8 +79,13 @@ def test_invoice_type_code_381_makes_an_invoice_document_a_credit_note():
 
 
 def test_charge_indicator_accepts_xsd_boolean_forms():
-    inv = parse_ubl(edited(edited(INVOICE, "cac:AllowanceCharge[1]/cbc:ChargeIndicator", "0"),
-                           "cac:AllowanceCharge[2]/cbc:ChargeIndicator", " 1 "))
+    inv = parse_ubl(
+        edited(
+            edited(INVOICE, "cac:AllowanceCharge[1]/cbc:ChargeIndicator", "0"),
+            "cac:AllowanceCharge[2]/cbc:ChargeIndicator",
+            " 1 ",
+        )
+    )
     assert [ac.is_charge for ac in inv.allowances_charges] == [False, True]
 
 
@@ -93,12 +98,19 @@ def test_cbc_due_date_falls_back_to_payment_terms():
     data = edited(INVOICE, "cbc:DueDate", remove=True)
     assert parse_ubl(data).due_on is None
     data = edited(data, "cac:PaymentTerms/cbc:Note", "net 30")
-    root_terms = data.replace(b"<cbc:Note>net 30</cbc:Note>", b"<cbc:Note>net 30</cbc:Note><cbc:PaymentDueDate>2026-06-01</cbc:PaymentDueDate>")
+    root_terms = data.replace(
+        b"<cbc:Note>net 30</cbc:Note>",
+        b"<cbc:Note>net 30</cbc:Note><cbc:PaymentDueDate>2026-06-01</cbc:PaymentDueDate>",
+    )
     assert str(parse_ubl(root_terms).due_on) == "2026-06-01"
 
 
 def test_more_than_two_vat_totals_is_refused():
-    data = INVOICE.replace(b"<cac:LegalMonetaryTotal>", b"<cac:TaxTotal><cbc:TaxAmount currencyID='GBP'>0</cbc:TaxAmount></cac:TaxTotal>" * 2 + b"<cac:LegalMonetaryTotal>")
+    data = INVOICE.replace(
+        b"<cac:LegalMonetaryTotal>",
+        b"<cac:TaxTotal><cbc:TaxAmount currencyID='GBP'>0</cbc:TaxAmount></cac:TaxTotal>" * 2
+        + b"<cac:LegalMonetaryTotal>",
+    )
     with pytest.raises(InvoiceParseError) as caught:
         parse_ubl(data)
     assert (caught.value.code, caught.value.field) == ("invalid_invoice", "cac:TaxTotal")

@@ -72,14 +72,18 @@ def test_invoice_totals_allowances_charges_and_vat_breakdown():
 def test_line_kind_and_returnee_mapping():
     lines = parse_ubl(fixture("invoice_allowances_multi_vat.xml")).lines
     # 1: AdditionalItemProperty; 2: SellersItemIdentification + "returnee: …" note; 3: key=value note.
-    assert [(l.line_id, l.kind, l.returnee) for l in lines] == [
+    assert [(line.line_id, line.kind, line.returnee) for line in lines] == [
         ("1", "per_returnee_fee", "R-0001"),
         ("2", "monthly_support", "R-0002"),
         ("3", "adjustment", "R-0003"),
     ]
-    assert [l.quantity for l in lines] == [Decimal(1), Decimal(1), Decimal("2.5")]
-    assert [l.description for l in lines] == ["Reception fee", "Monthly support, February", "Re-priced fee after amendment"]
-    assert [l.period for l in lines] == [None, "2026-02", None]
+    assert [line.quantity for line in lines] == [Decimal(1), Decimal(1), Decimal("2.5")]
+    assert [line.description for line in lines] == [
+        "Reception fee",
+        "Monthly support, February",
+        "Re-priced fee after amendment",
+    ]
+    assert [line.period for line in lines] == [None, "2026-02", None]
     assert lines[2].net_amount == Money.of("1234.56", "GBP")
 
 

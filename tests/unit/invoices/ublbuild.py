@@ -77,30 +77,38 @@ def render(doc: Doc) -> bytes:
     name = "CreditNote" if doc.credit_note else "Invoice"
     ns = f"urn:oasis:names:specification:ubl:schema:xsd:{name}-2"
     root = etree.Element(f"{{{ns}}}{name}", nsmap={None: ns, "cac": NS["cac"], "cbc": NS["cbc"]})
-    root.extend([
-        CBC.CustomizationID("urn:cen.eu:en16931:2017"),
-        CBC.ID("P-1"),
-        CBC.IssueDate("2026-04-02"),
-        getattr(CBC, f"{name}TypeCode")("381" if doc.credit_note else "380"),
-        CBC.DocumentCurrencyCode(doc.currency),
-        CAC.AccountingSupplierParty(CAC.Party(CAC.PartyName(CBC.Name("Seller")))),
-        CAC.AccountingCustomerParty(CAC.Party(CAC.PartyName(CBC.Name("Buyer")))),
-    ])
+    root.extend(
+        [
+            CBC.CustomizationID("urn:cen.eu:en16931:2017"),
+            CBC.ID("P-1"),
+            CBC.IssueDate("2026-04-02"),
+            getattr(CBC, f"{name}TypeCode")("381" if doc.credit_note else "380"),
+            CBC.DocumentCurrencyCode(doc.currency),
+            CAC.AccountingSupplierParty(CAC.Party(CAC.PartyName(CBC.Name("Seller")))),
+            CAC.AccountingCustomerParty(CAC.Party(CAC.PartyName(CBC.Name("Buyer")))),
+        ]
+    )
     root.extend(_allowance_charge(False, *a) for a in doc.allowances)
     root.extend(_allowance_charge(True, *c) for c in doc.charges)
     tax_total = CAC.TaxTotal(_amount("TaxAmount", doc.tax_total()))
     for key in doc.categories():
-        tax_total.append(CAC.TaxSubtotal(
-            _amount("TaxableAmount", doc.base(key)), _amount("TaxAmount", doc.tax(key)), _category("TaxCategory", *key)
-        ))
+        tax_total.append(
+            CAC.TaxSubtotal(
+                _amount("TaxableAmount", doc.base(key)),
+                _amount("TaxAmount", doc.tax(key)),
+                _category("TaxCategory", *key),
+            )
+        )
     root.append(tax_total)
     root.append(CAC.LegalMonetaryTotal(*(_amount(tag, m) for tag, m in doc.totals().items())))
     for n, (amount, category, rate) in enumerate(doc.lines, start=1):
-        root.append(getattr(CAC, f"{name}Line")(
-            CBC.ID(str(n)),
-            getattr(CBC, "CreditedQuantity" if doc.credit_note else "InvoicedQuantity")("1", unitCode="C62"),
-            _amount("LineExtensionAmount", amount),
-            CAC.Item(CBC.Name(f"line {n}"), _category("ClassifiedTaxCategory", category, rate)),
-            CAC.Price(_amount("PriceAmount", amount)),
-        ))
+        root.append(
+            getattr(CAC, f"{name}Line")(
+                CBC.ID(str(n)),
+                getattr(CBC, "CreditedQuantity" if doc.credit_note else "InvoicedQuantity")("1", unitCode="C62"),
+                _amount("LineExtensionAmount", amount),
+                CAC.Item(CBC.Name(f"line {n}"), _category("ClassifiedTaxCategory", category, rate)),
+                CAC.Price(_amount("PriceAmount", amount)),
+            )
+        )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
