@@ -33,7 +33,7 @@ def _codes(data: bytes) -> set[str]:
         (TOTALS + "cbc:PayableAmount", "27792.05", {"payable_mismatch"}),
         (
             "cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxableAmount",
-            "19901.00",
+            "19910.00",
             {"taxable_amount_mismatch", "tax_amount_mismatch"},
         ),
         ("cac:AllowanceCharge[1]/cbc:Amount", "101.00", {"allowance_total_mismatch", "taxable_amount_mismatch"}),
