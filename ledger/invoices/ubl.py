@@ -144,14 +144,15 @@ class _Reader:
     def money(self, path: str, el: etree._Element | None = None, where: str = "") -> Money | None:
         """An amount in the currency its currencyID states (compared with the document's later)."""
         found = (self.root if el is None else el).find(path, NS)
-        if found is None or _clean(found.text) is None:
+        text = None if found is None else _clean("".join(found.itertext()))
+        if found is None or text is None:
             return None
         field = where + path
         currency = (found.get("currencyID") or "").strip()
         if not currency:
             raise InvoiceParseError("invalid_invoice", f"{field} has no currencyID", field=field)
         try:
-            return Money.of(_clean(found.text) or "", currency)
+            return Money.of(text, currency)
         except MoneyError as exc:
             raise InvoiceParseError("invalid_invoice", f"{field}: {exc}", field=field) from None
 

@@ -50,8 +50,8 @@ def documents(draw) -> Doc:
         currency=currency,
         credit_note=draw(st.booleans()),
         lines=draw(st.lists(part(-(10**6), 10**9), min_size=1, max_size=8)),
-        allowances=draw(st.lists(part(1, 10**6), max_size=3)),
-        charges=draw(st.lists(part(1, 10**6), max_size=3)),
+        allowances=draw(st.lists(part(-(10**6), 10**6), max_size=3)),  # negative in corrections
+        charges=draw(st.lists(part(-(10**6), 10**6), max_size=3)),
         prepaid=draw(_money(currency, 0, 10**6)),
         rounding=draw(_money(currency, -4, 4)),
     )

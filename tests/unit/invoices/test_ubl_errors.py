@@ -114,3 +114,10 @@ def test_more_than_two_vat_totals_is_refused():
     with pytest.raises(InvoiceParseError) as caught:
         parse_ubl(data)
     assert (caught.value.code, caught.value.field) == ("invalid_invoice", "cac:TaxTotal")
+
+
+def test_comments_inside_values_are_not_part_of_them():
+    data = INVOICE.replace(b">27792.06</cbc:PayableAmount>", b">27792<!-- euro? -->.06</cbc:PayableAmount>")
+    data = data.replace(b"<cbc:ID>AL-2026-03</cbc:ID>", b"<cbc:ID>AL-<!-- x -->2026-03</cbc:ID>", 1)
+    inv = parse_ubl(data)
+    assert (inv.number, str(inv.payable)) == ("AL-2026-03", "27792.06")
