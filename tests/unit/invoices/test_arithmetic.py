@@ -57,6 +57,21 @@ def test_vat_amount_may_differ_from_base_times_rate_by_less_than_one_unit():
     assert _codes(off) == {"tax_total_mismatch", "tax_amount_mismatch"}
 
 
+def test_vat_in_a_currency_without_minor_units_is_judged_at_two_decimals():
+    # 5 % of 290 JPY is 14.50: a producer rounding half-even (14) or half-up (15) is right either way.
+    data = fixture("jpy_invoice.xml")
+    for value in ("14", "15"):
+        changed = edited(
+            edited(data, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxableAmount", "290"),
+            "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Percent",
+            "5",
+        )
+        changed = edited(changed, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", value)
+        assert "tax_amount_mismatch" not in _codes(changed)
+    changed = edited(data, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", "17001")
+    assert "tax_amount_mismatch" in _codes(changed)
+
+
 def test_vat_without_a_rate_must_be_zero():
     data = edited(fixture("credit_note.xml"), "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount", "5.00")
     assert _codes(data) == {"tax_total_mismatch", "tax_amount_mismatch"}
