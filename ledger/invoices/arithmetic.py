@@ -46,11 +46,11 @@ class Finding:
 
 def check_arithmetic(inv: ParsedInvoice) -> list[Finding]:
     """Every arithmetic finding on `inv`; [] when it is consistent."""
-    currency_findings = list(_currency_findings(inv))
+    # A JSON invoice's one `total` stands for every document total: report a wrong currency once.
+    currency_findings = list(dict.fromkeys(_currency_findings(inv)))
     if currency_findings:
         return currency_findings
-    findings = [*_total_findings(inv), *_tax_breakdown_findings(inv)]
-    return findings
+    return [*_total_findings(inv), *_tax_breakdown_findings(inv)]
 
 
 def computed_payable(inv: ParsedInvoice) -> Money:
@@ -127,12 +127,9 @@ def _stated_amounts(inv: ParsedInvoice) -> Iterator[tuple[str, str | None, Money
 def _currency_findings(inv: ParsedInvoice) -> Iterator[Finding]:
     for name, line_id, amount in _stated_amounts(inv):
         if amount.currency != inv.currency:
-            yield Finding(
-                "currency_mismatch",
-                f"{name} is in {amount.currency}, the document is in {inv.currency}",
-                _field(inv, name),
-                line_id,
-            )
+            field = _field(inv, name)
+            message = f"{field} is in {amount.currency}, the document is in {inv.currency}"
+            yield Finding("currency_mismatch", message, field, line_id)
     stated_tax = inv.tax_total_in_tax_currency
     if stated_tax is not None and stated_tax.currency != inv.tax_currency:
         yield Finding(

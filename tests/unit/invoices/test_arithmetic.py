@@ -169,3 +169,11 @@ def test_json_line_in_another_currency_is_currency_mismatch():
     payload["lines"].append({"kind": "adjustment", "returnee": None, "amount": Money.of("5", "EUR")})
     [finding] = check_arithmetic(from_json(payload))
     assert (finding.code, finding.field, finding.line) == ("currency_mismatch", "amount", "2")
+
+
+def test_json_total_in_another_currency_is_reported_once():
+    payload = {**_json("20000.00", "20000.00"), "currency": "EUR"}
+    payload["lines"] = [{"kind": "per_returnee_fee", "returnee": "p0", "amount": Money.of("20000.00", "EUR")}]
+    assert check_arithmetic(from_json(payload)) == [
+        Finding("currency_mismatch", "total is in GBP, the document is in EUR", "total")
+    ]
