@@ -13,6 +13,7 @@ def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
+    from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
 
 
@@ -21,8 +22,9 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.settlement.views import blp as settlement
 
-    return [ops, parties, audit, journal]
+    return [ops, parties, audit, journal, settlement]
 
 
 def init_features(app: Flask) -> None:
@@ -43,10 +45,21 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.settlement.cli import report_command, settle, verify_statement
 
-    return [demo, journal]
+    return [demo, journal, settle, report_command, verify_statement]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     return []
+
+
+def settlement_providers() -> dict[str, list]:
+    """What features add to the settlement statement, each a function over the session:
+    agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
+    open_items(session, period, party, agreement_ids) -> {kind: [items]};
+    sections(session, period, party) -> {name: value} (whole-period statements only)."""
+    from ledger.settlement.service import disputed_open_items
+
+    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": []}
