@@ -10,10 +10,11 @@ commits and then replays. Errors below 500 are stored too, so a key is never reu
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import datetime
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel
@@ -44,7 +45,9 @@ class IdempotencyKey(SQLModel, table=True):
 
 
 def _request_hash() -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
+    """A keyed digest of the request: bodies may hold case references, so a plain hash could be guessed back."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), digestmod=hashlib.sha256)
+    digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
     if request.mimetype == "multipart/form-data":
         # The boundary changes on every send; the parts are what the client means.
         for name, value in sorted(request.form.items(multi=True)):
