@@ -11,18 +11,20 @@ from flask import Flask
 
 def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
+    from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
 
 
 def blueprints() -> list:
+    from ledger.agreements.views import blp as agreements
     from ledger.audit.views import blp as audit
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
 
-    return [ops, parties, audit, journal]
+    return [ops, parties, audit, journal, agreements]
 
 
 def init_features(app: Flask) -> None:
@@ -41,12 +43,15 @@ def chain_verifiers() -> list:
 
 
 def cli_groups() -> list:
+    from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
 
-    return [demo, journal]
+    return [demo, journal, accrue, returnees_cli]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
-    return []
+    from ledger.agreements.demo import seed as seed_agreements
+
+    return [seed_agreements]
