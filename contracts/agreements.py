@@ -2,7 +2,16 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, CountryCode, CurrencyCode, ListArgs, Nationality, Period, Schema, page_schema
+from contracts.common import (
+    Amount,
+    CountryCode,
+    CurrencyCode,
+    ListArgs,
+    Nationality,
+    Period,
+    Schema,
+    page_schema,
+)
 
 KINDS = ("return_hub", "mutual_recognition")
 OBLIGATION_KINDS = ("per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset",
@@ -22,7 +31,7 @@ TERMS_DOC = ("per_returnee_fee, monthly_support {amount, max_months}, instalment
              "agreement's currency")
 
 
-def Terms(**kwargs):  # noqa: N802 - a field factory
+def Terms(**kwargs):
     return fields.Dict(keys=fields.String(), metadata={"description": TERMS_DOC, "example": TERMS_EXAMPLE}, **kwargs)
 
 

@@ -53,8 +53,9 @@ def seed(session) -> list:
         service.submit(session, agreement, items)
         agreements.append(agreement)
     session.flush()
-    from ledger.agreements.models import Returnee
     from sqlalchemy import select
+
+    from ledger.agreements.models import Returnee
 
     for agreement in agreements:
         accepted = session.execute(select(Returnee).where(Returnee.agreement_id == agreement.id)).scalars().all()

@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session
 
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
-from ledger.agreements.models import Agreement, AgreementVersionRow, Obligation, Returnee, ReturneeEvent
+from ledger.agreements.models import (
+    Agreement,
+    AgreementVersionRow,
+    Obligation,
+    Returnee,
+    ReturneeEvent,
+)
 from ledger.audit.service import describe
 from ledger.errors import Conflict, NotFound, Problem, Unprocessable, field_error
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit

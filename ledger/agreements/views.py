@@ -3,10 +3,27 @@ from flask.views import MethodView
 from sqlalchemy import or_, select
 
 from contracts.agreements import (
-    AccrueResultSchema, AccrueSchema, AgreementCreateSchema, AgreementDetailsSchema, AgreementListArgs,
-    AgreementPageSchema, AgreementSchema, AmendmentSchema, BatchResultSchema, EventCreateSchema, EventListSchema,
-    EventSchema, ObligationArgs, ObligationPageSchema, ReturneeBatchSchema, ReturneePageSchema, ReturneeSchema,
-    ReturneeSubmitSchema, TerminateSchema, VersionListSchema, VersionSchema,
+    AccrueResultSchema,
+    AccrueSchema,
+    AgreementCreateSchema,
+    AgreementDetailsSchema,
+    AgreementListArgs,
+    AgreementPageSchema,
+    AgreementSchema,
+    AmendmentSchema,
+    BatchResultSchema,
+    EventCreateSchema,
+    EventListSchema,
+    EventSchema,
+    ObligationArgs,
+    ObligationPageSchema,
+    ReturneeBatchSchema,
+    ReturneePageSchema,
+    ReturneeSchema,
+    ReturneeSubmitSchema,
+    TerminateSchema,
+    VersionListSchema,
+    VersionSchema,
 )
 from contracts.common import ListArgs
 from ledger import auth, db, listing
