@@ -409,14 +409,26 @@ class _Posted:
 
 
 def _posted(session: Session, agreement: Agreement) -> list[_Posted]:
-    rows = session.execute(select(Obligation.key, Obligation.amount, Obligation.due_on, Obligation.returnee_id)
-                           .where(Obligation.agreement_id == agreement.id)).all()
-    return [_Posted(k, Money(Decimal(a), agreement.currency), d, r) for k, a, d, r in rows]
+    """Everything posted for the agreement, as `obligations.accrue` needs it. Core columns and one Money per
+    distinct amount: this reads every obligation the agreement ever had, on every run."""
+    table = Obligation.__table__
+    rows = session.connection().execute(select(table.c.key, table.c.amount, table.c.due_on, table.c.returnee_id)
+                                        .where(table.c.agreement_id == agreement.id)).all()
+    amounts: dict[Decimal, Money] = {}
+    result = []
+    for key, amount, due_on, returnee_id in rows:
+        money = amounts.get(amount)
+        if money is None:
+            money = amounts[amount] = Money(Decimal(amount), agreement.currency)
+        result.append(_Posted(key, money, due_on, returnee_id))
+    return result
 
 
 def _returnee_facts(session: Session, agreement_id: int) -> list[rules.ReturneeFacts]:
-    rows = session.execute(select(Returnee.id, Returnee.transferred_on, Returnee.accepted_on, Returnee.departed_on)
-                           .where(Returnee.agreement_id == agreement_id)).all()
+    table = Returnee.__table__
+    rows = session.connection().execute(
+        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on)
+        .where(table.c.agreement_id == agreement_id)).all()
     return [rules.ReturneeFacts(*row) for row in rows]
 
 
