@@ -136,8 +136,18 @@ class ReturneeSubmitSchema(Schema):
             raise ValidationError("cannot be before transferred_on", field_name="accepted_on")
 
 
+class PerItemList(fields.List):
+    """A list whose items are validated one by one later, so one bad item is a per-item result, not a 422
+    for the whole batch (the inner schema documents the items)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise ValidationError("must be a list of objects")
+        return value
+
+
 class ReturneeBatchSchema(Schema):
-    items = fields.List(fields.Nested(ReturneeSubmitSchema), required=True,
+    items = PerItemList(fields.Nested(ReturneeSubmitSchema), required=True,
                         validate=validate.Length(min=1, max=10_000))
 
 

@@ -274,12 +274,19 @@ class _Admission:
             insort(self.transfers, transferred_on)
 
 
+def lock(session: Session, agreement: Agreement) -> None:
+    """Serialise work on one agreement (admission counts, accrual): a row lock on PostgreSQL; SQLite's
+    write transactions are serial already."""
+    session.execute(select(Agreement.id).where(Agreement.id == agreement.id).with_for_update())
+
+
 def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> list[dict]:
     """Admit returnees in bulk: per item {index, status, id | error}; accepted items are inserted together.
 
     Duplicates (on the agreement already, or twice in the batch) are found with one query per 5,000 items.
     An item may carry `accepted_on` to record its acceptance at once.
     """
+    lock(session, agreement)
     names = [pseudonym(item["case_ref"]) for item in items]
     taken: set[str] = set()
     for start in range(0, len(names), 5000):
@@ -490,6 +497,7 @@ def accrue_agreement(session: Session, agreement: Agreement, period: str) -> int
     first, _ = rules.period_bounds(period)
     if first < agreement.effective_from.replace(day=1):
         return 0
+    lock(session, agreement)
     drafts = rules.accrue(_posted(session, agreement), facts(agreement), versions(session, agreement.id),
                           _returnee_facts(session, agreement.id), period)
     count = post_obligations(session, agreement, drafts)

@@ -1,5 +1,6 @@
 from flask import request
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
 from contracts.agreements import (
@@ -185,7 +186,17 @@ class ReturneeBatch(MethodView):
     def post(self, data, ident):
         """Submit up to 10,000 returnees; per-item results, the admitted ones stored together"""
         agreement = _visible(ident)
-        items = service.submit(db.session(), agreement, data["items"])
+        schema, valid, items = ReturneeSubmitSchema(), [], []
+        for index, raw in enumerate(data["items"]):
+            try:
+                valid.append((index, schema.load(raw)))
+            except ValidationError as error:
+                fields = sorted(error.normalized_messages())
+                items.append({"index": index, "status": 422, "error": {
+                    "code": "validation_error", "detail": "invalid " + ", ".join(fields)}})
+        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid])):
+            items.append({**result, "index": index})
+        items.sort(key=lambda item: item["index"])
         accepted = sum(1 for item in items if "id" in item)
         return {"accepted": accepted, "rejected": len(items) - accepted, "items": items}
 

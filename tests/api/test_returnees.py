@@ -72,9 +72,17 @@ def test_batch_validation_and_limits(api, admin, parties):
     path = f"{A}/{agreement['id']}/returnees/batch"
     assert_problem(api.post(path, json={"items": []}, token=parties["RW"]), 422, "validation_error")
     bad = api.post(path, json={"items": [{"case_ref": "X-SECRET-1", "transferred_on": "2026-03-01",
-                                          "nationality": "QQQ"}]}, token=parties["RW"])
-    body = assert_problem(bad, 422, "validation_error")
-    assert "items.0.nationality" in body["errors"] and "X-SECRET-1" not in bad.get_data(as_text=True)
+                                          "nationality": "QQQ"},
+                                         {"case_ref": "X-SECRET-2", "transferred_on": "2026-03-01",
+                                          "nationality": "IRN"},
+                                         {"case_ref": "X-SECRET-3", "transferred_on": 5, "nationality": "IRN",
+                                          "extra": 1}]}, token=parties["RW"])
+    assert bad.status_code == 200 and "X-SECRET" not in bad.get_data(as_text=True)
+    items = bad.get_json()["items"]
+    assert [(i["index"], i["status"]) for i in items] == [(0, 422), (1, 201), (2, 422)]
+    assert items[0]["error"] == {"code": "validation_error", "detail": "invalid nationality"}
+    assert items[2]["error"]["detail"] == "invalid extra, transferred_on"
+    assert_problem(api.post(path, json={"items": ["x"]}, token=parties["RW"]), 422, "validation_error")
     too_many = {"items": people("X", 10_001, "2026-03-01")}
     assert_problem(api.post(path, json=too_many, token=parties["RW"]), 422, "validation_error")
 
