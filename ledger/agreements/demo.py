@@ -6,8 +6,10 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
 from ledger.agreements import service
-from ledger.agreements.models import Agreement
+from ledger.agreements.models import Agreement, Returnee
 from ledger.journal.service import next_period
 from ledger.timeutil import period_of, today
 
@@ -53,10 +55,6 @@ def seed(session) -> list:
         service.submit(session, agreement, items)
         agreements.append(agreement)
     session.flush()
-    from sqlalchemy import select
-
-    from ledger.agreements.models import Returnee
-
     for agreement in agreements:
         accepted = session.execute(select(Returnee).where(Returnee.agreement_id == agreement.id)).scalars().all()
         for returnee in rng.sample(list(accepted), len(accepted) // 12):
@@ -68,4 +66,7 @@ def seed(session) -> list:
         for agreement in agreements:
             service.accrue_agreement(session, agreement, period)
         period = next_period(period)
-    return []
+    from ledger.demo import _token
+
+    return [(name, _token(session, "partner", name, party))
+            for name, party in (("demo Rwanda", "RW"), ("demo United Kingdom", "GB"), ("demo Italy", "IT"))]
