@@ -11,6 +11,7 @@ from flask import Flask
 
 def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
+    from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.settlement import models as settlement_models  # noqa: F401
@@ -18,13 +19,14 @@ def import_models() -> None:
 
 
 def blueprints() -> list:
+    from ledger.agreements.views import blp as agreements
     from ledger.audit.views import blp as audit
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
     from ledger.settlement.views import blp as settlement
 
-    return [ops, parties, audit, journal, settlement]
+    return [ops, parties, audit, journal, agreements, settlement]
 
 
 def init_features(app: Flask) -> None:
@@ -43,16 +45,19 @@ def chain_verifiers() -> list:
 
 
 def cli_groups() -> list:
+    from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
     from ledger.settlement.cli import report_command, settle, verify_statement
 
-    return [demo, journal, settle, report_command, verify_statement]
+    return [demo, journal, accrue, returnees_cli, settle, report_command, verify_statement]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
-    return []
+    from ledger.agreements.demo import seed as seed_agreements
+
+    return [seed_agreements]
 
 
 def settlement_providers() -> dict[str, list]:

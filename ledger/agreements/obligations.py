@@ -41,7 +41,12 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
-from ledger.agreements.terms import AgreementError, AgreementFacts, AgreementVersion, VersionTimeline
+from ledger.agreements.terms import (
+    AgreementError,
+    AgreementFacts,
+    AgreementVersion,
+    VersionTimeline,
+)
 from ledger.money import Money
 
 PER_RETURNEE_FEE = "per_returnee_fee"

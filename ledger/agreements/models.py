@@ -1,0 +1,107 @@
+"""Agreements, their versions, returnees (pseudonymised), their events, and the obligations accrued.
+
+No table holds a case reference: a returnee is known by a keyed pseudonym, which erasure sets to NULL
+while the row, its id and every amount it made payable stay.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.journal.models import AMOUNT
+from ledger.timeutil import utcnow
+
+KINDS = ("return_hub", "mutual_recognition")
+
+
+class Agreement(SQLModel, table=True):
+    __tablename__ = "agreements"
+    __table_args__ = (UniqueConstraint("reference"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=40)
+    kind: str = Field(max_length=30)
+    payer_code: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    payee_code: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    currency: str = Field(max_length=3)
+    signed_on: date | None = Field(default=None)
+    effective_from: date
+    effective_to: date | None = Field(default=None)
+    terminated_on: date | None = Field(default=None)
+    termination_notified_on: date | None = Field(default=None)
+    termination_reason: str | None = Field(default=None, max_length=500)
+    version: int = Field(default=1)  # ETag counter: bumped by every change to the agreement or its terms
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AgreementVersionRow(SQLModel, table=True):
+    """Version `number` of the terms (1 = as signed), a complete restatement in force from `effective_from`."""
+
+    __tablename__ = "agreement_versions"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    number: int
+    effective_from: date
+    terms: str = Field(sa_column=Column(Text, nullable=False))  # the terms' wire JSON
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Returnee(SQLModel, table=True):
+    __tablename__ = "returnees"
+    __table_args__ = (UniqueConstraint("agreement_id", "pseudonym"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    pseudonym: str | None = Field(default=None, max_length=64)  # NULL once erased
+    nationality: str = Field(max_length=3)
+    transferred_on: date
+    accepted_on: date | None = Field(default=None)
+    departed_on: date | None = Field(default=None)
+    status: str = Field(max_length=20)  # transferred | accepted | departed
+    retain_until: date = Field(index=True)
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ReturneeEvent(SQLModel, table=True):
+    """What happened to a returnee, as reported: append-only."""
+
+    __tablename__ = "returnee_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    returnee_id: int = Field(foreign_key="returnees.id", index=True)
+    type: str = Field(max_length=20)
+    occurred_on: date
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Obligation(SQLModel, table=True):
+    """One amount an agreement made payable, posted to the journal when accrued; `key` is unique per agreement,
+    so an accrual that runs twice cannot post twice."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (UniqueConstraint("agreement_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreements.id")
+    key: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    returnee_id: int | None = Field(default=None, foreign_key="returnees.id", index=True)
+    due_on: date
+    amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    currency: str = Field(max_length=3)
+    period: str = Field(max_length=7)
+    version: int | None = Field(default=None)
+    adjusts: str | None = Field(default=None, max_length=80)
+    status: str = Field(default="accrued", max_length=10)  # accrued | invoiced | paid
+    journal_entry_id: int = Field(foreign_key="journal_entries.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+Index("ix_obligations_agreement_period", Obligation.agreement_id, Obligation.period)

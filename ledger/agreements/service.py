@@ -1,0 +1,568 @@
+"""Agreements, amendments, termination, returnees and their events, and accrual of obligations.
+
+The pricing rules are the pure functions of `terms` and `obligations`; this module stores what they need,
+calls them, and posts what they return. Decisions:
+
+* **Accrual is explicit.** An event only records facts; what it makes payable is posted by an accrual run
+  for a period (`ledger accrue PERIOD` for every agreement, or `POST /agreements/{id}/accrue`). A run posts
+  what `obligations.accrue` returns: originals falling due, late ones, and `adjustment:<key>:<n>` rows for
+  re-priced history (back-dated amendments, late departures). Running it twice posts nothing new, and the
+  unique (agreement, key) constraint makes a double post impossible even under a race.
+* **Journal entries are batched.** One run posts one entry per (due date, booking period, kind) of its
+  obligations, each line the sum of those obligations; every obligation row names its entry. So the
+  balance of obligations(H,P,A) is exactly minus the sum of the agreement's obligation amounts.
+* **Future periods are refused**: accruing a month that has not begun would make unearned support payable.
+* **Retention**: a returnee is kept identifiable until `retain_until` = transferred_on + LEDGER_RETENTION_YEARS
+  (default 10); `ledger returnees erase --before DATE` then drops the pseudonym and keeps the money.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from bisect import bisect_right, insort
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledger.agreements import obligations as rules
+from ledger.agreements import terms as term_rules
+from ledger.agreements.models import (
+    Agreement,
+    AgreementVersionRow,
+    Obligation,
+    Returnee,
+    ReturneeEvent,
+)
+from ledger.audit.service import describe
+from ledger.errors import Conflict, NotFound, Problem, Unprocessable, field_error
+from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.journal.service import post_entries
+from ledger.money import Money
+from ledger.parties.models import Party
+from ledger.timeutil import period_of, today, utcnow
+
+BATCH_LIMIT = 10_000
+DEFAULT_RETENTION_YEARS = 10
+
+
+def _problem(error: term_rules.AgreementError) -> Unprocessable:
+    if error.field:
+        return Unprocessable(f"{error.field}: {error.message}", code=error.code, errors={error.field: [error.message]})
+    return Unprocessable(error.message, code=error.code)
+
+
+# ---- agreements --------------------------------------------------------------------------------------
+
+def get(session: Session, ident: str | int) -> Agreement:
+    """An agreement by numeric id or by reference (404 if neither)."""
+    agreement = None
+    if isinstance(ident, int) or str(ident).isdigit():
+        agreement = session.get(Agreement, int(ident))
+    if agreement is None:
+        agreement = session.execute(select(Agreement).where(Agreement.reference == str(ident))).scalar_one_or_none()
+    if agreement is None:
+        raise NotFound("no such agreement")
+    return agreement
+
+
+def facts(agreement: Agreement) -> term_rules.AgreementFacts:
+    return term_rules.AgreementFacts(agreement.id, agreement.currency, agreement.effective_from,
+                                     agreement.effective_to, agreement.terminated_on)
+
+
+def versions(session: Session, agreement_id: int) -> list[term_rules.AgreementVersion]:
+    currency = session.execute(select(Agreement.currency).where(Agreement.id == agreement_id)).scalar_one()
+    rows = session.execute(select(AgreementVersionRow).where(AgreementVersionRow.agreement_id == agreement_id)
+                           .order_by(AgreementVersionRow.number)).scalars()
+    return [term_rules.AgreementVersion(r.effective_from, term_rules.Terms.from_wire(json.loads(r.terms), currency),
+                                        r.number) for r in rows]
+
+
+def etag(agreement: Agreement) -> str:
+    return f'"agreement-{agreement.id}-{agreement.version}"'
+
+
+def _check_if_match(agreement: Agreement, if_match: str | None) -> None:
+    if if_match is not None and if_match != etag(agreement):
+        raise Problem("the agreement changed since you read it", status=412, code="precondition_failed")
+
+
+def status_of(agreement: Agreement, on: date | None = None) -> str:
+    on = on or today()
+    ends = facts(agreement).ends_on
+    if agreement.terminated_on is not None and on > agreement.terminated_on:
+        return "terminated"
+    if ends is not None and on > ends:
+        return "ended"
+    if on < agreement.effective_from:
+        return "pending"
+    return "terminating" if agreement.terminated_on is not None else "active"
+
+
+def view(session: Session, agreement: Agreement) -> dict:
+    all_versions = versions(session, agreement.id)
+    in_force = term_rules.version_in_force(all_versions, today()) or all_versions[0]
+    return {
+        "id": agreement.id, "reference": agreement.reference, "kind": agreement.kind,
+        "payer": agreement.payer_code, "payee": agreement.payee_code, "currency": agreement.currency,
+        "signed_on": agreement.signed_on, "effective_from": agreement.effective_from,
+        "effective_to": agreement.effective_to, "terminated_on": agreement.terminated_on,
+        "termination_reason": agreement.termination_reason, "status": status_of(agreement),
+        "terms": in_force.terms.to_wire(), "terms_version": in_force.number, "versions": len(all_versions),
+        "version": agreement.version,
+    }
+
+
+def version_view(version: term_rules.AgreementVersion) -> dict:
+    return {"number": version.number, "effective_from": version.effective_from, "terms": version.terms.to_wire()}
+
+
+def _parse_terms(wire: dict, agreement: term_rules.AgreementFacts) -> term_rules.Terms:
+    try:
+        parsed = term_rules.Terms.from_wire(wire, agreement.currency)
+        term_rules.check_instalment_dates(parsed, agreement)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+    return parsed
+
+
+def _check_parties(session: Session, payer: str, payee: str) -> None:
+    for field, code in (("payer", payer), ("payee", payee)):
+        if session.get(Party, code) is None:
+            raise field_error(field, f"no party {code} is registered", "unknown_party")
+    if payer == payee:
+        raise field_error("payee", "payer and payee must differ", "same_party")
+
+
+def _check_dates(signed_on: date | None, effective_from: date, effective_to: date | None) -> None:
+    try:
+        term_rules.check_term_dates(effective_from, effective_to, signed_on)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+
+
+def create(session: Session, data: dict) -> Agreement:
+    _check_parties(session, data["payer"], data["payee"])
+    _check_dates(data.get("signed_on"), data["effective_from"], data.get("effective_to"))
+    if session.execute(select(Agreement.id).where(Agreement.reference == data["reference"])).first():
+        raise Conflict(f"agreement {data['reference']} exists already", code="agreement_exists")
+    agreement = Agreement(reference=data["reference"], kind=data["kind"], payer_code=data["payer"],
+                          payee_code=data["payee"], currency=data["currency"], signed_on=data.get("signed_on"),
+                          effective_from=data["effective_from"], effective_to=data.get("effective_to"))
+    try:
+        term_facts = term_rules.AgreementFacts(0, agreement.currency, agreement.effective_from, agreement.effective_to)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+    parsed = _parse_terms(data["terms"], term_facts)
+    session.add(agreement)
+    session.flush()
+    session.add(AgreementVersionRow(agreement_id=agreement.id, number=1, effective_from=agreement.effective_from,
+                                    terms=json.dumps(parsed.to_wire(), sort_keys=True)))
+    session.flush()
+    describe("agreement.create", "agreement", agreement.id, f"{agreement.reference} {agreement.kind}")
+    return agreement
+
+
+def update_details(session: Session, agreement: Agreement, data: dict, if_match: str | None) -> Agreement:
+    """Change the reference, signature date or end of term (the terms change only by amendment)."""
+    _check_if_match(agreement, if_match)
+    _check_dates(data.get("signed_on"), agreement.effective_from, data.get("effective_to"))
+    if data["reference"] != agreement.reference and session.execute(
+            select(Agreement.id).where(Agreement.reference == data["reference"])).first():
+        raise Conflict(f"agreement {data['reference']} exists already", code="agreement_exists")
+    agreement.reference, agreement.signed_on = data["reference"], data.get("signed_on")
+    agreement.effective_to = data.get("effective_to")
+    for version in versions(session, agreement.id):
+        _parse_terms(version.terms.to_wire(), facts(agreement))  # instalments must stay within the term
+    agreement.version += 1
+    session.flush()
+    describe("agreement.update", "agreement", agreement.id, f"version {agreement.version}")
+    return agreement
+
+
+def amend(session: Session, agreement: Agreement, effective_from: date, wire_terms: dict,
+          if_match: str | None) -> term_rules.AgreementVersion:
+    """Add a version in force from `effective_from` (possibly back-dated: the next accrual re-prices)."""
+    _check_if_match(agreement, if_match)
+    existing = versions(session, agreement.id)
+    try:
+        term_rules.check_amendment(facts(agreement), existing, effective_from)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+    parsed = _parse_terms(wire_terms, facts(agreement))
+    number = max(v.number for v in existing) + 1
+    session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
+                                    terms=json.dumps(parsed.to_wire(), sort_keys=True)))
+    agreement.version += 1
+    session.flush()
+    describe("agreement.amend", "agreement", agreement.id, f"version {number} from {effective_from.isoformat()}")
+    return term_rules.AgreementVersion(effective_from, parsed, number)
+
+
+def terminate(session: Session, agreement: Agreement, effective_on: date, reason: str,
+              notified_on: date | None, if_match: str | None) -> Agreement:
+    _check_if_match(agreement, if_match)
+    try:
+        term_rules.check_termination(facts(agreement), versions(session, agreement.id), effective_on,
+                                     notified_on or today())
+    except term_rules.TermsError as error:
+        if error.code == "already_terminated":
+            raise Conflict(error.message, code=error.code) from None
+        raise _problem(error) from None
+    agreement.terminated_on, agreement.termination_reason = effective_on, reason
+    agreement.termination_notified_on = notified_on or today()
+    agreement.version += 1
+    session.flush()
+    describe("agreement.terminate", "agreement", agreement.id, f"effective {effective_on.isoformat()}")
+    return agreement
+
+
+# ---- returnees ---------------------------------------------------------------------------------------
+
+def pseudonym(case_ref: str) -> str:
+    """The keyed pseudonym that stands for a case reference everywhere in the ledger."""
+    key = current_app.config["LEDGER_PSEUDONYM_KEY"].encode()
+    return hmac.new(key, case_ref.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def retention_years() -> int:
+    return int(current_app.config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))
+
+
+def _retain_until(transferred_on: date, years: int) -> date:
+    try:
+        return transferred_on.replace(year=transferred_on.year + years)
+    except ValueError:  # 29 February
+        return transferred_on.replace(year=transferred_on.year + years, day=28)
+
+
+class _Admission:
+    """Quota and capacity counts for one agreement, kept current as a batch admits returnees."""
+
+    def __init__(self, session: Session, agreement: Agreement):
+        self.facts = facts(agreement)
+        self.versions = versions(session, agreement.id)
+        self.limited = any(v.terms.annual_quota or v.terms.capacity for v in self.versions)
+        self.by_year: dict[int, int] = defaultdict(int)
+        self.transfers: list[date] = []
+        self.departures: list[date] = []
+        if self.limited:
+            for transferred_on, departed_on in session.execute(
+                    select(Returnee.transferred_on, Returnee.departed_on)
+                    .where(Returnee.agreement_id == agreement.id)).all():
+                self.by_year[transferred_on.year] += 1
+                self.transfers.append(transferred_on)
+                if departed_on is not None:
+                    self.departures.append(departed_on)
+            self.transfers.sort()
+            self.departures.sort()
+
+    def admit(self, transferred_on: date) -> None:
+        present = bisect_right(self.transfers, transferred_on) - bisect_right(self.departures, transferred_on)
+        term_rules.check_admission(self.facts, self.versions, transferred_on,
+                                   self.by_year[transferred_on.year], present)
+        if self.limited:
+            self.by_year[transferred_on.year] += 1
+            insort(self.transfers, transferred_on)
+
+
+def lock(session: Session, agreement: Agreement) -> None:
+    """Serialise work on one agreement (admission counts, accrual): a row lock on PostgreSQL; SQLite's
+    write transactions are serial already."""
+    session.execute(select(Agreement.id).where(Agreement.id == agreement.id).with_for_update())
+
+
+def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> list[dict]:
+    """Admit returnees in bulk: per item {index, status, id | error}; accepted items are inserted together.
+
+    Duplicates (on the agreement already, or twice in the batch) are found with one query per 5,000 items.
+    An item may carry `accepted_on` to record its acceptance at once.
+    """
+    lock(session, agreement)
+    names = [pseudonym(item["case_ref"]) for item in items]
+    taken: set[str] = set()
+    for start in range(0, len(names), 5000):
+        chunk = names[start:start + 5000]
+        taken.update(session.execute(select(Returnee.pseudonym).where(
+            Returnee.agreement_id == agreement.id, Returnee.pseudonym.in_(chunk))).scalars())
+    admission = _Admission(session, agreement)
+    years, results, rows, seen = retention_years(), [], [], set()
+    for index, (item, name) in enumerate(zip(items, names)):
+        try:
+            if name in taken or name in seen:
+                raise Conflict("this case is already registered on the agreement", code="duplicate_returnee")
+            accepted_on = item.get("accepted_on")
+            try:
+                rules.ReturneeFacts(0, item["transferred_on"], accepted_on)
+                admission.admit(item["transferred_on"])
+            except term_rules.AgreementError as error:
+                raise _problem(error) from None
+        except Problem as problem:
+            results.append({"index": index, "status": problem.status,
+                            "error": {"code": problem.code, "detail": problem.detail}})
+            continue
+        seen.add(name)
+        rows.append({"agreement_id": agreement.id, "pseudonym": name, "nationality": item["nationality"],
+                     "transferred_on": item["transferred_on"], "accepted_on": accepted_on,
+                     "status": "accepted" if accepted_on else "transferred",
+                     "retain_until": _retain_until(item["transferred_on"], years), "created_at": utcnow()})
+        results.append({"index": index, "status": 201, "row": len(rows) - 1})
+    ids: list[int] = []
+    if rows:
+        ids = list(session.execute(insert(Returnee).returning(Returnee.id, sort_by_parameter_order=True),
+                                   rows).scalars())
+        events = [{"returnee_id": ids[i], "type": "accepted", "occurred_on": row["accepted_on"],
+                   "recorded_at": row["created_at"]} for i, row in enumerate(rows) if row["accepted_on"]]
+        if events:
+            session.execute(insert(ReturneeEvent), events)
+        describe("returnee.submit", "agreement", agreement.id, f"{len(rows)} returnees admitted")
+    for result in results:
+        if "row" in result:
+            result["id"] = ids[result.pop("row")]
+    return results
+
+
+def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
+    result = submit(session, agreement, [item])[0]
+    if "error" in result:
+        raise Problem(result["error"]["detail"], status=result["status"], code=result["error"]["code"])
+    return session.get(Returnee, result["id"])
+
+
+def get_returnee(session: Session, returnee_id: int) -> tuple[Returnee, Agreement]:
+    returnee = session.get(Returnee, returnee_id)
+    if returnee is None:
+        raise NotFound("no such returnee")
+    return returnee, session.get(Agreement, returnee.agreement_id)
+
+
+def returnee_view(session: Session, returnee: Returnee, with_obligations: bool = True) -> dict:
+    result = {"id": returnee.id, "agreement": returnee.agreement_id, "pseudonym": returnee.pseudonym,
+              "status": returnee.status, "nationality": returnee.nationality,
+              "transferred_on": returnee.transferred_on, "accepted_on": returnee.accepted_on,
+              "departed_on": returnee.departed_on, "retain_until": returnee.retain_until,
+              "erased": returnee.erased_at is not None}
+    if with_obligations:
+        rows = session.execute(select(Obligation).where(Obligation.returnee_id == returnee.id)
+                               .order_by(Obligation.id)).scalars()
+        result["obligations"] = [obligation_view(o) for o in rows]
+    return result
+
+
+def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:
+    """Record `accepted` or `departed`; what it changes becomes payable at the next accrual."""
+    if event_type == "accepted":
+        if returnee.accepted_on is not None:
+            raise Conflict("the returnee is already accepted", code="invalid_transition")
+        accepted_on, departed_on = occurred_on, returnee.departed_on
+    else:
+        if returnee.departed_on is not None:
+            raise Conflict("the returnee has already departed", code="invalid_transition")
+        accepted_on, departed_on = returnee.accepted_on, occurred_on
+    try:
+        rules.ReturneeFacts(returnee.id, returnee.transferred_on, accepted_on, departed_on)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+    returnee.accepted_on, returnee.departed_on = accepted_on, departed_on
+    returnee.status = "departed" if departed_on else "accepted"
+    event = ReturneeEvent(returnee_id=returnee.id, type=event_type, occurred_on=occurred_on)
+    session.add(event)
+    session.flush()
+    describe(f"returnee.{event_type}", "returnee", returnee.id, occurred_on.isoformat())
+    return event
+
+
+def events(session: Session, returnee_id: int) -> list[ReturneeEvent]:
+    return list(session.execute(select(ReturneeEvent).where(ReturneeEvent.returnee_id == returnee_id)
+                                .order_by(ReturneeEvent.id)).scalars())
+
+
+def erase(session: Session, before: date) -> int:
+    """Drop the pseudonym of every returnee whose retention ended before `before` (not later than today).
+
+    Ids, dates and every obligation and journal entry stay: the money remains accounted for."""
+    if before > today():
+        raise Unprocessable("cannot erase records whose retention has not ended", code="retention_not_ended")
+    result = session.execute(update(Returnee).where(Returnee.retain_until < before, Returnee.pseudonym.is_not(None))
+                             .values(pseudonym=None, erased_at=utcnow()))
+    count = result.rowcount or 0
+    describe("returnee.erase", "returnee", "", f"{count} pseudonym links removed (retention before {before})")
+    return count
+
+
+# ---- obligations and accrual -------------------------------------------------------------------------
+
+def obligation_view(o: Obligation) -> dict:
+    return {"id": o.id, "agreement": o.agreement_id, "key": o.key, "kind": o.kind, "returnee": o.returnee_id,
+            "due_on": o.due_on, "period": o.period, "amount": Money(Decimal(o.amount), o.currency),
+            "currency": o.currency, "status": o.status, "adjusts": o.adjusts, "version": o.version,
+            "journal_entry": o.journal_entry_id}
+
+
+class _Posted(NamedTuple):
+    """An obligation already posted, as the pricing rules read it (a tuple: cheap to build by the 100,000)."""
+
+    key: str
+    amount: Money
+    due_on: date
+    returnee_id: int | None
+
+
+def _posted(session: Session, agreement: Agreement) -> list[_Posted]:
+    """Everything posted for the agreement, as `obligations.accrue` needs it. Core columns and one Money per
+    distinct amount: this reads every obligation the agreement ever had, on every run."""
+    table = Obligation.__table__
+    rows = session.connection().execute(select(table.c.key, table.c.amount, table.c.due_on, table.c.returnee_id)
+                                        .where(table.c.agreement_id == agreement.id)).all()
+    amounts: dict[Decimal, Money] = {}
+    result = []
+    for key, amount, due_on, returnee_id in rows:
+        money = amounts.get(amount)
+        if money is None:
+            money = amounts[amount] = Money(Decimal(amount), agreement.currency)
+        result.append(_Posted(key, money, due_on, returnee_id))
+    return result
+
+
+def _returnee_facts(session: Session, agreement_id: int) -> list[rules.ReturneeFacts]:
+    table = Returnee.__table__
+    rows = session.connection().execute(
+        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on)
+        .where(table.c.agreement_id == agreement_id)).all()
+    return [rules.ReturneeFacts(*row) for row in rows]
+
+
+def accounts(agreement: Agreement, advance: bool = False) -> tuple[AccountKey, AccountKey]:
+    """(debit, credit) accounts of an accrual: returns_costs or advances of the payer side / obligations."""
+    payer, payee, cur, aid = agreement.payer_code, agreement.payee_code, agreement.currency, agreement.id
+    debit_key = (AccountKey("advances", cur, payee, payer, aid) if advance
+                 else AccountKey("returns_costs", cur, payer, payee, aid))
+    return debit_key, AccountKey("obligations", cur, payee, payer, aid)
+
+
+def post_obligations(session: Session, agreement: Agreement, drafts: Sequence[rules.ObligationDraft]) -> int:
+    """Store drafts and post them: one entry per (due date, period, kind, account pair). Returns the count."""
+    if not drafts:
+        return 0
+    groups: dict[tuple, list[rules.ObligationDraft]] = defaultdict(list)
+    for draft in drafts:
+        advance = rules.adjusted_key(draft.key) == "advance"
+        offset = draft.kind == rules.ADVANCE_OFFSET
+        groups[(draft.due_on, draft.period, draft.kind, advance, offset)].append(draft)
+    entry_drafts, order = [], []
+    for (due_on, period, kind, advance, offset), items in groups.items():
+        amount = Money(sum((d.amount.amount for d in items), Decimal(0)), agreement.currency)
+        debit_key, credit_key = accounts(agreement, advance)
+        if offset:  # the advance offset settles obligations out of the advance: Dr obligations / Cr advances
+            debit_key = credit_key
+            credit_key = AccountKey("advances", agreement.currency, agreement.payee_code, agreement.payer_code,
+                                    agreement.id)
+            amount = -amount
+        entry_drafts.append(EntryDraft(
+            effective_date=due_on, period=period, lines=(debit(debit_key, amount), credit(credit_key, amount)),
+            source_type="accrual", source_id=f"{agreement.id}:{period}:{kind}:{due_on.isoformat()}",
+            memo=f"{agreement.reference}: {len(items)} {kind} obligation(s)"))
+        order.append(items)
+    entry_ids = post_entries(session, entry_drafts)
+    now = utcnow()
+    rows = [{"agreement_id": agreement.id, "key": d.key, "kind": d.kind, "returnee_id": d.returnee_id,
+             "due_on": d.due_on, "amount": d.amount.amount, "currency": agreement.currency, "period": d.period,
+             "version": d.version, "adjusts": d.adjusts, "status": "accrued", "journal_entry_id": entry_id,
+             "created_at": now}
+            for entry_id, items in zip(entry_ids, order) for d in items]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Obligation), rows[start:start + 5000])
+    return len(rows)
+
+
+def check_accruable(period: str) -> None:
+    try:
+        rules.period_bounds(period)
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+    if period > period_of(today()):
+        raise field_error("period", "cannot accrue a period that has not begun", "period_in_future")
+
+
+def accrue_agreement(session: Session, agreement: Agreement, period: str) -> int:
+    """Post everything new that `agreement` makes payable in `period` (idempotent); returns how many rows."""
+    check_accruable(period)
+    first, _ = rules.period_bounds(period)
+    if first < agreement.effective_from.replace(day=1):
+        return 0
+    lock(session, agreement)
+    drafts = rules.accrue(_posted(session, agreement), facts(agreement), versions(session, agreement.id),
+                          _returnee_facts(session, agreement.id), period)
+    count = post_obligations(session, agreement, drafts)
+    if count:
+        describe("obligations.accrue", "agreement", agreement.id, f"{period}: {count} obligations")
+    return count
+
+
+def all_agreements(session: Session) -> list[Agreement]:
+    return list(session.execute(select(Agreement).order_by(Agreement.id)).scalars())
+
+
+def accrue_all(session: Session, period: str) -> dict[str, int]:
+    """Accrue `period` for every agreement: reference → obligations posted."""
+    check_accruable(period)
+    return {a.reference: accrue_agreement(session, a, period) for a in all_agreements(session)}
+
+
+def obligations_query(agreement_id: int, period: str | None = None, status: str | None = None):
+    query = select(Obligation).where(Obligation.agreement_id == agreement_id)
+    if period:
+        query = query.where(Obligation.period == period)
+    if status:
+        query = query.where(Obligation.status == status)
+    return query
+
+
+def accrued_obligations(session: Session, agreement_id: int, period: str | None = None) -> list[Obligation]:
+    """For invoicing: the agreement's obligations still `accrued` (not invoiced), of `period` if given."""
+    return list(session.execute(obligations_query(agreement_id, period, "accrued").order_by(Obligation.id)).scalars())
+
+
+def set_status(session: Session, obligation_ids: Iterable[int], status: str) -> None:
+    """Mark obligations `accrued`, `invoiced` or `paid` (the invoice and reconciliation features' hook)."""
+    if status not in ("accrued", "invoiced", "paid"):
+        raise ValueError(status)
+    ids = list(obligation_ids)
+    for start in range(0, len(ids), 5000):
+        session.execute(update(Obligation).where(Obligation.id.in_(ids[start:start + 5000])).values(status=status))
+
+
+def advance_remaining(session: Session, agreement: Agreement) -> Money:
+    """The advance not yet offset against invoices."""
+    return rules.advance_remaining(_posted(session, agreement), agreement.currency)
+
+
+def offset_advance(session: Session, agreement: Agreement, invoice_id: int, invoice_total: Money,
+                   approved_on: date, period: str) -> Obligation | None:
+    """On approving an invoice: post the `advance_offset` obligation (negative; Dr obligations / Cr advances)
+    covering as much of `invoice_total` as the advance still can. Keyed by the invoice: safe to call twice."""
+    key = f"{rules.ADVANCE_OFFSET}:invoice:{invoice_id}"
+    existing = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
+                                                        Obligation.key == key)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    draft = rules.advance_offset_obligation(invoice_id, invoice_total, advance_remaining(session, agreement),
+                                            approved_on, period)
+    if draft is None:
+        return None
+    post_obligations(session, agreement, [draft])
+    return session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
+                                                    Obligation.key == key)).scalar_one()
+
+
+def obligations_total(session: Session, agreement_id: int) -> Decimal:
+    return Decimal(session.execute(select(func.coalesce(func.sum(Obligation.amount), 0))
+                                   .where(Obligation.agreement_id == agreement_id)).scalar())

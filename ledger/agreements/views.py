@@ -1,0 +1,229 @@
+from flask import request
+from flask.views import MethodView
+from marshmallow import ValidationError
+from sqlalchemy import or_, select
+
+from contracts.agreements import (
+    AccrueResultSchema,
+    AccrueSchema,
+    AgreementCreateSchema,
+    AgreementDetailsSchema,
+    AgreementListArgs,
+    AgreementPageSchema,
+    AgreementSchema,
+    AmendmentSchema,
+    BatchResultSchema,
+    EventCreateSchema,
+    EventListSchema,
+    EventSchema,
+    ObligationArgs,
+    ObligationPageSchema,
+    ReturneeBatchSchema,
+    ReturneePageSchema,
+    ReturneeSchema,
+    ReturneeSubmitSchema,
+    TerminateSchema,
+    VersionListSchema,
+    VersionSchema,
+)
+from contracts.common import ListArgs
+from ledger import auth, db, listing
+from ledger.agreements import service
+from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, ensure_party_visible, requires
+
+blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
+
+WRITERS = ("admin", "finance_officer")
+SUBMITTERS = ("admin", "finance_officer", "partner")
+
+
+def _visible(ident: str) -> Agreement:
+    agreement = service.get(db.session(), ident)
+    ensure_party_visible(agreement.payer_code, agreement.payee_code)
+    return agreement
+
+
+def _returnee(returnee_id: int):
+    returnee, agreement = service.get_returnee(db.session(), returnee_id)
+    ensure_party_visible(agreement.payer_code, agreement.payee_code)
+    return returnee, agreement
+
+
+def _agreement_response(agreement: Agreement, status: int = 200):
+    headers = {"ETag": service.etag(agreement)}
+    if status == 201:
+        headers["Location"] = f"/api/v1/agreements/{agreement.id}"
+    return service.view(db.session(), agreement), status, headers
+
+
+@blp.route("/agreements")
+class Agreements(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(AgreementListArgs, location="query")
+    @blp.response(200, AgreementPageSchema)
+    def get(self, args):
+        """List agreements (a partner sees those its party is a side of)"""
+        query = select(Agreement)
+        principal = auth.current()
+        party = principal.party if principal.is_partner else args.get("party")
+        if party:
+            query = query.where(or_(Agreement.payer_code == party, Agreement.payee_code == party))
+        result = listing.page(query, Agreement.id, args)
+        result["items"] = [service.view(db.session(), a) for a in result["items"]]
+        return result
+
+    @requires(*WRITERS)
+    @blp.arguments(AgreementCreateSchema)
+    @blp.response(201, AgreementSchema)
+    def post(self, data):
+        """Register an agreement with its terms as signed (version 1)"""
+        return _agreement_response(service.create(db.session(), data), 201)
+
+
+@blp.route("/agreements/<string:ident>")
+class AgreementItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, AgreementSchema)
+    def get(self, ident):
+        """Read an agreement (by id or reference), with the terms in force today"""
+        return _agreement_response(_visible(ident))
+
+    @requires(*WRITERS)
+    @blp.arguments(AgreementDetailsSchema)
+    @blp.response(200, AgreementSchema)
+    def put(self, data, ident):
+        """Change reference, signature date or end of term (honours If-Match); terms change by amendment"""
+        agreement = service.update_details(db.session(), _visible(ident), data, request.headers.get("If-Match"))
+        return _agreement_response(agreement)
+
+
+@blp.route("/agreements/<string:ident>/amendments")
+class Amendments(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, VersionListSchema)
+    def get(self, ident):
+        """List the versions of the terms"""
+        agreement = _visible(ident)
+        return {"items": [service.version_view(v) for v in service.versions(db.session(), agreement.id)]}
+
+    @requires(*WRITERS)
+    @blp.arguments(AmendmentSchema)
+    @blp.response(201, VersionSchema)
+    def post(self, data, ident):
+        """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)"""
+        agreement = _visible(ident)
+        version = service.amend(db.session(), agreement, data["effective_from"], data["terms"],
+                                request.headers.get("If-Match"))
+        return service.version_view(version), 201, {"ETag": service.etag(agreement)}
+
+
+@blp.route("/agreements/<string:ident>/terminate")
+class Terminate(MethodView):
+    @requires(*WRITERS)
+    @blp.arguments(TerminateSchema)
+    @blp.response(200, AgreementSchema)
+    def post(self, data, ident):
+        """Terminate with notice (honours If-Match)"""
+        agreement = service.terminate(db.session(), _visible(ident), data["effective_on"], data["reason"],
+                                      data.get("notified_on"), request.headers.get("If-Match"))
+        return _agreement_response(agreement)
+
+
+@blp.route("/agreements/<string:ident>/accrue")
+class Accrue(MethodView):
+    @requires(*WRITERS)
+    @blp.arguments(AccrueSchema)
+    @blp.response(200, AccrueResultSchema)
+    def post(self, data, ident):
+        """Post what the agreement makes payable up to a period (idempotent)"""
+        agreement = _visible(ident)
+        return {"period": data["period"], "posted": service.accrue_agreement(db.session(), agreement, data["period"])}
+
+
+@blp.route("/agreements/<string:ident>/obligations")
+class Obligations(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ObligationArgs, location="query")
+    @blp.response(200, ObligationPageSchema)
+    def get(self, args, ident):
+        """Obligations accrued, by booking period"""
+        agreement = _visible(ident)
+        query = service.obligations_query(agreement.id, args.get("period"), args.get("status"))
+        result = listing.page(query, Obligation.id, args)
+        result["items"] = [service.obligation_view(o) for o in result["items"]]
+        return result
+
+
+@blp.route("/agreements/<string:ident>/returnees")
+class Returnees(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, ReturneePageSchema)
+    def get(self, args, ident):
+        """List an agreement's returnees"""
+        agreement = _visible(ident)
+        result = listing.page(select(Returnee).where(Returnee.agreement_id == agreement.id), Returnee.id, args)
+        result["items"] = [service.returnee_view(db.session(), r, False) for r in result["items"]]
+        return result
+
+    @requires(*SUBMITTERS)
+    @blp.arguments(ReturneeSubmitSchema)
+    @blp.response(201, ReturneeSchema)
+    def post(self, data, ident):
+        """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
+        agreement = _visible(ident)
+        returnee = service.submit_one(db.session(), agreement, data)
+        return service.returnee_view(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
+
+
+@blp.route("/agreements/<string:ident>/returnees/batch")
+class ReturneeBatch(MethodView):
+    @requires(*SUBMITTERS)
+    @blp.arguments(ReturneeBatchSchema)
+    @blp.response(200, BatchResultSchema)
+    def post(self, data, ident):
+        """Submit up to 10,000 returnees; per-item results, the admitted ones stored together"""
+        agreement = _visible(ident)
+        schema, valid, items = ReturneeSubmitSchema(), [], []
+        for index, raw in enumerate(data["items"]):
+            try:
+                valid.append((index, schema.load(raw)))
+            except ValidationError as error:
+                fields = sorted(error.normalized_messages())
+                items.append({"index": index, "status": 422, "error": {
+                    "code": "validation_error", "detail": "invalid " + ", ".join(fields)}})
+        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid])):
+            items.append({**result, "index": index})
+        items.sort(key=lambda item: item["index"])
+        accepted = sum(1 for item in items if "id" in item)
+        return {"accepted": accepted, "rejected": len(items) - accepted, "items": items}
+
+
+@blp.route("/returnees/<int:returnee_id>")
+class ReturneeItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, ReturneeSchema)
+    def get(self, returnee_id):
+        """Read a returnee with the obligations it made payable"""
+        returnee, _ = _returnee(returnee_id)
+        return service.returnee_view(db.session(), returnee)
+
+
+@blp.route("/returnees/<int:returnee_id>/events")
+class ReturneeEvents(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, EventListSchema)
+    def get(self, returnee_id):
+        """A returnee's events"""
+        returnee, _ = _returnee(returnee_id)
+        return {"items": service.events(db.session(), returnee.id)}
+
+    @requires(*SUBMITTERS)
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    def post(self, data, returnee_id):
+        """Record `accepted` or `departed` (departure stops monthly support)"""
+        returnee, _ = _returnee(returnee_id)
+        return service.add_event(db.session(), returnee, data["type"], data["occurred_on"]), 201
