@@ -14,6 +14,7 @@ def import_models() -> None:
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.recognition import models as recognition_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -21,8 +22,9 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.recognition.views import blp as recognition
 
-    return [ops, parties, audit, journal]
+    return [ops, parties, audit, journal, recognition]
 
 
 def init_features(app: Flask) -> None:
@@ -49,4 +51,6 @@ def cli_groups() -> list:
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
-    return []
+    from ledger.recognition.demo import seed as seed_recognition
+
+    return [seed_recognition]
