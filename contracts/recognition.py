@@ -101,7 +101,7 @@ class CostClaimCreateSchema(Schema):
     recognition = fields.Integer(required=True, strict=True)
     submitted_on = fields.Date(required=True)
     currency = CurrencyCode(required=True)
-    recovered_from_person = Amount(load_default=Decimal("0"), metadata={"description": "deducted from the allowed total"})
+    recovered_from_person = Amount(load_default=Decimal(0), metadata={"description": "deducted from the allowed total"})
     lines = fields.List(fields.Nested(ClaimLineInSchema), required=True,
                         validate=validate.Length(min=1, max=200))
 

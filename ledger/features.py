@@ -45,8 +45,9 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.recognition.cli import claims
 
-    return [demo, journal]
+    return [demo, journal, claims]
 
 
 def demo_seeders() -> list:

@@ -188,8 +188,10 @@ def claim_of(session: Session, rec: Recognition) -> int | None:
     return _claim_ids(session, [rec.id]).get(rec.id)
 
 
-def get_recognition(session: Session, rec_id: int) -> Recognition:
-    rec = session.get(Recognition, rec_id)
+def get_recognition(session: Session, rec_id: int, lock: bool = False) -> Recognition:
+    """The recognition, visible to the caller; `lock` holds its row until commit (PostgreSQL), so two
+    concurrent steps on it run one after the other and the second sees the first's outcome."""
+    rec = session.get(Recognition, rec_id, with_for_update=lock)
     if rec is None:
         raise NotFound(f"no recognition {rec_id}")
     ensure_party_visible(rec.issuing_state, rec.enforcing_state)
@@ -217,7 +219,7 @@ def request_recognition(session: Session, order_id: int, data: dict) -> Recognit
 
 
 def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
-    rec = get_recognition(session, rec_id)
+    rec = get_recognition(session, rec_id, lock=True)
     ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
     _check_version(recognition_etag(rec), if_match)
     if rec.status != "requested":
@@ -238,7 +240,7 @@ def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str 
 
 
 def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
-    rec = get_recognition(session, rec_id)
+    rec = get_recognition(session, rec_id, lock=True)
     ensure_acting_for(rec.enforcing_state, "record the enforcement")
     _check_version(recognition_etag(rec), if_match)
     if rec.status == "enforced":
@@ -312,7 +314,7 @@ def _rates_of(session: Session, code: str) -> list[rules.AllowanceRate]:
 
 
 def create_claim(session: Session, data: dict) -> CostClaim:
-    rec = get_recognition(session, data["recognition"])
+    rec = get_recognition(session, data["recognition"], lock=True)
     ensure_acting_for(rec.enforcing_state, "claim the costs of this enforcement")
     if rec.status != "enforced":
         raise Conflict(f"costs are claimed after enforcement; recognition {rec.id} is {rec.status}",
@@ -344,7 +346,7 @@ def _store_claim(session: Session, rec: Recognition, submitted_on: date, lines: 
     )
     session.add(claim)
     session.flush()
-    session.add_all(_line_row(claim.id, line, assessed) for line, assessed in zip(lines, assessment.lines))
+    session.add_all(_line_row(claim.id, line, assessed) for line, assessed in zip(lines, assessment.lines, strict=True))
     session.flush()
     return claim
 
@@ -360,8 +362,8 @@ def _line_row(claim_id: int, line: rules.ClaimLine, assessed: rules.LineAssessme
     )
 
 
-def get_claim(session: Session, claim_id: int) -> CostClaim:
-    claim = session.get(CostClaim, claim_id)
+def get_claim(session: Session, claim_id: int, lock: bool = False) -> CostClaim:
+    claim = session.get(CostClaim, claim_id, with_for_update=lock)
     if claim is None:
         raise NotFound(f"no cost claim {claim_id}")
     ensure_party_visible(claim.issuing_state, claim.enforcing_state)
@@ -374,7 +376,7 @@ def timeline(claim: CostClaim) -> rules.ClaimTimeline:
 
 
 def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | None) -> CostClaim:
-    claim = get_claim(session, claim_id)
+    claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "decide on this cost claim")
     _check_version(claim_etag(claim), if_match)
     if claim.status != "submitted":
@@ -388,8 +390,8 @@ def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | No
         claim.status = "refused"
     claim.version += 1
     session.flush()
-    describe("cost_claim.decide", "cost_claim", claim.id,
-             f"{claim.status} on {claim.decided_on.isoformat()}{' (late decision)' if timeline(claim).decided_late else ''}")
+    late = " (late decision)" if timeline(claim).decided_late else ""
+    describe("cost_claim.decide", "cost_claim", claim.id, f"{claim.status} on {claim.decided_on.isoformat()}{late}")
     return claim
 
 
@@ -418,7 +420,7 @@ def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str
                    source: str = "api") -> CostClaim:
     """The issuing state paid the claim (recorded by it or a finance officer through the API, or by
     reconciliation matching the bank transfer): one entry moving cash and clearing both claims accounts."""
-    claim = get_claim(session, claim_id)
+    claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
     _check_version(claim_etag(claim), if_match)
     if claim.status != "accepted":
@@ -505,6 +507,16 @@ def _overdue_on(as_of: date):
         and_(CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= as_of, unpaid,
              CostClaim.payment_due_on < as_of),
     )
+
+
+def overdue_items(session: Session, as_of: date, state: str | None = None) -> list[rules.OverdueItem]:
+    """Overdue decisions and payments on `as_of` (most overdue first), for both sides of each claim."""
+    query = select(CostClaim).where(_overdue_on(as_of))
+    if state:
+        query = query.where(or_(CostClaim.issuing_state == state, CostClaim.enforcing_state == state))
+    tracked = [rules.TrackedClaim(str(c.id), c.issuing_state, c.enforcing_state, timeline(c))
+               for c in session.execute(query).scalars()]
+    return rules.list_overdue(tracked, as_of, state)
 
 
 def list_claims(session: Session, principal: Principal, args: dict) -> dict:

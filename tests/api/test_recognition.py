@@ -315,3 +315,37 @@ def test_allowance_rates_by_their_own_state_or_staff(api, parties, officer):
     assert [(r["effective_from"], r["daily_rate"]) for r in listed] == [("2024-01-01", "64.00"),
                                                                         ("2025-01-01", "70.00")]
     assert_problem(api.get(f"{BASE}/parties/ZZ/allowance-rates", token=officer), 404, "not_found")
+
+
+# ---- demo and command line ---------------------------------------------------------------------------
+
+def test_demo_seeds_an_accepted_and_an_overdue_claim(api, runner, officer):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "demo France" in result.output
+    claims = api.get(f"{BASE}/cost-claims", token=officer).get_json()["items"]
+    assert {(c["issuing_state"], c["enforcing_state"]) for c in claims} == {("FR", "DE"), ("IT", "DE")}
+    assert sorted(c["status"] for c in claims) == ["awaiting_payment", "decision_overdue", "paid"]
+    accepted = next(c for c in claims if c["status"] == "awaiting_payment")
+    assert accepted["lines"][1]["flags"] == ["capped"] and accepted["acceptance_entry"]
+    assert [c["id"] for c in api.get(f"{BASE}/cost-claims?overdue=true", token=officer).get_json()["items"]] \
+        == [next(c["id"] for c in claims if c["status"] == "decision_overdue")]
+    from ledger.timeutil import today
+
+    [eur] = api.get(f"{BASE}/settlements/{today().isoformat()[:7]}/netting", token=officer).get_json()["currencies"]
+    assert eur["transfers"] == [{"payer": "FR", "payee": "DE", "amount": accepted["payable"]}]
+    overdue = runner.invoke(args=["claims", "overdue", "--json", "--state", "DE"])
+    assert overdue.exit_code == 0, overdue.output
+    [item] = json.loads(overdue.output)["items"]
+    assert item["overdue"] == "decision" and item["issuing_state"] == "FR" and item["days_overdue"] > 0
+
+
+def test_cli_lists_overdue_claims_most_overdue_first(api, parties, runner):
+    first = claim(api, parties, decision_date="2022-01-10", enforced_on="2022-06-01", submitted_on="2022-07-01")
+    second = claim(api, parties, decision_date="2022-01-10", enforced_on="2022-06-01", submitted_on="2022-06-15")
+    result = runner.invoke(args=["claims", "overdue", "--as-of", "2022-10-15"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == [f"claim {second['id']}", f"claim {first['id']}"]
+    assert "FR owes DE\tdecision due 2022-09-15\t30 days overdue" in lines[0]
+    assert runner.invoke(args=["claims", "overdue", "--as-of", "2022-09-01"]).output.startswith("no overdue")
