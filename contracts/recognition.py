@@ -165,6 +165,7 @@ class CostClaimSchema(Schema):
     reason = fields.String(allow_none=True)
     payment_due_on = fields.Date(allow_none=True)
     paid_on = fields.Date(allow_none=True)
+    stage = fields.String(metadata={"description": "lifecycle: submitted | accepted | refused | paid"})
     status = fields.String(metadata={"description": "awaiting_decision | decision_overdue | refused | "
                                                     "awaiting_payment | payment_overdue | paid, as of `as_of`"})
     overdue = fields.String(allow_none=True, metadata={"description": "decision | payment | null"})
@@ -187,8 +188,8 @@ class CostClaimArgs(ListArgs):
     state = CountryCode(load_default=None, metadata={"description": "claims where this state is either side"})
     issuing_state = CountryCode(load_default=None)
     enforcing_state = CountryCode(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(["submitted", "accepted", "refused", "paid"]),
-                           metadata={"description": "stored state of the claim"})
+    stage = fields.String(load_default=None, validate=validate.OneOf(["submitted", "accepted", "refused", "paid"]),
+                          metadata={"description": "where the claim is in its lifecycle"})
 
 
 CostClaimPageSchema = page_schema(CostClaimSchema, "CostClaimPage")

@@ -491,7 +491,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date) -> di
         "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],
         "decision_due_on": claim.decision_due_on, "accepted": line_.accepted, "decided_on": claim.decided_on,
         "reason": claim.reason, "payment_due_on": claim.payment_due_on, "paid_on": claim.paid_on,
-        "status": line_.status(as_of).value, "overdue": overdue.value if overdue else None,
+        "stage": claim.status, "status": line_.status(as_of).value, "overdue": overdue.value if overdue else None,
         "days_overdue": line_.days_overdue(as_of), "as_of": as_of,
         "acceptance_entry_id": claim.acceptance_entry_id, "payment_entry_id": claim.payment_entry_id,
         "version": claim.version,
@@ -524,9 +524,10 @@ def list_claims(session: Session, principal: Principal, args: dict) -> dict:
     query = select(CostClaim)
     for side in {principal.party if principal.is_partner else None, args.get("state")} - {None}:
         query = query.where(or_(CostClaim.issuing_state == side, CostClaim.enforcing_state == side))
-    for name in ("issuing_state", "enforcing_state", "status"):
+    for name, column in (("issuing_state", CostClaim.issuing_state), ("enforcing_state", CostClaim.enforcing_state),
+                         ("stage", CostClaim.status)):
         if args.get(name):
-            query = query.where(getattr(CostClaim, name) == args[name])
+            query = query.where(column == args[name])
     if args.get("overdue") is not None:
         condition = _overdue_on(as_of)
         query = query.where(condition if args["overdue"] else ~condition)
@@ -542,16 +543,18 @@ def netting(session: Session, principal: Principal, period: str, currency: str |
     fewest transfers settling them, per currency. A partner sees its own position and its own transfers
     (the other states' positions are theirs)."""
     end = _apply(netting_rules.period_end, period)
-    query = select(CostClaim).where(CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= end,
-                                    CostClaim.payable > 0,
-                                    or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > end))
+    # Plain columns, not ORM objects: a period can hold tens of thousands of open claims.
+    query = select(CostClaim.id, CostClaim.issuing_state, CostClaim.enforcing_state, CostClaim.payable,
+                   CostClaim.currency, CostClaim.decided_on, CostClaim.paid_on).where(
+        CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= end, CostClaim.payable > 0,
+        or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > end))
     if currency:
         query = query.where(CostClaim.currency == currency)
     by_currency: dict[str, list[netting_rules.NettableClaim]] = {}
-    for claim in session.execute(query.order_by(CostClaim.id)).scalars():
-        by_currency.setdefault(claim.currency, []).append(netting_rules.NettableClaim(
-            str(claim.id), claim.issuing_state, claim.enforcing_state, Money(Decimal(claim.payable), claim.currency),
-            claim.decided_on, claim.paid_on))
+    for row in session.execute(query.order_by(CostClaim.id)):
+        by_currency.setdefault(row.currency, []).append(netting_rules.NettableClaim(
+            str(row.id), row.issuing_state, row.enforcing_state, Money(Decimal(row.payable), row.currency),
+            row.decided_on, row.paid_on))
     plans = [_plan_view(cur, claims, _apply(netting_rules.netting, claims, period, cur), principal)
              for cur, claims in sorted(by_currency.items())]
     return {"period": period, "as_of": end, "currencies": plans}

@@ -349,3 +349,35 @@ def test_cli_lists_overdue_claims_most_overdue_first(api, parties, runner):
     assert [line.split("\t")[0] for line in lines] == [f"claim {second['id']}", f"claim {first['id']}"]
     assert "FR owes DE\tdecision due 2022-09-15\t30 days overdue" in lines[0]
     assert runner.invoke(args=["claims", "overdue", "--as-of", "2022-09-01"]).output.startswith("no overdue")
+
+
+def test_an_enforcing_state_sees_only_its_own_recognition_of_an_order(api, parties, admin):
+    ensure_parties(api, admin, parties, "IT")
+    made = order(api, parties["FR"], "FR")
+    for state in ("DE", "IT"):
+        api.post(f"{BASE}/return-orders/{made['id']}/recognitions", token=parties["FR"],
+                 json={"enforcing_state": state, "requested_on": "2024-01-15"})
+    seen_by = {code: [r["enforcing_state"] for r in api.get(f"{BASE}/return-orders/{made['id']}",
+                                                            token=parties[code]).get_json()["recognitions"]]
+               for code in ("FR", "DE", "IT")}
+    assert seen_by == {"FR": ["DE", "IT"], "DE": ["DE"], "IT": ["IT"]}
+
+
+def test_posting_an_order_twice_with_one_idempotency_key_records_it_once(api, parties):
+    body = {"issuing_state": "FR", "decision_ref": "IDEM-1", "decision_date": "2024-01-01",
+            "ground": "entry_residence_rules", "case_ref": "C-IDEM"}
+    headers = {"Idempotency-Key": "order-idem-1"}
+    first = api.post(f"{BASE}/return-orders", json=body, token=parties["FR"], headers=headers)
+    again = api.post(f"{BASE}/return-orders", json=body, token=parties["FR"], headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json()["id"] == first.get_json()["id"]
+    assert "C-IDEM" not in again.get_data(as_text=True)
+
+
+def test_claims_filter_by_stage(api, parties, officer):
+    first, second = claim(api, parties), claim(api, parties)
+    decide(api, parties["FR"], second["id"], "2024-04-01")
+    stages = {s: [c["id"] for c in api.get(f"{BASE}/cost-claims?stage={s}", token=officer).get_json()["items"]]
+              for s in ("submitted", "accepted", "refused")}
+    assert stages == {"submitted": [first["id"]], "accepted": [second["id"]], "refused": []}
+    assert first["stage"] == "submitted"
