@@ -47,6 +47,7 @@ def _claim(session, rec, submitted_days_ago: int, lines: list[dict], recovered: 
 
 
 def seed(session) -> list[tuple[str, str]]:
+    # The services check who acts for which side; the seeder goes through them as a finance officer would.
     previous = g.get("principal")
     g.principal = Principal(key="cli:demo", name="demo seeder", role="finance_officer")
     try:

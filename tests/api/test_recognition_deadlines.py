@@ -147,3 +147,26 @@ def test_overdue_filter_false_and_state_filters(api, parties, admin, officer):
     assert _overdue_ids(api, officer, "2023-01-15", issuing_state="IT") == [fresh["id"]]
     assert _overdue_ids(api, officer, "2023-01-15", state="DE") == [overdue["id"], fresh["id"]]
     assert _overdue_ids(api, parties["IT"], "2023-01-15") == [fresh["id"]]
+
+
+# ---- a later legal basis brings its own rules --------------------------------------------------------
+
+LATER_BASIS = "TEST-LATER-BASIS"
+
+
+@pytest.fixture
+def later_basis():
+    from ledger.recognition import rules
+
+    if LATER_BASIS not in rules.legal_bases():
+        rules.register_basis(rules.RuleSet(basis=LATER_BASIS, title="a later basis (test)",
+                                           max_decision_age_years=5))
+    return LATER_BASIS
+
+
+def test_claims_follow_the_rules_of_their_orders_basis(api, parties, later_basis):
+    old = recognised(api, parties, "FR", "DE", "2019-06-01", enforced_on="2024-01-15", legal_basis=later_basis)
+    made = submit_claim(api, parties["DE"], old["id"], "2024-02-01")
+    assert made.status_code == 201 and made.get_json()["legal_basis"] == later_basis
+    same_dates = recognised(api, parties, "FR", "DE", "2019-06-01", enforced_on="2024-01-15")
+    assert_problem(submit_claim(api, parties["DE"], same_dates["id"], "2024-02-01"), 422, "decision_too_old")
