@@ -16,6 +16,7 @@ def import_models() -> None:
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.recognition import models as recognition_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -24,9 +25,10 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.recognition.views import blp as recognition
     from ledger.settlement.views import blp as settlement
 
-    return [ops, parties, audit, journal, agreements, settlement]
+    return [ops, parties, audit, journal, agreements, recognition, settlement]
 
 
 def init_features(app: Flask) -> None:
@@ -48,16 +50,18 @@ def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.recognition.cli import claims
     from ledger.settlement.cli import report_command, settle, verify_statement
 
-    return [demo, journal, accrue, returnees_cli, settle, report_command, verify_statement]
+    return [demo, journal, accrue, returnees_cli, claims, settle, report_command, verify_statement]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     from ledger.agreements.demo import seed as seed_agreements
+    from ledger.recognition.demo import seed as seed_recognition
 
-    return [seed_agreements]
+    return [seed_agreements, seed_recognition]
 
 
 def settlement_providers() -> dict[str, list]:
@@ -65,6 +69,7 @@ def settlement_providers() -> dict[str, list]:
     agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
     open_items(session, period, party, agreement_ids) -> {kind: [items]};
     sections(session, period, party) -> {name: value} (whole-period statements only)."""
+    from ledger.recognition.settlement import eu_sections
     from ledger.settlement.service import disputed_open_items
 
-    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": []}
+    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": [eu_sections]}

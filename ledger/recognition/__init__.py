@@ -4,4 +4,14 @@ resulting financial imbalances (Council Decision 2004/191/EC): the rules as pure
 - `ledger.recognition.dates`: calendar periods ("3 months after", "4 years before") as EU law counts them.
 - `ledger.recognition.rules`: legal bases, cost-claim assessment, decision and payment deadlines.
 - `ledger.recognition.netting`: net positions between member states and the fewest transfers settling them.
+
+Integration (HTTP, storage, journal) on top of them:
+
+- `models`: return orders (pseudonym only), recognitions, cost claims with their assessed lines,
+  escort allowance rates.
+- `service`: the workflow, each step by its own side; acceptance and payment post to the journal
+  (see its docstring for the entries); netting over stored claims.
+- `views`: `/return-orders`, `/recognitions/{id}/decision|enforcement`, `/cost-claims` (+ `/decision`,
+  `/payment`), `/parties/{code}/allowance-rates`, `/settlements/{period}/netting`.
+- `cli`: `ledger claims overdue`; `demo`: the demo seeder.
 """

@@ -1,0 +1,128 @@
+"""EU mutual recognition: return orders, their recognition by another member state, cost claims and
+the enforcing states' escort allowance rates.
+
+Case references never reach these tables: a return order keeps only the keyed pseudonym. A claim keeps
+its assessment (each line's claimed and allowed amount, the totals, `late`, the deadlines) as it was
+made, so later changes to allowance rates do not rewrite what was decided.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.journal.models import AMOUNT
+from ledger.timeutil import utcnow
+
+
+def _created_at() -> datetime:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ReturnOrder(SQLModel, table=True):
+    """An expulsion decision of the issuing state, as other member states may be asked to enforce it."""
+
+    __tablename__ = "return_orders"
+    __table_args__ = (UniqueConstraint("issuing_state", "decision_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    decision_ref: str = Field(max_length=100)
+    decision_date: date
+    ground: str = Field(max_length=40)
+    pseudonym: str = Field(max_length=64, index=True)
+    sis_alert_ref: str | None = Field(default=None, max_length=100)
+    european_return_order_ref: str | None = Field(default=None, max_length=100)
+    legal_basis: str = Field(max_length=60)
+    created_at: datetime = _created_at()
+
+
+class Recognition(SQLModel, table=True):
+    """A request to an enforcing state to recognise and enforce a return order: requested, then decided
+    (recognised or refused), then, if recognised, enforced."""
+
+    __tablename__ = "recognitions"
+    __table_args__ = (UniqueConstraint("return_order_id", "enforcing_state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_order_id: int = Field(foreign_key="return_orders.id", index=True)
+    issuing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    enforcing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    requested_on: date
+    status: str = Field(default="requested", max_length=20)  # requested | recognised | refused | enforced
+    decided_on: date | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    enforced_on: date | None = None
+    notified_on: date | None = None
+    version: int = Field(default=1)
+    created_at: datetime = _created_at()
+
+
+class CostClaim(SQLModel, table=True):
+    """The enforcing state's request for compensation (Decision 2004/191/EC), with its assessment,
+    the issuing state's decision and the payment."""
+
+    __tablename__ = "cost_claims"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recognition_id: int = Field(foreign_key="recognitions.id", unique=True)
+    return_order_id: int = Field(foreign_key="return_orders.id", index=True)
+    issuing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)  # decides and pays
+    enforcing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)  # claims and receives
+    legal_basis: str = Field(max_length=60)
+    submitted_on: date
+    currency: str = Field(max_length=3)
+    claimed: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    allowed: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    recovered_from_person: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    payable: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    late: bool
+    late_after: date
+    flags: str = Field(default="", max_length=200)  # comma-separated ClaimFlag values
+    decision_due_on: date = Field(index=True)
+    status: str = Field(default="submitted", max_length=20)  # submitted | accepted | refused | paid
+    decided_on: date | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    payment_due_on: date | None = Field(default=None, index=True)
+    paid_on: date | None = None
+    acceptance_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
+    payment_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
+    version: int = Field(default=1)
+    created_at: datetime = _created_at()
+
+
+class CostClaimLine(SQLModel, table=True):
+    __tablename__ = "cost_claim_lines"
+    __table_args__ = (UniqueConstraint("claim_id", "line"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="cost_claims.id", index=True)
+    line: int
+    category: str = Field(max_length=40)
+    evidence_ref: str = Field(max_length=200)
+    claimed: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    allowed: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    flags: str = Field(default="", max_length=200)
+    reference_fare: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))
+    location: str | None = Field(default=None, max_length=40)
+    days: int | None = None
+    escorts: int | None = None
+    rate_effective_from: date | None = None
+    daily_rate: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))
+
+
+class AllowanceRate(SQLModel, table=True):
+    """A member state's own daily allowance rate for escorts, in force from `effective_from`."""
+
+    __tablename__ = "allowance_rates"
+    __table_args__ = (UniqueConstraint("party_code", "effective_from", "currency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_code: str = Field(foreign_key="parties.code", max_length=2, index=True)
+    effective_from: date
+    daily_rate: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    currency: str = Field(max_length=3)
+    created_at: datetime = _created_at()

@@ -1,0 +1,572 @@
+"""EU mutual recognition as stored and posted: return orders, recognition by an enforcing state, cost
+claims assessed by `ledger.recognition.rules`, the issuing state's decision, payment and netting.
+
+Who may act: each step belongs to one side (the issuing state records orders, requests recognition,
+decides and pays claims; the enforcing state decides on recognition, enforces and claims). A partner
+token acts only for its own state; staff (finance officers) may act for either. Visibility is checked
+first (a partner that is neither side gets 404), then the side (403).
+
+Journal (one entry per money event, in the claim's currency; I = issuing, E = enforcing state):
+- acceptance, effective on `decided_on`: Dr claims_receivable(E,I) / Cr compensation_income(E,I) and
+  Dr compensation_expense(I,E) / Cr claims_payable(I,E), for the payable amount;
+- payment, effective on `paid_on`: Dr claims_payable(I,E) / Cr cash(I) and Dr cash(E) /
+  Cr claims_receivable(E,I): both states' books settle in one entry, the money leaving I's bank account
+  and arriving in E's. Reconciliation, when it matches a bank transfer to a claim, must call
+  `record_payment` (source "reconciliation") instead of posting its own cash entry, so cash moves once.
+A claim accepted with nothing payable (recovered costs at least the allowed total) posts nothing and is
+settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) land in the first open one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from ledger import listing
+from ledger.audit.service import describe
+from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
+from ledger.errors import Conflict, NotFound, Problem, Unprocessable
+from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.journal.service import first_open_period, post_entry
+from ledger.money import Money
+from ledger.parties.models import Party
+from ledger.recognition import netting as netting_rules
+from ledger.recognition import rules
+from ledger.recognition.models import AllowanceRate, CostClaim, CostClaimLine, Recognition, ReturnOrder
+from ledger.timeutil import today
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+def pseudonym(case_ref: str) -> str:
+    """The keyed pseudonym of a case reference: HMAC-SHA256 with the server-held key (never reversible)."""
+    key = current_app.config["LEDGER_PSEUDONYM_KEY"]
+    return hmac.new(key.encode(), case_ref.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def rule_problem(error: rules.RecognitionRuleError) -> Unprocessable:
+    """A rule's refusal as a 422 with its stable code, naming the field (and the line) concerned."""
+    if error.line_index is not None:
+        name = f"lines.{error.line_index}.{error.field or 'category'}"
+    else:
+        name = error.field or "_schema"
+    return Unprocessable(error.message, code=error.code, errors={name: [error.message]},
+                         extra={"line": error.line_index} if error.line_index is not None else None)
+
+
+def _apply(check, *args):
+    try:
+        return check(*args)
+    except rules.RecognitionRuleError as error:
+        raise rule_problem(error) from None
+
+
+def _require_party(session: Session, code: str, field_name: str) -> None:
+    if session.get(Party, code) is None:
+        raise Unprocessable(f"{field_name}: {code} is not a registered party", code="unknown_party",
+                            errors={field_name: [f"{code} is not a registered party"]})
+
+
+def _check_version(current: str, if_match: str | None) -> None:
+    if if_match is not None and if_match != current:
+        raise Problem("the object changed since you read it", status=412, code="precondition_failed")
+
+
+def _money(amount: Decimal | None, currency: str) -> Money | None:
+    return None if amount is None else Money(Decimal(amount), currency)
+
+
+# ---- return orders -----------------------------------------------------------------------------------
+
+def create_order(session: Session, data: dict) -> ReturnOrder:
+    ensure_acting_for(data["issuing_state"], "record its return orders")
+    basis = data.get("legal_basis") or rules.DIRECTIVE_2001_40
+    _apply(rules.validate_return_order, data["issuing_state"], data["ground"], data["decision_date"], today(),
+           basis)
+    _require_party(session, data["issuing_state"], "issuing_state")
+    duplicate = session.execute(select(ReturnOrder.id).where(
+        ReturnOrder.issuing_state == data["issuing_state"], ReturnOrder.decision_ref == data["decision_ref"])
+    ).scalar()
+    if duplicate:
+        raise Conflict(f"{data['issuing_state']} recorded this decision already as return order {duplicate}",
+                       code="duplicate_return_order", extra={"return_order": duplicate})
+    order = ReturnOrder(
+        issuing_state=data["issuing_state"], decision_ref=data["decision_ref"], decision_date=data["decision_date"],
+        ground=data["ground"], pseudonym=pseudonym(data["case_ref"]), sis_alert_ref=data.get("sis_alert_ref"),
+        european_return_order_ref=data.get("european_return_order_ref"), legal_basis=basis,
+    )
+    session.add(order)
+    session.flush()
+    describe("return_order.create", "return_order", order.id, f"{order.issuing_state}, basis {basis}")
+    return order
+
+
+def _recognitions_of(session: Session, order_ids: Sequence[int]) -> dict[int, list[Recognition]]:
+    found: dict[int, list[Recognition]] = {i: [] for i in order_ids}
+    if order_ids:
+        rows = session.execute(select(Recognition).where(Recognition.return_order_id.in_(order_ids))
+                               .order_by(Recognition.id)).scalars()
+        for rec in rows:
+            found[rec.return_order_id].append(rec)
+    return found
+
+
+def get_order(session: Session, order_id: int) -> ReturnOrder:
+    order = session.get(ReturnOrder, order_id)
+    if order is None:
+        raise NotFound(f"no return order {order_id}")
+    enforcing = [r.enforcing_state for r in _recognitions_of(session, [order_id])[order_id]]
+    ensure_party_visible(order.issuing_state, *enforcing)
+    return order
+
+
+def order_views(session: Session, orders: Sequence[ReturnOrder], principal: Principal) -> list[dict]:
+    recognitions = _recognitions_of(session, [o.id for o in orders])
+    claims = _claim_ids(session, [r.id for recs in recognitions.values() for r in recs])
+    views = []
+    for order in orders:
+        recs = recognitions[order.id]
+        if principal.is_partner and principal.party != order.issuing_state:
+            recs = [r for r in recs if r.enforcing_state == principal.party]  # not other enforcing states'
+        views.append({
+            "id": order.id, "issuing_state": order.issuing_state, "decision_ref": order.decision_ref,
+            "decision_date": order.decision_date, "ground": order.ground, "pseudonym": order.pseudonym,
+            "sis_alert_ref": order.sis_alert_ref, "european_return_order_ref": order.european_return_order_ref,
+            "legal_basis": order.legal_basis,
+            "recognitions": [recognition_view(r, claims.get(r.id)) for r in recs],
+        })
+    return views
+
+
+def list_orders(session: Session, principal: Principal, args: dict) -> dict:
+    query = select(ReturnOrder)
+    side = principal.party if principal.is_partner else args.get("state")
+    if side:
+        enforcing = exists().where(Recognition.return_order_id == ReturnOrder.id,
+                                   Recognition.enforcing_state == side)
+        query = query.where(or_(ReturnOrder.issuing_state == side, enforcing))
+    if args.get("issuing_state"):
+        query = query.where(ReturnOrder.issuing_state == args["issuing_state"])
+    result = listing.page(query, ReturnOrder.id, args)
+    result["items"] = order_views(session, result["items"], principal)
+    return result
+
+
+# ---- recognitions ------------------------------------------------------------------------------------
+
+def recognition_etag(rec: Recognition) -> str:
+    return f'"recognition-{rec.id}-{rec.version}"'
+
+
+def recognition_view(rec: Recognition, claim_id: int | None) -> dict:
+    recognised = {"recognised": True, "enforced": True, "refused": False}.get(rec.status)
+    return {
+        "id": rec.id, "return_order_id": rec.return_order_id, "issuing_state": rec.issuing_state,
+        "enforcing_state": rec.enforcing_state, "requested_on": rec.requested_on, "status": rec.status,
+        "recognised": recognised, "decided_on": rec.decided_on, "reason": rec.reason,
+        "enforced_on": rec.enforced_on, "notified_on": rec.notified_on, "cost_claim": claim_id,
+        "version": rec.version,
+    }
+
+
+def _claim_ids(session: Session, recognition_ids: Sequence[int]) -> dict[int, int]:
+    if not recognition_ids:
+        return {}
+    rows = session.execute(select(CostClaim.recognition_id, CostClaim.id)
+                           .where(CostClaim.recognition_id.in_(recognition_ids))).all()
+    return dict(rows)
+
+
+def claim_of(session: Session, rec: Recognition) -> int | None:
+    return _claim_ids(session, [rec.id]).get(rec.id)
+
+
+def get_recognition(session: Session, rec_id: int, lock: bool = False) -> Recognition:
+    """The recognition, visible to the caller; `lock` holds its row until commit (PostgreSQL), so two
+    concurrent steps on it run one after the other and the second sees the first's outcome."""
+    rec = session.get(Recognition, rec_id, with_for_update=lock)
+    if rec is None:
+        raise NotFound(f"no recognition {rec_id}")
+    ensure_party_visible(rec.issuing_state, rec.enforcing_state)
+    return rec
+
+
+def request_recognition(session: Session, order_id: int, data: dict) -> Recognition:
+    order = get_order(session, order_id)
+    ensure_acting_for(order.issuing_state, "ask for recognition of its return orders")
+    enforcing = data["enforcing_state"]
+    _apply(rules.validate_recognition, order.issuing_state, enforcing)
+    _require_party(session, enforcing, "enforcing_state")
+    if data["requested_on"] < order.decision_date:
+        raise Unprocessable("requested_on: recognition cannot be requested before the decision",
+                            code="requested_before_decision", errors={"requested_on": ["before the decision"]})
+    if session.execute(select(Recognition.id).where(Recognition.return_order_id == order.id,
+                                                    Recognition.enforcing_state == enforcing)).scalar():
+        raise Conflict(f"{enforcing} was already asked to recognise this order", code="recognition_exists")
+    rec = Recognition(return_order_id=order.id, issuing_state=order.issuing_state, enforcing_state=enforcing,
+                      requested_on=data["requested_on"])
+    session.add(rec)
+    session.flush()
+    describe("recognition.request", "recognition", rec.id, f"order {order.id}: {order.issuing_state} → {enforcing}")
+    return rec
+
+
+def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
+    rec = get_recognition(session, rec_id, lock=True)
+    ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
+    _check_version(recognition_etag(rec), if_match)
+    if rec.status != "requested":
+        raise Conflict(f"recognition {rec.id} was already decided ({rec.status})", code="already_decided")
+    if data["decided_on"] < rec.requested_on:
+        raise Unprocessable("decided_on: the decision cannot precede the request", code="decided_before_request",
+                            errors={"decided_on": ["before the request"]})
+    reason = (data.get("reason") or "").strip() or None
+    if not data["recognised"] and reason is None:
+        raise Unprocessable("reason: a refusal must give reasons", code="refusal_reason_required",
+                            errors={"reason": ["a refusal must give reasons"]})
+    rec.status = "recognised" if data["recognised"] else "refused"
+    rec.decided_on, rec.reason = data["decided_on"], reason
+    rec.version += 1
+    session.flush()
+    describe("recognition.decide", "recognition", rec.id, rec.status)
+    return rec
+
+
+def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
+    rec = get_recognition(session, rec_id, lock=True)
+    ensure_acting_for(rec.enforcing_state, "record the enforcement")
+    _check_version(recognition_etag(rec), if_match)
+    if rec.status == "enforced":
+        raise Conflict(f"recognition {rec.id} was already enforced", code="already_enforced")
+    if rec.status != "recognised":
+        code = "recognition_refused" if rec.status == "refused" else "not_recognised"
+        raise Conflict(f"only a recognised order is enforced; recognition {rec.id} is {rec.status}", code=code)
+    order = session.get(ReturnOrder, rec.return_order_id)
+    _apply(rules.validate_enforcement, order.decision_date, data["enforced_on"], data.get("notified_on"))
+    if data["enforced_on"] < rec.decided_on:
+        raise Unprocessable("enforced_on: enforcement cannot precede the recognition",
+                            code="enforced_before_recognition", errors={"enforced_on": ["before the recognition"]})
+    rec.status, rec.enforced_on, rec.notified_on = "enforced", data["enforced_on"], data.get("notified_on")
+    rec.version += 1
+    session.flush()
+    describe("recognition.enforce", "recognition", rec.id, f"enforced on {rec.enforced_on.isoformat()}")
+    return rec
+
+
+# ---- allowance rates ---------------------------------------------------------------------------------
+
+def allowance_rates(session: Session, code: str) -> list[AllowanceRate]:
+    if session.get(Party, code) is None:
+        raise NotFound(f"no party {code}")
+    return list(session.execute(select(AllowanceRate).where(AllowanceRate.party_code == code)
+                                .order_by(AllowanceRate.effective_from, AllowanceRate.currency)).scalars())
+
+
+def rate_view(rate: AllowanceRate) -> dict:
+    return {"party_code": rate.party_code, "effective_from": rate.effective_from,
+            "daily_rate": Money(Decimal(rate.daily_rate), rate.currency), "currency": rate.currency}
+
+
+def add_allowance_rate(session: Session, code: str, data: dict) -> AllowanceRate:
+    ensure_acting_for(code, "publish its escort allowance rates")
+    allowance_rates(session, code)  # 404 for an unknown party
+    taken = session.execute(select(AllowanceRate.id).where(
+        AllowanceRate.party_code == code, AllowanceRate.effective_from == data["effective_from"],
+        AllowanceRate.currency == data["currency"])).scalar()
+    if taken:
+        raise Conflict("a rate in this currency already takes effect on that day; rates are never rewritten "
+                       "(claims were assessed against them): publish one from a later day",
+                       code="rate_exists")
+    rate = AllowanceRate(party_code=code, effective_from=data["effective_from"], daily_rate=data["daily_rate"],
+                         currency=data["currency"])
+    session.add(rate)
+    session.flush()
+    describe("allowance_rate.create", "party", code, f"{data['currency']} from {data['effective_from']}")
+    return rate
+
+
+# ---- cost claims -------------------------------------------------------------------------------------
+
+def claim_etag(claim: CostClaim) -> str:
+    return f'"cost-claim-{claim.id}-{claim.version}"'
+
+
+def _claim_lines(data: dict) -> list[rules.ClaimLine]:
+    currency = data["currency"]
+    return [
+        rules.ClaimLine(category=line["category"], amount=Money(line["amount"], currency),
+                        evidence_ref=line["evidence_ref"], reference_fare=_money(line.get("reference_fare"), currency),
+                        location=line.get("location"), days=line.get("days"), escorts=line.get("escorts"))
+        for line in data["lines"]
+    ]
+
+
+def _rates_of(session: Session, code: str) -> list[rules.AllowanceRate]:
+    return [rules.AllowanceRate(r.effective_from, Money(Decimal(r.daily_rate), r.currency))
+            for r in allowance_rates(session, code)]
+
+
+def create_claim(session: Session, data: dict) -> CostClaim:
+    rec = get_recognition(session, data["recognition"], lock=True)
+    ensure_acting_for(rec.enforcing_state, "claim the costs of this enforcement")
+    if rec.status != "enforced":
+        raise Conflict(f"costs are claimed after enforcement; recognition {rec.id} is {rec.status}",
+                       code="not_enforced")
+    existing = claim_of(session, rec)
+    if existing:
+        raise Conflict(f"this enforcement was claimed already as cost claim {existing}", code="claim_exists",
+                       extra={"cost_claim": existing})
+    order = session.get(ReturnOrder, rec.return_order_id)
+    lines = _claim_lines(data)
+    assessment = _apply(rules.assess_claim, order.legal_basis, order.decision_date, rec.enforced_on,
+                        data["submitted_on"], lines, Money(data["recovered_from_person"], data["currency"]),
+                        _rates_of(session, rec.enforcing_state))
+    claim = _store_claim(session, rec, data["submitted_on"], lines, assessment)
+    describe("cost_claim.create", "cost_claim", claim.id,
+             f"{rec.enforcing_state} → {rec.issuing_state}: claimed {assessment.claimed} allowed {assessment.allowed} "
+             f"payable {assessment.payable} {assessment.currency}{', late' if assessment.late else ''}")
+    return claim
+
+
+def _store_claim(session: Session, rec: Recognition, submitted_on: date, lines: list[rules.ClaimLine],
+                 assessment: rules.ClaimAssessment) -> CostClaim:
+    claim = CostClaim(
+        recognition_id=rec.id, return_order_id=rec.return_order_id, issuing_state=rec.issuing_state,
+        enforcing_state=rec.enforcing_state, legal_basis=assessment.basis, submitted_on=submitted_on,
+        currency=assessment.currency, claimed=assessment.claimed.amount, allowed=assessment.allowed.amount,
+        recovered_from_person=assessment.recovered.amount, payable=assessment.payable.amount, late=assessment.late,
+        late_after=assessment.late_after, flags=",".join(assessment.flags), decision_due_on=assessment.decision_due_on,
+    )
+    session.add(claim)
+    session.flush()
+    session.add_all(_line_row(claim.id, line, assessed) for line, assessed in zip(lines, assessment.lines, strict=True))
+    session.flush()
+    return claim
+
+
+def _line_row(claim_id: int, line: rules.ClaimLine, assessed: rules.LineAssessment) -> CostClaimLine:
+    rate = assessed.rate_applied
+    return CostClaimLine(
+        claim_id=claim_id, line=assessed.index, category=assessed.category.value, evidence_ref=assessed.evidence_ref,
+        claimed=assessed.claimed.amount, allowed=assessed.allowed.amount, flags=",".join(assessed.flags),
+        reference_fare=line.reference_fare.amount if line.reference_fare else None, location=line.location,
+        days=line.days, escorts=line.escorts,
+        rate_effective_from=rate.effective_from if rate else None, daily_rate=rate.daily_rate.amount if rate else None,
+    )
+
+
+def get_claim(session: Session, claim_id: int, lock: bool = False) -> CostClaim:
+    claim = session.get(CostClaim, claim_id, with_for_update=lock)
+    if claim is None:
+        raise NotFound(f"no cost claim {claim_id}")
+    ensure_party_visible(claim.issuing_state, claim.enforcing_state)
+    return claim
+
+
+def timeline(claim: CostClaim) -> rules.ClaimTimeline:
+    accepted = None if claim.decided_on is None else claim.status in ("accepted", "paid")
+    return rules.claim_timeline(claim.submitted_on, claim.decided_on, accepted, claim.paid_on, claim.legal_basis)
+
+
+def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | None) -> CostClaim:
+    claim = get_claim(session, claim_id, lock=True)
+    ensure_acting_for(claim.issuing_state, "decide on this cost claim")
+    _check_version(claim_etag(claim), if_match)
+    if claim.status != "submitted":
+        raise Conflict(f"cost claim {claim.id} was already decided ({claim.status})", code="already_decided")
+    reason = (data.get("reason") or "").strip() or None
+    _apply(rules.validate_decision, claim.submitted_on, data["accepted"], data["decided_on"], reason)
+    claim.decided_on, claim.reason = data["decided_on"], reason
+    if data["accepted"]:
+        _accept(session, claim)
+    else:
+        claim.status = "refused"
+    claim.version += 1
+    session.flush()
+    late = " (late decision)" if timeline(claim).decided_late else ""
+    describe("cost_claim.decide", "cost_claim", claim.id, f"{claim.status} on {claim.decided_on.isoformat()}{late}")
+    return claim
+
+
+def _accept(session: Session, claim: CostClaim) -> None:
+    claim.payment_due_on = _apply(rules.payment_due_on, claim.decided_on, claim.legal_basis)
+    payable = Money(Decimal(claim.payable), claim.currency)
+    if payable.is_zero():  # recovered costs cover everything: nothing to post, nothing to pay
+        claim.status, claim.paid_on = "paid", claim.decided_on
+        return
+    claim.status = "accepted"
+    issuing, enforcing, cur = claim.issuing_state, claim.enforcing_state, claim.currency
+    lines = (
+        debit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
+        credit(AccountKey("compensation_income", cur, enforcing, issuing), payable),
+        debit(AccountKey("compensation_expense", cur, issuing, enforcing), payable),
+        credit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
+    )
+    claim.acceptance_entry_id = post_entry(session, EntryDraft(
+        effective_date=claim.decided_on, lines=lines, source_type="cost_claim", source_id=str(claim.id),
+        memo=f"cost claim {claim.id} accepted: {enforcing} enforced a decision of {issuing}",
+        period=first_open_period(session, claim.decided_on),
+    ))
+
+
+def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str | None = None,
+                   source: str = "api") -> CostClaim:
+    """The issuing state paid the claim (recorded by it or a finance officer through the API, or by
+    reconciliation matching the bank transfer): one entry moving cash and clearing both claims accounts."""
+    claim = get_claim(session, claim_id, lock=True)
+    ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
+    _check_version(claim_etag(claim), if_match)
+    if claim.status != "accepted":
+        code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid"}[claim.status]
+        raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}", code=code)
+    _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, paid_on, claim.legal_basis)
+    payable = Money(Decimal(claim.payable), claim.currency)
+    issuing, enforcing, cur = claim.issuing_state, claim.enforcing_state, claim.currency
+    lines = (
+        debit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
+        credit(AccountKey("cash", cur, issuing), payable),
+        debit(AccountKey("cash", cur, enforcing), payable),
+        credit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
+    )
+    claim.payment_entry_id = post_entry(session, EntryDraft(
+        effective_date=paid_on, lines=lines, source_type="cost_claim_payment", source_id=str(claim.id),
+        memo=f"cost claim {claim.id} paid by {issuing} to {enforcing}", period=first_open_period(session, paid_on),
+    ))
+    claim.status, claim.paid_on = "paid", paid_on
+    claim.version += 1
+    session.flush()
+    describe("cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
+    return claim
+
+
+# ---- reading claims ----------------------------------------------------------------------------------
+
+def _lines_of(session: Session, claim_ids: Sequence[int]) -> dict[int, list[CostClaimLine]]:
+    found: dict[int, list[CostClaimLine]] = {i: [] for i in claim_ids}
+    if claim_ids:
+        for row in session.execute(select(CostClaimLine).where(CostClaimLine.claim_id.in_(claim_ids))
+                                   .order_by(CostClaimLine.claim_id, CostClaimLine.line)).scalars():
+            found[row.claim_id].append(row)
+    return found
+
+
+def _line_view(row: CostClaimLine, currency: str) -> dict:
+    return {
+        "line": row.line, "category": row.category, "evidence_ref": row.evidence_ref,
+        "claimed": _money(row.claimed, currency), "allowed": _money(row.allowed, currency),
+        "flags": [f for f in row.flags.split(",") if f], "reference_fare": _money(row.reference_fare, currency),
+        "location": row.location, "days": row.days, "escorts": row.escorts,
+        "daily_rate": _money(row.daily_rate, currency), "rate_effective_from": row.rate_effective_from,
+    }
+
+
+def claim_views(session: Session, claims: Sequence[CostClaim], as_of: date | None = None) -> list[dict]:
+    as_of = as_of or today()
+    lines = _lines_of(session, [c.id for c in claims])
+    return [_claim_view(claim, lines[claim.id], as_of) for claim in claims]
+
+
+def claim_view(session: Session, claim: CostClaim, as_of: date | None = None) -> dict:
+    return claim_views(session, [claim], as_of)[0]
+
+
+def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date) -> dict:
+    cur = claim.currency
+    line_ = timeline(claim)
+    overdue = line_.overdue(as_of)
+    return {
+        "id": claim.id, "recognition_id": claim.recognition_id, "return_order": claim.return_order_id,
+        "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
+        "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
+        "lines": [_line_view(row, cur) for row in lines],
+        "claimed": _money(claim.claimed, cur), "allowed": _money(claim.allowed, cur),
+        "recovered_from_person": _money(claim.recovered_from_person, cur), "payable": _money(claim.payable, cur),
+        "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],
+        "decision_due_on": claim.decision_due_on, "accepted": line_.accepted, "decided_on": claim.decided_on,
+        "reason": claim.reason, "payment_due_on": claim.payment_due_on, "paid_on": claim.paid_on,
+        "stage": claim.status, "status": line_.status(as_of).value, "overdue": overdue.value if overdue else None,
+        "days_overdue": line_.days_overdue(as_of), "as_of": as_of,
+        "acceptance_entry_id": claim.acceptance_entry_id, "payment_entry_id": claim.payment_entry_id,
+        "version": claim.version,
+    }
+
+
+def _overdue_on(as_of: date):
+    """SQL for `ClaimTimeline.overdue(as_of) is not None`, ignoring what happened after `as_of`."""
+    undecided = or_(CostClaim.decided_on.is_(None), CostClaim.decided_on > as_of)
+    unpaid = or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > as_of)
+    return or_(
+        and_(undecided, CostClaim.decision_due_on < as_of),
+        and_(CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= as_of, unpaid,
+             CostClaim.payment_due_on < as_of),
+    )
+
+
+def overdue_items(session: Session, as_of: date, state: str | None = None) -> list[rules.OverdueItem]:
+    """Overdue decisions and payments on `as_of` (most overdue first), for both sides of each claim."""
+    query = select(CostClaim).where(_overdue_on(as_of))
+    if state:
+        query = query.where(or_(CostClaim.issuing_state == state, CostClaim.enforcing_state == state))
+    tracked = [rules.TrackedClaim(str(c.id), c.issuing_state, c.enforcing_state, timeline(c))
+               for c in session.execute(query).scalars()]
+    return rules.list_overdue(tracked, as_of, state)
+
+
+def list_claims(session: Session, principal: Principal, args: dict) -> dict:
+    as_of = args.get("as_of") or today()
+    query = select(CostClaim)
+    for side in {principal.party if principal.is_partner else None, args.get("state")} - {None}:
+        query = query.where(or_(CostClaim.issuing_state == side, CostClaim.enforcing_state == side))
+    for name, column in (("issuing_state", CostClaim.issuing_state), ("enforcing_state", CostClaim.enforcing_state),
+                         ("stage", CostClaim.status)):
+        if args.get(name):
+            query = query.where(column == args[name])
+    if args.get("overdue") is not None:
+        condition = _overdue_on(as_of)
+        query = query.where(condition if args["overdue"] else ~condition)
+    result = listing.page(query, CostClaim.id, args)
+    result["items"] = claim_views(session, result["items"], as_of)
+    return result
+
+
+# ---- netting -----------------------------------------------------------------------------------------
+
+def netting(session: Session, principal: Principal, period: str, currency: str | None) -> dict:
+    """Each state's net position over the claims accepted by the period's end and unpaid at it, and the
+    fewest transfers settling them, per currency. A partner sees its own position and its own transfers
+    (the other states' positions are theirs)."""
+    end = _apply(netting_rules.period_end, period)
+    # Plain columns, not ORM objects: a period can hold tens of thousands of open claims.
+    query = select(CostClaim.id, CostClaim.issuing_state, CostClaim.enforcing_state, CostClaim.payable,
+                   CostClaim.currency, CostClaim.decided_on, CostClaim.paid_on).where(
+        CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= end, CostClaim.payable > 0,
+        or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > end))
+    if currency:
+        query = query.where(CostClaim.currency == currency)
+    by_currency: dict[str, list[netting_rules.NettableClaim]] = {}
+    for row in session.execute(query.order_by(CostClaim.id)):
+        by_currency.setdefault(row.currency, []).append(netting_rules.NettableClaim(
+            str(row.id), row.issuing_state, row.enforcing_state, Money(Decimal(row.payable), row.currency),
+            row.decided_on, row.paid_on))
+    plans = [_plan_view(cur, claims, _apply(netting_rules.netting, claims, period, cur), principal)
+             for cur, claims in sorted(by_currency.items())]
+    return {"period": period, "as_of": end, "currencies": plans}
+
+
+def _plan_view(currency: str, claims: list, plan: netting_rules.SettlementPlan, principal: Principal) -> dict:
+    mine = (lambda *states: principal.party in states) if principal.is_partner else (lambda *states: True)
+    return {
+        "currency": currency,
+        "claims": [int(c.claim_id) for c in claims if mine(c.issuing_state, c.enforcing_state)],
+        "positions": [{"state": s, "position": m} for s, m in plan.positions.items() if mine(s)],
+        "transfers": [{"payer": t.payer, "payee": t.payee, "amount": t.amount} for t in plan.transfers
+                      if mine(t.payer, t.payee)],
+        "optimal": plan.optimal,
+    }

@@ -1,0 +1,176 @@
+from flask import request
+from flask.views import MethodView
+
+from contracts.recognition import (
+    AllowanceRateInSchema, AllowanceRateListSchema, AllowanceRateSchema, AsOfArgs, ClaimDecisionSchema,
+    ClaimPaymentSchema, CostClaimArgs, CostClaimCreateSchema, CostClaimPageSchema, CostClaimSchema,
+    EnforcementSchema, NettingArgs, NettingSchema, RecognitionDecisionSchema, RecognitionRequestSchema,
+    RecognitionSchema, ReturnOrderArgs, ReturnOrderCreateSchema, ReturnOrderPageSchema, ReturnOrderSchema,
+)
+from ledger import auth, db
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, requires
+from ledger.recognition import service
+
+blp = blueprint("recognition", "EU mutual recognition of expulsion decisions and compensation between "
+                               "member states")
+
+ACTORS = ("partner", "finance_officer")
+STAFF_WRITERS = ("admin", "finance_officer")
+
+
+def _order_response(order, status=200):
+    view = service.order_views(db.session(), [order], auth.current())[0]
+    return view, status, {"Location": f"/api/v1/return-orders/{order.id}"}
+
+
+def _recognition_response(rec, status=200):
+    view = service.recognition_view(rec, service.claim_of(db.session(), rec))
+    return view, status, {"ETag": service.recognition_etag(rec), "Location": f"/api/v1/recognitions/{rec.id}"}
+
+
+def _claim_response(claim, status=200, as_of=None):
+    view = service.claim_view(db.session(), claim, as_of)
+    return view, status, {"ETag": service.claim_etag(claim), "Location": f"/api/v1/cost-claims/{claim.id}"}
+
+
+@blp.route("/return-orders")
+class ReturnOrders(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ReturnOrderArgs, location="query")
+    @blp.response(200, ReturnOrderPageSchema)
+    def get(self, args):
+        """List return orders (a partner: those where its state is issuing or enforcing)"""
+        return service.list_orders(db.session(), auth.current(), args)
+
+    @requires(*ACTORS)
+    @blp.arguments(ReturnOrderCreateSchema)
+    @blp.response(201, ReturnOrderSchema)
+    def post(self, data):
+        """Record a return order of the issuing state (case_ref is kept only as a keyed pseudonym)"""
+        return _order_response(service.create_order(db.session(), data), 201)
+
+
+@blp.route("/return-orders/<int:order_id>")
+class ReturnOrderItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, ReturnOrderSchema)
+    def get(self, order_id):
+        """Read a return order with its recognitions"""
+        return _order_response(service.get_order(db.session(), order_id))
+
+
+@blp.route("/return-orders/<int:order_id>/recognitions")
+class Recognitions(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(RecognitionRequestSchema)
+    @blp.response(201, RecognitionSchema)
+    def post(self, data, order_id):
+        """Ask an enforcing state to recognise and enforce the order (by the issuing state)"""
+        return _recognition_response(service.request_recognition(db.session(), order_id, data), 201)
+
+
+@blp.route("/recognitions/<int:rec_id>")
+class RecognitionItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, RecognitionSchema)
+    def get(self, rec_id):
+        """Read a recognition"""
+        return _recognition_response(service.get_recognition(db.session(), rec_id))
+
+
+@blp.route("/recognitions/<int:rec_id>/decision")
+class RecognitionDecision(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(RecognitionDecisionSchema)
+    @blp.response(200, RecognitionSchema)
+    def post(self, data, rec_id):
+        """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
+        rec = service.decide_recognition(db.session(), rec_id, data, request.headers.get("If-Match"))
+        return _recognition_response(rec)
+
+
+@blp.route("/recognitions/<int:rec_id>/enforcement")
+class Enforcement(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(EnforcementSchema)
+    @blp.response(200, RecognitionSchema)
+    def post(self, data, rec_id):
+        """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
+        rec = service.record_enforcement(db.session(), rec_id, data, request.headers.get("If-Match"))
+        return _recognition_response(rec)
+
+
+@blp.route("/cost-claims")
+class CostClaims(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(CostClaimArgs, location="query")
+    @blp.response(200, CostClaimPageSchema)
+    def get(self, args):
+        """List cost claims; `overdue=true` lists overdue decisions and payments, for both sides"""
+        return service.list_claims(db.session(), auth.current(), args)
+
+    @requires(*ACTORS)
+    @blp.arguments(CostClaimCreateSchema)
+    @blp.response(201, CostClaimSchema)
+    def post(self, data):
+        """Claim the costs of an enforcement (by the enforcing state); each line is assessed"""
+        return _claim_response(service.create_claim(db.session(), data), 201)
+
+
+@blp.route("/cost-claims/<int:claim_id>")
+class CostClaimItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(AsOfArgs, location="query")
+    @blp.response(200, CostClaimSchema)
+    def get(self, args, claim_id):
+        """Read a cost claim: lines claimed/allowed, totals, late, deadlines and status"""
+        return _claim_response(service.get_claim(db.session(), claim_id), as_of=args.get("as_of"))
+
+
+@blp.route("/cost-claims/<int:claim_id>/decision")
+class CostClaimDecision(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(ClaimDecisionSchema)
+    @blp.response(200, CostClaimSchema)
+    def post(self, data, claim_id):
+        """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
+        claim = service.decide_claim(db.session(), claim_id, data, request.headers.get("If-Match"))
+        return _claim_response(claim)
+
+
+@blp.route("/cost-claims/<int:claim_id>/payment")
+class CostClaimPayment(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(ClaimPaymentSchema)
+    @blp.response(200, CostClaimSchema)
+    def post(self, data, claim_id):
+        """Record that the issuing state paid an accepted claim; posts the cash movement"""
+        claim = service.record_payment(db.session(), claim_id, data["paid_on"], request.headers.get("If-Match"))
+        return _claim_response(claim)
+
+
+@blp.route("/parties/<string:code>/allowance-rates")
+class AllowanceRates(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, AllowanceRateListSchema)
+    def get(self, code):
+        """A member state's daily allowance rates for escorts"""
+        return {"items": [service.rate_view(r) for r in service.allowance_rates(db.session(), code)]}
+
+    @requires("admin", "finance_officer", "partner")
+    @blp.arguments(AllowanceRateInSchema)
+    @blp.response(201, AllowanceRateSchema)
+    def post(self, data, code):
+        """Publish a daily allowance rate (by that state's partner token, an admin or a finance officer)"""
+        return service.rate_view(service.add_allowance_rate(db.session(), code, data)), 201
+
+
+@blp.route("/settlements/<string:period>/netting")
+class Netting(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(NettingArgs, location="query")
+    @blp.response(200, NettingSchema)
+    def get(self, args, period):
+        """Net positions of member states over accepted, unpaid claims, and the fewest settling transfers"""
+        return service.netting(db.session(), auth.current(), period, args.get("currency"))
