@@ -14,6 +14,7 @@ def import_models() -> None:
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.web import models as web_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -25,11 +26,20 @@ def blueprints() -> list:
     return [ops, parties, audit, journal]
 
 
+def web_blueprints() -> list:
+    """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
+    from ledger.web.views import bp as web
+
+    return [web]
+
+
 def init_features(app: Flask) -> None:
+    from ledger import web
     from ledger.ops.views import init_app as init_ops
 
     import_models()
     init_ops(app)
+    web.init_app(app, web_blueprints())
 
 
 def chain_verifiers() -> list:
@@ -43,10 +53,13 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.web.cli import users
 
-    return [demo, journal]
+    return [demo, journal, users]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
-    return []
+    from ledger.web.demo import seed as people
+
+    return [people]
