@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ledger import db
@@ -14,7 +15,7 @@ from ledger.web.models import PEOPLE_ROLES, User
 
 PASSWORD_ENV = "LEDGER_USER_PASSWORD"
 
-users = click.Group("users", help="People who sign in to the web pages.")
+users = AppGroup("users", help="People who sign in to the web pages.")
 
 
 def _password() -> str:
