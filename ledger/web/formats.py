@@ -25,10 +25,12 @@ def amount(value: Decimal | int | str | None, currency: str | None = None) -> st
     return f"{MINUS}{text}" if number < 0 else text
 
 
-def money(value: Money | None, currency: str | None = None) -> Markup:
-    """An amount followed by its currency code, kept on one line."""
+def money(value: Money | list[Money] | None, currency: str | None = None) -> Markup:
+    """An amount followed by its currency code, kept on one line (several amounts: one per line)."""
     if value is None:
         return Markup("")
+    if isinstance(value, (list, tuple)):
+        return Markup("<br>").join(money(each) for each in value)
     if isinstance(value, Money):
         number, currency = value.amount, value.currency
     else:

@@ -16,7 +16,7 @@ from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
 from ledger.parties.models import BankAccount, Party
-from ledger.web import dashboard, people, pages
+from ledger.web import dashboard, formats, people, pages
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web", static_folder="static", static_url_path="/assets")
@@ -176,23 +176,51 @@ JOURNAL = Table(
         Column("effective_date", "Effective date", JournalEntry.effective_date, kind="date", default_desc=True),
         Column("period", "Period", JournalEntry.period, kind="code", default_desc=True),
         Column("source", "Source", JournalEntry.source_type, get=lambda e: f"{e.source_type} {e.source_id}"),
+        Column("amount", "Debits", kind="money", get=lambda e: e.debits),
         Column("memo", "Memo"),
         Column("reverses_id", "Reverses", kind="number",
                link=lambda e: url_for("web.journal_entry", entry_id=e.reverses_id) if e.reverses_id else None),
     ],
     filters=[
         Filter("period", "Period", lambda q, v: q.where(JournalEntry.period == v), placeholder="YYYY-MM"),
-        Filter("source_type", "Source type", lambda q, v: q.where(JournalEntry.source_type == v)),
+        Filter("source_type", "Source type", lambda q, v: q.where(JournalEntry.source_type == v),
+               choices=lambda s: [(t, t) for t in s.execute(
+                   select(JournalEntry.source_type).distinct().order_by(JournalEntry.source_type)).scalars()]),
         Filter("account", "Account code", _by_account),
     ],
     default_sort="id", tiebreak=JournalEntry.id,
 )
 
 
+class _EntryRow:
+    """An entry with the total of its debits (one per currency: an entry may convert between currencies)."""
+
+    def __init__(self, entry: JournalEntry, debits: list[Money]):
+        self.entry, self.debits = entry, debits
+
+    def __getattr__(self, name):
+        return getattr(self.entry, name)
+
+
+def _debits(session, entry_ids: list[int]) -> dict[int, list[Money]]:
+    rows = session.execute(
+        select(Posting.entry_id, Posting.currency, func.sum(Posting.amount))
+        .where(Posting.entry_id.in_(entry_ids), Posting.amount > 0)
+        .group_by(Posting.entry_id, Posting.currency).order_by(Posting.entry_id, Posting.currency)).all()
+    out: dict[int, list[Money]] = {}
+    for entry_id, currency, total in rows:
+        out.setdefault(entry_id, []).append(Money(Decimal(total), currency))
+    return out
+
+
 @bp.route("/journal")
 @requires(*STAFF)
 def journal():
-    return render_template("journal.html", table=JOURNAL.page(db.session(), select(JournalEntry)))
+    session = db.session()
+    table = JOURNAL.page(session, select(JournalEntry))
+    debits = _debits(session, [e.id for e in table.rows])
+    table.rows = [_EntryRow(e, debits.get(e.id, [])) for e in table.rows]
+    return render_template("journal.html", table=table)
 
 
 @bp.route("/journal/<int:entry_id>")
@@ -211,12 +239,12 @@ def journal_entry(entry_id: int):
             "line": posting.line, "account": code,
             "debit": Money(amount, posting.currency) if amount > 0 else None,
             "credit": Money(-amount, posting.currency) if amount < 0 else None,
-            "fx": (f"{Money(Decimal(posting.original_amount), posting.original_currency)} "
-                   f"{posting.original_currency} at {canonical_rate(Decimal(posting.fx_rate))}"
-                   if posting.fx_rate is not None else ""),
+            "fx": (f"{formats.money(Money(Decimal(posting.original_amount), posting.original_currency))} "
+                   f"at {canonical_rate(Decimal(posting.fx_rate))}" if posting.fx_rate is not None else ""),
         })
     reversed_by = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
-    return render_template("journal_entry.html", entry=entry, lines=lines, reversed_by=reversed_by)
+    return render_template("journal_entry.html", entry=entry, lines=lines, reversed_by=reversed_by,
+                           converted=any(line["fx"] for line in lines))
 
 
 # ---- audit log ---------------------------------------------------------------------------------------
