@@ -42,6 +42,17 @@ class Browser:
         return self.post("/logout", token_from="/")
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """argon2's production cost (~0.4 s a hash here) would dominate these tests; the browser tests keep it."""
+    from argon2 import PasswordHasher, profiles
+
+    monkeypatch.setattr(people, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    people._dummy_hash.cache_clear()
+    yield
+    people._dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def person(app, session):
     """make(email, role) -> a person with the password PASSWORD."""
