@@ -140,7 +140,7 @@ ACCOUNTS = Table(
                get=lambda row: row.Account.counterparty_code),
         Column("agreement", "Agreement", Account.agreement_id, kind="number", get=lambda row: row.Account.agreement_id),
         Column("currency", "Currency", Account.currency, kind="code", get=lambda row: row.Account.currency),
-        Column("balance", "Balance (debit +)", _BALANCE, kind="money", default_desc=True,
+        Column("balance", "Balance", _BALANCE, kind="money", default_desc=True,
                get=lambda row: Money(Decimal(row.balance), row.Account.currency)),
     ],
     filters=[

@@ -72,3 +72,40 @@ def test_journal_entry_page_shows_debits_and_credits(officer_browser, session, p
     html = officer_browser.get(f"/journal/{entry}").get_data(as_text=True)
     assert "99.50&nbsp;EUR" in html and "2026-03-04" in html
     assert html.count('class="num"') >= 4
+
+
+def test_a_failing_page_answers_500_as_a_page_without_the_cause(database_url, capsys):
+    from ledger import create_app
+    from ledger.auth import public
+    from ledger.web import pages
+
+    app = create_app({"TESTING": False, "LEDGER_DATABASE_URL": database_url})
+    boom = pages("web_boom_test")
+
+    @boom.get("/boom-page")
+    @public
+    def explode():
+        raise RuntimeError("secret internal detail: password=hunter2")
+
+    app.register_blueprint(boom)
+    response = app.test_client().get("/boom-page", headers={"X-Request-Id": "req-87654321"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "hunter2" not in html and "Traceback" not in html and "req-87654321" in html
+    assert "RuntimeError" in capsys.readouterr().err
+    app.extensions["ledger.db"].engine.dispose()
+
+
+def test_wrong_method_on_a_page_is_an_html_405(officer_browser):
+    response = officer_browser.get("/logout")
+    assert response.status_code == 405 and response.mimetype == "text/html"
+
+
+def test_production_names_the_cookie_for_this_host_only(tmp_path):
+    from ledger.config import load
+
+    env = {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
+           "LEDGER_SIGNING_KEY": "k" * 44, "LEDGER_DATABASE_URL": "postgresql://db/ledger"}
+    config = load(str(tmp_path), environ=env)
+    assert config["SESSION_COOKIE_NAME"] == "__Host-ledger" and config["SESSION_COOKIE_SECURE"]
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
