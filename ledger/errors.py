@@ -7,8 +7,8 @@ caller; the log has it, under the request id the response carries.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import structlog

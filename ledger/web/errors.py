@@ -30,7 +30,7 @@ def render_error(status: int, code: str, detail: str, *, errors=None, headers=No
                                title=_TITLES.get(status, HTTPStatus(status).phrase),
                                request_id=g.get("request_id", ""))
     except Exception:  # the error page must not fail in its turn; fall back to bare HTML
-        log.error("error_page_failed", exc_info=True)
+        log.exception("error_page_failed")
         body = (f"<!doctype html><html lang=en><title>{status}</title><h1>{status}</h1>"
                 f"<p>{escape(detail)}</p><p>Reference: {escape(g.get('request_id', ''))}</p></html>")
     response = Response(body, status=status, mimetype="text/html")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, session as cookie
+from flask import current_app
+from flask import session as cookie
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,7 @@ def normalise_email(email: str) -> str:
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands timestamps back without their offset; they were stored in UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

@@ -163,7 +163,6 @@ class Table:
         if direction in ("asc", "desc"):
             return sort, direction == "desc"
         return sort, self.default_desc if sort == self.default_sort else column.default_desc
-        return sort, descending
 
 
 def _int(value: Any, default: int) -> int:

@@ -16,7 +16,7 @@ from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
 from ledger.parties.models import BankAccount, Party
-from ledger.web import dashboard, formats, people, pages
+from ledger.web import dashboard, formats, pages, people
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web", static_folder="static", static_url_path="/assets")

@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 def _ledger(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", "from ledger.cli import main; main()", *args]
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, **kw)
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False, **kw)
     assert result.returncode == 0, f"ledger {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 

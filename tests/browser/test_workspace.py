@@ -112,7 +112,8 @@ def test_the_keyboard_reaches_the_main_content_first(page):
 
 MAIN_PAGES = [("dashboard", "/", "officer"), ("parties", "/parties", "officer"),
               ("accounts", "/accounts", "officer"), ("journal", "/journal", "officer"),
-              ("journal-entry", "/journal/3", "officer"), ("audit", "/audit", "auditor")]
+              ("journal-entry", "/journal/3", "officer"), ("not-found", "/journal/99999", "officer"),
+              ("audit", "/audit", "auditor")]
 
 
 @pytest.mark.parametrize("width", [1280, 400])

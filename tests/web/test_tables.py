@@ -26,8 +26,8 @@ def many_accounts(session, parties):
 
 def _cells(html: str, column: int) -> list[str]:
     body = html[html.index("<tbody>"):html.index("</tbody>")]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
-    return [re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column]).strip() for row in rows]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
+    return [re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)[column]).strip() for row in rows]
 
 
 def test_first_page_and_its_count(officer_browser, many_accounts):
