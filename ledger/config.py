@@ -69,6 +69,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_DATABASE_URL": database_url,
         "LEDGER_RATELIMIT_URL": env.get("LEDGER_RATELIMIT_URL", "memory://"),
         "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
+        # Sign-in attempts per client address (flask-limiter notation); accounts also lock after 5 failures.
+        "LEDGER_SIGNIN_RATE": env.get("LEDGER_SIGNIN_RATE", "10 per minute"),
         # Large enough for a month of camt.053; bigger files go through `ledger statements import`.
         "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
         "SESSION_COOKIE_SECURE": production,

@@ -17,6 +17,8 @@ from ledger.journal.rules import canonical_rate
 from ledger.money import Money
 from ledger.parties.models import BankAccount, Party
 from ledger.web import dashboard, formats, pages, people
+from ledger.web.limits import limiter, sign_in_rate
+from ledger.web.models import User
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web", static_folder="static", static_url_path="/assets")
@@ -39,6 +41,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(sign_in_rate, methods=["POST"])
 def login():
     next_url = request.values.get("next", "")
     if request.method == "GET":
@@ -253,10 +256,10 @@ AUDIT = Table(
     columns=[
         Column("seq", "No.", AuditRecord.seq, kind="number", default_desc=True),
         Column("at", "At (UTC)", AuditRecord.seq, kind="datetime", default_desc=True),
-        Column("principal", "Who", AuditRecord.principal, kind="code"),
         Column("action", "Action", AuditRecord.action, kind="code"),
         Column("object", "Object", AuditRecord.object_type,
                get=lambda r: f"{r.object_type} {r.object_id}".strip()),
+        Column("principal", "Who", AuditRecord.principal, kind="code", get=lambda r: r.who),
         Column("summary", "Summary"),
         Column("request_id", "Request", kind="code"),
     ],
@@ -269,7 +272,24 @@ AUDIT = Table(
 )
 
 
+class _AuditRow:
+    """A record with the person behind `user:N` named for the reader (the log itself holds only the id)."""
+
+    def __init__(self, record: AuditRecord, emails: dict[str, str]):
+        self.record = record
+        email = emails.get(record.principal)
+        self.who = f"{email} ({record.principal})" if email else record.principal
+
+    def __getattr__(self, name):
+        return getattr(self.record, name)
+
+
 @bp.route("/audit")
 @requires("auditor", "admin")
 def audit():
-    return render_template("audit.html", table=AUDIT.page(db.session(), select(AuditRecord)))
+    session = db.session()
+    table = AUDIT.page(session, select(AuditRecord))
+    ids = {int(r.principal[5:]) for r in table.rows if r.principal.startswith("user:") and r.principal[5:].isdigit()}
+    emails = {f"user:{i}": e for i, e in session.execute(select(User.id, User.email).where(User.id.in_(ids)))}
+    table.rows = [_AuditRow(r, emails) for r in table.rows]
+    return render_template("audit.html", table=table)

@@ -82,7 +82,8 @@ def server(tmp_path_factory):
            "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2",
            "LEDGER_SECRET_KEY": secrets.token_urlsafe(48), "LEDGER_PSEUDONYM_KEY": secrets.token_urlsafe(48),
            "LEDGER_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-           "LEDGER_USER_PASSWORD": PASSWORD, "LEDGER_LOG_LEVEL": "WARNING"}
+           "LEDGER_USER_PASSWORD": PASSWORD, "LEDGER_LOG_LEVEL": "WARNING",
+           "LEDGER_SIGNIN_RATE": "1000 per minute"}  # every test signs in from 127.0.0.1
     _ledger(env, "db", "upgrade")
     demo = _ledger(env, "demo").stdout
     for email, role in PEOPLE.values():

@@ -53,6 +53,15 @@ def cheap_password_hashes(monkeypatch):
     people._dummy_hash.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def generous_sign_in_rate(base_app, monkeypatch):
+    """These tests all sign in from one address within seconds; the per-address limit has its own test."""
+    from ledger.web.limits import limiter
+
+    monkeypatch.setitem(base_app.config, "LEDGER_SIGNIN_RATE", "10000 per minute")
+    limiter.reset()
+
+
 @pytest.fixture
 def person(app, session):
     """make(email, role) -> a person with the password PASSWORD."""

@@ -109,3 +109,8 @@ def test_production_names_the_cookie_for_this_host_only(tmp_path):
     config = load(str(tmp_path), environ=env)
     assert config["SESSION_COOKIE_NAME"] == "__Host-ledger" and config["SESSION_COOKIE_SECURE"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_the_audit_log_names_the_person_behind_a_user_id(auditor_browser):
+    html = auditor_browser.get("/audit?action=user.sign_in").get_data(as_text=True)
+    assert "auditor@test.example (user:" in html

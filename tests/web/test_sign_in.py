@@ -148,3 +148,17 @@ def test_the_api_ignores_the_session_cookie(officer_browser):
 def test_pages_ignore_bearer_tokens(browser, admin):
     response = browser.client.get("/accounts", headers={"Authorization": f"Bearer {admin}"})
     assert response.status_code == 303
+
+
+def test_one_address_is_slowed_down_across_accounts(browser, app, monkeypatch):
+    from ledger.web.limits import limiter
+
+    monkeypatch.setitem(app.config, "LEDGER_SIGNIN_RATE", "3 per minute")
+    limiter.reset()
+    for n in range(3):
+        assert browser.sign_in(f"someone{n}@test.example").status_code == 200
+    refused = browser.sign_in("someone3@test.example")
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert "Too many requests" in refused.get_data(as_text=True)
+    assert browser.get("/login").status_code == 200, "reading the form is not limited"
+    limiter.reset()
