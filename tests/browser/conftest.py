@@ -129,4 +129,5 @@ def sign_in(page, who: str = "officer", password: str = PASSWORD, path: str = "/
     page.goto(path)
     page.get_by_label("Email address").fill(PEOPLE[who][0])
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():  # the answer (a redirect or the form again) has loaded before we go on
+        page.get_by_role("button", name="Sign in").click()
