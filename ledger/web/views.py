@@ -34,7 +34,9 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.dashboard")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # Browsers drop tabs and newlines and read a backslash as "/": both could turn a path into "//elsewhere".
+    odd = any(c.isspace() or ord(c) < 32 or c == "\\" for c in target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or odd:
         return url_for("web.dashboard")
     return target
 

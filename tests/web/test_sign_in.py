@@ -96,7 +96,7 @@ def test_a_page_without_a_session_sends_you_to_sign_in_and_back(browser, person)
 
 def test_next_never_leaves_the_site(browser, person):
     person("officer@test.example")
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example"):
         response = browser.sign_in("officer@test.example", next=target)
         assert response.headers["Location"] == "/", target
         browser.sign_out()
