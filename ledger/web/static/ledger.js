@@ -1,6 +1,10 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  // On a narrow window, unused filters fold away so the table comes first (they stay one tap away).
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    document.querySelectorAll("details.filter-box:not([data-active])").forEach(function (d) { d.open = false; });
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
