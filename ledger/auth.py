@@ -64,8 +64,14 @@ def new_token() -> str:
 
 
 def authenticate() -> None:
-    """Before each request: resolve the bearer token, if any; a bad one is refused at once."""
+    """Before each request: the API (/api/) knows only bearer tokens, the pages only the session cookie."""
     g.principal = None
+    if not request.path.startswith("/api/"):
+        if request.endpoint not in PUBLIC_ENDPOINTS:  # no database read for static files and metrics
+            from ledger.web.people import session_principal
+
+            g.principal = session_principal()
+        return
     header = request.headers.get("Authorization")
     if header is None:
         return
@@ -84,7 +90,9 @@ def authenticate() -> None:
 def current() -> Principal:
     principal = g.get("principal")
     if principal is None:
-        raise Unauthorized("a bearer token is required")
+        if request.path.startswith("/api/"):
+            raise Unauthorized("a bearer token is required")
+        raise Unauthorized("please sign in")
     return principal
 
 

@@ -71,9 +71,13 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
         # Years a returnee stays identifiable (by pseudonym) after transfer; `ledger returnees erase` then.
         "LEDGER_RETENTION_YEARS": int(env.get("LEDGER_RETENTION_YEARS", "10")),
+        # Sign-in attempts per client address (flask-limiter notation); accounts also lock after 5 failures.
+        "LEDGER_SIGNIN_RATE": env.get("LEDGER_SIGNIN_RATE", "10 per minute"),
         # Large enough for a month of camt.053; bigger files go through `ledger statements import`.
         "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
         "SESSION_COOKIE_SECURE": production,
+        # __Host-: the browser refuses it unless Secure, for this host only, on path / (production only).
+        "SESSION_COOKIE_NAME": "__Host-ledger" if production else "ledger_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }

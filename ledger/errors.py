@@ -7,6 +7,7 @@ caller; the log has it, under the request id the response carries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -91,7 +92,15 @@ def field_error(field: str, message: str, code: str = "validation_error") -> Unp
     return Unprocessable(f"{field}: {message}", code=code, errors={field: [message]})
 
 
+#: Set by `ledger.web`: answers an error as an HTML page when the request came from a page, else None.
+page_renderer: Callable[..., Response | None] | None = None
+
+
 def problem_response(status: int, code: str, detail: str, *, errors=None, headers=None, extra=None) -> Response:
+    if page_renderer is not None:
+        page = page_renderer(status, code, detail, errors=errors, headers=headers)
+        if page is not None:
+            return page
     body: dict[str, Any] = {
         "type": f"https://returns-ledger.example/problems/{code}",
         "title": HTTPStatus(status).phrase,

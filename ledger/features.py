@@ -17,6 +17,7 @@ def import_models() -> None:
     from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
     from ledger.recognition import models as recognition_models  # noqa: F401
+    from ledger.web import models as web_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -31,11 +32,20 @@ def blueprints() -> list:
     return [ops, parties, audit, journal, agreements, recognition, settlement]
 
 
+def web_blueprints() -> list:
+    """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
+    from ledger.web.views import bp as web
+
+    return [web]
+
+
 def init_features(app: Flask) -> None:
+    from ledger import web
     from ledger.ops.views import init_app as init_ops
 
     import_models()
     init_ops(app)
+    web.init_app(app, web_blueprints())
 
 
 def chain_verifiers() -> list:
@@ -52,16 +62,18 @@ def cli_groups() -> list:
     from ledger.journal.cli import journal
     from ledger.recognition.cli import claims
     from ledger.settlement.cli import report_command, settle, verify_statement
+    from ledger.web.cli import users
 
-    return [demo, journal, accrue, returnees_cli, claims, settle, report_command, verify_statement]
+    return [demo, journal, accrue, returnees_cli, claims, settle, report_command, verify_statement, users]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     from ledger.agreements.demo import seed as seed_agreements
     from ledger.recognition.demo import seed as seed_recognition
+    from ledger.web.demo import seed as people
 
-    return [seed_agreements, seed_recognition]
+    return [seed_agreements, seed_recognition, people]
 
 
 def settlement_providers() -> dict[str, list]:

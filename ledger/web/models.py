@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
+
+from ledger.timeutil import utcnow
+
+#: People sign in to the pages; partners use API tokens only.
+PEOPLE_ROLES = ("admin", "finance_officer", "auditor")
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the pages: an argon2 password hash, never the password.
+
+    `session_epoch` is copied into the session cookie at sign-in; bumping it (sign-out) ends every session
+    that person holds, so a copied cookie stops working once its owner signs out.
+    """
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=254)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=200)
+    failed_attempts: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    session_epoch: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -1,0 +1,172 @@
+"""Server-side tables for the pages: sort, filter and paginate in the database, from the query string.
+
+A page declares its table once and hands it a query:
+
+    ACCOUNTS = Table(
+        columns=[Column("code", "Account", Account.code),
+                 Column("balance", "Balance", balance_expr, kind="money",
+                        get=lambda row: Money(row.balance, row.Account.currency))],
+        filters=[Filter("currency", "Currency", lambda q, v: q.where(Account.currency == v.upper()))],
+        default_sort="code", tiebreak=Account.id)
+    listing = ACCOUNTS.page(db.session(), select(Account, balance_expr.label("balance")))
+    return render_template("accounts.html", table=listing)     # {{ tables.render(table, "Accounts") }}
+
+Only declared columns sort and only declared filters apply, so the query string cannot reach the SQL
+any other way. The tiebreak (a unique column) keeps the order total, so pages never repeat or skip rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import request, url_for
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+PER_PAGE_CHOICES = (25, 50, 100)
+KINDS = ("text", "code", "number", "money", "date", "datetime")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort: Any = None  # the SQL expression to sort by; None: the column does not sort
+    kind: str = "text"  # money/number cells are right-aligned; date/datetime cells are ISO 8601
+    get: Callable[[Any], Any] | None = None  # the cell's value from a row; default: the attribute `key`
+    link: Callable[[Any], str | None] | None = None  # a URL to make the cell a link
+    default_desc: bool = False  # first click sorts descending (dates, sequence numbers)
+
+    def value(self, row: Any) -> Any:
+        if self.get is not None:
+            return self.get(row)
+        if isinstance(row, dict):
+            return row.get(self.key)
+        return getattr(row, self.key, None)
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("money", "number")
+
+
+@dataclass(frozen=True)
+class Filter:
+    key: str
+    label: str
+    apply: Callable[[Select, str], Select]
+    choices: Sequence[tuple[str, str]] | Callable[[Session], Sequence[tuple[str, str]]] | None = None
+    placeholder: str = ""
+
+
+@dataclass
+class TablePage:
+    table: Table
+    rows: list
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    descending: bool
+    filters: dict[str, str]
+    choices: dict[str, Sequence[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.table.columns
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_row(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_row(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    def _args(self, **changes: Any) -> dict:
+        args = {**self.filters, "sort": self.sort, "dir": "desc" if self.descending else "asc",
+                "page": self.page, "per_page": self.per_page}
+        args.update(changes)
+        if args.get("per_page") == PER_PAGE_CHOICES[0]:
+            args.pop("per_page")
+        if args.get("page") == 1:
+            args.pop("page")
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
+    def url(self, **changes: Any) -> str:
+        """This page of this table with some arguments changed (the others kept)."""
+        return url_for(request.endpoint, **(request.view_args or {}), **self._args(**changes))
+
+    def sort_url(self, column: Column) -> str:
+        if column.key == self.sort:
+            descending = not self.descending
+        else:
+            descending = column.default_desc
+        return self.url(sort=column.key, dir="desc" if descending else "asc", page=1)
+
+    def aria_sort(self, column: Column) -> str | None:
+        if column.key != self.sort:
+            return None
+        return "descending" if self.descending else "ascending"
+
+    @property
+    def hidden_args(self) -> dict:
+        """What the filter form must carry along so applying filters keeps the sort and page size."""
+        return {k: v for k, v in self._args(page=1).items() if k in ("sort", "dir", "per_page")}
+
+
+class Table:
+    def __init__(self, columns: Sequence[Column], *, default_sort: str, tiebreak: Any,
+                 filters: Sequence[Filter] = (), default_desc: bool | None = None):
+        self.columns = list(columns)
+        self.filters = list(filters)
+        self.default_sort = default_sort
+        self.tiebreak = tiebreak
+        by_key = {c.key: c for c in self.columns}
+        if default_sort not in by_key or by_key[default_sort].sort is None:
+            raise ValueError(f"default sort {default_sort!r} is not a sortable column")
+        self.default_desc = by_key[default_sort].default_desc if default_desc is None else default_desc
+        self._by_key = by_key
+
+    def page(self, session: Session, query: Select, args: dict | None = None) -> TablePage:
+        args = request.args if args is None else args
+        values = {f.key: (args.get(f.key) or "").strip()[:200] for f in self.filters}
+        for flt in self.filters:
+            if values[flt.key]:
+                query = flt.apply(query, values[flt.key])
+        sort, descending = self._sort_of(args)
+        per_page = _int(args.get("per_page"), PER_PAGE_CHOICES[0])
+        per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+        total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, _int(args.get("page"), 1)), pages)
+        expression = self._by_key[sort].sort
+        order = [expression.desc() if descending else expression.asc(),
+                 self.tiebreak.desc() if descending else self.tiebreak.asc()]
+        rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+        rows = [row[0] if len(row) == 1 else row for row in rows]
+        choices = {f.key: (f.choices(session) if callable(f.choices) else f.choices)
+                   for f in self.filters if f.choices is not None}
+        return TablePage(self, rows, total, page, per_page, sort, descending, values, choices)
+
+    def _sort_of(self, args) -> tuple[str, bool]:
+        sort = args.get("sort") or self.default_sort
+        column = self._by_key.get(sort)
+        if column is None or column.sort is None:
+            return self.default_sort, self.default_desc
+        direction = args.get("dir")
+        if direction in ("asc", "desc"):
+            return sort, direction == "desc"
+        return sort, self.default_desc if sort == self.default_sort else column.default_desc
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,297 @@
+"""The workspace's own pages: sign-in and sign-out, the dashboard, and what the foundation holds
+(parties, accounts with balances, journal entries, the audit log)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+
+from ledger import auth, db
+from ledger.audit.models import AuditRecord
+from ledger.auth import STAFF, public, requires
+from ledger.journal.models import Account, JournalEntry, Posting
+from ledger.journal.rules import canonical_rate
+from ledger.money import Money
+from ledger.parties.models import BankAccount, Party
+from ledger.web import dashboard, formats, pages, people
+from ledger.web.limits import limiter, sign_in_rate
+from ledger.web.models import User
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web", static_folder="static", static_url_path="/assets")
+
+SIGN_IN_FAILED = ("Sign-in failed. Check the email address and password. After repeated failures an "
+                  "account is locked for a while.")
+
+
+# ---- signing in and out ------------------------------------------------------------------------------
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    if not target:
+        return url_for("web.dashboard")
+    parts = urlsplit(target)
+    # Browsers drop tabs and newlines and read a backslash as "/": both could turn a path into "//elsewhere".
+    odd = any(c.isspace() or ord(c) < 32 or c == "\\" for c in target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or odd:
+        return url_for("web.dashboard")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(sign_in_rate, methods=["POST"])
+def login():
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        if g.get("principal") is not None:
+            return redirect(_safe_next(next_url), 303)
+        return render_template("login.html", next=next_url, email="")
+    email = request.form.get("email", "")
+    outcome = people.sign_in(db.session(), email, request.form.get("password", ""))
+    if outcome.user is None:
+        # 200, not 401: the failure count must commit with the request (errors roll back).
+        flash(SIGN_IN_FAILED, "error")
+        return render_template("login.html", next=next_url, email=email)
+    people.start_session(outcome.user)
+    g.principal = auth.Principal(key=f"user:{outcome.user.id}", name=outcome.user.email, role=outcome.user.role)
+    return redirect(_safe_next(next_url), 303)
+
+
+@bp.route("/logout", methods=["POST"])
+@requires(*STAFF)
+def logout():
+    principal = auth.current()
+    people.end_session(db.session(), int(principal.key.removeprefix("user:")))
+    flash("You are signed out.", "info")
+    return redirect(url_for("web.login"), 303)
+
+
+# ---- dashboard ---------------------------------------------------------------------------------------
+
+@bp.route("/", endpoint="dashboard")
+@requires(*STAFF)
+def dashboard_page():
+    return render_template("dashboard.html", panels=dashboard.panels(db.session(), auth.current()))
+
+
+# ---- parties -----------------------------------------------------------------------------------------
+
+def _ibans(session, codes: list[str]) -> dict[str, list[str]]:
+    rows = session.execute(select(BankAccount.party_code, BankAccount.iban, BankAccount.currency)
+                           .where(BankAccount.party_code.in_(codes)).order_by(BankAccount.id)).all()
+    out: dict[str, list[str]] = {}
+    for code, iban, currency in rows:
+        out.setdefault(code, []).append(f"{iban} ({currency})")
+    return out
+
+
+PARTIES = Table(
+    columns=[
+        Column("code", "Code", Party.code, kind="code"),
+        Column("name", "Name", Party.name),
+        Column("contact_point", "Contact point", Party.contact_point),
+        Column("accounts", "Bank accounts", get=lambda row: row.accounts),
+    ],
+    filters=[Filter("q", "Code or name contains",
+                    lambda q, v: q.where(or_(Party.code.icontains(v, autoescape=True),
+                                             Party.name.icontains(v, autoescape=True))))],
+    default_sort="code", tiebreak=Party.code,
+)
+
+
+class _PartyRow:
+    def __init__(self, party: Party, accounts: list[str]):
+        self.code, self.name, self.contact_point = party.code, party.name, party.contact_point
+        self.accounts = ", ".join(accounts) or "none registered"
+
+
+@bp.route("/parties")
+@requires(*STAFF)
+def parties():
+    session = db.session()
+    table = PARTIES.page(session, select(Party))
+    ibans = _ibans(session, [p.code for p in table.rows])
+    table.rows = [_PartyRow(p, ibans.get(p.code, [])) for p in table.rows]
+    return render_template("parties.html", table=table)
+
+
+# ---- accounts ----------------------------------------------------------------------------------------
+
+_BALANCES = select(Posting.account_id, func.sum(Posting.amount).label("total")).group_by(Posting.account_id) \
+    .subquery("balances")
+_BALANCE = func.coalesce(_BALANCES.c.total, 0)
+
+
+def _purposes(session) -> list[tuple[str, str]]:
+    return [(p, p.replace("_", " ")) for p in
+            session.execute(select(Account.purpose).distinct().order_by(Account.purpose)).scalars()]
+
+
+def _currencies(session) -> list[tuple[str, str]]:
+    return [(c, c) for c in session.execute(select(Account.currency).distinct().order_by(Account.currency)).scalars()]
+
+
+ACCOUNTS = Table(
+    columns=[
+        Column("code", "Account", Account.code, kind="code",
+               link=lambda row: url_for("web.journal", account=row.Account.code), get=lambda row: row.Account.code),
+        Column("purpose", "Purpose", Account.purpose, get=lambda row: row.Account.purpose.replace("_", " ")),
+        Column("party", "Party", Account.party_code, kind="code", get=lambda row: row.Account.party_code),
+        Column("counterparty", "Counterparty", Account.counterparty_code, kind="code",
+               get=lambda row: row.Account.counterparty_code),
+        Column("agreement", "Agreement", Account.agreement_id, kind="number", get=lambda row: row.Account.agreement_id),
+        Column("currency", "Currency", Account.currency, kind="code", get=lambda row: row.Account.currency),
+        Column("balance", "Balance", _BALANCE, kind="money", default_desc=True,
+               get=lambda row: Money(Decimal(row.balance), row.Account.currency)),
+    ],
+    filters=[
+        Filter("purpose", "Purpose", lambda q, v: q.where(Account.purpose == v), choices=_purposes),
+        Filter("party", "Party (either side)", lambda q, v: q.where(
+            or_(Account.party_code == v.upper(), Account.counterparty_code == v.upper())), placeholder="e.g. GB"),
+        Filter("currency", "Currency", lambda q, v: q.where(Account.currency == v.upper()), choices=_currencies),
+        Filter("nonzero", "Balance", lambda q, v: q.where(_BALANCE != 0) if v == "nonzero" else q,
+               choices=[("nonzero", "not zero")]),
+    ],
+    default_sort="code", tiebreak=Account.id,
+)
+
+
+@bp.route("/accounts")
+@requires(*STAFF)
+def accounts():
+    query = select(Account, _BALANCE.label("balance")).outerjoin(_BALANCES, _BALANCES.c.account_id == Account.id)
+    return render_template("accounts.html", table=ACCOUNTS.page(db.session(), query))
+
+
+# ---- journal -----------------------------------------------------------------------------------------
+
+def _by_account(query, code: str):
+    return query.where(select(Posting.id).join(Account, Account.id == Posting.account_id)
+                       .where(Posting.entry_id == JournalEntry.id, Account.code == code).exists())
+
+
+JOURNAL = Table(
+    columns=[
+        Column("id", "Entry", JournalEntry.id, kind="number", default_desc=True,
+               link=lambda e: url_for("web.journal_entry", entry_id=e.id)),
+        Column("effective_date", "Effective date", JournalEntry.effective_date, kind="date", default_desc=True),
+        Column("period", "Period", JournalEntry.period, kind="code", default_desc=True),
+        Column("source", "Source", JournalEntry.source_type, get=lambda e: f"{e.source_type} {e.source_id}"),
+        Column("amount", "Debits", kind="money", get=lambda e: e.debits),
+        Column("memo", "Memo"),
+        Column("reverses_id", "Reverses", kind="number",
+               link=lambda e: url_for("web.journal_entry", entry_id=e.reverses_id) if e.reverses_id else None),
+    ],
+    filters=[
+        Filter("period", "Period", lambda q, v: q.where(JournalEntry.period == v), placeholder="YYYY-MM"),
+        Filter("source_type", "Source type", lambda q, v: q.where(JournalEntry.source_type == v),
+               choices=lambda s: [(t, t) for t in s.execute(
+                   select(JournalEntry.source_type).distinct().order_by(JournalEntry.source_type)).scalars()]),
+        Filter("account", "Account code", _by_account),
+    ],
+    default_sort="id", tiebreak=JournalEntry.id,
+)
+
+
+class _EntryRow:
+    """An entry with the total of its debits (one per currency: an entry may convert between currencies)."""
+
+    def __init__(self, entry: JournalEntry, debits: list[Money]):
+        self.entry, self.debits = entry, debits
+
+    def __getattr__(self, name):
+        return getattr(self.entry, name)
+
+
+def _debits(session, entry_ids: list[int]) -> dict[int, list[Money]]:
+    rows = session.execute(
+        select(Posting.entry_id, Posting.currency, func.sum(Posting.amount))
+        .where(Posting.entry_id.in_(entry_ids), Posting.amount > 0)
+        .group_by(Posting.entry_id, Posting.currency).order_by(Posting.entry_id, Posting.currency)).all()
+    out: dict[int, list[Money]] = {}
+    for entry_id, currency, total in rows:
+        out.setdefault(entry_id, []).append(Money(Decimal(total), currency))
+    return out
+
+
+@bp.route("/journal")
+@requires(*STAFF)
+def journal():
+    session = db.session()
+    table = JOURNAL.page(session, select(JournalEntry))
+    debits = _debits(session, [e.id for e in table.rows])
+    table.rows = [_EntryRow(e, debits.get(e.id, [])) for e in table.rows]
+    return render_template("journal.html", table=table)
+
+
+@bp.route("/journal/<int:entry_id>")
+@requires(*STAFF)
+def journal_entry(entry_id: int):
+    session = db.session()
+    entry = session.get(JournalEntry, entry_id)
+    if entry is None:
+        abort(404, f"There is no journal entry {entry_id}.")
+    lines = []
+    for posting, code in session.execute(
+            select(Posting, Account.code).join(Account, Account.id == Posting.account_id)
+            .where(Posting.entry_id == entry_id).order_by(Posting.line)).all():
+        amount = Decimal(posting.amount)
+        lines.append({
+            "line": posting.line, "account": code,
+            "debit": Money(amount, posting.currency) if amount > 0 else None,
+            "credit": Money(-amount, posting.currency) if amount < 0 else None,
+            "fx": (f"{formats.money(Money(Decimal(posting.original_amount), posting.original_currency))} "
+                   f"at {canonical_rate(Decimal(posting.fx_rate))}" if posting.fx_rate is not None else ""),
+        })
+    reversed_by = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+    return render_template("journal_entry.html", entry=entry, lines=lines, reversed_by=reversed_by,
+                           converted=any(line["fx"] for line in lines))
+
+
+# ---- audit log ---------------------------------------------------------------------------------------
+
+AUDIT = Table(
+    columns=[
+        Column("seq", "No.", AuditRecord.seq, kind="number", default_desc=True),
+        Column("at", "At (UTC)", AuditRecord.seq, kind="datetime", default_desc=True),
+        Column("action", "Action", AuditRecord.action, kind="code"),
+        Column("object", "Object", AuditRecord.object_type,
+               get=lambda r: f"{r.object_type} {r.object_id}".strip()),
+        Column("principal", "Who", AuditRecord.principal, kind="code", get=lambda r: r.who),
+        Column("summary", "Summary"),
+        Column("request_id", "Request", kind="code"),
+    ],
+    filters=[
+        Filter("action", "Action", lambda q, v: q.where(AuditRecord.action == v)),
+        Filter("object_type", "Object type", lambda q, v: q.where(AuditRecord.object_type == v)),
+        Filter("principal", "Who", lambda q, v: q.where(AuditRecord.principal == v), placeholder="e.g. user:1"),
+    ],
+    default_sort="seq", tiebreak=AuditRecord.seq,
+)
+
+
+class _AuditRow:
+    """A record with the person behind `user:N` named for the reader (the log itself holds only the id)."""
+
+    def __init__(self, record: AuditRecord, emails: dict[str, str]):
+        self.record = record
+        email = emails.get(record.principal)
+        self.who = f"{email} ({record.principal})" if email else record.principal
+
+    def __getattr__(self, name):
+        return getattr(self.record, name)
+
+
+@bp.route("/audit")
+@requires("auditor", "admin")
+def audit():
+    session = db.session()
+    table = AUDIT.page(session, select(AuditRecord))
+    ids = {int(r.principal[5:]) for r in table.rows if r.principal.startswith("user:") and r.principal[5:].isdigit()}
+    emails = {f"user:{i}": e for i, e in session.execute(select(User.id, User.email).where(User.id.in_(ids)))}
+    table.rows = [_AuditRow(r, emails) for r in table.rows]
+    return render_template("audit.html", table=table)

@@ -1,0 +1,133 @@
+"""Browser tests: the app served by gunicorn on 127.0.0.1 with the demo data, driven by Debian's Chromium
+through Python playwright (the package only: no downloaded browsers).
+
+Without Chromium or playwright the tests are skipped with the reason, except under CI=true where that is a
+failure (`.ci/run` installs both).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "browser tests password"
+PEOPLE = {"officer": ("officer@browser.example", "finance_officer"),
+          "auditor": ("auditor@browser.example", "auditor"),
+          "lockout": ("lockout@browser.example", "finance_officer")}
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; under CI=true the browser tests must run (.ci/run installs what they need)")
+    pytest.skip(reason)
+
+
+def _sync_playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright)")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ledger(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", "from ledger.cli import main; main()", *args]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False, **kw)
+    assert result.returncode == 0, f"ledger {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def _wait_for_health(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /api/v1/health within 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app under gunicorn on a fresh SQLite file: migrated, demo data, people to sign in as."""
+    _sync_playwright()  # skip before starting anything when the browser cannot run
+    folder = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite3'}",
+           "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2",
+           "LEDGER_SECRET_KEY": secrets.token_urlsafe(48), "LEDGER_PSEUDONYM_KEY": secrets.token_urlsafe(48),
+           "LEDGER_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+           "LEDGER_USER_PASSWORD": PASSWORD, "LEDGER_LOG_LEVEL": "WARNING",
+           "LEDGER_SIGNIN_RATE": "1000 per minute"}  # every test signs in from 127.0.0.1
+    _ledger(env, "db", "upgrade")
+    demo = _ledger(env, "demo").stdout
+    for email, role in PEOPLE.values():
+        _ledger(env, "users", "create", "--email", email, "--role", role)
+    subprocess.run([sys.executable, "-m", "tests.browser.seed"], cwd=REPO, env=env, check=True, timeout=120)
+    log = folder / "gunicorn.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(base_url, process, log)
+        yield {"url": base_url, "demo_output": demo, "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def chromium(server):
+    sync_playwright = _sync_playwright()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A fresh browser context (no cookies) at 1280 px wide."""
+    context = chromium.new_context(base_url=server["url"], viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, who: str = "officer", password: str = PASSWORD, path: str = "/login") -> None:
+    page.goto(path)
+    page.get_by_label("Email address").fill(PEOPLE[who][0])
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():  # the answer (a redirect or the form again) has loaded before we go on
+        page.get_by_role("button", name="Sign in").click()
