@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ledger.money import Money, MoneyError, is_currency, minor_units, to_decimal
 
-AMOUNT_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"
+AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
 
 EU_EXTRA_ALPHA2 = {"XK": "Kosovo"}  # used by the EU and the IBAN registry; not (yet) assigned by ISO
@@ -66,7 +66,7 @@ class Amount(fields.String):
         if not isinstance(value, str):
             raise ValidationError("must be a decimal string such as \"20000.00\", not a JSON number")
         if not _AMOUNT_RE.match(value):
-            raise ValidationError("must be a plain decimal string such as \"20000.00\" (at most 15 digits)")
+            raise ValidationError("must be a plain decimal string such as \"20000.00\" (at most 14 digits before the point)")
         try:
             return to_decimal(value)
         except MoneyError as error:

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, TypeDecorator, create_engine, event
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -25,6 +27,45 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+class ExactDecimal(TypeDecorator):
+    """A Decimal column that stays exact on every engine.
+
+    PostgreSQL stores NUMERIC. SQLite has no decimal type: it would keep a REAL (a float) and sum floats,
+    so there the value is stored as a 64-bit integer count of 10**-scale units, which SQLite sums exactly.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 24, scale: int = 4):
+        super().__init__(precision=precision, scale=scale)
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.impl.precision, self.scale))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        scaled = Decimal(value).scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimals")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
+
+
+#: Money amounts (any ISO 4217 exponent fits in 4 decimals) and FX rates.
+AMOUNT = ExactDecimal(24, 4)
+RATE = ExactDecimal(20, 8)
 
 # SQLite: a transaction that will write must take the write lock when it begins; a deferred transaction
 # that reads first and writes later fails outright when another writer committed in between.

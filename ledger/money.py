@@ -15,7 +15,8 @@ from functools import lru_cache
 from iso4217 import Currency
 
 #: Larger than any treasury transfer; anything above is a typo or an attack, not money.
-MAX_ABS_AMOUNT = Decimal("1e15")
+#: (Also keeps every amount, in 10**-4 units, inside a 64-bit integer on SQLite.)
+MAX_ABS_AMOUNT = Decimal("1e14")
 
 #: Codes that iso4217 lists but that are not money one can owe (precious metals, testing, "no currency").
 _NOT_MONEY = {"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX", "XDR", "XSU", "XUA"}

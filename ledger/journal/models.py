@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-# Wide enough for any treasury amount with any ISO 4217 exponent (at most 4 decimals, e.g. CLF/UYW).
-AMOUNT = Numeric(24, 4)
-RATE = Numeric(20, 10)
+from ledger.db import AMOUNT, RATE
 
 
 class Account(SQLModel, table=True):

@@ -132,11 +132,11 @@ def entry_content(seq: int, period: str, created_at: str, draft: EntryDraft) -> 
 
 
 def canonical_rate(rate: Decimal) -> str:
-    """A rate as stored (10 decimals) and written without trailing zeros, so database round trips hash alike."""
+    """A rate as stored (8 decimals) and written without trailing zeros, so database round trips hash alike."""
     return format(rate.quantize(RATE_QUANTUM).normalize(), "f")
 
 
-RATE_QUANTUM = Decimal("1E-10")
+RATE_QUANTUM = Decimal("1E-8")
 
 
 def line_content(line: Line) -> list:

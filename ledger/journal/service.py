@@ -20,7 +20,7 @@ from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
     AccountKey, EntryDraft, Fx, Line, PeriodClosed, check_entry, entry_content, reversal_lines,
 )
-from ledger.money import Money
+from ledger.money import Money, MoneyError
 from ledger.timeutil import period_of, utcnow
 
 CHAIN = "journal"
@@ -214,6 +214,17 @@ def balances(session: Session, *, as_of: date | None = None, period: str | None 
     return [(account, Decimal(balance)) for account, balance in session.execute(joined).all()]
 
 
+def _stored_content(entry: JournalEntry, rows: list) -> dict:
+    """The content an entry hashes to, rebuilt from what is stored now (tampered values included)."""
+    try:
+        lines = tuple(_line(posting, account) for posting, account in rows)
+    except (MoneyError, ValueError):  # a value no posting could have had: certainly altered
+        return {"seq": entry.id, "unreadable": [str(posting.amount) for posting, _ in rows]}
+    draft = EntryDraft(entry.effective_date, lines, entry.source_type, entry.source_id, entry.memo,
+                       entry.period, entry.reverses_id)
+    return entry_content(entry.id, entry.period, entry.created_at, draft)
+
+
 def verify(session: Session) -> integrity.Break | None:
     """Recompute every entry's hash from its stored content and compare the chain with its head."""
     records = _chain_records(session)
@@ -233,14 +244,11 @@ def _chain_records(session: Session):
         postings = iter(postings_result)
         pending = next(postings, None)
         for (entry,) in entries:
-            lines = []
+            rows = []
             while pending is not None and pending[0].entry_id == entry.id:
-                lines.append(_line(*pending))
+                rows.append(pending)
                 pending = next(postings, None)
-            draft = EntryDraft(entry.effective_date, tuple(lines), entry.source_type, entry.source_id, entry.memo,
-                               entry.period, entry.reverses_id)
-            yield entry.id, entry.prev_hash, entry.hash, entry_content(entry.id, entry.period, entry.created_at,
-                                                                         draft)
+            yield entry.id, entry.prev_hash, entry.hash, _stored_content(entry, rows)
     finally:
         entries.close()
         postings_result.close()

@@ -8,6 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from ledger.db import ExactDecimal
 from ledger.migrations.immutable import allow_changes, forbid_changes
 
 IMMUTABLE = ('accounts', 'journal_entries', 'postings')
@@ -73,12 +74,12 @@ def upgrade() -> None:
     sa.Column('line', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=24, scale=4), nullable=False),
+    sa.Column('amount', ExactDecimal(24, 4), nullable=False),
     sa.Column('effective_date', sa.Date(), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-    sa.Column('fx_rate', sa.Numeric(precision=20, scale=10), nullable=True),
+    sa.Column('fx_rate', ExactDecimal(20, 8), nullable=True),
     sa.Column('fx_source', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('original_amount', sa.Numeric(precision=24, scale=4), nullable=True),
+    sa.Column('original_amount', ExactDecimal(24, 4), nullable=True),
     sa.Column('original_currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_postings_account_id_accounts')),
     sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_postings_entry_id_journal_entries')),
