@@ -8,6 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from ledger.db import ExactDecimal
+
 from ledger.migrations.immutable import allow_changes, forbid_changes
 
 IMMUTABLE = ('agreement_versions', 'returnee_events')
@@ -85,7 +87,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('returnee_id', sa.Integer(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=24, scale=4), nullable=False),
+    sa.Column('amount', ExactDecimal(24, 4), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('version', sa.Integer(), nullable=True),
