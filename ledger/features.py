@@ -13,6 +13,7 @@ def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
 
@@ -20,11 +21,12 @@ def import_models() -> None:
 def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.audit.views import blp as audit
+    from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
 
-    return [ops, parties, audit, journal, agreements]
+    return [ops, parties, audit, journal, agreements, invoices]
 
 
 def init_features(app: Flask) -> None:
@@ -53,5 +55,6 @@ def cli_groups() -> list:
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     from ledger.agreements.demo import seed as seed_agreements
+    from ledger.invoices.demo import seed as seed_invoices
 
-    return [seed_agreements]
+    return [seed_agreements, seed_invoices]
