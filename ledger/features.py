@@ -14,6 +14,7 @@ def import_models() -> None:
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.statements import models as statements_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -21,8 +22,9 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.statements.views import blp as statements
 
-    return [ops, parties, audit, journal]
+    return [ops, parties, audit, journal, statements]
 
 
 def init_features(app: Flask) -> None:
@@ -43,10 +45,13 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.statements.cli import statements
 
-    return [demo, journal]
+    return [demo, journal, statements]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
-    return []
+    from ledger.statements.demo import seed as seed_statements
+
+    return [seed_statements]
