@@ -16,6 +16,7 @@ def import_models() -> None:
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.statements import models as statements_models  # noqa: F401
 
 
 def blueprints() -> list:
@@ -25,8 +26,9 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.statements.views import blp as statements
 
-    return [ops, parties, audit, journal, agreements, invoices]
+    return [ops, parties, audit, journal, agreements, invoices, statements]
 
 
 def init_features(app: Flask) -> None:
@@ -48,13 +50,15 @@ def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.statements.cli import statements
 
-    return [demo, journal, accrue, returnees_cli]
+    return [demo, journal, accrue, returnees_cli, statements]
 
 
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     from ledger.agreements.demo import seed as seed_agreements
     from ledger.invoices.demo import seed as seed_invoices
+    from ledger.statements.demo import seed as seed_statements
 
-    return [seed_agreements, seed_invoices]
+    return [seed_agreements, seed_invoices, seed_statements]
