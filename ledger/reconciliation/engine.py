@@ -1,0 +1,737 @@
+"""The reconciliation matching engine: which open transfers settle which open invoices.
+
+`match()` runs the rules strongest first over everything still open and returns one `MatchProposal`
+per matched transfer. Each rule only looks things up in indexes (by reference, by party and amount,
+by party and date), never compares all pairs, and every search is bounded, so the run stays about
+N log N. Inputs are sorted first and every loop walks sorted data: the same open items always give
+the same matches, whatever order the caller passed them in.
+
+Matches of every status consume what they allocate within a run, so the output as a whole never
+allocates a transfer beyond its amount nor an invoice beyond what is open. A later run is given only
+what is still open (incremental).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+
+from ledger.money import Money, quantize
+from ledger.reconciliation.references import (
+    NearMissIndex,
+    extract_references,
+    is_valid_rf,
+    normalise_reference,
+)
+from ledger.reconciliation.subsets import find_subsets
+from ledger.reconciliation.types import (
+    RULE_AMOUNT,
+    RULE_INSTALMENTS,
+    RULE_MULTI_INVOICE,
+    RULE_NEAR_MISS,
+    RULE_PARTIAL,
+    RULE_REFERENCE,
+    SETTLES,
+    Allocation,
+    InvoiceId,
+    MatchProposal,
+    MatchSettings,
+    OpenInvoice,
+    OpenTransfer,
+    TransferId,
+)
+from ledger.reconciliation.validation import validate_inputs
+
+# Confidence by rule and strength of evidence. Status is decided by the rule (unique and strong →
+# auto), not by a threshold on these numbers; they order proposals for a reviewer.
+_C = Decimal
+CONF_REF_EXACT = _C("0.99")
+CONF_REF_TOLERANCE = _C("0.97")
+CONF_REF_MULTI = _C("0.95")
+CONF_REF_PARTIAL = _C("0.90")
+CONF_REF_UNKNOWN_PARTY = _C("0.80")
+CONF_REF_WEAK = _C("0.70")
+CONF_REF_AMBIGUOUS = _C("0.60")
+CONF_AMOUNT_EXACT = _C("0.90")
+CONF_AMOUNT_TOLERANCE = _C("0.85")
+CONF_AMOUNT_AMBIGUOUS = _C("0.50")
+CONF_AMOUNT_UNKNOWN_PARTY = _C("0.50")
+CONF_MULTI = _C("0.85")
+CONF_MULTI_AMBIGUOUS = _C("0.50")
+CONF_INSTALMENTS = _C("0.80")
+CONF_INSTALMENTS_AMBIGUOUS = _C("0.45")
+CONF_PARTIAL = _C("0.35")
+CONF_NEAR_MISS_AMOUNT = _C("0.60")
+CONF_NEAR_MISS = _C("0.30")
+
+#: Invoice numbers shorter than this (normalised) are too likely to occur by chance in free text to
+#: justify an automatic partial payment on their own.
+_STRONG_NUMBER_LENGTH = 5
+#: camt's placeholder for "the payer gave no end-to-end id".
+_NO_E2E = "NOTPROVIDED"
+
+
+def match(
+    invoices: Iterable[OpenInvoice],
+    transfers: Iterable[OpenTransfer],
+    rejected_pairs: frozenset[tuple[TransferId, InvoiceId]] | set[tuple[TransferId, InvoiceId]] = frozenset(),
+    settings: MatchSettings | None = None,
+) -> list[MatchProposal]:
+    """Match open transfers to open invoices; at most one proposal per transfer.
+
+    Rules, strongest first: reference, amount, multi_invoice, instalments, partial_payment,
+    near_miss_reference. A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed.
+    Raises `ReconciliationError` for inconsistent input (see `validation`).
+    """
+    invoice_list, transfer_list = list(invoices), list(transfers)
+    validate_inputs(invoice_list, transfer_list)
+    run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings())
+    run.by_reference()
+    run.by_amount()
+    run.by_multi_invoice()
+    run.by_instalments()
+    run.by_partial_payment()
+    run.by_near_miss()
+    return run.proposals
+
+
+# --- ordering -------------------------------------------------------------------------------------
+
+def _id_key(value: InvoiceId | TransferId) -> tuple[str, str | int]:
+    """Sorts ids of mixed types without comparing str with int."""
+    return (type(value).__name__, value)
+
+
+def _invoice_order(invoice: OpenInvoice) -> tuple:
+    return (invoice.due_on, invoice.issued_on, _id_key(invoice.id))
+
+
+def _transfer_order(transfer: OpenTransfer) -> tuple:
+    return (transfer.booked_on, _id_key(transfer.id))
+
+
+# --- transfer values ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """What a transfer is worth in one invoice currency (its own, or converted at the stated rate)."""
+
+    amount: Decimal
+    currency: str
+    converted: bool
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+def _values(transfer: OpenTransfer) -> dict[str, _Value]:
+    own = _Value(transfer.amount.amount, transfer.amount.currency, False)
+    values = {own.currency: own}
+    converted = _converted(transfer)
+    if converted is not None:
+        values[converted.currency] = converted
+    return values
+
+
+def _converted(transfer: OpenTransfer) -> _Value | None:
+    instructed = transfer.instructed_amount
+    if instructed is None or instructed.currency == transfer.amount.currency:
+        return None
+    currency = instructed.currency
+    evidence = {"instructed_amount": f"{instructed} {currency}"}
+    rate = transfer.fx_rate
+    if rate is None:
+        evidence["conversion"] = "instructed amount, no rate stated"
+        return _Value(instructed.amount, currency, True, evidence)
+    divided = quantize(transfer.amount.amount / rate, currency)
+    multiplied = quantize(transfer.amount.amount * rate, currency)
+    evidence["fx_rate"] = str(rate)
+    if abs(multiplied - instructed.amount) < abs(divided - instructed.amount):
+        evidence["conversion"] = f"booked amount × rate (rate quoted as {currency} per {transfer.amount.currency})"
+        return _Value(multiplied, currency, True, evidence)
+    evidence["conversion"] = f"booked amount ÷ rate (rate quoted as {transfer.amount.currency} per {currency})"
+    return _Value(divided, currency, True, evidence)
+
+
+def _transfer_references(transfer: OpenTransfer) -> dict[str, str]:
+    """Normalised reference candidates of a transfer → where each was found (first source wins)."""
+    found: dict[str, str] = {}
+    if transfer.end_to_end_id:
+        e2e = normalise_reference(transfer.end_to_end_id)
+        if e2e and e2e != _NO_E2E:
+            found[e2e] = "end_to_end_id"
+    if transfer.remittance_structured:
+        whole = normalise_reference(transfer.remittance_structured)
+        if whole:
+            found.setdefault(whole, "remittance_structured")
+        for token in sorted(extract_references(transfer.remittance_structured)):
+            found.setdefault(token, "remittance_structured")
+    for token in sorted(extract_references(transfer.remittance_text)):
+        found.setdefault(token, "remittance_text")
+    return found
+
+
+def _invoice_references(invoice: OpenInvoice) -> list[tuple[str, str]]:
+    refs = [("payment_reference", invoice.payment_reference), ("number", invoice.number),
+            ("end_to_end_id", invoice.end_to_end_id)]
+    result = []
+    for field_name, raw in refs:
+        normal = normalise_reference(raw) if raw else ""
+        if normal:
+            result.append((normal, field_name))
+    return result
+
+
+# --- indexes --------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _AmountBucket:
+    """Open invoices of one (party, direction, currency), sorted by open amount, for range lookups."""
+
+    amounts: list[Decimal] = field(default_factory=list)
+    invoices: list[OpenInvoice] = field(default_factory=list)
+    max_tolerance: Decimal = Decimal(0)
+
+
+@dataclass(slots=True)
+class _DueBucket:
+    """Open invoices of one (party, direction, currency), sorted by due date, for window scans."""
+
+    days: list[int] = field(default_factory=list)
+    invoices: list[OpenInvoice] = field(default_factory=list)
+    max_tolerance: Decimal = Decimal(0)
+
+
+@dataclass(slots=True)
+class _BookedBucket:
+    """Unmatched transfers of one (party, settled direction, currency), sorted by booking date."""
+
+    days: list[int] = field(default_factory=list)
+    transfers: list[OpenTransfer] = field(default_factory=list)
+
+
+def _outward(days: list[int], centre: int, low: int, high: int, budget: int) -> list[int]:
+    """Positions of entries with low ≤ day ≤ high, nearest to `centre` first, at most `budget`."""
+    right = bisect_left(days, centre)
+    left = right - 1
+    picked: list[int] = []
+    while len(picked) < budget:
+        take_right = right < len(days) and days[right] <= high
+        take_left = left >= 0 and days[left] >= low
+        if not (take_right or take_left):
+            break
+        if take_right and (not take_left or days[right] - centre <= centre - days[left]):
+            picked.append(right)
+            right += 1
+        else:
+            picked.append(left)
+            left -= 1
+    return picked
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+class _Run:
+    """State of one matching run: what is still open, what is matched, and the proposals so far."""
+
+    def __init__(
+        self,
+        invoices: list[OpenInvoice],
+        transfers: list[OpenTransfer],
+        rejected: frozenset[tuple[TransferId, InvoiceId]],
+        settings: MatchSettings,
+    ) -> None:
+        self.settings = settings
+        self.rejected = rejected
+        self.invoices = sorted(invoices, key=_invoice_order)
+        self.transfers = sorted(transfers, key=_transfer_order)
+        self.open: dict[InvoiceId, Decimal] = {inv.id: inv.open_amount.amount for inv in self.invoices}
+        self.by_id: dict[InvoiceId, OpenInvoice] = {inv.id: inv for inv in self.invoices}
+        self.rank: dict[InvoiceId, int] = {inv.id: i for i, inv in enumerate(self.invoices)}
+        self.values: dict[TransferId, dict[str, _Value]] = {t.id: _values(t) for t in self.transfers}
+        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.is_zero()}
+        self.proposals: list[MatchProposal] = []
+        self._refs: dict[TransferId, dict[str, str]] = {}
+
+    # - shared checks -
+
+    def pending(self) -> list[OpenTransfer]:
+        return [t for t in self.transfers if t.id not in self.done]
+
+    def references(self, transfer: OpenTransfer) -> dict[str, str]:
+        if transfer.id not in self._refs:
+            self._refs[transfer.id] = _transfer_references(transfer)
+        return self._refs[transfer.id]
+
+    def eligible(self, transfer: OpenTransfer, invoice: OpenInvoice) -> bool:
+        """Could this transfer settle this invoice at all? Direction, party, still open, not rejected."""
+        return (
+            SETTLES[transfer.direction] == invoice.direction
+            and self.open[invoice.id] > 0
+            and (transfer.counterparty_party is None or transfer.counterparty_party == invoice.party)
+            and (transfer.id, invoice.id) not in self.rejected
+        )
+
+    def in_window(self, booked_on: date, invoice: OpenInvoice) -> bool:
+        days = booked_on.toordinal() - invoice.due_on.toordinal()
+        return -self.settings.days_before_due <= days <= self.settings.days_after_due
+
+    @staticmethod
+    def tolerance(invoices: list[OpenInvoice], base: Decimal, currency: str) -> Decimal:
+        """The lower of the absolute and percentage limits (the strictest invoice's)."""
+        absolute = min(inv.tolerance_abs.amount for inv in invoices)
+        percent = min(inv.tolerance_pct for inv in invoices)
+        return min(absolute, quantize(base * percent / 100, currency, ROUND_DOWN))
+
+    def within_tolerance(self, invoice: OpenInvoice, value: Decimal) -> bool:
+        open_amount = self.open[invoice.id]
+        return abs(open_amount - value) <= self.tolerance([invoice], open_amount, invoice.currency)
+
+    # - recording a match -
+
+    def allocate(
+        self,
+        transfer: OpenTransfer,
+        value: _Value,
+        invoices: list[OpenInvoice],
+        rule: str,
+        auto: bool,
+        confidence: Decimal,
+        evidence: dict[str, str],
+        require_settled: bool = False,
+    ) -> MatchProposal | None:
+        """Apply `value` to `invoices` (in the order given) and record the proposal.
+
+        Within tolerance the invoices are settled in full: the shortfall falls on the largest invoice
+        and the residual goes to bank charges (or FX difference for a converted payment). Outside it,
+        the value is spread in order and what is left stays open (or unallocated on the transfer).
+        """
+        currency = value.currency
+        opens = [self.open[inv.id] for inv in invoices]
+        open_total = sum(opens, Decimal(0))
+        residual = open_total - value.amount
+        settles = abs(residual) <= self.tolerance(invoices, open_total, currency)
+        amounts = self._split(opens, value.amount, residual, settles)
+        if amounts is None:
+            settles = False
+            amounts = self._split(opens, value.amount, residual, settles)
+        if require_settled and not settles:
+            return None
+        chosen = [(inv, amount) for inv, amount in zip(invoices, amounts or []) if amount > 0]
+        if not chosen:
+            return None
+        residual = sum((self.open[inv.id] for inv, _ in chosen), Decimal(0)) - value.amount
+        for inv, amount in chosen:
+            self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
+        account = None
+        if settles and residual != 0:
+            account = "fx_difference" if value.converted else "bank_charges"
+        full_evidence = self._evidence(transfer, value, [inv for inv, _ in chosen], residual, settles)
+        full_evidence.update(evidence)
+        proposal = MatchProposal(
+            transfer_id=transfer.id,
+            allocations=tuple(Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen),
+            rule=rule,
+            status="auto" if auto else "proposed",
+            confidence=confidence,
+            residual=Money(residual, currency),
+            residual_account=account,
+            evidence=full_evidence,
+        )
+        self.proposals.append(proposal)
+        self.done.add(transfer.id)
+        return proposal
+
+    @staticmethod
+    def _split(opens: list[Decimal], value: Decimal, residual: Decimal, settles: bool) -> list[Decimal] | None:
+        if settles:
+            amounts = list(opens)
+            if residual > 0:
+                largest = amounts.index(max(amounts))
+                amounts[largest] -= residual
+                if amounts[largest] <= 0:
+                    return None
+            return amounts
+        amounts, remaining = [], value
+        for open_amount in opens:
+            share = min(open_amount, remaining)
+            amounts.append(share)
+            remaining -= share
+        return amounts
+
+    def _evidence(
+        self, transfer: OpenTransfer, value: _Value, invoices: list[OpenInvoice], residual: Decimal, settles: bool
+    ) -> dict[str, str]:
+        currency = value.currency
+        evidence = {
+            "transfer_amount": f"{transfer.amount} {transfer.amount.currency}",
+            "value_applied": f"{Money(value.amount, currency)} {currency}",
+            "booked_on": transfer.booked_on.isoformat(),
+            "invoices_open": "; ".join(f"{inv.id}={inv.open_amount}" for inv in invoices),
+            "due_on": "; ".join(f"{inv.id}={inv.due_on.isoformat()}" for inv in invoices),
+            "issued_on": "; ".join(f"{inv.id}={inv.issued_on.isoformat()}" for inv in invoices),
+            "days_from_due": "; ".join(
+                f"{inv.id}={transfer.booked_on.toordinal() - inv.due_on.toordinal()}" for inv in invoices
+            ),
+            "tolerance": f"{Money(self.tolerance(invoices, sum((i.open_amount.amount for i in invoices), Decimal(0)), currency), currency)} {currency}",
+            "difference": f"{Money(residual, currency)} {currency}",
+            "settles_in_full": "true" if settles else "false",
+            "party": transfer.counterparty_party or "unknown",
+            "party_source": "counterparty_iban" if transfer.counterparty_party else "none",
+        }
+        evidence.update(value.evidence)
+        return evidence
+
+    # - rule 1: structured reference -
+
+    def by_reference(self) -> None:
+        index: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
+        for inv in self.invoices:
+            for normal, field_name in _invoice_references(inv):
+                index[normal].append((inv.id, field_name))
+        for transfer in self.pending():
+            hits = self._reference_hits(transfer, index)
+            if hits:
+                self._settle_by_reference(transfer, hits)
+
+    def _reference_hits(
+        self, transfer: OpenTransfer, index: dict[str, list[tuple[InvoiceId, str]]]
+    ) -> dict[InvoiceId, tuple[str, str, str]]:
+        """Eligible invoices named by the transfer → (reference, where found, invoice field)."""
+        hits: dict[InvoiceId, tuple[str, str, str]] = {}
+        values = self.values[transfer.id]
+        for token, source in sorted(self.references(transfer).items()):
+            for invoice_id, field_name in index.get(token, ()):
+                invoice = self.by_id[invoice_id]
+                if invoice.currency in values and self.eligible(transfer, invoice):
+                    hits.setdefault(invoice_id, (token, source, field_name))
+        return hits
+
+    def _settle_by_reference(self, transfer: OpenTransfer, hits: dict[InvoiceId, tuple[str, str, str]]) -> None:
+        candidates = sorted((self.by_id[i] for i in hits), key=lambda inv: self.rank[inv.id])
+        currency = candidates[0].currency
+        candidates = [inv for inv in candidates if inv.currency == currency]
+        value = self.values[transfer.id][currency]
+        party_known = transfer.counterparty_party is not None
+        evidence = _reference_evidence([hits[inv.id] for inv in candidates])
+        strong = all(_is_strong(*hits[inv.id]) for inv in candidates)
+        if len(candidates) == 1:
+            self._one_referenced(transfer, value, candidates[0], party_known, strong, evidence)
+        else:
+            self._several_referenced(transfer, value, candidates, party_known, evidence)
+
+    def _one_referenced(
+        self, transfer: OpenTransfer, value: _Value, invoice: OpenInvoice, party_known: bool, strong: bool,
+        evidence: dict[str, str],
+    ) -> None:
+        open_amount = self.open[invoice.id]
+        if self.within_tolerance(invoice, value.amount):
+            confidence = CONF_REF_EXACT if open_amount == value.amount else CONF_REF_TOLERANCE
+            auto = party_known
+        elif value.amount < open_amount:
+            confidence, auto = CONF_REF_PARTIAL, party_known and strong
+            evidence["reason"] = "partial payment: the rest stays open"
+        else:
+            confidence, auto = CONF_REF_AMBIGUOUS, False
+            evidence["reason"] = "paid more than is open, beyond tolerance"
+        if not party_known:
+            confidence = min(confidence, CONF_REF_UNKNOWN_PARTY)
+            reason = evidence.get("reason")
+            evidence["reason"] = "counterparty IBAN not mapped to a party" + (f"; {reason}" if reason else "")
+        elif not strong and not auto:
+            confidence = min(confidence, CONF_REF_WEAK)
+        self.allocate(transfer, value, [invoice], RULE_REFERENCE, auto, confidence, evidence)
+
+    def _several_referenced(
+        self, transfer: OpenTransfer, value: _Value, candidates: list[OpenInvoice], party_known: bool,
+        evidence: dict[str, str],
+    ) -> None:
+        """The transfer names several invoices: all of them, or the one subset its amount fits."""
+        candidates = candidates[: self.settings.subset_max_candidates]
+        opens = [self.open[inv.id] for inv in candidates]
+        total = sum(opens, Decimal(0))
+        if abs(total - value.amount) <= self.tolerance(candidates, total, value.currency):
+            self.allocate(transfer, value, candidates, RULE_REFERENCE, party_known, CONF_REF_MULTI, evidence)
+            return
+        tolerance = self.tolerance(candidates, value.amount, value.currency)
+        found = find_subsets(opens, value.amount - tolerance, value.amount + tolerance, min_size=1,
+                             node_budget=self.settings.subset_node_budget)
+        evidence["candidates"] = str(len(candidates))
+        if len(found.solutions) == 1 and found.complete:
+            chosen = [candidates[i] for i in found.solutions[0]]
+            self.allocate(transfer, value, chosen, RULE_REFERENCE, party_known, CONF_REF_MULTI, evidence)
+        elif found.solutions:
+            evidence["reason"] = "several referenced invoices fit the amount"
+            chosen = [candidates[i] for i in found.solutions[0]]
+            self.allocate(transfer, value, chosen, RULE_REFERENCE, False, CONF_REF_AMBIGUOUS, evidence)
+        else:
+            evidence["reason"] = "referenced invoices do not add up to the amount"
+            self.allocate(transfer, value, candidates, RULE_REFERENCE, False, CONF_REF_AMBIGUOUS, evidence)
+
+    # - rule 2: amount, party and date window -
+
+    def _amount_index(self) -> dict[tuple, _AmountBucket]:
+        """Buckets by (party, direction, currency) and, for unmapped IBANs, (None, direction, currency)."""
+        buckets: dict[tuple, _AmountBucket] = defaultdict(_AmountBucket)
+        entries = sorted(
+            ((self.open[inv.id], self.rank[inv.id], inv) for inv in self.invoices if self.open[inv.id] > 0),
+            key=lambda entry: (entry[0], entry[1]),
+        )
+        for amount, _, inv in entries:
+            for key in ((inv.party, inv.direction, inv.currency), (None, inv.direction, inv.currency)):
+                bucket = buckets[key]
+                bucket.amounts.append(amount)
+                bucket.invoices.append(inv)
+                bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
+        return buckets
+
+    def by_amount(self) -> None:
+        buckets = self._amount_index()
+        for transfer in self.pending():
+            options, crowded = self._amount_candidates(transfer, buckets)
+            if options:
+                self._settle_by_amount(transfer, options, crowded)
+
+    def _amount_candidates(
+        self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]
+    ) -> tuple[list[tuple[OpenInvoice, _Value]], bool]:
+        options: list[tuple[OpenInvoice, _Value]] = []
+        crowded = False
+        for currency, value in sorted(self.values[transfer.id].items()):
+            bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
+            if bucket is None:
+                continue
+            high = value.amount + bucket.max_tolerance
+            position = bisect_left(bucket.amounts, value.amount - bucket.max_tolerance)
+            scanned = 0
+            while position < len(bucket.amounts) and bucket.amounts[position] <= high:
+                scanned += 1
+                if scanned > self.settings.scan_budget:
+                    crowded = True
+                    break
+                invoice = bucket.invoices[position]
+                position += 1
+                if (
+                    self.open[invoice.id] > 0
+                    and self.eligible(transfer, invoice)
+                    and self.in_window(transfer.booked_on, invoice)
+                    and self.within_tolerance(invoice, value.amount)
+                ):
+                    options.append((invoice, value))
+        return options, crowded
+
+    def _settle_by_amount(
+        self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, _Value]], crowded: bool
+    ) -> None:
+        def closeness(option: tuple[OpenInvoice, _Value]) -> tuple:
+            invoice, value = option
+            days = abs(transfer.booked_on.toordinal() - invoice.due_on.toordinal())
+            return (abs(self.open[invoice.id] - value.amount), days, self.rank[invoice.id])
+
+        options.sort(key=closeness)
+        invoice, value = options[0]
+        evidence = {"candidates": str(len(options)) + ("+" if crowded else "")}
+        exact = self.open[invoice.id] == value.amount
+        if transfer.counterparty_party is None:
+            if len(options) > 1 or crowded:
+                return  # an amount alone, from an unknown account, fitting several parties: no guess
+            evidence["reason"] = "counterparty IBAN not mapped to a party"
+            self.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_UNKNOWN_PARTY, evidence,
+                          require_settled=True)
+        elif len(options) == 1 and not crowded:
+            confidence = CONF_AMOUNT_EXACT if exact else CONF_AMOUNT_TOLERANCE
+            self.allocate(transfer, value, [invoice], RULE_AMOUNT, True, confidence, evidence, require_settled=True)
+        else:
+            evidence["reason"] = "several open invoices of the party fit the amount; nearest due date proposed"
+            self.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_AMBIGUOUS, evidence,
+                          require_settled=True)
+
+    # - rule 3: one transfer paying several invoices of the party -
+
+    def _due_index(self) -> dict[tuple, _DueBucket]:
+        buckets: dict[tuple, _DueBucket] = defaultdict(_DueBucket)
+        for inv in self.invoices:  # already in due-date order
+            if self.open[inv.id] > 0:
+                bucket = buckets[(inv.party, inv.direction, inv.currency)]
+                bucket.days.append(inv.due_on.toordinal())
+                bucket.invoices.append(inv)
+                bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
+        return buckets
+
+    def by_multi_invoice(self) -> None:
+        buckets = self._due_index()
+        for transfer in self.pending():
+            if transfer.counterparty_party is None:
+                continue  # summing an unknown payer's amount over everyone's invoices proves nothing
+            for currency, value in sorted(self.values[transfer.id].items()):
+                bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
+                if bucket is not None and self._pay_several(transfer, value, bucket):
+                    break
+
+    def _pay_several(self, transfer: OpenTransfer, value: _Value, bucket: _DueBucket) -> bool:
+        settings = self.settings
+        booked = transfer.booked_on.toordinal()
+        positions = _outward(bucket.days, booked, booked - settings.days_after_due,
+                             booked + settings.days_before_due, settings.scan_budget)
+        limit = value.amount + bucket.max_tolerance
+        candidates = [
+            bucket.invoices[p] for p in positions
+            if 0 < self.open[bucket.invoices[p].id] <= limit and self.eligible(transfer, bucket.invoices[p])
+        ][: settings.subset_max_candidates]
+        if len(candidates) < 2:
+            return False
+        candidates.sort(key=lambda inv: self.rank[inv.id])
+        tolerance = self.tolerance(candidates, value.amount, value.currency)
+        found = find_subsets([self.open[inv.id] for inv in candidates], value.amount - tolerance,
+                             value.amount + tolerance, node_budget=settings.subset_node_budget)
+        if not found.solutions:
+            return False
+        chosen = [candidates[i] for i in found.solutions[0]]
+        unique = len(found.solutions) == 1 and found.complete
+        evidence = {"candidates": str(len(candidates)), "invoices_paid": str(len(chosen))}
+        if not unique:
+            evidence["reason"] = "several combinations of open invoices fit the amount"
+        confidence = CONF_MULTI if unique else CONF_MULTI_AMBIGUOUS
+        return self.allocate(transfer, value, chosen, RULE_MULTI_INVOICE, unique, confidence, evidence,
+                             require_settled=True) is not None
+
+    # - rule 4: several transfers paying one invoice -
+
+    def _booked_index(self) -> dict[tuple, _BookedBucket]:
+        buckets: dict[tuple, _BookedBucket] = defaultdict(_BookedBucket)
+        for transfer in self.pending():  # already in booking order
+            if transfer.counterparty_party is None:
+                continue
+            for currency in sorted(self.values[transfer.id]):
+                bucket = buckets[(transfer.counterparty_party, SETTLES[transfer.direction], currency)]
+                bucket.days.append(transfer.booked_on.toordinal())
+                bucket.transfers.append(transfer)
+        return buckets
+
+    def by_instalments(self) -> None:
+        buckets = self._booked_index()
+        if not buckets:
+            return
+        for invoice in self.invoices:
+            bucket = buckets.get((invoice.party, invoice.direction, invoice.currency))
+            if bucket is not None and self.open[invoice.id] > 0:
+                self._paid_in_instalments(invoice, bucket)
+
+    def _paid_in_instalments(self, invoice: OpenInvoice, bucket: _BookedBucket) -> None:
+        settings = self.settings
+        due = invoice.due_on.toordinal()
+        open_amount = self.open[invoice.id]
+        positions = _outward(bucket.days, due, due - settings.days_before_due, due + settings.days_after_due,
+                             settings.scan_budget)
+        candidates = [
+            bucket.transfers[p] for p in positions
+            if bucket.transfers[p].id not in self.done
+            and self.values[bucket.transfers[p].id][invoice.currency].amount < open_amount
+            and self.eligible(bucket.transfers[p], invoice)
+        ][: settings.subset_max_candidates]
+        if len(candidates) < 2:
+            return
+        candidates.sort(key=_transfer_order)
+        tolerance = self.tolerance([invoice], open_amount, invoice.currency)
+        amounts = [self.values[t.id][invoice.currency].amount for t in candidates]
+        found = find_subsets(amounts, open_amount - tolerance, open_amount + tolerance,
+                             node_budget=settings.subset_node_budget)
+        if not found.solutions:
+            return
+        chosen = [candidates[i] for i in found.solutions[0]]
+        unique = len(found.solutions) == 1 and found.complete
+        siblings = ", ".join(str(t.id) for t in chosen)
+        for number, transfer in enumerate(chosen, start=1):
+            evidence = {"instalment": f"{number} of {len(chosen)}", "instalment_transfers": siblings}
+            if not unique:
+                evidence["reason"] = "several combinations of transfers fit the invoice"
+            confidence = CONF_INSTALMENTS if unique else CONF_INSTALMENTS_AMBIGUOUS
+            self.allocate(transfer, self.values[transfer.id][invoice.currency], [invoice], RULE_INSTALMENTS,
+                          unique, confidence, evidence)
+
+    # - rule 5: a lone partial payment of the party's only fitting invoice (proposed only) -
+
+    def by_partial_payment(self) -> None:
+        buckets = self._due_index()
+        settings = self.settings
+        for transfer in self.pending():
+            if transfer.counterparty_party is None:
+                continue
+            booked = transfer.booked_on.toordinal()
+            for currency, value in sorted(self.values[transfer.id].items()):
+                bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
+                if bucket is None:
+                    continue
+                positions = _outward(bucket.days, booked, booked - settings.days_after_due,
+                                     booked + settings.days_before_due, settings.scan_budget)
+                fitting = [
+                    bucket.invoices[p] for p in positions
+                    if self.open[bucket.invoices[p].id] > value.amount and self.eligible(transfer, bucket.invoices[p])
+                ]
+                if len(fitting) == 1 and len(positions) < settings.scan_budget:
+                    evidence = {"reason": "only open invoice of the party larger than the payment"}
+                    self.allocate(transfer, value, fitting, RULE_PARTIAL, False, CONF_PARTIAL, evidence)
+                    break
+
+    # - rule 6: near-miss references (proposed only) -
+
+    def by_near_miss(self) -> None:
+        pending = self.pending()
+        if not pending:
+            return
+        minimum = self.settings.near_miss_min_length
+        index = NearMissIndex()
+        owners: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
+        for inv in self.invoices:
+            if self.open[inv.id] > 0:
+                for normal, field_name in _invoice_references(inv):
+                    if len(normal) >= minimum:
+                        owners[normal].append((inv.id, field_name))
+        index.add_all(owners)
+        for transfer in pending:
+            self._near_miss(transfer, index, owners)
+
+    def _near_miss(
+        self, transfer: OpenTransfer, index: NearMissIndex, owners: dict[str, list[tuple[InvoiceId, str]]]
+    ) -> None:
+        values = self.values[transfer.id]
+        options = []
+        for token, source in sorted(self.references(transfer).items()):
+            if len(token) < self.settings.near_miss_min_length:
+                continue
+            for reference, reason in index.lookup(token):
+                for invoice_id, field_name in owners[reference]:
+                    invoice = self.by_id[invoice_id]
+                    if invoice.currency in values and self.eligible(transfer, invoice):
+                        fits = self.within_tolerance(invoice, values[invoice.currency].amount)
+                        options.append((not fits, self.rank[invoice_id], invoice, token, reference, reason, field_name))
+        if not options:
+            return
+        options.sort(key=lambda option: option[:2])
+        misfit, _, invoice, token, reference, reason, field_name = options[0]
+        evidence = {
+            "reference": token, "invoice_reference": reference, "invoice_field": field_name,
+            "reason": f"near-miss reference: {reason}", "candidates": str(len({o[2].id for o in options})),
+        }
+        confidence = CONF_NEAR_MISS if misfit else CONF_NEAR_MISS_AMOUNT
+        self.allocate(transfer, values[invoice.currency], [invoice], RULE_NEAR_MISS, False, confidence, evidence)
+
+
+def _is_strong(token: str, source: str, field_name: str) -> bool:
+    """A reference that cannot plausibly appear by chance: RF, end-to-end id, or a long invoice number."""
+    return field_name != "number" or len(token) >= _STRONG_NUMBER_LENGTH
+
+
+def _reference_evidence(hits: list[tuple[str, str, str]]) -> dict[str, str]:
+    evidence = {
+        "reference": "; ".join(token for token, _, _ in hits),
+        "reference_source": "; ".join(source for _, source, _ in hits),
+        "invoice_field": "; ".join(field_name for _, _, field_name in hits),
+    }
+    rf = [token for token, _, _ in hits if token.startswith("RF")]
+    if rf:
+        evidence["rf_valid"] = "; ".join("true" if is_valid_rf(token) else "false" for token in rf)
+    return evidence
+

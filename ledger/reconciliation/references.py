@@ -1,0 +1,145 @@
+"""Payment references: normalising, finding them in remittance text, and near misses.
+
+Payers retype references: case, spaces, dashes and zero padding change on the way ("inv-00042",
+"INV 42"). Everything is compared in one normal form so that those differences never matter, and a
+typo (one wrong or two swapped characters) is recognised separately, never as an exact hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from stdnum import iso11649
+from stdnum.exceptions import ValidationError
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+_DIGIT_RUN = re.compile(r"\d+")
+#: Where an RF creditor reference may start; it is printed compact or in groups of four.
+_RF_START = re.compile(r"\bRF\d{2}", re.IGNORECASE)
+_RF_MAX_LENGTH = 25
+#: A reference-like token: letters and digits, optionally joined by - / . _ (e.g. "AL-2026-03").
+_TOKEN = re.compile(r"[0-9A-Za-z]+(?:[-/._][0-9A-Za-z]+)*")
+#: Longest run of space-separated tokens joined into one candidate ("AL 2026 03" → "AL202603").
+_MAX_JOINED = 3
+_MIN_TOKEN_LENGTH = 3
+
+
+def _strip_zeros(match: re.Match[str]) -> str:
+    return match.group().lstrip("0") or "0"
+
+
+def normalise_reference(s: str) -> str:
+    """The comparable form of a reference: upper case, only letters and digits, no zero padding.
+
+    Leading zeros are dropped from every run of digits ("INV-00042" → "INV42"), because banks and
+    accounting systems pad numbers to fixed widths; a valid RF creditor reference is kept whole, since
+    its check digits cover every character.
+    """
+    compact = _NOT_ALNUM.sub("", s.upper())
+    if compact.startswith("RF") and is_valid_rf(compact):
+        return compact
+    return _DIGIT_RUN.sub(_strip_zeros, compact)
+
+
+def is_valid_rf(s: str) -> bool:
+    """True when `s` is an ISO 11649 creditor reference ("RF" + check digits) with correct check digits."""
+    try:
+        iso11649.validate(s)
+    except ValidationError:
+        return False
+    return True
+
+
+def _printed_rfs(text: str) -> Iterator[str]:
+    """Valid RF references, taking the longest run of following groups whose check digits hold."""
+    for start in _RF_START.finditer(text):
+        groups = text[start.start() :].split()
+        head, rest = groups[0], groups[1:7]
+        for count in range(len(rest), -1, -1):
+            candidate = (head + "".join(rest[:count])).upper()
+            if len(candidate) <= _RF_MAX_LENGTH and is_valid_rf(candidate):
+                yield normalise_reference(candidate)
+                break
+
+
+def _tokens(text: str) -> Iterator[str]:
+    words = _TOKEN.findall(text)
+    for start in range(len(words)):
+        for width in range(1, _MAX_JOINED + 1):
+            if start + width <= len(words):
+                yield "".join(words[start : start + width])
+
+
+def extract_references(text: str | None) -> set[str]:
+    """Every normalised reference candidate in remittance text.
+
+    Candidates are the printed RF references plus every token (and runs of up to three adjacent tokens,
+    since payers split numbers with spaces) that contains a digit and is at least three characters long.
+    Candidates are only ever looked up in an index of known references, so noise costs nothing.
+    """
+    if not text:
+        return set()
+    found: set[str] = set()
+    found.update(_printed_rfs(text))
+    for token in _tokens(text):
+        normal = normalise_reference(token)
+        if len(normal) >= _MIN_TOKEN_LENGTH and any(c.isdigit() for c in normal):
+            found.add(normal)
+    return found
+
+
+def near_miss(a: str, b: str) -> str | None:
+    """Why two normalised references are nearly the same, or None.
+
+    Recognises exactly one substituted character or one pair of swapped adjacent characters; equal
+    references are not a near miss (that is an exact match).
+    """
+    if a == b or len(a) != len(b):
+        return None
+    diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diffs) == 1:
+        i = diffs[0]
+        return f"one character differs at position {i + 1} ({a[i]!r} vs {b[i]!r})"
+    if len(diffs) == 2 and diffs[1] == diffs[0] + 1:
+        i = diffs[0]
+        if a[i] == b[i + 1] and a[i + 1] == b[i]:
+            return f"adjacent characters swapped at positions {i + 1}-{i + 2} ({a[i:i + 2]!r} vs {b[i:i + 2]!r})"
+    return None
+
+
+def _deletions(reference: str) -> set[str]:
+    return {reference[:i] + reference[i + 1 :] for i in range(len(reference))}
+
+
+class NearMissIndex:
+    """Finds indexed references one substitution or adjacent swap away, without comparing all pairs.
+
+    Deletion neighbourhood: both a substitution and an adjacent swap leave the two strings sharing a
+    one-character deletion, so each reference is filed under its deletions and a query only looks at
+    the references filed under its own; `near_miss` then confirms each candidate.
+    """
+
+    def __init__(self) -> None:
+        self._by_deletion: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, reference: str) -> None:
+        for key in _deletions(reference):
+            self._by_deletion[key].add(reference)
+
+    def add_all(self, references: Iterable[str]) -> None:
+        for reference in references:
+            self.add(reference)
+
+    def lookup(self, query: str) -> list[tuple[str, str]]:
+        """Indexed references that are a near miss of `query`, with the reason, in sorted order."""
+        candidates: set[str] = set()
+        for key in _deletions(query):
+            candidates |= self._by_deletion.get(key, set())
+        result = []
+        for reference in sorted(candidates):
+            reason = near_miss(query, reference)
+            if reason is not None:
+                result.append((reference, reason))
+        return result
