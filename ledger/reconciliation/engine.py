@@ -26,6 +26,7 @@ from ledger.reconciliation.references import (
     extract_references,
     is_valid_rf,
     normalise_reference,
+    reference_forms,
 )
 from ledger.reconciliation.subsets import find_subsets
 from ledger.reconciliation.types import (
@@ -91,11 +92,12 @@ def match(
     validate_inputs(invoice_list, transfer_list)
     run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings())
     run.by_reference()
-    run.by_amount()
+    run.by_amount(ambiguous=False)
     run.by_multi_invoice()
     run.by_instalments()
-    run.by_partial_payment()
     run.by_near_miss()
+    run.by_amount(ambiguous=True)
+    run.by_partial_payment()
     return run.proposals
 
 
@@ -158,13 +160,11 @@ def _converted(transfer: OpenTransfer) -> _Value | None:
 def _transfer_references(transfer: OpenTransfer) -> dict[str, str]:
     """Normalised reference candidates of a transfer → where each was found (first source wins)."""
     found: dict[str, str] = {}
-    if transfer.end_to_end_id:
-        e2e = normalise_reference(transfer.end_to_end_id)
-        if e2e and e2e != _NO_E2E:
+    if transfer.end_to_end_id and normalise_reference(transfer.end_to_end_id) != _NO_E2E:
+        for e2e in sorted(reference_forms(transfer.end_to_end_id)):
             found[e2e] = "end_to_end_id"
     if transfer.remittance_structured:
-        whole = normalise_reference(transfer.remittance_structured)
-        if whole:
+        for whole in sorted(reference_forms(transfer.remittance_structured)):
             found.setdefault(whole, "remittance_structured")
         for token in sorted(extract_references(transfer.remittance_structured)):
             found.setdefault(token, "remittance_structured")
@@ -173,14 +173,16 @@ def _transfer_references(transfer: OpenTransfer) -> dict[str, str]:
     return found
 
 
-def _invoice_references(invoice: OpenInvoice) -> list[tuple[str, str]]:
+def _invoice_references(invoice: OpenInvoice, all_forms: bool = True) -> list[tuple[str, str]]:
+    """(normalised reference, invoice field) pairs, in every lookup form unless `all_forms` is False."""
     refs = [("payment_reference", invoice.payment_reference), ("number", invoice.number),
             ("end_to_end_id", invoice.end_to_end_id)]
     result = []
     for field_name, raw in refs:
-        normal = normalise_reference(raw) if raw else ""
-        if normal:
-            result.append((normal, field_name))
+        if not raw or normalise_reference(raw) == _NO_E2E:
+            continue
+        forms = sorted(reference_forms(raw)) if all_forms else [normalise_reference(raw)]
+        result.extend((normal, field_name) for normal in forms if normal)
     return result
 
 
@@ -389,8 +391,11 @@ class _Run:
     def by_reference(self) -> None:
         index: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
         for inv in self.invoices:
+            seen: set[str] = set()
             for normal, field_name in _invoice_references(inv):
-                index[normal].append((inv.id, field_name))
+                if normal not in seen:
+                    seen.add(normal)
+                    index[normal].append((inv.id, field_name))
         for transfer in self.pending():
             hits = self._reference_hits(transfer, index)
             if hits:
@@ -487,12 +492,17 @@ class _Run:
                 bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
         return buckets
 
-    def by_amount(self) -> None:
+    def by_amount(self, ambiguous: bool) -> None:
+        """Unique fits first (auto); the ambiguous ones only after the weaker rules had their chance,
+        since a near-miss reference says more than an amount that fits several invoices."""
         buckets = self._amount_index()
         for transfer in self.pending():
             options, crowded = self._amount_candidates(transfer, buckets)
-            if options:
-                self._settle_by_amount(transfer, options, crowded)
+            unique = len(options) == 1 and not crowded and transfer.counterparty_party is not None
+            if options and (ambiguous or unique):
+                # In the second pass a now-unique fit only became unique because an earlier
+                # proposal took its rival, so it is proposed too.
+                self._settle_by_amount(transfer, options, crowded or ambiguous)
 
     def _amount_candidates(
         self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]
@@ -532,7 +542,7 @@ class _Run:
 
         options.sort(key=closeness)
         invoice, value = options[0]
-        evidence = {"candidates": str(len(options)) + ("+" if crowded else "")}
+        evidence = {"candidates": str(len(options)) + ("+" if crowded and len(options) > 1 else "")}
         exact = self.open[invoice.id] == value.amount
         if transfer.counterparty_party is None:
             if len(options) > 1 or crowded:
@@ -544,7 +554,7 @@ class _Run:
             confidence = CONF_AMOUNT_EXACT if exact else CONF_AMOUNT_TOLERANCE
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, True, confidence, evidence, require_settled=True)
         else:
-            evidence["reason"] = "several open invoices of the party fit the amount; nearest due date proposed"
+            evidence["reason"] = "several open invoices of the party fit the amount (or did before another proposal took one); nearest due date proposed"
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_AMBIGUOUS, evidence,
                           require_settled=True)
 
@@ -686,7 +696,7 @@ class _Run:
         owners: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
         for inv in self.invoices:
             if self.open[inv.id] > 0:
-                for normal, field_name in _invoice_references(inv):
+                for normal, field_name in _invoice_references(inv, all_forms=False):
                     if len(normal) >= minimum:
                         owners[normal].append((inv.id, field_name))
         index.add_all(owners)

@@ -43,6 +43,22 @@ def normalise_reference(s: str) -> str:
     return _DIGIT_RUN.sub(_strip_zeros, compact)
 
 
+def reference_forms(s: str) -> set[str]:
+    """Every form a reference is indexed and looked up under.
+
+    `normalise_reference` strips zeros per run of digits after joining, so "AL-2026-0042" and
+    "AL20260042" agree; payers also drop the padding inside a group ("AL-2026-42"), which only
+    stripping each group before joining catches. Both forms are used; a collision between forms of
+    different references only adds a candidate that party, direction and amount still have to fit.
+    """
+    forms = {normalise_reference(s)}
+    groups = [normalise_reference(group) for group in _NOT_ALNUM.split(s.upper()) if group]
+    if len(groups) > 1:
+        forms.add("".join(groups))
+    forms.discard("")
+    return forms
+
+
 def is_valid_rf(s: str) -> bool:
     """True when `s` is an ISO 11649 creditor reference ("RF" + check digits) with correct check digits."""
     try:
@@ -64,29 +80,37 @@ def _printed_rfs(text: str) -> Iterator[str]:
                 break
 
 
-def _tokens(text: str) -> Iterator[str]:
+def _word_runs(text: str) -> Iterator[list[str]]:
+    """Each token alone and joined with up to two following tokens (payers split numbers by spaces)."""
     words = _TOKEN.findall(text)
     for start in range(len(words)):
         for width in range(1, _MAX_JOINED + 1):
             if start + width <= len(words):
-                yield "".join(words[start : start + width])
+                yield words[start : start + width]
+
+
+def _run_forms(words: list[str]) -> set[str]:
+    forms = reference_forms(" ".join(words))
+    forms.add(normalise_reference("".join(words)))
+    return forms
 
 
 def extract_references(text: str | None) -> set[str]:
     """Every normalised reference candidate in remittance text.
 
     Candidates are the printed RF references plus every token (and runs of up to three adjacent tokens,
-    since payers split numbers with spaces) that contains a digit and is at least three characters long.
+    since payers split numbers with spaces) that contains a digit and is at least three characters long,
+    in each of its `reference_forms`.
     Candidates are only ever looked up in an index of known references, so noise costs nothing.
     """
     if not text:
         return set()
     found: set[str] = set()
     found.update(_printed_rfs(text))
-    for token in _tokens(text):
-        normal = normalise_reference(token)
-        if len(normal) >= _MIN_TOKEN_LENGTH and any(c.isdigit() for c in normal):
-            found.add(normal)
+    for words in _word_runs(text):
+        for normal in _run_forms(words):
+            if len(normal) >= _MIN_TOKEN_LENGTH and any(c.isdigit() for c in normal):
+                found.add(normal)
     return found
 
 
