@@ -502,7 +502,7 @@ class _Run:
             if options and (ambiguous or unique):
                 # In the second pass a now-unique fit only became unique because an earlier
                 # proposal took its rival, so it is proposed too.
-                self._settle_by_amount(transfer, options, crowded or ambiguous)
+                self._settle_by_amount(transfer, options, crowded, force_proposed=ambiguous)
 
     def _amount_candidates(
         self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]
@@ -533,7 +533,8 @@ class _Run:
         return options, crowded
 
     def _settle_by_amount(
-        self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, _Value]], crowded: bool
+        self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, _Value]], crowded: bool,
+        force_proposed: bool = False,
     ) -> None:
         def closeness(option: tuple[OpenInvoice, _Value]) -> tuple:
             invoice, value = option
@@ -550,7 +551,7 @@ class _Run:
             evidence["reason"] = "counterparty IBAN not mapped to a party"
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_UNKNOWN_PARTY, evidence,
                           require_settled=True)
-        elif len(options) == 1 and not crowded:
+        elif len(options) == 1 and not crowded and not force_proposed:
             confidence = CONF_AMOUNT_EXACT if exact else CONF_AMOUNT_TOLERANCE
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, True, confidence, evidence, require_settled=True)
         else:
