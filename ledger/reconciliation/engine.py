@@ -92,11 +92,12 @@ def match(
     validate_inputs(invoice_list, transfer_list)
     run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings())
     run.by_reference()
-    run.by_amount(ambiguous=False)
+    run.by_amount("exact")
     run.by_multi_invoice()
     run.by_instalments()
+    run.by_amount("tolerance")
     run.by_near_miss()
-    run.by_amount(ambiguous=True)
+    run.by_amount("ambiguous")
     run.by_partial_payment()
     return run.proposals
 
@@ -255,6 +256,8 @@ class _Run:
         self.values: dict[TransferId, dict[str, _Value]] = {t.id: _values(t) for t in self.transfers}
         self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.is_zero()}
         self.proposals: list[MatchProposal] = []
+        #: Per invoice, the (currency, value, transfer) of each allocation of this run.
+        self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
         self._refs: dict[TransferId, dict[str, str]] = {}
 
     # - shared checks -
@@ -324,6 +327,12 @@ class _Run:
         chosen = [(inv, amount) for inv, amount in zip(invoices, amounts or []) if amount > 0]
         if not chosen:
             return None
+        if auto and rule != RULE_INSTALMENTS:
+            echo = self._same_amount_paid(value, [inv for inv, _ in chosen])
+            if echo is not None:
+                auto = False
+                evidence = {**evidence, "reason": f"the same amount was already paid to this invoice by "
+                                                  f"transfer {echo} in this run (possible duplicate)"}
         residual = sum((self.open[inv.id] for inv, _ in chosen), Decimal(0)) - value.amount
         for inv, amount in chosen:
             self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
@@ -344,7 +353,17 @@ class _Run:
         )
         self.proposals.append(proposal)
         self.done.add(transfer.id)
+        for inv, _ in chosen:
+            self.paid_by.setdefault(inv.id, []).append((value.currency, value.amount, transfer.id))
         return proposal
+
+    def _same_amount_paid(self, value: _Value, invoices: list[OpenInvoice]) -> TransferId | None:
+        """A transfer of this run that already paid the same amount to one of these invoices."""
+        for inv in invoices:
+            for currency, amount, transfer_id in self.paid_by.get(inv.id, ()):
+                if (currency, amount) == (value.currency, value.amount):
+                    return transfer_id
+        return None
 
     @staticmethod
     def _split(opens: list[Decimal], value: Decimal, residual: Decimal, settles: bool) -> list[Decimal] | None:
@@ -492,17 +511,26 @@ class _Run:
                 bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
         return buckets
 
-    def by_amount(self, ambiguous: bool) -> None:
-        """Unique fits first (auto); the ambiguous ones only after the weaker rules had their chance,
-        since a near-miss reference says more than an amount that fits several invoices."""
+    def by_amount(self, phase: str) -> None:
+        """Three passes, so stronger evidence of other rules comes first.
+
+        "exact": the one open invoice of the party with exactly this amount (auto). "tolerance": the
+        one that fits only within tolerance (auto), after the sums of several invoices or transfers
+        had their chance, since an exact sum says more than an amount a few pounds off. "ambiguous":
+        the rest, proposed, after near-miss references, which say more than an amount fitting
+        several invoices (a fit that became unique only because a proposal took its rival is
+        proposed too).
+        """
         buckets = self._amount_index()
         for transfer in self.pending():
             options, crowded = self._amount_candidates(transfer, buckets)
+            if not options:
+                continue
             unique = len(options) == 1 and not crowded and transfer.counterparty_party is not None
-            if options and (ambiguous or unique):
-                # In the second pass a now-unique fit only became unique because an earlier
-                # proposal took its rival, so it is proposed too.
-                self._settle_by_amount(transfer, options, crowded, force_proposed=ambiguous)
+            invoice, value = options[0]
+            exact = self.open[invoice.id] == value.amount
+            if phase == "ambiguous" or (unique and exact == (phase == "exact")):
+                self._settle_by_amount(transfer, options, crowded, force_proposed=phase == "ambiguous")
 
     def _amount_candidates(
         self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]

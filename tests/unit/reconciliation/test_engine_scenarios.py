@@ -300,3 +300,12 @@ def test_two_equal_transfers_for_two_equal_invoices_are_both_proposed():
     result = match(invoices, transfers)
     assert pairs(result) == {("T1", "I1"), ("T2", "I2")}
     assert {p.status for p in result} == {"proposed"}
+
+
+def test_trap_duplicate_of_a_partial_payment_is_only_proposed():
+    invoices = [invoice("I1", "1000.00", payment_reference=RF)]
+    transfers = [transfer("T1", "400.00", structured=RF), transfer("T2", "400.00", structured=RF,
+                                                                    booked_on=date(2026, 5, 4))]
+    result = by_transfer(match(invoices, transfers))
+    assert result["T1"].status == "auto"
+    assert result["T2"].status == "proposed" and "possible duplicate" in result["T2"].evidence["reason"]
