@@ -286,8 +286,11 @@ class _Run:
     @staticmethod
     def tolerance(invoices: list[OpenInvoice], base: Decimal, currency: str) -> Decimal:
         """The lower of the absolute and percentage limits (the strictest invoice's)."""
-        absolute = min(inv.tolerance_abs.amount for inv in invoices)
-        percent = min(inv.tolerance_pct for inv in invoices)
+        if len(invoices) == 1:
+            absolute, percent = invoices[0].tolerance_abs.amount, invoices[0].tolerance_pct
+        else:
+            absolute = min(inv.tolerance_abs.amount for inv in invoices)
+            percent = min(inv.tolerance_pct for inv in invoices)
         return min(absolute, quantize(base * percent / 100, currency, ROUND_DOWN))
 
     def within_tolerance(self, invoice: OpenInvoice, value: Decimal) -> bool:
@@ -385,19 +388,20 @@ class _Run:
     def _evidence(
         self, transfer: OpenTransfer, value: _Value, invoices: list[OpenInvoice], residual: Decimal, settles: bool
     ) -> dict[str, str]:
+        # str() of a quantized Decimal is its wire form; building Money here would only cost time.
         currency = value.currency
+        booked = transfer.booked_on.toordinal()
+        opens = sum((inv.open_amount.amount for inv in invoices), Decimal(0))
         evidence = {
             "transfer_amount": f"{transfer.amount} {transfer.amount.currency}",
-            "value_applied": f"{Money(value.amount, currency)} {currency}",
+            "value_applied": f"{value.amount} {currency}",
             "booked_on": transfer.booked_on.isoformat(),
-            "invoices_open": "; ".join(f"{inv.id}={inv.open_amount}" for inv in invoices),
+            "invoices_open": "; ".join(f"{inv.id}={inv.open_amount.amount}" for inv in invoices),
             "due_on": "; ".join(f"{inv.id}={inv.due_on.isoformat()}" for inv in invoices),
             "issued_on": "; ".join(f"{inv.id}={inv.issued_on.isoformat()}" for inv in invoices),
-            "days_from_due": "; ".join(
-                f"{inv.id}={transfer.booked_on.toordinal() - inv.due_on.toordinal()}" for inv in invoices
-            ),
-            "tolerance": f"{Money(self.tolerance(invoices, sum((i.open_amount.amount for i in invoices), Decimal(0)), currency), currency)} {currency}",
-            "difference": f"{Money(residual, currency)} {currency}",
+            "days_from_due": "; ".join(f"{inv.id}={booked - inv.due_on.toordinal()}" for inv in invoices),
+            "tolerance": f"{self.tolerance(invoices, opens, currency)} {currency}",
+            "difference": f"{residual} {currency}",
             "settles_in_full": "true" if settles else "false",
             "party": transfer.counterparty_party or "unknown",
             "party_source": "counterparty_iban" if transfer.counterparty_party else "none",

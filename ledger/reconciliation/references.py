@@ -8,39 +8,44 @@ typo (one wrong or two swapped characters) is recognised separately, never as an
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
 from stdnum.exceptions import ValidationError
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
-_DIGIT_RUN = re.compile(r"\d+")
+#: Zeros that pad a run of digits (followed by another digit, not preceded by one).
+_PADDING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
 #: Where an RF creditor reference may start; it is printed compact or in groups of four.
 _RF_START = re.compile(r"\bRF\d{2}", re.IGNORECASE)
 _RF_MAX_LENGTH = 25
+_RF_COMPACT = re.compile(r"RF\d{2}[0-9A-Z]{1,21}\Z")
 #: A reference-like token: letters and digits, optionally joined by - / . _ (e.g. "AL-2026-03").
 _TOKEN = re.compile(r"[0-9A-Za-z]+(?:[-/._][0-9A-Za-z]+)*")
 #: Longest run of space-separated tokens joined into one candidate ("AL 2026 03" → "AL202603").
 _MAX_JOINED = 3
 _MIN_TOKEN_LENGTH = 3
+#: A word without digits longer than this is not a piece of a reference split by spaces.
+_MAX_PIECE = 4
+_HAS_DIGIT = re.compile(r"\d")
 
 
-def _strip_zeros(match: re.Match[str]) -> str:
-    return match.group().lstrip("0") or "0"
-
-
+@lru_cache(maxsize=1 << 18)
 def normalise_reference(s: str) -> str:
     """The comparable form of a reference: upper case, only letters and digits, no zero padding.
 
     Leading zeros are dropped from every run of digits ("INV-00042" → "INV42"), because banks and
-    accounting systems pad numbers to fixed widths; a valid RF creditor reference is kept whole, since
-    its check digits cover every character.
+    accounting systems pad numbers to fixed widths; anything shaped like an RF creditor reference is
+    kept whole, since its check digits cover every character (valid or not: a typo must stay
+    comparable with the original).
     """
     compact = _NOT_ALNUM.sub("", s.upper())
-    if compact.startswith("RF") and is_valid_rf(compact):
+    if "0" not in compact or _RF_COMPACT.match(compact):
         return compact
-    return _DIGIT_RUN.sub(_strip_zeros, compact)
+    return _PADDING_ZEROS.sub("", compact)
 
 
 def reference_forms(s: str) -> set[str]:
@@ -51,7 +56,10 @@ def reference_forms(s: str) -> set[str]:
     stripping each group before joining catches. Both forms are used; a collision between forms of
     different references only adds a candidate that party, direction and amount still have to fit.
     """
-    forms = {normalise_reference(s)}
+    first = normalise_reference(s)
+    if "0" not in s or s.isalnum():
+        return {first}  # no padding to strip, or no groups: both forms are the same
+    forms = {first}
     groups = [normalise_reference(group) for group in _NOT_ALNUM.split(s.upper()) if group]
     if len(groups) > 1:
         forms.add("".join(groups))
@@ -59,8 +67,12 @@ def reference_forms(s: str) -> set[str]:
     return forms
 
 
+@lru_cache(maxsize=1 << 16)
 def is_valid_rf(s: str) -> bool:
     """True when `s` is an ISO 11649 creditor reference ("RF" + check digits) with correct check digits."""
+    if _RF_COMPACT.match(s):
+        # Already compact: the same ISO 7064 mod 97-10 check stdnum's iso11649 runs, minus its cleaning.
+        return mod_97_10.is_valid(s[4:] + s[:4])
     try:
         iso11649.validate(s)
     except ValidationError:
@@ -81,15 +93,21 @@ def _printed_rfs(text: str) -> Iterator[str]:
 
 
 def _word_runs(text: str) -> Iterator[list[str]]:
-    """Each token alone and joined with up to two following tokens (payers split numbers by spaces)."""
+    """Each token alone, and joined with up to two following tokens (payers split numbers by spaces)
+    when every token of the run could be a piece of a reference (has a digit or is short)."""
     words = _TOKEN.findall(text)
+    piece = [len(word) <= _MAX_PIECE or _HAS_DIGIT.search(word) is not None for word in words]
     for start in range(len(words)):
-        for width in range(1, _MAX_JOINED + 1):
-            if start + width <= len(words):
-                yield words[start : start + width]
+        yield words[start : start + 1]
+        for end in range(start + 2, min(start + _MAX_JOINED, len(words)) + 1):
+            if not all(piece[start:end]):
+                break
+            yield words[start:end]
 
 
 def _run_forms(words: list[str]) -> set[str]:
+    if len(words) == 1:
+        return reference_forms(words[0])
     forms = reference_forms(" ".join(words))
     forms.add(normalise_reference("".join(words)))
     return forms
@@ -108,8 +126,10 @@ def extract_references(text: str | None) -> set[str]:
     found: set[str] = set()
     found.update(_printed_rfs(text))
     for words in _word_runs(text):
+        if not any(_HAS_DIGIT.search(word) for word in words):
+            continue
         for normal in _run_forms(words):
-            if len(normal) >= _MIN_TOKEN_LENGTH and any(c.isdigit() for c in normal):
+            if len(normal) >= _MIN_TOKEN_LENGTH:
                 found.add(normal)
     return found
 
