@@ -93,9 +93,11 @@ def match(
     run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings())
     run.by_reference()
     run.by_amount("exact")
-    run.by_multi_invoice()
-    run.by_instalments()
+    run.by_multi_invoice(exact=True)
+    run.by_instalments(exact=True)
     run.by_amount("tolerance")
+    run.by_multi_invoice(exact=False)
+    run.by_instalments(exact=False)
     run.by_near_miss()
     run.by_amount("ambiguous")
     run.by_partial_payment()
@@ -518,9 +520,10 @@ class _Run:
     def by_amount(self, phase: str) -> None:
         """Three passes, so stronger evidence of other rules comes first.
 
-        "exact": the one open invoice of the party with exactly this amount (auto). "tolerance": the
-        one that fits only within tolerance (auto), after the sums of several invoices or transfers
-        had their chance, since an exact sum says more than an amount a few pounds off. "ambiguous":
+        "exact": the one open invoice of the party with exactly this amount (auto), even if others fit
+        within tolerance. "tolerance": the one that fits only within tolerance (auto), after exact sums
+        of several invoices or transfers had their chance, since an exact sum says more than an amount
+        a few pounds off. "ambiguous":
         the rest, proposed, after near-miss references, which say more than an amount fitting
         several invoices (a fit that became unique only because a proposal took its rival is
         proposed too).
@@ -530,11 +533,16 @@ class _Run:
             options, crowded = self._amount_candidates(transfer, buckets)
             if not options:
                 continue
-            unique = len(options) == 1 and not crowded and transfer.counterparty_party is not None
-            invoice, value = options[0]
-            exact = self.open[invoice.id] == value.amount
-            if phase == "ambiguous" or (unique and exact == (phase == "exact")):
-                self._settle_by_amount(transfer, options, crowded, force_proposed=phase == "ambiguous")
+            known = transfer.counterparty_party is not None and not crowded
+            if phase == "exact":
+                exact = [(inv, value) for inv, value in options if self.open[inv.id] == value.amount]
+                if known and len(exact) == 1:
+                    self._settle_by_amount(transfer, exact, crowded, within_tolerance=len(options) - 1)
+            elif phase == "tolerance":
+                if known and len(options) == 1:
+                    self._settle_by_amount(transfer, options, crowded)
+            else:
+                self._settle_by_amount(transfer, options, crowded, force_proposed=True)
 
     def _amount_candidates(
         self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]
@@ -566,7 +574,7 @@ class _Run:
 
     def _settle_by_amount(
         self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, _Value]], crowded: bool,
-        force_proposed: bool = False,
+        force_proposed: bool = False, within_tolerance: int = 0,
     ) -> None:
         def closeness(option: tuple[OpenInvoice, _Value]) -> tuple:
             invoice, value = option
@@ -576,6 +584,8 @@ class _Run:
         options.sort(key=closeness)
         invoice, value = options[0]
         evidence = {"candidates": str(len(options)) + ("+" if crowded and len(options) > 1 else "")}
+        if within_tolerance:
+            evidence["other_invoices_within_tolerance"] = str(within_tolerance)
         exact = self.open[invoice.id] == value.amount
         if transfer.counterparty_party is None:
             if len(options) > 1 or crowded:
@@ -603,17 +613,19 @@ class _Run:
                 bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
         return buckets
 
-    def by_multi_invoice(self) -> None:
+    def by_multi_invoice(self, exact: bool) -> None:
+        """Exact sums first (auto when unique); sums within tolerance only proposed, since with a
+        dozen candidates some combination lands within a few pounds of almost any amount."""
         buckets = self._due_index()
         for transfer in self.pending():
             if transfer.counterparty_party is None:
                 continue  # summing an unknown payer's amount over everyone's invoices proves nothing
             for currency, value in sorted(self.values[transfer.id].items()):
                 bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
-                if bucket is not None and self._pay_several(transfer, value, bucket):
+                if bucket is not None and self._pay_several(transfer, value, bucket, exact):
                     break
 
-    def _pay_several(self, transfer: OpenTransfer, value: _Value, bucket: _DueBucket) -> bool:
+    def _pay_several(self, transfer: OpenTransfer, value: _Value, bucket: _DueBucket, exact: bool) -> bool:
         settings = self.settings
         booked = transfer.booked_on.toordinal()
         positions = _outward(bucket.days, booked, booked - settings.days_after_due,
@@ -626,15 +638,17 @@ class _Run:
         if len(candidates) < 2:
             return False
         candidates.sort(key=lambda inv: self.rank[inv.id])
-        tolerance = self.tolerance(candidates, value.amount, value.currency)
+        tolerance = Decimal(0) if exact else self.tolerance(candidates, value.amount, value.currency)
         found = find_subsets([self.open[inv.id] for inv in candidates], value.amount - tolerance,
                              value.amount + tolerance, node_budget=settings.subset_node_budget)
         if not found.solutions:
             return False
         chosen = [candidates[i] for i in found.solutions[0]]
-        unique = len(found.solutions) == 1 and found.complete
+        unique = len(found.solutions) == 1 and found.complete and exact
         evidence = {"candidates": str(len(candidates)), "invoices_paid": str(len(chosen))}
-        if not unique:
+        if not exact:
+            evidence["reason"] = "the invoices add up to the amount only within tolerance"
+        elif not unique:
             evidence["reason"] = "several combinations of open invoices fit the amount"
         confidence = CONF_MULTI if unique else CONF_MULTI_AMBIGUOUS
         return self.allocate(transfer, value, chosen, RULE_MULTI_INVOICE, unique, confidence, evidence,
@@ -653,16 +667,17 @@ class _Run:
                 bucket.transfers.append(transfer)
         return buckets
 
-    def by_instalments(self) -> None:
+    def by_instalments(self, exact: bool) -> None:
+        """Like `by_multi_invoice` the other way round: exact sums auto when unique, else proposed."""
         buckets = self._booked_index()
         if not buckets:
             return
         for invoice in self.invoices:
             bucket = buckets.get((invoice.party, invoice.direction, invoice.currency))
             if bucket is not None and self.open[invoice.id] > 0:
-                self._paid_in_instalments(invoice, bucket)
+                self._paid_in_instalments(invoice, bucket, exact)
 
-    def _paid_in_instalments(self, invoice: OpenInvoice, bucket: _BookedBucket) -> None:
+    def _paid_in_instalments(self, invoice: OpenInvoice, bucket: _BookedBucket, exact: bool) -> None:
         settings = self.settings
         due = invoice.due_on.toordinal()
         open_amount = self.open[invoice.id]
@@ -677,18 +692,20 @@ class _Run:
         if len(candidates) < 2:
             return
         candidates.sort(key=_transfer_order)
-        tolerance = self.tolerance([invoice], open_amount, invoice.currency)
+        tolerance = Decimal(0) if exact else self.tolerance([invoice], open_amount, invoice.currency)
         amounts = [self.values[t.id][invoice.currency].amount for t in candidates]
         found = find_subsets(amounts, open_amount - tolerance, open_amount + tolerance,
                              node_budget=settings.subset_node_budget)
         if not found.solutions:
             return
         chosen = [candidates[i] for i in found.solutions[0]]
-        unique = len(found.solutions) == 1 and found.complete
+        unique = len(found.solutions) == 1 and found.complete and exact
         siblings = ", ".join(str(t.id) for t in chosen)
         for number, transfer in enumerate(chosen, start=1):
             evidence = {"instalment": f"{number} of {len(chosen)}", "instalment_transfers": siblings}
-            if not unique:
+            if not exact:
+                evidence["reason"] = "the transfers add up to the invoice only within tolerance"
+            elif not unique:
                 evidence["reason"] = "several combinations of transfers fit the invoice"
             confidence = CONF_INSTALMENTS if unique else CONF_INSTALMENTS_AMBIGUOUS
             self.allocate(transfer, self.values[transfer.id][invoice.currency], [invoice], RULE_INSTALMENTS,

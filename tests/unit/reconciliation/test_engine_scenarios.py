@@ -220,12 +220,35 @@ def test_several_transfers_paying_one_invoice_are_instalments():
     invoices = [invoice("I1", "3000.00")]
     transfers = [transfer("T1", "1000.00", booked_on=date(2026, 4, 1)),
                  transfer("T2", "1200.00", booked_on=date(2026, 5, 1)),
+                 transfer("T3", "800.00", booked_on=date(2026, 6, 1))]
+    result = by_transfer(match(invoices, transfers))
+    assert {(p.rule, p.status) for p in result.values()} == {("instalments", "auto")}
+    assert result["T1"].residual == Money.of("2000.00", "GBP") and result["T1"].residual_account is None
+    assert result["T3"].residual == Money.zero("GBP")
+    assert result["T3"].evidence["instalment"] == "3 of 3"
+
+
+def test_instalments_adding_up_only_within_tolerance_are_proposed_with_the_residual():
+    invoices = [invoice("I1", "3000.00")]
+    transfers = [transfer("T1", "1000.00", booked_on=date(2026, 4, 1)),
+                 transfer("T2", "1200.00", booked_on=date(2026, 5, 1)),
                  transfer("T3", "797.00", booked_on=date(2026, 6, 1))]
     result = by_transfer(match(invoices, transfers))
-    assert {p.rule for p in result.values()} == {"instalments"}
-    assert all(p.status == "auto" for p in result.values())
+    assert {(p.rule, p.status) for p in result.values()} == {("instalments", "proposed")}
     assert result["T3"].residual == Money.of("3.00", "GBP") and result["T3"].residual_account == "bank_charges"
-    assert result["T1"].residual == Money.of("2000.00", "GBP") and result["T1"].residual_account is None
+
+
+def test_invoices_adding_up_only_within_tolerance_are_proposed():
+    invoices = [invoice("I1", "120.00"), invoice("I2", "340.50")]
+    result = only(match(invoices, [transfer("T1", "459.00")]))
+    assert (result.rule, result.status, result.residual_account) == ("multi_invoice", "proposed", "bank_charges")
+
+
+def test_an_exact_amount_wins_over_one_within_tolerance():
+    invoices = [invoice("I1", "5396.57"), invoice("I2", "5391.36")]
+    result = only(match(invoices, [transfer("T1", "5396.57")]))
+    assert (result.status, pairs([result])) == ("auto", {("T1", "I1")})
+    assert result.evidence["other_invoices_within_tolerance"] == "1"
 
 
 def test_lone_partial_payment_without_reference_is_only_proposed():
