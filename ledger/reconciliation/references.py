@@ -8,13 +8,13 @@ typo (one wrong or two swapped characters) is recognised separately, never as an
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
 from stdnum.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 #: Zeros that pad a run of digits (followed by another digit, not preceded by one).

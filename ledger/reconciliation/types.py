@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal, NamedTuple, Union
+from typing import Literal, NamedTuple
 
 from ledger.money import Money
 
-InvoiceId = Union[str, int]
-TransferId = Union[str, int]
+InvoiceId = str | int
+TransferId = str | int
 
 InvoiceDirection = Literal["payable", "receivable"]
 TransferDirection = Literal["debit", "credit"]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.reconciliation.types import SETTLES, OpenInvoice, OpenTransfer, ReconciliationError
+from ledger.reconciliation.types import (
+    SETTLES,
+    OpenInvoice,
+    OpenTransfer,
+    ReconciliationError,
+)
 
 
 def validate_inputs(invoices: list[OpenInvoice], transfers: list[OpenTransfer]) -> None:

@@ -1,6 +1,11 @@
 import pytest
 
-from ledger.reconciliation import extract_references, is_valid_rf, near_miss, normalise_reference
+from ledger.reconciliation import (
+    extract_references,
+    is_valid_rf,
+    near_miss,
+    normalise_reference,
+)
 from ledger.reconciliation.references import NearMissIndex
 
 
