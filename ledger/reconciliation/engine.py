@@ -13,9 +13,11 @@ what is still open (incremental).
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -84,13 +86,38 @@ def match(
 ) -> list[MatchProposal]:
     """Match open transfers to open invoices; at most one proposal per transfer.
 
-    Rules, strongest first: reference, amount, multi_invoice, instalments, partial_payment,
-    near_miss_reference. A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed.
+    Passes, strongest evidence first (each consumes what it allocates):
+    reference → amount (exact, unique) → multi_invoice (exact sum) → instalments (exact sum) →
+    amount (within tolerance, unique) → multi_invoice / instalments within tolerance (proposed) →
+    near_miss_reference (proposed) → amount (ambiguous, proposed) → partial_payment (proposed).
+    A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed.
     Raises `ReconciliationError` for inconsistent input (see `validation`).
     """
     invoice_list, transfer_list = list(invoices), list(transfers)
     validate_inputs(invoice_list, transfer_list)
-    run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings())
+    with _collector_paused():
+        return _run_rules(_Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings()))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the run.
+
+    A run allocates millions of small acyclic objects; each allocation burst triggers full
+    collections that rescan every live object (the caller's 200,000 inputs included), which made a
+    100k × 100k run roughly twice as slow. Reference counting still frees everything; the collector
+    is switched back on (if it was on) however the run ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_rules(run: _Run) -> list[MatchProposal]:
     run.by_reference()
     run.by_amount("exact")
     run.by_multi_invoice(exact=True)
