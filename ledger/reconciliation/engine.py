@@ -194,11 +194,12 @@ def _transfer_references(transfer: OpenTransfer) -> dict[str, str]:
         for e2e in sorted(reference_forms(transfer.end_to_end_id)):
             found[e2e] = "end_to_end_id"
     if transfer.remittance_structured:
-        for whole in sorted(reference_forms(transfer.remittance_structured)):
-            found.setdefault(whole, "remittance_structured")
-        for token in sorted(extract_references(transfer.remittance_structured)):
+        # Within one source the order does not matter: every token gets the same source.
+        for token in reference_forms(transfer.remittance_structured) | extract_references(
+            transfer.remittance_structured
+        ):
             found.setdefault(token, "remittance_structured")
-    for token in sorted(extract_references(transfer.remittance_text)):
+    for token in extract_references(transfer.remittance_text):
         found.setdefault(token, "remittance_text")
     return found
 
@@ -211,7 +212,7 @@ def _invoice_references(invoice: OpenInvoice, all_forms: bool = True) -> list[tu
     for field_name, raw in refs:
         if not raw or normalise_reference(raw) == _NO_E2E:
             continue
-        forms = sorted(reference_forms(raw)) if all_forms else [normalise_reference(raw)]
+        forms = reference_forms(raw) if all_forms else (normalise_reference(raw),)
         result.extend((normal, field_name) for normal in forms if normal)
     return result
 
@@ -288,11 +289,14 @@ class _Run:
         #: Per invoice, the (currency, value, transfer) of each allocation of this run.
         self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
         self._refs: dict[TransferId, dict[str, str]] = {}
+        self._pending: list[OpenTransfer] = self.transfers
 
     # - shared checks -
 
     def pending(self) -> list[OpenTransfer]:
-        return [t for t in self.transfers if t.id not in self.done]
+        """Unmatched transfers in booking order; each pass only walks what earlier passes left."""
+        self._pending = [t for t in self._pending if t.id not in self.done]
+        return self._pending
 
     def references(self, transfer: OpenTransfer) -> dict[str, str]:
         if transfer.id not in self._refs:
@@ -459,11 +463,14 @@ class _Run:
         """Eligible invoices named by the transfer → (reference, where found, invoice field)."""
         hits: dict[InvoiceId, tuple[str, str, str]] = {}
         values = self.values[transfer.id]
-        for token, source in sorted(self.references(transfer).items()):
+        for token, source in self.references(transfer).items():
             for invoice_id, field_name in index.get(token, ()):
                 invoice = self.by_id[invoice_id]
                 if invoice.currency in values and self.eligible(transfer, invoice):
-                    hits.setdefault(invoice_id, (token, source, field_name))
+                    hit = (token, source, field_name)
+                    # The smallest hit per invoice, so evidence does not depend on set order.
+                    if invoice_id not in hits or hit < hits[invoice_id]:
+                        hits[invoice_id] = hit
         return hits
 
     def _settle_by_reference(self, transfer: OpenTransfer, hits: dict[InvoiceId, tuple[str, str, str]]) -> None:
