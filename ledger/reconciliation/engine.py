@@ -751,7 +751,7 @@ class _Run:
         buckets = self._due_index()
         settings = self.settings
         for transfer in self.pending():
-            if transfer.counterparty_party is None:
+            if transfer.counterparty_party is None or self._names_an_absent_invoice(transfer):
                 continue
             booked = transfer.booked_on.toordinal()
             for currency, value in sorted(self.values[transfer.id].items()):
@@ -768,6 +768,13 @@ class _Run:
                     evidence = {"reason": "only open invoice of the party larger than the payment"}
                     self.allocate(transfer, value, fitting, RULE_PARTIAL, False, CONF_PARTIAL, evidence)
                     break
+
+    def _names_an_absent_invoice(self, transfer: OpenTransfer) -> bool:
+        """A structured or RF reference that matched nothing open: its invoice has not arrived yet
+        (or is settled), so guessing another invoice of the party would only mislead a reviewer."""
+        if transfer.remittance_structured:
+            return True
+        return any(token.startswith("RF") and is_valid_rf(token) for token in self.references(transfer))
 
     # - rule 6: near-miss references (proposed only) -
 

@@ -166,6 +166,9 @@ def test_trap_payment_before_the_invoice_arrived_matches_on_a_later_run():
     assert match([], [early]) == []
     arrived = invoice("I1", "4200.00", number="AL-2026-03", issued_on=date(2026, 3, 20), due_on=date(2026, 4, 20))
     assert pairs(match([arrived], [early])) == {("T1", "I1")}
+    # Paid with a creditor reference, another open invoice of the party is not offered in its place.
+    early_rf = transfer("T3", "4200.00", booked_on=date(2026, 3, 1), structured=RF)
+    assert match([invoice("I9", "9000.00", number="AL-2026-01")], [early_rf]) == []
     # Amount and party alone also reach back before the issue date, within the window.
     no_ref = transfer("T2", "4200.00", booked_on=date(2026, 3, 1))
     result = only(match([arrived], [no_ref]))
