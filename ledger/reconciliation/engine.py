@@ -370,13 +370,13 @@ class _Run:
                 evidence = {**evidence, "reason": f"the same amount was already paid to this invoice by "
                                                   f"transfer {echo} in this run (possible duplicate)"}
         residual = sum((self.open[inv.id] for inv, _ in chosen), Decimal(0)) - value.amount
+        full_evidence = self._evidence(transfer, value, [inv for inv, _ in chosen], residual, settles)
+        full_evidence.update(evidence)
         for inv, amount in chosen:
             self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
         account = None
         if settles and residual != 0:
             account = "fx_difference" if value.converted else "bank_charges"
-        full_evidence = self._evidence(transfer, value, [inv for inv, _ in chosen], residual, settles)
-        full_evidence.update(evidence)
         proposal = MatchProposal(
             transfer_id=transfer.id,
             allocations=tuple(Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen),
@@ -424,12 +424,12 @@ class _Run:
         # str() of a quantized Decimal is its wire form; building Money here would only cost time.
         currency = value.currency
         booked = transfer.booked_on.toordinal()
-        opens = sum((inv.open_amount.amount for inv in invoices), Decimal(0))
+        opens = sum((self.open[inv.id] for inv in invoices), Decimal(0))
         evidence = {
             "transfer_amount": f"{transfer.amount} {transfer.amount.currency}",
             "value_applied": f"{value.amount} {currency}",
             "booked_on": transfer.booked_on.isoformat(),
-            "invoices_open": "; ".join(f"{inv.id}={inv.open_amount.amount}" for inv in invoices),
+            "invoices_open": "; ".join(f"{inv.id}={self.open[inv.id]}" for inv in invoices),
             "due_on": "; ".join(f"{inv.id}={inv.due_on.isoformat()}" for inv in invoices),
             "issued_on": "; ".join(f"{inv.id}={inv.issued_on.isoformat()}" for inv in invoices),
             "days_from_due": "; ".join(f"{inv.id}={booked - inv.due_on.toordinal()}" for inv in invoices),

@@ -335,3 +335,12 @@ def test_trap_duplicate_of_a_partial_payment_is_only_proposed():
     result = by_transfer(match(invoices, transfers))
     assert result["T1"].status == "auto"
     assert result["T2"].status == "proposed" and "possible duplicate" in result["T2"].evidence["reason"]
+
+
+def test_evidence_shows_what_was_open_when_each_instalment_was_matched():
+    invoices = [invoice("I1", "1000.00", payment_reference=RF)]
+    transfers = [transfer("T1", "400.00", structured=RF), transfer("T2", "600.00", structured=RF,
+                                                                    booked_on=date(2026, 5, 20))]
+    first, second = match(invoices, transfers)
+    assert first.evidence["invoices_open"] == "I1=1000.00"
+    assert second.evidence["invoices_open"] == "I1=600.00"
