@@ -18,18 +18,23 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
 from ledger.money import Money, quantize
-from ledger.reconciliation.references import (
-    NearMissIndex,
-    extract_references,
-    is_valid_rf,
-    normalise_reference,
-    reference_forms,
+from ledger.reconciliation.indexes import (
+    AmountBucket,
+    BookedBucket,
+    DueBucket,
+    nearest_first,
 )
+from ledger.reconciliation.lookups import (
+    TransferValue,
+    invoice_references,
+    transfer_references,
+    transfer_values,
+)
+from ledger.reconciliation.references import NearMissIndex, is_valid_rf
 from ledger.reconciliation.subsets import find_subsets
 from ledger.reconciliation.types import (
     RULE_AMOUNT,
@@ -74,8 +79,6 @@ CONF_NEAR_MISS = _C("0.30")
 #: Invoice numbers shorter than this (normalised) are too likely to occur by chance in free text to
 #: justify an automatic partial payment on their own.
 _STRONG_NUMBER_LENGTH = 5
-#: camt's placeholder for "the payer gave no end-to-end id".
-_NO_E2E = "NOTPROVIDED"
 
 
 def match(
@@ -146,124 +149,6 @@ def _transfer_order(transfer: OpenTransfer) -> tuple:
     return (transfer.booked_on, _id_key(transfer.id))
 
 
-# --- transfer values ------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Value:
-    """What a transfer is worth in one invoice currency (its own, or converted at the stated rate)."""
-
-    amount: Decimal
-    currency: str
-    converted: bool
-    evidence: dict[str, str] = field(default_factory=dict)
-
-
-def _values(transfer: OpenTransfer) -> dict[str, _Value]:
-    own = _Value(transfer.amount.amount, transfer.amount.currency, False)
-    values = {own.currency: own}
-    converted = _converted(transfer)
-    if converted is not None:
-        values[converted.currency] = converted
-    return values
-
-
-def _converted(transfer: OpenTransfer) -> _Value | None:
-    instructed = transfer.instructed_amount
-    if instructed is None or instructed.currency == transfer.amount.currency:
-        return None
-    currency = instructed.currency
-    evidence = {"instructed_amount": f"{instructed} {currency}"}
-    rate = transfer.fx_rate
-    if rate is None:
-        evidence["conversion"] = "instructed amount, no rate stated"
-        return _Value(instructed.amount, currency, True, evidence)
-    divided = quantize(transfer.amount.amount / rate, currency)
-    multiplied = quantize(transfer.amount.amount * rate, currency)
-    evidence["fx_rate"] = str(rate)
-    if abs(multiplied - instructed.amount) < abs(divided - instructed.amount):
-        evidence["conversion"] = f"booked amount × rate (rate quoted as {currency} per {transfer.amount.currency})"
-        return _Value(multiplied, currency, True, evidence)
-    evidence["conversion"] = f"booked amount ÷ rate (rate quoted as {transfer.amount.currency} per {currency})"
-    return _Value(divided, currency, True, evidence)
-
-
-def _transfer_references(transfer: OpenTransfer) -> dict[str, str]:
-    """Normalised reference candidates of a transfer → where each was found (first source wins)."""
-    found: dict[str, str] = {}
-    if transfer.end_to_end_id and normalise_reference(transfer.end_to_end_id) != _NO_E2E:
-        for e2e in sorted(reference_forms(transfer.end_to_end_id)):
-            found[e2e] = "end_to_end_id"
-    if transfer.remittance_structured:
-        # Within one source the order does not matter: every token gets the same source.
-        for token in reference_forms(transfer.remittance_structured) | extract_references(
-            transfer.remittance_structured
-        ):
-            found.setdefault(token, "remittance_structured")
-    for token in extract_references(transfer.remittance_text):
-        found.setdefault(token, "remittance_text")
-    return found
-
-
-def _invoice_references(invoice: OpenInvoice, all_forms: bool = True) -> list[tuple[str, str]]:
-    """(normalised reference, invoice field) pairs, in every lookup form unless `all_forms` is False."""
-    refs = [("payment_reference", invoice.payment_reference), ("number", invoice.number),
-            ("end_to_end_id", invoice.end_to_end_id)]
-    result = []
-    for field_name, raw in refs:
-        if not raw or normalise_reference(raw) == _NO_E2E:
-            continue
-        forms = reference_forms(raw) if all_forms else (normalise_reference(raw),)
-        result.extend((normal, field_name) for normal in forms if normal)
-    return result
-
-
-# --- indexes --------------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _AmountBucket:
-    """Open invoices of one (party, direction, currency), sorted by open amount, for range lookups."""
-
-    amounts: list[Decimal] = field(default_factory=list)
-    invoices: list[OpenInvoice] = field(default_factory=list)
-    max_tolerance: Decimal = Decimal(0)
-
-
-@dataclass(slots=True)
-class _DueBucket:
-    """Open invoices of one (party, direction, currency), sorted by due date, for window scans."""
-
-    days: list[int] = field(default_factory=list)
-    invoices: list[OpenInvoice] = field(default_factory=list)
-    max_tolerance: Decimal = Decimal(0)
-
-
-@dataclass(slots=True)
-class _BookedBucket:
-    """Unmatched transfers of one (party, settled direction, currency), sorted by booking date."""
-
-    days: list[int] = field(default_factory=list)
-    transfers: list[OpenTransfer] = field(default_factory=list)
-
-
-def _outward(days: list[int], centre: int, low: int, high: int, budget: int) -> list[int]:
-    """Positions of entries with low ≤ day ≤ high, nearest to `centre` first, at most `budget`."""
-    right = bisect_left(days, centre)
-    left = right - 1
-    picked: list[int] = []
-    while len(picked) < budget:
-        take_right = right < len(days) and days[right] <= high
-        take_left = left >= 0 and days[left] >= low
-        if not (take_right or take_left):
-            break
-        if take_right and (not take_left or days[right] - centre <= centre - days[left]):
-            picked.append(right)
-            right += 1
-        else:
-            picked.append(left)
-            left -= 1
-    return picked
-
-
 # --- the run --------------------------------------------------------------------------------------
 
 class _Run:
@@ -283,7 +168,7 @@ class _Run:
         self.open: dict[InvoiceId, Decimal] = {inv.id: inv.open_amount.amount for inv in self.invoices}
         self.by_id: dict[InvoiceId, OpenInvoice] = {inv.id: inv for inv in self.invoices}
         self.rank: dict[InvoiceId, int] = {inv.id: i for i, inv in enumerate(self.invoices)}
-        self.values: dict[TransferId, dict[str, _Value]] = {t.id: _values(t) for t in self.transfers}
+        self.values: dict[TransferId, dict[str, TransferValue]] = {t.id: transfer_values(t) for t in self.transfers}
         self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.is_zero()}
         self.proposals: list[MatchProposal] = []
         #: Per invoice, the (currency, value, transfer) of each allocation of this run.
@@ -300,7 +185,7 @@ class _Run:
 
     def references(self, transfer: OpenTransfer) -> dict[str, str]:
         if transfer.id not in self._refs:
-            self._refs[transfer.id] = _transfer_references(transfer)
+            self._refs[transfer.id] = transfer_references(transfer)
         return self._refs[transfer.id]
 
     def eligible(self, transfer: OpenTransfer, invoice: OpenInvoice) -> bool:
@@ -335,7 +220,7 @@ class _Run:
     def allocate(
         self,
         transfer: OpenTransfer,
-        value: _Value,
+        value: TransferValue,
         invoices: list[OpenInvoice],
         rule: str,
         auto: bool,
@@ -393,7 +278,7 @@ class _Run:
             self.paid_by.setdefault(inv.id, []).append((value.currency, value.amount, transfer.id))
         return proposal
 
-    def _same_amount_paid(self, value: _Value, invoices: list[OpenInvoice]) -> TransferId | None:
+    def _same_amount_paid(self, value: TransferValue, invoices: list[OpenInvoice]) -> TransferId | None:
         """A transfer of this run that already paid the same amount to one of these invoices."""
         for inv in invoices:
             for currency, amount, transfer_id in self.paid_by.get(inv.id, ()):
@@ -419,7 +304,7 @@ class _Run:
         return amounts
 
     def _evidence(
-        self, transfer: OpenTransfer, value: _Value, invoices: list[OpenInvoice], residual: Decimal, settles: bool
+        self, transfer: OpenTransfer, value: TransferValue, invoices: list[OpenInvoice], residual: Decimal, settles: bool
     ) -> dict[str, str]:
         # str() of a quantized Decimal is its wire form; building Money here would only cost time.
         currency = value.currency
@@ -448,7 +333,7 @@ class _Run:
         index: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
         for inv in self.invoices:
             seen: set[str] = set()
-            for normal, field_name in _invoice_references(inv):
+            for normal, field_name in invoice_references(inv):
                 if normal not in seen:
                     seen.add(normal)
                     index[normal].append((inv.id, field_name))
@@ -487,7 +372,7 @@ class _Run:
             self._several_referenced(transfer, value, candidates, party_known, evidence)
 
     def _one_referenced(
-        self, transfer: OpenTransfer, value: _Value, invoice: OpenInvoice, party_known: bool, strong: bool,
+        self, transfer: OpenTransfer, value: TransferValue, invoice: OpenInvoice, party_known: bool, strong: bool,
         evidence: dict[str, str],
     ) -> None:
         open_amount = self.open[invoice.id]
@@ -509,7 +394,7 @@ class _Run:
         self.allocate(transfer, value, [invoice], RULE_REFERENCE, auto, confidence, evidence)
 
     def _several_referenced(
-        self, transfer: OpenTransfer, value: _Value, candidates: list[OpenInvoice], party_known: bool,
+        self, transfer: OpenTransfer, value: TransferValue, candidates: list[OpenInvoice], party_known: bool,
         evidence: dict[str, str],
     ) -> None:
         """The transfer names several invoices: all of them, or the one subset its amount fits."""
@@ -536,9 +421,9 @@ class _Run:
 
     # - rule 2: amount, party and date window -
 
-    def _amount_index(self) -> dict[tuple, _AmountBucket]:
+    def _amount_index(self) -> dict[tuple, AmountBucket]:
         """Buckets by (party, direction, currency) and, for unmapped IBANs, (None, direction, currency)."""
-        buckets: dict[tuple, _AmountBucket] = defaultdict(_AmountBucket)
+        buckets: dict[tuple, AmountBucket] = defaultdict(AmountBucket)
         entries = sorted(
             ((self.open[inv.id], self.rank[inv.id], inv) for inv in self.invoices if self.open[inv.id] > 0),
             key=lambda entry: (entry[0], entry[1]),
@@ -579,9 +464,9 @@ class _Run:
                 self._settle_by_amount(transfer, options, crowded, force_proposed=True)
 
     def _amount_candidates(
-        self, transfer: OpenTransfer, buckets: dict[tuple, _AmountBucket]
-    ) -> tuple[list[tuple[OpenInvoice, _Value]], bool]:
-        options: list[tuple[OpenInvoice, _Value]] = []
+        self, transfer: OpenTransfer, buckets: dict[tuple, AmountBucket]
+    ) -> tuple[list[tuple[OpenInvoice, TransferValue]], bool]:
+        options: list[tuple[OpenInvoice, TransferValue]] = []
         crowded = False
         for currency, value in sorted(self.values[transfer.id].items()):
             bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
@@ -607,10 +492,10 @@ class _Run:
         return options, crowded
 
     def _settle_by_amount(
-        self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, _Value]], crowded: bool,
+        self, transfer: OpenTransfer, options: list[tuple[OpenInvoice, TransferValue]], crowded: bool,
         force_proposed: bool = False, within_tolerance: int = 0,
     ) -> None:
-        def closeness(option: tuple[OpenInvoice, _Value]) -> tuple:
+        def closeness(option: tuple[OpenInvoice, TransferValue]) -> tuple:
             invoice, value = option
             days = abs(transfer.booked_on.toordinal() - invoice.due_on.toordinal())
             return (abs(self.open[invoice.id] - value.amount), days, self.rank[invoice.id])
@@ -637,8 +522,8 @@ class _Run:
 
     # - rule 3: one transfer paying several invoices of the party -
 
-    def _due_index(self) -> dict[tuple, _DueBucket]:
-        buckets: dict[tuple, _DueBucket] = defaultdict(_DueBucket)
+    def _due_index(self) -> dict[tuple, DueBucket]:
+        buckets: dict[tuple, DueBucket] = defaultdict(DueBucket)
         for inv in self.invoices:  # already in due-date order
             if self.open[inv.id] > 0:
                 bucket = buckets[(inv.party, inv.direction, inv.currency)]
@@ -659,10 +544,10 @@ class _Run:
                 if bucket is not None and self._pay_several(transfer, value, bucket, exact):
                     break
 
-    def _pay_several(self, transfer: OpenTransfer, value: _Value, bucket: _DueBucket, exact: bool) -> bool:
+    def _pay_several(self, transfer: OpenTransfer, value: TransferValue, bucket: DueBucket, exact: bool) -> bool:
         settings = self.settings
         booked = transfer.booked_on.toordinal()
-        positions = _outward(bucket.days, booked, booked - settings.days_after_due,
+        positions = nearest_first(bucket.days, booked, booked - settings.days_after_due,
                              booked + settings.days_before_due, settings.scan_budget)
         limit = value.amount + bucket.max_tolerance
         candidates = [
@@ -690,8 +575,8 @@ class _Run:
 
     # - rule 4: several transfers paying one invoice -
 
-    def _booked_index(self) -> dict[tuple, _BookedBucket]:
-        buckets: dict[tuple, _BookedBucket] = defaultdict(_BookedBucket)
+    def _booked_index(self) -> dict[tuple, BookedBucket]:
+        buckets: dict[tuple, BookedBucket] = defaultdict(BookedBucket)
         for transfer in self.pending():  # already in booking order
             if transfer.counterparty_party is None:
                 continue
@@ -711,11 +596,11 @@ class _Run:
             if bucket is not None and self.open[invoice.id] > 0:
                 self._paid_in_instalments(invoice, bucket, exact)
 
-    def _paid_in_instalments(self, invoice: OpenInvoice, bucket: _BookedBucket, exact: bool) -> None:
+    def _paid_in_instalments(self, invoice: OpenInvoice, bucket: BookedBucket, exact: bool) -> None:
         settings = self.settings
         due = invoice.due_on.toordinal()
         open_amount = self.open[invoice.id]
-        positions = _outward(bucket.days, due, due - settings.days_before_due, due + settings.days_after_due,
+        positions = nearest_first(bucket.days, due, due - settings.days_before_due, due + settings.days_after_due,
                              settings.scan_budget)
         candidates = [
             bucket.transfers[p] for p in positions
@@ -758,7 +643,7 @@ class _Run:
                 bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
                 if bucket is None:
                     continue
-                positions = _outward(bucket.days, booked, booked - settings.days_after_due,
+                positions = nearest_first(bucket.days, booked, booked - settings.days_after_due,
                                      booked + settings.days_before_due, settings.scan_budget)
                 fitting = [
                     bucket.invoices[p] for p in positions
@@ -787,7 +672,7 @@ class _Run:
         owners: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
         for inv in self.invoices:
             if self.open[inv.id] > 0:
-                for normal, field_name in _invoice_references(inv, all_forms=False):
+                for normal, field_name in invoice_references(inv, all_forms=False):
                     if len(normal) >= minimum:
                         owners[normal].append((inv.id, field_name))
         index.add_all(owners)
