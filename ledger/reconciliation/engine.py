@@ -34,7 +34,7 @@ from ledger.reconciliation.lookups import (
     transfer_references,
     transfer_values,
 )
-from ledger.reconciliation.references import NearMissIndex, is_valid_rf
+from ledger.reconciliation.references import is_valid_rf, near_miss_pairs
 from ledger.reconciliation.subsets import find_subsets
 from ledger.reconciliation.types import (
     RULE_AMOUNT,
@@ -668,26 +668,27 @@ class _Run:
         if not pending:
             return
         minimum = self.settings.near_miss_min_length
-        index = NearMissIndex()
         owners: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
         for inv in self.invoices:
             if self.open[inv.id] > 0:
                 for normal, field_name in invoice_references(inv, all_forms=False):
                     if len(normal) >= minimum:
                         owners[normal].append((inv.id, field_name))
-        index.add_all(owners)
+        tokens = {token for t in pending for token in self.references(t) if len(token) >= minimum}
+        nearby = near_miss_pairs(tokens, owners)
         for transfer in pending:
-            self._near_miss(transfer, index, owners)
+            self._near_miss(transfer, nearby, owners)
 
     def _near_miss(
-        self, transfer: OpenTransfer, index: NearMissIndex, owners: dict[str, list[tuple[InvoiceId, str]]]
+        self,
+        transfer: OpenTransfer,
+        nearby: dict[str, list[tuple[str, str]]],
+        owners: dict[str, list[tuple[InvoiceId, str]]],
     ) -> None:
         values = self.values[transfer.id]
         options = []
-        for token, source in sorted(self.references(transfer).items()):
-            if len(token) < self.settings.near_miss_min_length:
-                continue
-            for reference, reason in index.lookup(token):
+        for token in sorted(self.references(transfer)):
+            for reference, reason in nearby.get(token, ()):
                 for invoice_id, field_name in owners[reference]:
                     invoice = self.by_id[invoice_id]
                     if invoice.currency in values and self.eligible(transfer, invoice):

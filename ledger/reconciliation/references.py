@@ -167,8 +167,10 @@ class NearMissIndex:
 
     def __init__(self) -> None:
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
+        self._lengths: set[int] = set()
 
     def add(self, reference: str) -> None:
+        self._lengths.add(len(reference))
         for key in _deletions(reference):
             self._by_deletion[key].add(reference)
 
@@ -178,12 +180,44 @@ class NearMissIndex:
 
     def lookup(self, query: str) -> list[tuple[str, str]]:
         """Indexed references that are a near miss of `query`, with the reason, in sorted order."""
+        if len(query) not in self._lengths:
+            return []  # both kinds of near miss keep the length
+        by_deletion = self._by_deletion
         candidates: set[str] = set()
-        for key in _deletions(query):
-            candidates |= self._by_deletion.get(key, set())
+        for i in range(len(query)):
+            hit = by_deletion.get(query[:i] + query[i + 1 :])
+            if hit:
+                candidates |= hit
+        if not candidates:
+            return []
         result = []
         for reference in sorted(candidates):
             reason = near_miss(query, reference)
             if reason is not None:
                 result.append((reference, reason))
         return result
+
+
+def near_miss_pairs(queries: Iterable[str], references: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """For each query, the references that are a near miss of it, with `near_miss(query, ref)`.
+
+    Indexes whichever side is smaller and probes with the other, so a day's few unmatched transfers
+    against a hundred thousand open invoices costs one pass over the invoices' references, not an
+    index of all of them.
+    """
+    query_set, reference_set = set(queries), set(references)
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if len(query_set) <= len(reference_set):
+        index = NearMissIndex()
+        index.add_all(query_set)
+        for reference in sorted(reference_set):
+            for query, _ in index.lookup(reference):
+                found[query].append((reference, near_miss(query, reference) or ""))
+    else:
+        index = NearMissIndex()
+        index.add_all(reference_set)
+        for query in sorted(query_set):
+            pairs = index.lookup(query)
+            if pairs:
+                found[query].extend(pairs)
+    return {query: sorted(pairs) for query, pairs in found.items()}

@@ -79,3 +79,15 @@ def test_near_miss_index_finds_typos_but_not_insertions():
     assert [ref for ref, _ in index.lookup("AL202613")] == ["AL202603"]
     assert index.lookup("AL2026003") == []
     assert index.lookup("AL202603") == []
+
+
+def test_near_miss_pairs_give_the_same_answer_whichever_side_is_indexed():
+    from ledger.reconciliation.references import near_miss_pairs
+
+    queries = ["AL202613", "RF18539007547043"]
+    references = ["AL202603", "RF18539007547034", "ZZ999999", "AL202630", "XX1", "XX2", "XX3"]
+    small_queries = near_miss_pairs(queries, references)
+    small_references = near_miss_pairs(queries + [f"Q{i:08d}" for i in range(20)], references)
+    assert small_queries == small_references
+    assert [ref for ref, _ in small_queries["AL202613"]] == ["AL202603"]
+    assert small_queries["RF18539007547043"][0][1].startswith("adjacent characters swapped")
