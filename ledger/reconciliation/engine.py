@@ -349,7 +349,10 @@ class _Run:
         hits: dict[InvoiceId, tuple[str, str, str]] = {}
         values = self.values[transfer.id]
         for token, source in self.references(transfer).items():
-            for invoice_id, field_name in index.get(token, ()):
+            entries = index.get(token, ())
+            if len(entries) > self.settings.scan_budget:
+                continue  # shared by that many invoices it singles out none; amount rules decide
+            for invoice_id, field_name in entries:
                 invoice = self.by_id[invoice_id]
                 if invoice.currency in values and self.eligible(transfer, invoice):
                     hit = (token, source, field_name)

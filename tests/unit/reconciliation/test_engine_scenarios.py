@@ -344,3 +344,9 @@ def test_evidence_shows_what_was_open_when_each_instalment_was_matched():
     first, second = match(invoices, transfers)
     assert first.evidence["invoices_open"] == "I1=1000.00"
     assert second.evidence["invoices_open"] == "I1=600.00"
+
+
+def test_a_reference_shared_by_very_many_invoices_is_left_to_the_amount_rules():
+    invoices = [invoice(f"I{i}", f"{100 + i}.00", payment_reference=RF, due_on=date(2026, 5, 2)) for i in range(100)]
+    result = only(match(invoices, [transfer("T1", "150.00", structured=RF)]))
+    assert (result.rule, result.status, pairs([result])) == ("amount", "auto", {("T1", "I50")})
