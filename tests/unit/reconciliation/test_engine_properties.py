@@ -58,7 +58,7 @@ def _value(t, currency):
     return t.instructed_amount.amount + Decimal("0.01")  # converting may round up by a cent at most
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(open_items())
 def test_nothing_is_over_allocated_and_every_allocation_is_allowed(items):
     invoices, transfers, rejected = items
@@ -86,7 +86,7 @@ def test_nothing_is_over_allocated_and_every_allocation_is_allowed(items):
         assert allocated <= by_invoice[invoice_id].open_amount.amount
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(open_items(), st.randoms(use_true_random=False))
 def test_shuffled_input_gives_the_same_matches(items, rnd: random.Random):
     invoices, transfers, rejected = items
@@ -97,7 +97,7 @@ def test_shuffled_input_gives_the_same_matches(items, rnd: random.Random):
     assert match(shuffled_invoices, shuffled_transfers, rejected) == expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(open_items())
 def test_a_second_run_over_what_is_left_open_auto_matches_nothing_already_settled(items):
     """Incremental: feeding back only the unmatched transfers and the still-open remainders never
