@@ -135,11 +135,13 @@ def extract_references(text: str | None) -> set[str]:
 
 
 def near_miss(a: str, b: str) -> str | None:
-    """Why two normalised references are nearly the same, or None.
+    """Why two references are nearly the same, or None.
 
-    Recognises exactly one substituted character or one pair of swapped adjacent characters; equal
-    references are not a near miss (that is an exact match).
+    Compares the normalised forms (positions in the reason count in them). Recognises exactly one
+    substituted character or one pair of swapped adjacent characters; references that normalise
+    equal are not a near miss (that is an exact match).
     """
+    a, b = normalise_reference(a), normalise_reference(b)
     if a == b or len(a) != len(b):
         return None
     diffs = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]

@@ -91,3 +91,8 @@ def test_near_miss_pairs_give_the_same_answer_whichever_side_is_indexed():
     assert small_queries == small_references
     assert [ref for ref, _ in small_queries["AL202613"]] == ["AL202603"]
     assert small_queries["RF18539007547043"][0][1].startswith("adjacent characters swapped")
+
+
+def test_near_miss_compares_normalised_forms():
+    assert near_miss("al-2026-03", "AL 2026 30") is not None
+    assert near_miss("inv-0042", "INV 42") is None  # equal once normalised: an exact match
