@@ -12,7 +12,12 @@ tolerance) and the evidence as strings. See `engine.match` for the order of the 
 """
 
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.references import extract_references, is_valid_rf, near_miss, normalise_reference
+from ledger.reconciliation.references import (
+    extract_references,
+    is_valid_rf,
+    near_miss,
+    normalise_reference,
+)
 from ledger.reconciliation.summary import RunSummary, summarise
 from ledger.reconciliation.types import (
     RULES,
