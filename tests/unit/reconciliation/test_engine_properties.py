@@ -2,12 +2,14 @@
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.money import Money
 from ledger.reconciliation import SETTLES, match
 from tests.unit.reconciliation.factories import invoice, transfer
 
@@ -110,8 +112,7 @@ def test_a_second_run_over_what_is_left_open_auto_matches_nothing_already_settle
         for a in p.allocations:
             remaining[a.invoice_id] = Decimal(0) if p.residual_account else remaining[a.invoice_id] - a.amount.amount
     left = [inv for inv in invoices if remaining[inv.id] > 0]
-    left = [type(inv)(**{**{f: getattr(inv, f) for f in inv.__slots__},
-                         "open_amount": type(inv.open_amount)(remaining[inv.id], inv.currency)}) for inv in left]
+    left = [replace(inv, open_amount=Money(remaining[inv.id], inv.currency)) for inv in left]
     second = match(left, [t for t in transfers if t.id not in matched], rejected)
     for p in second:
         assert p.transfer_id not in matched
