@@ -175,8 +175,14 @@ class _Run:
         self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
         self._refs: dict[TransferId, dict[str, str]] = {}
         self._pending: list[OpenTransfer] = self.transfers
+        self._open_invoices: list[OpenInvoice] = self.invoices
 
     # - shared checks -
+
+    def open_invoices(self) -> list[OpenInvoice]:
+        """Invoices with money still open, in due-date order; shrinks as passes settle them."""
+        self._open_invoices = [inv for inv in self._open_invoices if self.open[inv.id] > 0]
+        return self._open_invoices
 
     def pending(self) -> list[OpenTransfer]:
         """Unmatched transfers in booking order; each pass only walks what earlier passes left."""
@@ -428,7 +434,7 @@ class _Run:
         """Buckets by (party, direction, currency) and, for unmapped IBANs, (None, direction, currency)."""
         buckets: dict[tuple, AmountBucket] = defaultdict(AmountBucket)
         entries = sorted(
-            ((self.open[inv.id], self.rank[inv.id], inv) for inv in self.invoices if self.open[inv.id] > 0),
+            ((self.open[inv.id], self.rank[inv.id], inv) for inv in self.open_invoices()),
             key=lambda entry: (entry[0], entry[1]),
         )
         for amount, _, inv in entries:
@@ -527,12 +533,11 @@ class _Run:
 
     def _due_index(self) -> dict[tuple, DueBucket]:
         buckets: dict[tuple, DueBucket] = defaultdict(DueBucket)
-        for inv in self.invoices:  # already in due-date order
-            if self.open[inv.id] > 0:
-                bucket = buckets[(inv.party, inv.direction, inv.currency)]
-                bucket.days.append(inv.due_on.toordinal())
-                bucket.invoices.append(inv)
-                bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
+        for inv in self.open_invoices():  # already in due-date order
+            bucket = buckets[(inv.party, inv.direction, inv.currency)]
+            bucket.days.append(inv.due_on.toordinal())
+            bucket.invoices.append(inv)
+            bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
         return buckets
 
     def by_multi_invoice(self, exact: bool) -> None:
@@ -594,7 +599,7 @@ class _Run:
         buckets = self._booked_index()
         if not buckets:
             return
-        for invoice in self.invoices:
+        for invoice in self.open_invoices():
             bucket = buckets.get((invoice.party, invoice.direction, invoice.currency))
             if bucket is not None and self.open[invoice.id] > 0:
                 self._paid_in_instalments(invoice, bucket, exact)
@@ -672,11 +677,10 @@ class _Run:
             return
         minimum = self.settings.near_miss_min_length
         owners: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
-        for inv in self.invoices:
-            if self.open[inv.id] > 0:
-                for normal, field_name in invoice_references(inv, all_forms=False):
-                    if len(normal) >= minimum:
-                        owners[normal].append((inv.id, field_name))
+        for inv in self.open_invoices():
+            for normal, field_name in invoice_references(inv, all_forms=False):
+                if len(normal) >= minimum:
+                    owners[normal].append((inv.id, field_name))
         tokens = {token for t in pending for token in self.references(t) if len(token) >= minimum}
         nearby = near_miss_pairs(tokens, owners)
         for transfer in pending:
