@@ -12,8 +12,9 @@ from ledger.reconciliation.types import MatchProposal, OpenInvoice, OpenTransfer
 class RunSummary:
     auto_matched: int
     proposed: int
+    #: Transfers with no match of any status.
     unmatched_transfers: int
-    #: Invoices still open after applying every proposal (auto and proposed) of the run.
+    #: Invoices still open once the run's auto matches are applied (proposals await a reviewer).
     open_invoices: int
 
 
@@ -22,7 +23,7 @@ def summarise(
 ) -> RunSummary:
     matched = {p.transfer_id for p in proposals}
     remaining = {inv.id: inv.open_amount.amount for inv in invoices}
-    for proposal in proposals:
+    for proposal in (p for p in proposals if p.status == "auto"):
         for allocation in proposal.allocations:
             remaining[allocation.invoice_id] -= allocation.amount.amount
         if proposal.residual_account is not None:

@@ -349,3 +349,10 @@ def test_a_reference_shared_by_very_many_invoices_is_left_to_the_amount_rules():
     invoices = [invoice(f"I{i}", f"{100 + i}.00", payment_reference=RF, due_on=date(2026, 5, 2)) for i in range(100)]
     result = only(match(invoices, [transfer("T1", "150.00", structured=RF)]))
     assert (result.rule, result.status, pairs([result])) == ("amount", "auto", {("T1", "I50")})
+
+
+def test_summary_leaves_invoices_with_only_a_proposal_open():
+    invoices = [invoice("I1", "900.00"), invoice("I2", "900.00", due_on=date(2026, 6, 1))]
+    transfers = [transfer("T1", "900.00")]
+    summary = summarise(invoices, transfers, match(invoices, transfers))
+    assert (summary.auto_matched, summary.proposed, summary.unmatched_transfers, summary.open_invoices) == (0, 1, 0, 2)
