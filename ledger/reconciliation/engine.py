@@ -176,6 +176,7 @@ class _Run:
         self._refs: dict[TransferId, dict[str, str]] = {}
         self._pending: list[OpenTransfer] = self.transfers
         self._open_invoices: list[OpenInvoice] = self.invoices
+        self._amount_order: list[OpenInvoice] = self.invoices
 
     # - shared checks -
 
@@ -433,11 +434,13 @@ class _Run:
     def _amount_index(self) -> dict[tuple, AmountBucket]:
         """Buckets by (party, direction, currency) and, for unmapped IBANs, (None, direction, currency)."""
         buckets: dict[tuple, AmountBucket] = defaultdict(AmountBucket)
-        entries = sorted(
-            ((self.open[inv.id], self.rank[inv.id], inv) for inv in self.open_invoices()),
-            key=lambda entry: (entry[0], entry[1]),
-        )
-        for amount, _, inv in entries:
+        # Kept in amount order from pass to pass: only partly paid invoices move, so the (adaptive)
+        # sort of an almost sorted list costs about one walk over it.
+        live = [inv for inv in self._amount_order if self.open[inv.id] > 0]
+        live.sort(key=lambda inv: (self.open[inv.id], self.rank[inv.id]))
+        self._amount_order = live
+        for inv in live:
+            amount = self.open[inv.id]
             for key in ((inv.party, inv.direction, inv.currency), (None, inv.direction, inv.currency)):
                 bucket = buckets[key]
                 bucket.amounts.append(amount)
