@@ -431,6 +431,10 @@ class _Run:
 
     # - rule 2: amount, party and date window -
 
+    def _wanted_buckets(self) -> set[tuple[str | None, str]]:
+        """(party, invoice direction) pairs some pending transfer could settle: only those get indexed."""
+        return {(t.counterparty_party, SETTLES[t.direction]) for t in self.pending()}
+
     def _amount_index(self) -> dict[tuple, AmountBucket]:
         """Buckets by (party, direction, currency) and, for unmapped IBANs, (None, direction, currency)."""
         buckets: dict[tuple, AmountBucket] = defaultdict(AmountBucket)
@@ -439,9 +443,12 @@ class _Run:
         live = [inv for inv in self._amount_order if self.open[inv.id] > 0]
         live.sort(key=lambda inv: (self.open[inv.id], self.rank[inv.id]))
         self._amount_order = live
+        wanted = self._wanted_buckets()
         for inv in live:
             amount = self.open[inv.id]
             for key in ((inv.party, inv.direction, inv.currency), (None, inv.direction, inv.currency)):
+                if key[:2] not in wanted:
+                    continue
                 bucket = buckets[key]
                 bucket.amounts.append(amount)
                 bucket.invoices.append(inv)
@@ -536,7 +543,10 @@ class _Run:
 
     def _due_index(self) -> dict[tuple, DueBucket]:
         buckets: dict[tuple, DueBucket] = defaultdict(DueBucket)
+        wanted = self._wanted_buckets()
         for inv in self.open_invoices():  # already in due-date order
+            if (inv.party, inv.direction) not in wanted:
+                continue
             bucket = buckets[(inv.party, inv.direction, inv.currency)]
             bucket.days.append(inv.due_on.toordinal())
             bucket.invoices.append(inv)
