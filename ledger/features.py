@@ -15,6 +15,7 @@ def import_models() -> None:
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
+    from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
     from ledger.statements import models as statements_models  # noqa: F401
 
@@ -26,9 +27,10 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.settlement.views import blp as settlement
     from ledger.statements.views import blp as statements
 
-    return [ops, parties, audit, journal, agreements, invoices, statements]
+    return [ops, parties, audit, journal, agreements, invoices, statements, settlement]
 
 
 def init_features(app: Flask) -> None:
@@ -50,9 +52,10 @@ def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.settlement.cli import report_command, settle, verify_statement
     from ledger.statements.cli import statements
 
-    return [demo, journal, accrue, returnees_cli, statements]
+    return [demo, journal, accrue, returnees_cli, statements, settle, report_command, verify_statement]
 
 
 def demo_seeders() -> list:
@@ -62,3 +65,13 @@ def demo_seeders() -> list:
     from ledger.statements.demo import seed as seed_statements
 
     return [seed_agreements, seed_invoices, seed_statements]
+
+
+def settlement_providers() -> dict[str, list]:
+    """What features add to the settlement statement, each a function over the session:
+    agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
+    open_items(session, period, party, agreement_ids) -> {kind: [items]};
+    sections(session, period, party) -> {name: value} (whole-period statements only)."""
+    from ledger.settlement.service import disputed_open_items
+
+    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": []}

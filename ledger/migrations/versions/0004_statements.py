@@ -8,6 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from ledger.db import ExactDecimal
+
 
 revision = '0004_statements'
 down_revision = '0003_agreements'
@@ -29,8 +31,8 @@ def upgrade() -> None:
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('duplicates', sa.Integer(), nullable=False),
     sa.Column('not_booked', sa.Integer(), nullable=False),
-    sa.Column('opening_balance', sa.Numeric(precision=24, scale=4), nullable=True),
-    sa.Column('closing_balance', sa.Numeric(precision=24, scale=4), nullable=True),
+    sa.Column('opening_balance', ExactDecimal(24, 4), nullable=True),
+    sa.Column('closing_balance', ExactDecimal(24, 4), nullable=True),
     sa.Column('balance_check', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('flags', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('file_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -54,10 +56,10 @@ def upgrade() -> None:
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=140), nullable=True),
     sa.Column('from_date', sa.Date(), nullable=True),
     sa.Column('to_date', sa.Date(), nullable=True),
-    sa.Column('opening_balance', sa.Numeric(precision=24, scale=4), nullable=True),
-    sa.Column('closing_balance', sa.Numeric(precision=24, scale=4), nullable=True),
-    sa.Column('credits', sa.Numeric(precision=24, scale=4), nullable=True),
-    sa.Column('debits', sa.Numeric(precision=24, scale=4), nullable=True),
+    sa.Column('opening_balance', ExactDecimal(24, 4), nullable=True),
+    sa.Column('closing_balance', ExactDecimal(24, 4), nullable=True),
+    sa.Column('credits', ExactDecimal(24, 4), nullable=True),
+    sa.Column('debits', ExactDecimal(24, 4), nullable=True),
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.Column('imported', sa.Integer(), nullable=False),
     sa.Column('balance_check', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
@@ -80,7 +82,7 @@ def upgrade() -> None:
     sa.Column('account', sqlmodel.sql.sqltypes.AutoString(length=70), nullable=False),
     sa.Column('party_code', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
     sa.Column('counterparty_party', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
-    sa.Column('amount', sa.Numeric(precision=24, scale=4), nullable=False),
+    sa.Column('amount', ExactDecimal(24, 4), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
     sa.Column('booking_date', sa.Date(), nullable=True),
@@ -96,7 +98,7 @@ def upgrade() -> None:
     sa.Column('reversal', sa.Boolean(), nullable=False),
     sa.Column('booking_status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('allocated', sa.Numeric(precision=24, scale=4), server_default='0', nullable=False),
+    sa.Column('allocated', ExactDecimal(24, 4), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['counterparty_party'], ['parties.code'], name=op.f('fk_transfers_counterparty_party_parties')),
     sa.ForeignKeyConstraint(['party_code'], ['parties.code'], name=op.f('fk_transfers_party_code_parties')),
     sa.ForeignKeyConstraint(['statement_id'], ['statements.id'], name=op.f('fk_transfers_statement_id_statements')),

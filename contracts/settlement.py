@@ -1,0 +1,68 @@
+from marshmallow import fields, validate
+
+from contracts.common import Schema
+
+
+class StatementArgs(Schema):
+    agreement = fields.Integer(load_default=None, metadata={"description": "one agreement's statement"})
+
+
+class ReportArgs(StatementArgs):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]))
+
+
+class SettlementViewSchema(Schema):
+    """A live statement for an open period, or the signed documents of a closed one."""
+
+    period = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open", "closed"]})
+    statement = fields.Dict(metadata={"description": "the live statement (open periods)"})
+    documents = fields.List(fields.Dict(), metadata={
+        "description": "signed documents {statement, digest, signature, public_key} (closed periods)"})
+
+
+class CloseResultSchema(Schema):
+    period = fields.String()
+    status = fields.String()
+    statements = fields.List(fields.Dict())
+
+
+class DisputedLineSchema(Schema):
+    line = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "the statement line disputed, e.g. 'paid' or 'accrued'"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class AcknowledgementInSchema(Schema):
+    agreement = fields.Integer(required=True)
+    digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    accepted = fields.Boolean(required=True)
+    disputed_lines = fields.List(fields.Nested(DisputedLineSchema), load_default=list)
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class AcknowledgementSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    agreement_id = fields.Integer()
+    party = fields.String(attribute="party_code")
+    digest = fields.String()
+    accepted = fields.Boolean()
+    disputed_lines = fields.Method("_lines")
+    reason = fields.String()
+    acknowledged_at = fields.String()
+
+    def _lines(self, obj):
+        import json
+
+        return json.loads(obj.disputed_lines)
+
+
+class AcknowledgementListSchema(Schema):
+    items = fields.List(fields.Nested(AcknowledgementSchema))
+
+
+class SigningKeySchema(Schema):
+    algorithm = fields.String()
+    public_key = fields.String(metadata={"description": "base64 of the raw 32-byte Ed25519 public key"})
+    public_key_pem = fields.String()

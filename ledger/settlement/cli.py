@@ -1,0 +1,68 @@
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from ledger.cli import transaction
+
+settle = AppGroup("settle", help="Monthly settlement.")
+
+
+@settle.command("close")
+@click.argument("period")
+def close_command(period: str) -> None:
+    """Close PERIOD (YYYY-MM): lock the journal, freeze and sign the statements."""
+    from ledger.settlement import service
+
+    with transaction("settlement.close") as session:
+        service.check_period(period)
+        frozen = service.close(session, period)
+    for row in frozen:
+        click.echo(f"{row.scope}\t{row.digest}")
+    click.echo(f"{period} closed: {len(frozen)} statements signed")
+
+
+@click.command("report")
+@click.argument("period")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "pdf"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+@click.option("--party", default=None, help="Only the agreements this party is a side of.")
+@click.option("--agreement", type=int, default=None)
+def report_command(period: str, fmt: str, output: str, party: str | None, agreement: int | None) -> None:
+    """Write the settlement report of PERIOD."""
+    from ledger.errors import Problem
+    from ledger.settlement import service
+    from ledger.settlement.views import render
+
+    try:
+        service.check_period(period)
+        body = render(period, fmt, party, agreement)
+    except Problem as problem:
+        raise click.ClickException(problem.detail) from None
+    Path(output).write_bytes(body)
+    click.echo(f"{fmt} report of {period} written to {output}", err=True)
+
+
+@click.command("verify-statement")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", "public_key", required=True,
+              help="The key from GET /signing-key: base64, PEM text, or a file holding either.")
+def verify_statement(file: str, public_key: str) -> None:
+    """Check a downloaded statement's digest and Ed25519 signature, offline."""
+    from ledger.settlement import signing
+
+    text = Path(public_key).read_text() if Path(public_key).is_file() else public_key
+    try:
+        key = signing.load_public_key(text)
+        document = signing.parse_document(Path(file).read_bytes())
+    except signing.SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    documents = document.get("documents", [document]) if isinstance(document, dict) else []
+    problems = [p for doc in documents for p in signing.verify(doc, key)] if documents else ["no statement found"]
+    if problems:
+        click.echo("statement does NOT verify: " + "; ".join(problems), err=True)
+        sys.exit(1)
+    for doc in documents:
+        click.echo(f"ok: {doc['statement'].get('scope')} of {doc['statement'].get('period')}, digest {doc['digest']}")

@@ -1,0 +1,38 @@
+"""Frozen settlement statements and partners' acknowledgements of them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class FrozenStatement(SQLModel, table=True):
+    """A closed period's statement exactly as signed: its canonical JSON never changes (append-only)."""
+
+    __tablename__ = "settlement_statements"
+    __table_args__ = (UniqueConstraint("period", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    scope: str = Field(max_length=40)  # "all", or "agreement:<id>" for the statement of one agreement
+    agreement_id: int | None = Field(default=None, index=True)
+    canonical: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str = Field(max_length=64)
+    signature: str = Field(max_length=100)
+    signed_at: str = Field(max_length=40)
+
+
+class Acknowledgement(SQLModel, table=True):
+    """A partner's sign-off on one agreement's statement: accepted, or named lines disputed."""
+
+    __tablename__ = "settlement_acknowledgements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    agreement_id: int = Field(index=True)
+    party_code: str = Field(foreign_key="parties.code", max_length=2)
+    digest: str = Field(max_length=64)
+    accepted: bool
+    disputed_lines: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
+    reason: str = Field(default="", max_length=2000)
+    acknowledged_at: str = Field(max_length=40)

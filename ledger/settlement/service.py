@@ -1,0 +1,236 @@
+"""Monthly settlement: the statement computed by SQL aggregation, closing (lock, freeze, sign) and sign-off.
+
+Figures come from the journal alone; what only a feature knows (agreement references, invoices received,
+open items, EU claims and netting) comes from the providers listed in `ledger.features.settlement_providers`,
+each a function over the session, so this module never imports a feature.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from ledger import integrity
+from ledger.audit.service import describe
+from ledger.errors import Conflict, NotFound, Problem, field_error
+from ledger.journal import service as journal
+from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.settlement import signing, statement
+from ledger.settlement.models import Acknowledgement, FrozenStatement
+from ledger.timeutil import period_of, today, utcnow
+
+LIABILITIES = ("obligations", "invoices_payable")
+
+
+def _providers() -> dict[str, list]:
+    from ledger.features import settlement_providers
+
+    return settlement_providers()
+
+
+def movements(session: Session, period: str, party: str | None = None) -> list[statement.Movement]:
+    """One SQL aggregate: per agreement, source and purpose, the sums before and during `period`."""
+    before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
+    during = func.sum(case((Posting.period == period, Posting.amount), else_=0))
+    query = (
+        select(Account.agreement_id, Posting.currency, JournalEntry.source_type, Account.purpose, before, during)
+        .join(Account, Account.id == Posting.account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Posting.period <= period)
+        .group_by(Account.agreement_id, Posting.currency, JournalEntry.source_type, Account.purpose)
+    )
+    if party is not None:
+        query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
+    return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
+            for row in session.execute(query).all()]
+
+
+def _agreement_info(session: Session, ids: list[int], period: str) -> dict[int, dict]:
+    info: dict[int, dict] = {i: {} for i in ids}
+    for provider in _providers()["agreement_info"]:
+        for agreement_id, extra in provider(session, ids, period).items():
+            info.setdefault(agreement_id, {}).update(extra)
+    return info
+
+
+def _open_items(session: Session, period: str, party: str | None, agreement_ids: list[int] | None) -> dict:
+    items: dict[str, list] = {}
+    for provider in _providers()["open_items"]:
+        items.update(provider(session, period, party, agreement_ids))
+    return items
+
+
+def build(session: Session, period: str, party: str | None = None, agreement_id: int | None = None) -> dict:
+    """The live statement of `period` (for one party or agreement when given): plain JSON-ready values."""
+    lines = statement.agreement_lines(movements(session, period, party))
+    if agreement_id is not None:
+        lines = {k: v for k, v in lines.items() if k == agreement_id}
+    ids = sorted(lines)
+    info = _agreement_info(session, ids, period)
+    agreements = [{**info.get(i, {}), **lines[i]} for i in ids]
+    result = {
+        "period": period,
+        "scope": f"agreement:{agreement_id}" if agreement_id is not None else (f"party:{party}" if party else "all"),
+        "agreements": agreements,
+        "parties": statement.party_totals(agreements),
+        "open_items": _open_items(session, period, party, [agreement_id] if agreement_id is not None else None),
+    }
+    if agreement_id is None:
+        for provider in _providers()["sections"]:
+            result.update(provider(session, period, party))
+    return result
+
+
+# ---- closing -----------------------------------------------------------------------------------------
+
+def signing_key():
+    try:
+        return signing.private_key(current_app.config["LEDGER_SIGNING_KEY"])
+    except signing.SigningKeyError as error:
+        raise Problem(str(error), status=500, code="signing_key_invalid") from None
+
+
+def close(session: Session, period: str) -> list[FrozenStatement]:
+    """Lock `period` in the journal and freeze its statements (the whole, and one per agreement), signed."""
+    if period >= period_of(today()):
+        raise Conflict(f"{period} has not ended yet", code="period_not_ended")
+    row = journal.close_period(session, period)  # refuses earlier open periods and a second close
+    key = signing_key()
+    head = {"seq": row.chain_seq, "hash": row.chain_hash}
+    signed_at = utcnow().isoformat()
+    whole = build(session, period)
+    frozen = [_freeze(session, period, "all", None, {**whole, "journal_chain_head": head, "signed_at": signed_at},
+                      key)]
+    for line in whole["agreements"]:
+        agreement_id = line["agreement_id"]
+        one = build(session, period, agreement_id=agreement_id)
+        frozen.append(_freeze(session, period, f"agreement:{agreement_id}", agreement_id,
+                              {**one, "journal_chain_head": head, "signed_at": signed_at}, key))
+    session.flush()
+    describe("settlement.close", "period", period, f"{len(frozen)} statements signed at chain head {head['seq']}")
+    return frozen
+
+
+def _freeze(session: Session, period: str, scope: str, agreement_id: int | None, content: dict, key) -> FrozenStatement:
+    document = signing.sign(content, key)
+    row = FrozenStatement(period=period, scope=scope, agreement_id=agreement_id,
+                          canonical=integrity.canonical_json(document["statement"]).decode(),
+                          digest=document["digest"], signature=document["signature"], signed_at=content["signed_at"])
+    session.add(row)
+    return row
+
+
+def document(row: FrozenStatement) -> dict:
+    """The signed document as a partner downloads it."""
+    return {"statement": json.loads(row.canonical), "digest": row.digest, "signature": row.signature,
+            "public_key": signing.public_key_b64(signing_key())}
+
+
+def period_status(session: Session, period: str) -> str:
+    row = session.get(Period, period)
+    last_closed = journal.last_closed_period(session)
+    if (row is not None and row.status == "closed") or (last_closed is not None and period <= last_closed):
+        return "closed"
+    return "open"
+
+
+def frozen(session: Session, period: str, scope: str) -> FrozenStatement | None:
+    return session.execute(select(FrozenStatement).where(FrozenStatement.period == period,
+                                                         FrozenStatement.scope == scope)).scalar_one_or_none()
+
+
+def agreements_of_party(session: Session, party: str) -> set[int]:
+    query = select(Account.agreement_id).where(
+        Account.agreement_id.is_not(None), or_(Account.party_code == party, Account.counterparty_code == party)
+    ).distinct()
+    return set(session.execute(query).scalars())
+
+
+def statement_for(session: Session, period: str, party: str | None, agreement_id: int | None) -> dict:
+    """What a caller sees: frozen documents for a closed period, the live statement for an open one."""
+    if agreement_id is not None and party is not None and agreement_id not in agreements_of_party(session, party):
+        raise NotFound("no such agreement")
+    status = period_status(session, period)
+    if status == "open":
+        return {"period": period, "status": "open",
+                "statement": build(session, period, party=party, agreement_id=agreement_id)}
+    if party is None and agreement_id is None:
+        row = frozen(session, period, "all")
+        return {"period": period, "status": "closed", "documents": [document(row)] if row else []}
+    ids = [agreement_id] if agreement_id is not None else sorted(agreements_of_party(session, party))
+    rows = [frozen(session, period, f"agreement:{i}") for i in ids]
+    return {"period": period, "status": "closed", "documents": [document(r) for r in rows if r is not None]}
+
+
+# ---- sign-off ----------------------------------------------------------------------------------------
+
+def acknowledge(session: Session, period: str, party: str, agreement_id: int, digest: str, accepted: bool,
+                disputed_lines: list[dict], reason: str) -> Acknowledgement:
+    if agreement_id not in agreements_of_party(session, party):
+        raise NotFound("no such agreement")
+    row = frozen(session, period, f"agreement:{agreement_id}")
+    if row is None:
+        raise Conflict(f"{period} is not closed: there is no signed statement to acknowledge", code="period_open")
+    if digest != row.digest:
+        raise Conflict("the digest is not the signed statement's: check the document you hold",
+                       code="digest_mismatch", extra={"expected_digest": row.digest})
+    if not accepted and not disputed_lines:
+        raise field_error("disputed_lines", "a dispute names at least one line, with a reason")
+    ack = Acknowledgement(period=period, agreement_id=agreement_id, party_code=party, digest=digest,
+                          accepted=accepted, disputed_lines=json.dumps(disputed_lines, sort_keys=True), reason=reason,
+                          acknowledged_at=utcnow().isoformat())
+    session.add(ack)
+    session.flush()
+    describe("settlement.acknowledge", "period", period,
+             f"agreement {agreement_id} by {party}: {'accepted' if accepted else 'disputed'}")
+    return ack
+
+
+def acknowledgements(session: Session, period: str, party: str | None) -> list[Acknowledgement]:
+    query = select(Acknowledgement).where(Acknowledgement.period == period).order_by(Acknowledgement.id)
+    if party is not None:
+        query = query.where(Acknowledgement.agreement_id.in_(agreements_of_party(session, party)))
+    return list(session.execute(query).scalars())
+
+
+def disputed_open_items(session: Session, period: str, party: str | None, agreement_ids: list[int] | None) -> dict:
+    """Lines disputed on earlier closed statements carry into this period's open items."""
+    query = select(Acknowledgement).where(Acknowledgement.period < period, Acknowledgement.accepted.is_(False))
+    if agreement_ids is not None:
+        query = query.where(Acknowledgement.agreement_id.in_(agreement_ids))
+    elif party is not None:
+        query = query.where(Acknowledgement.agreement_id.in_(agreements_of_party(session, party)))
+    items = [{"period": a.period, "agreement_id": a.agreement_id, "party": a.party_code,
+              "lines": json.loads(a.disputed_lines), "reason": a.reason}
+             for a in session.execute(query.order_by(Acknowledgement.id)).scalars()]
+    return {"disputed_lines": items}
+
+
+def monthly_series(session: Session, year: int, upto: str, party: str | None = None) -> list[dict]:
+    """Accrued against paid per month of the year so far (for the report's chart), from the journal."""
+    rows = []
+    for month in range(1, int(upto[5:]) + 1):
+        period = f"{year:04d}-{month:02d}"
+        lines = statement.agreement_lines(movements(session, period, party)).values()
+        by_currency: dict[str, dict] = {}
+        for line in lines:
+            acc = by_currency.setdefault(line["currency"], {"accrued": Decimal(0), "paid": Decimal(0)})
+            acc["accrued"] += Decimal(line["accrued"]) + Decimal(line["adjustments"])
+            acc["paid"] += Decimal(line["paid"])
+        for currency, acc in sorted(by_currency.items()):
+            rows.append({"period": period, "currency": currency, "accrued": acc["accrued"], "paid": acc["paid"]})
+    return rows
+
+
+def check_period(period: str) -> None:
+    try:
+        date(int(period[:4]), int(period[5:7]), 1)
+    except ValueError:
+        raise field_error("period", "must be a period YYYY-MM") from None
+    if len(period) != 7 or period[4] != "-":
+        raise field_error("period", "must be a period YYYY-MM")

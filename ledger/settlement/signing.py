@@ -1,0 +1,97 @@
+"""Ed25519 signatures over a statement's canonical JSON, so anyone holding the public key can check it.
+
+The document a partner downloads is `{"statement": {...}, "digest": sha256 hex, "signature": base64,
+"public_key": base64}`; the signature covers the canonical bytes of "statement" (sorted keys, no
+whitespace, UTF-8), which is also what the digest hashes. See README: checking a statement with openssl.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger.integrity import canonical_json
+
+
+class SigningKeyError(ValueError):
+    pass
+
+
+def private_key(encoded: str) -> Ed25519PrivateKey:
+    """LEDGER_SIGNING_KEY: base64 of the 32 raw bytes, or a PEM PKCS#8 key."""
+    text = encoded.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        else:
+            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error, TypeError) as error:
+        raise SigningKeyError(f"LEDGER_SIGNING_KEY is not an Ed25519 key: {error}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError("LEDGER_SIGNING_KEY is not an Ed25519 key")
+    return key
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def public_key_pem(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def sign(statement: dict, key: Ed25519PrivateKey) -> dict:
+    body = canonical_json(statement)
+    return {
+        "statement": statement,
+        "digest": hashlib.sha256(body).hexdigest(),
+        "signature": base64.b64encode(key.sign(body)).decode(),
+        "public_key": public_key_b64(key),
+    }
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    """A public key as base64 of the raw 32 bytes, or PEM (what `GET /signing-key` publishes)."""
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_public_key(text.encode())
+        else:
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error, TypeError) as error:
+        raise SigningKeyError(f"not an Ed25519 public key: {error}") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError("not an Ed25519 public key")
+    return key
+
+
+def verify(document: dict, public_key: Ed25519PublicKey) -> list[str]:
+    """Problems with a signed statement document; an empty list means digest and signature both hold."""
+    try:
+        body = canonical_json(document["statement"])
+        signature = base64.b64decode(document["signature"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return ["the document is not a signed statement (statement, digest, signature)"]
+    problems = []
+    if hashlib.sha256(body).hexdigest() != document.get("digest"):
+        problems.append("the digest does not match the statement: it was changed after signing")
+    try:
+        public_key.verify(signature, body)
+    except InvalidSignature:
+        problems.append("the signature does not verify with this public key")
+    return problems
+
+
+def parse_document(raw: bytes) -> dict:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SigningKeyError("the file is not JSON") from None

@@ -1,0 +1,189 @@
+"""Monthly settlement on journal postings: figures, closing, signatures, sign-off, reports."""
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from ledger.journal import service as journal
+from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.money import Money
+from tests.api.test_errors import assert_problem
+
+GB_AL, GB_RW = 1, 2
+
+
+def _accrue(payer, host, agreement, amount, day, source="accrual"):
+    money = Money.of(amount, "GBP")
+    return EntryDraft(day, (debit(AccountKey("returns_costs", "GBP", payer, host, agreement), money),
+                            credit(AccountKey("obligations", "GBP", host, payer, agreement), money)), source, "t")
+
+
+def _approve(payer, host, agreement, amount, day):
+    money = Money.of(amount, "GBP")
+    return EntryDraft(day, (debit(AccountKey("obligations", "GBP", host, payer, agreement), money),
+                            credit(AccountKey("invoices_payable", "GBP", host, payer, agreement), money)),
+                      "invoice_approval", "t")
+
+
+def _pay(payer, host, agreement, amount, day):
+    money = Money.of(amount, "GBP")
+    return EntryDraft(day, (debit(AccountKey("invoices_payable", "GBP", host, payer, agreement), money),
+                            credit(AccountKey("cash", "GBP", payer), money)), "match", "t")
+
+
+@pytest.fixture
+def books(app, parties, session):
+    journal.post_entries(session, [
+        _accrue("GB", "AL", GB_AL, "20000.00", date(2026, 3, 4)),
+        _accrue("GB", "RW", GB_RW, "5000.00", date(2026, 3, 10)),
+        _accrue("GB", "AL", GB_AL, "2500.00", date(2026, 4, 1)),
+        _accrue("GB", "AL", GB_AL, "-500.00", date(2026, 4, 2), source="adjustment"),
+        _approve("GB", "AL", GB_AL, "20000.00", date(2026, 4, 3)),
+        _pay("GB", "AL", GB_AL, "19990.00", date(2026, 4, 20)),
+    ])
+    session.commit()
+    return parties
+
+
+def _line(view, agreement_id):
+    return next(a for a in view["statement"]["agreements"] if a["agreement_id"] == agreement_id)
+
+
+def test_open_period_statement_figures(api, officer, books):
+    view = api.get("/api/v1/settlements/2026-04", token=officer).get_json()
+    assert view["status"] == "open"
+    assert _line(view, GB_AL) == {"agreement_id": GB_AL, "currency": "GBP", "opening": "20000.00",
+                                  "accrued": "2500.00", "adjustments": "-500.00", "approved": "20000.00",
+                                  "paid": "19990.00", "closing": "2010.00"}
+
+
+def test_statement_closing_equals_the_journal_balances(api, officer, books, session):
+    for period in ("2026-03", "2026-04"):
+        view = api.get(f"/api/v1/settlements/{period}", token=officer).get_json()
+        for line in view["statement"]["agreements"]:
+            owed = sum(balance for account, balance in journal.balances(session, period=period)
+                       if account.agreement_id == line["agreement_id"]
+                       and account.purpose in ("obligations", "invoices_payable"))
+            assert Decimal(line["closing"]) == -owed
+
+
+def test_close_signs_statements_that_verify_offline(api, officer, books, runner, tmp_path):
+    closed = api.post("/api/v1/settlements/2026-03/close", token=officer)
+    assert closed.status_code == 200, closed.get_json()
+    assert {s["scope"] for s in closed.get_json()["statements"]} == {"all", "agreement:1", "agreement:2"}
+    view = api.get("/api/v1/settlements/2026-03", token=officer).get_json()
+    assert view["status"] == "closed"
+    document = view["documents"][0]
+    assert document["statement"]["journal_chain_head"]["seq"] == 6
+    key = api.get("/api/v1/signing-key").get_json()
+    path = tmp_path / "statement.json"
+    path.write_text(json.dumps(document))
+    ok = runner.invoke(args=["verify-statement", str(path), "--public-key", key["public_key"]])
+    assert ok.exit_code == 0, ok.output
+    document["statement"]["agreements"][0]["closing"] = "0.00"  # a rewrite of history
+    path.write_text(json.dumps(document))
+    bad = runner.invoke(args=["verify-statement", str(path), "--public-key", key["public_key_pem"]])
+    assert bad.exit_code == 1 and "digest does not match" in bad.output and "signature does not verify" in bad.output
+
+
+def test_closing_rules(api, officer, books, session):
+    assert_problem(api.post("/api/v1/settlements/2026-04/close", token=officer), 409, "earlier_period_open")
+    assert api.post("/api/v1/settlements/2026-03/close", token=officer).status_code == 200
+    assert_problem(api.post("/api/v1/settlements/2026-03/close", token=officer), 409, "period_already_closed")
+    assert_problem(api.post("/api/v1/settlements/2999-01/close", token=officer), 409, "period_not_ended")
+    with pytest.raises(journal.PeriodClosed):
+        journal.post_entry(session, _accrue("GB", "AL", GB_AL, "1.00", date(2026, 3, 31)))
+
+
+def test_a_closed_statement_never_changes(api, officer, books, session):
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    before = api.get("/api/v1/settlements/2026-03", token=officer).get_json()
+    late = journal.first_open_period(session, date(2026, 3, 31))
+    journal.post_entry(session, EntryDraft(date(2026, 3, 31), _accrue("GB", "AL", GB_AL, "7.00", date(2026, 3, 31)).lines,
+                                           "adjustment", "late", period=late))
+    session.commit()
+    assert api.get("/api/v1/settlements/2026-03", token=officer).get_json() == before
+    april = api.get("/api/v1/settlements/2026-04", token=officer).get_json()
+    assert _line(april, GB_AL)["adjustments"] == "-493.00"  # the late correction lands in the next period
+
+
+def test_partner_sees_only_its_own_agreements(api, books):
+    own = api.get("/api/v1/settlements/2026-04", token=books["AL"]).get_json()
+    assert [a["agreement_id"] for a in own["statement"]["agreements"]] == [GB_AL]
+    assert_problem(api.get(f"/api/v1/settlements/2026-04?agreement={GB_RW}", token=books["AL"]), 404, "not_found")
+    assert_problem(api.get(f"/api/v1/settlements/2026-04/report?format=csv&agreement={GB_RW}", token=books["AL"]),
+                   404, "not_found")
+    assert api.get("/api/v1/settlements/2026-04", token=books["DE"]).get_json()["statement"]["agreements"] == []
+
+
+def test_partner_acknowledges_or_disputes(api, officer, books):
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    doc = api.get(f"/api/v1/settlements/2026-03?agreement={GB_AL}", token=books["AL"]).get_json()["documents"][0]
+    wrong = {"agreement": GB_AL, "digest": "0" * 64, "accepted": True}
+    assert_problem(api.post("/api/v1/settlements/2026-03/acknowledgements", json=wrong, token=books["AL"]),
+                   409, "digest_mismatch")
+    other = {"agreement": GB_RW, "digest": doc["digest"], "accepted": True}
+    assert_problem(api.post("/api/v1/settlements/2026-03/acknowledgements", json=other, token=books["AL"]),
+                   404, "not_found")
+    dispute = {"agreement": GB_AL, "digest": doc["digest"], "accepted": False,
+               "disputed_lines": [{"line": "accrued", "reason": "two fees for one person"}]}
+    made = api.post("/api/v1/settlements/2026-03/acknowledgements", json=dispute, token=books["AL"])
+    assert made.status_code == 201 and made.get_json()["disputed_lines"][0]["line"] == "accrued"
+    carried = api.get("/api/v1/settlements/2026-04", token=officer).get_json()["statement"]["open_items"]
+    assert carried["disputed_lines"][0]["lines"] == [{"line": "accrued", "reason": "two fees for one person"}]
+
+
+def test_only_partners_acknowledge_and_only_closed_periods(api, officer, books):
+    body = {"agreement": GB_AL, "digest": "0" * 64, "accepted": True}
+    assert_problem(api.post("/api/v1/settlements/2026-03/acknowledgements", json=body, token=officer),
+                   403, "forbidden")
+    assert_problem(api.post("/api/v1/settlements/2026-03/acknowledgements", json=body, token=books["AL"]),
+                   409, "period_open")
+
+
+def test_csv_report(api, officer, books):
+    response = api.get("/api/v1/settlements/2026-04/report?format=csv", token=officer)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    al = next(r for r in rows if r["section"] == "agreement" and r["agreement_id"] == str(GB_AL))
+    assert al["closing"] == "2010.00" and al["paid"] == "19990.00"
+
+
+def test_xlsx_report_has_typed_cells(api, officer, books):
+    response = api.get("/api/v1/settlements/2026-04/report?format=xlsx", token=officer)
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert {"Summary", "Parties", "Signature"} <= set(book.sheetnames)
+    summary = book["Summary"]
+    header = [c.value for c in summary[2]]
+    row = next(r for r in summary.iter_rows(min_row=3) if r[0].value == GB_AL)
+    closing = row[header.index("closing")]
+    assert closing.data_type == "n" and Decimal(str(closing.value)) == Decimal("2010.00")
+    assert closing.number_format.endswith('"GBP"')
+
+
+def test_pdf_report(api, officer, books):
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    response = api.get("/api/v1/settlements/2026-03/report?format=pdf", token=officer)
+    assert response.status_code == 200 and response.get_data()[:5] == b"%PDF-"
+
+
+def test_report_cli(api, officer, books, runner, tmp_path):
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(args=["report", "2026-04", "--format", "xlsx", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:2] == b"PK"
+    bad = runner.invoke(args=["report", "2026-13", "--format", "csv", "-o", str(out)])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+
+
+def test_settle_close_cli(books, runner):
+    result = runner.invoke(args=["settle", "close", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "2026-03 closed: 3 statements signed" in result.output
+    again = runner.invoke(args=["settle", "close", "2026-03"])
+    assert again.exit_code == 1 and "already closed" in again.output
