@@ -17,6 +17,7 @@ def import_models() -> None:
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.reconciliation import models as reconciliation_models  # noqa: F401
     from ledger.statements import models as statements_models  # noqa: F401
 
 
@@ -27,10 +28,11 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.reconciliation.views import blp as reconciliation
     from ledger.settlement.views import blp as settlement
     from ledger.statements.views import blp as statements
 
-    return [ops, parties, audit, journal, agreements, invoices, statements, settlement]
+    return [ops, parties, audit, journal, agreements, invoices, statements, reconciliation, settlement]
 
 
 def init_features(app: Flask) -> None:
@@ -52,10 +54,11 @@ def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.reconciliation.cli import reconcile
     from ledger.settlement.cli import report_command, settle, verify_statement
     from ledger.statements.cli import statements
 
-    return [demo, journal, accrue, returnees_cli, statements, settle, report_command, verify_statement]
+    return [demo, journal, accrue, returnees_cli, statements, reconcile, settle, report_command, verify_statement]
 
 
 def demo_seeders() -> list:

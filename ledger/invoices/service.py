@@ -495,7 +495,7 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
     entry_id = offset.journal_entry_id if offset is not None else None
     if entry_lines:
         entry_id = post_entries(session, [EntryDraft(
-            effective_date=day, period=period, lines=entry_lines, source_type="invoice", source_id=str(invoice.id),
+            effective_date=day, period=period, lines=entry_lines, source_type="invoice_approval", source_id=str(invoice.id),
             memo=f"{agreement.reference}: invoice {invoice.number} approved")])[0]
     settled = [o.id for o in matched] + ([offset.id] if offset is not None else [])
     agreements.set_status(session, settled, "invoiced")
@@ -510,7 +510,7 @@ def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, 
     costs, _, invoices_payable = _keys(agreement)
     entry_id = post_entries(session, [EntryDraft(
         effective_date=day, period=period, lines=(debit(invoices_payable, credited), credit(costs, credited)),
-        source_type="invoice", source_id=str(invoice.id),
+        source_type="invoice_approval", source_id=str(invoice.id),
         memo=f"{agreement.reference}: credit note {invoice.number} approved")])[0]
     remaining = credited
     if invoice.preceding_invoice:
