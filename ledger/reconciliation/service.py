@@ -36,7 +36,15 @@ from ledger.errors import Conflict, NotFound, Unprocessable, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.journal import service as journal
-from ledger.journal.rules import AccountKey, EntryDraft, Fx, Line, RATE_QUANTUM, credit, debit
+from ledger.journal.rules import (
+    RATE_QUANTUM,
+    AccountKey,
+    EntryDraft,
+    Fx,
+    Line,
+    credit,
+    debit,
+)
 from ledger.money import Money, quantize
 from ledger.reconciliation.engine import match
 from ledger.reconciliation.lookups import transfer_values
@@ -49,7 +57,12 @@ from ledger.reconciliation.models import (
     TransferFx,
 )
 from ledger.reconciliation.summary import summarise
-from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
+from ledger.reconciliation.types import (
+    MatchProposal,
+    MatchSettings,
+    OpenInvoice,
+    OpenTransfer,
+)
 from ledger.statements.models import Transfer
 from ledger.timeutil import period_of, today, utcnow
 

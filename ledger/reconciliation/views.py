@@ -7,9 +7,9 @@ from contracts.reconciliation import (
     ManualMatchSchema,
     MatchListArgs,
     MatchPageSchema,
-    MatchSchema,
     MatchRejectSchema,
     MatchReverseSchema,
+    MatchSchema,
     RunCreateSchema,
     RunSchema,
 )

@@ -23,7 +23,7 @@ RW_IBAN = "GB29NWBK60161331926819"
 DE_IBAN = "DE89370400440532013000"
 GB_EUR = "GB82WEST12345698765432"
 
-__all__ = ["R", "World", "rf_reference", "GB_ACCOUNT", "RW_IBAN", "DE_IBAN", "GB_EUR"]
+__all__ = ["DE_IBAN", "GB_ACCOUNT", "GB_EUR", "RW_IBAN", "R", "World", "rf_reference"]
 
 
 class World:

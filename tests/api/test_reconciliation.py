@@ -10,7 +10,7 @@ import pytest
 
 from ledger.money import Money
 from ledger.reconciliation import service
-from tests.api.recon_helpers import GB_EUR, R, RW_IBAN, World, entry_lines, rf_reference
+from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, World, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
 
 
