@@ -75,6 +75,12 @@ def settlement_providers() -> dict[str, list]:
     agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
     open_items(session, period, party, agreement_ids) -> {kind: [items]};
     sections(session, period, party) -> {name: value} (whole-period statements only)."""
+    from ledger.agreements.settlement import agreement_info
+    from ledger.invoices.settlement import overdue_open_items
+    from ledger.reconciliation.service import proposed_open_items
     from ledger.settlement.service import disputed_open_items
+    from ledger.statements.settlement import unreconciled_open_items
 
-    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": []}
+    return {"agreement_info": [agreement_info],
+            "open_items": [disputed_open_items, unreconciled_open_items, overdue_open_items, proposed_open_items],
+            "sections": []}

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from sqlalchemy import Boolean, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -149,6 +150,11 @@ def _plain(value: Decimal) -> Decimal:
     return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
 
 
+@lru_cache(maxsize=4096)
+def tolerance_money(absolute: Decimal, currency: str) -> Money:
+    return Money(quantize(absolute, currency), currency)
+
+
 def load_open(session: Session) -> OpenSet:
     """Everything a run may match: open payable invoices and booked debits with money unallocated."""
     out = OpenSet()
@@ -169,10 +175,9 @@ def load_open(session: Session) -> OpenSet:
         out.invoices.append(OpenInvoice(
             id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id),
             number=row.number, payment_reference=row.payment_reference, end_to_end_id=None,
-            direction="payable", currency=row.currency, open_amount=Money(quantize(open_amount, row.currency),
-                                                                          row.currency),
+            direction="payable", currency=row.currency, open_amount=Money(open_amount, row.currency),
             issued_on=row.issued_on, due_on=row.due_on or row.issued_on,
-            tolerance_abs=Money(quantize(absolute, row.currency), row.currency), tolerance_pct=percent))
+            tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
     t = Transfer
     fx = TransferFx
     rows = session.execute(
@@ -198,7 +203,7 @@ def load_open(session: Session) -> OpenSet:
         out.transfer_info[row.id] = _OpenTransfer(row.id, row.party_code, row.counterparty_party, row.currency,
                                                   remaining, booked, stated)
         out.transfers.append(OpenTransfer(
-            id=row.id, direction="debit", amount=Money(quantize(remaining, row.currency), row.currency),
+            id=row.id, direction="debit", amount=Money(remaining, row.currency),
             booked_on=booked, counterparty_party=row.party_code + row.counterparty_party,
             counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
             remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id,
@@ -282,6 +287,21 @@ def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dic
     return plans
 
 
+def _new_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` new matches, taken up front so the bulk insert needs no RETURNING.
+
+    PostgreSQL: from the table's sequence (concurrent inserts get others). SQLite: after the largest id,
+    under the writer lock the transaction holds."""
+    if not count:
+        return []
+    if is_postgres(session):
+        return sorted(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('reconciliation_matches', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": count}).scalars())
+    start = session.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
+    return list(range(start + 1, start + count + 1))
+
+
 def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
     """Insert matches and their allocations in bulk; fills each plan's id."""
     now = utcnow()
@@ -294,16 +314,14 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) 
         "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
     } for p in plans]
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
-        ids = session.execute(insert(ReconciliationMatch).returning(ReconciliationMatch.id,
-                                                                    sort_by_parameter_order=True), chunk).scalars()
-        for plan, match_id in zip(plans[start:start + _CHUNK], ids):
-            plan.id = match_id
+    for plan, row, match_id in zip(plans, rows, _new_ids(session, len(rows))):
+        plan.id = row["id"] = match_id
+    for chunk in _chunks(rows):
+        session.execute(insert(ReconciliationMatch.__table__), chunk)
     allocation_rows = [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
                        for p in plans for i, a, w in p.allocations]
     for chunk in _chunks(allocation_rows):
-        session.execute(insert(ReconciliationAllocation), chunk)
+        session.execute(insert(ReconciliationAllocation.__table__), chunk)
 
 
 # ---- posting (and the guards) ------------------------------------------------------------------------
@@ -716,6 +734,6 @@ def proposed_open_items(session: Session, period: str, party: str | None, agreem
     rows = list(session.execute(query).scalars())
     return {"proposed_matches": [
         {"match": v["id"], "transfer": v["transfer"], "payer": v["payer"], "payee": v["payee"],
-         "method": v["method"], "confidence": v["confidence"], "currency": v["currency"], "value": v["value"],
-         "invoices": [a["invoice"] for a in v["allocations"]]} for v in views(session, rows)]}  # Money values
+         "method": v["method"], "confidence": v["confidence"], "currency": v["currency"], "value": str(v["value"]),
+         "invoices": [a["invoice"] for a in v["allocations"]]} for v in views(session, rows)]}
 

@@ -4,12 +4,11 @@ Revision ID: 0009_reconciliation
 Revises: 0008_settlement
 Create Date: 2026-11-26 06:16:15.250666
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import ledger.db
-
 
 revision = '0009_reconciliation'
 down_revision = '0008_settlement'
