@@ -145,11 +145,15 @@ def reconcile(url: str) -> tuple[float, dict, list]:
     app = app_for(url)
     with app.app_context():
         s = app.extensions["ledger.db"].new_session()
-        started = time.perf_counter()
-        record = service.run(s, "bench")
+        started, cpu = time.perf_counter(), time.process_time()
+        phases = []
+        record = service.run(s, "bench", on_step=lambda name: phases.append(
+            f"{name} {time.perf_counter() - started:.1f}s"))
         s.commit()
         elapsed = time.perf_counter() - started
         answer = service.run_view(record)
+        answer["cpu"] = time.process_time() - cpu
+        answer["phases"] = ", ".join(phases)
         rows = s.execute(select(ReconciliationMatch.transfer_id, ReconciliationMatch.status,
                                 ReconciliationAllocation.invoice_id)
                          .join(ReconciliationAllocation, ReconciliationAllocation.match_id == ReconciliationMatch.id)
@@ -198,7 +202,8 @@ def main() -> None:
             timings[n] = elapsed
             print(f"[{kind}] N={n}: {len(generated.invoices)} invoices, {len(generated.transfers)} transfers "
                   f"(written in {loaded:.1f} s)")
-            print(f"  run: {elapsed:.2f} s (load, match, store, post, commit); "
+            print(f"  run: {elapsed:.2f} s wall, {answer['cpu']:.2f} s CPU in this process (load, match, store, "
+                  f"post, commit; cumulative: {answer['phases']}); "
                   f"auto {answer['auto_matched']}, proposed {answer['proposed']}, "
                   f"unmatched transfers {answer['unmatched_transfers']}, open invoices {answer['open_invoices']}")
             for rule, count in sorted(Counter(answer["per_rule"]).items()):

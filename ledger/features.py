@@ -65,9 +65,10 @@ def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data."""
     from ledger.agreements.demo import seed as seed_agreements
     from ledger.invoices.demo import seed as seed_invoices
+    from ledger.reconciliation.demo import seed as seed_reconciliation
     from ledger.statements.demo import seed as seed_statements
 
-    return [seed_agreements, seed_invoices, seed_statements]
+    return [seed_agreements, seed_invoices, seed_statements, seed_reconciliation]
 
 
 def settlement_providers() -> dict[str, list]:

@@ -264,3 +264,12 @@ def test_unknown_counterparty_waits(world):
     answer = world.run()
     assert (answer["auto_matched"], answer["proposed"], answer["transfers_considered"]) == (0, 0, 0)
 
+
+
+def test_the_demo_leaves_a_living_reconciliation_queue(api, runner, officer):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    items = api.get(f"{R}/matches?limit=1000", token=officer).get_json()["items"]
+    statuses = {m["status"] for m in items}
+    methods = {m["method"] for m in items if m["status"] == "auto"}
+    assert {"auto", "proposed"} <= statuses and {"reference", "amount"} <= methods
