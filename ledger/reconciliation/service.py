@@ -43,8 +43,6 @@ from ledger.journal.rules import (
     EntryDraft,
     Fx,
     Line,
-    credit,
-    debit,
 )
 from ledger.money import Money, quantize
 from ledger.reconciliation.engine import match
@@ -84,6 +82,8 @@ class _OpenTransfer:
     remaining: Decimal
     booked_on: date
     fx: TransferFx | None = None
+    amount: Decimal = Decimal(0)
+    allocated: Decimal = Decimal(0)
 
 
 @dataclass
@@ -94,6 +94,7 @@ class _OpenInvoice:
     agreement_id: int
     currency: str
     open: Decimal
+    amount_open: Decimal = Decimal(0)
 
 
 @dataclass
@@ -171,7 +172,7 @@ def load_open(session: Session) -> OpenSet:
             continue
         absolute, percent = tolerances[row.agreement_id]
         out.invoice_info[row.id] = _OpenInvoice(row.id, row.payer_code, row.payee_code, row.agreement_id,
-                                                row.currency, open_amount)
+                                                row.currency, open_amount, row.amount_open)
         out.invoices.append(OpenInvoice(
             id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id),
             number=row.number, payment_reference=row.payment_reference, end_to_end_id=None,
@@ -201,7 +202,7 @@ def load_open(session: Session) -> OpenSet:
                 instructed = Money(quantize(row.instructed_amount, row.instructed_currency), row.instructed_currency)
                 rate = _plain(row.rate) if row.rate is not None else None
         out.transfer_info[row.id] = _OpenTransfer(row.id, row.party_code, row.counterparty_party, row.currency,
-                                                  remaining, booked, stated)
+                                                  remaining, booked, stated, row.amount, row.allocated)
         out.transfers.append(OpenTransfer(
             id=row.id, direction="debit", amount=Money(remaining, row.currency),
             booked_on=booked, counterparty_party=row.party_code + row.counterparty_party,
@@ -244,13 +245,24 @@ class Plan:
         return self.value if self.residual_account else sum((a for _, a, _ in self.allocations), Decimal(0))
 
 
+@dataclass(frozen=True, slots=True)
+class _SameCurrency:
+    """A transfer's worth in its own currency: all that is unallocated."""
+
+    amount: Decimal
+    converted: bool = False
+
+
 def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dict[int, OpenTransfer]) -> list[Plan]:
     open_now = {i: info.open for i, info in open_set.invoice_info.items()}
     plans = []
     for proposal in proposals:
         info = open_set.transfer_info[proposal.transfer_id]
         currency = proposal.residual.currency
-        value = transfer_values(transfers[proposal.transfer_id])[currency]
+        if currency == info.currency:
+            value = _SameCurrency(info.remaining)
+        else:
+            value = transfer_values(transfers[proposal.transfer_id])[currency]
         allocations = []
         for allocation in proposal.allocations:
             amount = allocation.amount.amount
@@ -370,40 +382,53 @@ def _period_for(last_closed: str | None, day: date) -> str:
     return own if last_closed is None or own > last_closed else journal.next_period(last_closed)
 
 
+@lru_cache(maxsize=65536)
+def _account(purpose: str, currency: str, party: str, counterparty: str | None = None,
+             agreement_id: int | None = None) -> AccountKey:
+    return AccountKey(purpose, currency, party, counterparty, agreement_id)
+
+
 def _draft(plan: Plan, period: str) -> EntryDraft:
     lines: list[Line] = []
     cur = plan.currency
     for invoice_id, amount, written_off in plan.allocations:
         agreement_id = plan.agreements[invoice_id]
-        lines.append(debit(AccountKey("invoices_payable", cur, plan.payee, plan.payer, agreement_id),
-                           Money(amount + written_off, cur)))
+        lines.append(Line(_account("invoices_payable", cur, plan.payee, plan.payer, agreement_id),
+                          Money(amount + written_off, cur)))
     fx = None
     if plan.fx_rate is not None:
         fx = Fx(plan.fx_rate, plan.fx_source or "statement", Money(quantize(plan.transfer_amount, plan.transfer_currency),
                                                                    plan.transfer_currency))
     cash = plan.cash
-    lines.append(credit(AccountKey("cash", cur, plan.payer), Money(cash, cur), fx))
+    lines.append(Line(_account("cash", cur, plan.payer), Money(-cash, cur), fx))
     settled = sum((a + w for _, a, w in plan.allocations), Decimal(0))
     difference = cash - settled
     if difference != 0:
         account = plan.residual_account or "bank_charges"
-        lines.append(debit(AccountKey(account, cur, plan.payer), Money(difference, cur)))
+        lines.append(Line(_account(account, cur, plan.payer), Money(difference, cur)))
     return EntryDraft(effective_date=plan.booked_on, period=period, lines=tuple(lines), source_type=SOURCE_TYPE,
-                      source_id=str(plan.id), memo=f"transfer {plan.transfer_id} settles "
-                      + ", ".join(f"invoice {i}" for i, _, _ in plan.allocations) + f" ({plan.method})")
+                      source_id=str(plan.id), memo=f"transfer {plan.transfer_id} settles invoice "
+                      f"{', '.join([str(a[0]) for a in plan.allocations])} ({plan.method})")
 
 
-def post(session: Session, plans: list[Plan], *, hooks: bool = False) -> None:
+def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None) -> None:
     """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
 
     `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
     updates them in bulk with the same effect."""
     if not plans:
         return
-    transfers, invoices_now = _lock(session, (p.transfer_id for p in plans),
-                                    (i for p in plans for i, _, _ in p.allocations))
+    if loaded is not None and not is_postgres(session):
+        # SQLite: the run's transaction took the writer lock at BEGIN, so what it loaded is still current.
+        transfers = {i: (t.amount, t.allocated) for i, t in loaded.transfer_info.items()}
+        invoices_now = {i: ("approved", inv.amount_open) for i, inv in loaded.invoice_info.items()}
+    else:
+        transfers, invoices_now = _lock(session, (p.transfer_id for p in plans),
+                                        (i for p in plans for i, _, _ in p.allocations))
     take_transfer, take_invoice = _check(plans, transfers, invoices_now)
     last_closed = journal.last_closed_period(session)
+    # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
+    plans = sorted(plans, key=lambda p: p.fx_rate is not None)
     entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
     session.execute(update(ReconciliationMatch.__table__)
                     .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
@@ -471,7 +496,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
         plans = plans_from(open_set, proposals, transfers)
         _store(session, plans, record.id, actor)
         step("stored")
-        post(session, [p for p in plans if p.status == "auto"])
+        post(session, [p for p in plans if p.status == "auto"], loaded=open_set)
     step("posted")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
