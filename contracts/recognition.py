@@ -243,7 +243,7 @@ class PositionSchema(Schema):
     position = Amount(metadata={"description": "positive: receives; negative: pays"})
 
 
-class TransferSchema(Schema):
+class NettingTransferSchema(Schema):
     payer = fields.String()
     payee = fields.String()
     amount = Amount()
@@ -253,7 +253,7 @@ class CurrencyNettingSchema(Schema):
     currency = fields.String()
     claims = fields.List(fields.Integer(), metadata={"description": "the accepted claims unpaid at period end"})
     positions = fields.List(fields.Nested(PositionSchema))
-    transfers = fields.List(fields.Nested(TransferSchema))
+    transfers = fields.List(fields.Nested(NettingTransferSchema))
     optimal = fields.Boolean(metadata={"description": "the number of transfers is proven minimal"})
 
 

@@ -1,4 +1,5 @@
-"""Where features plug into the app: their API blueprints and anything else they set up.
+"""Where features plug into the app: their models, API blueprints, pages, commands, demo data, and what
+they add to the settlement statement. One line per feature in each list, so adding one is a small diff.
 
 Importing every model module here also puts every table on the shared metadata, which is what the
 migrations and the models-agree-with-migrations check compare against.
@@ -13,30 +14,49 @@ def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
-    from ledger.settlement import models as settlement_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
     from ledger.recognition import models as recognition_models  # noqa: F401
+    from ledger.reconciliation import models as reconciliation_models  # noqa: F401
+    from ledger.settlement import models as settlement_models  # noqa: F401
+    from ledger.statements import models as statements_models  # noqa: F401
     from ledger.web import models as web_models  # noqa: F401
 
 
 def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.audit.views import blp as audit
+    from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
     from ledger.recognition.views import blp as recognition
+    from ledger.reconciliation.views import blp as reconciliation
     from ledger.settlement.views import blp as settlement
+    from ledger.statements.views import blp as statements
 
-    return [ops, parties, audit, journal, agreements, recognition, settlement]
+    return [
+        ops,
+        parties,
+        audit,
+        journal,
+        agreements,
+        invoices,
+        statements,
+        reconciliation,
+        recognition,
+        settlement,
+    ]
 
 
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
     from ledger.web.views import bp as web
 
-    return [web]
+    return [
+        web,
+    ]
 
 
 def init_features(app: Flask) -> None:
@@ -61,19 +81,43 @@ def cli_groups() -> list:
     from ledger.demo import demo
     from ledger.journal.cli import journal
     from ledger.recognition.cli import claims
+    from ledger.reconciliation.cli import reconcile
     from ledger.settlement.cli import report_command, settle, verify_statement
+    from ledger.statements.cli import statements
     from ledger.web.cli import users
 
-    return [demo, journal, accrue, returnees_cli, claims, settle, report_command, verify_statement, users]
+    return [
+        demo,
+        journal,
+        accrue,
+        returnees_cli,
+        statements,
+        reconcile,
+        claims,
+        settle,
+        report_command,
+        verify_statement,
+        users,
+    ]
 
 
 def demo_seeders() -> list:
-    """Functions (session) -> [(name, credential)] that add each feature's demo data."""
+    """Functions (session) -> [(name, credential)] that add each feature's demo data, in this order."""
     from ledger.agreements.demo import seed as seed_agreements
+    from ledger.invoices.demo import seed as seed_invoices
     from ledger.recognition.demo import seed as seed_recognition
+    from ledger.reconciliation.demo import seed as seed_reconciliation
+    from ledger.statements.demo import seed as seed_statements
     from ledger.web.demo import seed as people
 
-    return [seed_agreements, seed_recognition, people]
+    return [
+        seed_agreements,
+        seed_invoices,
+        seed_statements,
+        seed_reconciliation,
+        seed_recognition,
+        people,
+    ]
 
 
 def settlement_providers() -> dict[str, list]:
@@ -81,7 +125,24 @@ def settlement_providers() -> dict[str, list]:
     agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
     open_items(session, period, party, agreement_ids) -> {kind: [items]};
     sections(session, period, party) -> {name: value} (whole-period statements only)."""
+    from ledger.agreements.settlement import agreement_info
+    from ledger.invoices.settlement import overdue_open_items
     from ledger.recognition.settlement import eu_sections
+    from ledger.reconciliation.service import proposed_open_items
     from ledger.settlement.service import disputed_open_items
+    from ledger.statements.settlement import unreconciled_open_items
 
-    return {"agreement_info": [], "open_items": [disputed_open_items], "sections": [eu_sections]}
+    return {
+        "agreement_info": [
+            agreement_info,
+        ],
+        "open_items": [
+            disputed_open_items,
+            unreconciled_open_items,
+            overdue_open_items,
+            proposed_open_items,
+        ],
+        "sections": [
+            eu_sections,
+        ],
+    }

@@ -53,9 +53,11 @@ def _request_hash() -> str:
         for name, value in sorted(request.form.items(multi=True)):
             digest.update(f"form:{name}={value}\n".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
-            content = upload.stream.read()
+            content = hashlib.sha256()
+            for chunk in iter(lambda stream=upload.stream: stream.read(1 << 20), b""):  # bounded memory
+                content.update(chunk)
             upload.stream.seek(0)
-            digest.update(f"file:{name}={hashlib.sha256(content).hexdigest()}\n".encode())
+            digest.update(f"file:{name}={content.hexdigest()}\n".encode())
     else:
         body = request.get_data(cache=True)
         try:  # JSON that differs only in spacing or key order is the same request

@@ -22,6 +22,11 @@ MAX_ABS_AMOUNT = Decimal("1e14")
 _NOT_MONEY = {"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX", "XDR", "XSU", "XUA"}
 
 
+#: Withdrawn ISO 4217 codes (list three) that old bank statements still carry: the euro legacy currencies.
+#: Money can hold them, so such a statement imports; `is_currency` stays False, so nothing new is owed in them.
+HISTORIC_MINOR_UNITS = {"DEM": 2, "FRF": 2, "NLG": 2, "ATS": 2, "FIM": 2, "IEP": 2}
+
+
 class MoneyError(ValueError):
     """An amount or currency that cannot be money; the message is safe to show to a caller."""
 
@@ -52,8 +57,14 @@ def is_currency(code: str) -> bool:
     return True
 
 
+def is_historic_currency(code: str) -> bool:
+    return code in HISTORIC_MINOR_UNITS
+
+
 @lru_cache(maxsize=None)
 def _quantum(currency: str) -> Decimal:
+    if currency in HISTORIC_MINOR_UNITS:
+        return Decimal(1).scaleb(-HISTORIC_MINOR_UNITS[currency])
     return Decimal(1).scaleb(-minor_units(currency))
 
 

@@ -20,7 +20,7 @@ from ledger.auth import ApiToken, hash_token, new_token
 from ledger.db import make_engine
 from ledger import migrate
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "samples")
 
 
 def _postgres_database(admin_url: str) -> tuple[str, callable]:

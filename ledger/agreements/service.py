@@ -456,9 +456,10 @@ def post_obligations(session: Session, agreement: Agreement, drafts: Sequence[ru
     for draft in drafts:
         advance = rules.adjusted_key(draft.key) == "advance"
         offset = draft.kind == rules.ADVANCE_OFFSET
-        groups[(draft.due_on, draft.period, draft.kind, advance, offset)].append(draft)
+        adjustment = draft.kind == rules.ADJUSTMENT or draft.adjusts is not None
+        groups[(draft.due_on, draft.period, draft.kind, advance, offset, adjustment)].append(draft)
     entry_drafts, order = [], []
-    for (due_on, period, kind, advance, offset), items in groups.items():
+    for (due_on, period, kind, advance, offset, adjustment), items in groups.items():
         amount = Money(sum((d.amount.amount for d in items), Decimal(0)), agreement.currency)
         debit_key, credit_key = accounts(agreement, advance)
         if offset:  # the advance offset settles obligations out of the advance: Dr obligations / Cr advances
@@ -468,7 +469,9 @@ def post_obligations(session: Session, agreement: Agreement, drafts: Sequence[ru
             amount = -amount
         entry_drafts.append(EntryDraft(
             effective_date=due_on, period=period, lines=(debit(debit_key, amount), credit(credit_key, amount)),
-            source_type="accrual", source_id=f"{agreement.id}:{period}:{kind}:{due_on.isoformat()}",
+            # The settlement statement classifies by source: accrued, adjustments, or (offsets) paid.
+            source_type="advance_offset" if offset else ("adjustment" if adjustment else "accrual"),
+            source_id=f"{agreement.id}:{period}:{kind}:{due_on.isoformat()}",
             memo=f"{agreement.reference}: {len(items)} {kind} obligation(s)"))
         order.append(items)
     entry_ids = post_entries(session, entry_drafts)

@@ -43,6 +43,12 @@ def _replace_accounts(session: Session, code: str, accounts: list[dict]) -> None
         raise Conflict("an IBAN in this request is registered to another party", code="iban_registered")
     session.execute(delete(BankAccount).where(BankAccount.party_code == code))
     session.add_all(BankAccount(party_code=code, **a) for a in accounts)
+    session.flush()
+    # Imported here: statements build on parties, not the other way round.
+    from ledger.statements.service import attach_unknown_transfers
+
+    for iban in ibans:  # transfers that waited for one of these accounts are now the party's
+        attach_unknown_transfers(session, iban)
 
 
 def create(session: Session, data: dict) -> Party:

@@ -12,7 +12,7 @@ from ledger.migrations.immutable import allow_changes, forbid_changes
 
 
 revision = '0008_settlement'
-down_revision = '0003_agreements'
+down_revision = '0007_invoices'
 branch_labels = None
 depends_on = None
 

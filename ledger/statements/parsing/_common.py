@@ -7,7 +7,7 @@ from datetime import date
 
 from stdnum import iso11649
 
-from ledger.money import Money, MoneyError, is_currency
+from ledger.money import Money, MoneyError, is_currency, is_historic_currency
 
 from .errors import StatementParseError
 
@@ -19,7 +19,8 @@ def money(value: str | None, currency: str | None, location: str | None) -> Mone
     if not currency:
         raise StatementParseError("missing_currency", "an amount has no currency", location)
     currency = currency.strip().upper()
-    if not is_currency(currency):
+    # Withdrawn codes (DEM, NLG, ...) appear in archived statements; they import, though nothing is owed in them.
+    if not (is_currency(currency) or is_historic_currency(currency)):
         raise StatementParseError("invalid_currency", f"{currency!r} is not an ISO 4217 currency", location)
     text = (value or "").strip()
     if not re.fullmatch(r"-?\d+(\.\d+)?", text):

@@ -42,8 +42,13 @@ from .model import (
 CAMT_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d{2})$")
 _STATEMENT_TAGS = {"Stmt", "Rpt", "Ntfctn"}
 _STATUS = {"BOOK": "booked", "PDNG": "pending", "FUTR": "pending", "INFO": "information"}
-_OPENING = ("OPBD", "PRCD")  # PRCD, the previous closing booked balance, is the opening where OPBD is absent
+# Only booked balances take part in the check: the available ones (OPAV, CLAV, FWAV, ITAV) include value-date
+# effects that no entry accounts for. PRCD, the previous closing booked balance, is the opening where OPBD is
+# absent. An intraday camt.052 often has no OPBD/CLBD at all, only interim booked balances (ITBD): then the
+# earliest ITBD opens and the latest closes the report (one lone ITBD cannot do both).
+_OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
+_INTERIM = "ITBD"
 
 Item = ParsedStatement | ParsedTransfer | StatementEnd
 
@@ -204,8 +209,7 @@ def _ensure_header(
     element = statement.element
     location = f"statement {statement.index} (line {element.sourceline})"
     account = clean_reference(element.findtext(q("Acct/Id/IBAN")) or element.findtext(q("Acct/Id/Othr/Id")))
-    opening = _balance(element, q, _OPENING, location)
-    closing = _balance(element, q, _CLOSING, location)
+    opening, closing = _balances(element, q, location)
     currency = (element.findtext(q("Acct/Ccy")) or "").strip() or None
     if currency is None:
         currency = opening.currency if opening else closing.currency if closing else None
@@ -228,21 +232,36 @@ def _ensure_header(
     return header
 
 
-def _balance(statement: etree._Element, q: _Names, codes: tuple[str, ...], location: str) -> Money | None:
+def _balances(statement: etree._Element, q: _Names, location: str) -> tuple[Money | None, Money | None]:
+    """(opening, closing) booked balances of a statement or report, signed; None where absent."""
     found: dict[str, etree._Element] = {}
-    for balance in statement.iterfind(q("Bal")):
-        code = (balance.findtext(q("Tp/CdOrPrtry/Cd")) or "").strip()
+    interim: list[tuple[str, int, etree._Element]] = []
+    for position, balance in enumerate(statement.iterfind(q("Bal"))):
+        code = (balance.findtext(q("Tp/CdOrPrtry/Cd")) or balance.findtext(q("Tp/CdOrPrtry/Prtry")) or "").strip()
         found.setdefault(code, balance)
-    for code in codes:
-        if code in found:
-            balance = found[code]
-            where = f"{location}, balance {code} (line {balance.sourceline})"
-            amount = balance.find(q("Amt"))
-            if amount is None:
-                raise StatementParseError("invalid_amount", "a balance has no amount", where)
-            value = money(amount.text, amount.get("Ccy"), where)
-            return -value if (balance.findtext(q("CdtDbtInd")) or "").strip() == "DBIT" else value
-    return None
+        if code == _INTERIM:
+            when = balance.findtext(q("Dt/DtTm")) or balance.findtext(q("Dt/Dt")) or ""
+            interim.append((when.strip(), position, balance))
+    opening = next((found[c] for c in _OPENING if c in found), None)
+    closing = next((found[c] for c in _CLOSING if c in found), None)
+    interim.sort(key=lambda item: (item[0], item[1]))
+    if opening is None and interim and (closing is not None or len(interim) > 1):
+        opening = interim[0][2]
+    if closing is None and interim and interim[-1][2] is not opening:
+        closing = interim[-1][2]
+    return _amount(opening, q, location), _amount(closing, q, location)
+
+
+def _amount(balance: etree._Element | None, q: _Names, location: str) -> Money | None:
+    if balance is None:
+        return None
+    code = (balance.findtext(q("Tp/CdOrPrtry/Cd")) or "").strip()
+    where = f"{location}, balance {code} (line {balance.sourceline})"
+    amount = balance.find(q("Amt"))
+    if amount is None:
+        raise StatementParseError("invalid_amount", "a balance has no amount", where)
+    value = money(amount.text, amount.get("Ccy"), where)
+    return -value if (balance.findtext(q("CdtDbtInd")) or "").strip() == "DBIT" else value
 
 
 def _direction(text: str | None, location: str) -> Direction:

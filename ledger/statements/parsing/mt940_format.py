@@ -130,7 +130,7 @@ def _header(data: dict, index: int, location: str, default_currency: str | None)
     # Some banks append the statement currency to :25: ("NL71RABO0123456789 EUR", "1291.99.348EUR").
     if (currency and account.endswith(currency) and len(account) > 3 and not account[-4].isalpha()
             and not stdnum_iban.is_valid(account)):
-        account = account[: -len(currency)].strip()
+        account = account[: -len(currency)].strip().rstrip("/").strip()  # "BIC/account/HUF" too
     number = data.get("statement_number")
     sequence = data.get("sequence_number")
     statement_id = f"{number}/{sequence}" if number and sequence else number

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 from ledger.statements.parsing import ParsedStatement, ParsedTransfer, StatementEnd, parse
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "statements"
-SAMPLES = REPO / ".." / "shared" / "samples"
+SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR") or REPO / ".." / "shared" / "samples")
 
 
 def parse_bytes(data: bytes, **kwargs) -> list:

@@ -243,3 +243,28 @@ def test_other_xml_and_old_versions_are_refused():
     assert isinstance(exc, StatementFormatError) and exc.code == "unknown_format"
     old = camt053(entry()).replace(b"camt.053.001.02", b"camt.053.001.01")
     assert error(old).code == "unsupported_version"
+
+
+def bal(code: str, amount: str, day: str = "2024-03-15", ind: str = "CRDT") -> str:
+    return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt>"
+            f"<CdtDbtInd>{ind}</CdtDbtInd><Dt><DtTm>{day}</DtTm></Dt></Bal>")
+
+
+def test_intraday_report_with_interim_balances_only_is_checked_from_earliest_to_latest():
+    balances = bal("ITBD", "110.00", "2024-03-15T18:00:00") + bal("ITBD", "100.00", "2024-03-15T08:00:00")
+    (end,) = ends(parse_bytes(camt053(entry("10.00"), balances=balances)))
+    assert (str(end.statement.opening_balance), str(end.statement.closing_balance)) == ("100.00", "110.00")
+    assert end.balance_check == "ok"
+
+
+def test_opening_booked_balance_with_an_interim_closing_and_a_lone_interim_balance():
+    (end,) = ends(parse_bytes(camt053(entry("10.00"), balances=bal("OPBD", "100.00") + bal("ITBD", "110.00"))))
+    assert end.balance_check == "ok"
+    (end,) = ends(parse_bytes(camt053(entry("10.00"), balances=bal("ITBD", "110.00"))))
+    assert end.balance_check == "unavailable"
+
+
+def test_available_balances_never_stand_in_for_booked_ones():
+    balances = bal("OPBD", "100.00") + bal("CLAV", "110.00")
+    (end,) = ends(parse_bytes(camt053(entry("10.00"), balances=balances)))
+    assert end.statement.closing_balance is None and end.balance_check == "unavailable"

@@ -83,3 +83,12 @@ def test_amount_with_too_many_decimals_for_the_currency():
     with pytest.raises(StatementParseError) as caught:
         parse_bytes(data)
     assert caught.value.code == "invalid_amount"
+
+
+def test_withdrawn_euro_legacy_currency_imports_and_account_suffix_is_stripped():
+    data = (b":20:X\n:25:UBRTHUHB/1234567/DEM\n:28C:1\n:60F:C131016DEM100,00\n:61:131017D6,NCHK1670\n:86:SCHECK\n"
+            b":62F:C131017DEM94,00\n-\n")
+    items = parse_bytes(data)
+    (header,) = headers(items)
+    assert header.account == "UBRTHUHB/1234567" and header.currency == "DEM"
+    assert ends(items)[0].balance_check == "ok"

@@ -1,6 +1,6 @@
 """recognition
 
-Revision ID: 0005_recognition
+Revision ID: 0010_recognition
 Revises: 0002_journal
 Create Date: 2026-11-26 05:52:53.540924
 """
@@ -16,8 +16,8 @@ from ledger.migrations.immutable import allow_changes, forbid_changes
 IMMUTABLE = ('allowance_rates', 'cost_claim_lines')
 
 
-revision = '0005_recognition'
-down_revision = '0008_settlement'
+revision = '0010_recognition'
+down_revision = '0009_reconciliation'
 branch_labels = None
 depends_on = None
 

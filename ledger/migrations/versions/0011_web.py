@@ -1,6 +1,6 @@
 """web: the people who sign in to the pages
 
-Revision ID: 0006_web
+Revision ID: 0011_web
 Revises: 0002_journal
 Create Date: 2026-11-26 05:53:44.302007
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0006_web'
-down_revision = '0005_recognition'
+revision = '0011_web'
+down_revision = '0010_recognition'
 branch_labels = None
 depends_on = None
 

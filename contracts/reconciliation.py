@@ -1,0 +1,94 @@
+"""Wire schemas for reconciliation runs and matches."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema
+
+MATCH_STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
+
+
+class RunCreateSchema(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "match and count, but store no matches and post nothing"})
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    dry_run = fields.Boolean()
+    auto_matched = fields.Integer(metadata={"description": "matches posted at once (unique, strong evidence)"})
+    proposed = fields.Integer(metadata={"description": "matches waiting for an officer's review"})
+    unmatched_transfers = fields.Integer()
+    open_invoices = fields.Integer(metadata={"description": "invoices still open after the auto matches"})
+    transfers_considered = fields.Integer()
+    invoices_considered = fields.Integer()
+    per_rule = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"description": "matches per `rule/status`"})
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    duration_ms = fields.Integer()
+
+
+class AllocationSchema(Schema):
+    invoice = fields.Integer()
+    amount = Amount()
+    written_off = Amount(metadata={"description": "taken off the invoice within tolerance, posted to the "
+                                                  "residual account"})
+
+
+class MatchSchema(Schema):
+    id = fields.Integer()
+    run = fields.Integer(allow_none=True)
+    transfer = fields.Integer()
+    payer = fields.String()
+    payee = fields.String()
+    currency = fields.String()
+    allocations = fields.List(fields.Nested(AllocationSchema))
+    method = fields.String(metadata={"description": "the rule: reference, amount, multi_invoice, instalments, "
+                                                    "partial_payment, near_miss_reference, manual"})
+    confidence = fields.String(metadata={"example": "0.99"})
+    value = Amount(metadata={"description": "the transfer's worth applied, in the invoices' currency"})
+    residual = Amount(metadata={"description": "open − value: positive paid short, negative paid over"})
+    residual_account = fields.String(allow_none=True)
+    transfer_amount = Amount(metadata={"description": "what the match takes off the transfer, in its currency"})
+    transfer_currency = fields.String()
+    fx_rate = fields.String(allow_none=True)
+    evidence = fields.Dict(keys=fields.String(), values=fields.String(),
+                           metadata={"description": "why: references, amounts and dates compared"})
+    status = fields.String(validate=validate.OneOf(MATCH_STATUSES))
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    journal_entry = fields.Integer(allow_none=True)
+    reversal_entry = fields.Integer(allow_none=True)
+
+
+MatchPageSchema = page_schema(MatchSchema, "MatchPage")
+
+
+class MatchListArgs(ListArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(MATCH_STATUSES))
+    transfer = fields.Integer(load_default=None)
+    invoice = fields.Integer(load_default=None)
+
+
+class ManualAllocationSchema(Schema):
+    invoice = fields.Integer(required=True)
+    amount = PositiveAmount(required=True)
+
+
+class ManualMatchSchema(Schema):
+    transfer = fields.Integer(required=True)
+    allocations = fields.List(fields.Nested(ManualAllocationSchema), required=True,
+                              validate=validate.Length(min=1, max=100))
+
+
+class MatchRejectSchema(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class MatchReverseSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))

@@ -1,0 +1,62 @@
+"""What agreements add to the settlement statement: who the agreement binds, what was invoiced, quota use."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.agreements.models import Agreement, AgreementVersionRow, Returnee
+from ledger.agreements.obligations import period_bounds
+from ledger.money import Money
+
+
+def agreement_info(session: Session, agreement_ids: list[int], period: str) -> dict[int, dict]:
+    """Per agreement: reference, kind, payer, payee, `invoiced` (invoices received for the period, not
+    rejected), and quota use: returnees accepted this calendar year against `annual_quota`, returnees present
+    at the period's end against `capacity` (terms in force at the period's end)."""
+    if not agreement_ids:
+        return {}
+    from ledger.invoices.models import Invoice
+
+    first, last = period_bounds(period)
+    year_start = first.replace(month=1, day=1)
+    agreements = {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(agreement_ids))).scalars()}
+    if not agreements:
+        return {}
+    ids = list(agreements)
+    terms: dict[int, dict] = {}
+    for agreement_id, effective_from, text in session.execute(
+            select(AgreementVersionRow.agreement_id, AgreementVersionRow.effective_from, AgreementVersionRow.terms)
+            .where(AgreementVersionRow.agreement_id.in_(ids), AgreementVersionRow.effective_from <= last)
+            .order_by(AgreementVersionRow.agreement_id, AgreementVersionRow.number)):
+        terms[agreement_id] = json.loads(text)  # the last in force wins
+    invoiced: dict[int, Decimal] = defaultdict(Decimal)
+    for agreement_id, total in session.execute(
+            select(Invoice.agreement_id, func.sum(Invoice.payable))
+            .where(Invoice.agreement_id.in_(ids), Invoice.period == period, Invoice.status != "rejected")
+            .group_by(Invoice.agreement_id)):
+        invoiced[agreement_id] = Decimal(total or 0)
+    accepted = dict(session.execute(
+        select(Returnee.agreement_id, func.count())
+        .where(Returnee.agreement_id.in_(ids), Returnee.accepted_on >= year_start, Returnee.accepted_on <= last)
+        .group_by(Returnee.agreement_id)).all())
+    present = dict(session.execute(
+        select(Returnee.agreement_id, func.count())
+        .where(Returnee.agreement_id.in_(ids), Returnee.accepted_on <= last,
+               (Returnee.departed_on.is_(None)) | (Returnee.departed_on > last))
+        .group_by(Returnee.agreement_id)).all())
+    out = {}
+    for agreement_id, agreement in agreements.items():
+        in_force = terms.get(agreement_id, {})
+        out[agreement_id] = {
+            "reference": agreement.reference, "kind": agreement.kind, "payer": agreement.payer_code,
+            "payee": agreement.payee_code,
+            "invoiced": str(Money.rounded(invoiced[agreement_id], agreement.currency)),
+            "quota": {"annual_quota": in_force.get("annual_quota"), "accepted_this_year": accepted.get(agreement_id, 0),
+                      "capacity": in_force.get("capacity"), "present": present.get(agreement_id, 0)},
+        }
+    return out

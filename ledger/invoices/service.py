@@ -1,0 +1,631 @@
+"""Receiving partners' invoices, checking them against the ledger, and deciding them.
+
+Intake (`receive`): parse (JSON or UBL, `ledger.invoices`), find the agreement, redo the sums
+(`check_arithmetic`), then check every line against what the agreement made payable. Any finding makes the
+invoice `disputed`; none makes it `accepted`. Nothing is posted until a finance officer approves.
+
+**How a line finds its obligation** (documented for partners in API.md terms):
+the line's `kind` and the booking period — the line's own period (UBL line InvoicePeriod) or else the
+invoice's — always; plus the returnee for `per_returnee_fee`, `monthly_support` and (when given)
+`adjustment` lines, named by its pseudonym or its numeric id on that agreement. Instalments and milestones
+are matched on kind and period; when a period holds several, the one with the line's amount is preferred.
+Advances are offset by the ledger itself at approval, so an `advance_offset` line matches nothing.
+Findings per line: `unknown_obligation` (no such obligation), `amount_mismatch` (it exists, for another
+amount), `already_invoiced` (it is on another invoice that is not rejected, or twice on this one);
+per document: `outside_term` (the period is outside the agreement's term), `total_mismatch` and the other
+arithmetic findings, `currency_mismatch` (not the agreement's currency).
+
+A credit note's lines are matched to obligations that were invoiced already (what it corrects); its only
+line findings are `unknown_obligation` and `amount_mismatch` (crediting more than the obligation).
+
+**Approval** posts one entry: Dr obligations(H,P,A) with the accrued amounts of the matched obligations,
+Dr returns_costs(P,H,A) with the difference to the payable (VAT, allowances, overridden lines), Cr
+invoices_payable(H,P,A) with the payable. Where an advance remains, `agreements.service.offset_advance`
+first posts the offset (Dr obligations / Cr advances) and the approval entry carries it on, so the invoice
+payable — and `amount_open`, what is to be paid in cash — is the payable less the offset. A credit note
+posts the reverse: Dr invoices_payable / Cr returns_costs; what it credits is taken off the open amount of
+the invoice it names (BillingReference), the rest stays open as a negative amount (owed back).
+
+**Reconciliation hooks**: `open_invoices`, `find_by_payment_reference`, `settle` and `unsettle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from stdnum.iso7064 import mod_97_10
+
+from ledger.agreements import obligations as obligation_rules
+from ledger.agreements import service as agreements
+from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.audit.service import describe
+from ledger.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable, field_error
+from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable
+from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
+from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
+from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.journal.service import first_open_period, post_entries
+from ledger.money import CurrencyMismatch, Money
+from ledger.timeutil import today, utcnow
+
+#: Line kinds that name a returnee (and must, to find their obligation).
+PER_RETURNEE = {"per_returnee_fee", "monthly_support"}
+OPEN_STATUSES = ("accepted", "disputed")
+
+
+# ---- checking --------------------------------------------------------------------------------------
+
+@dataclass
+class CheckedLine:
+    position: int
+    parsed: ParsedLine
+    period: str
+    returnee_id: int | None = None
+    obligation: Obligation | None = None
+
+
+@dataclass
+class Checked:
+    """What intake learnt about one document: its agreement, its matched lines and everything found."""
+
+    agreement: Agreement
+    invoice: ParsedInvoice
+    period: str
+    lines: list[CheckedLine]
+    findings: list[Finding]
+
+    @property
+    def status(self) -> str:
+        return "disputed" if self.findings else "accepted"
+
+
+def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) -> Agreement:
+    """The agreement the document names (its references in priority order) whose payee is `sender`.
+
+    A partner naming an agreement it is not a side of learns nothing: the same 422 as for no agreement.
+    A partner naming one where it is the payer is refused (403): only the payee invoices."""
+    payer_side = None
+    for _source, ref in inv.agreement_ref_candidates:
+        try:
+            agreement = agreements.get(session, ref)
+        except NotFound:
+            continue
+        if sender is None or agreement.payee_code == sender:
+            return agreement
+        if agreement.payer_code == sender:
+            payer_side = agreement
+    if payer_side is not None:
+        raise Forbidden(f"only {payer_side.payee_code}, the payee, may invoice under this agreement")
+    field = "agreement" if inv.source == "json" else "cac:ContractDocumentReference/cbc:ID"
+    raise field_error(field, "names no agreement on which you are the payee", "unknown_agreement")
+
+
+def _invoice_period(inv: ParsedInvoice) -> str:
+    period = inv.period or next((line.period for line in inv.lines if line.period), None)
+    if period is None:
+        raise field_error("cac:InvoicePeriod/cbc:StartDate", "the invoice names no period (InvoicePeriod)",
+                          "invalid_invoice")
+    return period
+
+
+def _outside_term(agreement: Agreement, period: str) -> bool:
+    first, last = obligation_rules.period_bounds(period)
+    ends_on = agreements.facts(agreement).ends_on
+    return last < agreement.effective_from or (ends_on is not None and first > ends_on)
+
+
+def _returnees(session: Session, agreement_id: int, names: Iterable[str]) -> dict[str, int]:
+    """Map what lines wrote (pseudonym or numeric id) to returnee ids on this agreement."""
+    names = set(names)
+    ids = {int(n) for n in names if n.isdigit() and len(n) < 19}
+    pseudonyms = [n for n in names if not n.isdigit()]
+    if not names:
+        return {}
+    conditions = []
+    if ids:
+        conditions.append(Returnee.id.in_(ids))
+    if pseudonyms:
+        conditions.append(Returnee.pseudonym.in_(pseudonyms))
+    rows = session.execute(select(Returnee.id, Returnee.pseudonym).where(
+        Returnee.agreement_id == agreement_id, or_(*conditions))).all()
+    found: dict[str, int] = {}
+    for rid, pseudonym in rows:
+        found[str(rid)] = rid
+        if pseudonym:
+            found[pseudonym] = rid
+    return found
+
+
+def _claimed(session: Session, obligation_ids: Sequence[int], exclude_invoice: int | None) -> set[int]:
+    """Obligations already on an invoice (not a credit note) that is not rejected."""
+    if not obligation_ids:
+        return set()
+    query = (select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+             .where(InvoiceLine.obligation_id.in_(list(obligation_ids)), Invoice.status != "rejected",
+                    Invoice.document_type == "invoice"))
+    if exclude_invoice is not None:
+        query = query.where(Invoice.id != exclude_invoice)
+    return set(session.execute(query).scalars())
+
+
+def _candidate_key(kind: str, returnee_id: int | None, period: str) -> tuple:
+    return kind, returnee_id, period
+
+
+def check(session: Session, inv: ParsedInvoice, agreement: Agreement) -> Checked:
+    """All findings on `inv` for `agreement` (arithmetic, currency, term, and line by line)."""
+    period = _invoice_period(inv)
+    findings: list[Finding] = list(check_arithmetic(inv))
+    if inv.currency != agreement.currency:
+        findings.append(Finding("currency_mismatch", f"the invoice is in {inv.currency}, the agreement in "
+                                                     f"{agreement.currency}", "currency"))
+    if _outside_term(agreement, period):
+        findings.append(Finding("outside_term", f"period {period} is outside the agreement's term", "period"))
+    lines = [CheckedLine(n, line, line.period or period) for n, line in enumerate(inv.lines, start=1)]
+    findings.extend(_line_findings(session, agreement, inv, lines))
+    return Checked(agreement, inv, period, lines, findings)
+
+
+def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
+                   lines: list[CheckedLine]) -> list[Finding]:
+    credit_note = inv.document_type == "credit_note"
+    periods = {line.period for line in lines}
+    rows = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
+                                                    Obligation.period.in_(periods))
+                           .order_by(Obligation.id)).scalars().all()
+    candidates: dict[tuple, list[Obligation]] = defaultdict(list)
+    for row in rows:
+        candidates[_candidate_key(row.kind, row.returnee_id, row.period)].append(row)
+        if row.kind in ("instalment", "milestone", "adjustment"):
+            candidates[_candidate_key(row.kind, None, row.period)].append(row)
+    claimed = _claimed(session, [r.id for r in rows], None)
+    returnees = _returnees(session, agreement.id, (line.parsed.returnee for line in lines if line.parsed.returnee))
+    used: set[int] = set()
+    findings: list[Finding] = []
+    for line in lines:
+        found = _match(line, returnees, candidates, claimed, used, credit_note)
+        if isinstance(found, Finding):
+            findings.append(found)
+            continue
+        line.obligation = found
+        findings.extend(_compare(line, found, claimed, used, credit_note))
+        used.add(found.id)
+    return findings
+
+
+def _match(line: CheckedLine, returnees: dict[str, int], candidates: dict, claimed: set[int], used: set[int],
+           credit_note: bool) -> Obligation | Finding:
+    parsed, lid = line.parsed, line.parsed.line_id
+    kind = parsed.kind
+    if not kind or kind not in LINE_KINDS:
+        what = f"names kind {kind!r}, which is not an obligation kind" if kind else "names no obligation kind"
+        return Finding("unknown_obligation", f"line {lid} {what}", "kind", lid)
+    if kind == "advance_offset":
+        return Finding("unknown_obligation", f"line {lid}: advances are offset by the ledger on approval, "
+                                             "not by invoice lines", "kind", lid)
+    if parsed.returnee:
+        line.returnee_id = returnees.get(parsed.returnee)
+        if line.returnee_id is None:
+            return Finding("unknown_obligation", f"line {lid}: no such returnee on this agreement", "returnee", lid)
+    elif kind in PER_RETURNEE:
+        return Finding("unknown_obligation", f"line {lid}: a {kind} line must name its returnee", "returnee", lid)
+    options = candidates.get(_candidate_key(kind, line.returnee_id, line.period), [])
+    if credit_note:
+        options = [o for o in options if o.status != "accrued" or o.id in claimed]
+    if not options:
+        return Finding("unknown_obligation", f"line {lid}: no {kind} obligation in {line.period} matches",
+                       "kind", lid)
+    amount = parsed.net_amount.amount
+
+    def rank(o: Obligation) -> tuple:
+        free = o.id not in used and (credit_note or (o.id not in claimed and o.status == "accrued"))
+        return (not free, Decimal(o.amount) != amount, o.id)
+
+    return min(options, key=rank)
+
+
+def _compare(line: CheckedLine, obligation: Obligation, claimed: set[int], used: set[int],
+             credit_note: bool) -> list[Finding]:
+    lid, amount = line.parsed.line_id, line.parsed.net_amount
+    accrued = Money(Decimal(obligation.amount), obligation.currency)
+    findings = []
+    if not credit_note and (obligation.id in used or obligation.id in claimed or obligation.status != "accrued"):
+        findings.append(Finding("already_invoiced", f"line {lid}: obligation {obligation.id} is already invoiced",
+                                "kind", lid))
+    try:
+        differs = amount > accrued if credit_note else amount != accrued
+    except CurrencyMismatch:
+        return findings  # the document-level currency_mismatch says it
+    if differs:
+        findings.append(Finding("amount_mismatch", f"line {lid}: {amount} {amount.currency} claimed, "
+                                                   f"{accrued} accrued for obligation {obligation.id}",
+                                "amount", lid))
+    return findings
+
+
+# ---- intake ----------------------------------------------------------------------------------------
+
+def _duplicate(session: Session, payee: str, number: str) -> None:
+    if session.execute(select(Invoice.id).where(Invoice.payee_code == payee, Invoice.number == number)).first():
+        raise Conflict(f"invoice {number} from {payee} was received already", code="duplicate_invoice")
+
+
+def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: bytes | None = None,
+            dry_run: bool = False) -> tuple[Checked, Invoice | None]:
+    """Check `inv` sent by party `sender` (None: staff entering it for the payee) and store it unless a dry run."""
+    agreement = resolve_agreement(session, inv, sender)
+    _duplicate(session, agreement.payee_code, inv.number)
+    checked = check(session, inv, agreement)
+    if dry_run:
+        describe("invoice.dry_run", "agreement", agreement.id, f"{inv.source} {checked.status}")
+        return checked, None
+    return checked, store(session, checked, document)
+
+
+def store(session: Session, checked: Checked, document: bytes | None) -> Invoice:
+    inv, agreement = checked.invoice, checked.agreement
+    invoice = Invoice(
+        agreement_id=agreement.id, payee_code=agreement.payee_code, payer_code=agreement.payer_code,
+        number=inv.number, document_type=inv.document_type, issued_on=inv.issued_on, due_on=inv.due_on,
+        currency=inv.currency, period=checked.period, payment_reference=inv.payment_reference,
+        payment_reference_is_rf=inv.payment_reference_is_rf, payee_iban=inv.seller.iban,
+        preceding_invoice=inv.preceding_invoice, total=inv.payable.amount, payable=inv.ledger_effect().amount,
+        status=checked.status, source=inv.source, document=document,
+        document_sha256=hashlib.sha256(document).hexdigest() if document is not None else None)
+    session.add(invoice)
+    session.flush()
+    session.add_all(InvoiceLine(
+        invoice_id=invoice.id, position=line.position, line_id=line.parsed.line_id[:100],
+        kind=(line.parsed.kind or None) and line.parsed.kind[:40], returnee=_short(line.parsed.returnee, 64),
+        returnee_id=line.returnee_id, period=line.period, description=_short(line.parsed.description, 500),
+        amount=line.parsed.net_amount.amount, obligation_id=line.obligation.id if line.obligation else None)
+        for line in checked.lines)
+    session.add_all(InvoiceFinding(invoice_id=invoice.id, line=f.line, code=f.code, message=f.message[:2000],
+                                   field=_short(f.field, 200)) for f in checked.findings)
+    session.flush()
+    describe("invoice.receive", "invoice", invoice.id,
+             f"{agreement.reference} {inv.document_type} {inv.source} {checked.status} "
+             f"{len(checked.findings)} findings")
+    return invoice
+
+
+def _short(text: str | None, size: int) -> str | None:
+    return None if text is None else text[:size]
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+
+def get(session: Session, invoice_id: int) -> Invoice:
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound("no such invoice")
+    return invoice
+
+
+def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:
+    return list(session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)
+                                .order_by(InvoiceLine.position)).scalars())
+
+
+def findings_of(session: Session, invoice_id: int) -> list[InvoiceFinding]:
+    return list(session.execute(select(InvoiceFinding).where(InvoiceFinding.invoice_id == invoice_id)
+                                .order_by(InvoiceFinding.id)).scalars())
+
+
+def etag(invoice: Invoice) -> str:
+    return f'"invoice-{invoice.id}-{invoice.version}"'
+
+
+def _money(amount, currency: str) -> Money:
+    return Money(Decimal(amount), currency)
+
+
+def _finding_view(f: Finding | InvoiceFinding) -> dict:
+    return {"code": f.code, "message": f.message, "field": f.field, "line": f.line,
+            "source": getattr(f, "source", "check")}
+
+
+def view(session: Session, invoice: Invoice) -> dict:
+    cur = invoice.currency
+    agreement = session.get(Agreement, invoice.agreement_id)
+    lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": ln.returnee, "returnee_id": ln.returnee_id,
+              "period": ln.period, "description": ln.description, "amount": _money(ln.amount, cur),
+              "obligation": ln.obligation_id, "override_reason": ln.override_reason}
+             for ln in lines_of(session, invoice.id)]
+    decision = None
+    if invoice.decided_at is not None:
+        decision = {"by": invoice.decided_by, "at": invoice.decided_at, "reason": invoice.decision_reason,
+                    "journal_entry": invoice.journal_entry_id}
+    return {
+        "id": invoice.id, "agreement": invoice.agreement_id, "agreement_reference": agreement.reference,
+        "payee": invoice.payee_code, "payer": invoice.payer_code, "number": invoice.number,
+        "document_type": invoice.document_type, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+        "currency": cur, "period": invoice.period, "payment_reference": invoice.payment_reference,
+        "payment_reference_is_rf": invoice.payment_reference_is_rf, "payee_iban": invoice.payee_iban,
+        "preceding_invoice": invoice.preceding_invoice, "total": _money(invoice.total, cur),
+        "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
+        "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
+        "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
+        "decision": decision, "lines": lines, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
+        "version": invoice.version, "created_at": invoice.created_at,
+    }
+
+
+def dry_run_view(checked: Checked) -> dict:
+    inv, cur = checked.invoice, checked.invoice.currency
+    try:
+        computed = computed_payable(inv)
+    except CurrencyMismatch:
+        computed = None
+    return {
+        "id": None, "agreement": checked.agreement.id, "agreement_reference": checked.agreement.reference,
+        "payee": checked.agreement.payee_code, "payer": checked.agreement.payer_code, "number": inv.number,
+        "document_type": inv.document_type, "issued_on": inv.issued_on, "due_on": inv.due_on, "currency": cur,
+        "period": checked.period, "payment_reference": inv.payment_reference,
+        "payment_reference_is_rf": inv.payment_reference_is_rf, "payee_iban": inv.seller.iban,
+        "preceding_invoice": inv.preceding_invoice, "total": inv.payable, "payable": inv.ledger_effect(),
+        "computed_payable": computed, "status": checked.status, "source": inv.source, "dry_run": True,
+        "lines": [{"line": ln.parsed.line_id, "kind": ln.parsed.kind, "returnee": ln.parsed.returnee,
+                   "returnee_id": ln.returnee_id, "period": ln.period, "description": ln.parsed.description,
+                   "amount": ln.parsed.net_amount, "obligation": ln.obligation.id if ln.obligation else None}
+                  for ln in checked.lines],
+        "findings": [_finding_view(f) for f in checked.findings],
+    }
+
+
+def list_query(party: str | None = None, status: str | None = None, agreement_id: int | None = None,
+               period: str | None = None):
+    query = select(Invoice)
+    if party:
+        query = query.where(or_(Invoice.payee_code == party, Invoice.payer_code == party))
+    if status:
+        query = query.where(Invoice.status == status)
+    if agreement_id is not None:
+        query = query.where(Invoice.agreement_id == agreement_id)
+    if period:
+        query = query.where(Invoice.period == period)
+    return query
+
+
+# ---- decisions -------------------------------------------------------------------------------------
+
+def _check_if_match(invoice: Invoice, if_match: str | None) -> None:
+    if if_match is not None and if_match != etag(invoice):
+        raise Problem("the invoice changed since you read it", status=412, code="precondition_failed")
+
+
+def _claim_transition(session: Session, invoice: Invoice, allowed: Sequence[str], action: str) -> None:
+    """Move on from an undecided state exactly once, even when two officers decide at the same moment."""
+    if invoice.status not in allowed:
+        raise Conflict(f"a {invoice.status} invoice cannot be {action}", code="invalid_transition")
+    result = session.execute(update(Invoice).where(Invoice.id == invoice.id, Invoice.version == invoice.version)
+                             .values(version=invoice.version + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("the invoice was decided by someone else meanwhile; read it again", code="conflict")
+    session.refresh(invoice)
+
+
+def _overrides(session: Session, invoice: Invoice, overrides: Sequence[dict]) -> dict[str | None, str]:
+    lines = {ln.line_id for ln in lines_of(session, invoice.id)}
+    given: dict[str | None, str] = {}
+    for index, item in enumerate(overrides):
+        line = item.get("line")
+        if line is not None and line not in lines:
+            raise field_error(f"overrides.{index}.line", f"the invoice has no line {line!r}", "unknown_line")
+        given[line] = item["reason"]
+    needed = {f.line for f in findings_of(session, invoice.id)}
+    missing = sorted((line or "(document)") for line in needed - set(given))
+    if missing:
+        raise Unprocessable(
+            f"approving over findings needs a reason for each: {', '.join(missing)}", code="override_required",
+            errors={"overrides": [f"no reason given for {m}" for m in missing]})
+    return given
+
+
+def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor: str,
+            if_match: str | None = None, reason: str | None = None) -> Invoice:
+    """Post the payable (see the module docstring) and mark the matched obligations invoiced."""
+    _check_if_match(invoice, if_match)
+    given = _overrides(session, invoice, overrides)
+    agreement = session.get(Agreement, invoice.agreement_id)
+    if invoice.currency != agreement.currency:
+        raise Unprocessable(f"the agreement is in {agreement.currency}: an invoice in {invoice.currency} cannot "
+                            "be posted; reject it", code="currency_mismatch")
+    _claim_transition(session, invoice, OPEN_STATUSES, "approved")
+    day = today()
+    period = first_open_period(session, day)
+    lines = lines_of(session, invoice.id)
+    for line in lines:
+        if line.line_id in given:
+            line.override_reason = given[line.line_id]
+    if invoice.document_type == "credit_note":
+        entry_id = _post_credit_note(session, invoice, agreement, day, period)
+    else:
+        entry_id = _post_invoice(session, invoice, agreement, lines, day, period)
+    invoice.status = "approved" if invoice.amount_open != 0 else "paid"
+    invoice.journal_entry_id = entry_id
+    invoice.decided_by, invoice.decided_at = actor, utcnow()
+    invoice.decision_reason = reason or given.get(None)
+    session.flush()
+    describe("invoice.approve", "invoice", invoice.id,
+             f"payable {invoice.payable} {invoice.currency}, open {invoice.amount_open}, "
+             f"{len(given)} overrides, entry {entry_id}")
+    return invoice
+
+
+def _keys(agreement: Agreement) -> tuple[AccountKey, AccountKey, AccountKey]:
+    costs, obligations = agreements.accounts(agreement)
+    payable = AccountKey("invoices_payable", agreement.currency, agreement.payee_code, agreement.payer_code,
+                         agreement.id)
+    return costs, obligations, payable
+
+
+def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, lines: list[InvoiceLine],
+                  day: date, period: str) -> int | None:
+    cur = invoice.currency
+    payable = _money(invoice.payable, cur)
+    matched: list[Obligation] = []
+    for line in lines:
+        if line.obligation_id is None:
+            continue
+        obligation = session.get(Obligation, line.obligation_id)
+        if obligation.status == "accrued" and obligation not in matched:
+            matched.append(obligation)
+        elif line.override_reason is None:
+            raise Conflict(f"line {line.line_id}: obligation {obligation.id} was invoiced since this invoice was "
+                           "checked; dispute it or approve with an override", code="obligation_invoiced")
+        else:
+            line.obligation_id = None  # paid over an override: a cost, not this obligation's settlement
+    accrued = Money(sum((Decimal(o.amount) for o in matched), Decimal(0)), cur)
+    offset = None
+    if payable.amount > 0 and cur == agreement.currency:
+        offset = agreements.offset_advance(session, agreement, invoice.id, payable, day, period)
+    covered = Money(-Decimal(offset.amount), cur) if offset is not None else Money.zero(cur)
+    costs, obligations, invoices_payable = _keys(agreement)
+    entry_lines = [debit(obligations, accrued - covered), debit(costs, payable - accrued),
+                   credit(invoices_payable, payable - covered)]
+    entry_lines = tuple(line for line in entry_lines if not line.amount.is_zero())
+    entry_id = offset.journal_entry_id if offset is not None else None
+    if entry_lines:
+        entry_id = post_entries(session, [EntryDraft(
+            effective_date=day, period=period, lines=entry_lines, source_type="invoice_approval", source_id=str(invoice.id),
+            memo=f"{agreement.reference}: invoice {invoice.number} approved")])[0]
+    settled = [o.id for o in matched] + ([offset.id] if offset is not None else [])
+    agreements.set_status(session, settled, "invoiced")
+    invoice.advance_offset = covered.amount
+    invoice.amount_open = (payable - covered).amount
+    return entry_id
+
+
+def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date, period: str) -> int:
+    cur = invoice.currency
+    credited = -_money(invoice.payable, cur)  # positive: what the payer owes less
+    costs, _, invoices_payable = _keys(agreement)
+    entry_id = post_entries(session, [EntryDraft(
+        effective_date=day, period=period, lines=(debit(invoices_payable, credited), credit(costs, credited)),
+        source_type="invoice_approval", source_id=str(invoice.id),
+        memo=f"{agreement.reference}: credit note {invoice.number} approved")])[0]
+    remaining = credited
+    if invoice.preceding_invoice:
+        corrected = session.execute(select(Invoice).where(
+            Invoice.payee_code == invoice.payee_code, Invoice.number == invoice.preceding_invoice,
+            Invoice.agreement_id == invoice.agreement_id, Invoice.status == "approved")).scalar_one_or_none()
+        if corrected is not None and corrected.amount_open > 0:
+            applied = min(remaining, _money(corrected.amount_open, cur))
+            corrected.amount_open = (_money(corrected.amount_open, cur) - applied).amount
+            if corrected.amount_open == 0:
+                corrected.status = "paid"
+            corrected.version += 1
+            remaining = remaining - applied
+    invoice.amount_open = (-remaining).amount
+    return entry_id
+
+
+def dispute(session: Session, invoice: Invoice, reason: str, lines: Sequence[str] | None, actor: str,
+            if_match: str | None = None) -> Invoice:
+    """Send the invoice back: the partner sees the findings and this reason on GET /invoices/{id}."""
+    _check_if_match(invoice, if_match)
+    known = {ln.line_id for ln in lines_of(session, invoice.id)}
+    for index, line in enumerate(lines or ()):
+        if line not in known:
+            raise field_error(f"lines.{index}", f"the invoice has no line {line!r}", "unknown_line")
+    _claim_transition(session, invoice, OPEN_STATUSES, "disputed")
+    targets = list(lines) if lines else [None]
+    session.add_all(InvoiceFinding(invoice_id=invoice.id, line=line, code="disputed", message=reason,
+                                   source="officer") for line in targets)
+    invoice.status, invoice.dispute_reason = "disputed", reason
+    invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
+    session.flush()
+    describe("invoice.dispute", "invoice", invoice.id, f"{len(lines or [])} lines disputed")
+    return invoice
+
+
+def reject(session: Session, invoice: Invoice, reason: str, actor: str, if_match: str | None = None) -> Invoice:
+    """Refuse the invoice for good: nothing is posted and its obligations are free to be invoiced again."""
+    _check_if_match(invoice, if_match)
+    _claim_transition(session, invoice, OPEN_STATUSES, "rejected")
+    invoice.status = "rejected"
+    invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
+    session.flush()
+    describe("invoice.reject", "invoice", invoice.id, "rejected")
+    return invoice
+
+
+# ---- reconciliation hooks --------------------------------------------------------------------------
+
+def open_invoices(session: Session, *, payer: str | None = None, payee: str | None = None,
+                  currency: str | None = None, agreement_id: int | None = None) -> list[Invoice]:
+    """Approved invoices with something still to pay (or, negative, credit notes owed back), oldest first."""
+    query = select(Invoice).where(Invoice.status == "approved", Invoice.amount_open != 0)
+    for column, value in ((Invoice.payer_code, payer), (Invoice.payee_code, payee), (Invoice.currency, currency),
+                          (Invoice.agreement_id, agreement_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
+
+
+def find_by_payment_reference(session: Session, reference: str) -> Invoice | None:
+    """The open invoice whose payment reference is `reference` (RF references compared without spaces)."""
+    compact = "".join(reference.split()).upper()
+    rows = session.execute(select(Invoice).where(Invoice.status == "approved", Invoice.amount_open != 0,
+                                                 Invoice.payment_reference.is_not(None))).scalars()
+    for invoice in rows:
+        if "".join(invoice.payment_reference.split()).upper() == compact:
+            return invoice
+    return None
+
+
+def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """Take `amount` (positive, in the invoice currency) off an approved invoice's open amount.
+
+    For reconciliation, which posts its own entry (Dr invoices_payable / Cr cash). Refuses more than is
+    open; at zero the invoice is `paid` and its obligations too."""
+    invoice = get(session, invoice_id)
+    if invoice.status != "approved":
+        raise Conflict(f"a {invoice.status} invoice has nothing open to settle", code="invalid_transition")
+    open_amount = _money(invoice.amount_open, invoice.currency)
+    if amount.currency != invoice.currency or amount.amount <= 0 or amount > open_amount:
+        raise Conflict(f"{amount} {amount.currency} does not fit the open {open_amount} {invoice.currency}",
+                       code="overpayment")
+    invoice.amount_open = (open_amount - amount).amount
+    invoice.version += 1
+    if invoice.amount_open == 0:
+        invoice.status = "paid"
+        ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
+        agreements.set_status(session, ids, "paid")
+    session.flush()
+    describe("invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} settled")
+    return invoice
+
+
+def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """Undo `settle` (a reversed match): the amount is open again and a paid invoice approved again."""
+    invoice = get(session, invoice_id)
+    if invoice.status not in ("approved", "paid") or amount.amount <= 0:
+        raise Conflict("nothing was settled on this invoice", code="invalid_transition")
+    open_amount = _money(invoice.amount_open, invoice.currency) + amount
+    if open_amount > _money(invoice.payable, invoice.currency) - _money(invoice.advance_offset, invoice.currency):
+        raise Conflict("more than was ever settled", code="invalid_transition")
+    if invoice.status == "paid":
+        ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
+        agreements.set_status(session, ids, "invoiced")
+    invoice.amount_open, invoice.status = open_amount.amount, "approved"
+    invoice.version += 1
+    session.flush()
+    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
+    return invoice
+
+
+# ---- payment references -----------------------------------------------------------------------------
+
+def rf_reference(body: str) -> str:
+    """An ISO 11649 creditor reference (RFnn + up to 21 letters/digits) for `body`."""
+    cleaned = "".join(ch for ch in body.upper() if ch.isalnum())[:21]
+    return f"RF{mod_97_10.calc_check_digits(cleaned + 'RF')}{cleaned}"

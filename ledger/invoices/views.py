@@ -1,0 +1,195 @@
+from flask import Response, current_app, request
+from flask.views import MethodView
+from marshmallow import ValidationError
+
+from contracts.invoices import (
+    ApproveSchema,
+    DisputeSchema,
+    IntakeArgs,
+    InvoiceCreateSchema,
+    InvoiceListArgs,
+    InvoicePageSchema,
+    InvoiceSchema,
+    RejectSchema,
+)
+from ledger import auth, db, listing
+from ledger.agreements import service as agreements
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.errors import Problem, Unprocessable, _flatten
+from ledger.invoices import InvoiceParseError, from_json, parse_ubl
+from ledger.invoices import service
+from ledger.invoices.models import Invoice
+from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES
+
+blp = blueprint("invoices", "Invoices from partners (JSON or UBL 2.1), checked against what is owed")
+
+SENDERS = ("partner", "finance_officer")
+DECIDERS = ("finance_officer",)
+XML_TYPES = ("application/xml", "text/xml")
+_INTAKE_ENDPOINT = "invoices.Invoices"
+
+_REQUEST_BODY = {"required": True, "content": {
+    "application/json": {"schema": InvoiceCreateSchema},
+    "application/xml": {"schema": {"type": "string", "description": "a UBL 2.1 Invoice or CreditNote "
+                                                                    "(EN 16931), at most 10 MB"}},
+}}
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("LEDGER_INVOICE_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def too_large() -> Problem:
+    return Problem(f"an invoice is at most {max_bytes()} bytes", status=413, code="payload_too_large")
+
+
+@blp.before_app_request
+def _limit_intake_body() -> None:
+    """Before anything reads the body (idempotency hashes it): refuse an oversized invoice by its
+    Content-Length, and cap reading, so a chunked body is refused as soon as it passes the limit."""
+    if request.endpoint != _INTAKE_ENDPOINT or request.method != "POST":
+        return
+    request.max_content_length = max_bytes()
+    if request.content_length is not None and request.content_length > max_bytes():
+        raise too_large()
+
+
+def _parse_error(error: InvoiceParseError) -> Problem:
+    if error.code == "payload_too_large":
+        return too_large()
+    field = error.field or "document"
+    return Unprocessable(error.message, code=error.code, errors={field: [error.message]})
+
+
+def _read_invoice():
+    """(ParsedInvoice, the original document or None) from a JSON or UBL body."""
+    if request.mimetype in XML_TYPES or request.mimetype.endswith("+xml"):
+        data = request.get_data(cache=True)  # bounded by max_content_length (set above)
+        try:
+            return parse_ubl(data, max_bytes()), data
+        except InvoiceParseError as error:
+            raise _parse_error(error) from None
+    if request.mimetype != "application/json":
+        raise Problem("send application/json or a UBL document as application/xml", status=415,
+                      code="unsupported_media_type")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise Problem("the body is not a JSON object", status=400, code="invalid_json")
+    try:
+        data = InvoiceCreateSchema().load(payload)
+    except ValidationError as error:
+        errors = _flatten(error.messages)
+        first = next(iter(errors.items()))
+        raise Unprocessable(f"{first[0]}: {first[1][0]}", errors=errors) from None
+    try:
+        return from_json(data), None
+    except InvoiceParseError as error:
+        raise _parse_error(error) from None
+
+
+def _visible(invoice_id: int) -> Invoice:
+    invoice = service.get(db.session(), invoice_id)
+    ensure_party_visible(invoice.payer_code, invoice.payee_code)
+    return invoice
+
+
+def _response(invoice: Invoice, status: int = 200):
+    headers = {"ETag": service.etag(invoice)}
+    if status == 201:
+        headers["Location"] = f"/api/v1/invoices/{invoice.id}"
+    return service.view(db.session(), invoice), status, headers
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(InvoiceListArgs, location="query")
+    @blp.response(200, InvoicePageSchema)
+    def get(self, args):
+        """List invoices (a partner sees those of agreements it is a side of)"""
+        principal = auth.current()
+        agreement_id = None
+        if args.get("agreement"):
+            agreement = agreements.get(db.session(), args["agreement"])
+            ensure_party_visible(agreement.payer_code, agreement.payee_code)
+            agreement_id = agreement.id
+        query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
+                                   agreement_id, args.get("period"))
+        result = listing.page(query, Invoice.id, args)
+        result["items"] = [service.view(db.session(), i) for i in result["items"]]
+        return result
+
+    @requires(*SENDERS)
+    @blp.arguments(IntakeArgs, location="query")
+    @blp.doc(requestBody=_REQUEST_BODY)
+    @blp.response(201, InvoiceSchema)
+    @blp.alt_response(200, schema=InvoiceSchema, description="dry run: the parsed invoice and its findings")
+    @blp.alt_response(409, description="duplicate_invoice: this number was received from the party already")
+    @blp.alt_response(413, description="payload_too_large: more than 10 MB")
+    def post(self, args):
+        """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings"""
+        inv, document = _read_invoice()
+        principal = auth.current()
+        sender = principal.party if principal.is_partner else None
+        checked, invoice = service.receive(db.session(), inv, sender, document, dry_run=args["dry_run"])
+        if invoice is None:
+            return service.dry_run_view(checked), 200
+        return _response(invoice, 201)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+class InvoiceItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, InvoiceSchema)
+    def get(self, invoice_id):
+        """Read an invoice with its lines, findings, decision and open amount"""
+        return _response(_visible(invoice_id))
+
+
+@blp.route("/invoices/<int:invoice_id>/document")
+class InvoiceDocument(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, description="the UBL document as received (application/xml)")
+    def get(self, invoice_id):
+        """The original UBL document, as received"""
+        invoice = _visible(invoice_id)
+        if invoice.document is None:
+            raise Problem("this invoice was sent as JSON: there is no document", status=404, code="not_found")
+        return Response(invoice.document, mimetype="application/xml")
+
+
+@blp.route("/invoices/<int:invoice_id>/approve")
+class Approve(MethodView):
+    @requires(*DECIDERS)
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data, invoice_id):
+        """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)"""
+        invoice = service.approve(db.session(), _visible(invoice_id), data["overrides"], auth.current().name,
+                                  request.headers.get("If-Match"), data.get("reason"))
+        return _response(invoice)
+
+
+@blp.route("/invoices/<int:invoice_id>/dispute")
+class Dispute(MethodView):
+    @requires(*DECIDERS)
+    @blp.arguments(DisputeSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data, invoice_id):
+        """Dispute: the partner sees the findings and the reason (honours If-Match)"""
+        invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
+                                  auth.current().name, request.headers.get("If-Match"))
+        return _response(invoice)
+
+
+@blp.route("/invoices/<int:invoice_id>/reject")
+class Reject(MethodView):
+    @requires(*DECIDERS)
+    @blp.arguments(RejectSchema)
+    @blp.response(200, InvoiceSchema)
+    def post(self, data, invoice_id):
+        """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
+        invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
+                                 request.headers.get("If-Match"))
+        return _response(invoice)

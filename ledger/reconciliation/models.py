@@ -1,0 +1,112 @@
+"""Reconciliation runs, the matches they (or officers) make, their allocations, and rejected pairs.
+
+A match explains one transfer: which invoices it settles and by how much (`allocations`), by which rule,
+with what confidence and on what evidence. `auto` matches were posted by the run that made them;
+`proposed` ones wait for an officer (confirm → `confirmed`, posted; reject → `rejected`, and each of its
+(transfer, invoice) pairs is remembered in `reconciliation_rejections` so no run proposes it again);
+a posted match can be `reversed` (a reversal entry; the amounts open again). Rows are never deleted.
+
+`transfer_fx` holds what a bank states about a payment made in another currency (the instructed amount
+and the rate); reconciliation reads it to value the transfer in the invoice's currency.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ledger.db import AMOUNT, RATE
+from ledger.timeutil import utcnow
+
+STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
+POSTED = ("auto", "confirmed")
+
+
+class ReconciliationRun(SQLModel, table=True):
+    __tablename__ = "reconciliation_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dry_run: bool = False
+    actor: str = Field(max_length=200)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    transfers_considered: int = 0
+    invoices_considered: int = 0
+    auto_matched: int = 0
+    proposed: int = 0
+    unmatched_transfers: int = 0
+    open_invoices: int = 0
+    per_rule: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON {"rule/status": n}
+    duration_ms: int = 0
+
+
+class ReconciliationMatch(SQLModel, table=True):
+    __tablename__ = "reconciliation_matches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="reconciliation_runs.id", index=True)
+    transfer_id: int = Field(foreign_key="transfers.id", index=True)
+    payer_code: str = Field(foreign_key="parties.code", max_length=2)  # the statement account's owner
+    payee_code: str = Field(foreign_key="parties.code", max_length=2)  # the counterparty paid
+    method: str = Field(max_length=30)
+    confidence: Decimal = Field(sa_column=Column(RATE, nullable=False))
+    currency: str = Field(max_length=3)  # the invoices' currency; allocations, value and residual are in it
+    value: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # the transfer's worth applied, in `currency`
+    residual: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    residual_account: str | None = Field(default=None, max_length=20)  # bank_charges | fx_differences
+    #: What the match takes off the transfer, in the transfer's own currency.
+    transfer_amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    transfer_currency: str = Field(max_length=3)
+    fx_rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))
+    fx_source: str | None = Field(default=None, max_length=100)
+    evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON {name: text}
+    status: str = Field(max_length=10)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    journal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
+    reversal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
+    version: int = Field(default=1)
+
+
+class ReconciliationAllocation(SQLModel, table=True):
+    """Part of a match's transfer applied to one invoice (`amount`), plus what a settlement within tolerance
+    writes off that invoice (`written_off`): together, what comes off the invoice's open amount."""
+
+    __tablename__ = "reconciliation_allocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="reconciliation_matches.id", index=True)
+    invoice_id: int = Field(foreign_key="invoices.id", index=True)
+    amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    written_off: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
+
+
+class RejectedPair(SQLModel, table=True):
+    __tablename__ = "reconciliation_rejections"
+
+    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
+    invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
+    match_id: int = Field(foreign_key="reconciliation_matches.id")
+    rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TransferFx(SQLModel, table=True):
+    """A payment in another currency: the amount instructed (in the invoice's currency) and the stated rate,
+    quoted as units of the transfer's currency per unit of the instructed one."""
+
+    __tablename__ = "transfer_fx"
+
+    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
+    instructed_amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    instructed_currency: str = Field(max_length=3)
+    rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))
+    source: str = Field(max_length=100)
+
+
+Index("ix_reconciliation_matches_status_id", ReconciliationMatch.status, ReconciliationMatch.id)

@@ -1,0 +1,764 @@
+"""Reconciliation runs and the review workflow, over the pure matching engine (`ledger.reconciliation.match`).
+
+Statements are of the parties' own accounts. A debit on a payer's account to a host settles the invoices
+that payer owes that host (approved, with money open); a credit (a refund, an EU compensation received)
+settles only claims receivable, which this feature does not match yet, so credits wait. Transfers on an
+account not registered to a party, or to/from an account of no known party, wait as well.
+
+The engine compares the counterparty as an opaque party key; the key used here is payer + payee
+("GBRW"), so a payment from GB's account is only ever weighed against invoices GB owes, however many
+other payers owe the same host the same amount.
+
+A run loads what is open with a few column selects, matches, writes matches and allocations in bulk,
+and posts the auto matches at once (one entry each, one `post_entries` batch). Every posting path locks
+the transfer and invoice rows (SELECT … FOR UPDATE on PostgreSQL; SQLite's writer lock is taken at
+BEGIN) and checks, in the same transaction, that no transfer is allocated beyond its amount and no
+invoice beyond what is open.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+
+from sqlalchemy import Boolean, bindparam, case, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from ledger.agreements.models import AgreementVersionRow, Obligation
+from ledger.audit.service import describe
+from ledger.db import AMOUNT, is_postgres
+from ledger.errors import Conflict, NotFound, Unprocessable, field_error
+from ledger.invoices import service as invoices
+from ledger.invoices.models import Invoice, InvoiceLine
+from ledger.journal import service as journal
+from ledger.journal.rules import (
+    RATE_QUANTUM,
+    AccountKey,
+    EntryDraft,
+    Fx,
+    Line,
+)
+from ledger.money import Money, quantize
+from ledger.reconciliation.engine import match
+from ledger.reconciliation.lookups import transfer_values
+from ledger.reconciliation.models import (
+    POSTED,
+    ReconciliationAllocation,
+    ReconciliationMatch,
+    ReconciliationRun,
+    RejectedPair,
+    TransferFx,
+)
+from ledger.reconciliation.summary import summarise
+from ledger.reconciliation.types import (
+    MatchProposal,
+    MatchSettings,
+    OpenInvoice,
+    OpenTransfer,
+)
+from ledger.statements.models import Transfer
+from ledger.timeutil import period_of, today, utcnow
+
+RESIDUAL_ACCOUNTS = {"bank_charges": "bank_charges", "fx_difference": "fx_differences"}
+SOURCE_TYPE = "reconciliation"
+_CHUNK = 5000
+_RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
+
+
+# ---- loading what is open ----------------------------------------------------------------------------
+
+@dataclass
+class _OpenTransfer:
+    id: int
+    payer: str
+    payee: str
+    currency: str
+    remaining: Decimal
+    booked_on: date
+    fx: TransferFx | None = None
+    amount: Decimal = Decimal(0)
+    allocated: Decimal = Decimal(0)
+
+
+@dataclass
+class _OpenInvoice:
+    id: int
+    payer: str
+    payee: str
+    agreement_id: int
+    currency: str
+    open: Decimal
+    amount_open: Decimal = Decimal(0)
+
+
+@dataclass
+class OpenSet:
+    invoices: list[OpenInvoice] = field(default_factory=list)
+    transfers: list[OpenTransfer] = field(default_factory=list)
+    invoice_info: dict[int, _OpenInvoice] = field(default_factory=dict)
+    transfer_info: dict[int, _OpenTransfer] = field(default_factory=dict)
+    rejected: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _tolerances(session: Session, agreement_ids: set[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per agreement, (absolute, percent) of its latest terms' tolerance; none given tolerates nothing."""
+    latest: dict[int, tuple[int, str]] = {}
+    ids = sorted(agreement_ids)
+    for chunk in _chunks(ids):
+        rows = session.execute(select(AgreementVersionRow.agreement_id, AgreementVersionRow.number,
+                                      AgreementVersionRow.terms)
+                               .where(AgreementVersionRow.agreement_id.in_(chunk))).all()
+        for agreement_id, number, terms in rows:
+            if agreement_id not in latest or number > latest[agreement_id][0]:
+                latest[agreement_id] = (number, terms)
+    out = {}
+    for agreement_id in ids:
+        tolerance = json.loads(latest[agreement_id][1]).get("tolerance") if agreement_id in latest else None
+        if tolerance:
+            out[agreement_id] = (Decimal(tolerance["absolute"]), Decimal(tolerance["percent"]))
+        else:
+            out[agreement_id] = (Decimal(0), Decimal(0))
+    return out
+
+
+def _pending_proposals(session: Session) -> tuple[set[int], dict[int, Decimal]]:
+    """Transfers with a proposal waiting for review, and what those proposals would take off each invoice."""
+    waiting = set(session.execute(select(ReconciliationMatch.transfer_id)
+                                  .where(ReconciliationMatch.status == "proposed")).scalars())
+    held = session.execute(
+        select(ReconciliationAllocation.invoice_id,
+               func.sum(ReconciliationAllocation.amount + ReconciliationAllocation.written_off))
+        .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
+        .where(ReconciliationMatch.status == "proposed").group_by(ReconciliationAllocation.invoice_id)).all()
+    return waiting, {invoice_id: AMOUNT.process_result_value(total, session.get_bind().dialect)
+                     if not isinstance(total, Decimal) else total for invoice_id, total in held}
+
+
+def _plain(value: Decimal) -> Decimal:
+    """A stored rate without the trailing zeros of its column's scale (1.15000000 → 1.15)."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+
+
+@lru_cache(maxsize=4096)
+def tolerance_money(absolute: Decimal, currency: str) -> Money:
+    return Money(quantize(absolute, currency), currency)
+
+
+def load_open(session: Session) -> OpenSet:
+    """Everything a run may match: open payable invoices and booked debits with money unallocated."""
+    out = OpenSet()
+    waiting, held = _pending_proposals(session)
+    inv = Invoice
+    rows = session.execute(
+        select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
+               inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
+        .where(inv.status == "approved", inv.amount_open > 0)).all()
+    tolerances = _tolerances(session, {row.agreement_id for row in rows})
+    for row in rows:
+        open_amount = row.amount_open - held.get(row.id, Decimal(0))
+        if open_amount <= 0:
+            continue
+        absolute, percent = tolerances[row.agreement_id]
+        out.invoice_info[row.id] = _OpenInvoice(row.id, row.payer_code, row.payee_code, row.agreement_id,
+                                                row.currency, open_amount, row.amount_open)
+        out.invoices.append(OpenInvoice(
+            id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id),
+            number=row.number, payment_reference=row.payment_reference, end_to_end_id=None,
+            direction="payable", currency=row.currency, open_amount=Money(open_amount, row.currency),
+            issued_on=row.issued_on, due_on=row.due_on or row.issued_on,
+            tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
+    t = Transfer
+    fx = TransferFx
+    rows = session.execute(
+        select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
+               t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
+               t.counterparty_iban, fx.instructed_amount, fx.instructed_currency, fx.rate, fx.source)
+        .outerjoin(fx, fx.transfer_id == t.id)
+        .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
+               t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount)).all()
+    for row in rows:
+        booked = row.booking_date or row.value_date
+        if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
+            continue
+        remaining = row.amount - row.allocated
+        stated = None
+        instructed = rate = None
+        if row.instructed_amount is not None:
+            stated = TransferFx(transfer_id=row.id, instructed_amount=row.instructed_amount,
+                                instructed_currency=row.instructed_currency, rate=row.rate, source=row.source)
+            if row.allocated == 0:  # a stated conversion describes the whole payment
+                instructed = Money(quantize(row.instructed_amount, row.instructed_currency), row.instructed_currency)
+                rate = _plain(row.rate) if row.rate is not None else None
+        out.transfer_info[row.id] = _OpenTransfer(row.id, row.party_code, row.counterparty_party, row.currency,
+                                                  remaining, booked, stated, row.amount, row.allocated)
+        out.transfers.append(OpenTransfer(
+            id=row.id, direction="debit", amount=Money(remaining, row.currency),
+            booked_on=booked, counterparty_party=row.party_code + row.counterparty_party,
+            counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
+            remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id,
+            instructed_amount=instructed, fx_rate=rate))
+    out.rejected = {(a, b) for a, b in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
+    return out
+
+
+# ---- turning proposals into matches ------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """A match as it will be stored and posted."""
+
+    transfer_id: int
+    payer: str
+    payee: str
+    method: str
+    status: str
+    confidence: Decimal
+    currency: str
+    value: Decimal
+    residual: Decimal
+    residual_account: str | None
+    transfer_amount: Decimal
+    transfer_currency: str
+    booked_on: date
+    allocations: list[tuple[int, Decimal, Decimal]]  # (invoice, amount, written_off)
+    evidence: dict[str, str]
+    fx_rate: Decimal | None = None
+    fx_source: str | None = None
+    agreements: dict[int, int] = field(default_factory=dict)  # invoice → agreement
+    id: int | None = None
+
+    @property
+    def cash(self) -> Decimal:
+        """What the match credits to cash, in the invoices' currency."""
+        return self.value if self.residual_account else sum((a for _, a, _ in self.allocations), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class _SameCurrency:
+    """A transfer's worth in its own currency: all that is unallocated."""
+
+    amount: Decimal
+    converted: bool = False
+
+
+def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dict[int, OpenTransfer]) -> list[Plan]:
+    open_now = {i: info.open for i, info in open_set.invoice_info.items()}
+    plans = []
+    for proposal in proposals:
+        info = open_set.transfer_info[proposal.transfer_id]
+        currency = proposal.residual.currency
+        if currency == info.currency:
+            value = _SameCurrency(info.remaining)
+        else:
+            value = transfer_values(transfers[proposal.transfer_id])[currency]
+        allocations = []
+        for allocation in proposal.allocations:
+            amount = allocation.amount.amount
+            written_off = Decimal(0)
+            if proposal.residual_account is not None:
+                written_off = open_now[allocation.invoice_id] - amount
+                open_now[allocation.invoice_id] = Decimal(0)
+            else:
+                open_now[allocation.invoice_id] -= amount
+            allocations.append((allocation.invoice_id, amount, written_off))
+        applied = sum((a for _, a, _ in allocations), Decimal(0))
+        if not value.converted:
+            taken = value.amount if proposal.residual_account else applied
+        elif proposal.residual_account or applied >= value.amount:
+            taken = info.remaining
+        else:
+            taken = quantize(info.remaining * applied / value.amount, info.currency)
+        fx_rate = fx_source = None
+        if value.converted:
+            stated = info.fx
+            fx_rate = (stated.rate if stated and stated.rate is not None
+                       else (info.remaining / value.amount)).quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
+            fx_source = stated.source if stated else "statement"
+        evidence = dict(proposal.evidence)
+        evidence["party"] = info.payee
+        evidence["payer"] = info.payer
+        plans.append(Plan(
+            transfer_id=proposal.transfer_id, payer=info.payer, payee=info.payee, method=proposal.rule,
+            status=proposal.status, confidence=proposal.confidence, currency=currency, value=value.amount,
+            residual=proposal.residual.amount, residual_account=RESIDUAL_ACCOUNTS.get(proposal.residual_account or ""),
+            transfer_amount=taken, transfer_currency=info.currency, booked_on=info.booked_on,
+            allocations=allocations, evidence=evidence, fx_rate=fx_rate, fx_source=fx_source,
+            agreements={i: open_set.invoice_info[i].agreement_id for i, _, _ in allocations}))
+    return plans
+
+
+def _new_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` new matches, taken up front so the bulk insert needs no RETURNING.
+
+    PostgreSQL: from the table's sequence (concurrent inserts get others). SQLite: after the largest id,
+    under the writer lock the transaction holds."""
+    if not count:
+        return []
+    if is_postgres(session):
+        return sorted(session.execute(
+            text("SELECT nextval(pg_get_serial_sequence('reconciliation_matches', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": count}).scalars())
+    start = session.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
+    return list(range(start + 1, start + count + 1))
+
+
+def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
+    """Insert matches and their allocations in bulk; fills each plan's id."""
+    now = utcnow()
+    rows = [{
+        "run_id": run_id, "transfer_id": p.transfer_id, "payer_code": p.payer, "payee_code": p.payee,
+        "method": p.method, "confidence": p.confidence, "currency": p.currency, "value": p.value,
+        "residual": p.residual, "residual_account": p.residual_account, "transfer_amount": p.transfer_amount,
+        "transfer_currency": p.transfer_currency, "fx_rate": p.fx_rate, "fx_source": p.fx_source,
+        "evidence": json.dumps(p.evidence, sort_keys=True), "status": p.status, "created_by": actor,
+        "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
+        "decided_at": now if p.status == "confirmed" else None, "version": 1,
+    } for p in plans]
+    for plan, row, match_id in zip(plans, rows, _new_ids(session, len(rows))):
+        plan.id = row["id"] = match_id
+    for chunk in _chunks(rows):
+        session.execute(insert(ReconciliationMatch.__table__), chunk)
+    allocation_rows = [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
+                       for p in plans for i, a, w in p.allocations]
+    for chunk in _chunks(allocation_rows):
+        session.execute(insert(ReconciliationAllocation.__table__), chunk)
+
+
+# ---- posting (and the guards) ------------------------------------------------------------------------
+
+def _lock(session: Session, transfer_ids: Iterable[int], invoice_ids: Iterable[int]) -> tuple[dict, dict]:
+    """Lock and read the rows a posting changes: transfers (amount, allocated) and invoices (status, open)."""
+    pg = is_postgres(session)
+    transfers: dict[int, tuple[Decimal, Decimal]] = {}
+    invoices_now: dict[int, tuple[str, Decimal]] = {}
+    for chunk in _chunks(sorted(set(transfer_ids))):
+        query = select(Transfer.id, Transfer.amount, Transfer.allocated).where(Transfer.id.in_(chunk)) \
+            .order_by(Transfer.id)
+        for row in session.execute(query.with_for_update() if pg else query):
+            transfers[row.id] = (row.amount, row.allocated)
+    for chunk in _chunks(sorted(set(invoice_ids))):
+        query = select(Invoice.id, Invoice.status, Invoice.amount_open).where(Invoice.id.in_(chunk)) \
+            .order_by(Invoice.id)
+        for row in session.execute(query.with_for_update() if pg else query):
+            invoices_now[row.id] = (row.status, row.amount_open)
+    return transfers, invoices_now
+
+
+def _check(plans: list[Plan], transfers: dict, invoices_now: dict) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Refuse any over-allocation; returns what each transfer and invoice takes."""
+    take_transfer: dict[int, Decimal] = defaultdict(Decimal)
+    take_invoice: dict[int, Decimal] = defaultdict(Decimal)
+    for plan in plans:
+        take_transfer[plan.transfer_id] += plan.transfer_amount
+        for invoice_id, amount, written_off in plan.allocations:
+            take_invoice[invoice_id] += amount + written_off
+    for transfer_id, taken in take_transfer.items():
+        amount, allocated = transfers[transfer_id]
+        if allocated + taken > amount:
+            raise Conflict(f"transfer {transfer_id} has {amount - allocated} unallocated, less than the "
+                           f"{taken} this would allocate", code="over_allocation")
+    for invoice_id, taken in take_invoice.items():
+        status, open_amount = invoices_now[invoice_id]
+        if status != "approved" or taken > open_amount:
+            raise Conflict(f"invoice {invoice_id} has {open_amount if status == 'approved' else 0} open, less "
+                           f"than the {taken} this would settle", code="over_allocation")
+    return take_transfer, take_invoice
+
+
+def _period_for(last_closed: str | None, day: date) -> str:
+    own = period_of(day)
+    return own if last_closed is None or own > last_closed else journal.next_period(last_closed)
+
+
+@lru_cache(maxsize=65536)
+def _account(purpose: str, currency: str, party: str, counterparty: str | None = None,
+             agreement_id: int | None = None) -> AccountKey:
+    return AccountKey(purpose, currency, party, counterparty, agreement_id)
+
+
+def _draft(plan: Plan, period: str) -> EntryDraft:
+    lines: list[Line] = []
+    cur = plan.currency
+    for invoice_id, amount, written_off in plan.allocations:
+        agreement_id = plan.agreements[invoice_id]
+        lines.append(Line(_account("invoices_payable", cur, plan.payee, plan.payer, agreement_id),
+                          Money(amount + written_off, cur)))
+    fx = None
+    if plan.fx_rate is not None:
+        fx = Fx(plan.fx_rate, plan.fx_source or "statement", Money(quantize(plan.transfer_amount, plan.transfer_currency),
+                                                                   plan.transfer_currency))
+    cash = plan.cash
+    lines.append(Line(_account("cash", cur, plan.payer), Money(-cash, cur), fx))
+    settled = sum((a + w for _, a, w in plan.allocations), Decimal(0))
+    difference = cash - settled
+    if difference != 0:
+        account = plan.residual_account or "bank_charges"
+        lines.append(Line(_account(account, cur, plan.payer), Money(difference, cur)))
+    return EntryDraft(effective_date=plan.booked_on, period=period, lines=tuple(lines), source_type=SOURCE_TYPE,
+                      source_id=str(plan.id), memo=f"transfer {plan.transfer_id} settles invoice "
+                      f"{', '.join([str(a[0]) for a in plan.allocations])} ({plan.method})")
+
+
+def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None) -> None:
+    """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
+
+    `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
+    updates them in bulk with the same effect."""
+    if not plans:
+        return
+    if loaded is not None and not is_postgres(session):
+        # SQLite: the run's transaction took the writer lock at BEGIN, so what it loaded is still current.
+        transfers = {i: (t.amount, t.allocated) for i, t in loaded.transfer_info.items()}
+        invoices_now = {i: ("approved", inv.amount_open) for i, inv in loaded.invoice_info.items()}
+    else:
+        transfers, invoices_now = _lock(session, (p.transfer_id for p in plans),
+                                        (i for p in plans for i, _, _ in p.allocations))
+    take_transfer, take_invoice = _check(plans, transfers, invoices_now)
+    last_closed = journal.last_closed_period(session)
+    # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
+    plans = sorted(plans, key=lambda p: p.fx_rate is not None)
+    entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
+    session.execute(update(ReconciliationMatch.__table__)
+                    .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
+                    .values(journal_entry_id=bindparam("entry_id")),
+                    [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
+    _add_allocated(session, take_transfer)
+    if hooks:
+        for invoice_id, taken in sorted(take_invoice.items()):
+            currency = next(p.currency for p in plans if any(i == invoice_id for i, _, _ in p.allocations))
+            invoices.settle(session, invoice_id, Money(quantize(taken, currency), currency))
+    else:
+        _settle_bulk(session, take_invoice, invoices_now)
+
+
+def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
+    table = Transfer.__table__
+    statement = (update(table).where(table.c.id == bindparam("t_id"))
+                 .values(allocated=table.c.allocated + bindparam("t_amount", type_=AMOUNT)))
+    rows = [{"t_id": i, "t_amount": a} for i, a in sorted(amounts.items()) if a != 0]
+    for chunk in _chunks(rows):
+        session.execute(statement, chunk)
+
+
+def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int, tuple[str, Decimal]]) -> None:
+    table = Invoice.__table__
+    remaining = table.c.amount_open - bindparam("i_amount", type_=AMOUNT)
+    statement = (update(table).where(table.c.id == bindparam("i_id"))
+                 .values(amount_open=remaining, version=table.c.version + 1,
+                         status=case((bindparam("i_paid", type_=Boolean), "paid"), else_=table.c.status)))
+    rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
+    for chunk in _chunks(rows):
+        session.execute(statement, chunk)
+    paid = [row["i_id"] for row in rows if row["i_paid"]]
+    for chunk in _chunks(paid):
+        session.execute(update(Obligation).where(Obligation.id.in_(
+            select(InvoiceLine.obligation_id).where(InvoiceLine.invoice_id.in_(chunk),
+                                                    InvoiceLine.obligation_id.is_not(None))))
+            .values(status="paid").execution_options(synchronize_session=False))
+
+
+# ---- runs --------------------------------------------------------------------------------------------
+
+def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchSettings | None = None,
+        on_step: Callable[[str], None] | None = None) -> ReconciliationRun:
+    """Match everything still open: store the matches, post the auto ones (nothing stored or posted on a dry run
+    but the run's own record)."""
+    step = on_step or (lambda _name: None)
+    started = time.perf_counter()
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
+    open_set = load_open(session)
+    step("loaded")
+    proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
+    step("matched")
+    summary = summarise(open_set.invoices, open_set.transfers, proposals)
+    record = ReconciliationRun(
+        dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
+        invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched, proposed=summary.proposed,
+        unmatched_transfers=summary.unmatched_transfers, open_invoices=summary.open_invoices,
+        per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
+    session.add(record)
+    session.flush()
+    if not dry_run:
+        transfers = {t.id: t for t in open_set.transfers}
+        plans = plans_from(open_set, proposals, transfers)
+        _store(session, plans, record.id, actor)
+        step("stored")
+        post(session, [p for p in plans if p.status == "auto"], loaded=open_set)
+    step("posted")
+    record.finished_at = utcnow()
+    record.duration_ms = int((time.perf_counter() - started) * 1000)
+    session.flush()
+    describe("reconciliation.run", "reconciliation_run", record.id,
+             f"{'dry run: ' if dry_run else ''}{record.auto_matched} auto, {record.proposed} proposed, "
+             f"{record.unmatched_transfers} transfers unmatched")
+    return record
+
+
+def get_run(session: Session, run_id: int) -> ReconciliationRun:
+    record = session.get(ReconciliationRun, run_id)
+    if record is None:
+        raise NotFound(f"no reconciliation run {run_id}")
+    return record
+
+
+def run_view(record: ReconciliationRun) -> dict:
+    return {"id": record.id, "dry_run": record.dry_run, "auto_matched": record.auto_matched,
+            "proposed": record.proposed, "unmatched_transfers": record.unmatched_transfers,
+            "open_invoices": record.open_invoices, "transfers_considered": record.transfers_considered,
+            "invoices_considered": record.invoices_considered, "per_rule": json.loads(record.per_rule),
+            "started_at": record.started_at, "finished_at": record.finished_at, "duration_ms": record.duration_ms}
+
+
+# ---- reading matches ---------------------------------------------------------------------------------
+
+def get(session: Session, match_id: int, *, lock: bool = False) -> ReconciliationMatch:
+    if lock:
+        query = select(ReconciliationMatch).where(ReconciliationMatch.id == match_id) \
+            .execution_options(populate_existing=True)
+        if is_postgres(session):
+            query = query.with_for_update()
+        row = session.execute(query).scalar_one_or_none()
+    else:
+        row = session.get(ReconciliationMatch, match_id)
+    if row is None:
+        raise NotFound(f"no reconciliation match {match_id}")
+    return row
+
+
+def allocations_of(session: Session, match_ids: Sequence[int]) -> dict[int, list[ReconciliationAllocation]]:
+    out: dict[int, list[ReconciliationAllocation]] = defaultdict(list)
+    for chunk in _chunks(list(match_ids)):
+        for row in session.execute(select(ReconciliationAllocation)
+                                   .where(ReconciliationAllocation.match_id.in_(chunk))
+                                   .order_by(ReconciliationAllocation.id)).scalars():
+            out[row.match_id].append(row)
+    return out
+
+
+def _money(value: Decimal, currency: str) -> Money:
+    return Money(quantize(value, currency), currency)
+
+
+def view(match_row: ReconciliationMatch, allocations: list[ReconciliationAllocation]) -> dict:
+    cur = match_row.currency
+    return {
+        "id": match_row.id, "run": match_row.run_id, "transfer": match_row.transfer_id,
+        "payer": match_row.payer_code, "payee": match_row.payee_code, "currency": cur,
+        "allocations": [{"invoice": a.invoice_id, "amount": _money(a.amount, cur),
+                         "written_off": _money(a.written_off, cur)} for a in allocations],
+        "method": match_row.method, "confidence": format(Decimal(match_row.confidence).normalize(), "f"),
+        "value": _money(match_row.value, cur), "residual": _money(match_row.residual, cur),
+        "residual_account": match_row.residual_account,
+        "transfer_amount": _money(match_row.transfer_amount, match_row.transfer_currency),
+        "transfer_currency": match_row.transfer_currency,
+        "fx_rate": format(Decimal(match_row.fx_rate).normalize(), "f") if match_row.fx_rate is not None else None,
+        "evidence": json.loads(match_row.evidence), "status": match_row.status,
+        "created_by": match_row.created_by, "created_at": match_row.created_at,
+        "decided_by": match_row.decided_by, "decided_at": match_row.decided_at, "reason": match_row.reason,
+        "journal_entry": match_row.journal_entry_id, "reversal_entry": match_row.reversal_entry_id,
+    }
+
+
+def views(session: Session, rows: list[ReconciliationMatch]) -> list[dict]:
+    allocations = allocations_of(session, [r.id for r in rows])
+    return [view(r, allocations.get(r.id, [])) for r in rows]
+
+
+def etag(match_row: ReconciliationMatch) -> str:
+    return f'"match-{match_row.id}-{match_row.version}"'
+
+
+def list_query(status: str | None = None, party: str | None = None, transfer: int | None = None,
+               invoice: int | None = None):
+    query = select(ReconciliationMatch)
+    if status:
+        query = query.where(ReconciliationMatch.status == status)
+    if party:
+        query = query.where((ReconciliationMatch.payer_code == party) | (ReconciliationMatch.payee_code == party))
+    if transfer is not None:
+        query = query.where(ReconciliationMatch.transfer_id == transfer)
+    if invoice is not None:
+        query = query.where(ReconciliationMatch.id.in_(
+            select(ReconciliationAllocation.match_id).where(ReconciliationAllocation.invoice_id == invoice)))
+    return query
+
+
+# ---- the review workflow -----------------------------------------------------------------------------
+
+def _plan_of(session: Session, row: ReconciliationMatch) -> Plan:
+    allocations = allocations_of(session, [row.id])[row.id]
+    agreements = dict(session.execute(select(Invoice.id, Invoice.agreement_id)
+                                      .where(Invoice.id.in_([a.invoice_id for a in allocations]))).all())
+    transfer = session.get(Transfer, row.transfer_id)
+    return Plan(
+        transfer_id=row.transfer_id, payer=row.payer_code, payee=row.payee_code, method=row.method,
+        status=row.status, confidence=row.confidence, currency=row.currency, value=row.value, residual=row.residual,
+        residual_account=row.residual_account, transfer_amount=row.transfer_amount,
+        transfer_currency=row.transfer_currency, booked_on=transfer.booking_date or transfer.value_date,
+        allocations=[(a.invoice_id, a.amount, a.written_off) for a in allocations], evidence={},
+        fx_rate=row.fx_rate, fx_source=row.fx_source, agreements=agreements, id=row.id)
+
+
+def _check_if_match(row: ReconciliationMatch, if_match: str | None) -> None:
+    if if_match is not None and if_match != etag(row):
+        raise Conflict("the match changed since it was read", status=412, code="precondition_failed")
+
+
+def confirm(session: Session, match_id: int, actor: str, if_match: str | None = None) -> ReconciliationMatch:
+    """Post a proposed match: Dr invoices payable / Cr cash (and the residual within tolerance)."""
+    row = get(session, match_id, lock=True)
+    _check_if_match(row, if_match)
+    if row.status != "proposed":
+        raise Conflict(f"a {row.status} match cannot be confirmed", code="invalid_transition")
+    post(session, [_plan_of(session, row)], hooks=True)
+    session.refresh(row)
+    row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.confirm", "reconciliation_match", row.id,
+             f"transfer {row.transfer_id}, entry {row.journal_entry_id}")
+    return row
+
+
+def reject(session: Session, match_id: int, actor: str, reason: str | None = None,
+           if_match: str | None = None) -> ReconciliationMatch:
+    """Refuse a proposal: its pairs are remembered and never proposed again."""
+    row = get(session, match_id, lock=True)
+    _check_if_match(row, if_match)
+    if row.status != "proposed":
+        raise Conflict(f"a {row.status} match cannot be rejected", code="invalid_transition")
+    pairs = {(row.transfer_id, a.invoice_id) for a in allocations_of(session, [row.id])[row.id]}
+    known = {(t, i) for t, i in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id)
+                                                .where(RejectedPair.transfer_id == row.transfer_id))}
+    session.add_all(RejectedPair(transfer_id=t, invoice_id=i, match_id=row.id) for t, i in sorted(pairs - known))
+    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reject", "reconciliation_match", row.id, f"{len(pairs)} pairs rejected")
+    return row
+
+
+def reverse(session: Session, match_id: int, actor: str, reason: str,
+            if_match: str | None = None) -> ReconciliationMatch:
+    """Undo a posted match: the reversal entry, the invoices' amounts open again, the transfer unallocated."""
+    row = get(session, match_id, lock=True)
+    _check_if_match(row, if_match)
+    if row.status not in POSTED:
+        raise Conflict(f"a {row.status} match has nothing posted to reverse", code="invalid_transition")
+    plan = _plan_of(session, row)
+    _lock(session, [plan.transfer_id], [i for i, _, _ in plan.allocations])
+    day = today()
+    entry_id = journal.reverse(session, row.journal_entry_id, day, memo=f"reversal of match {row.id}: {reason}"[:500],
+                               source_type=SOURCE_TYPE, source_id=str(row.id))
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount, written_off in plan.allocations:
+        taken[invoice_id] += amount + written_off
+    for invoice_id, amount in sorted(taken.items()):
+        invoices.unsettle(session, invoice_id, Money(quantize(amount, row.currency), row.currency))
+    transfer = session.get(Transfer, row.transfer_id, populate_existing=True)
+    if transfer.allocated < row.transfer_amount:
+        raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
+    _add_allocated(session, {row.transfer_id: -row.transfer_amount})
+    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
+    row.decided_by, row.decided_at = actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reverse", "reconciliation_match", row.id, f"entry {row.journal_entry_id} reversed "
+             f"by {entry_id}")
+    return row
+
+
+def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str) -> ReconciliationMatch:
+    """An officer's own match of a transfer to invoices (same currency), posted at once."""
+    transfer = session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise field_error("transfer", f"no transfer {transfer_id}", "unknown_transfer")
+    if transfer.booking_status != "booked" or transfer.direction != "debit" or transfer.reversal:
+        raise field_error("transfer", "only a booked payment out of a party's account settles invoices",
+                          "not_a_payment")
+    if transfer.party_code is None or transfer.counterparty_party is None:
+        raise field_error("transfer", "the transfer's account or counterparty is not a known party's", "unknown_party")
+    if not allocations:
+        raise field_error("allocations", "at least one allocation is needed")
+    seen: set[int] = set()
+    rows = []
+    for index, item in enumerate(allocations):
+        invoice = session.get(Invoice, item["invoice"])
+        if invoice is None:
+            raise field_error(f"allocations.{index}.invoice", f"no invoice {item['invoice']}", "unknown_invoice")
+        if invoice.id in seen:
+            raise field_error(f"allocations.{index}.invoice", "the invoice is named twice", "duplicate_invoice")
+        seen.add(invoice.id)
+        if (invoice.payer_code, invoice.payee_code) != (transfer.party_code, transfer.counterparty_party):
+            raise field_error(f"allocations.{index}.invoice", "the invoice is not owed by the transfer's payer to "
+                              "its counterparty", "party_mismatch")
+        if invoice.currency != transfer.currency:
+            raise field_error(f"allocations.{index}.invoice", f"the invoice is in {invoice.currency}, the transfer "
+                              f"in {transfer.currency}", "currency_mismatch")
+        amount = item["amount"]
+        if quantize(amount, invoice.currency) != amount:
+            raise field_error(f"allocations.{index}.amount", f"{invoice.currency} amounts have fewer decimals")
+        rows.append((invoice, amount))
+    cur = transfer.currency
+    total = sum((a for _, a in rows), Decimal(0))
+    plan = Plan(transfer_id=transfer.id, payer=transfer.party_code, payee=transfer.counterparty_party,
+                method="manual", status="confirmed", confidence=Decimal(1), currency=cur, value=total,
+                residual=Decimal(0), residual_account=None, transfer_amount=total, transfer_currency=cur,
+                booked_on=transfer.booking_date or transfer.value_date,
+                allocations=[(inv.id, a, Decimal(0)) for inv, a in rows],
+                evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {cur}",
+                          "booked_on": str(transfer.booking_date or transfer.value_date),
+                          "invoices_open": "; ".join(f"{inv.id}={inv.amount_open}" for inv, _ in rows)},
+                agreements={inv.id: inv.agreement_id for inv, _ in rows})
+    _store(session, [plan], None, actor)
+    post(session, [plan], hooks=True)
+    row = get(session, plan.id)
+    session.refresh(row)
+    describe("reconciliation.manual", "reconciliation_match", row.id,
+             f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
+    return row
+
+
+def state_fx(session: Session, transfer_id: int, instructed: Money, rate: Decimal | None, source: str) -> TransferFx:
+    """Record what the bank stated about a payment made in another currency (instructed amount, rate)."""
+    if session.get(Transfer, transfer_id) is None:
+        raise NotFound(f"no transfer {transfer_id}")
+    if rate is not None and rate <= 0:
+        raise Unprocessable("the rate must be positive", code="invalid_fx_rate")
+    row = session.get(TransferFx, transfer_id) or TransferFx(transfer_id=transfer_id, instructed_amount=0,
+                                                             instructed_currency=instructed.currency, source=source)
+    row.instructed_amount, row.instructed_currency, row.rate, row.source = (instructed.amount, instructed.currency,
+                                                                            rate, source)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---- open items for settlement statements -------------------------------------------------------------
+
+def proposed_open_items(session: Session, period: str, party: str | None, agreement_ids: list[int] | None) -> dict:
+    """Proposed matches waiting for review (settlement statement open items)."""
+    query = list_query("proposed", party).order_by(ReconciliationMatch.id)
+    if agreement_ids is not None:
+        query = query.where(ReconciliationMatch.id.in_(
+            select(ReconciliationAllocation.match_id).join(Invoice, Invoice.id == ReconciliationAllocation.invoice_id)
+            .where(Invoice.agreement_id.in_(agreement_ids))))
+    rows = list(session.execute(query).scalars())
+    return {"proposed_matches": [
+        {"match": v["id"], "transfer": v["transfer"], "payer": v["payer"], "payee": v["payee"],
+         "method": v["method"], "confidence": v["confidence"], "currency": v["currency"], "value": str(v["value"]),
+         "invoices": [a["invoice"] for a in v["allocations"]]} for v in views(session, rows)]}
+

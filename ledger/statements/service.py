@@ -1,0 +1,405 @@
+"""Importing bank statements: stream-parse the file, insert its booked transfers in chunks, once each.
+
+One import is one transaction (the request's, or the CLI's `transaction()`): a parse error anywhere, even
+after a million entries, raises a `Problem` naming the place in the file and the caller rolls it all back.
+Nothing is held per entry but the current chunk, so memory does not grow with the file.
+
+Dedup is the database's job: `transfers.fingerprint` is UNIQUE and every chunk is inserted with
+ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), so the same entries imported again (the same file,
+overlapping statements, a statement re-sent under a new message id) add nothing; the answer counts them as
+duplicates. Only booked entries become transfers: pending and information-only entries (camt.052/.054)
+have not moved money and come back booked in a later statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import BinaryIO
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from ledger.audit.service import describe
+from ledger.errors import NotFound, Unprocessable
+from ledger.money import MoneyError, quantize
+from ledger.parties.models import BankAccount
+from ledger.statements.models import Statement, StatementPart, Transfer
+from ledger.statements.parsing import (
+    ParsedStatement,
+    ParsedTransfer,
+    StatementEnd,
+    StatementParseError,
+    parse,
+)
+
+#: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
+CHUNK = 5000
+TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
+_CHECK_ORDER = {"mismatch": 0, "ok": 1, "unavailable": 2}
+
+
+class _HashingReader:
+    """Passes reads through to the parser while hashing the bytes and counting them (for progress)."""
+
+    def __init__(self, stream: BinaryIO, on_progress: Callable[[int], None] | None) -> None:
+        self._stream = stream
+        self._hash = hashlib.sha256()
+        self._on_progress = on_progress
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._hash.update(data)
+        self.bytes_read += len(data)
+        if self._on_progress is not None and data:
+            self._on_progress(len(data))
+        return data
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def normalize_account(value: str | None) -> str:
+    return "".join((value or "").split()).upper()
+
+
+def account_owners(session: Session) -> dict[str, str]:
+    """Every identifier a bank may use for a registered account (the IBAN, or its BBAN) → the owning party."""
+    owners: dict[str, str] = {}
+    for iban, party in session.execute(select(BankAccount.iban, BankAccount.party_code)):
+        compact = normalize_account(iban)
+        owners[compact] = party
+        owners.setdefault(compact[4:], party)  # the BBAN: what a domestic MT940 :25: often carries
+    return owners
+
+
+def _account_currencies(session: Session) -> dict[str, str]:
+    return {normalize_account(i): c for i, c in session.execute(select(BankAccount.iban, BankAccount.currency))}
+
+
+def _insert_statement(session: Session) -> Callable[[list[dict]], None]:
+    """An executemany of INSERT … ON CONFLICT (fingerprint) DO NOTHING in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(Transfer.__table__).on_conflict_do_nothing(index_elements=["fingerprint"])
+    connection = session.connection()
+
+    def run(rows: list[dict]) -> None:
+        if rows:
+            connection.execute(statement, rows).close()
+
+    return run
+
+
+def _row(transfer: ParsedTransfer, statement_id: int, party: str | None, owners: dict[str, str]) -> dict:
+    account = normalize_account(transfer.account)[:70]
+    return {
+        "statement_id": statement_id,
+        "statement_index": transfer.statement_index,
+        "entry_index": transfer.entry_index,
+        "detail_index": transfer.detail_index,
+        "account": account,
+        # A CSV statement has no account of its own: each row names its account.
+        "party_code": party or owners.get(account),
+        "counterparty_party": owners.get(transfer.counterparty_iban) if transfer.counterparty_iban else None,
+        "amount": transfer.amount.amount,
+        "currency": transfer.amount.currency,
+        "direction": transfer.direction,
+        "booking_date": transfer.booking_date,
+        "value_date": transfer.value_date,
+        "bank_reference": _cut(transfer.bank_reference, 140),
+        "end_to_end_id": _cut(transfer.end_to_end_id, 140),
+        "uetr": _cut(transfer.uetr, 36),
+        "structured_reference": _cut(transfer.structured_reference, 140),
+        "structured_reference_scheme": transfer.structured_reference_scheme,
+        "remittance_information": transfer.remittance_information,
+        "counterparty_name": _cut(transfer.counterparty_name, 200),
+        "counterparty_iban": _cut(transfer.counterparty_iban, 34),
+        "reversal": transfer.reversal,
+        "booking_status": transfer.status,
+        "fingerprint": transfer.fingerprint,
+        "allocated": Decimal(0),
+    }
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return value[:size] if value is not None and len(value) > size else value
+
+
+def _parse_error(error: StatementParseError) -> Unprocessable:
+    where = f" at {error.location}" if error.location else ""
+    extra = {"location": error.location} if error.location else {}
+    return Unprocessable(f"{error.message}{where}", code=error.code, errors={"file": [f"{error.message}{where}"]},
+                         extra=extra)
+
+
+def _items(stream, default_currency: str | None) -> Iterator:
+    try:
+        yield from parse(stream, default_currency=default_currency)
+    except StatementParseError as error:
+        raise _parse_error(error) from None
+
+
+def import_statement(
+    session: Session,
+    stream: BinaryIO,
+    *,
+    actor: str,
+    default_currency: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Statement:
+    """Import every statement in `stream` (a binary file object); returns the flushed `Statement`.
+
+    `default_currency` serves only MT940 exports that state no currency anywhere (no balance lines).
+
+    Raises `Unprocessable` (code from the parser: `unknown_format`, `malformed_xml`, `truncated`,
+    `missing_currency`, …, with `location`) on a file that cannot be read; the caller rolls back.
+    """
+    reader = _HashingReader(stream, on_progress)
+    owners = account_owners(session)
+    currencies = _account_currencies(session)
+    record = Statement(format="", balance_check="unavailable", file_sha256="", imported_by=actor[:100])
+    session.add(record)
+    session.flush()
+    insert_rows = _insert_statement(session)
+    parts: list[StatementPart] = []
+    flags: set[str] = set()
+    buffer: list[dict] = []
+    party: str | None = None
+    entries = not_booked = 0
+    for item in _items(reader, default_currency):
+        if isinstance(item, ParsedTransfer):
+            entries += 1
+            if item.status != "booked":
+                not_booked += 1
+                continue
+            row = _row(item, record.id, party, owners)
+            if row["party_code"] is None and row["account"]:
+                flags.add("unknown_account")
+            buffer.append(row)
+            if len(buffer) >= CHUNK:
+                insert_rows(buffer)
+                buffer = []
+        elif isinstance(item, ParsedStatement):
+            part, party = _start_part(record, item, owners, currencies, flags)
+            parts.append(part)
+        elif isinstance(item, StatementEnd):
+            _end_part(parts[-1], item, flags)
+    insert_rows(buffer)
+    record.file_sha256 = reader.hexdigest()
+    _summarise(session, record, parts, flags, entries, not_booked)
+    describe("statement.import", "statement", record.id,
+             f"{record.format}: {record.statements} statements, {record.imported} imported, "
+             f"{record.duplicates} duplicates, balance {record.balance_check}")
+    return record
+
+
+def _start_part(record: Statement, header: ParsedStatement, owners: dict[str, str], currencies: dict[str, str],
+                flags: set[str]) -> tuple[StatementPart, str | None]:
+    if not record.format:
+        record.format, record.format_version = header.format, header.format_version
+        record.message_id = (header.message_id or "")[:140] or None
+    account = normalize_account(header.account) or None
+    party = owners.get(account) if account else None
+    if account and party is None:
+        flags.add("unknown_account")
+    if account and header.currency and currencies.get(account, header.currency) != header.currency:
+        flags.add("currency_differs_from_account")
+    part = StatementPart(
+        index=header.index, account=account[:70] if account else None, party_code=party, currency=header.currency,
+        bank_statement_id=(header.statement_id or "")[:140] or None,
+        message_id=(header.message_id or "")[:140] or None, from_date=header.from_date, to_date=header.to_date,
+        opening_balance=header.opening_balance.amount if header.opening_balance else None,
+        closing_balance=header.closing_balance.amount if header.closing_balance else None,
+        balance_check="unavailable", unknown_account=bool(account) and party is None,
+    )
+    return part, party
+
+
+def _end_part(part: StatementPart, end: StatementEnd, flags: set[str]) -> None:
+    part.entries = end.transfers
+    part.credits = end.credits.amount if end.credits is not None else None
+    part.debits = end.debits.amount if end.debits is not None else None
+    part.balance_check = end.balance_check
+    if end.balance_check == "mismatch":
+        flags.add("balance_mismatch")
+
+
+def _summarise(session: Session, record: Statement, parts: list[StatementPart], flags: set[str],
+               entries: int, not_booked: int) -> None:
+    imported_by_part = dict(session.execute(
+        select(Transfer.statement_index, func.count()).where(Transfer.statement_id == record.id)
+        .group_by(Transfer.statement_index)
+    ).all())
+    for part in parts:
+        part.statement_id = record.id
+        part.imported = imported_by_part.get(part.index, 0)
+    session.add_all(parts)
+    accounts = {p.account for p in parts}
+    owners = {p.party_code for p in parts}
+    currencies = {p.currency for p in parts}
+    single = len(accounts) == 1 and len(currencies) == 1
+    if len(accounts) > 1:
+        flags.add("multiple_accounts")
+    if not parts:
+        flags.add("no_statements")
+    if not_booked:
+        flags.add("not_booked_entries")
+    record.statements = len(parts)
+    record.entries = entries
+    record.not_booked = not_booked
+    record.imported = sum(imported_by_part.values())
+    record.duplicates = entries - not_booked - record.imported
+    if record.duplicates:
+        flags.add("duplicates")
+    record.account = next(iter(accounts)) if single else None
+    record.party_code = next(iter(owners)) if len(owners) == 1 else None
+    record.currency = next(iter(currencies)) if single else None
+    record.opening_balance = parts[0].opening_balance if single else None
+    record.closing_balance = parts[-1].closing_balance if single else None
+    record.balance_check = overall_check([p.balance_check for p in parts])
+    record.flags = ",".join(sorted(flags))
+    session.flush()
+
+
+def overall_check(checks: list[str]) -> str:
+    """`mismatch` if any statement mismatches; `ok` if every statement with balances closes; else unavailable."""
+    return min(checks, key=_CHECK_ORDER.__getitem__, default="unavailable")
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+
+def get(session: Session, statement_id: int) -> Statement:
+    record = session.get(Statement, statement_id)
+    if record is None:
+        raise NotFound(f"no statement {statement_id}")
+    return record
+
+
+def parts_of(session: Session, statement_id: int) -> list[StatementPart]:
+    return list(session.execute(select(StatementPart).where(StatementPart.statement_id == statement_id)
+                                .order_by(StatementPart.index)).scalars())
+
+
+def parties_of(session: Session, statement_id: int) -> set[str | None]:
+    return set(session.execute(select(StatementPart.party_code).where(StatementPart.statement_id == statement_id))
+               .scalars())
+
+
+def visible_to_party(party: str):
+    """A WHERE clause: statements with at least one statement for one of `party`'s accounts."""
+    return Statement.id.in_(select(StatementPart.statement_id).where(StatementPart.party_code == party))
+
+
+def _minor(value: Decimal | None, currency: str | None) -> Decimal | None:
+    """A stored amount (4 decimals in the database) back in its currency's minor units."""
+    if value is None or currency is None:
+        return value
+    try:
+        return quantize(value, currency)
+    except MoneyError:
+        return value
+
+
+def view(session: Session, record: Statement, *, detail: bool = False) -> dict:
+    answer = {
+        "id": record.id, "format": record.format, "format_version": record.format_version,
+        "account": record.account, "party": record.party_code, "currency": record.currency,
+        "statements": record.statements, "entries": record.entries, "imported": record.imported,
+        "duplicates": record.duplicates, "not_booked": record.not_booked,
+        "opening_balance": _minor(record.opening_balance, record.currency),
+        "closing_balance": _minor(record.closing_balance, record.currency),
+        "balance_check": record.balance_check, "flags": [f for f in record.flags.split(",") if f],
+        "imported_at": record.imported_at,
+    }
+    if detail:
+        answer["parts"] = [part_view(p) for p in parts_of(session, record.id)]
+    return answer
+
+
+def part_view(part: StatementPart) -> dict:
+    return {
+        "index": part.index, "account": part.account, "party": part.party_code, "currency": part.currency,
+        "statement_id": part.bank_statement_id, "message_id": part.message_id,
+        "from_date": part.from_date, "to_date": part.to_date,
+        "opening_balance": _minor(part.opening_balance, part.currency),
+        "closing_balance": _minor(part.closing_balance, part.currency),
+        "credits": _minor(part.credits, part.currency), "debits": _minor(part.debits, part.currency), "entries": part.entries, "imported": part.imported,
+        "balance_check": part.balance_check, "unknown_account": part.unknown_account,
+    }
+
+
+def transfer_status(amount: Decimal, allocated: Decimal) -> str:
+    if allocated <= 0:
+        return "unmatched"
+    return "matched" if allocated >= amount else "partially_matched"
+
+
+def status_clause(status: str):
+    if status == "unmatched":
+        return Transfer.allocated <= 0
+    if status == "matched":
+        return Transfer.allocated >= Transfer.amount
+    return and_(Transfer.allocated > 0, Transfer.allocated < Transfer.amount)
+
+
+def transfer_view(transfer: Transfer) -> dict:
+    return {
+        "id": transfer.id, "statement": transfer.statement_id, "account": transfer.account,
+        "party": transfer.party_code, "counterparty_party": transfer.counterparty_party,
+        "amount": _minor(transfer.amount, transfer.currency), "currency": transfer.currency, "direction": transfer.direction,
+        "booking_date": transfer.booking_date, "value_date": transfer.value_date,
+        "bank_reference": transfer.bank_reference, "end_to_end_id": transfer.end_to_end_id, "uetr": transfer.uetr,
+        "structured_reference": transfer.structured_reference,
+        "remittance_information": transfer.remittance_information,
+        "counterparty_name": transfer.counterparty_name, "counterparty_iban": transfer.counterparty_iban,
+        "reversal": transfer.reversal, "status": transfer_status(transfer.amount, transfer.allocated),
+        "allocated": _minor(transfer.allocated, transfer.currency),
+    }
+
+
+def get_transfer(session: Session, transfer_id: int) -> Transfer:
+    transfer = session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound(f"no transfer {transfer_id}")
+    return transfer
+
+
+# ---- accounts registered later -----------------------------------------------------------------------
+
+def attach_unknown_transfers(session: Session, iban: str) -> int:
+    """Attribute what waited for `iban` to be registered: transfers and statements on that account get its
+    owner, transfers from or to it get their counterparty party. Returns the number of transfers attached.
+
+    Called by the parties service whenever a party's accounts change; harmless when nothing waits.
+    """
+    compact = normalize_account(iban)
+    owner = session.execute(select(BankAccount.party_code).where(BankAccount.iban == compact)).scalar()
+    if owner is None:
+        return 0
+    identifiers = [compact, compact[4:]]
+    attached = session.execute(
+        update(Transfer).where(Transfer.party_code.is_(None), Transfer.account.in_(identifiers))
+        .values(party_code=owner).execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        update(Transfer).where(Transfer.counterparty_party.is_(None), Transfer.counterparty_iban == compact)
+        .values(counterparty_party=owner).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(StatementPart).where(StatementPart.party_code.is_(None), StatementPart.account.in_(identifiers))
+        .values(party_code=owner).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Statement).where(Statement.party_code.is_(None), Statement.account.in_(identifiers))
+        .values(party_code=owner).execution_options(synchronize_session=False)
+    )
+    if attached:
+        describe("transfers.attach", "bank_account", owner, f"{attached} transfers attributed to {owner}")
+    return attached or 0
+
+

@@ -1,0 +1,103 @@
+"""HTTP for statements and transfers: translate requests to `service` calls and answers back."""
+
+from flask.views import MethodView
+from sqlalchemy import select
+
+from contracts.statements import (
+    StatementDetailSchema,
+    StatementListArgs,
+    StatementPageSchema,
+    StatementUploadOptions,
+    StatementUploadSchema,
+    TransferListArgs,
+    TransferPageSchema,
+    TransferSchema,
+)
+from ledger import db, listing
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
+from ledger.statements import service
+from ledger.statements.models import Statement, Transfer
+
+blp = blueprint("statements", "Bank statements in (camt.052/.053/.054, MT940, CSV) and the transfers they carry")
+
+
+@blp.route("/statements")
+class Statements(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(StatementListArgs, location="query")
+    @blp.response(200, StatementPageSchema)
+    def get(self, args):
+        """List imported statements (a partner sees those of its own accounts)"""
+        query = select(Statement)
+        principal = current()
+        if principal.is_partner:
+            query = query.where(service.visible_to_party(principal.party))
+        if args.get("party"):
+            query = query.where(service.visible_to_party(args["party"]))
+        if args.get("account"):
+            query = query.where(Statement.account == service.normalize_account(args["account"]))
+        result = listing.page(query, Statement.id, args)
+        result["items"] = [service.view(db.session(), s) for s in result["items"]]
+        return result
+
+    @requires("finance_officer", "admin")
+    @blp.arguments(StatementUploadOptions, location="form")
+    @blp.arguments(StatementUploadSchema, location="files")
+    @blp.response(201, StatementDetailSchema)
+    def post(self, options, files):
+        """Import a statement file (format detected from its content; entries already imported are skipped)"""
+        upload = files["file"]
+        # Werkzeug spools an upload above 500 KB to a temporary file, so this streams from disk, not memory.
+        record = service.import_statement(db.session(), upload.stream, actor=current().key,
+                                          default_currency=options["currency"])
+        return (service.view(db.session(), record, detail=True), 201,
+                {"Location": f"/api/v1/statements/{record.id}"})
+
+
+@blp.route("/statements/<int:statement_id>")
+class StatementItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, StatementDetailSchema)
+    def get(self, statement_id):
+        """Read an imported statement with each statement it contained"""
+        session = db.session()
+        record = service.get(session, statement_id)
+        if current().is_partner:
+            ensure_party_visible(*service.parties_of(session, statement_id))
+        return service.view(session, record, detail=True)
+
+
+@blp.route("/transfers")
+class Transfers(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(TransferListArgs, location="query")
+    @blp.response(200, TransferPageSchema)
+    def get(self, args):
+        """List transfers, by reconciliation status (a partner sees those on its own accounts)"""
+        query = select(Transfer)
+        principal = current()
+        if principal.is_partner:
+            query = query.where(Transfer.party_code == principal.party)
+        if args.get("party"):
+            query = query.where(Transfer.party_code == args["party"])
+        if args.get("status"):
+            query = query.where(service.status_clause(args["status"]))
+        if args.get("account"):
+            query = query.where(Transfer.account == service.normalize_account(args["account"]))
+        if args.get("statement") is not None:
+            query = query.where(Transfer.statement_id == args["statement"])
+        result = listing.page(query, Transfer.id, args)
+        result["items"] = [service.transfer_view(t) for t in result["items"]]
+        return result
+
+
+@blp.route("/transfers/<int:transfer_id>")
+class TransferItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, TransferSchema)
+    def get(self, transfer_id):
+        """Read a transfer"""
+        transfer = service.get_transfer(db.session(), transfer_id)
+        ensure_party_visible(transfer.party_code)
+        return service.transfer_view(transfer)

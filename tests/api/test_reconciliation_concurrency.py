@@ -1,0 +1,99 @@
+"""Two officers confirming overlapping matches at once: the database guards allocate nothing twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from ledger.errors import Conflict
+from ledger.invoices.models import Invoice
+from ledger.reconciliation import service
+from ledger.reconciliation.models import ReconciliationMatch
+from ledger.statements.models import Transfer
+from tests.api.recon_helpers import RW_IBAN, World
+from tests.conftest import Api, make_party
+
+
+@pytest.fixture
+def committed_world(committed_app):
+    if committed_app.extensions["ledger.db"].dialect != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
+    api = Api(committed_app, committed_app.test_client())
+    admin, officer = api.token("admin"), api.token("finance_officer")
+    parties = {}
+    for code in ("GB", "RW", "DE"):
+        make_party(api, admin, code)
+        parties[code] = api.token("partner", code)
+    with committed_app.app_context():
+        s = committed_app.extensions["ledger.db"].new_session()
+        world = World(api, admin, officer, s, parties)
+        yield committed_app, world
+        s.close()
+
+
+def _race(app, jobs):
+    """Run each job(session) in its own thread and connection; the first holds its transaction a moment."""
+    start, outcome = threading.Barrier(len(jobs)), {}
+
+    def worker(index, job):
+        with app.app_context():
+            s = app.extensions["ledger.db"].new_session()
+            try:
+                start.wait()
+                if index:
+                    time.sleep(0.2)  # the second arrives while the first still holds its locks
+                job(s)
+                if not index:
+                    time.sleep(0.5)
+                s.commit()
+                outcome[index] = "ok"
+            except Conflict as error:
+                s.rollback()
+                outcome[index] = error.code
+            finally:
+                s.close()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcome
+
+
+def test_two_confirmations_of_one_invoice_allocate_it_once(committed_world):
+    app, world = committed_world
+    invoice = world.invoice("GB", "RW-RACE-1", "1000.00")
+    first, second = world.statement([("-1000.00", "Payment", RW_IBAN, date(2026, 5, 1)),
+                                     ("-1000.00", "Payment again", RW_IBAN, date(2026, 5, 2))])
+    outcome = _race(app, [
+        lambda s: service.manual(s, first, [{"invoice": invoice, "amount": Decimal("1000.00")}], "officer-1"),
+        lambda s: service.manual(s, second, [{"invoice": invoice, "amount": Decimal("1000.00")}], "officer-2"),
+    ])
+    assert sorted(outcome.values()) == ["ok", "over_allocation"]
+    world.session.expire_all()
+    row = world.session.get(Invoice, invoice)
+    assert row.amount_open == 0 and row.status == "paid"
+    assert world.payable("GB") == 0  # posted once: the payable is not overpaid
+    matches = world.session.execute(select(ReconciliationMatch)).scalars().all()
+    assert len(matches) == 1
+
+
+def test_two_confirmations_of_one_transfer_allocate_it_once(committed_world):
+    app, world = committed_world
+    a = world.invoice("GB", "RW-RACE-A", "700.00")
+    b = world.invoice("GB", "RW-RACE-B", "600.00")
+    (transfer,) = world.statement([("-1000.00", "Payment", RW_IBAN, date(2026, 5, 1))])
+    outcome = _race(app, [
+        lambda s: service.manual(s, transfer, [{"invoice": a, "amount": Decimal("700.00")}], "officer-1"),
+        lambda s: service.manual(s, transfer, [{"invoice": b, "amount": Decimal("600.00")}], "officer-2"),
+    ])
+    assert sorted(outcome.values()) == ["ok", "over_allocation"]
+    world.session.expire_all()
+    row = world.session.get(Transfer, transfer)
+    assert row.allocated <= row.amount and row.allocated == Decimal("700.00")
