@@ -285,3 +285,32 @@ def test_demo_generator_takes_plain_tuples_and_dedups_identical_movements_apart(
     items = list(parse(io.BytesIO(camt053(GB_ACCOUNT, "GBP", moves, opening=Decimal("20.00")))))
     fingerprints = {getattr(i, "fingerprint", None) for i in items} - {None}
     assert len(fingerprints) == 2 and items[-1].balance_check == "ok"
+
+
+def test_what_the_bank_reported_cannot_be_rewritten_but_ownership_and_allocation_can(app, api, officer, gb_account):
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DatabaseError
+
+    upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES))
+    with app.app_context():
+        s = app.extensions["ledger.db"].new_session()
+        try:
+            s.execute(update(Transfer).values(allocated=Decimal("1.00"), counterparty_party="DE"))
+            s.flush()
+            for change in (update(Transfer).values(amount=Decimal("1.00")), delete(Transfer),
+                           update(Transfer).values(fingerprint="x")):
+                nested = s.begin_nested()
+                with pytest.raises(DatabaseError):
+                    s.execute(change)
+                nested.rollback()
+        finally:
+            s.rollback()
+            s.close()
+
+
+def test_overall_check_and_transfer_status():
+    assert service.overall_check(["ok", "unavailable"]) == "ok"
+    assert service.overall_check(["ok", "mismatch", "unavailable"]) == "mismatch"
+    assert service.overall_check(["unavailable"]) == service.overall_check([]) == "unavailable"
+    assert [service.transfer_status(Decimal(10), Decimal(a)) for a in ("0", "4", "10", "11")] == [
+        "unmatched", "partially_matched", "matched", "matched"]
