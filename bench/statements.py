@@ -103,7 +103,8 @@ def run_baseline(url: str, path: str) -> dict:
         connection = psycopg.connect(url)
         marks = ", ".join("%s" for _ in COLUMNS)
     cursor = connection.cursor()
-    cursor.execute(f"CREATE TABLE bare_transfers (id INTEGER PRIMARY KEY, {types})")
+    key = "id INTEGER PRIMARY KEY" if url.startswith("sqlite") else "id BIGSERIAL PRIMARY KEY"
+    cursor.execute(f"CREATE TABLE bare_transfers ({key}, {types})")
     connection.commit()
     started, cpu = time.perf_counter(), time.process_time()
     rows, count = [], 0
