@@ -260,3 +260,57 @@ def test_every_shared_sample_imports(app, folder):
             if path.name == "self-provided_sparkassen.sta":
                 expected = "unavailable"
             assert record.balance_check == expected, path.name
+
+
+def test_demo_statement_is_gbs_payments_to_albania_and_rwanda_and_closes(app, api, officer, gb_account):
+    from ledger import db
+    from ledger.statements.demo import seed
+
+    with app.test_request_context():
+        assert seed(db.session()) == []
+        db.session().commit()
+    (statement,) = api.get("/api/v1/statements", token=officer).get_json()["items"]
+    assert (statement["account"], statement["party"], statement["currency"]) == (GB_ACCOUNT, "GB", "GBP")
+    assert statement["balance_check"] == "ok" and statement["imported"] >= 24
+    transfers = api.get("/api/v1/transfers?limit=1000", token=officer).get_json()["items"]
+    to_albania = [t for t in transfers if t["counterparty_party"] == "AL" and t["direction"] == "debit"]
+    assert len(to_albania) >= 10 and all(t["structured_reference"].startswith("RF") for t in to_albania)
+    assert rf_reference("GBAL202601") in {t["structured_reference"] for t in to_albania}
+
+
+def test_demo_generator_takes_plain_tuples_and_dedups_identical_movements_apart():
+    from ledger.statements.parsing import parse
+
+    moves = [("-10.00", None, None, date(2026, 1, 1)), ("-10.00", None, None, date(2026, 1, 1))]
+    items = list(parse(io.BytesIO(camt053(GB_ACCOUNT, "GBP", moves, opening=Decimal("20.00")))))
+    fingerprints = {getattr(i, "fingerprint", None) for i in items} - {None}
+    assert len(fingerprints) == 2 and items[-1].balance_check == "ok"
+
+
+def test_what_the_bank_reported_cannot_be_rewritten_but_ownership_and_allocation_can(app, api, officer, gb_account):
+    from sqlalchemy import delete
+    from sqlalchemy.exc import DatabaseError
+
+    upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES))
+    with app.app_context():
+        s = app.extensions["ledger.db"].new_session()
+        try:
+            s.execute(update(Transfer).values(allocated=Decimal("1.00"), counterparty_party="DE"))
+            s.flush()
+            for change in (update(Transfer).values(amount=Decimal("1.00")), delete(Transfer),
+                           update(Transfer).values(fingerprint="x")):
+                nested = s.begin_nested()
+                with pytest.raises(DatabaseError):
+                    s.execute(change)
+                nested.rollback()
+        finally:
+            s.rollback()
+            s.close()
+
+
+def test_overall_check_and_transfer_status():
+    assert service.overall_check(["ok", "unavailable"]) == "ok"
+    assert service.overall_check(["ok", "mismatch", "unavailable"]) == "mismatch"
+    assert service.overall_check(["unavailable"]) == service.overall_check([]) == "unavailable"
+    assert [service.transfer_status(Decimal(10), Decimal(a)) for a in ("0", "4", "10", "11")] == [
+        "unmatched", "partially_matched", "matched", "matched"]

@@ -9,6 +9,39 @@ import sqlalchemy as sa
 import sqlmodel
 
 from ledger.db import ExactDecimal
+# What the bank said about a movement never changes; only who it belongs to (filled in when an account is
+# registered later) and how much of it reconciliation has allocated may.
+FROZEN = ('statement_id', 'statement_index', 'entry_index', 'detail_index', 'account', 'amount', 'currency',
+          'direction', 'booking_date', 'value_date', 'bank_reference', 'end_to_end_id', 'uetr',
+          'structured_reference', 'structured_reference_scheme', 'remittance_information', 'counterparty_name',
+          'counterparty_iban', 'reversal', 'booking_status', 'fingerprint')
+
+
+def _freeze_transfers() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        changed = ' OR '.join(f'NEW.{c} IS DISTINCT FROM OLD.{c}' for c in FROZEN)
+        op.execute(
+            "CREATE OR REPLACE FUNCTION ledger_transfers_frozen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF TG_OP = 'DELETE' THEN RAISE EXCEPTION 'transfers are never deleted' USING ERRCODE = 'restrict_violation'; "
+            f"END IF; IF {changed} THEN RAISE EXCEPTION 'what the bank reported about a transfer cannot change' "
+            "USING ERRCODE = 'restrict_violation'; END IF; RETURN NEW; END $$"
+        )
+        op.execute("CREATE TRIGGER transfers_frozen BEFORE UPDATE OR DELETE ON transfers "
+                   "FOR EACH ROW EXECUTE FUNCTION ledger_transfers_frozen()")
+    else:
+        op.execute(f"CREATE TRIGGER transfers_frozen BEFORE UPDATE OF {', '.join(FROZEN)} ON transfers "
+                   "BEGIN SELECT RAISE(ABORT, 'what the bank reported about a transfer cannot change'); END")
+        op.execute("CREATE TRIGGER transfers_no_delete BEFORE DELETE ON transfers "
+                   "BEGIN SELECT RAISE(ABORT, 'transfers are never deleted'); END")
+
+
+def _thaw_transfers() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS transfers_frozen ON transfers")
+        op.execute("DROP FUNCTION IF EXISTS ledger_transfers_frozen()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS transfers_frozen")
+        op.execute("DROP TRIGGER IF EXISTS transfers_no_delete")
 
 
 revision = '0004_statements'
@@ -111,10 +144,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_transfers_party_id', ['party_code', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_transfers_statement_id'), ['statement_id'], unique=False)
         batch_op.create_index('ix_transfers_structured_reference', ['structured_reference'], unique=False)
-
+    _freeze_transfers()
 
 
 def downgrade() -> None:
+    _thaw_transfers()
     with op.batch_alter_table('transfers', schema=None) as batch_op:
         batch_op.drop_index('ix_transfers_structured_reference')
         batch_op.drop_index(batch_op.f('ix_transfers_statement_id'))

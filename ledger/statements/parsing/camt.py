@@ -394,10 +394,11 @@ def _detail_fields(
     unstructured = [text for text in (u.text for u in detail.iterfind(q("RmtInf/Ustrd"))) if text]
     if not unstructured and structured is None:
         unstructured = [detail.findtext(q("AddtlTxInf")) or entry.findtext(q("AddtlNtryInf")) or ""]
+    refs = detail.find(q("Refs"))  # one step down once, then one-level lookups: cheaper than three paths
     return dict(
-        detail_reference=clean_reference(detail.findtext(q("Refs/AcctSvcrRef"))),
-        end_to_end_id=clean_reference(detail.findtext(q("Refs/EndToEndId"))),
-        uetr=clean_reference(detail.findtext(q("Refs/UETR"))),
+        detail_reference=clean_reference(refs.findtext(q("AcctSvcrRef"))) if refs is not None else None,
+        end_to_end_id=clean_reference(refs.findtext(q("EndToEndId"))) if refs is not None else None,
+        uetr=clean_reference(refs.findtext(q("UETR"))) if refs is not None else None,
         structured_reference=structured,
         structured_type_is_scor=is_scor,
         remittance_information=join_text(unstructured),
