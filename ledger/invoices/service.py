@@ -53,7 +53,7 @@ from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
 from ledger.money import CurrencyMismatch, Money
-from ledger.timeutil import today, utcnow
+from ledger.timeutil import period_of, today, utcnow
 
 #: Line kinds that name a returnee (and must, to find their obligation).
 PER_RETURNEE = {"per_returnee_fee", "monthly_support"}
@@ -108,11 +108,9 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
 
 
 def _invoice_period(inv: ParsedInvoice) -> str:
+    """The invoice's period: its own (UBL InvoicePeriod), else its first line's, else its issue month."""
     period = inv.period or next((line.period for line in inv.lines if line.period), None)
-    if period is None:
-        raise field_error("cac:InvoicePeriod/cbc:StartDate", "the invoice names no period (InvoicePeriod)",
-                          "invalid_invoice")
-    return period
+    return period or period_of(inv.issued_on)
 
 
 def _outside_term(agreement: Agreement, period: str) -> bool:

@@ -50,7 +50,9 @@ def _limit_intake_body() -> None:
     Content-Length, and cap reading, so a chunked body is refused as soon as it passes the limit."""
     if request.endpoint != _INTAKE_ENDPOINT or request.method != "POST":
         return
-    request.max_content_length = max_bytes()
+    # One byte past the limit, so that a chunked body that is exactly too long is seen to be (werkzeug stops
+    # quietly at the limit without a Content-Length).
+    request.max_content_length = max_bytes() + 1
     if request.content_length is not None and request.content_length > max_bytes():
         raise too_large()
 
@@ -64,8 +66,10 @@ def _parse_error(error: InvoiceParseError) -> Problem:
 
 def _read_invoice():
     """(ParsedInvoice, the original document or None) from a JSON or UBL body."""
+    data = request.get_data(cache=True)  # read no further than one byte past the limit (set above)
+    if len(data) > max_bytes():
+        raise too_large()
     if request.mimetype in XML_TYPES or request.mimetype.endswith("+xml"):
-        data = request.get_data(cache=True)  # bounded by max_content_length (set above)
         try:
             return parse_ubl(data, max_bytes()), data
         except InvoiceParseError as error:
