@@ -2,7 +2,15 @@
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from contracts.common import Amount, CurrencyCode, ListArgs, Period, Schema, money_of, page_schema
+from contracts.common import (
+    Amount,
+    CurrencyCode,
+    ListArgs,
+    Period,
+    Schema,
+    money_of,
+    page_schema,
+)
 from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
 from ledger.invoices.parsed import LINE_KINDS
 

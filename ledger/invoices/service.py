@@ -46,13 +46,21 @@ from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service as agreements
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.audit.service import describe
-from ledger.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable, field_error
+from ledger.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    Unprocessable,
+    field_error,
+)
 from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable
 from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
 from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
 from ledger.money import CurrencyMismatch, Money
+from ledger.parties.models import BankAccount
 from ledger.timeutil import period_of, today, utcnow
 
 #: Line kinds that name a returnee (and must, to find their obligation).
@@ -267,13 +275,21 @@ def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: 
     return checked, store(session, checked, document)
 
 
+def _registered_iban(session: Session, party: str, currency: str) -> str | None:
+    """The payee's registered account in the invoice currency, for invoices that name none (JSON)."""
+    return session.execute(select(BankAccount.iban).where(BankAccount.party_code == party,
+                                                          BankAccount.currency == currency)
+                           .order_by(BankAccount.id)).scalars().first()
+
+
 def store(session: Session, checked: Checked, document: bytes | None) -> Invoice:
     inv, agreement = checked.invoice, checked.agreement
+    iban = inv.seller.iban or _registered_iban(session, agreement.payee_code, inv.currency)
     invoice = Invoice(
         agreement_id=agreement.id, payee_code=agreement.payee_code, payer_code=agreement.payer_code,
         number=inv.number, document_type=inv.document_type, issued_on=inv.issued_on, due_on=inv.due_on,
         currency=inv.currency, period=checked.period, payment_reference=inv.payment_reference,
-        payment_reference_is_rf=inv.payment_reference_is_rf, payee_iban=inv.seller.iban,
+        payment_reference_is_rf=inv.payment_reference_is_rf, payee_iban=iban,
         preceding_invoice=inv.preceding_invoice, total=inv.payable.amount, payable=inv.ledger_effect().amount,
         status=checked.status, source=inv.source, document=document,
         document_sha256=hashlib.sha256(document).hexdigest() if document is not None else None)

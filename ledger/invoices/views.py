@@ -17,8 +17,7 @@ from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, _flatten
-from ledger.invoices import InvoiceParseError, from_json, parse_ubl
-from ledger.invoices import service
+from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
 from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES
 

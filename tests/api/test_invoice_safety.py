@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 from ledger.invoices.models import Invoice
 from tests.api.agreements_helpers import create_agreement
-from tests.api.invoices_helpers import I, march_lines, post_json, post_xml, setup_agreement, json_invoice, ubl
+from tests.api.invoices_helpers import (
+    I,
+    json_invoice,
+    march_lines,
+    post_json,
+    post_xml,
+    setup_agreement,
+    ubl,
+)
 from tests.api.test_errors import assert_problem
 from tests.conftest import make_party
 
@@ -96,7 +104,7 @@ def test_fifty_megabytes_chunked_refused_while_reading(api, parties, agreement, 
     stream = _Endless(FIFTY_MB)
     environ.pop("CONTENT_LENGTH", None)
     environ.update({"wsgi.input": stream, "wsgi.input_terminated": True})
-    app_iter, status, headers = run_wsgi_app(api.app, environ, buffered=True)
+    app_iter, status, _headers = run_wsgi_app(api.app, environ, buffered=True)
     body = b"".join(app_iter)
     assert status.startswith("413") and b"payload_too_large" in body, (body, stream.read_so_far)
     assert stream.read_so_far <= 11 * 1024 * 1024  # stopped just past the limit, never read it all

@@ -10,7 +10,7 @@ from ledger.agreements.models import Obligation
 from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
 from ledger.journal.models import Account, JournalEntry
 from ledger.journal.service import balances
-from tests.api.agreements_helpers import RWANDA_TERMS, A
+from tests.api.agreements_helpers import RWANDA_TERMS
 from tests.api.invoices_helpers import (
     TERMS,
     I,
