@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
@@ -130,8 +130,9 @@ def _outside_term(agreement: Agreement, period: str) -> bool:
 def _returnees(session: Session, agreement_id: int, names: Iterable[str]) -> dict[str, int]:
     """Map what lines wrote (pseudonym or numeric id) to returnee ids on this agreement."""
     names = set(names)
-    ids = {int(n) for n in names if n.isdigit() and len(n) < 19}
-    pseudonyms = [n for n in names if not n.isdigit()]
+    numeric = {n for n in names if n.isascii() and n.isdigit() and len(n) < 19}
+    ids = {int(n) for n in numeric}
+    pseudonyms = [n for n in names if n not in numeric]
     if not names:
         return {}
     conditions = []
@@ -175,6 +176,9 @@ def check(session: Session, inv: ParsedInvoice, agreement: Agreement) -> Checked
     if _outside_term(agreement, period):
         findings.append(Finding("outside_term", f"period {period} is outside the agreement's term", "period"))
     lines = [CheckedLine(n, line, line.period or period) for n, line in enumerate(inv.lines, start=1)]
+    findings.extend(Finding("outside_term", f"line {line.parsed.line_id}: period {line.period} is outside the "
+                                            "agreement's term", "period", line.parsed.line_id)
+                    for line in lines if line.period != period and _outside_term(agreement, line.period))
     findings.extend(_line_findings(session, agreement, inv, lines))
     return Checked(agreement, inv, period, lines, findings)
 
@@ -295,15 +299,19 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
         document_sha256=hashlib.sha256(document).hexdigest() if document is not None else None)
     session.add(invoice)
     session.flush()
-    session.add_all(InvoiceLine(
-        invoice_id=invoice.id, position=line.position, line_id=line.parsed.line_id[:100],
-        kind=(line.parsed.kind or None) and line.parsed.kind[:40], returnee=_short(line.parsed.returnee, 64),
-        returnee_id=line.returnee_id, period=line.period, description=_short(line.parsed.description, 500),
-        amount=line.parsed.net_amount.amount, obligation_id=line.obligation.id if line.obligation else None)
-        for line in checked.lines)
-    session.add_all(InvoiceFinding(invoice_id=invoice.id, line=f.line, code=f.code, message=f.message[:2000],
-                                   field=_short(f.field, 200)) for f in checked.findings)
-    session.flush()
+    rows = [{"invoice_id": invoice.id, "position": line.position, "line_id": line.parsed.line_id[:100],
+             "kind": _short(line.parsed.kind, 40), "returnee": _short(line.parsed.returnee, 64),
+             "returnee_id": line.returnee_id, "period": line.period,
+             "description": _short(line.parsed.description, 500), "amount": line.parsed.net_amount.amount,
+             "obligation_id": line.obligation.id if line.obligation else None, "override_reason": None}
+            for line in checked.lines]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(InvoiceLine), rows[start:start + 5000])
+    now = utcnow()
+    findings = [{"invoice_id": invoice.id, "line": f.line, "code": f.code, "message": f.message[:2000],
+                 "field": _short(f.field, 200), "source": "check", "created_at": now} for f in checked.findings]
+    for start in range(0, len(findings), 5000):
+        session.execute(insert(InvoiceFinding), findings[start:start + 5000])
     describe("invoice.receive", "invoice", invoice.id,
              f"{agreement.reference} {inv.document_type} {inv.source} {checked.status} "
              f"{len(checked.findings)} findings")
@@ -485,19 +493,24 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
                   day: date, period: str) -> int | None:
     cur = invoice.currency
     payable = _money(invoice.payable, cur)
-    matched: list[Obligation] = []
+    wanted = [line.obligation_id for line in lines if line.obligation_id is not None]
+    by_id: dict[int, Obligation] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start:start + 5000]
+        by_id.update((o.id, o) for o in session.execute(select(Obligation).where(Obligation.id.in_(chunk))).scalars())
+    matched: dict[int, Obligation] = {}
     for line in lines:
         if line.obligation_id is None:
             continue
-        obligation = session.get(Obligation, line.obligation_id)
-        if obligation.status == "accrued" and obligation not in matched:
-            matched.append(obligation)
+        obligation = by_id[line.obligation_id]
+        if obligation.status == "accrued" and obligation.id not in matched:
+            matched[obligation.id] = obligation
         elif line.override_reason is None:
             raise Conflict(f"line {line.line_id}: obligation {obligation.id} was invoiced since this invoice was "
                            "checked; dispute it or approve with an override", code="obligation_invoiced")
         else:
             line.obligation_id = None  # paid over an override: a cost, not this obligation's settlement
-    accrued = Money(sum((Decimal(o.amount) for o in matched), Decimal(0)), cur)
+    accrued = Money(sum((Decimal(o.amount) for o in matched.values()), Decimal(0)), cur)
     offset = None
     if payable.amount > 0 and cur == agreement.currency:
         offset = agreements.offset_advance(session, agreement, invoice.id, payable, day, period)
@@ -511,7 +524,7 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
         entry_id = post_entries(session, [EntryDraft(
             effective_date=day, period=period, lines=entry_lines, source_type="invoice", source_id=str(invoice.id),
             memo=f"{agreement.reference}: invoice {invoice.number} approved")])[0]
-    settled = [o.id for o in matched] + ([offset.id] if offset is not None else [])
+    settled = [*matched] + ([offset.id] if offset is not None else [])
     agreements.set_status(session, settled, "invoiced")
     invoice.advance_offset = covered.amount
     invoice.amount_open = (payable - covered).amount
