@@ -497,7 +497,9 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
     by_id: dict[int, Obligation] = {}
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start:start + 5000]
-        by_id.update((o.id, o) for o in session.execute(select(Obligation).where(Obligation.id.in_(chunk))).scalars())
+        locked = (select(Obligation).where(Obligation.id.in_(chunk)).with_for_update()
+                  .execution_options(populate_existing=True))  # another approval may have invoiced them
+        by_id.update((o.id, o) for o in session.execute(locked).scalars())
     matched: dict[int, Obligation] = {}
     for line in lines:
         if line.obligation_id is None:
