@@ -100,6 +100,10 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
     A partner naming an agreement it is not a side of learns nothing: the same 422 as for no agreement.
     A partner naming one where it is the payer is refused (403): only the payee invoices."""
     payer_side = None
+    if sender is None and inv.seller.country:  # staff entering a document: its seller, when it is a party
+        named = _first_agreement(session, inv, inv.seller.country.upper())
+        if named is not None:
+            return named
     for _source, ref in inv.agreement_ref_candidates:
         try:
             agreement = agreements.get(session, ref)
@@ -113,6 +117,17 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
         raise Forbidden(f"only {payer_side.payee_code}, the payee, may invoice under this agreement")
     field = "agreement" if inv.source == "json" else "cac:ContractDocumentReference/cbc:ID"
     raise field_error(field, "names no agreement on which you are the payee", "unknown_agreement")
+
+
+def _first_agreement(session: Session, inv: ParsedInvoice, payee: str) -> Agreement | None:
+    for _source, ref in inv.agreement_ref_candidates:
+        try:
+            agreement = agreements.get(session, ref)
+        except NotFound:
+            continue
+        if agreement.payee_code == payee:
+            return agreement
+    return None
 
 
 def _invoice_period(inv: ParsedInvoice) -> str:
@@ -300,7 +315,7 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
     session.add(invoice)
     session.flush()
     rows = [{"invoice_id": invoice.id, "position": line.position, "line_id": line.parsed.line_id[:100],
-             "kind": _short(line.parsed.kind, 40), "returnee": _short(line.parsed.returnee, 64),
+             "kind": _short(line.parsed.kind, 40),
              "returnee_id": line.returnee_id, "period": line.period,
              "description": _short(line.parsed.description, 500), "amount": line.parsed.net_amount.amount,
              "obligation_id": line.obligation.id if line.obligation else None, "override_reason": None}
@@ -354,13 +369,26 @@ def _finding_view(f: Finding | InvoiceFinding) -> dict:
             "source": getattr(f, "source", "check")}
 
 
-def view(session: Session, invoice: Invoice) -> dict:
+def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5000):
+        found.update(session.execute(select(Returnee.id, Returnee.pseudonym)
+                                     .where(Returnee.id.in_(ordered[start:start + 5000]))).all())
+    return found
+
+
+def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
+    """The wire form; lists leave the lines out (an invoice may have thousands)."""
     cur = invoice.currency
     agreement = session.get(Agreement, invoice.agreement_id)
-    lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": ln.returnee, "returnee_id": ln.returnee_id,
+    rows = lines_of(session, invoice.id) if with_lines else []
+    pseudonyms = _pseudonyms(session, {ln.returnee_id for ln in rows if ln.returnee_id is not None})
+    lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": pseudonyms.get(ln.returnee_id),
+              "returnee_id": ln.returnee_id,
               "period": ln.period, "description": ln.description, "amount": _money(ln.amount, cur),
               "obligation": ln.obligation_id, "override_reason": ln.override_reason}
-             for ln in lines_of(session, invoice.id)]
+             for ln in rows]
     decision = None
     if invoice.decided_at is not None:
         decision = {"by": invoice.decided_by, "at": invoice.decided_at, "reason": invoice.decision_reason,
@@ -375,7 +403,7 @@ def view(session: Session, invoice: Invoice) -> dict:
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
         "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
-        "decision": decision, "lines": lines, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
+        "decision": decision, **({"lines": lines} if with_lines else {}), "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
         "version": invoice.version, "created_at": invoice.created_at,
     }
 

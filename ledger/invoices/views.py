@@ -110,7 +110,7 @@ class Invoices(MethodView):
     @blp.arguments(InvoiceListArgs, location="query")
     @blp.response(200, InvoicePageSchema)
     def get(self, args):
-        """List invoices (a partner sees those of agreements it is a side of)"""
+        """List invoices, without their lines (a partner sees those of agreements it is a side of)"""
         principal = auth.current()
         agreement_id = None
         if args.get("agreement"):
@@ -120,7 +120,7 @@ class Invoices(MethodView):
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
         result = listing.page(query, Invoice.id, args)
-        result["items"] = [service.view(db.session(), i) for i in result["items"]]
+        result["items"] = [service.view(db.session(), i, with_lines=False) for i in result["items"]]
         return result
 
     @requires(*SENDERS)

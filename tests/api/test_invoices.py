@@ -352,3 +352,22 @@ def test_findings_are_append_only(api, admin, officer, parties, session):
         session.execute(update(InvoiceFinding).values(message="nothing to see"))
     session.rollback()
     assert session.execute(select(func.count()).select_from(InvoiceLine)).scalar() == 6
+
+
+def test_erasing_a_returnee_leaves_no_pseudonym_on_its_invoices(api, admin, officer, parties, session, runner):
+    from datetime import date
+
+    from ledger.agreements.models import Returnee
+
+    ag = setup_agreement(api, admin, officer, parties["RW"], count=1)
+    person = ag["returnees"][0]
+    invoice = post_json(api, json_invoice(ag), parties["RW"]).get_json()
+    assert invoice["lines"][0]["returnee"] == person["pseudonym"]
+    session.execute(Returnee.__table__.update().where(Returnee.id == person["id"])
+                    .values(retain_until=date(2026, 3, 2)))
+    session.commit()
+    assert runner.invoke(args=["returnees", "erase", "--before", "2026-11-01"]).exit_code == 0
+    after = api.get(f"{I}/{invoice['id']}", token=officer).get_json()
+    assert [(line["returnee"], line["returnee_id"]) for line in after["lines"]] == [(None, person["id"])] * 2
+    stored = session.execute(select(InvoiceLine.__table__)).all()
+    assert person["pseudonym"] not in repr(stored)
