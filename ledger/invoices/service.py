@@ -403,8 +403,9 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
         "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
-        "decision": decision, **({"lines": lines} if with_lines else {}), "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
+        "decision": decision, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
         "version": invoice.version, "created_at": invoice.created_at,
+        **({"lines": lines} if with_lines else {}),
     }
 
 
@@ -561,10 +562,13 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
     return entry_id
 
 
-def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date, period: str) -> int:
+def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date,
+                      period: str) -> int | None:
     cur = invoice.currency
     credited = -_money(invoice.payable, cur)  # positive: what the payer owes less
     costs, _, invoices_payable = _keys(agreement)
+    if credited.is_zero():
+        return None
     entry_id = post_entries(session, [EntryDraft(
         effective_date=day, period=period, lines=(debit(invoices_payable, credited), credit(costs, credited)),
         source_type="invoice", source_id=str(invoice.id),

@@ -114,8 +114,8 @@ def test_fifty_megabytes_chunked_refused_while_reading(api, parties, agreement, 
 def test_not_an_invoice_and_broken_xml(api, parties, agreement, session):
     other = b'<?xml version="1.0"?><Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>'
     assert_problem(post_xml(api, other, parties["RW"]), 422, "not_an_invoice")
-    problem = assert_problem(post_xml(api, b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><unclosed>',
-                                      parties["RW"]), 422, "invalid_xml")
+    broken = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><unclosed>'
+    problem = assert_problem(post_xml(api, broken, parties["RW"]), 422, "invalid_xml")
     assert problem["errors"]
     missing = ubl("RW-1", agreement["reference"], march_lines(agreement)).replace(b"<cbc:IssueDate>2026-04-02"
                                                                                   b"</cbc:IssueDate>", b"")
