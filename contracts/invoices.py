@@ -2,7 +2,15 @@
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from contracts.common import Amount, CurrencyCode, ListArgs, Period, Schema, money_of, page_schema
+from contracts.common import (
+    Amount,
+    CurrencyCode,
+    ListArgs,
+    Period,
+    Schema,
+    money_of,
+    page_schema,
+)
 from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
 from ledger.invoices.parsed import LINE_KINDS
 
@@ -63,7 +71,7 @@ class InvoiceCreateSchema(Schema):
 class InvoiceLineSchema(Schema):
     line = fields.String(metadata={"description": "the document's line id (what findings and overrides name)"})
     kind = fields.String(allow_none=True)
-    returnee = fields.String(allow_none=True)
+    returnee = fields.String(allow_none=True, metadata={"description": "the returnee's pseudonym (null once erased)"})
     returnee_id = fields.Integer(allow_none=True)
     period = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
@@ -119,7 +127,7 @@ class InvoiceSchema(Schema):
     has_document = fields.Boolean(metadata={"description": "the original XML is at /invoices/{id}/document"})
     dispute_reason = fields.String(allow_none=True)
     decision = fields.Nested(DecisionSchema, allow_none=True)
-    lines = fields.List(fields.Nested(InvoiceLineSchema))
+    lines = fields.List(fields.Nested(InvoiceLineSchema), metadata={"description": "not in lists"})
     findings = fields.List(fields.Nested(FindingSchema))
     version = fields.Integer()
     created_at = fields.DateTime()

@@ -1,5 +1,95 @@
-"""Demo invoices (filled in below)."""
+"""Demo invoices for the demo agreements (`ledger.agreements.demo`), through the same services as the API.
+
+For the month after each agreement started:
+* GB-RW-DEMO-01: Rwanda's invoice, clean, accepted and approved (the advance is offset against it);
+* IT-AL-DEMO-01: Albania's invoice with one fee claimed 100.00 too high: disputed (amount_mismatch), and
+  sent back by the finance officer with a reason;
+and for the month after that, Rwanda's next invoice, accepted and waiting for a decision.
+
+Every invoice carries an ISO 11649 RF reference made by `demo_reference`, so a demo bank statement can pay
+them: `payment_references(session)` lists the open ones with their amounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.agreements import service as agreements
+from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.invoices import from_json, service
+from ledger.invoices.models import Invoice
+from ledger.invoices.parsed import LINE_KINDS
+from ledger.journal.service import next_period
+from ledger.money import Money
+
+OFFICER = "demo officer"
 
 
-def seed(session) -> list:
+def demo_reference(agreement_reference: str, period: str) -> str:
+    """The RF creditor reference of the demo invoice for `agreement_reference` and `period` (YYYY-MM)."""
+    return service.rf_reference(f"{agreement_reference}{period}")
+
+
+def invoice_number(payee: str, period: str) -> str:
+    return f"{payee}-{period}"
+
+
+def payment_references(session: Session) -> list[dict]:
+    """The demo's open invoices: what a demo bank statement would pay, and where."""
+    return [{"invoice": i.id, "number": i.number, "reference": i.payment_reference, "amount": str(i.amount_open),
+             "currency": i.currency, "payer": i.payer_code, "payee": i.payee_code, "payee_iban": i.payee_iban}
+            for i in service.open_invoices(session)]
+
+
+def _lines(session: Session, agreement: Agreement, period: str) -> list[dict]:
+    pseudonyms = dict(session.execute(select(Returnee.id, Returnee.pseudonym)
+                                      .where(Returnee.agreement_id == agreement.id)).all())
+    rows = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
+                                                    Obligation.period == period, Obligation.status == "accrued",
+                                                    Obligation.kind.in_(LINE_KINDS - {"advance_offset"}))
+                           .order_by(Obligation.id)).scalars()
+    lines = []
+    for o in rows:
+        line = {"kind": o.kind, "amount": Money(Decimal(o.amount), o.currency)}
+        if o.returnee_id is not None:  # partners name people by pseudonym (fees) or by id (support)
+            line["returnee"] = pseudonyms.get(o.returnee_id) if o.kind == "per_returnee_fee" else str(o.returnee_id)
+        lines.append(line)
+    return lines
+
+
+def _invoice(session: Session, agreement: Agreement, period: str, overcharge: Decimal = Decimal(0)) -> Invoice:
+    lines = _lines(session, agreement, period)
+    if overcharge and lines:
+        first = next(line for line in lines if line["kind"] == "per_returnee_fee")
+        first["amount"] = first["amount"] + Money(overcharge, agreement.currency)
+    total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)
+    issued_on = _first_day_after(period)
+    payload = {"agreement": agreement.reference, "number": invoice_number(agreement.payee_code, period),
+               "issued_on": issued_on, "due_on": issued_on + timedelta(days=30), "currency": agreement.currency,
+               "period": period, "payment_reference": demo_reference(agreement.reference, period),
+               "total": total, "lines": lines}
+    _, invoice = service.receive(session, from_json(payload), agreement.payee_code)
+    return invoice
+
+
+def _first_day_after(period: str) -> date:
+    following = next_period(period)
+    return date(int(following[:4]), int(following[5:]), 2)
+
+
+def seed(session: Session) -> list:
+    found = {a.reference: a for a in agreements.all_agreements(session)}
+    rwanda, albania = found.get("GB-RW-DEMO-01"), found.get("IT-AL-DEMO-01")
+    if rwanda is None or albania is None:
+        return []
+    first = next_period(f"{rwanda.effective_from.year:04d}-{rwanda.effective_from.month:02d}")
+    approved = _invoice(session, rwanda, first)
+    service.approve(session, approved, [], OFFICER)
+    disputed = _invoice(session, albania, first, overcharge=Decimal("100.00"))
+    service.dispute(session, disputed, "the first reception fee is above the agreed 1,500.00", None, OFFICER)
+    _invoice(session, rwanda, next_period(first))
     return []

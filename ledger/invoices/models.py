@@ -65,7 +65,8 @@ class InvoiceLine(SQLModel, table=True):
     position: int  # 1, 2, … in document order
     line_id: str = Field(max_length=100)  # the document's own line id (what findings and overrides name)
     kind: str | None = Field(default=None, max_length=40)
-    returnee: str | None = Field(default=None, max_length=64)  # pseudonym or id, as the partner wrote it
+    # The returnee the line named, once found; what the partner wrote is not kept, so erasing a returnee's
+    # pseudonym (retention) leaves no copy of it here.
     returnee_id: int | None = Field(default=None, foreign_key="returnees.id")
     period: str | None = Field(default=None, max_length=7)
     description: str | None = Field(default=None, max_length=500)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
@@ -46,14 +46,22 @@ from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service as agreements
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.audit.service import describe
-from ledger.errors import Conflict, Forbidden, NotFound, Problem, Unprocessable, field_error
+from ledger.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Problem,
+    Unprocessable,
+    field_error,
+)
 from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable
 from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
 from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
 from ledger.money import CurrencyMismatch, Money
-from ledger.timeutil import today, utcnow
+from ledger.parties.models import BankAccount
+from ledger.timeutil import period_of, today, utcnow
 
 #: Line kinds that name a returnee (and must, to find their obligation).
 PER_RETURNEE = {"per_returnee_fee", "monthly_support"}
@@ -92,6 +100,10 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
     A partner naming an agreement it is not a side of learns nothing: the same 422 as for no agreement.
     A partner naming one where it is the payer is refused (403): only the payee invoices."""
     payer_side = None
+    if sender is None and inv.seller.country:  # staff entering a document: its seller, when it is a party
+        named = _first_agreement(session, inv, inv.seller.country.upper())
+        if named is not None:
+            return named
     for _source, ref in inv.agreement_ref_candidates:
         try:
             agreement = agreements.get(session, ref)
@@ -107,12 +119,21 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
     raise field_error(field, "names no agreement on which you are the payee", "unknown_agreement")
 
 
+def _first_agreement(session: Session, inv: ParsedInvoice, payee: str) -> Agreement | None:
+    for _source, ref in inv.agreement_ref_candidates:
+        try:
+            agreement = agreements.get(session, ref)
+        except NotFound:
+            continue
+        if agreement.payee_code == payee:
+            return agreement
+    return None
+
+
 def _invoice_period(inv: ParsedInvoice) -> str:
+    """The invoice's period: its own (UBL InvoicePeriod), else its first line's, else its issue month."""
     period = inv.period or next((line.period for line in inv.lines if line.period), None)
-    if period is None:
-        raise field_error("cac:InvoicePeriod/cbc:StartDate", "the invoice names no period (InvoicePeriod)",
-                          "invalid_invoice")
-    return period
+    return period or period_of(inv.issued_on)
 
 
 def _outside_term(agreement: Agreement, period: str) -> bool:
@@ -124,8 +145,9 @@ def _outside_term(agreement: Agreement, period: str) -> bool:
 def _returnees(session: Session, agreement_id: int, names: Iterable[str]) -> dict[str, int]:
     """Map what lines wrote (pseudonym or numeric id) to returnee ids on this agreement."""
     names = set(names)
-    ids = {int(n) for n in names if n.isdigit() and len(n) < 19}
-    pseudonyms = [n for n in names if not n.isdigit()]
+    numeric = {n for n in names if n.isascii() and n.isdigit() and len(n) < 19}
+    ids = {int(n) for n in numeric}
+    pseudonyms = [n for n in names if n not in numeric]
     if not names:
         return {}
     conditions = []
@@ -169,6 +191,9 @@ def check(session: Session, inv: ParsedInvoice, agreement: Agreement) -> Checked
     if _outside_term(agreement, period):
         findings.append(Finding("outside_term", f"period {period} is outside the agreement's term", "period"))
     lines = [CheckedLine(n, line, line.period or period) for n, line in enumerate(inv.lines, start=1)]
+    findings.extend(Finding("outside_term", f"line {line.parsed.line_id}: period {line.period} is outside the "
+                                            "agreement's term", "period", line.parsed.line_id)
+                    for line in lines if line.period != period and _outside_term(agreement, line.period))
     findings.extend(_line_findings(session, agreement, inv, lines))
     return Checked(agreement, inv, period, lines, findings)
 
@@ -269,27 +294,39 @@ def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: 
     return checked, store(session, checked, document)
 
 
+def _registered_iban(session: Session, party: str, currency: str) -> str | None:
+    """The payee's registered account in the invoice currency, for invoices that name none (JSON)."""
+    return session.execute(select(BankAccount.iban).where(BankAccount.party_code == party,
+                                                          BankAccount.currency == currency)
+                           .order_by(BankAccount.id)).scalars().first()
+
+
 def store(session: Session, checked: Checked, document: bytes | None) -> Invoice:
     inv, agreement = checked.invoice, checked.agreement
+    iban = inv.seller.iban or _registered_iban(session, agreement.payee_code, inv.currency)
     invoice = Invoice(
         agreement_id=agreement.id, payee_code=agreement.payee_code, payer_code=agreement.payer_code,
         number=inv.number, document_type=inv.document_type, issued_on=inv.issued_on, due_on=inv.due_on,
         currency=inv.currency, period=checked.period, payment_reference=inv.payment_reference,
-        payment_reference_is_rf=inv.payment_reference_is_rf, payee_iban=inv.seller.iban,
+        payment_reference_is_rf=inv.payment_reference_is_rf, payee_iban=iban,
         preceding_invoice=inv.preceding_invoice, total=inv.payable.amount, payable=inv.ledger_effect().amount,
         status=checked.status, source=inv.source, document=document,
         document_sha256=hashlib.sha256(document).hexdigest() if document is not None else None)
     session.add(invoice)
     session.flush()
-    session.add_all(InvoiceLine(
-        invoice_id=invoice.id, position=line.position, line_id=line.parsed.line_id[:100],
-        kind=(line.parsed.kind or None) and line.parsed.kind[:40], returnee=_short(line.parsed.returnee, 64),
-        returnee_id=line.returnee_id, period=line.period, description=_short(line.parsed.description, 500),
-        amount=line.parsed.net_amount.amount, obligation_id=line.obligation.id if line.obligation else None)
-        for line in checked.lines)
-    session.add_all(InvoiceFinding(invoice_id=invoice.id, line=f.line, code=f.code, message=f.message[:2000],
-                                   field=_short(f.field, 200)) for f in checked.findings)
-    session.flush()
+    rows = [{"invoice_id": invoice.id, "position": line.position, "line_id": line.parsed.line_id[:100],
+             "kind": _short(line.parsed.kind, 40),
+             "returnee_id": line.returnee_id, "period": line.period,
+             "description": _short(line.parsed.description, 500), "amount": line.parsed.net_amount.amount,
+             "obligation_id": line.obligation.id if line.obligation else None, "override_reason": None}
+            for line in checked.lines]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(InvoiceLine), rows[start:start + 5000])
+    now = utcnow()
+    findings = [{"invoice_id": invoice.id, "line": f.line, "code": f.code, "message": f.message[:2000],
+                 "field": _short(f.field, 200), "source": "check", "created_at": now} for f in checked.findings]
+    for start in range(0, len(findings), 5000):
+        session.execute(insert(InvoiceFinding), findings[start:start + 5000])
     describe("invoice.receive", "invoice", invoice.id,
              f"{agreement.reference} {inv.document_type} {inv.source} {checked.status} "
              f"{len(checked.findings)} findings")
@@ -332,13 +369,26 @@ def _finding_view(f: Finding | InvoiceFinding) -> dict:
             "source": getattr(f, "source", "check")}
 
 
-def view(session: Session, invoice: Invoice) -> dict:
+def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5000):
+        found.update(session.execute(select(Returnee.id, Returnee.pseudonym)
+                                     .where(Returnee.id.in_(ordered[start:start + 5000]))).all())
+    return found
+
+
+def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
+    """The wire form; lists leave the lines out (an invoice may have thousands)."""
     cur = invoice.currency
     agreement = session.get(Agreement, invoice.agreement_id)
-    lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": ln.returnee, "returnee_id": ln.returnee_id,
+    rows = lines_of(session, invoice.id) if with_lines else []
+    pseudonyms = _pseudonyms(session, {ln.returnee_id for ln in rows if ln.returnee_id is not None})
+    lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": pseudonyms.get(ln.returnee_id),
+              "returnee_id": ln.returnee_id,
               "period": ln.period, "description": ln.description, "amount": _money(ln.amount, cur),
               "obligation": ln.obligation_id, "override_reason": ln.override_reason}
-             for ln in lines_of(session, invoice.id)]
+             for ln in rows]
     decision = None
     if invoice.decided_at is not None:
         decision = {"by": invoice.decided_by, "at": invoice.decided_at, "reason": invoice.decision_reason,
@@ -353,8 +403,9 @@ def view(session: Session, invoice: Invoice) -> dict:
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
         "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
-        "decision": decision, "lines": lines, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
+        "decision": decision, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
         "version": invoice.version, "created_at": invoice.created_at,
+        **({"lines": lines} if with_lines else {}),
     }
 
 
@@ -471,19 +522,26 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
                   day: date, period: str) -> int | None:
     cur = invoice.currency
     payable = _money(invoice.payable, cur)
-    matched: list[Obligation] = []
+    wanted = [line.obligation_id for line in lines if line.obligation_id is not None]
+    by_id: dict[int, Obligation] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start:start + 5000]
+        locked = (select(Obligation).where(Obligation.id.in_(chunk)).with_for_update()
+                  .execution_options(populate_existing=True))  # another approval may have invoiced them
+        by_id.update((o.id, o) for o in session.execute(locked).scalars())
+    matched: dict[int, Obligation] = {}
     for line in lines:
         if line.obligation_id is None:
             continue
-        obligation = session.get(Obligation, line.obligation_id)
-        if obligation.status == "accrued" and obligation not in matched:
-            matched.append(obligation)
+        obligation = by_id[line.obligation_id]
+        if obligation.status == "accrued" and obligation.id not in matched:
+            matched[obligation.id] = obligation
         elif line.override_reason is None:
             raise Conflict(f"line {line.line_id}: obligation {obligation.id} was invoiced since this invoice was "
                            "checked; dispute it or approve with an override", code="obligation_invoiced")
         else:
             line.obligation_id = None  # paid over an override: a cost, not this obligation's settlement
-    accrued = Money(sum((Decimal(o.amount) for o in matched), Decimal(0)), cur)
+    accrued = Money(sum((Decimal(o.amount) for o in matched.values()), Decimal(0)), cur)
     offset = None
     if payable.amount > 0 and cur == agreement.currency:
         offset = agreements.offset_advance(session, agreement, invoice.id, payable, day, period)
@@ -497,17 +555,20 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
         entry_id = post_entries(session, [EntryDraft(
             effective_date=day, period=period, lines=entry_lines, source_type="invoice_approval", source_id=str(invoice.id),
             memo=f"{agreement.reference}: invoice {invoice.number} approved")])[0]
-    settled = [o.id for o in matched] + ([offset.id] if offset is not None else [])
+    settled = [*matched] + ([offset.id] if offset is not None else [])
     agreements.set_status(session, settled, "invoiced")
     invoice.advance_offset = covered.amount
     invoice.amount_open = (payable - covered).amount
     return entry_id
 
 
-def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date, period: str) -> int:
+def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date,
+                      period: str) -> int | None:
     cur = invoice.currency
     credited = -_money(invoice.payable, cur)  # positive: what the payer owes less
     costs, _, invoices_payable = _keys(agreement)
+    if credited.is_zero():
+        return None
     entry_id = post_entries(session, [EntryDraft(
         effective_date=day, period=period, lines=(debit(invoices_payable, credited), credit(costs, credited)),
         source_type="invoice_approval", source_id=str(invoice.id),

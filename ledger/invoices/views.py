@@ -17,8 +17,7 @@ from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, _flatten
-from ledger.invoices import InvoiceParseError, from_json, parse_ubl
-from ledger.invoices import service
+from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
 from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES
 
@@ -50,7 +49,9 @@ def _limit_intake_body() -> None:
     Content-Length, and cap reading, so a chunked body is refused as soon as it passes the limit."""
     if request.endpoint != _INTAKE_ENDPOINT or request.method != "POST":
         return
-    request.max_content_length = max_bytes()
+    # One byte past the limit, so that a chunked body that is exactly too long is seen to be (werkzeug stops
+    # quietly at the limit without a Content-Length).
+    request.max_content_length = max_bytes() + 1
     if request.content_length is not None and request.content_length > max_bytes():
         raise too_large()
 
@@ -64,8 +65,10 @@ def _parse_error(error: InvoiceParseError) -> Problem:
 
 def _read_invoice():
     """(ParsedInvoice, the original document or None) from a JSON or UBL body."""
+    data = request.get_data(cache=True)  # read no further than one byte past the limit (set above)
+    if len(data) > max_bytes():
+        raise too_large()
     if request.mimetype in XML_TYPES or request.mimetype.endswith("+xml"):
-        data = request.get_data(cache=True)  # bounded by max_content_length (set above)
         try:
             return parse_ubl(data, max_bytes()), data
         except InvoiceParseError as error:
@@ -107,7 +110,7 @@ class Invoices(MethodView):
     @blp.arguments(InvoiceListArgs, location="query")
     @blp.response(200, InvoicePageSchema)
     def get(self, args):
-        """List invoices (a partner sees those of agreements it is a side of)"""
+        """List invoices, without their lines (a partner sees those of agreements it is a side of)"""
         principal = auth.current()
         agreement_id = None
         if args.get("agreement"):
@@ -117,7 +120,7 @@ class Invoices(MethodView):
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
         result = listing.page(query, Invoice.id, args)
-        result["items"] = [service.view(db.session(), i) for i in result["items"]]
+        result["items"] = [service.view(db.session(), i, with_lines=False) for i in result["items"]]
         return result
 
     @requires(*SENDERS)

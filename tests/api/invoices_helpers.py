@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from tests.api.agreements_helpers import RWANDA_TERMS, A, accrue, batch, create_agreement, people
+from tests.api.agreements_helpers import (
+    RWANDA_TERMS,
+    A,
+    accrue,
+    batch,
+    create_agreement,
+    people,
+)
 
 I = "/api/v1/invoices"
 

@@ -84,7 +84,6 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('line_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-    sa.Column('returnee', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('returnee_id', sa.Integer(), nullable=True),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
