@@ -83,9 +83,10 @@ def seed(session: Session) -> list[tuple[str, str]]:
         DemoTransfer(Decimal("-12500.00"), "Support top-up", RW_ACCOUNT, date(YEAR, 10, 27))],
                     opening=Decimal("4000000.00"), message_id="BUKB-2026-DEMO-0002", statement_id="GB-TREASURY-2026-10B")
     import_statement(session, io.BytesIO(extra), actor="demo")
+    # What the bank reported stays as it was (transfers are frozen); only who the payee is gets filled in.
     session.execute(update(Transfer).where(Transfer.counterparty_iban.is_(None),
                                            Transfer.counterparty_name == COUNTERPARTY_NAMES[RW_ACCOUNT])
-                    .values(counterparty_iban=RW_ACCOUNT).execution_options(synchronize_session=False))
+                    .values(counterparty_party="RW").execution_options(synchronize_session=False))
     attach_unknown_transfers(session, RW_ACCOUNT)
     service.run(session, "demo")
     return []

@@ -19,9 +19,11 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
+from ledger.db import AMOUNT
 from ledger.errors import NotFound, Unprocessable
 from ledger.money import MoneyError, quantize
 from ledger.parties.models import BankAccount
@@ -128,14 +130,17 @@ def _bulk_mode(session: Session) -> Callable[[], None]:
     return lambda: dbapi.execute(f"PRAGMA cache_size = {int(previous)}").close()
 
 
+_SQLITE = sqlite_dialect.dialect()
+
+
 def _row(transfer: ParsedTransfer, statement_id: int, party: str | None, owners: dict[str, str],
          sqlite: bool) -> tuple:
-    """The values of COLUMNS; SQLite gets amounts and dates as the text SQLAlchemy would store."""
+    """The values of COLUMNS as the column types would bind them (this path skips SQLAlchemy's processing)."""
     account = normalize_account(transfer.account)[:70]
     amount = transfer.amount.amount
     booking, value = transfer.booking_date, transfer.value_date
     if sqlite:
-        amount = str(amount)
+        amount = AMOUNT.process_bind_param(amount, _SQLITE)  # an exact integer of 10**-4 units
         booking = booking.isoformat() if booking else None
         value = value.isoformat() if value else None
     return (

@@ -9,9 +9,21 @@ from ledger.journal.models import Account
 from ledger.journal.service import balances
 
 
-def test_demo_agreements(runner, session):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
+def seed_demo_up_to(app, session, *seeders) -> None:
+    """The demo's parties and the named feature seeders only: later seeders (invoices, payments) move money on."""
+    from ledger.demo import _seed_parties
+
+    with app.app_context():
+        _seed_parties(session)
+        for seed in seeders:
+            seed(session)
+        session.commit()
+
+
+def test_demo_agreements(app, runner, session):
+    from ledger.agreements.demo import seed
+
+    seed_demo_up_to(app, session, seed)
     agreements = session.execute(select(Agreement)).scalars().all()
     assert {a.reference for a in agreements} == {"GB-RW-DEMO-01", "IT-AL-DEMO-01"}
     assert session.execute(select(func.count()).select_from(Returnee).where(Returnee.departed_on.is_not(None))

@@ -57,7 +57,7 @@ def test_the_same_invoice_approved_twice_at_once_posts_once(committed_app, books
     assert sorted(results, key=str) == [(200, None), (409, "invalid_transition")] or \
         sorted(results, key=str) == [(200, None), (409, "conflict")]
     entries = _read(committed_app, lambda s: s.execute(select(func.count()).select_from(JournalEntry)
-                                                       .where(JournalEntry.source_type == "invoice")).scalar())
+                                                       .where(JournalEntry.source_type == "invoice_approval")).scalar())
     assert entries == 1
 
 

@@ -210,7 +210,7 @@ def test_approval_posts_the_payable_and_marks_obligations_invoiced(api, admin, o
     assert found["returns_costs"] == Decimal("5067500.00")
     assert obligation_statuses(session, ag["id"]) == {"invoiced"}
     entry = session.get(JournalEntry, approved["decision"]["journal_entry"])
-    assert (entry.source_type, entry.source_id) == ("invoice", str(invoice["id"]))
+    assert (entry.source_type, entry.source_id) == ("invoice_approval", str(invoice["id"]))
     # decided once: a second approval or a dispute now is a conflict
     assert_problem(api.post(f"{I}/{invoice['id']}/approve", json={}, token=officer), 409, "invalid_transition")
     assert_problem(api.post(f"{I}/{invoice['id']}/dispute", json={"reason": "x"}, token=officer), 409,
