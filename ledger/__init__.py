@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_features(app)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
+    from ledger import ratelimit
+
+    ratelimit.init_app(app)  # after _begin_request: its per-token limit needs the authenticated principal
     from ledger.cli import register as register_cli
 
     register_cli(app)
