@@ -66,8 +66,19 @@ def _begin_request() -> Response | None:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
     db.set_read_only(request.method in _SAFE_METHODS)
+    _refuse_nul_characters()
     auth.authenticate()
     return idempotency.begin()
+
+
+def _refuse_nul_characters() -> None:
+    """A NUL in the path or query can name nothing, and PostgreSQL refuses it in text (a 500 if it got there)."""
+    from ledger.errors import Problem
+
+    if "\x00" in request.path or any(
+        "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)
+    ):
+        raise Problem("the request's path or query contains a NUL character", code="invalid_characters")
 
 
 def _finish_request(response: Response) -> Response:

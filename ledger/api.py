@@ -8,8 +8,9 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Flask, render_template_string, send_from_directory
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint
+from werkzeug.routing import IntegerConverter
 
-from contracts.common import ProblemSchema
+from contracts.common import MAX_ID, ProblemSchema
 from ledger.auth import PUBLIC_ENDPOINTS, public
 from ledger.errors import PROBLEM_JSON
 
@@ -76,6 +77,15 @@ def _docs_blueprint() -> FlaskBlueprint:
     return docs
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a route matches only numbers a database id can hold: a larger one is a 404, not a driver
+    overflow (a 500). Replaces werkzeug's unbounded int converter for every route."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask, blueprints: list[Blueprint]) -> Api:
     app.config.update(
         API_TITLE="Returns Ledger",
@@ -89,7 +99,9 @@ def init_app(app: Flask, blueprints: list[Blueprint]) -> Api:
             "security": [{"bearer": []}],
         },
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     api = Api(app)
+    api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 0, "maximum": c.max})
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=PREFIX)  # routes carry their full resource path
     app.register_blueprint(_docs_blueprint())

@@ -26,3 +26,57 @@ def test_a_cursor_that_is_not_ours_is_422_not_500(api, auditor, path, cursor):
     if response.status_code == 422:
         assert_problem(response, 422, "validation_error")
         assert "cursor" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "9223372036854775807", "2147483648", "0", "-1"])
+def test_an_id_beyond_what_the_database_holds_is_422_not_500(api, auditor, value):
+    """Finding 3 (security probes): `?agreement_id=99999999999999999999999` overflowed the database driver's
+    integer (SQLite: OverflowError; PostgreSQL: out of range) — a 500, and on PostgreSQL anything above 2**31-1 did
+    (ids are INTEGER there). Ids are now 1..2**31-1 (`contracts.common.Id`)."""
+    response = api.get(f"/api/v1/accounts?agreement_id={value}", token=auditor)
+    assert "agreement_id" in assert_problem(response, 422, "validation_error")["errors"]
+    assert api.get("/api/v1/accounts?agreement_id=2147483647", token=auditor).status_code == 200
+
+
+def test_an_int_route_segment_beyond_what_the_database_holds_is_404(database_url):
+    """The same for path segments: every `<int:...>` route is bounded, so a future `/things/<int:id>` cannot
+    hand the driver a number it cannot hold."""
+    from ledger import create_app
+    from ledger.auth import public
+
+    app = create_app({"TESTING": True, "LEDGER_DATABASE_URL": database_url})
+
+    @app.get("/probe/<int:n>")
+    @public
+    def probe(n):
+        return {"n": n}
+
+    client = app.test_client()
+    assert client.get("/probe/2147483647").get_json() == {"n": 2147483647}
+    assert_problem(client.get("/probe/2147483648"), 404, "not_found")
+    app.extensions["ledger.db"].engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/parties/%00", "/api/v1/parties?cursor=%00",
+                                  "/api/v1/journal/entries?source_id=a%00b", "/api/v1/accounts?purpose=%00"])
+def test_a_nul_in_path_or_query_is_400_not_500(api, auditor, path):
+    """Finding 4 (security probes, PostgreSQL): a NUL in a path segment or query value reached the database,
+    which refuses NUL in text — a 500. The request is now refused at the edge."""
+    assert_problem(api.get(path, token=auditor), 400, "invalid_characters")
+
+
+def test_a_nul_in_a_json_field_is_422_naming_it(api, admin):
+    """Finding 4, bodies: every contract schema refuses NUL in any string, naming the field."""
+    body = {"code": "IT", "name": "Ita\u0000ly"}
+    problem = assert_problem(api.post("/api/v1/parties", json=body, token=admin), 422, "validation_error")
+    assert "name" in problem["errors"]
+
+
+@pytest.mark.parametrize("key", ["abc\x00def", "abc\rdef", "abc\ndef"])
+def test_an_idempotency_key_with_control_characters_is_422(api, admin, key):
+    """Finding 5 (header injection probes, PostgreSQL): an Idempotency-Key with a NUL was stored — a 500."""
+    response = api.client.post("/api/v1/parties", json={"code": "IT", "name": "Italy"},
+                               headers={"Authorization": f"Bearer {admin}"},
+                               environ_base={"HTTP_IDEMPOTENCY_KEY": key})
+    assert_problem(response, 422, "validation_error")
+    assert api.get("/api/v1/parties/IT", token=admin).status_code == 404
