@@ -121,6 +121,5 @@ def _commit_failure(error: Exception) -> Response:
     if isinstance(error, IntegrityError):
         return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
     if isinstance(error, OperationalError):
-        return errors.problem_response(503, "unavailable", "the database is busy; retry shortly",
-                                       headers={"Retry-After": "1"})
+        return errors.handle_database_unavailable(error)
     return errors.handle_unexpected(error)

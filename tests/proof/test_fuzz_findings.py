@@ -80,3 +80,36 @@ def test_an_idempotency_key_with_control_characters_is_422(api, admin, key):
                                environ_base={"HTTP_IDEMPOTENCY_KEY": key})
     assert_problem(response, 422, "validation_error")
     assert api.get("/api/v1/parties/IT", token=admin).status_code == 404
+
+
+def test_an_unreachable_database_is_503_with_retry_after_not_500(instance_dir):
+    """Finding 7 (fault bench, PostgreSQL restarted under load): every request that reached the database while
+    it restarted answered 500 (psycopg OperationalError: connection failed). It is now 503 `unavailable` with
+    Retry-After, like a failed commit already was, and the warning names the driver's reason."""
+    from ledger import create_app
+
+    app = create_app({"TESTING": True, "LEDGER_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/nowhere"})
+    client = app.test_client()
+    response = client.get("/api/v1/parties", headers={"Authorization": "Bearer rl_anything"})
+    assert_problem(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "1"
+    assert client.get("/api/v1/health").status_code == 503
+    app.extensions["ledger.db"].engine.dispose()
+
+
+def test_a_programming_error_in_sqlite_stays_a_500(database_url):
+    """The 503 is for passing conditions only: SQLite's OperationalError also means "no such table" (a bug)."""
+    from sqlalchemy import text
+
+    from ledger import create_app, db
+    from ledger.auth import public
+
+    app = create_app({"TESTING": False, "LEDGER_DATABASE_URL": database_url})
+
+    @app.get("/bug")
+    @public
+    def bug():
+        db.session().execute(text("SELECT * FROM no_such_table"))
+
+    assert_problem(app.test_client().get("/bug"), 500, "internal_error")
+    app.extensions["ledger.db"].engine.dispose()
