@@ -266,7 +266,11 @@ def disk_full() -> Row:
             filler.unlink()  # the operator frees space; nothing is restarted
             outcome = burst(client, wanted, threads=2)
             recovered = server.wait_healthy(10)
-        integrity = sqlite3.connect(mount / "ledger.sqlite3").execute("PRAGMA integrity_check").fetchone()[0]
+        connection = sqlite3.connect(mount / "ledger.sqlite3")
+        try:
+            integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            connection.close()
         ok, details = after_checks(url, wanted, outcome)
         bad = _server_errors(Counter({s: n for s, n in full_answers.items()}), allowed=(503, 507))
         hit_full = sum(full_answers.values()) > 0

@@ -127,9 +127,10 @@ class Gunicorn:
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"ledger-bench-gunicorn-{self.port}.log"
 
     def start(self) -> Gunicorn:
-        handle = self.log.open("w")
-        self.process = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=self.env,
-                                        stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        with self.log.open("w") as handle:  # the child keeps its own descriptor
+            self.process = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+                                            env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         self.wait_healthy(30)
         return self
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -105,8 +106,13 @@ def commit() -> None:
 
 
 def rollback() -> None:
+    """Roll the request's work back. If the connection died meanwhile (the server restarted), the server has
+    already discarded the transaction: drop the session instead of turning the answer into a 500."""
     if "db_session" in g:
-        g.db_session.rollback()
+        try:
+            g.db_session.rollback()
+        except (OperationalError, InterfaceError):
+            g.pop("db_session").close()
 
 
 def _close_session(_exc: BaseException | None) -> None:
