@@ -41,7 +41,7 @@ openapi: $(VENV)/.installed
 
 ## check: the slower proofs (fuzzing, security matrix, load, faults) — see BENCHMARKS.md
 check: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS)
+	$(BIN)/python -m bench.check $(CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

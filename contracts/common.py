@@ -46,6 +46,34 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
         ordered = True
 
+    @ma.pre_load
+    def _refuse_nul(self, data, **kwargs):
+        """No text field may hold a NUL character: PostgreSQL cannot store one (a 500 if it got that far)."""
+        where = _nul_in(data)
+        if where is not None:
+            raise ma.ValidationError({where or "_schema": ["must not contain a NUL character"]})
+        return data
+
+
+def _nul_in(value, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) holding a NUL, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return path or "_schema"
+            found = _nul_in(item, name)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
 
 class Amount(fields.String):
     """A decimal string such as "20000.00"; a JSON number is refused (floats lose money)."""
@@ -138,6 +166,18 @@ def money_of(amount: Decimal, currency: str, field: str) -> Money:
 
 
 # ---- lists -------------------------------------------------------------------------------------------
+
+#: The largest integer an id column holds on every database we run on (SQLModel's `int` is INTEGER, 32-bit on
+#: PostgreSQL): larger numbers name nothing.
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> fields.Integer:
+    """An integer naming a stored object: 1..MAX_ID, so 10**30 is a 422 rather than an overflow (a 500) in the
+    database driver. Use it for every id-like integer a caller sends (query, body)."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+    return fields.Integer(**kwargs)
+
 
 class ListArgs(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Amount, ListArgs, Period, Schema, page_schema
+from contracts.common import Amount, Id, ListArgs, Period, Schema, page_schema
 
 
 class AccountArgs(ListArgs):
@@ -8,7 +8,7 @@ class AccountArgs(ListArgs):
     period = Period(load_default=None, metadata={"description": "balances as of this period's end"})
     purpose = fields.String(load_default=None)
     party = fields.String(load_default=None)
-    agreement_id = fields.Integer(load_default=None)
+    agreement_id = Id(load_default=None)
 
 
 class AccountSchema(Schema):

@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_features(app)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
+    from ledger import ratelimit
+
+    ratelimit.init_app(app)  # after _begin_request: its per-token limit needs the authenticated principal
     from ledger.cli import register as register_cli
 
     register_cli(app)
@@ -63,8 +66,19 @@ def _begin_request() -> Response | None:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
     db.set_read_only(request.method in _SAFE_METHODS)
+    _refuse_nul_characters()
     auth.authenticate()
     return idempotency.begin()
+
+
+def _refuse_nul_characters() -> None:
+    """A NUL in the path or query can name nothing, and PostgreSQL refuses it in text (a 500 if it got there)."""
+    from ledger.errors import Problem
+
+    if "\x00" in request.path or any(
+        "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)
+    ):
+        raise Problem("the request's path or query contains a NUL character", code="invalid_characters")
 
 
 def _finish_request(response: Response) -> Response:
@@ -107,6 +121,5 @@ def _commit_failure(error: Exception) -> Response:
     if isinstance(error, IntegrityError):
         return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
     if isinstance(error, OperationalError):
-        return errors.problem_response(503, "unavailable", "the database is busy; retry shortly",
-                                       headers={"Retry-After": "1"})
+        return errors.handle_database_unavailable(error)
     return errors.handle_unexpected(error)

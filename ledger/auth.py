@@ -19,7 +19,7 @@ from flask import g, request
 from sqlalchemy import Column, DateTime, select
 from sqlmodel import Field, SQLModel
 
-from ledger import db
+from ledger import db, ratelimit
 from ledger.errors import Forbidden, NotFound, Unauthorized
 from ledger.timeutil import utcnow
 
@@ -75,14 +75,18 @@ def authenticate() -> None:
     header = request.headers.get("Authorization")
     if header is None:
         return
+    ratelimit.refuse_if_guessing()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        ratelimit.count_failure()
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     digest = hash_token(token.strip())
     row = db.session().execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
+        ratelimit.count_failure()
         raise Unauthorized("the token is not valid", code="invalid_token")
     if row.revoked_at is not None:
+        ratelimit.count_failure()
         raise Unauthorized("the token has been revoked", code="token_revoked")
     g.principal = Principal(key=f"token:{row.id}", name=row.name, role=row.role, party=row.party_code)
 

@@ -68,6 +68,10 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_SIGNING_KEY": values["LEDGER_SIGNING_KEY"],
         "LEDGER_DATABASE_URL": database_url,
         "LEDGER_RATELIMIT_URL": env.get("LEDGER_RATELIMIT_URL", "memory://"),
+        "LEDGER_RATELIMIT_ENABLED": env.get("LEDGER_RATELIMIT_ENABLED", "true").lower() != "false",
+        # Failed authentications per client address (token guessing), and requests per token.
+        "LEDGER_RATELIMIT_AUTH_FAILURES": env.get("LEDGER_RATELIMIT_AUTH_FAILURES", "20 per minute"),
+        "LEDGER_RATELIMIT_PER_TOKEN": env.get("LEDGER_RATELIMIT_PER_TOKEN", "6000 per minute"),
         "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
         # Years a returnee stays identifiable (by pseudonym) after transfer; `ledger returnees erase` then.
         "LEDGER_RETENTION_YEARS": int(env.get("LEDGER_RETENTION_YEARS", "10")),

@@ -15,6 +15,7 @@ from flask import Flask, current_app, g, has_app_context
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, TypeDecorator, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -89,13 +90,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """`hide_parameters`: a database error's message would otherwise carry the statement's bound values (names,
+    case-reference digests, amounts) into the logged traceback."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 class Database:
@@ -144,8 +147,13 @@ def commit() -> None:
 
 
 def rollback() -> None:
+    """Roll the request's work back. If the connection died meanwhile (the server restarted), the server has
+    already discarded the transaction: drop the session instead of turning the answer into a 500."""
     if "db_session" in g:
-        g.db_session.rollback()
+        try:
+            g.db_session.rollback()
+        except (OperationalError, InterfaceError):
+            g.pop("db_session").close()
 
 
 def _close_session(_exc: BaseException | None) -> None:

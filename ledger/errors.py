@@ -176,7 +176,40 @@ def handle_unexpected(error: BaseException) -> Response:
     )
 
 
+# SQLite reports passing conditions and programming errors alike as OperationalError; these are the passing ones.
+_SQLITE_TRANSIENT = ("database is locked", "database or disk is full", "disk i/o error", "unable to open database",
+                     "database table is locked")
+
+
+def _transient(error: Exception) -> bool:
+    """psycopg's OperationalError is operational by construction (connection lost, lock or statement timeout,
+    disk full); SQLite's also covers "no such table", which is a bug and stays a 500."""
+    original = getattr(error, "orig", None) or error
+    if getattr(error, "connection_invalidated", False):
+        return True
+    if type(original).__module__.startswith("sqlite3"):
+        return any(marker in str(original).lower() for marker in _SQLITE_TRANSIENT)
+    return True
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """The database cannot be reached or refused for operational reasons (restarting, connection lost, disk
+    full, locked): the request did nothing (its transaction is rolled back) and a retry may succeed — 503 with
+    Retry-After, not a 500. Logged as a warning with the driver's first line, never the statement's parameters."""
+    if not _transient(error):
+        return handle_unexpected(error)
+    original = getattr(error, "orig", None) or error
+    reason = (str(original).splitlines() or [""])[0][:200]
+    log.warning("database_unavailable", error_type=type(original).__name__, reason=reason)
+    return problem_response(503, "unavailable", "the database is unavailable; retry shortly",
+                            headers={"Retry-After": "1"})
+
+
 def init_app(app: Flask) -> None:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -99,6 +99,8 @@ def begin() -> Response | None:
         return None
     if len(key) > 255:
         raise Unprocessable("Idempotency-Key is at most 255 characters", code="validation_error")
+    if not key.isprintable():  # control characters (NUL, CR, LF) cannot be stored by PostgreSQL or be a key
+        raise Unprocessable("Idempotency-Key must be printable characters", code="validation_error")
     request_hash = _request_hash()
     row = _existing(principal.key, key)
     if row is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -20,7 +21,7 @@ def page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callabl
         after = decode_cursor(args.get("cursor"))
         if after is not None:
             query = query.where(key > convert(after))
-    except ValueError:
+    except (ValueError, ValidationError):  # a cursor that is not base64 of UTF-8 raises the latter
         raise field_error("cursor", "not a cursor this service gave out") from None
     rows = list(db.session().execute(query.order_by(key).limit(limit + 1)).scalars())
     next_cursor = None

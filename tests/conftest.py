@@ -82,6 +82,7 @@ def app(base_app):
     connection = database.engine.connect()
     outer = connection.begin()
     database.bind = connection
+    base_app.extensions["ledger.limiter"].reset()  # each test starts with fresh rate-limit counters
     try:
         yield base_app
     finally:

@@ -1,0 +1,91 @@
+"""`make check`: contract fuzzing (more examples), the security matrix, a short load run and the fault
+scenarios, then one summary table. Exit status non-zero if any part failed.
+
+    python -m bench.check [--fuzz-examples 100] [--load-seconds 15] [--skip load,faults]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+from bench import stack
+
+PG = os.environ.get("LEDGER_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/ledger_check")
+
+
+def _postgres_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _pytest(label: str, args: list[str], env: dict | None = None) -> tuple[str, bool, str, float]:
+    started = time.monotonic()
+    result = subprocess.run([stack.PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=stack.ROOT,
+                            env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False)
+    tail = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+    return label, result.returncode == 0, (tail[-1] if tail else result.stdout[-300:]).strip("= "), \
+        time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fuzz-examples", type=int, default=100)
+    parser.add_argument("--load-seconds", type=float, default=15)
+    parser.add_argument("--skip", default="")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    rows: list[tuple[str, bool, str, float]] = []
+    postgres = _postgres_up()
+    fuzz_env = {"LEDGER_FUZZ_EXAMPLES": str(args.fuzz_examples)}
+    if "fuzz" not in skip:
+        rows.append(_pytest(f"fuzzing, SQLite ({args.fuzz_examples}/operation × 5 roles)",
+                            ["tests/proof/test_fuzz.py", "-n", "2"], fuzz_env))
+        if postgres:
+            rows.append(_pytest(f"fuzzing, PostgreSQL ({args.fuzz_examples}/operation × 5 roles)",
+                                ["tests/proof/test_fuzz.py", "-n", "2"],
+                                {**fuzz_env, "LEDGER_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test"}))
+    if "security" not in skip:
+        rows.append(_pytest("security matrix, rate limits, logs, findings",
+                            ["tests/proof", "--ignore=tests/proof/test_fuzz.py", "-m", "not slow"]))
+    if "load" not in skip and postgres:
+        from bench import load
+
+        started = time.monotonic()
+        figures = load.run(PG + "_load", duration=args.load_seconds, users=16, workers=4, health_seconds=5)
+        load.report(figures)
+        ok = all(ok for ok, _ in figures["checks"].values())
+        rows.append(("load (short run, PostgreSQL)", ok,
+                     f"{figures['throughput']:.0f} req/s, p50/p95/p99 {figures['p50']:.0f}/{figures['p95']:.0f}/"
+                     f"{figures['p99']:.0f} ms, health {figures['health_ceiling']:.0f} req/s, ratio "
+                     f"{figures['ratio']:.2f}; checks " + ("pass" if ok else "FAIL"), time.monotonic() - started))
+    if "faults" not in skip:
+        from bench import faults
+
+        plan = []
+        if postgres:
+            plan.append(lambda: faults.kill_worker(PG + "_kill"))
+        if os.geteuid() == 0:
+            plan += [lambda: faults.pg_restart(None, None), faults.disk_full]
+        for scenario in plan:
+            started = time.monotonic()
+            row = scenario()
+            print(f"{'PASS' if row.ok else 'FAIL'}  {row.scenario}: {row.detail}", flush=True)
+            rows.append((row.scenario, row.ok, row.detail, time.monotonic() - started))
+    width = max(len(r[0]) for r in rows)
+    print("\n" + "=" * 100 + "\nmake check — summary\n" + "=" * 100)
+    for name, ok, detail, seconds in rows:
+        print(f"{'PASS' if ok else 'FAIL'}  {name:<{width}}  {seconds:6.1f}s  {detail[:160]}")
+    return 0 if rows and all(r[1] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

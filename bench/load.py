@@ -1,0 +1,280 @@
+"""Load: partners and officers against gunicorn on 127.0.0.1 with PostgreSQL; throughput, latency percentiles,
+the same stack's /api/v1/health ceiling and the ratio; then the journal balances, the chains verify and no
+idempotent request was applied twice.
+
+    python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/ledger_load [--duration 30]
+        [--users 16] [--workers 4] [--health-seconds 10]
+
+The database named in the URL is dropped and recreated. A small threads-and-http.client generator rather
+than locust: locust brings gevent (monkey-patching) and a web UI, and this run must also seed, measure the
+health ceiling and check the books afterwards in one bounded, scriptable process; at this scale (a few
+thousand requests a second on one host) plain threads keep up.
+
+The scenario is a table of steps, each (name, weight, function, path it needs). A step runs only when the
+service's OpenAPI document has its path, so the returnee, invoice and reconciliation steps switch themselves
+on when those endpoints land (write their body where marked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pycountry
+
+from bench import stack
+
+
+@dataclass
+class Results:
+    samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    unexpected: list[str] = field(default_factory=list)
+    keyed: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> party code
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, step: str, seconds: float, status: int, expected: set[int]) -> None:
+        with self.lock:
+            self.samples[step].append(seconds)
+            self.statuses[step][status] += 1
+            if status not in expected:
+                self.unexpected.append(f"{step}: {status}")
+
+
+@dataclass
+class Context:
+    port: int
+    seeded: stack.Seeded
+    results: Results
+    spare_codes: list[str]
+    rng: random.Random
+
+    def call(self, step, method, path, token, expected=frozenset({200}), **kw):
+        started = time.perf_counter()
+        status, headers, body = stack.request(method, self.port, path, token, **kw)
+        self.results.record(step, time.perf_counter() - started, status, set(expected))
+        return status, headers, body
+
+
+# --------------------------------------------------------------------------------------------------- steps
+def partner_reads(ctx: Context) -> None:
+    code = ctx.rng.choice(stack.PARTIES)
+    token = ctx.seeded.partners[code]
+    ctx.call("partner: accounts", "GET", "/api/v1/accounts?limit=50", token)
+    ctx.call("partner: entries", "GET", "/api/v1/journal/entries?limit=50", token)
+    ctx.call("partner: own party", "GET", f"/api/v1/parties/{code}", token)
+
+
+def officer_lists(ctx: Context) -> None:
+    s = ctx.seeded
+    ctx.call("officer: parties", "GET", "/api/v1/parties?limit=100", s.officer)
+    ctx.call("officer: accounts", "GET", "/api/v1/accounts?purpose=obligations", s.officer)
+    ctx.call("officer: entries", "GET", f"/api/v1/journal/entries?period=2026-0{ctx.rng.randint(1, 9)}", s.officer)
+    ctx.call("auditor: audit log", "GET", "/api/v1/audit?limit=100", s.auditor)
+
+
+def admin_creates_party(ctx: Context) -> None:
+    """A create with an Idempotency-Key, then the same request again as a client retrying would."""
+    with ctx.results.lock:
+        if not ctx.spare_codes:
+            return
+        code = ctx.spare_codes.pop()
+    key = stack.new_key()
+    ctx.results.keyed[key] = code
+    body = {"code": code, "name": f"Bench {code}"}
+    ok = {201, 409}  # 409 idempotency_in_flight when the retry overtakes the first
+    ctx.call("admin: create party", "POST", "/api/v1/parties", ctx.seeded.admin, ok, body=body,
+             headers={"Idempotency-Key": key})
+    ctx.call("admin: create party (retry)", "POST", "/api/v1/parties", ctx.seeded.admin, ok, body=body,
+             headers={"Idempotency-Key": key})
+
+
+def admin_updates_party(ctx: Context) -> None:
+    code = ctx.rng.choice(stack.PARTIES)
+    status, headers, body = ctx.call("admin: read party", "GET", f"/api/v1/parties/{code}", ctx.seeded.admin)
+    if status != 200:
+        return
+    data = json.loads(body)
+    change = {"name": f"Republic {code} {ctx.rng.randint(1, 10**6)}", "bank_accounts": data.get("bank_accounts", [])}
+    ctx.call("admin: update party", "PUT", f"/api/v1/parties/{code}", ctx.seeded.admin, {200, 412, 409},
+             body=change, headers={"If-Match": headers.get("ETag", "")})
+
+
+def submit_returnees(ctx: Context) -> None:
+    """Partners submit returnees in batches. Write the request here when the endpoint lands."""
+    raise NotImplementedError("the returnee endpoint exists: write this step (see bench/load.py)")
+
+
+def submit_invoices(ctx: Context) -> None:
+    """Hosts submit invoices. Write the request here when the endpoint lands."""
+    raise NotImplementedError("the invoice endpoint exists: write this step (see bench/load.py)")
+
+
+def reconciliation_run(ctx: Context) -> None:
+    """One reconciliation run, in the middle of the load. Write the request here when the endpoint lands."""
+    raise NotImplementedError("the reconciliation endpoint exists: write this step (see bench/load.py)")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    weight: int  # 0: runs once, half-way through
+    run: Callable[[Context], None]
+    needs: str  # a path fragment the OpenAPI document must contain
+
+
+STEPS = [
+    Step("partner reads", 6, partner_reads, "/api/v1/journal/entries"),
+    Step("officer lists", 3, officer_lists, "/api/v1/audit"),
+    Step("admin creates party (idempotent)", 1, admin_creates_party, "/api/v1/parties"),
+    Step("admin updates party (If-Match)", 1, admin_updates_party, "/api/v1/parties/{code}"),
+    Step("partners submit returnees", 4, submit_returnees, "/returnees"),
+    Step("hosts submit invoices", 2, submit_invoices, "/invoices"),
+    Step("reconciliation run", 0, reconciliation_run, "/reconciliation"),
+]
+
+
+def available_steps(port: int) -> tuple[list[Step], list[str]]:
+    paths = list(json.loads(stack.request("GET", port, "/api/v1/openapi.json")[2])["paths"])
+    active, skipped = [], []
+    for step in STEPS:
+        (active if any(step.needs in p for p in paths) else skipped).append(step)
+    return active, [s.name for s in skipped]
+
+
+# ------------------------------------------------------------------------------------------------ the run
+def percentiles(values: list[float]) -> dict[str, float]:
+    if len(values) < 2:
+        return {"p50": values[0] * 1000 if values else 0.0, "p95": 0.0, "p99": 0.0}
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
+
+
+def health_ceiling(port: int, users: int, seconds: float) -> float:
+    count, lock, deadline = [0], threading.Lock(), time.monotonic() + seconds
+
+    def hammer():
+        n = 0
+        while time.monotonic() < deadline:
+            if stack.request("GET", port, "/api/v1/health")[0] == 200:
+                n += 1
+        with lock:
+            count[0] += n
+
+    threads = [threading.Thread(target=hammer) for _ in range(users)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count[0] / (time.monotonic() - started)
+
+
+def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: int = 7) -> tuple[Results, list]:
+    active, skipped = available_steps(port)
+    weighted = [s for s in active if s.weight > 0]
+    once = [s for s in active if s.weight == 0]
+    results = Results()
+    codes = sorted(c.alpha_2 for c in pycountry.countries if c.alpha_2 not in stack.PARTIES)
+    random.Random(seed).shuffle(codes)
+    deadline = time.monotonic() + seconds
+    errors: list[str] = []
+
+    def user(n: int):
+        ctx = Context(port, seeded, results, codes, random.Random(seed * 1000 + n))
+        while time.monotonic() < deadline:
+            step = ctx.rng.choices(weighted, [s.weight for s in weighted])[0]
+            try:
+                step.run(ctx)
+            except Exception as error:  # noqa: BLE001 - a failed step is reported, the run goes on
+                errors.append(f"{step.name}: {type(error).__name__}: {error}")
+
+    def middle():
+        time.sleep(seconds / 2)
+        for step in once:
+            try:
+                step.run(Context(port, seeded, results, codes, random.Random(seed)))
+            except Exception as error:  # noqa: BLE001 - reported with the figures
+                errors.append(f"{step.name}: {type(error).__name__}: {error}")
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)] + [threading.Thread(target=middle)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    results.elapsed = time.monotonic() - started
+    results.errors = errors
+    return results, skipped
+
+
+def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float) -> dict:
+    stack.fresh_database(database_url)
+    seeded = stack.seed(database_url)
+    with stack.running(database_url, workers=workers) as server:
+        ceiling = health_ceiling(server.port, users, health_seconds)
+        results, skipped = scenario(server.port, seeded, users, duration)
+    everything = [v for values in results.samples.values() for v in values]
+    throughput = len(everything) / results.elapsed
+    checks = {
+        "journal balances": stack.journal_balances(database_url),
+        "chains verify": stack.chains_verify(database_url),
+        "idempotent requests applied once": stack.applied_once(database_url, results.keyed),
+        "no 5xx / unexpected status": (not results.unexpected and not results.errors,
+                                       f"{len(results.unexpected)} unexpected, {len(results.errors)} step errors"),
+    }
+    return {
+        "database": database_url.split("@")[-1], "users": users, "workers": workers, "seconds": results.elapsed,
+        "requests": len(everything), "throughput": throughput, **percentiles(everything),
+        "health_ceiling": ceiling, "ratio": throughput / ceiling if ceiling else 0.0,
+        "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
+                     for name, v in sorted(results.samples.items())},
+        "skipped_steps": skipped, "checks": checks, "unexpected": results.unexpected[:10],
+        "errors": results.errors[:10],
+    }
+
+
+def report(figures: dict) -> None:
+    print(f"load: {figures['requests']} requests in {figures['seconds']:.1f}s from {figures['users']} users "
+          f"against {figures['workers']} gunicorn workers ({figures['database']})")
+    print(f"  throughput {figures['throughput']:.0f} req/s   p50 {figures['p50']:.1f} ms   "
+          f"p95 {figures['p95']:.1f} ms   p99 {figures['p99']:.1f} ms")
+    print(f"  /api/v1/health ceiling {figures['health_ceiling']:.0f} req/s   ratio {figures['ratio']:.2f}")
+    print(f"  {'step':<32} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
+    for name, row in figures["per_step"].items():
+        print(f"  {name:<32} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}  {row['statuses']}")
+    for name in figures["skipped_steps"]:
+        print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
+    for name, (ok, detail) in figures["checks"].items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    for line in figures["unexpected"] + figures["errors"]:
+        print(f"  ! {line}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/ledger_load")
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--health-seconds", type=float, default=10)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds)
+    report(figures)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2, default=str)
+    return 0 if all(ok for ok, _ in figures["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Rate limits (flask-limiter): token guessing is throttled per client address, and each token has a
+generous ceiling so one runaway integration cannot starve the others.
+
+Counters live in `LEDGER_RATELIMIT_URL`: `memory://` (per worker process) by default, Redis
+(`redis://host:6379/0`) to share them between workers and hosts. A breach answers 429 problem+json
+`rate_limited` with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from limits import parse
+
+from ledger.errors import Problem
+
+AUTH_FAILURES_SCOPE = "auth-failures"
+
+
+def _key() -> str:
+    principal = g.get("principal")
+    return principal.key if principal is not None else (request.remote_addr or "unknown")
+
+
+def _anonymous() -> bool:
+    """Requests without a principal are limited by the auth-failure counter, not the per-token one."""
+    return g.get("principal") is None
+
+
+def _limiter() -> Limiter:
+    return current_app.extensions["ledger.limiter"]
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+def refuse_if_guessing() -> None:
+    """Before a token is looked up: a client that failed too often recently is refused without a lookup."""
+    limiter = _limiter()
+    if not limiter.enabled:
+        return
+    item = parse(current_app.config["LEDGER_RATELIMIT_AUTH_FAILURES"])
+    if not limiter.limiter.test(item, AUTH_FAILURES_SCOPE, _client()):
+        reset_at, _ = limiter.limiter.get_window_stats(item, AUTH_FAILURES_SCOPE, _client())
+        raise RateLimited(reset_at)
+
+
+def count_failure() -> None:
+    limiter = _limiter()
+    if limiter.enabled:
+        limiter.limiter.hit(parse(current_app.config["LEDGER_RATELIMIT_AUTH_FAILURES"]), AUTH_FAILURES_SCOPE,
+                            _client())
+
+
+class RateLimited(Problem):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, reset_at: float):
+        wait = max(1, math.ceil(reset_at - time.time()))
+        super().__init__("too many requests; retry after the time in Retry-After",
+                         headers={"Retry-After": str(wait)})
+
+
+def init_app(app: Flask) -> Limiter:
+    """Call after the request hook that authenticates, so the per-token limit sees the principal."""
+    limiter = Limiter(
+        _key,
+        app=app,
+        storage_uri=app.config["LEDGER_RATELIMIT_URL"],
+        default_limits=[app.config["LEDGER_RATELIMIT_PER_TOKEN"]],
+        default_limits_exempt_when=_anonymous,
+        headers_enabled=True,
+        strategy="fixed-window",
+        key_prefix="ledger",
+        enabled=app.config["LEDGER_RATELIMIT_ENABLED"],
+    )
+    app.extensions["ledger.limiter"] = limiter
+    return limiter

@@ -1,0 +1,260 @@
+"""Security matrix, generic over the URL map and the OpenAPI document so new endpoints are covered as they land.
+
+* every /api/v1 view × every role (and none) against its `@requires` declaration: 401 / 403 / let through;
+* partner isolation: a table of resources (factory + probes), each probed with an object of the partner's own
+  party and one of another party: own → visible, other → 404 or absent from lists (never 403, never listed);
+* security headers on every answer, whatever its status;
+* SQL injection probes in every query parameter and path segment: no 5xx, no data of others, nothing dropped;
+* header injection (CR/LF in X-Request-Id, Idempotency-Key): nothing echoed, no header added;
+* oversized bodies: 413 problem+json.
+Add a row to RESOURCES when a feature with party-scoped objects lands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import pytest
+from flask.views import MethodView
+from sqlalchemy import text
+
+from ledger import SECURITY_HEADERS
+from ledger.auth import PUBLIC_ENDPOINTS, ROLES
+from ledger.errors import PROBLEM_JSON
+from tests.api.test_errors import assert_problem
+
+SPEC = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "openapi.json").read_text())
+PREFIX = "/api/v1"
+CALLERS = (*ROLES, "anonymous")
+
+
+# ---------------------------------------------------------------------------------------------- the URL map
+def _declared_views(app):
+    """(endpoint, method, path with placeholders, roles) for every guarded /api/v1 view."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PREFIX) or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        if view_class is not None and issubclass(view_class, MethodView):
+            methods = {m: getattr(view_class, m.lower()) for m in view_class.methods}
+        else:
+            methods = {m: view for m in rule.methods - {"HEAD", "OPTIONS"}}
+        for method, func in sorted(methods.items()):
+            roles = getattr(func, "ledger_roles", ())
+            if roles and roles != ("public",):
+                yield rule.endpoint, method, _placeholder_path(rule.rule), roles
+
+
+def _placeholder_path(rule: str) -> str:
+    """A path naming objects that do not exist: int → 999999, uuid → a fresh one, anything else → ZZ."""
+    def fill(match: re.Match) -> str:
+        converter = match.group(1) or "string"
+        return {"int": "999999", "uuid": str(uuid.uuid4())}.get(converter, "ZZ")
+    return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>", fill, rule)
+
+
+@pytest.fixture
+def callers(parties, admin, officer, auditor) -> dict:
+    return {"admin": admin, "finance_officer": officer, "auditor": auditor, "partner": parties["AL"],
+            "anonymous": None}
+
+
+def _send(api, method, path, token, **kw):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers.update(kw.pop("headers", {}))
+    body = kw.pop("json", {} if method in ("POST", "PUT", "PATCH") else None)
+    response = api.client.open(path, method=method, json=body, headers=headers, **kw)
+    response.get_data()  # consume streamed bodies (the journal export) so their context closes
+    response.close()
+    return response
+
+
+def test_every_view_answers_each_role_as_it_declares(app, api, callers):
+    """401 without a token, 403 for a role not declared, and for a declared role neither (nor a 5xx)."""
+    mismatches, seen = [], 0
+    for endpoint, method, path, roles in _declared_views(app):
+        for caller in CALLERS:
+            seen += 1
+            response = _send(api, method, path, callers[caller])
+            status = response.status_code
+            expected = 401 if caller == "anonymous" else (403 if caller not in roles else None)
+            ok = status == expected if expected else status not in (401, 403) and status < 500
+            if not ok or (status >= 400 and response.mimetype != PROBLEM_JSON):
+                mismatches.append(f"{method} {path} as {caller}: {status} (declared {roles})")
+    assert seen >= 5 * len(CALLERS)
+    assert mismatches == []
+
+
+# --------------------------------------------------------------------------------------- partner isolation
+@dataclass(frozen=True)
+class Probe:
+    """`path` is formatted with the object's fields. `listed(body, obj)` says whether a list shows the object;
+    without it the path reads one object: 200 for its own party, 404 for another's."""
+
+    path: str
+    listed: Callable[[dict, dict], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    make: Callable[[SimpleNamespace, str, str], dict]  # (ctx, payer-like side, host-like side) -> fields
+    probes: tuple[Probe, ...]
+
+
+def _journal_entry(ctx, payer: str, host: str) -> dict:
+    from ledger.journal import service
+    from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+    from ledger.money import Money
+
+    agreement = 7000 + len(ctx.made)
+    money = Money.of("123.45", "GBP")
+    cost = AccountKey("returns_costs", "GBP", payer, host, agreement)
+    owed = AccountKey("obligations", "GBP", host, payer, agreement)
+    source_id = f"iso-{uuid.uuid4().hex[:8]}"
+    [entry_id] = service.post_entries(ctx.session, [EntryDraft(
+        date(2026, 3, 1), (debit(cost, money), credit(owed, money)), "isolation", source_id)])
+    ctx.session.commit()
+    account = f"obligations:{host}:{payer}:{agreement}:GBP"
+    ctx.made.append(entry_id)
+    return {"id": entry_id, "source_id": source_id, "account": account, "agreement": agreement}
+
+
+def _has_entry(body, obj):
+    return any(item["id"] == obj["id"] for item in body.get("items", []))
+
+
+def _has_account(body, obj):
+    return any(item["code"] == obj["account"] for item in body.get("items", []))
+
+
+RESOURCES = [
+    Resource("journal entries", _journal_entry, (
+        Probe("/api/v1/journal/entries", _has_entry),
+        Probe("/api/v1/journal/entries?source_id={source_id}", _has_entry),
+        Probe("/api/v1/journal/entries?account={account}", _has_entry),
+        Probe("/api/v1/journal/entries?source_type=isolation&limit=1000", _has_entry),
+        Probe("/api/v1/accounts", _has_account),
+        Probe("/api/v1/accounts?agreement_id={agreement}", _has_account),
+        Probe("/api/v1/accounts?party=GB&purpose=obligations", _has_account),
+    )),
+]
+# The partner under test is AL; "own" objects have AL as a side, "other" ones are between GB and RW.
+MATRIX = [pytest.param(r, p, own, id=f"{r.name}:{p.path}:{'own' if own else 'other'}")
+          for r in RESOURCES for p in r.probes for own in (True, False)]
+
+
+@pytest.mark.parametrize("resource,probe,own", MATRIX)
+def test_partner_sees_its_own_objects_and_nothing_of_others(api, session, parties, auditor, resource, probe, own):
+    ctx = SimpleNamespace(api=api, session=session, parties=parties, made=[])
+    obj = resource.make(ctx, "GB", "AL") if own else resource.make(ctx, "GB", "RW")
+    path = probe.path.format(**obj)
+    response = api.get(path, token=parties["AL"])
+    staff = api.get(path, token=auditor)
+    if probe.listed is None:
+        assert staff.status_code == 200
+        if own:
+            assert response.status_code == 200
+        else:
+            assert_problem(response, 404, "not_found")  # never 403: another party's object does not exist
+        return
+    assert staff.status_code == 200 and probe.listed(staff.get_json(), obj), "the probe cannot see the object"
+    if own:
+        assert response.status_code == 200 and probe.listed(response.get_json(), obj)
+    else:
+        assert response.status_code == 404 or (response.status_code == 200
+                                                and not probe.listed(response.get_json(), obj))
+
+
+# ------------------------------------------------------------------------------------------ security headers
+def test_security_headers_on_every_answer(app, api, callers):
+    paths = {path for _, _, path, _ in _declared_views(app)} | {"/api/v1/health", "/api/v1/openapi.json",
+                                                               "/metrics", "/api/v1/nowhere"}
+    for path in sorted(paths):
+        for caller in ("admin", "anonymous"):
+            response = _send(api, "GET", path, callers[caller])
+            missing = {k: v for k, v in SECURITY_HEADERS.items() if response.headers.get(k) != v}
+            assert missing == {}, f"GET {path} as {caller} ({response.status_code})"
+            assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", response.headers["X-Request-Id"])
+
+
+# ------------------------------------------------------------------------------------------- SQL injection
+PAYLOADS = ["' OR '1'='1", "1 OR 1=1", "'; DROP TABLE parties; --", "\" UNION SELECT token_hash FROM api_tokens --",
+            "%", "_", "\\", "\x00", "1e309", "-1", "99999999999999999999999", "2026-13-45", "ZZ' --"]
+
+
+def _get_operations():
+    for path, operations in SPEC["paths"].items():
+        get = operations.get("get")
+        if get is None:
+            continue
+        params = [p for p in get.get("parameters", []) + operations.get("parameters", [])]
+        yield path, [p["name"] for p in params if p["in"] == "query"], \
+            [p["name"] for p in params if p["in"] == "path"]
+
+
+def _ids(body) -> set:
+    return {json.dumps(item, sort_keys=True) for item in body.get("items", [])} if isinstance(body, dict) else set()
+
+
+def test_sql_injection_probes_find_nothing(api, session, parties, admin, callers):
+    ctx = SimpleNamespace(api=api, session=session, parties=parties, made=[])
+    _journal_entry(ctx, "GB", "AL")
+    _journal_entry(ctx, "GB", "RW")
+    hashes = set(session.execute(text("SELECT token_hash FROM api_tokens")).scalars())
+    failures = []
+    for path, query_names, path_names in _get_operations():
+        base = re.sub(r"\{\w+\}", "GB", path)
+        baseline = {c: _ids(_send(api, "GET", base, callers[c]).get_json(silent=True)) for c in ("partner", "admin")}
+        targets = [(f"{base}?{name}=" + "{}", name) for name in query_names]
+        targets += [(re.sub(r"\{" + name + r"\}", "{}", re.sub(r"\{(?!" + name + r"\})\w+\}", "GB", path)), name)
+                    for name in path_names]
+        for template, name in targets:
+            for payload in PAYLOADS:
+                url = template.format(quote(payload, safe=""))
+                for caller in ("partner", "admin"):
+                    response = _send(api, "GET", url, callers[caller])
+                    body = response.get_data(as_text=True)
+                    if response.status_code >= 500 or any(h in body for h in hashes):
+                        failures.append(f"{url} as {caller}: {response.status_code}")
+                    elif (caller == "partner" and response.status_code == 200 and path == base
+                          and not _ids(response.get_json()) <= baseline["partner"]):
+                        failures.append(f"{url} as partner: shows more than its own")
+    assert failures == []
+    assert session.execute(text("SELECT count(*) FROM parties")).scalar() == 5
+
+
+# ----------------------------------------------------------------------------------------- header injection
+@pytest.mark.parametrize("header", ["X-Request-Id", "Idempotency-Key"])
+@pytest.mark.parametrize("value", ["abcdefgh\r\nSet-Cookie: pwned=1", "abcdefgh\nX-Injected: 1",
+                                   "abcdefgh%0d%0aX-Injected:%201", "abcdefgh\x00zz"])
+def test_header_injection_is_neither_echoed_nor_obeyed(api, admin, header, value):
+    environ_key = "HTTP_" + header.upper().replace("-", "_")
+    body = {"code": "IT", "name": "Italy"}
+    response = api.client.post("/api/v1/parties", json=body, headers={"Authorization": f"Bearer {admin}"},
+                               environ_base={environ_key: value})
+    assert response.status_code < 500
+    assert "Set-Cookie" not in response.headers and "X-Injected" not in response.headers
+    for name, sent in response.headers.items():
+        assert "\r" not in sent and "\n" not in sent and "pwned" not in sent, name
+    assert response.headers["X-Request-Id"] != value
+
+
+# ------------------------------------------------------------------------------------------- oversized body
+@pytest.mark.parametrize("with_key", [False, True])
+def test_an_oversized_body_is_413_problem_json(app, api, admin, monkeypatch, with_key):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    headers = {"Idempotency-Key": uuid.uuid4().hex} if with_key else {}
+    response = api.post("/api/v1/parties", json={"code": "IT", "name": "x" * 10_000}, token=admin,
+                        headers=headers)
+    assert_problem(response, 413, "payload_too_large")
+    assert api.get("/api/v1/parties/IT", token=admin).status_code == 404
