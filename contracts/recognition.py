@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, CountryCode, CurrencyCode, ListArgs, Schema, money_of, page_schema
+from contracts.common import Amount, CountryCode, CurrencyCode, ListArgs, Schema, money_of, page_schema, Id
 from ledger.recognition.rules import Category, Ground, Location
 
 _REF = validate.Length(min=1, max=100)
@@ -98,7 +98,7 @@ class ClaimLineInSchema(Schema):
 
 
 class CostClaimCreateSchema(Schema):
-    recognition = fields.Integer(required=True, strict=True)
+    recognition = Id(required=True, strict=True)
     submitted_on = fields.Date(required=True)
     currency = CurrencyCode(required=True)
     recovered_from_person = Amount(load_default=Decimal(0), metadata={"description": "deducted from the allowed total"})

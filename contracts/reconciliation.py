@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema
+from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema, Id
 
 MATCH_STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
 
@@ -71,17 +71,17 @@ MatchPageSchema = page_schema(MatchSchema, "MatchPage")
 
 class MatchListArgs(ListArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(MATCH_STATUSES))
-    transfer = fields.Integer(load_default=None)
-    invoice = fields.Integer(load_default=None)
+    transfer = Id(load_default=None)
+    invoice = Id(load_default=None)
 
 
 class ManualAllocationSchema(Schema):
-    invoice = fields.Integer(required=True)
+    invoice = Id(required=True)
     amount = PositiveAmount(required=True)
 
 
 class ManualMatchSchema(Schema):
-    transfer = fields.Integer(required=True)
+    transfer = Id(required=True)
     allocations = fields.List(fields.Nested(ManualAllocationSchema), required=True,
                               validate=validate.Length(min=1, max=100))
 

@@ -1,10 +1,10 @@
 from marshmallow import fields, validate
 
-from contracts.common import Schema
+from contracts.common import Schema, Id
 
 
 class StatementArgs(Schema):
-    agreement = fields.Integer(load_default=None, metadata={"description": "one agreement's statement"})
+    agreement = Id(load_default=None, metadata={"description": "one agreement's statement"})
 
 
 class ReportArgs(StatementArgs):
@@ -34,7 +34,7 @@ class DisputedLineSchema(Schema):
 
 
 class AcknowledgementInSchema(Schema):
-    agreement = fields.Integer(required=True)
+    agreement = Id(required=True)
     digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     accepted = fields.Boolean(required=True)
     disputed_lines = fields.List(fields.Nested(DisputedLineSchema), load_default=list)

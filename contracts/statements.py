@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, CurrencyCode, ListArgs, Schema, page_schema
+from contracts.common import Amount, CurrencyCode, ListArgs, Schema, page_schema, Id
 
 BALANCE_CHECKS = ("ok", "mismatch", "unavailable")
 TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
@@ -94,7 +94,7 @@ class TransferListArgs(ListArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(TRANSFER_STATUSES))
     party = fields.String(load_default=None)
     account = fields.String(load_default=None)
-    statement = fields.Integer(load_default=None)
+    statement = Id(load_default=None)
 
 
 StatementPageSchema = page_schema(StatementSchema, "StatementPage")

@@ -32,6 +32,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from contracts.common import MAX_ID
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
@@ -64,7 +65,7 @@ def _problem(error: term_rules.AgreementError) -> Unprocessable:
 def get(session: Session, ident: str | int) -> Agreement:
     """An agreement by numeric id or by reference (404 if neither)."""
     agreement = None
-    if isinstance(ident, int) or str(ident).isdigit():
+    if (isinstance(ident, int) or str(ident).isdigit()) and 0 < int(ident) <= MAX_ID:
         agreement = session.get(Agreement, int(ident))
     if agreement is None:
         agreement = session.execute(select(Agreement).where(Agreement.reference == str(ident))).scalar_one_or_none()
