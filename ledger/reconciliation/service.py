@@ -238,6 +238,7 @@ class Plan:
     fx_source: str | None = None
     agreements: dict[int, int] = field(default_factory=dict)  # invoice → agreement
     id: int | None = None
+    journal_entry_id: int | None = None
 
     @property
     def cash(self) -> Decimal:
@@ -314,26 +315,46 @@ def _new_ids(session: Session, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
+def _assign_ids(session: Session, plans: list[Plan]) -> None:
+    for plan, match_id in zip(plans, _new_ids(session, len(plans))):
+        plan.id = match_id
+
+
+def _insert(session: Session, table, rows: list[dict]) -> None:
+    """Bulk insert: COPY on PostgreSQL (one stream, no per-row statements), executemany elsewhere."""
+    if not rows:
+        return
+    if is_postgres(session):
+        columns = list(rows[0])
+        raw = session.connection().connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    for chunk in _chunks(rows):
+        session.execute(insert(table), chunk)
+
+
 def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
-    """Insert matches and their allocations in bulk; fills each plan's id."""
+    """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`)."""
+    if any(p.id is None for p in plans):
+        _assign_ids(session, [p for p in plans if p.id is None])
     now = utcnow()
     rows = [{
-        "run_id": run_id, "transfer_id": p.transfer_id, "payer_code": p.payer, "payee_code": p.payee,
+        "id": p.id, "run_id": run_id, "transfer_id": p.transfer_id, "payer_code": p.payer, "payee_code": p.payee,
         "method": p.method, "confidence": p.confidence, "currency": p.currency, "value": p.value,
         "residual": p.residual, "residual_account": p.residual_account, "transfer_amount": p.transfer_amount,
         "transfer_currency": p.transfer_currency, "fx_rate": p.fx_rate, "fx_source": p.fx_source,
         "evidence": json.dumps(p.evidence, sort_keys=True), "status": p.status, "created_by": actor,
         "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
+        "journal_entry_id": p.journal_entry_id,
     } for p in plans]
-    for plan, row, match_id in zip(plans, rows, _new_ids(session, len(rows))):
-        plan.id = row["id"] = match_id
-    for chunk in _chunks(rows):
-        session.execute(insert(ReconciliationMatch.__table__), chunk)
-    allocation_rows = [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
-                       for p in plans for i, a, w in p.allocations]
-    for chunk in _chunks(allocation_rows):
-        session.execute(insert(ReconciliationAllocation.__table__), chunk)
+    _insert(session, ReconciliationMatch.__table__, rows)
+    _insert(session, ReconciliationAllocation.__table__,
+            [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
+             for p in plans for i, a, w in p.allocations])
 
 
 # ---- posting (and the guards) ------------------------------------------------------------------------
@@ -411,11 +432,13 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
                       f"{', '.join([str(a[0]) for a in plan.allocations])} ({plan.method})")
 
 
-def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None) -> None:
+def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None,
+         stored: bool = True) -> None:
     """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
 
     `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
-    updates them in bulk with the same effect."""
+    updates them in bulk with the same effect. With `stored` False the matches are inserted afterwards
+    (a run): each plan only learns its entry id."""
     if not plans:
         return
     if loaded is not None and not is_postgres(session):
@@ -430,10 +453,13 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
     # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
     plans = sorted(plans, key=lambda p: p.fx_rate is not None)
     entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
-    session.execute(update(ReconciliationMatch.__table__)
-                    .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
-                    .values(journal_entry_id=bindparam("entry_id")),
-                    [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
+    for plan, entry_id in zip(plans, entry_ids):
+        plan.journal_entry_id = entry_id
+    if stored:
+        session.execute(update(ReconciliationMatch.__table__)
+                        .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
+                        .values(journal_entry_id=bindparam("entry_id")),
+                        [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
     _add_allocated(session, take_transfer)
     if hooks:
         for invoice_id, taken in sorted(take_invoice.items()):
@@ -448,6 +474,13 @@ def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
     statement = (update(table).where(table.c.id == bindparam("t_id"))
                  .values(allocated=table.c.allocated + bindparam("t_amount", type_=AMOUNT)))
     rows = [{"t_id": i, "t_amount": a} for i, a in sorted(amounts.items()) if a != 0]
+    if is_postgres(session) and len(rows) > 1:
+        for chunk in _chunks(rows):
+            session.execute(text(
+                "UPDATE transfers AS t SET allocated = t.allocated + v.amount "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
+                "WHERE t.id = v.id"), {"ids": [r["t_id"] for r in chunk], "amounts": [r["t_amount"] for r in chunk]})
+        return
     for chunk in _chunks(rows):
         session.execute(statement, chunk)
 
@@ -459,8 +492,18 @@ def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int
                  .values(amount_open=remaining, version=table.c.version + 1,
                          status=case((bindparam("i_paid", type_=Boolean), "paid"), else_=table.c.status)))
     rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
-    for chunk in _chunks(rows):
-        session.execute(statement, chunk)
+    if is_postgres(session):
+        for chunk in _chunks(rows):
+            session.execute(text(
+                "UPDATE invoices AS i SET amount_open = i.amount_open - v.amount, version = i.version + 1, "
+                "status = CASE WHEN v.paid THEN 'paid' ELSE i.status END "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[]), CAST(:paid AS boolean[])) "
+                "AS v(id, amount, paid) WHERE i.id = v.id"),
+                {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
+                 "paid": [r["i_paid"] for r in chunk]})
+    else:
+        for chunk in _chunks(rows):
+            session.execute(statement, chunk)
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         session.execute(update(Obligation).where(Obligation.id.in_(
@@ -494,10 +537,11 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     if not dry_run:
         transfers = {t.id: t for t in open_set.transfers}
         plans = plans_from(open_set, proposals, transfers)
+        _assign_ids(session, plans)
+        post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
+        step("posted")
         _store(session, plans, record.id, actor)
-        step("stored")
-        post(session, [p for p in plans if p.status == "auto"], loaded=open_set)
-    step("posted")
+    step("stored")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
