@@ -104,6 +104,8 @@ class OpenSet:
     invoice_info: dict[int, _OpenInvoice] = field(default_factory=dict)
     transfer_info: dict[int, _OpenTransfer] = field(default_factory=dict)
     rejected: set[tuple[int, int]] = field(default_factory=set)
+    #: The loaded rows cannot change before the transaction ends (locked on PostgreSQL; SQLite's writer lock).
+    locked: bool = False
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -156,15 +158,19 @@ def tolerance_money(absolute: Decimal, currency: str) -> Money:
     return Money(quantize(absolute, currency), currency)
 
 
-def load_open(session: Session) -> OpenSet:
-    """Everything a run may match: open payable invoices and booked debits with money unallocated."""
-    out = OpenSet()
+def load_open(session: Session, *, lock: bool = False) -> OpenSet:
+    """Everything a run may match: open payable invoices and booked debits with money unallocated.
+
+    With `lock`, PostgreSQL locks the rows as it reads them (FOR UPDATE), so a run can post against what it
+    loaded; SQLite's write transactions hold the database's single writer lock from their start."""
+    pg = is_postgres(session)
+    out = OpenSet(locked=lock)
     waiting, held = _pending_proposals(session)
     inv = Invoice
-    rows = session.execute(
-        select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
-               inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
-        .where(inv.status == "approved", inv.amount_open > 0)).all()
+    query = (select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
+                    inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
+             .where(inv.status == "approved", inv.amount_open > 0))
+    rows = session.execute(query.with_for_update(of=inv) if lock and pg else query).all()
     tolerances = _tolerances(session, {row.agreement_id for row in rows})
     for row in rows:
         open_amount = row.amount_open - held.get(row.id, Decimal(0))
@@ -181,13 +187,14 @@ def load_open(session: Session) -> OpenSet:
             tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
     t = Transfer
     fx = TransferFx
-    rows = session.execute(
+    query = (
         select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
                t.counterparty_iban, fx.instructed_amount, fx.instructed_currency, fx.rate, fx.source)
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
-               t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount)).all()
+               t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
+    rows = session.execute(query.with_for_update(of=t) if lock and pg else query).all()
     for row in rows:
         booked = row.booking_date or row.value_date
         if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
@@ -441,8 +448,8 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
     (a run): each plan only learns its entry id."""
     if not plans:
         return
-    if loaded is not None and not is_postgres(session):
-        # SQLite: the run's transaction took the writer lock at BEGIN, so what it loaded is still current.
+    if loaded is not None and (loaded.locked or not is_postgres(session)):
+        # What the run loaded is still current: it locked the rows (PostgreSQL) or holds the writer lock.
         transfers = {i: (t.amount, t.allocated) for i, t in loaded.transfer_info.items()}
         invoices_now = {i: ("approved", inv.amount_open) for i, inv in loaded.invoice_info.items()}
     else:
@@ -522,7 +529,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     started = time.perf_counter()
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
-    open_set = load_open(session)
+    open_set = load_open(session, lock=not dry_run)
     step("loaded")
     proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
     step("matched")
