@@ -73,7 +73,7 @@ _RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
 
 # ---- loading what is open ----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _OpenTransfer:
     id: int
     payer: str
@@ -86,7 +86,7 @@ class _OpenTransfer:
     allocated: Decimal = Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class _OpenInvoice:
     id: int
     payer: str
