@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 
 from ledger.cli import emit_json, progress, transaction
 
-STEPS = ("loaded", "matched", "stored", "posted")
+STEPS = ("loaded", "matched", "posted", "stored")
 
 
 @click.command("reconcile")

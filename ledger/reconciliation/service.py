@@ -73,7 +73,7 @@ _RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
 
 # ---- loading what is open ----------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _OpenTransfer:
     id: int
     payer: str
@@ -86,7 +86,7 @@ class _OpenTransfer:
     allocated: Decimal = Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class _OpenInvoice:
     id: int
     payer: str
@@ -104,6 +104,8 @@ class OpenSet:
     invoice_info: dict[int, _OpenInvoice] = field(default_factory=dict)
     transfer_info: dict[int, _OpenTransfer] = field(default_factory=dict)
     rejected: set[tuple[int, int]] = field(default_factory=set)
+    #: The loaded rows cannot change before the transaction ends (locked on PostgreSQL; SQLite's writer lock).
+    locked: bool = False
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -156,15 +158,19 @@ def tolerance_money(absolute: Decimal, currency: str) -> Money:
     return Money(quantize(absolute, currency), currency)
 
 
-def load_open(session: Session) -> OpenSet:
-    """Everything a run may match: open payable invoices and booked debits with money unallocated."""
-    out = OpenSet()
+def load_open(session: Session, *, lock: bool = False) -> OpenSet:
+    """Everything a run may match: open payable invoices and booked debits with money unallocated.
+
+    With `lock`, PostgreSQL locks the rows as it reads them (FOR UPDATE), so a run can post against what it
+    loaded; SQLite's write transactions hold the database's single writer lock from their start."""
+    pg = is_postgres(session)
+    out = OpenSet(locked=lock)
     waiting, held = _pending_proposals(session)
     inv = Invoice
-    rows = session.execute(
-        select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
-               inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
-        .where(inv.status == "approved", inv.amount_open > 0)).all()
+    query = (select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
+                    inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
+             .where(inv.status == "approved", inv.amount_open > 0))
+    rows = session.execute(query.with_for_update(of=inv) if lock and pg else query).all()
     tolerances = _tolerances(session, {row.agreement_id for row in rows})
     for row in rows:
         open_amount = row.amount_open - held.get(row.id, Decimal(0))
@@ -181,13 +187,14 @@ def load_open(session: Session) -> OpenSet:
             tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
     t = Transfer
     fx = TransferFx
-    rows = session.execute(
+    query = (
         select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
                t.counterparty_iban, fx.instructed_amount, fx.instructed_currency, fx.rate, fx.source)
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
-               t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount)).all()
+               t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
+    rows = session.execute(query.with_for_update(of=t) if lock and pg else query).all()
     for row in rows:
         booked = row.booking_date or row.value_date
         if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
@@ -238,6 +245,7 @@ class Plan:
     fx_source: str | None = None
     agreements: dict[int, int] = field(default_factory=dict)  # invoice → agreement
     id: int | None = None
+    journal_entry_id: int | None = None
 
     @property
     def cash(self) -> Decimal:
@@ -314,26 +322,46 @@ def _new_ids(session: Session, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
+def _assign_ids(session: Session, plans: list[Plan]) -> None:
+    for plan, match_id in zip(plans, _new_ids(session, len(plans))):
+        plan.id = match_id
+
+
+def _insert(session: Session, table, rows: list[dict]) -> None:
+    """Bulk insert: COPY on PostgreSQL (one stream, no per-row statements), executemany elsewhere."""
+    if not rows:
+        return
+    if is_postgres(session):
+        columns = list(rows[0])
+        raw = session.connection().connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    for chunk in _chunks(rows):
+        session.execute(insert(table), chunk)
+
+
 def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
-    """Insert matches and their allocations in bulk; fills each plan's id."""
+    """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`)."""
+    if any(p.id is None for p in plans):
+        _assign_ids(session, [p for p in plans if p.id is None])
     now = utcnow()
     rows = [{
-        "run_id": run_id, "transfer_id": p.transfer_id, "payer_code": p.payer, "payee_code": p.payee,
+        "id": p.id, "run_id": run_id, "transfer_id": p.transfer_id, "payer_code": p.payer, "payee_code": p.payee,
         "method": p.method, "confidence": p.confidence, "currency": p.currency, "value": p.value,
         "residual": p.residual, "residual_account": p.residual_account, "transfer_amount": p.transfer_amount,
         "transfer_currency": p.transfer_currency, "fx_rate": p.fx_rate, "fx_source": p.fx_source,
         "evidence": json.dumps(p.evidence, sort_keys=True), "status": p.status, "created_by": actor,
         "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
+        "journal_entry_id": p.journal_entry_id,
     } for p in plans]
-    for plan, row, match_id in zip(plans, rows, _new_ids(session, len(rows))):
-        plan.id = row["id"] = match_id
-    for chunk in _chunks(rows):
-        session.execute(insert(ReconciliationMatch.__table__), chunk)
-    allocation_rows = [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
-                       for p in plans for i, a, w in p.allocations]
-    for chunk in _chunks(allocation_rows):
-        session.execute(insert(ReconciliationAllocation.__table__), chunk)
+    _insert(session, ReconciliationMatch.__table__, rows)
+    _insert(session, ReconciliationAllocation.__table__,
+            [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
+             for p in plans for i, a, w in p.allocations])
 
 
 # ---- posting (and the guards) ------------------------------------------------------------------------
@@ -411,15 +439,17 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
                       f"{', '.join([str(a[0]) for a in plan.allocations])} ({plan.method})")
 
 
-def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None) -> None:
+def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None,
+         stored: bool = True) -> None:
     """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
 
     `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
-    updates them in bulk with the same effect."""
+    updates them in bulk with the same effect. With `stored` False the matches are inserted afterwards
+    (a run): each plan only learns its entry id."""
     if not plans:
         return
-    if loaded is not None and not is_postgres(session):
-        # SQLite: the run's transaction took the writer lock at BEGIN, so what it loaded is still current.
+    if loaded is not None and (loaded.locked or not is_postgres(session)):
+        # What the run loaded is still current: it locked the rows (PostgreSQL) or holds the writer lock.
         transfers = {i: (t.amount, t.allocated) for i, t in loaded.transfer_info.items()}
         invoices_now = {i: ("approved", inv.amount_open) for i, inv in loaded.invoice_info.items()}
     else:
@@ -430,10 +460,13 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
     # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
     plans = sorted(plans, key=lambda p: p.fx_rate is not None)
     entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
-    session.execute(update(ReconciliationMatch.__table__)
-                    .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
-                    .values(journal_entry_id=bindparam("entry_id")),
-                    [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
+    for plan, entry_id in zip(plans, entry_ids):
+        plan.journal_entry_id = entry_id
+    if stored:
+        session.execute(update(ReconciliationMatch.__table__)
+                        .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
+                        .values(journal_entry_id=bindparam("entry_id")),
+                        [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
     _add_allocated(session, take_transfer)
     if hooks:
         for invoice_id, taken in sorted(take_invoice.items()):
@@ -448,6 +481,13 @@ def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
     statement = (update(table).where(table.c.id == bindparam("t_id"))
                  .values(allocated=table.c.allocated + bindparam("t_amount", type_=AMOUNT)))
     rows = [{"t_id": i, "t_amount": a} for i, a in sorted(amounts.items()) if a != 0]
+    if is_postgres(session) and len(rows) > 1:
+        for chunk in _chunks(rows):
+            session.execute(text(
+                "UPDATE transfers AS t SET allocated = t.allocated + v.amount "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
+                "WHERE t.id = v.id"), {"ids": [r["t_id"] for r in chunk], "amounts": [r["t_amount"] for r in chunk]})
+        return
     for chunk in _chunks(rows):
         session.execute(statement, chunk)
 
@@ -459,8 +499,18 @@ def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int
                  .values(amount_open=remaining, version=table.c.version + 1,
                          status=case((bindparam("i_paid", type_=Boolean), "paid"), else_=table.c.status)))
     rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
-    for chunk in _chunks(rows):
-        session.execute(statement, chunk)
+    if is_postgres(session):
+        for chunk in _chunks(rows):
+            session.execute(text(
+                "UPDATE invoices AS i SET amount_open = i.amount_open - v.amount, version = i.version + 1, "
+                "status = CASE WHEN v.paid THEN 'paid' ELSE i.status END "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[]), CAST(:paid AS boolean[])) "
+                "AS v(id, amount, paid) WHERE i.id = v.id"),
+                {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
+                 "paid": [r["i_paid"] for r in chunk]})
+    else:
+        for chunk in _chunks(rows):
+            session.execute(statement, chunk)
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         session.execute(update(Obligation).where(Obligation.id.in_(
@@ -479,7 +529,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     started = time.perf_counter()
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
-    open_set = load_open(session)
+    open_set = load_open(session, lock=not dry_run)
     step("loaded")
     proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
     step("matched")
@@ -494,10 +544,11 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     if not dry_run:
         transfers = {t.id: t for t in open_set.transfers}
         plans = plans_from(open_set, proposals, transfers)
+        _assign_ids(session, plans)
+        post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
+        step("posted")
         _store(session, plans, record.id, actor)
-        step("stored")
-        post(session, [p for p in plans if p.status == "auto"], loaded=open_set)
-    step("posted")
+    step("stored")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()

@@ -97,3 +97,20 @@ def test_two_confirmations_of_one_transfer_allocate_it_once(committed_world):
     world.session.expire_all()
     row = world.session.get(Transfer, transfer)
     assert row.allocated <= row.amount and row.allocated == Decimal("700.00")
+
+
+def test_a_run_and_a_manual_match_of_the_same_transfer_allocate_it_once(committed_world):
+    app, world = committed_world
+    reference = "RF18539007547034"
+    invoice = world.invoice("GB", "RW-RACE-R", "500.00", reference)
+    other = world.invoice("GB", "RW-RACE-S", "400.00")
+    (transfer,) = world.statement([("-500.00", reference, RW_IBAN, date(2026, 5, 1))])
+    outcome = _race(app, [
+        lambda s: service.run(s, "run"),
+        lambda s: service.manual(s, transfer, [{"invoice": other, "amount": Decimal("400.00")}], "officer"),
+    ])
+    assert outcome[0] == "ok" and outcome[1] == "over_allocation"
+    world.session.expire_all()
+    assert world.session.get(Transfer, transfer).allocated == Decimal("500.00")
+    assert world.session.get(Invoice, invoice).status == "paid"
+    assert world.session.get(Invoice, other).amount_open == Decimal("400.00")
