@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
@@ -99,7 +99,11 @@ def upload():
         return service.import_statement(session, upload.stream, actor=auth.current().key, default_currency=currency)
 
     ok, record = attempt(act, url_for(".index"))
-    if not ok:
-        return record
-    return done(f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
-                f"balance check {record.balance_check}.", url_for(".detail", statement_id=record.id))
+    if ok:
+        record = done(f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
+                      f"balance check {record.balance_check}.", url_for(".detail", statement_id=record.id))
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # The progress bar's request: name the next page rather than redirect, so the browser (not the script)
+        # loads it and shows the message waiting there.
+        return Response(record.headers["Location"], 200, mimetype="text/plain")
+    return record

@@ -252,3 +252,14 @@ def test_pages_need_a_session_and_posts_a_token(demo, browser, session):
     match = proposed(session)
     refused = browser.client.post(f"/reconciliation/matches/{match.id}/confirm", headers={"Accept": "text/html"})
     assert refused.status_code == 400 and "csrf_failed" in html(refused)
+
+
+def test_the_progress_bars_upload_is_told_where_to_go_next(officer_browser):
+    document = (FIXTURES / "camt.053.001.02.xml").read_bytes()
+    token = officer_browser.token("/statements")
+    response = officer_browser.client.post("/statements", data={"csrf_token": token,
+                                                                "file": (io.BytesIO(document), "statement.xml")},
+                                           headers={"Accept": "text/html", "X-Requested-With": "XMLHttpRequest"},
+                                           content_type="multipart/form-data")
+    assert response.status_code == 200 and re.fullmatch(r"/statements/\d+", html(response))
+    assert "Statement imported:" in html(officer_browser.get(html(response)))

@@ -24,13 +24,20 @@
         text.textContent = "Sent " + percent + "% of the file" + (percent === 100 ? "; importing…" : "");
       }
     });
-    xhr.addEventListener("load", function () { window.location.assign(xhr.responseURL || form.action); });
+    xhr.addEventListener("load", function () {
+      if (xhr.status === 200 && xhr.responseText.charAt(0) === "/") {
+        window.location.assign(xhr.responseText);  // the import's summary, or back here with the reason
+      } else {  // an error page (e.g. an expired form): show it as the plain form would have
+        document.open(); document.write(xhr.responseText); document.close();
+      }
+    });
     xhr.addEventListener("error", function () {
       text.textContent = "The upload failed. Try again; nothing was imported.";
       delete form.dataset.sent;
     });
     xhr.open("POST", form.action);
     xhr.setRequestHeader("Accept", "text/html");
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.send(new FormData(form));
   }
   document.addEventListener("submit", function (event) {
