@@ -117,9 +117,9 @@ def returnees():
     return render_template("agreements/returnees.html", table=RETURNEES.page(db.session(), select(Returnee)))
 
 
-@returnees_bp.route("/returnees/<int:returnee_id>")
+@returnees_bp.route("/returnees/<int:returnee_id>", endpoint="detail")
 @requires(*STAFF)
-def detail(returnee_id: int):
+def returnee(returnee_id: int):
     session = db.session()
     returnee, agreement = service.get_returnee(session, returnee_id)
     return render_template("agreements/returnee.html", returnee=service.returnee_view(session, returnee),

@@ -28,6 +28,7 @@ class Panel:
     template: str
     context: dict = field(default_factory=dict)
     placeholder: bool = False
+    wide: bool = False  # spans the whole row (a table with many figures)
 
 
 def _current_statement(session: Session) -> dict:
@@ -59,7 +60,7 @@ def agreements_figures(session: Session, principal: Principal) -> Panel:
             "outstanding": _money(line["closing"], cur),
         })
     return Panel(f"Agreements in {statement['period']}: accrued, invoiced, paid, outstanding",
-                 "dashboard/agreements.html", {"rows": rows, "period": statement["period"]})
+                 "dashboard/agreements.html", {"rows": rows, "period": statement["period"]}, wide=True)
 
 
 def open_items(session: Session, principal: Principal) -> Panel:

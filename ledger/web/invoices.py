@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
@@ -49,7 +49,8 @@ INVOICES = Table(
         Column("issued_on", "Issued", Invoice.issued_on, kind="date", default_desc=True),
         Column("due_on", "Due", Invoice.due_on, kind="date"),
         Column("payable", "Payable", Invoice.payable, kind="money", default_desc=True, get=_money("payable")),
-        Column("amount_open", "Open", Invoice.amount_open, kind="money", default_desc=True, get=_money("amount_open")),
+        Column("amount_open", "Open", Invoice.amount_open, kind="money", default_desc=True,
+               get=lambda i: _money("amount_open")(i) if i.status in ("approved", "paid") else None),
         Column("status", "Status", Invoice.status, get=shown_status),
     ],
     filters=[

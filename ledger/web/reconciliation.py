@@ -14,7 +14,7 @@ from ledger.errors import field_error
 from ledger.invoices.models import Invoice
 from ledger.money import Money
 from ledger.reconciliation import service
-from ledger.reconciliation.models import STATUSES, ReconciliationAllocation, ReconciliationMatch
+from ledger.reconciliation.models import STATUSES, ReconciliationMatch
 from ledger.statements import service as statements
 from ledger.statements.models import Transfer
 from ledger.web import pages
@@ -50,16 +50,12 @@ TRANSFERS = Table(
     columns=[
         Column("id", "Transfer", Transfer.id, kind="number"),
         Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
-        Column("party_code", "Payer", Transfer.party_code, kind="code"),
-        Column("counterparty", "Paid to", Transfer.counterparty_party,
-               get=lambda t: t.counterparty_party or f"unknown ({t.counterparty_name or t.counterparty_iban or '?'})"),
-        Column("amount", "Amount", Transfer.amount, kind="money", default_desc=True,
-               get=lambda t: Money(statements._minor(t.amount, t.currency), t.currency)),
-        Column("open", "Unallocated", kind="money",
+        Column("parties", "From → to", Transfer.party_code,
+               get=lambda t: f"{t.party_code or '?'} → {t.counterparty_party or 'unknown'}"),
+        Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
                get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
-        Column("reference", "References",
-               get=lambda t: " · ".join(x for x in (t.structured_reference, t.end_to_end_id, t.remittance_information)
-                                        if x) or "none"),
+        Column("reference", "Reference",
+               get=lambda t: t.structured_reference or t.end_to_end_id or t.remittance_information or "none"),
     ],
     filters=[
         Filter("t_party", "Payer or payee", _party_filter(Transfer.party_code, Transfer.counterparty_party),
@@ -68,7 +64,7 @@ TRANSFERS = Table(
                choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched")]),
         Filter("t_currency", "Currency", lambda q, v: q.where(Transfer.currency == v.upper())),
     ],
-    default_sort="booking_date", tiebreak=Transfer.id, default_desc=True,
+    default_sort="booking_date", tiebreak=Transfer.id, default_desc=True, prefix="t_",
 )
 
 
@@ -190,5 +186,3 @@ def matches_of_invoice(session, invoice_id: int) -> list[dict]:
     query = service.list_query(invoice=invoice_id).order_by(ReconciliationMatch.id)
     return service.views(session, list(session.execute(query).scalars()))
 
-
-__all__ = ["bp", "matches_of_invoice", "ReconciliationAllocation"]
