@@ -40,15 +40,25 @@ def invoice_of(session, match_id: int) -> int:
                            .where(ReconciliationAllocation.match_id == match_id)).scalars().first()
 
 
+def first_id(session, column) -> int:
+    """Ids as the database gave them (PostgreSQL's sequences do not roll back between tests)."""
+    return session.execute(select(column).order_by(column)).scalars().first()
+
+
 def test_every_page_renders_for_an_officer(demo, officer_browser, session):
-    invoice = session.execute(select(Invoice.id)).scalars().first()
-    statement = session.execute(select(Statement.id)).scalars().first()
+    from ledger.agreements.models import Agreement, Returnee
+    from ledger.recognition.models import CostClaim
+
+    invoice, statement = first_id(session, Invoice.id), first_id(session, Statement.id)
+    agreement, returnee, claim = (first_id(session, Agreement.id), first_id(session, Returnee.id),
+                                  first_id(session, CostClaim.id))
     for path, heading in (("/", "Dashboard"), ("/reconciliation", "Reconciliation"), ("/invoices", "Invoices"),
                           (f"/invoices/{invoice}", "Invoice "), ("/settlement", "Settlement"),
                           ("/settlement/2026-10", "Settlement 2026-10"), ("/agreements", "Agreements"),
-                          ("/agreements/1", "Agreement "), ("/returnees", "Returnees"), ("/returnees/1", "Returnee 1"),
+                          (f"/agreements/{agreement}", "Agreement "), ("/returnees", "Returnees"),
+                          (f"/returnees/{returnee}", f"Returnee {returnee}"),
                           ("/statements", "Statements"), (f"/statements/{statement}", "Statement import"),
-                          ("/claims", "EU claims"), ("/claims/1", "EU claim 1"),
+                          ("/claims", "EU claims"), (f"/claims/{claim}", f"EU claim {claim}"),
                           (f"/reconciliation/matches/{proposed(session).id}", "Match ")):
         response = officer_browser.get(path)
         assert response.status_code == 200, path
@@ -59,7 +69,7 @@ def test_the_dashboard_shows_each_agreement_and_this_months_open_items(demo, off
     page = html(officer_browser.get("/"))
     assert "placeholder" not in page
     assert "GB-RW-DEMO-01" in page and "IT-AL-DEMO-01" in page
-    assert re.search(r'<td class="num">[\d,]+\.\d{2}&nbsp;GBP</td>', page), "amounts carry their currency"
+    assert re.search(r'<td class="num"[^>]*>[\d,]+\.\d{2}&nbsp;GBP</td>', page), "amounts carry their currency"
     assert "Proposed matches to confirm or reject</a>: <strong>2</strong>" in page
     assert "Invoices waiting for a decision</a>: <strong>1</strong>" in page
 
@@ -208,8 +218,11 @@ def test_returnees_appear_by_pseudonym_only(demo, officer_browser, session):
     assert returnee.pseudonym in html(officer_browser.get(f"/returnees/{returnee.id}"))
 
 
-def test_agreement_shows_terms_versions_and_obligations(demo, officer_browser):
-    page = html(officer_browser.get("/agreements/1?period=2026-10"))
+def test_agreement_shows_terms_versions_and_obligations(demo, officer_browser, session):
+    from ledger.agreements.models import Agreement
+
+    agreement = session.execute(select(Agreement.id).where(Agreement.reference == "GB-RW-DEMO-01")).scalar_one()
+    page = html(officer_browser.get(f"/agreements/{agreement}?period=2026-10"))
     assert "Terms in force" in page and "Version 1, from" in page
     assert "Rows 1–" in page and "2026-10" in page
 
