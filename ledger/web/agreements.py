@@ -73,9 +73,9 @@ RETURNEES = Table(
         Column("id", "No.", Returnee.id, kind="number", default_desc=True,
                link=lambda r: url_for("web_returnees.detail", returnee_id=r.id)),
         Column("pseudonym", "Pseudonym", Returnee.pseudonym, kind="code", get=lambda r: short(r.pseudonym)),
-        Column("agreement", "Agreement", Returnee.agreement_id, kind="number",
+        Column("agreement", "Agreement", Returnee.agreement_id, kind="code",
                link=lambda r: url_for("web_agreements.detail", agreement_id=r.agreement_id),
-               get=lambda r: r.agreement_id),
+               get=lambda r: r.agreement_reference),
         Column("nationality", "Nationality", Returnee.nationality, kind="code"),
         Column("status", "Status", Returnee.status),
         Column("transferred_on", "Transferred", Returnee.transferred_on, kind="date", default_desc=True),
@@ -83,8 +83,9 @@ RETURNEES = Table(
         Column("departed_on", "Departed", Returnee.departed_on, kind="date", default_desc=True),
     ],
     filters=[
-        Filter("agreement", "Agreement number", lambda q, v: q.where(Returnee.agreement_id == int(v))
-               if v.isdigit() else q.where(False)),
+        Filter("agreement", "Agreement (number or reference)", lambda q, v: q.where(Returnee.agreement_id == int(v))
+               if v.isdigit() else q.where(Returnee.agreement_id.in_(
+                   select(Agreement.id).where(Agreement.reference == v.strip())))),
         Filter("status", "Status", lambda q, v: q.where(Returnee.status == v),
                choices=[("transferred", "transferred"), ("accepted", "accepted"), ("departed", "departed")]),
         Filter("nationality", "Nationality", lambda q, v: q.where(Returnee.nationality == v.upper()),
@@ -111,10 +112,25 @@ def detail(agreement_id: int):
                            obligations=obligations)
 
 
+class _ReturneeRow:
+    """A returnee with its agreement's reference (the list shows references, not internal numbers)."""
+
+    def __init__(self, returnee: Returnee, reference: str):
+        self.returnee, self.agreement_reference = returnee, reference
+
+    def __getattr__(self, name):
+        return getattr(self.returnee, name)
+
+
 @returnees_bp.route("/returnees", endpoint="index")
 @requires(*STAFF)
 def returnees():
-    return render_template("agreements/returnees.html", table=RETURNEES.page(db.session(), select(Returnee)))
+    session = db.session()
+    table = RETURNEES.page(session, select(Returnee))
+    ids = {r.agreement_id for r in table.rows}
+    references = dict(session.execute(select(Agreement.id, Agreement.reference).where(Agreement.id.in_(ids))).all())
+    table.rows = [_ReturneeRow(r, references.get(r.agreement_id, str(r.agreement_id))) for r in table.rows]
+    return render_template("agreements/returnees.html", table=table)
 
 
 @returnees_bp.route("/returnees/<int:returnee_id>", endpoint="detail")

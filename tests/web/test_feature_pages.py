@@ -276,3 +276,8 @@ def test_the_progress_bars_upload_is_told_where_to_go_next(officer_browser):
                                            content_type="multipart/form-data")
     assert response.status_code == 200 and re.fullmatch(r"/statements/\d+", html(response))
     assert "Statement imported:" in html(officer_browser.get(html(response)))
+
+
+def test_returnees_list_names_agreements_by_reference_and_filters_by_either(demo, officer_browser):
+    page = html(officer_browser.get("/returnees?agreement=GB-RW-DEMO-01"))
+    assert "GB-RW-DEMO-01</a>" in page and "IT-AL-DEMO-01" not in page
