@@ -82,9 +82,15 @@ def test_import_a_statement_with_progress(page):
     expect()(page.locator("main")).to_contain_text("Balance check")
 
 
-def test_keyboard_only_confirmation_reaches_the_buttons(page):
+def test_the_queue_is_usable_from_the_keyboard(page):
+    """Tab order reaches a match's buttons with a visible focus outline (nothing is submitted here)."""
     sign_in(page, path="/login?next=/reconciliation")
-    button = page.locator("form[action$='/confirm'] button").first
-    button.focus()
-    expect()(button).to_be_focused()
-    assert button.evaluate("b => getComputedStyle(b).outlineStyle") in ("solid", "auto", "none")
+    card = page.locator("article.match").first
+    card.locator("input[name=reason]").focus()
+    page.keyboard.press("Shift+Tab")
+    confirm = card.locator("form[action$='/confirm'] button")
+    expect()(confirm).to_be_focused()
+    assert confirm.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect()(card.locator("form[action$='/reject'] button")).to_be_focused()
