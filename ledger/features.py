@@ -52,10 +52,24 @@ def blueprints() -> list:
 
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
+    from ledger.web.agreements import bp as agreements
+    from ledger.web.agreements import returnees_bp as returnees
+    from ledger.web.claims import bp as claims
+    from ledger.web.invoices import bp as invoices
+    from ledger.web.reconciliation import bp as reconciliation
+    from ledger.web.settlement import bp as settlement
+    from ledger.web.statements import bp as statements
     from ledger.web.views import bp as web
 
     return [
         web,
+        agreements,
+        returnees,
+        invoices,
+        statements,
+        reconciliation,
+        settlement,
+        claims,
     ]
 
 

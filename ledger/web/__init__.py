@@ -10,6 +10,12 @@ Adding a feature's pages (the integrator's recipe):
   2. Templates in `ledger/web/templates/<feature>/`, extending "base.html".
   3. Add the blueprint to `ledger.features.web_blueprints()` and a line to `ledger.web.nav.NAV`
      (an entry shows only to roles its view allows); a dashboard panel goes in `ledger.web.dashboard`.
+  4. A form's POST calls the feature's service through `ledger.web.actions.attempt(action, back)`: a refusal
+     (409/412/422) is undone (savepoint) and shown as a message on the page the person came from; success
+     answers `actions.done(message, url)` (303). Two tables on one page: give the second `Table(prefix=...)`.
+
+Pages today: the dashboard, parties, accounts, journal, audit log (`views.py`); agreements and returnees
+(`agreements.py`), invoices, statements, the reconciliation queue, settlement, EU claims (one module each).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """The dashboard is a list of panels; each feature adds its own.
 
 A panel is `(session, principal) -> Panel | None` (None: nothing to show to this person). Its template
-is included inside a <section> with the panel's heading. The two placeholders below stand where the
-per-agreement figures and this month's open items go once agreements, invoices and reconciliation are
-merged: replace them in PANELS, keep the order.
+is included inside a <section> with the panel's heading. The first two panels read this month's live
+settlement statement (`ledger.settlement.service.build`): the same figures the statement and its reports show.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import g
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from ledger.auth import Principal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
 from ledger.parties.models import Party
+from ledger.timeutil import period_of, today
 
 
 @dataclass
@@ -27,18 +28,70 @@ class Panel:
     template: str
     context: dict = field(default_factory=dict)
     placeholder: bool = False
+    wide: bool = False  # spans the whole row (a table with many figures)
 
 
-def agreements_placeholder(session: Session, principal: Principal) -> Panel:
-    # INTEGRATOR: replace with the agreements panel (per agreement: accrued, invoiced, paid, outstanding).
-    return Panel("Agreements: accrued, invoiced, paid, outstanding", "dashboard/placeholder.html",
-                 {"feature": "agreements, invoices and reconciliation"}, placeholder=True)
+def _current_statement(session: Session) -> dict:
+    """This month's live settlement statement (computed once per dashboard, shared by two panels)."""
+    from ledger.settlement import service as settlement
+
+    cache = g.setdefault("dashboard_statements", {})
+    period = period_of(today())
+    if period not in cache:
+        cache[period] = settlement.build(session, period)
+    return cache[period]
 
 
-def open_items_placeholder(session: Session, principal: Principal) -> Panel:
-    # INTEGRATOR: replace with this month's open items (invoices to approve, transfers to match, claims due).
-    return Panel("This month's open items", "dashboard/placeholder.html",
-                 {"feature": "invoices, reconciliation and EU claims"}, placeholder=True)
+def _money(value, currency: str) -> Money:
+    return Money(Decimal(value or 0), currency)
+
+
+def agreements_figures(session: Session, principal: Principal) -> Panel:
+    """Per agreement, this month: accrued (with adjustments), invoiced, paid, and what is outstanding."""
+    statement = _current_statement(session)
+    rows = []
+    for line in statement["agreements"]:
+        cur = line["currency"]
+        rows.append({
+            "id": line["agreement_id"], "reference": line.get("reference") or f"agreement {line['agreement_id']}",
+            "payer": line.get("payer"), "payee": line.get("payee"),
+            "accrued": _money(Decimal(line["accrued"]) + Decimal(line["adjustments"]), cur),
+            "invoiced": _money(line.get("invoiced"), cur), "paid": _money(line["paid"], cur),
+            "outstanding": _money(line["closing"], cur),
+        })
+    return Panel(f"Agreements in {statement['period']}: accrued, invoiced, paid, outstanding",
+                 "dashboard/agreements.html", {"rows": rows, "period": statement["period"]}, wide=True)
+
+
+def open_items(session: Session, principal: Principal) -> Panel:
+    """This month's open items: invoices to decide, matches to review, transfers unmatched, invoices
+    overdue, EU claims past a deadline; each with a link to where it is dealt with."""
+    from ledger.invoices.models import Invoice
+    from ledger.invoices.service import OPEN_STATUSES
+    from ledger.recognition.service import overdue_items
+
+    statement = _current_statement(session)
+    items = statement["open_items"]
+    to_decide = session.execute(select(Invoice.status, func.count()).where(Invoice.status.in_(OPEN_STATUSES))
+                                .group_by(Invoice.status)).all()
+    counts = dict(to_decide)
+    claims_overdue = {item.claim_id for item in overdue_items(session, today())}
+    lines = [
+        ("Invoices waiting for a decision", counts.get("accepted", 0), "web_invoices.index", {"status": "accepted"}),
+        ("Invoices disputed, waiting for the partner", counts.get("disputed", 0), "web_invoices.index",
+         {"status": "disputed"}),
+        ("Proposed matches to confirm or reject", len(items.get("proposed_matches", [])),
+         "web_reconciliation.index", {}),
+        ("Transfers not yet matched", len(items.get("unreconciled_transfers", [])), "web_reconciliation.index", {}),
+        ("Approved invoices past their due date", len(items.get("overdue_invoices", [])), "web_invoices.index",
+         {"overdue": "yes"}),
+        ("Disputed statement lines carried forward", len(items.get("disputed_lines", [])), "web_settlement.index", {}),
+        ("EU claims past a decision or payment deadline", len(claims_overdue), "web_claims.index",
+         {"overdue": "yes"}),
+    ]
+    return Panel(f"Open items in {statement['period']}", "dashboard/open_items.html",
+                 {"lines": [{"label": label, "count": count, "endpoint": endpoint, "args": args}
+                            for label, count, endpoint, args in lines]})
 
 
 def balances_by_purpose(session: Session, principal: Principal) -> Panel:
@@ -61,8 +114,8 @@ def journal_summary(session: Session, principal: Principal) -> Panel:
 
 
 PANELS: list[Callable[[Session, Principal], Panel | None]] = [
-    agreements_placeholder,
-    open_items_placeholder,
+    agreements_figures,
+    open_items,
     balances_by_purpose,
     journal_summary,
 ]

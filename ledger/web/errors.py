@@ -5,7 +5,15 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import structlog
-from flask import Response, g, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import escape
 
 log = structlog.get_logger("ledger.web")

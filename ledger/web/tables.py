@@ -96,11 +96,22 @@ class TablePage:
             args.pop("per_page")
         if args.get("page") == 1:
             args.pop("page")
-        return {k: v for k, v in args.items() if v not in (None, "")}
+        prefix = self.table.prefix
+        return {(k if k in self.filters else prefix + k): v for k, v in args.items() if v not in (None, "")}
+
+    def _own_keys(self) -> set[str]:
+        prefix = self.table.prefix
+        return {*self.filters, *(prefix + k for k in ("sort", "dir", "page", "per_page"))}
+
+    @property
+    def other_args(self) -> dict:
+        """The query string of the page's other tables (several tables on a page keep each other's state)."""
+        own = self._own_keys()
+        return {k: v for k, v in request.args.items() if k not in own and v}
 
     def url(self, **changes: Any) -> str:
         """This page of this table with some arguments changed (the others kept)."""
-        return url_for(request.endpoint, **(request.view_args or {}), **self._args(**changes))
+        return url_for(request.endpoint, **(request.view_args or {}), **self.other_args, **self._args(**changes))
 
     def sort_url(self, column: Column) -> str:
         if column.key == self.sort:
@@ -117,12 +128,14 @@ class TablePage:
     @property
     def hidden_args(self) -> dict:
         """What the filter form must carry along so applying filters keeps the sort and page size."""
-        return {k: v for k, v in self._args(page=1).items() if k in ("sort", "dir", "per_page")}
+        keep = {self.table.prefix + k for k in ("sort", "dir", "per_page")}
+        return {**self.other_args, **{k: v for k, v in self._args(page=1).items() if k in keep}}
 
 
 class Table:
     def __init__(self, columns: Sequence[Column], *, default_sort: str, tiebreak: Any,
-                 filters: Sequence[Filter] = (), default_desc: bool | None = None):
+                 filters: Sequence[Filter] = (), default_desc: bool | None = None, prefix: str = ""):
+        self.prefix = prefix  # for a second table on a page: its sort/dir/page/per_page arguments are prefixed
         self.columns = list(columns)
         self.filters = list(filters)
         self.default_sort = default_sort
@@ -139,6 +152,8 @@ class Table:
         for flt in self.filters:
             if values[flt.key]:
                 query = flt.apply(query, values[flt.key])
+        if self.prefix:
+            args = {**args, **{k: args.get(self.prefix + k) for k in ("sort", "dir", "page", "per_page")}}
         sort, descending = self._sort_of(args)
         per_page = _int(args.get("per_page"), PER_PAGE_CHOICES[0])
         per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]

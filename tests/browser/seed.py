@@ -1,4 +1,6 @@
-"""Journal entries for the browser tests to page through, until the features' demo data posts real ones.
+"""Journal entries for the browser tests to page through (source type "obligation", which the demo's own
+accruals do not use). They name no agreement, so the demo's agreements and their statements stay as the
+demo made them.
 
 Run as `python -m tests.browser.seed` with LEDGER_DATABASE_URL set, after `ledger demo`.
 """
@@ -13,7 +15,7 @@ from ledger.journal import service
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 
-HOSTS = (("AL", "GBP", 1), ("RW", "GBP", 2))
+HOSTS = (("AL", "GBP", 1), ("RW", "GBP", 2))  # the third value only varies the amounts
 
 
 def drafts() -> list[EntryDraft]:
@@ -22,8 +24,8 @@ def drafts() -> list[EntryDraft]:
         for host, currency, agreement in HOSTS:
             money = Money.of(f"{18000 + month * 1250 + agreement * 333}.50", currency)
             out.append(EntryDraft(date(2026, month, 28), (
-                debit(AccountKey("returns_costs", currency, "GB", host, agreement), money),
-                credit(AccountKey("obligations", currency, host, "GB", agreement), money)),
+                debit(AccountKey("returns_costs", currency, "GB", host), money),
+                credit(AccountKey("obligations", currency, host, "GB"), money)),
                 "obligation", f"{agreement}-{month:02d}", f"accrual {2026}-{month:02d}"))
     return out
 

@@ -120,7 +120,14 @@ def test_the_keyboard_reaches_the_main_content_first(page):
 MAIN_PAGES = [("dashboard", "/", "officer"), ("parties", "/parties", "officer"),
               ("accounts", "/accounts", "officer"), ("journal", "/journal", "officer"),
               ("journal-entry", "/journal/3", "officer"), ("not-found", "/journal/99999", "officer"),
-              ("audit", "/audit", "auditor")]
+              ("audit", "/audit", "auditor"), ("reconciliation", "/reconciliation", "officer"),
+              ("invoices", "/invoices", "officer"), ("invoice", "/invoices/11", "officer"),
+              ("invoice-findings", "/invoices/2", "officer"),
+              ("settlement", "/settlement", "officer"), ("settlement-period", "/settlement/2026-10", "officer"),
+              ("agreements", "/agreements", "officer"), ("agreement", "/agreements/1", "officer"),
+              ("returnees", "/returnees", "officer"), ("statements", "/statements", "officer"),
+              ("statement", "/statements/1", "officer"), ("claims", "/claims", "officer"),
+              ("claim", "/claims/1", "officer")]
 
 
 @pytest.mark.parametrize("width", [1280, 400])

@@ -60,11 +60,12 @@ def test_static_assets_are_served_by_the_app(browser):
     assert "http://" not in page and "https://" not in page, "no CDN, no external resources"
 
 
-def test_dashboard_shows_balances_by_purpose_and_marks_what_is_to_come(officer_browser, session, parties):
+def test_dashboard_shows_balances_by_purpose_and_each_agreements_figures(officer_browser, session, parties):
     post_accrual(session)
     html = officer_browser.get("/").get_data(as_text=True)
     assert "returns costs" in html and "1,234.50&nbsp;GBP" in html and "−1,234.50&nbsp;GBP" in html
-    assert "Not available yet" in html
+    assert "Not available yet" not in html and "Open items in" in html
+    assert "agreement 7" in html, "an agreement with postings shows even before its details are known"
 
 
 def test_journal_entry_page_shows_debits_and_credits(officer_browser, session, parties):

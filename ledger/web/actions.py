@@ -1,0 +1,45 @@
+"""Running a service call from a page form: a refusal the person can act on (409, 412, 422) comes back as a
+message on the page they came from, and whatever the call had written is undone first (a savepoint)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, g, redirect
+from werkzeug.wrappers import Response
+
+from ledger import db
+from ledger.errors import Problem
+
+#: Refusals shown on the form's page; anything else (403, 404, 5xx) stays an error page.
+SHOWN_ON_THE_PAGE = (409, 412, 422)
+
+
+def message(problem: Problem) -> str:
+    parts = [problem.detail]
+    for name, messages in (problem.errors or {}).items():
+        for text in messages:
+            parts.append(f"{name}: {text}")
+    return " — ".join(parts)
+
+
+def attempt(action: Callable[[Any], Any], back: str) -> tuple[bool, Any]:
+    """(True, result) when `action(session)` succeeded; else (False, a redirect to `back` with the reason)."""
+    session = db.session()
+    notes = len(g.get("audit_notes", []))
+    try:
+        with session.begin_nested():
+            return True, action(session)
+    except Problem as problem:
+        if problem.status not in SHOWN_ON_THE_PAGE:
+            raise
+        if "audit_notes" in g:
+            del g.audit_notes[notes:]
+        flash(f"Nothing was changed. {message(problem)}", "error")
+        return False, redirect(back, 303)
+
+
+def done(text: str, to: str) -> Response:
+    flash(text, "success")
+    return redirect(to, 303)

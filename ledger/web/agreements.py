@@ -1,0 +1,142 @@
+"""Agreements with their terms and versions; returnees (pseudonyms only) and the obligations they give rise to."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import render_template, url_for
+from sqlalchemy import or_, select
+
+from ledger import db
+from ledger.agreements import service
+from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.auth import STAFF, requires
+from ledger.money import Money
+from ledger.web import pages
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web_agreements", __name__)
+returnees_bp = pages("web_returnees", __name__)
+
+
+def short(pseudonym: str | None) -> str:
+    """A pseudonym is 64 hex characters; its first 12 tell returnees apart on a page (the full one is on the
+    returnee's own page). Erased returnees have none."""
+    return f"{pseudonym[:12]}…" if pseudonym else "(erased)"
+
+
+AGREEMENTS = Table(
+    columns=[
+        Column("reference", "Reference", Agreement.reference, kind="code",
+               link=lambda a: url_for("web_agreements.detail", agreement_id=a.id)),
+        Column("kind", "Kind", Agreement.kind, get=lambda a: a.kind.replace("_", " ")),
+        Column("parties", "Payer → payee", Agreement.payer_code, get=lambda a: f"{a.payer_code} → {a.payee_code}"),
+        Column("currency", "Currency", Agreement.currency, kind="code"),
+        Column("effective_from", "From", Agreement.effective_from, kind="date", default_desc=True),
+        Column("effective_to", "To", Agreement.effective_to, kind="date", default_desc=True),
+        Column("status", "Status", get=service.status_of),
+    ],
+    filters=[
+        Filter("party", "Party (either side)", lambda q, v: q.where(
+            or_(Agreement.payer_code == v.upper(), Agreement.payee_code == v.upper())), placeholder="e.g. GB"),
+        Filter("q", "Reference contains", lambda q, v: q.where(Agreement.reference.icontains(v, autoescape=True))),
+    ],
+    default_sort="reference", tiebreak=Agreement.id,
+)
+
+OBLIGATIONS = Table(
+    columns=[
+        Column("id", "No.", Obligation.id, kind="number", default_desc=True),
+        Column("period", "Period", Obligation.period, kind="code", default_desc=True),
+        Column("due_on", "Due", Obligation.due_on, kind="date", default_desc=True),
+        Column("kind", "Kind", Obligation.kind, get=lambda o: o.kind.replace("_", " ")),
+        Column("returnee", "Returnee", Obligation.returnee_id, kind="number",
+               link=lambda o: url_for("web_returnees.detail", returnee_id=o.returnee_id) if o.returnee_id else None,
+               get=lambda o: o.returnee_id),
+        Column("amount", "Amount", Obligation.amount, kind="money", default_desc=True,
+               get=lambda o: Money(Decimal(o.amount), o.currency)),
+        Column("status", "Status", Obligation.status),
+        Column("journal_entry", "Entry", Obligation.journal_entry_id, kind="number",
+               link=lambda o: url_for("web.journal_entry", entry_id=o.journal_entry_id),
+               get=lambda o: o.journal_entry_id),
+    ],
+    filters=[
+        Filter("period", "Period", lambda q, v: q.where(Obligation.period == v), placeholder="YYYY-MM"),
+        Filter("status", "Status", lambda q, v: q.where(Obligation.status == v),
+               choices=[("accrued", "accrued"), ("invoiced", "invoiced"), ("paid", "paid")]),
+    ],
+    default_sort="id", tiebreak=Obligation.id,
+)
+
+RETURNEES = Table(
+    columns=[
+        Column("id", "No.", Returnee.id, kind="number", default_desc=True,
+               link=lambda r: url_for("web_returnees.detail", returnee_id=r.id)),
+        Column("pseudonym", "Pseudonym", Returnee.pseudonym, kind="code", get=lambda r: short(r.pseudonym)),
+        Column("agreement", "Agreement", Returnee.agreement_id, kind="code",
+               link=lambda r: url_for("web_agreements.detail", agreement_id=r.agreement_id),
+               get=lambda r: r.agreement_reference),
+        Column("nationality", "Nationality", Returnee.nationality, kind="code"),
+        Column("status", "Status", Returnee.status),
+        Column("transferred_on", "Transferred", Returnee.transferred_on, kind="date", default_desc=True),
+        Column("accepted_on", "Accepted", Returnee.accepted_on, kind="date", default_desc=True),
+        Column("departed_on", "Departed", Returnee.departed_on, kind="date", default_desc=True),
+    ],
+    filters=[
+        Filter("agreement", "Agreement (number or reference)", lambda q, v: q.where(Returnee.agreement_id == int(v))
+               if v.isdigit() else q.where(Returnee.agreement_id.in_(
+                   select(Agreement.id).where(Agreement.reference == v.strip())))),
+        Filter("status", "Status", lambda q, v: q.where(Returnee.status == v),
+               choices=[("transferred", "transferred"), ("accepted", "accepted"), ("departed", "departed")]),
+        Filter("nationality", "Nationality", lambda q, v: q.where(Returnee.nationality == v.upper()),
+               placeholder="e.g. ALB"),
+    ],
+    default_sort="id", tiebreak=Returnee.id,
+)
+
+
+@bp.route("/agreements", endpoint="index")
+@requires(*STAFF)
+def index():
+    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session(), select(Agreement)))
+
+
+@bp.route("/agreements/<int:agreement_id>")
+@requires(*STAFF)
+def detail(agreement_id: int):
+    session = db.session()
+    agreement = service.get(session, agreement_id)
+    versions = [service.version_view(v) for v in service.versions(session, agreement.id)]
+    obligations = OBLIGATIONS.page(session, service.obligations_query(agreement.id))
+    return render_template("agreements/detail.html", agreement=service.view(session, agreement), versions=versions,
+                           obligations=obligations)
+
+
+class _ReturneeRow:
+    """A returnee with its agreement's reference (the list shows references, not internal numbers)."""
+
+    def __init__(self, returnee: Returnee, reference: str):
+        self.returnee, self.agreement_reference = returnee, reference
+
+    def __getattr__(self, name):
+        return getattr(self.returnee, name)
+
+
+@returnees_bp.route("/returnees", endpoint="index")
+@requires(*STAFF)
+def returnees():
+    session = db.session()
+    table = RETURNEES.page(session, select(Returnee))
+    ids = {r.agreement_id for r in table.rows}
+    references = dict(session.execute(select(Agreement.id, Agreement.reference).where(Agreement.id.in_(ids))).all())
+    table.rows = [_ReturneeRow(r, references.get(r.agreement_id, str(r.agreement_id))) for r in table.rows]
+    return render_template("agreements/returnees.html", table=table)
+
+
+@returnees_bp.route("/returnees/<int:returnee_id>", endpoint="detail")
+@requires(*STAFF)
+def returnee(returnee_id: int):
+    session = db.session()
+    returnee, agreement = service.get_returnee(session, returnee_id)
+    return render_template("agreements/returnee.html", returnee=service.returnee_view(session, returnee),
+                           agreement=agreement, events=service.events(session, returnee.id))

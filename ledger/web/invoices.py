@@ -1,0 +1,145 @@
+"""Invoices: the list, one invoice with its lines and findings, and the officer's decisions (approve with a
+reason for each line with findings, dispute, reject): the API's own service calls."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import render_template, request, url_for
+from sqlalchemy import or_
+
+from ledger import auth, db
+from ledger.auth import STAFF, requires
+from ledger.errors import field_error
+from ledger.invoices import service
+from ledger.invoices.models import STATUSES, Invoice
+from ledger.money import Money
+from ledger.timeutil import today
+from ledger.web import pages
+from ledger.web.actions import attempt, done
+from ledger.web.reconciliation import matches_of_invoice
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web_invoices", __name__)
+DECIDERS = ("finance_officer",)
+
+
+def shown_status(invoice: Invoice) -> str:
+    """The status as a reader needs it: an approved invoice with part of it paid is `partially paid`."""
+    if invoice.status == "approved":
+        settled_in_full = Decimal(invoice.payable) - Decimal(invoice.advance_offset)
+        if invoice.amount_open != settled_in_full:
+            return "partially paid"
+        if invoice.due_on is not None and invoice.due_on < today():
+            return "approved, overdue"
+    return invoice.status
+
+
+def _money(field: str):
+    return lambda i: Money(Decimal(getattr(i, field)), i.currency)
+
+
+INVOICES = Table(
+    columns=[
+        Column("id", "No.", Invoice.id, kind="number", default_desc=True,
+               link=lambda i: url_for("web_invoices.detail", invoice_id=i.id)),
+        Column("number", "Invoice", Invoice.number, link=lambda i: url_for("web_invoices.detail", invoice_id=i.id)),
+        Column("parties", "From → to", Invoice.payee_code, get=lambda i: f"{i.payee_code} → {i.payer_code}"),
+        Column("period", "Period", Invoice.period, kind="code", default_desc=True),
+        Column("issued_on", "Issued", Invoice.issued_on, kind="date", default_desc=True),
+        Column("due_on", "Due", Invoice.due_on, kind="date"),
+        Column("payable", "Payable", Invoice.payable, kind="money", default_desc=True, get=_money("payable")),
+        Column("amount_open", "Open", Invoice.amount_open, kind="money", default_desc=True,
+               get=lambda i: _money("amount_open")(i) if i.status in ("approved", "paid") else None),
+        Column("status", "Status", Invoice.status, get=shown_status),
+    ],
+    filters=[
+        Filter("status", "Status", lambda q, v: q.where(Invoice.status == v), choices=[(s, s) for s in STATUSES]),
+        Filter("party", "Party (either side)", lambda q, v: q.where(
+            or_(Invoice.payee_code == v.upper(), Invoice.payer_code == v.upper())), placeholder="e.g. RW"),
+        Filter("period", "Period", lambda q, v: q.where(Invoice.period == v), placeholder="YYYY-MM"),
+        Filter("overdue", "Overdue", lambda q, v: q.where(Invoice.status == "approved", Invoice.amount_open != 0,
+                                                          Invoice.due_on < today()) if v == "yes" else q,
+               choices=[("yes", "approved, unpaid and past due")]),
+    ],
+    default_sort="id", tiebreak=Invoice.id,
+)
+
+
+@bp.route("/invoices", endpoint="index")
+@requires(*STAFF)
+def index():
+    return render_template("invoices/index.html", table=INVOICES.page(db.session(), service.list_query()))
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@requires(*STAFF)
+def detail(invoice_id: int):
+    session = db.session()
+    invoice = service.get(session, invoice_id)
+    view = service.view(session, invoice)
+    needs_reason = sorted({f["line"] for f in view["findings"]}, key=lambda line: (line is not None, line or ""))
+    return render_template("invoices/detail.html", invoice=view, status=shown_status(invoice),
+                           etag=service.etag(invoice), needs_reason=needs_reason,
+                           matches=matches_of_invoice(session, invoice_id),
+                           can_decide=auth.current().role in DECIDERS and invoice.status in service.OPEN_STATUSES)
+
+
+def _here(invoice_id: int) -> str:
+    return url_for(".detail", invoice_id=invoice_id)
+
+
+def _overrides(form, session, invoice: Invoice) -> list[dict]:
+    """One reason per line with findings (`override-<line>`, `override--` for the document itself)."""
+    lines = {f.line for f in service.findings_of(session, invoice.id)}
+    overrides = []
+    for line in sorted(lines, key=lambda x: x or ""):
+        reason = form.get(f"override-{line if line is not None else '-'}", "").strip()
+        if reason:
+            overrides.append({"line": line, "reason": reason[:1000]})
+    return overrides
+
+
+@bp.route("/invoices/<int:invoice_id>/approve", methods=["POST"])
+@requires(*DECIDERS)
+def approve(invoice_id: int):
+    def act(session):
+        invoice = service.get(session, invoice_id)
+        return service.approve(session, invoice, _overrides(request.form, session, invoice), auth.current().name,
+                               request.form.get("version") or None, request.form.get("reason", "").strip() or None)
+
+    ok, invoice = attempt(act, _here(invoice_id))
+    if not ok:
+        return invoice
+    return done(f"Invoice {invoice.number} approved and posted (entry {invoice.journal_entry_id}).",
+                _here(invoice_id))
+
+
+@bp.route("/invoices/<int:invoice_id>/dispute", methods=["POST"])
+@requires(*DECIDERS)
+def dispute(invoice_id: int):
+    def act(session):
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            raise field_error("reason", "say why the invoice is disputed")
+        lines = request.form.getlist("lines") or None
+        return service.dispute(session, service.get(session, invoice_id), reason[:2000], lines, auth.current().name,
+                               request.form.get("version") or None)
+
+    ok, invoice = attempt(act, _here(invoice_id))
+    return invoice if not ok else done(f"Invoice {invoice.number} disputed: the partner sees the reason.",
+                                       _here(invoice_id))
+
+
+@bp.route("/invoices/<int:invoice_id>/reject", methods=["POST"])
+@requires(*DECIDERS)
+def reject(invoice_id: int):
+    def act(session):
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            raise field_error("reason", "say why the invoice is rejected")
+        return service.reject(session, service.get(session, invoice_id), reason[:2000], auth.current().name,
+                              request.form.get("version") or None)
+
+    ok, invoice = attempt(act, _here(invoice_id))
+    return invoice if not ok else done(f"Invoice {invoice.number} rejected.", _here(invoice_id))

@@ -1,0 +1,188 @@
+"""The reconciliation queue: proposed matches beside the evidence, unmatched transfers, and the officer's
+decisions (confirm, reject, allocate by hand, run). Every decision is the API's own service call."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import render_template, request, url_for
+from sqlalchemy import or_, select
+
+from ledger import auth, db
+from ledger.auth import STAFF, requires
+from ledger.errors import field_error
+from ledger.invoices.models import Invoice
+from ledger.money import Money
+from ledger.reconciliation import service
+from ledger.reconciliation.models import STATUSES, ReconciliationMatch
+from ledger.statements import service as statements
+from ledger.statements.models import Transfer
+from ledger.web import pages
+from ledger.web.actions import attempt, done
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web_reconciliation", __name__)
+OFFICERS = ("finance_officer",)
+
+
+def _party_filter(column_a, column_b):
+    return lambda q, v: q.where(or_(column_a == v.upper(), column_b == v.upper()))
+
+
+MATCHES = Table(
+    columns=[
+        Column("id", "Match", ReconciliationMatch.id, kind="number", default_desc=True),
+        Column("transfer", "Transfer", ReconciliationMatch.transfer_id, kind="number"),
+        Column("confidence", "Confidence", ReconciliationMatch.confidence, kind="number", default_desc=True),
+        Column("value", "Value", ReconciliationMatch.value, kind="money"),
+    ],
+    filters=[
+        Filter("status", "Status", lambda q, v: q.where(ReconciliationMatch.status == v),
+               choices=[(s, s) for s in STATUSES]),
+        Filter("party", "Party (either side)", _party_filter(ReconciliationMatch.payer_code,
+                                                              ReconciliationMatch.payee_code), placeholder="e.g. GB"),
+        Filter("method", "Rule", lambda q, v: q.where(ReconciliationMatch.method == v)),
+    ],
+    default_sort="id", tiebreak=ReconciliationMatch.id, default_desc=False,
+)
+
+TRANSFERS = Table(
+    columns=[
+        Column("id", "Transfer", Transfer.id, kind="number"),
+        Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
+        Column("parties", "From → to", Transfer.party_code,
+               get=lambda t: f"{t.party_code or '?'} → {t.counterparty_party or 'unknown'}"),
+        Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
+               get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
+        Column("reference", "Reference",
+               get=lambda t: t.structured_reference or t.end_to_end_id or t.remittance_information or "none"),
+    ],
+    filters=[
+        Filter("t_party", "Payer or payee", _party_filter(Transfer.party_code, Transfer.counterparty_party),
+               placeholder="e.g. GB"),
+        Filter("t_status", "Transfer status", lambda q, v: q.where(statements.status_clause(v)),
+               choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched")]),
+        Filter("t_currency", "Currency", lambda q, v: q.where(Transfer.currency == v.upper())),
+    ],
+    default_sort="booking_date", tiebreak=Transfer.id, default_desc=True, prefix="t_",
+)
+
+
+def _unmatched_query():
+    """Booked payments out of a party's account with something left to allocate."""
+    return select(Transfer).where(Transfer.direction == "debit", Transfer.booking_status == "booked",
+                                  Transfer.reversal.is_(False), Transfer.allocated < Transfer.amount)
+
+
+def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
+    """Each match with its transfer and invoices beside it: what the evidence is about."""
+    views = service.views(session, rows)
+    transfer_ids = {v["transfer"] for v in views}
+    invoice_ids = {a["invoice"] for v in views for a in v["allocations"]}
+    transfers = {t.id: t for t in session.execute(select(Transfer).where(Transfer.id.in_(transfer_ids))).scalars()}
+    invoices = {i.id: i for i in session.execute(select(Invoice).where(Invoice.id.in_(invoice_ids))).scalars()}
+    cards = []
+    for row, v in zip(rows, views, strict=True):
+        t = transfers.get(v["transfer"])
+        cards.append({"match": v, "transfer": t, "version": row.version,
+                      "transfer_amount": Money(statements._minor(t.amount, t.currency), t.currency) if t else None,
+                      "invoices": [(a, invoices.get(a["invoice"])) for a in v["allocations"]]})
+    return cards
+
+
+@bp.route("/reconciliation", endpoint="index")
+@requires(*STAFF)
+def index():
+    session = db.session()
+    args = request.args.to_dict()
+    args.setdefault("status", "proposed")
+    matches = MATCHES.page(session, select(ReconciliationMatch), args)
+    matches.rows = _proposal_cards(session, matches.rows)
+    transfers = TRANSFERS.page(session, _unmatched_query())
+    return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
+                           can_decide=auth.current().role in OFFICERS,
+                           transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""))
+
+
+@bp.route("/reconciliation/matches/<int:match_id>")
+@requires(*STAFF)
+def match(match_id: int):
+    session = db.session()
+    card = _proposal_cards(session, [service.get(session, match_id)])[0]
+    return render_template("reconciliation/match.html", card=card, can_decide=auth.current().role in OFFICERS)
+
+
+def _back() -> str:
+    target = request.form.get("back", "")
+    return target if target.startswith("/reconciliation") and not target.startswith("//") else url_for(".index")
+
+
+@bp.route("/reconciliation/matches/<int:match_id>/confirm", methods=["POST"])
+@requires(*OFFICERS)
+def confirm(match_id: int):
+    ok, result = attempt(lambda s: service.confirm(s, match_id, auth.current().name,
+                                                   request.form.get("version") or None), _back())
+    if not ok:
+        return result
+    invoices = ", ".join(str(a.invoice_id) for a in service.allocations_of(db.session(), [match_id])[match_id])
+    return done(f"Match {match_id} confirmed and posted (entry {result.journal_entry_id}); invoice {invoices} "
+                f"updated.", _back())
+
+
+@bp.route("/reconciliation/matches/<int:match_id>/reject", methods=["POST"])
+@requires(*OFFICERS)
+def reject(match_id: int):
+    reason = request.form.get("reason", "").strip() or None
+    ok, result = attempt(lambda s: service.reject(s, match_id, auth.current().name, reason,
+                                                  request.form.get("version") or None), _back())
+    return result if not ok else done(f"Match {match_id} rejected: it will not be proposed again.", _back())
+
+
+@bp.route("/reconciliation/runs", methods=["POST"])
+@requires(*OFFICERS)
+def run():
+    ok, record = attempt(lambda s: service.run(s, auth.current().name), url_for(".index"))
+    if not ok:
+        return record
+    return done(f"Reconciliation run {record.id}: {record.auto_matched} matched and posted, {record.proposed} "
+                f"proposed for review, {record.unmatched_transfers} transfers still unmatched.", url_for(".index"))
+
+
+def _manual_allocation(form) -> tuple[int, list[dict]]:
+    try:
+        transfer_id = int(form.get("transfer", ""))
+    except ValueError:
+        raise field_error("transfer", "give the transfer's number") from None
+    try:
+        invoice_id = int(form.get("invoice", ""))
+    except ValueError:
+        raise field_error("invoice", "give the invoice's number") from None
+    try:
+        amount = Decimal(form.get("amount", "").replace(",", "").strip())
+    except InvalidOperation:
+        raise field_error("amount", "give the amount as a number, e.g. 1250.00") from None
+    if not amount.is_finite() or amount <= 0:
+        raise field_error("amount", "the amount must be more than zero")
+    return transfer_id, [{"invoice": invoice_id, "amount": amount}]
+
+
+@bp.route("/reconciliation/manual", methods=["POST"])
+@requires(*OFFICERS)
+def manual():
+    back = url_for(".index", transfer=request.form.get("transfer", ""), invoice=request.form.get("invoice", ""))
+
+    def allocate(session):
+        transfer_id, allocations = _manual_allocation(request.form)
+        return service.manual(session, transfer_id, allocations, auth.current().name)
+
+    ok, row = attempt(allocate, back + "#manual")
+    if not ok:
+        return row
+    return done(f"Transfer {row.transfer_id} allocated by hand (match {row.id}, entry {row.journal_entry_id}).",
+                url_for(".index"))
+
+
+def matches_of_invoice(session, invoice_id: int) -> list[dict]:
+    query = service.list_query(invoice=invoice_id).order_by(ReconciliationMatch.id)
+    return service.views(session, list(session.execute(query).scalars()))
+

@@ -1,0 +1,88 @@
+"""Settlement: the periods with their status, one period's statement, closing it, and the report downloads
+(rendered by the API's own renderer, so a page download and an API download are the same bytes)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, url_for
+from sqlalchemy import func, select
+
+from ledger import auth, db
+from ledger.auth import STAFF, requires
+from ledger.journal.models import Period
+from ledger.settlement import service
+from ledger.settlement import views as api
+from ledger.settlement.models import FrozenStatement
+from ledger.timeutil import period_of, today
+from ledger.web import pages
+from ledger.web.actions import attempt, done
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web_settlement", __name__)
+CLOSERS = ("finance_officer", "admin")
+FORMATS = ("pdf", "xlsx", "csv", "json")
+
+_SIGNED = select(FrozenStatement.period, func.count(FrozenStatement.id).label("signed")) \
+    .group_by(FrozenStatement.period).subquery("signed")
+
+PERIODS = Table(
+    columns=[
+        Column("period", "Period", Period.period, kind="code", default_desc=True,
+               link=lambda r: url_for("web_settlement.period", period=r.Period.period), get=lambda r: r.Period.period),
+        Column("status", "Status", Period.status, get=lambda r: r.Period.status),
+        Column("closed_at", "Closed at (UTC)", Period.closed_at, kind="datetime", get=lambda r: r.Period.closed_at),
+        Column("signed", "Signed statements", kind="number", get=lambda r: r.signed or 0),
+    ],
+    filters=[Filter("status", "Status", lambda q, v: q.where(Period.status == v),
+                    choices=[("open", "open"), ("closed", "closed")])],
+    default_sort="period", tiebreak=Period.period,
+)
+
+
+@bp.route("/settlement", endpoint="index")
+@requires(*STAFF)
+def index():
+    query = select(Period, _SIGNED.c.signed).outerjoin(_SIGNED, _SIGNED.c.period == Period.period)
+    return render_template("settlement/index.html", table=PERIODS.page(db.session(), query),
+                           current=period_of(today()), formats=FORMATS)
+
+
+def _checked(period: str) -> str:
+    service.check_period(period)
+    return period
+
+
+@bp.route("/settlement/<string:period>")
+@requires(*STAFF)
+def period(period: str):
+    session = db.session()
+    view = service.statement_for(session, _checked(period), None, None)
+    if view["status"] == "open":
+        statement, signed = view["statement"], None
+    else:
+        documents = view["documents"]
+        statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
+        signed = documents[0] if documents else None
+    ended = period < period_of(today())
+    return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
+                           signed=signed, formats=FORMATS, ended=ended,
+                           can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended)
+
+
+@bp.route("/settlement/<string:period>/close", methods=["POST"])
+@requires(*CLOSERS)
+def close(period: str):
+    here = url_for(".period", period=_checked(period))
+    ok, frozen = attempt(lambda s: service.close(s, period), here)
+    if not ok:
+        return frozen
+    return done(f"{period} is closed: {len(frozen)} statements frozen and signed.", here)
+
+
+@bp.route("/settlement/<string:period>/report.<string:fmt>")
+@requires(*STAFF)
+def report(period: str, fmt: str):
+    if fmt not in FORMATS:
+        abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
+    body = api.render(_checked(period), fmt, None, None)
+    return Response(body, mimetype=api._MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="settlement-{period}.{fmt}"'})

@@ -1,0 +1,109 @@
+"""Bank statements: the imports so far, importing a file (with an upload progress bar when scripts run), and one
+import's summary (imported, duplicates, balance check, flags). The import is the API's own service call."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, render_template, request, url_for
+from sqlalchemy import select
+
+from ledger import auth, db
+from ledger.auth import STAFF, requires
+from ledger.errors import field_error
+from ledger.money import Money
+from ledger.statements import service
+from ledger.statements.models import Statement, Transfer
+from ledger.web import pages
+from ledger.web.actions import attempt, done
+from ledger.web.tables import Column, Filter, Table
+
+bp = pages("web_statements", __name__)
+IMPORTERS = ("finance_officer", "admin")
+
+
+def _balance(field: str):
+    def get(s: Statement):
+        value = getattr(s, field)
+        return Money(service._minor(value, s.currency), s.currency) if value is not None and s.currency else None
+    return get
+
+
+STATEMENTS = Table(
+    columns=[
+        Column("id", "Import", Statement.id, kind="number", default_desc=True,
+               link=lambda s: url_for("web_statements.detail", statement_id=s.id)),
+        Column("imported_at", "Imported at (UTC)", Statement.imported_at, kind="datetime", default_desc=True),
+        Column("format", "Format", Statement.format, kind="code"),
+        Column("party", "Account of", Statement.party_code, kind="code", get=lambda s: s.party_code or "several/unknown"),
+        Column("imported", "Transfers imported", Statement.imported, kind="number", default_desc=True),
+        Column("duplicates", "Duplicates skipped", Statement.duplicates, kind="number", default_desc=True),
+        Column("closing", "Closing balance", kind="money", get=_balance("closing_balance")),
+        Column("balance_check", "Balance check", Statement.balance_check),
+        Column("flags", "Flags", get=lambda s: s.flags.replace(",", ", ").replace("_", " ") or "none"),
+    ],
+    filters=[
+        Filter("party", "Account of", lambda q, v: q.where(service.visible_to_party(v.upper())), placeholder="e.g. GB"),
+        Filter("balance_check", "Balance check", lambda q, v: q.where(Statement.balance_check == v),
+               choices=[("ok", "ok"), ("mismatch", "mismatch"), ("unavailable", "unavailable")]),
+    ],
+    default_sort="id", tiebreak=Statement.id,
+)
+
+TRANSFERS = Table(
+    columns=[
+        Column("id", "Transfer", Transfer.id, kind="number"),
+        Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
+        Column("direction", "Direction", Transfer.direction),
+        Column("counterparty", "Counterparty", Transfer.counterparty_party,
+               get=lambda t: t.counterparty_party or t.counterparty_name or t.counterparty_iban or "unknown"),
+        Column("amount", "Amount", Transfer.amount, kind="money", default_desc=True,
+               get=lambda t: Money(service._minor(t.amount, t.currency), t.currency)),
+        Column("status", "Matched", get=lambda t: service.transfer_status(t.amount, t.allocated).replace("_", " ")),
+        Column("reference", "Reference", get=lambda t: t.structured_reference or t.end_to_end_id or ""),
+    ],
+    filters=[Filter("status", "Matched", lambda q, v: q.where(service.status_clause(v)),
+                    choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched"),
+                             ("matched", "matched")])],
+    default_sort="id", tiebreak=Transfer.id,
+)
+
+
+@bp.route("/statements", endpoint="index")
+@requires(*STAFF)
+def index():
+    return render_template("statements/index.html", table=STATEMENTS.page(db.session(), select(Statement)),
+                           can_import=auth.current().role in IMPORTERS)
+
+
+@bp.route("/statements/<int:statement_id>")
+@requires(*STAFF)
+def detail(statement_id: int):
+    session = db.session()
+    record = service.get(session, statement_id)
+    transfers = TRANSFERS.page(session, select(Transfer).where(Transfer.statement_id == statement_id))
+    return render_template("statements/detail.html", statement=service.view(session, record, detail=True),
+                           transfers=transfers)
+
+
+@bp.route("/statements", methods=["POST"])
+@requires(*IMPORTERS)
+def upload():
+    def act(session):
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise field_error("file", "choose a statement file to import")
+        currency = request.form.get("currency", "").strip().upper() or None
+        if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+            raise field_error("currency", "a three-letter currency code, e.g. GBP")
+        return service.import_statement(session, upload.stream, actor=auth.current().key, default_currency=currency)
+
+    ok, record = attempt(act, url_for(".index"))
+    if ok:
+        record = done(f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
+                      f"balance check {record.balance_check}.", url_for(".detail", statement_id=record.id))
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        # The progress bar's request: name the next page rather than redirect, so the browser (not the script)
+        # loads it and shows the message waiting there.
+        return Response(record.headers["Location"], 200, mimetype="text/plain")
+    return record

@@ -1,0 +1,283 @@
+"""The feature pages through the test client, on the demo ledger: the dashboard's figures, the reconciliation
+queue and its decisions, invoices with findings, settlement close and downloads, agreements, returnees,
+statements and EU claims. Every decision goes through the same service call as the API."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ledger.invoices.models import Invoice
+from ledger.journal.models import Period
+from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+from ledger.statements.models import Statement
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statements"
+
+
+@pytest.fixture
+def demo(runner, session):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def proposed(session) -> ReconciliationMatch:
+    return session.execute(select(ReconciliationMatch).where(ReconciliationMatch.status == "proposed")
+                           .order_by(ReconciliationMatch.id)).scalars().first()
+
+
+def invoice_of(session, match_id: int) -> int:
+    return session.execute(select(ReconciliationAllocation.invoice_id)
+                           .where(ReconciliationAllocation.match_id == match_id)).scalars().first()
+
+
+def first_id(session, column) -> int:
+    """Ids as the database gave them (PostgreSQL's sequences do not roll back between tests)."""
+    return session.execute(select(column).order_by(column)).scalars().first()
+
+
+def test_every_page_renders_for_an_officer(demo, officer_browser, session):
+    from ledger.agreements.models import Agreement, Returnee
+    from ledger.recognition.models import CostClaim
+
+    invoice, statement = first_id(session, Invoice.id), first_id(session, Statement.id)
+    agreement, returnee, claim = (first_id(session, Agreement.id), first_id(session, Returnee.id),
+                                  first_id(session, CostClaim.id))
+    for path, heading in (("/", "Dashboard"), ("/reconciliation", "Reconciliation"), ("/invoices", "Invoices"),
+                          (f"/invoices/{invoice}", "Invoice "), ("/settlement", "Settlement"),
+                          ("/settlement/2026-10", "Settlement 2026-10"), ("/agreements", "Agreements"),
+                          (f"/agreements/{agreement}", "Agreement "), ("/returnees", "Returnees"),
+                          (f"/returnees/{returnee}", f"Returnee {returnee}"),
+                          ("/statements", "Statements"), (f"/statements/{statement}", "Statement import"),
+                          ("/claims", "EU claims"), (f"/claims/{claim}", f"EU claim {claim}"),
+                          (f"/reconciliation/matches/{proposed(session).id}", "Match ")):
+        response = officer_browser.get(path)
+        assert response.status_code == 200, path
+        assert f"<h1>{heading}" in html(response), path
+
+
+def test_the_dashboard_shows_each_agreement_and_this_months_open_items(demo, officer_browser):
+    page = html(officer_browser.get("/"))
+    assert "placeholder" not in page
+    assert "GB-RW-DEMO-01" in page and "IT-AL-DEMO-01" in page
+    assert re.search(r'<td class="num"[^>]*>[\d,]+\.\d{2}&nbsp;GBP</td>', page), "amounts carry their currency"
+    assert "Proposed matches to confirm or reject</a>: <strong>2</strong>" in page
+    assert "Invoices waiting for a decision</a>: <strong>1</strong>" in page
+
+
+def test_the_queue_shows_proposals_beside_their_evidence(demo, officer_browser, session):
+    match = proposed(session)
+    page = html(officer_browser.get("/reconciliation"))
+    assert f"Confirm match {match.id}" in page and f"Reject match {match.id}" in page
+    for evidence in ("Rule", "Confidence", "Booked", "Open now", "Due"):
+        assert f"<dt>{evidence}</dt>" in page
+    assert "Unmatched transfers" in page and "Allocate a transfer by hand" in page
+
+
+def test_confirming_a_match_posts_it_and_pays_the_invoice(demo, officer_browser, session):
+    match = proposed(session)
+    invoice_id = invoice_of(session, match.id)
+    response = officer_browser.post(f"/reconciliation/matches/{match.id}/confirm",
+                                    {"version": f'"match-{match.id}-{match.version}"', "back": "/reconciliation"},
+                                    token_from="/reconciliation")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/reconciliation")
+    session.expire_all()
+    assert session.get(ReconciliationMatch, match.id).status == "confirmed"
+    assert session.get(ReconciliationMatch, match.id).journal_entry_id is not None
+    flashed = html(officer_browser.get("/reconciliation"))
+    assert f"Match {match.id} confirmed and posted" in flashed
+    page = html(officer_browser.get(f"/invoices/{invoice_id}"))
+    assert re.search(r'<strong class="invoice-status">(paid|partially paid)</strong>', page)
+    assert f"Match {match.id}</a> (confirmed" in page
+
+
+def test_a_stale_confirmation_is_refused_on_the_page_and_changes_nothing(demo, officer_browser, session):
+    match = proposed(session)
+    response = officer_browser.post(f"/reconciliation/matches/{match.id}/confirm",
+                                    {"version": f'"match-{match.id}-99"'}, token_from="/reconciliation")
+    assert response.status_code == 303
+    page = html(officer_browser.get("/reconciliation"))
+    assert "Nothing was changed. the match changed since it was read" in page
+    session.expire_all()
+    assert session.get(ReconciliationMatch, match.id).status == "proposed"
+
+
+def test_rejecting_a_match(demo, officer_browser, session):
+    match = proposed(session)
+    response = officer_browser.post(f"/reconciliation/matches/{match.id}/reject", {"reason": "not this one"},
+                                    token_from="/reconciliation")
+    assert response.status_code == 303
+    session.expire_all()
+    row = session.get(ReconciliationMatch, match.id)
+    assert (row.status, row.reason) == ("rejected", "not this one")
+
+
+def test_manual_allocation_explains_what_is_wrong(demo, officer_browser, session):
+    response = officer_browser.post("/reconciliation/manual", {"transfer": "1", "invoice": "1", "amount": "lots"},
+                                    token_from="/reconciliation")
+    assert response.status_code == 303 and "#manual" in response.headers["Location"]
+    page = html(officer_browser.get(response.headers["Location"]))
+    assert "amount: give the amount as a number" in page
+    assert 'value="1"' in page, "the form keeps what was typed"
+
+
+def test_running_reconciliation_from_the_page(demo, officer_browser):
+    response = officer_browser.post("/reconciliation/runs", token_from="/reconciliation")
+    assert response.status_code == 303
+    assert re.search(r"Reconciliation run \d+: \d+ matched and posted", html(officer_browser.get("/reconciliation")))
+
+
+def test_auditors_read_the_queue_but_cannot_decide(demo, auditor_browser, session):
+    match = proposed(session)
+    page = html(auditor_browser.get("/reconciliation"))
+    assert f"match-{match.id}" in page and "Confirm match" not in page
+    response = auditor_browser.post(f"/reconciliation/matches/{match.id}/confirm", token_from="/reconciliation")
+    assert response.status_code == 403
+
+
+def test_approving_over_findings_needs_a_reason_per_line(demo, officer_browser, session):
+    invoice = session.execute(select(Invoice).where(Invoice.status == "disputed")).scalars().first()
+    page = html(officer_browser.get(f"/invoices/{invoice.id}"))
+    fields = re.findall(r'name="(override-[^"]+)"', page)
+    assert fields, "a reason field for each line with findings"
+    version = f'"invoice-{invoice.id}-{invoice.version}"'
+    refused = officer_browser.post(f"/invoices/{invoice.id}/approve", {"version": version},
+                                   token_from=f"/invoices/{invoice.id}")
+    assert refused.status_code == 303
+    assert "approving over findings needs a reason" in html(officer_browser.get(f"/invoices/{invoice.id}"))
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).status == "disputed"
+    approved = officer_browser.post(f"/invoices/{invoice.id}/approve",
+                                    {"version": version, **{f: "checked with the partner" for f in fields}},
+                                    token_from=f"/invoices/{invoice.id}")
+    assert approved.status_code == 303
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).status in ("approved", "paid")
+
+
+def test_disputing_an_invoice(demo, officer_browser, session):
+    invoice = session.execute(select(Invoice).where(Invoice.status == "accepted")).scalars().first()
+    response = officer_browser.post(f"/invoices/{invoice.id}/dispute",
+                                    {"reason": "the March fees are counted twice",
+                                     "version": f'"invoice-{invoice.id}-{invoice.version}"'},
+                                    token_from=f"/invoices/{invoice.id}")
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).dispute_reason == "the March fees are counted twice"
+
+
+def test_invoice_list_filters_and_sorts_on_the_server(demo, officer_browser):
+    page = html(officer_browser.get("/invoices?status=paid&sort=payable&dir=desc"))
+    amounts = [a.replace(",", "") for a in re.findall(r'<td class="num">([\d,]+\.\d{2})&nbsp;GBP</td>', page)][::2]
+    assert amounts and amounts == sorted(amounts, key=float, reverse=True)
+    assert "accepted</td>" not in page
+
+
+def test_settlement_reports_are_the_apis_bytes(demo, officer_browser, api, officer):
+    page = officer_browser.get("/settlement/2026-10/report.csv")
+    assert page.status_code == 200 and page.mimetype == "text/csv"
+    assert 'filename="settlement-2026-10.csv"' in page.headers["Content-Disposition"]
+    assert page.get_data() == api.get("/api/v1/settlements/2026-10/report?format=csv", token=officer).get_data()
+    pdf = officer_browser.get("/settlement/2026-10/report.pdf")
+    assert pdf.get_data().startswith(b"%PDF-")
+    assert officer_browser.get("/settlement/2026-10/report.exe").status_code == 404
+
+
+def test_closing_a_period_from_the_page(demo, officer_browser, session):
+    first = session.execute(select(Period.period).where(Period.status == "open").order_by(Period.period)).scalar()
+    page = html(officer_browser.get(f"/settlement/{first}"))
+    assert f"Close {first}" in page
+    response = officer_browser.post(f"/settlement/{first}/close", token_from=f"/settlement/{first}")
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Period, first).status == "closed"
+    assert "statements frozen and signed" in html(officer_browser.get(f"/settlement/{first}"))
+
+
+def test_closing_out_of_order_is_refused_on_the_page(demo, officer_browser, session):
+    response = officer_browser.post("/settlement/2026-10/close", token_from="/settlement/2026-10")
+    assert response.status_code == 303
+    assert "Nothing was changed. close 2026-05 first" in html(officer_browser.get("/settlement/2026-10"))
+
+
+def test_returnees_appear_by_pseudonym_only(demo, officer_browser, session):
+    from ledger.agreements.models import Returnee
+
+    returnee = session.execute(select(Returnee).order_by(Returnee.id.desc())).scalars().first()  # page 1
+    page = html(officer_browser.get("/returnees"))
+    assert returnee.pseudonym[:12] in page and returnee.pseudonym not in page
+    assert returnee.pseudonym in html(officer_browser.get(f"/returnees/{returnee.id}"))
+
+
+def test_agreement_shows_terms_versions_and_obligations(demo, officer_browser, session):
+    from ledger.agreements.models import Agreement
+
+    agreement = session.execute(select(Agreement.id).where(Agreement.reference == "GB-RW-DEMO-01")).scalar_one()
+    page = html(officer_browser.get(f"/agreements/{agreement}?period=2026-10"))
+    assert "Terms in force" in page and "Version 1, from" in page
+    assert "Rows 1–" in page and "2026-10" in page
+
+
+def test_importing_a_statement_shows_its_summary(officer_browser, session):
+    document = (FIXTURES / "camt.053.001.02.xml").read_bytes()
+    token = officer_browser.token("/statements")
+    response = officer_browser.client.post("/statements", data={"csrf_token": token, "currency": "",
+                                                                 "file": (io.BytesIO(document), "statement.xml")},
+                                           headers={"Accept": "text/html"}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    page = html(officer_browser.get(response.headers["Location"]))
+    assert "Statement imported:" in page and "Transfers imported" in page and "Balance check" in page
+    again = officer_browser.client.post("/statements", data={"csrf_token": token,
+                                                             "file": (io.BytesIO(document), "statement.xml")},
+                                        headers={"Accept": "text/html"}, content_type="multipart/form-data")
+    assert "0 transfers, " in html(officer_browser.get(again.headers["Location"]))
+
+
+def test_an_unreadable_statement_is_refused_on_the_page(officer_browser, session):
+    token = officer_browser.token("/statements")
+    response = officer_browser.client.post("/statements", data={"csrf_token": token,
+                                                                "file": (io.BytesIO(b"not a statement"), "x.txt")},
+                                           headers={"Accept": "text/html"}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert "Nothing was changed." in html(officer_browser.get("/statements"))
+    assert session.execute(select(Statement.id)).first() is None
+
+
+def test_claims_show_their_deadlines_and_filter_overdue(demo, officer_browser):
+    page = html(officer_browser.get("/claims"))
+    assert "Decision due" in page and "Payment due" in page
+    overdue = html(officer_browser.get("/claims?overdue=yes"))
+    assert "overdue" in overdue and "Rows 1–" in overdue
+
+
+def test_pages_need_a_session_and_posts_a_token(demo, browser, session):
+    response = browser.get("/reconciliation")
+    assert response.status_code == 303 and "/login?next=/reconciliation" in response.headers["Location"]
+    match = proposed(session)
+    refused = browser.client.post(f"/reconciliation/matches/{match.id}/confirm", headers={"Accept": "text/html"})
+    assert refused.status_code == 400 and "csrf_failed" in html(refused)
+
+
+def test_the_progress_bars_upload_is_told_where_to_go_next(officer_browser):
+    document = (FIXTURES / "camt.053.001.02.xml").read_bytes()
+    token = officer_browser.token("/statements")
+    response = officer_browser.client.post("/statements", data={"csrf_token": token,
+                                                                "file": (io.BytesIO(document), "statement.xml")},
+                                           headers={"Accept": "text/html", "X-Requested-With": "XMLHttpRequest"},
+                                           content_type="multipart/form-data")
+    assert response.status_code == 200 and re.fullmatch(r"/statements/\d+", html(response))
+    assert "Statement imported:" in html(officer_browser.get(html(response)))
+
+
+def test_returnees_list_names_agreements_by_reference_and_filters_by_either(demo, officer_browser):
+    page = html(officer_browser.get("/returnees?agreement=GB-RW-DEMO-01"))
+    assert "GB-RW-DEMO-01</a>" in page and "IT-AL-DEMO-01" not in page
