@@ -22,9 +22,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from ledger import create_app, migrate
-from ledger.auth import ApiToken, hash_token, new_token
-from ledger.db import make_engine
 from ledger.errors import PROBLEM_JSON
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "25"))
@@ -48,49 +45,6 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 
-@pytest.fixture(scope="session")
-def seeded_app(tmp_path_factory, instance_dir):
-    """An app on its own database holding the whole demo (every feature's seeder), so generated ids and
-    GET-by-id paths meet real objects, and a token per role. Each test runs in a rolled-back transaction."""
-    from tests.conftest import _new_database, _test_config
-
-    url, drop = _new_database(tmp_path_factory, "fuzz")
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    app = create_app(_test_config(url))
-    app.instance_path = str(instance_dir)
-    result = app.test_cli_runner().invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    tokens = {"anonymous": None}
-    with app.app_context():
-        session = app.extensions["ledger.db"].new_session()
-        for role, party in (("admin", None), ("finance_officer", None), ("auditor", None), ("partner", "AL")):
-            tokens[role] = new_token()
-            session.add(ApiToken(name=f"fuzz-{role}", role=role, party_code=party, token_hash=hash_token(tokens[role])))
-        session.commit()
-        session.close()
-    app.config["LEDGER_FUZZ_TOKENS"] = tokens
-    yield app
-    app.extensions["ledger.db"].engine.dispose()
-    drop()
-
-
-@pytest.fixture
-def fuzz_app(seeded_app):
-    database = seeded_app.extensions["ledger.db"]
-    connection = database.engine.connect()
-    outer = connection.begin()
-    database.bind = connection
-    seeded_app.extensions["ledger.limiter"].reset()
-    try:
-        yield seeded_app
-    finally:
-        database.bind = database.engine
-        outer.rollback()
-        connection.close()
-
-
 # The published contract; tests/api/test_ops.py::test_openapi_snapshot_matches keeps it equal to the live one.
 SNAPSHOT = Path(__file__).resolve().parents[2] / "contracts" / "openapi.json"
 schema = schemathesis.openapi.from_dict(json.loads(SNAPSHOT.read_text()))
@@ -99,11 +53,11 @@ schema = schemathesis.openapi.from_dict(json.loads(SNAPSHOT.read_text()))
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
           database=None)
-def test_every_operation_keeps_its_contract(case, fuzz_app):
+def test_every_operation_keeps_its_contract(case, seeded):
     """Each generated request is sent once per role, so every role's answers are held to the contract."""
-    tokens = fuzz_app.config["LEDGER_FUZZ_TOKENS"]
+    tokens = seeded.config["LEDGER_PROOF_TOKENS"]
     for role in ROLES:
         token = tokens[role]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = case.call(app=fuzz_app, headers=headers)
+        response = case.call(app=seeded, headers=headers)
         case.validate_response(response, checks=CHECKS)
