@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
         plan = []
         if postgres:
-            plan.append(lambda: faults.kill_worker(PG + "_kill"))
+            plan += [lambda: faults.kill_worker(PG + "_kill"), lambda: faults.kill_during_batch(PG + "_kill"),
+                     lambda: faults.kill_during_import(PG + "_kill")]
         if os.geteuid() == 0:
             plan += [lambda: faults.pg_restart(None, None), faults.disk_full]
         for scenario in plan:

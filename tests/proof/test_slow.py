@@ -43,6 +43,15 @@ def test_killing_a_worker_mid_request_leaves_nothing_half_written():
     assert row.ok, row.detail
 
 
+@needs_postgres
+@pytest.mark.parametrize("scenario", ["kill_during_batch", "kill_during_import"])
+def test_killing_the_workers_mid_batch_or_mid_import_writes_nothing_and_the_retry_applies_once(scenario):
+    from bench import faults
+
+    row = getattr(faults, scenario)(PG + "_kill")
+    assert row.ok, row.detail
+
+
 @needs_root
 @pytest.mark.skipif(not os.path.isdir("/usr/lib/postgresql"), reason="no PostgreSQL server binaries")
 def test_restarting_postgresql_under_load_is_503_then_recovered():
