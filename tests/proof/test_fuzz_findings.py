@@ -140,7 +140,7 @@ def test_a_rollback_on_a_connection_the_server_dropped_does_not_turn_the_answer_
 
 
 def test_every_timestamp_in_the_contracts_is_sent_with_its_offset():
-    """Finding 5 (fuzzing over the seeded demo): SQLite returns `DateTime(timezone=True)` columns naive, and
+    """Finding 9 (fuzzing over the seeded demo): SQLite returns `DateTime(timezone=True)` columns naive, and
     `fields.DateTime` sent them without an offset — returnee events, invoices (and their decision), statements,
     reconciliation runs and matches all violated `format: date-time` on SQLite. Every timestamp field is now
     `contracts.common.UtcDateTime`, which reads a naive value as the UTC it was stored as."""
