@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 from bench import stack
@@ -36,6 +37,12 @@ def _pytest(label: str, args: list[str], env: dict | None = None) -> tuple[str, 
         time.monotonic() - started
 
 
+def findings() -> int:
+    """The findings the proofs made, each kept as a regression test ("Finding N" in tests/proof)."""
+    text = (stack.ROOT / "tests" / "proof" / "test_fuzz_findings.py").read_text()
+    return len(set(re.findall(r"Finding (\d+)", text)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fuzz-examples", type=int, default=100)
@@ -45,14 +52,25 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     rows: list[tuple[str, bool, str, float]] = []
     postgres = _postgres_up()
-    fuzz_env = {"LEDGER_FUZZ_EXAMPLES": str(args.fuzz_examples)}
+    tried_total = [0]
     if "fuzz" not in skip:
-        rows.append(_pytest(f"fuzzing, SQLite ({args.fuzz_examples}/operation × 5 roles)",
-                            ["tests/proof/test_fuzz.py", "-n", "2"], fuzz_env))
+        databases = [("SQLite", {})]
         if postgres:
-            rows.append(_pytest(f"fuzzing, PostgreSQL ({args.fuzz_examples}/operation × 5 roles)",
-                                ["tests/proof/test_fuzz.py", "-n", "2"],
-                                {**fuzz_env, "LEDGER_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test"}))
+            databases.append(("PostgreSQL", {"LEDGER_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test"}))
+        for label, env in databases:
+            with tempfile.NamedTemporaryFile(prefix="ledger-fuzz-", suffix=".tally", delete=False) as tally:
+                pass
+            fuzz_env = {"LEDGER_FUZZ_EXAMPLES": str(args.fuzz_examples), "LEDGER_FUZZ_TALLY": tally.name, **env}
+            name, ok, detail, seconds = _pytest(f"fuzzing, {label} ({args.fuzz_examples}/operation × 5 roles)",
+                                                ["tests/proof/test_fuzz.py", "-n", "2"], fuzz_env)
+            with open(tally.name) as handle:
+                tried = sum(1 for _ in handle)
+            os.unlink(tally.name)
+            rows.append((name, ok, f"{tried} requests tried; {detail}", seconds))
+            tried_total[0] += tried
+    if "security" not in skip:
+        rows.append(_pytest("slow clients cut off by gunicorn's timeout", ["tests/proof/test_slow.py", "-k",
+                                                                             "slow_client", "-m", "slow"]))
     if "security" not in skip:
         rows.append(_pytest("security matrix, rate limits, logs, findings",
                             ["tests/proof", "--ignore=tests/proof/test_fuzz.py", "-m", "not slow"]))
@@ -72,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
         plan = []
         if postgres:
-            plan.append(lambda: faults.kill_worker(PG + "_kill"))
+            plan += [lambda: faults.kill_worker(PG + "_kill"), lambda: faults.kill_during_batch(PG + "_kill"),
+                     lambda: faults.kill_during_import(PG + "_kill")]
         if os.geteuid() == 0:
             plan += [lambda: faults.pg_restart(None, None), faults.disk_full]
         for scenario in plan:
@@ -83,7 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len(r[0]) for r in rows)
     print("\n" + "=" * 100 + "\nmake check — summary\n" + "=" * 100)
     for name, ok, detail, seconds in rows:
-        print(f"{'PASS' if ok else 'FAIL'}  {name:<{width}}  {seconds:6.1f}s  {detail[:160]}")
+        print(f"{'PASS' if ok else 'FAIL'}  {name:<{width}}  {seconds:6.1f}s  {detail[:220]}")
+    faults_rows = [r for r in rows if r[0].startswith(("kill", "restart", "fill"))]
+    load_rows = [r for r in rows if r[0].startswith("load")]
+    print("-" * 100)
+    print(f"requests tried by the fuzzer: {tried_total[0]}; failures found and fixed (kept as regression tests): "
+          f"{findings()}")
+    if load_rows:
+        print(f"load held: {load_rows[0][2].split('; checks')[0]}")
+    print(f"faults survived: {sum(r[1] for r in faults_rows)}/{len(faults_rows)}; nothing lost: "
+          + ("yes" if all(r[1] for r in rows) else "NO — see the FAIL rows"))
     return 0 if rows and all(r[1] for r in rows) else 1
 
 

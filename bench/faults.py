@@ -4,8 +4,11 @@ the service recovered by itself. Each scenario prints one row of the summary tab
 
     python -m bench.faults [--only kill,pg-restart,disk-full] [--database-url postgresql://.../ledger_faults]
 
-* kill: a burst of POST /parties with Idempotency-Keys (later: a batch submission and a statement import)
-  against 2 workers while a worker is SIGKILLed three times; clients retry with the same key.
+* kill: a burst of POST /parties with Idempotency-Keys against 2 workers while a worker is SIGKILLed three
+  times; clients retry with the same key.
+* kill-batch / kill-import: every worker SIGKILLed half-way through one keyed returnee batch (5,000 people) /
+  one keyed camt.053 import (20,000 entries, several MB); nothing of it is written, the retry with the same
+  key applies it once, a second retry replays the same answer.
 * pg-restart: reads and keyed creates while PostgreSQL restarts. The bench starts its OWN throwaway cluster
   (initdb under /tmp, port 5499, run as the postgres user) so it never disturbs other users of a shared
   server; `--pg-restart-command` restarts another one instead (e.g.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import shutil
@@ -31,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pycountry
@@ -155,6 +160,174 @@ def kill_worker(url: str) -> Row:
               f"{workers_back}/2 workers back, healthy after {recovered:.1f}s; " + "; ".join(details)
               + (f"; server errors {bad}" if bad else ""))
     return Row("kill -9 a worker during keyed POSTs", ok, detail, client.statuses)
+
+
+def _post_raw(port: int, path: str, token: str, body: bytes, content_type: str, key: str,
+              timeout: float = 300) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers={"Authorization": f"Bearer {token}", "Content-Type": content_type,
+                                                       "Idempotency-Key": key})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _multipart(name: str, filename: str, payload: bytes) -> tuple[bytes, str]:
+    boundary = "ledger-faults-" + stack.new_key()
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
+            "Content-Type: application/xml\r\n\r\n").encode()
+    return head + payload + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _count(url: str, sql: str) -> int:
+    from sqlalchemy import text
+
+    from ledger.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql)).scalar()
+    engine.dispose()
+    return int(value or 0)
+
+
+def _kill_mid_request(server, send, warm_seconds: float) -> tuple[bool, object]:
+    """Send the request in a thread and SIGKILL every worker half-way through (by the warm-up's duration).
+    Returns (the request was still in flight when killed, what the client got)."""
+    got: list = []
+
+    def client():
+        try:
+            got.append(send())
+        except (OSError, http.client.HTTPException) as error:
+            got.append(("dropped", type(error).__name__))
+
+    t = threading.Thread(target=client)
+    t.start()
+    time.sleep(max(0.2, warm_seconds * 0.5))
+    in_flight = t.is_alive()
+    for pid in server.worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    t.join(300)
+    return in_flight, got[0] if got else None
+
+
+def _retry(send, attempts: int = 60):
+    """A client retrying with the same key until it gets an answer that is not 'in flight' / unavailable."""
+    last = None
+    for _ in range(attempts):
+        try:
+            last = send()
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.5)
+            continue
+        if last[0] not in (409, 502, 503):
+            return last
+        time.sleep(0.5)
+    return last
+
+
+def kill_during_batch(url: str, size: int = 5000) -> Row:
+    """kill -9 every worker while a keyed batch of `size` returnees is being written: afterwards the agreement
+    holds none of them; the retry with the same key applies the batch once, a second retry replays it."""
+    stack.fresh_database(url)
+    seeded = stack.seed(url, entries=5)
+    with stack.running(url, workers=2, timeout=300) as server:
+        from bench.load import TERMS
+
+        body = {"reference": "GB-AL-FAULT", "kind": "return_hub", "payer": "GB", "payee": "AL", "currency": "GBP",
+                "signed_on": "2026-01-15", "effective_from": "2026-01-01", "effective_to": "2030-12-31",
+                "terms": TERMS}
+        status, _, answer = stack.request("POST", server.port, "/api/v1/agreements", seeded.admin, body=body)
+        agreement = json.loads(answer)["id"]
+        path = f"/api/v1/agreements/{agreement}/returnees/batch"
+
+        def people(prefix):
+            return {"items": [{"case_ref": f"{prefix}-{n:06d}", "transferred_on": "2026-03-02",
+                               "nationality": "ERI"} for n in range(size)]}
+
+        started = time.monotonic()  # warm-up: a batch of the same size under another key, to time it
+        warm = stack.request("POST", server.port, path, seeded.partners["AL"], body=people("WARM"),
+                             headers={"Idempotency-Key": stack.new_key()}, timeout=300)[0]
+        warm_seconds = time.monotonic() - started
+        before = _count(url, f"SELECT count(*) FROM returnees WHERE agreement_id = {agreement}")
+        key, batch = stack.new_key(), people("KILL")
+
+        def send():
+            return stack.request("POST", server.port, path, seeded.partners["AL"], body=batch,
+                                 headers={"Idempotency-Key": key}, timeout=300)[:3:2]
+
+        in_flight, got = _kill_mid_request(server, send, warm_seconds)
+        server.wait_healthy(60)
+        after_kill = _count(url, f"SELECT count(*) FROM returnees WHERE agreement_id = {agreement}") - before
+        first = _retry(send)
+        after_retry = _count(url, f"SELECT count(*) FROM returnees WHERE agreement_id = {agreement}") - before
+        second = _retry(send)
+        after_second = _count(url, f"SELECT count(*) FROM returnees WHERE agreement_id = {agreement}") - before
+        recovered = server.wait_healthy(30)
+    checks = [stack.chains_verify(url), stack.journal_balances(url)]
+    whole = after_kill in (0, size) and (after_kill == 0 or got and got[0] == 200)
+    ok = (warm == 200 and in_flight and whole and first and first[0] == 200 and second and second[0] == 200
+          and after_retry == size and after_second == size and all(c for c, _ in checks))
+    detail = (f"batch of {size} (warm-up {warm_seconds:.1f}s), killed {'mid-request' if in_flight else 'too late'}"
+              f" (client: {got[0] if got else None}); after the kill {after_kill} of {size} written; retry "
+              f"{first[0] if first else None} → {after_retry}; again {second[0] if second else None} → "
+              f"{after_second}; healthy {recovered:.1f}s; " + "; ".join(d for _, d in checks))
+    return Row("kill -9 during a returnee batch", ok, detail)
+
+
+def kill_during_import(url: str, entries: int = 20_000) -> Row:
+    """kill -9 every worker while a keyed multi-MB camt.053 import is running: afterwards no statement and no
+    transfer of it exist; the retry with the same key imports it once, a second retry replays the answer."""
+    from bench.statements_gen import write_statement
+
+    stack.fresh_database(url)
+    seeded = stack.seed(url, entries=5)
+    folder = Path(tempfile.mkdtemp(prefix="ledger-faults-camt-"))
+    try:
+        warm_file, kill_file = folder / "warm.xml", folder / "kill.xml"
+        write_statement(warm_file, entries, seed=1)
+        write_statement(kill_file, entries, seed=2, start=date(2025, 1, 1))
+        # the generator numbers AcctSvcrRef by position: give the second file its own, or it is all duplicates
+        kill_file.write_bytes(kill_file.read_bytes().replace(b"<AcctSvcrRef>BR", b"<AcctSvcrRef>KR"))
+        megabytes = kill_file.stat().st_size / 1e6
+        with stack.running(url, workers=2, timeout=300) as server:
+            def sender(path: Path, key: str):
+                body, content_type = _multipart("file", path.name, path.read_bytes())
+                return lambda: _post_raw(server.port, "/api/v1/statements", seeded.officer, body, content_type, key)
+
+            started = time.monotonic()
+            warm = sender(warm_file, stack.new_key())()[0]
+            warm_seconds = time.monotonic() - started
+            statements = _count(url, "SELECT count(*) FROM statements")
+            transfers = _count(url, "SELECT count(*) FROM transfers")
+            send = sender(kill_file, stack.new_key())
+            in_flight, got = _kill_mid_request(server, send, warm_seconds)
+            server.wait_healthy(60)
+            after_kill = (_count(url, "SELECT count(*) FROM statements") - statements,
+                          _count(url, "SELECT count(*) FROM transfers") - transfers)
+            first = _retry(send)
+            after_retry = (_count(url, "SELECT count(*) FROM statements") - statements,
+                           _count(url, "SELECT count(*) FROM transfers") - transfers)
+            second = _retry(send)
+            after_second = (_count(url, "SELECT count(*) FROM statements") - statements,
+                            _count(url, "SELECT count(*) FROM transfers") - transfers)
+            recovered = server.wait_healthy(30)
+        imported = json.loads(first[1])["imported"] if first and first[0] == 201 else None
+        same = bool(second and first and second[1] == first[1])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    checks = [stack.chains_verify(url), stack.journal_balances(url)]
+    ok = (warm == 201 and in_flight and after_kill == (0, 0) and first and first[0] == 201
+          and after_retry == (1, imported) and after_second == after_retry and same and all(c for c, _ in checks))
+    detail = (f"camt.053 of {entries} entries, {megabytes:.1f} MB (warm-up {warm_seconds:.1f}s), killed "
+              f"{'mid-request' if in_flight else 'too late'} (client: {got[0] if got else None}); after the kill "
+              f"{after_kill[0]} statements / {after_kill[1]} transfers; retry {first[0] if first else None} → "
+              f"{after_retry[0]} / {after_retry[1]}; again {second[0] if second else None} (same answer: {same}) → "
+              f"{after_second[0]} / {after_second[1]}; healthy {recovered:.1f}s; " + "; ".join(d for _, d in checks))
+    return Row("kill -9 during a statement import", ok, detail)
 
 
 class OwnPostgres:
@@ -284,7 +457,7 @@ def disk_full() -> Row:
         shutil.rmtree(mount, ignore_errors=True)
 
 
-SCENARIOS = ("kill", "pg-restart", "disk-full")
+SCENARIOS = ("kill", "kill-batch", "kill-import", "pg-restart", "disk-full")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only.split(","):
         if name == "kill":
             rows.append(kill_worker(args.database_url))
+        elif name == "kill-batch":
+            rows.append(kill_during_batch(args.database_url))
+        elif name == "kill-import":
+            rows.append(kill_during_import(args.database_url))
         elif name == "pg-restart":
             rows.append(pg_restart(args.pg_restart_command, args.pg_url))
         elif name == "disk-full":

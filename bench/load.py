@@ -11,8 +11,9 @@ health ceiling and check the books afterwards in one bounded, scriptable process
 thousand requests a second on one host) plain threads keep up.
 
 The scenario is a table of steps, each (name, weight, function, path it needs). A step runs only when the
-service's OpenAPI document has its path, so the returnee, invoice and reconciliation steps switch themselves
-on when those endpoints land (write their body where marked).
+service's OpenAPI document has its path. Before the clock starts, an agreement per host (GB pays AL and RW)
+gets a first batch of returnees and an accrued March, so the partners' batches and invoices land on real
+agreements; the reconciliation run happens once, half-way through.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +41,9 @@ class Results:
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     unexpected: list[str] = field(default_factory=list)
     keyed: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> party code
+    batches: dict[str, tuple] = field(default_factory=dict)  # key -> (agreement id, size, answered 200)
+    invoices: dict[str, tuple] = field(default_factory=dict)  # key -> (number, answered 201)
+    run: dict | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, step: str, seconds: float, status: int, expected: set[int]) -> None:
@@ -56,6 +61,7 @@ class Context:
     results: Results
     spare_codes: list[str]
     rng: random.Random
+    agreements: dict[str, int] = field(default_factory=dict)
 
     def call(self, step, method, path, token, expected=frozenset({200}), **kw):
         started = time.perf_counter()
@@ -108,19 +114,90 @@ def admin_updates_party(ctx: Context) -> None:
              body=change, headers={"If-Match": headers.get("ETag", "")})
 
 
+TERMS = {"per_returnee_fee": "20000.00", "monthly_support": {"amount": "2500.00", "max_months": 3},
+         "payment_terms_days": 30, "tolerance": {"absolute": "50.00", "percent": "0.5"}}
+HOSTS = ("AL", "RW")  # GB pays both; each host submits returnees and invoices under its agreement
+BATCH = 25
+
+
+def prepare(port: int, seeded: stack.Seeded, results: Results) -> dict[str, int]:
+    """An agreement per host (GB pays), a first batch of returnees each, and March accrued: what the partners'
+    steps submit under."""
+    agreements = {}
+    for host in HOSTS:
+        body = {"reference": f"GB-{host}-LOAD", "kind": "return_hub", "payer": "GB", "payee": host,
+                "currency": "GBP", "signed_on": "2026-01-15", "effective_from": "2026-01-01",
+                "effective_to": "2030-12-31", "terms": TERMS}
+        status, _, answer = stack.request("POST", port, "/api/v1/agreements", seeded.admin, body=body)
+        assert status == 201, answer
+        agreements[host] = json.loads(answer)["id"]
+        key = stack.new_key()
+        status, _, answer = stack.request("POST", port, f"/api/v1/agreements/{agreements[host]}/returnees/batch",
+                                          seeded.partners[host], body={"items": _people(BATCH, "2026-03-02")},
+                                          headers={"Idempotency-Key": key})
+        assert status == 200, answer
+        results.batches[key] = (agreements[host], BATCH, True)
+        status, _, answer = stack.request("POST", port, f"/api/v1/agreements/{agreements[host]}/accrue",
+                                          seeded.officer, body={"period": "2026-03"})
+        assert status == 200, answer
+    return agreements
+
+
+def _people(n: int, day: str) -> list[dict]:
+    return [{"case_ref": f"LOAD-{uuid.uuid4().hex[:20]}", "transferred_on": day, "accepted_on": day,
+             "nationality": "ERI"} for _ in range(n)]
+
+
 def submit_returnees(ctx: Context) -> None:
-    """Partners submit returnees in batches. Write the request here when the endpoint lands."""
-    raise NotImplementedError("the returnee endpoint exists: write this step (see bench/load.py)")
+    """A host submits a batch of returnees under an Idempotency-Key, then retries it as a client whose answer
+    was lost would: the batch must be applied once."""
+    host = ctx.rng.choice(HOSTS)
+    agreement = ctx.agreements[host]
+    key = stack.new_key()
+    body = {"items": _people(BATCH, f"2026-04-{ctx.rng.randint(1, 28):02d}")}
+    path = f"/api/v1/agreements/{agreement}/returnees/batch"
+    ok = {200, 409}  # 409 idempotency_in_flight when the retry overtakes the first
+    first = ctx.call("partner: returnee batch", "POST", path, ctx.seeded.partners[host], ok, body=body,
+                     headers={"Idempotency-Key": key})[0]
+    again = ctx.call("partner: returnee batch (retry)", "POST", path, ctx.seeded.partners[host], ok, body=body,
+                     headers={"Idempotency-Key": key})[0]
+    with ctx.results.lock:
+        ctx.results.batches[key] = (agreement, BATCH, 200 in (first, again))
+    ctx.call("partner: returnees list", "GET", f"/api/v1/agreements/{agreement}/returnees?limit=50",
+             ctx.seeded.partners[host])
 
 
 def submit_invoices(ctx: Context) -> None:
-    """Hosts submit invoices. Write the request here when the endpoint lands."""
-    raise NotImplementedError("the invoice endpoint exists: write this step (see bench/load.py)")
+    """A host invoices March (an adjustment line: no obligation to match), keyed and retried; the payer and an
+    officer read the invoice lists, and the officer approves half of them (the payable is posted)."""
+    host = ctx.rng.choice(HOSTS)
+    key, number = stack.new_key(), f"{host}-LOAD-{uuid.uuid4().hex[:12]}"
+    amount = f"{ctx.rng.randint(100, 99_999)}.{ctx.rng.randint(0, 99):02d}"
+    body = {"agreement": f"GB-{host}-LOAD", "number": number, "issued_on": "2026-04-02", "due_on": "2026-05-02",
+            "currency": "GBP", "period": "2026-03", "payment_reference": "RF18539007547034", "total": amount,
+            "lines": [{"kind": "adjustment", "amount": amount}]}
+    ok = {201, 409}
+    first, _, answer = ctx.call("partner: submit invoice", "POST", "/api/v1/invoices", ctx.seeded.partners[host],
+                                ok, body=body, headers={"Idempotency-Key": key})
+    again = ctx.call("partner: submit invoice (retry)", "POST", "/api/v1/invoices", ctx.seeded.partners[host], ok,
+                     body=body, headers={"Idempotency-Key": key})[0]
+    with ctx.results.lock:
+        ctx.results.invoices[key] = (number, 201 in (first, again))
+    ctx.call("partner: invoices list", "GET", "/api/v1/invoices?limit=50", ctx.seeded.partners["GB"])
+    ctx.call("officer: invoices list", "GET", "/api/v1/invoices?status=accepted&limit=100", ctx.seeded.officer)
+    if first == 201 and ctx.rng.random() < 0.5:  # an officer approves half of them: a payable is posted
+        invoice = json.loads(answer)["id"]
+        ctx.call("officer: approve invoice", "POST", f"/api/v1/invoices/{invoice}/approve", ctx.seeded.officer,
+                 {200, 409}, body={"overrides": [{"line": "1", "reason": "load bench: agreed adjustment"}]})
 
 
 def reconciliation_run(ctx: Context) -> None:
-    """One reconciliation run, in the middle of the load. Write the request here when the endpoint lands."""
-    raise NotImplementedError("the reconciliation endpoint exists: write this step (see bench/load.py)")
+    """One reconciliation run by an officer, half-way through the load, then its matches listed."""
+    status, _, body = ctx.call("officer: reconciliation run", "POST", "/api/v1/reconciliation/runs",
+                               ctx.seeded.officer, {201}, body={})
+    if status == 201:
+        ctx.results.run = json.loads(body)
+    ctx.call("officer: matches list", "GET", "/api/v1/reconciliation/matches?limit=100", ctx.seeded.officer)
 
 
 @dataclass(frozen=True)
@@ -180,16 +257,17 @@ def health_ceiling(port: int, users: int, seconds: float) -> float:
 
 def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: int = 7) -> tuple[Results, list]:
     active, skipped = available_steps(port)
+    results = Results()
+    agreements = prepare(port, seeded, results)
     weighted = [s for s in active if s.weight > 0]
     once = [s for s in active if s.weight == 0]
-    results = Results()
     codes = sorted(c.alpha_2 for c in pycountry.countries if c.alpha_2 not in stack.PARTIES)
     random.Random(seed).shuffle(codes)
     deadline = time.monotonic() + seconds
     errors: list[str] = []
 
     def user(n: int):
-        ctx = Context(port, seeded, results, codes, random.Random(seed * 1000 + n))
+        ctx = Context(port, seeded, results, codes, random.Random(seed * 1000 + n), agreements)
         while time.monotonic() < deadline:
             step = ctx.rng.choices(weighted, [s.weight for s in weighted])[0]
             try:
@@ -201,7 +279,7 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
         time.sleep(seconds / 2)
         for step in once:
             try:
-                step.run(Context(port, seeded, results, codes, random.Random(seed)))
+                step.run(Context(port, seeded, results, codes, random.Random(seed), agreements))
             except Exception as error:  # noqa: BLE001 - reported with the figures
                 errors.append(f"{step.name}: {type(error).__name__}: {error}")
 
@@ -228,6 +306,12 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "journal balances": stack.journal_balances(database_url),
         "chains verify": stack.chains_verify(database_url),
         "idempotent requests applied once": stack.applied_once(database_url, results.keyed),
+        "returnee batches applied once": stack.batches_applied_once(database_url, results.batches),
+        "invoices applied once": stack.invoices_applied_once(database_url, results.invoices),
+        "reconciliation run in the middle": (results.run is not None,
+                                             "run " + (json.dumps({k: results.run[k] for k in (
+                                                 "id", "auto_matched", "proposed", "invoices_considered",
+                                                 "duration_ms")}) if results.run else "did not answer 201")),
         "no 5xx / unexpected status": (not results.unexpected and not results.errors,
                                        f"{len(results.unexpected)} unexpected, {len(results.errors)} step errors"),
     }

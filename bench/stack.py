@@ -228,3 +228,33 @@ def applied_once(url: str, codes_by_key: dict[str, str]) -> tuple[bool, str]:
     twice = sorted(c for c in wanted if parties.get(c, 0) > 1 or audited.get(c, 0) > 1)
     missing = sorted(c for c in wanted if c not in parties)
     return (not twice, f"{len(wanted)} keyed creations, {len(twice)} applied twice, {len(missing)} never applied")
+
+
+def batches_applied_once(url: str, batches: dict[str, tuple]) -> tuple[bool, str]:
+    """Each agreement holds exactly the returnees of the keyed batches that were answered 200 (one copy each,
+    however often the batch was retried), and none of a batch that never was."""
+    from ledger.db import make_engine
+
+    expected: dict[int, int] = {}
+    for agreement, size, answered in batches.values():
+        expected[agreement] = expected.get(agreement, 0) + (size if answered else 0)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        held = dict(conn.execute(text("SELECT agreement_id, count(*) FROM returnees GROUP BY agreement_id")).all())
+    engine.dispose()
+    wrong = {a: (held.get(a, 0), n) for a, n in expected.items() if held.get(a, 0) != n}
+    return (not wrong, f"{len(batches)} keyed batches, {sum(expected.values())} returnees expected, "
+                       f"{sum(held.get(a, 0) for a in expected)} held" + (f"; wrong {wrong}" if wrong else ""))
+
+
+def invoices_applied_once(url: str, invoices: dict[str, tuple]) -> tuple[bool, str]:
+    from ledger.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        held = dict(conn.execute(text("SELECT number, count(*) FROM invoices GROUP BY number")).all())
+    engine.dispose()
+    twice = [n for n, _ in invoices.values() if held.get(n, 0) > 1]
+    lost = [n for n, answered in invoices.values() if answered and held.get(n, 0) == 0]
+    return (not twice and not lost, f"{len(invoices)} keyed invoices, {len(twice)} applied twice, "
+                                    f"{len(lost)} answered 201 but missing")

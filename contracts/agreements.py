@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import (
+    UtcDateTime,
     Amount,
     CountryCode,
     CurrencyCode,
@@ -193,7 +194,7 @@ class EventCreateSchema(Schema):
 
 class EventSchema(EventCreateSchema):
     id = fields.Integer()
-    recorded_at = fields.DateTime()
+    recorded_at = UtcDateTime()
 
 
 class EventListSchema(Schema):

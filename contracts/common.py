@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import marshmallow as ma
@@ -73,6 +74,16 @@ def _nul_in(value, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+class UtcDateTime(fields.DateTime):
+    """A timestamp always sent with its UTC offset. SQLite hands `DateTime(timezone=True)` columns back naive
+    (they were stored as UTC), which `fields.DateTime` would send without an offset: not an RFC 3339 date-time."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Amount(fields.String):

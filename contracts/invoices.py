@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from contracts.common import (
+    UtcDateTime,
     Amount,
     CurrencyCode,
     ListArgs,
@@ -93,7 +94,7 @@ class FindingSchema(Schema):
 
 class DecisionSchema(Schema):
     by = fields.String()
-    at = fields.DateTime()
+    at = UtcDateTime()
     reason = fields.String(allow_none=True)
     journal_entry = fields.Integer(allow_none=True)
 
@@ -130,7 +131,7 @@ class InvoiceSchema(Schema):
     lines = fields.List(fields.Nested(InvoiceLineSchema), metadata={"description": "not in lists"})
     findings = fields.List(fields.Nested(FindingSchema))
     version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 InvoicePageSchema = page_schema(InvoiceSchema, "InvoicePage")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema, Id
+from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema, Id, UtcDateTime
 
 MATCH_STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
 
@@ -25,8 +25,8 @@ class RunSchema(Schema):
     invoices_considered = fields.Integer()
     per_rule = fields.Dict(keys=fields.String(), values=fields.Integer(),
                            metadata={"description": "matches per `rule/status`"})
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
     duration_ms = fields.Integer()
 
 
@@ -58,9 +58,9 @@ class MatchSchema(Schema):
                            metadata={"description": "why: references, amounts and dates compared"})
     status = fields.String(validate=validate.OneOf(MATCH_STATUSES))
     created_by = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
     journal_entry = fields.Integer(allow_none=True)
     reversal_entry = fields.Integer(allow_none=True)

@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, CurrencyCode, ListArgs, Schema, page_schema, Id
+from contracts.common import Amount, CurrencyCode, ListArgs, Schema, page_schema, Id, UtcDateTime
 
 BALANCE_CHECKS = ("ok", "mismatch", "unavailable")
 TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
@@ -55,7 +55,7 @@ class StatementSchema(Schema):
     flags = fields.List(fields.String(), metadata={
         "description": "unknown_account, balance_mismatch, duplicates, not_booked_entries, multiple_accounts, "
                        "currency_differs_from_account, no_statements"})
-    imported_at = fields.DateTime()
+    imported_at = UtcDateTime()
 
 
 class StatementDetailSchema(StatementSchema):

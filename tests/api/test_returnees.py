@@ -101,6 +101,8 @@ def test_events_and_transitions(api, admin, parties):
         == 201
     listed = api.get(events, token=parties["GB"]).get_json()["items"]
     assert [(e["type"], e["occurred_on"]) for e in listed] == [("accepted", "2026-03-03"), ("departed", "2026-05-04")]
+    # fuzzing finding: SQLite handed recorded_at back naive and it went out without an offset (not a date-time)
+    assert all(e["recorded_at"].endswith("+00:00") for e in listed), listed
     returnee = api.get(f"/api/v1/returnees/{rid}", token=admin).get_json()
     assert returnee["status"] == "departed" and returnee["departed_on"] == "2026-05-04"
 

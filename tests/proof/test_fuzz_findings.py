@@ -137,3 +137,28 @@ def test_a_rollback_on_a_connection_the_server_dropped_does_not_turn_the_answer_
         g.db_session = DeadSession()
         db.rollback()
         assert DeadSession.closed and "db_session" not in g
+
+
+def test_every_timestamp_in_the_contracts_is_sent_with_its_offset():
+    """Finding 9 (fuzzing over the seeded demo): SQLite returns `DateTime(timezone=True)` columns naive, and
+    `fields.DateTime` sent them without an offset — returnee events, invoices (and their decision), statements,
+    reconciliation runs and matches all violated `format: date-time` on SQLite. Every timestamp field is now
+    `contracts.common.UtcDateTime`, which reads a naive value as the UTC it was stored as."""
+    import importlib
+    import pkgutil
+    from datetime import datetime
+
+    import marshmallow
+
+    import contracts
+    from contracts.common import UtcDateTime
+
+    plain = []
+    for info in pkgutil.iter_modules(contracts.__path__):
+        module = importlib.import_module(f"contracts.{info.name}")
+        for name, value in vars(module).items():
+            if isinstance(value, type) and issubclass(value, marshmallow.Schema) and value.__module__ == module.__name__:
+                plain += [f"{module.__name__}.{name}.{field}" for field, f in value._declared_fields.items()
+                          if isinstance(f, marshmallow.fields.DateTime) and not isinstance(f, UtcDateTime)]
+    assert plain == []
+    assert UtcDateTime()._serialize(datetime(2026, 3, 1, 12, 0), "at", None) == "2026-03-01T12:00:00+00:00"

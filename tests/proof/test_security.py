@@ -175,6 +175,130 @@ def test_partner_sees_its_own_objects_and_nothing_of_others(api, session, partie
                                                 and not probe.listed(response.get_json(), obj))
 
 
+# Every partner-visible resource of the features, over the seeded demo (tests/proof/conftest.py). Each row names
+# how to find one object (SQL over the demo), a partner that is a side of it (`own`: sees it, 200 or listed), a
+# partner that is not (`other`: 404, never 403, never listed), and a forbidden action for the own partner (403).
+@dataclass(frozen=True)
+class Seeded:
+    name: str
+    find: str  # SQL giving the object's id (first row)
+    own: str
+    other: str
+    probes: tuple[Probe, ...]
+    forbidden: tuple[str, str, dict] | None  # (method, path, body) the own partner may not do: 403
+
+
+def _listed(key: str = "id"):
+    return lambda body, obj: any(str(item.get(key)) == str(obj["id"]) for item in body.get("items", []))
+
+
+GB_RW = "SELECT id FROM agreements WHERE payer_code = 'GB' AND payee_code = 'RW'"
+PERIOD = "2026-03"
+SEEDED_RESOURCES = [
+    Seeded("agreements", GB_RW, "RW", "AL",
+           (Probe("/api/v1/agreements/{id}"), Probe("/api/v1/agreements/{id}/amendments"),
+            Probe("/api/v1/agreements?limit=100", _listed())),
+           ("POST", "/api/v1/agreements/{id}/accrue", {"period": PERIOD})),
+    Seeded("obligations", GB_RW, "GB", "AL",
+           (Probe("/api/v1/agreements/{id}/obligations?limit=5"),),
+           ("POST", "/api/v1/agreements/{id}/terminate", {"effective_on": "2026-12-31"})),
+    Seeded("returnees", "SELECT r.id FROM returnees r JOIN agreements a ON a.id = r.agreement_id "
+                        "WHERE a.payee_code = 'RW' ORDER BY r.id", "RW", "AL",
+           (Probe("/api/v1/returnees/{id}"), Probe("/api/v1/returnees/{id}/events")),
+           None),  # either side may submit returnees and record their events: nothing is forbidden to a side
+    Seeded("invoices", "SELECT id FROM invoices WHERE payee_code = 'RW' ORDER BY id", "RW", "AL",
+           (Probe("/api/v1/invoices/{id}"), Probe("/api/v1/invoices?limit=100", _listed())),
+           ("POST", "/api/v1/invoices/{id}/approve", {})),
+    Seeded("statements", "SELECT statement_id FROM statement_parts WHERE party_code = 'GB' ORDER BY statement_id",
+           "GB", "RW", (Probe("/api/v1/statements/{id}"), Probe("/api/v1/statements?limit=100", _listed())),
+           ("POST", "/api/v1/statements", {})),
+    Seeded("transfers", "SELECT id FROM transfers WHERE party_code = 'GB' ORDER BY id", "GB", "AL",
+           (Probe("/api/v1/transfers/{id}"), Probe("/api/v1/transfers?limit=1000", _listed())), None),
+    Seeded("reconciliation matches", "SELECT id FROM reconciliation_matches WHERE payee_code = 'RW' ORDER BY id",
+           "RW", "AL", (Probe("/api/v1/reconciliation/matches/{id}"),
+                        Probe("/api/v1/reconciliation/matches?limit=100", _listed())),
+           ("POST", "/api/v1/reconciliation/matches/{id}/confirm", {})),
+    Seeded("return orders", "SELECT id FROM return_orders WHERE issuing_state = 'FR' ORDER BY id", "FR", "AL",
+           (Probe("/api/v1/return-orders/{id}"), Probe("/api/v1/return-orders?limit=100", _listed())), None),
+    Seeded("recognitions", "SELECT id FROM recognitions WHERE issuing_state = 'FR' ORDER BY id", "FR", "AL",
+           (Probe("/api/v1/recognitions/{id}"),),
+           ("POST", "/api/v1/recognitions/{id}/decision", {"recognised": True, "decided_on": "2026-03-01"})),
+    Seeded("cost claims", "SELECT id FROM cost_claims WHERE enforcing_state = 'DE' ORDER BY id", "DE", "AL",
+           (Probe("/api/v1/cost-claims/{id}"), Probe("/api/v1/cost-claims?limit=100", _listed())),
+           ("POST", "/api/v1/cost-claims/{id}/decision", {"accepted": True, "decided_on": "2026-03-01"})),
+    Seeded("settlement statements", GB_RW, "RW", "AL",
+           (Probe(f"/api/v1/settlements/{PERIOD}?agreement={{id}}"),
+            Probe(f"/api/v1/settlements/{PERIOD}/report?agreement={{id}}&format=csv")),
+           ("POST", f"/api/v1/settlements/{PERIOD}/close", {})),
+    Seeded("settlement acknowledgements", "SELECT id FROM settlement_acknowledgements ORDER BY id", "RW", "AL",
+           (Probe(f"/api/v1/settlements/{PERIOD}/acknowledgements", _listed()),), None),
+]
+SEEDED_MATRIX = [pytest.param(r, p, own, id=f"{r.name}:{p.path}:{'own' if own else 'other'}")
+                 for r in SEEDED_RESOURCES for p in r.probes for own in (True, False)]
+
+
+def _acknowledge(session) -> None:
+    """The demo closes no period, so no partner has signed off: record RW's acceptance of GB–RW's statement."""
+    from ledger.settlement.models import Acknowledgement
+
+    agreement = session.execute(text(GB_RW)).scalar()
+    session.add(Acknowledgement(period=PERIOD, agreement_id=agreement, party_code="RW", digest="0" * 64,
+                                accepted=True, disputed_lines="[]", reason="", acknowledged_at="2026-04-01T00:00:00"))
+    session.commit()
+
+
+def _seeded_object(seeded, resource: Seeded) -> dict:
+    with seeded.app_context():
+        session = seeded.extensions["ledger.db"].new_session()
+        try:
+            if resource.name == "settlement acknowledgements":
+                _acknowledge(session)
+            found = session.execute(text(resource.find)).scalar()
+        finally:
+            session.close()
+    assert found is not None, f"the demo holds no {resource.name}"
+    return {"id": found}
+
+
+@pytest.mark.parametrize("resource,probe,own", SEEDED_MATRIX)
+def test_partner_isolation_over_every_feature(seeded, resource, probe, own):
+    tokens = seeded.config["LEDGER_PROOF_TOKENS"]
+    obj = _seeded_object(seeded, resource)
+    path = probe.path.format(**obj)
+    client = seeded.test_client()
+    viewer = tokens[f"partner:{resource.own if own else resource.other}"]
+    response = client.get(path, headers={"Authorization": f"Bearer {viewer}"})
+    staff = client.get(path, headers={"Authorization": f"Bearer {tokens['auditor']}"})
+    assert staff.status_code == 200, staff.get_data(as_text=True)[:300]
+    if probe.listed is None:
+        if own:
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        else:
+            assert_problem(response, 404, "not_found")
+        return
+    assert probe.listed(staff.get_json(), obj), "the probe cannot see the object"
+    if own:
+        assert response.status_code == 200 and probe.listed(response.get_json(), obj)
+    else:
+        assert response.status_code == 404 or (response.status_code == 200
+                                                and not probe.listed(response.get_json(), obj))
+
+
+@pytest.mark.parametrize("resource", [pytest.param(r, id=r.name) for r in SEEDED_RESOURCES if r.forbidden])
+def test_a_forbidden_action_on_its_own_object_is_403(seeded, resource):
+    """A side sees the object, so refusing it an action is 403 (not 404); the object is unchanged."""
+    tokens = seeded.config["LEDGER_PROOF_TOKENS"]
+    obj = _seeded_object(seeded, resource)
+    method, path, body = resource.forbidden
+    path = path.format(**obj)
+    client = seeded.test_client()
+    headers = {"Authorization": f"Bearer {tokens['partner:' + resource.own]}"}
+    response = client.open(path, method=method, json=body, headers=headers)
+    assert_problem(response, 403, "forbidden")
+    other = {"Authorization": f"Bearer {tokens['partner:' + resource.other]}"}
+    assert client.open(path, method=method, json=body, headers=other).status_code in (403, 404)
+
+
 # ------------------------------------------------------------------------------------------ security headers
 def test_security_headers_on_every_answer(app, api, callers):
     paths = {path for _, _, path, _ in _declared_views(app)} | {"/api/v1/health", "/api/v1/openapi.json",

@@ -43,6 +43,15 @@ def test_killing_a_worker_mid_request_leaves_nothing_half_written():
     assert row.ok, row.detail
 
 
+@needs_postgres
+@pytest.mark.parametrize("scenario", ["kill_during_batch", "kill_during_import"])
+def test_killing_the_workers_mid_batch_or_mid_import_writes_nothing_and_the_retry_applies_once(scenario):
+    from bench import faults
+
+    row = getattr(faults, scenario)(PG + "_kill")
+    assert row.ok, row.detail
+
+
 @needs_root
 @pytest.mark.skipif(not os.path.isdir("/usr/lib/postgresql"), reason="no PostgreSQL server binaries")
 def test_restarting_postgresql_under_load_is_503_then_recovered():
@@ -58,3 +67,60 @@ def test_a_full_disk_under_sqlite_is_503_then_recovered():
 
     row = faults.disk_full()
     assert row.ok, row.detail
+
+
+@pytest.mark.parametrize("trickle", ["headers", "body"])
+def test_a_slow_client_is_cut_off_while_others_are_served(tmp_path, trickle):
+    """A client trickling its request (a header line, or a declared body, a byte every 0.3 s) holds one sync
+    worker only until gunicorn's worker timeout, which kills and replaces that worker; meanwhile the other
+    workers answer everyone else."""
+    import select
+    import socket as sockets
+    import threading
+    import time
+
+    from bench import stack
+
+    url = stack.fresh_database(f"sqlite:///{tmp_path / 'slow.sqlite3'}")
+    stack.seed(url, entries=1)
+    timeout = 3
+    with stack.running(url, workers=3, timeout=timeout) as server:
+        served, cut_off = [], []
+
+        def slow():
+            conn = sockets.create_connection(("127.0.0.1", server.port))
+            started = time.monotonic()
+            if trickle == "headers":
+                conn.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+                drip = b"X-Slow: " + b"a" * 400
+            else:
+                conn.sendall(b"POST /api/v1/parties HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100000\r\n\r\n{")
+                drip = b" " * 400
+            try:
+                for byte in drip:
+                    readable, _, _ = select.select([conn], [], [], 0.3)
+                    if readable and not conn.recv(4096):
+                        break
+                    conn.sendall(bytes([byte]))
+                else:
+                    return  # never cut off
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            cut_off.append(time.monotonic() - started)
+
+        trickler = threading.Thread(target=slow)
+        trickler.start()
+        deadline = time.monotonic() + timeout + 2
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            status = stack.request("GET", server.port, "/api/v1/health", timeout=5)[0]
+            served.append((status, time.monotonic() - started))
+            time.sleep(0.1)
+        trickler.join(60)
+        assert cut_off and cut_off[0] < timeout * 4 + 5, cut_off
+        assert served and all(status == 200 for status, _ in served), served
+        assert max(seconds for _, seconds in served) < timeout, served
+        assert server.wait_healthy(10) < 10  # the killed worker was replaced
