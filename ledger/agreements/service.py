@@ -18,8 +18,6 @@ calls them, and posts what they return. Decisions:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from bisect import bisect_right, insort
 from collections import defaultdict
@@ -33,6 +31,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
+from ledger.pseudonyms import pseudonym
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
@@ -227,12 +226,6 @@ def terminate(session: Session, agreement: Agreement, effective_on: date, reason
 
 
 # ---- returnees ---------------------------------------------------------------------------------------
-
-def pseudonym(case_ref: str) -> str:
-    """The keyed pseudonym that stands for a case reference everywhere in the ledger."""
-    key = current_app.config["LEDGER_PSEUDONYM_KEY"].encode()
-    return hmac.new(key, case_ref.strip().encode(), hashlib.sha256).hexdigest()
-
 
 def retention_years() -> int:
     return int(current_app.config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))

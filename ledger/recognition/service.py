@@ -19,17 +19,15 @@ settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) la
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import listing
+from ledger.pseudonyms import pseudonym
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
 from ledger.errors import Conflict, NotFound, Problem, Unprocessable
@@ -44,12 +42,6 @@ from ledger.timeutil import today
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
-
-def pseudonym(case_ref: str) -> str:
-    """The keyed pseudonym of a case reference: HMAC-SHA256 with the server-held key (never reversible)."""
-    key = current_app.config["LEDGER_PSEUDONYM_KEY"]
-    return hmac.new(key.encode(), case_ref.strip().encode(), hashlib.sha256).hexdigest()
-
 
 def rule_problem(error: rules.RecognitionRuleError) -> Unprocessable:
     """A rule's refusal as a 422 with its stable code, naming the field (and the line) concerned."""
