@@ -8,8 +8,8 @@ fresh database on that server and drops it afterwards. Targets (PostgreSQL): bat
 The batch goes through the real HTTP stack (test client: auth, validation, pseudonyms, admission against
 quota and capacity, bulk insert, commit). The year is accrued twice, on two identical agreements:
 month by month (2025-01 … 2025-12, each month one transaction, as `ledger accrue` runs it; each run re-prices
-the agreement's whole history, so later months cost more), and in one catch-up run for 2025-12 that posts
-the whole year at once. Every returnee is accepted in Q1 and one in ten departs in the summer.
+only what changed since the last, so a month costs what it adds), and in one catch-up run for 2025-12 that
+posts the whole year at once. Every returnee is accepted in Q1 and one in ten departs in the summer.
 Wall-clock and this process's CPU seconds are both shown (the database server's own CPU is not in the latter).
 """
 

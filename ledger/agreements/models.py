@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 from ledger.journal.models import AMOUNT
@@ -65,6 +65,8 @@ class Returnee(SQLModel, table=True):
     departed_on: date | None = Field(default=None)
     status: str = Field(max_length=20)  # transferred | accepted | departed
     retain_until: date = Field(index=True)
+    # Set on admission and by every event, cleared once an accrual has priced the new facts (see AccrualState).
+    reprice_pending: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
     erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -79,6 +81,19 @@ class ReturneeEvent(SQLModel, table=True):
     type: str = Field(max_length=20)
     occurred_on: date
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AccrualState(SQLModel, table=True):
+    """What the last accrual of an agreement settled: every obligation due up to `priced_through`, priced by
+    terms whose fingerprint is `pricing_digest`, for every returnee not marked `reprice_pending`. The next run
+    re-prices only the rest (`obligations.Scope`); a different digest means a full re-pricing."""
+
+    __tablename__ = "accrual_states"
+
+    agreement_id: int = Field(foreign_key="agreements.id", primary_key=True)
+    pricing_digest: str = Field(max_length=64)
+    priced_through: date
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Obligation(SQLModel, table=True):

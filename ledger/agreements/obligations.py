@@ -29,10 +29,16 @@ Pricing rules (each is what an auditor reading the agreement would expect, and e
   for the net difference, dated on the first day of the current open period. Obligations that should
   have been due earlier but were never posted (a late event) are posted with their own kind and due date,
   booked into the current period.
+* **Incremental runs** — re-pricing the whole history every month costs more each month. A :class:`Scope`
+  says what an earlier run already settled: everything due up to its ``since`` date, priced by terms that
+  have not changed (:func:`pricing_digest`), for every returnee whose facts have not changed. A run within
+  a scope re-prices only the rest and gives exactly what a full run would (a property test holds it to that).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -112,6 +118,32 @@ class Accrued(Protocol):
     def returnee_id(self) -> int | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The part of an agreement's obligations a run still has to re-price.
+
+    An earlier run priced and posted everything due up to ``since``; since then neither the terms nor the
+    agreement's dates changed, and of the returnees only those in ``changed`` did (new ones, new events).
+    So only these keys can differ from what was posted: the agreement's own (advance, instalments,
+    milestones: few, and milestones depend on every returnee's acceptance), every key of a changed
+    returnee, and the other returnees' keys falling due after ``since``.
+    """
+
+    since: date
+    changed: frozenset[int]
+
+    def covers(self, returnee_id: int | None, due_on: date) -> bool:
+        return returnee_id is None or returnee_id in self.changed or due_on > self.since
+
+
+def pricing_digest(agreement: AgreementFacts, versions: Sequence[AgreementVersion]) -> str:
+    """A fingerprint of everything the pricing reads besides returnees' facts: equal digests, equal prices."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    facts = [agreement.currency, agreement.effective_from, agreement.effective_to, agreement.terminated_on]
+    wire = [facts, [[v.number, v.effective_from, v.terms.to_wire()] for v in ordered]]
+    return hashlib.sha256(json.dumps(wire, sort_keys=True, default=str).encode()).hexdigest()
+
+
 # --- periods -----------------------------------------------------------------------------------------
 
 
@@ -143,16 +175,18 @@ def price_obligations(
     versions: Sequence[AgreementVersion],
     returnees: Iterable[ReturneeFacts],
     through: date,
+    scope: Scope | None = None,
 ) -> list[ObligationDraft]:
     """Everything the agreement makes payable with a due date up to ``through``, priced as the versions
-    say *now*, each booked in its own due period. Sorted by due date, then key."""
+    say *now*, each booked in its own due period (within ``scope`` if one is given). Sorted by due date,
+    then key."""
     returnees = list(returnees)
     timeline = VersionTimeline(versions)
     drafts = [
         *_advance(agreement, timeline, through),
         *_instalments(agreement, timeline, through),
-        *_fees(agreement, timeline, returnees, through),
-        *_support(agreement, timeline, returnees, through),
+        *_fees(agreement, timeline, returnees, through, scope),
+        *_support(agreement, timeline, returnees, through, scope),
         *_milestones(agreement, timeline, returnees, through),
     ]
     return sorted(drafts, key=lambda d: (d.due_on, d.key))
@@ -230,10 +264,13 @@ def _fees(
     timeline: VersionTimeline,
     returnees: list[ReturneeFacts],
     through: date,
+    scope: Scope | None,
 ) -> Iterator[ObligationDraft]:
     for returnee in _accepted(agreement, returnees):
         accepted_on = returnee.accepted_on
         assert accepted_on is not None
+        if scope is not None and not scope.covers(returnee.id, accepted_on):
+            continue
         version = timeline.at(accepted_on)
         if accepted_on <= through and version is not None and version.terms.per_returnee_fee is not None:
             fee = version.terms.per_returnee_fee
@@ -257,6 +294,7 @@ def _support(
     timeline: VersionTimeline,
     returnees: list[ReturneeFacts],
     through: date,
+    scope: Scope | None,
 ) -> Iterator[ObligationDraft]:
     # No version pays beyond its max_months, so months past the largest cap need not be looked at.
     cap = max((v.terms.monthly_support.max_months for v in timeline.versions if v.terms.monthly_support), default=0)
@@ -264,6 +302,8 @@ def _support(
         for number, due_on in support_months(agreement, returnee, through):
             if number > cap:
                 break
+            if scope is not None and not scope.covers(returnee.id, due_on):
+                continue
             version = timeline.at(due_on)
             support = version.terms.monthly_support if version else None
             if version is not None and support is not None and number <= support.max_months:
@@ -307,9 +347,11 @@ def reprice(
     returnees: Iterable[ReturneeFacts],
     up_to_period: str,
     current_period: str,
+    scope: Scope | None = None,
 ) -> list[ObligationDraft]:
-    """What to post in ``current_period`` so that, for every obligation due up to ``up_to_period``, the
-    originals plus their adjustments add up to what the versions and facts say now.
+    """What to post in ``current_period`` so that, for every obligation due up to ``up_to_period`` (and
+    within ``scope``, if given), the originals plus their adjustments add up to what the versions and facts
+    say now. ``previously_accrued`` must hold every obligation the scope covers; it may hold more.
 
     * a key never posted → the original (its own kind and due date), booked in ``current_period``;
     * a key posted with a different net amount (original plus earlier adjustments) → an ``adjustment``
@@ -320,8 +362,11 @@ def reprice(
     _, through = period_bounds(up_to_period)
     if through > period_bounds(current_period)[1]:
         raise ObligationError("cannot re-price beyond the current period", field="period")
-    expected = {d.key: d for d in price_obligations(agreement, versions, returnees, through)}
+    expected = {d.key: d for d in price_obligations(agreement, versions, returnees, through, scope)}
     posted, adjustments, originals = _posted_totals(previously_accrued)
+    if scope is not None:  # keys outside the scope were settled by an earlier run: leave them alone
+        originals = {k: o for k, o in originals.items() if scope.covers(o.returnee_id, o.due_on)}
+        posted = {k: v for k, v in posted.items() if k in originals}
     result = []
     for key in set(expected) | {k for k, o in originals.items() if o.due_on <= through}:
         want = expected.get(key)
@@ -356,11 +401,12 @@ def accrue(
     versions: Sequence[AgreementVersion],
     returnees: Iterable[ReturneeFacts],
     period: str,
+    scope: Scope | None = None,
 ) -> list[ObligationDraft]:
     """Everything new to post when accruing the open ``period``: what falls due in it, anything due
-    earlier that was missed, and adjustments for re-priced past obligations. Idempotent: once its
-    result is posted, the same call returns ``[]``."""
-    return reprice(previously_accrued, agreement, versions, returnees, period, period)
+    earlier that was missed, and adjustments for re-priced past obligations (within ``scope``: see
+    :class:`Scope`). Idempotent: once its result is posted, the same call returns ``[]``."""
+    return reprice(previously_accrued, agreement, versions, returnees, period, period, scope)
 
 
 def _posted_totals(accrued: Iterable[Accrued]) -> tuple[dict[str, Decimal], dict[str, int], dict[str, Accrued]]:
@@ -430,6 +476,7 @@ __all__ = [
     "ObligationDraft",
     "ObligationError",
     "ReturneeFacts",
+    "Scope",
     "accrue",
     "adjusted_key",
     "advance_offset",
@@ -439,6 +486,7 @@ __all__ = [
     "period_bounds",
     "period_of",
     "price_obligations",
+    "pricing_digest",
     "reprice",
     "support_months",
 ]

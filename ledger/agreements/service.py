@@ -22,12 +22,12 @@ import json
 from bisect import bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
@@ -35,6 +35,7 @@ from ledger.pseudonyms import pseudonym
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
+    AccrualState,
     Agreement,
     AgreementVersionRow,
     Obligation,
@@ -352,7 +353,13 @@ def returnee_view(session: Session, returnee: Returnee, with_obligations: bool =
 
 
 def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:
-    """Record `accepted` or `departed`; what it changes becomes payable at the next accrual."""
+    """Record `accepted` or `departed`; what it changes becomes payable at the next accrual.
+
+    Takes the agreement's lock first, as accrual does: an accrual then either sees this event or runs
+    wholly before it, so its record of which returnees it priced cannot miss one. The returnee is read
+    again under the lock, so two events racing for the same transition cannot both pass."""
+    lock(session, session.get(Agreement, returnee.agreement_id))
+    session.refresh(returnee)
     if event_type == "accepted":
         if returnee.accepted_on is not None:
             raise Conflict("the returnee is already accepted", code="invalid_transition")
@@ -367,6 +374,7 @@ def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on
         raise _problem(error) from None
     returnee.accepted_on, returnee.departed_on = accepted_on, departed_on
     returnee.status = "departed" if departed_on else "accepted"
+    returnee.reprice_pending = True
     event = ReturneeEvent(returnee_id=returnee.id, type=event_type, occurred_on=occurred_on)
     session.add(event)
     session.flush()
@@ -410,15 +418,21 @@ class _Posted(NamedTuple):
     returnee_id: int | None
 
 
-def _posted(session: Session, agreement: Agreement) -> list[_Posted]:
-    """Everything posted for the agreement, as `obligations.accrue` needs it. Core columns and one Money per
-    distinct amount: this reads every obligation the agreement ever had, on every run."""
+def _posted(session: Session, agreement: Agreement, scope: rules.Scope | None = None) -> list[_Posted]:
+    """What is posted for the agreement, as `obligations.accrue` needs it: everything, or (with a scope) what
+    the scope may re-price: the agreement's own keys, the pending returnees', and whatever is booked after
+    `scope.since` (an obligation due after it is booked in its due period or later). Core columns and one
+    Money per distinct amount: this can read a hundred thousand rows."""
     table = Obligation.__table__
-    rows = session.connection().execute(select(table.c.key, table.c.amount, table.c.due_on, table.c.returnee_id)
-                                        .where(table.c.agreement_id == agreement.id)).all()
+    query = select(table.c.key, table.c.amount, table.c.due_on, table.c.returnee_id).where(
+        table.c.agreement_id == agreement.id)
+    if scope is not None:
+        pending = select(Returnee.id).where(Returnee.agreement_id == agreement.id, Returnee.reprice_pending)
+        query = query.where(or_(table.c.returnee_id.is_(None), table.c.returnee_id.in_(pending),
+                                table.c.period >= period_of(scope.since + timedelta(days=1))))
     amounts: dict[Decimal, Money] = {}
     result = []
-    for key, amount, due_on, returnee_id in rows:
+    for key, amount, due_on, returnee_id in session.connection().execute(query):
         money = amounts.get(amount)
         if money is None:
             money = amounts[amount] = Money(Decimal(amount), agreement.currency)
@@ -426,12 +440,13 @@ def _posted(session: Session, agreement: Agreement) -> list[_Posted]:
     return result
 
 
-def _returnee_facts(session: Session, agreement_id: int) -> list[rules.ReturneeFacts]:
+def _returnee_facts(session: Session, agreement_id: int) -> tuple[list[rules.ReturneeFacts], frozenset[int]]:
+    """Every returnee's dates (milestones count them all) and the ids of those changed since the last accrual."""
     table = Returnee.__table__
     rows = session.connection().execute(
-        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on)
-        .where(table.c.agreement_id == agreement_id)).all()
-    return [rules.ReturneeFacts(*row) for row in rows]
+        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on,
+               table.c.reprice_pending).where(table.c.agreement_id == agreement_id)).all()
+    return [rules.ReturneeFacts(*row[:4]) for row in rows], frozenset(row[0] for row in rows if row[4])
 
 
 def accounts(agreement: Agreement, advance: bool = False) -> tuple[AccountKey, AccountKey]:
@@ -475,8 +490,8 @@ def post_obligations(session: Session, agreement: Agreement, drafts: Sequence[ru
              "version": d.version, "adjusts": d.adjusts, "status": "accrued", "journal_entry_id": entry_id,
              "created_at": now}
             for entry_id, items in zip(entry_ids, order) for d in items]
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(Obligation), rows[start:start + 5000])
+    for start in range(0, len(rows), 5000):  # Core, not the ORM's bulk path: nothing here needs the objects
+        session.connection().execute(insert(Obligation.__table__), rows[start:start + 5000])
     return len(rows)
 
 
@@ -490,18 +505,42 @@ def check_accruable(period: str) -> None:
 
 
 def accrue_agreement(session: Session, agreement: Agreement, period: str) -> int:
-    """Post everything new that `agreement` makes payable in `period` (idempotent); returns how many rows."""
+    """Post everything new that `agreement` makes payable in `period` (idempotent); returns how many rows.
+
+    Re-prices only what may have changed since the last run (`obligations.Scope`), so a month's run costs
+    what that month adds, not the agreement's whole history."""
     check_accruable(period)
-    first, _ = rules.period_bounds(period)
+    first, through = rules.period_bounds(period)
     if first < agreement.effective_from.replace(day=1):
         return 0
     lock(session, agreement)
-    drafts = rules.accrue(_posted(session, agreement), facts(agreement), versions(session, agreement.id),
-                          _returnee_facts(session, agreement.id), period)
+    agreement_facts, all_versions = facts(agreement), versions(session, agreement.id)
+    returnees, pending = _returnee_facts(session, agreement.id)
+    digest = rules.pricing_digest(agreement_facts, all_versions)
+    state = session.get(AccrualState, agreement.id)
+    scope = rules.Scope(state.priced_through, pending) if state and state.pricing_digest == digest else None
+    drafts = rules.accrue(_posted(session, agreement, scope), agreement_facts, all_versions, returnees, period,
+                          scope)
     count = post_obligations(session, agreement, drafts)
+    _remember_priced(session, agreement, state, digest, through)
     if count:
         describe("obligations.accrue", "agreement", agreement.id, f"{period}: {count} obligations")
     return count
+
+
+def _remember_priced(session: Session, agreement: Agreement, state: AccrualState | None, digest: str,
+                     through: date) -> None:
+    """Record that everything due up to `through` is now priced by `digest`, for every returnee. A run for an
+    earlier month than the last settles less than the state says, so it leaves the state as it was."""
+    if state is not None and through < state.priced_through:
+        return
+    if state is None:
+        state = AccrualState(agreement_id=agreement.id, pricing_digest=digest, priced_through=through)
+        session.add(state)
+    state.pricing_digest, state.priced_through, state.updated_at = digest, through, utcnow()
+    session.execute(update(Returnee).where(Returnee.agreement_id == agreement.id, Returnee.reprice_pending)
+                    .values(reprice_pending=false()))
+    session.flush()
 
 
 def all_agreements(session: Session) -> list[Agreement]:

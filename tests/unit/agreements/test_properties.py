@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from ledger.agreements.obligations import (
     ObligationDraft,
     ReturneeFacts,
+    Scope,
     accrue,
     adjusted_key,
     derive_obligations,
+    period_bounds,
     period_of,
     price_obligations,
+    pricing_digest,
     reprice,
 )
 from ledger.agreements.terms import AgreementFacts, AgreementVersion, Terms
@@ -184,3 +187,32 @@ def test_originals_plus_adjustments_equal_pricing_everything_with_the_latest_ver
     assert net_by_key(posted) == {d.key: d.amount for d in expected}
     assert len({d.key for d in posted}) == len(posted)
     assert accrue(posted, agreement, final_versions, final_returnees, PERIODS[-1]) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(history(), st.lists(st.integers(0, len(PERIODS) - 1), max_size=6))
+def test_a_run_within_its_scope_posts_exactly_what_a_full_run_would(case, reruns):
+    """The service keeps (digest, since, changed returnees) between runs, as here, and accrues within that
+    scope; months are accrued in order, with re-runs of earlier months mixed in (``reruns``)."""
+    agreement, final_versions, known, final_returnees, reveals = case
+    posted: list[ObligationDraft] = []
+    state: tuple[str, date, dict[int, ReturneeFacts]] | None = None  # digest, since, facts priced then
+    steps = [(i, i) for i in range(len(PERIODS))]
+    for rerun in reruns:  # an earlier month accrued again while month `at` is current
+        at = max(rerun, min(len(PERIODS) - 1, rerun + 3))
+        steps.insert(steps.index((at, at)) + 1, (at, rerun))
+    for current, index in steps:
+        in_force = [v for v, k in zip(final_versions, known, strict=True) if k <= current]
+        facts = known_at(current, final_returnees, reveals)
+        digest = pricing_digest(agreement, in_force)
+        scope = None
+        if state is not None and state[0] == digest:
+            changed = frozenset(r.id for r in facts if state[2].get(r.id) != r)
+            scope = Scope(state[1], changed)
+        period = PERIODS[index]
+        drafts = accrue(posted, agreement, in_force, facts, period, scope)
+        assert drafts == accrue(posted, agreement, in_force, facts, period)
+        posted += drafts
+        through = period_bounds(period)[1]
+        if state is None or through >= state[1]:  # an earlier month's run settles less than the state says
+            state = (digest, through, {r.id: r for r in facts})
