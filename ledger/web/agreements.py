@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from sqlalchemy import or_, select
 
-from ledger import db
+from ledger import auth, db
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.auth import STAFF, requires
+from ledger.errors import field_error
 from ledger.money import Money
+from ledger.timeutil import period_of, today
 from ledger.web import pages
+from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_agreements", __name__)
@@ -101,15 +106,91 @@ def index():
     return render_template("agreements/index.html", table=AGREEMENTS.page(db.session(), select(Agreement)))
 
 
+#: Who changes agreements and records events on the pages: the API's writers (auditors only read).
+WRITERS = ("admin", "finance_officer")
+
+
 @bp.route("/agreements/<int:agreement_id>")
 @requires(*STAFF)
 def detail(agreement_id: int):
     session = db.session()
     agreement = service.get(session, agreement_id)
+    view = service.view(session, agreement)
     versions = [service.version_view(v) for v in service.versions(session, agreement.id)]
     obligations = OBLIGATIONS.page(session, service.obligations_query(agreement.id))
-    return render_template("agreements/detail.html", agreement=service.view(session, agreement), versions=versions,
-                           obligations=obligations)
+    last_month = period_of(today().replace(day=1) - timedelta(days=1))
+    return render_template("agreements/detail.html", agreement=view, versions=versions, obligations=obligations,
+                           can_write=auth.current().role in WRITERS, etag=service.etag(agreement),
+                           last_month=last_month, terms_json=json.dumps(view["terms"], indent=2, sort_keys=True))
+
+
+def _date(name: str, *, required: bool = True) -> date | None:
+    """A date typed into a form (YYYY-MM-DD, what a date input sends)."""
+    text = request.form.get(name, "").strip()
+    if not text and not required:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise field_error(name, "give a date as YYYY-MM-DD") from None
+
+
+def _text(name: str, what: str, limit: int) -> str:
+    text = request.form.get(name, "").strip()
+    if not text:
+        raise field_error(name, what)
+    return text[:limit]
+
+
+@bp.route("/agreements/<int:agreement_id>/accrue", methods=["POST"])
+@requires(*WRITERS)
+def accrue(agreement_id: int):
+    here = url_for(".detail", agreement_id=agreement_id)
+    period = request.form.get("period", "").strip()
+    ok, posted = attempt(lambda s: service.accrue_agreement(s, service.get(s, agreement_id), period), here)
+    if not ok:
+        return posted
+    return done(f"{period} accrued: {posted} new obligations posted." if posted
+                else f"{period} accrued: nothing new was payable (it had been accrued already).", here)
+
+
+@bp.route("/agreements/<int:agreement_id>/amend", methods=["POST"])
+@requires(*WRITERS)
+def amend(agreement_id: int):
+    here = url_for(".detail", agreement_id=agreement_id)
+
+    def act(session):
+        effective_from = _date("effective_from")
+        try:
+            terms = json.loads(request.form.get("terms", ""))
+        except ValueError as error:
+            raise field_error("terms", f"the terms are not valid JSON ({error.msg}, line {error.lineno})") from None
+        return service.amend(session, service.get(session, agreement_id), effective_from, terms,
+                             request.form.get("version") or None)
+
+    ok, version = attempt(act, here)
+    if not ok:
+        return version
+    return done(f"Version {version.number} in force from {version.effective_from.isoformat()}; the next accrual "
+                f"re-prices anything it changes.", here)
+
+
+@bp.route("/agreements/<int:agreement_id>/terminate", methods=["POST"])
+@requires(*WRITERS)
+def terminate(agreement_id: int):
+    here = url_for(".detail", agreement_id=agreement_id)
+
+    def act(session):
+        effective_on = _date("effective_on")
+        reason = _text("reason", "say why the agreement ends", 500)
+        return service.terminate(session, service.get(session, agreement_id), effective_on, reason,
+                                 _date("notified_on", required=False), request.form.get("version") or None)
+
+    ok, agreement = attempt(act, here)
+    if not ok:
+        return agreement
+    return done(f"Agreement {agreement.reference} terminated with effect from "
+                f"{agreement.terminated_on.isoformat()}.", here)
 
 
 class _ReturneeRow:
@@ -139,4 +220,23 @@ def returnee(returnee_id: int):
     session = db.session()
     returnee, agreement = service.get_returnee(session, returnee_id)
     return render_template("agreements/returnee.html", returnee=service.returnee_view(session, returnee),
-                           agreement=agreement, events=service.events(session, returnee.id))
+                           agreement=agreement, events=service.events(session, returnee.id),
+                           can_write=auth.current().role in WRITERS)
+
+
+@returnees_bp.route("/returnees/<int:returnee_id>/events", methods=["POST"])
+@requires(*WRITERS)
+def add_event(returnee_id: int):
+    here = url_for(".detail", returnee_id=returnee_id)
+
+    def act(session):
+        kind = request.form.get("type", "")
+        if kind not in ("accepted", "departed"):
+            raise field_error("type", "choose accepted or departed")
+        returnee, _ = service.get_returnee(session, returnee_id)
+        return service.add_event(session, returnee, kind, _date("occurred_on"))
+
+    ok, event = attempt(act, here)
+    if not ok:
+        return event
+    return done(f"Recorded: {event.type} on {event.occurred_on.isoformat()}. The next accrual prices it.", here)
