@@ -377,17 +377,18 @@ def _stated_fx(holders: list[etree._Element], q: _Names, booked: str, location: 
     `holders` (a transaction detail, an entry) that states an instructed amount; both None when none does
     or when the payer instructed the booked currency itself."""
     for holder in holders:
-        element = holder.find(q("AmtDtls/InstdAmt/Amt"))
+        amount_details = holder.find(q("AmtDtls"))
+        element = amount_details.find(q("InstdAmt/Amt")) if amount_details is not None else None
         if element is None:
             continue
-        instructed = money(element.text, element.get("Ccy"), f"{location}, InstdAmt (line {element.sourceline})")
+        where = f"{location}, InstdAmt (line {element.sourceline})"
+        instructed = money(element.text, element.get("Ccy"), where)
         if instructed.amount < 0:
-            raise StatementParseError("invalid_amount", "instructed amounts must not be negative",
-                                      f"{location}, InstdAmt (line {element.sourceline})")
+            raise StatementParseError("invalid_amount", "instructed amounts must not be negative", where)
         if instructed.currency == booked:
-            break
-        rate = _stated_rate(holder.find(q("AmtDtls")), q, booked, instructed.currency, location)
-        return {"instructed_amount": instructed, "fx_rate": rate}
+            break  # nothing was converted
+        return {"instructed_amount": instructed,
+                "fx_rate": _stated_rate(amount_details, q, booked, instructed.currency, location)}
     return {"instructed_amount": None, "fx_rate": None}
 
 
@@ -396,20 +397,26 @@ def _stated_rate(amount_details: etree._Element, q: _Names, booked: str, instruc
     """The first stated exchange between `booked` and `instructed`, as units of booked per instructed unit."""
     for path in _EXCHANGES:
         exchange = amount_details.find(q(path))
-        if exchange is None:
-            continue
-        where = f"{location}, {path} (line {exchange.sourceline})"
-        rate = exchange.find(q("XchgRate"))
-        rate_where = f"{location}, {path}/XchgRate (line {rate.sourceline})" if rate is not None else where
-        quoted = exchange_rate(rate.text if rate is not None else None, rate_where)
-        target, unit = exchange.findtext(q("TrgtCcy")), exchange.findtext(q("UnitCcy"))
-        normalised = rate_per_instructed_unit(
-            quoted, source=currency_code(exchange.findtext(q("SrcCcy")), where),
-            target=currency_code(target, where) if target else None,
-            unit=currency_code(unit, where) if unit else None, booked=booked, instructed=instructed)
-        if normalised is not None:
-            return normalised
+        if exchange is not None:
+            rate = _exchange_rate(exchange, q, booked, instructed, f"{location}, {path}")
+            if rate is not None:
+                return rate
     return None
+
+
+def _exchange_rate(exchange: etree._Element, q: _Names, booked: str, instructed: str,
+                   where: str) -> Decimal | None:
+    """One `CcyXchg`, validated, its rate normalised; None when it converts between other currencies."""
+    at = f"{where} (line {exchange.sourceline})"
+    rate = exchange.find(q("XchgRate"))
+    if rate is None:
+        raise StatementParseError("invalid_fx_rate", "a currency exchange has no XchgRate", at)
+    quoted = exchange_rate(rate.text, f"{where}/XchgRate (line {rate.sourceline})")
+    target, unit = exchange.findtext(q("TrgtCcy")), exchange.findtext(q("UnitCcy"))
+    return rate_per_instructed_unit(
+        quoted, source=currency_code(exchange.findtext(q("SrcCcy")), at),
+        target=currency_code(target, at) if target else None, unit=currency_code(unit, at) if unit else None,
+        booked=booked, instructed=instructed)
 
 
 def _party(parties: etree._Element | None, q: _Names, role: str) -> tuple[str | None, str | None]:
