@@ -6,8 +6,9 @@ with what confidence and on what evidence. `auto` matches were posted by the run
 (transfer, invoice) pairs is remembered in `reconciliation_rejections` so no run proposes it again);
 a posted match can be `reversed` (a reversal entry; the amounts open again). Rows are never deleted.
 
-`transfer_fx` holds what a bank states about a payment made in another currency (the instructed amount
-and the rate); reconciliation reads it to value the transfer in the invoice's currency.
+Reconciliation reads `transfer_fx` (`TransferFx`, what a bank stated about a payment made in another
+currency) to value a transfer in the invoice's currency; the model lives with the statements it comes from
+and is imported here so that `ledger.reconciliation.models.TransferFx` keeps working.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import AMOUNT, RATE
+from ledger.statements.models import TransferFx  # noqa: F401  (moved; still importable from here)
 from ledger.timeutil import utcnow
 
 STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
@@ -94,19 +96,6 @@ class RejectedPair(SQLModel, table=True):
     invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id")
     rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
-class TransferFx(SQLModel, table=True):
-    """A payment in another currency: the amount instructed (in the invoice's currency) and the stated rate,
-    quoted as units of the transfer's currency per unit of the instructed one."""
-
-    __tablename__ = "transfer_fx"
-
-    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
-    instructed_amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
-    instructed_currency: str = Field(max_length=3)
-    rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))
-    source: str = Field(max_length=100)
 
 
 Index("ix_reconciliation_matches_status_id", ReconciliationMatch.status, ReconciliationMatch.id)

@@ -7,6 +7,10 @@ file, message and statement id) is the dedup guard that makes re-imports create 
 
 Transfers are insert-mostly: only `party_code`/`counterparty_party` (filled in when an account is
 registered later, see `service.attach_unknown_transfers`) and `allocated` (kept by reconciliation) change.
+
+`transfer_fx` is what the bank stated about a transfer made in another currency (the amount the payer
+instructed, in the invoice's currency, and the rate); the importer stores it from camt `AmtDtls` (source
+"statement"), `reconciliation.service.state_fx` records it when it comes by other means.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
+from ledger.db import RATE
 from ledger.journal.models import AMOUNT
 from ledger.timeutil import utcnow
 
@@ -102,6 +107,19 @@ class Transfer(SQLModel, table=True):
     booking_status: str = Field(default="booked", max_length=12)
     fingerprint: str = Field(max_length=64, unique=True)
     allocated: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False, server_default="0"))
+
+
+class TransferFx(SQLModel, table=True):
+    """A payment in another currency: the amount instructed (in the invoice's currency) and the stated rate,
+    quoted as units of the transfer's currency per unit of the instructed one."""
+
+    __tablename__ = "transfer_fx"
+
+    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
+    instructed_amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    instructed_currency: str = Field(max_length=3)
+    rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))
+    source: str = Field(max_length=100)
 
 
 # The reconciliation queue: a party's transfers in order; unknown-account transfers are found by account.

@@ -9,25 +9,30 @@ ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike), so the same entries import
 overlapping statements, a statement re-sent under a new message id) add nothing; the answer counts them as
 duplicates. Only booked entries become transfers: pending and information-only entries (camt.052/.054)
 have not moved money and come back booked in a later statement.
+
+What the bank states about a payment made in another currency (the instructed amount and the rate) is
+stored with each transfer the import creates, as a `TransferFx` row (source "statement"), in the same
+transaction and chunk by chunk like the transfers.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import AMOUNT
 from ledger.errors import NotFound, Unprocessable
+from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import MoneyError, quantize
 from ledger.parties.models import BankAccount
-from ledger.statements.models import Statement, StatementPart, Transfer
+from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
     ParsedStatement,
     ParsedTransfer,
@@ -39,6 +44,8 @@ from ledger.statements.parsing import (
 #: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
 CHUNK = 5000
 TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
+#: The source of a conversion read from the statement file itself.
+FX_SOURCE = "statement"
 _CHECK_ORDER = {"mismatch": 0, "ok": 1, "unavailable": 2}
 
 
@@ -213,6 +220,7 @@ def _import_items(session: Session, record: Statement, reader: _HashingReader, d
     parts: list[StatementPart] = []
     flags: set[str] = set()
     buffer: list[tuple] = []
+    converted: dict[str, ParsedTransfer] = {}  # the chunk's payments in another currency, by fingerprint
     party: str | None = None
     entries = not_booked = 0
     for item in _items(reader, default_currency):
@@ -225,17 +233,60 @@ def _import_items(session: Session, record: Statement, reader: _HashingReader, d
             if row[5] is None and row[4]:  # no party_code for a named account
                 flags.add("unknown_account")
             buffer.append(row)
+            if item.instructed_amount is not None:
+                converted.setdefault(item.fingerprint, item)  # the first wins, as in the transfer insert
             if len(buffer) >= CHUNK:
                 insert_rows(buffer)
-                buffer = []
+                _store_fx(session, record.id, converted)
+                buffer, converted = [], {}
         elif isinstance(item, ParsedStatement):
             part, party = _start_part(record, item, owners, currencies, flags)
             parts.append(part)
         elif isinstance(item, StatementEnd):
             _end_part(parts[-1], item, flags)
     insert_rows(buffer)
+    _store_fx(session, record.id, converted)
     record.file_sha256 = reader.hexdigest()
     _summarise(session, record, parts, flags, entries, not_booked)
+
+
+def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTransfer]) -> None:
+    """One `TransferFx` row for each of `converted` (by fingerprint) that this import created, in one insert.
+
+    The raw transfer insert returns no ids, so they are looked up by fingerprint. Only this statement's
+    transfers without a row yet get one: a duplicate of an earlier import keeps what was stored with it, and
+    a movement repeated in a later chunk of the same file is not stored twice.
+    """
+    if not converted:
+        return
+    created = session.execute(
+        select(Transfer.fingerprint, Transfer.id)
+        .outerjoin(TransferFx, TransferFx.transfer_id == Transfer.id)
+        .where(Transfer.statement_id == statement_id, Transfer.fingerprint.in_(list(converted)),
+               TransferFx.transfer_id.is_(None))
+    ).all()
+    if created:
+        session.execute(insert(TransferFx), [_fx_row(transfer_id, converted[fingerprint])
+                                             for fingerprint, transfer_id in created])
+
+
+def _fx_row(transfer_id: int, transfer: ParsedTransfer) -> dict:
+    instructed = transfer.instructed_amount
+    assert instructed is not None
+    return {"transfer_id": transfer_id, "instructed_amount": instructed.amount,
+            "instructed_currency": instructed.currency, "rate": stored_rate(transfer.fx_rate), "source": FX_SOURCE}
+
+
+def stored_rate(rate: Decimal | None) -> Decimal | None:
+    """A stated rate at the precision rates are kept in (8 decimals, as the journal's), half-even.
+
+    A rate so small that nothing of it is left (a currency worth a billionth of the other) is kept as None:
+    the engine then values the payment at its instructed amount instead of dividing by zero.
+    """
+    if rate is None:
+        return None
+    kept = rate.quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
+    return kept if kept > 0 else None
 
 
 def _start_part(record: Statement, header: ParsedStatement, owners: dict[str, str], currencies: dict[str, str],

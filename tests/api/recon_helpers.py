@@ -69,6 +69,10 @@ class World:
         transfers = [DemoTransfer(Decimal(m[0]), *m[1:]) for m in moves]
         document = camt053(account, currency, transfers, message_id=f"MSG-{self.statements}",
                            statement_id=f"STMT-{self.statements}")
+        return self.import_statement(document)
+
+    def import_statement(self, document: bytes) -> list[int]:
+        """Import a statement file as an officer would; returns the new transfer ids."""
         response = self.api.post("/api/v1/statements", token=self.officer, content_type="multipart/form-data",
                                  data={"file": (io.BytesIO(document), "statement.xml")})
         assert response.status_code == 201, response.get_json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -107,6 +108,27 @@ def test_a_payment_in_another_currency_at_a_stated_rate(world, session):
     cash = next(line for line in lines if line[0].startswith("cash:"))
     assert cash[1] == "-1000.00" and cash[2].rate == Decimal("1.15") and str(cash[2].original) == "1150.00"
     assert cash[2].original.currency == "EUR"
+    assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
+
+
+def test_a_payment_in_another_currency_at_the_rate_its_statement_states(world, session):
+    # The camt.053 states it all: 1250.00 EUR booked, 1000.00 GBP instructed, 1 EUR = 0.80 GBP. No state_fx.
+    document = (Path(__file__).resolve().parents[1] / "fixtures" / "statements"
+                / "fx-camt.053.001.04-gb-pays-rw.xml").read_bytes()
+    ref = rf_reference("RWFXCAMT1")
+    assert ref.encode() in document
+    invoice = world.invoice("GB", "RW-FX-CAMT-1", "1000.00", ref)
+    (transfer,) = world.import_statement(document)
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"], answer["unmatched_transfers"]) == (1, 0, 0)
+    (match,) = world.matches("auto")
+    assert match["transfer"] == transfer and match["allocations"][0]["invoice"] == invoice
+    assert match["currency"] == "GBP" and match["value"] == "1000.00" and match["residual"] == "0.00"
+    assert match["fx_rate"] == "1.25" and match["evidence"]["fx_rate"] == "1.25"
+    assert match["transfer_amount"] == "1250.00" and match["transfer_currency"] == "EUR"
+    cash = next(line for line in entry_lines(session, match["journal_entry"]) if line[0].startswith("cash:"))
+    assert cash[1] == "-1000.00" and cash[2].rate == Decimal("1.25") and str(cash[2].original) == "1250.00"
+    assert cash[2].original.currency == "EUR" and cash[2].source == "statement"
     assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
 
 

@@ -6,6 +6,7 @@ import io
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -17,7 +18,7 @@ from ledger.statements.demo import (
     camt053,
     rf_reference,
 )
-from ledger.statements.models import Statement, Transfer
+from ledger.statements.models import Statement, Transfer, TransferFx
 from tests.api.test_errors import assert_problem
 from tests.conftest import require_samples
 
@@ -190,6 +191,56 @@ def test_import_crosses_insert_chunks_and_dedups_within_one_file(api, officer, g
     assert (body["statements"], body["entries"], body["imported"], body["duplicates"]) == (2, 14, 7, 7)
     assert [p["imported"] for p in api.get(f"/api/v1/statements/{body['id']}", token=officer).get_json()["parts"]] \
         == [7, 0]
+
+
+FX_STATEMENT = Path(__file__).resolve().parents[1] / "fixtures" / "statements" / "fx-camt.053.001.02-eur-gbp.xml"
+GB_EUR = "GB82WEST12345698765432"
+
+
+def stated_fx(session) -> dict[str, tuple]:
+    """End-to-end id → (instructed amount, currency, rate, source) of every stored TransferFx."""
+    session.expire_all()
+    rows = session.execute(select(Transfer.end_to_end_id, TransferFx.instructed_amount, TransferFx.instructed_currency,
+                                  TransferFx.rate, TransferFx.source)
+                           .join(TransferFx, TransferFx.transfer_id == Transfer.id)).all()
+    return {e2e: tuple(rest) for e2e, *rest in rows}
+
+
+def test_a_payment_in_another_currency_stores_what_the_bank_stated(api, admin, officer, session, parties):
+    register(api, admin, "GB", GB_EUR, "EUR")
+    body = upload(api, officer, FX_STATEMENT.read_bytes()).get_json()
+    assert (body["imported"], body["balance_check"]) == (5, "ok")
+    rate = Decimal("1.25")
+    assert stated_fx(session) == {
+        "E2E-FX-SOURCE-UNIT": (Decimal("1000.00"), "GBP", rate, "statement"),
+        "E2E-FX-TARGET-UNIT": (Decimal("1000.00"), "GBP", rate, "statement"),
+        "E2E-FX-TXAMT": (Decimal("500.00"), "GBP", rate, "statement"),
+        "E2E-FX-NO-RATE": (Decimal("500.00"), "GBP", None, "statement"),
+    }
+    again = upload(api, officer, FX_STATEMENT.read_bytes()).get_json()
+    assert (again["imported"], again["duplicates"]) == (0, 5)
+    assert len(stated_fx(session)) == 4
+
+
+def test_stated_conversions_cross_insert_chunks_and_a_repeated_movement_is_stored_once(api, admin, officer,
+                                                                                       session, parties,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(service, "CHUNK", 2)
+    register(api, admin, "GB", GB_EUR, "EUR")
+    document = FX_STATEMENT.read_bytes()
+    first = document[document.index(b"<Ntry>"):document.index(b"</Ntry>") + len(b"</Ntry>")]
+    repeated = document.replace(b"</Stmt>", first + b"</Stmt>")  # entry 1 again, in the third chunk
+    body = upload(api, officer, repeated).get_json()
+    assert (body["entries"], body["imported"], body["duplicates"]) == (6, 5, 1)
+    assert len(stated_fx(session)) == 4
+    assert session.execute(select(func.count()).select_from(TransferFx)).scalar() == 4
+
+
+def test_stored_rate_keeps_eight_decimals_and_never_zero():
+    assert service.stored_rate(Decimal(1) / Decimal(3)) == Decimal("0.33333333")
+    assert service.stored_rate(Decimal("1.123456785")) == Decimal("1.12345678")  # half-even
+    assert service.stored_rate(Decimal("0.000000001")) is None
+    assert service.stored_rate(None) is None
 
 
 def test_pending_entries_are_counted_not_stored(api, officer, gb_account):

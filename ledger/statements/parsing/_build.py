@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from ledger.money import Money
 
@@ -33,6 +34,8 @@ def build_transfer(
     entry_index: int,
     detail_index: int | None,
     location: str | None,
+    instructed_amount: Money | None = None,
+    fx_rate: Decimal | None = None,
 ) -> ParsedTransfer:
     scheme: str | None = None
     if structured_reference:
@@ -82,4 +85,6 @@ def build_transfer(
         detail_index=detail_index,
         fingerprint=fingerprint(**key, occurrence=occurrence),
         location=location,
+        instructed_amount=instructed_amount,
+        fx_rate=fx_rate,
     )

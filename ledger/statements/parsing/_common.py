@@ -18,10 +18,7 @@ def money(value: str | None, currency: str | None, location: str | None) -> Mone
     """An exact, non-negative Money from statement text, or a located error (never rounds)."""
     if not currency:
         raise StatementParseError("missing_currency", "an amount has no currency", location)
-    currency = currency.strip().upper()
-    # Withdrawn codes (DEM, NLG, ...) appear in archived statements; they import, though nothing is owed in them.
-    if not (is_currency(currency) or is_historic_currency(currency)):
-        raise StatementParseError("invalid_currency", f"{currency!r} is not an ISO 4217 currency", location)
+    currency = currency_code(currency, location)
     text = (value or "").strip()
     if not re.fullmatch(r"-?\d+(\.\d+)?", text):
         raise StatementParseError("invalid_amount", f"{text!r} is not a decimal amount", location)
@@ -29,6 +26,15 @@ def money(value: str | None, currency: str | None, location: str | None) -> Mone
         return Money.of(text, currency)
     except MoneyError as exc:
         raise StatementParseError("invalid_amount", str(exc), location) from None
+
+
+def currency_code(value: str | None, location: str | None) -> str:
+    """An ISO 4217 code from statement text, or a located error."""
+    currency = (value or "").strip().upper()
+    # Withdrawn codes (DEM, NLG, ...) appear in archived statements; they import, though nothing is owed in them.
+    if not (is_currency(currency) or is_historic_currency(currency)):
+        raise StatementParseError("invalid_currency", f"{currency!r} is not an ISO 4217 currency", location)
+    return currency
 
 
 def iso_date(value: str | None, location: str | None) -> date | None:

@@ -9,6 +9,10 @@ rather than by branching on the version number, so a bank's later version keeps 
 - the amount of a transaction detail is `AmtDtls/TxAmt/Amt` in .02 and `TxDtls/Amt` from .03 on;
 - the UETR (`Refs/UETR`) exists from .07 on.
 
+A payment made in another currency states, in `AmtDtls` of its transaction detail (or of the entry), the
+instructed amount (`InstdAmt/Amt`, in the currency the payer ordered) and often the bank's conversion
+(`CcyXchg` under `InstdAmt`, `TxAmt` or `CntrValAmt`); see `_fx` for how its rate is read.
+
 The file is read with `lxml.etree.iterparse`; each entry is dropped from the tree as soon as its
 transfers are yielded, so memory stays bounded however many entries a statement has. DTDs, entities
 and network access are disabled and a document carrying a DOCTYPE is refused.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import BinaryIO
 
 from lxml import etree
@@ -26,7 +31,8 @@ from lxml import etree
 from ledger.money import Money
 
 from ._build import build_transfer
-from ._common import iso_date, join_text, money
+from ._common import currency_code, iso_date, join_text, money
+from ._fx import exchange_rate, rate_per_instructed_unit
 from .errors import StatementFormatError, StatementParseError
 from .model import (
     BalanceTracker,
@@ -49,6 +55,9 @@ _STATUS = {"BOOK": "booked", "PDNG": "pending", "FUTR": "pending", "INFO": "info
 _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
 _INTERIM = "ITBD"
+#: Where amount details may state the conversion, most specific first: the exchange attached to the
+#: instructed amount is the one that converted it.
+_EXCHANGES = ("InstdAmt/CcyXchg", "TxAmt/CcyXchg", "CntrValAmt/CcyXchg")
 
 Item = ParsedStatement | ParsedTransfer | StatementEnd
 
@@ -316,14 +325,18 @@ def _entry_transfers(
     split = _split_batch(details, q, amount, direction, location) if len(details) > 1 else None
     if split is None:
         detail = details[0] if len(details) == 1 else None
+        # A lone detail's amount details describe the whole entry; the entry's own are the fallback.
+        amount_details = [d for d in (detail, entry) if d is not None]
         yield build_transfer(amount=amount, direction=direction, detail_index=None,
-                             **_detail_fields(detail, entry, q, direction, header.account), **common)
+                             **_detail_fields(detail, entry, q, direction, header.account),
+                             **_stated_fx(amount_details, q, amount.currency, location), **common)
         return
     for index, (detail, detail_amount, detail_direction) in enumerate(split):
         detail_location = f"{location}, transaction detail {index + 1}"
         fields = _detail_fields(detail, entry, q, detail_direction, header.account)
+        fx = _stated_fx([detail], q, detail_amount.currency, detail_location)
         yield build_transfer(amount=detail_amount, direction=detail_direction, detail_index=index,
-                             **fields, **{**common, "location": detail_location})
+                             **fields, **fx, **{**common, "location": detail_location})
 
 
 def _split_batch(
@@ -357,6 +370,53 @@ def _detail_amount(detail: etree._Element, q: _Names, currency: str, location: s
             if value.currency == currency:
                 return value
     return None
+
+
+def _stated_fx(holders: list[etree._Element], q: _Names, booked: str, location: str) -> dict:
+    """`instructed_amount` and `fx_rate` of a transfer booked in `booked`, from the `AmtDtls` of the first of
+    `holders` (a transaction detail, an entry) that states an instructed amount; both None when none does
+    or when the payer instructed the booked currency itself."""
+    for holder in holders:
+        amount_details = holder.find(q("AmtDtls"))
+        element = amount_details.find(q("InstdAmt/Amt")) if amount_details is not None else None
+        if element is None:
+            continue
+        where = f"{location}, InstdAmt (line {element.sourceline})"
+        instructed = money(element.text, element.get("Ccy"), where)
+        if instructed.amount < 0:
+            raise StatementParseError("invalid_amount", "instructed amounts must not be negative", where)
+        if instructed.currency == booked:
+            break  # nothing was converted
+        return {"instructed_amount": instructed,
+                "fx_rate": _stated_rate(amount_details, q, booked, instructed.currency, location)}
+    return {"instructed_amount": None, "fx_rate": None}
+
+
+def _stated_rate(amount_details: etree._Element, q: _Names, booked: str, instructed: str,
+                 location: str) -> Decimal | None:
+    """The first stated exchange between `booked` and `instructed`, as units of booked per instructed unit."""
+    for path in _EXCHANGES:
+        exchange = amount_details.find(q(path))
+        if exchange is not None:
+            rate = _exchange_rate(exchange, q, booked, instructed, f"{location}, {path}")
+            if rate is not None:
+                return rate
+    return None
+
+
+def _exchange_rate(exchange: etree._Element, q: _Names, booked: str, instructed: str,
+                   where: str) -> Decimal | None:
+    """One `CcyXchg`, validated, its rate normalised; None when it converts between other currencies."""
+    at = f"{where} (line {exchange.sourceline})"
+    rate = exchange.find(q("XchgRate"))
+    if rate is None:
+        raise StatementParseError("invalid_fx_rate", "a currency exchange has no XchgRate", at)
+    quoted = exchange_rate(rate.text, f"{where}/XchgRate (line {rate.sourceline})")
+    target, unit = exchange.findtext(q("TrgtCcy")), exchange.findtext(q("UnitCcy"))
+    return rate_per_instructed_unit(
+        quoted, source=currency_code(exchange.findtext(q("SrcCcy")), at),
+        target=currency_code(target, at) if target else None, unit=currency_code(unit, at) if unit else None,
+        booked=booked, instructed=instructed)
 
 
 def _party(parties: etree._Element | None, q: _Names, role: str) -> tuple[str | None, str | None]:

@@ -12,8 +12,8 @@ class StatementParseError(ValueError):
     """A statement file that cannot be parsed.
 
     Codes: `unknown_format`, `malformed_xml`, `forbidden_doctype`, `truncated`, `missing_currency`,
-    `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_entry`, `invalid_csv`, `invalid_mt940`,
-    `unsupported_version`.
+    `invalid_amount`, `invalid_currency`, `invalid_date`, `invalid_entry`, `invalid_fx_rate`, `invalid_csv`,
+    `invalid_mt940`, `unsupported_version`.
     """
 
     def __init__(self, code: str, message: str, location: str | None = None) -> None:

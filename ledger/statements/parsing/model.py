@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from ledger.money import Money, MoneyError
@@ -61,6 +62,11 @@ class ParsedTransfer:
     booked on this account. `reversal` marks an entry that undoes an earlier one (its direction is the
     booking direction of the reversal itself). `fingerprint` identifies the movement across re-imports:
     it depends only on what the bank says about the movement, never on the file, message or statement id.
+
+    A payment made in another currency carries `instructed_amount`, what the payer ordered (in the currency
+    of the invoice it pays), and `fx_rate`, the rate the bank stated, always as units of `amount.currency`
+    per one unit of `instructed_amount.currency` (amount ≈ instructed × rate), whichever way the bank
+    quoted it; None when the bank gave no rate for that pair. Both are None for a same-currency payment.
     """
 
     account: str
@@ -83,6 +89,8 @@ class ParsedTransfer:
     detail_index: int | None
     fingerprint: str
     location: str | None = None
+    instructed_amount: Money | None = None
+    fx_rate: Decimal | None = None
 
     @property
     def signed_amount(self) -> Money:
