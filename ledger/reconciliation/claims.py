@@ -114,27 +114,11 @@ def _pending(session: Session) -> tuple[set[int], set[int]]:
 
 def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     """Accepted claims with something payable, and booked credits between two known parties with money
-    unallocated (locked FOR UPDATE on PostgreSQL with `lock`)."""
+    unallocated (locked FOR UPDATE on PostgreSQL with `lock`: transfers first, then claims, the order
+    every posting path locks them in, so a run and a confirmation cannot deadlock)."""
     pg = lock and is_postgres(session)
     out = OpenClaims()
     waiting, held = _pending(session)
-    c = CostClaim
-    query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
-             .where(c.status == "accepted", c.payable > 0))
-    for row in session.execute(query.with_for_update(of=c) if pg else query):
-        if row.id in held:
-            continue
-        reference = recognition.claim_reference(row.id)
-        payable = Money(row.payable, row.currency)
-        out.terms[row.id] = ClaimTerms(row.payable, row.currency, row.decided_on)
-        # The reference is also the payment reference: a short number alone is weak evidence to the
-        # engine, while a claim reference quoted by the paying state is meant to identify the claim.
-        out.claims.append(OpenInvoice(
-            id=row.id, party=party_key(row.enforcing_state, row.issuing_state), agreement_id="",
-            number=reference, payment_reference=reference, end_to_end_id=None, direction="receivable",
-            currency=row.currency, open_amount=payable, issued_on=row.decided_on,
-            due_on=row.payment_due_on or row.decided_on, tolerance_abs=Money(_NO_TOLERANCE, row.currency),
-            tolerance_pct=_NO_TOLERANCE))
     t = Transfer
     query = (select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
@@ -152,6 +136,23 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
             counterparty_party=party_key(row.party_code, row.counterparty_party),
             counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
             remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id))
+    c = CostClaim
+    query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
+             .where(c.status == "accepted", c.payable > 0))
+    for row in session.execute(query.with_for_update(of=c) if pg else query):
+        if row.id in held:
+            continue
+        reference = recognition.claim_reference(row.id)
+        payable = Money(row.payable, row.currency)
+        out.terms[row.id] = ClaimTerms(row.payable, row.currency, row.decided_on)
+        # The reference is also the payment reference: a short number alone is weak evidence to the
+        # engine, while a claim reference quoted by the paying state is meant to identify the claim.
+        out.claims.append(OpenInvoice(
+            id=row.id, party=party_key(row.enforcing_state, row.issuing_state), agreement_id="",
+            number=reference, payment_reference=reference, end_to_end_id=None, direction="receivable",
+            currency=row.currency, open_amount=payable, issued_on=row.decided_on,
+            due_on=row.payment_due_on or row.decided_on, tolerance_abs=Money(_NO_TOLERANCE, row.currency),
+            tolerance_pct=_NO_TOLERANCE))
     out.rejected = {(a, b) for a, b in session.execute(select(RejectedClaimPair.transfer_id,
                                                               RejectedClaimPair.claim_id))}
     return out
