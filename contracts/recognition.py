@@ -144,6 +144,9 @@ class ClaimLineSchema(Schema):
 
 class CostClaimSchema(Schema):
     id = fields.Integer()
+    reference = fields.String(metadata={"description": "what the issuing state quotes in its transfer so "
+                                                       "reconciliation matches the payment to the claim",
+                                        "example": "CC-42"})
     recognition = fields.Integer(attribute="recognition_id")
     return_order = fields.Integer()
     issuing_state = fields.String()

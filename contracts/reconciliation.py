@@ -31,7 +31,9 @@ class RunSchema(Schema):
 
 
 class AllocationSchema(Schema):
-    invoice = fields.Integer()
+    invoice = fields.Integer(allow_none=True, metadata={"description": "the invoice settled (null when a claim is)"})
+    claim = fields.Integer(allow_none=True, metadata={"description": "the EU cost claim a credit pays, whole "
+                                                                    "(null when an invoice is settled)"})
     amount = Amount()
     written_off = Amount(metadata={"description": "taken off the invoice within tolerance, posted to the "
                                                   "residual account"})

@@ -11,8 +11,9 @@ Journal (one entry per money event, in the claim's currency; I = issuing, E = en
   Dr compensation_expense(I,E) / Cr claims_payable(I,E), for the payable amount;
 - payment, effective on `paid_on`: Dr claims_payable(I,E) / Cr cash(I) and Dr cash(E) /
   Cr claims_receivable(E,I): both states' books settle in one entry, the money leaving I's bank account
-  and arriving in E's. Reconciliation, when it matches a bank transfer to a claim, must call
-  `record_payment` (source "reconciliation") instead of posting its own cash entry, so cash moves once.
+  and arriving in E's. Reconciliation, when it matches a credit on E's account to a claim, calls
+  `settle_claim` (source "reconciliation") instead of posting its own cash entry, so cash moves once;
+  reversing that match reverses the payment entry and `reopen_claim`s the claim.
 A claim accepted with nothing payable (recovered costs at least the allowed total) posts nothing and is
 settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) land in the first open one.
 """
@@ -408,13 +409,25 @@ def _accept(session: Session, claim: CostClaim) -> None:
     ))
 
 
+def claim_reference(claim_id: int) -> str:
+    """What a paying state quotes in its transfer so reconciliation finds the claim ("CC-42")."""
+    return f"CC-{claim_id}"
+
+
 def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str | None = None,
                    source: str = "api") -> CostClaim:
-    """The issuing state paid the claim (recorded by it or a finance officer through the API, or by
-    reconciliation matching the bank transfer): one entry moving cash and clearing both claims accounts."""
+    """The issuing state paid the claim, as recorded by it or a finance officer through the API."""
     claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
     _check_version(claim_etag(claim), if_match)
+    return settle_claim(session, claim, paid_on, source)
+
+
+def settle_claim(session: Session, claim: CostClaim, paid_on: date, source: str) -> CostClaim:
+    """Pay an accepted claim whole: one entry moving cash and clearing both claims accounts.
+
+    No check of who acts: the API's `record_payment` checks that, and reconciliation (source
+    "reconciliation") acts on a bank statement, not for a state. The caller holds the claim's row lock."""
     if claim.status != "accepted":
         code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid"}[claim.status]
         raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}", code=code)
@@ -435,6 +448,18 @@ def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str
     claim.version += 1
     session.flush()
     describe("cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
+    return claim
+
+
+def reopen_claim(session: Session, claim: CostClaim, reason: str) -> CostClaim:
+    """A payment taken back (its entry reversed by the caller, e.g. a reversed reconciliation match): the
+    claim is accepted and unpaid again. The payment entry id stays on the journal's reversal link only."""
+    if claim.status != "paid" or claim.payment_entry_id is None:
+        raise Conflict(f"only a paid claim is reopened; cost claim {claim.id} is {claim.status}", code="not_paid")
+    claim.status, claim.paid_on, claim.payment_entry_id = "accepted", None, None
+    claim.version += 1
+    session.flush()
+    describe("cost_claim.reopen", "cost_claim", claim.id, reason[:200])
     return claim
 
 
@@ -474,7 +499,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date) -> di
     line_ = timeline(claim)
     overdue = line_.overdue(as_of)
     return {
-        "id": claim.id, "recognition_id": claim.recognition_id, "return_order": claim.return_order_id,
+        "id": claim.id, "reference": claim_reference(claim.id), "recognition_id": claim.recognition_id, "return_order": claim.return_order_id,
         "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
         "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
         "lines": [_line_view(row, cur) for row in lines],

@@ -5,6 +5,8 @@ with what confidence and on what evidence. `auto` matches were posted by the run
 `proposed` ones wait for an officer (confirm → `confirmed`, posted; reject → `rejected`, and each of its
 (transfer, invoice) pairs is remembered in `reconciliation_rejections` so no run proposes it again);
 a posted match can be `reversed` (a reversal entry; the amounts open again). Rows are never deleted.
+A credit matched to an EU cost claim is a match too: its allocation names the claim (`claim_id`) and
+refused (credit, claim) pairs live in `reconciliation_claim_rejections`.
 
 Reconciliation reads `transfer_fx` (`TransferFx`, what a bank stated about a payment made in another
 currency) to value a transfer in the invoice's currency; the model lives with the statements it comes from
@@ -16,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import AMOUNT, RATE
@@ -78,13 +80,18 @@ class ReconciliationMatch(SQLModel, table=True):
 
 class ReconciliationAllocation(SQLModel, table=True):
     """Part of a match's transfer applied to one invoice (`amount`), plus what a settlement within tolerance
-    writes off that invoice (`written_off`): together, what comes off the invoice's open amount."""
+    writes off that invoice (`written_off`): together, what comes off the invoice's open amount.
+
+    A credit settles an EU cost claim instead (`claim_id`, whole, nothing written off): exactly one of
+    `invoice_id` and `claim_id` is set."""
 
     __tablename__ = "reconciliation_allocations"
+    __table_args__ = (CheckConstraint("(invoice_id IS NULL) <> (claim_id IS NULL)", name="one_settled_item"),)
 
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id", index=True)
-    invoice_id: int = Field(foreign_key="invoices.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="cost_claims.id", index=True)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     written_off: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
 
@@ -94,6 +101,17 @@ class RejectedPair(SQLModel, table=True):
 
     transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
     invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
+    match_id: int = Field(foreign_key="reconciliation_matches.id")
+    rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RejectedClaimPair(SQLModel, table=True):
+    """A (credit, cost claim) pair an officer refused: never proposed again (claims have their own ids)."""
+
+    __tablename__ = "reconciliation_claim_rejections"
+
+    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
+    claim_id: int = Field(foreign_key="cost_claims.id", primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id")
     rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 

@@ -2,8 +2,9 @@
 
 Statements are of the parties' own accounts. A debit on a payer's account to a host settles the invoices
 that payer owes that host (approved, with money open); a credit (a refund, an EU compensation received)
-settles only claims receivable, which this feature does not match yet, so credits wait. Transfers on an
-account not registered to a party, or to/from an account of no known party, wait as well.
+settles only claims receivable: EU cost claims, matched in a pass of their own (`claims`), so a refund
+from a host never matches anything. Transfers on an account not registered to a party, or to/from an
+account of no known party, wait as well.
 
 The engine compares the counterparty as an opaque party key; the key used here is payer + payee
 ("GBRW"), so a payment from GB's account is only ever weighed against invoices GB owes, however many
@@ -45,6 +46,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
+from ledger.reconciliation import claims
 from ledger.reconciliation.engine import match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
@@ -549,6 +551,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
         step("posted")
         _store(session, plans, record.id, actor)
     step("stored")
+    claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
+    step("claims")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
@@ -608,7 +612,7 @@ def view(match_row: ReconciliationMatch, allocations: list[ReconciliationAllocat
     return {
         "id": match_row.id, "run": match_row.run_id, "transfer": match_row.transfer_id,
         "payer": match_row.payer_code, "payee": match_row.payee_code, "currency": cur,
-        "allocations": [{"invoice": a.invoice_id, "amount": _money(a.amount, cur),
+        "allocations": [{"invoice": a.invoice_id, "claim": a.claim_id, "amount": _money(a.amount, cur),
                          "written_off": _money(a.written_off, cur)} for a in allocations],
         "method": match_row.method, "confidence": format(Decimal(match_row.confidence).normalize(), "f"),
         "value": _money(match_row.value, cur), "residual": _money(match_row.residual, cur),
@@ -674,6 +678,8 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
     _check_if_match(row, if_match)
     if row.status != "proposed":
         raise Conflict(f"a {row.status} match cannot be confirmed", code="invalid_transition")
+    if claims.is_claim_match(session, row.id):
+        return claims.confirm(session, row, actor)
     post(session, [_plan_of(session, row)], hooks=True)
     session.refresh(row)
     row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
@@ -691,6 +697,8 @@ def reject(session: Session, match_id: int, actor: str, reason: str | None = Non
     _check_if_match(row, if_match)
     if row.status != "proposed":
         raise Conflict(f"a {row.status} match cannot be rejected", code="invalid_transition")
+    if claims.is_claim_match(session, row.id):
+        return claims.reject(session, row, actor, reason)
     pairs = {(row.transfer_id, a.invoice_id) for a in allocations_of(session, [row.id])[row.id]}
     known = {(t, i) for t, i in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id)
                                                 .where(RejectedPair.transfer_id == row.transfer_id))}
@@ -709,6 +717,8 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
     _check_if_match(row, if_match)
     if row.status not in POSTED:
         raise Conflict(f"a {row.status} match has nothing posted to reverse", code="invalid_transition")
+    if claims.is_claim_match(session, row.id):
+        return claims.reverse(session, row, actor, reason)
     plan = _plan_of(session, row)
     _lock(session, [plan.transfer_id], [i for i, _, _ in plan.allocations])
     day = today()
@@ -811,5 +821,12 @@ def proposed_open_items(session: Session, period: str, party: str | None, agreem
     return {"proposed_matches": [
         {"match": v["id"], "transfer": v["transfer"], "payer": v["payer"], "payee": v["payee"],
          "method": v["method"], "confidence": v["confidence"], "currency": v["currency"], "value": str(v["value"]),
-         "invoices": [a["invoice"] for a in v["allocations"]]} for v in views(session, rows)]}
+         **_settled_items(v["allocations"])} for v in views(session, rows)]}
+
+
+def _settled_items(allocations: list[dict]) -> dict:
+    """The invoices a proposal settles; a claim match names its cost claims instead (and no invoice)."""
+    claim_ids = [a["claim"] for a in allocations if a["claim"] is not None]
+    invoice_ids = [a["invoice"] for a in allocations if a["invoice"] is not None]
+    return {"invoices": invoice_ids, "claims": claim_ids} if claim_ids else {"invoices": invoice_ids}
 

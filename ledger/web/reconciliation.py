@@ -78,7 +78,7 @@ def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
     """Each match with its transfer and invoices beside it: what the evidence is about."""
     views = service.views(session, rows)
     transfer_ids = {v["transfer"] for v in views}
-    invoice_ids = {a["invoice"] for v in views for a in v["allocations"]}
+    invoice_ids = {a["invoice"] for v in views for a in v["allocations"] if a["invoice"] is not None}
     transfers = {t.id: t for t in session.execute(select(Transfer).where(Transfer.id.in_(transfer_ids))).scalars()}
     invoices = {i.id: i for i in session.execute(select(Invoice).where(Invoice.id.in_(invoice_ids))).scalars()}
     cards = []
@@ -124,9 +124,10 @@ def confirm(match_id: int):
                                                    request.form.get("version") or None), _back())
     if not ok:
         return result
-    invoices = ", ".join(str(a.invoice_id) for a in service.allocations_of(db.session(), [match_id])[match_id])
-    return done(f"Match {match_id} confirmed and posted (entry {result.journal_entry_id}); invoice {invoices} "
-                f"updated.", _back())
+    settled = ", ".join(f"invoice {a.invoice_id}" if a.invoice_id is not None else f"cost claim CC-{a.claim_id}"
+                        for a in service.allocations_of(db.session(), [match_id])[match_id])
+    return done(f"Match {match_id} confirmed and posted (entry {result.journal_entry_id}); {settled} updated.",
+                _back())
 
 
 @bp.route("/reconciliation/matches/<int:match_id>/reject", methods=["POST"])

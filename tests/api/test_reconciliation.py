@@ -29,7 +29,7 @@ def test_reference_match_is_posted_and_explained(world, session):
         == (1, 0, 0, 0)
     (match,) = world.matches("auto")
     assert match["method"] == "reference" and match["transfer"] == transfer
-    assert match["allocations"] == [{"invoice": invoice, "amount": "10000.00", "written_off": "0.00"}]
+    assert match["allocations"] == [{"invoice": invoice, "claim": None, "amount": "10000.00", "written_off": "0.00"}]
     assert Decimal(match["confidence"]) >= Decimal("0.95")
     evidence = match["evidence"]
     assert evidence["reference"] == ref and evidence["reference_source"] == "remittance_structured"

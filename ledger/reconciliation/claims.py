@@ -1,0 +1,324 @@
+"""Reconciliation's claims side: credits that settle EU cost claims (Decision 2004/191/EC compensation).
+
+A credit on member state E's account from member state I's IBAN is I paying what it owes E: an accepted,
+unpaid cost claim with E enforcing (claims and receives) and I issuing (pays). The pure engine matches
+such credits against accepted claims in a pass of its own (claim and transfer ids never meet invoice
+ids), with the party key enforcing + issuing on the claim and account owner + counterparty on the
+credit, so a refund from a host (a credit whose counterparty has no open claim) never matches anything.
+
+A claim is paid once and whole (`recognition.service.settle_claim`), so only a proposal that settles
+exactly one claim in full is kept; anything else is not stored and the credit waits (counted unmatched).
+Posting is the recognition feature's payment entry (cash moves once, in both states' books); the match
+only records it and takes the amount off the transfer.
+
+Matches and allocations live in the same tables as invoice matches: the allocation names `claim_id`
+instead of `invoice_id`; refused (credit, claim) pairs live in `reconciliation_claim_rejections`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import literal, select, update
+from sqlalchemy.orm import Session
+
+from ledger.audit.service import describe
+from ledger.db import AMOUNT, is_postgres
+from ledger.errors import Conflict
+from ledger.journal import service as journal
+from ledger.money import Money
+from ledger.recognition import service as recognition
+from ledger.recognition.models import CostClaim
+from ledger.reconciliation.engine import match
+from ledger.reconciliation.models import (
+    ReconciliationAllocation,
+    ReconciliationMatch,
+    ReconciliationRun,
+    RejectedClaimPair,
+)
+from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
+from ledger.statements.models import Transfer
+from ledger.timeutil import today, utcnow
+
+SOURCE = "reconciliation"
+#: A claim is assessed to the cent and paid whole: no difference is tolerated, none written off.
+_NO_TOLERANCE = Decimal(0)
+#: Per-rule counts of this pass in the run record, apart from the invoice pass's.
+RULE_PREFIX = "claim:"
+
+
+# ---- the rules (plain functions) ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ClaimTerms:
+    """What decides whether a credit can pay a claim: the amount payable and the day it was accepted."""
+
+    payable: Decimal
+    currency: str
+    decided_on: date
+
+
+def settles_whole(proposal: MatchProposal, claims: dict[int, ClaimTerms], booked_on: date) -> bool:
+    """Does the proposal pay exactly one claim, all of it, on or after its acceptance?
+
+    The engine may propose instalments, several claims at once or part of one; a claim is paid once and
+    whole, so those wait for an officer's manual work instead. A surplus on the credit stays unallocated.
+    """
+    if len(proposal.allocations) != 1 or proposal.residual_account is not None:
+        return False
+    (allocation,) = proposal.allocations
+    terms = claims[allocation.invoice_id]
+    return (allocation.amount.currency == terms.currency and allocation.amount.amount == terms.payable
+            and booked_on >= terms.decided_on)  # payment cannot precede acceptance
+
+
+def party_key(receiver: str, payer: str) -> str:
+    """The engine's opaque party: who receives + who pays ("DEFR": FR pays DE)."""
+    return receiver + payer
+
+
+# ---- loading what is open ----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Credit:
+    id: int
+    owner: str  # the account's owner: the enforcing state receiving
+    counterparty: str  # the issuing state paying
+    currency: str
+    booked_on: date
+
+
+@dataclass
+class OpenClaims:
+    claims: list[OpenInvoice] = field(default_factory=list)
+    credits: list[OpenTransfer] = field(default_factory=list)
+    terms: dict[int, ClaimTerms] = field(default_factory=dict)
+    credit_info: dict[int, _Credit] = field(default_factory=dict)
+    rejected: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _pending(session: Session) -> tuple[set[int], set[int]]:
+    """Transfers with a proposal waiting for review, and the claims such proposals would pay."""
+    waiting = set(session.execute(select(ReconciliationMatch.transfer_id)
+                                  .where(ReconciliationMatch.status == "proposed")).scalars())
+    held = set(session.execute(
+        select(ReconciliationAllocation.claim_id)
+        .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
+        .where(ReconciliationMatch.status == "proposed", ReconciliationAllocation.claim_id.is_not(None))).scalars())
+    return waiting, held
+
+
+def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
+    """Accepted claims with something payable, and booked credits between two known parties with money
+    unallocated (locked FOR UPDATE on PostgreSQL with `lock`: transfers first, then claims, the order
+    every posting path locks them in, so a run and a confirmation cannot deadlock)."""
+    pg = lock and is_postgres(session)
+    out = OpenClaims()
+    waiting, held = _pending(session)
+    t = Transfer
+    query = (select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
+                    t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
+                    t.counterparty_iban)
+             .where(t.booking_status == "booked", t.direction == "credit", t.reversal.is_(False),
+                    t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
+    for row in session.execute(query.with_for_update(of=t) if pg else query):
+        booked = row.booking_date or row.value_date
+        if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
+            continue
+        out.credit_info[row.id] = _Credit(row.id, row.party_code, row.counterparty_party, row.currency, booked)
+        # No stated conversion: a claim is paid in its own currency, and cash moves in it.
+        out.credits.append(OpenTransfer(
+            id=row.id, direction="credit", amount=Money(row.amount - row.allocated, row.currency), booked_on=booked,
+            counterparty_party=party_key(row.party_code, row.counterparty_party),
+            counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
+            remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id))
+    c = CostClaim
+    query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
+             .where(c.status == "accepted", c.payable > 0))
+    for row in session.execute(query.with_for_update(of=c) if pg else query):
+        if row.id in held:
+            continue
+        reference = recognition.claim_reference(row.id)
+        payable = Money(row.payable, row.currency)
+        out.terms[row.id] = ClaimTerms(row.payable, row.currency, row.decided_on)
+        # The reference is also the payment reference: a short number alone is weak evidence to the
+        # engine, while a claim reference quoted by the paying state is meant to identify the claim.
+        out.claims.append(OpenInvoice(
+            id=row.id, party=party_key(row.enforcing_state, row.issuing_state), agreement_id="",
+            number=reference, payment_reference=reference, end_to_end_id=None, direction="receivable",
+            currency=row.currency, open_amount=payable, issued_on=row.decided_on,
+            due_on=row.payment_due_on or row.decided_on, tolerance_abs=Money(_NO_TOLERANCE, row.currency),
+            tolerance_pct=_NO_TOLERANCE))
+    out.rejected = {(a, b) for a, b in session.execute(select(RejectedClaimPair.transfer_id,
+                                                              RejectedClaimPair.claim_id))}
+    return out
+
+
+# ---- the run's pass ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PassCounts:
+    credits: int
+    claims: int
+    auto_matched: int
+    proposed: int
+    unmatched: int
+    per_rule: dict[str, int]
+
+
+def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: bool = False,
+             settings: MatchSettings | None = None) -> PassCounts:
+    """Match credits to claims, store what settles one claim whole, pay the auto ones; add the counts
+    to the run record."""
+    open_claims = load_open(session, lock=not dry_run)
+    proposals = match(open_claims.claims, open_claims.credits, open_claims.rejected, settings)
+    kept = [p for p in proposals
+            if settles_whole(p, open_claims.terms, open_claims.credit_info[p.transfer_id].booked_on)]
+    counts = PassCounts(
+        credits=len(open_claims.credits), claims=len(open_claims.claims),
+        auto_matched=sum(1 for p in kept if p.status == "auto"),
+        proposed=sum(1 for p in kept if p.status == "proposed"),
+        unmatched=len(open_claims.credits) - len(kept),
+        per_rule=dict(Counter(f"{RULE_PREFIX}{p.rule}/{p.status}" for p in kept)))
+    _add_to_run(run, counts)
+    if not dry_run:
+        for proposal in kept:
+            row = _store(session, proposal, open_claims, run.id, actor)
+            if row.status == "auto":
+                _pay(session, row, _claim_of(session, row.id))
+    return counts
+
+
+def _add_to_run(run: ReconciliationRun, counts: PassCounts) -> None:
+    run.transfers_considered += counts.credits
+    run.auto_matched += counts.auto_matched
+    run.proposed += counts.proposed
+    run.unmatched_transfers += counts.unmatched
+    per_rule = json.loads(run.per_rule or "{}")
+    per_rule.update(counts.per_rule)
+    run.per_rule = json.dumps(dict(sorted(per_rule.items())))
+
+
+def _store(session: Session, proposal: MatchProposal, open_claims: OpenClaims, run_id: int | None,
+           actor: str) -> ReconciliationMatch:
+    credit = open_claims.credit_info[proposal.transfer_id]
+    (allocation,) = proposal.allocations
+    amount = allocation.amount.amount
+    evidence = dict(proposal.evidence)
+    evidence.update({"party": credit.counterparty, "payer": credit.owner,
+                     "claim": recognition.claim_reference(allocation.invoice_id)})
+    now = utcnow()
+    row = ReconciliationMatch(
+        run_id=run_id, transfer_id=credit.id, payer_code=credit.owner, payee_code=credit.counterparty,
+        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
+        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
+        transfer_currency=credit.currency, evidence=json.dumps(evidence, sort_keys=True), status=proposal.status,
+        created_by=actor, created_at=now, decided_by=actor if proposal.status == "auto" else None,
+        decided_at=now if proposal.status == "auto" else None)
+    session.add(row)
+    session.flush()
+    session.add(ReconciliationAllocation(match_id=row.id, claim_id=allocation.invoice_id, amount=amount,
+                                         written_off=Decimal(0)))
+    session.flush()
+    return row
+
+
+# ---- posting and the review workflow -----------------------------------------------------------------
+
+def _claim_of(session: Session, match_id: int) -> ReconciliationAllocation:
+    return session.execute(select(ReconciliationAllocation)
+                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
+
+
+def is_claim_match(session: Session, match_id: int) -> bool:
+    """Does the match settle a cost claim (rather than invoices)?"""
+    return session.execute(select(ReconciliationAllocation.id).where(
+        ReconciliationAllocation.match_id == match_id, ReconciliationAllocation.claim_id.is_not(None))
+    ).first() is not None
+
+
+def _lock_transfer(session: Session, transfer_id: int) -> Transfer:
+    query = select(Transfer).where(Transfer.id == transfer_id).execution_options(populate_existing=True)
+    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
+
+
+def _lock_claim(session: Session, claim_id: int) -> CostClaim:
+    query = select(CostClaim).where(CostClaim.id == claim_id).execution_options(populate_existing=True)
+    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
+
+
+def _add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
+    table = Transfer.__table__
+    session.execute(update(table).where(table.c.id == transfer_id)
+                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
+
+
+def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationAllocation) -> None:
+    """Pay the claim through the recognition feature on the credit's booking day and take the amount off
+    the credit; refused when the credit has less unallocated than that (rows locked transfer first)."""
+    transfer = _lock_transfer(session, row.transfer_id)
+    claim = _lock_claim(session, allocation.claim_id)
+    if transfer.allocated + allocation.amount > transfer.amount:
+        raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
+                       f"the {allocation.amount} this would allocate", code="over_allocation")
+    if claim.status != "accepted" or claim.payable != allocation.amount:
+        raise Conflict(f"cost claim {claim.id} is {claim.status} with {claim.payable} payable; this match would pay "
+                       f"{allocation.amount}", code="over_allocation")
+    booked_on = transfer.booking_date or transfer.value_date
+    recognition.settle_claim(session, claim, booked_on, SOURCE)
+    _add_allocated(session, transfer.id, allocation.amount)
+    row.journal_entry_id = claim.payment_entry_id
+    session.flush()
+
+
+def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
+    """Post a proposed claim match: the claim is paid (the caller checked status and If-Match)."""
+    _pay(session, row, _claim_of(session, row.id))
+    row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.confirm", "reconciliation_match", row.id,
+             f"transfer {row.transfer_id} pays cost claim, entry {row.journal_entry_id}")
+    return row
+
+
+def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
+    """Refuse a proposed claim match: the (credit, claim) pair is never proposed again."""
+    claim_id = _claim_of(session, row.id).claim_id
+    known = session.get(RejectedClaimPair, (row.transfer_id, claim_id))
+    if known is None:
+        session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
+    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reject", "reconciliation_match", row.id,
+             f"transfer {row.transfer_id} is not the payment of cost claim {claim_id}")
+    return row
+
+
+def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
+    """Undo a posted claim match: the payment entry reversed, the claim accepted and unpaid again, the
+    credit unallocated (the caller checked status and If-Match)."""
+    allocation = _claim_of(session, row.id)
+    transfer = _lock_transfer(session, row.transfer_id)
+    claim = _lock_claim(session, allocation.claim_id)
+    if claim.payment_entry_id != row.journal_entry_id:
+        raise Conflict(f"cost claim {claim.id} is no longer paid by this match's entry", code="invalid_transition")
+    if transfer.allocated < row.transfer_amount:
+        raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
+    entry_id = journal.reverse(session, row.journal_entry_id, today(),
+                               memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE,
+                               source_id=str(row.id))
+    recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
+    _add_allocated(session, transfer.id, -row.transfer_amount)
+    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
+    row.decided_by, row.decided_at = actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reverse", "reconciliation_match", row.id,
+             f"entry {row.journal_entry_id} reversed by {entry_id}; cost claim {claim.id} open again")
+    return row

@@ -1,0 +1,189 @@
+"""Credits that pay EU cost claims: matched by reference or amount, only from the state that owes the claim,
+a claim paid once and whole, and the review workflow (confirm, reject, reverse) on claim matches."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ledger.reconciliation import service
+from tests.api.claims_helpers import IBANS, R, ClaimWorld
+from tests.api.test_errors import assert_problem
+
+PAID_ON = date(2024, 4, 20)
+
+
+@pytest.fixture
+def world(api, admin, officer, session, parties):
+    return ClaimWorld(api, admin, officer, session, parties)
+
+
+def _only_allocation(match: dict) -> dict:
+    (allocation,) = match["allocations"]
+    return allocation
+
+
+def test_a_credit_quoting_the_claim_reference_pays_the_claim(world):
+    claim = world.claim("1000.00")
+    assert claim["reference"] == f"CC-{claim['id']}"
+    (transfer,) = world.statement([("1000.00", f"Compensation {claim['reference']}", IBANS["FR"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"], answer["unmatched_transfers"]) == (1, 0, 0)
+    assert answer["per_rule"] == {"claim:reference/auto": 1}
+    (match,) = world.claim_matches("auto")
+    assert match["method"] == "reference" and match["transfer"] == transfer
+    assert (match["payer"], match["payee"]) == ("DE", "FR")
+    assert _only_allocation(match) == {"invoice": None, "claim": claim["id"], "amount": "1000.00",
+                                       "written_off": "0.00"}
+    assert match["evidence"]["claim"] == claim["reference"]
+    paid = world.claim_now(claim["id"])
+    assert paid["stage"] == "paid" and paid["paid_on"] == "2024-04-20"
+    assert paid["payment_entry"] == match["journal_entry"]
+    lines = world.entry(match["journal_entry"])
+    assert sum(lines.values()) == 0
+    assert lines["cash:DE:-:-:EUR"] == Decimal("1000.00") and lines["cash:FR:-:-:EUR"] == Decimal("-1000.00")
+    assert world.cash("DE") == Decimal("1000.00")
+    assert world.transfer(transfer)["status"] == "matched"
+
+
+def test_a_credit_of_the_exact_amount_from_the_issuing_state_matches_by_amount(world):
+    claim = world.claim("750.00")
+    world.statement([("750.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    assert world.run()["auto_matched"] == 1
+    (match,) = world.claim_matches("auto")
+    assert match["method"] == "amount" and _only_allocation(match)["claim"] == claim["id"]
+    assert world.claim_now(claim["id"])["stage"] == "paid"
+
+
+def test_a_refund_from_a_host_never_pays_a_claim(world):
+    claim = world.claim("750.00")
+    (refund,) = world.statement([("750.00", f"Refund {claim['reference']}", IBANS["RW"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"], answer["unmatched_transfers"]) == (0, 0, 1)
+    assert world.matches() == []
+    assert world.transfer(refund)["status"] == "unmatched"
+    assert world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_a_credit_from_another_state_does_not_pay_the_claim(world):
+    claim = world.claim("750.00")  # FR owes DE
+    world.statement([("750.00", "EU compensation", IBANS["IT"], PAID_ON),
+                     ("750.00", f"Paying {claim['reference']}", IBANS["IT"], date(2024, 4, 21))])
+    assert world.run()["auto_matched"] == 0
+    assert world.matches() == []
+    assert world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_a_credit_before_the_acceptance_does_not_pay_the_claim(world):
+    claim = world.claim("750.00")  # accepted on 2024-04-01
+    world.statement([("750.00", claim["reference"], IBANS["FR"], date(2024, 3, 30))])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"], answer["unmatched_transfers"]) == (0, 0, 1)
+    assert world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_part_of_a_claim_is_not_matched(world):
+    claim = world.claim("750.00")
+    world.statement([("500.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"], answer["unmatched_transfers"]) == (0, 0, 1)
+    assert world.matches() == [] and world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_two_claims_of_the_same_amount_are_proposed_then_confirmed(world):
+    first, second = world.claim("600.00"), world.claim("600.00")
+    (transfer,) = world.statement([("600.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"]) == (0, 1)
+    (match,) = world.claim_matches("proposed")
+    assert match["journal_entry"] is None
+    chosen = _only_allocation(match)["claim"]
+    assert chosen in (first["id"], second["id"])
+    assert world.claim_now(chosen)["stage"] == "accepted"
+    assert world.transfer(transfer)["status"] == "unmatched"
+    items = service.proposed_open_items(world.session, "2024-04", None, None)["proposed_matches"]
+    assert [(i["match"], i["invoices"], i["claims"]) for i in items] == [(match["id"], [], [chosen])]
+    assert service.proposed_open_items(world.session, "2024-04", None, [1])["proposed_matches"] == []
+
+    assert world.run()["proposed"] == 0  # a proposal waiting for review is not made again
+
+    response = world.api.post(f"{R}/matches/{match['id']}/confirm", token=world.officer)
+    assert response.status_code == 200, response.get_json()
+    confirmed = response.get_json()
+    assert confirmed["status"] == "confirmed" and confirmed["journal_entry"] is not None
+    assert world.claim_now(chosen)["stage"] == "paid"
+    assert world.claim_now(chosen)["payment_entry"] == confirmed["journal_entry"]
+    other = second["id"] if chosen == first["id"] else first["id"]
+    assert world.claim_now(other)["stage"] == "accepted"
+    assert world.transfer(transfer)["status"] == "matched"
+    assert world.cash("DE") == Decimal("600.00")
+
+
+def test_a_rejected_pair_is_never_proposed_again(world):
+    first, second = world.claim("600.00"), world.claim("600.00")
+    (transfer,) = world.statement([("600.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    world.run()
+    (match,) = world.claim_matches("proposed")
+    refused = _only_allocation(match)["claim"]
+    response = world.api.post(f"{R}/matches/{match['id']}/reject", json={"reason": "pays another claim"},
+                              token=world.officer)
+    assert response.status_code == 200 and response.get_json()["status"] == "rejected"
+    world.run()
+    world.run()
+    pairs = [(m["transfer"], _only_allocation(m)["claim"]) for m in world.claim_matches()]
+    assert pairs.count((transfer, refused)) == 1  # only the rejected match itself
+    assert world.claim_now(refused)["stage"] == "accepted"
+    # The other claim is now the only one the credit can pay.
+    other = second["id"] if refused == first["id"] else first["id"]
+    assert (transfer, other) in pairs and world.claim_now(other)["stage"] == "paid"
+
+
+def test_reversing_a_claim_match_reopens_the_claim_and_unallocates_the_credit(world):
+    claim = world.claim("1000.00")
+    (transfer,) = world.statement([("1000.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    world.run()
+    (match,) = world.claim_matches("auto")
+    response = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "bank recalled the credit"},
+                              token=world.officer)
+    assert response.status_code == 200, response.get_json()
+    reversed_ = response.get_json()
+    assert reversed_["status"] == "reversed" and reversed_["reversal_entry"] is not None
+    again = world.claim_now(claim["id"])
+    assert again["stage"] == "accepted" and again["paid_on"] is None and again["payment_entry"] is None
+    assert world.transfer(transfer)["status"] == "unmatched"
+    lines = world.entry(reversed_["reversal_entry"])
+    assert lines["cash:DE:-:-:EUR"] == Decimal("-1000.00") and sum(lines.values()) == 0
+    assert world.cash("DE") == 0 and world.cash("FR") == 0
+    second = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "again"}, token=world.officer)
+    assert_problem(second, 409, "invalid_transition")
+
+
+def test_a_paid_claim_cannot_be_paid_again_by_confirming(world):
+    first, second = world.claim("600.00"), world.claim("600.00")
+    world.statement([("600.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    world.run()
+    (match,) = world.claim_matches("proposed")
+    chosen = _only_allocation(match)["claim"]
+    paid = world.api.post(f"/api/v1/cost-claims/{chosen}/payment", json={"paid_on": "2024-04-19"},
+                          token=world.tokens["FR"])
+    assert paid.status_code == 200, paid.get_json()
+    response = world.api.post(f"{R}/matches/{match['id']}/confirm", token=world.officer)
+    assert_problem(response, 409, "over_allocation")
+
+
+def test_a_credit_cannot_be_matched_by_hand(world):
+    claim = world.claim("750.00")
+    (transfer,) = world.statement([("750.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    response = world.api.post(f"{R}/matches", json={"transfer": transfer, "allocations": [
+        {"invoice": claim["id"], "amount": "750.00"}]}, token=world.officer)
+    assert_problem(response, 422, "not_a_payment")
+
+
+def test_a_dry_run_counts_but_pays_nothing(world):
+    claim = world.claim("750.00")
+    world.statement([("750.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    answer = world.run(dry_run=True)
+    assert (answer["auto_matched"], answer["transfers_considered"]) == (1, 1)
+    assert world.matches() == [] and world.claim_now(claim["id"])["stage"] == "accepted"
