@@ -45,9 +45,9 @@ def test_accruing_a_month_from_the_page_is_idempotent(demo, officer_browser, ses
     assert session.execute(select(func.count()).select_from(Obligation)).scalar() == count
 
 
-def test_a_bad_month_is_refused_on_the_page(demo, officer_browser):
-    here = "/agreements/1"
-    officer_browser.post(f"{here}/accrue", {"period": "2026-13"}, token_from="/agreements")
+def test_a_bad_month_is_refused_on_the_page(demo, officer_browser, session):
+    here = f"/agreements/{agreement_id(session)}"
+    officer_browser.post(f"{here}/accrue", {"period": "2026-13"}, token_from=here)
     page = html(officer_browser.get(here))
     assert "Nothing was changed." in page and "period must be YYYY-MM" in page
 
