@@ -67,6 +67,17 @@ class NotFound(Problem):
     status, code = 404, "not_found"
 
 
+class PreconditionFailed(Problem):
+    status, code = 412, "precondition_failed"
+
+
+def check_if_match(current: str, if_match: str | None, what: str) -> None:
+    """Optimistic concurrency for a change: an If-Match naming another version than `current` (the ETag)
+    is refused with 412; a request without one did not ask for the check."""
+    if if_match is not None and if_match != current:
+        raise PreconditionFailed(f"the {what} changed since you read it")
+
+
 class Forbidden(Problem):
     status, code = 403, "forbidden"
 

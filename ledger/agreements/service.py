@@ -43,7 +43,7 @@ from ledger.agreements.models import (
     ReturneeEvent,
 )
 from ledger.audit.service import describe
-from ledger.errors import Conflict, NotFound, Problem, Unprocessable, field_error
+from ledger.errors import Conflict, NotFound, Problem, Unprocessable, check_if_match, field_error
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
 from ledger.money import Money
@@ -92,8 +92,7 @@ def etag(agreement: Agreement) -> str:
 
 
 def _check_if_match(agreement: Agreement, if_match: str | None) -> None:
-    if if_match is not None and if_match != etag(agreement):
-        raise Problem("the agreement changed since you read it", status=412, code="precondition_failed")
+    check_if_match(etag(agreement), if_match, "agreement")
 
 
 def status_of(agreement: Agreement, on: date | None = None) -> str:

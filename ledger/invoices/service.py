@@ -50,8 +50,8 @@ from ledger.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    Problem,
     Unprocessable,
+    check_if_match,
     field_error,
 )
 from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable
@@ -448,8 +448,7 @@ def list_query(party: str | None = None, status: str | None = None, agreement_id
 # ---- decisions -------------------------------------------------------------------------------------
 
 def _check_if_match(invoice: Invoice, if_match: str | None) -> None:
-    if if_match is not None and if_match != etag(invoice):
-        raise Problem("the invoice changed since you read it", status=412, code="precondition_failed")
+    check_if_match(etag(invoice), if_match, "invoice")
 
 
 def _claim_transition(session: Session, invoice: Invoice, allowed: Sequence[str], action: str) -> None:

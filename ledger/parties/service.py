@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.errors import Conflict, NotFound, Problem
+from ledger.errors import Conflict, NotFound, check_if_match
 from ledger.parties.models import BankAccount, Party
 
 
@@ -65,8 +65,7 @@ def create(session: Session, data: dict) -> Party:
 
 def update(session: Session, code: str, data: dict, if_match: str | None) -> Party:
     party = get(session, code)
-    if if_match is not None and if_match != etag(party):
-        raise Problem("the party changed since you read it", status=412, code="precondition_failed")
+    check_if_match(etag(party), if_match, "party")
     party.name, party.contact_point = data["name"], data["contact_point"]
     party.version += 1
     _replace_accounts(session, code, data["bank_accounts"])

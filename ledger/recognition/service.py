@@ -31,7 +31,7 @@ from ledger import listing
 from ledger.pseudonyms import pseudonym
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
-from ledger.errors import Conflict, NotFound, Problem, Unprocessable
+from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
@@ -65,11 +65,6 @@ def _require_party(session: Session, code: str, field_name: str) -> None:
     if session.get(Party, code) is None:
         raise Unprocessable(f"{field_name}: {code} is not a registered party", code="unknown_party",
                             errors={field_name: [f"{code} is not a registered party"]})
-
-
-def _check_version(current: str, if_match: str | None) -> None:
-    if if_match is not None and if_match != current:
-        raise Problem("the object changed since you read it", status=412, code="precondition_failed")
 
 
 def _money(amount: Decimal | None, currency: str) -> Money | None:
@@ -214,7 +209,7 @@ def request_recognition(session: Session, order_id: int, data: dict) -> Recognit
 def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
     rec = get_recognition(session, rec_id, lock=True)
     ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
-    _check_version(recognition_etag(rec), if_match)
+    check_if_match(recognition_etag(rec), if_match, "recognition")
     if rec.status != "requested":
         raise Conflict(f"recognition {rec.id} was already decided ({rec.status})", code="already_decided")
     if data["decided_on"] < rec.requested_on:
@@ -235,7 +230,7 @@ def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str 
 def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
     rec = get_recognition(session, rec_id, lock=True)
     ensure_acting_for(rec.enforcing_state, "record the enforcement")
-    _check_version(recognition_etag(rec), if_match)
+    check_if_match(recognition_etag(rec), if_match, "recognition")
     if rec.status == "enforced":
         raise Conflict(f"recognition {rec.id} was already enforced", code="already_enforced")
     if rec.status != "recognised":
@@ -371,7 +366,7 @@ def timeline(claim: CostClaim) -> rules.ClaimTimeline:
 def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | None) -> CostClaim:
     claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "decide on this cost claim")
-    _check_version(claim_etag(claim), if_match)
+    check_if_match(claim_etag(claim), if_match, "cost claim")
     if claim.status != "submitted":
         raise Conflict(f"cost claim {claim.id} was already decided ({claim.status})", code="already_decided")
     reason = (data.get("reason") or "").strip() or None
@@ -419,7 +414,7 @@ def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str
     """The issuing state paid the claim, as recorded by it or a finance officer through the API."""
     claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
-    _check_version(claim_etag(claim), if_match)
+    check_if_match(claim_etag(claim), if_match, "cost claim")
     return settle_claim(session, claim, paid_on, source)
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
 from ledger.db import AMOUNT, is_postgres
-from ledger.errors import Conflict, NotFound, Unprocessable, field_error
+from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.journal import service as journal
@@ -668,8 +668,7 @@ def _plan_of(session: Session, row: ReconciliationMatch) -> Plan:
 
 
 def _check_if_match(row: ReconciliationMatch, if_match: str | None) -> None:
-    if if_match is not None and if_match != etag(row):
-        raise Conflict("the match changed since it was read", status=412, code="precondition_failed")
+    check_if_match(etag(row), if_match, "match")
 
 
 def confirm(session: Session, match_id: int, actor: str, if_match: str | None = None) -> ReconciliationMatch:
