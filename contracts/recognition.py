@@ -50,10 +50,12 @@ class ReturnOrderSchema(Schema):
     decision_ref = fields.String()
     decision_date = fields.Date()
     ground = fields.String()
-    pseudonym = fields.String()
+    pseudonym = fields.String(allow_none=True, metadata={"description": "null once erased"})
     sis_alert_ref = fields.String(allow_none=True)
     european_return_order_ref = fields.String(allow_none=True)
     legal_basis = fields.String()
+    retain_until = fields.Date(metadata={"description": "decision date plus the retention period"})
+    erased = fields.Boolean(metadata={"description": "past retention: pseudonym and references removed"})
     recognitions = fields.List(fields.Nested(RecognitionSchema))
 
 

@@ -115,6 +115,21 @@ def cli_groups() -> list:
     ]
 
 
+def erasure_steps() -> list:
+    """(name, step(session, before, erased) -> count) run in order by `ledger returnees erase`: each drops the
+    link to the people whose retention ended before `before`, adds the pseudonyms it dropped to `erased`, and
+    later steps remove those from what they store."""
+    from ledger.agreements.service import erase_returnees
+    from ledger.invoices.service import redact_documents
+    from ledger.recognition.service import erase_return_orders
+
+    return [
+        ("returnees", erase_returnees),
+        ("return_orders", erase_return_orders),
+        ("invoice_documents", redact_documents),
+    ]
+
+
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data, in this order."""
     from ledger.agreements.demo import seed as seed_agreements

@@ -1,17 +1,36 @@
-"""The keyed pseudonym that stands for a partner's case reference everywhere in the ledger.
+"""Personal data: the keyed pseudonym that stands for a partner's case reference everywhere in the ledger,
+and how long a record about a person is kept.
 
 HMAC-SHA256 with the server-held LEDGER_PSEUDONYM_KEY: the same case always gives the same pseudonym, and
-without the key nobody can go from a pseudonym back to the case (or test guesses against it).
+without the key nobody can go from a pseudonym back to the case (or test guesses against it). Every record
+about a person carries a retention date; `ledger returnees erase` then drops its pseudonym (the link to the
+case) and keeps the money.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
 
 from flask import current_app
+
+DEFAULT_RETENTION_YEARS = 10
 
 
 def pseudonym(case_ref: str) -> str:
     key = current_app.config["LEDGER_PSEUDONYM_KEY"].encode()
     return hmac.new(key, case_ref.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def retention_years() -> int:
+    return int(current_app.config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))
+
+
+def retain_until(start: date, years: int | None = None) -> date:
+    """The day a record started on `start` may be kept until (`years` later; 28 February for 29 February)."""
+    years = retention_years() if years is None else years
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:
+        return start.replace(year=start.year + years, day=28)

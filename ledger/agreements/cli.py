@@ -45,5 +45,7 @@ def erase(before) -> None:
 
     day: date = before.date()
     with transaction("returnee.erase") as session:
-        count = service.erase(session, day)
-    click.echo(f"{count} returnees erased (retention ended before {day.isoformat()})")
+        counts = service.erase(session, day)
+    click.echo(f"{counts['returnees']} returnees and {counts['return_orders']} return orders erased, "
+               f"{counts['invoice_documents']} stored invoice documents redacted "
+               f"(retention ended before {day.isoformat()})")

@@ -26,12 +26,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
-from ledger.pseudonyms import pseudonym
+from ledger.pseudonyms import pseudonym, retain_until, retention_years
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
@@ -51,7 +50,6 @@ from ledger.parties.models import Party
 from ledger.timeutil import period_of, today, utcnow
 
 BATCH_LIMIT = 10_000
-DEFAULT_RETENTION_YEARS = 10
 
 
 def _problem(error: term_rules.AgreementError) -> Unprocessable:
@@ -227,17 +225,6 @@ def terminate(session: Session, agreement: Agreement, effective_on: date, reason
 
 # ---- returnees ---------------------------------------------------------------------------------------
 
-def retention_years() -> int:
-    return int(current_app.config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))
-
-
-def _retain_until(transferred_on: date, years: int) -> date:
-    try:
-        return transferred_on.replace(year=transferred_on.year + years)
-    except ValueError:  # 29 February
-        return transferred_on.replace(year=transferred_on.year + years, day=28)
-
-
 class _Admission:
     """Quota and capacity counts for one agreement, kept current as a batch admits returnees."""
 
@@ -307,7 +294,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
         rows.append({"agreement_id": agreement.id, "pseudonym": name, "nationality": item["nationality"],
                      "transferred_on": item["transferred_on"], "accepted_on": accepted_on,
                      "status": "accepted" if accepted_on else "transferred",
-                     "retain_until": _retain_until(item["transferred_on"], years), "created_at": utcnow()})
+                     "retain_until": retain_until(item["transferred_on"], years), "created_at": utcnow()})
         results.append({"index": index, "status": 201, "row": len(rows) - 1})
     ids: list[int] = []
     if rows:
@@ -386,17 +373,30 @@ def events(session: Session, returnee_id: int) -> list[ReturneeEvent]:
                                 .order_by(ReturneeEvent.id)).scalars())
 
 
-def erase(session: Session, before: date) -> int:
-    """Drop the pseudonym of every returnee whose retention ended before `before` (not later than today).
-
-    Ids, dates and every obligation and journal entry stay: the money remains accounted for."""
+def erase(session: Session, before: date) -> dict[str, int]:
+    """Drop the link to every person whose retention ended before `before` (not later than today): each
+    feature's erasure step in turn (`features.erasure_steps`), the later ones also removing the pseudonyms the
+    earlier ones dropped from what they store. Ids, dates, obligations and journal entries stay: the money
+    remains accounted for. Returns the count of each step."""
     if before > today():
         raise Unprocessable("cannot erase records whose retention has not ended", code="retention_not_ended")
-    result = session.execute(update(Returnee).where(Returnee.retain_until < before, Returnee.pseudonym.is_not(None))
-                             .values(pseudonym=None, erased_at=utcnow()))
-    count = result.rowcount or 0
-    describe("returnee.erase", "returnee", "", f"{count} pseudonym links removed (retention before {before})")
-    return count
+    from ledger.features import erasure_steps
+
+    erased: set[str] = set()
+    return {name: step(session, before, erased) for name, step in erasure_steps()}
+
+
+def erase_returnees(session: Session, before: date, erased: set[str]) -> int:
+    """Returnees past retention lose their pseudonym (the link to the partner's case)."""
+    rows = session.execute(select(Returnee.id, Returnee.pseudonym).where(
+        Returnee.retain_until < before, Returnee.pseudonym.is_not(None))).all()
+    ids = [rid for rid, _ in rows]
+    for start in range(0, len(ids), 5000):
+        session.execute(update(Returnee).where(Returnee.id.in_(ids[start:start + 5000]))
+                        .values(pseudonym=None, erased_at=utcnow()))
+    erased.update(name for _, name in rows)
+    describe("returnee.erase", "returnee", "", f"{len(ids)} pseudonym links removed (retention before {before})")
+    return len(ids)
 
 
 # ---- obligations and accrual -------------------------------------------------------------------------

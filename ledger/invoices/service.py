@@ -32,6 +32,7 @@ the invoice it names (BillingReference), the rest stays open as a negative amoun
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -689,3 +690,35 @@ def rf_reference(body: str) -> str:
     """An ISO 11649 creditor reference (RFnn + up to 21 letters/digits) for `body`."""
     cleaned = "".join(ch for ch in body.upper() if ch.isalnum())[:21]
     return f"RF{mod_97_10.calc_check_digits(cleaned + 'RF')}{cleaned}"
+
+
+# ---- erasure -----------------------------------------------------------------------------------------
+
+#: A pseudonym as partners write it in a document: 64 hex digits standing alone.
+_PSEUDONYM = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
+ERASED_MARK = b"erased"
+
+
+def redact(document: bytes, erased: set[str]) -> bytes:
+    """The document with every erased pseudonym replaced by `erased` (the rest byte for byte as received)."""
+    return _PSEUDONYM.sub(lambda m: ERASED_MARK if m.group().decode().lower() in erased else m.group(), document)
+
+
+def redact_documents(session: Session, before: date, erased: set[str]) -> int:
+    """Erasure reaches the stored originals: a UBL document naming an erased returnee by its pseudonym would
+    otherwise keep the link erasure removed. Every stored document is read (erasure is a rare batch job);
+    `document_sha256` keeps the digest of the document as received. Returns how many were redacted."""
+    if not erased:
+        return 0
+    changed = 0
+    ids = list(session.execute(select(Invoice.id).where(Invoice.document.is_not(None)).order_by(Invoice.id))
+               .scalars())
+    for start in range(0, len(ids), 100):  # a hundred documents in memory at a time
+        chunk = session.execute(select(Invoice.id, Invoice.document).where(Invoice.id.in_(ids[start:start + 100])))
+        for invoice_id, document in chunk.all():
+            redacted = redact(bytes(document), erased)
+            if redacted != document:
+                session.execute(update(Invoice).where(Invoice.id == invoice_id).values(document=redacted))
+                changed += 1
+    describe("invoice.redact", "invoice", "", f"{changed} stored documents redacted (retention before {before})")
+    return changed

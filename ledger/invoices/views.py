@@ -153,9 +153,10 @@ class InvoiceItem(MethodView):
 @blp.route("/invoices/<int:invoice_id>/document")
 class InvoiceDocument(MethodView):
     @requires(*READ_ROLES)
-    @blp.response(200, description="the UBL document as received (application/xml)")
+    @blp.response(200, description="the UBL document as received (application/xml); erasure replaces the "
+                                    "pseudonyms of erased returnees in it by `erased`")
     def get(self, invoice_id):
-        """The original UBL document, as received"""
+        """The original UBL document, as received (less the pseudonyms of erased returnees)"""
         invoice = _visible(invoice_id)
         if invoice.document is None:
             raise Problem("this invoice was sent as JSON: there is no document", status=404, code="not_found")

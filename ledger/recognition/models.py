@@ -33,10 +33,12 @@ class ReturnOrder(SQLModel, table=True):
     decision_ref: str = Field(max_length=100)
     decision_date: date
     ground: str = Field(max_length=40)
-    pseudonym: str = Field(max_length=64, index=True)
+    pseudonym: str | None = Field(default=None, max_length=64, index=True)  # NULL once erased
     sis_alert_ref: str | None = Field(default=None, max_length=100)
     european_return_order_ref: str | None = Field(default=None, max_length=100)
     legal_basis: str = Field(max_length=60)
+    retain_until: date = Field(index=True)  # the decision date plus the retention period
+    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     created_at: datetime = _created_at()
 
 

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import String, and_, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger import listing
-from ledger.pseudonyms import pseudonym
+from ledger.pseudonyms import pseudonym, retain_until
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
 from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match
@@ -39,7 +39,7 @@ from ledger.parties.models import Party
 from ledger.recognition import netting as netting_rules
 from ledger.recognition import rules
 from ledger.recognition.models import AllowanceRate, CostClaim, CostClaimLine, Recognition, ReturnOrder
-from ledger.timeutil import today
+from ledger.timeutil import today, utcnow
 
 
 # ---- helpers -----------------------------------------------------------------------------------------
@@ -89,11 +89,28 @@ def create_order(session: Session, data: dict) -> ReturnOrder:
         issuing_state=data["issuing_state"], decision_ref=data["decision_ref"], decision_date=data["decision_date"],
         ground=data["ground"], pseudonym=pseudonym(data["case_ref"]), sis_alert_ref=data.get("sis_alert_ref"),
         european_return_order_ref=data.get("european_return_order_ref"), legal_basis=basis,
+        retain_until=retain_until(data["decision_date"]),
     )
     session.add(order)
     session.flush()
     describe("return_order.create", "return_order", order.id, f"{order.issuing_state}, basis {basis}")
     return order
+
+
+def erase_return_orders(session: Session, before: date, erased: set[str]) -> int:
+    """Return orders past retention lose everything that links them to the person: the pseudonym, the SIS
+    alert and European return order references, and the decision's own reference (a file number at the
+    issuing state), which becomes `erased:<id>`. Recognitions, claims and their money stay."""
+    rows = session.execute(select(ReturnOrder.id, ReturnOrder.pseudonym).where(
+        ReturnOrder.retain_until < before, ReturnOrder.erased_at.is_(None))).all()
+    ids = [oid for oid, _ in rows]
+    for start in range(0, len(ids), 5000):
+        session.execute(update(ReturnOrder).where(ReturnOrder.id.in_(ids[start:start + 5000])).values(
+            pseudonym=None, sis_alert_ref=None, european_return_order_ref=None, erased_at=utcnow(),
+            decision_ref=literal("erased:") + cast(ReturnOrder.id, String)))
+    erased.update(name for _, name in rows if name)
+    describe("return_order.erase", "return_order", "", f"{len(ids)} return orders erased (retention before {before})")
+    return len(ids)
 
 
 def _recognitions_of(session: Session, order_ids: Sequence[int]) -> dict[int, list[Recognition]]:
@@ -127,7 +144,7 @@ def order_views(session: Session, orders: Sequence[ReturnOrder], principal: Prin
             "id": order.id, "issuing_state": order.issuing_state, "decision_ref": order.decision_ref,
             "decision_date": order.decision_date, "ground": order.ground, "pseudonym": order.pseudonym,
             "sis_alert_ref": order.sis_alert_ref, "european_return_order_ref": order.european_return_order_ref,
-            "legal_basis": order.legal_basis,
+            "legal_basis": order.legal_basis, "retain_until": order.retain_until, "erased": order.erased_at is not None,
             "recognitions": [recognition_view(r, claims.get(r.id)) for r in recs],
         })
     return views

@@ -120,7 +120,7 @@ def test_erase_keeps_money(app, api, admin, officer, parties, runner, session):
     session.commit()
     result = runner.invoke(args=["returnees", "erase", "--before", "2026-11-01"])
     assert result.exit_code == 0, result.output
-    assert "1 returnees erased" in result.output
+    assert "1 returnees and 0 return orders erased" in result.output
     after = api.get(f"/api/v1/returnees/{rid}", token=admin).get_json()
     assert after["pseudonym"] is None and after["erased"] is True
     assert after["obligations"] == before["obligations"]
