@@ -29,8 +29,8 @@ def agreement_info(session: Session, agreement_ids: list[int], period: str) -> d
         return {}
     ids = list(agreements)
     terms: dict[int, dict] = {}
-    for agreement_id, effective_from, text in session.execute(
-            select(AgreementVersionRow.agreement_id, AgreementVersionRow.effective_from, AgreementVersionRow.terms)
+    for agreement_id, text in session.execute(
+            select(AgreementVersionRow.agreement_id, AgreementVersionRow.terms)
             .where(AgreementVersionRow.agreement_id.in_(ids), AgreementVersionRow.effective_from <= last)
             .order_by(AgreementVersionRow.agreement_id, AgreementVersionRow.number)):
         terms[agreement_id] = json.loads(text)  # the last in force wins

@@ -1,5 +1,4 @@
 from flask import Response, stream_with_context
-from flask.views import MethodView
 
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db

@@ -26,7 +26,7 @@ def _plain(value):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
     return value
 

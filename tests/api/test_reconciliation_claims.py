@@ -161,7 +161,7 @@ def test_reversing_a_claim_match_reopens_the_claim_and_unallocates_the_credit(wo
 
 
 def test_a_paid_claim_cannot_be_paid_again_by_confirming(world):
-    first, second = world.claim("600.00"), world.claim("600.00")
+    world.claim("600.00"), world.claim("600.00")  # two equal claims: the run can only propose
     world.statement([("600.00", "EU compensation", IBANS["FR"], PAID_ON)])
     world.run()
     (match,) = world.claim_matches("proposed")

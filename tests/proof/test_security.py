@@ -81,7 +81,7 @@ def _send(api, method, path, token, **kw):
 def test_every_view_answers_each_role_as_it_declares(app, api, callers):
     """401 without a token, 403 for a role not declared, and for a declared role neither (nor a 5xx)."""
     mismatches, seen = [], 0
-    for endpoint, method, path, roles in _declared_views(app):
+    for _endpoint, method, path, roles in _declared_views(app):
         for caller in CALLERS:
             seen += 1
             response = _send(api, method, path, callers[caller])
@@ -342,7 +342,7 @@ def test_sql_injection_probes_find_nothing(api, session, parties, admin, callers
         targets = [(f"{base}?{name}=" + "{}", name) for name in query_names]
         targets += [(re.sub(r"\{" + name + r"\}", "{}", re.sub(r"\{(?!" + name + r"\})\w+\}", "GB", path)), name)
                     for name in path_names]
-        for template, name in targets:
+        for template, _name in targets:
             for payload in PAYLOADS:
                 url = template.format(quote(payload, safe=""))
                 for caller in ("partner", "admin"):

@@ -42,7 +42,7 @@ def test_mixed_currencies_are_refused():
     with pytest.raises(CurrencyMismatch):
         Money.of("1", "GBP") + Money.of("1", "EUR")
     with pytest.raises(CurrencyMismatch):
-        Money.of("1", "GBP") < Money.of("1", "EUR")
+        _ = Money.of("1", "GBP") < Money.of("1", "EUR")
 
 
 amounts = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2, allow_nan=False)
