@@ -3,13 +3,13 @@ recognition API, and statements of the enforcing state's account imported throug
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from ledger.journal.models import Account
 from ledger.journal.service import balances, lines_of
 from ledger.statements.demo import DemoTransfer, camt053
 from tests.api.recognition_flow import BASE, accepted_claim, ensure_parties
+from tests.api.recon_helpers import import_statement, start_run
 
 R = "/api/v1/reconciliation"
 #: Each state's EUR account: DE enforces (claims and receives), FR and IT issue (decide and pay), RW is a host.
@@ -47,17 +47,10 @@ class ClaimWorld:
         self.statements += 1
         document = camt053(IBANS[owner], "EUR", [DemoTransfer(Decimal(m[0]), *m[1:]) for m in moves],
                            message_id=f"CLAIM-MSG-{self.statements}", statement_id=f"CLAIM-STMT-{self.statements}")
-        response = self.api.post("/api/v1/statements", token=self.officer, content_type="multipart/form-data",
-                                 data={"file": (io.BytesIO(document), "statement.xml")})
-        assert response.status_code == 201, response.get_json()
-        listed = self.api.get(f"/api/v1/transfers?statement={response.get_json()['id']}",
-                              token=self.officer).get_json()["items"]
-        return [t["id"] for t in listed]
+        return import_statement(self.api, self.officer, document)
 
     def run(self, dry_run: bool = False) -> dict:
-        response = self.api.post(f"{R}/runs", json={"dry_run": dry_run}, token=self.officer)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return start_run(self.api, self.officer, dry_run)
 
     def matches(self, status: str | None = None) -> list[dict]:
         query = f"?status={status}" if status else ""

@@ -26,6 +26,21 @@ GB_EUR = "GB82WEST12345698765432"
 __all__ = ["DE_IBAN", "GB_ACCOUNT", "GB_EUR", "RW_IBAN", "R", "World", "rf_reference"]
 
 
+def import_statement(api, token: str, document: bytes) -> list[int]:
+    """Import a statement file as an officer would; returns the new transfer ids."""
+    response = api.post("/api/v1/statements", token=token, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(document), "statement.xml")})
+    assert response.status_code == 201, response.get_json()
+    listed = api.get(f"/api/v1/transfers?statement={response.get_json()['id']}", token=token).get_json()["items"]
+    return [t["id"] for t in listed]
+
+
+def start_run(api, token: str, dry_run: bool = False) -> dict:
+    response = api.post(f"{R}/runs", json={"dry_run": dry_run}, token=token)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
 class World:
     """GB and DE each owe RW under an agreement (GBP, tolerance 50.00 / 0.5 %)."""
 
@@ -72,18 +87,10 @@ class World:
         return self.import_statement(document)
 
     def import_statement(self, document: bytes) -> list[int]:
-        """Import a statement file as an officer would; returns the new transfer ids."""
-        response = self.api.post("/api/v1/statements", token=self.officer, content_type="multipart/form-data",
-                                 data={"file": (io.BytesIO(document), "statement.xml")})
-        assert response.status_code == 201, response.get_json()
-        listed = self.api.get(f"/api/v1/transfers?statement={response.get_json()['id']}",
-                              token=self.officer).get_json()["items"]
-        return [t["id"] for t in listed]
+        return import_statement(self.api, self.officer, document)
 
     def run(self, dry_run: bool = False) -> dict:
-        response = self.api.post(f"{R}/runs", json={"dry_run": dry_run}, token=self.officer)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return start_run(self.api, self.officer, dry_run)
 
     def matches(self, status: str | None = None, token: str | None = None) -> list[dict]:
         query = f"?status={status}" if status else ""

@@ -92,3 +92,15 @@ def auditor_browser(browser, person) -> Browser:
     person("auditor@test.example", "auditor")
     assert browser.sign_in("auditor@test.example").status_code == 303
     return browser
+
+
+@pytest.fixture
+def demo(runner, session):
+    """The demo ledger (every feature's seeder), as `make run` shows it."""
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)

@@ -6,22 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from ledger.agreements.models import Agreement, AgreementVersionRow, Obligation, Returnee, ReturneeEvent
 from ledger.timeutil import period_of, today
-
-
-@pytest.fixture
-def demo(runner, session):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    session.expire_all()
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
+from tests.web.conftest import html
 
 
 def agreement_id(session, reference="GB-RW-DEMO-01") -> int:

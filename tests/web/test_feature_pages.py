@@ -8,26 +8,15 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from ledger.invoices.models import Invoice
 from ledger.journal.models import Period
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
 from ledger.statements.models import Statement
+from tests.web.conftest import html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statements"
-
-
-@pytest.fixture
-def demo(runner, session):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    session.expire_all()
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def proposed(session) -> ReconciliationMatch:
