@@ -3,15 +3,19 @@ today, as the recognition service computes them."""
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from datetime import date
+
+from flask import render_template, request, url_for
 from sqlalchemy import or_, select
 
-from ledger import db
+from ledger import auth, db
 from ledger.auth import STAFF, requires
+from ledger.errors import field_error
 from ledger.recognition import service
 from ledger.recognition.models import CostClaim
 from ledger.timeutil import today
 from ledger.web import pages
+from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_claims", __name__)
@@ -56,8 +60,51 @@ def index():
     return render_template("claims/index.html", table=table, today=today())
 
 
+#: Who decides and records payments on the pages, for the issuing state (the API's finance-officer actors).
+OFFICERS = ("finance_officer",)
+
+
 @bp.route("/claims/<int:claim_id>")
 @requires(*STAFF)
 def detail(claim_id: int):
     session = db.session()
-    return render_template("claims/detail.html", claim=service.claim_view(session, service.get_claim(session, claim_id)))
+    claim = service.get_claim(session, claim_id)
+    return render_template("claims/detail.html", claim=service.claim_view(session, claim),
+                           etag=service.claim_etag(claim), can_act=auth.current().role in OFFICERS)
+
+
+def _day(name: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        raise field_error(name, "give a date as YYYY-MM-DD") from None
+
+
+@bp.route("/claims/<int:claim_id>/decision", methods=["POST"])
+@requires(*OFFICERS)
+def decide(claim_id: int):
+    here = url_for(".detail", claim_id=claim_id)
+
+    def act(session):
+        verdict = request.form.get("accepted", "")
+        if verdict not in ("yes", "no"):
+            raise field_error("accepted", "choose accept or refuse")
+        data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
+                "reason": request.form.get("reason", "")[:2000]}
+        return service.decide_claim(session, claim_id, data, request.form.get("version") or None)
+
+    ok, claim = attempt(act, here)
+    if not ok:
+        return claim
+    return done(f"Cost claim {claim.id} {claim.status} on {claim.decided_on.isoformat()}.", here)
+
+
+@bp.route("/claims/<int:claim_id>/payment", methods=["POST"])
+@requires(*OFFICERS)
+def pay(claim_id: int):
+    here = url_for(".detail", claim_id=claim_id)
+    ok, claim = attempt(lambda s: service.record_payment(s, claim_id, _day("paid_on"),
+                                                         request.form.get("version") or None, source="page"), here)
+    if not ok:
+        return claim
+    return done(f"Cost claim {claim.id} paid on {claim.paid_on.isoformat()} (entry {claim.payment_entry_id}).", here)
