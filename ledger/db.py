@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from flask import Flask, current_app, g, has_app_context
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, TypeDecorator, create_engine, event
+from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event, insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -178,3 +178,28 @@ def unit_of_work() -> Iterator[Session]:
 
 def is_postgres(s: Session) -> bool:
     return s.get_bind().dialect.name == "postgresql"
+
+
+#: Rows per statement of a bulk insert on SQLite (each parameter set is bound separately anyway).
+_BULK_CHUNK = 5000
+
+
+def bulk_insert(s: Session, table: Table, rows: list[dict]) -> None:
+    """Insert many rows alike in shape, without RETURNING (ids, if any, are assigned by the caller or the table).
+
+    PostgreSQL: one COPY stream, instead of a statement per row (psycopg's executemany) or per group of rows
+    whose NULLs differ (the ORM's bulk insert). Elsewhere: one Core executemany per chunk. Every row must carry
+    the same keys; values are given as the column types take them (COPY bypasses type decorators, which is
+    fine here: on PostgreSQL they pass values through)."""
+    if not rows:
+        return
+    if is_postgres(s):
+        columns = list(rows[0])
+        raw = s.connection().connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    statement = insert(table)
+    for start in range(0, len(rows), _BULK_CHUNK):
+        s.execute(statement, rows[start:start + _BULK_CHUNK])

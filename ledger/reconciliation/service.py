@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import AMOUNT, bulk_insert, is_postgres
 from ledger.errors import Conflict, NotFound, Unprocessable, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -327,22 +327,6 @@ def _assign_ids(session: Session, plans: list[Plan]) -> None:
         plan.id = match_id
 
 
-def _insert(session: Session, table, rows: list[dict]) -> None:
-    """Bulk insert: COPY on PostgreSQL (one stream, no per-row statements), executemany elsewhere."""
-    if not rows:
-        return
-    if is_postgres(session):
-        columns = list(rows[0])
-        raw = session.connection().connection.dbapi_connection
-        with raw.cursor() as cursor, cursor.copy(
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-        return
-    for chunk in _chunks(rows):
-        session.execute(insert(table), chunk)
-
-
 def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
     """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`)."""
     if any(p.id is None for p in plans):
@@ -358,8 +342,8 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) 
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
         "journal_entry_id": p.journal_entry_id,
     } for p in plans]
-    _insert(session, ReconciliationMatch.__table__, rows)
-    _insert(session, ReconciliationAllocation.__table__,
+    bulk_insert(session, ReconciliationMatch.__table__, rows)
+    bulk_insert(session, ReconciliationAllocation.__table__,
             [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
              for p in plans for i, a, w in p.allocations])
 
