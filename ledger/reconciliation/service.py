@@ -45,7 +45,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
-from ledger.reconciliation.engine import match
+from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
     POSTED,
@@ -513,26 +513,28 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     started = time.perf_counter()
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
-    open_set = load_open(session, lock=not dry_run)
-    step("loaded")
-    proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
-    step("matched")
-    summary = summarise(open_set.invoices, open_set.transfers, proposals)
-    record = ReconciliationRun(
-        dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
-        invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched, proposed=summary.proposed,
-        unmatched_transfers=summary.unmatched_transfers, open_invoices=summary.open_invoices,
-        per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
-    session.add(record)
-    session.flush()
-    if not dry_run:
-        transfers = {t.id: t for t in open_set.transfers}
-        plans = plans_from(open_set, proposals, transfers)
-        _assign_ids(session, plans)
-        post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
-        step("posted")
-        _store(session, plans, record.id, actor)
-    step("stored")
+    with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
+        open_set = load_open(session, lock=not dry_run)
+        step("loaded")
+        proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
+        step("matched")
+        summary = summarise(open_set.invoices, open_set.transfers, proposals)
+        record = ReconciliationRun(
+            dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
+            invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched,
+            proposed=summary.proposed, unmatched_transfers=summary.unmatched_transfers,
+            open_invoices=summary.open_invoices,
+            per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
+        session.add(record)
+        session.flush()
+        if not dry_run:
+            transfers = {t.id: t for t in open_set.transfers}
+            plans = plans_from(open_set, proposals, transfers)
+            _assign_ids(session, plans)
+            post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
+            step("posted")
+            _store(session, plans, record.id, actor)
+        step("stored")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
