@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -73,6 +74,13 @@ _RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
 
 # ---- loading what is open ----------------------------------------------------------------------------
 
+class StatedFx(NamedTuple):
+    """What the bank stated about a converted payment (see `state_fx`), as a run needs it."""
+
+    rate: Decimal | None
+    source: str
+
+
 @dataclass(slots=True)
 class _OpenTransfer:
     id: int
@@ -81,7 +89,7 @@ class _OpenTransfer:
     currency: str
     remaining: Decimal
     booked_on: date
-    fx: TransferFx | None = None
+    fx: StatedFx | None = None
     amount: Decimal = Decimal(0)
     allocated: Decimal = Decimal(0)
 
@@ -166,25 +174,27 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
     pg = is_postgres(session)
     out = OpenSet(locked=lock)
     waiting, held = _pending_proposals(session)
+    # Core selects of plain columns, rows unpacked as tuples: 200,000 rows need no ORM row handling.
+    connection = session.connection()
     inv = Invoice
     query = (select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
                     inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
              .where(inv.status == "approved", inv.amount_open > 0))
-    rows = session.execute(query.with_for_update(of=inv) if lock and pg else query).all()
-    tolerances = _tolerances(session, {row.agreement_id for row in rows})
-    for row in rows:
-        open_amount = row.amount_open - held.get(row.id, Decimal(0))
+    rows = connection.execute(query.with_for_update(of=inv) if lock and pg else query).all()
+    tolerances = _tolerances(session, {row[3] for row in rows})
+    no_hold = Decimal(0)
+    for invoice_id, payer, payee, agreement_id, number, reference, currency, amount_open, issued_on, due_on in rows:
+        open_amount = amount_open - held.get(invoice_id, no_hold)
         if open_amount <= 0:
             continue
-        absolute, percent = tolerances[row.agreement_id]
-        out.invoice_info[row.id] = _OpenInvoice(row.id, row.payer_code, row.payee_code, row.agreement_id,
-                                                row.currency, open_amount, row.amount_open)
+        absolute, percent = tolerances[agreement_id]
+        out.invoice_info[invoice_id] = _OpenInvoice(invoice_id, payer, payee, agreement_id, currency, open_amount,
+                                                    amount_open)
         out.invoices.append(OpenInvoice(
-            id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id),
-            number=row.number, payment_reference=row.payment_reference, end_to_end_id=None,
-            direction="payable", currency=row.currency, open_amount=Money(open_amount, row.currency),
-            issued_on=row.issued_on, due_on=row.due_on or row.issued_on,
-            tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
+            id=invoice_id, party=payer + payee, agreement_id=str(agreement_id), number=number,
+            payment_reference=reference, end_to_end_id=None, direction="payable", currency=currency,
+            open_amount=Money(open_amount, currency), issued_on=issued_on, due_on=due_on or issued_on,
+            tolerance_abs=tolerance_money(absolute, currency), tolerance_pct=percent))
     t = Transfer
     fx = TransferFx
     query = (
@@ -194,28 +204,25 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
                t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
-    rows = session.execute(query.with_for_update(of=t) if lock and pg else query).all()
-    for row in rows:
-        booked = row.booking_date or row.value_date
-        if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
+    rows = connection.execute(query.with_for_update(of=t) if lock and pg else query).all()
+    for (transfer_id, payer, payee, amount, allocated, currency, booking_date, value_date, structured, remittance,
+         end_to_end_id, iban, instructed_amount, instructed_currency, stated_rate, fx_source) in rows:
+        booked = booking_date or value_date
+        if transfer_id in waiting or booked is None or payer == payee:
             continue
-        remaining = row.amount - row.allocated
-        stated = None
-        instructed = rate = None
-        if row.instructed_amount is not None:
-            stated = TransferFx(transfer_id=row.id, instructed_amount=row.instructed_amount,
-                                instructed_currency=row.instructed_currency, rate=row.rate, source=row.source)
-            if row.allocated == 0:  # a stated conversion describes the whole payment
-                instructed = Money(quantize(row.instructed_amount, row.instructed_currency), row.instructed_currency)
-                rate = _plain(row.rate) if row.rate is not None else None
-        out.transfer_info[row.id] = _OpenTransfer(row.id, row.party_code, row.counterparty_party, row.currency,
-                                                  remaining, booked, stated, row.amount, row.allocated)
+        remaining = amount - allocated
+        stated = instructed = rate = None
+        if instructed_amount is not None:
+            stated = StatedFx(stated_rate, fx_source)
+            if allocated == 0:  # a stated conversion describes the whole payment
+                instructed = Money(quantize(instructed_amount, instructed_currency), instructed_currency)
+                rate = _plain(stated_rate) if stated_rate is not None else None
+        out.transfer_info[transfer_id] = _OpenTransfer(transfer_id, payer, payee, currency, remaining, booked, stated,
+                                                       amount, allocated)
         out.transfers.append(OpenTransfer(
-            id=row.id, direction="debit", amount=Money(remaining, row.currency),
-            booked_on=booked, counterparty_party=row.party_code + row.counterparty_party,
-            counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
-            remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id,
-            instructed_amount=instructed, fx_rate=rate))
+            id=transfer_id, direction="debit", amount=Money(remaining, currency), booked_on=booked,
+            counterparty_party=payer + payee, counterparty_iban=iban, remittance_structured=structured,
+            remittance_text=remittance, end_to_end_id=end_to_end_id, instructed_amount=instructed, fx_rate=rate))
     out.rejected = {(a, b) for a, b in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
     return out
 
