@@ -51,10 +51,11 @@ class ExactDecimal(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None or dialect.name != "sqlite":
             return value
-        scaled = Decimal(value).scaleb(self.scale)
-        if scaled != scaled.to_integral_value():
+        scaled = (value if isinstance(value, Decimal) else Decimal(value)).scaleb(self.scale)
+        units = int(scaled)  # truncates: equal to `scaled` only when nothing lies beyond the scale
+        if units != scaled:
             raise ValueError(f"{value} has more than {self.scale} decimals")
-        return int(scaled)
+        return units
 
     def process_result_value(self, value, dialect):
         if value is None:
