@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 
 from flask import Flask, current_app, g, has_app_context
 from decimal import Decimal
@@ -191,20 +192,21 @@ def bulk_insert(s: Session, table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     columns = list(rows[0])
+    as_tuple = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     if is_postgres(s):
         # COPY bypasses type decorators: fine, on PostgreSQL they pass values through.
         raw = s.connection().connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+            for row in map(as_tuple, rows):
+                copy.write_row(row)
         return
     dialect = s.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    values = []  # column by column: one bind processor, looked up once, mapped over the column
-    for name in columns:
+    values = list(zip(*map(as_tuple, rows)))  # column by column: each bind processor is mapped over its column
+    for index, name in enumerate(columns):
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        column = [row[name] for row in rows]
-        values.append(column if process is None else list(map(process, column)))
+        if process is not None:
+            values[index] = list(map(process, values[index]))
     statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
                  f"VALUES ({', '.join('?' * len(columns))})")
     s.connection().exec_driver_sql(statement, list(zip(*values)))
