@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, bindparam, case, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
@@ -467,28 +467,29 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
         _settle_bulk(session, take_invoice, invoices_now)
 
 
+def _sqlite_units(session: Session) -> Callable[[Decimal], int]:
+    """Amounts as SQLite stores them (exact integers, see `ExactDecimal`), for statements run on the driver."""
+    return AMOUNT.dialect_impl(session.get_bind().dialect).bind_processor(session.get_bind().dialect)
+
+
 def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
-    table = Transfer.__table__
-    statement = (update(table).where(table.c.id == bindparam("t_id"))
-                 .values(allocated=table.c.allocated + bindparam("t_amount", type_=AMOUNT)))
-    rows = [{"t_id": i, "t_amount": a} for i, a in sorted(amounts.items()) if a != 0]
-    if is_postgres(session) and len(rows) > 1:
+    rows = [(i, a) for i, a in sorted(amounts.items()) if a != 0]
+    if not rows:
+        return
+    if is_postgres(session):
         for chunk in _chunks(rows):
             session.execute(text(
                 "UPDATE transfers AS t SET allocated = t.allocated + v.amount "
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
-                "WHERE t.id = v.id"), {"ids": [r["t_id"] for r in chunk], "amounts": [r["t_amount"] for r in chunk]})
+                "WHERE t.id = v.id"), {"ids": [i for i, _ in chunk], "amounts": [a for _, a in chunk]})
         return
-    for chunk in _chunks(rows):
-        session.execute(statement, chunk)
+    # One executemany on the driver: SQLAlchemy's per-row parameter handling cost more than SQLite's update.
+    units = _sqlite_units(session)
+    session.connection().exec_driver_sql("UPDATE transfers SET allocated = allocated + ? WHERE id = ?",
+                                         [(units(a), i) for i, a in rows])
 
 
 def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int, tuple[str, Decimal]]) -> None:
-    table = Invoice.__table__
-    remaining = table.c.amount_open - bindparam("i_amount", type_=AMOUNT)
-    statement = (update(table).where(table.c.id == bindparam("i_id"))
-                 .values(amount_open=remaining, version=table.c.version + 1,
-                         status=case((bindparam("i_paid", type_=Boolean), "paid"), else_=table.c.status)))
     rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
     if is_postgres(session):
         for chunk in _chunks(rows):
@@ -499,9 +500,12 @@ def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int
                 "AS v(id, amount, paid) WHERE i.id = v.id"),
                 {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
                  "paid": [r["i_paid"] for r in chunk]})
-    else:
-        for chunk in _chunks(rows):
-            session.execute(statement, chunk)
+    elif rows:  # as in `_add_allocated`
+        units = _sqlite_units(session)
+        session.connection().exec_driver_sql(
+            "UPDATE invoices SET amount_open = amount_open - ?, version = version + 1, "
+            "status = CASE WHEN ? THEN 'paid' ELSE status END WHERE id = ?",
+            [(units(r["i_amount"]), r["i_paid"], r["i_id"]) for r in rows])
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         session.execute(update(Obligation).where(Obligation.id.in_(
