@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from ledger.errors import Problem
 from ledger.money import Money
@@ -53,7 +54,7 @@ class AccountKey:
         if self.purpose not in PURPOSES:
             raise ValueError(f"unknown account purpose {self.purpose!r}")
 
-    @property
+    @cached_property  # asked for every line hashed, checked and posted; the key never changes
     def code(self) -> str:
         parts = (self.purpose, self.party or "-", self.counterparty or "-",
                  str(self.agreement_id) if self.agreement_id is not None else "-", self.currency)

@@ -1,7 +1,7 @@
 """Posting to the journal: the one path by which every money event becomes an entry.
 
 `post_entries` takes a batch: it locks the chain head once (which also serialises it against period
-closing), checks every entry, resolves accounts, hashes, and writes with two bulk inserts. Nothing here
+closing), checks every entry, resolves accounts, hashes, and writes with two bulk inserts (COPY on PostgreSQL). Nothing here
 commits: the request or command that called it does.
 """
 
@@ -15,6 +15,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
+from ledger.db import bulk_insert
 from ledger.errors import Conflict, NotFound
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
@@ -132,8 +133,8 @@ def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[int]:
         })
         postings.extend(_posting_rows(seq, draft, period, ids))
         head.seq, head.hash = seq, digest
-    session.execute(insert(JournalEntry), entries)
-    session.execute(insert(Posting), postings)
+    bulk_insert(session, JournalEntry.__table__, entries)
+    bulk_insert(session, Posting.__table__, postings)
     integrity.advance_head(session, head)
     return [row["id"] for row in entries]
 

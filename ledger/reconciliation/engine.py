@@ -98,13 +98,14 @@ def match(
     """
     invoice_list, transfer_list = list(invoices), list(transfers)
     validate_inputs(invoice_list, transfer_list)
-    with _collector_paused():
+    with collector_paused():
         return _run_rules(_Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings()))
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the run.
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the run (the service pauses it for a whole run, loading
+    and posting included, for the same reason).
 
     A run allocates millions of small acyclic objects; each allocation burst triggers full
     collections that rescan every live object (the caller's 200,000 inputs included), which made a

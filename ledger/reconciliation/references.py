@@ -106,11 +106,8 @@ def _word_runs(text: str) -> Iterator[list[str]]:
 
 
 def _run_forms(words: list[str]) -> set[str]:
-    if len(words) == 1:
-        return reference_forms(words[0])
-    forms = reference_forms(" ".join(words))
-    forms.add(normalise_reference("".join(words)))
-    return forms
+    # The joined run's normal form is also that of its words run together ("AL 2026" and "AL2026" alike).
+    return reference_forms(" ".join(words))
 
 
 def extract_references(text: str | None) -> set[str]:

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import Boolean, bindparam, case, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import AMOUNT, bulk_insert, is_postgres
 from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -47,7 +48,7 @@ from ledger.journal.rules import (
 )
 from ledger.money import Money, quantize
 from ledger.reconciliation import claims
-from ledger.reconciliation.engine import match
+from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
     POSTED,
@@ -75,6 +76,13 @@ _RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
 
 # ---- loading what is open ----------------------------------------------------------------------------
 
+class StatedFx(NamedTuple):
+    """What the bank stated about a converted payment (see `state_fx`), as a run needs it."""
+
+    rate: Decimal | None
+    source: str
+
+
 @dataclass(slots=True)
 class _OpenTransfer:
     id: int
@@ -83,7 +91,7 @@ class _OpenTransfer:
     currency: str
     remaining: Decimal
     booked_on: date
-    fx: TransferFx | None = None
+    fx: StatedFx | None = None
     amount: Decimal = Decimal(0)
     allocated: Decimal = Decimal(0)
 
@@ -168,25 +176,27 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
     pg = is_postgres(session)
     out = OpenSet(locked=lock)
     waiting, held = _pending_proposals(session)
+    # Core selects of plain columns, rows unpacked as tuples: 200,000 rows need no ORM row handling.
+    connection = session.connection()
     inv = Invoice
     query = (select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
                     inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
              .where(inv.status == "approved", inv.amount_open > 0))
-    rows = session.execute(query.with_for_update(of=inv) if lock and pg else query).all()
-    tolerances = _tolerances(session, {row.agreement_id for row in rows})
-    for row in rows:
-        open_amount = row.amount_open - held.get(row.id, Decimal(0))
+    rows = connection.execute(query.with_for_update(of=inv) if lock and pg else query).all()
+    tolerances = _tolerances(session, {row[3] for row in rows})
+    no_hold = Decimal(0)
+    for invoice_id, payer, payee, agreement_id, number, reference, currency, amount_open, issued_on, due_on in rows:
+        open_amount = amount_open - held.get(invoice_id, no_hold)
         if open_amount <= 0:
             continue
-        absolute, percent = tolerances[row.agreement_id]
-        out.invoice_info[row.id] = _OpenInvoice(row.id, row.payer_code, row.payee_code, row.agreement_id,
-                                                row.currency, open_amount, row.amount_open)
+        absolute, percent = tolerances[agreement_id]
+        out.invoice_info[invoice_id] = _OpenInvoice(invoice_id, payer, payee, agreement_id, currency, open_amount,
+                                                    amount_open)
         out.invoices.append(OpenInvoice(
-            id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id),
-            number=row.number, payment_reference=row.payment_reference, end_to_end_id=None,
-            direction="payable", currency=row.currency, open_amount=Money(open_amount, row.currency),
-            issued_on=row.issued_on, due_on=row.due_on or row.issued_on,
-            tolerance_abs=tolerance_money(absolute, row.currency), tolerance_pct=percent))
+            id=invoice_id, party=payer + payee, agreement_id=str(agreement_id), number=number,
+            payment_reference=reference, end_to_end_id=None, direction="payable", currency=currency,
+            open_amount=Money(open_amount, currency), issued_on=issued_on, due_on=due_on or issued_on,
+            tolerance_abs=tolerance_money(absolute, currency), tolerance_pct=percent))
     t = Transfer
     fx = TransferFx
     query = (
@@ -196,28 +206,25 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
                t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
-    rows = session.execute(query.with_for_update(of=t) if lock and pg else query).all()
-    for row in rows:
-        booked = row.booking_date or row.value_date
-        if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
+    rows = connection.execute(query.with_for_update(of=t) if lock and pg else query).all()
+    for (transfer_id, payer, payee, amount, allocated, currency, booking_date, value_date, structured, remittance,
+         end_to_end_id, iban, instructed_amount, instructed_currency, stated_rate, fx_source) in rows:
+        booked = booking_date or value_date
+        if transfer_id in waiting or booked is None or payer == payee:
             continue
-        remaining = row.amount - row.allocated
-        stated = None
-        instructed = rate = None
-        if row.instructed_amount is not None:
-            stated = TransferFx(transfer_id=row.id, instructed_amount=row.instructed_amount,
-                                instructed_currency=row.instructed_currency, rate=row.rate, source=row.source)
-            if row.allocated == 0:  # a stated conversion describes the whole payment
-                instructed = Money(quantize(row.instructed_amount, row.instructed_currency), row.instructed_currency)
-                rate = _plain(row.rate) if row.rate is not None else None
-        out.transfer_info[row.id] = _OpenTransfer(row.id, row.party_code, row.counterparty_party, row.currency,
-                                                  remaining, booked, stated, row.amount, row.allocated)
+        remaining = amount - allocated
+        stated = instructed = rate = None
+        if instructed_amount is not None:
+            stated = StatedFx(stated_rate, fx_source)
+            if allocated == 0:  # a stated conversion describes the whole payment
+                instructed = Money(quantize(instructed_amount, instructed_currency), instructed_currency)
+                rate = _plain(stated_rate) if stated_rate is not None else None
+        out.transfer_info[transfer_id] = _OpenTransfer(transfer_id, payer, payee, currency, remaining, booked, stated,
+                                                       amount, allocated)
         out.transfers.append(OpenTransfer(
-            id=row.id, direction="debit", amount=Money(remaining, row.currency),
-            booked_on=booked, counterparty_party=row.party_code + row.counterparty_party,
-            counterparty_iban=row.counterparty_iban, remittance_structured=row.structured_reference,
-            remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id,
-            instructed_amount=instructed, fx_rate=rate))
+            id=transfer_id, direction="debit", amount=Money(remaining, currency), booked_on=booked,
+            counterparty_party=payer + payee, counterparty_iban=iban, remittance_structured=structured,
+            remittance_text=remittance, end_to_end_id=end_to_end_id, instructed_amount=instructed, fx_rate=rate))
     out.rejected = {(a, b) for a, b in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
     return out
 
@@ -329,22 +336,6 @@ def _assign_ids(session: Session, plans: list[Plan]) -> None:
         plan.id = match_id
 
 
-def _insert(session: Session, table, rows: list[dict]) -> None:
-    """Bulk insert: COPY on PostgreSQL (one stream, no per-row statements), executemany elsewhere."""
-    if not rows:
-        return
-    if is_postgres(session):
-        columns = list(rows[0])
-        raw = session.connection().connection.dbapi_connection
-        with raw.cursor() as cursor, cursor.copy(
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-        return
-    for chunk in _chunks(rows):
-        session.execute(insert(table), chunk)
-
-
 def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
     """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`)."""
     if any(p.id is None for p in plans):
@@ -360,8 +351,8 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) 
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
         "journal_entry_id": p.journal_entry_id,
     } for p in plans]
-    _insert(session, ReconciliationMatch.__table__, rows)
-    _insert(session, ReconciliationAllocation.__table__,
+    bulk_insert(session, ReconciliationMatch.__table__, rows)
+    bulk_insert(session, ReconciliationAllocation.__table__,
             [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
              for p in plans for i, a, w in p.allocations])
 
@@ -478,28 +469,29 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
         _settle_bulk(session, take_invoice, invoices_now)
 
 
+def _sqlite_units(session: Session) -> Callable[[Decimal], int]:
+    """Amounts as SQLite stores them (exact integers, see `ExactDecimal`), for statements run on the driver."""
+    return AMOUNT.dialect_impl(session.get_bind().dialect).bind_processor(session.get_bind().dialect)
+
+
 def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
-    table = Transfer.__table__
-    statement = (update(table).where(table.c.id == bindparam("t_id"))
-                 .values(allocated=table.c.allocated + bindparam("t_amount", type_=AMOUNT)))
-    rows = [{"t_id": i, "t_amount": a} for i, a in sorted(amounts.items()) if a != 0]
-    if is_postgres(session) and len(rows) > 1:
+    rows = [(i, a) for i, a in sorted(amounts.items()) if a != 0]
+    if not rows:
+        return
+    if is_postgres(session):
         for chunk in _chunks(rows):
             session.execute(text(
                 "UPDATE transfers AS t SET allocated = t.allocated + v.amount "
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
-                "WHERE t.id = v.id"), {"ids": [r["t_id"] for r in chunk], "amounts": [r["t_amount"] for r in chunk]})
+                "WHERE t.id = v.id"), {"ids": [i for i, _ in chunk], "amounts": [a for _, a in chunk]})
         return
-    for chunk in _chunks(rows):
-        session.execute(statement, chunk)
+    # One executemany on the driver: SQLAlchemy's per-row parameter handling cost more than SQLite's update.
+    units = _sqlite_units(session)
+    session.connection().exec_driver_sql("UPDATE transfers SET allocated = allocated + ? WHERE id = ?",
+                                         [(units(a), i) for i, a in rows])
 
 
 def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int, tuple[str, Decimal]]) -> None:
-    table = Invoice.__table__
-    remaining = table.c.amount_open - bindparam("i_amount", type_=AMOUNT)
-    statement = (update(table).where(table.c.id == bindparam("i_id"))
-                 .values(amount_open=remaining, version=table.c.version + 1,
-                         status=case((bindparam("i_paid", type_=Boolean), "paid"), else_=table.c.status)))
     rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
     if is_postgres(session):
         for chunk in _chunks(rows):
@@ -510,9 +502,12 @@ def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int
                 "AS v(id, amount, paid) WHERE i.id = v.id"),
                 {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
                  "paid": [r["i_paid"] for r in chunk]})
-    else:
-        for chunk in _chunks(rows):
-            session.execute(statement, chunk)
+    elif rows:  # as in `_add_allocated`
+        units = _sqlite_units(session)
+        session.connection().exec_driver_sql(
+            "UPDATE invoices SET amount_open = amount_open - ?, version = version + 1, "
+            "status = CASE WHEN ? THEN 'paid' ELSE status END WHERE id = ?",
+            [(units(r["i_amount"]), r["i_paid"], r["i_id"]) for r in rows])
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         session.execute(update(Obligation).where(Obligation.id.in_(
@@ -531,26 +526,28 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     started = time.perf_counter()
     if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
-    open_set = load_open(session, lock=not dry_run)
-    step("loaded")
-    proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
-    step("matched")
-    summary = summarise(open_set.invoices, open_set.transfers, proposals)
-    record = ReconciliationRun(
-        dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
-        invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched, proposed=summary.proposed,
-        unmatched_transfers=summary.unmatched_transfers, open_invoices=summary.open_invoices,
-        per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
-    session.add(record)
-    session.flush()
-    if not dry_run:
-        transfers = {t.id: t for t in open_set.transfers}
-        plans = plans_from(open_set, proposals, transfers)
-        _assign_ids(session, plans)
-        post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
-        step("posted")
-        _store(session, plans, record.id, actor)
-    step("stored")
+    with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
+        open_set = load_open(session, lock=not dry_run)
+        step("loaded")
+        proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
+        step("matched")
+        summary = summarise(open_set.invoices, open_set.transfers, proposals)
+        record = ReconciliationRun(
+            dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
+            invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched,
+            proposed=summary.proposed, unmatched_transfers=summary.unmatched_transfers,
+            open_invoices=summary.open_invoices,
+            per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
+        session.add(record)
+        session.flush()
+        if not dry_run:
+            transfers = {t.id: t for t in open_set.transfers}
+            plans = plans_from(open_set, proposals, transfers)
+            _assign_ids(session, plans)
+            post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
+            step("posted")
+            _store(session, plans, record.id, actor)
+        step("stored")
     claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
     step("claims")
     record.finished_at = utcnow()
