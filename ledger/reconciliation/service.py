@@ -548,8 +548,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
             step("posted")
             _store(session, plans, record.id, actor)
         step("stored")
-    claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
-    step("claims")
+        claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
+        step("claims")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
