@@ -10,7 +10,8 @@ stored matches and the posted auto matches. Prints the time, matches per rule/st
 generator's true pairs found (and auto-posted), with the wrong auto matches.
 
 What the ledger deliberately leaves alone is reported apart: credits (the generator's receivables, refunds)
-settle only EU claims, which this feature does not match, and transfers from IBANs of no known party wait.
+settle only EU cost claims, and the generator makes none (the run's claims pass finds nothing to pay), and
+transfers from IBANs of no known party wait.
 "Reachable" true pairs are the debit payments of a known party; the ≥ 99 % target is measured on them.
 """
 
