@@ -182,6 +182,21 @@ def make_party(api: Api, admin_token: str, code: str, **extra) -> dict:
     return response.get_json()
 
 
+def concurrent_api(app, *codes: str) -> tuple[Api, str, str, dict[str, str]]:
+    """For tests of concurrent writers on `committed_app`: an API client, admin and officer tokens, and a
+    partner token for each party of `codes` (made here). Skipped on SQLite, which has one writer at a time
+    by design."""
+    if app.extensions["ledger.db"].dialect != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
+    api = Api(app, app.test_client())
+    admin, officer = api.token("admin"), api.token("finance_officer")
+    tokens = {}
+    for code in codes:
+        make_party(api, admin, code)
+        tokens[code] = api.token("partner", code)
+    return api, admin, officer, tokens
+
+
 @pytest.fixture
 def parties(api, admin) -> dict:
     """GB (payer), AL and RW (hosts), DE and FR (member states), each with a partner token."""

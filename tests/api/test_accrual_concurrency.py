@@ -3,23 +3,16 @@
 import threading
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from ledger.agreements import service
 from ledger.agreements.models import Obligation
+from tests.conftest import concurrent_api
 from tests.api.agreements_helpers import batch, create_agreement, people
 
 
 def test_concurrent_accruals_post_once(committed_app):
-    from tests.conftest import Api, make_party
-
-    if committed_app.extensions["ledger.db"].dialect != "postgresql":
-        pytest.skip("two concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
-    api = Api(committed_app, committed_app.test_client())
-    admin = api.token("admin")
-    for code in ("GB", "RW"):
-        make_party(api, admin, code)
+    api, admin, _, _ = concurrent_api(committed_app, "GB", "RW")
     agreement = create_agreement(api, admin)
     batch(api, admin, agreement["id"], people("C", 20, "2026-03-02", "2026-03-03"))
     first_posted, counts = threading.Event(), {}

@@ -7,11 +7,11 @@ import time
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from ledger.agreements import service
 from ledger.agreements.models import AccrualState, Obligation, Returnee
+from tests.conftest import concurrent_api
 from tests.api.agreements_helpers import A, RWANDA_TERMS, accrue, batch, create_agreement, people
 
 
@@ -75,14 +75,7 @@ def test_an_amendment_reprices_every_returnee_and_an_earlier_month_keeps_the_sta
 
 
 def test_an_event_recorded_during_an_accrual_waits_and_is_priced_next_time(committed_app):
-    from tests.conftest import Api, make_party
-
-    if committed_app.extensions["ledger.db"].dialect != "postgresql":
-        pytest.skip("two concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
-    api = Api(committed_app, committed_app.test_client())
-    admin = api.token("admin")
-    for code in ("GB", "RW"):
-        make_party(api, admin, code)
+    api, admin, _, _ = concurrent_api(committed_app, "GB", "RW")
     aid = create_agreement(api, admin, reference="SCOPE-RACE")["id"]
     ids = [i["id"] for i in batch(api, admin, aid, people("R", 5, "2026-03-02", "2026-03-03"))["items"]]
     accrued, order = threading.Event(), []

@@ -15,21 +15,14 @@ from ledger.reconciliation.models import ReconciliationMatch
 from ledger.statements.models import Transfer
 from tests.api.claims_helpers import IBANS, ClaimWorld
 from tests.api.test_reconciliation_concurrency import _race
-from tests.conftest import Api, make_party
+from tests.conftest import concurrent_api
 
 PAID_ON = date(2024, 4, 20)
 
 
 @pytest.fixture
 def committed_world(committed_app):
-    if committed_app.extensions["ledger.db"].dialect != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
-    api = Api(committed_app, committed_app.test_client())
-    admin, officer = api.token("admin"), api.token("finance_officer")
-    tokens = {}
-    for code in ("RW", "DE", "FR"):
-        make_party(api, admin, code)
-        tokens[code] = api.token("partner", code)
+    api, admin, officer, tokens = concurrent_api(committed_app, "RW", "DE", "FR")
     with committed_app.app_context():
         s = committed_app.extensions["ledger.db"].new_session()
         yield committed_app, ClaimWorld(api, admin, officer, s, tokens)

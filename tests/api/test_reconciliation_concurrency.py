@@ -16,19 +16,12 @@ from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 from ledger.statements.models import Transfer
 from tests.api.recon_helpers import RW_IBAN, World
-from tests.conftest import Api, make_party
+from tests.conftest import concurrent_api
 
 
 @pytest.fixture
 def committed_world(committed_app):
-    if committed_app.extensions["ledger.db"].dialect != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
-    api = Api(committed_app, committed_app.test_client())
-    admin, officer = api.token("admin"), api.token("finance_officer")
-    parties = {}
-    for code in ("GB", "RW", "DE"):
-        make_party(api, admin, code)
-        parties[code] = api.token("partner", code)
+    api, admin, officer, parties = concurrent_api(committed_app, "GB", "RW", "DE")
     with committed_app.app_context():
         s = committed_app.extensions["ledger.db"].new_session()
         world = World(api, admin, officer, s, parties)
