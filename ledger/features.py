@@ -120,6 +120,7 @@ def erasure_steps() -> list:
     link to the people whose retention ended before `before`, adds the pseudonyms it dropped to `erased`, and
     later steps remove those from what they store."""
     from ledger.agreements.service import erase_returnees
+    from ledger.idempotency import redact_replays
     from ledger.invoices.service import redact_documents
     from ledger.recognition.service import erase_return_orders
 
@@ -127,6 +128,7 @@ def erasure_steps() -> list:
         ("returnees", erase_returnees),
         ("return_orders", erase_return_orders),
         ("invoice_documents", redact_documents),
+        ("stored_answers", redact_replays),
     ]
 
 

@@ -15,12 +15,13 @@ import json
 from datetime import datetime
 
 from flask import Response, current_app, g, request
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select, text
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel
 
 from ledger import db
 from ledger.errors import Conflict, Unprocessable
+from ledger.pseudonyms import redact
 from ledger.timeutil import utcnow
 
 HEADER = "Idempotency-Key"
@@ -161,3 +162,19 @@ def store_failure(response: Response) -> None:
         db.commit()
     except IntegrityError:
         db.rollback()
+
+
+def redact_replays(session, before, erased: set[str]) -> int:
+    """Erasure step: a stored answer to replay (a returnee or a return order as created) may name an erased
+    person by pseudonym; it is rewritten without it. Only answers that carry a pseudonym field are read."""
+    if not erased:
+        return 0
+    rows = session.execute(select(IdempotencyKey.id, IdempotencyKey.response_body).where(
+        IdempotencyKey.response_body.contains('"pseudonym"'))).all()
+    changed = 0
+    for row_id, body in rows:
+        redacted = redact(body, erased)
+        if redacted != body:
+            session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(response_body=redacted))
+            changed += 1
+    return changed

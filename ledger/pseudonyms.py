@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import date
+from typing import AnyStr
 
 from flask import current_app
 
@@ -34,3 +36,21 @@ def retain_until(start: date, years: int | None = None) -> date:
         return start.replace(year=start.year + years)
     except ValueError:
         return start.replace(year=start.year + years, day=28)
+
+
+#: A pseudonym as it stands in a stored text or document: 64 hex digits on their own.
+_HEX64 = r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])"
+_PSEUDONYMS = {str: re.compile(_HEX64), bytes: re.compile(_HEX64.encode())}
+
+
+def redact(content: AnyStr, erased: set[str]) -> AnyStr:
+    """`content` with every pseudonym of `erased` replaced by `erased` (everything else as it was), for what
+    erasure finds in stored documents and answers."""
+    mark = "erased" if isinstance(content, str) else b"erased"
+
+    def swap(found: re.Match) -> AnyStr:
+        text = found.group()
+        name = text if isinstance(text, str) else text.decode()
+        return mark if name.lower() in erased else text
+
+    return _PSEUDONYMS[type(content)].sub(swap, content)

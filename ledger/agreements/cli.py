@@ -47,5 +47,6 @@ def erase(before) -> None:
     with transaction("returnee.erase") as session:
         counts = service.erase(session, day)
     click.echo(f"{counts['returnees']} returnees and {counts['return_orders']} return orders erased, "
-               f"{counts['invoice_documents']} stored invoice documents redacted "
+               f"{counts['invoice_documents']} stored invoice documents and {counts['stored_answers']} stored "
+               f"answers redacted "
                f"(retention ended before {day.isoformat()})")

@@ -32,7 +32,6 @@ the invoice it names (BillingReference), the rest stays open as a negative amoun
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,6 +61,7 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
 from ledger.money import CurrencyMismatch, Money
 from ledger.parties.models import BankAccount
+from ledger.pseudonyms import redact
 from ledger.timeutil import period_of, today, utcnow
 
 #: Line kinds that name a returnee (and must, to find their obligation).
@@ -693,16 +693,6 @@ def rf_reference(body: str) -> str:
 
 
 # ---- erasure -----------------------------------------------------------------------------------------
-
-#: A pseudonym as partners write it in a document: 64 hex digits standing alone.
-_PSEUDONYM = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
-ERASED_MARK = b"erased"
-
-
-def redact(document: bytes, erased: set[str]) -> bytes:
-    """The document with every erased pseudonym replaced by `erased` (the rest byte for byte as received)."""
-    return _PSEUDONYM.sub(lambda m: ERASED_MARK if m.group().decode().lower() in erased else m.group(), document)
-
 
 def redact_documents(session: Session, before: date, erased: set[str]) -> int:
     """Erasure reaches the stored originals: a UBL document naming an erased returnee by its pseudonym would

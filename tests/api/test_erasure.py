@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ledger.agreements.models import Returnee
 from ledger.invoices.models import Invoice
-from ledger.invoices.service import redact
+from ledger.pseudonyms import redact
 from ledger.recognition.models import CostClaim, ReturnOrder
 from tests.api.invoices_helpers import march_lines, post_xml, setup_agreement, ubl
 from tests.api.recognition_flow import accepted_claim, ensure_parties, order
@@ -22,6 +22,7 @@ def test_redact_replaces_only_erased_pseudonyms_standing_alone():
     document = f"<a>{PSEUDONYM}</a><b>{other}</b><c>{PSEUDONYM.upper()}</c><d>9{PSEUDONYM}</d>".encode()
     assert redact(document, {PSEUDONYM}) == f"<a>erased</a><b>{other}</b><c>erased</c><d>9{PSEUDONYM}</d>".encode()
     assert redact(document, set()) == document
+    assert redact(f'{{"pseudonym": "{PSEUDONYM}"}}', {PSEUDONYM}) == '{"pseudonym": "erased"}'
 
 
 def test_a_returnees_erasure_redacts_the_ubl_invoice_that_named_it(api, admin, officer, parties, session, runner):
@@ -37,7 +38,7 @@ def test_a_returnees_erasure_redacts_the_ubl_invoice_that_named_it(api, admin, o
 
     result = runner.invoke(args=["returnees", "erase", "--before", "2026-11-01"])
     assert result.exit_code == 0, result.output
-    assert "1 returnees and 0 return orders erased, 1 stored invoice documents redacted" in result.output
+    assert "1 returnees and 0 return orders erased, 1 stored invoice documents and 0 stored answers redacted" in result.output
     session.expire_all()
     after = session.get(Invoice, invoice_id)
     assert gone["pseudonym"].encode() not in after.document and kept["pseudonym"].encode() in after.document
@@ -69,3 +70,25 @@ def test_return_orders_past_retention_lose_every_link_to_the_person(api, admin, 
     assert "0 returnees and 0 return orders erased" in again.output
     assert session.execute(select(ReturnOrder.id).where(ReturnOrder.erased_at.is_not(None))).scalars().all() == [
         old["id"]]
+
+
+def test_a_stored_answer_to_replay_loses_the_erased_pseudonym(api, admin, parties, session, runner):
+    from ledger.idempotency import IdempotencyKey
+    from tests.api.agreements_helpers import A, create_agreement
+
+    aid = create_agreement(api, admin)["id"]
+    body = {"case_ref": "ERASE-ME-1", "transferred_on": "2026-03-02", "nationality": "ERI"}
+    made = api.post(f"{A}/{aid}/returnees", json=body, token=parties["RW"], headers={"Idempotency-Key": "r-1"})
+    assert made.status_code == 201, made.get_json()
+    name = made.get_json()["pseudonym"]
+    assert name in session.execute(select(IdempotencyKey.response_body)).scalars().one()
+    session.execute(Returnee.__table__.update().where(Returnee.id == made.get_json()["id"])
+                    .values(retain_until=date(2026, 3, 2)))
+    session.commit()
+
+    result = runner.invoke(args=["returnees", "erase", "--before", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert name not in session.execute(select(IdempotencyKey.response_body)).scalars().one()
+    replay = api.post(f"{A}/{aid}/returnees", json=body, token=parties["RW"], headers={"Idempotency-Key": "r-1"})
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["pseudonym"] == "erased"
