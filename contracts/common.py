@@ -120,6 +120,23 @@ class PositiveAmount(Amount):
         return amount
 
 
+class Rate(fields.String):
+    """An exchange rate as a decimal string such as "1.15" (never a JSON number), sent without trailing zeros."""
+
+    _PLAIN = re.compile(r"^\d{1,12}(\.\d{1,12})?$")
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata=_meta(kwargs, pattern=self._PLAIN.pattern, example="1.15"), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format(Decimal(value).normalize(), "f")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if not isinstance(value, str) or not self._PLAIN.match(value):
+            raise ValidationError('must be a plain decimal string such as "1.15", not a JSON number')
+        return Decimal(value)
+
+
 class CurrencyCode(fields.String):
     def __init__(self, **kwargs):
         super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="GBP"), **kwargs)

@@ -2,7 +2,17 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, CurrencyCode, ListArgs, Schema, page_schema, Id, UtcDateTime
+from contracts.common import (
+    Amount,
+    CurrencyCode,
+    Id,
+    ListArgs,
+    PositiveAmount,
+    Rate,
+    Schema,
+    UtcDateTime,
+    page_schema,
+)
 
 BALANCE_CHECKS = ("ok", "mismatch", "unavailable")
 TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
@@ -88,6 +98,18 @@ class TransferSchema(Schema):
     reversal = fields.Boolean()
     status = fields.String(validate=validate.OneOf(TRANSFER_STATUSES))
     allocated = Amount()
+
+
+class TransferFxSchema(Schema):
+    """What the bank stated about a payment made in another currency."""
+
+    transfer = fields.Integer(dump_only=True)
+    instructed_amount = PositiveAmount(required=True, metadata={"description": "in the instructed currency"})
+    instructed_currency = CurrencyCode(required=True, metadata={"description": "the invoice's currency, as a rule"})
+    rate = Rate(load_default=None, allow_none=True,
+                metadata={"description": "units of the transfer's currency per instructed unit; without it the "
+                                         "instructed amount alone values the payment"})
+    source = fields.String(load_default="officer", validate=validate.Length(min=1, max=100))
 
 
 class TransferListArgs(ListArgs):

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
 from ledger.db import AMOUNT, bulk_insert, is_postgres
-from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match, field_error
+from ledger.errors import Conflict, NotFound, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.journal import service as journal
@@ -786,21 +786,6 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     session.refresh(row)
     describe("reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
-    return row
-
-
-def state_fx(session: Session, transfer_id: int, instructed: Money, rate: Decimal | None, source: str) -> TransferFx:
-    """Record what the bank stated about a payment made in another currency (instructed amount, rate)."""
-    if session.get(Transfer, transfer_id) is None:
-        raise NotFound(f"no transfer {transfer_id}")
-    if rate is not None and rate <= 0:
-        raise Unprocessable("the rate must be positive", code="invalid_fx_rate")
-    row = session.get(TransferFx, transfer_id) or TransferFx(transfer_id=transfer_id, instructed_amount=0,
-                                                             instructed_currency=instructed.currency, source=source)
-    row.instructed_amount, row.instructed_currency, row.rate, row.source = (instructed.amount, instructed.currency,
-                                                                            rate, source)
-    session.add(row)
-    session.flush()
     return row
 
 

@@ -10,7 +10,7 @@ registered later, see `service.attach_unknown_transfers`) and `allocated` (kept 
 
 `transfer_fx` is what the bank stated about a transfer made in another currency (the amount the payer
 instructed, in the invoice's currency, and the rate); the importer stores it from camt `AmtDtls` (source
-"statement"), `reconciliation.service.state_fx` records it when it comes by other means.
+"statement"), `statements.service.state_fx` (PUT /transfers/{id}/fx) records it when it comes by other means.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import AMOUNT
-from ledger.errors import NotFound, Unprocessable
+from ledger.errors import Conflict, NotFound, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
-from ledger.money import MoneyError, quantize
+from ledger.money import Money, MoneyError, quantize
 from ledger.parties.models import BankAccount
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
@@ -458,6 +458,39 @@ def get_transfer(session: Session, transfer_id: int) -> Transfer:
     if transfer is None:
         raise NotFound(f"no transfer {transfer_id}")
     return transfer
+
+
+def fx_view(row: TransferFx) -> dict:
+    return {"transfer": row.transfer_id, "instructed_amount": Money(quantize(row.instructed_amount,
+                                                                             row.instructed_currency),
+                                                                    row.instructed_currency),
+            "instructed_currency": row.instructed_currency, "rate": row.rate, "source": row.source}
+
+
+def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Decimal | None, source: str) -> TransferFx:
+    """Record what the bank stated about a payment made in another currency (the amount instructed, in the
+    invoice's currency, and the rate: units of the transfer's currency per instructed unit), when it came
+    by other means than the statement file (an MT940 or CSV line has no place for it; a bank's advice).
+
+    A conversion describes the whole payment, so it cannot change once part of the transfer is matched."""
+    if instructed.currency == transfer.currency:
+        raise field_error("instructed_currency", f"the transfer is in {transfer.currency} already: state the "
+                                                 "currency the payment was instructed in", "same_currency")
+    if rate is not None and rate <= 0:
+        raise field_error("rate", "the rate must be positive", "invalid_fx_rate")
+    if instructed.amount <= 0:
+        raise field_error("instructed_amount", "the instructed amount must be positive")
+    if transfer.allocated:
+        raise Conflict(f"transfer {transfer.id} is already matched in part: reverse its matches first",
+                       code="transfer_allocated")
+    row = session.get(TransferFx, transfer.id) or TransferFx(transfer_id=transfer.id, instructed_amount=0,
+                                                             instructed_currency=instructed.currency, source=source)
+    row.instructed_amount, row.instructed_currency = instructed.amount, instructed.currency
+    row.rate, row.source = stored_rate(rate), source
+    session.add(row)
+    session.flush()
+    describe("transfer.fx", "transfer", transfer.id, f"instructed {instructed}, rate {row.rate} ({source})")
+    return row
 
 
 # ---- accounts registered later -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from contracts.statements import (
     StatementPageSchema,
     StatementUploadOptions,
     StatementUploadSchema,
+    TransferFxSchema,
     TransferListArgs,
     TransferPageSchema,
     TransferSchema,
@@ -16,6 +17,8 @@ from contracts.statements import (
 from ledger import db, listing
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
+from ledger.money import Money, MoneyError
+from ledger.errors import field_error
 from ledger.statements import service
 from ledger.statements.models import Statement, Transfer
 
@@ -101,3 +104,19 @@ class TransferItem(MethodView):
         transfer = service.get_transfer(db.session(), transfer_id)
         ensure_party_visible(transfer.party_code)
         return service.transfer_view(transfer)
+
+
+@blp.route("/transfers/<int:transfer_id>/fx")
+class TransferFxItem(MethodView):
+    @requires("finance_officer", "admin")
+    @blp.arguments(TransferFxSchema)
+    @blp.response(200, TransferFxSchema)
+    def put(self, data, transfer_id):
+        """State what the bank said about a payment in another currency (instructed amount, rate)"""
+        session = db.session()
+        transfer = service.get_transfer(session, transfer_id)
+        try:
+            instructed = Money(data["instructed_amount"], data["instructed_currency"])
+        except MoneyError as error:
+            raise field_error("instructed_amount", str(error)) from None
+        return service.fx_view(service.state_fx(session, transfer, instructed, data["rate"], data["source"]))

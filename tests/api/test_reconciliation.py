@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ledger.money import Money
-from ledger.reconciliation import service
 from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, World, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
 
@@ -97,8 +95,12 @@ def test_a_payment_in_another_currency_at_a_stated_rate(world, session):
     ref = rf_reference("RWFX1")
     invoice = world.invoice("GB", "RW-FX-1", "1000.00", ref)
     (transfer,) = world.statement([("-1150.00", ref, RW_IBAN, date(2026, 5, 2))], account=GB_EUR, currency="EUR")
-    service.state_fx(session, transfer, Money.of("1000.00", "GBP"), Decimal("1.15"), "bank statement")
-    session.commit()
+    stated = world.api.put(f"/api/v1/transfers/{transfer}/fx", token=world.officer,
+                           json={"instructed_amount": "1000.00", "instructed_currency": "GBP", "rate": "1.15",
+                                 "source": "bank advice"})
+    assert stated.status_code == 200, stated.get_json()
+    assert stated.get_json() == {"transfer": transfer, "instructed_amount": "1000.00", "instructed_currency": "GBP",
+                                 "rate": "1.15", "source": "bank advice"}
     assert world.run()["auto_matched"] == 1
     (match,) = world.matches("auto")
     assert match["currency"] == "GBP" and match["value"] == "1000.00" and match["fx_rate"] == "1.15"
@@ -109,6 +111,27 @@ def test_a_payment_in_another_currency_at_a_stated_rate(world, session):
     assert cash[1] == "-1000.00" and cash[2].rate == Decimal("1.15") and str(cash[2].original) == "1150.00"
     assert cash[2].original.currency == "EUR"
     assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
+
+
+def test_stating_a_conversion_is_checked_and_refused_once_the_transfer_is_matched(world):
+    ref = rf_reference("RWFX2")
+    world.invoice("GB", "RW-FX-2", "1000.00", ref)
+    (transfer,) = world.statement([("-1150.00", ref, RW_IBAN, date(2026, 5, 2))], account=GB_EUR, currency="EUR")
+    path, api = f"/api/v1/transfers/{transfer}/fx", world.api
+
+    def state(token=world.officer, **body):
+        return api.put(path, token=token, json={"instructed_amount": "1000.00", "instructed_currency": "GBP", **body})
+
+    assert_problem(state(instructed_currency="EUR"), 422, "same_currency")
+    assert_problem(state(rate="0"), 422, "invalid_fx_rate")
+    assert_problem(state(rate=1.15), 422, "validation_error")  # a JSON number could be a float
+    assert_problem(state(instructed_amount="1000.001"), 422, "validation_error")
+    assert_problem(state(token=world.parties["GB"]), 403, "forbidden")
+    assert_problem(api.put("/api/v1/transfers/999999/fx", token=world.officer,
+                           json={"instructed_amount": "1.00", "instructed_currency": "GBP"}), 404, "not_found")
+    assert state(rate="1.15").status_code == 200
+    assert world.run()["auto_matched"] == 1
+    assert_problem(state(rate="1.20"), 409, "transfer_allocated")
 
 
 def test_a_payment_in_another_currency_at_the_rate_its_statement_states(world, session):
