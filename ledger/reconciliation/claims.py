@@ -1,10 +1,12 @@
-"""Reconciliation's claims side: credits that settle EU cost claims (Decision 2004/191/EC compensation).
+"""Reconciliation's credits pass: credits that settle EU cost claims (Decision 2004/191/EC compensation),
+then credits that refund what a credit note left (`refunds`).
 
 A credit on member state E's account from member state I's IBAN is I paying what it owes E: an accepted,
 unpaid cost claim with E enforcing (claims and receives) and I issuing (pays). The pure engine matches
 such credits against accepted claims in a pass of its own (claim and transfer ids never meet invoice
 ids), with the party key enforcing + issuing on the claim and account owner + counterparty on the
-credit, so a refund from a host (a credit whose counterparty has no open claim) never matches anything.
+credit, so a refund from a host (a credit whose counterparty has no open claim) never pays a claim; what
+the claims leave is matched against credit notes (payer + host), and what neither explains waits.
 
 A claim is paid once and whole (`recognition.service.settle_claim`), so only a proposal that settles
 exactly one claim in full is kept; anything else is not stored and the credit waits (counted unmatched).
@@ -33,6 +35,7 @@ from ledger.journal import service as journal
 from ledger.money import Money
 from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
+from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
@@ -86,8 +89,8 @@ def party_key(receiver: str, payer: str) -> str:
 @dataclass(slots=True)
 class _Credit:
     id: int
-    owner: str  # the account's owner: the enforcing state receiving
-    counterparty: str  # the issuing state paying
+    owner: str  # the account's owner, receiving (an enforcing state, or a payer refunded)
+    counterparty: str  # who pays it in (the issuing state, or the host refunding)
     currency: str
     booked_on: date
 
@@ -172,24 +175,37 @@ class PassCounts:
 
 def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: bool = False,
              settings: MatchSettings | None = None) -> PassCounts:
-    """Match credits to claims, store what settles one claim whole, pay the auto ones; add the counts
-    to the run record."""
+    """The credits pass: match credits to EU cost claims (stored when they settle one claim whole), then
+    what is left to credit notes' refunds (`refunds`); pay the auto ones; add the counts to the run."""
     open_claims = load_open(session, lock=not dry_run)
-    proposals = match(open_claims.claims, open_claims.credits, open_claims.rejected, settings)
+    # Nothing open, nothing to match: the engine would still read every credit's remittance text.
+    proposals = match(open_claims.claims, open_claims.credits, open_claims.rejected, settings) \
+        if open_claims.claims else []
     kept = [p for p in proposals
             if settles_whole(p, open_claims.terms, open_claims.credit_info[p.transfer_id].booked_on)]
+    paid = {p.transfer_id for p in kept}
+    notes, _ = refunds.open_notes(session, lock=not dry_run)
+    rest = [c for c in open_claims.credits if c.id not in paid]
+    refunded = [p for p in match(notes, rest, refunds.rejected_pairs(session), settings) if refunds.keeps(p)] \
+        if notes else []
     counts = PassCounts(
         credits=len(open_claims.credits), claims=len(open_claims.claims),
-        auto_matched=sum(1 for p in kept if p.status == "auto"),
-        proposed=sum(1 for p in kept if p.status == "proposed"),
-        unmatched=len(open_claims.credits) - len(kept),
-        per_rule=dict(Counter(f"{RULE_PREFIX}{p.rule}/{p.status}" for p in kept)))
+        auto_matched=sum(1 for p in kept + refunded if p.status == "auto"),
+        proposed=sum(1 for p in kept + refunded if p.status == "proposed"),
+        unmatched=len(open_claims.credits) - len(kept) - len(refunded),
+        per_rule=dict(Counter([*(f"{RULE_PREFIX}{p.rule}/{p.status}" for p in kept),
+                               *(f"{refunds.RULE_PREFIX}{p.rule}/{p.status}" for p in refunded)])))
     _add_to_run(run, counts)
     if not dry_run:
         for proposal in kept:
             row = _store(session, proposal, open_claims, run.id, actor)
             if row.status == "auto":
                 _pay(session, row, _claim_of(session, row.id))
+        for proposal in refunded:
+            credit = open_claims.credit_info[proposal.transfer_id]
+            row = refunds.store(session, proposal, credit.owner, credit.counterparty, credit.currency, run.id, actor)
+            if row.status == "auto":
+                refunds.pay(session, row)
     return counts
 
 

@@ -2,9 +2,9 @@
 
 Statements are of the parties' own accounts. A debit on a payer's account to a host settles the invoices
 that payer owes that host (approved, with money open); a credit (a refund, an EU compensation received)
-settles only claims receivable: EU cost claims, matched in a pass of their own (`claims`), so a refund
-from a host never matches anything. Transfers on an account not registered to a party, or to/from an
-account of no known party, wait as well.
+settles only what is owed to the account's owner: EU cost claims, then the credit a host's credit note
+left (a refund), both in the credits pass (`claims`, `refunds`); a credit never settles a payable invoice.
+Transfers on an account not registered to a party, or to/from an account of no known party, wait.
 
 The engine compares the counterparty as an opaque party key; the key used here is payer + payee
 ("GBRW"), so a payment from GB's account is only ever weighed against invoices GB owes, however many
@@ -47,7 +47,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
-from ledger.reconciliation import claims
+from ledger.reconciliation import claims, refunds
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
@@ -676,6 +676,8 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
         raise Conflict(f"a {row.status} match cannot be confirmed", code="invalid_transition")
     if claims.is_claim_match(session, row.id):
         return claims.confirm(session, row, actor)
+    if refunds.is_refund_match(session, row):
+        return refunds.confirm(session, row, actor)
     post(session, [_plan_of(session, row)], hooks=True)
     session.refresh(row)
     row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
@@ -695,6 +697,8 @@ def reject(session: Session, match_id: int, actor: str, reason: str | None = Non
         raise Conflict(f"a {row.status} match cannot be rejected", code="invalid_transition")
     if claims.is_claim_match(session, row.id):
         return claims.reject(session, row, actor, reason)
+    if refunds.is_refund_match(session, row):
+        return refunds.reject(session, row, actor, reason)
     pairs = {(row.transfer_id, a.invoice_id) for a in allocations_of(session, [row.id])[row.id]}
     known = {(t, i) for t, i in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id)
                                                 .where(RejectedPair.transfer_id == row.transfer_id))}
@@ -715,6 +719,8 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
         raise Conflict(f"a {row.status} match has nothing posted to reverse", code="invalid_transition")
     if claims.is_claim_match(session, row.id):
         return claims.reverse(session, row, actor, reason)
+    if refunds.is_refund_match(session, row):
+        return refunds.reverse(session, row, actor, reason)
     plan = _plan_of(session, row)
     _lock(session, [plan.transfer_id], [i for i, _, _ in plan.allocations])
     day = today()

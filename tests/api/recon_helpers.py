@@ -78,6 +78,26 @@ class World:
         s.commit()
         return invoice.id
 
+    def credit_note(self, payer: str, number: str, credit_left: str, reference: str | None = None) -> int:
+        """An approved credit note from RW with `credit_left` still to be refunded (nothing open to set it
+        against), posted as approval does: Dr invoices_payable / Cr returns_costs."""
+        s = self.session
+        money = Money.of(credit_left, "GBP")
+        agreement_id = self.agreements[payer]
+        note = Invoice(agreement_id=agreement_id, payee_code="RW", payer_code=payer, number=number,
+                       document_type="credit_note", issued_on=date(2026, 4, 10), due_on=None, currency="GBP",
+                       period="2026-03", payment_reference=reference, payment_reference_is_rf=bool(reference),
+                       total=money.amount, payable=-money.amount, amount_open=-money.amount, status="approved",
+                       source="json")
+        s.add(note)
+        s.flush()
+        note.journal_entry_id = post_entries(s, [EntryDraft(date(2026, 4, 10), (
+            debit(AccountKey("invoices_payable", "GBP", "RW", payer, agreement_id), money),
+            credit(AccountKey("returns_costs", "GBP", payer, "RW", agreement_id), money)),
+            "invoice_approval", str(note.id), f"credit note {number} approved")])[0]
+        s.commit()
+        return note.id
+
     def statement(self, moves: list[tuple], account: str = GB_ACCOUNT, currency: str = "GBP") -> list[int]:
         """Import `moves` (amount, reference, counterparty IBAN, day) on `account`; returns the new transfer ids."""
         self.statements += 1

@@ -1,0 +1,196 @@
+"""Refunds: a credit from a host on a payer's account that pays back what an approved credit note left.
+
+A credit note first reduces the invoice it corrects; what is left over (its negative `amount_open`) is
+money the host owes the payer back. A credit on the payer's account from the host's IBAN is that refund:
+matched by the pure engine (credit → receivable) against the payer's credit notes with credit left, with
+the party key payer + payee as for invoices, so a refund from one host never settles another's note.
+
+Only a proposal that refunds one credit note, in full or in part and without a write-off, is kept; the
+posting is Dr cash (payer) / Cr invoices_payable (host → payer, agreement), which clears the debit the
+credit note left there. Reversing posts the reversal and opens the credit again. The credits pass that
+loads and counts credits lives in `claims` (EU cost claims are paid first, by state pairs no host shares).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import literal, select, update
+from sqlalchemy.orm import Session
+
+from ledger.audit.service import describe
+from ledger.db import AMOUNT, is_postgres
+from ledger.errors import Conflict
+from ledger.invoices.models import Invoice
+from ledger.journal import service as journal
+from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.money import Money
+from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
+from ledger.reconciliation.types import MatchProposal, OpenInvoice
+from ledger.statements.models import Transfer
+from ledger.timeutil import today, utcnow
+
+SOURCE_TYPE = "reconciliation"
+RULE_PREFIX = "refund:"
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A credit note with credit left: who refunds whom, under which agreement."""
+
+    id: int
+    payer: str
+    payee: str
+    agreement_id: int
+    currency: str
+
+
+def keeps(proposal: MatchProposal) -> bool:
+    """Does the proposal refund one credit note, in full or in part, with nothing written off? (A refund
+    is the host's money coming back: a difference is not a bank charge of ours to absorb.)"""
+    return len(proposal.allocations) == 1 and proposal.residual_account is None
+
+
+def open_notes(session: Session, *, lock: bool = False) -> tuple[list[OpenInvoice], dict[int, Note]]:
+    """Approved credit notes with credit left, as the engine's receivables (locked FOR UPDATE with `lock`
+    on PostgreSQL, after the credits: the order every posting path takes)."""
+    i = Invoice
+    query = (select(i.id, i.payer_code, i.payee_code, i.agreement_id, i.number, i.payment_reference, i.currency,
+                    i.amount_open, i.issued_on, i.due_on)
+             .where(i.document_type == "credit_note", i.status == "approved", i.amount_open < 0))
+    notes, info = [], {}
+    for row in session.execute(query.with_for_update(of=i) if lock and is_postgres(session) else query):
+        info[row.id] = Note(row.id, row.payer_code, row.payee_code, row.agreement_id, row.currency)
+        zero = Money.zero(row.currency)
+        notes.append(OpenInvoice(
+            id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id), number=row.number,
+            payment_reference=row.payment_reference, end_to_end_id=None, direction="receivable",
+            currency=row.currency, open_amount=Money(-row.amount_open, row.currency), issued_on=row.issued_on,
+            due_on=row.due_on or row.issued_on, tolerance_abs=zero, tolerance_pct=Decimal(0)))
+    return notes, info
+
+
+def rejected_pairs(session: Session) -> set[tuple[int, int]]:
+    return {(t, n) for t, n in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
+
+
+def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,
+          run_id: int | None, actor: str) -> ReconciliationMatch:
+    (allocation,) = proposal.allocations
+    amount = allocation.amount.amount
+    evidence = {**proposal.evidence, "party": counterparty, "payer": owner, "refunds_credit_note": "true"}
+    now = utcnow()
+    auto = proposal.status == "auto"
+    row = ReconciliationMatch(
+        run_id=run_id, transfer_id=proposal.transfer_id, payer_code=owner, payee_code=counterparty,
+        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
+        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount, transfer_currency=currency,
+        evidence=json.dumps(evidence, sort_keys=True), status=proposal.status, created_by=actor, created_at=now,
+        decided_by=actor if auto else None, decided_at=now if auto else None)
+    session.add(row)
+    session.flush()
+    session.add(ReconciliationAllocation(match_id=row.id, invoice_id=allocation.invoice_id, amount=amount,
+                                         written_off=Decimal(0)))
+    session.flush()
+    return row
+
+
+def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:
+    """Does the match settle a credit note with a credit (rather than an invoice with a payment)?"""
+    direction = session.execute(select(Transfer.direction).where(Transfer.id == match_row.transfer_id)).scalar_one()
+    return direction == "credit" and session.execute(select(ReconciliationAllocation.id).where(
+        ReconciliationAllocation.match_id == match_row.id, ReconciliationAllocation.invoice_id.is_not(None))
+    ).first() is not None
+
+
+def _allocation(session: Session, match_id: int) -> ReconciliationAllocation:
+    return session.execute(select(ReconciliationAllocation)
+                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
+
+
+def _locked(session: Session, model, row_id: int):
+    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
+
+
+def _add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
+    table = Transfer.__table__
+    session.execute(update(table).where(table.c.id == transfer_id)
+                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
+
+
+def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period: str) -> EntryDraft:
+    cash = AccountKey("cash", amount.currency, note.payer_code)
+    payable = AccountKey("invoices_payable", amount.currency, note.payee_code, note.payer_code, note.agreement_id)
+    return EntryDraft(effective_date=booked_on, period=period, lines=(debit(cash, amount), credit(payable, amount)),
+                      source_type=SOURCE_TYPE, source_id=str(match_id),
+                      memo=f"{note.payee_code} refunds credit note {note.number} to {note.payer_code}")
+
+
+def pay(session: Session, row: ReconciliationMatch) -> None:
+    """Post the refund and take it off the credit note and the credit (rows locked transfer first)."""
+    allocation = _allocation(session, row.id)
+    transfer = _locked(session, Transfer, row.transfer_id)
+    note = _locked(session, Invoice, allocation.invoice_id)
+    amount = Money(allocation.amount, note.currency)
+    if transfer.allocated + amount.amount > transfer.amount:
+        raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
+                       f"the {amount.amount} this would allocate", code="over_allocation")
+    if note.status != "approved" or -note.amount_open < amount.amount:
+        raise Conflict(f"credit note {note.id} has {max(-note.amount_open, 0)} left to refund, less than "
+                       f"{amount.amount}", code="over_allocation")
+    booked_on = transfer.booking_date or transfer.value_date
+    row.journal_entry_id = journal.post_entries(
+        session, [_entry(note, amount, booked_on, row.id, journal.first_open_period(session, booked_on))])[0]
+    note.amount_open += amount.amount
+    note.status = "paid" if note.amount_open == 0 else note.status
+    note.version += 1
+    _add_allocated(session, transfer.id, amount.amount)
+    session.flush()
+
+
+def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
+    pay(session, row)
+    row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.confirm", "reconciliation_match", row.id,
+             f"transfer {row.transfer_id} refunds a credit note, entry {row.journal_entry_id}")
+    return row
+
+
+def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
+    note_id = _allocation(session, row.id).invoice_id
+    if session.get(RejectedPair, (row.transfer_id, note_id)) is None:
+        session.add(RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id))
+    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reject", "reconciliation_match", row.id,
+             f"transfer {row.transfer_id} is not the refund of credit note {note_id}")
+    return row
+
+
+def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
+    """Undo a posted refund: the reversal entry, the credit open again on the note, the credit unallocated."""
+    allocation = _allocation(session, row.id)
+    transfer = _locked(session, Transfer, row.transfer_id)
+    note = _locked(session, Invoice, allocation.invoice_id)
+    if transfer.allocated < allocation.amount:
+        raise Conflict(f"transfer {transfer.id} has less allocated than the match took", code="invalid_transition")
+    entry_id = journal.reverse(session, row.journal_entry_id, today(),
+                               memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE_TYPE,
+                               source_id=str(row.id))
+    note.amount_open -= allocation.amount
+    note.status, note.version = "approved", note.version + 1
+    _add_allocated(session, transfer.id, -allocation.amount)
+    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
+    row.decided_by, row.decided_at = actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("reconciliation.reverse", "reconciliation_match", row.id,
+             f"entry {row.journal_entry_id} reversed by {entry_id}; credit note {note.id} open again")
+    return row

@@ -1,0 +1,82 @@
+"""A host's refund of what a credit note left is matched to that note (the credits pass, after EU claims):
+posted Dr cash / Cr invoices_payable, reviewable like any match, and never mistaken for a payment."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.api.recon_helpers import RW_IBAN, R, World, entry_lines, rf_reference
+from tests.api.test_errors import assert_problem
+
+
+@pytest.fixture
+def world(api, admin, officer, session, parties):
+    return World(api, admin, officer, session, parties)
+
+
+def test_a_refund_quoting_the_credit_note_settles_it(world, session):
+    ref = rf_reference("RWCN1")
+    note = world.credit_note("GB", "RW-CN-1", "750.00", ref)
+    assert world.payable("GB") == -750  # RW owes GB
+    (refund,) = world.statement([("750.00", f"Refund {ref}", RW_IBAN, date(2026, 5, 3))])
+    run = world.run()
+    assert run["auto_matched"] == 1 and run["unmatched_transfers"] == 0
+    (match,) = world.matches("auto")
+    assert match["transfer"] == refund and match["allocations"][0]["invoice"] == note
+    assert match["allocations"][0]["claim"] is None and match["evidence"]["refunds_credit_note"] == "true"
+    lines = {line[0]: line[1] for line in entry_lines(session, match["journal_entry"])}
+    assert lines == {"cash:GB:-:-:GBP": "750.00", f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-750.00"}
+    note_row = world.invoice_row(note)
+    assert (note_row.status, note_row.amount_open) == ("paid", 0)
+    assert world.transfer(refund)["status"] == "matched" and world.payable("GB") == 0
+
+
+def test_a_partial_refund_leaves_the_rest_of_the_credit_open(world):
+    ref = rf_reference("RWCN2")
+    note = world.credit_note("GB", "RW-CN-2", "500.00", ref)
+    world.statement([("200.00", ref, RW_IBAN, date(2026, 5, 3))])
+    world.run()
+    (match,) = world.matches("auto")  # a strong reference, a known party: a partial refund posts at once
+    assert match["method"] == "reference" and match["allocations"][0]["amount"] == "200.00"
+    assert (world.invoice_row(note).status, world.invoice_row(note).amount_open) == ("approved", -300)
+
+
+def test_a_payment_never_settles_a_credit_note_nor_a_refund_an_invoice(world):
+    ref = rf_reference("RWCN3")
+    note = world.credit_note("GB", "RW-CN-3", "400.00", ref)
+    (payment,) = world.statement([("-400.00", ref, RW_IBAN, date(2026, 5, 3))])
+    world.run()
+    assert world.matches() == [] and world.transfer(payment)["status"] == "unmatched"
+    assert world.invoice_row(note).amount_open == -400
+
+
+def test_reversing_a_refund_opens_the_credit_again_and_rejecting_one_is_remembered(world, session):
+    ref = rf_reference("RWCN4")
+    note = world.credit_note("GB", "RW-CN-4", "900.00", ref)
+    (refund,) = world.statement([("900.00", ref, RW_IBAN, date(2026, 5, 3))])
+    world.run()
+    (match,) = world.matches("auto")
+    reversed_ = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "wrong account"},
+                               token=world.officer)
+    assert reversed_.status_code == 200, reversed_.get_json()
+    assert reversed_.get_json()["status"] == "reversed"
+    assert (world.invoice_row(note).status, world.invoice_row(note).amount_open) == ("approved", -900)
+    assert world.transfer(refund)["status"] == "unmatched" and world.payable("GB") == -900
+    assert_problem(world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "again"},
+                                  token=world.officer), 409, "invalid_transition")
+
+
+def test_a_refund_two_notes_could_explain_is_proposed_and_a_rejection_is_remembered(world):
+    world.credit_note("GB", "RW-CN-5", "300.00")
+    world.credit_note("GB", "RW-CN-6", "300.00")
+    world.statement([("300.00", "money back", RW_IBAN, date(2026, 5, 3))])
+    assert world.run()["auto_matched"] == 0
+    (proposal,) = world.matches("proposed")
+    rejected = world.api.post(f"{R}/matches/{proposal['id']}/reject", json={"reason": "not this note"},
+                              token=world.officer)
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
+    world.run()
+    again = world.matches("proposed")
+    assert all(m["allocations"][0]["invoice"] != proposal["allocations"][0]["invoice"] for m in again)
