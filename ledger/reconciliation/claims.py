@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import is_postgres
 from ledger.errors import Conflict
 from ledger.journal import service as journal
 from ledger.money import Money
@@ -37,6 +37,7 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
+from ledger.reconciliation.rows import add_allocated, locked
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
@@ -184,7 +185,7 @@ def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: b
     kept = [p for p in proposals
             if settles_whole(p, open_claims.terms, open_claims.credit_info[p.transfer_id].booked_on)]
     paid = {p.transfer_id for p in kept}
-    notes, _ = refunds.open_notes(session, lock=not dry_run)
+    notes = refunds.open_notes(session, lock=not dry_run)
     rest = [c for c in open_claims.credits if c.id not in paid]
     refunded = [p for p in match(notes, rest, refunds.rejected_pairs(session), settings) if refunds.keeps(p)] \
         if notes else []
@@ -257,27 +258,11 @@ def is_claim_match(session: Session, match_id: int) -> bool:
     ).first() is not None
 
 
-def _lock_transfer(session: Session, transfer_id: int) -> Transfer:
-    query = select(Transfer).where(Transfer.id == transfer_id).execution_options(populate_existing=True)
-    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
-
-
-def _lock_claim(session: Session, claim_id: int) -> CostClaim:
-    query = select(CostClaim).where(CostClaim.id == claim_id).execution_options(populate_existing=True)
-    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
-
-
-def _add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
-    table = Transfer.__table__
-    session.execute(update(table).where(table.c.id == transfer_id)
-                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
-
-
 def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationAllocation) -> None:
     """Pay the claim through the recognition feature on the credit's booking day and take the amount off
     the credit; refused when the credit has less unallocated than that (rows locked transfer first)."""
-    transfer = _lock_transfer(session, row.transfer_id)
-    claim = _lock_claim(session, allocation.claim_id)
+    transfer = locked(session, Transfer, row.transfer_id)
+    claim = locked(session, CostClaim, allocation.claim_id)
     if transfer.allocated + allocation.amount > transfer.amount:
         raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
                        f"the {allocation.amount} this would allocate", code="over_allocation")
@@ -286,7 +271,7 @@ def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationA
                        f"{allocation.amount}", code="over_allocation")
     booked_on = transfer.booking_date or transfer.value_date
     recognition.settle_claim(session, claim, booked_on, SOURCE)
-    _add_allocated(session, transfer.id, allocation.amount)
+    add_allocated(session, transfer.id, allocation.amount)
     row.journal_entry_id = claim.payment_entry_id
     session.flush()
 
@@ -320,8 +305,8 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
     """Undo a posted claim match: the payment entry reversed, the claim accepted and unpaid again, the
     credit unallocated (the caller checked status and If-Match)."""
     allocation = _claim_of(session, row.id)
-    transfer = _lock_transfer(session, row.transfer_id)
-    claim = _lock_claim(session, allocation.claim_id)
+    transfer = locked(session, Transfer, row.transfer_id)
+    claim = locked(session, CostClaim, allocation.claim_id)
     if claim.payment_entry_id != row.journal_entry_id:
         raise Conflict(f"cost claim {claim.id} is no longer paid by this match's entry", code="invalid_transition")
     if transfer.allocated < row.transfer_amount:
@@ -330,7 +315,7 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
                                memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE,
                                source_id=str(row.id))
     recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
-    _add_allocated(session, transfer.id, -row.transfer_amount)
+    add_allocated(session, transfer.id, -row.transfer_amount)
     row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
     row.decided_by, row.decided_at = actor, utcnow()
     row.version += 1

@@ -14,21 +14,21 @@ loads and counts credits lives in `claims` (EU cost claims are paid first, by st
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import is_postgres
 from ledger.errors import Conflict
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
+from ledger.reconciliation.rows import add_allocated, locked
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.models import Transfer
 from ledger.timeutil import today, utcnow
@@ -37,40 +37,28 @@ SOURCE_TYPE = "reconciliation"
 RULE_PREFIX = "refund:"
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A credit note with credit left: who refunds whom, under which agreement."""
-
-    id: int
-    payer: str
-    payee: str
-    agreement_id: int
-    currency: str
-
-
 def keeps(proposal: MatchProposal) -> bool:
     """Does the proposal refund one credit note, in full or in part, with nothing written off? (A refund
     is the host's money coming back: a difference is not a bank charge of ours to absorb.)"""
     return len(proposal.allocations) == 1 and proposal.residual_account is None
 
 
-def open_notes(session: Session, *, lock: bool = False) -> tuple[list[OpenInvoice], dict[int, Note]]:
+def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
     """Approved credit notes with credit left, as the engine's receivables (locked FOR UPDATE with `lock`
     on PostgreSQL, after the credits: the order every posting path takes)."""
     i = Invoice
     query = (select(i.id, i.payer_code, i.payee_code, i.agreement_id, i.number, i.payment_reference, i.currency,
                     i.amount_open, i.issued_on, i.due_on)
              .where(i.document_type == "credit_note", i.status == "approved", i.amount_open < 0))
-    notes, info = [], {}
+    notes = []
     for row in session.execute(query.with_for_update(of=i) if lock and is_postgres(session) else query):
-        info[row.id] = Note(row.id, row.payer_code, row.payee_code, row.agreement_id, row.currency)
         zero = Money.zero(row.currency)
         notes.append(OpenInvoice(
             id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id), number=row.number,
             payment_reference=row.payment_reference, end_to_end_id=None, direction="receivable",
             currency=row.currency, open_amount=Money(-row.amount_open, row.currency), issued_on=row.issued_on,
             due_on=row.due_on or row.issued_on, tolerance_abs=zero, tolerance_pct=Decimal(0)))
-    return notes, info
+    return notes
 
 
 def rejected_pairs(session: Session) -> set[tuple[int, int]]:
@@ -111,17 +99,6 @@ def _allocation(session: Session, match_id: int) -> ReconciliationAllocation:
                            .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
 
 
-def _locked(session: Session, model, row_id: int):
-    query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
-
-
-def _add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
-    table = Transfer.__table__
-    session.execute(update(table).where(table.c.id == transfer_id)
-                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
-
-
 def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period: str) -> EntryDraft:
     cash = AccountKey("cash", amount.currency, note.payer_code)
     payable = AccountKey("invoices_payable", amount.currency, note.payee_code, note.payer_code, note.agreement_id)
@@ -133,8 +110,8 @@ def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period:
 def pay(session: Session, row: ReconciliationMatch) -> None:
     """Post the refund and take it off the credit note and the credit (rows locked transfer first)."""
     allocation = _allocation(session, row.id)
-    transfer = _locked(session, Transfer, row.transfer_id)
-    note = _locked(session, Invoice, allocation.invoice_id)
+    transfer = locked(session, Transfer, row.transfer_id)
+    note = locked(session, Invoice, allocation.invoice_id)
     amount = Money(allocation.amount, note.currency)
     if transfer.allocated + amount.amount > transfer.amount:
         raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
@@ -148,7 +125,7 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
     note.amount_open += amount.amount
     note.status = "paid" if note.amount_open == 0 else note.status
     note.version += 1
-    _add_allocated(session, transfer.id, amount.amount)
+    add_allocated(session, transfer.id, amount.amount)
     session.flush()
 
 
@@ -177,8 +154,8 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted refund: the reversal entry, the credit open again on the note, the credit unallocated."""
     allocation = _allocation(session, row.id)
-    transfer = _locked(session, Transfer, row.transfer_id)
-    note = _locked(session, Invoice, allocation.invoice_id)
+    transfer = locked(session, Transfer, row.transfer_id)
+    note = locked(session, Invoice, allocation.invoice_id)
     if transfer.allocated < allocation.amount:
         raise Conflict(f"transfer {transfer.id} has less allocated than the match took", code="invalid_transition")
     entry_id = journal.reverse(session, row.journal_entry_id, today(),
@@ -186,7 +163,7 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
                                source_id=str(row.id))
     note.amount_open -= allocation.amount
     note.status, note.version = "approved", note.version + 1
-    _add_allocated(session, transfer.id, -allocation.amount)
+    add_allocated(session, transfer.id, -allocation.amount)
     row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
     row.decided_by, row.decided_at = actor, utcnow()
     row.version += 1

@@ -7,15 +7,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 
-from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, World, entry_lines, rf_reference
+from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
-
-
-@pytest.fixture
-def world(api, admin, officer, session, parties):
-    return World(api, admin, officer, session, parties)
 
 
 def test_reference_match_is_posted_and_explained(world, session):

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 
-from tests.api.recon_helpers import RW_IBAN, R, World, entry_lines, rf_reference
+from tests.api.recon_helpers import RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
-
-
-@pytest.fixture
-def world(api, admin, officer, session, parties):
-    return World(api, admin, officer, session, parties)
 
 
 def test_a_refund_quoting_the_credit_note_settles_it(world, session):
