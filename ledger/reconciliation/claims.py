@@ -37,7 +37,7 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.rows import add_allocated, locked
+from ledger.reconciliation.rows import add_allocated, decide, locked, only_allocation, store_single
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
@@ -46,7 +46,7 @@ from ledger.reconciliation.models import (
 )
 from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
 from ledger.statements.models import Transfer
-from ledger.timeutil import today, utcnow
+from ledger.timeutil import today
 
 SOURCE = "reconciliation"
 #: A claim is assessed to the cent and paid whole: no difference is tolerated, none written off.
@@ -201,7 +201,7 @@ def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: b
         for proposal in kept:
             row = _store(session, proposal, open_claims, run.id, actor)
             if row.status == "auto":
-                _pay(session, row, _claim_of(session, row.id))
+                _pay(session, row, only_allocation(session, row.id))
         for proposal in refunded:
             credit = open_claims.credit_info[proposal.transfer_id]
             row = refunds.store(session, proposal, credit.owner, credit.counterparty, credit.currency, run.id, actor)
@@ -223,33 +223,12 @@ def _add_to_run(run: ReconciliationRun, counts: PassCounts) -> None:
 def _store(session: Session, proposal: MatchProposal, open_claims: OpenClaims, run_id: int | None,
            actor: str) -> ReconciliationMatch:
     credit = open_claims.credit_info[proposal.transfer_id]
-    (allocation,) = proposal.allocations
-    amount = allocation.amount.amount
-    evidence = dict(proposal.evidence)
-    evidence.update({"party": credit.counterparty, "payer": credit.owner,
-                     "claim": recognition.claim_reference(allocation.invoice_id)})
-    now = utcnow()
-    row = ReconciliationMatch(
-        run_id=run_id, transfer_id=credit.id, payer_code=credit.owner, payee_code=credit.counterparty,
-        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
-        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
-        transfer_currency=credit.currency, evidence=json.dumps(evidence, sort_keys=True), status=proposal.status,
-        created_by=actor, created_at=now, decided_by=actor if proposal.status == "auto" else None,
-        decided_at=now if proposal.status == "auto" else None)
-    session.add(row)
-    session.flush()
-    session.add(ReconciliationAllocation(match_id=row.id, claim_id=allocation.invoice_id, amount=amount,
-                                         written_off=Decimal(0)))
-    session.flush()
-    return row
+    claim_id = proposal.allocations[0].invoice_id
+    return store_single(session, proposal, credit.owner, credit.counterparty, credit.currency, run_id, actor,
+                        {"claim": recognition.claim_reference(claim_id)}, claim_id=claim_id)
 
 
 # ---- posting and the review workflow -----------------------------------------------------------------
-
-def _claim_of(session: Session, match_id: int) -> ReconciliationAllocation:
-    return session.execute(select(ReconciliationAllocation)
-                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
-
 
 def is_claim_match(session: Session, match_id: int) -> bool:
     """Does the match settle a cost claim (rather than invoices)?"""
@@ -278,10 +257,8 @@ def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationA
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     """Post a proposed claim match: the claim is paid (the caller checked status and If-Match)."""
-    _pay(session, row, _claim_of(session, row.id))
-    row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
-    row.version += 1
-    session.flush()
+    _pay(session, row, only_allocation(session, row.id))
+    decide(session, row, "confirmed", actor)
     describe("reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} pays cost claim, entry {row.journal_entry_id}")
     return row
@@ -289,13 +266,11 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
     """Refuse a proposed claim match: the (credit, claim) pair is never proposed again."""
-    claim_id = _claim_of(session, row.id).claim_id
+    claim_id = only_allocation(session, row.id).claim_id
     known = session.get(RejectedClaimPair, (row.transfer_id, claim_id))
     if known is None:
         session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
-    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
-    row.version += 1
-    session.flush()
+    decide(session, row, "rejected", actor, reason=reason)
     describe("reconciliation.reject", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} is not the payment of cost claim {claim_id}")
     return row
@@ -304,7 +279,7 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted claim match: the payment entry reversed, the claim accepted and unpaid again, the
     credit unallocated (the caller checked status and If-Match)."""
-    allocation = _claim_of(session, row.id)
+    allocation = only_allocation(session, row.id)
     transfer = locked(session, Transfer, row.transfer_id)
     claim = locked(session, CostClaim, allocation.claim_id)
     if claim.payment_entry_id != row.journal_entry_id:
@@ -316,10 +291,7 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
                                source_id=str(row.id))
     recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
     add_allocated(session, transfer.id, -row.transfer_amount)
-    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
-    row.decided_by, row.decided_at = actor, utcnow()
-    row.version += 1
-    session.flush()
+    decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
     describe("reconciliation.reverse", "reconciliation_match", row.id,
              f"entry {row.journal_entry_id} reversed by {entry_id}; cost claim {claim.id} open again")
     return row

@@ -13,7 +13,6 @@ loads and counts credits lives in `claims` (EU cost claims are paid first, by st
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -28,10 +27,10 @@ from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import add_allocated, locked
+from ledger.reconciliation.rows import add_allocated, decide, locked, only_allocation, store_single
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.models import Transfer
-from ledger.timeutil import today, utcnow
+from ledger.timeutil import today
 
 SOURCE_TYPE = "reconciliation"
 RULE_PREFIX = "refund:"
@@ -67,23 +66,8 @@ def rejected_pairs(session: Session) -> set[tuple[int, int]]:
 
 def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,
           run_id: int | None, actor: str) -> ReconciliationMatch:
-    (allocation,) = proposal.allocations
-    amount = allocation.amount.amount
-    evidence = {**proposal.evidence, "party": counterparty, "payer": owner, "refunds_credit_note": "true"}
-    now = utcnow()
-    auto = proposal.status == "auto"
-    row = ReconciliationMatch(
-        run_id=run_id, transfer_id=proposal.transfer_id, payer_code=owner, payee_code=counterparty,
-        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
-        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount, transfer_currency=currency,
-        evidence=json.dumps(evidence, sort_keys=True), status=proposal.status, created_by=actor, created_at=now,
-        decided_by=actor if auto else None, decided_at=now if auto else None)
-    session.add(row)
-    session.flush()
-    session.add(ReconciliationAllocation(match_id=row.id, invoice_id=allocation.invoice_id, amount=amount,
-                                         written_off=Decimal(0)))
-    session.flush()
-    return row
+    return store_single(session, proposal, owner, counterparty, currency, run_id, actor,
+                        {"refunds_credit_note": "true"}, invoice_id=proposal.allocations[0].invoice_id)
 
 
 def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:
@@ -92,11 +76,6 @@ def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:
     return direction == "credit" and session.execute(select(ReconciliationAllocation.id).where(
         ReconciliationAllocation.match_id == match_row.id, ReconciliationAllocation.invoice_id.is_not(None))
     ).first() is not None
-
-
-def _allocation(session: Session, match_id: int) -> ReconciliationAllocation:
-    return session.execute(select(ReconciliationAllocation)
-                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
 
 
 def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period: str) -> EntryDraft:
@@ -109,7 +88,7 @@ def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period:
 
 def pay(session: Session, row: ReconciliationMatch) -> None:
     """Post the refund and take it off the credit note and the credit (rows locked transfer first)."""
-    allocation = _allocation(session, row.id)
+    allocation = only_allocation(session, row.id)
     transfer = locked(session, Transfer, row.transfer_id)
     note = locked(session, Invoice, allocation.invoice_id)
     amount = Money(allocation.amount, note.currency)
@@ -131,21 +110,17 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     pay(session, row)
-    row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
-    row.version += 1
-    session.flush()
+    decide(session, row, "confirmed", actor)
     describe("reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} refunds a credit note, entry {row.journal_entry_id}")
     return row
 
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
-    note_id = _allocation(session, row.id).invoice_id
+    note_id = only_allocation(session, row.id).invoice_id
     if session.get(RejectedPair, (row.transfer_id, note_id)) is None:
         session.add(RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id))
-    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
-    row.version += 1
-    session.flush()
+    decide(session, row, "rejected", actor, reason=reason)
     describe("reconciliation.reject", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} is not the refund of credit note {note_id}")
     return row
@@ -153,7 +128,7 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
 
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted refund: the reversal entry, the credit open again on the note, the credit unallocated."""
-    allocation = _allocation(session, row.id)
+    allocation = only_allocation(session, row.id)
     transfer = locked(session, Transfer, row.transfer_id)
     note = locked(session, Invoice, allocation.invoice_id)
     if transfer.allocated < allocation.amount:
@@ -164,10 +139,7 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
     note.amount_open -= allocation.amount
     note.status, note.version = "approved", note.version + 1
     add_allocated(session, transfer.id, -allocation.amount)
-    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
-    row.decided_by, row.decided_at = actor, utcnow()
-    row.version += 1
-    session.flush()
+    decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
     describe("reconciliation.reverse", "reconciliation_match", row.id,
              f"entry {row.journal_entry_id} reversed by {entry_id}; credit note {note.id} open again")
     return row

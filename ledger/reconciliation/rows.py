@@ -1,15 +1,56 @@
-"""Row-level steps the credits pass shares (EU claims and refunds): lock a row before posting against it,
-and move a transfer's allocated amount."""
+"""Row-level steps the credits pass shares (EU claims and refunds): store a one-allocation match, read its
+allocation, lock a row before posting against it, move a transfer's allocated amount, record a decision."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from ledger.db import AMOUNT, is_postgres
+from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+from ledger.reconciliation.types import MatchProposal
 from ledger.statements.models import Transfer
+from ledger.timeutil import utcnow
+
+
+def store_single(session: Session, proposal: MatchProposal, owner: str, counterparty: str, transfer_currency: str,
+                 run_id: int | None, actor: str, evidence: dict[str, str], **settled: int) -> ReconciliationMatch:
+    """Store a proposal that settles one item in its own currency, nothing written off; `settled` names it
+    (`claim_id=` or `invoice_id=`). An auto match is decided by the run's actor."""
+    (allocation,) = proposal.allocations
+    amount = allocation.amount.amount
+    now, auto = utcnow(), proposal.status == "auto"
+    row = ReconciliationMatch(
+        run_id=run_id, transfer_id=proposal.transfer_id, payer_code=owner, payee_code=counterparty,
+        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
+        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
+        transfer_currency=transfer_currency,
+        evidence=json.dumps({**proposal.evidence, "party": counterparty, "payer": owner, **evidence}, sort_keys=True),
+        status=proposal.status, created_by=actor, created_at=now, decided_by=actor if auto else None,
+        decided_at=now if auto else None)
+    session.add(row)
+    session.flush()
+    session.add(ReconciliationAllocation(match_id=row.id, amount=amount, written_off=Decimal(0), **settled))
+    session.flush()
+    return row
+
+
+def only_allocation(session: Session, match_id: int) -> ReconciliationAllocation:
+    return session.execute(select(ReconciliationAllocation)
+                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
+
+
+def decide(session: Session, row: ReconciliationMatch, status: str, actor: str, **changes) -> ReconciliationMatch:
+    """Record an officer's decision on a match (confirmed, rejected, reversed): who, when, a new version."""
+    row.status, row.decided_by, row.decided_at = status, actor, utcnow()
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.version += 1
+    session.flush()
+    return row
 
 
 def locked(session: Session, model, row_id: int):
