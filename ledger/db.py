@@ -8,12 +8,14 @@ writes taking the lock up front); PostgreSQL (psycopg 3) is the production engin
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from operator import itemgetter
 
 from flask import Flask, current_app, g, has_app_context
-from decimal import Decimal
 
 from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -182,11 +184,79 @@ def unit_of_work() -> Iterator[Session]:
         raise
 
 
-def is_postgres(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
+def is_postgres(target: Session | Connection) -> bool:
+    bind = target.get_bind() if isinstance(target, Session) else target
+    return bind.dialect.name == "postgresql"
 
 
-def bulk_insert(s: Session, table: Table, rows: list[dict]) -> None:
+def connection_of(target: Session | Connection) -> Connection:
+    return target.connection() if isinstance(target, Session) else target
+
+
+Write = Callable[[Connection], object]
+
+
+class BackgroundWrites:
+    """A transaction's bulk writes, run in the order given on its one connection.
+
+    On PostgreSQL a worker thread sends them, so that the server inserts and updates while this process goes on
+    preparing the next rows: a reconciliation run's server time would otherwise add up with its own. The thread
+    spends its time waiting on the socket, the GIL released. Until `wait()` returns the caller must not use the
+    session (one connection, one user at a time); `wait()` raises the first write's error, and the transaction
+    is then the caller's to roll back, as after any failed statement. On SQLite the work is this process's own
+    (and its driver would hand the GIL back and forth for every row), so each write runs at once, in the caller.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._connection = session.connection()
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._jobs: queue.SimpleQueue[Write | None] | None = None
+        if is_postgres(session):
+            self._jobs = queue.SimpleQueue()
+            self._worker = threading.Thread(target=self._work, name="ledger-background-writes", daemon=True)
+            self._worker.start()
+
+    def __call__(self, write: Write) -> None:
+        if self._jobs is None:
+            write(self._connection)
+        else:
+            self._jobs.put(write)
+
+    def _work(self) -> None:
+        while (write := self._jobs.get()) is not None:
+            if self._error is None and not self._cancelled:
+                try:
+                    write(self._connection)
+                except BaseException as error:  # handed to the caller by wait()
+                    self._error = error
+
+    def wait(self) -> None:
+        if self._jobs is not None:
+            self._jobs.put(None)
+            self._worker.join()
+            self._jobs = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __enter__(self) -> BackgroundWrites:
+        return self
+
+    def __exit__(self, kind, _value, _traceback) -> None:
+        if kind is not None:  # the caller failed: skip what is queued, free the connection, keep its error
+            self._cancelled = True
+            self._error = None
+        self.wait()
+
+
+def write_now(target: Session | Connection) -> Callable[[Write], None]:
+    """The synchronous counterpart of `BackgroundWrites`, for callers that write one item at a time."""
+    connection = connection_of(target)
+    return lambda write: write(connection)
+
+
+def bulk_insert(s: Session | Connection, table: Table, rows: list[dict]) -> None:
     """Insert many rows alike in shape, without RETURNING (ids, if any, are assigned by the caller or the table).
 
     PostgreSQL: one COPY stream, instead of a statement per row (psycopg's executemany) or per group of rows
@@ -197,14 +267,15 @@ def bulk_insert(s: Session, table: Table, rows: list[dict]) -> None:
         return
     columns = list(rows[0])
     as_tuple = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    if is_postgres(s):
+    connection = connection_of(s)
+    if is_postgres(connection):
         # COPY bypasses type decorators: fine, on PostgreSQL they pass values through.
-        raw = s.connection().connection.dbapi_connection
+        raw = connection.connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in map(as_tuple, rows):
                 copy.write_row(row)
         return
-    dialect = s.get_bind().dialect
+    dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     values = list(zip(*map(as_tuple, rows)))  # column by column: each bind processor is mapped over its column
     for index, name in enumerate(columns):
@@ -213,4 +284,4 @@ def bulk_insert(s: Session, table: Table, rows: list[dict]) -> None:
             values[index] = list(map(process, values[index]))
     statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
                  f"VALUES ({', '.join('?' * len(columns))})")
-    s.connection().exec_driver_sql(statement, list(zip(*values)))
+    connection.exec_driver_sql(statement, list(zip(*values)))

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -74,7 +74,7 @@ def lock_head(session: Session, name: str) -> Head:
     return Head(row.name, row.seq, row.hash)
 
 
-def advance_head(session: Session, head: Head) -> None:
+def advance_head(session: Session | Connection, head: Head) -> None:
     session.execute(update(ChainHead).where(ChainHead.name == head.name).values(seq=head.seq, hash=head.hash))
 
 

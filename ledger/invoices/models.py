@@ -26,7 +26,7 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("payee_code", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    agreement_id: int = Field(foreign_key="agreements.id")  # indexed by ix_invoices_agreement_period
     payee_code: str = Field(foreign_key="parties.code", max_length=2)  # the sender
     payer_code: str = Field(foreign_key="parties.code", max_length=2, index=True)
     number: str = Field(max_length=100)

@@ -7,15 +7,16 @@ commits: the request or command that called it does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
-from ledger.db import bulk_insert
+from ledger.db import Write, bulk_insert, write_now
 from ledger.errors import Conflict, NotFound
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
@@ -25,6 +26,9 @@ from ledger.money import Money, MoneyError
 from ledger.timeutil import period_of, utcnow
 
 CHAIN = "journal"
+#: Entries hashed before their rows are handed to `writes`: a background writer starts on the first ones while
+#: the rest are hashed.
+_WRITE_CHUNK = 10_000
 _ACCOUNT_CACHE = "ledger.account_ids"
 
 
@@ -111,8 +115,12 @@ def account_ids(session: Session, keys: Iterable[AccountKey]) -> dict[str, int]:
 
 # ---- posting -----------------------------------------------------------------------------------------
 
-def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[int]:
-    """Post a batch of balanced entries; returns their ids (chain sequence numbers) in order."""
+def post_entries(session: Session, drafts: Sequence[EntryDraft],
+                 writes: Callable[[Write], None] | None = None) -> list[int]:
+    """Post a batch of balanced entries; returns their ids (chain sequence numbers) in order.
+
+    Everything is read and checked first; the inserts and the chain head's advance go to `writes` (by default
+    at once; a `BackgroundWrites` lets the caller prepare its next rows while the database works)."""
     if not drafts:
         return []
     for draft in drafts:
@@ -122,21 +130,25 @@ def post_entries(session: Session, drafts: Sequence[EntryDraft]) -> list[int]:
     _ensure_open(session, set(periods), last_closed_period(session))
     ids = account_ids(session, (line.account for draft in drafts for line in draft.lines))
     created_at = utcnow().isoformat()
-    entries, postings = [], []
-    for draft, period in zip(drafts, periods):
-        seq = head.seq + 1
-        digest = integrity.link_hash(head.hash, entry_content(seq, period, created_at, draft))
-        entries.append({
-            "id": seq, "effective_date": draft.effective_date, "period": period, "source_type": draft.source_type,
-            "source_id": draft.source_id, "memo": draft.memo, "reverses_id": draft.reverses_id,
-            "created_at": created_at, "prev_hash": head.hash, "hash": digest,
-        })
-        postings.extend(_posting_rows(seq, draft, period, ids))
-        head.seq, head.hash = seq, digest
-    bulk_insert(session, JournalEntry.__table__, entries)
-    bulk_insert(session, Posting.__table__, postings)
-    integrity.advance_head(session, head)
-    return [row["id"] for row in entries]
+    write = writes or write_now(session)
+    entry_ids = []
+    for start in range(0, len(drafts), _WRITE_CHUNK):
+        entries, postings = [], []
+        for draft, period in zip(drafts[start:start + _WRITE_CHUNK], periods[start:start + _WRITE_CHUNK]):
+            seq = head.seq + 1
+            digest = integrity.link_hash(head.hash, entry_content(seq, period, created_at, draft))
+            entries.append({
+                "id": seq, "effective_date": draft.effective_date, "period": period,
+                "source_type": draft.source_type, "source_id": draft.source_id, "memo": draft.memo,
+                "reverses_id": draft.reverses_id, "created_at": created_at, "prev_hash": head.hash, "hash": digest,
+            })
+            postings.extend(_posting_rows(seq, draft, period, ids))
+            head.seq, head.hash = seq, digest
+            entry_ids.append(seq)
+        write(partial(bulk_insert, table=JournalEntry.__table__, rows=entries))
+        write(partial(bulk_insert, table=Posting.__table__, rows=postings))
+    write(partial(integrity.advance_head, head=head))
+    return entry_ids
 
 
 def _posting_rows(seq: int, draft: EntryDraft, period: str, ids: dict[str, int]) -> list[dict]:

@@ -26,15 +26,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, bulk_insert, is_postgres
+from ledger.db import AMOUNT, BackgroundWrites, Write, bulk_insert, connection_of, is_postgres, write_now
 from ledger.errors import Conflict, NotFound, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -336,8 +336,10 @@ def _assign_ids(session: Session, plans: list[Plan]) -> None:
         plan.id = match_id
 
 
-def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) -> None:
-    """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`)."""
+def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str,
+           writes: Callable[[Write], None] | None = None) -> None:
+    """Insert matches and their allocations in bulk (ids assigned first, see `_assign_ids`), through `writes`
+    if given (see `BackgroundWrites`)."""
     if any(p.id is None for p in plans):
         _assign_ids(session, [p for p in plans if p.id is None])
     now = utcnow()
@@ -351,10 +353,11 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str) 
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
         "journal_entry_id": p.journal_entry_id,
     } for p in plans]
-    bulk_insert(session, ReconciliationMatch.__table__, rows)
-    bulk_insert(session, ReconciliationAllocation.__table__,
-            [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
-             for p in plans for i, a, w in p.allocations])
+    allocations = [{"match_id": p.id, "invoice_id": i, "amount": a, "written_off": w}
+                   for p in plans for i, a, w in p.allocations]
+    write = writes or write_now(session)
+    write(partial(bulk_insert, table=ReconciliationMatch.__table__, rows=rows))
+    write(partial(bulk_insert, table=ReconciliationAllocation.__table__, rows=allocations))
 
 
 # ---- posting (and the guards) ------------------------------------------------------------------------
@@ -433,12 +436,12 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
 
 
 def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None,
-         stored: bool = True) -> None:
+         stored: bool = True, writes: Callable[[Write], None] | None = None) -> None:
     """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
 
     `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
-    updates them in bulk with the same effect. With `stored` False the matches are inserted afterwards
-    (a run): each plan only learns its entry id."""
+    updates them in bulk with the same effect, through `writes` if given (see `BackgroundWrites`). With
+    `stored` False the matches are inserted afterwards (a run): each plan only learns its entry id."""
     if not plans:
         return
     if loaded is not None and (loaded.locked or not is_postgres(session)):
@@ -452,7 +455,9 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
     last_closed = journal.last_closed_period(session)
     # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
     plans = sorted(plans, key=lambda p: p.fx_rate is not None)
-    entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
+    write = writes or write_now(session)
+    entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans],
+                                     writes=write)
     for plan, entry_id in zip(plans, entry_ids):
         plan.journal_entry_id = entry_id
     if stored:
@@ -460,42 +465,44 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
                         .where(ReconciliationMatch.__table__.c.id == bindparam("match_id"))
                         .values(journal_entry_id=bindparam("entry_id")),
                         [{"match_id": p.id, "entry_id": e} for p, e in zip(plans, entry_ids)])
-    _add_allocated(session, take_transfer)
+    write(partial(_add_allocated, amounts=take_transfer))
     if hooks:
         for invoice_id, taken in sorted(take_invoice.items()):
             currency = next(p.currency for p in plans if any(i == invoice_id for i, _, _ in p.allocations))
             invoices.settle(session, invoice_id, Money(quantize(taken, currency), currency))
     else:
-        _settle_bulk(session, take_invoice, invoices_now)
+        write(partial(_settle_bulk, amounts=take_invoice, before=invoices_now))
 
 
-def _sqlite_units(session: Session) -> Callable[[Decimal], int]:
+def _sqlite_units(connection: Connection) -> Callable[[Decimal], int]:
     """Amounts as SQLite stores them (exact integers, see `ExactDecimal`), for statements run on the driver."""
-    return AMOUNT.dialect_impl(session.get_bind().dialect).bind_processor(session.get_bind().dialect)
+    return AMOUNT.dialect_impl(connection.dialect).bind_processor(connection.dialect)
 
 
-def _add_allocated(session: Session, amounts: dict[int, Decimal]) -> None:
+def _add_allocated(db: Session | Connection, amounts: dict[int, Decimal]) -> None:
     rows = [(i, a) for i, a in sorted(amounts.items()) if a != 0]
     if not rows:
         return
-    if is_postgres(session):
+    if is_postgres(db):
         for chunk in _chunks(rows):
-            session.execute(text(
+            db.execute(text(
                 "UPDATE transfers AS t SET allocated = t.allocated + v.amount "
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
                 "WHERE t.id = v.id"), {"ids": [i for i, _ in chunk], "amounts": [a for _, a in chunk]})
         return
     # One executemany on the driver: SQLAlchemy's per-row parameter handling cost more than SQLite's update.
-    units = _sqlite_units(session)
-    session.connection().exec_driver_sql("UPDATE transfers SET allocated = allocated + ? WHERE id = ?",
-                                         [(units(a), i) for i, a in rows])
+    connection = connection_of(db)
+    units = _sqlite_units(connection)
+    connection.exec_driver_sql("UPDATE transfers SET allocated = allocated + ? WHERE id = ?",
+                               [(units(a), i) for i, a in rows])
 
 
-def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int, tuple[str, Decimal]]) -> None:
+def _settle_bulk(db: Session | Connection, amounts: dict[int, Decimal],
+                 before: dict[int, tuple[str, Decimal]]) -> None:
     rows = [{"i_id": i, "i_amount": a, "i_paid": before[i][1] - a == 0} for i, a in sorted(amounts.items())]
-    if is_postgres(session):
+    if is_postgres(db):
         for chunk in _chunks(rows):
-            session.execute(text(
+            db.execute(text(
                 "UPDATE invoices AS i SET amount_open = i.amount_open - v.amount, version = i.version + 1, "
                 "status = CASE WHEN v.paid THEN 'paid' ELSE i.status END "
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[]), CAST(:paid AS boolean[])) "
@@ -503,17 +510,19 @@ def _settle_bulk(session: Session, amounts: dict[int, Decimal], before: dict[int
                 {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
                  "paid": [r["i_paid"] for r in chunk]})
     elif rows:  # as in `_add_allocated`
-        units = _sqlite_units(session)
-        session.connection().exec_driver_sql(
+        connection = connection_of(db)
+        units = _sqlite_units(connection)
+        connection.exec_driver_sql(
             "UPDATE invoices SET amount_open = amount_open - ?, version = version + 1, "
             "status = CASE WHEN ? THEN 'paid' ELSE status END WHERE id = ?",
             [(units(r["i_amount"]), r["i_paid"], r["i_id"]) for r in rows])
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
-        session.execute(update(Obligation).where(Obligation.id.in_(
+        obligations = Obligation.__table__  # Core: no ORM objects to synchronise, and it runs on a bare connection
+        db.execute(update(obligations).where(obligations.c.id.in_(
             select(InvoiceLine.obligation_id).where(InvoiceLine.invoice_id.in_(chunk),
                                                     InvoiceLine.obligation_id.is_not(None))))
-            .values(status="paid").execution_options(synchronize_session=False))
+            .values(status="paid"))
 
 
 # ---- runs --------------------------------------------------------------------------------------------
@@ -544,9 +553,11 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
             transfers = {t.id: t for t in open_set.transfers}
             plans = plans_from(open_set, proposals, transfers)
             _assign_ids(session, plans)
-            post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False)
-            step("posted")
-            _store(session, plans, record.id, actor)
+            with BackgroundWrites(session) as writes:  # the database writes while the next rows are prepared
+                post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False,
+                     writes=writes)
+                step("posted")
+                _store(session, plans, record.id, actor, writes=writes)
         step("stored")
         claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
         step("claims")
