@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextvars
 import queue
+import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from itertools import chain
 from operator import itemgetter
 
 from flask import Flask, current_app, g, has_app_context
@@ -54,6 +56,12 @@ class ExactDecimal(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None or dialect.name != "sqlite":
             return value
+        return self.units(value)
+
+    def units(self, value) -> int | None:
+        """The SQLite form of `value`: an exact count of 10**-scale units."""
+        if value is None:
+            return None
         scaled = (value if isinstance(value, Decimal) else Decimal(value)).scaleb(self.scale)
         units = int(scaled)  # truncates: equal to `scaled` only when nothing lies beyond the scale
         if units != scaled:
@@ -197,31 +205,26 @@ Write = Callable[[Connection], object]
 
 
 class BackgroundWrites:
-    """A transaction's bulk writes, run in the order given on its one connection.
+    """A transaction's bulk writes, run in the order given on its one connection by a worker thread.
 
-    On PostgreSQL a worker thread sends them, so that the server inserts and updates while this process goes on
-    preparing the next rows: a reconciliation run's server time would otherwise add up with its own. The thread
-    spends its time waiting on the socket, the GIL released. Until `wait()` returns the caller must not use the
-    session (one connection, one user at a time); `wait()` raises the first write's error, and the transaction
-    is then the caller's to roll back, as after any failed statement. On SQLite the work is this process's own
-    (and its driver would hand the GIL back and forth for every row), so each write runs at once, in the caller.
+    The database inserts and updates while the caller goes on preparing the next rows: a reconciliation run's
+    database time would otherwise add up with its own. The worker spends its time with the GIL released,
+    waiting on PostgreSQL's socket or inside SQLite's C code (so a SQLite write must be one statement for a
+    whole batch, see `sqlite_values`). Until `wait()` returns the caller must not use the session (one
+    connection, one user at a time); `wait()` raises the first write's error, and the transaction is then the
+    caller's to roll back, as after any failed statement.
     """
 
     def __init__(self, session: Session) -> None:
         self._connection = session.connection()
         self._error: BaseException | None = None
         self._cancelled = False
-        self._jobs: queue.SimpleQueue[Write | None] | None = None
-        if is_postgres(session):
-            self._jobs = queue.SimpleQueue()
-            self._worker = threading.Thread(target=self._work, name="ledger-background-writes", daemon=True)
-            self._worker.start()
+        self._jobs: queue.SimpleQueue[Write | None] | None = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._work, name="ledger-background-writes", daemon=True)
+        self._worker.start()
 
     def __call__(self, write: Write) -> None:
-        if self._jobs is None:
-            write(self._connection)
-        else:
-            self._jobs.put(write)
+        self._jobs.put(write)
 
     def _work(self) -> None:
         while (write := self._jobs.get()) is not None:
@@ -279,9 +282,26 @@ def bulk_insert(s: Session | Connection, table: Table, rows: list[dict]) -> None
     quote = dialect.identifier_preparer.quote
     values = list(zip(*map(as_tuple, rows)))  # column by column: each bind processor is mapped over its column
     for index, name in enumerate(columns):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        kind = table.c[name].type
+        # Amounts straight to their integer units: the type's own processor wraps the same call in two more layers.
+        process = kind.units if isinstance(kind, ExactDecimal) else kind.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             values[index] = list(map(process, values[index]))
-    statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                 f"VALUES ({', '.join('?' * len(columns))})")
-    connection.exec_driver_sql(statement, list(zip(*values)))
+    statement = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    for values_sql, parameters in sqlite_values(connection, len(columns), list(zip(*values))):
+        connection.exec_driver_sql(statement + values_sql, parameters)
+
+
+def sqlite_values(connection: Connection, width: int, rows: Sequence[Sequence]) -> Iterator[tuple[str, tuple]]:
+    """Rows as multi-row `VALUES (?, …), (?, …)` lists with their parameters, as many rows per statement as
+    SQLite takes parameters.
+
+    SQLite then steps through a whole batch in C with the GIL released, so a `BackgroundWrites` worker runs
+    beside the caller; an executemany would hand the GIL back and forth for every row. Values must already be
+    in their SQLite form (see `bulk_insert`). In an UPDATE … FROM (VALUES …) AS v the columns are v.column1, …"""
+    limit = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per_statement = max(1, limit // width)
+    row = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start:start + per_statement]
+        yield ", ".join([row] * len(batch)), tuple(chain.from_iterable(batch))

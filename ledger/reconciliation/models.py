@@ -15,6 +15,7 @@ and is imported here so that `ledger.reconciliation.models.TransferFx` keeps wor
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -24,6 +25,14 @@ from sqlmodel import Field, SQLModel
 from ledger.db import AMOUNT, RATE
 from ledger.statements.models import TransferFx  # noqa: F401  (moved; still importable from here)
 from ledger.timeutil import utcnow
+
+#: Evidence is stored as JSON with sorted keys (the same evidence, the same text). One encoder, built once.
+_EVIDENCE = json.JSONEncoder(sort_keys=True)
+
+
+def evidence_json(evidence: dict[str, str]) -> str:
+    return _EVIDENCE.encode(evidence)
+
 
 STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
 POSTED = ("auto", "confirmed")

@@ -3,14 +3,13 @@ allocation, lock a row before posting against it, move a transfer's allocated am
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from ledger.db import AMOUNT, is_postgres
-from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, evidence_json
 from ledger.reconciliation.types import MatchProposal
 from ledger.statements.models import Transfer
 from ledger.timeutil import utcnow
@@ -28,7 +27,7 @@ def store_single(session: Session, proposal: MatchProposal, owner: str, counterp
         method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
         residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
         transfer_currency=transfer_currency,
-        evidence=json.dumps({**proposal.evidence, "party": counterparty, "payer": owner, **evidence}, sort_keys=True),
+        evidence=evidence_json({**proposal.evidence, "party": counterparty, "payer": owner, **evidence}),
         status=proposal.status, created_by=actor, created_at=now, decided_by=actor if auto else None,
         decided_at=now if auto else None)
     session.add(row)

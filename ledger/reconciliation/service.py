@@ -34,7 +34,16 @@ from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, BackgroundWrites, Write, bulk_insert, connection_of, is_postgres, write_now
+from ledger.db import (
+    AMOUNT,
+    BackgroundWrites,
+    Write,
+    bulk_insert,
+    connection_of,
+    is_postgres,
+    sqlite_values,
+    write_now,
+)
 from ledger.errors import Conflict, NotFound, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -57,6 +66,7 @@ from ledger.reconciliation.models import (
     ReconciliationRun,
     RejectedPair,
     TransferFx,
+    evidence_json,
 )
 from ledger.reconciliation.summary import summarise
 from ledger.reconciliation.types import (
@@ -348,7 +358,7 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str,
         "method": p.method, "confidence": p.confidence, "currency": p.currency, "value": p.value,
         "residual": p.residual, "residual_account": p.residual_account, "transfer_amount": p.transfer_amount,
         "transfer_currency": p.transfer_currency, "fx_rate": p.fx_rate, "fx_source": p.fx_source,
-        "evidence": json.dumps(p.evidence, sort_keys=True), "status": p.status, "created_by": actor,
+        "evidence": evidence_json(p.evidence), "status": p.status, "created_by": actor,
         "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
         "journal_entry_id": p.journal_entry_id,
@@ -474,11 +484,6 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
         write(partial(_settle_bulk, amounts=take_invoice, before=invoices_now))
 
 
-def _sqlite_units(connection: Connection) -> Callable[[Decimal], int]:
-    """Amounts as SQLite stores them (exact integers, see `ExactDecimal`), for statements run on the driver."""
-    return AMOUNT.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-
-
 def _add_allocated(db: Session | Connection, amounts: dict[int, Decimal]) -> None:
     rows = [(i, a) for i, a in sorted(amounts.items()) if a != 0]
     if not rows:
@@ -490,11 +495,11 @@ def _add_allocated(db: Session | Connection, amounts: dict[int, Decimal]) -> Non
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[])) AS v(id, amount) "
                 "WHERE t.id = v.id"), {"ids": [i for i, _ in chunk], "amounts": [a for _, a in chunk]})
         return
-    # One executemany on the driver: SQLAlchemy's per-row parameter handling cost more than SQLite's update.
+    # Batches of rows per statement (see `sqlite_values`); amounts as SQLite stores them (see `ExactDecimal`).
     connection = connection_of(db)
-    units = _sqlite_units(connection)
-    connection.exec_driver_sql("UPDATE transfers SET allocated = allocated + ? WHERE id = ?",
-                               [(units(a), i) for i, a in rows])
+    for values, parameters in sqlite_values(connection, 2, [(i, AMOUNT.units(a)) for i, a in rows]):
+        connection.exec_driver_sql("UPDATE transfers SET allocated = allocated + v.column2 "
+                                   f"FROM (VALUES {values}) AS v WHERE transfers.id = v.column1", parameters)
 
 
 def _settle_bulk(db: Session | Connection, amounts: dict[int, Decimal],
@@ -511,11 +516,12 @@ def _settle_bulk(db: Session | Connection, amounts: dict[int, Decimal],
                  "paid": [r["i_paid"] for r in chunk]})
     elif rows:  # as in `_add_allocated`
         connection = connection_of(db)
-        units = _sqlite_units(connection)
-        connection.exec_driver_sql(
-            "UPDATE invoices SET amount_open = amount_open - ?, version = version + 1, "
-            "status = CASE WHEN ? THEN 'paid' ELSE status END WHERE id = ?",
-            [(units(r["i_amount"]), r["i_paid"], r["i_id"]) for r in rows])
+        values_rows = [(r["i_id"], AMOUNT.units(r["i_amount"]), r["i_paid"]) for r in rows]
+        for values, parameters in sqlite_values(connection, 3, values_rows):
+            connection.exec_driver_sql(
+                "UPDATE invoices SET amount_open = amount_open - v.column2, version = version + 1, "
+                "status = CASE WHEN v.column3 THEN 'paid' ELSE status END "
+                f"FROM (VALUES {values}) AS v WHERE invoices.id = v.column1", parameters)
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         obligations = Obligation.__table__  # Core: no ORM objects to synchronise, and it runs on a bare connection

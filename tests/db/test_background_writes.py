@@ -1,4 +1,4 @@
-"""`BackgroundWrites`: a transaction's bulk writes in order on its connection (a worker thread on PostgreSQL)."""
+"""`BackgroundWrites`: a transaction's bulk writes, in order, on its connection, from a worker thread."""
 
 import threading
 from datetime import datetime, timezone
@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text
 
-from ledger.db import BackgroundWrites, bulk_insert, is_postgres
+from ledger.db import BackgroundWrites, bulk_insert
 from ledger.parties.models import Party
 
 
@@ -28,18 +28,12 @@ def test_writes_run_in_order_in_the_callers_transaction(session):
         writes(lambda c: c.execute(text("UPDATE parties SET name = 'renamed' WHERE code = 'Q1'")))
         writes(lambda c: seen_threads.append(threading.current_thread()))
     assert session.execute(select(Party.name).where(Party.code == "Q1")).scalar_one() == "renamed"
-    worker = seen_threads[0] is not threading.current_thread()
-    assert worker == is_postgres(session)  # PostgreSQL: a worker thread; SQLite: the caller itself
+    assert seen_threads[0] is not threading.current_thread()
 
 
 def test_a_failed_write_is_raised_by_wait_and_later_writes_are_skipped(session):
     writes = BackgroundWrites(session)
     writes(lambda c: bulk_insert(c, Party.__table__, [_party("Q2")]))
-    if not is_postgres(session):
-        # inline on SQLite: the failure surfaces at once, in the caller
-        with pytest.raises(ZeroDivisionError):
-            writes(lambda c: 1 / 0)
-        return
     writes(lambda c: 1 / 0)
     writes(lambda c: bulk_insert(c, Party.__table__, [_party("Q3")]))
     with pytest.raises(ZeroDivisionError):
@@ -54,6 +48,35 @@ def test_a_callers_failure_cancels_what_is_queued_and_frees_the_connection(sessi
         writes(lambda c: bulk_insert(c, Party.__table__, [_party("Q3")]))
         release.set()
         raise RuntimeError("caller failed")
-    if is_postgres(session):
-        assert _codes(session) == []  # the queued insert was skipped
+    assert _codes(session) == []  # the queued insert was skipped
     session.execute(select(1))  # and the session works again
+
+
+def test_bulk_insert_keeps_every_value_exact(session):
+    """Amounts, dates, NULLs and text survive the bulk path (COPY on PostgreSQL, one JSON batch on SQLite)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from ledger.journal.models import Account, JournalEntry, Posting
+
+    bulk_insert(session, Party.__table__, [_party("Q1")])
+    session.add(Account(code="test:GBP:Q1", purpose="cash", party_code="Q1", currency="GBP"))
+    session.flush()
+    account = session.execute(select(Account.id).where(Account.code == "test:GBP:Q1")).scalar_one()
+    entry = 10**9
+    bulk_insert(session, JournalEntry.__table__, [{
+        "id": entry, "effective_date": date(2026, 2, 28), "period": "2026-02", "source_type": "test",
+        "source_id": "1", "memo": "naïve “quotes” \\ and \"json\"", "reverses_id": None,
+        "created_at": "2026-02-28T00:00:00+00:00", "prev_hash": "0" * 64, "hash": "1" * 64}])
+    amounts = [Decimal("-99999999999999.9999"), Decimal("0.0001"), Decimal("12.5")]
+    bulk_insert(session, Posting.__table__, [{
+        "entry_id": entry, "line": i, "account_id": account, "currency": "GBP", "amount": amount,
+        "effective_date": date(2026, 2, 28), "period": "2026-02", "fx_rate": Decimal("1.23456789") if i else None,
+        "fx_source": None, "original_amount": None, "original_currency": None} for i, amount in enumerate(amounts)])
+    stored = session.execute(select(Posting.amount, Posting.fx_rate, Posting.effective_date)
+                             .where(Posting.entry_id == entry).order_by(Posting.line)).all()
+    assert [row.amount for row in stored] == amounts
+    assert [row.fx_rate for row in stored] == [None, Decimal("1.23456789"), Decimal("1.23456789")]
+    assert {row.effective_date for row in stored} == {date(2026, 2, 28)}
+    memo = session.execute(select(JournalEntry.memo).where(JournalEntry.id == entry)).scalar_one()
+    assert memo == "naïve “quotes” \\ and \"json\""
