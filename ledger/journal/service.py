@@ -1,8 +1,9 @@
 """Posting to the journal: the one path by which every money event becomes an entry.
 
 `post_entries` takes a batch: it locks the chain head once (which also serialises it against period
-closing), checks every entry, resolves accounts, hashes, and writes with two bulk inserts (COPY on PostgreSQL). Nothing here
-commits: the request or command that called it does.
+closing), checks every entry, resolves accounts, hashes, and writes with bulk inserts (`db.bulk_insert`), at
+once or through the caller's `BackgroundWrites`. Nothing here commits: the request or command that called it
+does.
 """
 
 from __future__ import annotations
