@@ -66,7 +66,7 @@ def reference_forms(s: str) -> set[str]:
     if "0" not in s or s.isalnum():
         return {first}  # no padding to strip, or no groups: both forms are the same
     forms = {first}
-    groups = [normalise_reference(group) for group in _NOT_ALNUM.split(s.upper()) if group]
+    groups = [_strip_padding(group) for group in _NOT_ALNUM.split(s.upper()) if group]
     if len(groups) > 1:
         forms.add("".join(groups))
     forms.discard("")
