@@ -246,7 +246,8 @@ class _Run:
         opens = [self.open[inv.id] for inv in invoices]
         open_total = sum(opens, Decimal(0))
         residual = open_total - value.amount
-        settles = abs(residual) <= self.tolerance(invoices, open_total, currency)
+        tolerance = self.tolerance(invoices, open_total, currency)
+        settles = abs(residual) <= tolerance
         amounts = self._split(opens, value.amount, residual, settles)
         if amounts is None:
             settles = False
@@ -256,14 +257,20 @@ class _Run:
         chosen = [(inv, amount) for inv, amount in zip(invoices, amounts or []) if amount > 0]
         if not chosen:
             return None
+        paid = [inv for inv, _ in chosen]
+        if len(paid) < len(invoices):
+            # Only some of the invoices get money: the residual and tolerance are those of the ones paid
+            # (when all are paid, the ones computed above already are).
+            open_total = sum((self.open[inv.id] for inv in paid), Decimal(0))
+            residual = open_total - value.amount
+            tolerance = self.tolerance(paid, open_total, currency)
         if auto and rule != RULE_INSTALMENTS:
-            echo = self._same_amount_paid(value, [inv for inv, _ in chosen])
+            echo = self._same_amount_paid(value, paid)
             if echo is not None:
                 auto = False
                 evidence = {**evidence, "reason": f"the same amount was already paid to this invoice by "
                                                   f"transfer {echo} in this run (possible duplicate)"}
-        residual = sum((self.open[inv.id] for inv, _ in chosen), Decimal(0)) - value.amount
-        full_evidence = self._evidence(transfer, value, [inv for inv, _ in chosen], residual, settles)
+        full_evidence = self._evidence(transfer, value, paid, residual, settles, tolerance)
         full_evidence.update(evidence)
         for inv, amount in chosen:
             self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
@@ -312,21 +319,28 @@ class _Run:
         return amounts
 
     def _evidence(
-        self, transfer: OpenTransfer, value: TransferValue, invoices: list[OpenInvoice], residual: Decimal, settles: bool
+        self, transfer: OpenTransfer, value: TransferValue, invoices: list[OpenInvoice], residual: Decimal,
+        settles: bool, tolerance: Decimal,
     ) -> dict[str, str]:
-        # str() of a quantized Decimal is its wire form; building Money here would only cost time.
+        # str() of a quantized Decimal is its wire form (format "f" is Money's); building Money here would
+        # only cost time.
         currency = value.currency
         booked = transfer.booked_on.toordinal()
-        opens = sum((self.open[inv.id] for inv in invoices), Decimal(0))
+        opens, dues, issues, days = [], [], [], []
+        for inv in invoices:  # one loop for the four per-invoice fields ("id=…; id=…")
+            opens.append(f"{inv.id}={self.open[inv.id]}")
+            dues.append(f"{inv.id}={inv.due_on.isoformat()}")
+            issues.append(f"{inv.id}={inv.issued_on.isoformat()}")
+            days.append(f"{inv.id}={booked - inv.due_on.toordinal()}")
         evidence = {
-            "transfer_amount": f"{transfer.amount} {transfer.amount.currency}",
+            "transfer_amount": f"{transfer.amount.amount:f} {transfer.amount.currency}",
             "value_applied": f"{value.amount} {currency}",
             "booked_on": transfer.booked_on.isoformat(),
-            "invoices_open": "; ".join(f"{inv.id}={self.open[inv.id]}" for inv in invoices),
-            "due_on": "; ".join(f"{inv.id}={inv.due_on.isoformat()}" for inv in invoices),
-            "issued_on": "; ".join(f"{inv.id}={inv.issued_on.isoformat()}" for inv in invoices),
-            "days_from_due": "; ".join(f"{inv.id}={booked - inv.due_on.toordinal()}" for inv in invoices),
-            "tolerance": f"{self.tolerance(invoices, opens, currency)} {currency}",
+            "invoices_open": "; ".join(opens),
+            "due_on": "; ".join(dues),
+            "issued_on": "; ".join(issues),
+            "days_from_due": "; ".join(days),
+            "tolerance": f"{tolerance} {currency}",
             "difference": f"{residual} {currency}",
             "settles_in_full": "true" if settles else "false",
             "party": transfer.counterparty_party or "unknown",
