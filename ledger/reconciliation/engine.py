@@ -221,7 +221,14 @@ class _Run:
 
     def within_tolerance(self, invoice: OpenInvoice, value: Decimal) -> bool:
         open_amount = self.open[invoice.id]
-        return abs(open_amount - value) <= self.tolerance([invoice], open_amount, invoice.currency)
+        difference = abs(open_amount - value)
+        # Both limits are ≥ 0 (validated) and the tolerance is the lower one: no need to work it out
+        # for an exact amount, nor for a difference beyond the absolute limit.
+        if difference == 0:
+            return True
+        if difference > invoice.tolerance_abs.amount:
+            return False
+        return difference <= self.tolerance([invoice], open_amount, invoice.currency)
 
     # - recording a match -
 
@@ -323,25 +330,25 @@ class _Run:
         settles: bool, tolerance: Decimal,
     ) -> dict[str, str]:
         # str() of a quantized Decimal is its wire form (format "f" is Money's); building Money here would
-        # only cost time.
+        # only cost time. `!s` asks for str() directly: the same text as format(), without parsing a spec.
         currency = value.currency
         booked = transfer.booked_on.toordinal()
         opens, dues, issues, days = [], [], [], []
         for inv in invoices:  # one loop for the four per-invoice fields ("id=…; id=…")
-            opens.append(f"{inv.id}={self.open[inv.id]}")
+            opens.append(f"{inv.id}={self.open[inv.id]!s}")
             dues.append(f"{inv.id}={inv.due_on.isoformat()}")
             issues.append(f"{inv.id}={inv.issued_on.isoformat()}")
             days.append(f"{inv.id}={booked - inv.due_on.toordinal()}")
         evidence = {
             "transfer_amount": f"{transfer.amount.amount:f} {transfer.amount.currency}",
-            "value_applied": f"{value.amount} {currency}",
+            "value_applied": f"{value.amount!s} {currency}",
             "booked_on": transfer.booked_on.isoformat(),
             "invoices_open": "; ".join(opens),
             "due_on": "; ".join(dues),
             "issued_on": "; ".join(issues),
             "days_from_due": "; ".join(days),
-            "tolerance": f"{tolerance} {currency}",
-            "difference": f"{residual} {currency}",
+            "tolerance": f"{tolerance!s} {currency}",
+            "difference": f"{residual!s} {currency}",
             "settles_in_full": "true" if settles else "false",
             "party": transfer.counterparty_party or "unknown",
             "party_source": "counterparty_iban" if transfer.counterparty_party else "none",
@@ -352,30 +359,32 @@ class _Run:
     # - rule 1: structured reference -
 
     def by_reference(self) -> None:
-        index: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
+        # The index holds the invoices themselves, so a hit needs no lookup by id.
+        index: dict[str, list[tuple[OpenInvoice, str]]] = defaultdict(list)
         for inv in self.invoices:
             seen: set[str] = set()
             for normal, field_name in invoice_references(inv):
                 if normal not in seen:
                     seen.add(normal)
-                    index[normal].append((inv.id, field_name))
+                    index[normal].append((inv, field_name))
         for transfer in self.pending():
             hits = self._reference_hits(transfer, index)
             if hits:
                 self._settle_by_reference(transfer, hits)
 
     def _reference_hits(
-        self, transfer: OpenTransfer, index: dict[str, list[tuple[InvoiceId, str]]]
+        self, transfer: OpenTransfer, index: dict[str, list[tuple[OpenInvoice, str]]]
     ) -> dict[InvoiceId, tuple[str, str, str]]:
         """Eligible invoices named by the transfer → (reference, where found, invoice field)."""
         hits: dict[InvoiceId, tuple[str, str, str]] = {}
         values = self.values[transfer.id]
+        scan_budget = self.settings.scan_budget
         for token, source in self.references(transfer).items():
-            entries = index.get(token, ())
-            if len(entries) > self.settings.scan_budget:
-                continue  # shared by that many invoices it singles out none; amount rules decide
-            for invoice_id, field_name in entries:
-                invoice = self.by_id[invoice_id]
+            entries = index.get(token)
+            if not entries or len(entries) > scan_budget:
+                continue  # no invoice's; or shared by that many invoices it singles out none (amount rules decide)
+            for invoice, field_name in entries:
+                invoice_id = invoice.id
                 if invoice.currency in values and self.eligible(transfer, invoice):
                     hit = (token, source, field_name)
                     # The smallest hit per invoice, so evidence does not depend on set order.
@@ -384,7 +393,7 @@ class _Run:
         return hits
 
     def _settle_by_reference(self, transfer: OpenTransfer, hits: dict[InvoiceId, tuple[str, str, str]]) -> None:
-        candidates = sorted((self.by_id[i] for i in hits), key=lambda inv: self.rank[inv.id])
+        candidates = [self.by_id[i] for i in sorted(hits, key=self.rank.__getitem__)]
         currency = candidates[0].currency
         candidates = [inv for inv in candidates if inv.currency == currency]
         value = self.values[transfer.id][currency]
