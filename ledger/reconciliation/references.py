@@ -143,7 +143,8 @@ def extract_references(text: str | None) -> set[str]:
     if not text:
         return set()
     found: set[str] = set()
-    found.update(_printed_rfs(text))
+    if _RF_START.search(text):  # most texts print none: skip setting up the walk over them
+        found.update(_printed_rfs(text))
     tokens = _TOKEN.findall(text)
     digits = [_HAS_DIGIT.search(token) is not None for token in tokens]
     # A piece could be part of a reference split by spaces: it has a digit or is short.
