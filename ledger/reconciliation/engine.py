@@ -14,7 +14,7 @@ what is still open (incremental).
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -170,7 +170,7 @@ class _Run:
         self.by_id: dict[InvoiceId, OpenInvoice] = {inv.id: inv for inv in self.invoices}
         self.rank: dict[InvoiceId, int] = {inv.id: i for i, inv in enumerate(self.invoices)}
         self.values: dict[TransferId, dict[str, TransferValue]] = {t.id: transfer_values(t) for t in self.transfers}
-        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.is_zero()}
+        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.amount == 0}
         self.proposals: list[MatchProposal] = []
         #: Per invoice, the (currency, value, transfer) of each allocation of this run.
         self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
@@ -286,7 +286,7 @@ class _Run:
             account = "fx_difference" if value.converted else "bank_charges"
         proposal = MatchProposal(
             transfer_id=transfer.id,
-            allocations=tuple(Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen),
+            allocations=tuple([Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen]),
             rule=rule,
             status="auto" if auto else "proposed",
             confidence=confidence,
@@ -470,13 +470,14 @@ class _Run:
         wanted = self._wanted_buckets()
         for inv in live:
             amount = self.open[inv.id]
-            for key in ((inv.party, inv.direction, inv.currency), (None, inv.direction, inv.currency)):
-                if key[:2] not in wanted:
+            for party in (inv.party, None):
+                if (party, inv.direction) not in wanted:
                     continue
-                bucket = buckets[key]
+                bucket = buckets[(party, inv.direction, inv.currency)]
                 bucket.amounts.append(amount)
                 bucket.invoices.append(inv)
-                bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
+                if inv.tolerance_abs.amount > bucket.max_tolerance:
+                    bucket.max_tolerance = inv.tolerance_abs.amount
         return buckets
 
     def by_amount(self, phase: str) -> None:
@@ -515,16 +516,13 @@ class _Run:
             bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
             if bucket is None:
                 continue
-            high = value.amount + bucket.max_tolerance
-            position = bisect_left(bucket.amounts, value.amount - bucket.max_tolerance)
-            scanned = 0
-            while position < len(bucket.amounts) and bucket.amounts[position] <= high:
-                scanned += 1
-                if scanned > self.settings.scan_budget:
-                    crowded = True
-                    break
-                invoice = bucket.invoices[position]
-                position += 1
+            # The invoices whose open amount is within the bucket's widest tolerance, at most scan_budget.
+            low = bisect_left(bucket.amounts, value.amount - bucket.max_tolerance)
+            high = bisect_right(bucket.amounts, value.amount + bucket.max_tolerance, lo=low)
+            if high - low > self.settings.scan_budget:
+                crowded = True
+                high = low + self.settings.scan_budget
+            for invoice in bucket.invoices[low:high]:
                 if (
                     self.open[invoice.id] > 0
                     and self.eligible(transfer, invoice)
@@ -756,12 +754,13 @@ def _is_strong(token: str, source: str, field_name: str) -> bool:
 
 
 def _reference_evidence(hits: list[tuple[str, str, str]]) -> dict[str, str]:
+    tokens, sources, field_names = zip(*hits)
     evidence = {
-        "reference": "; ".join(token for token, _, _ in hits),
-        "reference_source": "; ".join(source for _, source, _ in hits),
-        "invoice_field": "; ".join(field_name for _, _, field_name in hits),
+        "reference": "; ".join(tokens),
+        "reference_source": "; ".join(sources),
+        "invoice_field": "; ".join(field_names),
     }
-    rf = [token for token, _, _ in hits if token.startswith("RF")]
+    rf = [token for token in tokens if token.startswith("RF")]
     if rf:
         evidence["rf_valid"] = "; ".join("true" if is_valid_rf(token) else "false" for token in rf)
     return evidence
