@@ -137,17 +137,15 @@ def _run_rules(run: _Run) -> list[MatchProposal]:
 
 # --- ordering -------------------------------------------------------------------------------------
 
-def _id_key(value: InvoiceId | TransferId) -> tuple[str, str | int]:
-    """Sorts ids of mixed types without comparing str with int."""
-    return (type(value).__name__, value)
-
+# Ids of mixed types sort by type name first, so str is never compared with int. The keys are flat
+# tuples (not a nested (type name, id) pair): comparing them is markedly cheaper in a 100k-item sort.
 
 def _invoice_order(invoice: OpenInvoice) -> tuple:
-    return (invoice.due_on, invoice.issued_on, _id_key(invoice.id))
+    return (invoice.due_on, invoice.issued_on, type(invoice.id).__name__, invoice.id)
 
 
 def _transfer_order(transfer: OpenTransfer) -> tuple:
-    return (transfer.booked_on, _id_key(transfer.id))
+    return (transfer.booked_on, type(transfer.id).__name__, transfer.id)
 
 
 # --- the run --------------------------------------------------------------------------------------

@@ -62,13 +62,12 @@ def reference_forms(s: str) -> set[str]:
     stripping each group before joining catches. Both forms are used; a collision between forms of
     different references only adds a candidate that party, direction and amount still have to fit.
     """
-    first = normalise_reference(s)
     if "0" not in s or s.isalnum():
-        return {first}  # no padding to strip, or no groups: both forms are the same
-    forms = {first}
-    groups = [_strip_padding(group) for group in _NOT_ALNUM.split(s.upper()) if group]
+        return {normalise_reference(s)}  # no padding to strip, or no groups: both forms are the same
+    groups = [group for group in _NOT_ALNUM.split(s.upper()) if group]
+    forms = {_strip_padding("".join(groups))}  # = normalise_reference(s), from the groups already split
     if len(groups) > 1:
-        forms.add("".join(groups))
+        forms.add("".join([_strip_padding(group) for group in groups]))
     forms.discard("")
     return forms
 
