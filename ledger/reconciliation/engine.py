@@ -190,9 +190,10 @@ class _Run:
         return self._pending
 
     def references(self, transfer: OpenTransfer) -> dict[str, str]:
-        if transfer.id not in self._refs:
-            self._refs[transfer.id] = transfer_references(transfer)
-        return self._refs[transfer.id]
+        found = self._refs.get(transfer.id)
+        if found is None:
+            found = self._refs[transfer.id] = transfer_references(transfer)
+        return found
 
     def eligible(self, transfer: OpenTransfer, invoice: OpenInvoice) -> bool:
         """Could this transfer settle this invoice at all? Direction, party, still open, not rejected."""
@@ -360,11 +361,12 @@ class _Run:
         # The index holds the invoices themselves, so a hit needs no lookup by id.
         index: dict[str, list[tuple[OpenInvoice, str]]] = defaultdict(list)
         for inv in self.invoices:
-            seen: set[str] = set()
             for normal, field_name in invoice_references(inv):
-                if normal not in seen:
-                    seen.add(normal)
-                    index[normal].append((inv, field_name))
+                entries = index[normal]
+                # Once per invoice and form, under its first field: an earlier field of this invoice
+                # with the same form would be the last entry, since invoices are indexed one by one.
+                if not entries or entries[-1][0] is not inv:
+                    entries.append((inv, field_name))
         for transfer in self.pending():
             hits = self._reference_hits(transfer, index)
             if hits:
