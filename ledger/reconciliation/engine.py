@@ -14,7 +14,7 @@ what is still open (incremental).
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -137,17 +137,15 @@ def _run_rules(run: _Run) -> list[MatchProposal]:
 
 # --- ordering -------------------------------------------------------------------------------------
 
-def _id_key(value: InvoiceId | TransferId) -> tuple[str, str | int]:
-    """Sorts ids of mixed types without comparing str with int."""
-    return (type(value).__name__, value)
-
+# Ids of mixed types sort by type name first, so str is never compared with int. The keys are flat
+# tuples (not a nested (type name, id) pair): comparing them is markedly cheaper in a 100k-item sort.
 
 def _invoice_order(invoice: OpenInvoice) -> tuple:
-    return (invoice.due_on, invoice.issued_on, _id_key(invoice.id))
+    return (invoice.due_on, invoice.issued_on, type(invoice.id).__name__, invoice.id)
 
 
 def _transfer_order(transfer: OpenTransfer) -> tuple:
-    return (transfer.booked_on, _id_key(transfer.id))
+    return (transfer.booked_on, type(transfer.id).__name__, transfer.id)
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -170,7 +168,7 @@ class _Run:
         self.by_id: dict[InvoiceId, OpenInvoice] = {inv.id: inv for inv in self.invoices}
         self.rank: dict[InvoiceId, int] = {inv.id: i for i, inv in enumerate(self.invoices)}
         self.values: dict[TransferId, dict[str, TransferValue]] = {t.id: transfer_values(t) for t in self.transfers}
-        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.is_zero()}
+        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.amount == 0}
         self.proposals: list[MatchProposal] = []
         #: Per invoice, the (currency, value, transfer) of each allocation of this run.
         self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
@@ -192,9 +190,10 @@ class _Run:
         return self._pending
 
     def references(self, transfer: OpenTransfer) -> dict[str, str]:
-        if transfer.id not in self._refs:
-            self._refs[transfer.id] = transfer_references(transfer)
-        return self._refs[transfer.id]
+        found = self._refs.get(transfer.id)
+        if found is None:
+            found = self._refs[transfer.id] = transfer_references(transfer)
+        return found
 
     def eligible(self, transfer: OpenTransfer, invoice: OpenInvoice) -> bool:
         """Could this transfer settle this invoice at all? Direction, party, still open, not rejected."""
@@ -221,7 +220,14 @@ class _Run:
 
     def within_tolerance(self, invoice: OpenInvoice, value: Decimal) -> bool:
         open_amount = self.open[invoice.id]
-        return abs(open_amount - value) <= self.tolerance([invoice], open_amount, invoice.currency)
+        difference = abs(open_amount - value)
+        # Both limits are ≥ 0 (validated) and the tolerance is the lower one: no need to work it out
+        # for an exact amount, nor for a difference beyond the absolute limit.
+        if difference == 0:
+            return True
+        if difference > invoice.tolerance_abs.amount:
+            return False
+        return difference <= self.tolerance([invoice], open_amount, invoice.currency)
 
     # - recording a match -
 
@@ -246,7 +252,8 @@ class _Run:
         opens = [self.open[inv.id] for inv in invoices]
         open_total = sum(opens, Decimal(0))
         residual = open_total - value.amount
-        settles = abs(residual) <= self.tolerance(invoices, open_total, currency)
+        tolerance = self.tolerance(invoices, open_total, currency)
+        settles = abs(residual) <= tolerance
         amounts = self._split(opens, value.amount, residual, settles)
         if amounts is None:
             settles = False
@@ -256,14 +263,20 @@ class _Run:
         chosen = [(inv, amount) for inv, amount in zip(invoices, amounts or []) if amount > 0]
         if not chosen:
             return None
+        paid = [inv for inv, _ in chosen]
+        if len(paid) < len(invoices):
+            # Only some of the invoices get money: the residual and tolerance are those of the ones paid
+            # (when all are paid, the ones computed above already are).
+            open_total = sum((self.open[inv.id] for inv in paid), Decimal(0))
+            residual = open_total - value.amount
+            tolerance = self.tolerance(paid, open_total, currency)
         if auto and rule != RULE_INSTALMENTS:
-            echo = self._same_amount_paid(value, [inv for inv, _ in chosen])
+            echo = self._same_amount_paid(value, paid)
             if echo is not None:
                 auto = False
                 evidence = {**evidence, "reason": f"the same amount was already paid to this invoice by "
                                                   f"transfer {echo} in this run (possible duplicate)"}
-        residual = sum((self.open[inv.id] for inv, _ in chosen), Decimal(0)) - value.amount
-        full_evidence = self._evidence(transfer, value, [inv for inv, _ in chosen], residual, settles)
+        full_evidence = self._evidence(transfer, value, paid, residual, settles, tolerance)
         full_evidence.update(evidence)
         for inv, amount in chosen:
             self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
@@ -272,7 +285,7 @@ class _Run:
             account = "fx_difference" if value.converted else "bank_charges"
         proposal = MatchProposal(
             transfer_id=transfer.id,
-            allocations=tuple(Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen),
+            allocations=tuple([Allocation(inv.id, Money(amount, currency)) for inv, amount in chosen]),
             rule=rule,
             status="auto" if auto else "proposed",
             confidence=confidence,
@@ -312,22 +325,29 @@ class _Run:
         return amounts
 
     def _evidence(
-        self, transfer: OpenTransfer, value: TransferValue, invoices: list[OpenInvoice], residual: Decimal, settles: bool
+        self, transfer: OpenTransfer, value: TransferValue, invoices: list[OpenInvoice], residual: Decimal,
+        settles: bool, tolerance: Decimal,
     ) -> dict[str, str]:
-        # str() of a quantized Decimal is its wire form; building Money here would only cost time.
+        # str() of a quantized Decimal is its wire form (format "f" is Money's); building Money here would
+        # only cost time. `!s` asks for str() directly: the same text as format(), without parsing a spec.
         currency = value.currency
         booked = transfer.booked_on.toordinal()
-        opens = sum((self.open[inv.id] for inv in invoices), Decimal(0))
+        opens, dues, issues, days = [], [], [], []
+        for inv in invoices:  # one loop for the four per-invoice fields ("id=…; id=…")
+            opens.append(f"{inv.id}={self.open[inv.id]!s}")
+            dues.append(f"{inv.id}={inv.due_on.isoformat()}")
+            issues.append(f"{inv.id}={inv.issued_on.isoformat()}")
+            days.append(f"{inv.id}={booked - inv.due_on.toordinal()}")
         evidence = {
-            "transfer_amount": f"{transfer.amount} {transfer.amount.currency}",
-            "value_applied": f"{value.amount} {currency}",
+            "transfer_amount": f"{transfer.amount.amount:f} {transfer.amount.currency}",
+            "value_applied": f"{value.amount!s} {currency}",
             "booked_on": transfer.booked_on.isoformat(),
-            "invoices_open": "; ".join(f"{inv.id}={self.open[inv.id]}" for inv in invoices),
-            "due_on": "; ".join(f"{inv.id}={inv.due_on.isoformat()}" for inv in invoices),
-            "issued_on": "; ".join(f"{inv.id}={inv.issued_on.isoformat()}" for inv in invoices),
-            "days_from_due": "; ".join(f"{inv.id}={booked - inv.due_on.toordinal()}" for inv in invoices),
-            "tolerance": f"{self.tolerance(invoices, opens, currency)} {currency}",
-            "difference": f"{residual} {currency}",
+            "invoices_open": "; ".join(opens),
+            "due_on": "; ".join(dues),
+            "issued_on": "; ".join(issues),
+            "days_from_due": "; ".join(days),
+            "tolerance": f"{tolerance!s} {currency}",
+            "difference": f"{residual!s} {currency}",
             "settles_in_full": "true" if settles else "false",
             "party": transfer.counterparty_party or "unknown",
             "party_source": "counterparty_iban" if transfer.counterparty_party else "none",
@@ -338,30 +358,33 @@ class _Run:
     # - rule 1: structured reference -
 
     def by_reference(self) -> None:
-        index: dict[str, list[tuple[InvoiceId, str]]] = defaultdict(list)
+        # The index holds the invoices themselves, so a hit needs no lookup by id.
+        index: dict[str, list[tuple[OpenInvoice, str]]] = defaultdict(list)
         for inv in self.invoices:
-            seen: set[str] = set()
             for normal, field_name in invoice_references(inv):
-                if normal not in seen:
-                    seen.add(normal)
-                    index[normal].append((inv.id, field_name))
+                entries = index[normal]
+                # Once per invoice and form, under its first field: an earlier field of this invoice
+                # with the same form would be the last entry, since invoices are indexed one by one.
+                if not entries or entries[-1][0] is not inv:
+                    entries.append((inv, field_name))
         for transfer in self.pending():
             hits = self._reference_hits(transfer, index)
             if hits:
                 self._settle_by_reference(transfer, hits)
 
     def _reference_hits(
-        self, transfer: OpenTransfer, index: dict[str, list[tuple[InvoiceId, str]]]
+        self, transfer: OpenTransfer, index: dict[str, list[tuple[OpenInvoice, str]]]
     ) -> dict[InvoiceId, tuple[str, str, str]]:
         """Eligible invoices named by the transfer → (reference, where found, invoice field)."""
         hits: dict[InvoiceId, tuple[str, str, str]] = {}
         values = self.values[transfer.id]
+        scan_budget = self.settings.scan_budget
         for token, source in self.references(transfer).items():
-            entries = index.get(token, ())
-            if len(entries) > self.settings.scan_budget:
-                continue  # shared by that many invoices it singles out none; amount rules decide
-            for invoice_id, field_name in entries:
-                invoice = self.by_id[invoice_id]
+            entries = index.get(token)
+            if not entries or len(entries) > scan_budget:
+                continue  # no invoice's; or shared by that many invoices it singles out none (amount rules decide)
+            for invoice, field_name in entries:
+                invoice_id = invoice.id
                 if invoice.currency in values and self.eligible(transfer, invoice):
                     hit = (token, source, field_name)
                     # The smallest hit per invoice, so evidence does not depend on set order.
@@ -370,7 +393,7 @@ class _Run:
         return hits
 
     def _settle_by_reference(self, transfer: OpenTransfer, hits: dict[InvoiceId, tuple[str, str, str]]) -> None:
-        candidates = sorted((self.by_id[i] for i in hits), key=lambda inv: self.rank[inv.id])
+        candidates = [self.by_id[i] for i in sorted(hits, key=self.rank.__getitem__)]
         currency = candidates[0].currency
         candidates = [inv for inv in candidates if inv.currency == currency]
         value = self.values[transfer.id][currency]
@@ -447,13 +470,14 @@ class _Run:
         wanted = self._wanted_buckets()
         for inv in live:
             amount = self.open[inv.id]
-            for key in ((inv.party, inv.direction, inv.currency), (None, inv.direction, inv.currency)):
-                if key[:2] not in wanted:
+            for party in (inv.party, None):
+                if (party, inv.direction) not in wanted:
                     continue
-                bucket = buckets[key]
+                bucket = buckets[(party, inv.direction, inv.currency)]
                 bucket.amounts.append(amount)
                 bucket.invoices.append(inv)
-                bucket.max_tolerance = max(bucket.max_tolerance, inv.tolerance_abs.amount)
+                if inv.tolerance_abs.amount > bucket.max_tolerance:
+                    bucket.max_tolerance = inv.tolerance_abs.amount
         return buckets
 
     def by_amount(self, phase: str) -> None:
@@ -492,16 +516,13 @@ class _Run:
             bucket = buckets.get((transfer.counterparty_party, SETTLES[transfer.direction], currency))
             if bucket is None:
                 continue
-            high = value.amount + bucket.max_tolerance
-            position = bisect_left(bucket.amounts, value.amount - bucket.max_tolerance)
-            scanned = 0
-            while position < len(bucket.amounts) and bucket.amounts[position] <= high:
-                scanned += 1
-                if scanned > self.settings.scan_budget:
-                    crowded = True
-                    break
-                invoice = bucket.invoices[position]
-                position += 1
+            # The invoices whose open amount is within the bucket's widest tolerance, at most scan_budget.
+            low = bisect_left(bucket.amounts, value.amount - bucket.max_tolerance)
+            high = bisect_right(bucket.amounts, value.amount + bucket.max_tolerance, lo=low)
+            if high - low > self.settings.scan_budget:
+                crowded = True
+                high = low + self.settings.scan_budget
+            for invoice in bucket.invoices[low:high]:
                 if (
                     self.open[invoice.id] > 0
                     and self.eligible(transfer, invoice)
@@ -733,12 +754,13 @@ def _is_strong(token: str, source: str, field_name: str) -> bool:
 
 
 def _reference_evidence(hits: list[tuple[str, str, str]]) -> dict[str, str]:
+    tokens, sources, field_names = zip(*hits)
     evidence = {
-        "reference": "; ".join(token for token, _, _ in hits),
-        "reference_source": "; ".join(source for _, source, _ in hits),
-        "invoice_field": "; ".join(field_name for _, _, field_name in hits),
+        "reference": "; ".join(tokens),
+        "reference_source": "; ".join(sources),
+        "invoice_field": "; ".join(field_names),
     }
-    rf = [token for token, _, _ in hits if token.startswith("RF")]
+    rf = [token for token in tokens if token.startswith("RF")]
     if rf:
         evidence["rf_valid"] = "; ".join("true" if is_valid_rf(token) else "false" for token in rf)
     return evidence

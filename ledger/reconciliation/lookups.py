@@ -75,12 +75,16 @@ def transfer_references(transfer: OpenTransfer) -> dict[str, str]:
 
 def invoice_references(invoice: OpenInvoice, all_forms: bool = True) -> list[tuple[str, str]]:
     """(normalised reference, invoice field) pairs, in every lookup form unless `all_forms` is False."""
-    refs = [("payment_reference", invoice.payment_reference), ("number", invoice.number),
-            ("end_to_end_id", invoice.end_to_end_id)]
+    refs = (("payment_reference", invoice.payment_reference), ("number", invoice.number),
+            ("end_to_end_id", invoice.end_to_end_id))
     result = []
     for field_name, raw in refs:
-        if not raw or normalise_reference(raw) == NO_E2E:
+        if not raw:
             continue
-        forms = reference_forms(raw) if all_forms else (normalise_reference(raw),)
-        result.extend((normal, field_name) for normal in forms if normal)
+        normal = normalise_reference(raw)
+        if normal == NO_E2E:
+            continue
+        for form in reference_forms(raw) if all_forms else (normal,):
+            if form:
+                result.append((form, field_name))
     return result

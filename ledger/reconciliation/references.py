@@ -8,13 +8,13 @@ typo (one wrong or two swapped characters) is recognised separately, never as an
 from __future__ import annotations
 
 import re
+import string
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from stdnum import iso11649
 from stdnum.exceptions import ValidationError
-from stdnum.iso7064 import mod_97_10
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 #: Zeros that pad a run of digits (followed by another digit, not preceded by one).
@@ -23,6 +23,8 @@ _PADDING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
 _RF_START = re.compile(r"\bRF\d{2}", re.IGNORECASE)
 _RF_MAX_LENGTH = 25
 _RF_COMPACT = re.compile(r"RF\d{2}[0-9A-Z]{1,21}\Z")
+#: ISO 7064 mod 97-10 reads each letter as its base-36 value (A = 10 … Z = 35), as stdnum's mod_97_10 does.
+_BASE36_DIGITS = str.maketrans({letter: str(int(letter, 36)) for letter in string.ascii_uppercase})
 #: A reference-like token: letters and digits, optionally joined by - / . _ (e.g. "AL-2026-03").
 _TOKEN = re.compile(r"[0-9A-Za-z]+(?:[-/._][0-9A-Za-z]+)*")
 #: Longest run of space-separated tokens joined into one candidate ("AL 2026 03" → "AL202603").
@@ -42,7 +44,11 @@ def normalise_reference(s: str) -> str:
     kept whole, since its check digits cover every character (valid or not: a typo must stay
     comparable with the original).
     """
-    compact = _NOT_ALNUM.sub("", s.upper())
+    return _strip_padding(_NOT_ALNUM.sub("", s.upper()))
+
+
+def _strip_padding(compact: str) -> str:
+    """`normalise_reference` of a string that is already upper case letters and digits only."""
     if "0" not in compact or _RF_COMPACT.match(compact):
         return compact
     return _PADDING_ZEROS.sub("", compact)
@@ -56,13 +62,12 @@ def reference_forms(s: str) -> set[str]:
     stripping each group before joining catches. Both forms are used; a collision between forms of
     different references only adds a candidate that party, direction and amount still have to fit.
     """
-    first = normalise_reference(s)
     if "0" not in s or s.isalnum():
-        return {first}  # no padding to strip, or no groups: both forms are the same
-    forms = {first}
-    groups = [normalise_reference(group) for group in _NOT_ALNUM.split(s.upper()) if group]
+        return {normalise_reference(s)}  # no padding to strip, or no groups: both forms are the same
+    groups = [group for group in _NOT_ALNUM.split(s.upper()) if group]
+    forms = {_strip_padding("".join(groups))}  # = normalise_reference(s), from the groups already split
     if len(groups) > 1:
-        forms.add("".join(groups))
+        forms.add("".join([_strip_padding(group) for group in groups]))
     forms.discard("")
     return forms
 
@@ -71,8 +76,9 @@ def reference_forms(s: str) -> set[str]:
 def is_valid_rf(s: str) -> bool:
     """True when `s` is an ISO 11649 creditor reference ("RF" + check digits) with correct check digits."""
     if _RF_COMPACT.match(s):
-        # Already compact: the same ISO 7064 mod 97-10 check stdnum's iso11649 runs, minus its cleaning.
-        return mod_97_10.is_valid(s[4:] + s[:4])
+        # Already compact: the same ISO 7064 mod 97-10 check stdnum's iso11649 runs, minus its cleaning
+        # and its per-character conversion (a translation table does that in one call).
+        return int((s[4:] + s[:4]).translate(_BASE36_DIGITS)) % 97 == 1
     try:
         iso11649.validate(s)
     except ValidationError:
@@ -92,22 +98,37 @@ def _printed_rfs(text: str) -> Iterator[str]:
                 break
 
 
-def _word_runs(text: str) -> Iterator[list[str]]:
-    """Each token alone, and joined with up to two following tokens (payers split numbers by spaces)
-    when every token of the run could be a piece of a reference (has a digit or is short)."""
-    words = _TOKEN.findall(text)
-    piece = [len(word) <= _MAX_PIECE or _HAS_DIGIT.search(word) is not None for word in words]
-    for start in range(len(words)):
-        yield words[start : start + 1]
-        for end in range(start + 2, min(start + _MAX_JOINED, len(words)) + 1):
-            if not all(piece[start:end]):
-                break
-            yield words[start:end]
+def _word_parts(word: str) -> tuple[str, str, bool]:
+    """What every run a token is part of needs from it, computed once per token (not once per run):
+    its compact form (upper case, separators dropped), its groups each normalised alone and joined,
+    and whether it has more than one group."""
+    groups = _NOT_ALNUM.split(word.upper())  # a _TOKEN match: no empty groups
+    compact = "".join(groups)
+    if "0" not in compact:
+        return compact, compact, len(groups) > 1  # without a zero, normalising changes nothing
+    return compact, "".join([_strip_padding(group) for group in groups]), len(groups) > 1
 
 
-def _run_forms(words: list[str]) -> set[str]:
-    # The joined run's normal form is also that of its words run together ("AL 2026" and "AL2026" alike).
-    return reference_forms(" ".join(words))
+#: The `_word_parts` of a word that is no piece of a reference: never read, since no run is built with it.
+_NOT_A_PIECE = ("", "", False)
+
+
+def _run_forms(parts: list[tuple[str, str, bool]]) -> tuple[str, ...]:
+    """`reference_forms` of the run's tokens joined by spaces, built from their `_word_parts`.
+
+    The joined run's normal form is that of its compact form ("AL 2026" and "AL2026" alike); the form
+    with each group normalised alone differs only where there is a zero and more than one group.
+    """
+    if len(parts) == 1:
+        compact, grouped, split = parts[0]
+    else:
+        compact = "".join([part[0] for part in parts])
+        grouped = "".join([part[1] for part in parts])
+        split = True
+    if "0" not in compact:
+        return (compact,)
+    first = _strip_padding(compact)
+    return (first, grouped) if split else (first,)
 
 
 def extract_references(text: str | None) -> set[str]:
@@ -121,13 +142,28 @@ def extract_references(text: str | None) -> set[str]:
     if not text:
         return set()
     found: set[str] = set()
-    found.update(_printed_rfs(text))
-    for words in _word_runs(text):
-        if not any(_HAS_DIGIT.search(word) for word in words):
+    if _RF_START.search(text):  # most texts print none: skip setting up the walk over them
+        found.update(_printed_rfs(text))
+    tokens = _TOKEN.findall(text)
+    digits = [_HAS_DIGIT.search(token) is not None for token in tokens]
+    # A piece could be part of a reference split by spaces: it has a digit or is short.
+    pieces = [digit or len(token) <= _MAX_PIECE for token, digit in zip(tokens, digits)]
+    # Only pieces take part in a run with a digit (a long word without one is not a piece).
+    parts = [_word_parts(token) if piece else _NOT_A_PIECE for token, piece in zip(tokens, pieces)]
+    # Each token alone, and joined with up to two following tokens (payers split numbers by spaces)
+    # when every token of the run is a piece; runs without a digit are no reference.
+    for start in range(len(tokens)):
+        if not pieces[start]:
             continue
-        for normal in _run_forms(words):
-            if len(normal) >= _MIN_TOKEN_LENGTH:
-                found.add(normal)
+        has_digit = False
+        for end in range(start + 1, min(start + _MAX_JOINED, len(tokens)) + 1):
+            if not pieces[end - 1]:
+                break
+            has_digit = has_digit or digits[end - 1]
+            if has_digit:
+                for normal in _run_forms(parts[start:end]):
+                    if len(normal) >= _MIN_TOKEN_LENGTH:
+                        found.add(normal)
     return found
 
 
