@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
@@ -58,17 +58,21 @@ def first_open_period(session: Session, day: date) -> str:
     return next_period(last_closed)
 
 
-def _ensure_open(session: Session, periods: set[str], last_closed: str | None) -> None:
+def _refuse_closed(periods: set[str], last_closed: str | None) -> None:
     for period in sorted(periods):
         if last_closed is not None and period <= last_closed:
             raise PeriodClosed(
                 f"period {period} is closed; book into {next_period(last_closed)} instead",
                 extra={"period": period, "next_open_period": next_period(last_closed)},
             )
-    known = set(session.execute(select(Period.period).where(Period.period.in_(periods))).scalars())
+
+
+def _add_periods(db: Session | Connection, periods: set[str]) -> None:
+    """Record the (open) periods that entries are about to be booked in, if new."""
+    known = set(db.execute(select(Period.period).where(Period.period.in_(periods))).scalars())
     missing = periods - known
     if missing:
-        session.execute(insert(Period), [{"period": p, "status": "open"} for p in sorted(missing)])
+        db.execute(insert(Period), [{"period": p, "status": "open"} for p in sorted(missing)])
 
 
 def close_period(session: Session, period: str) -> Period:
@@ -94,20 +98,19 @@ def close_period(session: Session, period: str) -> Period:
 
 # ---- accounts ----------------------------------------------------------------------------------------
 
-def account_ids(session: Session, keys: Iterable[AccountKey]) -> dict[str, int]:
-    """Ids of the accounts for `keys`, creating those that do not exist yet."""
-    cache: dict[str, int] = session.info.setdefault(_ACCOUNT_CACHE, {})
+def account_ids(db: Session | Connection, keys: Iterable[AccountKey], cache: dict[str, int]) -> dict[str, int]:
+    """Ids of the accounts for `keys`, creating those that do not exist yet; `cache` keeps the ids known."""
     wanted = {key.code: key for key in keys if key.code not in cache}
     if wanted:
-        found = session.execute(select(Account.code, Account.id).where(Account.code.in_(wanted))).all()
+        found = db.execute(select(Account.code, Account.id).where(Account.code.in_(wanted))).all()
         cache.update(dict(found))
         missing = [key for code, key in wanted.items() if code not in cache]
         if missing:
-            session.execute(insert(Account), [
+            db.execute(insert(Account), [
                 {"code": k.code, "purpose": k.purpose, "party_code": k.party, "counterparty_code": k.counterparty,
                  "agreement_id": k.agreement_id, "currency": k.currency} for k in missing
             ])
-            created = session.execute(
+            created = db.execute(
                 select(Account.code, Account.id).where(Account.code.in_([k.code for k in missing]))
             ).all()
             cache.update(dict(created))
@@ -116,39 +119,71 @@ def account_ids(session: Session, keys: Iterable[AccountKey]) -> dict[str, int]:
 
 # ---- posting -----------------------------------------------------------------------------------------
 
+class EntryStream:
+    """Entries posted in batches within one transaction: the one path by which entries are written.
+
+    The chain head is locked and read once (which also serialises posting against period closing); each batch
+    is checked and hashed here, and its rows go to `writes` together with what they need from the database
+    (their periods and accounts, looked up or created there). With a `BackgroundWrites` the database stores
+    one batch while the caller prepares the next; `write_now` writes at once. `close()` records the new head.
+    """
+
+    def __init__(self, session: Session, writes: Callable[[Write], None]) -> None:
+        self._head = integrity.lock_head(session, CHAIN)
+        self.last_closed = last_closed_period(session)
+        self._created_at = utcnow().isoformat()
+        self._write = writes
+        self._accounts: dict[str, int] = session.info.setdefault(_ACCOUNT_CACHE, {})
+
+    def post(self, drafts: Sequence[EntryDraft]) -> list[int]:
+        """Check, hash and hand over `drafts`; returns their ids (chain sequence numbers) in order."""
+        for draft in drafts:
+            check_entry(draft)
+        periods = [draft.period or period_of(draft.effective_date) for draft in drafts]
+        _refuse_closed(set(periods), self.last_closed)
+        head, entry_ids = self._head, []
+        for start in range(0, len(drafts), _WRITE_CHUNK):
+            entries, booked = [], []
+            for draft, period in zip(drafts[start:start + _WRITE_CHUNK], periods[start:start + _WRITE_CHUNK]):
+                seq = head.seq + 1
+                digest = integrity.link_hash(head.hash, entry_content(seq, period, self._created_at, draft))
+                entries.append({
+                    "id": seq, "effective_date": draft.effective_date, "period": period,
+                    "source_type": draft.source_type, "source_id": draft.source_id, "memo": draft.memo,
+                    "reverses_id": draft.reverses_id, "created_at": self._created_at, "prev_hash": head.hash,
+                    "hash": digest,
+                })
+                booked.append((seq, draft, period))
+                head.seq, head.hash = seq, digest
+                entry_ids.append(seq)
+            self._write(partial(_insert_entries, entries=entries, booked=booked, accounts=self._accounts))
+        return entry_ids
+
+    def close(self) -> None:
+        head = integrity.Head(self._head.name, self._head.seq, self._head.hash)  # as it is now, not when written
+        self._write(partial(integrity.advance_head, head=head))
+
+
+def _insert_entries(connection: Connection, entries: list[dict], booked: list[tuple[int, EntryDraft, str]],
+                    accounts: dict[str, int]) -> None:
+    _add_periods(connection, {period for _, _, period in booked})
+    ids = account_ids(connection, (line.account for _, draft, _ in booked for line in draft.lines), accounts)
+    bulk_insert(connection, JournalEntry.__table__, entries)
+    bulk_insert(connection, Posting.__table__,
+                [row for seq, draft, period in booked for row in _posting_rows(seq, draft, period, ids)])
+
+
 def post_entries(session: Session, drafts: Sequence[EntryDraft],
                  writes: Callable[[Write], None] | None = None) -> list[int]:
     """Post a batch of balanced entries; returns their ids (chain sequence numbers) in order.
 
-    Everything is read and checked first; the inserts and the chain head's advance go to `writes` (by default
-    at once; a `BackgroundWrites` lets the caller prepare its next rows while the database works)."""
+    Nothing is written unless every entry balances and falls in an open period. The rows go to `writes`
+    (by default at once; see `EntryStream`)."""
     if not drafts:
         return []
-    for draft in drafts:
-        check_entry(draft)
-    head = integrity.lock_head(session, CHAIN)
-    periods = [draft.period or period_of(draft.effective_date) for draft in drafts]
-    _ensure_open(session, set(periods), last_closed_period(session))
-    ids = account_ids(session, (line.account for draft in drafts for line in draft.lines))
-    created_at = utcnow().isoformat()
-    write = writes or write_now(session)
-    entry_ids = []
-    for start in range(0, len(drafts), _WRITE_CHUNK):
-        entries, postings = [], []
-        for draft, period in zip(drafts[start:start + _WRITE_CHUNK], periods[start:start + _WRITE_CHUNK]):
-            seq = head.seq + 1
-            digest = integrity.link_hash(head.hash, entry_content(seq, period, created_at, draft))
-            entries.append({
-                "id": seq, "effective_date": draft.effective_date, "period": period,
-                "source_type": draft.source_type, "source_id": draft.source_id, "memo": draft.memo,
-                "reverses_id": draft.reverses_id, "created_at": created_at, "prev_hash": head.hash, "hash": digest,
-            })
-            postings.extend(_posting_rows(seq, draft, period, ids))
-            head.seq, head.hash = seq, digest
-            entry_ids.append(seq)
-        write(partial(bulk_insert, table=JournalEntry.__table__, rows=entries))
-        write(partial(bulk_insert, table=Posting.__table__, rows=postings))
-    write(partial(integrity.advance_head, head=head))
+    stream = EntryStream(session, writes or write_now(session))
+    entry_ids = stream.post(drafts)
+    stream.close()
     return entry_ids
 
 

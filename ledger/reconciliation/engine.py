@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -76,6 +76,9 @@ CONF_PARTIAL = _C("0.35")
 CONF_NEAR_MISS_AMOUNT = _C("0.60")
 CONF_NEAR_MISS = _C("0.30")
 
+#: How many new proposals `match` collects before handing them to `on_proposals`.
+EMIT_EVERY = 10_000
+
 #: Invoice numbers shorter than this (normalised) are too likely to occur by chance in free text to
 #: justify an automatic partial payment on their own.
 _STRONG_NUMBER_LENGTH = 5
@@ -86,6 +89,7 @@ def match(
     transfers: Iterable[OpenTransfer],
     rejected_pairs: frozenset[tuple[TransferId, InvoiceId]] | set[tuple[TransferId, InvoiceId]] = frozenset(),
     settings: MatchSettings | None = None,
+    on_proposals: Callable[[list[MatchProposal]], None] | None = None,
 ) -> list[MatchProposal]:
     """Match open transfers to open invoices; at most one proposal per transfer.
 
@@ -94,12 +98,15 @@ def match(
     amount (within tolerance, unique) → multi_invoice / instalments within tolerance (proposed) →
     near_miss_reference (proposed) → amount (ambiguous, proposed) → partial_payment (proposed).
     A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed.
+    `on_proposals`, if given, receives the new proposals every `EMIT_EVERY` proposals and at the end (a
+    proposal, once made, never changes), so a caller can store the first ones while the engine goes on.
     Raises `ReconciliationError` for inconsistent input (see `validation`).
     """
     invoice_list, transfer_list = list(invoices), list(transfers)
     validate_inputs(invoice_list, transfer_list)
     with collector_paused():
-        return _run_rules(_Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings()))
+        run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings(), on_proposals)
+        return _run_rules(run)
 
 
 @contextmanager
@@ -132,6 +139,7 @@ def _run_rules(run: _Run) -> list[MatchProposal]:
     run.by_near_miss()
     run.by_amount("ambiguous")
     run.by_partial_payment()
+    run.emit()
     return run.proposals
 
 
@@ -159,8 +167,11 @@ class _Run:
         transfers: list[OpenTransfer],
         rejected: frozenset[tuple[TransferId, InvoiceId]],
         settings: MatchSettings,
+        on_proposals: Callable[[list[MatchProposal]], None] | None = None,
     ) -> None:
         self.settings = settings
+        self._on_proposals = on_proposals
+        self._emitted = 0
         self.rejected = rejected
         self.invoices = sorted(invoices, key=_invoice_order)
         self.transfers = sorted(transfers, key=_transfer_order)
@@ -176,6 +187,12 @@ class _Run:
         self._pending: list[OpenTransfer] = self.transfers
         self._open_invoices: list[OpenInvoice] = self.invoices
         self._amount_order: list[OpenInvoice] = self.invoices
+
+    def emit(self) -> None:
+        """Hand the proposals made since the last call to the caller's `on_proposals`."""
+        if self._on_proposals is not None and len(self.proposals) > self._emitted:
+            fresh, self._emitted = self.proposals[self._emitted:], len(self.proposals)
+            self._on_proposals(fresh)
 
     # - shared checks -
 
@@ -294,6 +311,8 @@ class _Run:
             evidence=full_evidence,
         )
         self.proposals.append(proposal)
+        if self._on_proposals is not None and len(self.proposals) - self._emitted >= EMIT_EVERY:
+            self.emit()
         self.done.add(transfer.id)
         for inv, _ in chosen:
             self.paid_by.setdefault(inv.id, []).append((value.currency, value.amount, transfer.id))

@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -280,8 +281,12 @@ class _SameCurrency:
     converted: bool = False
 
 
-def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dict[int, OpenTransfer]) -> list[Plan]:
-    open_now = {i: info.open for i, info in open_set.invoice_info.items()}
+def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dict[int, OpenTransfer],
+               open_now: dict[int, Decimal] | None = None) -> list[Plan]:
+    """Plans for `proposals`; `open_now` (what each invoice has open, for the write-offs) carries over from one
+    batch of proposals to the next, and is taken from `open_set` when not given."""
+    if open_now is None:
+        open_now = {i: info.open for i, info in open_set.invoice_info.items()}
     plans = []
     for proposal in proposals:
         info = open_set.transfer_info[proposal.transfer_id]
@@ -448,29 +453,28 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
                       memo=f"transfer {plan.transfer_id} settles invoice {invoices} ({plan.method})")
 
 
-def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: OpenSet | None = None,
-         stored: bool = True, writes: Callable[[Write], None] | None = None) -> None:
-    """Lock, check, post one entry per plan (one batch) and take the amounts off transfers and invoices.
-
-    `hooks` settles invoices one by one through `invoices.service.settle` (the review workflow); a run
-    updates them in bulk with the same effect, through `writes` if given (see `BackgroundWrites`). With
-    `stored` False the matches are inserted afterwards (a run): each plan only learns its entry id."""
+def post(session: Session, plans: list[Plan], *, hooks: bool = False, stored: bool = True) -> None:
+    """Lock, check, post one entry per plan and take the amounts off transfers and invoices (the review workflow:
+    `hooks` settles invoices through `invoices.service.settle`; a run posts through `_RunPosting`)."""
     if not plans:
         return
-    if loaded is not None and (loaded.locked or not is_postgres(session)):
-        # What the run loaded is still current: it locked the rows (PostgreSQL) or holds the writer lock.
-        transfers = {i: (t.amount, t.allocated) for i, t in loaded.transfer_info.items()}
-        invoices_now = {i: ("approved", inv.amount_open) for i, inv in loaded.invoice_info.items()}
-    else:
-        transfers, invoices_now = _lock(session, (p.transfer_id for p in plans),
-                                        (i for p in plans for i, _, _ in p.allocations))
+    transfers, invoices_now = _lock(session, (p.transfer_id for p in plans),
+                                    (i for p in plans for i, _, _ in p.allocations))
+    _post_checked(session, plans, transfers, invoices_now, journal.last_closed_period(session),
+                  lambda drafts: journal.post_entries(session, drafts), write_now(session), hooks=hooks, stored=stored)
+
+
+def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices_now: dict, last_closed: str | None,
+                  post_drafts: Callable[[list[EntryDraft]], list[int]], write: Callable[[Write], None], *,
+                  hooks: bool = False, stored: bool = False) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Refuse any over-allocation, then post: entries, and the amounts taken off transfers and invoices (in
+    bulk through `write`, or invoice by invoice with `hooks`). With `stored` the matches are rows already and
+    learn their entries here; else each plan only learns its entry id. Returns what each transfer and invoice
+    took."""
     take_transfer, take_invoice = _check(plans, transfers, invoices_now)
-    last_closed = journal.last_closed_period(session)
     # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
     plans = sorted(plans, key=lambda p: p.fx_rate is not None)
-    write = writes or write_now(session)
-    entry_ids = journal.post_entries(session, [_draft(p, _period_for(last_closed, p.booked_on)) for p in plans],
-                                     writes=write)
+    entry_ids = post_drafts([_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
     for plan, entry_id in zip(plans, entry_ids):
         plan.journal_entry_id = entry_id
     if stored:
@@ -484,7 +488,66 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, loaded: Op
             currency = next(p.currency for p in plans if any(i == invoice_id for i, _, _ in p.allocations))
             invoices.settle(session, invoice_id, Money(quantize(taken, currency), currency))
     else:
-        write(partial(_settle_bulk, amounts=take_invoice, before=invoices_now))
+        before = {i: invoices_now[i] for i in take_invoice}  # as they are now, not when the write runs
+        write(partial(_settle_bulk, amounts=take_invoice, before=before))
+    return take_transfer, take_invoice
+
+
+class _RunPosting:
+    """A run's matches stored and its auto matches posted in batches, while the engine goes on matching.
+
+    The engine hands over its proposals as it goes (`match(on_proposals=…)`); here they become plans, checked against
+    what the run loaded (locked on PostgreSQL; SQLite's writer lock is held) less what earlier passes took,
+    and their rows go to the `BackgroundWrites`: the database stores them while the engine goes on.
+    Everything read from the database is read before the engine starts (the chain head, the last closed
+    period, where match ids start) or by the writer itself (accounts, periods)."""
+
+    def __init__(self, session: Session, open_set: OpenSet, run_id: int, actor: str,
+                 writes: BackgroundWrites) -> None:
+        self.session, self.open_set, self.run_id, self.actor, self.writes = session, open_set, run_id, actor, writes
+        self.transfers = {t.id: t for t in open_set.transfers}
+        self.open_now = {i: info.open for i, info in open_set.invoice_info.items()}
+        self.transfers_now = {i: (t.amount, t.allocated) for i, t in open_set.transfer_info.items()}
+        self.invoices_now = {i: ("approved", inv.amount_open) for i, inv in open_set.invoice_info.items()}
+        self.entries = journal.EntryStream(session, writes)
+        self.ids = _match_ids(session, writes, len(open_set.transfers))  # at most one match per transfer
+
+    def add(self, proposals: list[MatchProposal]) -> None:
+        plans = plans_from(self.open_set, proposals, self.transfers, self.open_now)
+        for plan in plans:
+            plan.id = next(self.ids)
+        auto = [p for p in plans if p.status == "auto"]
+        if auto:
+            took_transfer, took_invoice = _post_checked(self.session, auto, self.transfers_now, self.invoices_now,
+                                                        self.entries.last_closed, self.entries.post, self.writes)
+            for transfer_id, taken in took_transfer.items():
+                amount, allocated = self.transfers_now[transfer_id]
+                self.transfers_now[transfer_id] = (amount, allocated + taken)
+            for invoice_id, taken in took_invoice.items():
+                status, open_amount = self.invoices_now[invoice_id]
+                self.invoices_now[invoice_id] = (status, open_amount - taken)
+        _store(self.session, plans, self.run_id, self.actor, writes=self.writes)
+
+    def close(self) -> None:
+        self.entries.close()
+
+
+def _match_ids(session: Session, writes: BackgroundWrites, most: int) -> Iterator[int]:
+    """Ids for a run's new matches, taken before they are known, so the bulk insert needs no RETURNING.
+
+    SQLite: after the largest id, under the writer lock the transaction holds. PostgreSQL: `most` values from
+    the table's sequence (concurrent inserts get others; the ones a run does not use are skipped, as a
+    rolled-back insert's are), asked of the writer at once so the server draws them while the engine runs."""
+    if is_postgres(session):
+        return _drawn(writes.ask(lambda connection: connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('reconciliation_matches', 'id')) "
+                 "FROM generate_series(1, :n)"), {"n": most}).scalars().all()))
+    start = session.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
+    return iter(range(start + 1, start + most + 1))
+
+
+def _drawn(ids: Future[list[int]]) -> Iterator[int]:
+    yield from sorted(ids.result())
 
 
 def _add_allocated(db: Session | Connection, amounts: dict[int, Decimal]) -> None:
@@ -547,27 +610,27 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
         open_set = load_open(session, lock=not dry_run)
         step("loaded")
-        proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
-        step("matched")
-        summary = summarise(open_set.invoices, open_set.transfers, proposals)
-        record = ReconciliationRun(
-            dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
-            invoices_considered=len(open_set.invoices), auto_matched=summary.auto_matched,
-            proposed=summary.proposed, unmatched_transfers=summary.unmatched_transfers,
-            open_invoices=summary.open_invoices,
-            per_rule=json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items()))))
+        record = ReconciliationRun(dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
+                                   invoices_considered=len(open_set.invoices))
         session.add(record)
         session.flush()
-        if not dry_run:
-            transfers = {t.id: t for t in open_set.transfers}
-            plans = plans_from(open_set, proposals, transfers)
-            _assign_ids(session, plans)
-            with BackgroundWrites(session) as writes:  # the database writes while the next rows are prepared
-                post(session, [p for p in plans if p.status == "auto"], loaded=open_set, stored=False,
-                     writes=writes)
+        if dry_run:
+            proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
+            step("matched")
+        else:
+            with BackgroundWrites(session) as writes:  # the database stores matches while the engine finds more
+                posting = _RunPosting(session, open_set, record.id, actor, writes)
+                proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings,
+                                  on_proposals=posting.add)
+                step("matched")
+                posting.close()
                 step("posted")
-                _store(session, plans, record.id, actor, writes=writes)
         step("stored")
+        summary = summarise(open_set.invoices, open_set.transfers, proposals)
+        record.auto_matched, record.proposed = summary.auto_matched, summary.proposed
+        record.unmatched_transfers, record.open_invoices = summary.unmatched_transfers, summary.open_invoices
+        record.per_rule = json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items())))
+        session.flush()
         claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
         step("claims")
     record.finished_at = utcnow()

@@ -312,3 +312,29 @@ def test_the_demo_leaves_a_living_reconciliation_queue(api, runner, officer):
     statuses = {m["status"] for m in items}
     methods = {m["method"] for m in items if m["status"] == "auto"}
     assert {"auto", "proposed"} <= statuses and {"reference", "amount"} <= methods
+
+
+def test_a_run_stores_and_posts_its_matches_in_batches_while_matching(world, session, monkeypatch):
+    """The engine hands its proposals over every EMIT_EVERY; each batch is checked against what earlier batches
+    took, so instalments of one invoice spread over batches settle it once, and everything balances."""
+    from ledger.journal.service import verify
+    from ledger.reconciliation import engine
+
+    monkeypatch.setattr(engine, "EMIT_EVERY", 1)
+    for n in range(3):
+        world.invoice("GB", f"RW-B-{n}", f"{2000 + n}.00", rf_reference(f"RWB{n}"), due_on=date(2026, 5, 1))
+    instalments = world.invoice("GB", "RW-B-I", "3000.00", rf_reference("RWBI"), due_on=date(2026, 5, 1))
+    world.statement([(f"-{2000 + n}.00", rf_reference(f"RWB{n}"), RW_IBAN, date(2026, 5, 2)) for n in range(3)]
+                    + [(f"-{amount}.00", rf_reference("RWBI"), RW_IBAN, date(2026, 5, 3 + n))
+                       for n, amount in enumerate((1200, 1000, 800))])
+    run = world.run()
+    assert run["auto_matched"] == 6 and run["proposed"] == 0
+    matches = world.matches("auto")
+    assert len({m["id"] for m in matches}) == 6 and all(m["journal_entry"] for m in matches)
+    assert len({m["journal_entry"] for m in matches}) == 6
+    paid = [m for m in matches if any(a["invoice"] == instalments for a in m["allocations"])]
+    assert sum(Decimal(a["amount"]) for m in paid for a in m["allocations"]) == Decimal("3000.00")
+    assert world.payable("GB") == 0
+    invoice = world.api.get(f"/api/v1/invoices/{instalments}", token=world.officer).get_json()
+    assert invoice["status"] == "paid" and invoice["amount_open"] == "0.00"
+    assert verify(session) is None  # the journal's chain holds over all batches

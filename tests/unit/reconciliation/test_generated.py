@@ -26,3 +26,16 @@ def test_generator_is_deterministic_and_references_are_valid():
     assert first.truth == second.truth and first.transfers == second.transfers
     assert is_valid_rf(rf_reference("000000042"))
     assert all(is_valid_rf(inv.payment_reference) for inv in first.invoices)
+
+
+def test_proposals_handed_over_in_batches_are_the_result_in_order(monkeypatch):
+    from ledger.reconciliation import engine
+
+    generated = generate(600, 3)
+    whole = match(generated.invoices, generated.transfers)
+    monkeypatch.setattr(engine, "EMIT_EVERY", 7)
+    batches: list[list] = []
+    again = match(generated.invoices, generated.transfers, on_proposals=batches.append)
+    assert again == whole  # handing proposals over changes nothing in what is matched
+    assert len(batches) > len(whole) // 7 - 1 and all(batches)
+    assert [p for batch in batches for p in batch] == whole
