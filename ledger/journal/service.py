@@ -17,7 +17,8 @@ from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
-from ledger.db import Write, bulk_insert, write_now
+from ledger.db import bulk_insert
+from ledger.writes import Write, write_now
 from ledger.errors import Conflict, NotFound
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (

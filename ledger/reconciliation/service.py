@@ -10,11 +10,11 @@ The engine compares the counterparty as an opaque party key; the key used here i
 ("GBRW"), so a payment from GB's account is only ever weighed against invoices GB owes, however many
 other payers owe the same host the same amount.
 
-A run loads what is open with a few column selects, matches, writes matches and allocations in bulk,
-and posts the auto matches at once (one entry each, one `post_entries` batch). Every posting path locks
-the transfer and invoice rows (SELECT … FOR UPDATE on PostgreSQL; SQLite's writer lock is taken at
-BEGIN) and checks, in the same transaction, that no transfer is allocated beyond its amount and no
-invoice beyond what is open.
+A run loads what is open with a few column selects (locking the rows), and while the engine matches it
+stores the matches and posts the auto ones (one entry each) in batches, in bulk, from a background writer
+(`_RunPosting`). Every posting path locks the transfer and invoice rows (SELECT … FOR UPDATE on PostgreSQL;
+SQLite's writer lock is taken at BEGIN) and checks, in the same transaction, that no transfer is allocated
+beyond its amount and no invoice beyond what is open.
 """
 
 from __future__ import annotations
@@ -35,16 +35,7 @@ from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import (
-    AMOUNT,
-    BackgroundWrites,
-    Write,
-    bulk_insert,
-    connection_of,
-    is_postgres,
-    sqlite_values,
-    write_now,
-)
+from ledger.db import AMOUNT, bulk_insert, connection_of, is_postgres, sqlite_values
 from ledger.errors import Conflict, NotFound, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -78,6 +69,7 @@ from ledger.reconciliation.types import (
 )
 from ledger.statements.models import Transfer
 from ledger.timeutil import period_of, today, utcnow
+from ledger.writes import BackgroundWrites, Write, write_now
 
 RESIDUAL_ACCOUNTS = {"bank_charges": "bank_charges", "fx_difference": "fx_differences"}
 SOURCE_TYPE = "reconciliation"
@@ -472,8 +464,6 @@ def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices
     learn their entries here; else each plan only learns its entry id. Returns what each transfer and invoice
     took."""
     take_transfer, take_invoice = _check(plans, transfers, invoices_now)
-    # Plain payments first, converted ones last: the journal's bulk insert groups rows alike in shape.
-    plans = sorted(plans, key=lambda p: p.fx_rate is not None)
     entry_ids = post_drafts([_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
     for plan, entry_id in zip(plans, entry_ids):
         plan.journal_entry_id = entry_id
@@ -496,14 +486,17 @@ def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices
 class _RunPosting:
     """A run's matches stored and its auto matches posted in batches, while the engine goes on matching.
 
-    The engine hands over its proposals as it goes (`match(on_proposals=…)`); here they become plans, checked against
-    what the run loaded (locked on PostgreSQL; SQLite's writer lock is held) less what earlier passes took,
-    and their rows go to the `BackgroundWrites`: the database stores them while the engine goes on.
+    The engine hands over its proposals as it goes (`match(on_proposals=…)`); here they become plans,
+    checked against what the run loaded (locked on PostgreSQL; SQLite's writer lock is held) less what
+    earlier batches took, and their rows go to the `BackgroundWrites`: the database stores them while the
+    engine goes on.
     Everything read from the database is read before the engine starts (the chain head, the last closed
     period, where match ids start) or by the writer itself (accounts, periods)."""
 
     def __init__(self, session: Session, open_set: OpenSet, run_id: int, actor: str,
                  writes: BackgroundWrites) -> None:
+        if not open_set.locked:
+            raise ValueError("a run posts against what it loaded: load it with lock=True")
         self.session, self.open_set, self.run_id, self.actor, self.writes = session, open_set, run_id, actor, writes
         self.transfers = {t.id: t for t in open_set.transfers}
         self.open_now = {i: info.open for i, info in open_set.invoice_info.items()}

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text
 
-from ledger.db import BackgroundWrites, bulk_insert
+from ledger.db import bulk_insert
+from ledger.writes import BackgroundWrites
 from ledger.parties.models import Party
 
 
