@@ -8,13 +8,13 @@ typo (one wrong or two swapped characters) is recognised separately, never as an
 from __future__ import annotations
 
 import re
-import string
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from stdnum import iso11649
 from stdnum.exceptions import ValidationError
+from stdnum.iso7064 import mod_97_10
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 #: Zeros that pad a run of digits (followed by another digit, not preceded by one).
@@ -23,8 +23,6 @@ _PADDING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
 _RF_START = re.compile(r"\bRF\d{2}", re.IGNORECASE)
 _RF_MAX_LENGTH = 25
 _RF_COMPACT = re.compile(r"RF\d{2}[0-9A-Z]{1,21}\Z")
-#: ISO 7064 mod 97-10 reads each letter as its base-36 value (A = 10 … Z = 35), as stdnum's mod_97_10 does.
-_BASE36_DIGITS = str.maketrans({letter: str(int(letter, 36)) for letter in string.ascii_uppercase})
 #: A reference-like token: letters and digits, optionally joined by - / . _ (e.g. "AL-2026-03").
 _TOKEN = re.compile(r"[0-9A-Za-z]+(?:[-/._][0-9A-Za-z]+)*")
 #: Longest run of space-separated tokens joined into one candidate ("AL 2026 03" → "AL202603").
@@ -76,9 +74,8 @@ def reference_forms(s: str) -> set[str]:
 def is_valid_rf(s: str) -> bool:
     """True when `s` is an ISO 11649 creditor reference ("RF" + check digits) with correct check digits."""
     if _RF_COMPACT.match(s):
-        # Already compact: the same ISO 7064 mod 97-10 check stdnum's iso11649 runs, minus its cleaning
-        # and its per-character conversion (a translation table does that in one call).
-        return int((s[4:] + s[:4]).translate(_BASE36_DIGITS)) % 97 == 1
+        # Already compact: the same ISO 7064 mod 97-10 check stdnum's iso11649 runs, minus its cleaning.
+        return mod_97_10.is_valid(s[4:] + s[:4])
     try:
         iso11649.validate(s)
     except ValidationError:

@@ -259,11 +259,6 @@ class Plan:
     id: int | None = None
     journal_entry_id: int | None = None
 
-    @property
-    def cash(self) -> Decimal:
-        """What the match credits to cash, in the invoices' currency."""
-        return self.value if self.residual_account else sum((a for _, a, _ in self.allocations), Decimal(0))
-
 
 @dataclass(frozen=True, slots=True)
 class _SameCurrency:
@@ -433,7 +428,8 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
     if plan.fx_rate is not None:
         paid = Money(quantize(plan.transfer_amount, plan.transfer_currency), plan.transfer_currency)
         fx = Fx(plan.fx_rate, plan.fx_source or "statement", paid)
-    cash = plan.value if plan.residual_account else allocated  # as `Plan.cash`
+    # What the match credits to cash, in the invoices' currency: the whole value when a residual is written off.
+    cash = plan.value if plan.residual_account else allocated
     lines.append(Line(_account("cash", cur, payer), Money(-cash, cur), fx))
     difference = cash - settled
     if difference != 0:
