@@ -42,7 +42,7 @@ class Invoice(SQLModel, table=True):
     total: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # the document's payable, as stated
     payable: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # its effect: negative for a credit note
     amount_open: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
-    status: str = Field(max_length=10, index=True)
+    status: str = Field(max_length=10)  # not indexed: settling an invoice stays a HOT update (migration 0016)
     source: str = Field(max_length=4)  # json | ubl
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     document_sha256: str | None = Field(default=None, max_length=64)
