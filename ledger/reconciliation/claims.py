@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import is_postgres
 from ledger.errors import Conflict
+from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.money import Money
 from ledger.recognition import service as recognition
@@ -127,8 +128,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     query = (select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
                     t.counterparty_iban)
-             .where(t.booking_status == "booked", t.direction == "credit", t.reversal.is_(False),
-                    t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
+             .where(*_open_credit()))
     for row in session.execute(query.with_for_update(of=t) if pg else query):
         booked = row.booking_date or row.value_date
         if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
@@ -162,6 +162,30 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     return out
 
 
+def _open_credit() -> tuple:
+    """Booked credits between two known parties with money unallocated (what `load_open` reads)."""
+    t = Transfer
+    return (t.booking_status == "booked", t.direction == "credit", t.reversal.is_(False), t.party_code.is_not(None),
+            t.counterparty_party.is_not(None), t.allocated < t.amount)
+
+
+def count_open_credits(session: Session) -> int:
+    """How many credits `load_open` would give, counted by the database."""
+    t = Transfer
+    proposed = select(ReconciliationMatch.transfer_id).where(ReconciliationMatch.status == "proposed")
+    return session.execute(select(func.count()).select_from(t).where(
+        *_open_credit(), func.coalesce(t.booking_date, t.value_date).is_not(None),
+        t.party_code != t.counterparty_party, t.id.not_in(proposed))).scalar_one()
+
+
+def _anything_payable(session: Session) -> bool:
+    """Is there an accepted claim or an approved credit note with something left, which a credit could settle?"""
+    c, i = CostClaim, Invoice
+    claim = select(c.id).where(c.status == "accepted", c.payable > 0).limit(1)
+    note = select(i.id).where(i.document_type == "credit_note", i.status == "approved", i.amount_open < 0).limit(1)
+    return session.execute(claim).first() is not None or session.execute(note).first() is not None
+
+
 # ---- the run's pass ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +202,12 @@ def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: b
              settings: MatchSettings | None = None) -> PassCounts:
     """The credits pass: match credits to EU cost claims (stored when they settle one claim whole), then
     what is left to credit notes' refunds (`refunds`); pay the auto ones; add the counts to the run."""
+    if not _anything_payable(session):
+        # Nothing a credit could settle: count the credits rather than read (and lock) every one of them.
+        credits = count_open_credits(session)
+        counts = PassCounts(credits=credits, claims=0, auto_matched=0, proposed=0, unmatched=credits, per_rule={})
+        _add_to_run(run, counts)
+        return counts
     open_claims = load_open(session, lock=not dry_run)
     # Nothing open, nothing to match: the engine would still read every credit's remittance text.
     proposals = match(open_claims.claims, open_claims.credits, open_claims.rejected, settings) \

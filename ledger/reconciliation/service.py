@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache, partial
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, select, text, update
@@ -48,7 +49,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
-from ledger.reconciliation import claims, refunds
+from ledger.reconciliation import claims, parallel, refunds
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
@@ -258,6 +259,13 @@ class Plan:
     agreements: dict[int, int] = field(default_factory=dict)  # invoice → agreement
     id: int | None = None
     journal_entry_id: int | None = None
+    evidence_text: str | None = None  # `evidence` as stored, when encoded ahead (see `_Planner`)
+
+    def __reduce__(self):  # a plain tuple of the fields: unpickled in half the time (plans cross a pipe, see `_Planner`)
+        return Plan, _plan_fields(self)
+
+
+_plan_fields = attrgetter(*[f.name for f in fields(Plan)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +359,8 @@ def _store(session: Session, plans: list[Plan], run_id: int | None, actor: str,
         "method": p.method, "confidence": p.confidence, "currency": p.currency, "value": p.value,
         "residual": p.residual, "residual_account": p.residual_account, "transfer_amount": p.transfer_amount,
         "transfer_currency": p.transfer_currency, "fx_rate": p.fx_rate, "fx_source": p.fx_source,
-        "evidence": evidence_json(p.evidence), "status": p.status, "created_by": actor,
+        "evidence": p.evidence_text if p.evidence_text is not None else evidence_json(p.evidence),
+        "status": p.status, "created_by": actor,
         "created_at": now, "decided_by": actor if p.status == "confirmed" else None,
         "decided_at": now if p.status == "confirmed" else None, "version": 1,
         "journal_entry_id": p.journal_entry_id,
@@ -479,13 +488,30 @@ def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices
     return take_transfer, take_invoice
 
 
+class _Planner:
+    """A run's proposals, batch by batch, as plans with their evidence encoded for storing.
+
+    Pure (it reads only what the run loaded), so it runs where the engine runs: in the engine's own process when
+    the run is large (see `parallel`). What it returns is what crosses the pipe, hence the evidence as text."""
+
+    def __init__(self, open_set: OpenSet) -> None:
+        self.open_set = open_set
+        self.transfers = {t.id: t for t in open_set.transfers}
+        self.open_now = {i: info.open for i, info in open_set.invoice_info.items()}
+
+    def __call__(self, proposals: list[MatchProposal]) -> list[Plan]:
+        plans = plans_from(self.open_set, proposals, self.transfers, self.open_now)
+        for plan in plans:
+            plan.evidence_text, plan.evidence = evidence_json(plan.evidence), {}
+        return plans
+
+
 class _RunPosting:
     """A run's matches stored and its auto matches posted in batches, while the engine goes on matching.
 
-    The engine hands over its proposals as it goes (`match(on_proposals=…)`); here they become plans,
-    checked against what the run loaded (locked on PostgreSQL; SQLite's writer lock is held) less what
-    earlier batches took, and their rows go to the `BackgroundWrites`: the database stores them while the
-    engine goes on.
+    The engine hands over its proposals as it goes, as plans (see `_Planner`); here they are checked against
+    what the run loaded (locked on PostgreSQL; SQLite's writer lock is held) less what earlier batches took, and
+    their rows go to the `BackgroundWrites`: the database stores them while the engine goes on.
     Everything read from the database is read before the engine starts (the chain head, the last closed
     period, where match ids start) or by the writer itself (accounts, periods)."""
 
@@ -494,15 +520,12 @@ class _RunPosting:
         if not open_set.locked:
             raise ValueError("a run posts against what it loaded: load it with lock=True")
         self.session, self.open_set, self.run_id, self.actor, self.writes = session, open_set, run_id, actor, writes
-        self.transfers = {t.id: t for t in open_set.transfers}
-        self.open_now = {i: info.open for i, info in open_set.invoice_info.items()}
         self.transfers_now = {i: (t.amount, t.allocated) for i, t in open_set.transfer_info.items()}
         self.invoices_now = {i: ("approved", inv.amount_open) for i, inv in open_set.invoice_info.items()}
         self.entries = journal.EntryStream(session, writes)
         self.ids = _match_ids(session, writes, len(open_set.transfers))  # at most one match per transfer
 
-    def add(self, proposals: list[MatchProposal]) -> None:
-        plans = plans_from(self.open_set, proposals, self.transfers, self.open_now)
+    def add(self, plans: list[Plan]) -> None:
         for plan in plans:
             plan.id = next(self.ids)
         auto = [p for p in plans if p.status == "auto"]
@@ -604,21 +627,23 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
         session.add(record)
         session.flush()
         if dry_run:
-            proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings)
+            summary = summarise(open_set.invoices, open_set.transfers,
+                                match(open_set.invoices, open_set.transfers, open_set.rejected, settings))
             step("matched")
         else:
-            with BackgroundWrites(session) as writes:  # the database stores matches while the engine finds more
+            # The engine runs in a process of its own when the run is large (started first: it forks) and plans its
+            # matches there; the database stores them while it finds more, and this thread posts them in between.
+            with parallel.Matching(open_set.invoices, open_set.transfers, open_set.rejected, settings,
+                                   prepare=_Planner(open_set)) as matching, BackgroundWrites(session) as writes:
                 posting = _RunPosting(session, open_set, record.id, actor, writes)
-                proposals = match(open_set.invoices, open_set.transfers, open_set.rejected, settings,
-                                  on_proposals=posting.add)
+                summary = matching.results(on_batch=posting.add)
                 step("matched")
                 posting.close()
                 step("posted")
         step("stored")
-        summary = summarise(open_set.invoices, open_set.transfers, proposals)
         record.auto_matched, record.proposed = summary.auto_matched, summary.proposed
         record.unmatched_transfers, record.open_invoices = summary.unmatched_transfers, summary.open_invoices
-        record.per_rule = json.dumps(dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items())))
+        record.per_rule = json.dumps(summary.per_rule)
         session.flush()
         claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
         step("claims")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ledger.reconciliation.types import MatchProposal, OpenInvoice, OpenTransfer
@@ -16,6 +17,8 @@ class RunSummary:
     unmatched_transfers: int
     #: Invoices still open once the run's auto matches are applied (proposals await a reviewer).
     open_invoices: int
+    #: Matches by "rule/status", sorted.
+    per_rule: dict[str, int] = field(default_factory=dict)
 
 
 def summarise(
@@ -34,4 +37,5 @@ def summarise(
         proposed=sum(1 for p in proposals if p.status == "proposed"),
         unmatched_transfers=sum(1 for t in transfers if t.id not in matched),
         open_invoices=sum(1 for amount in remaining.values() if amount > 0),
+        per_rule=dict(sorted(Counter(f"{p.rule}/{p.status}" for p in proposals).items())),
     )

@@ -45,6 +45,9 @@ class ReconciliationError(ValueError):
         self.message = message
         self.field = field
 
+    def __reduce__(self):  # pickled whole (the engine may run in another process, see `parallel`)
+        return type(self), (self.code, self.message, self.field)
+
 
 @dataclass(frozen=True, slots=True)
 class OpenInvoice:

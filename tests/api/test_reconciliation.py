@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 
 from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
@@ -314,13 +316,20 @@ def test_the_demo_leaves_a_living_reconciliation_queue(api, runner, officer):
     assert {"auto", "proposed"} <= statuses and {"reference", "amount"} <= methods
 
 
-def test_a_run_stores_and_posts_its_matches_in_batches_while_matching(world, session, monkeypatch):
+@pytest.mark.parametrize("forked", [False, True], ids=["engine-here", "engine-forked"])
+def test_a_run_stores_and_posts_its_matches_in_batches_while_matching(world, session, monkeypatch, forked):
     """The engine hands its proposals over every EMIT_EVERY; each batch is checked against what earlier batches
-    took, so instalments of one invoice spread over batches settle it once, and everything balances."""
+    took, so instalments of one invoice spread over batches settle it once, and everything balances. The same
+    whether the engine runs here or in a process of its own (as large runs do)."""
     from ledger.journal.service import verify
-    from ledger.reconciliation import engine
+    from ledger.reconciliation import engine, parallel
 
     monkeypatch.setattr(engine, "EMIT_EVERY", 1)
+    monkeypatch.setattr(parallel, "FORK_FROM", 0 if forked else 10**9)
+    seen = []
+    results = parallel.Matching.results
+    monkeypatch.setattr(parallel.Matching, "results", lambda self, on_batch: seen.append(self.forked) or
+                        results(self, on_batch))
     for n in range(3):
         world.invoice("GB", f"RW-B-{n}", f"{2000 + n}.00", rf_reference(f"RWB{n}"), due_on=date(2026, 5, 1))
     instalments = world.invoice("GB", "RW-B-I", "3000.00", rf_reference("RWBI"), due_on=date(2026, 5, 1))
@@ -338,3 +347,4 @@ def test_a_run_stores_and_posts_its_matches_in_batches_while_matching(world, ses
     invoice = world.api.get(f"/api/v1/invoices/{instalments}", token=world.officer).get_json()
     assert invoice["status"] == "paid" and invoice["amount_open"] == "0.00"
     assert verify(session) is None  # the journal's chain holds over all batches
+    assert seen == [forked]

@@ -187,3 +187,14 @@ def test_a_dry_run_counts_but_pays_nothing(world):
     answer = world.run(dry_run=True)
     assert (answer["auto_matched"], answer["transfers_considered"]) == (1, 1)
     assert world.matches() == [] and world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_with_nothing_a_credit_could_settle_the_credits_are_counted_not_read(world, session):
+    """No accepted claim nor credit note: the pass counts the credits in the database, as many as it would read."""
+    from ledger.reconciliation import claims
+
+    world.statement([("750.00", "EU compensation", IBANS["FR"], PAID_ON),
+                     ("20.00", "Refund of charges", IBANS["RW"], PAID_ON)])
+    answer = world.run()
+    assert (answer["transfers_considered"], answer["unmatched_transfers"], answer["per_rule"]) == (2, 2, {})
+    assert claims.count_open_credits(session) == len(claims.load_open(session).credits) == 2
