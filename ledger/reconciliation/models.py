@@ -19,7 +19,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import AMOUNT, RATE
@@ -60,7 +60,8 @@ class ReconciliationMatch(SQLModel, table=True):
     __tablename__ = "reconciliation_matches"
 
     id: int | None = Field(default=None, primary_key=True)
-    run_id: int | None = Field(default=None, foreign_key="reconciliation_runs.id", index=True)
+    # Not indexed: nothing looks matches up by run, and a run inserts ~85k of them (migration 0017).
+    run_id: int | None = Field(default=None, foreign_key="reconciliation_runs.id")
     transfer_id: int = Field(foreign_key="transfers.id", index=True)
     # Copies of the transfer's party codes (whose own foreign keys vouch for them), kept for filtering; no
     # foreign keys of their own: two more checks per row were a tenth of a 100k-transfer run's server time.
@@ -97,12 +98,17 @@ class ReconciliationAllocation(SQLModel, table=True):
     `invoice_id` and `claim_id` is set."""
 
     __tablename__ = "reconciliation_allocations"
-    __table_args__ = (CheckConstraint("(invoice_id IS NULL) <> (claim_id IS NULL)", name="one_settled_item"),)
+    __table_args__ = (
+        CheckConstraint("(invoice_id IS NULL) <> (claim_id IS NULL)", name="one_settled_item"),
+        # Only claim allocations are indexed: an invoice's (nearly all of a run's) have no claim to find.
+        Index("ix_reconciliation_allocations_claim_id", "claim_id", postgresql_where=text("claim_id IS NOT NULL"),
+              sqlite_where=text("claim_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id", index=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
-    claim_id: int | None = Field(default=None, foreign_key="cost_claims.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="cost_claims.id")
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     written_off: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
 
