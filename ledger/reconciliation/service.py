@@ -188,19 +188,23 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
              .where(inv.status == "approved", inv.amount_open > 0))
     rows = connection.execute(query.with_for_update(of=inv) if lock and pg else query).all()
     tolerances = _tolerances(session, {row[3] for row in rows})
+    limits: dict[tuple[int, str], tuple[Money, Decimal]] = {}  # one Money per agreement and currency, not per invoice
     no_hold = Decimal(0)
     for invoice_id, payer, payee, agreement_id, number, reference, currency, amount_open, issued_on, due_on in rows:
         open_amount = amount_open - held.get(invoice_id, no_hold)
         if open_amount <= 0:
             continue
-        absolute, percent = tolerances[agreement_id]
+        limit = limits.get((agreement_id, currency))
+        if limit is None:
+            absolute, percent = tolerances[agreement_id]
+            limit = limits[agreement_id, currency] = (tolerance_money(absolute, currency), percent)
         out.invoice_info[invoice_id] = _OpenInvoice(invoice_id, payer, payee, agreement_id, currency, open_amount,
                                                     amount_open)
         out.invoices.append(OpenInvoice(
             id=invoice_id, party=payer + payee, agreement_id=str(agreement_id), number=number,
             payment_reference=reference, end_to_end_id=None, direction="payable", currency=currency,
             open_amount=Money(open_amount, currency), issued_on=issued_on, due_on=due_on or issued_on,
-            tolerance_abs=tolerance_money(absolute, currency), tolerance_pct=percent))
+            tolerance_abs=limit[0], tolerance_pct=limit[1]))
     t = Transfer
     fx = TransferFx
     query = (
