@@ -94,3 +94,8 @@ def test_when_this_side_fails_the_child_is_stopped(monkeypatch):
             child = matching._child
             matching.results(on_batch=lambda batch: {}["posting failed"])
     assert not child.is_alive()
+
+
+def test_the_child_gives_way_to_the_posting_when_both_want_a_core():
+    forked, batches, _ = _run(generate(50, 10), prepare=lambda batch: [os.nice(0)])
+    assert forked and batches[0] == [min(19, os.nice(0) + parallel.CHILD_NICENESS)]
