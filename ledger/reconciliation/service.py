@@ -281,11 +281,9 @@ class _SameCurrency:
 
 
 def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dict[int, OpenTransfer],
-               open_now: dict[int, Decimal] | None = None) -> list[Plan]:
+               open_now: dict[int, Decimal]) -> list[Plan]:
     """Plans for `proposals`; `open_now` (what each invoice has open, for the write-offs) carries over from one
-    batch of proposals to the next, and is taken from `open_set` when not given."""
-    if open_now is None:
-        open_now = {i: info.open for i, info in open_set.invoice_info.items()}
+    batch of proposals to the next (see `_Planner`)."""
     plans = []
     for proposal in proposals:
         info = open_set.transfer_info[proposal.transfer_id]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
 
