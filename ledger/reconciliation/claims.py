@@ -106,15 +106,31 @@ class OpenClaims:
     rejected: set[tuple[int, int]] = field(default_factory=set)
 
 
-def _pending(session: Session) -> tuple[set[int], set[int]]:
-    """Transfers with a proposal waiting for review, and the claims such proposals would pay."""
-    waiting = set(session.execute(select(ReconciliationMatch.transfer_id)
-                                  .where(ReconciliationMatch.status == "proposed")).scalars())
-    held = set(session.execute(
+def _held_claims(session: Session) -> set[int]:
+    """The claims that proposals waiting for review would pay."""
+    return set(session.execute(
         select(ReconciliationAllocation.claim_id)
         .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
         .where(ReconciliationMatch.status == "proposed", ReconciliationAllocation.claim_id.is_not(None))).scalars())
-    return waiting, held
+
+
+def _open_credit() -> tuple:
+    """What makes a credit open to the pass (read by `load_open`, counted by `count_open_credits`): booked, between
+    two known and different parties, with money unallocated and a date, and no proposal waiting for review."""
+    t = Transfer
+    waiting = select(ReconciliationMatch.transfer_id).where(ReconciliationMatch.status == "proposed")
+    return (t.booking_status == "booked", t.direction == "credit", t.reversal.is_(False), t.party_code.is_not(None),
+            t.counterparty_party.is_not(None), t.party_code != t.counterparty_party, t.allocated < t.amount,
+            func.coalesce(t.booking_date, t.value_date).is_not(None), t.id.not_in(waiting))
+
+
+def _open_claim() -> tuple:
+    return CostClaim.status == "accepted", CostClaim.payable > 0
+
+
+def count_open_credits(session: Session) -> int:
+    """How many credits `load_open` would give, counted by the database."""
+    return session.execute(select(func.count()).select_from(Transfer).where(*_open_credit())).scalar_one()
 
 
 def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
@@ -123,7 +139,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     every posting path locks them in, so a run and a confirmation cannot deadlock)."""
     pg = lock and is_postgres(session)
     out = OpenClaims()
-    waiting, held = _pending(session)
+    held = _held_claims(session)
     t = Transfer
     query = (select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
@@ -131,8 +147,6 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
              .where(*_open_credit()))
     for row in session.execute(query.with_for_update(of=t) if pg else query):
         booked = row.booking_date or row.value_date
-        if row.id in waiting or booked is None or row.party_code == row.counterparty_party:
-            continue
         out.credit_info[row.id] = _Credit(row.id, row.party_code, row.counterparty_party, row.currency, booked)
         # No stated conversion: a claim is paid in its own currency, and cash moves in it.
         out.credits.append(OpenTransfer(
@@ -142,7 +156,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
             remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id))
     c = CostClaim
     query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
-             .where(c.status == "accepted", c.payable > 0))
+             .where(*_open_claim()))
     for row in session.execute(query.with_for_update(of=c) if pg else query):
         if row.id in held:
             continue
@@ -162,27 +176,10 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     return out
 
 
-def _open_credit() -> tuple:
-    """Booked credits between two known parties with money unallocated (what `load_open` reads)."""
-    t = Transfer
-    return (t.booking_status == "booked", t.direction == "credit", t.reversal.is_(False), t.party_code.is_not(None),
-            t.counterparty_party.is_not(None), t.allocated < t.amount)
-
-
-def count_open_credits(session: Session) -> int:
-    """How many credits `load_open` would give, counted by the database."""
-    t = Transfer
-    proposed = select(ReconciliationMatch.transfer_id).where(ReconciliationMatch.status == "proposed")
-    return session.execute(select(func.count()).select_from(t).where(
-        *_open_credit(), func.coalesce(t.booking_date, t.value_date).is_not(None),
-        t.party_code != t.counterparty_party, t.id.not_in(proposed))).scalar_one()
-
-
 def _anything_payable(session: Session) -> bool:
     """Is there an accepted claim or an approved credit note with something left, which a credit could settle?"""
-    c, i = CostClaim, Invoice
-    claim = select(c.id).where(c.status == "accepted", c.payable > 0).limit(1)
-    note = select(i.id).where(i.document_type == "credit_note", i.status == "approved", i.amount_open < 0).limit(1)
+    claim = select(CostClaim.id).where(*_open_claim()).limit(1)
+    note = select(Invoice.id).where(*refunds.open_note()).limit(1)
     return session.execute(claim).first() is not None or session.execute(note).first() is not None
 
 

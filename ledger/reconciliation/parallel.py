@@ -55,6 +55,7 @@ class Matching(Generic[T]):
         self._inputs = (invoices, transfers, rejected, settings)
         self._prepare = prepare
         self._child: multiprocessing.process.BaseProcess | None = None
+        self._done = False  # the child sent everything and is exiting
         if len(transfers) >= (FORK_FROM if fork_from is None else fork_from) and _can_fork():
             context = multiprocessing.get_context("fork")
             self._receiving, sending = context.Pipe(duplex=False)
@@ -85,6 +86,7 @@ class Matching(Generic[T]):
             if kind == "error":
                 raise payload
             if kind == "done":
+                self._done = True
                 return payload
             on_batch(payload)
 
@@ -93,7 +95,7 @@ class Matching(Generic[T]):
 
     def __exit__(self, *_exc) -> None:
         if self._child is not None:
-            if self._child.is_alive():  # this side failed first: nobody will read the rest
+            if not self._done:  # this side failed first: nobody will read the rest
                 self._child.kill()
             self._child.join()
             self._receiving.close()

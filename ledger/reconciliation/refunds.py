@@ -42,13 +42,18 @@ def keeps(proposal: MatchProposal) -> bool:
     return len(proposal.allocations) == 1 and proposal.residual_account is None
 
 
+def open_note() -> tuple:
+    """What makes a credit note open to refunds: approved, with credit left."""
+    return Invoice.document_type == "credit_note", Invoice.status == "approved", Invoice.amount_open < 0
+
+
 def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
     """Approved credit notes with credit left, as the engine's receivables (locked FOR UPDATE with `lock`
     on PostgreSQL, after the credits: the order every posting path takes)."""
     i = Invoice
     query = (select(i.id, i.payer_code, i.payee_code, i.agreement_id, i.number, i.payment_reference, i.currency,
                     i.amount_open, i.issued_on, i.due_on)
-             .where(i.document_type == "credit_note", i.status == "approved", i.amount_open < 0))
+             .where(*open_note()))
     notes = []
     for row in session.execute(query.with_for_update(of=i) if lock and is_postgres(session) else query):
         zero = Money.zero(row.currency)

@@ -329,18 +329,18 @@ def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dic
     return plans
 
 
-def _new_ids(session: Session, count: int) -> list[int]:
+def _new_ids(db: Session | Connection, count: int) -> list[int]:
     """Ids for `count` new matches, taken up front so the bulk insert needs no RETURNING.
 
-    PostgreSQL: from the table's sequence (concurrent inserts get others). SQLite: after the largest id,
-    under the writer lock the transaction holds."""
+    PostgreSQL: from the table's sequence (concurrent inserts get others; ids drawn and not used are skipped, as
+    a rolled-back insert's are). SQLite: after the largest id, under the writer lock the transaction holds."""
     if not count:
         return []
-    if is_postgres(session):
-        return sorted(session.execute(
+    if is_postgres(db):
+        return sorted(db.execute(
             text("SELECT nextval(pg_get_serial_sequence('reconciliation_matches', 'id')) "
                  "FROM generate_series(1, :n)"), {"n": count}).scalars())
-    start = session.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
+    start = db.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
     return list(range(start + 1, start + count + 1))
 
 
@@ -547,21 +547,15 @@ class _RunPosting:
 
 
 def _match_ids(session: Session, writes: BackgroundWrites, most: int) -> Iterator[int]:
-    """Ids for a run's new matches, taken before they are known, so the bulk insert needs no RETURNING.
-
-    SQLite: after the largest id, under the writer lock the transaction holds. PostgreSQL: `most` values from
-    the table's sequence (concurrent inserts get others; the ones a run does not use are skipped, as a
-    rolled-back insert's are), asked of the writer at once so the server draws them while the engine runs."""
+    """Ids for a run's new matches (`_new_ids`), at most one per open transfer. On PostgreSQL they are asked of
+    the writer at once, so the server draws them while the engine runs."""
     if is_postgres(session):
-        return _drawn(writes.ask(lambda connection: connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence('reconciliation_matches', 'id')) "
-                 "FROM generate_series(1, :n)"), {"n": most}).scalars().all()))
-    start = session.execute(select(func.coalesce(func.max(ReconciliationMatch.id), 0))).scalar()
-    return iter(range(start + 1, start + most + 1))
+        return _drawn(writes.ask(lambda connection: _new_ids(connection, most)))
+    return iter(_new_ids(session, most))
 
 
 def _drawn(ids: Future[list[int]]) -> Iterator[int]:
-    yield from sorted(ids.result())
+    yield from ids.result()
 
 
 def _add_allocated(db: Session | Connection, amounts: dict[int, Decimal]) -> None:
