@@ -16,9 +16,12 @@ the child, but this child never asks for one. The fork happens before the run st
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
 import threading
 import traceback
 import warnings
@@ -40,6 +43,11 @@ CHILD_NICENESS = 10
 
 T = TypeVar("T")
 
+#: Linux's prctl(2), looked up here, not in the child: a lookup takes the dynamic loader's lock, which another thread
+#: may have held at the fork.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
 
 class Matching(Generic[T]):
     """One run's matching, started at once: in a forked process when that pays (see the module), else here.
@@ -59,7 +67,7 @@ class Matching(Generic[T]):
         if len(transfers) >= (FORK_FROM if fork_from is None else fork_from) and _can_fork():
             context = multiprocessing.get_context("fork")
             self._receiving, sending = context.Pipe(duplex=False)
-            self._child = context.Process(target=_match_and_send, args=(sending, *self._inputs, prepare),
+            self._child = context.Process(target=_match_and_send, args=(os.getpid(), sending, *self._inputs, prepare),
                                           name="ledger-matching", daemon=True)
             with warnings.catch_warnings():  # Python ≥ 3.12 warns of any fork beside threads: see the module
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -108,9 +116,10 @@ def _can_fork() -> bool:
 
 # ---- the child ---------------------------------------------------------------------------------------
 
-def _match_and_send(sending, invoices, transfers, rejected, settings, prepare) -> None:
+def _match_and_send(parent: int, sending, invoices, transfers, rejected, settings, prepare) -> None:
     """Match, sending each prepared batch as it comes, then the summary. A thread does the sending, so the engine
     never waits for the parent to read (a pipe holds 64 KiB; a batch of 10,000 plans is 6–7 MB)."""
+    _end_with(parent)
     os.nice(CHILD_NICENESS)
     outbox: SimpleQueue[bytes | None] = SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(sending, outbox), daemon=True)
@@ -125,6 +134,16 @@ def _match_and_send(sending, invoices, transfers, rejected, settings, prepare) -
         outbox.put(None)
         sender.join()
         sending.close()
+
+
+def _end_with(parent: int) -> None:
+    """Die with the parent (Linux): a worker killed mid-run (a server's timeout, say) would otherwise leave its child
+    matching for nobody until it found the pipe closed, at its first batch. Elsewhere the closed pipe is the end.
+    The signal comes when the thread that forked ends; that thread reads the results, so it outlives the matching."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # it died before the line above
+            os._exit(1)
 
 
 def _send_all(sending, outbox: SimpleQueue) -> None:

@@ -1,13 +1,20 @@
 """The engine in a process of its own (`parallel.Matching`): the same proposals, and every failure reported."""
 
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from bench.reconcile_gen import generate
 from ledger.reconciliation import engine, match, parallel, summarise
 from ledger.reconciliation.types import ReconciliationError
+
+_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(generated, prepare=list, fork_from=0):
@@ -99,3 +106,52 @@ def test_when_this_side_fails_the_child_is_stopped(monkeypatch):
 def test_the_child_gives_way_to_the_posting_when_both_want_a_core():
     forked, batches, _ = _run(generate(50, 10), prepare=lambda batch: [os.nice(0)])
     assert forked and batches[0] == [min(19, os.nice(0) + parallel.CHILD_NICENESS)]
+
+
+_KILLED_MIDRUN = """
+import os, sys, time
+from bench.reconcile_gen import generate
+from ledger.reconciliation import parallel
+
+def report_and_wait(batch):
+    with open(sys.argv[1], "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(120)
+
+generated = generate(50, 11)
+with parallel.Matching(generated.invoices, generated.transfers, set(), None, prepare=report_and_wait,
+                       fork_from=0) as matching:
+    matching.results(on_batch=list)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended, whoever reaps it
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_a_child_whose_parent_is_killed_ends_too(tmp_path):
+    reported = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _KILLED_MIDRUN, str(reported)], cwd=_ROOT)
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not (reported.exists() and reported.read_text()) and time.monotonic() < deadline:
+            assert parent.poll() is None, "the run ended before its child reported"
+            time.sleep(0.05)
+        child = int(reported.read_text())
+        assert _running(child)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(child)
+    finally:
+        parent.kill()
+        if child is not None and _running(child):  # the failing case: leave no orphan behind
+            os.kill(child, signal.SIGKILL)
