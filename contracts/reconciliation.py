@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema, Id, UtcDateTime
 
@@ -78,11 +78,23 @@ class MatchListArgs(ListArgs):
 
 
 class ManualAllocationSchema(Schema):
-    invoice = Id(required=True)
+    invoice = Id(load_default=None, metadata={"description": "the invoice a payment settles, or the credit note a "
+                                                             "credit refunds"})
+    claim = Id(load_default=None, metadata={"description": "the accepted EU cost claim a credit pays, whole"})
     amount = PositiveAmount(required=True)
+
+    @validates_schema
+    def _names_one_item(self, data, **kwargs):
+        named = [name for name in ("invoice", "claim") if data.get(name) is not None]
+        if len(named) != 1:
+            raise ValidationError("name an invoice or a cost claim, not both" if named else
+                                  "name the invoice (or credit note) or the cost claim it settles",
+                                  field_name="invoice")
 
 
 class ManualMatchSchema(Schema):
+    """A payment out settles invoices; a credit pays one cost claim whole or refunds one credit note."""
+
     transfer = Id(required=True)
     allocations = fields.List(fields.Nested(ManualAllocationSchema), required=True,
                               validate=validate.Length(min=1, max=100))

@@ -9,7 +9,8 @@ credit, so a refund from a host (a credit whose counterparty has no open claim) 
 the claims leave is matched against credit notes (payer + host), and what neither explains waits.
 
 A claim is paid once and whole (`recognition.service.settle_claim`), so only a proposal that settles
-exactly one claim in full is kept; anything else is not stored and the credit waits (counted unmatched).
+exactly one claim in full is kept; anything else is not stored and the credit waits (counted unmatched) for an
+officer, who can pay a claim with it by hand (`manual`, the same rules named field by field).
 Posting is the recognition feature's payment entry (cash moves once, in both states' books); the match
 only records it and takes the amount off the transfer.
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import is_postgres
-from ledger.errors import Conflict
+from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.money import Money
@@ -38,7 +39,7 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.rows import add_allocated, decide, locked, only_allocation, store_single
+from ledger.reconciliation.rows import add_allocated, by_hand, decide, locked, only_allocation, store_single
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
@@ -280,6 +281,36 @@ def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationA
     add_allocated(session, transfer.id, allocation.amount)
     row.journal_entry_id = claim.payment_entry_id
     session.flush()
+
+
+def manual(session: Session, transfer: Transfer, claim_id: int, amount: Decimal, actor: str) -> ReconciliationMatch:
+    """An officer's match of a credit to the accepted cost claim it pays, whole, in its currency; paid at once.
+    The same rules as the run's (`settles_whole`), named field by field."""
+    where = "allocations.0.claim"
+    claim = session.get(CostClaim, claim_id)
+    if claim is None:
+        raise field_error(where, f"no cost claim {claim_id}", "unknown_claim")
+    if (claim.enforcing_state, claim.issuing_state) != (transfer.party_code, transfer.counterparty_party):
+        raise field_error(where, "the claim is not owed to the credit's account owner by its counterparty",
+                          "party_mismatch")
+    if claim.currency != transfer.currency:
+        raise field_error(where, f"the claim is in {claim.currency}, the credit in {transfer.currency}",
+                          "currency_mismatch")
+    if claim.status != "accepted" or claim.payable <= 0:
+        raise field_error(where, f"the claim is {claim.status}: only an accepted, unpaid claim can be paid",
+                          "not_payable")
+    if amount != claim.payable:
+        raise field_error("allocations.0.amount", f"a cost claim is paid whole: {claim.payable} {claim.currency}",
+                          "not_whole")
+    if (transfer.booking_date or transfer.value_date) < claim.decided_on:
+        raise field_error("transfer", "the credit was booked before the claim was accepted", "before_acceptance")
+    row = store_single(session, by_hand(transfer, claim_id, amount), transfer.party_code,
+                       transfer.counterparty_party, transfer.currency, None, actor,
+                       {"claim": recognition.claim_reference(claim_id)}, status="confirmed", claim_id=claim_id)
+    _pay(session, row, only_allocation(session, row.id))
+    describe("reconciliation.manual", "reconciliation_match", row.id,
+             f"transfer {transfer.id} pays cost claim {claim_id} by hand, entry {row.journal_entry_id}")
+    return row
 
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:

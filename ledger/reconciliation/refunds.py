@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import is_postgres
-from ledger.errors import Conflict
+from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import add_allocated, decide, locked, only_allocation, store_single
+from ledger.reconciliation.rows import add_allocated, by_hand, decide, locked, only_allocation, store_single
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.models import Transfer
 from ledger.timeutil import today
@@ -70,9 +70,37 @@ def rejected_pairs(session: Session) -> set[tuple[int, int]]:
 
 
 def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,
-          run_id: int | None, actor: str) -> ReconciliationMatch:
+          run_id: int | None, actor: str, status: str | None = None) -> ReconciliationMatch:
     return store_single(session, proposal, owner, counterparty, currency, run_id, actor,
-                        {"refunds_credit_note": "true"}, invoice_id=proposal.allocations[0].invoice_id)
+                        {"refunds_credit_note": "true"}, status=status, invoice_id=proposal.allocations[0].invoice_id)
+
+
+def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, actor: str) -> ReconciliationMatch:
+    """An officer's match of a credit to the credit note it refunds, in full or in part; posted at once."""
+    where = "allocations.0.invoice"
+    note = session.get(Invoice, note_id)
+    if note is None:
+        raise field_error(where, f"no invoice {note_id}", "unknown_invoice")
+    if note.document_type != "credit_note":
+        raise field_error(where, "a credit refunds a credit note or pays a cost claim; this is an invoice",
+                          "not_a_credit_note")
+    if (note.payer_code, note.payee_code) != (transfer.party_code, transfer.counterparty_party):
+        raise field_error(where, "the credit note is not owed back to the credit's account owner by its "
+                          "counterparty", "party_mismatch")
+    if note.currency != transfer.currency:
+        raise field_error(where, f"the credit note is in {note.currency}, the credit in {transfer.currency}",
+                          "currency_mismatch")
+    if note.status != "approved" or note.amount_open >= 0:
+        raise field_error(where, f"the credit note is {note.status} with nothing left to refund", "not_payable")
+    if amount > -note.amount_open:
+        raise field_error("allocations.0.amount", f"the credit note has {-note.amount_open} {note.currency} left "
+                          "to refund", "over_allocation")
+    row = store(session, by_hand(transfer, note_id, amount), transfer.party_code, transfer.counterparty_party,
+                transfer.currency, None, actor, status="confirmed")
+    pay(session, row)
+    describe("reconciliation.manual", "reconciliation_match", row.id,
+             f"transfer {transfer.id} refunds credit note {note_id} by hand, entry {row.journal_entry_id}")
+    return row
 
 
 def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:

@@ -9,27 +9,31 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from ledger.db import AMOUNT, is_postgres
+from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, evidence_json
-from ledger.reconciliation.types import MatchProposal
+from ledger.reconciliation.types import Allocation, MatchProposal
 from ledger.statements.models import Transfer
 from ledger.timeutil import utcnow
 
 
 def store_single(session: Session, proposal: MatchProposal, owner: str, counterparty: str, transfer_currency: str,
-                 run_id: int | None, actor: str, evidence: dict[str, str], **settled: int) -> ReconciliationMatch:
+                 run_id: int | None, actor: str, evidence: dict[str, str], *, status: str | None = None,
+                 **settled: int) -> ReconciliationMatch:
     """Store a proposal that settles one item in its own currency, nothing written off; `settled` names it
-    (`claim_id=` or `invoice_id=`). An auto match is decided by the run's actor."""
+    (`claim_id=` or `invoice_id=`). A match stored as decided (auto, or `status` confirmed by hand) is decided by
+    `actor`."""
     (allocation,) = proposal.allocations
     amount = allocation.amount.amount
-    now, auto = utcnow(), proposal.status == "auto"
+    status = status or proposal.status
+    now, decided = utcnow(), status != "proposed"
     row = ReconciliationMatch(
         run_id=run_id, transfer_id=proposal.transfer_id, payer_code=owner, payee_code=counterparty,
         method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
         residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
         transfer_currency=transfer_currency,
         evidence=evidence_json({**proposal.evidence, "party": counterparty, "payer": owner, **evidence}),
-        status=proposal.status, created_by=actor, created_at=now, decided_by=actor if auto else None,
-        decided_at=now if auto else None)
+        status=status, created_by=actor, created_at=now, decided_by=actor if decided else None,
+        decided_at=now if decided else None)
     session.add(row)
     session.flush()
     session.add(ReconciliationAllocation(match_id=row.id, amount=amount, written_off=Decimal(0), **settled))
@@ -63,3 +67,14 @@ def add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
     table = Transfer.__table__
     session.execute(update(table).where(table.c.id == transfer_id)
                     .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
+
+
+def by_hand(transfer: Transfer, item_id: int, amount: Decimal) -> MatchProposal:
+    """An officer's match of a credit to one item, as a proposal: stored with status confirmed (the engine's own
+    statuses have no word for an officer's match)."""
+    booked_on = transfer.booking_date or transfer.value_date
+    return MatchProposal(
+        transfer_id=transfer.id, allocations=(Allocation(item_id, Money(amount, transfer.currency)),), rule="manual",
+        status="proposed", confidence=Decimal(1), residual=Money.zero(transfer.currency), residual_account=None,
+        evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {transfer.currency}",
+                  "booked_on": str(booked_on)})

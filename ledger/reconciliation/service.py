@@ -838,20 +838,25 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
 
 
 def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str) -> ReconciliationMatch:
-    """An officer's own match of a transfer to invoices (same currency), posted at once."""
+    """An officer's own match, posted at once: a payment out to invoices of the same currency, or a credit to the
+    one cost claim it pays or the one credit note it refunds (`claims.manual`, `refunds.manual`)."""
     transfer = session.get(Transfer, transfer_id)
     if transfer is None:
         raise field_error("transfer", f"no transfer {transfer_id}", "unknown_transfer")
-    if transfer.booking_status != "booked" or transfer.direction != "debit" or transfer.reversal:
-        raise field_error("transfer", "only a booked payment out of a party's account settles invoices",
-                          "not_a_payment")
+    if transfer.booking_status != "booked" or transfer.reversal:
+        raise field_error("transfer", "only a booked transfer that is not a reversal can be matched", "not_a_payment")
     if transfer.party_code is None or transfer.counterparty_party is None:
         raise field_error("transfer", "the transfer's account or counterparty is not a known party's", "unknown_party")
     if not allocations:
         raise field_error("allocations", "at least one allocation is needed")
+    if transfer.direction == "credit":
+        return _manual_credit(session, transfer, allocations, actor)
     seen: set[int] = set()
     rows = []
     for index, item in enumerate(allocations):
+        if item.get("claim") is not None:
+            raise field_error(f"allocations.{index}.claim", "a cost claim is paid by a credit, not a payment out",
+                              "not_a_credit")
         invoice = session.get(Invoice, item["invoice"])
         if invoice is None:
             raise field_error(f"allocations.{index}.invoice", f"no invoice {item['invoice']}", "unknown_invoice")
@@ -886,6 +891,20 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     describe("reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
     return row
+
+
+def _manual_credit(session: Session, transfer: Transfer, allocations: Sequence[dict],
+                   actor: str) -> ReconciliationMatch:
+    """A credit settles one item, as in the run's credits pass: a cost claim whole, or a credit note's refund."""
+    if len(allocations) != 1:
+        raise field_error("allocations", "a credit pays one cost claim or refunds one credit note",
+                          "one_item_per_credit")
+    (item,) = allocations
+    if quantize(item["amount"], transfer.currency) != item["amount"]:
+        raise field_error("allocations.0.amount", f"{transfer.currency} amounts have fewer decimals")
+    if item.get("claim") is not None:
+        return claims.manual(session, transfer, item["claim"], item["amount"], actor)
+    return refunds.manual(session, transfer, item["invoice"], item["amount"], actor)
 
 
 # ---- open items for settlement statements -------------------------------------------------------------

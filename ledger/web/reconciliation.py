@@ -46,12 +46,18 @@ MATCHES = Table(
     default_sort="id", tiebreak=ReconciliationMatch.id, default_desc=False,
 )
 
+
+def _from_to(t: Transfer) -> str:
+    """Who paid whom: the account's owner pays out a debit and receives a credit."""
+    owner, other = t.party_code or "?", t.counterparty_party or "unknown"
+    return f"{other} → {owner}" if t.direction == "credit" else f"{owner} → {other}"
+
+
 TRANSFERS = Table(
     columns=[
         Column("id", "Transfer", Transfer.id, kind="number"),
         Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
-        Column("parties", "From → to", Transfer.party_code,
-               get=lambda t: f"{t.party_code or '?'} → {t.counterparty_party or 'unknown'}"),
+        Column("parties", "From → to", Transfer.party_code, get=_from_to),
         Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
                get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
         Column("reference", "Reference",
@@ -63,15 +69,17 @@ TRANSFERS = Table(
         Filter("t_status", "Transfer status", lambda q, v: q.where(statements.status_clause(v)),
                choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched")]),
         Filter("t_currency", "Currency", lambda q, v: q.where(Transfer.currency == v.upper())),
+        Filter("t_direction", "Direction", lambda q, v: q.where(Transfer.direction == v),
+               choices=[("debit", "payments out"), ("credit", "credits in")]),
     ],
     default_sort="booking_date", tiebreak=Transfer.id, default_desc=True, prefix="t_",
 )
 
 
 def _unmatched_query():
-    """Booked payments out of a party's account with something left to allocate."""
-    return select(Transfer).where(Transfer.direction == "debit", Transfer.booking_status == "booked",
-                                  Transfer.reversal.is_(False), Transfer.allocated < Transfer.amount)
+    """Booked transfers, out of a party's account or into it, with something left to allocate."""
+    return select(Transfer).where(Transfer.booking_status == "booked", Transfer.reversal.is_(False),
+                                  Transfer.allocated < Transfer.amount)
 
 
 def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
@@ -101,7 +109,8 @@ def index():
     transfers = TRANSFERS.page(session, _unmatched_query())
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
                            can_decide=auth.current().role in OFFICERS,
-                           transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""))
+                           transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""),
+                           claim=request.args.get("claim", ""))
 
 
 @bp.route("/reconciliation/matches/<int:match_id>")
@@ -154,23 +163,29 @@ def _manual_allocation(form) -> tuple[int, list[dict]]:
         transfer_id = int(form.get("transfer", ""))
     except ValueError:
         raise field_error("transfer", "give the transfer's number") from None
+    named = {name: form.get(name, "").strip() for name in ("invoice", "claim")}
+    named = {name: value for name, value in named.items() if value}
+    if len(named) != 1:
+        raise field_error("invoice", "give the invoice's (or credit note's) number, or the cost claim's: one of them")
+    ((name, value),) = named.items()
     try:
-        invoice_id = int(form.get("invoice", ""))
+        item_id = int(value)
     except ValueError:
-        raise field_error("invoice", "give the invoice's number") from None
+        raise field_error(name, f"give the {'invoice' if name == 'invoice' else 'cost claim'}'s number") from None
     try:
         amount = Decimal(form.get("amount", "").replace(",", "").strip())
     except InvalidOperation:
         raise field_error("amount", "give the amount as a number, e.g. 1250.00") from None
     if not amount.is_finite() or amount <= 0:
         raise field_error("amount", "the amount must be more than zero")
-    return transfer_id, [{"invoice": invoice_id, "amount": amount}]
+    return transfer_id, [{name: item_id, "amount": amount}]
 
 
 @bp.route("/reconciliation/manual", methods=["POST"])
 @requires(*OFFICERS)
 def manual():
-    back = url_for(".index", transfer=request.form.get("transfer", ""), invoice=request.form.get("invoice", ""))
+    back = url_for(".index", transfer=request.form.get("transfer", ""), invoice=request.form.get("invoice", ""),
+                   claim=request.form.get("claim", ""))
 
     def allocate(session):
         transfer_id, allocations = _manual_allocation(request.form)

@@ -173,12 +173,67 @@ def test_a_paid_claim_cannot_be_paid_again_by_confirming(world):
     assert_problem(response, 409, "over_allocation")
 
 
-def test_a_credit_cannot_be_matched_by_hand(world):
+def _by_hand(world, transfer: int, *allocations: dict):
+    return world.api.post(f"{R}/matches", json={"transfer": transfer, "allocations": list(allocations)},
+                          token=world.officer)
+
+
+def test_an_officer_pays_a_claim_with_a_credit_by_hand_and_can_reverse_it(world):
     claim = world.claim("750.00")
-    (transfer,) = world.statement([("750.00", claim["reference"], IBANS["FR"], PAID_ON)])
-    response = world.api.post(f"{R}/matches", json={"transfer": transfer, "allocations": [
-        {"invoice": claim["id"], "amount": "750.00"}]}, token=world.officer)
-    assert_problem(response, 422, "not_a_payment")
+    (transfer,) = world.statement([("800.00", "EU compensation and interest", IBANS["FR"], PAID_ON)])
+    assert world.run()["auto_matched"] == 0  # 800 does not pay 750 whole: the run leaves it
+    response = _by_hand(world, transfer, {"claim": claim["id"], "amount": "750.00"})
+    assert response.status_code == 201, response.get_json()
+    match = response.get_json()
+    assert (match["status"], match["method"], match["confidence"]) == ("confirmed", "manual", "1")
+    assert _only_allocation(match) == {"invoice": None, "claim": claim["id"], "amount": "750.00",
+                                       "written_off": "0.00"}
+    assert match["evidence"]["reason"] == "matched by hand" and match["evidence"]["claim"] == claim["reference"]
+    paid = world.claim_now(claim["id"])
+    assert paid["stage"] == "paid" and paid["payment_entry"] == match["journal_entry"]
+    assert world.cash("DE") == Decimal("750.00")
+    assert world.transfer(transfer)["status"] == "partially_matched"  # 50.00 of the credit is still unexplained
+
+    reversed_ = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "paid the wrong claim"},
+                               token=world.officer)
+    assert reversed_.status_code == 200, reversed_.get_json()
+    assert world.claim_now(claim["id"])["stage"] == "accepted" and world.cash("DE") == 0
+    assert world.transfer(transfer)["status"] == "unmatched"
+
+
+@pytest.mark.parametrize(("allocations", "code", "field"), [
+    ([{"claim": "first", "amount": "700.00"}], "not_whole", "allocations.0.amount"),
+    ([{"claim": "italian", "amount": "750.00"}], "party_mismatch", "allocations.0.claim"),
+    ([{"claim": "first", "amount": "375.00"}, {"claim": "first", "amount": "375.00"}], "one_item_per_credit",
+     "allocations"),
+    ([{"claim": 999999, "amount": "750.00"}], "unknown_claim", "allocations.0.claim"),
+    ([{"claim": "first", "invoice": "first", "amount": "750.00"}], "validation_error", "allocations.0.invoice"),
+    ([{"amount": "750.00"}], "validation_error", "allocations.0.invoice"),
+    ([{"invoice": 999999, "amount": "750.00"}], "unknown_invoice", "allocations.0.invoice"),
+    ([{"claim": "first", "amount": "750.001"}], "validation_error", "allocations.0.amount"),
+])
+def test_a_credit_matched_by_hand_is_refused_with_the_reason_and_nothing_changes(world, allocations, code, field):
+    first, italian = world.claim("750.00"), world.claim("750.00", issuing="IT")
+    named = {"first": first["id"], "italian": italian["id"]}
+    (transfer,) = world.statement([("750.00", "compensation", IBANS["FR"], PAID_ON)])
+    body = [{k: named.get(v, v) if k != "amount" else v for k, v in item.items()} for item in allocations]
+    response = _by_hand(world, transfer, *body)
+    assert field in assert_problem(response, 422, code)["errors"]
+    assert world.matches() == [] and world.claim_now(first["id"])["stage"] == "accepted"
+    assert world.transfer(transfer)["status"] == "unmatched"
+
+
+def test_a_credit_booked_before_the_acceptance_cannot_pay_the_claim_by_hand(world):
+    claim = world.claim("750.00")  # accepted on 2024-04-01
+    (transfer,) = world.statement([("750.00", claim["reference"], IBANS["FR"], date(2024, 3, 30))])
+    assert_problem(_by_hand(world, transfer, {"claim": claim["id"], "amount": "750.00"}), 422, "before_acceptance")
+    assert world.claim_now(claim["id"])["stage"] == "accepted"
+
+
+def test_a_payment_out_cannot_pay_a_claim(world):
+    claim = world.claim("750.00")
+    (payment,) = world.statement([("-750.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    assert_problem(_by_hand(world, payment, {"claim": claim["id"], "amount": "750.00"}), 422, "not_a_credit")
 
 
 def test_a_dry_run_counts_but_pays_nothing(world):

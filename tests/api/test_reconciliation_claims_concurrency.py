@@ -78,3 +78,18 @@ def test_a_run_paying_a_claim_while_the_state_records_its_payment(committed_worl
     outcome = _race(app, [lambda s: service.run(s, "run"), _paid_by_the_state(claim["id"])])
     assert outcome == {0: "ok", 1: "already_paid"}
     _paid_once(world, claim["id"], transfer, "600.00")
+
+
+def test_two_officers_paying_two_claims_with_one_credit_by_hand_pay_one(committed_world):
+    app, world = committed_world
+    first, second = world.claim("600.00"), world.claim("600.00")
+    (transfer,) = world.statement([("600.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    outcome = _race(app, [
+        lambda s: service.manual(s, transfer, [{"claim": first["id"], "amount": Decimal("600.00")}], "officer-1"),
+        lambda s: service.manual(s, transfer, [{"claim": second["id"], "amount": Decimal("600.00")}], "officer-2"),
+    ])
+    assert outcome == {0: "ok", 1: "over_allocation"}
+    _paid_once(world, first["id"], transfer, "600.00")
+    assert world.session.get(CostClaim, second["id"]).status == "accepted"
+    # The refused officer's match was rolled back with the rest of that request: one match, confirmed.
+    assert world.session.execute(select(ReconciliationMatch.status)).scalars().all() == ["confirmed"]

@@ -74,3 +74,39 @@ def test_a_refund_two_notes_could_explain_is_proposed_and_a_rejection_is_remembe
     world.run()
     again = world.matches("proposed")
     assert all(m["allocations"][0]["invoice"] != proposal["allocations"][0]["invoice"] for m in again)
+
+
+def _by_hand(world, transfer: int, invoice: int, amount: str):
+    return world.api.post(f"{R}/matches", json={"transfer": transfer, "allocations": [
+        {"invoice": invoice, "amount": amount}]}, token=world.officer)
+
+
+def test_an_officer_matches_a_refund_to_its_credit_note_by_hand_in_part(world, session):
+    note = world.credit_note("GB", "RW-CN-7", "500.00")
+    (refund,) = world.statement([("200.00", "money back", RW_IBAN, date(2026, 5, 3))])
+    response = _by_hand(world, refund, note, "200.00")
+    assert response.status_code == 201, response.get_json()
+    match = response.get_json()
+    assert (match["status"], match["method"], match["allocations"][0]["invoice"]) == ("confirmed", "manual", note)
+    assert match["evidence"]["refunds_credit_note"] == "true"
+    lines = {line[0]: line[1] for line in entry_lines(session, match["journal_entry"])}
+    assert lines == {"cash:GB:-:-:GBP": "200.00", f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-200.00"}
+    assert (world.invoice_row(note).status, world.invoice_row(note).amount_open) == ("approved", -300)
+    assert world.transfer(refund)["status"] == "matched"
+    assert_problem(_by_hand(world, refund, note, "200.00"), 409, "over_allocation")  # the credit is used up
+    reversed_ = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "the other note"},
+                               token=world.officer)
+    assert reversed_.status_code == 200, reversed_.get_json()
+    assert world.invoice_row(note).amount_open == -500 and world.transfer(refund)["status"] == "unmatched"
+
+
+def test_a_credit_matched_by_hand_to_an_invoice_or_beyond_the_notes_credit_is_refused(world):
+    invoice = world.invoice("GB", "RW-INV-9", "300.00")
+    note = world.credit_note("GB", "RW-CN-9", "100.00")
+    other = world.credit_note("DE", "RW-CN-10", "300.00")
+    (refund,) = world.statement([("300.00", "money back", RW_IBAN, date(2026, 5, 3))])
+    assert_problem(_by_hand(world, refund, invoice, "300.00"), 422, "not_a_credit_note")
+    assert_problem(_by_hand(world, refund, note, "150.00"), 422, "over_allocation")
+    assert_problem(_by_hand(world, refund, other, "300.00"), 422, "party_mismatch")
+    assert world.matches() == [] and world.invoice_row(note).amount_open == -100
+    assert world.transfer(refund)["status"] == "unmatched"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ledger.invoices.models import Invoice
 from ledger.journal.models import Period
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
-from ledger.statements.models import Statement
+from ledger.statements.models import Statement, Transfer
 from tests.web.conftest import html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statements"
@@ -270,3 +270,15 @@ def test_the_progress_bars_upload_is_told_where_to_go_next(officer_browser):
 def test_returnees_list_names_agreements_by_reference_and_filters_by_either(demo, officer_browser):
     page = html(officer_browser.get("/returnees?agreement=GB-RW-DEMO-01"))
     assert "GB-RW-DEMO-01</a>" in page and "IT-AL-DEMO-01" not in page
+
+
+def test_manual_allocation_takes_a_cost_claim_for_a_credit(demo, officer_browser, session):
+    payment = session.execute(select(Transfer.id).where(Transfer.direction == "debit").limit(1)).scalar_one()
+    both = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), "invoice": "1", "claim": "1",
+                                                           "amount": "10.00"}, token_from="/reconciliation")
+    assert "or the cost claim&#39;s: one of them" in html(officer_browser.get(both.headers["Location"]))
+    claim = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), "claim": "1",
+                                                            "amount": "10.00"}, token_from="/reconciliation")
+    page = html(officer_browser.get(claim.headers["Location"]))
+    assert "a cost claim is paid by a credit, not a payment out" in page
+    assert 'name="claim"' in page and 'value="1"' in page, "the form keeps what was typed"
