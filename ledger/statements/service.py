@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, column, func, insert, or_, select, table, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
@@ -495,9 +495,32 @@ def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Deci
 
 # ---- accounts registered later -----------------------------------------------------------------------
 
+#: Proposals waiting for review, read as a bare table: reconciliation builds on statements, not the other way round.
+_MATCHES = table("reconciliation_matches", column("transfer_id"), column("status"))
+
+
+def _not_of(party, owner: str):
+    """Unknown, or another party's."""
+    return or_(party.is_(None), party != owner)
+
+
+def _attachable(party, owner: str):
+    """A transfer's `party` side can be (re)attributed to `owner`: unknown, or another party's while nothing of
+    the transfer is explained yet."""
+    waiting = select(_MATCHES.c.transfer_id).where(_MATCHES.c.status == "proposed")
+    return or_(party.is_(None), and_(party != owner, Transfer.allocated == 0, Transfer.id.not_in(waiting)))
+
+
 def attach_unknown_transfers(session: Session, iban: str) -> int:
-    """Attribute what waited for `iban` to be registered: transfers and statements on that account get its
-    owner, transfers from or to it get their counterparty party. Returns the number of transfers attached.
+    """Attribute to `iban`'s owner what its registration explains: statements and transfers on that account get
+    its owner, transfers from or to it get their counterparty party. Returns the number of transfers attached.
+
+    Transfers that waited for the account are attached, and so are unexplained ones (nothing allocated, no proposal
+    waiting) still attributed to a party that held the IBAN before: an IBAN registered to the wrong party and moved
+    to the right one takes its open transfers along, so the wrong party's invoices are not matched to them. A
+    transfer with money allocated keeps its party: its matches are reversed first, if they were wrong. Removing an
+    IBAN alone changes nothing: a closed account's transfers were still its owner's. Statements are documents of
+    the account, with no money allocated on them: they always follow its owner (and so does who may read them).
 
     Called by the parties service whenever a party's accounts change; harmless when nothing waits.
     """
@@ -507,21 +530,18 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
         return 0
     identifiers = [compact, compact[4:]]
     attached = session.execute(
-        update(Transfer).where(Transfer.party_code.is_(None), Transfer.account.in_(identifiers))
+        update(Transfer).where(Transfer.account.in_(identifiers), _attachable(Transfer.party_code, owner))
         .values(party_code=owner).execution_options(synchronize_session=False)
     ).rowcount
     session.execute(
-        update(Transfer).where(Transfer.counterparty_party.is_(None), Transfer.counterparty_iban == compact)
+        update(Transfer).where(Transfer.counterparty_iban == compact, _attachable(Transfer.counterparty_party, owner))
         .values(counterparty_party=owner).execution_options(synchronize_session=False)
     )
-    session.execute(
-        update(StatementPart).where(StatementPart.party_code.is_(None), StatementPart.account.in_(identifiers))
-        .values(party_code=owner).execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Statement).where(Statement.party_code.is_(None), Statement.account.in_(identifiers))
-        .values(party_code=owner).execution_options(synchronize_session=False)
-    )
+    for document in (StatementPart, Statement):
+        session.execute(
+            update(document).where(_not_of(document.party_code, owner), document.account.in_(identifiers))
+            .values(party_code=owner).execution_options(synchronize_session=False)
+        )
     if attached:
         describe("transfers.attach", "bank_account", owner, f"{attached} transfers attributed to {owner}")
     return attached or 0

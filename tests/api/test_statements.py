@@ -365,3 +365,47 @@ def test_overall_check_and_transfer_status():
     assert service.overall_check(["unavailable"]) == service.overall_check([]) == "unavailable"
     assert [service.transfer_status(Decimal(10), Decimal(a)) for a in ("0", "4", "10", "11")] == [
         "unmatched", "partially_matched", "matched", "matched"]
+
+
+def _moved(api, admin, iban: str, wrong: str, right: str) -> None:
+    """`iban` taken off `wrong`'s accounts and registered to `right`."""
+    for code, accounts in ((wrong, []), (right, [{"iban": iban, "currency": "GBP"}])):
+        response = api.put(f"/api/v1/parties/{code}", json={"name": f"Republic {code}", "bank_accounts": accounts},
+                           token=admin)
+        assert response.status_code == 200, response.get_json()
+
+
+def test_an_iban_moved_to_the_right_party_takes_its_unexplained_transfers_along(app, api, admin, officer, parties):
+    register(api, admin, "GB", GB_ACCOUNT)
+    register(api, admin, "DE", AL_ACCOUNT)  # AL's account, registered to DE by mistake
+    upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES))
+    first, second, _ = sorted(api.get("/api/v1/transfers", token=officer).get_json()["items"], key=lambda t: t["id"])
+    assert first["counterparty_party"] == second["counterparty_party"] == "DE"
+    with app.app_context():  # the first was already matched (money allocated) before the mistake was seen
+        s = app.extensions["ledger.db"].new_session()
+        s.execute(update(Transfer).where(Transfer.id == first["id"]).values(allocated=Decimal("1000.00")))
+        s.commit()
+        s.close()
+    _moved(api, admin, AL_ACCOUNT, "DE", "AL")
+    now = {t["id"]: t for t in api.get("/api/v1/transfers", token=officer).get_json()["items"]}
+    assert now[second["id"]]["counterparty_party"] == "AL"  # nothing explained yet: it follows the account
+    assert now[first["id"]]["counterparty_party"] == "DE"  # its match is reversed first, if it was wrong
+
+
+def test_a_party_that_held_an_account_by_mistake_no_longer_sees_its_statement(api, admin, officer, parties):
+    register(api, admin, "AL", GB_ACCOUNT)  # GB's account, registered to AL by mistake
+    statement = upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES)).get_json()
+    assert statement["party"] == "AL"
+    _moved(api, admin, GB_ACCOUNT, "AL", "GB")
+    assert api.get(f"/api/v1/statements/{statement['id']}", token=parties["GB"]).get_json()["party"] == "GB"
+    assert_problem(api.get(f"/api/v1/statements/{statement['id']}", token=parties["AL"]), 404, "not_found")
+    assert {t["party"] for t in api.get("/api/v1/transfers", token=parties["GB"]).get_json()["items"]} == {"GB"}
+    assert api.get("/api/v1/transfers", token=parties["AL"]).get_json()["items"] == []
+
+
+def test_removing_an_iban_alone_keeps_its_transfers_with_their_party(api, admin, officer, gb_account):
+    upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES))
+    response = api.put("/api/v1/parties/AL", json={"name": "Republic AL", "bank_accounts": []}, token=admin)
+    assert response.status_code == 200
+    parties_now = [t["counterparty_party"] for t in api.get("/api/v1/transfers", token=officer).get_json()["items"]]
+    assert parties_now.count("AL") == 2  # the closed account's transfers were still AL's
