@@ -17,7 +17,9 @@ from operator import itemgetter
 
 from flask import Flask, current_app, g, has_app_context
 
-from sqlalchemy import BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event, text,
+)
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -193,6 +195,17 @@ def unit_of_work() -> Iterator[Session]:
 def is_postgres(target: Session | Connection) -> bool:
     bind = target.get_bind() if isinstance(target, Session) else target
     return bind.dialect.name == "postgresql"
+
+
+#: One reconciliation run at a time on PostgreSQL; what changes who a transfer is from takes it too (a run's
+#: proposals must be visible to it). SQLite has one writer at a time anyway.
+RECONCILIATION_LOCK = 0x5245434F  # "RECO"
+
+
+def hold_reconciliation_lock(session: Session) -> None:
+    """Wait for a running reconciliation run to end, and keep the next from starting until this transaction ends."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECONCILIATION_LOCK})
 
 
 def connection_of(target: Session | Connection) -> Connection:

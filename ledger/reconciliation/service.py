@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, bulk_insert, connection_of, is_postgres, sqlite_values
+from ledger.db import AMOUNT, bulk_insert, connection_of, hold_reconciliation_lock, is_postgres, sqlite_values
 from ledger.errors import Conflict, NotFound, check_if_match, field_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
@@ -75,7 +75,6 @@ from ledger.writes import BackgroundWrites, Write, write_now
 RESIDUAL_ACCOUNTS = {"bank_charges": "bank_charges", "fx_difference": "fx_differences"}
 SOURCE_TYPE = "reconciliation"
 _CHUNK = 5000
-_RUN_LOCK = 0x5245434F  # "RECO": one run at a time on PostgreSQL
 
 
 # ---- loading what is open ----------------------------------------------------------------------------
@@ -613,8 +612,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     but the run's own record)."""
     step = on_step or (lambda _name: None)
     started = time.perf_counter()
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _RUN_LOCK})
+    hold_reconciliation_lock(session)
     with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
         open_set = load_open(session, lock=not dry_run)
         step("loaded")

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT
+from ledger.db import AMOUNT, hold_reconciliation_lock
 from ledger.errors import Conflict, NotFound, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money, MoneyError, quantize
@@ -528,6 +528,7 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
     owner = session.execute(select(BankAccount.party_code).where(BankAccount.iban == compact)).scalar()
     if owner is None:
         return 0
+    hold_reconciliation_lock(session)  # a run's proposals, once committed, keep their transfers where they are
     identifiers = [compact, compact[4:]]
     attached = session.execute(
         update(Transfer).where(Transfer.account.in_(identifiers), _attachable(Transfer.party_code, owner))

@@ -107,3 +107,32 @@ def test_a_run_and_a_manual_match_of_the_same_transfer_allocate_it_once(committe
     assert world.session.get(Transfer, transfer).allocated == Decimal("500.00")
     assert world.session.get(Invoice, invoice).status == "paid"
     assert world.session.get(Invoice, other).amount_open == Decimal("400.00")
+
+
+def _moved_to_de(iban: str):
+    """`iban` taken off RW's accounts and registered to DE, through the parties service."""
+    from ledger.parties import service as parties
+
+    def job(s):
+        for code, keep in (("RW", lambda a: a.iban != iban), ("DE", lambda a: True)):
+            accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency}
+                        for a in parties.bank_accounts(s, code) if keep(a)]
+            if code == "DE":
+                accounts.append({"iban": iban, "bic": None, "currency": "GBP"})
+            parties.update(s, code, {"name": f"Republic {code}", "contact_point": "", "bank_accounts": accounts}, None)
+    return job
+
+
+def test_an_iban_moved_during_a_run_leaves_the_transfers_the_run_proposed(committed_world):
+    """The move waits for the run: a transfer with a proposal waiting keeps its counterparty (an officer decides)."""
+    app, world = committed_world
+    world.invoice("GB", "RW-RACE-M", "300.00"), world.invoice("GB", "RW-RACE-N", "300.00")
+    proposed, waiting = world.statement([("-300.00", "Payment", RW_IBAN, date(2026, 5, 1)),
+                                         ("-5000.00", "Unexplained", RW_IBAN, date(2026, 5, 1))])
+    outcome = _race(app, [lambda s: service.run(s, "run"), _moved_to_de(RW_IBAN)])
+    assert outcome == {0: "ok", 1: "ok"}
+    world.session.expire_all()
+    assert world.session.execute(select(ReconciliationMatch.status).where(
+        ReconciliationMatch.transfer_id == proposed)).scalar_one() == "proposed"
+    assert world.session.get(Transfer, proposed).counterparty_party == "RW"
+    assert world.session.get(Transfer, waiting).counterparty_party == "DE"  # nothing explained it: it moves
