@@ -93,7 +93,7 @@ class ManualAllocationSchema(Schema):
 
 
 class ManualMatchSchema(Schema):
-    """A payment out settles invoices; a credit pays one cost claim whole or refunds one credit note."""
+    """A payment out settles invoices; a credit pays cost claims, each whole, or refunds one credit note."""
 
     transfer = Id(required=True)
     allocations = fields.List(fields.Nested(ManualAllocationSchema), required=True,

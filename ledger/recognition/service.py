@@ -440,27 +440,55 @@ def settle_claim(session: Session, claim: CostClaim, paid_on: date, source: str)
 
     No check of who acts: the API's `record_payment` checks that, and reconciliation (source
     "reconciliation") acts on a bank statement, not for a state. The caller holds the claim's row lock."""
-    if claim.status != "accepted":
-        code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid"}[claim.status]
-        raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}", code=code)
-    _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, paid_on, claim.legal_basis)
-    payable = Money(Decimal(claim.payable), claim.currency)
-    issuing, enforcing, cur = claim.issuing_state, claim.enforcing_state, claim.currency
+    settle_claims(session, [claim], paid_on, source)
+    return claim
+
+
+def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, source: str) -> int:
+    """Pay accepted claims between the same two states, in one currency, each whole, with one transfer: one entry
+    (the cash moved once) that every claim names as its payment. Returns the entry's id. As `settle_claim`: the
+    caller checked who acts and holds the claims' row locks."""
+    first = claims[0]
+    issuing, enforcing, cur = first.issuing_state, first.enforcing_state, first.currency
+    if any((c.issuing_state, c.enforcing_state, c.currency) != (issuing, enforcing, cur) for c in claims):
+        raise ValueError("one payment settles claims between the same two states, in one currency")
+    for claim in claims:
+        if claim.status != "accepted":
+            code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid"}[claim.status]
+            raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}",
+                           code=code)
+        _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, paid_on, claim.legal_basis)
+    payable = Money(sum((Decimal(c.payable) for c in claims), Decimal(0)), cur)
     lines = (
         debit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
         credit(AccountKey("cash", cur, issuing), payable),
         debit(AccountKey("cash", cur, enforcing), payable),
         credit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
     )
-    claim.payment_entry_id = post_entry(session, EntryDraft(
-        effective_date=paid_on, lines=lines, source_type="cost_claim_payment", source_id=str(claim.id),
-        memo=f"cost claim {claim.id} paid by {issuing} to {enforcing}", period=first_open_period(session, paid_on),
+    ids = [str(c.id) for c in claims]
+    entry_id = post_entry(session, EntryDraft(
+        effective_date=paid_on, lines=lines, source_type="cost_claim_payment", source_id=_claims_source(ids),
+        memo=f"cost claim{'s' if len(ids) > 1 else ''} {', '.join(ids)} paid by {issuing} to {enforcing}"[:500],
+        period=first_open_period(session, paid_on),
     ))
-    claim.status, claim.paid_on = "paid", paid_on
-    claim.version += 1
+    for claim in claims:
+        claim.payment_entry_id = entry_id
+        claim.status, claim.paid_on = "paid", paid_on
+        claim.version += 1
     session.flush()
-    describe("cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
-    return claim
+    for claim in claims:
+        describe("cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
+    return entry_id
+
+
+def _claims_source(ids: list[str]) -> str:
+    """The entry's source id: the claims' ids, as many as its 64 characters hold (the memo names them all, and
+    each claim names the entry)."""
+    joined = ",".join(ids)
+    while len(joined) > 64:
+        ids = ids[:-1]
+        joined = ",".join(ids) + ",…"
+    return joined
 
 
 def reopen_claim(session: Session, claim: CostClaim, reason: str) -> CostClaim:

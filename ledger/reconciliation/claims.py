@@ -8,9 +8,10 @@ ids), with the party key enforcing + issuing on the claim and account owner + co
 credit, so a refund from a host (a credit whose counterparty has no open claim) never pays a claim; what
 the claims leave is matched against credit notes (payer + host), and what neither explains waits.
 
-A claim is paid once and whole (`recognition.service.settle_claim`), so only a proposal that settles
-exactly one claim in full is kept; anything else is not stored and the credit waits (counted unmatched) for an
-officer, who can pay a claim with it by hand (`manual`, the same rules named field by field).
+A claim is paid once and whole (`recognition.service.settle_claims`), so only a proposal that pays each claim it
+names in full is kept (a credit quoting several claims pays them all, with one entry); anything else is not stored
+and the credit waits (counted unmatched) for an officer, who can pay claims with it by hand (`manual`, the same
+rules named field by field).
 Posting is the recognition feature's payment entry (cash moves once, in both states' books); the match
 only records it and takes the amount off the transfer.
 
@@ -39,7 +40,7 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.rows import add_allocated, by_hand, decide, locked, only_allocation, store_single
+from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
@@ -69,16 +70,17 @@ class ClaimTerms:
 
 
 def settles_whole(proposal: MatchProposal, claims: dict[int, ClaimTerms], booked_on: date) -> bool:
-    """Does the proposal pay exactly one claim, all of it, on or after its acceptance?
+    """Does the proposal pay each claim it names exactly, whole, on or after its acceptance?
 
-    The engine may propose instalments, several claims at once or part of one; a claim is paid once and
-    whole, so those wait for an officer's manual work instead. A surplus on the credit stays unallocated.
+    The engine may propose instalments or part of a claim; a claim is paid once and whole, so those wait for an
+    officer's manual work instead. A surplus on the credit stays unallocated.
     """
-    if len(proposal.allocations) != 1 or proposal.residual_account is not None:
-        return False
-    (allocation,) = proposal.allocations
-    terms = claims[allocation.invoice_id]
-    return (allocation.amount.currency == terms.currency and allocation.amount.amount == terms.payable
+    return proposal.residual_account is None and all(
+        _pays_whole(claims[allocation.invoice_id], allocation.amount, booked_on) for allocation in proposal.allocations)
+
+
+def _pays_whole(terms: ClaimTerms, amount: Money, booked_on: date) -> bool:
+    return (amount.currency == terms.currency and amount.amount == terms.payable
             and booked_on >= terms.decided_on)  # payment cannot precede acceptance
 
 
@@ -157,7 +159,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
             remittance_text=row.remittance_information, end_to_end_id=row.end_to_end_id))
     c = CostClaim
     query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
-             .where(*_open_claim()))
+             .where(*_open_claim()).order_by(c.id))  # locked in id order, as `_pay` locks a match's claims
     for row in session.execute(query.with_for_update(of=c) if pg else query):
         if row.id in held:
             continue
@@ -229,7 +231,7 @@ def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: b
         for proposal in kept:
             row = _store(session, proposal, open_claims, run.id, actor)
             if row.status == "auto":
-                _pay(session, row, only_allocation(session, row.id))
+                _pay(session, row, allocations_of(session, row.id))
         for proposal in refunded:
             credit = open_claims.credit_info[proposal.transfer_id]
             row = refunds.store(session, proposal, credit.owner, credit.counterparty, credit.currency, run.id, actor)
@@ -251,9 +253,12 @@ def _add_to_run(run: ReconciliationRun, counts: PassCounts) -> None:
 def _store(session: Session, proposal: MatchProposal, open_claims: OpenClaims, run_id: int | None,
            actor: str) -> ReconciliationMatch:
     credit = open_claims.credit_info[proposal.transfer_id]
-    claim_id = proposal.allocations[0].invoice_id
-    return store_single(session, proposal, credit.owner, credit.counterparty, credit.currency, run_id, actor,
-                        {"claim": recognition.claim_reference(claim_id)}, claim_id=claim_id)
+    return store_match(session, proposal, credit.owner, credit.counterparty, credit.currency, run_id, actor,
+                       {"claim": _references(a.invoice_id for a in proposal.allocations)}, item="claim_id")
+
+
+def _references(claim_ids) -> str:
+    return ", ".join(recognition.claim_reference(claim_id) for claim_id in claim_ids)
 
 
 # ---- posting and the review workflow -----------------------------------------------------------------
@@ -265,91 +270,105 @@ def is_claim_match(session: Session, match_id: int) -> bool:
     ).first() is not None
 
 
-def _pay(session: Session, row: ReconciliationMatch, allocation: ReconciliationAllocation) -> None:
-    """Pay the claim through the recognition feature on the credit's booking day and take the amount off
-    the credit; refused when the credit has less unallocated than that (rows locked transfer first)."""
+def _pay(session: Session, row: ReconciliationMatch, allocations: list[ReconciliationAllocation]) -> None:
+    """Pay the claims through the recognition feature on the credit's booking day, with one entry, and take the
+    amount off the credit; refused when the credit has less unallocated than that, or a claim is no longer payable
+    as allocated (rows locked transfer first, then the claims in id order)."""
     transfer = locked(session, Transfer, row.transfer_id)
-    claim = locked(session, CostClaim, allocation.claim_id)
-    if transfer.allocated + allocation.amount > transfer.amount:
+    total = sum((allocation.amount for allocation in allocations), Decimal(0))
+    if transfer.allocated + total > transfer.amount:
         raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
-                       f"the {allocation.amount} this would allocate", code="over_allocation")
-    if claim.status != "accepted" or claim.payable != allocation.amount:
-        raise Conflict(f"cost claim {claim.id} is {claim.status} with {claim.payable} payable; this match would pay "
-                       f"{allocation.amount}", code="over_allocation")
-    booked_on = transfer.booking_date or transfer.value_date
-    recognition.settle_claim(session, claim, booked_on, SOURCE)
-    add_allocated(session, transfer.id, allocation.amount)
-    row.journal_entry_id = claim.payment_entry_id
+                       f"the {total} this would allocate", code="over_allocation")
+    claims = []
+    for allocation in sorted(allocations, key=lambda a: a.claim_id):
+        claim = locked(session, CostClaim, allocation.claim_id)
+        if claim.status != "accepted" or claim.payable != allocation.amount:
+            raise Conflict(f"cost claim {claim.id} is {claim.status} with {claim.payable} payable; this match would "
+                           f"pay {allocation.amount}", code="over_allocation")
+        claims.append(claim)
+    row.journal_entry_id = recognition.settle_claims(session, claims, transfer.booking_date or transfer.value_date,
+                                                     SOURCE)
+    add_allocated(session, transfer.id, total)
     session.flush()
 
 
-def manual(session: Session, transfer: Transfer, claim_id: int, amount: Decimal, actor: str) -> ReconciliationMatch:
-    """An officer's match of a credit to the accepted cost claim it pays, whole, in its currency; paid at once.
-    The same rules as the run's (`settles_whole`), named field by field."""
-    where = "allocations.0.claim"
-    claim = session.get(CostClaim, claim_id)
-    if claim is None:
-        raise field_error(where, f"no cost claim {claim_id}", "unknown_claim")
-    if (claim.enforcing_state, claim.issuing_state) != (transfer.party_code, transfer.counterparty_party):
-        raise field_error(where, "the claim is not owed to the credit's account owner by its counterparty",
-                          "party_mismatch")
-    if claim.currency != transfer.currency:
-        raise field_error(where, f"the claim is in {claim.currency}, the credit in {transfer.currency}",
-                          "currency_mismatch")
-    if claim.status != "accepted" or claim.payable <= 0:
-        raise field_error(where, f"the claim is {claim.status}: only an accepted, unpaid claim can be paid",
-                          "not_payable")
-    if amount != claim.payable:
-        raise field_error("allocations.0.amount", f"a cost claim is paid whole: {claim.payable} {claim.currency}",
-                          "not_whole")
-    if (transfer.booking_date or transfer.value_date) < claim.decided_on:
-        raise field_error("transfer", "the credit was booked before the claim was accepted", "before_acceptance")
-    row = store_single(session, by_hand(transfer, claim_id, amount), transfer.party_code,
-                       transfer.counterparty_party, transfer.currency, None, actor,
-                       {"claim": recognition.claim_reference(claim_id)}, status="confirmed", claim_id=claim_id)
-    _pay(session, row, only_allocation(session, row.id))
+def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]], actor: str) -> ReconciliationMatch:
+    """An officer's match of a credit to the accepted cost claims it pays, each whole, in its currency; paid at
+    once, with one entry. The same rules as the run's (`settles_whole`), named field by field."""
+    seen: set[int] = set()
+    booked_on = transfer.booking_date or transfer.value_date
+    for index, (claim_id, amount) in enumerate(items):
+        where = f"allocations.{index}.claim"
+        claim = session.get(CostClaim, claim_id)
+        if claim is None:
+            raise field_error(where, f"no cost claim {claim_id}", "unknown_claim")
+        if claim_id in seen:
+            raise field_error(where, "the claim is named twice", "duplicate_claim")
+        seen.add(claim_id)
+        if (claim.enforcing_state, claim.issuing_state) != (transfer.party_code, transfer.counterparty_party):
+            raise field_error(where, "the claim is not owed to the credit's account owner by its counterparty",
+                              "party_mismatch")
+        if claim.currency != transfer.currency:
+            raise field_error(where, f"the claim is in {claim.currency}, the credit in {transfer.currency}",
+                              "currency_mismatch")
+        if claim.status != "accepted" or claim.payable <= 0:
+            raise field_error(where, f"the claim is {claim.status}: only an accepted, unpaid claim can be paid",
+                              "not_payable")
+        if amount != claim.payable:
+            raise field_error(f"allocations.{index}.amount", f"a cost claim is paid whole: {claim.payable} "
+                              f"{claim.currency}", "not_whole")
+        if booked_on < claim.decided_on:
+            raise field_error("transfer", f"the credit was booked before cost claim {claim_id} was accepted",
+                              "before_acceptance")
+    row = store_match(session, by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
+                      transfer.currency, None, actor, {"claim": _references(claim_id for claim_id, _ in items)},
+                      item="claim_id", status="confirmed")
+    _pay(session, row, allocations_of(session, row.id))
     describe("reconciliation.manual", "reconciliation_match", row.id,
-             f"transfer {transfer.id} pays cost claim {claim_id} by hand, entry {row.journal_entry_id}")
+             f"transfer {transfer.id} pays {_references(claim_id for claim_id, _ in items)} by hand, entry "
+             f"{row.journal_entry_id}")
     return row
 
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
-    """Post a proposed claim match: the claim is paid (the caller checked status and If-Match)."""
-    _pay(session, row, only_allocation(session, row.id))
+    """Post a proposed claim match: the claims are paid (the caller checked status and If-Match)."""
+    _pay(session, row, allocations_of(session, row.id))
     decide(session, row, "confirmed", actor)
     describe("reconciliation.confirm", "reconciliation_match", row.id,
-             f"transfer {row.transfer_id} pays cost claim, entry {row.journal_entry_id}")
+             f"transfer {row.transfer_id} pays cost claims, entry {row.journal_entry_id}")
     return row
 
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
-    """Refuse a proposed claim match: the (credit, claim) pair is never proposed again."""
-    claim_id = only_allocation(session, row.id).claim_id
-    known = session.get(RejectedClaimPair, (row.transfer_id, claim_id))
-    if known is None:
-        session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
+    """Refuse a proposed claim match: each (credit, claim) pair is never proposed again."""
+    claim_ids = [allocation.claim_id for allocation in allocations_of(session, row.id)]
+    for claim_id in claim_ids:
+        if session.get(RejectedClaimPair, (row.transfer_id, claim_id)) is None:
+            session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
     decide(session, row, "rejected", actor, reason=reason)
     describe("reconciliation.reject", "reconciliation_match", row.id,
-             f"transfer {row.transfer_id} is not the payment of cost claim {claim_id}")
+             f"transfer {row.transfer_id} is not the payment of {_references(claim_ids)}")
     return row
 
 
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
-    """Undo a posted claim match: the payment entry reversed, the claim accepted and unpaid again, the
-    credit unallocated (the caller checked status and If-Match)."""
-    allocation = only_allocation(session, row.id)
+    """Undo a posted claim match: the payment entry reversed, the claims accepted and unpaid again, the credit
+    unallocated (the caller checked status and If-Match)."""
     transfer = locked(session, Transfer, row.transfer_id)
-    claim = locked(session, CostClaim, allocation.claim_id)
-    if claim.payment_entry_id != row.journal_entry_id:
-        raise Conflict(f"cost claim {claim.id} is no longer paid by this match's entry", code="invalid_transition")
+    claims = [locked(session, CostClaim, claim_id)
+              for claim_id in sorted(a.claim_id for a in allocations_of(session, row.id))]
+    for claim in claims:
+        if claim.payment_entry_id != row.journal_entry_id:
+            raise Conflict(f"cost claim {claim.id} is no longer paid by this match's entry", code="invalid_transition")
     if transfer.allocated < row.transfer_amount:
         raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
     entry_id = journal.reverse(session, row.journal_entry_id, today(),
                                memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE,
                                source_id=str(row.id))
-    recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
+    for claim in claims:
+        recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
     add_allocated(session, transfer.id, -row.transfer_amount)
     decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
     describe("reconciliation.reverse", "reconciliation_match", row.id,
-             f"entry {row.journal_entry_id} reversed by {entry_id}; cost claim {claim.id} open again")
+             f"entry {row.journal_entry_id} reversed by {entry_id}; {_references(c.id for c in claims)} open again")
     return row

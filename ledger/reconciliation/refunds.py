@@ -27,7 +27,7 @@ from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import add_allocated, by_hand, decide, locked, only_allocation, store_single
+from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.models import Transfer
 from ledger.timeutil import today
@@ -71,8 +71,8 @@ def rejected_pairs(session: Session) -> set[tuple[int, int]]:
 
 def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,
           run_id: int | None, actor: str, status: str | None = None) -> ReconciliationMatch:
-    return store_single(session, proposal, owner, counterparty, currency, run_id, actor,
-                        {"refunds_credit_note": "true"}, status=status, invoice_id=proposal.allocations[0].invoice_id)
+    return store_match(session, proposal, owner, counterparty, currency, run_id, actor, {"refunds_credit_note": "true"},
+                       item="invoice_id", status=status)
 
 
 def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, actor: str) -> ReconciliationMatch:
@@ -95,12 +95,17 @@ def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, 
     if amount > -note.amount_open:
         raise field_error("allocations.0.amount", f"the credit note has {-note.amount_open} {note.currency} left "
                           "to refund", "over_allocation")
-    row = store(session, by_hand(transfer, note_id, amount), transfer.party_code, transfer.counterparty_party,
+    row = store(session, by_hand(transfer, [(note_id, amount)]), transfer.party_code, transfer.counterparty_party,
                 transfer.currency, None, actor, status="confirmed")
     pay(session, row)
     describe("reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} refunds credit note {note_id} by hand, entry {row.journal_entry_id}")
     return row
+
+
+def _only_allocation(session: Session, match_id: int) -> ReconciliationAllocation:
+    (allocation,) = allocations_of(session, match_id)  # a refund settles one credit note (`keeps`)
+    return allocation
 
 
 def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:
@@ -121,7 +126,7 @@ def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period:
 
 def pay(session: Session, row: ReconciliationMatch) -> None:
     """Post the refund and take it off the credit note and the credit (rows locked transfer first)."""
-    allocation = only_allocation(session, row.id)
+    allocation = _only_allocation(session, row.id)
     transfer = locked(session, Transfer, row.transfer_id)
     note = locked(session, Invoice, allocation.invoice_id)
     amount = Money(allocation.amount, note.currency)
@@ -150,7 +155,7 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
 
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
-    note_id = only_allocation(session, row.id).invoice_id
+    note_id = _only_allocation(session, row.id).invoice_id
     if session.get(RejectedPair, (row.transfer_id, note_id)) is None:
         session.add(RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id))
     decide(session, row, "rejected", actor, reason=reason)
@@ -161,7 +166,7 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
 
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted refund: the reversal entry, the credit open again on the note, the credit unallocated."""
-    allocation = only_allocation(session, row.id)
+    allocation = _only_allocation(session, row.id)
     transfer = locked(session, Transfer, row.transfer_id)
     note = locked(session, Invoice, allocation.invoice_id)
     if transfer.allocated < allocation.amount:

@@ -1,5 +1,5 @@
-"""Row-level steps the credits pass shares (EU claims and refunds): store a one-allocation match, read its
-allocation, lock a row before posting against it, move a transfer's allocated amount, record a decision."""
+"""Row-level steps the credits pass shares (EU claims and refunds): store a match, read its allocations, lock
+a row before posting against it, move a transfer's allocated amount, record a decision."""
 
 from __future__ import annotations
 
@@ -16,29 +16,35 @@ from ledger.statements.models import Transfer
 from ledger.timeutil import utcnow
 
 
-def store_single(session: Session, proposal: MatchProposal, owner: str, counterparty: str, transfer_currency: str,
-                 run_id: int | None, actor: str, evidence: dict[str, str], *, status: str | None = None,
-                 **settled: int) -> ReconciliationMatch:
-    """Store a proposal that settles one item in its own currency, nothing written off; `settled` names it
-    (`claim_id=` or `invoice_id=`). A match stored as decided (auto, or `status` confirmed by hand) is decided by
-    `actor`."""
-    (allocation,) = proposal.allocations
-    amount = allocation.amount.amount
+def store_match(session: Session, proposal: MatchProposal, owner: str, counterparty: str, transfer_currency: str,
+                run_id: int | None, actor: str, evidence: dict[str, str], *, item: str,
+                status: str | None = None) -> ReconciliationMatch:
+    """Store a credits-pass proposal: its items in their own currency, nothing written off; `item` is the column
+    the allocations name them in (`claim_id` or `invoice_id`). A match stored as decided (auto, or `status`
+    confirmed by hand) is decided by `actor`."""
+    value = sum((allocation.amount.amount for allocation in proposal.allocations), Decimal(0))
     status = status or proposal.status
     now, decided = utcnow(), status != "proposed"
     row = ReconciliationMatch(
         run_id=run_id, transfer_id=proposal.transfer_id, payer_code=owner, payee_code=counterparty,
-        method=proposal.rule, confidence=proposal.confidence, currency=allocation.amount.currency, value=amount,
-        residual=proposal.residual.amount, residual_account=None, transfer_amount=amount,
+        method=proposal.rule, confidence=proposal.confidence, currency=proposal.residual.currency, value=value,
+        residual=proposal.residual.amount, residual_account=None, transfer_amount=value,
         transfer_currency=transfer_currency,
         evidence=evidence_json({**proposal.evidence, "party": counterparty, "payer": owner, **evidence}),
         status=status, created_by=actor, created_at=now, decided_by=actor if decided else None,
         decided_at=now if decided else None)
     session.add(row)
     session.flush()
-    session.add(ReconciliationAllocation(match_id=row.id, amount=amount, written_off=Decimal(0), **settled))
+    session.add_all(ReconciliationAllocation(match_id=row.id, amount=allocation.amount.amount,
+                                             written_off=Decimal(0), **{item: allocation.invoice_id})
+                    for allocation in proposal.allocations)
     session.flush()
     return row
+
+
+def allocations_of(session: Session, match_id: int) -> list[ReconciliationAllocation]:
+    return list(session.execute(select(ReconciliationAllocation).where(ReconciliationAllocation.match_id == match_id)
+                                .order_by(ReconciliationAllocation.id)).scalars())
 
 
 def only_allocation(session: Session, match_id: int) -> ReconciliationAllocation:
@@ -69,12 +75,13 @@ def add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
                     .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
 
 
-def by_hand(transfer: Transfer, item_id: int, amount: Decimal) -> MatchProposal:
-    """An officer's match of a credit to one item, as a proposal: stored with status confirmed (the engine's own
-    statuses have no word for an officer's match)."""
+def by_hand(transfer: Transfer, items: list[tuple[int, Decimal]]) -> MatchProposal:
+    """An officer's match of a credit to its items (id, amount), as a proposal: stored with status confirmed (the
+    engine's own statuses have no word for an officer's match)."""
     booked_on = transfer.booking_date or transfer.value_date
     return MatchProposal(
-        transfer_id=transfer.id, allocations=(Allocation(item_id, Money(amount, transfer.currency)),), rule="manual",
+        transfer_id=transfer.id, rule="manual",
+        allocations=tuple(Allocation(item_id, Money(amount, transfer.currency)) for item_id, amount in items),
         status="proposed", confidence=Decimal(1), residual=Money.zero(transfer.currency), residual_account=None,
         evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {transfer.currency}",
                   "booked_on": str(booked_on)})

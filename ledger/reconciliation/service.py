@@ -837,7 +837,7 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
 
 def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str) -> ReconciliationMatch:
     """An officer's own match, posted at once: a payment out to invoices of the same currency, or a credit to the
-    one cost claim it pays or the one credit note it refunds (`claims.manual`, `refunds.manual`)."""
+    cost claims it pays or the one credit note it refunds (`claims.manual`, `refunds.manual`)."""
     transfer = session.get(Transfer, transfer_id)
     if transfer is None:
         raise field_error("transfer", f"no transfer {transfer_id}", "unknown_transfer")
@@ -893,15 +893,19 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
 
 def _manual_credit(session: Session, transfer: Transfer, allocations: Sequence[dict],
                    actor: str) -> ReconciliationMatch:
-    """A credit settles one item, as in the run's credits pass: a cost claim whole, or a credit note's refund."""
+    """A credit settles as in the run's credits pass: cost claims, each whole, or one credit note's refund."""
+    for index, item in enumerate(allocations):
+        if quantize(item["amount"], transfer.currency) != item["amount"]:
+            raise field_error(f"allocations.{index}.amount", f"{transfer.currency} amounts have fewer decimals")
+    paying = [item.get("claim") is not None for item in allocations]
+    if all(paying):
+        return claims.manual(session, transfer, [(item["claim"], item["amount"]) for item in allocations], actor)
+    if any(paying):
+        raise field_error("allocations", "a credit pays cost claims or refunds a credit note, not both",
+                          "mixed_allocations")
     if len(allocations) != 1:
-        raise field_error("allocations", "a credit pays one cost claim or refunds one credit note",
-                          "one_item_per_credit")
+        raise field_error("allocations", "a credit refunds one credit note at a time", "one_note_per_credit")
     (item,) = allocations
-    if quantize(item["amount"], transfer.currency) != item["amount"]:
-        raise field_error("allocations.0.amount", f"{transfer.currency} amounts have fewer decimals")
-    if item.get("claim") is not None:
-        return claims.manual(session, transfer, item["claim"], item["amount"], actor)
     return refunds.manual(session, transfer, item["invoice"], item["amount"], actor)
 
 

@@ -204,7 +204,9 @@ def test_an_officer_pays_a_claim_with_a_credit_by_hand_and_can_reverse_it(world)
 @pytest.mark.parametrize(("allocations", "code", "field"), [
     ([{"claim": "first", "amount": "700.00"}], "not_whole", "allocations.0.amount"),
     ([{"claim": "italian", "amount": "750.00"}], "party_mismatch", "allocations.0.claim"),
-    ([{"claim": "first", "amount": "375.00"}, {"claim": "first", "amount": "375.00"}], "one_item_per_credit",
+    ([{"claim": "first", "amount": "750.00"}, {"claim": "first", "amount": "750.00"}], "duplicate_claim",
+     "allocations.1.claim"),
+    ([{"claim": "first", "amount": "750.00"}, {"invoice": 1, "amount": "10.00"}], "mixed_allocations",
      "allocations"),
     ([{"claim": 999999, "amount": "750.00"}], "unknown_claim", "allocations.0.claim"),
     ([{"claim": "first", "invoice": "first", "amount": "750.00"}], "validation_error", "allocations.0.invoice"),
@@ -253,3 +255,54 @@ def test_with_nothing_a_credit_could_settle_the_credits_are_counted_not_read(wor
     answer = world.run()
     assert (answer["transfers_considered"], answer["unmatched_transfers"], answer["per_rule"]) == (2, 2, {})
     assert claims.count_open_credits(session) == len(claims.load_open(session).credits) == 2
+
+
+def test_a_credit_quoting_two_claims_pays_both_with_one_entry_and_reverses_as_one(world):
+    first, second = world.claim("750.00"), world.claim("250.00")
+    (transfer,) = world.statement([("1000.00", f"Compensation {first['reference']} {second['reference']}",
+                                    IBANS["FR"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["unmatched_transfers"]) == (1, 0)
+    (match,) = world.claim_matches("auto")
+    assert [(a["claim"], a["amount"]) for a in match["allocations"]] == [(first["id"], "750.00"),
+                                                                        (second["id"], "250.00")]
+    assert match["evidence"]["claim"] == f"{first['reference']}, {second['reference']}"
+    assert {world.claim_now(c["id"])["payment_entry"] for c in (first, second)} == {match["journal_entry"]}
+    lines = world.entry(match["journal_entry"])
+    assert lines["cash:DE:-:-:EUR"] == Decimal("1000.00") and sum(lines.values()) == 0
+    assert world.transfer(transfer)["status"] == "matched"
+
+    reversed_ = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "recalled"}, token=world.officer)
+    assert reversed_.status_code == 200, reversed_.get_json()
+    assert [world.claim_now(c["id"])["stage"] for c in (first, second)] == ["accepted", "accepted"]
+    assert world.cash("DE") == 0 and world.transfer(transfer)["status"] == "unmatched"
+
+
+def test_a_credit_two_sets_of_claims_could_explain_is_proposed_and_a_rejection_covers_the_set(world):
+    first, second, third = world.claim("750.00"), world.claim("250.00"), world.claim("250.00")
+    (transfer,) = world.statement([("1000.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    answer = world.run()
+    assert (answer["auto_matched"], answer["proposed"]) == (0, 1)
+    (match,) = world.claim_matches("proposed")
+    proposed = sorted(a["claim"] for a in match["allocations"])
+    assert proposed in ([first["id"], second["id"]], [first["id"], third["id"]])
+    response = world.api.post(f"{R}/matches/{match['id']}/reject", json={"reason": "other claims"},
+                              token=world.officer)
+    assert response.status_code == 200, response.get_json()
+    world.run()
+    # Every pair of the rejected set is remembered: no set with the first claim is proposed again.
+    again = world.claim_matches("proposed")
+    assert all(first["id"] not in [a["claim"] for a in m["allocations"]] for m in again)
+    assert world.transfer(transfer)["status"] == "unmatched"
+
+
+def test_an_officer_pays_two_claims_with_one_credit_by_hand(world):
+    first, second = world.claim("750.00"), world.claim("250.00")
+    (transfer,) = world.statement([("1000.00", "EU compensation", IBANS["FR"], PAID_ON)])
+    response = _by_hand(world, transfer, {"claim": first["id"], "amount": "750.00"},
+                        {"claim": second["id"], "amount": "250.00"})
+    assert response.status_code == 201, response.get_json()
+    match = response.get_json()
+    assert match["status"] == "confirmed" and len(match["allocations"]) == 2
+    assert {world.claim_now(c["id"])["stage"] for c in (first, second)} == {"paid"}
+    assert world.cash("DE") == Decimal("1000.00") and world.transfer(transfer)["status"] == "matched"

@@ -1,4 +1,4 @@
-"""Which engine proposals may pay an EU cost claim: one claim, whole, on or after its acceptance."""
+"""Which engine proposals may pay EU cost claims: each claim named, whole, on or after its acceptance."""
 
 from __future__ import annotations
 
@@ -33,8 +33,17 @@ def test_part_of_a_claim_is_not_kept():
     assert not settles_whole(_proposal((1, "500.00"), residual="250.00"), CLAIMS, PAID)
 
 
-def test_several_claims_at_once_are_not_kept():
-    assert not settles_whole(_proposal((1, "750.00"), (2, "250.00")), CLAIMS, PAID)
+def test_several_claims_each_paid_whole_are_kept():
+    assert settles_whole(_proposal((1, "750.00"), (2, "250.00")), CLAIMS, PAID)
+
+
+def test_several_claims_one_of_them_in_part_are_not_kept():
+    assert not settles_whole(_proposal((1, "750.00"), (2, "200.00"), residual="50.00"), CLAIMS, PAID)
+
+
+def test_several_claims_one_accepted_after_the_credit_are_not_kept():
+    late = {**CLAIMS, 2: ClaimTerms(Decimal("250.00"), "EUR", date(2024, 4, 21))}
+    assert not settles_whole(_proposal((1, "750.00"), (2, "250.00")), late, PAID)
 
 
 def test_a_write_off_is_not_kept():
