@@ -320,13 +320,12 @@ def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]
         if booked_on < claim.decided_on:
             raise field_error("transfer", f"the credit was booked before cost claim {claim_id} was accepted",
                               "before_acceptance")
+    references = _references(claim_id for claim_id, _ in items)
     row = store_match(session, by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
-                      transfer.currency, None, actor, {"claim": _references(claim_id for claim_id, _ in items)},
-                      item="claim_id", status="confirmed")
+                      transfer.currency, None, actor, {"claim": references}, item="claim_id", status="confirmed")
     _pay(session, row, allocations_of(session, row.id))
     describe("reconciliation.manual", "reconciliation_match", row.id,
-             f"transfer {transfer.id} pays {_references(claim_id for claim_id, _ in items)} by hand, entry "
-             f"{row.journal_entry_id}")
+             f"transfer {transfer.id} pays {references} by hand, entry {row.journal_entry_id}")
     return row
 
 
