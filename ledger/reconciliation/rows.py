@@ -47,11 +47,6 @@ def allocations_of(session: Session, match_id: int) -> list[ReconciliationAlloca
                                 .order_by(ReconciliationAllocation.id)).scalars())
 
 
-def only_allocation(session: Session, match_id: int) -> ReconciliationAllocation:
-    return session.execute(select(ReconciliationAllocation)
-                           .where(ReconciliationAllocation.match_id == match_id)).scalar_one()
-
-
 def decide(session: Session, row: ReconciliationMatch, status: str, actor: str, **changes) -> ReconciliationMatch:
     """Record an officer's decision on a match (confirmed, rejected, reversed): who, when, a new version."""
     row.status, row.decided_by, row.decided_at = status, actor, utcnow()

@@ -528,7 +528,7 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
     owner = session.execute(select(BankAccount.party_code).where(BankAccount.iban == compact)).scalar()
     if owner is None:
         return 0
-    hold_reconciliation_lock(session)  # a run's proposals, once committed, keep their transfers where they are
+    hold_reconciliation_lock(session)  # after a running run: the transfers it proposed for review stay put
     identifiers = [compact, compact[4:]]
     attached = session.execute(
         update(Transfer).where(Transfer.account.in_(identifiers), _attachable(Transfer.party_code, owner))
