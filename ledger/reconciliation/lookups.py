@@ -58,25 +58,33 @@ def _converted(transfer: OpenTransfer) -> TransferValue | None:
 
 def transfer_references(transfer: OpenTransfer) -> dict[str, str]:
     """Normalised reference candidates of a transfer → where each was found (first source wins)."""
+    return remittance_references(transfer.end_to_end_id, transfer.remittance_structured, transfer.remittance_text)
+
+
+def remittance_references(end_to_end_id: str | None, structured: str | None, text: str | None) -> dict[str, str]:
+    """`transfer_references` of a payment's identifiers and remittance information."""
     found: dict[str, str] = {}
-    if transfer.end_to_end_id and normalise_reference(transfer.end_to_end_id) != NO_E2E:
-        for e2e in sorted(reference_forms(transfer.end_to_end_id)):
+    if end_to_end_id and normalise_reference(end_to_end_id) != NO_E2E:
+        for e2e in sorted(reference_forms(end_to_end_id)):
             found[e2e] = "end_to_end_id"
-    if transfer.remittance_structured:
+    if structured:
         # Within one source the order does not matter: every token gets the same source.
-        for token in reference_forms(transfer.remittance_structured) | extract_references(
-            transfer.remittance_structured
-        ):
+        for token in reference_forms(structured) | extract_references(structured):
             found.setdefault(token, "remittance_structured")
-    for token in extract_references(transfer.remittance_text):
+    for token in extract_references(text):
         found.setdefault(token, "remittance_text")
     return found
 
 
 def invoice_references(invoice: OpenInvoice, all_forms: bool = True) -> list[tuple[str, str]]:
     """(normalised reference, invoice field) pairs, in every lookup form unless `all_forms` is False."""
-    refs = (("payment_reference", invoice.payment_reference), ("number", invoice.number),
-            ("end_to_end_id", invoice.end_to_end_id))
+    return document_references(invoice.payment_reference, invoice.number, invoice.end_to_end_id, all_forms)
+
+
+def document_references(payment_reference: str | None, number: str | None, end_to_end_id: str | None,
+                        all_forms: bool = True) -> list[tuple[str, str]]:
+    """`invoice_references` of an invoice's payment reference, number and end-to-end id."""
+    refs = (("payment_reference", payment_reference), ("number", number), ("end_to_end_id", end_to_end_id))
     result = []
     for field_name, raw in refs:
         if not raw:

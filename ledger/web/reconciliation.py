@@ -3,6 +3,7 @@ decisions (confirm, reject, allocate by hand, run). Every decision is the API's 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import render_template, request, url_for
@@ -14,6 +15,7 @@ from ledger.errors import field_error
 from ledger.invoices.models import Invoice
 from ledger.money import Money
 from ledger.reconciliation import service
+from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.models import STATUSES, ReconciliationMatch
 from ledger.statements import service as statements
 from ledger.statements.models import Transfer
@@ -47,6 +49,22 @@ MATCHES = Table(
 )
 
 
+@dataclass
+class _Unexplained:
+    """A transfer of the unmatched list with what is known of it: the paid invoice it may pay twice."""
+
+    transfer: Transfer
+    duplicate_of: PaidInvoice | None
+
+    def __getattr__(self, name: str):
+        return getattr(self.transfer, name)
+
+
+def _looks_like(row: _Unexplained) -> str:
+    invoice = row.duplicate_of
+    return f"a second payment of {invoice.number} (paid)" if invoice is not None else ""
+
+
 def _from_to(t: Transfer) -> str:
     """Who paid whom: the account's owner pays out a debit and receives a credit."""
     owner, other = t.party_code or "?", t.counterparty_party or "unknown"
@@ -62,6 +80,8 @@ TRANSFERS = Table(
                get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
         Column("reference", "Reference",
                get=lambda t: t.structured_reference or t.end_to_end_id or t.remittance_information or "none"),
+        Column("looks_like", "Looks like", get=_looks_like,
+               link=lambda t: url_for("web_invoices.detail", invoice_id=t.duplicate_of.id) if t.duplicate_of else None),
     ],
     filters=[
         Filter("t_party", "Payer or payee", _party_filter(Transfer.party_code, Transfer.counterparty_party),
@@ -107,6 +127,8 @@ def index():
     matches = MATCHES.page(session, select(ReconciliationMatch), args)
     matches.rows = _proposal_cards(session, matches.rows)
     transfers = TRANSFERS.page(session, _unmatched_query())
+    duplicates = possible_duplicates(session, transfers.rows)
+    transfers.rows = [_Unexplained(t, duplicates.get(t.id)) for t in transfers.rows]
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
                            can_decide=auth.current().role in OFFICERS,
                            transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""),

@@ -75,6 +75,26 @@ def test_a_duplicate_payment_settles_nothing_twice(world):
     assert world.payable("GB") == 0
 
 
+def test_an_unmatched_second_payment_of_a_paid_invoice_is_explained_as_a_possible_duplicate(world, session):
+    from ledger.reconciliation.duplicates import possible_duplicates
+    from ledger.statements.models import Transfer
+
+    ref = rf_reference("RWDUP2")
+    invoice = world.invoice("GB", "RW-DUP-2", "3000.00", ref)
+    other = world.invoice("GB", "RW-DUP-3", "3000.00")
+    world.statement([("-3000.00", ref, RW_IBAN, date(2026, 5, 1))])
+    world.run()
+    again, unquoted, short = world.statement([("-3000.00", f"Payment {ref}", RW_IBAN, date(2026, 5, 9)),
+                                              ("-3000.00", "Monthly fee", RW_IBAN, date(2026, 5, 9)),
+                                              ("-2999.00", ref, RW_IBAN, date(2026, 5, 9))])
+    session.expire_all()
+    rows = [session.get(Transfer, i) for i in (again, unquoted, short)]
+    found = possible_duplicates(session, rows)
+    assert list(found) == [again]  # the same amount alone, or the reference with another amount, is no evidence
+    assert (found[again].id, found[again].number) == (invoice, "RW-DUP-2")
+    assert world.invoice_row(other).status == "approved"
+
+
 def test_a_refund_in_the_opposite_direction_is_not_matched(world):
     ref = rf_reference("RWREF1")
     invoice = world.invoice("GB", "RW-REF-1", "2500.00", ref)

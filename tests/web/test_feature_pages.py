@@ -282,3 +282,16 @@ def test_manual_allocation_takes_a_cost_claim_for_a_credit(demo, officer_browser
     page = html(officer_browser.get(claim.headers["Location"]))
     assert "a cost claim is paid by a credit, not a payment out" in page
     assert 'name="claim"' in page and 'value="1"' in page, "the form keeps what was typed"
+
+
+def test_a_second_payment_of_a_paid_invoice_says_so_in_the_unmatched_list(demo, officer_browser, session):
+    paid = session.execute(select(Invoice).where(Invoice.status == "paid", Invoice.payment_reference.is_not(None))
+                           .order_by(Invoice.id).limit(1)).scalar_one()
+    first = session.execute(select(Transfer).where(Transfer.structured_reference == paid.payment_reference)
+                            ).scalar_one()
+    copy = {c.name: getattr(first, c.name) for c in Transfer.__table__.columns if c.name != "id"}
+    session.add(Transfer(**{**copy, "fingerprint": "second-payment", "entry_index": 9999, "allocated": 0}))
+    session.commit()
+    page = html(officer_browser.get("/reconciliation?t_party=RW&t_per_page=100"))
+    assert f"a second payment of {paid.number} (paid)" in page
+    assert f'href="/invoices/{paid.id}"' in page
