@@ -14,6 +14,7 @@ from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.invoices.models import Invoice
 from ledger.money import Money
+from ledger.recognition.models import CostClaim
 from ledger.reconciliation import service
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.models import STATUSES, ReconciliationMatch
@@ -180,7 +181,7 @@ def run():
                 f"proposed for review, {record.unmatched_transfers} transfers still unmatched.", url_for(".index"))
 
 
-def _manual_allocation(form) -> tuple[int, list[dict]]:
+def _manual_allocation(session, form) -> tuple[int, list[dict]]:
     try:
         transfer_id = int(form.get("transfer", ""))
     except ValueError:
@@ -189,18 +190,41 @@ def _manual_allocation(form) -> tuple[int, list[dict]]:
     named = {name: value for name, value in named.items() if value}
     if len(named) != 1:
         raise field_error("invoice", "give the invoice's (or credit note's) number, or the cost claim's: one of them")
-    ((name, value),) = named.items()
-    try:
-        item_id = int(value)
-    except ValueError:
-        raise field_error(name, f"give the {'invoice' if name == 'invoice' else 'cost claim'}'s number") from None
     try:
         amount = Decimal(form.get("amount", "").replace(",", "").strip())
     except InvalidOperation:
         raise field_error("amount", "give the amount as a number, e.g. 1250.00") from None
     if not amount.is_finite() or amount <= 0:
         raise field_error("amount", "the amount must be more than zero")
-    return transfer_id, [{name: item_id, "amount": amount}]
+    if "claim" in named:
+        return transfer_id, _claims_paid_whole(session, _numbers(named["claim"]), amount)
+    try:
+        invoice_id = int(named["invoice"])
+    except ValueError:
+        raise field_error("invoice", "give the invoice's number") from None
+    return transfer_id, [{"invoice": invoice_id, "amount": amount}]
+
+
+def _numbers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        raise field_error("claim", "give the cost claims' numbers, e.g. 12 or 12 13") from None
+
+
+def _claims_paid_whole(session, claim_ids: list[int], total: Decimal) -> list[dict]:
+    """The form names the claims and their total; each claim is paid whole, so it is allocated what it has payable
+    (the service checks the rest, as for the API)."""
+    if len(set(claim_ids)) != len(claim_ids):
+        raise field_error("claim", "a cost claim is named twice")
+    payable = dict(session.execute(select(CostClaim.id, CostClaim.payable).where(CostClaim.id.in_(claim_ids))).all())
+    missing = [claim_id for claim_id in claim_ids if claim_id not in payable]
+    if missing:
+        raise field_error("claim", f"no cost claim {missing[0]}")
+    named = sum((payable[claim_id] for claim_id in claim_ids), Decimal(0))
+    if named != total:
+        raise field_error("amount", f"the claims named come to {named}: a credit pays each claim whole")
+    return [{"claim": claim_id, "amount": payable[claim_id]} for claim_id in claim_ids]
 
 
 @bp.route("/reconciliation/manual", methods=["POST"])
@@ -210,7 +234,7 @@ def manual():
                    claim=request.form.get("claim", ""))
 
     def allocate(session):
-        transfer_id, allocations = _manual_allocation(request.form)
+        transfer_id, allocations = _manual_allocation(session, request.form)
         return service.manual(session, transfer_id, allocations, auth.current().name)
 
     ok, row = attempt(allocate, back + "#manual")

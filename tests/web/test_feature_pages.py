@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ledger.invoices.models import Invoice
 from ledger.journal.models import Period
+from ledger.recognition.models import CostClaim
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
 from ledger.statements.models import Statement, Transfer
 from tests.web.conftest import html
@@ -272,16 +273,48 @@ def test_returnees_list_names_agreements_by_reference_and_filters_by_either(demo
     assert "GB-RW-DEMO-01</a>" in page and "IT-AL-DEMO-01" not in page
 
 
-def test_manual_allocation_takes_a_cost_claim_for_a_credit(demo, officer_browser, session):
+def _accepted_claim(session) -> CostClaim:
+    return session.execute(select(CostClaim).where(CostClaim.status == "accepted").order_by(CostClaim.id)
+                           .limit(1)).scalar_one()
+
+
+def test_manual_allocation_takes_cost_claims_for_a_credit_and_says_what_is_wrong(demo, officer_browser, session):
+    claim = _accepted_claim(session)
     payment = session.execute(select(Transfer.id).where(Transfer.direction == "debit").limit(1)).scalar_one()
-    both = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), "invoice": "1", "claim": "1",
-                                                           "amount": "10.00"}, token_from="/reconciliation")
-    assert "or the cost claim&#39;s: one of them" in html(officer_browser.get(both.headers["Location"]))
-    claim = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), "claim": "1",
-                                                            "amount": "10.00"}, token_from="/reconciliation")
-    page = html(officer_browser.get(claim.headers["Location"]))
+
+    def refused(form: dict) -> str:
+        response = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), **form},
+                                        token_from="/reconciliation")
+        assert response.status_code == 303 and "#manual" in response.headers["Location"]
+        return html(officer_browser.get(response.headers["Location"]))
+
+    assert "or the cost claim&#39;s: one of them" in refused({"invoice": "1", "claim": str(claim.id),
+                                                             "amount": "10.00"})
+    assert f"the claims named come to {claim.payable:.2f}" in refused({"claim": str(claim.id), "amount": "10.00"})
+    assert "a cost claim is named twice" in refused({"claim": f"{claim.id} {claim.id}", "amount": "10.00"})
+    page = refused({"claim": str(claim.id), "amount": f"{claim.payable:.2f}"})
     assert "a cost claim is paid by a credit, not a payment out" in page
-    assert 'name="claim"' in page and 'value="1"' in page, "the form keeps what was typed"
+    assert 'name="claim"' in page and f'value="{claim.id}"' in page, "the form keeps what was typed"
+
+
+def test_an_officer_pays_a_cost_claim_with_a_credit_from_the_page(demo, officer_browser, session):
+    claim = _accepted_claim(session)
+    template = session.execute(select(Transfer).where(Transfer.direction == "credit").limit(1)).scalar_one()
+    copy = {c.name: getattr(template, c.name) for c in Transfer.__table__.columns if c.name != "id"}
+    credit = Transfer(**{**copy, "fingerprint": "claim-credit", "entry_index": 9998, "allocated": 0,
+                         "party_code": claim.enforcing_state, "counterparty_party": claim.issuing_state,
+                         "currency": claim.currency, "amount": claim.payable, "booking_date": claim.decided_on,
+                         "value_date": claim.decided_on})
+    session.add(credit)
+    session.commit()
+    response = officer_browser.post("/reconciliation/manual", {"transfer": str(credit.id), "claim": str(claim.id),
+                                                              "amount": f"{claim.payable:.2f}"},
+                                    token_from="/reconciliation")
+    assert response.status_code == 303, html(response)
+    assert f"Transfer {credit.id} allocated by hand" in html(officer_browser.get("/reconciliation"))
+    session.expire_all()
+    assert session.get(CostClaim, claim.id).status == "paid"
+    assert session.get(Transfer, credit.id).allocated == claim.payable
 
 
 def test_a_second_payment_of_a_paid_invoice_says_so_in_the_unmatched_list(demo, officer_browser, session):
