@@ -13,7 +13,7 @@ from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.invoices.models import Invoice
-from ledger.money import Money
+from ledger.money import Money, quantize
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import service
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
@@ -217,14 +217,19 @@ def _claims_paid_whole(session, claim_ids: list[int], total: Decimal) -> list[di
     (the service checks the rest, as for the API)."""
     if len(set(claim_ids)) != len(claim_ids):
         raise field_error("claim", "a cost claim is named twice")
-    payable = dict(session.execute(select(CostClaim.id, CostClaim.payable).where(CostClaim.id.in_(claim_ids))).all())
-    missing = [claim_id for claim_id in claim_ids if claim_id not in payable]
+    claims = {claim_id: (payable, currency) for claim_id, payable, currency in session.execute(
+        select(CostClaim.id, CostClaim.payable, CostClaim.currency).where(CostClaim.id.in_(claim_ids)))}
+    missing = [claim_id for claim_id in claim_ids if claim_id not in claims]
     if missing:
         raise field_error("claim", f"no cost claim {missing[0]}")
-    named = sum((payable[claim_id] for claim_id in claim_ids), Decimal(0))
+    currencies = {currency for _, currency in claims.values()}
+    if len(currencies) > 1:
+        raise field_error("claim", "the claims are in different currencies: a credit pays claims in its own")
+    (currency,) = currencies
+    named = quantize(sum((payable for payable, _ in claims.values()), Decimal(0)), currency)
     if named != total:
-        raise field_error("amount", f"the claims named come to {named}: a credit pays each claim whole")
-    return [{"claim": claim_id, "amount": payable[claim_id]} for claim_id in claim_ids]
+        raise field_error("amount", f"the claims named come to {named} {currency}: a credit pays each claim whole")
+    return [{"claim": claim_id, "amount": claims[claim_id][0]} for claim_id in claim_ids]
 
 
 @bp.route("/reconciliation/manual", methods=["POST"])

@@ -290,7 +290,8 @@ def test_manual_allocation_takes_cost_claims_for_a_credit_and_says_what_is_wrong
 
     assert "or the cost claim&#39;s: one of them" in refused({"invoice": "1", "claim": str(claim.id),
                                                              "amount": "10.00"})
-    assert f"the claims named come to {claim.payable:.2f}" in refused({"claim": str(claim.id), "amount": "10.00"})
+    assert f"the claims named come to {claim.payable:.2f} {claim.currency}: a credit pays" in refused(
+        {"claim": str(claim.id), "amount": "10.00"})
     assert "a cost claim is named twice" in refused({"claim": f"{claim.id} {claim.id}", "amount": "10.00"})
     page = refused({"claim": str(claim.id), "amount": f"{claim.payable:.2f}"})
     assert "a cost claim is paid by a credit, not a payment out" in page
