@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = []
         if postgres:
             plan += [lambda: faults.kill_worker(PG + "_kill"), lambda: faults.kill_during_batch(PG + "_kill"),
-                     lambda: faults.kill_during_import(PG + "_kill")]
+                     lambda: faults.kill_during_import(PG + "_kill"), lambda: faults.kill_during_run(PG + "_kill")]
         if os.geteuid() == 0:
             plan += [lambda: faults.pg_restart(None, None), faults.disk_full]
         for scenario in plan:

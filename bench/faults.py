@@ -9,6 +9,9 @@ the service recovered by itself. Each scenario prints one row of the summary tab
 * kill-batch / kill-import: every worker SIGKILLed half-way through one keyed returnee batch (5,000 people) /
   one keyed camt.053 import (20,000 entries, several MB); nothing of it is written, the retry with the same
   key applies it once, a second retry replays the same answer.
+* kill-run: every worker SIGKILLed half-way through a reconciliation run over 20,000 open invoices and transfers
+  (its engine forked into a process of its own): nothing of the run is written, its matching process ends with
+  its worker, and the retry matches what a dry run predicted.
 * pg-restart: reads and keyed creates while PostgreSQL restarts. The bench starts its OWN throwaway cluster
   (initdb under /tmp, port 5499, run as the postgres user) so it never disturbs other users of a shared
   server; `--pg-restart-command` restarts another one instead (e.g.
@@ -330,6 +333,95 @@ def kill_during_import(url: str, entries: int = 20_000) -> Row:
     return Row("kill -9 during a statement import", ok, detail)
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid`'s threads forked (Linux)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie has ended, whoever reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_during_run(url: str, n: int = 20_000) -> Row:
+    """kill -9 every worker half-way through a reconciliation run (its engine forked): afterwards no match,
+    allocation or entry of it exists and no transfer is allocated; its matching process ended with its worker; the
+    retry with the same key runs it once and matches what a dry run predicted."""
+    from bench.reconcile import load
+    from bench.reconcile_gen import generate
+
+    stack.fresh_database(url)
+    seeded = stack.seed(url, entries=5)
+    load(url, generate(n, 0))
+
+    def written() -> tuple[int, ...]:
+        return tuple(_count(url, sql) for sql in (
+            "SELECT count(*) FROM reconciliation_matches", "SELECT count(*) FROM reconciliation_allocations",
+            "SELECT count(*) FROM journal_entries", "SELECT count(*) FROM transfers WHERE allocated <> 0"))
+
+    path = "/api/v1/reconciliation/runs"
+    with stack.running(url, workers=2, timeout=300) as server:
+        def post(dry_run: bool, key: str):
+            return stack.request("POST", server.port, path, seeded.officer, body={"dry_run": dry_run},
+                                 headers={"Idempotency-Key": key}, timeout=300)[:3:2]
+
+        started = time.monotonic()  # the dry run matches in-process and posts nothing: its counts are the truth
+        warm, predicted = post(True, stack.new_key())
+        warm_seconds = time.monotonic() - started
+        before = written()
+        key = stack.new_key()
+        got: list = []
+
+        def client():
+            try:
+                got.append(post(False, key))
+            except (OSError, http.client.HTTPException) as error:
+                got.append(("dropped", type(error).__name__))
+
+        t = threading.Thread(target=client)
+        t.start()
+        time.sleep(max(0.5, warm_seconds * 0.7))  # a real run loads, forks, then matches and posts: past the fork
+        in_flight = t.is_alive()
+        workers = server.worker_pids()
+        matching = [child for worker in workers for child in _children(worker)]
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        t.join(300)
+        deadline = time.monotonic() + 1  # it dies with its worker at once (Linux); else it matches on for nobody
+        while any(_alive(pid) for pid in matching) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        orphans = [pid for pid in matching if _alive(pid)]
+        server.wait_healthy(60)
+        after_kill = written()
+        retry = _retry(lambda: post(False, key))
+        after_retry = written()
+        recovered = server.wait_healthy(30)
+    checks = [stack.chains_verify(url), stack.journal_balances(url)]
+    expected = json.loads(predicted) if warm == 201 else {}
+    answer = json.loads(retry[1]) if retry and retry[0] == 201 else {}
+    same = {k: answer.get(k) for k in ("auto_matched", "proposed")} == {k: expected.get(k) for k in
+                                                                         ("auto_matched", "proposed")}
+    ok = (warm == 201 and in_flight and bool(matching) and not orphans and after_kill == before and same
+          and after_retry[0] > before[0] and all(c for c, _ in checks))
+    detail = (f"run over {n} invoices (dry run {warm_seconds:.1f}s: {expected.get('auto_matched')} auto, "
+              f"{expected.get('proposed')} proposed), killed {'mid-request' if in_flight else 'too late'} with "
+              f"{len(matching)} matching process(es) (client: {got[0][0] if got else None}); left running: "
+              f"{len(orphans)}; written after the kill: {after_kill[0] - before[0]} matches, "
+              f"{after_kill[2] - before[2]} entries, {after_kill[3] - before[3]} transfers allocated; retry "
+              f"{retry[0] if retry else None}: {answer.get('auto_matched')} auto, {answer.get('proposed')} proposed "
+              f"(as predicted: {same}); healthy {recovered:.1f}s; " + "; ".join(d for _, d in checks))
+    return Row("kill -9 during a reconciliation run", ok, detail)
+
+
 class OwnPostgres:
     """A throwaway cluster under /tmp on its own port, so restarting it disturbs nobody."""
 
@@ -457,7 +549,7 @@ def disk_full() -> Row:
         shutil.rmtree(mount, ignore_errors=True)
 
 
-SCENARIOS = ("kill", "kill-batch", "kill-import", "pg-restart", "disk-full")
+SCENARIOS = ("kill", "kill-batch", "kill-import", "kill-run", "pg-restart", "disk-full")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -475,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(kill_during_batch(args.database_url))
         elif name == "kill-import":
             rows.append(kill_during_import(args.database_url))
+        elif name == "kill-run":
+            rows.append(kill_during_run(args.database_url))
         elif name == "pg-restart":
             rows.append(pg_restart(args.pg_restart_command, args.pg_url))
         elif name == "disk-full":

@@ -137,9 +137,11 @@ def _match_and_send(parent: int, sending, invoices, transfers, rejected, setting
 
 
 def _end_with(parent: int) -> None:
-    """Die with the parent (Linux): a worker killed mid-run (a server's timeout, say) would otherwise leave its child
-    matching for nobody until it found the pipe closed, at its first batch. Elsewhere the closed pipe is the end.
-    The signal comes when the thread that forked ends; that thread reads the results, so it outlives the matching."""
+    """Die with the parent (Linux). A worker killed mid-run (a server's timeout, say) would otherwise leave its child
+    matching for nobody, and the child holds copies of the worker's database sockets: the server keeps the killed
+    run's transaction, and its locks, open until they close, so a retry waits as long as the orphan lives
+    (`bench.faults` kill-run). Elsewhere the closed pipe ends the child at its next batch. The signal comes when
+    the thread that forked ends; that thread reads the results, so it outlives the matching."""
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # it died before the line above

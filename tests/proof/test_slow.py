@@ -44,8 +44,8 @@ def test_killing_a_worker_mid_request_leaves_nothing_half_written():
 
 
 @needs_postgres
-@pytest.mark.parametrize("scenario", ["kill_during_batch", "kill_during_import"])
-def test_killing_the_workers_mid_batch_or_mid_import_writes_nothing_and_the_retry_applies_once(scenario):
+@pytest.mark.parametrize("scenario", ["kill_during_batch", "kill_during_import", "kill_during_run"])
+def test_killing_the_workers_mid_batch_import_or_run_writes_nothing_and_the_retry_applies_once(scenario):
     from bench import faults
 
     row = getattr(faults, scenario)(PG + "_kill")
