@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import stat
 import sys
 import threading
 import traceback
@@ -120,6 +121,7 @@ def _match_and_send(parent: int, sending, invoices, transfers, rejected, setting
     """Match, sending each prepared batch as it comes, then the summary. A thread does the sending, so the engine
     never waits for the parent to read (a pipe holds 64 KiB; a batch of 10,000 plans is 6–7 MB)."""
     _end_with(parent)
+    _let_go_of_sockets()
     os.nice(CHILD_NICENESS)
     outbox: SimpleQueue[bytes | None] = SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(sending, outbox), daemon=True)
@@ -146,6 +148,31 @@ def _end_with(parent: int) -> None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # it died before the line above
             os._exit(1)
+
+
+def _let_go_of_sockets() -> None:
+    """Point the child's copies of the parent's sockets (database connections, the server's listener) at
+    /dev/null. The child uses none of them, but while it held them, a server would keep a killed worker's
+    connection, and its transaction, open as long as the child lived. The pipe to the parent is not a socket."""
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in _open_descriptors():
+            try:
+                if fd != null and stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.dup2(null, fd)
+            except OSError:  # closed since it was listed (the listing's own descriptor, say)
+                pass
+    finally:
+        os.close(null)
+
+
+def _open_descriptors() -> list[int]:
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return [int(name) for name in os.listdir(listing)]
+        except OSError:
+            continue
+    return list(range(3, min(os.sysconf("SC_OPEN_MAX"), 4096)))
 
 
 def _send_all(sending, outbox: SimpleQueue) -> None:

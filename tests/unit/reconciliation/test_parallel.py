@@ -108,6 +108,23 @@ def test_the_child_gives_way_to_the_posting_when_both_want_a_core():
     assert forked and batches[0] == [min(19, os.nice(0) + parallel.CHILD_NICENESS)]
 
 
+def test_the_child_holds_none_of_the_parents_sockets():
+    """A database connection the child kept open would keep a killed worker's transaction open with it."""
+    import socket
+    import stat
+
+    ours, theirs = socket.socketpair()
+    try:
+        forked, batches, _ = _run(generate(50, 12), prepare=lambda batch: [stat.S_ISSOCK(os.fstat(ours.fileno())
+                                                                                        .st_mode)])
+        assert forked and batches[0] == [False]
+        ours.sendall(b"still ours")  # the parent's own socket is untouched
+        assert theirs.recv(16) == b"still ours"
+    finally:
+        ours.close()
+        theirs.close()
+
+
 _KILLED_MIDRUN = """
 import os, sys, time
 from bench.reconcile_gen import generate
