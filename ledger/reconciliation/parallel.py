@@ -8,8 +8,8 @@ goes on while this process posts them. At the end it sends the run's summary.
 
 The engine is the same `engine.match`, so the proposals are the same, in the same order. Forking is only worth it
 for a large run and needs `fork` (POSIX); otherwise the engine runs here, as before. The child never touches the
-database, logs nothing and imports nothing: it reads only the inputs it was forked with, and its only locks are
-the ones it makes. That is what makes the fork safe beside other threads of this process (a rate limiter's timer,
+database (its copies of the parent's sockets point at /dev/null), logs nothing and imports nothing: it reads only
+the inputs it was forked with, and its only locks are the ones it makes. That is what makes the fork safe beside other threads of this process (a rate limiter's timer,
 a threaded server's workers): a fork copies the calling thread alone, and a lock another thread held stays held in
 the child, but this child never asks for one. The fork happens before the run starts its own writer thread.
 """
@@ -139,11 +139,9 @@ def _match_and_send(parent: int, sending, invoices, transfers, rejected, setting
 
 
 def _end_with(parent: int) -> None:
-    """Die with the parent (Linux). A worker killed mid-run (a server's timeout, say) would otherwise leave its child
-    matching for nobody, and the child holds copies of the worker's database sockets: the server keeps the killed
-    run's transaction, and its locks, open until they close, so a retry waits as long as the orphan lives
-    (`bench.faults` kill-run). Elsewhere the closed pipe ends the child at its next batch. The signal comes when
-    the thread that forked ends; that thread reads the results, so it outlives the matching."""
+    """Die with the parent (Linux): a worker killed mid-run (a server's timeout, say) would otherwise leave its child
+    matching for nobody (`bench.faults` kill-run). Elsewhere the closed pipe ends the child at its next batch. The
+    signal comes when the thread that forked ends; that thread reads the results, so it outlives the matching."""
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # it died before the line above
