@@ -1,12 +1,39 @@
-"""One clock for the service, so tests can reason about it and every timestamp is UTC with an offset."""
+"""One clock for the service, so tests can reason about it and every timestamp is UTC with an offset.
+
+Nothing else in `ledger/` reads the system's date or time. The clock is the system's UTC time, moved by
+`LEDGER_CLOCK_OFFSET_DAYS` whole days (read on every call, so the app, the CLI, the demo and the tests all
+see the same "today"), and a test may replace the underlying source with `freeze` to make it deterministic.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import os
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+
+OFFSET_VARIABLE = "LEDGER_CLOCK_OFFSET_DAYS"
+
+
+def _system_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_source: Callable[[], datetime] = _system_now
+
+
+def offset_days() -> int:
+    """The whole days added to the source's time; a malformed value is a configuration error, not zero."""
+    raw = os.environ.get(OFFSET_VARIABLE, "").strip()
+    try:
+        return int(raw) if raw else 0
+    except ValueError:
+        raise ValueError(f"{OFFSET_VARIABLE} must be a whole number of days, not {raw!r}") from None
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=(datetime.now(timezone.utc).microsecond // 1000) * 1000)
+    now = _source() + timedelta(days=offset_days())
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # milliseconds, as every stored stamp
 
 
 def today() -> date:
@@ -15,3 +42,24 @@ def today() -> date:
 
 def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def freeze(instant: datetime, *, tick: bool = True) -> None:
+    """Make the clock start at `instant` (before the offset). With `tick` it runs on from there at the
+    system's pace, so durations stay real; without, it stands still."""
+    if instant.tzinfo is None:
+        raise ValueError("freeze needs an aware datetime")
+    started = time.monotonic()
+    global _source
+    _source = (lambda: instant + timedelta(seconds=time.monotonic() - started)) if tick else (lambda: instant)
+
+
+def unfreeze() -> None:
+    global _source
+    _source = _system_now
+
+
+def days_until(instant: datetime) -> int:
+    """The offset in whole days that takes the system's date to `instant`'s date: a child process given
+    `LEDGER_CLOCK_OFFSET_DAYS` of this plus the caller's offset sees the same date as a frozen parent."""
+    return (instant.date() - _system_now().date()).days

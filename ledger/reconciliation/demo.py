@@ -27,13 +27,13 @@ from ledger.statements.demo import (
     RW_ACCOUNT,
     DemoTransfer,
     camt053,
+    demo_months,
     rf_reference,
 )
 from ledger.statements.models import Transfer
 from ledger.timeutil import today
 
-YEAR = 2026
-AMOUNT_ONLY = {6, 9}  # months whose invoice names no payment reference
+AMOUNT_ONLY = {6, 9}  # demo months (numbered from 1) whose invoice names no payment reference
 
 
 def _invoice(session: Session, agreement: Agreement, number: str, amount: Decimal, issued: date, due: date,
@@ -67,21 +67,23 @@ def seed(session: Session) -> list[tuple[str, str]]:
     # only as "other" account id, which the importer does not keep as an IBAN: attribute those payments.
     session.add(BankAccount(party_code="RW", iban=RW_ACCOUNT, currency="GBP"))
     session.flush()
-    start = max(agreement.effective_from, date(YEAR, 1, 1))
-    for month in range(1, 11):
-        issued = date(YEAR, month, 1)
+    months = demo_months()
+    start = max(agreement.effective_from, months[0])
+    for n, issued in enumerate(months, start=1):
         if issued < start.replace(day=1) or issued > today():
             continue
-        amount = Decimal("21900.00") + Decimal(month * 730)  # what the demo statement pays on the 14th
-        reference = None if month in AMOUNT_ONLY else rf_reference(f"GBRW{YEAR}{month:02d}")
-        _invoice(session, agreement, f"RW-INV-{YEAR}-{month:02d}", amount, issued, date(YEAR, month, 28), reference)
-    # Support top-ups of the same amount: a payment fitting both can only be proposed.
-    for suffix, due in (("A", date(YEAR, 10, 20)), ("B", date(YEAR, 10, 24))):
-        _invoice(session, agreement, f"RW-SUP-{YEAR}-10{suffix}", Decimal("12500.00"), date(YEAR, 10, 5), due, None)
+        amount = Decimal("21900.00") + Decimal(n * 730)  # what the demo statement pays on the 14th
+        reference = None if n in AMOUNT_ONLY else rf_reference(f"GBRW{issued:%Y%m}")
+        _invoice(session, agreement, f"RW-INV-{issued:%Y-%m}", amount, issued, issued.replace(day=28), reference)
+    # Support top-ups of the same amount in the last demo month: a payment fitting both can only be proposed.
+    last = months[-1]
+    for suffix, due in (("A", last.replace(day=20)), ("B", last.replace(day=24))):
+        _invoice(session, agreement, f"RW-SUP-{last:%Y-%m}{suffix}", Decimal("12500.00"), last.replace(day=5), due,
+                 None)
     extra = camt053(GB_ACCOUNT, "GBP", [
-        DemoTransfer(Decimal("-12500.00"), "Support top-up", RW_ACCOUNT, date(YEAR, 10, 22)),
-        DemoTransfer(Decimal("-12500.00"), "Support top-up", RW_ACCOUNT, date(YEAR, 10, 27))],
-                    opening=Decimal("4000000.00"), message_id="BUKB-2026-DEMO-0002", statement_id="GB-TREASURY-2026-10B")
+        DemoTransfer(Decimal("-12500.00"), "Support top-up", RW_ACCOUNT, last.replace(day=22)),
+        DemoTransfer(Decimal("-12500.00"), "Support top-up", RW_ACCOUNT, last.replace(day=27))],
+                    opening=Decimal("4000000.00"), message_id="BUKB-DEMO-0002", statement_id="GB-TREASURY-DEMO-B")
     import_statement(session, io.BytesIO(extra), actor="demo")
     # What the bank reported stays as it was (transfers are frozen); only who the payee is gets filled in.
     session.execute(update(Transfer).where(Transfer.counterparty_iban.is_(None),

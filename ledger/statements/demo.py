@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from stdnum import iban as stdnum_iban
 from stdnum import iso11649
 
+from ledger.timeutil import today
+
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 GB_ACCOUNT = "GB33BUKB20201555555555"
 AL_ACCOUNT = "AL35202111090000000001234567"
@@ -117,7 +119,7 @@ def camt053(
     moves = sorted((t if isinstance(t, DemoTransfer) else DemoTransfer(Decimal(str(t[0])), *t[1:])
                     for t in transfers), key=lambda m: m.day)
     closing = opening + sum((m.amount for m in moves), Decimal(0))
-    first = moves[0].day if moves else date.today()
+    first = moves[0].day if moves else today()
     last = moves[-1].day if moves else first
     seen: dict[DemoTransfer, int] = {}
     entries = []
@@ -135,22 +137,37 @@ def camt053(
     ).encode()
 
 
-def demo_payments(year: int = 2026, months: int = 10) -> list[DemoTransfer]:
-    """GB's payments in `year`: monthly to Albania and Rwanda (RF references `GBAL<yyyymm>`, `GBRW<yyyymm>`),
-    quarterly advances to Albania (`GBALADV<yyyy>Q<n>`), and the bank's charges."""
+def demo_months(day: date | None = None, count: int = 10) -> list[date]:
+    """The first days of the demo's `count` months, ending two months before `day`'s month (today's by
+    default): the demo is dated relative to the clock, so it looks the same whenever it is seeded."""
+    day = day or today()
+    last = day.year * 12 + day.month - 1 - 2
+    return [date(index // 12, index % 12 + 1, 1) for index in range(last - count + 1, last + 1)]
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def demo_payments(months: Sequence[date] | None = None) -> list[DemoTransfer]:
+    """GB's payments over the demo months (numbered 1…): monthly to Albania and Rwanda (RF references
+    `GBAL<yyyymm>`, `GBRW<yyyymm>`), quarterly advances to Albania (`GBALADV<yyyy>Q<n>`), the bank's charges."""
+    months = list(months or demo_months())
     moves: list[DemoTransfer] = []
-    for month in range(1, months + 1):
-        moves.append(DemoTransfer(-(Decimal("38450.00") + Decimal(month * 1250)),
-                                  rf_reference(f"GBAL{year}{month:02d}"), AL_ACCOUNT, date(year, month, 12)))
-        moves.append(DemoTransfer(-(Decimal("21900.00") + Decimal(month * 730)),
-                                  rf_reference(f"GBRW{year}{month:02d}"), RW_ACCOUNT, date(year, month, 14)))
-    for quarter in range(1, min(4, (months + 2) // 3) + 1):
-        moves.append(DemoTransfer(Decimal("-150000.00"), rf_reference(f"GBALADV{year}Q{quarter}"), AL_ACCOUNT,
-                                  date(year, quarter * 3 - 2, 5)))
-    moves.append(DemoTransfer(Decimal("-35.00"), "Charges for international payments Q1", None, date(year, 3, 31)))
-    moves.append(DemoTransfer(Decimal("-35.00"), "Charges for international payments Q2", None, date(year, 6, 30)))
-    moves.append(DemoTransfer(Decimal("1840.00"), rf_reference(f"ALREF{year}01"), AL_ACCOUNT, date(year, 4, 20),
-                              "Republic of Albania - Ministry of Finance"))
+    for n, first in enumerate(months, start=1):
+        moves.append(DemoTransfer(-(Decimal("38450.00") + Decimal(n * 1250)),
+                                  rf_reference(f"GBAL{first:%Y%m}"), AL_ACCOUNT, first.replace(day=12)))
+        moves.append(DemoTransfer(-(Decimal("21900.00") + Decimal(n * 730)),
+                                  rf_reference(f"GBRW{first:%Y%m}"), RW_ACCOUNT, first.replace(day=14)))
+    for quarter, first in enumerate(months[::3][:4], start=1):
+        moves.append(DemoTransfer(Decimal("-150000.00"), rf_reference(f"GBALADV{first.year}Q{quarter}"), AL_ACCOUNT,
+                                  first.replace(day=5)))
+    for quarter, n in ((1, 3), (2, 6)):
+        moves.append(DemoTransfer(Decimal("-35.00"), f"Charges for international payments Q{quarter}", None,
+                                  _month_end(months[n - 1])))
+    moves.append(DemoTransfer(Decimal("1840.00"), rf_reference(f"ALREF{months[0]:%Y%m}"), AL_ACCOUNT,
+                              months[3].replace(day=20), "Republic of Albania - Ministry of Finance"))
     return moves
 
 
@@ -159,6 +176,6 @@ def seed(session: Session) -> list[tuple[str, str]]:
     from ledger.statements.service import import_statement
 
     document = camt053(GB_ACCOUNT, "GBP", demo_payments(), opening=Decimal("5000000.00"),
-                       message_id="BUKB-2026-DEMO-0001", statement_id="GB-TREASURY-2026-10")
+                       message_id="BUKB-DEMO-0001", statement_id="GB-TREASURY-DEMO")
     import_statement(session, io.BytesIO(document), actor="demo")
     return []

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ledger.statements.demo import demo_months
+from ledger.timeutil import period_of
 from tests.browser.conftest import sign_in
 from tests.browser.test_workspace import expect
 
@@ -58,14 +60,15 @@ def test_the_queue_needs_a_session(page, server):
 
 
 def test_download_a_settlement_report(page):
-    sign_in(page, path="/login?next=/settlement/2026-10")
+    month = period_of(demo_months()[-1])  # the demo's last month (gunicorn's clock shows the tests' date)
+    sign_in(page, path=f"/login?next=/settlement/{month}")
     with page.expect_download() as info:
-        page.get_by_role("link", name="PDF report for 2026-10").click()
+        page.get_by_role("link", name=f"PDF report for {month}").click()
     download = info.value
-    assert download.suggested_filename == "settlement-2026-10.pdf"
+    assert download.suggested_filename == f"settlement-{month}.pdf"
     assert Path(download.path()).read_bytes()[:5] == b"%PDF-"
     with page.expect_download() as info:
-        page.get_by_role("link", name="CSV report for 2026-10").click()
+        page.get_by_role("link", name=f"CSV report for {month}").click()
     assert Path(info.value.path()).read_bytes().startswith(b"section")
 
 

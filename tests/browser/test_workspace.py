@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger.statements.demo import demo_months
+from ledger.timeutil import period_of
 from tests.browser.conftest import PASSWORD, sign_in
 
 SHOTS = Path(os.environ.get("LEDGER_SHOTS_DIR", "/tmp/shots"))
@@ -123,7 +125,7 @@ MAIN_PAGES = [("dashboard", "/", "officer"), ("parties", "/parties", "officer"),
               ("audit", "/audit", "auditor"), ("reconciliation", "/reconciliation", "officer"),
               ("invoices", "/invoices", "officer"), ("invoice", "/invoices/11", "officer"),
               ("invoice-findings", "/invoices/2", "officer"),
-              ("settlement", "/settlement", "officer"), ("settlement-period", "/settlement/2026-10", "officer"),
+              ("settlement", "/settlement", "officer"), ("settlement-period", f"/settlement/{period_of(demo_months()[-1])}", "officer"),
               ("agreements", "/agreements", "officer"), ("agreement", "/agreements/1", "officer"),
               ("returnees", "/returnees", "officer"), ("statements", "/statements", "officer"),
               ("statement", "/statements/1", "officer"), ("claims", "/claims", "officer"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -46,18 +47,21 @@ def test_amending_from_the_page_adds_a_version_and_bad_terms_change_nothing(demo
     here = f"/agreements/{aid}"
     page = html(officer_browser.get(here))
     assert "Amend the terms" in page
-    officer_browser.post(f"{here}/amend", {"effective_from": "2026-06-01", "terms": "{not json",
+    last_month = (today().replace(day=1) - timedelta(days=1)).replace(day=1)  # the demo began 6 months back
+    officer_browser.post(f"{here}/amend", {"effective_from": last_month.isoformat(), "terms": "{not json",
                                            "version": etag_on(page)}, token_from=here)
     assert "the terms are not valid JSON" in html(officer_browser.get(here))
     terms = json.loads(session.execute(select(AgreementVersionRow.terms).where(
         AgreementVersionRow.agreement_id == aid)).scalars().first())
     terms["monthly_support"]["amount"] = "2750.00"
-    response = officer_browser.post(f"{here}/amend", {"effective_from": "2026-06-01", "terms": json.dumps(terms),
+    response = officer_browser.post(f"{here}/amend", {"effective_from": last_month.isoformat(),
+                                                      "terms": json.dumps(terms),
                                                       "version": etag_on(page)}, token_from=here)
     assert response.status_code == 303
     after = html(officer_browser.get(here))
-    assert "Version 2 in force from 2026-06-01" in after
-    stale = officer_browser.post(f"{here}/amend", {"effective_from": "2026-07-01", "terms": json.dumps(terms),
+    assert f"Version 2 in force from {last_month}" in after
+    stale = officer_browser.post(f"{here}/amend", {"effective_from": today().replace(day=1).isoformat(),
+                                                   "terms": json.dumps(terms),
                                                    "version": etag_on(page)}, token_from=here)
     assert stale.status_code == 303
     assert "the agreement changed since you read it" in html(officer_browser.get(here))

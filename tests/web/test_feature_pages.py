@@ -14,7 +14,9 @@ from ledger.invoices.models import Invoice
 from ledger.journal.models import Period
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+from ledger.statements.demo import demo_months
 from ledger.statements.models import Statement, Transfer
+from ledger.timeutil import period_of
 from tests.web.conftest import html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statements"
@@ -30,6 +32,11 @@ def invoice_of(session, match_id: int) -> int:
                            .where(ReconciliationAllocation.match_id == match_id)).scalars().first()
 
 
+def last_demo_period() -> str:
+    """The demo's last month of payments (the demo is dated relative to the clock)."""
+    return period_of(demo_months()[-1])
+
+
 def first_id(session, column) -> int:
     """Ids as the database gave them (PostgreSQL's sequences do not roll back between tests)."""
     return session.execute(select(column).order_by(column)).scalars().first()
@@ -42,9 +49,10 @@ def test_every_page_renders_for_an_officer(demo, officer_browser, session):
     invoice, statement = first_id(session, Invoice.id), first_id(session, Statement.id)
     agreement, returnee, claim = (first_id(session, Agreement.id), first_id(session, Returnee.id),
                                   first_id(session, CostClaim.id))
+    month = last_demo_period()
     for path, heading in (("/", "Dashboard"), ("/reconciliation", "Reconciliation"), ("/invoices", "Invoices"),
                           (f"/invoices/{invoice}", "Invoice "), ("/settlement", "Settlement"),
-                          ("/settlement/2026-10", "Settlement 2026-10"), ("/agreements", "Agreements"),
+                          (f"/settlement/{month}", f"Settlement {month}"), ("/agreements", "Agreements"),
                           (f"/agreements/{agreement}", "Agreement "), ("/returnees", "Returnees"),
                           (f"/returnees/{returnee}", f"Returnee {returnee}"),
                           ("/statements", "Statements"), (f"/statements/{statement}", "Statement import"),
@@ -173,13 +181,14 @@ def test_invoice_list_filters_and_sorts_on_the_server(demo, officer_browser):
 
 
 def test_settlement_reports_are_the_apis_bytes(demo, officer_browser, api, officer):
-    page = officer_browser.get("/settlement/2026-10/report.csv")
+    month = last_demo_period()
+    page = officer_browser.get(f"/settlement/{month}/report.csv")
     assert page.status_code == 200 and page.mimetype == "text/csv"
-    assert 'filename="settlement-2026-10.csv"' in page.headers["Content-Disposition"]
-    assert page.get_data() == api.get("/api/v1/settlements/2026-10/report?format=csv", token=officer).get_data()
-    pdf = officer_browser.get("/settlement/2026-10/report.pdf")
+    assert f'filename="settlement-{month}.csv"' in page.headers["Content-Disposition"]
+    assert page.get_data() == api.get(f"/api/v1/settlements/{month}/report?format=csv", token=officer).get_data()
+    pdf = officer_browser.get(f"/settlement/{month}/report.pdf")
     assert pdf.get_data().startswith(b"%PDF-")
-    assert officer_browser.get("/settlement/2026-10/report.exe").status_code == 404
+    assert officer_browser.get(f"/settlement/{month}/report.exe").status_code == 404
 
 
 def test_closing_a_period_from_the_page(demo, officer_browser, session):
@@ -194,9 +203,13 @@ def test_closing_a_period_from_the_page(demo, officer_browser, session):
 
 
 def test_closing_out_of_order_is_refused_on_the_page(demo, officer_browser, session):
-    response = officer_browser.post("/settlement/2026-10/close", token_from="/settlement/2026-10")
+    first = session.execute(select(Period.period).where(Period.status == "open").order_by(Period.period)).scalar()
+    month = last_demo_period()
+    assert first < month  # the demo books several months
+    response = officer_browser.post(f"/settlement/{month}/close", token_from=f"/settlement/{month}")
     assert response.status_code == 303
-    assert "Nothing was changed. close 2026-05 first" in html(officer_browser.get("/settlement/2026-10"))
+    assert f"Nothing was changed. close {first} first" in html(officer_browser.get(f"/settlement/{month}"))
+    assert session.get(Period, month).status == "open"
 
 
 def test_returnees_appear_by_pseudonym_only(demo, officer_browser, session):
@@ -212,9 +225,10 @@ def test_agreement_shows_terms_versions_and_obligations(demo, officer_browser, s
     from ledger.agreements.models import Agreement
 
     agreement = session.execute(select(Agreement.id).where(Agreement.reference == "GB-RW-DEMO-01")).scalar_one()
-    page = html(officer_browser.get(f"/agreements/{agreement}?period=2026-10"))
+    month = last_demo_period()
+    page = html(officer_browser.get(f"/agreements/{agreement}?period={month}"))
     assert "Terms in force" in page and "Version 1, from" in page
-    assert "Rows 1–" in page and "2026-10" in page
+    assert "Rows 1–" in page and month in page
 
 
 def test_importing_a_statement_shows_its_summary(officer_browser, session):
