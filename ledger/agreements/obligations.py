@@ -21,7 +21,9 @@ Pricing rules (each is what an auditor reading the agreement would expect, and e
 * **Milestones** — a threshold *T* fires once, on the acceptance date of the *T*-th accepted returnee
   (ordered by acceptance date, then id), if the version in force that day lists *T*; departures do not
   undo it.
-* **Advance** — one advance, due on the first day an advance is in force (normally ``effective_from``).
+* **Advance** — one advance, due on the first day an advance is in force (normally ``effective_from``), or
+  ``advance.due_within_days`` after it (Italy–Albania: within 90 days of entry into force), priced by the
+  version in force on that first day.
   Its kind is ``advance`` (API.md's kind list has ``advance_offset`` but no kind for the advance itself):
   an obligation of its own, invoiced (a line of kind ``advance``) and paid like any other. Only once paid
   is it offset against *later* invoices until used up (:func:`advance_offset`); never against the invoice
@@ -45,7 +47,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -234,8 +236,9 @@ def _advance(
     for start in sorted({max(v.effective_from, agreement.effective_from) for v in timeline.versions}):
         version = timeline.at(start)
         if version is not None and version.terms.advance is not None:
-            if _due(agreement, start, through):
-                yield _draft(agreement, "advance", ADVANCE, start, version.terms.advance, version)
+            due_on = start + timedelta(days=version.terms.advance_due_days or 0)
+            if _due(agreement, due_on, through):
+                yield _draft(agreement, "advance", ADVANCE, due_on, version.terms.advance, version)
             return
 
 

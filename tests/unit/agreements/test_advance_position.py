@@ -27,3 +27,23 @@ def test_a_paid_advance_is_offset_until_used_up_with_its_adjustments():
     only_advance_paid = rules.advance_position(posted, ["advance"], "GBP")
     assert only_advance_paid.unpaid == Money.of("50000.00", "GBP")
     assert only_advance_paid.outstanding == Money.of("177500.00", "GBP")
+
+
+def test_the_advance_falls_due_when_its_terms_say():
+    from datetime import date as day
+
+    import pytest
+
+    from ledger.agreements.terms import AgreementFacts, Terms, TermsError
+
+    from .helpers import version
+
+    agreement = AgreementFacts(7, "GBP", day(2026, 2, 1), day(2031, 1, 31))
+    terms = {"amount": "200000.00", "due_within_days": 90}  # Italy–Albania: within 90 days of entry into force
+    [advance] = rules.price_obligations(agreement, [version(day(2026, 2, 1), advance=terms)], [], day(2026, 12, 31))
+    assert (advance.kind, advance.due_on, advance.period) == ("advance", day(2026, 5, 2), "2026-05")
+    assert rules.price_obligations(agreement, [version(day(2026, 2, 1), advance=terms)], [], day(2026, 4, 30)) == []
+    assert Terms.from_wire({"advance": terms}, "GBP").to_wire() == {"advance": terms}
+    with pytest.raises(TermsError) as refused:
+        Terms.from_wire({"advance": {"amount": "1.00", "due_within_days": 0}}, "GBP")
+    assert refused.value.field == "terms.advance.due_within_days"
