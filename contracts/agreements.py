@@ -27,7 +27,8 @@ TERMS_EXAMPLE = {
     "tolerance": {"absolute": "50.00", "percent": "0.5"},
 }
 TERMS_DOC = ("per_returnee_fee, monthly_support {amount, max_months}, instalments [{due_on, amount, label}], "
-             "milestones [{returnees, amount}], advance {amount}, annual_quota, capacity, payment_terms_days, "
+             "milestones [{returnees, amount}], advance {amount, due_within_days}, annual_quota, capacity, "
+             "payment_terms_days, "
              "notice_months, tolerance {absolute, percent}; amounts are positive decimal strings in the "
              "agreement's currency")
 

@@ -21,9 +21,14 @@ Pricing rules (each is what an auditor reading the agreement would expect, and e
 * **Milestones** — a threshold *T* fires once, on the acceptance date of the *T*-th accepted returnee
   (ordered by acceptance date, then id), if the version in force that day lists *T*; departures do not
   undo it.
-* **Advance** — one advance, due on the first day an advance is in force (normally ``effective_from``),
-  and then offset against later invoices until used up (:func:`advance_offset`). Its kind is
-  ``advance``: API.md's kind list has ``advance_offset`` but no kind for the advance itself.
+* **Advance** — one advance, due on the first day an advance is in force (normally ``effective_from``), or
+  ``advance.due_within_days`` after it (Italy–Albania: within 90 days of entry into force), priced by the
+  version in force on that first day.
+  Its kind is ``advance`` (API.md's kind list has ``advance_offset`` but no kind for the advance itself):
+  an obligation of its own, invoiced (a line of kind ``advance``) and paid like any other. Only once paid
+  is it offset against *later* invoices until used up (:func:`advance_offset`); never against the invoice
+  that asks for it, and never while unpaid — offsetting money that was never transferred would close
+  invoices nobody paid (:class:`AdvancePosition`).
 * **Re-pricing** — when versions (a back-dated amendment) or facts (a late departure) change what past
   obligations should have been, the originals are never edited: :func:`reprice` posts an ``adjustment``
   for the net difference, dated on the first day of the current open period. Obligations that should
@@ -42,7 +47,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
@@ -231,8 +236,9 @@ def _advance(
     for start in sorted({max(v.effective_from, agreement.effective_from) for v in timeline.versions}):
         version = timeline.at(start)
         if version is not None and version.terms.advance is not None:
-            if _due(agreement, start, through):
-                yield _draft(agreement, "advance", ADVANCE, start, version.terms.advance, version)
+            due_on = start + timedelta(days=version.terms.advance_due_days or 0)
+            if _due(agreement, due_on, through):
+                yield _draft(agreement, "advance", ADVANCE, due_on, version.terms.advance, version)
             return
 
 
@@ -441,6 +447,44 @@ def advance_remaining(accrued: Iterable[Accrued], currency: str) -> Money:
     return remaining
 
 
+def is_advance(key: str) -> bool:
+    """The advance itself or an adjustment of it (an amendment changing the advance)."""
+    return adjusted_key(key) == ADVANCE
+
+
+@dataclass(frozen=True, slots=True)
+class AdvancePosition:
+    """Where an agreement's advance stands: ``amount`` due by the terms (with adjustments), ``paid`` of it,
+    ``offset`` against later invoices so far (positive). What is paid and not yet offset is ``outstanding``:
+    the most the next invoices may be reduced by."""
+
+    amount: Money
+    paid: Money
+    offset: Money
+
+    @property
+    def unpaid(self) -> Money:
+        return self.amount - self.paid
+
+    @property
+    def outstanding(self) -> Money:
+        return self.paid - self.offset
+
+
+def advance_position(accrued: Iterable[Accrued], paid_keys: Iterable[str], currency: str) -> AdvancePosition:
+    """The advance's position from the obligations posted; ``paid_keys`` are the keys whose invoice was paid."""
+    paid_keys = set(paid_keys)
+    amount = paid = offset = Money.zero(currency)
+    for item in accrued:
+        if is_advance(item.key):
+            amount = amount + item.amount
+            if item.key in paid_keys:
+                paid = paid + item.amount
+        elif item.key.startswith(f"{ADVANCE_OFFSET}:"):
+            offset = offset - item.amount
+    return AdvancePosition(amount, paid, offset)
+
+
 def advance_offset(advance_remaining: Money, invoice_total: Money) -> Money:
     """How much of an approved invoice the remaining advance covers (positive; zero once used up).
 
@@ -468,6 +512,7 @@ __all__ = [
     "ADJUSTMENT",
     "ADVANCE",
     "ADVANCE_OFFSET",
+    "AdvancePosition",
     "INSTALMENT",
     "MILESTONE",
     "MONTHLY_SUPPORT",
@@ -481,6 +526,7 @@ __all__ = [
     "adjusted_key",
     "advance_offset",
     "advance_offset_obligation",
+    "advance_position",
     "advance_remaining",
     "derive_obligations",
     "period_bounds",

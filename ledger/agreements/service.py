@@ -575,15 +575,31 @@ def set_status(session: Session, obligation_ids: Iterable[int], status: str) -> 
         session.execute(update(Obligation).where(Obligation.id.in_(ids[start:start + 5000])).values(status=status))
 
 
+def advance_position(session: Session, agreement: Agreement, period: str | None = None) -> rules.AdvancePosition:
+    """The advance due, paid and offset (booked up to `period`'s end when given): see `AdvancePosition`."""
+    table = Obligation.__table__
+    advance_like = or_(table.c.kind == rules.ADVANCE, table.c.key.like(f"adjustment:{rules.ADVANCE}:%"),
+                       table.c.kind == rules.ADVANCE_OFFSET)
+    query = select(table.c.key, table.c.amount, table.c.due_on, table.c.status).where(
+        table.c.agreement_id == agreement.id, advance_like)
+    if period is not None:
+        query = query.where(table.c.period <= period)
+    rows = session.connection().execute(query).all()
+    items = [_Posted(key, Money(Decimal(amount), agreement.currency), due_on, None) for key, amount, due_on, _ in rows]
+    paid = [key for key, _, _, status in rows if status == "paid"]
+    return rules.advance_position(items, paid, agreement.currency)
+
+
 def advance_remaining(session: Session, agreement: Agreement) -> Money:
-    """The advance not yet offset against invoices."""
-    return rules.advance_remaining(_posted(session, agreement), agreement.currency)
+    """The advance paid and not yet offset against invoices: what later invoices may still be reduced by."""
+    return advance_position(session, agreement).outstanding
 
 
 def offset_advance(session: Session, agreement: Agreement, invoice_id: int, invoice_total: Money,
                    approved_on: date, period: str) -> Obligation | None:
     """On approving an invoice: post the `advance_offset` obligation (negative; Dr obligations / Cr advances)
-    covering as much of `invoice_total` as the advance still can. Keyed by the invoice: safe to call twice."""
+    covering as much of `invoice_total` as the paid advance still can. Keyed by the invoice: safe to call
+    twice. The caller never calls it for the invoice that asks for the advance itself."""
     key = f"{rules.ADVANCE_OFFSET}:invoice:{invoice_id}"
     existing = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
                                                         Obligation.key == key)).scalar_one_or_none()

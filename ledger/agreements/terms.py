@@ -109,6 +109,9 @@ class Terms:
     instalments: tuple[Instalment, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     advance: Money | None = None
+    #: Days after the advance comes into force that it falls due (Italy–Albania: within 90 days of entry
+    #: into force); None: on that first day.
+    advance_due_days: int | None = None
     annual_quota: int | None = None
     capacity: int | None = None
     payment_terms_days: int | None = None
@@ -131,7 +134,8 @@ class Terms:
             monthly_support=_optional(data, "monthly_support", lambda v, f: _support(v, currency, f)),
             instalments=_instalments(data.get("instalments", []), currency),
             milestones=_milestones(data.get("milestones", []), currency),
-            advance=_optional(data, "advance", lambda v, f: _advance(v, currency, f)),
+            advance=_optional(data, "advance", lambda v, f: _advance(v, currency, f)[0]),
+            advance_due_days=_optional(data, "advance", lambda v, f: _advance(v, currency, f)[1]),
             annual_quota=_optional(data, "annual_quota", _count),
             capacity=_optional(data, "capacity", _count),
             payment_terms_days=_optional(data, "payment_terms_days", _count),
@@ -157,6 +161,8 @@ class Terms:
             wire["milestones"] = [{"returnees": m.returnees, "amount": str(m.amount)} for m in self.milestones]
         if self.advance is not None:
             wire["advance"] = {"amount": str(self.advance)}
+            if self.advance_due_days is not None:
+                wire["advance"]["due_within_days"] = self.advance_due_days
         for name in ("annual_quota", "capacity", "payment_terms_days", "notice_months"):
             if getattr(self, name) is not None:
                 wire[name] = getattr(self, name)
@@ -389,9 +395,13 @@ def _support(value: Any, currency: str, where: str) -> MonthlySupport:
     return MonthlySupport(_amount(_required(obj, "amount", where), currency, f"{where}.amount"), months)
 
 
-def _advance(value: Any, currency: str, where: str) -> Money:
-    obj = _object(value, where, {"amount"})
-    return _amount(_required(obj, "amount", where), currency, f"{where}.amount")
+def _advance(value: Any, currency: str, where: str) -> tuple[Money, int | None]:
+    """The advance's amount and, when given, the days after it comes into force that it falls due."""
+    obj = _object(value, where, {"amount", "due_within_days"})
+    days = obj.get("due_within_days")
+    if days is not None:
+        days = _count(days, f"{where}.due_within_days")
+    return _amount(_required(obj, "amount", where), currency, f"{where}.amount"), days
 
 
 def _list(value: Any, where: str) -> list[Any]:

@@ -1,7 +1,8 @@
 """Demo invoices for the demo agreements (`ledger.agreements.demo`), through the same services as the API.
 
 For the month after each agreement started:
-* GB-RW-DEMO-01: Rwanda's invoice, clean, accepted and approved (the advance is offset against it);
+* GB-RW-DEMO-01: Rwanda's invoice, clean, accepted and approved (the advance, not yet invoiced nor paid,
+  offsets nothing);
 * IT-AL-DEMO-01: Albania's invoice with one fee claimed 100.00 too high: disputed (amount_mismatch), and
   sent back by the finance officer with a reason;
 and for the month after that, Rwanda's next invoice, accepted and waiting for a decision.

@@ -23,7 +23,7 @@ Source = Literal["json", "ubl"]
 
 #: Obligation kinds (API.md "Obligations") that an invoice line may claim.
 LINE_KINDS = frozenset(
-    {"per_returnee_fee", "monthly_support", "instalment", "milestone", "advance_offset", "adjustment"}
+    {"per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset", "adjustment"}
 )
 
 

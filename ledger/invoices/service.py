@@ -9,7 +9,8 @@ the line's `kind` and the booking period — the line's own period (UBL line Inv
 invoice's — always; plus the returnee for `per_returnee_fee`, `monthly_support` and (when given)
 `adjustment` lines, named by its pseudonym or its numeric id on that agreement. Instalments and milestones
 are matched on kind and period; when a period holds several, the one with the line's amount is preferred.
-Advances are offset by the ledger itself at approval, so an `advance_offset` line matches nothing.
+The advance is invoiced like any other obligation (a line of kind `advance`, matched on kind and period);
+its offset is the ledger's own at approval, so an `advance_offset` line matches nothing.
 Findings per line: `unknown_obligation` (no such obligation), `amount_mismatch` (it exists, for another
 amount), `already_invoiced` (it is on another invoice that is not rejected, or twice on this one);
 per document: `outside_term` (the period is outside the agreement's term), `total_mismatch` and the other
@@ -20,9 +21,11 @@ line findings are `unknown_obligation` and `amount_mismatch` (crediting more tha
 
 **Approval** posts one entry: Dr obligations(H,P,A) with the accrued amounts of the matched obligations,
 Dr returns_costs(P,H,A) with the difference to the payable (VAT, allowances, overridden lines), Cr
-invoices_payable(H,P,A) with the payable. Where an advance remains, `agreements.service.offset_advance`
-first posts the offset (Dr obligations / Cr advances) and the approval entry carries it on, so the invoice
-payable — and `amount_open`, what is to be paid in cash — is the payable less the offset. A credit note
+invoices_payable(H,P,A) with the payable. Where an advance was paid and is not yet used up,
+`agreements.service.offset_advance` first posts the offset (Dr obligations / Cr advances) and the approval
+entry carries it on, so the invoice payable — and `amount_open`, what is to be paid in cash — is the payable
+less the offset. The invoice that asks for the advance (or an adjustment of it) is never offset: it is what
+pays the advance. A credit note
 posts the reverse: Dr invoices_payable / Cr returns_costs; what it credits is taken off the open amount of
 the invoice it names (BillingReference), the rest stays open as a negative amount (owed back).
 
@@ -543,7 +546,8 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
             line.obligation_id = None  # paid over an override: a cost, not this obligation's settlement
     accrued = Money(sum((Decimal(o.amount) for o in matched.values()), Decimal(0)), cur)
     offset = None
-    if payable.amount > 0 and cur == agreement.currency:
+    asks_for_advance = any(obligation_rules.is_advance(o.key) for o in matched.values())
+    if payable.amount > 0 and cur == agreement.currency and not asks_for_advance:
         offset = agreements.offset_advance(session, agreement, invoice.id, payable, day, period)
     covered = Money(-Decimal(offset.amount), cur) if offset is not None else Money.zero(cur)
     costs, obligations, invoices_payable = _keys(agreement)

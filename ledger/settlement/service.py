@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ledger import integrity
 from ledger.audit.service import describe
@@ -34,15 +34,21 @@ def _providers() -> dict[str, list]:
 
 
 def movements(session: Session, period: str, party: str | None = None) -> list[statement.Movement]:
-    """One SQL aggregate: per agreement, source and purpose, the sums before and during `period`."""
+    """One SQL aggregate: per agreement, source and purpose, the sums before and during `period`.
+
+    A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
+    reversing a payment from `paid`."""
     before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
     during = func.sum(case((Posting.period == period, Posting.amount), else_=0))
+    reversed_entry = aliased(JournalEntry)
+    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
     query = (
-        select(Account.agreement_id, Posting.currency, JournalEntry.source_type, Account.purpose, before, during)
+        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
         .join(Account, Account.id == Posting.account_id)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
         .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Posting.period <= period)
-        .group_by(Account.agreement_id, Posting.currency, JournalEntry.source_type, Account.purpose)
+        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
     )
     if party is not None:
         query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))

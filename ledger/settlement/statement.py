@@ -1,9 +1,20 @@
 """The settlement statement as plain values: built from journal sums, independent of HTTP and storage.
 
 Per agreement, in the agreement's currency, everything owed to the payee (accrued obligations plus approved
-invoices, i.e. the liability accounts):  closing = opening + accrued + adjustments − paid, where `paid`
-is every decrease that is not an adjustment (payments, advance offsets). `closing` equals the journal's
-balance of those accounts at the period's end, by construction; the tests hold the report to that.
+invoices, i.e. the liability accounts):  closing = opening + accrued + adjustments − paid. Every posting on
+those accounts falls into exactly one of the three movement rows, by its entry's source type (a reversal by
+the type of the entry it reverses):
+
+* accrued — ``accrual``: obligations as they fall due;
+* adjustments — ``adjustment`` (re-pricing) and ``invoice_approval``'s net on the two accounts: what an
+  approved invoice asks beyond or below the obligations it settles (VAT, allowances, overridden lines) and
+  what a credit note takes off;
+* paid — every other movement, decreases positive: payments (with amounts written off within tolerance),
+  refunds of credit notes (negative), advance offsets, and any source type not named here.
+
+So the opening is the journal's balance before the period and the closing its balance at the period's end,
+by construction, whatever posted; `approved` (what invoice approvals moved into invoices payable) is shown
+for information and is not a movement of the total.
 """
 
 from __future__ import annotations
@@ -31,6 +42,15 @@ class Movement:
     during: Decimal  # sum of postings booked in the period
 
 
+def classify(source_type: str) -> str:
+    """The statement row a posting of `source_type` moves: accrued, adjustments or paid."""
+    if source_type in ACCRUED_SOURCES:
+        return "accrued"
+    if source_type in ADJUSTMENT_SOURCES or source_type in APPROVAL_SOURCES:
+        return "adjustments"
+    return "paid"
+
+
 def agreement_lines(movements: list[Movement]) -> dict[int, dict]:
     """Opening, accrued, adjustments, approved, paid and closing per agreement (liabilities shown positive)."""
     sums: dict[int, dict] = defaultdict(lambda: defaultdict(Decimal))
@@ -39,15 +59,13 @@ def agreement_lines(movements: list[Movement]) -> dict[int, dict]:
         line = sums[m.agreement_id]
         currencies[m.agreement_id] = m.currency
         line["opening"] -= m.before
-        if m.source_type in ACCRUED_SOURCES:
-            line["accrued"] -= m.during
-        elif m.source_type in ADJUSTMENT_SOURCES:
-            line["adjustments"] -= m.during
-        elif m.source_type in APPROVAL_SOURCES:
-            if m.purpose == "invoices_payable":
-                line["approved"] -= m.during
+        row = classify(m.source_type)
+        if row == "paid":
+            line["paid"] += m.during  # a debit (decrease) of a liability is money paid or set off
         else:
-            line["paid"] += m.during
+            line[row] -= m.during
+        if m.source_type in APPROVAL_SOURCES and m.purpose == "invoices_payable":
+            line["approved"] -= m.during
     out = {}
     for agreement_id, line in sums.items():
         currency = currencies[agreement_id]

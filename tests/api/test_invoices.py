@@ -277,19 +277,19 @@ def test_rejection_frees_the_obligations(api, admin, officer, parties, session):
     assert obligation_statuses(session, ag["id"]) == {"accrued"}
 
 
-def test_advance_is_offset_on_approval(api, admin, officer, parties, session):
-    terms = {**TERMS, "advance": RWANDA_TERMS["advance"]}  # 200,000.00
+def test_an_unpaid_advance_offsets_nothing(api, admin, officer, parties, session):
+    terms = {**TERMS, "advance": RWANDA_TERMS["advance"]}  # 200,000.00, accrued but never paid
     ag = setup_agreement(api, admin, officer, parties["RW"], terms=terms)
     first = post_json(api, json_invoice(ag, "RW-1", lines=march_lines(ag, 1)), parties["RW"]).get_json()
     approved = api.post(f"{I}/{first['id']}/approve", json={}, token=officer).get_json()
-    assert approved["advance_offset"] == "22500.00" and approved["amount_open"] == "0.00"
-    assert approved["status"] == "paid"  # the advance paid it all
+    assert approved["advance_offset"] == "0.00" and approved["amount_open"] == "22500.00"
+    assert approved["status"] == "approved"  # owed in cash: the advance was never transferred
     offsets = session.execute(select(Obligation).where(Obligation.agreement_id == ag["id"],
                                                        Obligation.kind == "advance_offset")).scalars().all()
-    assert [(o.amount, o.status) for o in offsets] == [(Decimal("-22500.00"), "invoiced")]
+    assert offsets == []
     found = journal(session, ag["id"])
-    assert found["advances"] == Decimal("177500.00")
-    assert found.get("invoices_payable", 0) == 0
+    assert found["advances"] == Decimal("200000.00")
+    assert found["invoices_payable"] == Decimal("-22500.00")
     # obligations still owed: February's instalment and the advance itself, nothing of March's first person
     assert found["obligations"] == -(Decimal("5000000.00") + Decimal("200000.00") + Decimal("45000.00"))
 

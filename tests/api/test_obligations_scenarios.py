@@ -126,6 +126,11 @@ def test_advance_offset_and_service_hooks(app, api, admin, officer, parties, ses
     accrue(api, officer, agreement["id"], "2026-02")
     with app.test_request_context():
         row = service.get(session, agreement["id"])
+        assert service.advance_remaining(session, row).is_zero()  # not paid yet: nothing to offset
+        assert service.offset_advance(session, row, 1, Money.of("150000.00", "GBP"), row.effective_from,
+                                      "2026-03") is None
+        (advance,) = [o for o in service.accrued_obligations(session, row.id, "2026-02") if o.kind == "advance"]
+        service.set_status(session, [advance.id], "paid")  # what paying the advance's invoice does
         assert service.advance_remaining(session, row) == Money.of("200000.00", "GBP")
         first = service.offset_advance(session, row, 1, Money.of("150000.00", "GBP"), row.effective_from, "2026-03")
         assert first.amount == Decimal("-150000.00") and first.kind == "advance_offset"
@@ -135,7 +140,7 @@ def test_advance_offset_and_service_hooks(app, api, admin, officer, parties, ses
         assert second.amount == Decimal("-50000.00")
         assert service.offset_advance(session, row, 3, Money.of("10.00", "GBP"), row.effective_from, "2026-03") is None
         accrued = service.accrued_obligations(session, row.id, "2026-02")
-        assert {o.kind for o in accrued} == {"advance", "instalment"}
+        assert {o.kind for o in accrued} == {"instalment"}
         service.set_status(session, [o.id for o in accrued], "invoiced")
         assert service.accrued_obligations(session, row.id, "2026-02") == []
         found = journal_balances(session, row.id)
