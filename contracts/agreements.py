@@ -69,9 +69,17 @@ class AgreementListArgs(ListArgs):
     party = CountryCode(load_default=None)
 
 
+AMENDMENT_EXAMPLE = {"per_returnee_fee": "21000.00", "monthly_support": {"amount": "2600.00"}, "advance": None}
+AMENDMENT_DOC = ("a JSON merge patch (RFC 7396) of the terms in force on effective_from: a term left out stays as "
+                 "it is, a term set to null is removed, an object (monthly_support, advance, tolerance) is merged "
+                 "key by key, a list (instalments, milestones) is replaced whole. The merged result must be valid "
+                 "terms (" + TERMS_DOC + "); a 422 names the offending field, e.g. terms.monthly_support.amount")
+
+
 class AmendmentSchema(Schema):
     effective_from = fields.Date(required=True)
-    terms = Terms(required=True)
+    terms = fields.Dict(keys=fields.String(), required=True,
+                        metadata={"description": AMENDMENT_DOC, "example": AMENDMENT_EXAMPLE})
 
 
 class VersionSchema(Schema):

@@ -12,6 +12,7 @@ from contracts.common import (
     money_of,
     page_schema,
 )
+from ledger.invoices.arithmetic import FINDING_KINDS
 from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
 from ledger.invoices.parsed import LINE_KINDS
 
@@ -86,6 +87,10 @@ class FindingSchema(Schema):
                                                   "outside_term, total_mismatch, currency_mismatch, the EN 16931 "
                                                   "arithmetic codes (line_sum_mismatch, payable_mismatch, …), or "
                                                   "disputed (an officer's reason)"})
+    kind = fields.String(metadata={"enum": list(FINDING_KINDS),
+                                   "description": "arithmetic: the document's own sums or currencies disagree "
+                                                  "(never overridable); obligation: it disagrees with the ledger "
+                                                  "or an officer disputed it (approvable over a reason)"})
     message = fields.String()
     field = fields.String(allow_none=True)
     line = fields.String(allow_none=True, metadata={"description": "the line concerned; null: the document"})

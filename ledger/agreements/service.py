@@ -45,6 +45,7 @@ from ledger.audit.service import describe
 from ledger.errors import Conflict, NotFound, Problem, Unprocessable, check_if_match, field_error
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
+from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.timeutil import period_of, today, utcnow
@@ -186,16 +187,21 @@ def update_details(session: Session, agreement: Agreement, data: dict, if_match:
     return agreement
 
 
-def amend(session: Session, agreement: Agreement, effective_from: date, wire_terms: dict,
+def amend(session: Session, agreement: Agreement, effective_from: date, patch: dict,
           if_match: str | None) -> term_rules.AgreementVersion:
-    """Add a version in force from `effective_from` (possibly back-dated: the next accrual re-prices)."""
+    """Add a version in force from `effective_from` (possibly back-dated: the next accrual re-prices).
+
+    `patch` is a JSON merge patch (RFC 7396) of the terms in force on `effective_from`: a restatement of
+    some terms must not silently drop the others (an amendment restating only the fee once reversed an
+    instalment). The merged terms are checked as a whole and become the new version's complete terms."""
     _check_if_match(agreement, if_match)
     existing = versions(session, agreement.id)
     try:
         term_rules.check_amendment(facts(agreement), existing, effective_from)
     except term_rules.AgreementError as error:
         raise _problem(error) from None
-    parsed = _parse_terms(wire_terms, facts(agreement))
+    in_force = term_rules.terms_in_force(existing, effective_from)
+    parsed = _parse_terms(merge_patch(in_force.to_wire() if in_force else {}, patch), facts(agreement))
     number = max(v.number for v in existing) + 1
     session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
                                     terms=json.dumps(parsed.to_wire(), sort_keys=True)))

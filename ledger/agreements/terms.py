@@ -6,8 +6,9 @@ capacity, term) and to check a termination.
 
 Decisions an auditor may ask about (all tested in ``tests/unit/agreements``):
 
-* **Versions form a timeline by effective date.** Version 1 is the agreement as signed; each amendment
-  is a complete restatement of the terms from its ``effective_from``. The terms in force on a date are
+* **Versions form a timeline by effective date.** Version 1 is the agreement as signed; each version
+  holds the complete terms from its ``effective_from`` (an amendment is a merge patch of the terms in force
+  on that date, applied by the service: ``ledger.merge_patch``). The terms in force on a date are
   those of the version with the latest ``effective_from`` on or before it; two versions with the same
   date are resolved in favour of the later amendment (higher ``number``).
 * **The term ends** on ``effective_to`` or, if the agreement was terminated, on ``terminated_on``,

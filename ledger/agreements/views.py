@@ -112,7 +112,15 @@ class Amendments(MethodView):
     @blp.arguments(AmendmentSchema)
     @blp.response(201, VersionSchema)
     def post(self, data, ident):
-        """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)"""
+        """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)
+
+        `terms` is a JSON merge patch (RFC 7396) of the terms in force on `effective_from`: only the terms it
+        names change. A term left out stays; a term set to `null` is removed; an object such as
+        `monthly_support` is merged key by key (`{"monthly_support": {"amount": "2600.00"}}` keeps
+        `max_months`); a list such as `instalments` is replaced whole, so restate every instalment to change
+        one. The merged terms are validated as complete terms (422 naming the field) and become the new
+        version; the answer shows them. Versions taking effect after `effective_from` keep their own terms.
+        """
         agreement = _visible(ident)
         version = service.amend(db.session(), agreement, data["effective_from"], data["terms"],
                                 request.headers.get("If-Match"))

@@ -18,6 +18,14 @@ Codes:
 - `tax_breakdown_missing`   BR-CO-18 a UBL document without any VAT breakdown
 - `taxable_amount_mismatch` BR-S-08 & co: a VAT category's base ≠ its lines - allowances + charges
 - `tax_amount_mismatch`     BR-CO-17: a VAT category's tax differs from base x rate by 1 unit or more
+
+**Kinds.** These are `arithmetic` findings: the document contradicts itself, so no amount in it can be
+trusted and no officer's reason can make it payable (approval answers 422 `arithmetic_not_overridable`; the
+partner sends a corrected document). Every other finding — what the ledger's obligations say
+(`unknown_obligation`, `amount_mismatch`, `already_invoiced`, `outside_term`) and an officer's `disputed` —
+is an `obligation` finding: a judgement about what is owed, which an officer may override with a reason.
+`currency_mismatch` is arithmetic also when the document is in another currency than its agreement: such
+an amount cannot be posted either.
 """
 
 from __future__ import annotations
@@ -28,6 +36,20 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ledger.invoices.parsed import AllowanceCharge, ParsedInvoice, ParsedLine, TaxSubtotal
 from ledger.money import Money, total
+
+#: The codes of `arithmetic` findings (see "Kinds" above); any other code is an `obligation` finding.
+ARITHMETIC_CODES = frozenset({
+    "currency_mismatch", "line_sum_mismatch", "total_mismatch", "allowance_total_mismatch", "charge_total_mismatch",
+    "tax_exclusive_mismatch", "tax_total_mismatch", "tax_inclusive_mismatch", "payable_mismatch",
+    "tax_breakdown_missing", "taxable_amount_mismatch", "tax_amount_mismatch",
+})
+FINDING_KINDS = ("arithmetic", "obligation")
+
+
+def kind_of(code: str) -> str:
+    """`arithmetic` (never overridable) or `obligation` (overridable with a reason) for a finding's code."""
+    return "arithmetic" if code in ARITHMETIC_CODES else "obligation"
+
 
 #: BR-CO-17 as the EN 16931 validation artefacts test it: |stated - base x rate| < 1 passes.
 VAT_AMOUNT_SLACK = Decimal(1)
@@ -42,6 +64,10 @@ class Finding:
     message: str
     field: str | None = None
     line: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.code)
 
 
 def check_arithmetic(inv: ParsedInvoice) -> list[Finding]:

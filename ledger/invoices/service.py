@@ -16,6 +16,11 @@ amount), `already_invoiced` (it is on another invoice that is not rejected, or t
 per document: `outside_term` (the period is outside the agreement's term), `total_mismatch` and the other
 arithmetic findings, `currency_mismatch` (not the agreement's currency).
 
+**Two kinds of findings** (`arithmetic.kind_of`): `arithmetic` ones say the document contradicts itself
+(EN 16931 BR-CO-10 and kin, a currency it cannot be posted in); no reason makes such a document payable, so
+approval refuses them (422 `arithmetic_not_overridable`) and the officer disputes or rejects. `obligation`
+ones say the document disagrees with the ledger; an officer may approve over them, one reason per line.
+
 A credit note's lines are matched to obligations that were invoiced already (what it corrects); its only
 line findings are `unknown_obligation` and `amount_mismatch` (crediting more than the obligation).
 
@@ -57,7 +62,7 @@ from ledger.errors import (
     check_if_match,
     field_error,
 )
-from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable
+from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable, kind_of
 from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
 from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
@@ -369,7 +374,7 @@ def _money(amount, currency: str) -> Money:
 
 
 def _finding_view(f: Finding | InvoiceFinding) -> dict:
-    return {"code": f.code, "message": f.message, "field": f.field, "line": f.line,
+    return {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
             "source": getattr(f, "source", "check")}
 
 
@@ -466,7 +471,20 @@ def _claim_transition(session: Session, invoice: Invoice, allowed: Sequence[str]
     session.refresh(invoice)
 
 
-def _overrides(session: Session, invoice: Invoice, overrides: Sequence[dict]) -> dict[str | None, str]:
+def _refuse_arithmetic(findings: Sequence[InvoiceFinding]) -> None:
+    """A document that does not add up is never payable as stated: not even over an officer's reason, which
+    would otherwise make payable a total its own lines do not reach."""
+    wrong = [f for f in findings if kind_of(f.code) == "arithmetic"]
+    if wrong:
+        named = ", ".join(f"{f.code} ({f'line {f.line}' if f.line else 'document'})" for f in wrong)
+        raise Unprocessable(
+            f"the invoice does not add up ({named}); arithmetic findings cannot be overridden: dispute or "
+            "reject it so that the partner sends a corrected document", code="arithmetic_not_overridable",
+            extra={"findings": [{"code": f.code, "line": f.line, "field": f.field} for f in wrong]})
+
+
+def _overrides(session: Session, invoice: Invoice, overrides: Sequence[dict],
+               findings: Sequence[InvoiceFinding]) -> dict[str | None, str]:
     lines = {ln.line_id for ln in lines_of(session, invoice.id)}
     given: dict[str | None, str] = {}
     for index, item in enumerate(overrides):
@@ -474,7 +492,7 @@ def _overrides(session: Session, invoice: Invoice, overrides: Sequence[dict]) ->
         if line is not None and line not in lines:
             raise field_error(f"overrides.{index}.line", f"the invoice has no line {line!r}", "unknown_line")
         given[line] = item["reason"]
-    needed = {f.line for f in findings_of(session, invoice.id)}
+    needed = {f.line for f in findings if kind_of(f.code) == "obligation"}
     missing = sorted((line or "(document)") for line in needed - set(given))
     if missing:
         raise Unprocessable(
@@ -487,7 +505,9 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
             if_match: str | None = None, reason: str | None = None) -> Invoice:
     """Post the payable (see the module docstring) and mark the matched obligations invoiced."""
     _check_if_match(invoice, if_match)
-    given = _overrides(session, invoice, overrides)
+    findings = findings_of(session, invoice.id)
+    _refuse_arithmetic(findings)
+    given = _overrides(session, invoice, overrides, findings)
     agreement = session.get(Agreement, invoice.agreement_id)
     if invoice.currency != agreement.currency:
         raise Unprocessable(f"the agreement is in {agreement.currency}: an invoice in {invoice.currency} cannot "

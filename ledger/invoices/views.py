@@ -169,7 +169,13 @@ class Approve(MethodView):
     @blp.arguments(ApproveSchema)
     @blp.response(200, InvoiceSchema)
     def post(self, data, invoice_id):
-        """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)"""
+        """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
+
+        Only `obligation` findings can be overridden (one reason per line, `line: null` for the document).
+        An invoice with any `arithmetic` finding (its own sums or currencies do not agree, EN 16931 BR-CO-10
+        and kin) is never approved: 422 `arithmetic_not_overridable`, with `findings` naming them; dispute or
+        reject it so that the partner sends a corrected document.
+        """
         invoice = service.approve(db.session(), _visible(invoice_id), data["overrides"], auth.current().name,
                                   request.headers.get("If-Match"), data.get("reason"))
         return _response(invoice)

@@ -121,7 +121,7 @@ def detail(agreement_id: int):
     last_month = period_of(today().replace(day=1) - timedelta(days=1))
     return render_template("agreements/detail.html", agreement=view, versions=versions, obligations=obligations,
                            can_write=auth.current().role in WRITERS, etag=service.etag(agreement),
-                           last_month=last_month, terms_json=json.dumps(view["terms"], indent=2, sort_keys=True))
+                           last_month=last_month)
 
 
 def _date(name: str, *, required: bool = True) -> date | None:

@@ -78,9 +78,11 @@ def detail(invoice_id: int):
     session = db.session()
     invoice = service.get(session, invoice_id)
     view = service.view(session, invoice)
-    needs_reason = sorted({f["line"] for f in view["findings"]}, key=lambda line: (line is not None, line or ""))
+    needs_reason = sorted({f["line"] for f in view["findings"] if f["kind"] == "obligation"},
+                          key=lambda line: (line is not None, line or ""))
+    does_not_add_up = [f for f in view["findings"] if f["kind"] == "arithmetic"]
     return render_template("invoices/detail.html", invoice=view, status=shown_status(invoice),
-                           etag=service.etag(invoice), needs_reason=needs_reason,
+                           etag=service.etag(invoice), needs_reason=needs_reason, does_not_add_up=does_not_add_up,
                            matches=matches_of_invoice(session, invoice_id),
                            can_decide=auth.current().role in DECIDERS and invoice.status in service.OPEN_STATUSES)
 
@@ -91,7 +93,7 @@ def _here(invoice_id: int) -> str:
 
 def _overrides(form, session, invoice: Invoice) -> list[dict]:
     """One reason per line with findings (`override-<line>`, `override--` for the document itself)."""
-    lines = {f.line for f in service.findings_of(session, invoice.id)}
+    lines = {f.line for f in service.findings_of(session, invoice.id)}  # arithmetic ones: the service refuses
     overrides = []
     for line in sorted(lines, key=lambda x: x or ""):
         reason = form.get(f"override-{line if line is not None else '-'}", "").strip()

@@ -251,6 +251,51 @@ def test_disputed_invoice_needs_a_reason_per_overridden_line(api, admin, officer
     assert found["returns_costs"] == Decimal("5000000.00") + accrued_march + Decimal("600.00")
 
 
+def test_an_override_cannot_make_payable_more_than_the_lines(api, admin, officer, parties, session):
+    """Lines adding up to 50,000.00 under a stated total of 60,000.00: no reason makes 60,000.00 payable."""
+    ag = setup_agreement(api, admin, officer, parties["RW"], count=4)
+    lines = march_lines(ag, 2) + [{"kind": "monthly_support", "returnee": str(r["id"]), "amount": "2500.00"}
+                                  for r in ag["returnees"][2:]]
+    invoice = post_json(api, json_invoice(ag, lines=lines, total="60000.00"), parties["RW"]).get_json()
+    assert codes(invoice) == [("total_mismatch", None)]
+    before = journal(session, ag["id"])
+    problem = assert_problem(api.post(f"{I}/{invoice['id']}/approve", json={"overrides": [
+        {"line": None, "reason": "the partner says the total is right"}]}, token=officer), 422,
+        "arithmetic_not_overridable")
+    assert problem["findings"] == [{"code": "total_mismatch", "line": None, "field": "total"}]
+    assert "total_mismatch" in problem["detail"]
+    assert_problem(api.post(f"{I}/{invoice['id']}/approve", json={}, token=officer), 422,
+                   "arithmetic_not_overridable")
+    # nothing was posted or decided: the invoice waits, disputed, for a correction or a rejection
+    assert journal(session, ag["id"]) == before
+    assert obligation_statuses(session, ag["id"]) == {"accrued"}
+    seen = api.get(f"{I}/{invoice['id']}", token=officer).get_json()
+    assert seen["status"] == "disputed" and seen["decision"] is None and seen["version"] == invoice["version"]
+    assert [f["kind"] for f in seen["findings"]] == ["arithmetic"]
+
+
+def test_a_ubl_invoice_that_does_not_add_up_cannot_be_approved(api, admin, officer, parties, session):
+    ag = setup_agreement(api, admin, officer, parties["RW"])
+    invoice = post_xml(api, ubl("RW-2026-03", ag["reference"], march_lines(ag), payable="99999.00"),
+                       parties["RW"]).get_json()
+    assert codes(invoice) == [("payable_mismatch", None)]
+    assert_problem(api.post(f"{I}/{invoice['id']}/approve", json={"overrides": [
+        {"line": None, "reason": "approved by phone"}]}, token=officer), 422, "arithmetic_not_overridable")
+    assert obligation_statuses(session, ag["id"]) == {"accrued"}
+
+
+def test_an_invoice_with_only_obligation_findings_can_still_be_overridden(api, admin, officer, parties):
+    ag = setup_agreement(api, admin, officer, parties["RW"])
+    lines = march_lines(ag, 1)
+    lines[0]["amount"] = "20100.00"
+    invoice = post_json(api, json_invoice(ag, lines=lines), parties["RW"]).get_json()
+    assert [(f["code"], f["kind"]) for f in invoice["findings"]] == [("amount_mismatch", "obligation")]
+    response = api.post(f"{I}/{invoice['id']}/approve", json={"overrides": [
+        {"line": "1", "reason": "the fee rose by agreement letter"}]}, token=officer)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["amount_open"] == "22600.00"
+
+
 def test_dispute_sends_findings_and_reason_back_to_the_partner(api, admin, officer, parties):
     ag = setup_agreement(api, admin, officer, parties["RW"])
     invoice = post_json(api, json_invoice(ag), parties["RW"]).get_json()
@@ -261,7 +306,8 @@ def test_dispute_sends_findings_and_reason_back_to_the_partner(api, admin, offic
     assert response.status_code == 200, response.get_json()
     seen = api.get(f"{I}/{invoice['id']}", token=parties["RW"]).get_json()
     assert seen["status"] == "disputed" and seen["dispute_reason"] == "returnee 2 left before the support month"
-    assert seen["findings"] == [{"code": "disputed", "message": "returnee 2 left before the support month",
+    assert seen["findings"] == [{"code": "disputed", "kind": "obligation",
+                                 "message": "returnee 2 left before the support month",
                                  "field": None, "line": "4", "source": "officer"}]
     # approving it now needs the officer's own finding overridden
     assert_problem(api.post(f"{I}/{invoice['id']}/approve", json={}, token=officer), 422, "override_required")

@@ -105,3 +105,22 @@ def test_auditors_see_no_forms_and_cannot_post(demo, auditor_browser, session):
     assert "Accrue a month" not in page and "Amend the terms" not in page
     refused = auditor_browser.post(f"/agreements/{aid}/accrue", {"period": "2026-01"}, token_from=f"/agreements/{aid}")
     assert refused.status_code == 403
+
+
+def test_the_page_amends_by_merge_patch_and_leaves_the_rest(demo, officer_browser, session):
+    aid = agreement_id(session)
+    here = f"/agreements/{aid}"
+    page = html(officer_browser.get(here))
+    assert re.search(r'<textarea id="f-terms" name="terms"[^>]*>\{\}</textarea>', page), "starts as an empty patch"
+    before = json.loads(session.execute(select(AgreementVersionRow.terms).where(
+        AgreementVersionRow.agreement_id == aid)).scalars().first())
+    patch = {"monthly_support": {"amount": "2750.00"}, "payment_terms_days": None}
+    response = officer_browser.post(f"{here}/amend", {"effective_from": "2026-06-01", "terms": json.dumps(patch),
+                                                      "version": etag_on(page)}, token_from=here)
+    assert response.status_code == 303
+    assert "Version 2 in force from 2026-06-01" in html(officer_browser.get(here))
+    after = json.loads(session.execute(select(AgreementVersionRow.terms).where(
+        AgreementVersionRow.agreement_id == aid, AgreementVersionRow.number == 2)).scalar_one())
+    expected = {k: v for k, v in before.items() if k != "payment_terms_days"}
+    expected["monthly_support"] = {**before["monthly_support"], "amount": "2750.00"}
+    assert after == expected and "payment_terms_days" in before

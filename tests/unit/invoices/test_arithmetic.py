@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from ledger.invoices import Finding, check_arithmetic, computed_payable, from_json, parse_ubl
+from ledger.invoices.arithmetic import kind_of
 from ledger.money import CurrencyMismatch, Money
 
 from .helpers import edited, fixture
@@ -177,3 +179,22 @@ def test_json_total_in_another_currency_is_reported_once():
     assert check_arithmetic(from_json(payload)) == [
         Finding("currency_mismatch", "total is in GBP, the document is in EUR", "total")
     ]
+
+
+def test_every_arithmetic_code_is_of_the_kind_no_override_can_pass():
+    # The module docstring lists each code check_arithmetic can return; a code added there but not to
+    # ARITHMETIC_CODES would silently become overridable, so the two lists must agree.
+    from ledger.invoices import arithmetic
+
+    codes = arithmetic.__doc__.split("Codes:")[1].split("**Kinds.**")[0]
+    listed = set(re.findall(r"`([a-z]+_[a-z_]+)`", codes))
+    assert listed == arithmetic.ARITHMETIC_CODES
+    assert {kind_of(code) for code in listed} == {"arithmetic"}
+    broken = edited(INVOICE, "cac:InvoiceLine[1]/cbc:LineExtensionAmount", "20000.01")
+    assert {f.kind for f in check_arithmetic(parse_ubl(broken))} == {"arithmetic"}
+
+
+@pytest.mark.parametrize("code", ["unknown_obligation", "amount_mismatch", "already_invoiced", "outside_term",
+                                  "disputed"])
+def test_what_the_ledger_or_an_officer_finds_is_an_obligation_finding(code):
+    assert kind_of(code) == "obligation"
