@@ -9,6 +9,8 @@ class AccountArgs(ListArgs):
     purpose = fields.String(load_default=None)
     party = fields.String(load_default=None)
     agreement_id = Id(load_default=None)
+    bank_account = fields.String(load_default=None, metadata={
+        "description": "the accounts of one bank account (cash, suspense, conversions, opening balance)"})
 
 
 class AccountSchema(Schema):
@@ -19,6 +21,8 @@ class AccountSchema(Schema):
     counterparty = fields.String(attribute="counterparty_code", allow_none=True)
     agreement_id = fields.Integer(allow_none=True)
     currency = fields.String()
+    bank_account = fields.String(allow_none=True, metadata={
+        "description": "for money at a bank: the bank account (IBAN, or the BBAN its statements use)"})
     balance = Amount(metadata={"description": "debit positive, credit negative"})
 
 

@@ -64,7 +64,8 @@ class StatementSchema(Schema):
     balance_check = fields.String(validate=validate.OneOf(BALANCE_CHECKS))
     flags = fields.List(fields.String(), metadata={
         "description": "unknown_account, balance_mismatch, duplicates, not_booked_entries, multiple_accounts, "
-                       "currency_differs_from_account, no_statements"})
+                       "currency_differs_from_account, no_statements, cash_differs_from_statement (a closing "
+                       "balance differs from the journal's cash at the bank account: a statement is missing)"})
     imported_at = UtcDateTime()
 
 

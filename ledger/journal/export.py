@@ -25,6 +25,8 @@ def account_name(account: Account) -> str:
     parts += [code for code in (account.party_code, account.counterparty_code) if code]
     if account.agreement_id is not None:
         parts.append(f"A{account.agreement_id}")
+    if account.bank_account:  # a bank account's conversion account holds two currencies: one name each
+        parts += [account.bank_account, account.currency]
     return ":".join(parts)
 
 

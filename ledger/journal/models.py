@@ -29,6 +29,7 @@ class Account(SQLModel, table=True):
     counterparty_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2, index=True)
     agreement_id: int | None = Field(default=None, index=True)
     currency: str = Field(max_length=3)
+    bank_account: str | None = Field(default=None, max_length=70, index=True)
 
 
 class JournalEntry(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import listing
@@ -14,13 +14,18 @@ from ledger.journal import service
 from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
+from ledger.parties.models import BankAccount
 
 
 def visible_accounts(principal: Principal):
-    """A partner sees the accounts it is a side of; staff see all."""
+    """A partner sees the accounts it is a side of, and those of its registered bank accounts (named by IBAN, or by
+    the BBAN a domestic statement uses); staff see all."""
     if not principal.is_partner:
         return None
-    return or_(Account.party_code == principal.party, Account.counterparty_code == principal.party)
+    own = BankAccount.party_code == principal.party
+    return or_(Account.party_code == principal.party, Account.counterparty_code == principal.party,
+               Account.bank_account.in_(select(BankAccount.iban).where(own)),
+               Account.bank_account.in_(select(func.substr(BankAccount.iban, 5)).where(own)))
 
 
 def account_page(session: Session, principal: Principal, args: dict) -> dict:
@@ -31,6 +36,8 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
     for name, column in (("purpose", Account.purpose), ("agreement_id", Account.agreement_id)):
         if args.get(name) is not None:
             query = query.where(column == args[name])
+    if args.get("bank_account"):  # as statements name it: compact, upper case
+        query = query.where(Account.bank_account == "".join(args["bank_account"].split()).upper())
     if args.get("party"):
         query = query.where(or_(Account.party_code == args["party"], Account.counterparty_code == args["party"]))
     result = listing.page(query, Account.id, args)
@@ -47,7 +54,8 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
 def _account_view(account: Account, balance: Decimal) -> dict:
     return {"id": account.id, "code": account.code, "purpose": account.purpose, "party_code": account.party_code,
             "counterparty_code": account.counterparty_code, "agreement_id": account.agreement_id,
-            "currency": account.currency, "balance": Money(balance, account.currency)}
+            "currency": account.currency, "bank_account": account.bank_account,
+            "balance": Money(balance, account.currency)}
 
 
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:

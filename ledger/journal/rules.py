@@ -21,14 +21,16 @@ PURPOSES: dict[str, str] = {
     "obligations": "Liabilities",       # accrued, not yet invoiced, owed to the payee
     "invoices_payable": "Liabilities",  # approved invoices, not yet paid
     "advances": "Assets",               # advances paid, to be offset against later invoices
-    "cash": "Assets",                   # a party's bank account
+    "cash": "Assets",                   # money at a bank: one account per bank account and currency
     "bank_charges": "Expenses",
-    "fx_differences": "Expenses",
+    "fx_differences": "Expenses",       # realised FX gains (credit) and losses (debit) on converted payments
     "claims_receivable": "Assets",      # EU compensation owed to an enforcing state
     "claims_payable": "Liabilities",    # EU compensation owed by an issuing state
     "compensation_income": "Income",
     "compensation_expense": "Expenses",
-    "unallocated": "Liabilities",       # money received or paid that nothing explains yet
+    "suspense": "Liabilities",          # a bank account's money that nothing explains yet (per bank account)
+    "currency_exchange": "Equity",      # a bank account's conversions: one leg in each currency, equal at the rate
+    "opening_balances": "Equity",       # what a bank account held when the journal first saw it
 }
 
 
@@ -42,13 +44,20 @@ class PeriodClosed(Problem):
 
 @dataclass(frozen=True)
 class AccountKey:
-    """Purpose, whose account, the other side, the agreement, and the currency: the account's identity."""
+    """Purpose, whose account, the other side, the agreement, the currency and, for money at a bank, the bank
+    account: the account's identity.
+
+    A bank account's accounts (cash, suspense, its conversions, its opening balance) are keyed by the bank account
+    alone, not by its owner: the owner of an IBAN can be registered, or corrected, after its statements were
+    imported, and the money it holds does not move because of that (partners see them through their registered
+    accounts, `journal.queries.visible_accounts`)."""
 
     purpose: str
     currency: str
     party: str | None = None
     counterparty: str | None = None
     agreement_id: int | None = None
+    bank_account: str | None = None  # the account as the bank's statements name it (IBAN or BBAN, compact)
 
     def __post_init__(self) -> None:
         if self.purpose not in PURPOSES:
@@ -58,6 +67,8 @@ class AccountKey:
     def code(self) -> str:
         parts = (self.purpose, self.party or "-", self.counterparty or "-",
                  str(self.agreement_id) if self.agreement_id is not None else "-", self.currency)
+        if self.bank_account:  # after the currency, so every code without one stays as it was
+            parts += (self.bank_account,)
         return ":".join(parts)
 
 

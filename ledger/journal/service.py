@@ -109,7 +109,8 @@ def account_ids(db: Session | Connection, keys: Iterable[AccountKey], cache: dic
         if missing:
             db.execute(insert(Account), [
                 {"code": k.code, "purpose": k.purpose, "party_code": k.party, "counterparty_code": k.counterparty,
-                 "agreement_id": k.agreement_id, "currency": k.currency} for k in missing
+                 "agreement_id": k.agreement_id, "currency": k.currency, "bank_account": k.bank_account}
+                for k in missing
             ])
             created = db.execute(
                 select(Account.code, Account.id).where(Account.code.in_([k.code for k in missing]))
@@ -211,7 +212,7 @@ def post_entry(session: Session, draft: EntryDraft) -> int:
 
 def _key_of(account: Account) -> AccountKey:
     return AccountKey(account.purpose, account.currency, account.party_code, account.counterparty_code,
-                      account.agreement_id)
+                      account.agreement_id, account.bank_account)
 
 
 def lines_of(session: Session, entry_id: int) -> tuple[Line, ...]:

@@ -444,10 +444,14 @@ def settle_claim(session: Session, claim: CostClaim, paid_on: date, source: str)
     return claim
 
 
-def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, source: str) -> int:
+def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, source: str,
+                  received: AccountKey | None = None) -> int:
     """Pay accepted claims between the same two states, in one currency, each whole, with one transfer: one entry
     (the cash moved once) that every claim names as its payment. Returns the entry's id. As `settle_claim`: the
-    caller checked who acts and holds the claims' row locks."""
+    caller checked who acts and holds the claims' row locks.
+
+    `received` is where the enforcing state's money is when it came from its bank statement (the credit's suspense
+    account: the import already booked its cash); without it the payment is recorded as cash of that state."""
     first = claims[0]
     issuing, enforcing, cur = first.issuing_state, first.enforcing_state, first.currency
     if any((c.issuing_state, c.enforcing_state, c.currency) != (issuing, enforcing, cur) for c in claims):
@@ -462,7 +466,7 @@ def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, 
     lines = (
         debit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
         credit(AccountKey("cash", cur, issuing), payable),
-        debit(AccountKey("cash", cur, enforcing), payable),
+        debit(received or AccountKey("cash", cur, enforcing), payable),
         credit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
     )
     ids = [str(c.id) for c in claims]

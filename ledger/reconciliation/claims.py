@@ -12,8 +12,9 @@ A claim is paid once and whole (`recognition.service.settle_claims`), so only a 
 names in full is kept (a credit quoting several claims pays them all, with one entry); anything else is not stored
 and the credit waits (counted unmatched) for an officer, who can pay claims with it by hand (`manual`, the same
 rules named field by field).
-Posting is the recognition feature's payment entry (cash moves once, in both states' books); the match
-only records it and takes the amount off the transfer.
+Posting is the recognition feature's payment entry (the issuing state's cash and claims payable, the enforcing
+state's claims receivable), with the enforcing state's side taken from the credit's suspense account, where the
+import put the money it received; the match records it and takes the amount off the transfer.
 
 Matches and allocations live in the same tables as invoice matches: the allocation names `claim_id`
 instead of `invoice_id`; refused (credit, claim) pairs live in `reconciliation_claim_rejections`.
@@ -48,6 +49,7 @@ from ledger.reconciliation.models import (
     RejectedClaimPair,
 )
 from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
+from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
 from ledger.timeutil import today
 
@@ -287,7 +289,7 @@ def _pay(session: Session, row: ReconciliationMatch, allocations: list[Reconcili
                            f"pay {allocation.amount}", code="over_allocation")
         claims.append(claim)
     row.journal_entry_id = recognition.settle_claims(session, claims, transfer.booking_date or transfer.value_date,
-                                                     SOURCE)
+                                                     SOURCE, received=suspense(transfer.currency, transfer.account))
     add_allocated(session, transfer.id, total)
     session.flush()
 

@@ -6,8 +6,8 @@ matched by the pure engine (credit → receivable) against the payer's credit no
 the party key payer + payee as for invoices, so a refund from one host never settles another's note.
 
 Only a proposal that refunds one credit note, in full or in part and without a write-off, is kept; the
-posting is Dr cash (payer) / Cr invoices_payable (host → payer, agreement), which clears the debit the
-credit note left there. Reversing posts the reversal and opens the credit again. The credits pass that
+posting is Dr suspense (the credit's bank account: the import put the money there) / Cr invoices_payable
+(host → payer, agreement), which clears the debit the credit note left there. Reversing posts the reversal and opens the credit again. The credits pass that
 loads and counts credits lives in `claims` (EU cost claims are paid first, by state pairs no host shares).
 """
 
@@ -29,6 +29,7 @@ from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
 from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
+from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
 from ledger.timeutil import today
 
@@ -116,10 +117,12 @@ def is_refund_match(session: Session, match_row: ReconciliationMatch) -> bool:
     ).first() is not None
 
 
-def _entry(note: Invoice, amount: Money, booked_on: date, match_id: int, period: str) -> EntryDraft:
-    cash = AccountKey("cash", amount.currency, note.payer_code)
+def _entry(note: Invoice, amount: Money, bank_account: str, booked_on: date, match_id: int,
+           period: str) -> EntryDraft:
+    """Dr the credit's suspense (the money came in at the import) / Cr invoices payable."""
+    received = suspense(amount.currency, bank_account)
     payable = AccountKey("invoices_payable", amount.currency, note.payee_code, note.payer_code, note.agreement_id)
-    return EntryDraft(effective_date=booked_on, period=period, lines=(debit(cash, amount), credit(payable, amount)),
+    return EntryDraft(effective_date=booked_on, period=period, lines=(debit(received, amount), credit(payable, amount)),
                       source_type=SOURCE_TYPE, source_id=str(match_id),
                       memo=f"{note.payee_code} refunds credit note {note.number} to {note.payer_code}")
 
@@ -138,7 +141,8 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
                        f"{amount.amount}", code="over_allocation")
     booked_on = transfer.booking_date or transfer.value_date
     row.journal_entry_id = journal.post_entries(
-        session, [_entry(note, amount, booked_on, row.id, journal.first_open_period(session, booked_on))])[0]
+        session, [_entry(note, amount, transfer.account, booked_on, row.id,
+                         journal.first_open_period(session, booked_on))])[0]
     note.amount_open += amount.amount
     note.status = "paid" if note.amount_open == 0 else note.status
     note.version += 1

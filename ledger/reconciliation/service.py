@@ -68,6 +68,7 @@ from ledger.reconciliation.types import (
     OpenInvoice,
     OpenTransfer,
 )
+from ledger.statements.cash import bank_key
 from ledger.statements.models import Transfer
 from ledger.timeutil import period_of, today, utcnow
 from ledger.writes import BackgroundWrites, Write, write_now
@@ -97,6 +98,7 @@ class _OpenTransfer:
     fx: StatedFx | None = None
     amount: Decimal = Decimal(0)
     allocated: Decimal = Decimal(0)
+    bank_account: str | None = None
 
 
 @dataclass(slots=True)
@@ -209,13 +211,13 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
     query = (
         select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
-               t.counterparty_iban, fx.instructed_amount, fx.instructed_currency, fx.rate, fx.source)
+               t.counterparty_iban, fx.instructed_amount, fx.instructed_currency, fx.rate, fx.source, t.account)
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
                t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
     rows = connection.execute(query.with_for_update(of=t) if lock and pg else query).all()
     for (transfer_id, payer, payee, amount, allocated, currency, booking_date, value_date, structured, remittance,
-         end_to_end_id, iban, instructed_amount, instructed_currency, stated_rate, fx_source) in rows:
+         end_to_end_id, iban, instructed_amount, instructed_currency, stated_rate, fx_source, account) in rows:
         booked = booking_date or value_date
         if transfer_id in waiting or booked is None or payer == payee:
             continue
@@ -227,7 +229,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
                 instructed = Money(quantize(instructed_amount, instructed_currency), instructed_currency)
                 rate = _plain(stated_rate) if stated_rate is not None else None
         out.transfer_info[transfer_id] = _OpenTransfer(transfer_id, payer, payee, currency, remaining, booked, stated,
-                                                       amount, allocated)
+                                                       amount, allocated, account)
         out.transfers.append(OpenTransfer(
             id=transfer_id, direction="debit", amount=Money(remaining, currency), booked_on=booked,
             counterparty_party=payer + payee, counterparty_iban=iban, remittance_structured=structured,
@@ -263,6 +265,7 @@ class Plan:
     id: int | None = None
     journal_entry_id: int | None = None
     evidence_text: str | None = None  # `evidence` as stored, when encoded ahead (see `_Planner`)
+    bank_account: str | None = None  # the transfer's: its suspense account is where the money waited
 
     def __reduce__(self):  # a plain tuple of the fields: unpickled in half the time (plans cross a pipe, see `_Planner`)
         return Plan, _plan_fields(self)
@@ -324,7 +327,8 @@ def plans_from(open_set: OpenSet, proposals: list[MatchProposal], transfers: dic
             status=proposal.status, confidence=proposal.confidence, currency=currency, value=value.amount,
             residual=proposal.residual.amount, residual_account=RESIDUAL_ACCOUNTS.get(proposal.residual_account or ""),
             transfer_amount=taken, transfer_currency=info.currency, booked_on=info.booked_on,
-            allocations=allocations, evidence=evidence, fx_rate=fx_rate, fx_source=fx_source, agreements=agreements))
+            allocations=allocations, evidence=evidence, fx_rate=fx_rate, fx_source=fx_source, agreements=agreements,
+            bank_account=info.bank_account))
     return plans
 
 
@@ -426,6 +430,11 @@ def _account(purpose: str, currency: str, party: str, counterparty: str | None =
 
 
 def _draft(plan: Plan, period: str) -> EntryDraft:
+    """Dr invoices payable / Cr the transfer's suspense account (the money paid out, waiting there since the import),
+    and the residual within tolerance. A payment in another currency leaves suspense in the bank's currency and
+    reaches the invoices through the bank account's conversion account (a leg in each currency, the invoices' leg
+    carrying the rate and its source); what the payment was worth at that rate and what it settled differ by the
+    realised FX difference (`fx_differences`)."""
     cur, payer, payee = plan.currency, plan.payer, plan.payee
     lines: list[Line] = []
     settled = allocated = Decimal(0)
@@ -434,14 +443,13 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
                           Money(amount + written_off, cur)))
         settled += amount + written_off
         allocated += amount
-    fx = None
-    if plan.fx_rate is not None:
-        paid = Money(quantize(plan.transfer_amount, plan.transfer_currency), plan.transfer_currency)
-        fx = Fx(plan.fx_rate, plan.fx_source or "statement", paid)
-    # What the match credits to cash, in the invoices' currency: the whole value when a residual is written off.
-    cash = plan.value if plan.residual_account else allocated
-    lines.append(Line(_account("cash", cur, payer), Money(-cash, cur), fx))
-    difference = cash - settled
+    # What the match takes out of suspense, in the invoices' currency: the whole value when a residual is written off.
+    paid = plan.value if plan.residual_account else allocated
+    if plan.transfer_currency == cur:
+        lines.append(Line(bank_key("suspense", cur, plan.bank_account), Money(-paid, cur)))
+    else:
+        lines.extend(_conversion(plan, Money(paid, cur)))
+    difference = paid - settled
     if difference != 0:
         account = plan.residual_account or "bank_charges"
         lines.append(Line(_account(account, cur, payer), Money(difference, cur)))
@@ -449,6 +457,17 @@ def _draft(plan: Plan, period: str) -> EntryDraft:
     return EntryDraft(effective_date=plan.booked_on, period=period, lines=tuple(lines), source_type=SOURCE_TYPE,
                       source_id=str(plan.id),
                       memo=f"transfer {plan.transfer_id} settles invoice {invoices} ({plan.method})")
+
+
+def _conversion(plan: Plan, worth: Money) -> tuple[Line, ...]:
+    """The bank's currency out of suspense into the bank account's conversion account, and `worth` (its value in
+    the invoices' currency at the plan's rate) out of that account on the invoices' side."""
+    bank_cur, account = plan.transfer_currency, plan.bank_account
+    taken = Money(quantize(plan.transfer_amount, bank_cur), bank_cur)
+    fx = Fx(plan.fx_rate, plan.fx_source or "statement", taken) if plan.fx_rate is not None else None
+    return (Line(bank_key("suspense", bank_cur, account), -taken),
+            Line(bank_key("currency_exchange", bank_cur, account), taken),
+            Line(bank_key("currency_exchange", worth.currency, account), -worth, fx))
 
 
 def post(session: Session, plans: list[Plan], *, hooks: bool = False, stored: bool = True) -> None:
@@ -752,7 +771,8 @@ def _plan_of(session: Session, row: ReconciliationMatch) -> Plan:
         residual_account=row.residual_account, transfer_amount=row.transfer_amount,
         transfer_currency=row.transfer_currency, booked_on=transfer.booking_date or transfer.value_date,
         allocations=[(a.invoice_id, a.amount, a.written_off) for a in allocations], evidence={},
-        fx_rate=row.fx_rate, fx_source=row.fx_source, agreements=agreements, id=row.id)
+        fx_rate=row.fx_rate, fx_source=row.fx_source, agreements=agreements, id=row.id,
+        bank_account=transfer.account)
 
 
 def _check_if_match(row: ReconciliationMatch, if_match: str | None) -> None:
@@ -760,7 +780,7 @@ def _check_if_match(row: ReconciliationMatch, if_match: str | None) -> None:
 
 
 def confirm(session: Session, match_id: int, actor: str, if_match: str | None = None) -> ReconciliationMatch:
-    """Post a proposed match: Dr invoices payable / Cr cash (and the residual within tolerance)."""
+    """Post a proposed match: Dr invoices payable / Cr the transfer's suspense (and the residual within tolerance)."""
     row = get(session, match_id, lock=True)
     _check_if_match(row, if_match)
     if row.status != "proposed":
@@ -881,7 +901,7 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
                 evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {cur}",
                           "booked_on": str(transfer.booking_date or transfer.value_date),
                           "invoices_open": "; ".join(f"{inv.id}={inv.amount_open}" for inv, _ in rows)},
-                agreements={inv.id: inv.agreement_id for inv, _ in rows})
+                agreements={inv.id: inv.agreement_id for inv, _ in rows}, bank_account=transfer.account)
     _store(session, [plan], None, actor)
     post(session, [plan], hooks=True)
     row = get(session, plan.id)

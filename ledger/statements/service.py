@@ -13,6 +13,9 @@ have not moved money and come back booked in a later statement.
 What the bank states about a payment made in another currency (the instructed amount and the rate) is
 stored with each transfer the import creates, as a `TransferFx` row (source "statement"), in the same
 transaction and chunk by chunk like the transfers.
+
+Every transfer the import creates is posted to the journal in the same transaction (`cash`): cash at the bank
+account against its suspense account, until reconciliation explains it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ledger.errors import Conflict, NotFound, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money, MoneyError, quantize
 from ledger.parties.models import BankAccount
+from ledger.statements import cash
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
     ParsedStatement,
@@ -248,6 +252,7 @@ def _import_items(session: Session, record: Statement, reader: _HashingReader, d
     _store_fx(session, record.id, converted)
     record.file_sha256 = reader.hexdigest()
     _summarise(session, record, parts, flags, entries, not_booked)
+    cash.post_import(session, record, parts)  # every transfer it created moves cash, against suspense
 
 
 def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTransfer]) -> None:

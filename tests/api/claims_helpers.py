@@ -65,8 +65,11 @@ class ClaimWorld:
         return self.api.get(f"/api/v1/transfers/{transfer_id}", token=self.officer).get_json()
 
     def cash(self, party: str) -> Decimal:
+        """The party's EUR that the journal explains: cash recorded for it (a payment recorded through the API) and
+        cash at its bank account, less what waits in that account's suspense (imported, not yet explained)."""
         self.session.expire_all()
-        rows = balances(self.session, account_filter=(Account.purpose == "cash") & (Account.party_code == party)
+        own = (Account.party_code == party) | (Account.bank_account == IBANS[party])
+        rows = balances(self.session, account_filter=Account.purpose.in_(["cash", "suspense"]) & own
                         & (Account.currency == "EUR"))
         return sum((b for _, b in rows), Decimal(0))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.recon_helpers import GB_EUR, RW_IBAN, R, entry_lines, rf_reference
+from tests.api.recon_helpers import GB_ACCOUNT, GB_EUR, RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
 
 
@@ -32,7 +32,7 @@ def test_reference_match_is_posted_and_explained(world, session):
     assert world.transfer(transfer)["status"] == "matched"
     lines = entry_lines(session, match["journal_entry"])
     assert lines[0][0].startswith("invoices_payable:RW:GB:") and lines[0][1] == "10000.00"
-    assert lines[1][0] == "cash:GB:-:-:GBP" and lines[1][1] == "-10000.00"
+    assert lines[1][0] == f"suspense:-:-:-:GBP:{GB_ACCOUNT}" and lines[1][1] == "-10000.00"  # explained now
     assert world.payable("GB") == 0
     assert world.api.get(f"{R}/runs/{answer['id']}", token=world.officer).get_json()["auto_matched"] == 1
 
@@ -46,7 +46,7 @@ def test_amount_only_with_bank_charges_within_tolerance(world, session):
     assert match["allocations"][0]["written_off"] == "10.00"
     assert world.invoice_row(invoice).status == "paid"
     codes = {code.split(":")[0]: amount for code, amount, _ in entry_lines(session, match["journal_entry"])}
-    assert codes == {"invoices_payable": "5000.00", "cash": "-4990.00", "bank_charges": "-10.00"}
+    assert codes == {"invoices_payable": "5000.00", "suspense": "-4990.00", "bank_charges": "-10.00"}
     assert world.payable("GB") == 0
 
 
@@ -121,10 +121,12 @@ def test_a_payment_in_another_currency_at_a_stated_rate(world, session):
     assert match["currency"] == "GBP" and match["value"] == "1000.00" and match["fx_rate"] == "1.15"
     assert match["transfer_amount"] == "1150.00" and match["transfer_currency"] == "EUR"
     assert match["evidence"]["fx_rate"] == "1.15"
-    lines = entry_lines(session, match["journal_entry"])
-    cash = next(line for line in lines if line[0].startswith("cash:"))
-    assert cash[1] == "-1000.00" and cash[2].rate == Decimal("1.15") and str(cash[2].original) == "1150.00"
-    assert cash[2].original.currency == "EUR"
+    lines = {line[0]: line for line in entry_lines(session, match["journal_entry"])}
+    assert lines[f"suspense:-:-:-:EUR:{GB_EUR}"][1] == "-1150.00"  # out of suspense in the bank's currency
+    assert lines[f"currency_exchange:-:-:-:EUR:{GB_EUR}"][1] == "1150.00"
+    converted = lines[f"currency_exchange:-:-:-:GBP:{GB_EUR}"]
+    assert converted[1] == "-1000.00" and converted[2].rate == Decimal("1.15")
+    assert str(converted[2].original) == "1150.00" and converted[2].original.currency == "EUR"
     assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
 
 
@@ -164,9 +166,10 @@ def test_a_payment_in_another_currency_at_the_rate_its_statement_states(world, s
     assert match["currency"] == "GBP" and match["value"] == "1000.00" and match["residual"] == "0.00"
     assert match["fx_rate"] == "1.25" and match["evidence"]["fx_rate"] == "1.25"
     assert match["transfer_amount"] == "1250.00" and match["transfer_currency"] == "EUR"
-    cash = next(line for line in entry_lines(session, match["journal_entry"]) if line[0].startswith("cash:"))
-    assert cash[1] == "-1000.00" and cash[2].rate == Decimal("1.25") and str(cash[2].original) == "1250.00"
-    assert cash[2].original.currency == "EUR" and cash[2].source == "statement"
+    converted = next(line for line in entry_lines(session, match["journal_entry"])
+                     if line[0].startswith("currency_exchange:") and line[2] is not None)
+    assert converted[1] == "-1000.00" and converted[2].rate == Decimal("1.25") and str(converted[2].original) == "1250.00"
+    assert converted[2].original.currency == "EUR" and converted[2].source == "statement"
     assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
 
 
