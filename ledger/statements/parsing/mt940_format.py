@@ -267,8 +267,8 @@ def _calendar_date(year: int, month: str, day: str) -> date | None:
 def _check_read_as_written(statement: Any, lines: list[_StatementLine], location: str) -> None:
     """The library's entries are the :61: lines, one for one, with their mark, amount and value date.
 
-    With every :61: valid the library's pattern matches each one whole, so this never fails on a file the
-    checks above let through; it is the guard that a future library version cannot again lose an entry.
+    With every :61: valid, the library's pattern (more lenient than the grammar read here) matches each one
+    whole, so this is not expected to fail; it is the guard that no library version can lose an entry again.
     """
     transactions = list(statement)
     for line, transaction in zip(lines, transactions):
