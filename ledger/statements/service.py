@@ -174,6 +174,8 @@ def _cut(value: str | None, size: int) -> str | None:
 def _parse_error(error: StatementParseError) -> Unprocessable:
     where = f" at {error.location}" if error.location else ""
     extra = {"location": error.location} if error.location else {}
+    if error.field:
+        extra["field"] = error.field  # which field of the record at `location` is at fault
     return Unprocessable(f"{error.message}{where}", code=error.code, errors={"file": [f"{error.message}{where}"]},
                          extra=extra)
 

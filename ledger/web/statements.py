@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
@@ -86,6 +86,31 @@ def detail(statement_id: int):
                            transfers=transfers)
 
 
+def _imported(record: Statement) -> Response:
+    """The import's summary on its page: a success only when the balances close and something new came in.
+
+    A mismatch is imported (the file is what the bank sent) but is not a plain success: entries may be
+    missing or misread, so the person is told to check it against the bank's statement.
+    """
+    summary = (f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
+               f"balance check {record.balance_check}.")
+    problems = []
+    if record.balance_check == "mismatch":
+        problems.append(BALANCE_MISMATCH)
+    if record.imported == 0:
+        problems.append(NOTHING_NEW)
+    to = url_for(".detail", statement_id=record.id)
+    if not problems:
+        return done(summary, to)
+    flash(" ".join([summary, *problems]), "warning")
+    return redirect(to, 303)
+
+
+BALANCE_MISMATCH = ("The opening balance plus the entries does not give the closing balance: check the file "
+                    "against the bank's statement before relying on it.")
+NOTHING_NEW = "Nothing new: every entry in the file had been imported before, or it has none."
+
+
 @bp.route("/statements", methods=["POST"])
 @requires(*IMPORTERS)
 def upload():
@@ -100,8 +125,7 @@ def upload():
 
     ok, record = attempt(act, url_for(".index"))
     if ok:
-        record = done(f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
-                      f"balance check {record.balance_check}.", url_for(".detail", statement_id=record.id))
+        record = _imported(record)
     if request.headers.get("X-Requested-With") == "XMLHttpRequest":
         # The progress bar's request: name the next page rather than redirect, so the browser (not the script)
         # loads it and shows the message waiting there.

@@ -176,6 +176,25 @@ def test_bad_files_are_refused_with_their_place_and_nothing_is_half_imported(api
     assert count_transfers(api.app) == 0
 
 
+def _mt940(number: int, second_amount: str) -> str:
+    return (f":20:GB-{number}\n:25:{GB_ACCOUNT}\n:28C:{number}/1\n:60F:C24030{number}GBP0,00\n"
+            f":61:24030{number}C43985,66NTRFNONREF\n:86:first\n:61:24030{number}C{second_amount}NTRFNONREF\n"
+            f":86:second\n:61:24030{number}C121189,65NTRFNONREF\n:86:third\n:62F:C24030{number}GBP166175,31\n-\n")
+
+
+def test_an_mt940_entry_outside_the_grammar_refuses_the_whole_file(api, officer, gb_account, monkeypatch):
+    # Small chunks: the first statement's transfers are already inserted when the second one's fault is read.
+    monkeypatch.setattr(service, "CHUNK", 2)
+    document = (_mt940(1, "1000,00") + _mt940(2, "1000.00")).encode()
+    problem = assert_problem(upload(api, officer, document, "statement.sta"), 422, "invalid_amount")
+    assert problem["location"] == "statement 2, entry 5 (line 19)" and problem["field"] == "amount"
+    assert "line 19" in problem["detail"] and "amount" in problem["detail"] and "1000" not in problem["detail"]
+    assert api.get("/api/v1/statements", token=officer).get_json()["items"] == []
+    assert count_transfers(api.app) == 0
+    body = upload(api, officer, (_mt940(1, "1000,00") + _mt940(2, "1000,00")).encode(), "statement.sta").get_json()
+    assert (body["imported"], body["balance_check"]) == (6, "ok")
+
+
 def test_missing_file_is_422(api, officer):
     problem = assert_problem(api.post("/api/v1/statements", token=officer, content_type="multipart/form-data",
                                       data={}), 422, "validation_error")

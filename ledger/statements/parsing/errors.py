@@ -2,7 +2,8 @@
 
 Every error carries a stable snake_case `code` for callers to branch on, a message that is safe to show
 (it never quotes payment details, only the place and the kind of fault), and a `location` naming where in
-the file the fault is ("line 12", "entry 3 (line 40)"), or None when the fault concerns the whole file.
+the file the fault is ("line 12", "entry 3 (line 40)"), or None when the fault concerns the whole file, and,
+where one field of a record is at fault, that field's name (`field`: "amount", "type_code", ...).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ class StatementParseError(ValueError):
     `invalid_mt940`, `unsupported_version`.
     """
 
-    def __init__(self, code: str, message: str, location: str | None = None) -> None:
+    def __init__(self, code: str, message: str, location: str | None = None, field: str | None = None) -> None:
         self.code = code
         self.message = message
         self.location = location
+        self.field = field
         super().__init__(f"{message} ({location})" if location else message)
 
 
