@@ -322,7 +322,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
                 raise _problem(error) from None
         except Problem as problem:
             results.append({"index": index, "status": problem.status,
-                            "error": {"code": problem.code, "detail": problem.detail}})
+                            "error": {"code": problem.code, "detail": problem.detail, "errors": problem.errors}})
             continue
         seen.add(name)
         rows.append({"agreement_id": agreement.id, "pseudonym": name, "nationality": item["nationality"],
@@ -348,7 +348,8 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
 def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
     result = submit(session, agreement, [item])[0]
     if "error" in result:
-        raise Problem(result["error"]["detail"], status=result["status"], code=result["error"]["code"])
+        error = result["error"]
+        raise Problem(error["detail"], status=result["status"], code=error["code"], errors=error.get("errors"))
     return session.get(Returnee, result["id"])
 
 
