@@ -138,7 +138,8 @@ class ClaimLineSchema(Schema):
     evidence_ref = fields.String()
     claimed = Amount()
     allowed = Amount()
-    flags = fields.List(fields.String(), metadata={"description": "capped | no_rate"})
+    flags = fields.List(fields.String(), metadata={"description": "capped | no_rate | review (escorts: more days or "
+                                                                  "escorts than usual)"})
     reference_fare = Amount(allow_none=True)
     location = fields.String(allow_none=True)
     days = fields.Integer(allow_none=True)
