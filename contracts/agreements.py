@@ -3,6 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import (
+    Reference,
     UtcDateTime,
     Amount,
     CountryCode,
@@ -133,7 +134,7 @@ class AccrueResultSchema(Schema):
 
 
 class ReturneeSubmitSchema(Schema):
-    case_ref = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=100),
+    case_ref = Reference(required=True, load_only=True, length=validate.Length(min=1, max=100),
                              metadata={"description": "replaced by a keyed pseudonym at once; never stored"})
     transferred_on = fields.Date(required=True)
     nationality = Nationality(required=True)

@@ -16,6 +16,7 @@ import marshmallow as ma
 import pycountry
 from marshmallow import ValidationError, fields, validate
 
+from ledger.facts import spoofing_problem
 from ledger.money import Money, MoneyError, is_currency, minor_units, to_decimal
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
@@ -74,6 +75,20 @@ def _nul_in(value, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def plain_text(value: str) -> None:
+    """Validator for identifiers, references and names: no control or bidirectional characters, which could make
+    one reference display as another (`ledger.facts.spoofing_problem`)."""
+    problem = spoofing_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
+
+
+def Reference(*, length: validate.Length, **kwargs) -> fields.String:
+    """A string naming something (an invoice number, a decision or case reference, a name): `length`, and
+    `plain_text`."""
+    return fields.String(validate=[length, plain_text], **kwargs)
 
 
 class UtcDateTime(fields.DateTime):
@@ -184,12 +199,14 @@ class Period(fields.String):
 
 
 def money_of(amount: Decimal, currency: str, field: str) -> Money:
-    """Combine an amount field with its currency, naming the field when the decimals do not fit."""
+    """Combine an amount field with its currency, naming the field unless the amount is written with exactly the
+    currency's minor units ("20000" GBP and "1500.000" EUR are refused like "1.234" GBP: the sender has the
+    currency or the amount wrong)."""
     try:
-        return Money(amount, currency)
+        return Money.exact(amount, currency)
     except MoneyError:
         raise ValidationError(
-            f"{currency} amounts have {minor_units(currency)} decimals", field_name=field
+            f"{currency} amounts are written with exactly {minor_units(currency)} decimals", field_name=field
         ) from None
 
 

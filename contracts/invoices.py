@@ -8,6 +8,7 @@ from contracts.common import (
     CurrencyCode,
     ListArgs,
     Period,
+    Reference,
     Schema,
     money_of,
     page_schema,
@@ -21,7 +22,7 @@ MAX_LINES = 10_000
 
 class InvoiceLineInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(sorted(LINE_KINDS)))
-    returnee = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+    returnee = Reference(load_default=None, allow_none=True, length=validate.Length(min=1, max=64),
                              metadata={"description": "the returnee's pseudonym or numeric id "
                                                       "(per_returnee_fee, monthly_support; optional on adjustment)"})
     period = Period(load_default=None, allow_none=True,
@@ -30,15 +31,15 @@ class InvoiceLineInSchema(Schema):
 
 
 class InvoiceCreateSchema(Schema):
-    agreement = fields.String(required=True, validate=validate.Length(min=1, max=40),
+    agreement = Reference(required=True, length=validate.Length(min=1, max=40),
                               metadata={"description": "the agreement's reference or id", "example": "GB-AL-2026-01"})
-    number = fields.String(required=True, validate=validate.Length(min=1, max=100),
+    number = Reference(required=True, length=validate.Length(min=1, max=100),
                            metadata={"example": "AL-2026-03"})
     issued_on = fields.Date(required=True)
     due_on = fields.Date(load_default=None, allow_none=True)
     currency = CurrencyCode(required=True)
     period = Period(required=True)
-    payment_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=140),
+    payment_reference = Reference(load_default=None, allow_none=True, length=validate.Length(max=140),
                                       metadata={"description": "an ISO 11649 RF creditor reference or free text",
                                                 "example": "RF18539007547034"})
     total = Amount(required=True)

@@ -2,7 +2,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from contracts.common import CountryCode, CurrencyCode, Schema, page_schema
+from contracts.common import CountryCode, CurrencyCode, Reference, Schema, page_schema
 
 
 def _iban(value: str) -> str:
@@ -49,7 +49,7 @@ class BankAccountSchema(Schema):
 
 
 class PartyWriteSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Reference(required=True, length=validate.Length(min=1, max=200))
     contact_point = fields.String(load_default="", validate=validate.Length(max=500))
     bank_accounts = fields.List(fields.Nested(BankAccountSchema), load_default=list,
                                 validate=validate.Length(max=50))

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, CountryCode, CurrencyCode, ListArgs, Schema, money_of, page_schema, Id
+from contracts.common import (Amount, CountryCode, CurrencyCode, Id, ListArgs, Reference, Schema, money_of,
+                              page_schema)
 from ledger.recognition.rules import Category, Ground, Location
 
 _REF = validate.Length(min=1, max=100)
@@ -16,14 +17,14 @@ _REASON = validate.Length(max=2000)
 
 class ReturnOrderCreateSchema(Schema):
     issuing_state = CountryCode(required=True)
-    decision_ref = fields.String(required=True, validate=_REF)
+    decision_ref = Reference(required=True, length=_REF)
     decision_date = fields.Date(required=True)
     ground = fields.String(required=True, validate=validate.OneOf([g.value for g in Ground]))
-    case_ref = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200),
+    case_ref = Reference(required=True, load_only=True, length=validate.Length(min=1, max=200),
                              metadata={"description": "the issuing state's case reference; only its keyed "
                                                       "pseudonym is kept"})
-    sis_alert_ref = fields.String(load_default=None, allow_none=True, validate=_REF)
-    european_return_order_ref = fields.String(load_default=None, allow_none=True, validate=_REF)
+    sis_alert_ref = Reference(load_default=None, allow_none=True, length=_REF)
+    european_return_order_ref = Reference(load_default=None, allow_none=True, length=_REF)
     legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
                                 metadata={"description": "defaults to 2001/40/EC+2004/191/EC"})
 
@@ -92,7 +93,7 @@ class EnforcementSchema(Schema):
 class ClaimLineInSchema(Schema):
     category = fields.String(required=True, metadata={"enum": [c.value for c in Category]})
     amount = Amount(required=True)
-    evidence_ref = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    evidence_ref = Reference(required=True, length=validate.Length(min=1, max=200))
     reference_fare = Amount(load_default=None, allow_none=True)
     location = fields.String(load_default=None, allow_none=True, metadata={"enum": [loc.value for loc in Location]})
     days = fields.Integer(load_default=None, allow_none=True, strict=True)
@@ -107,13 +108,15 @@ class CostClaimCreateSchema(Schema):
     lines = fields.List(fields.Nested(ClaimLineInSchema), required=True,
                         validate=validate.Length(min=1, max=200))
 
-    @validates_schema
-    def _amounts_fit_the_currency(self, data, **kwargs):
+    @validates_schema(pass_original=True)
+    def _amounts_fit_the_currency(self, data, original, **kwargs):
         currency = data.get("currency")
         if not currency:
             return
         errors: dict = {}
         for name in ("recovered_from_person",):
+            if not isinstance(original, dict) or name not in original:
+                continue  # not sent: nothing recovered (the default zero is the service's, not the sender's)
             try:
                 money_of(data.get(name, Decimal(0)), currency, name)
             except ValidationError as error:
@@ -135,7 +138,8 @@ class ClaimLineSchema(Schema):
     evidence_ref = fields.String()
     claimed = Amount()
     allowed = Amount()
-    flags = fields.List(fields.String(), metadata={"description": "capped | no_rate"})
+    flags = fields.List(fields.String(), metadata={"description": "capped | no_rate | review (escorts: more days or "
+                                                                  "escorts than usual)"})
     reference_fare = Amount(allow_none=True)
     location = fields.String(allow_none=True)
     days = fields.Integer(allow_none=True)

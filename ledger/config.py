@@ -14,6 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger import timeutil
+
 SECRET_NAMES = ("LEDGER_SECRET_KEY", "LEDGER_PSEUDONYM_KEY", "LEDGER_SIGNING_KEY")
 
 
@@ -60,6 +62,11 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         weak = [n for n in SECRET_NAMES if len(values[n]) < 32]
         if weak:
             raise ConfigError("these secrets are too short for production (32+ characters): " + ", ".join(weak))
+    time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE
+    try:
+        timeutil.zone_named(time_zone)
+    except ValueError as error:
+        raise ConfigError(f"LEDGER_TIME_ZONE: {error}") from None
     database_url = env.get("LEDGER_DATABASE_URL") or f"sqlite:///{instance / 'ledger.sqlite3'}"
     return {
         "LEDGER_ENV": "production" if production else "development",
@@ -72,6 +79,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         # Failed authentications per client address (token guessing), and requests per token.
         "LEDGER_RATELIMIT_AUTH_FAILURES": env.get("LEDGER_RATELIMIT_AUTH_FAILURES", "20 per minute"),
         "LEDGER_RATELIMIT_PER_TOKEN": env.get("LEDGER_RATELIMIT_PER_TOKEN", "6000 per minute"),
+        # Whose calendar dates facts: one dated after today there is refused (`future_date`).
+        "LEDGER_TIME_ZONE": time_zone,
         "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
         # Years a returnee stays identifiable (by pseudonym) after transfer; `ledger returnees erase` then.
         "LEDGER_RETENTION_YEARS": int(env.get("LEDGER_RETENTION_YEARS", "10")),

@@ -93,6 +93,12 @@ def to_decimal(value: str | int | Decimal) -> Decimal:
     return result
 
 
+def has_minor_units(amount: Decimal, currency: str) -> bool:
+    """True when `amount` is written with exactly the currency's minor units: "20000.00" GBP, "1500" JPY;
+    not "20000" GBP, "1500.000" EUR or "25000000.00" RWF (each a sign that the sender got the currency wrong)."""
+    return amount.is_finite() and amount.as_tuple().exponent == _quantum(currency).as_tuple().exponent
+
+
 def quantize(amount: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """Round `amount` to the currency's minor units: the one place where rounding is done."""
     return amount.quantize(_quantum(currency), rounding=rounding)
@@ -118,6 +124,16 @@ class Money:
     def of(cls, value: str | int | Decimal, currency: str) -> Money:
         """Exact parse: refuses more decimals than the currency has (no silent rounding)."""
         return cls(to_decimal(value), currency)
+
+    @classmethod
+    def exact(cls, value: str | Decimal, currency: str) -> Money:
+        """Parse an amount as a sender writes it: exactly the currency's minor units, no more, no fewer."""
+        amount = to_decimal(value)
+        if not has_minor_units(amount, currency):
+            units, written = -_quantum(currency).as_tuple().exponent, max(-amount.as_tuple().exponent, 0)
+            raise MoneyError(f"{value!s} has {'more' if written > units else 'fewer'} decimals than {currency} amounts "
+                             f"are written with ({units})")
+        return cls(amount, currency)
 
     @classmethod
     def rounded(cls, value: str | int | Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) -> Money:

@@ -11,8 +11,13 @@ import os
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OFFSET_VARIABLE = "LEDGER_CLOCK_OFFSET_DAYS"
+#: Whose calendar says what "today" is, unless LEDGER_TIME_ZONE says otherwise: the member states' and the
+#: Council's working day, on which facts (transfers, decisions, payments) are dated.
+DEFAULT_TIME_ZONE = "Europe/Brussels"
 
 
 def _system_now() -> datetime:
@@ -37,7 +42,24 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    return utcnow().date()
+    return utcnow().astimezone(time_zone()).date()
+
+
+def time_zone() -> ZoneInfo:
+    """The configured zone (LEDGER_TIME_ZONE, the app's config first): a fact dated after its today is refused."""
+    from flask import current_app, has_app_context
+
+    name = current_app.config.get("LEDGER_TIME_ZONE") if has_app_context() else None
+    return zone_named(name or os.environ.get("LEDGER_TIME_ZONE") or DEFAULT_TIME_ZONE)
+
+
+@lru_cache(maxsize=8)
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone `name` (ValueError naming it when unknown)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (such as Europe/Brussels or UTC)") from None
 
 
 def period_of(day: date) -> str:
@@ -62,4 +84,5 @@ def unfreeze() -> None:
 def days_until(instant: datetime) -> int:
     """The offset in whole days that takes the system's date to `instant`'s date: a child process given
     `LEDGER_CLOCK_OFFSET_DAYS` of this plus the caller's offset sees the same date as a frozen parent."""
-    return (instant.date() - _system_now().date()).days
+    zone = time_zone()
+    return (instant.astimezone(zone).date() - _system_now().astimezone(zone).date()).days

@@ -19,7 +19,6 @@ calls them, and posts what they return. Decisions:
 from __future__ import annotations
 
 import json
-from bisect import bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -43,11 +42,13 @@ from ledger.agreements.models import (
 )
 from ledger.audit.service import describe
 from ledger.errors import Conflict, NotFound, Problem, Unprocessable, check_if_match, field_error
+from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
 from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
+from ledger.recognition import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 
 BATCH_LIMIT = 10_000
@@ -146,11 +147,27 @@ def _check_dates(signed_on: date | None, effective_from: date, effective_to: dat
         term_rules.check_term_dates(effective_from, effective_to, signed_on)
     except term_rules.AgreementError as error:
         raise _problem(error) from None
+    check_not_future(signed_on, "signed_on")  # the term may lie ahead; the signature has happened
+
+
+def _check_bound(kind: str, payer: str, payee: str, effective_from: date, effective_to: date | None) -> None:
+    """A `mutual_recognition` agreement is between states bound by Directive 2001/40/EC for its whole term."""
+    if kind != "mutual_recognition":
+        return
+    for field, code in (("payer", payer), ("payee", payee)):
+        reason = bound_states.not_bound_reason(code, effective_from)
+        if reason is not None:
+            raise field_error(field, f"{reason} (on {effective_from.isoformat()})", "not_bound")
+        until = bound_states.bound_until(code)
+        if until is not None and (effective_to is None or effective_to > until):
+            raise field_error("effective_to", f"{code} was bound by Directive 2001/40/EC only until "
+                                              f"{until.isoformat()}: the term must end by then", "not_bound")
 
 
 def create(session: Session, data: dict) -> Agreement:
     _check_parties(session, data["payer"], data["payee"])
     _check_dates(data.get("signed_on"), data["effective_from"], data.get("effective_to"))
+    _check_bound(data["kind"], data["payer"], data["payee"], data["effective_from"], data.get("effective_to"))
     if session.execute(select(Agreement.id).where(Agreement.reference == data["reference"])).first():
         raise Conflict(f"agreement {data['reference']} exists already", code="agreement_exists")
     agreement = Agreement(reference=data["reference"], kind=data["kind"], payer_code=data["payer"],
@@ -174,6 +191,8 @@ def update_details(session: Session, agreement: Agreement, data: dict, if_match:
     """Change the reference, signature date or end of term (the terms change only by amendment)."""
     _check_if_match(agreement, if_match)
     _check_dates(data.get("signed_on"), agreement.effective_from, data.get("effective_to"))
+    _check_bound(agreement.kind, agreement.payer_code, agreement.payee_code, agreement.effective_from,
+                 data.get("effective_to"))
     if data["reference"] != agreement.reference and session.execute(
             select(Agreement.id).where(Agreement.reference == data["reference"])).first():
         raise Conflict(f"agreement {data['reference']} exists already", code="agreement_exists")
@@ -203,6 +222,7 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
     in_force = term_rules.terms_in_force(existing, effective_from)
     parsed = _parse_terms(merge_patch(in_force.to_wire() if in_force else {}, patch), facts(agreement))
     number = max(v.number for v in existing) + 1
+    _check_capacity(session, agreement, existing, term_rules.AgreementVersion(effective_from, parsed, number))
     session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
                                     terms=json.dumps(parsed.to_wire(), sort_keys=True)))
     agreement.version += 1
@@ -211,9 +231,23 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
     return term_rules.AgreementVersion(effective_from, parsed, number)
 
 
+def _check_capacity(session: Session, agreement: Agreement, existing: Sequence[term_rules.AgreementVersion],
+                    new: term_rules.AgreementVersion) -> None:
+    """An amendment's capacity holds for the people already present on the days it is in force."""
+    if new.terms.capacity is None:
+        return
+    lock(session, agreement)  # admissions wait, so none slips in between this count and the amendment
+    try:
+        term_rules.check_capacity_of_version(facts(agreement), existing, new,
+                                             term_rules.Occupancy(stays(session, agreement.id)))
+    except term_rules.AgreementError as error:
+        raise _problem(error) from None
+
+
 def terminate(session: Session, agreement: Agreement, effective_on: date, reason: str,
               notified_on: date | None, if_match: str | None) -> Agreement:
     _check_if_match(agreement, if_match)
+    check_not_future(notified_on, "notified_on")
     try:
         term_rules.check_termination(facts(agreement), versions(session, agreement.id), effective_on,
                                      notified_on or today())
@@ -239,26 +273,24 @@ class _Admission:
         self.versions = versions(session, agreement.id)
         self.limited = any(v.terms.annual_quota or v.terms.capacity for v in self.versions)
         self.by_year: dict[int, int] = defaultdict(int)
-        self.transfers: list[date] = []
-        self.departures: list[date] = []
-        if self.limited:
-            for transferred_on, departed_on in session.execute(
-                    select(Returnee.transferred_on, Returnee.departed_on)
-                    .where(Returnee.agreement_id == agreement.id)).all():
-                self.by_year[transferred_on.year] += 1
-                self.transfers.append(transferred_on)
-                if departed_on is not None:
-                    self.departures.append(departed_on)
-            self.transfers.sort()
-            self.departures.sort()
+        self.occupancy = term_rules.Occupancy(stays(session, agreement.id) if self.limited else ())
+        for transferred_on in self.occupancy.transfers:
+            self.by_year[transferred_on.year] += 1
 
     def admit(self, transferred_on: date) -> None:
-        present = bisect_right(self.transfers, transferred_on) - bisect_right(self.departures, transferred_on)
+        """Admit one more from `transferred_on`: the quota of its year, and room on every day of its stay."""
         term_rules.check_admission(self.facts, self.versions, transferred_on,
-                                   self.by_year[transferred_on.year], present)
+                                   self.by_year[transferred_on.year], self.occupancy.present_on(transferred_on))
         if self.limited:
+            term_rules.check_capacity_over_stay(self.facts, self.versions, self.occupancy, transferred_on)
             self.by_year[transferred_on.year] += 1
-            insort(self.transfers, transferred_on)
+            self.occupancy.add(transferred_on)
+
+
+def stays(session: Session, agreement_id: int) -> list[tuple[date, date | None]]:
+    """Every returnee's (transferred_on, departed_on) on the agreement, for capacity."""
+    return [tuple(row) for row in session.execute(select(Returnee.transferred_on, Returnee.departed_on)
+                                                  .where(Returnee.agreement_id == agreement_id)).all()]
 
 
 def lock(session: Session, agreement: Agreement) -> None:
@@ -281,12 +313,14 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
         taken.update(session.execute(select(Returnee.pseudonym).where(
             Returnee.agreement_id == agreement.id, Returnee.pseudonym.in_(chunk))).scalars())
     admission = _Admission(session, agreement)
-    years, results, rows, seen = retention_years(), [], [], set()
+    years, results, rows, seen, now = retention_years(), [], [], set(), today()
     for index, (item, name) in enumerate(zip(items, names)):
         try:
             if name in taken or name in seen:
                 raise Conflict("this case is already registered on the agreement", code="duplicate_returnee")
             accepted_on = item.get("accepted_on")
+            check_not_future(item["transferred_on"], "transferred_on", now)
+            check_not_future(accepted_on, "accepted_on", now)
             try:
                 rules.ReturneeFacts(0, item["transferred_on"], accepted_on)
                 admission.admit(item["transferred_on"])
@@ -294,7 +328,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
                 raise _problem(error) from None
         except Problem as problem:
             results.append({"index": index, "status": problem.status,
-                            "error": {"code": problem.code, "detail": problem.detail}})
+                            "error": {"code": problem.code, "detail": problem.detail, "errors": problem.errors}})
             continue
         seen.add(name)
         rows.append({"agreement_id": agreement.id, "pseudonym": name, "nationality": item["nationality"],
@@ -320,7 +354,8 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
 def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
     result = submit(session, agreement, [item])[0]
     if "error" in result:
-        raise Problem(result["error"]["detail"], status=result["status"], code=result["error"]["code"])
+        error = result["error"]
+        raise Problem(error["detail"], status=result["status"], code=error["code"], errors=error.get("errors"))
     return session.get(Returnee, result["id"])
 
 
@@ -350,6 +385,7 @@ def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on
     Takes the agreement's lock first, as accrual does: an accrual then either sees this event or runs
     wholly before it, so its record of which returnees it priced cannot miss one. The returnee is read
     again under the lock, so two events racing for the same transition cannot both pass."""
+    check_not_future(occurred_on, "occurred_on")
     lock(session, session.get(Agreement, returnee.agreement_id))
     session.refresh(returnee)
     if event_type == "accepted":

@@ -20,10 +20,10 @@ Decisions an auditor may ask about (all tested in ``tests/unit/agreements``):
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -305,6 +305,94 @@ def check_admission(
         raise AdmissionError(f"the capacity of {terms.capacity} at a time is reached", code="quota_exceeded")
 
 
+class Occupancy:
+    """Who is in the host's care on each day: stays [transferred_on, departed_on), the departure day free.
+
+    The count only rises on a transfer day and the capacity only changes on a version's day, so the peak of a
+    stay's days against the capacity in force is found by looking at those days alone (`capacity_breach`).
+    """
+
+    def __init__(self, stays: Iterable[tuple[date, date | None]] = ()) -> None:
+        self.transfers: list[date] = []
+        self.departures: list[date] = []
+        for transferred_on, departed_on in stays:
+            self.transfers.append(transferred_on)
+            if departed_on is not None:
+                self.departures.append(departed_on)
+        self.transfers.sort()
+        self.departures.sort()
+
+    def present_on(self, day: date) -> int:
+        return bisect_right(self.transfers, day) - bisect_right(self.departures, day)
+
+    def add(self, transferred_on: date, departed_on: date | None = None) -> None:
+        insort(self.transfers, transferred_on)
+        if departed_on is not None:
+            insort(self.departures, departed_on)
+
+    def days_rising(self, first: date, last: date | None) -> list[date]:
+        """The transfer days in (first, last], each once: where the count may reach a new peak."""
+        end = len(self.transfers) if last is None else bisect_right(self.transfers, last)
+        return sorted(set(self.transfers[bisect_right(self.transfers, first):end]))
+
+
+def capacity_breach(
+    occupancy: Occupancy, versions: Sequence[AgreementVersion], first: date, last: date | None, joining: int = 1
+) -> tuple[date, int] | None:
+    """The first day in [first, last] (``last`` None: open-ended) on which ``joining`` more people than
+    ``occupancy`` would exceed the capacity in force that day, as (day, capacity); None when every day has room.
+
+    Capacity holds on every day of a stay, not only its first: a transfer back-dated before others, a departure
+    moved later and an amendment lowering the capacity are all checked by the peak over the days concerned."""
+    timeline = VersionTimeline(versions)
+    changes = [v.effective_from for v in timeline.versions if first < v.effective_from and
+               (last is None or v.effective_from <= last)]
+    limits = [v.terms.capacity for v in timeline.versions if v.terms.capacity is not None]
+    if not limits or len(occupancy.transfers) + joining <= min(limits):
+        return None  # even everyone ever transferred fits in the smallest capacity: nothing to look at
+    for day in sorted({first, *changes, *occupancy.days_rising(first, last)}):
+        version = timeline.at(day)
+        capacity = version.terms.capacity if version else None
+        if capacity is not None and occupancy.present_on(day) + joining > capacity:
+            return day, capacity
+    return None
+
+
+def check_capacity_over_stay(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], occupancy: Occupancy, transferred_on: date,
+    departed_on: date | None = None,
+) -> None:
+    """Refuse a stay from ``transferred_on`` (to ``departed_on``, or the end of the term) that would take anyone
+    over the capacity on any of its days (``quota_exceeded``, naming ``transferred_on``)."""
+    last = agreement.ends_on
+    if departed_on is not None:
+        last = departed_on - timedelta(days=1) if last is None else min(last, departed_on - timedelta(days=1))
+    breach = capacity_breach(occupancy, versions, transferred_on, last)
+    if breach is not None:
+        day, capacity = breach
+        raise AdmissionError(
+            f"the capacity of {capacity} at a time would be exceeded on {day.isoformat()}",
+            code="quota_exceeded", field="transferred_on",
+        )
+
+
+def check_capacity_of_version(
+    agreement: AgreementFacts, versions: Sequence[AgreementVersion], new: AgreementVersion, occupancy: Occupancy
+) -> None:
+    """Refuse an amendment whose capacity is below the people already present on a day it is in force
+    (``quota_exceeded``, naming ``terms.capacity``)."""
+    timeline = VersionTimeline([*versions, new])
+    later = [v.effective_from for v in timeline.versions if v.effective_from > new.effective_from]
+    last = min(later) - timedelta(days=1) if later else agreement.ends_on
+    breach = capacity_breach(occupancy, [new], new.effective_from, last, joining=0)
+    if breach is not None:
+        day, capacity = breach
+        raise TermsError(
+            f"a capacity of {capacity} is below the {occupancy.present_on(day)} people present on {day.isoformat()}",
+            code="quota_exceeded", field="terms.capacity",
+        )
+
+
 def earliest_termination(terms: Terms, notified_on: date) -> date:
     """The first day a termination notified on ``notified_on`` may take effect (notice in whole months)."""
     months = terms.notice_months or 0
@@ -322,10 +410,18 @@ def check_termination(
     if not agreement.in_term(effective_on):
         raise TermsError("termination must take effect within the agreement's term", field="effective_on")
     terms = terms_in_force(versions, notified_on) or terms_in_force(versions, agreement.effective_from)
-    if terms is not None and effective_on < earliest_termination(terms, notified_on):
-        raise TermsError(
-            f"termination needs {terms.notice_months} months' notice", field="effective_on", code="notice_too_short"
-        )
+    earliest = earliest_termination(terms, notified_on) if terms is not None else notified_on
+    if effective_on < earliest:
+        raise TermsError(_notice_message(terms, notified_on, earliest), field="effective_on", code="notice_too_short")
+
+
+def _notice_message(terms: Terms | None, notified_on: date, earliest: date) -> str:
+    """Say what is missing: the notice the terms require, or (none required) that it comes after notification."""
+    if terms is None or not terms.notice_months:
+        return (f"the terms set no notice period, but a termination cannot take effect before it is notified "
+                f"(notified on {notified_on.isoformat()})")
+    return (f"termination needs {terms.notice_months} months' notice: notified on {notified_on.isoformat()}, it "
+            f"takes effect on {earliest.isoformat()} at the earliest")
 
 
 # --- parsing helpers ---------------------------------------------------------------------------------
@@ -470,7 +566,11 @@ __all__ = [
     "Tolerance",
     "VersionTimeline",
     "admission_counts",
+    "Occupancy",
+    "capacity_breach",
     "check_admission",
+    "check_capacity_of_version",
+    "check_capacity_over_stay",
     "check_amendment",
     "check_instalment_dates",
     "check_term_dates",

@@ -62,6 +62,7 @@ from ledger.errors import (
     check_if_match,
     field_error,
 )
+from ledger.facts import check_not_future, first_spoofed
 from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable, kind_of
 from ledger.invoices.models import Invoice, InvoiceFinding, InvoiceLine
 from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
@@ -286,6 +287,37 @@ def _compare(line: CheckedLine, obligation: Obligation, claimed: set[int], used:
 
 # ---- intake ----------------------------------------------------------------------------------------
 
+#: Where each checked value sits in a JSON invoice and in a UBL document, to name the field refused.
+_FIELDS = {
+    "json": {"issued_on": "issued_on", "due_on": "due_on", "number": "number", "payment_reference": "payment_reference",
+             "preceding_invoice": "preceding_invoice", "line": "lines.{}"},
+    "ubl": {"issued_on": "cbc:IssueDate", "due_on": "cbc:DueDate", "number": "cbc:ID",
+            "payment_reference": "cac:PaymentMeans/cbc:PaymentID",
+            "preceding_invoice": "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
+            "line": "cac:InvoiceLine[{}]"},
+}
+
+
+def check_document(inv: ParsedInvoice) -> None:
+    """What no invoice can say, JSON or UBL alike: issued after today, due before it was issued, or identifiers
+    and references holding control or bidirectional characters (they display as another reference)."""
+    where = _FIELDS[inv.source]
+    check_not_future(inv.issued_on, where["issued_on"])
+    if inv.due_on is not None and inv.due_on < inv.issued_on:
+        raise field_error(where["due_on"], f"due on {inv.due_on.isoformat()}, before the invoice was issued "
+                                           f"({inv.issued_on.isoformat()})", "due_before_issue")
+    texts = {where["number"]: inv.number, where["payment_reference"]: inv.payment_reference,
+             where["preceding_invoice"]: inv.preceding_invoice, "seller.name": inv.seller.name,
+             "buyer.name": inv.buyer.name}
+    texts.update({source: ref for source, ref in inv.agreement_ref_candidates})  # "agreement" in JSON
+    for index, line in enumerate(inv.lines):
+        name = where["line"].format(index)
+        texts.update({f"{name}.id": line.line_id, f"{name}.returnee": line.returnee})
+    problem = first_spoofed(texts)
+    if problem is not None:
+        raise problem
+
+
 def _duplicate(session: Session, payee: str, number: str) -> None:
     if session.execute(select(Invoice.id).where(Invoice.payee_code == payee, Invoice.number == number)).first():
         raise Conflict(f"invoice {number} from {payee} was received already", code="duplicate_invoice")
@@ -294,6 +326,7 @@ def _duplicate(session: Session, payee: str, number: str) -> None:
 def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: bytes | None = None,
             dry_run: bool = False) -> tuple[Checked, Invoice | None]:
     """Check `inv` sent by party `sender` (None: staff entering it for the payee) and store it unless a dry run."""
+    check_document(inv)
     agreement = resolve_agreement(session, inv, sender)
     _duplicate(session, agreement.payee_code, inv.number)
     checked = check(session, inv, agreement)

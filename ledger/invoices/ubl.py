@@ -152,7 +152,7 @@ class _Reader:
         if not currency:
             raise InvoiceParseError("invalid_invoice", f"{field} has no currencyID", field=field)
         try:
-            return Money.of(text, currency)
+            return Money.exact(text, currency)
         except MoneyError as exc:
             raise InvoiceParseError("invalid_invoice", f"{field}: {exc}", field=field) from None
 

@@ -21,12 +21,13 @@ refuse. Messages never contain case references (callers only pass pseudonyms or 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from ledger.money import Money, total
+from ledger.recognition import states
 from ledger.recognition.dates import add_months, add_years
 
 #: The legal basis code of claims under Directive 2001/40/EC with Council Decision 2004/191/EC.
@@ -76,6 +77,7 @@ class Location(StrEnum):
 class LineFlag(StrEnum):
     CAPPED = "capped"  # allowed < claimed because of the category's ceiling
     NO_RATE = "no_rate"  # escort allowance with no daily rate in force: allowed as claimed, for review
+    REVIEW = "review"  # escort allowance for more days or escorts than usual: possible, but look at it
 
 
 class ClaimFlag(StrEnum):
@@ -98,10 +100,11 @@ def validate_return_order(
 ) -> Ground:
     """Checks on a return order as the issuing state records it: a known basis, a ground of the
     Directive, and a decision that already exists. References (decision, SIS alert, European Return
-    Order) are opaque strings to these rules. Codes: unknown_legal_basis, invalid_ground,
-    decision_in_future, invalid_state."""
-    rules_for(basis)
+    Order) are opaque strings to these rules. The issuing state must be bound by the basis on the decision's
+    date. Codes: unknown_legal_basis, invalid_ground, decision_in_future, invalid_state, not_bound."""
+    rules = rules_for(basis)
     _check_state(issuing_state, "issuing_state")
+    rules.check_bound(issuing_state, decision_date, "issuing_state")
     if decision_date > recorded_on:
         raise RecognitionRuleError(
             "decision_in_future", "the decision date cannot be after the day it is recorded", field="decision_date"
@@ -118,6 +121,13 @@ def validate_recognition(issuing_state: str, enforcing_state: str) -> None:
         raise RecognitionRuleError(
             "same_state", "the enforcing state must differ from the issuing state", field="enforcing_state"
         )
+
+
+def check_bound(basis: str, day: date, **states_by_field: str) -> None:
+    """Every state named (field → state) is bound by `basis` on `day`. Codes: unknown_legal_basis, not_bound."""
+    rules = rules_for(basis)
+    for field_name, state in states_by_field.items():
+        rules.check_bound(state, day, field_name)
 
 
 def validate_enforcement(decision_date: date, enforced_on: date, notified_on: date | None) -> None:
@@ -227,6 +237,19 @@ class RuleSet:
     accommodation_locations: frozenset[Location] = field(default_factory=lambda: frozenset(Location))
     applies_from: date | None = None
     applies_until: date | None = None
+    #: Why a state cannot act under this basis on a day (None: it can); None here: any state may.
+    not_bound: Callable[[str, date], str | None] | None = None
+    #: Escort allowance bounds (Art. 2(2)(c)): no line beyond these; above the review figures it is flagged.
+    max_escort_days: int = 30
+    max_escorts: int = 10
+    review_escort_days: int = 7
+    review_escorts: int = 4
+
+    def check_bound(self, state: str, day: date, field_name: str) -> None:
+        """Refuse a state that is not bound by this basis on `day` (`not_bound`, naming `field_name`)."""
+        reason = None if self.not_bound is None else self.not_bound(state, day)
+        if reason is not None:
+            raise RecognitionRuleError("not_bound", f"{reason} (on {day.isoformat()})", field=field_name)
 
     # -- deadlines -------------------------------------------------------------------------------
 
@@ -288,6 +311,7 @@ class RuleSet:
         assessed = tuple(
             self.assess_line(index, line, currency, enforced_on, rates) for index, line in enumerate(lines)
         )
+        self._check_escort_days(lines, enforced_on, submitted_on)
         claimed = total([a.claimed for a in assessed], currency)
         allowed = total([a.allowed for a in assessed], currency)
         flags: list[ClaimFlag] = []
@@ -326,7 +350,7 @@ class RuleSet:
         if category in (Category.TRANSPORT_AIR, Category.TRANSPORT_LAND_SEA):
             ceiling: Money | None = _reference_fare(index, line, currency)
         elif category is Category.ESCORT_ALLOWANCE:
-            days, escorts = _escort_counts(index, line)
+            days, escorts = self._escort_counts(index, line)
             try:
                 rate_applied = rate_in_force(rates, enforced_on, currency)
             except RecognitionRuleError as error:  # name the line that needed the rate
@@ -344,7 +368,32 @@ class RuleSet:
             flags.append(LineFlag.CAPPED)
         if category is Category.ESCORT_ALLOWANCE and rate_applied is None:
             flags.append(LineFlag.NO_RATE)
+        if category is Category.ESCORT_ALLOWANCE and (
+                line.days > self.review_escort_days or line.escorts > self.review_escorts):  # type: ignore[operator]
+            flags.append(LineFlag.REVIEW)
         return LineAssessment(index, category, line.evidence_ref, line.amount, allowed, tuple(flags), rate_applied)
+
+    def _escort_counts(self, index: int, line: ClaimLine) -> tuple[int, int]:
+        """Days and escorts, each a whole number from 1 to this basis's maximum."""
+        days, escorts = _escort_counts(index, line)
+        if escorts > self.max_escorts:
+            raise _line_error("invalid_escort_counts", index,
+                              f"at most {self.max_escorts} escorts are compensated for one removal", "escorts")
+        if days > self.max_escort_days:
+            raise _line_error("invalid_escort_counts", index,
+                              f"at most {self.max_escort_days} days of escort are compensated for one removal", "days")
+        return days, escorts
+
+    @staticmethod
+    def _check_escort_days(lines: Sequence[ClaimLine], enforced_on: date, submitted_on: date) -> None:
+        """Escorts are paid for no more days than passed from the enforcement to the claim, both counted: a
+        mission not yet made, or longer than the removal, is not a cost."""
+        passed = (submitted_on - enforced_on).days + 1
+        for index, line in enumerate(lines):
+            if line.category == Category.ESCORT_ALLOWANCE and line.days is not None and line.days > passed:
+                raise _line_error("invalid_escort_counts", index,
+                                  f"{line.days} days of escort, but only {passed} passed from the enforcement "
+                                  f"({enforced_on.isoformat()}) to the claim", "days")
 
     def _eligible_category(self, index: int, line: ClaimLine) -> Category:
         try:
@@ -397,6 +446,8 @@ def _check_line_amount(index: int, line: ClaimLine, currency: str) -> None:
         )
     if line.amount.amount < 0:
         raise _line_error("negative_amount", index, "amount cannot be negative", "amount")
+    if line.amount.is_zero():  # a line of 0.00 claims nothing: a typo or a placeholder, not a cost
+        raise _line_error("zero_amount", index, "amount must be greater than zero", "amount")
 
 
 def _check_unused_fields(index: int, line: ClaimLine, category: Category) -> None:
@@ -501,6 +552,7 @@ register_basis(
     RuleSet(
         basis=DIRECTIVE_2001_40,
         title="Directive 2001/40/EC; Council Decision 2004/191/EC (compensation of financial imbalances)",
+        not_bound=states.not_bound_reason,
     )
 )
 
@@ -523,7 +575,7 @@ def assess_claim(
 
     Raises `RecognitionRuleError` (first problem found, lines in order) with codes: unknown_legal_basis,
     basis_not_applicable, enforced_before_decision, submitted_before_enforcement, decision_too_old,
-    no_lines, negative_amount, ineligible_category, ineligible_location, currency_mismatch,
+    no_lines, negative_amount, zero_amount, ineligible_category, ineligible_location, currency_mismatch,
     evidence_required, field_not_applicable, reference_fare_required, invalid_escort_counts,
     ambiguous_rate, rate_currency_mismatch.
     """

@@ -32,6 +32,7 @@ from ledger.pseudonyms import pseudonym, retain_until
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
 from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match
+from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
@@ -54,9 +55,9 @@ def rule_problem(error: rules.RecognitionRuleError) -> Unprocessable:
                          extra={"line": error.line_index} if error.line_index is not None else None)
 
 
-def _apply(check, *args):
+def _apply(check, *args, **kwargs):
     try:
-        return check(*args)
+        return check(*args, **kwargs)
     except rules.RecognitionRuleError as error:
         raise rule_problem(error) from None
 
@@ -208,6 +209,9 @@ def request_recognition(session: Session, order_id: int, data: dict) -> Recognit
     ensure_acting_for(order.issuing_state, "ask for recognition of its return orders")
     enforcing = data["enforcing_state"]
     _apply(rules.validate_recognition, order.issuing_state, enforcing)
+    check_not_future(data["requested_on"], "requested_on")
+    _apply(rules.check_bound, order.legal_basis, data["requested_on"], issuing_state=order.issuing_state,
+           enforcing_state=enforcing)
     _require_party(session, enforcing, "enforcing_state")
     if data["requested_on"] < order.decision_date:
         raise Unprocessable("requested_on: recognition cannot be requested before the decision",
@@ -229,6 +233,7 @@ def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str 
     check_if_match(recognition_etag(rec), if_match, "recognition")
     if rec.status != "requested":
         raise Conflict(f"recognition {rec.id} was already decided ({rec.status})", code="already_decided")
+    check_not_future(data["decided_on"], "decided_on")
     if data["decided_on"] < rec.requested_on:
         raise Unprocessable("decided_on: the decision cannot precede the request", code="decided_before_request",
                             errors={"decided_on": ["before the request"]})
@@ -253,7 +258,12 @@ def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str 
     if rec.status != "recognised":
         code = "recognition_refused" if rec.status == "refused" else "not_recognised"
         raise Conflict(f"only a recognised order is enforced; recognition {rec.id} is {rec.status}", code=code)
-    order = session.get(ReturnOrder, rec.return_order_id)
+    order = session.get(ReturnOrder, rec.return_order_id, with_for_update=True)
+    _refuse_second_enforcement(session, rec)
+    check_not_future(data["enforced_on"], "enforced_on")
+    check_not_future(data.get("notified_on"), "notified_on")
+    _apply(rules.check_bound, order.legal_basis, data["enforced_on"], enforcing_state=rec.enforcing_state,
+           issuing_state=rec.issuing_state)
     _apply(rules.validate_enforcement, order.decision_date, data["enforced_on"], data.get("notified_on"))
     if data["enforced_on"] < rec.decided_on:
         raise Unprocessable("enforced_on: enforcement cannot precede the recognition",
@@ -263,6 +273,19 @@ def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str 
     session.flush()
     describe("recognition.enforce", "recognition", rec.id, f"enforced on {rec.enforced_on.isoformat()}")
     return rec
+
+
+def _refuse_second_enforcement(session: Session, rec: Recognition) -> None:
+    """One removal is compensated once (Directive 2001/40/EC, Art. 7; Decision 2004/191/EC): an order that
+    another enforcing state has enforced already cannot be enforced again, or both would claim its costs.
+    The caller holds the order's row lock, so two enforcing states racing on one order go one after the other."""
+    other = session.execute(select(Recognition.id, Recognition.enforcing_state).where(
+        Recognition.return_order_id == rec.return_order_id, Recognition.id != rec.id,
+        Recognition.status == "enforced")).first()
+    if other is not None:
+        raise Conflict(f"this return order was enforced already by {other.enforcing_state} (recognition {other.id}); "
+                       "one removal is compensated once", code="already_enforced",
+                       extra={"recognition": other.id})
 
 
 # ---- allowance rates ---------------------------------------------------------------------------------
@@ -329,6 +352,7 @@ def create_claim(session: Session, data: dict) -> CostClaim:
         raise Conflict(f"this enforcement was claimed already as cost claim {existing}", code="claim_exists",
                        extra={"cost_claim": existing})
     order = session.get(ReturnOrder, rec.return_order_id)
+    check_not_future(data["submitted_on"], "submitted_on")
     lines = _claim_lines(data)
     assessment = _apply(rules.assess_claim, order.legal_basis, order.decision_date, rec.enforced_on,
                         data["submitted_on"], lines, Money(data["recovered_from_person"], data["currency"]),
@@ -387,6 +411,7 @@ def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | No
     if claim.status != "submitted":
         raise Conflict(f"cost claim {claim.id} was already decided ({claim.status})", code="already_decided")
     reason = (data.get("reason") or "").strip() or None
+    check_not_future(data["decided_on"], "decided_on")
     _apply(rules.validate_decision, claim.submitted_on, data["accepted"], data["decided_on"], reason)
     claim.decided_on, claim.reason = data["decided_on"], reason
     if data["accepted"]:
@@ -432,6 +457,7 @@ def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str
     claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
     check_if_match(claim_etag(claim), if_match, "cost claim")
+    check_not_future(paid_on, "paid_on")
     return settle_claim(session, claim, paid_on, source)
 
 

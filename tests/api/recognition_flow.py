@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from itertools import count
 
+from ledger.money import Money
 from tests.conftest import make_party
 
 _refs = count(1)
@@ -78,7 +79,8 @@ def decide(api, token, claim_id, decided_on, accepted=True, reason=None):
 
 def accepted_claim(api, tokens, issuing, enforcing, amount, decided_on: date | str = "2024-04-01",
                    currency="EUR") -> dict:
-    made = claim(api, tokens, issuing, enforcing, lines=simple_lines(amount), currency=currency)
+    nothing = str(Money.zero(currency))  # "0.00", or "0" in JPY: amounts have exactly the currency's decimals
+    made = claim(api, tokens, issuing, enforcing, lines=simple_lines(amount), currency=currency, recovered=nothing)
     response = decide(api, tokens[issuing], made["id"], decided_on)
     assert response.status_code == 200, response.get_json()
     return response.get_json()

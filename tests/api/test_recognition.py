@@ -158,9 +158,9 @@ def test_worked_example_shows_allowed_beside_claimed(api, parties, officer):
         assert body[name] == expected[name], name
     assert body["recovered_from_person"] == expected["recovered"] and body["flags"] == ["late"]
     escort = body["lines"][4]
-    assert escort["daily_rate"] == "64.00" and escort["rate_effective_from"] == "2024-01-01"
+    assert escort["daily_rate"] == "64.00" and escort["rate_effective_from"] == "2020-01-01"
     assert body["status"] == "decision_overdue" or body["status"] == "awaiting_decision"
-    read = api.get(f"{BASE}/cost-claims/{body['id']}?as_of=2027-12-01", token=parties["FR"]).get_json()
+    read = api.get(f"{BASE}/cost-claims/{body['id']}?as_of=2023-12-01", token=parties["FR"]).get_json()
     assert read["status"] == "awaiting_decision" and read["lines"] == body["lines"]
 
 

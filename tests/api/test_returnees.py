@@ -34,36 +34,38 @@ def test_submit_returns_pseudonym_never_case_ref(api, admin, parties):
 
 
 def test_capacity_quota_and_term(api, admin, parties):
-    agreement = albania(api, admin)
+    # a year back, so that the next calendar year's transfer is not in the future (facts cannot be)
+    agreement = create_agreement(api, admin, reference="GB-AL-2025-01", payee="AL", terms=ALBANIA_TERMS,
+                                 signed_on="2025-01-15", effective_from="2025-02-01")
     al = parties["AL"]
     result = batch(api, al, agreement["id"], [
-        *people("AL-A", 3, "2026-03-01"),
-        *people("AL-B", 1, "2026-03-02"),         # a fourth at a time: over capacity
-        *people("AL-A", 1, "2026-03-05"),         # the same case again
-        *people("AL-C", 1, "2026-01-15"),         # before the term
+        *people("AL-A", 3, "2025-03-01"),
+        *people("AL-B", 1, "2025-03-02"),         # a fourth at a time: over capacity
+        *people("AL-A", 1, "2025-03-05"),         # the same case again
+        *people("AL-C", 1, "2025-01-15"),         # before the term
     ])
     assert [(i["status"], i.get("error", {}).get("code")) for i in result["items"]] == [
         (201, None), (201, None), (201, None), (422, "quota_exceeded"), (409, "duplicate_returnee"),
         (422, "outside_term")]
     assert result["accepted"] == 3 and result["rejected"] == 3
     first = result["items"][0]["id"]
-    # departing on 10 March frees the place that day
-    departed = api.post(f"/api/v1/returnees/{first}/events", json={"type": "departed", "occurred_on": "2026-03-10"},
+    # departing on 10 March 2025 frees the place that day
+    departed = api.post(f"/api/v1/returnees/{first}/events", json={"type": "departed", "occurred_on": "2025-03-10"},
                         token=al)
     assert departed.status_code == 201
-    single = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-D", 1, "2026-03-10")[0], token=al)
+    single = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-D", 1, "2025-03-10")[0], token=al)
     assert single.status_code == 201
-    full = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-E", 1, "2026-03-10")[0], token=al)
+    full = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-E", 1, "2025-03-10")[0], token=al)
     assert_problem(full, 422, "quota_exceeded")
     # the annual quota of 5: two more depart, one more arrives (5th), then a 6th in the year is refused
     for returnee in result["items"][1:3]:
-        api.post(f"/api/v1/returnees/{returnee['id']}/events", json={"type": "departed", "occurred_on": "2026-04-01"},
+        api.post(f"/api/v1/returnees/{returnee['id']}/events", json={"type": "departed", "occurred_on": "2025-04-01"},
                  token=al)
-    fifth = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-F", 1, "2026-04-02")[0], token=al)
+    fifth = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-F", 1, "2025-04-02")[0], token=al)
     assert fifth.status_code == 201
-    sixth = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-G", 1, "2026-04-03")[0], token=al)
+    sixth = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-G", 1, "2025-04-03")[0], token=al)
     assert_problem(sixth, 422, "quota_exceeded")
-    next_year = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-H", 1, "2027-01-04")[0], token=al)
+    next_year = api.post(f"{A}/{agreement['id']}/returnees", json=people("AL-H", 1, "2026-01-04")[0], token=al)
     assert next_year.status_code == 201
 
 
