@@ -275,7 +275,7 @@ class OneTruth(RuleBasedStateMachine):
     def _payee_iban(self, payee: str, currency: str) -> str | None:
         return next((iban for iban, cur in ACCOUNTS[payee] if cur == currency), None)
 
-    @precondition(lambda self: "approve" in self.did)
+    @precondition(lambda self: self.agreements)
     @rule(data=st.data(), iban=st.sampled_from(sorted(PAYER_ACCOUNTS)), advance=st.integers(0, 20),
           kinds=st.lists(st.sampled_from(["pay", "pay", "short", "fx", "unexplained_out", "unexplained_in",
                                           "refund"]), min_size=1, max_size=4))
