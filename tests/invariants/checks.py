@@ -92,7 +92,7 @@ def closing_equals_journal(session: Session, lines: dict[str, dict[int, dict]]) 
             closing = Decimal(by_agreement[agreement_id]["closing"]) if agreement_id in by_agreement else Decimal(0)
             if closing != owed.get(agreement_id, Decimal(0)):
                 problems.append(f"{period} agreement {agreement_id}: statement closing {closing}, journal "
-                                f"{owed.get(agreement_id, Decimal(0))}")
+                                f"{owed.get(agreement_id, Decimal(0)).normalize():f}")
     return problems
 
 
@@ -150,7 +150,7 @@ def cash_equals_bank(session: Session, accounts: dict[str, tuple[str, str]]) -> 
         cash = sum((balance for _, balance in rows), Decimal(0))
         if cash != bank or stated_currency != currency:
             problems.append(f"{party}'s {currency} account {iban[:4]}…: bank closes at {bank} {stated_currency}, "
-                            f"the journal's cash is {cash} {currency}")
+                            f"the journal's cash is {cash.normalize():f} {currency}")
     return problems
 
 

@@ -126,7 +126,6 @@ class OneTruth(RuleBasedStateMachine):
             counts[1] += 1
             type(self).outcomes.setdefault(f"  refused: {getattr(refusal, 'code', type(refusal).__name__)}",
                                            [0, 0])[1] += 1
-            self.s.info.pop("ledger.account_ids", None)  # ids of accounts the savepoint took back
             self.s.expire_all()
             return None
         counts[0] += 1
