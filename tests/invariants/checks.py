@@ -163,7 +163,8 @@ def bean_check(text: str) -> tuple[list, list[str]]:
     from beancount import loader
 
     entries, errors, _options = loader.load_string(text)
-    return entries, [f"{getattr(e, 'message', e)}" for e in errors]
+    return entries, [f"{getattr(e, 'message', e)} {getattr(getattr(e, 'entry', None), 'account', '')}".strip()
+                     for e in errors]
 
 
 def export_passes_bean_check(session: Session) -> list[str]:
