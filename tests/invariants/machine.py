@@ -304,7 +304,7 @@ class OneTruth(RuleBasedStateMachine):
         record = self._step(self._import, document, conversions)
         if record is not None:
             account["balance"] += sum((m.amount for m in moves), Decimal(0))
-            account["day"] = day
+            account["day"] = max(m.day for m in moves)
 
     def _import(self, document: bytes, conversions: list[tuple]) -> object:
         record = statements.import_statement(self.s, io.BytesIO(document), actor=ACTOR)
@@ -322,6 +322,11 @@ class OneTruth(RuleBasedStateMachine):
             query = query.where(Invoice.currency == currency)
         return list(self.s.execute(query.order_by(Invoice.id)).scalars())
 
+    @staticmethod
+    def _after(day: date, invoice: Invoice) -> date:
+        """A payment is made once the invoice is issued (the matching engine weighs payments made before it less)."""
+        return max(day, min(invoice.issued_on, LAST_DAY))
+
     def _move(self, data, kind: str, party: str, currency: str, day: date, conversions: list) -> DemoTransfer | None:
         if kind in ("pay", "short"):
             owed = self._open(party, currency)
@@ -331,7 +336,7 @@ class OneTruth(RuleBasedStateMachine):
             amount = Decimal(invoice.amount_open) - (Decimal("3.00") if kind == "short" else 0)
             reference = invoice.payment_reference if data.draw(st.booleans(), label="quotes reference") else None
             return DemoTransfer(-quantize(amount, currency), reference,
-                                self._payee_iban(invoice.payee_code, currency), day)
+                                self._payee_iban(invoice.payee_code, currency), self._after(day, invoice))
         if kind == "fx":
             owed = [i for i in self._open(party, None) if i.currency != currency]
             if not owed:
@@ -342,14 +347,14 @@ class OneTruth(RuleBasedStateMachine):
             booked = quantize(instructed.amount * rate, currency)
             conversions.append((booked, invoice.payment_reference, instructed, rate))
             return DemoTransfer(-booked, invoice.payment_reference,
-                                self._payee_iban(invoice.payee_code, invoice.currency), day)
+                                self._payee_iban(invoice.payee_code, invoice.currency), self._after(day, invoice))
         if kind == "refund":
             owed_back = self._open(party, currency, negative=True)
             if not owed_back:
                 return None
             note = data.draw(st.sampled_from(owed_back), label="credit note refunded")
             return DemoTransfer(-quantize(Decimal(note.amount_open), currency), note.payment_reference,
-                                self._payee_iban(note.payee_code, currency), day)
+                                self._payee_iban(note.payee_code, currency), self._after(day, note))
         amount = data.draw(st.sampled_from([Decimal("12.34"), Decimal("250.00"), Decimal("1000.00")]),
                            label="unexplained amount")
         counterparty = data.draw(st.sampled_from([UNKNOWN_IBAN, None]), label="counterparty")
