@@ -39,7 +39,7 @@ demo: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(LEDGER) openapi write contracts/openapi.json
 
-## check: the slower proofs (fuzzing, security matrix, load, faults) — see BENCHMARKS.md
+## check: the slower proofs (fuzzing, invariant machine, security matrix, load, faults) — see BENCHMARKS.md
 check: $(VENV)/.installed-test
 	$(BIN)/python -m bench.check $(CHECK_ARGS)
 

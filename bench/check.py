@@ -1,7 +1,8 @@
-"""`make check`: contract fuzzing (more examples), the security matrix, a short load run and the fault
-scenarios, then one summary table. Exit status non-zero if any part failed.
+"""`make check`: contract fuzzing (more examples), the invariant machine (at least 5,000 steps on each engine),
+the security matrix, a short load run and the fault scenarios, then one summary table. Exit status non-zero if
+any part failed.
 
-    python -m bench.check [--fuzz-examples 100] [--load-seconds 15] [--skip load,faults]
+    python -m bench.check [--fuzz-examples 100] [--machine-steps 5000] [--load-seconds 15] [--skip load,faults]
 """
 
 from __future__ import annotations
@@ -37,6 +38,37 @@ def _pytest(label: str, args: list[str], env: dict | None = None) -> tuple[str, 
         time.monotonic() - started
 
 
+#: Steps per example of the invariant machine in `make check`: long histories (months closed, late items).
+MACHINE_STEPS_PER_EXAMPLE = 100
+
+
+def machine(steps: int, postgres: bool) -> list[tuple[str, bool, str, float]]:
+    """The invariant machine of tests/invariants, run until at least `steps` steps on each engine (examples end
+    early when hypothesis says so, so it runs rounds until the tally reaches `steps`)."""
+    rows = []
+    databases = [("SQLite", {})]
+    if postgres:
+        databases.append(("PostgreSQL", {"LEDGER_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test"}))
+    for label, env in databases:
+        started, done, examples, ok, detail = time.monotonic(), 0, 0, True, ""
+        with tempfile.NamedTemporaryFile(prefix="ledger-machine-", suffix=".tally", delete=False) as tally:
+            pass
+        while ok and done < steps:
+            wanted = max(1, -(-(steps - done) // (MACHINE_STEPS_PER_EXAMPLE // 2)))
+            machine_env = {"LEDGER_MACHINE_EXAMPLES": str(wanted), "LEDGER_MACHINE_TALLY": tally.name,
+                           "LEDGER_MACHINE_STEPS": str(MACHINE_STEPS_PER_EXAMPLE), **env}
+            _, ok, detail, _ = _pytest("machine", ["tests/invariants/test_machine.py"], machine_env)
+            with open(tally.name) as handle:
+                counts = [line.split() for line in handle if line.strip()]
+            before, done, examples = done, sum(int(c[0]) for c in counts), sum(int(c[1]) for c in counts)
+            if done == before:
+                ok, detail = False, f"no steps taken; {detail}"
+        os.unlink(tally.name)
+        rows.append((f"invariant machine, {label} ({steps} steps)", ok and done >= steps,
+                     f"{done} steps in {examples} examples; {detail}", time.monotonic() - started))
+    return rows
+
+
 def findings() -> int:
     """The findings the proofs made, each kept as a regression test ("Finding N" in tests/proof)."""
     text = (stack.ROOT / "tests" / "proof" / "test_fuzz_findings.py").read_text()
@@ -46,6 +78,7 @@ def findings() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fuzz-examples", type=int, default=100)
+    parser.add_argument("--machine-steps", type=int, default=5000, help="invariant machine steps per engine")
     parser.add_argument("--load-seconds", type=float, default=15)
     parser.add_argument("--skip", default="")
     args = parser.parse_args(argv)
@@ -68,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             os.unlink(tally.name)
             rows.append((name, ok, f"{tried} requests tried; {detail}", seconds))
             tried_total[0] += tried
+    if "machine" not in skip:
+        rows.extend(machine(args.machine_steps, postgres))
     if "security" not in skip:
         rows.append(_pytest("slow clients cut off by gunicorn's timeout", ["tests/proof/test_slow.py", "-k",
                                                                              "slow_client", "-m", "slow"]))
