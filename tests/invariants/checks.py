@@ -138,14 +138,14 @@ def bank_closing(session: Session, iban: str) -> tuple[Decimal | None, str | Non
 def cash_equals_bank(session: Session, accounts: dict[str, tuple[str, str]]) -> list[str]:
     """Each bank account's cash in the journal equals the bank's closing balance (every transfer is posted).
 
-    `accounts`: IBAN → (party, currency), one account per party and currency, so the journal's cash of that
-    party in that currency is that bank account's."""
+    `accounts`: IBAN → (party, currency). Cash at a bank is keyed by the bank account itself (its owner may be
+    registered later), so the journal's cash of that IBAN in its currency is compared."""
     problems = []
     for iban, (party, currency) in sorted(accounts.items()):
         bank, stated_currency = bank_closing(session, iban)
         if bank is None:
             continue
-        rows = journal.balances(session, account_filter=(Account.purpose == "cash") & (Account.party_code == party)
+        rows = journal.balances(session, account_filter=(Account.purpose == "cash") & (Account.bank_account == iban)
                                 & (Account.currency == currency))
         cash = sum((balance for _, balance in rows), Decimal(0))
         if cash != bank or stated_currency != currency:
