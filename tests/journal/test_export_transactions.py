@@ -126,6 +126,20 @@ def test_an_export_runs_while_a_writer_holds_the_lock(committed_app, books):
         writer.close()
 
 
+def test_audit_verify_runs_while_a_writer_holds_the_lock(committed_app, books):
+    """`ledger audit verify` is a read: on SQLite it used to wait for the write lock (and fail after 30 s)."""
+    if committed_app.extensions["ledger.db"].dialect != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    writer = sqlite3.connect(make_url(committed_app.config["LEDGER_DATABASE_URL"]).database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        result = committed_app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert result.exit_code == 0 and "journal: intact" in result.output, result.output
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 # ---- through the test client on the rolled-back connection ---------------------------------------------
 
 @pytest.fixture
@@ -195,16 +209,3 @@ def test_a_failure_before_the_first_line_answers_with_a_problem(api, auditor, po
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
 
-
-def test_audit_verify_runs_while_a_writer_holds_the_lock(committed_app, books):
-    """`ledger audit verify` is a read: on SQLite it used to wait for the write lock (and fail after 30 s)."""
-    if committed_app.extensions["ledger.db"].dialect != "sqlite":
-        pytest.skip("SQLite's single write lock")
-    writer = sqlite3.connect(make_url(committed_app.config["LEDGER_DATABASE_URL"]).database, isolation_level=None)
-    try:
-        writer.execute("BEGIN IMMEDIATE")
-        result = committed_app.test_cli_runner().invoke(args=["audit", "verify"])
-        assert result.exit_code == 0 and "journal: intact" in result.output, result.output
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
