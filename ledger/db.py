@@ -80,6 +80,9 @@ class ExactDecimal(TypeDecorator):
 AMOUNT = ExactDecimal(24, 4)
 RATE = ExactDecimal(20, 8)
 
+#: Execution option of a read session's connections: on SQLite their transactions never take the write lock.
+READ_ONLY = "ledger_read_only"
+
 # SQLite: a transaction that will write must take the write lock when it begins; a deferred transaction
 # that reads first and writes later fails outright when another writer committed in between.
 _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_immediate", default=True)
@@ -102,7 +105,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate.get() else "BEGIN")
+        immediate = _sqlite_immediate.get() and not connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -132,6 +136,21 @@ class Database:
         if isinstance(self.bind, Connection):
             return Session(bind=self.bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
         return Session(bind=self.bind, expire_on_commit=False)
+
+    def read_session(self) -> Session:
+        """A session of its own for a long read that outlives the request (a streamed export); its owner closes it.
+
+        Its transaction is one consistent snapshot that blocks no writer and can write nothing: on SQLite a
+        deferred BEGIN (a WAL reader; never the write lock, whatever the request's method), on PostgreSQL
+        REPEATABLE READ, READ ONLY (every query of the read sees the same commits). Sessions of tests bound to one
+        connection join its transaction without a savepoint of their own: the request's session has one open
+        on that connection, and rolls it back before the export is read."""
+        if isinstance(self.bind, Connection):
+            return Session(bind=self.bind, join_transaction_mode="rollback_only", expire_on_commit=False)
+        options: dict = {READ_ONLY: True}
+        if self.dialect == "postgresql":
+            options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        return Session(bind=self.engine.execution_options(**options), expire_on_commit=False)
 
 
 def init_app(app: Flask) -> None:

@@ -14,12 +14,16 @@ journal = AppGroup("journal", help="The double-entry journal.")
               help="File to write (default: standard output).")
 def export_command(fmt: str, output: str | None) -> None:
     """Write the journal with balance assertions at each closed period's end."""
-    from ledger.journal.export import beancount_lines
+    from contextlib import closing
+
+    from ledger.journal.export import Stream
 
     handle = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
-        for chunk in beancount_lines(db.session()):
-            handle.write(chunk)
+        # a read-only snapshot: writers carry on while the file is written
+        with closing(Stream(db.database().read_session())) as chunks:
+            for chunk in chunks:
+                handle.write(chunk)
     finally:
         if output:
             handle.close()

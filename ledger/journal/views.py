@@ -1,4 +1,4 @@
-from flask import Response, stream_with_context
+from flask import Response
 
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db
@@ -32,8 +32,12 @@ def entries(args):
 @blp.arguments(ExportArgs, location="query")
 @blp.response(200, content_type="text/plain", description="a beancount file")
 def export_journal(args):
-    """The whole journal as a beancount file, with balance assertions at each closed period's end"""
-    session = db.session()
-    body = stream_with_context(export.beancount_lines(session))
+    """The whole journal as a beancount file, with balance assertions at each closed period's end
+
+    Streamed from one read-only snapshot. A complete file ends with the line `; end of the journal: N entries`;
+    one that failed part-way ends with a line starting `EXPORT FAILED` (which bean-check refuses) and the
+    transfer is broken off. A database that cannot be read answers 503 before anything is sent."""
+    # Not the request's session: the body is read after the request has ended (and its session closed).
+    body = export.Stream(db.database().read_session())
     return Response(body, mimetype="text/plain",
                     headers={"Content-Disposition": 'attachment; filename="ledger.beancount"'})
