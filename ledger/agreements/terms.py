@@ -24,10 +24,10 @@ from bisect import bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from ledger.money import Money, MoneyError, minor_units, to_decimal
+from ledger.money import Money, MoneyError, minor_units, quantize, to_decimal
 
 _TERM_KEYS = {
     "per_returnee_fee",
@@ -89,15 +89,28 @@ class Milestone:
     amount: Money
 
 
+def tolerance_limit(absolute: Decimal, percent: Decimal, expected: Decimal, currency: str) -> Decimal:
+    """The one tolerance rule (agreements and the matching engine both use it): the lower of ``absolute`` and
+    ``percent`` % of ``expected`` (0.5 means 0.5 %), the percentage rounded down to the currency's minor units.
+
+    Both limits apply, as in SAP tolerance groups: an agreement tolerating "50.00 or 0.5 %" writes off at most
+    50.00 on a large invoice and at most 0.5 % on a small one, never 50.00 on a 100.00 invoice."""
+    return min(absolute, quantize(abs(expected) * percent / 100, currency, ROUND_DOWN))
+
+
 @dataclass(frozen=True, slots=True)
 class Tolerance:
     absolute: Money
     percent: Decimal
 
+    def limit(self, expected: Money) -> Money:
+        """The largest difference tolerated on ``expected`` (see :func:`tolerance_limit`)."""
+        currency = self.absolute.currency
+        return Money(tolerance_limit(self.absolute.amount, self.percent, expected.amount, currency), currency)
+
     def allows(self, difference: Money, expected: Money) -> bool:
-        """True when ``difference`` is within the absolute amount or the percentage of ``expected``."""
-        gap = abs(difference)
-        return gap <= self.absolute or gap.amount * 100 <= abs(expected.amount) * self.percent
+        """True when ``difference`` is within both the absolute amount and the percentage of ``expected``."""
+        return abs(difference) <= self.limit(expected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,5 +591,6 @@ __all__ = [
     "earliest_termination",
     "quota_year",
     "terms_in_force",
+    "tolerance_limit",
     "version_in_force",
 ]

@@ -1,8 +1,10 @@
 """Unmatched payments that look like a second payment of an invoice already paid.
 
-A run never matches them: a paid invoice has nothing left to settle, so the duplicate waits, unexplained, while
-the host holds the money twice. This says which invoice it repeats, so an officer can ask the host for a refund
-(or book it against the next invoice). It is an explanation, never a match, and nothing is posted.
+A run never matches them, neither to the paid invoice (it has nothing left to settle) nor to another open invoice
+the amount happens to fit (`repeats_waiting` tells the run which they are; the engine holds them out of every rule),
+so the duplicate waits while the host holds the money twice. This says which invoice it repeats, so an officer can
+ask the host for a refund (or book it against the next invoice by hand). It is an explanation, never a match, and
+nothing is posted.
 
 A payment out is a possible duplicate of a paid invoice when it goes from the invoice's payer to its host, in the
 invoice's currency, quotes one of its references (payment reference or number, in any of the forms the engine
@@ -72,6 +74,42 @@ def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict
     paid = [_paid(*row) for row in session.execute(query)]
     found = {transfer_id: duplicate_of(payment, paid) for transfer_id, payment in payments.items()}
     return {transfer_id: invoice for transfer_id, invoice in found.items() if invoice is not None}
+
+
+def repeats_waiting(session: Session) -> dict[int, int]:
+    """For a run: every unexplained payment out (booked, nothing allocated) that repeats a paid invoice → that invoice.
+
+    One join finds the few payments whose payer, payee, currency and amount are a paid invoice's; only those have
+    their references compared. The waiting payments are gathered first (materialized), so the join is one pass over
+    the invoices against them (a hash join on PostgreSQL, an automatic index on SQLite), never a walk through
+    each payer's invoices for every payment."""
+    t, i = Transfer, Invoice
+    waiting = (select(t.id, t.end_to_end_id, t.structured_reference, t.remittance_information, t.party_code,
+                      t.counterparty_party, t.currency, t.amount)
+               .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False), t.allocated == 0,
+                      t.party_code.is_not(None), t.counterparty_party.is_not(None))
+               .cte("waiting").prefix_with("MATERIALIZED"))
+    paid = (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
+                   i.advance_offset, (i.payable - i.advance_offset).label("cash"))
+            .where(i.status == "paid", i.document_type == "invoice")
+            .cte("paid").prefix_with("MATERIALIZED"))
+    w, p = waiting.c, paid.c
+    query = (select(w.id, w.end_to_end_id, w.structured_reference, w.remittance_information, w.party_code,
+                    w.counterparty_party, w.currency, w.amount, p.id, p.number, p.payment_reference, p.payer_code,
+                    p.payee_code, p.currency, p.payable, p.advance_offset)
+             .select_from(paid)
+             .join(waiting, (p.payer_code == w.party_code) & (p.payee_code == w.counterparty_party)
+                   & (p.currency == w.currency) & (p.cash == w.amount))
+             .order_by(w.id, p.id))
+    candidates: dict[int, tuple[Payment, list[PaidInvoice]]] = {}
+    for row in session.execute(query):
+        transfer_id = row[0]
+        if transfer_id not in candidates:
+            references = remittance_references(row[1], row[2], row[3])
+            candidates[transfer_id] = (Payment(row[4], row[5], Money(row[7], row[6]), frozenset(references)), [])
+        candidates[transfer_id][1].append(_paid(*row[8:]))
+    found = {transfer_id: duplicate_of(payment, paid) for transfer_id, (payment, paid) in candidates.items()}
+    return {transfer_id: invoice.id for transfer_id, invoice in found.items() if invoice is not None}
 
 
 def _payment(t: Transfer) -> Payment:

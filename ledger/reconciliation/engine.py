@@ -16,12 +16,13 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-from ledger.money import Money, quantize
+from ledger.agreements.terms import tolerance_limit
+from ledger.money import Money
 from ledger.reconciliation.indexes import (
     AmountBucket,
     BookedBucket,
@@ -90,6 +91,9 @@ def match(
     rejected_pairs: frozenset[tuple[TransferId, InvoiceId]] | set[tuple[TransferId, InvoiceId]] = frozenset(),
     settings: MatchSettings | None = None,
     on_proposals: Callable[[list[MatchProposal]], None] | None = None,
+    *,
+    held: Iterable[OpenInvoice] = (),
+    duplicates: Mapping[TransferId, InvoiceId] | None = None,
 ) -> list[MatchProposal]:
     """Match open transfers to open invoices; at most one proposal per transfer.
 
@@ -97,7 +101,19 @@ def match(
     reference → amount (exact, unique) → multi_invoice (exact sum) → instalments (exact sum) →
     amount (within tolerance, unique) → multi_invoice / instalments within tolerance (proposed) →
     near_miss_reference (proposed) → amount (ambiguous, proposed) → partial_payment (proposed).
-    A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed.
+    A pair in `rejected_pairs` (transfer_id, invoice_id) is never proposed (the caller passes rejected proposals
+    and reversed matches).
+
+    Uniqueness is judged before anything but evidence took the rivals: an amount that fits one open invoice only
+    because a proposal holds its rival, or because the pair with the rival was refused (`rejected_pairs`), is
+    proposed, never auto. Proposals of this run count as holds; `held` are the invoices that proposals of earlier
+    runs, still waiting for review, hold, each with `open_amount` what it had open before the hold (an invoice
+    held only in part is also among `invoices`, with what is left).
+
+    A transfer that repeats an invoice already paid is never matched (it waits, explained as a possible
+    duplicate, see `duplicates`): the caller names those it found among earlier runs' invoices in `duplicates`
+    (transfer → the paid invoice), and within the run a transfer quoting, by reference, an invoice of its party
+    that the run has settled, for exactly what that invoice had open, is held the same way.
     `on_proposals`, if given, receives the new proposals every `EMIT_EVERY` proposals and at the end (a
     proposal, once made, never changes), so a caller can store the first ones while the engine goes on.
     Raises `ReconciliationError` for inconsistent input (see `validation`).
@@ -105,7 +121,8 @@ def match(
     invoice_list, transfer_list = list(invoices), list(transfers)
     validate_inputs(invoice_list, transfer_list)
     with collector_paused():
-        run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings(), on_proposals)
+        run = _Run(invoice_list, transfer_list, frozenset(rejected_pairs), settings or MatchSettings(), on_proposals,
+                   held=held, duplicates=duplicates or {})
         return _run_rules(run)
 
 
@@ -168,18 +185,35 @@ class _Run:
         rejected: frozenset[tuple[TransferId, InvoiceId]],
         settings: MatchSettings,
         on_proposals: Callable[[list[MatchProposal]], None] | None = None,
+        *,
+        held: Iterable[OpenInvoice] = (),
+        duplicates: Mapping[TransferId, InvoiceId] | None = None,
     ) -> None:
         self.settings = settings
         self._on_proposals = on_proposals
         self._emitted = 0
         self.rejected = rejected
+        #: Per transfer, the invoices refused for it (rejected or reversed): rivals that were taken out of reach.
+        self._refused: dict[TransferId, list[InvoiceId]] = defaultdict(list)
+        for transfer_id, invoice_id in rejected:
+            self._refused[transfer_id].append(invoice_id)
+        #: Per (party, direction, currency), the invoices held by proposals (earlier runs' and this run's), each
+        #: with what it had open before the hold: the rivals an amount must not be unique without.
+        self._holds: dict[tuple, list[tuple[Decimal, OpenInvoice]]] = defaultdict(list)
+        self._held_by_id: dict[InvoiceId, tuple[Decimal, OpenInvoice]] = {}
+        for inv in held:
+            hold = (inv.open_amount.amount, inv)
+            self._holds[(inv.party, inv.direction, inv.currency)].append(hold)
+            self._held_by_id[inv.id] = hold
+        #: Transfers held out of every rule as repeats of a paid invoice → that invoice.
+        self.duplicates: dict[TransferId, InvoiceId] = dict(duplicates or {})
         self.invoices = sorted(invoices, key=_invoice_order)
         self.transfers = sorted(transfers, key=_transfer_order)
         self.open: dict[InvoiceId, Decimal] = {inv.id: inv.open_amount.amount for inv in self.invoices}
         self.by_id: dict[InvoiceId, OpenInvoice] = {inv.id: inv for inv in self.invoices}
         self.rank: dict[InvoiceId, int] = {inv.id: i for i, inv in enumerate(self.invoices)}
         self.values: dict[TransferId, dict[str, TransferValue]] = {t.id: transfer_values(t) for t in self.transfers}
-        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.amount == 0}
+        self.done: set[TransferId] = {t.id for t in self.transfers if t.amount.amount == 0 or t.id in self.duplicates}
         self.proposals: list[MatchProposal] = []
         #: Per invoice, the (currency, value, transfer) of each allocation of this run.
         self.paid_by: dict[InvoiceId, list[tuple[str, Decimal, TransferId]]] = {}
@@ -227,13 +261,14 @@ class _Run:
 
     @staticmethod
     def tolerance(invoices: list[OpenInvoice], base: Decimal, currency: str) -> Decimal:
-        """The lower of the absolute and percentage limits (the strictest invoice's)."""
+        """The agreements' one rule (`tolerance_limit`: the lower of the absolute and percentage limits), with the
+        strictest invoice's limits."""
         if len(invoices) == 1:
             absolute, percent = invoices[0].tolerance_abs.amount, invoices[0].tolerance_pct
         else:
             absolute = min(inv.tolerance_abs.amount for inv in invoices)
             percent = min(inv.tolerance_pct for inv in invoices)
-        return min(absolute, quantize(base * percent / 100, currency, ROUND_DOWN))
+        return tolerance_limit(absolute, percent, base, currency)
 
     def within_tolerance(self, invoice: OpenInvoice, value: Decimal) -> bool:
         open_amount = self.open[invoice.id]
@@ -245,6 +280,33 @@ class _Run:
         if difference > invoice.tolerance_abs.amount:
             return False
         return difference <= self.tolerance([invoice], open_amount, invoice.currency)
+
+    def removed_rivals(self, transfer: OpenTransfer, value: TransferValue, chosen: OpenInvoice,
+                       exact: bool) -> list[InvoiceId]:
+        """Invoices of the transfer's party that its amount would fit as well as `chosen` (`exact`: to the cent;
+        else within tolerance) but that are out of its reach only because a proposal holds them or the pair was
+        refused. With any, `chosen` is unique by elimination, not by evidence: a reviewer decides."""
+        rivals: set[InvoiceId] = set()
+        booked_on, amount = transfer.booked_on, value.amount
+        key = (transfer.counterparty_party, SETTLES[transfer.direction], value.currency)
+        for before, inv in self._holds.get(key, ()):
+            if inv.id != chosen.id and self._would_fit(booked_on, inv, before, amount, exact):
+                rivals.add(inv.id)
+        for invoice_id in self._refused.get(transfer.id, ()):
+            held = self._held_by_id.get(invoice_id)
+            inv = held[1] if held else self.by_id.get(invoice_id)
+            if (inv is not None and inv.id != chosen.id and (inv.party, inv.direction, inv.currency) == key
+                    and self._would_fit(booked_on, inv, held[0] if held else inv.open_amount.amount, amount, exact)):
+                rivals.add(invoice_id)
+        return sorted(rivals, key=lambda i: (type(i).__name__, i))
+
+    def _would_fit(self, booked_on: date, invoice: OpenInvoice, open_amount: Decimal, value: Decimal,
+                   exact: bool) -> bool:
+        if not self.in_window(booked_on, invoice):
+            return False
+        if exact:
+            return open_amount == value
+        return abs(open_amount - value) <= self.tolerance([invoice], open_amount, invoice.currency)
 
     # - recording a match -
 
@@ -295,6 +357,9 @@ class _Run:
                                                   f"transfer {echo} in this run (possible duplicate)"}
         full_evidence = self._evidence(transfer, value, paid, residual, settles, tolerance)
         full_evidence.update(evidence)
+        if not auto:  # the invoices it takes stay rivals for the rest of the run (see `_removed_rivals`)
+            for inv in paid:
+                self._holds[(inv.party, inv.direction, inv.currency)].append((self.open[inv.id], inv))
         for inv, amount in chosen:
             self.open[inv.id] = Decimal(0) if settles else self.open[inv.id] - amount
         account = None
@@ -390,6 +455,31 @@ class _Run:
             hits = self._reference_hits(transfer, index)
             if hits:
                 self._settle_by_reference(transfer, hits)
+            else:
+                repeated = self._repeated_invoice(transfer, index)
+                if repeated is not None:
+                    self.duplicates[transfer.id] = repeated
+                    self.done.add(transfer.id)
+
+    def _repeated_invoice(
+        self, transfer: OpenTransfer, index: dict[str, list[tuple[OpenInvoice, str]]]
+    ) -> InvoiceId | None:
+        """An invoice of the transfer's party that it quotes and that this run already settled, for exactly what
+        that invoice had open: the transfer repeats its payment (as `duplicates` tells of earlier runs' invoices)."""
+        party = transfer.counterparty_party
+        if party is None:
+            return None
+        values, direction = self.values[transfer.id], SETTLES[transfer.direction]
+        for token in sorted(self.references(transfer)):
+            entries = index.get(token, ())
+            if len(entries) > self.settings.scan_budget:
+                continue  # shared by that many invoices it names none (as in `_reference_hits`)
+            for invoice, _ in entries:
+                value = values.get(invoice.currency)
+                if (invoice.party == party and invoice.direction == direction and self.open[invoice.id] == 0
+                        and value is not None and value.amount == invoice.open_amount.amount):
+                    return invoice.id
+        return None
 
     def _reference_hits(
         self, transfer: OpenTransfer, index: dict[str, list[tuple[OpenInvoice, str]]]
@@ -516,12 +606,14 @@ class _Run:
             if not options:
                 continue
             known = transfer.counterparty_party is not None and not crowded
+            # A fit left unique only by holds or refusals waits for the "ambiguous" pass, which proposes it.
             if phase == "exact":
                 exact = [(inv, value) for inv, value in options if self.open[inv.id] == value.amount]
-                if known and len(exact) == 1:
+                if known and len(exact) == 1 and not self.removed_rivals(transfer, exact[0][1], exact[0][0], True):
                     self._settle_by_amount(transfer, exact, crowded, within_tolerance=len(options) - 1)
             elif phase == "tolerance":
-                if known and len(options) == 1:
+                if known and len(options) == 1 and not self.removed_rivals(transfer, options[0][1], options[0][0],
+                                                                           False):
                     self._settle_by_amount(transfer, options, crowded)
             else:
                 self._settle_by_amount(transfer, options, crowded, force_proposed=True)
@@ -576,7 +668,14 @@ class _Run:
             confidence = CONF_AMOUNT_EXACT if exact else CONF_AMOUNT_TOLERANCE
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, True, confidence, evidence, require_settled=True)
         else:
-            evidence["reason"] = "several open invoices of the party fit the amount (or did before another proposal took one); nearest due date proposed"
+            rivals = self.removed_rivals(transfer, value, invoice, False) if len(options) == 1 else []
+            if rivals:
+                evidence["rivals_held_or_refused"] = "; ".join(str(i) for i in rivals)
+                evidence["reason"] = ("the only open invoice of the party that fits the amount, but only because "
+                                      "proposals waiting for review hold, or refusals for this transfer removed, "
+                                      "others that fit as well")
+            else:
+                evidence["reason"] = "several open invoices of the party fit the amount (or did before another proposal took one); nearest due date proposed"
             self.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_AMBIGUOUS, evidence,
                           require_settled=True)
 

@@ -60,15 +60,18 @@ class Matching(Generic[T]):
 
     def __init__(self, invoices: list[OpenInvoice], transfers: list[OpenTransfer],
                  rejected: set[tuple[TransferId, InvoiceId]] | frozenset, settings: MatchSettings | None,
-                 prepare: Callable[[list[MatchProposal]], list[T]], fork_from: int | None = None) -> None:
+                 prepare: Callable[[list[MatchProposal]], list[T]], fork_from: int | None = None, *,
+                 held: list[OpenInvoice] | tuple = (), duplicates: dict[TransferId, InvoiceId] | None = None) -> None:
         self._inputs = (invoices, transfers, rejected, settings)
+        self._history = {"held": held, "duplicates": duplicates}  # `match`'s keyword inputs
         self._prepare = prepare
         self._child: multiprocessing.process.BaseProcess | None = None
         self._done = False  # the child sent everything and is exiting
         if len(transfers) >= (FORK_FROM if fork_from is None else fork_from) and _can_fork():
             context = multiprocessing.get_context("fork")
             self._receiving, sending = context.Pipe(duplex=False)
-            self._child = context.Process(target=_match_and_send, args=(os.getpid(), sending, *self._inputs, prepare),
+            self._child = context.Process(target=_match_and_send, args=(os.getpid(), sending, *self._inputs, prepare,
+                                                                         self._history),
                                           name="ledger-matching", daemon=True)
             with warnings.catch_warnings():  # Python ≥ 3.12 warns of any fork beside threads: see the module
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -83,7 +86,8 @@ class Matching(Generic[T]):
         """Hand each prepared batch to `on_batch` as it comes; returns the summary of all the proposals."""
         if self._child is None:
             invoices, transfers, _, _ = self._inputs
-            proposals = match(*self._inputs, on_proposals=lambda batch: on_batch(self._prepare(batch)))
+            proposals = match(*self._inputs, on_proposals=lambda batch: on_batch(self._prepare(batch)),
+                              **self._history)
             return summarise(invoices, transfers, proposals)
         while True:
             try:
@@ -117,7 +121,7 @@ def _can_fork() -> bool:
 
 # ---- the child ---------------------------------------------------------------------------------------
 
-def _match_and_send(parent: int, sending, invoices, transfers, rejected, settings, prepare) -> None:
+def _match_and_send(parent: int, sending, invoices, transfers, rejected, settings, prepare, history) -> None:
     """Match, sending each prepared batch as it comes, then the summary. A thread does the sending, so the engine
     never waits for the parent to read (a pipe holds 64 KiB; a batch of 10,000 plans is 6–7 MB)."""
     _end_with(parent)
@@ -128,7 +132,7 @@ def _match_and_send(parent: int, sending, invoices, transfers, rejected, setting
     sender.start()
     try:
         proposals = match(invoices, transfers, rejected, settings,
-                          on_proposals=lambda batch: outbox.put(_pickled("batch", prepare(batch))))
+                          on_proposals=lambda batch: outbox.put(_pickled("batch", prepare(batch))), **history)
         outbox.put(_pickled("done", summarise(invoices, transfers, proposals)))
     except BaseException as error:  # handed to the parent, which raises it
         outbox.put(_pickled("error", _portable(error)))

@@ -24,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache, partial
@@ -49,7 +49,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
-from ledger.reconciliation import claims, parallel, refunds
+from ledger.reconciliation import claims, duplicates, parallel, refunds
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.models import (
@@ -118,7 +118,12 @@ class OpenSet:
     transfers: list[OpenTransfer] = field(default_factory=list)
     invoice_info: dict[int, _OpenInvoice] = field(default_factory=dict)
     transfer_info: dict[int, _OpenTransfer] = field(default_factory=dict)
+    #: (transfer, invoice) pairs a run must not match: rejected proposals and reversed matches.
     rejected: set[tuple[int, int]] = field(default_factory=set)
+    #: Invoices proposals waiting for review hold, with what each had open before the hold (rivals, see `match`).
+    held: list[OpenInvoice] = field(default_factory=list)
+    #: Open transfers that repeat a paid invoice → that invoice (`duplicates.repeats_waiting`): never matched.
+    duplicates: dict[int, int] = field(default_factory=dict)
     #: The loaded rows cannot change before the transaction ends (locked on PostgreSQL; SQLite's writer lock).
     locked: bool = False
 
@@ -192,20 +197,27 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
     limits: dict[tuple[int, str], tuple[Money, Decimal]] = {}  # one Money per agreement and currency, not per invoice
     no_hold = Decimal(0)
     for invoice_id, payer, payee, agreement_id, number, reference, currency, amount_open, issued_on, due_on in rows:
-        open_amount = amount_open - held.get(invoice_id, no_hold)
-        if open_amount <= 0:
+        hold = held.get(invoice_id, no_hold)
+        open_amount = amount_open - hold
+        if open_amount <= 0 and hold == 0:
             continue
         limit = limits.get((agreement_id, currency))
         if limit is None:
             absolute, percent = tolerances[agreement_id]
             limit = limits[agreement_id, currency] = (tolerance_money(absolute, currency), percent)
-        out.invoice_info[invoice_id] = _OpenInvoice(invoice_id, payer, payee, agreement_id, currency, open_amount,
-                                                    amount_open)
-        out.invoices.append(OpenInvoice(
+        invoice = OpenInvoice(
             id=invoice_id, party=payer + payee, agreement_id=str(agreement_id), number=number,
             payment_reference=reference, end_to_end_id=None, direction="payable", currency=currency,
-            open_amount=Money(open_amount, currency), issued_on=issued_on, due_on=due_on or issued_on,
-            tolerance_abs=limit[0], tolerance_pct=limit[1]))
+            open_amount=Money(amount_open, currency), issued_on=issued_on, due_on=due_on or issued_on,
+            tolerance_abs=limit[0], tolerance_pct=limit[1])
+        if hold:
+            out.held.append(invoice)  # with what it had open before the hold
+            if open_amount <= 0:
+                continue
+            invoice = replace(invoice, open_amount=Money(open_amount, currency))
+        out.invoice_info[invoice_id] = _OpenInvoice(invoice_id, payer, payee, agreement_id, currency, open_amount,
+                                                    amount_open)
+        out.invoices.append(invoice)
     t = Transfer
     fx = TransferFx
     query = (
@@ -234,8 +246,22 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
             id=transfer_id, direction="debit", amount=Money(remaining, currency), booked_on=booked,
             counterparty_party=payer + payee, counterparty_iban=iban, remittance_structured=structured,
             remittance_text=remittance, end_to_end_id=end_to_end_id, instructed_amount=instructed, fx_rate=rate))
-    out.rejected = {(a, b) for a, b in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
+    out.rejected = refused_pairs(session)
+    repeats = duplicates.repeats_waiting(session)
+    out.duplicates = {t: i for t, i in repeats.items() if t in out.transfer_info}
     return out
+
+
+def refused_pairs(session: Session) -> set[tuple[int, int]]:
+    """(transfer, invoice) pairs no run matches again: those of rejected proposals and of reversed matches (an
+    officer reversing "paid the wrong invoice" would otherwise see the next run post it again). An officer can
+    still match such a pair by hand."""
+    rejected = session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))
+    reversed_ = session.execute(
+        select(ReconciliationMatch.transfer_id, ReconciliationAllocation.invoice_id)
+        .join(ReconciliationAllocation, ReconciliationAllocation.match_id == ReconciliationMatch.id)
+        .where(ReconciliationMatch.status == "reversed", ReconciliationAllocation.invoice_id.is_not(None)))
+    return {(t, i) for t, i in rejected} | {(t, i) for t, i in reversed_}
 
 
 # ---- turning proposals into matches ------------------------------------------------------------------
@@ -641,13 +667,15 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
         session.flush()
         if dry_run:
             summary = summarise(open_set.invoices, open_set.transfers,
-                                match(open_set.invoices, open_set.transfers, open_set.rejected, settings))
+                                match(open_set.invoices, open_set.transfers, open_set.rejected, settings,
+                                      held=open_set.held, duplicates=open_set.duplicates))
             step("matched")
         else:
             # The engine runs in a process of its own when the run is large (started first: it forks) and plans its
             # matches there; the database stores them while it finds more, and this thread posts them in between.
             with parallel.Matching(open_set.invoices, open_set.transfers, open_set.rejected, settings,
-                                   prepare=_Planner(open_set)) as matching, BackgroundWrites(session) as writes:
+                                   prepare=_Planner(open_set), held=open_set.held,
+                                   duplicates=open_set.duplicates) as matching, BackgroundWrites(session) as writes:
                 posting = _RunPosting(session, open_set, record.id, actor, writes)
                 summary = matching.results(on_batch=posting.add)
                 step("matched")

@@ -137,9 +137,14 @@ def test_a_rejected_pair_is_never_proposed_again(world):
     pairs = [(m["transfer"], _only_allocation(m)["claim"]) for m in world.claim_matches()]
     assert pairs.count((transfer, refused)) == 1  # only the rejected match itself
     assert world.claim_now(refused)["stage"] == "accepted"
-    # The other claim is now the only one the credit can pay.
+    # The other claim is now the only one the credit can pay, but only because the officer refused its rival:
+    # proposed for review, never paid automatically; confirming it pays it.
     other = second["id"] if refused == first["id"] else first["id"]
-    assert (transfer, other) in pairs and world.claim_now(other)["stage"] == "paid"
+    (proposal,) = [m for m in world.claim_matches("proposed") if _only_allocation(m)["claim"] == other]
+    assert proposal["transfer"] == transfer and world.claim_now(other)["stage"] == "accepted"
+    response = world.api.post(f"{R}/matches/{proposal['id']}/confirm", token=world.officer)
+    assert response.status_code == 200, response.get_json()
+    assert world.claim_now(other)["stage"] == "paid"
 
 
 def test_reversing_a_claim_match_reopens_the_claim_and_unallocates_the_credit(world):

@@ -138,13 +138,33 @@ def test_two_milestones_at_one_threshold_are_ambiguous():
     assert err.value.field == "terms.milestones.1.returnees"
 
 
-def test_zero_tolerance_is_allowed_and_tolerance_takes_the_larger_allowance():
+def test_zero_tolerance_is_allowed_and_tolerance_takes_the_lower_allowance():
     assert Terms.from_wire({"tolerance": {"absolute": "0.00", "percent": "0"}}, "GBP").tolerance.absolute.is_zero()
+    tolerance = Terms.from_wire(API_TERMS, "GBP").tolerance  # 50.00 or 0.5 %, whichever is lower
+    assert tolerance.allows(gbp("-0.50"), gbp("100.00"))  # 0.5 % of 100 is 0.50
+    assert not tolerance.allows(gbp("-50.00"), gbp("100.00"))  # within 50.00, but not within 0.5 %
+    assert not tolerance.allows(gbp("0.51"), gbp("100.00"))
+    assert tolerance.allows(gbp("50.00"), gbp("20000.00"))  # 0.5 % of 20,000 is 100: the 50.00 limit binds
+    assert not tolerance.allows(gbp("50.01"), gbp("20000.00"))
+    assert not tolerance.allows(gbp("100.00"), gbp("20000.00"))
+    assert tolerance.limit(gbp("333.33")) == gbp("1.66")  # 1.66665 rounded down: never more than agreed
+
+
+def test_the_matching_engine_applies_the_agreements_tolerance_rule():
+    """One rule: whatever the agreement's `Tolerance` allows, the engine settles in full, and nothing more."""
+    from ledger.reconciliation import match
+    from tests.unit.reconciliation.factories import invoice, transfer
+
     tolerance = Terms.from_wire(API_TERMS, "GBP").tolerance
-    assert tolerance.allows(gbp("-50.00"), gbp("100.00"))
-    assert not tolerance.allows(gbp("50.01"), gbp("100.00"))
-    assert tolerance.allows(gbp("100.00"), gbp("20000.00"))  # 0.5% of 20,000 is 100
-    assert not tolerance.allows(gbp("100.01"), gbp("20000.00"))
+    for amount, paid in (("100.00", "99.50"), ("100.00", "99.49"), ("100.00", "50.00"), ("20000.00", "19950.00"),
+                         ("20000.00", "19949.99"), ("20000.00", "19900.00"), ("333.33", "331.67"),
+                         ("333.33", "331.66")):
+        (proposal,) = match([invoice("I1", amount, payment_reference="RF18539007547034",
+                                     tolerance_abs=str(tolerance.absolute.amount), tolerance_pct=str(tolerance.percent))],
+                            [transfer("T1", paid, structured="RF18539007547034")])
+        allowed = tolerance.allows(gbp(amount) - gbp(paid), gbp(amount))
+        assert (proposal.residual_account is not None) is allowed, (amount, paid)
+        assert proposal.evidence["tolerance"] == f"{tolerance.limit(gbp(amount)).amount} GBP"
 
 
 def test_term_dates_must_be_ordered():

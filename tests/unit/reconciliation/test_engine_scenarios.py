@@ -279,10 +279,61 @@ def test_rejected_pairs_are_never_proposed_again():
     assert match(invoices, transfers, rejected_pairs=frozenset({("T1", "I1")})) == []
 
 
-def test_rejected_pair_lets_the_next_candidate_through():
+def test_rejected_pair_lets_the_next_candidate_through_but_only_as_a_proposal():
+    # I2 fits alone only because the officer refused I1, which fits as well: elimination, not evidence.
     invoices = [invoice("I1", "900.00", due_on=date(2026, 5, 3)), invoice("I2", "900.00", due_on=date(2026, 6, 1))]
     result = only(match(invoices, [transfer("T1", "900.00")], rejected_pairs={("T1", "I1")}))
+    assert pairs([result]) == {("T1", "I2")} and result.status == "proposed"
+    assert result.evidence["rivals_held_or_refused"] == "I1"
+    # A refused invoice that would not fit the amount anyway leaves the fit unique on its own: auto.
+    invoices = [invoice("I1", "700.00", due_on=date(2026, 5, 3)), invoice("I2", "900.00", due_on=date(2026, 6, 1))]
+    result = only(match(invoices, [transfer("T1", "900.00")], rejected_pairs={("T1", "I1")}))
     assert pairs([result]) == {("T1", "I2")} and result.status == "auto"
+
+
+def test_a_fit_unique_only_because_an_earlier_runs_proposal_holds_its_rival_is_proposed():
+    # Y999 is held in full by a proposal waiting for review (not open to this run); Z777 is the only open fit.
+    held = [invoice("Y999", "1800.00", due_on=date(2026, 5, 2))]
+    invoices = [invoice("Z777", "1800.00", due_on=date(2026, 5, 30))]
+    transfers = [transfer("T1", "1800.00", text="Invoice RW-2026-J538", booked_on=date(2026, 5, 20))]
+    alone = only(match(invoices, transfers))
+    assert alone.status == "auto"  # without the hold, the fit is unique on the evidence
+    result = only(match(invoices, transfers, held=held))
+    assert pairs([result]) == {("T1", "Z777")} and result.status == "proposed"
+    assert result.evidence["rivals_held_or_refused"] == "Y999"
+    # Within tolerance too (tolerance pass), and a hold outside the date window or the tolerance is no rival.
+    assert only(match(invoices, [replace(transfers[0], amount=Money.of("1795.00", "GBP"))], held=held)).status \
+        == "proposed"
+    far = [invoice("Y999", "1800.00", due_on=date(2025, 5, 2))]
+    other = [invoice("Y999", "1700.00", due_on=date(2026, 5, 2))]
+    assert only(match(invoices, transfers, held=far)).status == "auto"
+    assert only(match(invoices, transfers, held=other)).status == "auto"
+    # Another party's hold is no rival either.
+    assert only(match(invoices, transfers, held=[invoice("Y999", "1800.00", party="RW")])).status == "auto"
+
+
+def test_a_fit_unique_only_because_a_proposal_of_the_same_run_took_its_rival_is_proposed():
+    # T0 (unmapped IBAN) quotes I1: only proposed, and I1 is taken. T1 then fits I2 alone, by elimination.
+    invoices = [invoice("I1", "1000.00", payment_reference=RF), invoice("I2", "1000.00", due_on=date(2026, 5, 9))]
+    transfers = [transfer("T0", "1000.00", party=None, structured=RF, booked_on=date(2026, 4, 30)),
+                 transfer("T1", "1000.00", booked_on=date(2026, 5, 3))]
+    result = by_transfer(match(invoices, transfers))
+    assert result["T0"].status == "proposed"
+    assert pairs([result["T1"]]) == {("T1", "I2")} and result["T1"].status == "proposed"
+    assert result["T1"].evidence["rivals_held_or_refused"] == "I1"
+
+
+def test_a_repeat_of_a_paid_invoice_is_never_matched_to_another_invoice():
+    # The caller found T2 repeats the paid invoice P (earlier run): no rule matches it, however well F fits.
+    invoices = [invoice("F", "3000.00")]
+    repeat = transfer("T2", "3000.00", structured=RF)
+    assert only(match(invoices, [repeat])).status == "auto"  # what a run did before: F shown paid
+    assert match(invoices, [repeat], duplicates={"T2": "P"}) == []
+    # Within one run: T1 pays A by its reference, T2 quotes A again for the same amount and waits too.
+    invoices = [invoice("A", "3000.00", payment_reference=RF), invoice("F", "3000.00", due_on=date(2026, 5, 9))]
+    transfers = [transfer("T1", "3000.00", structured=RF), transfer("T2", "3000.00", structured=RF,
+                                                                    booked_on=date(2026, 5, 6))]
+    assert pairs(match(invoices, transfers)) == {("T1", "A")}
 
 
 def test_summary_counts_the_run():
