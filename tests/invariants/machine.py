@@ -59,7 +59,7 @@ LAST_DAY = date(2026, 11, 28)
 LAST_CLOSABLE = "2026-11"
 ACTOR = "machine officer"
 
-#: Every invariant, by name. The test chooses which are checked (see test_machine.PENDING).
+#: Every invariant, by name (LEDGER_MACHINE_INVARIANTS may choose some while hunting one).
 INVARIANTS = ("entries_balance", "closing_equals_journal", "opening_equals_previous_closing",
               "closed_statements_unchanged", "cash_equals_bank", "export_passes_bean_check",
               "assertions_equal_statements")

@@ -4,30 +4,20 @@ with the signed statements, with the bank and with beancount (see `machine` and 
 `make test` runs a modest number of examples (LEDGER_MACHINE_EXAMPLES × up to LEDGER_MACHINE_STEPS steps);
 `make check` runs at least 5,000 steps on each engine (bench/check.py).
 
-PENDING names the invariants that the code on this branch does not keep yet: the fixes are being made on
-other branches (statement closing by construction, every transfer posted with suspense and FX accounts,
-beancount accounts per currency and assertions by booked period). `test_one_truth` leaves them out so the
-suite stays green meanwhile; `test_one_truth_pending` (marker `one_truth_pending`, deselected by default:
-run it with `-m one_truth_pending`) checks all of them. Whoever merges a fix removes its name from PENDING;
-when PENDING is empty, `test_one_truth_pending` and the marker go too.
+Every invariant of the issue "One truth" is checked: entries balance per currency, each agreement's statement
+closes at its journal balance, each month opens where the previous closed, closed statements never change,
+each bank account's cash equals its bank's closing balance, and the beancount export passes bean-check with
+assertions equal to the signed statements.
 """
 
 from __future__ import annotations
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.invariants import machine
-
-PENDING = frozenset({
-    "closing_equals_journal",        # overrides and credit notes move invoices_payable outside the closing
-    "cash_equals_bank",              # unexplained transfers are not posted; FX payments post in the invoice's currency
-    "export_passes_bean_check",      # one beancount account for a party's cash in two currencies
-    "assertions_equal_statements",   # assertions by effective date, statements by booked period
-})
 
 
 def _run(session, checked: frozenset[str]) -> None:
@@ -53,11 +43,5 @@ def _run(session, checked: frozenset[str]) -> None:
 
 
 def test_one_truth(session):
-    """The invariants the code keeps today, over random histories of the whole service."""
-    _run(session, frozenset(machine.INVARIANTS) - PENDING)
-
-
-@pytest.mark.one_truth_pending
-def test_one_truth_pending(session):
-    """Every invariant of the issue, the pending ones included (fails until their fixes are merged)."""
+    """Every invariant, over random histories of the whole service."""
     _run(session, frozenset(machine.INVARIANTS))
