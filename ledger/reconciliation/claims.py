@@ -41,7 +41,15 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
+from ledger.reconciliation.rows import (
+    add_allocated,
+    allocations_of,
+    by_hand,
+    decide,
+    locked,
+    reversed_pairs,
+    store_match,
+)
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
@@ -176,8 +184,8 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
             currency=row.currency, open_amount=payable, issued_on=row.decided_on,
             due_on=row.payment_due_on or row.decided_on, tolerance_abs=Money(_NO_TOLERANCE, row.currency),
             tolerance_pct=_NO_TOLERANCE))
-    out.rejected = {(a, b) for a, b in session.execute(select(RejectedClaimPair.transfer_id,
-                                                              RejectedClaimPair.claim_id))}
+    rejected = session.execute(select(RejectedClaimPair.transfer_id, RejectedClaimPair.claim_id))
+    out.rejected = {(t, c) for t, c in rejected} | reversed_pairs(session, "claim_id")  # reversed claim payments stay reversed
     return out
 
 

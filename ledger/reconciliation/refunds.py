@@ -27,7 +27,15 @@ from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
+from ledger.reconciliation.rows import (
+    add_allocated,
+    allocations_of,
+    by_hand,
+    decide,
+    locked,
+    reversed_pairs,
+    store_match,
+)
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
@@ -67,7 +75,9 @@ def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
 
 
 def rejected_pairs(session: Session) -> set[tuple[int, int]]:
-    return {(t, n) for t, n in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))}
+    """(credit, credit note) pairs no run matches again: rejected proposals and reversed refunds."""
+    rejected = session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))
+    return {(t, i) for t, i in rejected} | reversed_pairs(session)
 
 
 def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,

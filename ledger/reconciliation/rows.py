@@ -80,3 +80,15 @@ def by_hand(transfer: Transfer, items: list[tuple[int, Decimal]]) -> MatchPropos
         status="proposed", confidence=Decimal(1), residual=Money.zero(transfer.currency), residual_account=None,
         evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {transfer.currency}",
                   "booked_on": str(booked_on)})
+
+
+def reversed_pairs(session: Session, item: str = "invoice_id") -> set[tuple[int, int]]:
+    """(transfer, item) pairs of reversed matches, `item` being `invoice_id` or `claim_id`: no run matches such a
+    pair again (an officer reversing "paid the wrong invoice" would otherwise see the next run post it again);
+    an officer can still match it by hand."""
+    column = getattr(ReconciliationAllocation, item)
+    rows = session.execute(
+        select(ReconciliationMatch.transfer_id, column)
+        .join(ReconciliationAllocation, ReconciliationAllocation.match_id == ReconciliationMatch.id)
+        .where(ReconciliationMatch.status == "reversed", column.is_not(None)))
+    return {(transfer, item_id) for transfer, item_id in rows}

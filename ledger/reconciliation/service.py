@@ -52,6 +52,7 @@ from ledger.money import Money, quantize
 from ledger.reconciliation import claims, duplicates, parallel, refunds
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
+from ledger.reconciliation.rows import reversed_pairs
 from ledger.reconciliation.models import (
     POSTED,
     ReconciliationAllocation,
@@ -253,15 +254,9 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
 
 
 def refused_pairs(session: Session) -> set[tuple[int, int]]:
-    """(transfer, invoice) pairs no run matches again: those of rejected proposals and of reversed matches (an
-    officer reversing "paid the wrong invoice" would otherwise see the next run post it again). An officer can
-    still match such a pair by hand."""
+    """(transfer, invoice) pairs no run matches again: those of rejected proposals and of reversed matches."""
     rejected = session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))
-    reversed_ = session.execute(
-        select(ReconciliationMatch.transfer_id, ReconciliationAllocation.invoice_id)
-        .join(ReconciliationAllocation, ReconciliationAllocation.match_id == ReconciliationMatch.id)
-        .where(ReconciliationMatch.status == "reversed", ReconciliationAllocation.invoice_id.is_not(None)))
-    return {(t, i) for t, i in rejected} | {(t, i) for t, i in reversed_}
+    return {(t, i) for t, i in rejected} | reversed_pairs(session)
 
 
 # ---- turning proposals into matches ------------------------------------------------------------------

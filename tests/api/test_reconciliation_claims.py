@@ -313,3 +313,20 @@ def test_an_officer_pays_two_claims_with_one_credit_by_hand(world):
     assert match["status"] == "confirmed" and len(match["allocations"]) == 2
     assert {world.claim_now(c["id"])["stage"] for c in (first, second)} == {"paid"}
     assert world.cash("DE") == Decimal("1000.00") and world.transfer(transfer)["status"] == "matched"
+
+
+def test_a_reversed_claim_payment_is_not_matched_again_by_the_next_run(world):
+    """"Paid the wrong claim": the next run leaves the pair alone; an officer can still pay it by hand."""
+    claim = world.claim("1000.00")
+    (transfer,) = world.statement([("1000.00", claim["reference"], IBANS["FR"], PAID_ON)])
+    world.run()
+    (match,) = world.claim_matches("auto")
+    reversed_ = world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "paid the wrong claim"},
+                               token=world.officer)
+    assert reversed_.status_code == 200, reversed_.get_json()
+    again = world.run()
+    assert (again["auto_matched"], again["proposed"]) == (0, 0)
+    assert world.claim_now(claim["id"])["stage"] == "accepted" and world.transfer(transfer)["status"] == "unmatched"
+    by_hand = _by_hand(world, transfer, {"claim": claim["id"], "amount": "1000.00"})
+    assert by_hand.status_code == 201, by_hand.get_json()
+    assert world.claim_now(claim["id"])["stage"] == "paid"

@@ -110,3 +110,16 @@ def test_a_credit_matched_by_hand_to_an_invoice_or_beyond_the_notes_credit_is_re
     assert_problem(_by_hand(world, refund, other, "300.00"), 422, "party_mismatch")
     assert world.matches() == [] and world.invoice_row(note).amount_open == -100
     assert world.transfer(refund)["status"] == "unmatched"
+
+
+def test_a_reversed_refund_is_not_matched_again_by_the_next_run(world):
+    ref = rf_reference("RWCN9")
+    note = world.credit_note("GB", "RW-CN-9", "900.00", ref)
+    (refund,) = world.statement([("900.00", ref, RW_IBAN, date(2026, 5, 3))])
+    world.run()
+    (match,) = world.matches("auto")
+    assert world.api.post(f"{R}/matches/{match['id']}/reverse", json={"reason": "refund of another note"},
+                          token=world.officer).status_code == 200
+    again = world.run()
+    assert (again["auto_matched"], again["proposed"]) == (0, 0)
+    assert world.transfer(refund)["status"] == "unmatched" and world.invoice_row(note).amount_open == -900
