@@ -2,7 +2,9 @@
 
 Nothing else in `ledger/` reads the system's date or time. The clock is the system's UTC time, moved by
 `LEDGER_CLOCK_OFFSET_DAYS` whole days (read on every call, so the app, the CLI, the demo and the tests all
-see the same "today"), and a test may replace the underlying source with `freeze` to make it deterministic.
+see the same "today"). The tests also set `LEDGER_CLOCK_SHIFT_SECONDS`, so that their clock, and that of every
+process they start, begins at one fixed instant and ticks on from there; a unit test may stop the clock with
+`freeze`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OFFSET_VARIABLE = "LEDGER_CLOCK_OFFSET_DAYS"
+SHIFT_VARIABLE = "LEDGER_CLOCK_SHIFT_SECONDS"  # the tests' fixed start, inherited by the processes they start
 #: Whose calendar says what "today" is, unless LEDGER_TIME_ZONE says otherwise: the member states' and the
 #: Council's working day, on which facts (transfers, decisions, payments) are dated.
 DEFAULT_TIME_ZONE = "Europe/Brussels"
@@ -36,8 +39,16 @@ def offset_days() -> int:
         raise ValueError(f"{OFFSET_VARIABLE} must be a whole number of days, not {raw!r}") from None
 
 
+def shift_seconds() -> float:
+    raw = os.environ.get(SHIFT_VARIABLE, "").strip()
+    try:
+        return float(raw) if raw else 0.0
+    except ValueError:
+        raise ValueError(f"{SHIFT_VARIABLE} must be a number of seconds, not {raw!r}") from None
+
+
 def utcnow() -> datetime:
-    now = _source() + timedelta(days=offset_days())
+    now = _source() + timedelta(days=offset_days(), seconds=shift_seconds())
     return now.replace(microsecond=now.microsecond // 1000 * 1000)  # milliseconds, as every stored stamp
 
 
@@ -81,8 +92,7 @@ def unfreeze() -> None:
     _source = _system_now
 
 
-def days_until(instant: datetime) -> int:
-    """The offset in whole days that takes the system's date to `instant`'s date: a child process given
-    `LEDGER_CLOCK_OFFSET_DAYS` of this plus the caller's offset sees the same date as a frozen parent."""
-    zone = time_zone()
-    return (instant.astimezone(zone).date() - _system_now().astimezone(zone).date()).days
+def shift_to(instant: datetime) -> float:
+    """The seconds that take the system's clock to `instant` now: the value of LEDGER_CLOCK_SHIFT_SECONDS that
+    makes a clock, in this process and in every child given the same environment, start at `instant`."""
+    return (instant - _system_now()).total_seconds()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,18 +23,12 @@ from ledger import migrate, timeutil
 
 #: Where the tests' clock starts, before LEDGER_CLOCK_OFFSET_DAYS moves it (CI runs once more with 400).
 TEST_NOW = datetime.fromisoformat(os.environ.get("LEDGER_TEST_NOW") or "2026-12-06T12:00:00+00:00")
-_ASKED_OFFSET = "LEDGER_TESTS_ASKED_OFFSET_DAYS"  # the caller's offset, kept for xdist's workers
 
 
 def pytest_configure(config) -> None:
-    """Freeze the clock here and give child processes (gunicorn, the CLI) the same date.
-
-    In this process the clock ticks on from TEST_NOW plus the asked offset. Children read the system's clock,
-    so their offset is the asked one plus the days from the system's date to TEST_NOW's."""
-    asked = int(os.environ.setdefault(_ASKED_OFFSET, str(timeutil.offset_days())))
-    to_test_date = timeutil.days_until(TEST_NOW)
-    os.environ[timeutil.OFFSET_VARIABLE] = str(asked + to_test_date)
-    timeutil.freeze(TEST_NOW - timedelta(days=to_test_date))
+    """Start the clock at TEST_NOW, here and in every process the tests start (gunicorn, the CLI): they inherit
+    the shift, so they tick in step with this process and see the same date whatever the hour."""
+    os.environ[timeutil.SHIFT_VARIABLE] = repr(timeutil.shift_to(TEST_NOW))
 
 
 SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "samples")

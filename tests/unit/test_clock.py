@@ -18,13 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 _SYSTEM_CLOCK = re.compile(r"date\.today\(\)|datetime\.(now|utcnow|today)\(")
 
 
-def asked_offset() -> int:
-    return int(os.environ["LEDGER_TESTS_ASKED_OFFSET_DAYS"])
-
-
 def test_the_tests_clock_starts_at_the_frozen_instant_plus_the_asked_offset():
     now = timeutil.utcnow()
-    expected = TEST_NOW + timedelta(days=asked_offset())
+    expected = TEST_NOW + timedelta(days=timeutil.offset_days())
     assert expected <= now < expected + timedelta(hours=6)  # it ticks on from there at the system's pace
     assert timeutil.today() == expected.date()
 
@@ -44,6 +40,7 @@ def test_a_malformed_offset_is_an_error_not_zero(monkeypatch):
 def test_a_stopped_clock_stands_still_and_unfreeze_returns_to_the_system(monkeypatch):
     monkeypatch.setattr(timeutil, "_source", timeutil._source)  # restored after the test
     monkeypatch.setenv(timeutil.OFFSET_VARIABLE, "0")
+    monkeypatch.delenv(timeutil.SHIFT_VARIABLE)
     instant = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
     timeutil.freeze(instant, tick=False)
     assert timeutil.utcnow() == instant.replace(microsecond=123000) == timeutil.utcnow()
@@ -53,11 +50,18 @@ def test_a_stopped_clock_stands_still_and_unfreeze_returns_to_the_system(monkeyp
         timeutil.freeze(datetime(2031, 5, 6))
 
 
-def test_a_child_process_sees_the_tests_date():
-    """gunicorn and the CLI run in other processes: they read the system's clock moved by the offset."""
-    result = subprocess.run([sys.executable, "-c", "from ledger.timeutil import today; print(today())"],
+def test_a_child_process_ticks_with_the_tests_clock():
+    """gunicorn and the CLI run in other processes: they inherit the shift and the offset."""
+    before = timeutil.utcnow()
+    result = subprocess.run([sys.executable, "-c", "from ledger.timeutil import utcnow; print(utcnow().isoformat())"],
                             cwd=ROOT, capture_output=True, text=True, check=True, env=os.environ.copy())
-    assert result.stdout.strip() == timeutil.today().isoformat()
+    assert before <= datetime.fromisoformat(result.stdout.strip()) <= timeutil.utcnow()
+
+
+def test_a_malformed_shift_is_an_error(monkeypatch):
+    monkeypatch.setenv(timeutil.SHIFT_VARIABLE, "noon")
+    with pytest.raises(ValueError, match="LEDGER_CLOCK_SHIFT_SECONDS"):
+        timeutil.utcnow()
 
 
 def test_nothing_but_the_clock_reads_the_systems_date():
