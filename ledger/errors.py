@@ -67,6 +67,12 @@ class NotFound(Problem):
     status, code = 404, "not_found"
 
 
+def not_found(kind: str) -> NotFound:
+    """The one 404 for an object of `kind`, whether it does not exist or belongs to parties the caller is not: the
+    same body both ways (and no echoed id), so a 404 never tells a partner that another party's object exists."""
+    return NotFound(f"no such {kind}")
+
+
 class PreconditionFailed(Problem):
     status, code = 412, "precondition_failed"
 

@@ -42,7 +42,7 @@ from ledger.agreements.models import (
     ReturneeEvent,
 )
 from ledger.audit.service import describe
-from ledger.errors import Conflict, NotFound, Problem, Unprocessable, check_if_match, field_error
+from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
 from ledger.money import Money
@@ -68,7 +68,7 @@ def get(session: Session, ident: str | int) -> Agreement:
     if agreement is None:
         agreement = session.execute(select(Agreement).where(Agreement.reference == str(ident))).scalar_one_or_none()
     if agreement is None:
-        raise NotFound("no such agreement")
+        raise not_found("agreement")
     return agreement
 
 
@@ -321,7 +321,7 @@ def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
 def get_returnee(session: Session, returnee_id: int) -> tuple[Returnee, Agreement]:
     returnee = session.get(Returnee, returnee_id)
     if returnee is None:
-        raise NotFound("no such returnee")
+        raise not_found("returnee")
     return returnee, session.get(Agreement, returnee.agreement_id)
 
 

@@ -284,6 +284,24 @@ def test_partner_isolation_over_every_feature(seeded, resource, probe, own):
                                                 and not probe.listed(response.get_json(), obj))
 
 
+READ_ONE = [pytest.param(r, p, id=f"{r.name}:{p.path}") for r in SEEDED_RESOURCES for p in r.probes if p.listed is None]
+
+
+@pytest.mark.parametrize("resource,probe", READ_ONE)
+def test_another_partys_object_answers_exactly_as_a_missing_one(seeded, resource, probe):
+    """One 404 body per kind of object: a partner cannot tell another party's object from one that never was."""
+    tokens = seeded.config["LEDGER_PROOF_TOKENS"]
+    obj = _seeded_object(seeded, resource)
+    client = seeded.test_client()
+    headers = {"Authorization": f"Bearer {tokens['partner:' + resource.other]}"}
+    others = client.get(probe.path.format(**obj), headers=headers)
+    missing = client.get(probe.path.format(id=999999), headers=headers)
+    bodies = [{k: v for k, v in assert_problem(r, 404, "not_found").items() if k != "request_id"}
+              for r in (others, missing)]
+    assert bodies[0] == bodies[1]
+    assert "999999" not in bodies[1]["detail"] and str(obj["id"]) not in bodies[0]["detail"]
+
+
 @pytest.mark.parametrize("resource", [pytest.param(r, id=r.name) for r in SEEDED_RESOURCES if r.forbidden])
 def test_a_forbidden_action_on_its_own_object_is_403(seeded, resource):
     """A side sees the object, so refusing it an action is 403 (not 404); the object is unchanged."""
