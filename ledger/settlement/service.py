@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from contracts.common import LAST_PERIOD, period_in_calendar
 from ledger import integrity
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, field_error, not_found
@@ -240,3 +241,5 @@ def check_period(period: str) -> None:
         raise field_error("period", "must be a period YYYY-MM") from None
     if len(period) != 7 or period[4] != "-":
         raise field_error("period", "must be a period YYYY-MM")
+    if not period_in_calendar(period):  # 9999-12 ends past the calendar: its report or netting would fail
+        raise field_error("period", f"must be a period from 0001-01 to {LAST_PERIOD}")

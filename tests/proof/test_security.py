@@ -391,6 +391,29 @@ def test_header_injection_is_neither_echoed_nor_obeyed(api, admin, header, value
     assert response.headers["X-Request-Id"] != value
 
 
+# ----------------------------------------------------------------------------- JSON no database can hold
+HOSTILE_JSON = {"lone surrogate": b'{"name": "\\ud800", "reason": "\\udfff"}',
+                "deep nesting": b"[" * 100_000 + b"]" * 100_000}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_JSON.values()), ids=list(HOSTILE_JSON))
+def test_every_write_refuses_json_no_database_can_hold(app, api, callers, body):
+    """Every POST/PUT/PATCH as a role that may call it: 400 invalid_json (or a refusal before the body is read),
+    never a 5xx and never a success."""
+    wrong = []
+    for _endpoint, method, path, roles in _declared_views(app):
+        if method not in ("POST", "PUT", "PATCH"):
+            continue
+        caller = next(c for c in ("admin", "finance_officer", "partner", "auditor") if c in roles)
+        response = api.client.open(path, method=method, data=body, content_type="application/json",
+                                   headers={"Authorization": f"Bearer {callers[caller]}"})
+        code = (response.get_json(silent=True) or {}).get("code")
+        if response.status_code >= 500 or response.status_code < 400 or (response.status_code == 400
+                                                                            and code != "invalid_json"):
+            wrong.append(f"{method} {path} as {caller}: {response.status_code} {code}")
+    assert wrong == []
+
+
 # ------------------------------------------------------------------------------------------- oversized body
 @pytest.mark.parametrize("with_key", [False, True])
 def test_an_oversized_body_is_413_problem_json(app, api, admin, monkeypatch, with_key):
