@@ -105,3 +105,18 @@ def test_a_chunked_body_within_the_limit_is_read_whole(app, api, admin, monkeypa
 @pytest.mark.parametrize("ident", ["%C2%B9", "%D9%A3", "%E2%91%A0"])  # ¹, Arabic-Indic 3, ①: digits, not ids
 def test_an_agreement_named_by_a_unicode_digit_is_404(api, admin, parties, ident):
     assert_problem(api.get(f"/api/v1/agreements/{ident}", token=admin), 404, "not_found")
+
+
+@pytest.mark.parametrize("if_match", ['"1"', "1", "invoice-1-1", '"agreement-1-1'])
+def test_an_if_match_that_is_no_etag_of_ours_says_so(api, admin, officer, parties, if_match):
+    """The body says `version: 1` and the ETag is "agreement-N-1": sending the version is a 400 showing the form,
+    not a 412 "changed since you read it" about a resource nobody changed."""
+    from tests.api.agreements_helpers import A, create_agreement
+
+    path = f"{A}/{create_agreement(api, admin)['id']}"
+    etag = api.get(path, token=admin).headers["ETag"]
+    details = {"reference": "GB-RW-2026-01A", "signed_on": "2026-01-15", "effective_to": "2031-01-31"}
+    problem = assert_problem(api.put(path, json=details, token=officer, headers={"If-Match": if_match}), 400,
+                             "malformed_etag")
+    assert problem["expected_form"] == etag and etag in problem["detail"] and list(problem["errors"]) == ["If-Match"]
+    assert api.put(path, json=details, token=officer, headers={"If-Match": f'"stale", {etag}'}).status_code == 200
