@@ -189,13 +189,29 @@ class Nationality(fields.String):
         return code
 
 
+#: The last period whose end is a date: 9999-12 ends on 10000-01-01, past the calendar (a 500 further on).
+LAST_PERIOD = "9999-11"
+
+
+
+def period_in_calendar(value: str) -> bool:
+    """A well-formed period whose first and last days are dates (0001-01 to 9999-11)."""
+    return "0001-01" <= value <= LAST_PERIOD
+
+
 class Period(fields.String):
     def __init__(self, **kwargs):
         super().__init__(
-            validate=validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="must be a period YYYY-MM"),
+            validate=[validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="must be a period YYYY-MM"),
+                      _in_calendar],
             metadata=_meta(kwargs, pattern="^[0-9]{4}-(0[1-9]|1[0-2])$", example="2026-03"),
             **kwargs,
         )
+
+
+def _in_calendar(value: str) -> None:
+    if not period_in_calendar(value):
+        raise ValidationError(f"must be a period from 0001-01 to {LAST_PERIOD}")
 
 
 def money_of(amount: Decimal, currency: str, field: str) -> Money:

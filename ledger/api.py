@@ -7,10 +7,11 @@ from http import HTTPStatus
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, render_template_string, send_from_directory
 from flask_smorest import Api as SmorestApi
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
 
 from contracts.common import MAX_ID, ProblemSchema
+from ledger import jsonbody
 from ledger.auth import PUBLIC_ENDPOINTS, public
 from ledger.errors import PROBLEM_JSON
 
@@ -40,6 +41,10 @@ class Api(SmorestApi):
         response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = jsonbody.Parser()  # JSON bodies that no database can hold are 400 invalid_json
 
 
 def blueprint(name: str, description: str) -> Blueprint:
@@ -99,6 +104,7 @@ def init_app(app: Flask, blueprints: list[Blueprint]) -> Api:
             "security": [{"bearer": []}],
         },
     )
+    app.json = jsonbody.JSONProvider(app)  # request.get_json refuses what jsonbody.loads refuses
     app.url_map.converters["int"] = IdConverter  # before any route is added
     api = Api(app)
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 0, "maximum": c.max})

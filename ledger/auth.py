@@ -20,7 +20,7 @@ from sqlalchemy import Column, DateTime, select
 from sqlmodel import Field, SQLModel
 
 from ledger import db, ratelimit
-from ledger.errors import Forbidden, NotFound, Unauthorized
+from ledger.errors import Forbidden, Unauthorized, not_found
 from ledger.timeutil import utcnow
 
 ROLES = ("admin", "finance_officer", "auditor", "partner")
@@ -75,20 +75,25 @@ def authenticate() -> None:
     header = request.headers.get("Authorization")
     if header is None:
         return
-    ratelimit.refuse_if_guessing()
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        ratelimit.count_failure()
-        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        _refuse(Unauthorized("the Authorization header must be 'Bearer <token>'"))
     digest = hash_token(token.strip())
     row = db.session().execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        ratelimit.count_failure()
-        raise Unauthorized("the token is not valid", code="invalid_token")
-    if row.revoked_at is not None:
-        ratelimit.count_failure()
-        raise Unauthorized("the token has been revoked", code="token_revoked")
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+        # A revoked token answers as an unknown one: which tokens once existed is nobody's business.
+        _refuse(Unauthorized("the token is not valid", code="invalid_token"))
     g.principal = Principal(key=f"token:{row.id}", name=row.name, role=row.role, party=row.party_code)
+
+
+def _refuse(error: Unauthorized) -> None:
+    """A failed authentication: 429 once the client address failed too often recently, else counted and `error`.
+    Only failures count and only failures are throttled: the token is looked up first, so a valid token works
+    from an address that also sent bad ones (a shared gateway, one misconfigured integration beside good ones);
+    a guesser of 256-bit tokens gains nothing from the lookup."""
+    ratelimit.refuse_if_guessing()
+    ratelimit.count_failure()
+    raise error
 
 
 def current() -> Principal:
@@ -130,11 +135,12 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def ensure_party_visible(*party_codes: str | None) -> None:
-    """A partner sees only objects it is a side of; anything else does not exist for it (404, never 403)."""
+def ensure_party_visible(*party_codes: str | None, kind: str) -> None:
+    """A partner sees only objects it is a side of; anything else does not exist for it (404, never 403), in the
+    very words of a missing `kind` (`errors.not_found`)."""
     principal = current()
     if principal.is_partner and principal.party not in party_codes:
-        raise NotFound("no such object")
+        raise not_found(kind)
 
 
 def ensure_acting_for(party_code: str, action: str) -> None:

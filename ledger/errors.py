@@ -7,6 +7,7 @@ caller; the log has it, under the request id the response carries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -67,14 +68,32 @@ class NotFound(Problem):
     status, code = 404, "not_found"
 
 
+def not_found(kind: str) -> NotFound:
+    """The one 404 for an object of `kind`, whether it does not exist or belongs to parties the caller is not: the
+    same body both ways (and no echoed id), so a 404 never tells a partner that another party's object exists."""
+    return NotFound(f"no such {kind}")
+
+
 class PreconditionFailed(Problem):
     status, code = 412, "precondition_failed"
 
 
+_ENTITY_TAG = re.compile(r'^(W/)?"[^"]*"$')
+_BARE_VERSION = re.compile(r'^"?\d+"?$')
+
+
 def check_if_match(current: str, if_match: str | None, what: str) -> None:
     """Optimistic concurrency for a change: an If-Match naming another version than `current` (the ETag)
-    is refused with 412; a request without one did not ask for the check."""
-    if if_match is not None and if_match != current:
+    is refused with 412; a request without one did not ask for the check. An If-Match that is no ETag of ours
+    — not a quoted entity-tag, or the body's `version` number ("1") — is a 400 `malformed_etag` showing the
+    expected form, rather than a 412 that would send the caller re-reading a resource that never changed."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if not all(_ENTITY_TAG.match(tag) and not _BARE_VERSION.match(tag) for tag in tags):
+        message = f"If-Match takes the ETag header's value as sent, e.g. {current} (quoted), not the body's version"
+        raise Problem(message, code="malformed_etag", errors={"If-Match": [message]}, extra={"expected_form": current})
+    if current not in tags:
         raise PreconditionFailed(f"the {what} changed since you read it")
 
 

@@ -39,7 +39,7 @@ def _client() -> str:
 
 
 def refuse_if_guessing() -> None:
-    """Before a token is looked up: a client that failed too often recently is refused without a lookup."""
+    """On a failed authentication: a client that failed too often recently is refused (429), not told why."""
     limiter = _limiter()
     if not limiter.enabled:
         return

@@ -164,8 +164,11 @@ def period_bounds(period: str) -> tuple[date, date]:
     if not match:
         raise ObligationError("period must be YYYY-MM", field="period")
     year, month = int(match[1]), int(match[2])
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return date(year, month, 1), date.fromordinal(following.toordinal() - 1)
+    try:
+        first, following = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+    except ValueError:  # year 0000, or 9999-12 whose end is past the calendar
+        raise ObligationError("period must be a month of the calendar (0001-01 to 9999-11)", field="period") from None
+    return first, date.fromordinal(following.toordinal() - 1)
 
 
 def _next_month(day: date) -> date:

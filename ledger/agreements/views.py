@@ -41,13 +41,13 @@ SUBMITTERS = ("admin", "finance_officer", "partner")
 
 def _visible(ident: str) -> Agreement:
     agreement = service.get(db.session(), ident)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code)
+    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
     return agreement
 
 
 def _returnee(returnee_id: int):
     returnee, agreement = service.get_returnee(db.session(), returnee_id)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code)
+    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
     return returnee, agreement
 
 

@@ -61,6 +61,7 @@ from ledger.errors import (
     Unprocessable,
     check_if_match,
     field_error,
+    not_found,
 )
 from ledger.facts import check_not_future, first_spoofed
 from ledger.invoices.arithmetic import Finding, check_arithmetic, computed_payable, kind_of
@@ -384,7 +385,7 @@ def _short(text: str | None, size: int) -> str | None:
 def get(session: Session, invoice_id: int) -> Invoice:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise NotFound("no such invoice")
+        raise not_found("invoice")
     return invoice
 
 

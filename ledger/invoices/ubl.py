@@ -21,6 +21,9 @@ Mapping choices worth knowing:
 - document tax total (BT-110): the cac:TaxTotal with the VAT breakdown, else the one in the document
   currency; the other cac:TaxTotal, if any, is BT-111 (VAT in the tax currency BT-6);
 - document type: a CreditNote root, or an Invoice whose type code is a credit note code (UNCL1001 381 etc.).
+
+A document meets the JSON intake's limits (contracts/invoices.py) and the columns': a value longer than its
+limit is refused naming its XPath (`MAX_LENGTHS`), never truncated, stored whole or left to the database.
 """
 
 from __future__ import annotations
@@ -57,6 +60,18 @@ ROOTS = {f"{{{INVOICE_NS}}}Invoice": "invoice", f"{{{CREDIT_NOTE_NS}}}CreditNote
 
 #: UNCL1001 codes EN 16931 lists as credit notes (an Invoice document may carry one).
 CREDIT_NOTE_TYPE_CODES = frozenset({"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"})
+
+#: The longest value each element may hold: the JSON field's limit where JSON has the field, else the column's.
+MAX_LENGTHS = {
+    "cbc:ID": 100,  # the invoice number (JSON `number`)
+    "cac:PaymentMeans/cbc:PaymentID": 140,  # JSON `payment_reference`
+    "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID": 34,  # the longest IBAN (and ISO 20022 account id)
+    "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID": 100,  # the credited invoice's number
+    "agreement": 40,  # any agreement reference (JSON `agreement`)
+    "line": 100,  # a line's cbc:ID (what findings and overrides name)
+    "returnee": 64,  # a line's returnee (JSON `lines[].returnee`)
+}
+MAX_LINES = 10_000  # JSON `lines`
 
 _AGREEMENT_REF_PATHS = (
     ("ContractDocumentReference", "cac:ContractDocumentReference/cbc:ID"),
@@ -112,6 +127,14 @@ class _Reader:
     def text(self, path: str, el: etree._Element | None = None) -> str | None:
         found = (self.root if el is None else el).find(path, NS)
         return None if found is None else _clean("".join(found.itertext()))
+
+    def limited(self, field: str, value: str | None, limit: int) -> str | None:
+        if value is not None and len(value) > limit:
+            raise InvoiceParseError("invalid_invoice", f"{field} is longer than {limit} characters", field=field)
+        return value
+
+    def limited_text(self, path: str) -> str | None:
+        return self.limited(path, self.text(path), MAX_LENGTHS[path])
 
     def required_text(self, path: str, el: etree._Element | None = None, where: str = "") -> str:
         value = self.text(path, el)
@@ -171,13 +194,13 @@ class _Reader:
         self.currency = self.document_currency()
         type_code = self.text(self.type_code_tag)
         refs = self.agreement_refs()
-        payment_reference = self.text("cac:PaymentMeans/cbc:PaymentID")
+        payment_reference = self.limited_text("cac:PaymentMeans/cbc:PaymentID")
         is_rf = payment_reference is not None and iso11649.is_valid(payment_reference)
         tax_total, tax_in_tax_currency, tax_currency = self.tax_totals()
         totals = "cac:LegalMonetaryTotal/"
         return ParsedInvoice(
             document_type=self.kind_of_document(type_code),
-            number=self.required_text("cbc:ID"),
+            number=self.limited("cbc:ID", self.required_text("cbc:ID"), MAX_LENGTHS["cbc:ID"]),
             issued_on=self.required_date("cbc:IssueDate"),
             currency=self.currency,
             source="ubl",
@@ -192,7 +215,7 @@ class _Reader:
             payment_reference=iso11649.compact(payment_reference) if is_rf else payment_reference,
             payment_reference_is_rf=is_rf,
             payment_terms=self.payment_terms(),
-            preceding_invoice=self.text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
+            preceding_invoice=self.limited_text("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
             lines=self.lines(),
             allowances_charges=self.allowances_charges(),
             tax_subtotals=self.tax_subtotals(),
@@ -236,10 +259,12 @@ class _Reader:
         return None
 
     def agreement_refs(self) -> tuple[tuple[str, str], ...]:
-        refs = [(source, self.text(path)) for source, path in _AGREEMENT_REF_PATHS]
-        for ref in self.root.findall("cac:AdditionalDocumentReference", NS):
+        limit = MAX_LENGTHS["agreement"]
+        refs = [(source, self.limited(path, self.text(path), limit)) for source, path in _AGREEMENT_REF_PATHS]
+        for n, ref in enumerate(self.root.findall("cac:AdditionalDocumentReference", NS), start=1):
             if ref.find("cac:Attachment", NS) is None:
-                refs.append(("AdditionalDocumentReference", self.text("cbc:ID", ref)))
+                path = f"cac:AdditionalDocumentReference[{n}]/cbc:ID"
+                refs.append(("AdditionalDocumentReference", self.limited(path, self.text("cbc:ID", ref), limit)))
         return tuple((source, value) for source, value in refs if value)
 
     def payment_terms(self) -> str | None:
@@ -269,7 +294,7 @@ class _Reader:
         )
 
     def payee_account(self) -> tuple[str | None, str | None]:
-        raw = self.text("cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID")
+        raw = self.limited_text("cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID")
         if raw is None:
             return None, None
         account_id = raw.replace(" ", "")
@@ -284,17 +309,20 @@ class _Reader:
         elements = self.root.findall(self.line_tag, NS)
         if not elements:
             raise InvoiceParseError("invalid_invoice", f"the document has no {self.line_tag}", field=self.line_tag)
+        if len(elements) > MAX_LINES:
+            raise InvoiceParseError("invalid_invoice", f"more than {MAX_LINES} {self.line_tag}", field=self.line_tag)
         return tuple(self.line(el, f"{self.line_tag}[{n}]/") for n, el in enumerate(elements, start=1))
 
     def line(self, el: etree._Element, where: str) -> ParsedLine:
-        kind, returnee = _line_kind_and_returnee(el)
+        kind, returnee, returnee_path = _line_kind_and_returnee(el)
+        self.limited(where + returnee_path, returnee, MAX_LENGTHS["returnee"])
         quantity = self.decimal_at(self.quantity_tag, el, where)
         if quantity is None:
             raise InvoiceParseError(
                 "invalid_invoice", f"{where}{self.quantity_tag} is missing", field=where + self.quantity_tag
             )
         return ParsedLine(
-            line_id=self.required_text("cbc:ID", el, where),
+            line_id=self.limited(where + "cbc:ID", self.required_text("cbc:ID", el, where), MAX_LENGTHS["line"]),
             net_amount=self.required_money("cbc:LineExtensionAmount", el, where),
             quantity=quantity,
             description=self.text("cac:Item/cbc:Name", el) or self.text("cac:Item/cbc:Description", el),
@@ -372,8 +400,9 @@ class _Reader:
         )
 
 
-def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | None]:
-    """Where a partner's UBL says which obligation a line claims; see the module docstring."""
+def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | None, str]:
+    """Where a partner's UBL says which obligation a line claims (see the module docstring), and the XPath
+    the returnee came from."""
     props = {}
     for prop in line.findall("cac:Item/cac:AdditionalItemProperty", NS):
         name = _clean(prop.findtext("cbc:Name", namespaces=NS))
@@ -383,8 +412,9 @@ def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | Non
     note_pairs = _note_pairs(line.findall("cbc:Note", NS))
     sellers_id = _clean(line.findtext("cac:Item/cac:SellersItemIdentification/cbc:ID", namespaces=NS))
     kind = props.get("kind") or (sellers_id if sellers_id in LINE_KINDS else None) or note_pairs.get("kind")
-    returnee = props.get("returnee") or note_pairs.get("returnee")
-    return kind, returnee
+    if props.get("returnee"):
+        return kind, props["returnee"], "cac:Item/cac:AdditionalItemProperty[cbc:Name='returnee']/cbc:Value"
+    return kind, note_pairs.get("returnee"), "cbc:Note"
 
 
 def _note_pairs(notes: list[etree._Element]) -> dict[str, str]:

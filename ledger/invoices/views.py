@@ -93,7 +93,7 @@ def _read_invoice():
 
 def _visible(invoice_id: int) -> Invoice:
     invoice = service.get(db.session(), invoice_id)
-    ensure_party_visible(invoice.payer_code, invoice.payee_code)
+    ensure_party_visible(invoice.payer_code, invoice.payee_code, kind="invoice")
     return invoice
 
 
@@ -115,7 +115,7 @@ class Invoices(MethodView):
         agreement_id = None
         if args.get("agreement"):
             agreement = agreements.get(db.session(), args["agreement"])
-            ensure_party_visible(agreement.payer_code, agreement.payee_code)
+            ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
             agreement_id = agreement.id
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))

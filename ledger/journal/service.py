@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ledger import integrity
 from ledger.db import bulk_insert
 from ledger.writes import Write, write_now
-from ledger.errors import Conflict, NotFound
+from ledger.errors import Conflict, not_found
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
     AccountKey, EntryDraft, Fx, Line, PeriodClosed, check_entry, entry_content, reversal_lines,
@@ -236,7 +236,7 @@ def reverse(session: Session, entry_id: int, effective_date: date, memo: str = "
     """Undo entry `entry_id` with a new entry; a closed period's entry is reversed in the first open one."""
     original = session.get(JournalEntry, entry_id)
     if original is None:
-        raise NotFound(f"no journal entry {entry_id}")
+        raise not_found("journal entry")
     already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
     if already:
         raise Conflict(f"entry {entry_id} was already reversed by entry {already}", code="already_reversed")

@@ -6,14 +6,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.errors import Conflict, NotFound, check_if_match
+from ledger.errors import Conflict, check_if_match, not_found
 from ledger.parties.models import BankAccount, Party
 
 
 def get(session: Session, code: str) -> Party:
     party = session.get(Party, code)
     if party is None:
-        raise NotFound(f"no party {code}")
+        raise not_found("party")
     return party
 
 

@@ -83,9 +83,10 @@ def period_end(period: str) -> date:
         if len(year_text) != 4 or len(month_text) != 2:
             raise ValueError
         first = date(int(year_text), int(month_text), 1)
-    except ValueError:
+        following = add_months(first, 1)  # 9999-12 has none: its end is past the calendar
+    except (ValueError, OverflowError):
         raise NettingError("invalid_period", f"{period!r} is not a YYYY-MM period", field="period") from None
-    return date.fromordinal(add_months(first, 1).toordinal() - 1)
+    return date.fromordinal(following.toordinal() - 1)
 
 
 def open_claims(claims: Iterable[NettableClaim], period: str, currency: str) -> list[NettableClaim]:

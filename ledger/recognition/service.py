@@ -31,7 +31,7 @@ from ledger import listing
 from ledger.pseudonyms import pseudonym, retain_until
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
-from ledger.errors import Conflict, NotFound, Unprocessable, check_if_match
+from ledger.errors import Conflict, Unprocessable, check_if_match, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
@@ -127,9 +127,9 @@ def _recognitions_of(session: Session, order_ids: Sequence[int]) -> dict[int, li
 def get_order(session: Session, order_id: int) -> ReturnOrder:
     order = session.get(ReturnOrder, order_id)
     if order is None:
-        raise NotFound(f"no return order {order_id}")
+        raise not_found("return order")
     enforcing = [r.enforcing_state for r in _recognitions_of(session, [order_id])[order_id]]
-    ensure_party_visible(order.issuing_state, *enforcing)
+    ensure_party_visible(order.issuing_state, *enforcing, kind="return order")
     return order
 
 
@@ -199,8 +199,8 @@ def get_recognition(session: Session, rec_id: int, lock: bool = False) -> Recogn
     concurrent steps on it run one after the other and the second sees the first's outcome."""
     rec = session.get(Recognition, rec_id, with_for_update=lock)
     if rec is None:
-        raise NotFound(f"no recognition {rec_id}")
-    ensure_party_visible(rec.issuing_state, rec.enforcing_state)
+        raise not_found("recognition")
+    ensure_party_visible(rec.issuing_state, rec.enforcing_state, kind="recognition")
     return rec
 
 
@@ -292,7 +292,7 @@ def _refuse_second_enforcement(session: Session, rec: Recognition) -> None:
 
 def allowance_rates(session: Session, code: str) -> list[AllowanceRate]:
     if session.get(Party, code) is None:
-        raise NotFound(f"no party {code}")
+        raise not_found("party")
     return list(session.execute(select(AllowanceRate).where(AllowanceRate.party_code == code)
                                 .order_by(AllowanceRate.effective_from, AllowanceRate.currency)).scalars())
 
@@ -394,8 +394,8 @@ def _line_row(claim_id: int, line: rules.ClaimLine, assessed: rules.LineAssessme
 def get_claim(session: Session, claim_id: int, lock: bool = False) -> CostClaim:
     claim = session.get(CostClaim, claim_id, with_for_update=lock)
     if claim is None:
-        raise NotFound(f"no cost claim {claim_id}")
-    ensure_party_visible(claim.issuing_state, claim.enforcing_state)
+        raise not_found("cost claim")
+    ensure_party_visible(claim.issuing_state, claim.enforcing_state, kind="cost claim")
     return claim
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from ledger.agreements.models import AgreementVersionRow, Obligation
 from ledger.audit.service import describe
 from ledger.db import AMOUNT, bulk_insert, connection_of, hold_reconciliation_lock, is_postgres, sqlite_values
-from ledger.errors import Conflict, NotFound, check_if_match, field_error
+from ledger.errors import Conflict, check_if_match, field_error, not_found
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.journal import service as journal
@@ -695,7 +695,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
 def get_run(session: Session, run_id: int) -> ReconciliationRun:
     record = session.get(ReconciliationRun, run_id)
     if record is None:
-        raise NotFound(f"no reconciliation run {run_id}")
+        raise not_found("reconciliation run")
     return record
 
 
@@ -719,7 +719,7 @@ def get(session: Session, match_id: int, *, lock: bool = False) -> Reconciliatio
     else:
         row = session.get(ReconciliationMatch, match_id)
     if row is None:
-        raise NotFound(f"no reconciliation match {match_id}")
+        raise not_found("reconciliation match")
     return row
 
 

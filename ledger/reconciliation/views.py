@@ -31,7 +31,7 @@ def _response(row: ReconciliationMatch, status: int = 200):
 
 def _visible(match_id: int) -> ReconciliationMatch:
     row = service.get(db.session(), match_id)
-    ensure_party_visible(row.payer_code, row.payee_code)
+    ensure_party_visible(row.payer_code, row.payee_code, kind="reconciliation match")
     return row
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -18,6 +19,13 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 _STYLES = getSampleStyleSheet()
 _COLUMNS = ("reference", "currency", "opening", "accrued", "adjustments", "approved", "paid", "closing")
 _MAX_ITEMS = 40
+
+
+def _text(value) -> str:
+    """A value as Paragraph text: ReportLab parses a Paragraph as markup, so partner text (a dispute reason, an
+    invoice number) must never reach it raw — `<img src=…>` would embed a server file or fail the whole PDF,
+    `<a href=…>` would become a live link."""
+    return escape(str(value))
 
 
 def _table(rows: list[list], numeric_from: int) -> Table:
@@ -46,10 +54,10 @@ def _open_items(content: dict) -> list:
     if not any(items.values()):
         return flow + [Paragraph("None.", _STYLES["BodyText"])]
     for kind, rows in sorted(items.items()):
-        flow.append(Paragraph(f"{kind.replace('_', ' ').capitalize()}: {len(rows)}", _STYLES["Heading4"]))
+        flow.append(Paragraph(_text(f"{kind.replace('_', ' ').capitalize()}: {len(rows)}"), _STYLES["Heading4"]))
         for row in rows[:_MAX_ITEMS]:
             text = ", ".join(f"{k}: {v}" for k, v in sorted(row.items()) if not isinstance(v, (dict, list)))
-            flow.append(Paragraph(text or json.dumps(row, default=str), _STYLES["BodyText"]))
+            flow.append(Paragraph(_text(text or json.dumps(row, default=str)), _STYLES["BodyText"]))
         if len(rows) > _MAX_ITEMS:
             flow.append(Paragraph(f"… and {len(rows) - _MAX_ITEMS} more (see the XLSX report)", _STYLES["Italic"]))
     return flow
@@ -92,11 +100,11 @@ def _signatures(data: dict) -> list:
     mono = _STYLES["Code"]
     for sig in data["signatures"]:
         head = sig.get("chain_head") or {}
-        flow += [Paragraph(f"Statement {sig['scope']}", _STYLES["Heading4"]),
-                 Paragraph(f"SHA-256 digest: {sig['digest']}", mono),
-                 Paragraph(f"Ed25519 signature: {sig['signature']}", mono),
-                 Paragraph(f"Public key: {sig['public_key']}", mono),
-                 Paragraph(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}", mono)]
+        flow += [Paragraph(_text(f"Statement {sig['scope']}"), _STYLES["Heading4"]),
+                 Paragraph(_text(f"SHA-256 digest: {sig['digest']}"), mono),
+                 Paragraph(_text(f"Ed25519 signature: {sig['signature']}"), mono),
+                 Paragraph(_text(f"Public key: {sig['public_key']}"), mono),
+                 Paragraph(_text(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}"), mono)]
     flow.append(Paragraph("Check offline: ledger verify-statement FILE --public-key KEY (see the README for the "
                           "openssl steps).", _STYLES["BodyText"]))
     return flow
@@ -109,7 +117,8 @@ def render(status: str, data: dict, series: list[dict]) -> bytes:
                             leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
     flow = [
         Paragraph("Returns Ledger — settlement statement", _STYLES["Title"]),
-        Paragraph(f"Period {content.get('period')} · {status} · scope {content.get('scope')}", _STYLES["Heading3"]),
+        Paragraph(_text(f"Period {content.get('period')} · {status} · scope {content.get('scope')}"),
+                  _STYLES["Heading3"]),
         Spacer(1, 4 * mm),
         Paragraph("Summary per agreement (what is owed to the payee)", _STYLES["Heading2"]),
         _summary(content),

@@ -3,6 +3,10 @@
 JSON is the signed document itself; CSV is one table (UTF-8, header row, decimal strings); XLSX has a sheet
 per section with typed cells; the PDF is an A4 document a minister can read, ending with the digest and
 signature a partner checks.
+
+Partner text (a dispute reason, an invoice number) is data, never a formula: XLSX stores every string as text
+(the report holds no formulas of ours), and a CSV field a spreadsheet would read as a formula (starting with
+= + - @, tab or CR) is prefixed with an apostrophe (OWASP "CSV injection"); numbers stay as they are.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +22,17 @@ from ledger.money import minor_units
 
 SUMMARY_FIELDS = ("opening", "accrued", "adjustments", "invoiced", "approved", "paid", "closing")
 SUMMARY_COLUMNS = ("agreement_id", "reference", "payer", "payee", "currency", *SUMMARY_FIELDS)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def looks_like_formula(value) -> bool:
+    """A string a spreadsheet would evaluate; a plain (negative) decimal is a number, not a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value)
+
+
+def _csv_field(value):
+    return "'" + value if looks_like_formula(value) else value
 
 
 def merged(view: dict) -> dict:
@@ -50,13 +66,17 @@ def to_csv(view: dict) -> bytes:
     data = merged(view)["content"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("section", *SUMMARY_COLUMNS, "item"))
+
+    def row(*fields):
+        writer.writerow([_csv_field(f) for f in fields])
+
+    row("section", *SUMMARY_COLUMNS, "item")
     for line in data.get("agreements", []):
-        writer.writerow(("agreement", *(line.get(c, "") for c in SUMMARY_COLUMNS), ""))
+        row("agreement", *(line.get(c, "") for c in SUMMARY_COLUMNS), "")
     for kind, items in sorted(data.get("open_items", {}).items()):
         for item in items:
-            writer.writerow((f"open_item:{kind}", item.get("agreement_id", ""), *[""] * (len(SUMMARY_COLUMNS) - 1),
-                             json.dumps(item, sort_keys=True, default=str)))
+            row(f"open_item:{kind}", item.get("agreement_id", ""), *[""] * (len(SUMMARY_COLUMNS) - 1),
+                json.dumps(item, sort_keys=True, default=str))
     return out.getvalue().encode("utf-8")
 
 
@@ -101,9 +121,21 @@ def to_xlsx(view: dict) -> bytes:
     for s in data["signatures"]:
         head = s.get("chain_head") or {}
         sig.append([s["scope"], s["digest"], s["signature"], s["public_key"], head.get("seq"), head.get("hash")])
+    for sheet in book.worksheets:
+        _strings_as_text(sheet)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _strings_as_text(sheet) -> None:
+    """openpyxl stores a string starting with '=' as a formula: the report holds none of ours, so every such cell
+    is partner text and is stored as a string; quotePrefix keeps Excel from reading it as one when edited."""
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f" or looks_like_formula(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def _sheet_name(kind: str) -> str:

@@ -15,9 +15,10 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from contracts.common import LAST_PERIOD, period_in_calendar
 from ledger import integrity
 from ledger.audit.service import describe
-from ledger.errors import Conflict, NotFound, Problem, field_error
+from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.settlement import signing, statement
@@ -160,7 +161,7 @@ def agreements_of_party(session: Session, party: str) -> set[int]:
 def statement_for(session: Session, period: str, party: str | None, agreement_id: int | None) -> dict:
     """What a caller sees: frozen documents for a closed period, the live statement for an open one."""
     if agreement_id is not None and party is not None and agreement_id not in agreements_of_party(session, party):
-        raise NotFound("no such agreement")
+        raise not_found("agreement")
     status = period_status(session, period)
     if status == "open":
         return {"period": period, "status": "open",
@@ -178,7 +179,7 @@ def statement_for(session: Session, period: str, party: str | None, agreement_id
 def acknowledge(session: Session, period: str, party: str, agreement_id: int, digest: str, accepted: bool,
                 disputed_lines: list[dict], reason: str) -> Acknowledgement:
     if agreement_id not in agreements_of_party(session, party):
-        raise NotFound("no such agreement")
+        raise not_found("agreement")
     row = frozen(session, period, f"agreement:{agreement_id}")
     if row is None:
         raise Conflict(f"{period} is not closed: there is no signed statement to acknowledge", code="period_open")
@@ -240,3 +241,5 @@ def check_period(period: str) -> None:
         raise field_error("period", "must be a period YYYY-MM") from None
     if len(period) != 7 or period[4] != "-":
         raise field_error("period", "must be a period YYYY-MM")
+    if not period_in_calendar(period):  # 9999-12 ends past the calendar: its report or netting would fail
+        raise field_error("period", f"must be a period from 0001-01 to {LAST_PERIOD}")

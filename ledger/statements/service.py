@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.db import AMOUNT, hold_reconciliation_lock
-from ledger.errors import Conflict, NotFound, Unprocessable, field_error
+from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money, MoneyError, quantize
 from ledger.parties.models import BankAccount
@@ -374,7 +374,7 @@ def overall_check(checks: list[str]) -> str:
 def get(session: Session, statement_id: int) -> Statement:
     record = session.get(Statement, statement_id)
     if record is None:
-        raise NotFound(f"no statement {statement_id}")
+        raise not_found("statement")
     return record
 
 
@@ -463,7 +463,7 @@ def transfer_view(transfer: Transfer) -> dict:
 def get_transfer(session: Session, transfer_id: int) -> Transfer:
     transfer = session.get(Transfer, transfer_id)
     if transfer is None:
-        raise NotFound(f"no transfer {transfer_id}")
+        raise not_found("transfer")
     return transfer
 
 

@@ -67,7 +67,7 @@ class StatementItem(MethodView):
         session = db.session()
         record = service.get(session, statement_id)
         if current().is_partner:
-            ensure_party_visible(*service.parties_of(session, statement_id))
+            ensure_party_visible(*service.parties_of(session, statement_id), kind="statement")
         return service.view(session, record, detail=True)
 
 
@@ -102,7 +102,7 @@ class TransferItem(MethodView):
     def get(self, transfer_id):
         """Read a transfer"""
         transfer = service.get_transfer(db.session(), transfer_id)
-        ensure_party_visible(transfer.party_code)
+        ensure_party_visible(transfer.party_code, kind="transfer")
         return service.transfer_view(transfer)
 
 

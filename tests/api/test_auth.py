@@ -21,13 +21,16 @@ def test_malformed_header_is_401(api):
     assert_problem(response, 401, "unauthorized")
 
 
-def test_revoked_token_is_401(api, runner, admin):
+def test_revoked_token_is_401_like_an_unknown_one(api, runner, admin):
     assert api.get("/api/v1/parties", token=admin).status_code == 200
     listed = runner.invoke(args=["tokens", "list"]).output
     token_id = listed.splitlines()[-1].split("\t")[0]
     result = runner.invoke(args=["tokens", "revoke", token_id])
     assert result.exit_code == 0, result.output
-    assert_problem(api.get("/api/v1/parties", token=admin), 401, "token_revoked")
+    revoked = assert_problem(api.get("/api/v1/parties", token=admin), 401, "invalid_token")
+    unknown = assert_problem(api.get("/api/v1/parties", token="rl_" + "x" * 43), 401, "invalid_token")
+    assert {k: v for k, v in revoked.items() if k != "request_id"} == \
+        {k: v for k, v in unknown.items() if k != "request_id"}
 
 
 def test_wrong_role_is_403(api, parties):

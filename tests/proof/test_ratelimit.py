@@ -66,8 +66,10 @@ def test_guessing_tokens_is_refused_after_the_limit_with_retry_after(limited_app
     refused = _get(client, "rl_guess" + uuid.uuid4().hex)
     assert_problem(refused, 429, "rate_limited")
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    # While refused, even a right token from that address is not looked up: guessing gains nothing.
-    assert_problem(_get(client, _token(limited_app)), 429, "rate_limited")
+    # Only failures are throttled: a right token from that address still works (looked up first), and does
+    # not lift the refusal of the wrong ones.
+    assert _get(client, _token(limited_app)).status_code == 200
+    assert_problem(_get(client, "rl_guess" + uuid.uuid4().hex), 429, "rate_limited")
     # Another address is not affected.
     assert _get(client, _token(limited_app), addr="10.0.0.2").status_code == 200
 
@@ -98,3 +100,18 @@ def test_public_endpoints_and_anonymous_requests_are_not_counted_per_token(limit
     client = limited_app.test_client()
     for _ in range(12):
         assert client.get("/api/v1/health").status_code == 200
+
+
+def test_a_valid_token_works_after_many_bad_ones_from_its_address(database_url, instance_dir):
+    """A gateway shared by a misconfigured integration and a good one: 40 bad tokens (twice the default limit)
+    from one address, then the good token from the same address is served; the bad ones stay refused."""
+    app = create_app({"TESTING": True, "LEDGER_DATABASE_URL": database_url})
+    try:
+        client = app.test_client()
+        answers = {_get(client, "rl_bad" + uuid.uuid4().hex, addr="10.0.0.9").status_code for _ in range(40)}
+        assert answers == {401, 429}
+        assert _get(client, _token(app), addr="10.0.0.9").status_code == 200
+        assert_problem(_get(client, "rl_bad" + uuid.uuid4().hex, addr="10.0.0.9"), 429, "rate_limited")
+    finally:
+        app.extensions["ledger.limiter"].reset()
+        app.extensions["ledger.db"].engine.dispose()

@@ -284,6 +284,24 @@ def test_partner_isolation_over_every_feature(seeded, resource, probe, own):
                                                 and not probe.listed(response.get_json(), obj))
 
 
+READ_ONE = [pytest.param(r, p, id=f"{r.name}:{p.path}") for r in SEEDED_RESOURCES for p in r.probes if p.listed is None]
+
+
+@pytest.mark.parametrize("resource,probe", READ_ONE)
+def test_another_partys_object_answers_exactly_as_a_missing_one(seeded, resource, probe):
+    """One 404 body per kind of object: a partner cannot tell another party's object from one that never was."""
+    tokens = seeded.config["LEDGER_PROOF_TOKENS"]
+    obj = _seeded_object(seeded, resource)
+    client = seeded.test_client()
+    headers = {"Authorization": f"Bearer {tokens['partner:' + resource.other]}"}
+    others = client.get(probe.path.format(**obj), headers=headers)
+    missing = client.get(probe.path.format(id=999999), headers=headers)
+    bodies = [{k: v for k, v in assert_problem(r, 404, "not_found").items() if k != "request_id"}
+              for r in (others, missing)]
+    assert bodies[0] == bodies[1]
+    assert "999999" not in bodies[1]["detail"] and str(obj["id"]) not in bodies[0]["detail"]
+
+
 @pytest.mark.parametrize("resource", [pytest.param(r, id=r.name) for r in SEEDED_RESOURCES if r.forbidden])
 def test_a_forbidden_action_on_its_own_object_is_403(seeded, resource):
     """A side sees the object, so refusing it an action is 403 (not 404); the object is unchanged."""
@@ -371,6 +389,29 @@ def test_header_injection_is_neither_echoed_nor_obeyed(api, admin, header, value
     for name, sent in response.headers.items():
         assert "\r" not in sent and "\n" not in sent and "pwned" not in sent, name
     assert response.headers["X-Request-Id"] != value
+
+
+# ----------------------------------------------------------------------------- JSON no database can hold
+HOSTILE_JSON = {"lone surrogate": b'{"name": "\\ud800", "reason": "\\udfff"}',
+                "deep nesting": b"[" * 100_000 + b"]" * 100_000}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_JSON.values()), ids=list(HOSTILE_JSON))
+def test_every_write_refuses_json_no_database_can_hold(app, api, callers, body):
+    """Every POST/PUT/PATCH as a role that may call it: 400 invalid_json (or a refusal before the body is read),
+    never a 5xx and never a success."""
+    wrong = []
+    for _endpoint, method, path, roles in _declared_views(app):
+        if method not in ("POST", "PUT", "PATCH"):
+            continue
+        caller = next(c for c in ("admin", "finance_officer", "partner", "auditor") if c in roles)
+        response = api.client.open(path, method=method, data=body, content_type="application/json",
+                                   headers={"Authorization": f"Bearer {callers[caller]}"})
+        code = (response.get_json(silent=True) or {}).get("code")
+        if response.status_code >= 500 or response.status_code < 400 or (response.status_code == 400
+                                                                            and code != "invalid_json"):
+            wrong.append(f"{method} {path} as {caller}: {response.status_code} {code}")
+    assert wrong == []
 
 
 # ------------------------------------------------------------------------------------------- oversized body

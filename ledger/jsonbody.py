@@ -1,0 +1,68 @@
+"""Reading a JSON request body: what Python's decoder accepts but the ledger cannot hold is invalid JSON (400
+`invalid_json`), refused before anything else sees it rather than failing later as a 500:
+
+- a lone UTF-16 surrogate escape (`"\\ud800"`): Python decodes it into a str that UTF-8, and so no database,
+  can store (a surrogate pair, `"\\ud83c\\uddee"`, is one character and fine);
+- nesting deeper than `MAX_DEPTH`: the C decoder recurses and raises RecursionError near 1,000 levels, and
+  anything that walks the value afterwards (validation, logging, storing the answer for replay) recurses too.
+
+Both the API's argument parser (webargs) and Flask's `request.get_json` read bodies through `loads`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask.json.provider import DefaultJSONProvider
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+MAX_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads(data: bytes | str) -> Any:
+    """`json.loads` of UTF-8, refusing what the module docstring lists with `json.JSONDecodeError` (bytes that
+    are not UTF-8 raise UnicodeDecodeError, as webargs expects)."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", "<body>", 0) from None
+    _check(value, check_text=_SURROGATE_ESCAPE.search(text) is not None)
+    return value
+
+
+def _check(value: Any, check_text: bool) -> None:
+    """Walk the value without recursion: depth always, text only when the body escapes a surrogate."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise json.JSONDecodeError(f"nested deeper than {MAX_DEPTH} levels", "<body>", 0)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif check_text and isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise json.JSONDecodeError("a lone UTF-16 surrogate is not text", "<body>", 0) from None
+
+
+class Parser(FlaskParser):
+    """webargs' parser for flask-smorest, reading JSON bodies through `loads`."""
+
+    def _raw_load_json(self, req) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return loads(req.get_data(cache=True))
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, reading request bodies (`request.get_json`) through `loads`."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return loads(s)

