@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Schema, Id
+from contracts.common import Id, Schema, UtcDateTime
 
 
 class StatementArgs(Schema):
@@ -68,8 +68,8 @@ class PublishedKeySchema(Schema):
     public_key = fields.String(metadata={"description": "base64 of the raw 32-byte Ed25519 public key"})
     public_key_pem = fields.String()
     status = fields.String(metadata={"description": "current or retired"})
-    valid_from = fields.DateTime(allow_none=True)
-    retired_at = fields.DateTime(allow_none=True, metadata={"description": "absent while current"})
+    valid_from = UtcDateTime(allow_none=True)
+    retired_at = UtcDateTime(allow_none=True, metadata={"description": "null while current"})
 
 
 class SigningKeySchema(Schema):
