@@ -63,3 +63,7 @@ def record_on_start(engine, public_key_b64: str) -> None:
         pass  # another worker starting at the same moment recorded it
     except (OperationalError, ProgrammingError) as error:
         log.warning("signing key not recorded at start", error=str(error).splitlines()[0])
+    finally:
+        # No connection left pooled from start-up: gunicorn forks workers after this, and an app built only
+        # to run a command leaves nothing open behind it.
+        engine.dispose()
