@@ -1,5 +1,3 @@
-"""gunicorn entry point: `gunicorn -c gunicorn.conf.py wsgi:app`."""
+"""gunicorn entry point in the source tree: `gunicorn -c gunicorn.conf.py wsgi:app` (installed: ledger.wsgi:app)."""
 
-from ledger import create_app
-
-app = create_app()
+from ledger.wsgi import app  # noqa: F401

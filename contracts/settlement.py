@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Schema, Id
+from contracts.common import Id, Schema, UtcDateTime
 
 
 class StatementArgs(Schema):
@@ -18,7 +18,7 @@ class SettlementViewSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["open", "closed"]})
     statement = fields.Dict(metadata={"description": "the live statement (open periods)"})
     documents = fields.List(fields.Dict(), metadata={
-        "description": "signed documents {statement, digest, signature, public_key} (closed periods)"})
+        "description": "signed documents {statement, digest, signature, key_id, public_key} (closed periods)"})
 
 
 class CloseResultSchema(Schema):
@@ -62,7 +62,21 @@ class AcknowledgementListSchema(Schema):
     items = fields.List(fields.Nested(AcknowledgementSchema))
 
 
-class SigningKeySchema(Schema):
+class PublishedKeySchema(Schema):
+    key_id = fields.String(metadata={"description": "first 16 hex digits of the SHA-256 of the raw public key"})
     algorithm = fields.String()
     public_key = fields.String(metadata={"description": "base64 of the raw 32-byte Ed25519 public key"})
     public_key_pem = fields.String()
+    status = fields.String(metadata={"description": "current or retired"})
+    valid_from = UtcDateTime(allow_none=True)
+    retired_at = UtcDateTime(allow_none=True, metadata={"description": "null while current"})
+
+
+class SigningKeySchema(Schema):
+    algorithm = fields.String()
+    key_id = fields.String(metadata={"description": "the current key's id"})
+    public_key = fields.String(metadata={"description": "base64 of the raw 32-byte Ed25519 public key"})
+    public_key_pem = fields.String()
+    keys = fields.List(fields.Nested(PublishedKeySchema), metadata={
+        "description": "the current key first, then every retired key, newest first: a statement names its "
+                       "key in statement.signing_key_id"})

@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.configure(app.config["LEDGER_LOG_LEVEL"])
     db.init_app(app)
+    _record_signing_key(app)
     errors.init_app(app)
     _register_features(app)
     app.before_request(_begin_request)
@@ -46,6 +47,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _record_signing_key(app: Flask) -> None:
+    """Starting with a new LEDGER_SIGNING_KEY is the rotation: record it, retiring the previous key."""
+    from ledger.settlement import keys, signing
+
+    public_key = signing.public_key_b64(signing.private_key(app.config["LEDGER_SIGNING_KEY"]))
+    keys.record_on_start(app.extensions["ledger.db"].engine, public_key)
 
 
 def _register_features(app: Flask) -> None:

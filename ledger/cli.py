@@ -59,7 +59,10 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database to the latest schema."""
     from ledger import migrate
 
-    migrate.upgrade(db.database().engine, revision)
+    try:
+        migrate.upgrade(db.database().engine, revision)
+    except migrate.MissingMigrations as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"database at {revision}")
 
 
@@ -163,9 +166,19 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
 
 
-def main() -> None:
+def _create_app() -> Flask:
+    """The app, or a one-line reason on stderr and exit status 2 when the configuration is unusable."""
     from ledger import create_app
+    from ledger.config import ConfigError
 
-    cli = FlaskGroup(create_app=create_app, add_default_commands=True, set_debug_flag=False,
+    try:
+        return create_app()
+    except ConfigError as error:
+        click.echo(f"ledger: configuration error: {error}", err=True)
+        sys.exit(2)
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True, set_debug_flag=False,
                      load_dotenv=False, help="Returns Ledger: the system of record for returns agreements.")
     cli.main(prog_name="ledger")

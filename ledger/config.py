@@ -7,6 +7,8 @@ Development generates its secrets into `instance/` on first start so a newcomer 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -48,6 +50,20 @@ def _development_secret(instance: Path, name: str) -> str:
     return path.read_text().strip()
 
 
+def _derived(secret: str, purpose: str) -> str:
+    return hmac.new(secret.encode(), f"returns-ledger {purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_signing_key(encoded: str) -> None:
+    """Refuse at start a signing key that could not sign: found later it would fail a period's closing."""
+    from ledger.settlement import signing
+
+    try:
+        signing.private_key(encoded)
+    except signing.SigningKeyError as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
+
+
 def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment."""
     env = os.environ if environ is None else environ
@@ -62,6 +78,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         weak = [n for n in SECRET_NAMES if len(values[n]) < 32]
         if weak:
             raise ConfigError("these secrets are too short for production (32+ characters): " + ", ".join(weak))
+    _check_signing_key(values["LEDGER_SIGNING_KEY"])
+    fallbacks = [k.strip() for k in env.get("LEDGER_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE
     try:
         timeutil.zone_named(time_zone)
@@ -71,6 +89,11 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
     return {
         "LEDGER_ENV": "production" if production else "development",
         "SECRET_KEY": values["LEDGER_SECRET_KEY"],
+        # Earlier secret keys still accepted for sessions signed before a rotation (new ones use SECRET_KEY).
+        "SECRET_KEY_FALLBACKS": fallbacks,
+        # Idempotent retries are matched by a keyed fingerprint of the request. It is derived from the pseudonym
+        # key, which never changes, so rotating LEDGER_SECRET_KEY cannot turn a retry into idempotency_key_reused.
+        "LEDGER_FINGERPRINT_KEY": _derived(values["LEDGER_PSEUDONYM_KEY"], "request fingerprints"),
         "LEDGER_PSEUDONYM_KEY": values["LEDGER_PSEUDONYM_KEY"],
         "LEDGER_SIGNING_KEY": values["LEDGER_SIGNING_KEY"],
         "LEDGER_DATABASE_URL": database_url,

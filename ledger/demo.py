@@ -44,8 +44,13 @@ def _token(session, role: str, name: str, party: str | None = None) -> str:
 @with_appcontext
 def demo(if_empty: bool) -> None:
     """Seed demo parties, tokens and each feature's demo data."""
+    from flask import current_app
+
     from ledger.features import demo_seeders
 
+    # Demo tokens with known roles and made-up parties have no place in the system of record.
+    if current_app.config["LEDGER_ENV"] == "production":
+        raise click.ClickException("ledger demo refuses to run with LEDGER_ENV=production")
     if db.session().execute(select(func.count()).select_from(Party)).scalar():
         if if_empty:
             click.echo("ledger has data already: demo not seeded")

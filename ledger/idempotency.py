@@ -47,7 +47,7 @@ class IdempotencyKey(SQLModel, table=True):
 
 def _request_hash() -> str:
     """A keyed digest of the request: bodies may hold case references, so a plain hash could be guessed back."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), digestmod=hashlib.sha256)
+    digest = hmac.new(current_app.config["LEDGER_FINGERPRINT_KEY"].encode(), digestmod=hashlib.sha256)
     digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
     if request.mimetype == "multipart/form-data":
         # The boundary changes on every send; the parts are what the client means.

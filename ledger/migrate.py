@@ -8,6 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from ledger.db import metadata
@@ -23,9 +24,17 @@ def _config(connection: Connection) -> Config:
     return cfg
 
 
+class MissingMigrations(RuntimeError):
+    """The installed package holds no migration scripts: upgrading would only stamp an empty schema."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as connection:
-        command.upgrade(_config(connection), revision)
+        cfg = _config(connection)
+        # A broken install (scripts left out of the wheel) otherwise "upgrades" to nothing and exits 0.
+        if not ScriptDirectory.from_config(cfg).get_heads():
+            raise MissingMigrations(f"no migration scripts found in {SCRIPTS / 'versions'}: the install is incomplete")
+        command.upgrade(cfg, revision)
         connection.commit()
 
 

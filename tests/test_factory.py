@@ -31,9 +31,7 @@ def test_production_refuses_short_secrets(tmp_path):
 
 
 def test_production_cookies_are_secure(tmp_path):
-    env = {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
-           "LEDGER_SIGNING_KEY": "k" * 44, "LEDGER_DATABASE_URL": "postgresql://db/ledger"}
-    config = load(str(tmp_path), environ=env)
+    config = load(str(tmp_path), environ=_production())
     assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
 
 
@@ -41,3 +39,52 @@ def test_factory_takes_test_config(database_url):
     app = create_app({"TESTING": True, "LEDGER_DATABASE_URL": database_url})
     assert app.testing
     assert app.extensions["ledger.db"].engine.url.render_as_string() .startswith(database_url.split(":")[0])
+
+
+def _production(**overrides) -> dict:
+    from ledger.config import _new_signing_key
+
+    return {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
+            "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger", **overrides}
+
+
+def test_a_signing_key_that_is_not_ed25519_is_refused_at_start(tmp_path):
+    with pytest.raises(ConfigError, match="LEDGER_SIGNING_KEY is not an Ed25519 key"):
+        load(str(tmp_path), environ=_production(LEDGER_SIGNING_KEY="k" * 44))
+
+
+def test_rotating_the_secret_key_keeps_request_fingerprints_and_accepts_old_sessions(tmp_path):
+    before = load(str(tmp_path), environ=_production())
+    after = load(str(tmp_path), environ=_production(LEDGER_SECRET_KEY="n" * 40, LEDGER_SECRET_KEY_FALLBACKS="s" * 40))
+    assert after["LEDGER_FINGERPRINT_KEY"] == before["LEDGER_FINGERPRINT_KEY"] != before["SECRET_KEY"]
+    assert after["SECRET_KEY_FALLBACKS"] == ["s" * 40]
+
+
+def test_a_configuration_error_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    source = str(Path(__file__).resolve().parents[1])
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": source, **_production(LEDGER_SIGNING_KEY="k" * 44)}
+    done = subprocess.run([sys.executable, "-c", "from ledger.cli import main; main()", "db", "check"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "ledger: configuration error: LEDGER_SIGNING_KEY is not an Ed25519 key: An Ed25519 private key is 32 bytes long"]
+
+
+def test_rotating_the_signing_key_on_start_retires_the_previous_one(committed_app):
+    from sqlalchemy import select
+
+    from ledger.config import _new_signing_key
+    from ledger.settlement.models import SigningKeyRecord
+
+    url = committed_app.config["LEDGER_DATABASE_URL"]
+    for _ in range(2):  # two restarts, each with a new key
+        restarted = create_app({"TESTING": True, "LEDGER_DATABASE_URL": url, "LEDGER_SIGNING_KEY": _new_signing_key()})
+        restarted.extensions["ledger.db"].engine.dispose()
+    with committed_app.app_context():
+        rows = committed_app.extensions["ledger.db"].new_session().execute(select(SigningKeyRecord)).scalars().all()
+    assert len(rows) == 3 and sum(r.retired_at is None for r in rows) == 1

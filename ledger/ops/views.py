@@ -40,6 +40,12 @@ def metrics() -> Response:
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 
+@public
+def live() -> Response:
+    """Liveness: the process answers; no database touched, so a database outage does not restart it."""
+    return Response("ok\n", mimetype="text/plain")
+
+
 def start_timer() -> None:
     g.started = time.perf_counter()
 
@@ -53,3 +59,4 @@ def observe(response: Response) -> None:
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
+    app.add_url_rule("/livez", "live", live)

@@ -47,19 +47,21 @@ def report_command(period: str, fmt: str, output: str, party: str | None, agreem
 @click.command("verify-statement")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--public-key", "public_key", required=True,
-              help="The key from GET /signing-key: base64, PEM text, or a file holding either.")
+              help="GET /signing-key's answer saved as JSON (every key, current and retired), or one key: "
+                   "base64, PEM text, or a file holding either.")
 def verify_statement(file: str, public_key: str) -> None:
-    """Check a downloaded statement's digest and Ed25519 signature, offline."""
+    """Check a downloaded statement's digest and Ed25519 signature, offline, with the key it names."""
     from ledger.settlement import signing
 
     text = Path(public_key).read_text() if Path(public_key).is_file() else public_key
     try:
-        key = signing.load_public_key(text)
+        key_set = signing.load_key_set(text)
         document = signing.parse_document(Path(file).read_bytes())
     except signing.SigningKeyError as error:
         raise click.ClickException(str(error)) from None
     documents = document.get("documents", [document]) if isinstance(document, dict) else []
-    problems = [p for doc in documents for p in signing.verify(doc, key)] if documents else ["no statement found"]
+    problems = ([p for doc in documents for p in signing.verify_with_set(doc, key_set)] if documents
+                else ["no statement found"])
     if problems:
         click.echo("statement does NOT verify: " + "; ".join(problems), err=True)
         sys.exit(1)

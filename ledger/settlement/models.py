@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -36,3 +38,15 @@ class Acknowledgement(SQLModel, table=True):
     disputed_lines: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON list
     reason: str = Field(default="", max_length=2000)
     acknowledged_at: str = Field(max_length=40)
+
+
+class SigningKeyRecord(SQLModel, table=True):
+    """A public key that signs, or once signed, statements: never deleted, since old statements name it."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: str = Field(primary_key=True, max_length=16)  # first 16 hex of the SHA-256 of the raw public key
+    algorithm: str = Field(default="Ed25519", max_length=20)
+    public_key: str = Field(max_length=64)  # base64 of the raw 32 bytes
+    valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -21,8 +21,8 @@ from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
-from ledger.settlement import signing, statement
-from ledger.settlement.models import Acknowledgement, FrozenStatement
+from ledger.settlement import keys, signing, statement
+from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
 from ledger.timeutil import period_of, today, utcnow
 
 LIABILITIES = ("obligations", "invoices_payable")
@@ -95,6 +95,18 @@ def build(session: Session, period: str, party: str | None = None, agreement_id:
 
 # ---- closing -----------------------------------------------------------------------------------------
 
+def published_keys(session: Session) -> list[dict]:
+    """The current signing key and every retired one, with their validity (what GET /signing-key lists)."""
+    current = signing.public_key_b64(signing_key())
+    rows = keys.published(session)
+    if not any(r.key_id == keys.key_id(current) and r.retired_at is None for r in rows):
+        # not recorded yet (the database was unreachable at start): still publish the key in use
+        rows = [SigningKeyRecord(key_id=keys.key_id(current), public_key=current, valid_from=None)] + rows
+    return [{"key_id": r.key_id, "algorithm": r.algorithm or "Ed25519", "public_key": r.public_key,
+             "public_key_pem": signing.public_key_pem_of(r.public_key), "status": "retired" if r.retired_at else "current",
+             "valid_from": r.valid_from, "retired_at": r.retired_at} for r in rows]
+
+
 def signing_key():
     try:
         return signing.private_key(current_app.config["LEDGER_SIGNING_KEY"])
@@ -108,16 +120,19 @@ def close(session: Session, period: str) -> list[FrozenStatement]:
         raise Conflict(f"{period} has not ended yet", code="period_not_ended")
     row = journal.close_period(session, period)  # refuses earlier open periods and a second close
     key = signing_key()
+    # The statement names its key inside the signed bytes, so it verifies after any later rotation.
+    key_id = keys.record_current(session, signing.public_key_b64(key)).key_id
     head = {"seq": row.chain_seq, "hash": row.chain_hash}
     signed_at = utcnow().isoformat()
     whole = build(session, period)
-    frozen = [_freeze(session, period, "all", None, {**whole, "journal_chain_head": head, "signed_at": signed_at},
-                      key)]
+    frozen = [_freeze(session, period, "all", None, {**whole, "journal_chain_head": head, "signed_at": signed_at,
+                                                            "signing_key_id": key_id}, key)]
     for line in whole["agreements"]:
         agreement_id = line["agreement_id"]
         one = build(session, period, agreement_id=agreement_id)
         frozen.append(_freeze(session, period, f"agreement:{agreement_id}", agreement_id,
-                              {**one, "journal_chain_head": head, "signed_at": signed_at}, key))
+                              {**one, "journal_chain_head": head, "signed_at": signed_at,
+                               "signing_key_id": key_id}, key))
     session.flush()
     describe("settlement.close", "period", period, f"{len(frozen)} statements signed at chain head {head['seq']}")
     return frozen
@@ -132,10 +147,20 @@ def _freeze(session: Session, period: str, scope: str, agreement_id: int | None,
     return row
 
 
-def document(row: FrozenStatement) -> dict:
-    """The signed document as a partner downloads it."""
-    return {"statement": json.loads(row.canonical), "digest": row.digest, "signature": row.signature,
-            "public_key": signing.public_key_b64(signing_key())}
+def document(session: Session, row: FrozenStatement) -> dict:
+    """The signed document as a partner downloads it, with the public key that signed it (not today's)."""
+    content = json.loads(row.canonical)
+    record = _signed_with(session, content.get("signing_key_id"))
+    public_key = record.public_key if record else signing.public_key_b64(signing_key())
+    return {"statement": content, "digest": row.digest, "signature": row.signature,
+            "key_id": record.key_id if record else keys.key_id(public_key), "public_key": public_key}
+
+
+def _signed_with(session: Session, key_id: str | None) -> SigningKeyRecord | None:
+    """The key a statement names; one signed before keys were named used the first key recorded."""
+    if key_id is not None:
+        return session.get(SigningKeyRecord, key_id)
+    return session.execute(select(SigningKeyRecord).order_by(SigningKeyRecord.valid_from).limit(1)).scalar()
 
 
 def period_status(session: Session, period: str) -> str:
@@ -168,10 +193,10 @@ def statement_for(session: Session, period: str, party: str | None, agreement_id
                 "statement": build(session, period, party=party, agreement_id=agreement_id)}
     if party is None and agreement_id is None:
         row = frozen(session, period, "all")
-        return {"period": period, "status": "closed", "documents": [document(row)] if row else []}
+        return {"period": period, "status": "closed", "documents": [document(session, row)] if row else []}
     ids = [agreement_id] if agreement_id is not None else sorted(agreements_of_party(session, party))
     rows = [frozen(session, period, f"agreement:{i}") for i in ids]
-    return {"period": period, "status": "closed", "documents": [document(r) for r in rows if r is not None]}
+    return {"period": period, "status": "closed", "documents": [document(session, r) for r in rows if r is not None]}
 
 
 # ---- sign-off ----------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ def public_key_pem(key: Ed25519PrivateKey) -> str:
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+def public_key_pem_of(public_key_b64: str) -> str:
+    return load_public_key(public_key_b64).public_bytes(serialization.Encoding.PEM,
+                                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 def sign(statement: dict, key: Ed25519PrivateKey) -> dict:
     body = canonical_json(statement)
     return {
@@ -88,6 +93,40 @@ def verify(document: dict, public_key: Ed25519PublicKey) -> list[str]:
     except InvalidSignature:
         problems.append("the signature does not verify with this public key")
     return problems
+
+
+def load_key_set(text: str) -> dict[str, Ed25519PublicKey]:
+    """Keys by key id: from GET /signing-key's JSON (its `keys` list, or its single key), or one bare key."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            published = json.loads(stripped)
+            entries = published.get("keys") or [published]
+            texts = [entry["public_key"] for entry in entries]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            raise SigningKeyError("the key file is JSON but not GET /signing-key's answer") from None
+    else:
+        texts = [stripped]
+    keys = [load_public_key(t) for t in texts]
+    return {key_id_of(k): k for k in keys}
+
+
+def key_id_of(key: Ed25519PublicKey) -> str:
+    """The first 16 hex digits of the SHA-256 of the raw public key (what a statement names)."""
+    return hashlib.sha256(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).hexdigest()[:16]
+
+
+def verify_with_set(document: dict, key_set: dict[str, Ed25519PublicKey]) -> list[str]:
+    """Verify with the key the statement names; one that names none (signed before keys were named) must
+    verify with one of the given keys."""
+    named = document.get("statement", {}).get("signing_key_id") if isinstance(document.get("statement"), dict) else None
+    if named is not None:
+        if named not in key_set:
+            return [f"the statement was signed with key {named}, which is not among the keys given "
+                    f"({', '.join(sorted(key_set))}): fetch GET /signing-key again"]
+        return verify(document, key_set[named])
+    results = [verify(document, key) for key in key_set.values()]
+    return next((r for r in results if not r), results[0] if results else ["no key given"])
 
 
 def parse_document(raw: bytes) -> dict:

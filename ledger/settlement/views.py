@@ -9,7 +9,7 @@ from ledger import auth, db
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden
-from ledger.settlement import reports, service, signing
+from ledger.settlement import reports, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
 
@@ -95,7 +95,9 @@ class Acknowledgements(MethodView):
 @blp.response(200, SigningKeySchema)
 @blp.doc(security=[])
 def signing_key():
-    """The public key that verifies settlement statements (published: anyone may verify)"""
-    key = service.signing_key()
-    return {"algorithm": "Ed25519", "public_key": signing.public_key_b64(key),
-            "public_key_pem": signing.public_key_pem(key)}
+    """The keys that verify settlement statements: the current one, and each retired one with its dates
+    (published: anyone may verify). A statement names its key in `statement.signing_key_id`."""
+    listed = service.published_keys(db.session())
+    current = listed[0]
+    return {"algorithm": "Ed25519", "key_id": current["key_id"], "public_key": current["public_key"],
+            "public_key_pem": current["public_key_pem"], "keys": listed}

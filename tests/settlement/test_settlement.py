@@ -187,3 +187,45 @@ def test_settle_close_cli(books, runner):
     assert "2026-03 closed: 3 statements signed" in result.output
     again = runner.invoke(args=["settle", "close", "2026-03"])
     assert again.exit_code == 1 and "already closed" in again.output
+
+
+def _rotate(app, session, monkeypatch):
+    """What a restart with a new LEDGER_SIGNING_KEY does (the start-up hook runs on its own connection)."""
+    from ledger.config import _new_signing_key
+    from ledger.settlement import keys, signing
+
+    new = _new_signing_key()
+    monkeypatch.setitem(app.config, "LEDGER_SIGNING_KEY", new)
+    keys.record_current(session, signing.public_key_b64(signing.private_key(new)))
+    session.commit()
+
+
+def test_statements_verify_after_any_number_of_key_rotations(app, api, officer, books, session, runner, tmp_path,
+                                                              monkeypatch):
+    _rotate(app, session, monkeypatch)  # whatever key was recorded before is retired: this one signs March
+    assert api.post("/api/v1/settlements/2026-03/close", token=officer).status_code == 200
+    march_key = api.get("/api/v1/signing-key").get_json()["key_id"]
+    _rotate(app, session, monkeypatch)
+    assert api.post("/api/v1/settlements/2026-04/close", token=officer).status_code == 200
+    _rotate(app, session, monkeypatch)
+    _rotate(app, session, monkeypatch)
+
+    published = api.get("/api/v1/signing-key").get_json()
+    assert published["keys"][0]["key_id"] == published["key_id"] and published["keys"][0]["status"] == "current"
+    retired = {k["key_id"]: k for k in published["keys"][1:]}
+    assert march_key in retired and retired[march_key]["retired_at"] and retired[march_key]["valid_from"]
+    assert all(k["status"] == "retired" for k in retired.values())
+
+    key_file = tmp_path / "keys.json"
+    key_file.write_text(json.dumps(published))
+    for period in ("2026-03", "2026-04"):
+        document = api.get(f"/api/v1/settlements/{period}", token=officer).get_json()["documents"][0]
+        named = document["statement"]["signing_key_id"]
+        assert named != published["key_id"] and document["key_id"] == named
+        assert document["public_key"] == retired[named]["public_key"]  # the key that signed it, not today's
+        path = tmp_path / f"{period}.json"
+        path.write_text(json.dumps(document))
+        ok = runner.invoke(args=["verify-statement", str(path), "--public-key", str(key_file)])
+        assert ok.exit_code == 0, ok.output
+        only_current = runner.invoke(args=["verify-statement", str(path), "--public-key", published["public_key"]])
+        assert only_current.exit_code == 1 and named in only_current.output

@@ -103,10 +103,10 @@ def test_wrong_method_on_a_page_is_an_html_405(officer_browser):
 
 
 def test_production_names_the_cookie_for_this_host_only(tmp_path):
-    from ledger.config import load
+    from ledger.config import _new_signing_key, load
 
     env = {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
-           "LEDGER_SIGNING_KEY": "k" * 44, "LEDGER_DATABASE_URL": "postgresql://db/ledger"}
+           "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger"}
     config = load(str(tmp_path), environ=env)
     assert config["SESSION_COOKIE_NAME"] == "__Host-ledger" and config["SESSION_COOKIE_SECURE"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
