@@ -53,8 +53,10 @@ def test_confirming_a_claim_match_while_the_state_records_its_payment(committed_
     (match,) = world.claim_matches("proposed")
     claim_id = match["allocations"][0]["claim"]
     outcome = _race(app, [lambda s: service.confirm(s, match["id"], "officer"), _paid_by_the_state(claim_id)])
-    assert outcome == {0: "ok", 1: "already_paid"}
-    _paid_once(world, claim_id, transfer, "600.00")
+    # The confirmation normally takes its locks first; on a loaded host the state's record may win instead.
+    # Either way exactly one pays the claim, and the other is told why.
+    assert outcome in ({0: "ok", 1: "already_paid"}, {0: "over_allocation", 1: "ok"})
+    _paid_once(world, claim_id, transfer, "600.00" if outcome[0] == "ok" else "0")
 
 
 def test_the_state_recording_its_payment_while_an_officer_confirms(committed_world):
@@ -65,10 +67,11 @@ def test_the_state_recording_its_payment_while_an_officer_confirms(committed_wor
     (match,) = world.claim_matches("proposed")
     claim_id = match["allocations"][0]["claim"]
     outcome = _race(app, [_paid_by_the_state(claim_id), lambda s: service.confirm(s, match["id"], "officer")])
-    assert outcome == {0: "ok", 1: "over_allocation"}
-    _paid_once(world, claim_id, transfer, "0")
+    assert outcome in ({0: "ok", 1: "over_allocation"}, {0: "already_paid", 1: "ok"})  # see above
+    state_first = outcome[0] == "ok"
+    _paid_once(world, claim_id, transfer, "0" if state_first else "600.00")
     world.session.expire_all()
-    assert world.session.get(ReconciliationMatch, match["id"]).status == "proposed"
+    assert world.session.get(ReconciliationMatch, match["id"]).status == ("proposed" if state_first else "confirmed")
 
 
 def test_a_run_paying_a_claim_while_the_state_records_its_payment(committed_world):
