@@ -14,7 +14,7 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, _flatten
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
@@ -130,6 +130,7 @@ class Invoices(MethodView):
     @blp.alt_response(200, schema=InvoiceSchema, description="dry run: the parsed invoice and its findings")
     @blp.alt_response(409, description="duplicate_invoice: this number was received from the party already")
     @blp.alt_response(413, description="payload_too_large: more than 10 MB")
+    @sends_etag
     def post(self, args):
         """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings"""
         inv, document = _read_invoice()
@@ -145,6 +146,7 @@ class Invoices(MethodView):
 class InvoiceItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, InvoiceSchema)
+    @sends_etag
     def get(self, invoice_id):
         """Read an invoice with its lines, findings, decision and open amount"""
         return _response(_visible(invoice_id))
@@ -168,6 +170,8 @@ class Approve(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(ApproveSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
 
@@ -186,6 +190,8 @@ class Dispute(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(DisputeSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Dispute: the partner sees the findings and the reason (honours If-Match)"""
         invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
@@ -198,6 +204,8 @@ class Reject(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(RejectSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
