@@ -4,7 +4,8 @@ from contracts.common import Id, Schema, UtcDateTime
 
 
 class StatementArgs(Schema):
-    agreement = Id(load_default=None, metadata={"description": "one agreement's statement"})
+    agreement = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                              metadata={"description": "one agreement's statement: its numeric id or its reference"})
 
 
 class ReportArgs(StatementArgs):
