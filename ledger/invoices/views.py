@@ -132,7 +132,12 @@ class Invoices(MethodView):
     @blp.alt_response(413, description="payload_too_large: more than 10 MB")
     @sends_etag
     def post(self, args):
-        """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings"""
+        """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings
+
+        UBL mapping (docs/ubl.md): the agreement reference in cac:ContractDocumentReference/cbc:ID; the period in
+        cac:InvoicePeriod/cbc:StartDate (a line's own cac:InvoicePeriod overrides it); each line's obligation
+        kind and returnee pseudonym in cac:Item/cac:AdditionalItemProperty named `kind` and `returnee`.
+        """
         inv, document = _read_invoice()
         principal = auth.current()
         sender = principal.party if principal.is_partner else None
