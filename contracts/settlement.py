@@ -4,7 +4,8 @@ from contracts.common import Id, Schema, UtcDateTime
 
 
 class StatementArgs(Schema):
-    agreement = Id(load_default=None, metadata={"description": "one agreement's statement"})
+    agreement = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                              metadata={"description": "one agreement's statement: its numeric id or its reference"})
 
 
 class ReportArgs(StatementArgs):
@@ -18,7 +19,11 @@ class SettlementViewSchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["open", "closed"]})
     statement = fields.Dict(metadata={"description": "the live statement (open periods)"})
     documents = fields.List(fields.Dict(), metadata={
-        "description": "signed documents {statement, digest, signature, key_id, public_key} (closed periods)"})
+        "description": "signed documents {statement, digest, signature, key_id, public_key} (closed periods). "
+                       "`signature` (base64 Ed25519) and `digest` (SHA-256 hex) cover the statement's canonical JSON: keys "
+                       "sorted, no whitespace, UTF-8 without \\u escapes (Python: json.dumps(statement, "
+                       "sort_keys=True, separators=(',', ':'), ensure_ascii=False)); the key is the one of "
+                       "GET /signing-key's `keys` whose key_id is statement.signing_key_id"})
 
 
 class CloseResultSchema(Schema):

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, render_template_string, send_from_directory
 from flask_smorest import Api as SmorestApi
+from apispec import BasePlugin
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
 
@@ -45,6 +46,51 @@ class Api(SmorestApi):
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = jsonbody.Parser()  # JSON bodies that no database can hold are 400 invalid_json
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
+    "description": "Makes a retry safe: the same key with the same request replays the first answer "
+                   "(Idempotent-Replayed: true); with another request it is 422 idempotency_key_reused.",
+}
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag the change was based on (quoted, as sent): another version answers 412; "
+                   "a value that is no ETag answers 400 malformed_etag. Without it the change is not checked.",
+}
+ETAG = {"description": "The resource's version, for If-Match", "schema": {"type": "string"}}
+
+_HONOURS_IF_MATCH = "x-ledger-honours-if-match"  # markers the plugin turns into parameters and headers
+_SENDS_ETAG = "x-ledger-sends-etag"
+
+
+def honours_if_match(view):
+    """Declare that the operation reads If-Match (the view passes request.headers.get("If-Match") on)."""
+    return SmorestBlueprint.doc(**{_HONOURS_IF_MATCH: True})(view)
+
+
+def sends_etag(view):
+    """Declare that the operation's success answer carries an ETag header."""
+    return SmorestBlueprint.doc(**{_SENDS_ETAG: True})(view)
+
+
+class _HeadersPlugin(BasePlugin):
+    """Puts the headers the API honours into the document: Idempotency-Key on every POST (ledger.idempotency
+    honours it on every POST), If-Match and ETag where the view is marked."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            parameters = operation.setdefault("parameters", [])
+            if method == "post":
+                parameters.append(IDEMPOTENCY_KEY)
+            if operation.pop(_HONOURS_IF_MATCH, False):
+                parameters.append(IF_MATCH)
+            if operation.pop(_SENDS_ETAG, False):
+                for status, response in operation.get("responses", {}).items():
+                    if str(status).startswith("2") and isinstance(response, dict) and "$ref" not in response:
+                        response.setdefault("headers", {})["ETag"] = ETAG
+            if not parameters:
+                del operation["parameters"]
 
 
 def blueprint(name: str, description: str) -> Blueprint:
@@ -106,7 +152,7 @@ def init_app(app: Flask, blueprints: list[Blueprint]) -> Api:
     )
     app.json = jsonbody.JSONProvider(app)  # request.get_json refuses what jsonbody.loads refuses
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [_HeadersPlugin()]})
     api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": 0, "maximum": c.max})
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=PREFIX)  # routes carry their full resource path

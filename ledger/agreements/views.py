@@ -30,7 +30,7 @@ from contracts.common import ListArgs
 from ledger import auth, db, listing
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 
 blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
@@ -67,8 +67,9 @@ class Agreements(MethodView):
         """List agreements (a partner sees those its party is a side of)"""
         query = select(Agreement)
         principal = auth.current()
-        party = principal.party if principal.is_partner else args.get("party")
-        if party:
+        # A partner sees the agreements its party is a side of; ?party= narrows those to the ones the other
+        # party is also a side of (it was ignored for partners, answering a filter that was not applied).
+        for party in {principal.party if principal.is_partner else None, args.get("party")} - {None}:
             query = query.where(or_(Agreement.payer_code == party, Agreement.payee_code == party))
         result = listing.page(query, Agreement.id, args)
         result["items"] = [service.view(db.session(), a) for a in result["items"]]
@@ -77,6 +78,7 @@ class Agreements(MethodView):
     @requires(*WRITERS)
     @blp.arguments(AgreementCreateSchema)
     @blp.response(201, AgreementSchema)
+    @sends_etag
     def post(self, data):
         """Register an agreement with its terms as signed (version 1)"""
         return _agreement_response(service.create(db.session(), data), 201)
@@ -86,6 +88,7 @@ class Agreements(MethodView):
 class AgreementItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, AgreementSchema)
+    @sends_etag
     def get(self, ident):
         """Read an agreement (by id or reference), with the terms in force today"""
         return _agreement_response(_visible(ident))
@@ -93,6 +96,8 @@ class AgreementItem(MethodView):
     @requires(*WRITERS)
     @blp.arguments(AgreementDetailsSchema)
     @blp.response(200, AgreementSchema)
+    @honours_if_match
+    @sends_etag
     def put(self, data, ident):
         """Change reference, signature date or end of term (honours If-Match); terms change by amendment"""
         agreement = service.update_details(db.session(), _visible(ident), data, request.headers.get("If-Match"))
@@ -111,6 +116,8 @@ class Amendments(MethodView):
     @requires(*WRITERS)
     @blp.arguments(AmendmentSchema)
     @blp.response(201, VersionSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, ident):
         """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)
 
@@ -132,6 +139,8 @@ class Terminate(MethodView):
     @requires(*WRITERS)
     @blp.arguments(TerminateSchema)
     @blp.response(200, AgreementSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, ident):
         """Terminate with notice (honours If-Match)"""
         agreement = service.terminate(db.session(), _visible(ident), data["effective_on"], data["reason"],

@@ -226,7 +226,7 @@ def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
     used: set[int] = set()
     findings: list[Finding] = []
     for line in lines:
-        found = _match(line, returnees, candidates, claimed, used, credit_note)
+        found = _match(line, returnees, candidates, claimed, used, credit_note, inv.source)
         if isinstance(found, Finding):
             findings.append(found)
             continue
@@ -236,13 +236,23 @@ def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
     return findings
 
 
+def where_kind(source: str, credit_note: bool) -> str:
+    """Where a line states its obligation kind, for a message that says how to fix a missing one (docs/ubl.md)."""
+    if source != "ubl":
+        return "the line's kind"
+    line = "cac:CreditNoteLine" if credit_note else "cac:InvoiceLine"
+    return f"{line}/cac:Item/cac:AdditionalItemProperty with cbc:Name kind and the kind as its cbc:Value"
+
+
 def _match(line: CheckedLine, returnees: dict[str, int], candidates: dict, claimed: set[int], used: set[int],
-           credit_note: bool) -> Obligation | Finding:
+           credit_note: bool, source: str = "json") -> Obligation | Finding:
     parsed, lid = line.parsed, line.parsed.line_id
     kind = parsed.kind
     if not kind or kind not in LINE_KINDS:
         what = f"names kind {kind!r}, which is not an obligation kind" if kind else "names no obligation kind"
-        return Finding("unknown_obligation", f"line {lid} {what}", "kind", lid)
+        kinds = ", ".join(sorted(LINE_KINDS - {"advance_offset"}))
+        return Finding("unknown_obligation", f"line {lid} {what}: put one of {kinds} in "
+                                             f"{where_kind(source, credit_note)}", "kind", lid)
     if kind == "advance_offset":
         return Finding("unknown_obligation", f"line {lid}: advances are offset by the ledger on approval, "
                                              "not by invoice lines", "kind", lid)

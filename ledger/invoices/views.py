@@ -14,7 +14,7 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, _flatten
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
@@ -130,8 +130,14 @@ class Invoices(MethodView):
     @blp.alt_response(200, schema=InvoiceSchema, description="dry run: the parsed invoice and its findings")
     @blp.alt_response(409, description="duplicate_invoice: this number was received from the party already")
     @blp.alt_response(413, description="payload_too_large: more than 10 MB")
+    @sends_etag
     def post(self, args):
-        """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings"""
+        """Submit an invoice or credit note (the payee; JSON or UBL 2.1); `accepted` or `disputed` with findings
+
+        UBL mapping (docs/ubl.md): the agreement reference in cac:ContractDocumentReference/cbc:ID; the period in
+        cac:InvoicePeriod/cbc:StartDate (a line's own cac:InvoicePeriod overrides it); each line's obligation
+        kind and returnee pseudonym in cac:Item/cac:AdditionalItemProperty named `kind` and `returnee`.
+        """
         inv, document = _read_invoice()
         principal = auth.current()
         sender = principal.party if principal.is_partner else None
@@ -145,6 +151,7 @@ class Invoices(MethodView):
 class InvoiceItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, InvoiceSchema)
+    @sends_etag
     def get(self, invoice_id):
         """Read an invoice with its lines, findings, decision and open amount"""
         return _response(_visible(invoice_id))
@@ -168,6 +175,8 @@ class Approve(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(ApproveSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
 
@@ -186,6 +195,8 @@ class Dispute(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(DisputeSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Dispute: the partner sees the findings and the reason (honours If-Match)"""
         invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
@@ -198,6 +209,8 @@ class Reject(MethodView):
     @requires(*DECIDERS)
     @blp.arguments(RejectSchema)
     @blp.response(200, InvoiceSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, invoice_id):
         """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,

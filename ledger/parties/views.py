@@ -5,7 +5,7 @@ from sqlalchemy import select
 from contracts.common import ListArgs
 from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
 from ledger import db, listing
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, requires
 from ledger.parties import service
 from ledger.parties.models import Party
@@ -27,6 +27,7 @@ class Parties(MethodView):
     @requires("admin")
     @blp.arguments(PartyCreateSchema)
     @blp.response(201, PartySchema)
+    @sends_etag
     def post(self, data):
         """Register a party"""
         party = service.create(db.session(), data)
@@ -38,6 +39,7 @@ class Parties(MethodView):
 class PartyItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, PartySchema)
+    @sends_etag
     def get(self, code):
         """Read a party"""
         party = service.get(db.session(), code)
@@ -46,6 +48,8 @@ class PartyItem(MethodView):
     @requires("admin")
     @blp.arguments(PartyWriteSchema)
     @blp.response(200, PartySchema)
+    @honours_if_match
+    @sends_etag
     def put(self, data, code):
         """Replace a party's details (honours If-Match)"""
         party = service.update(db.session(), code, data, request.headers.get("If-Match"))

@@ -8,7 +8,7 @@ from contracts.recognition import (
     RecognitionSchema, ReturnOrderArgs, ReturnOrderCreateSchema, ReturnOrderPageSchema, ReturnOrderSchema,
 )
 from ledger import auth, db
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, requires
 from ledger.recognition import service
 
@@ -65,6 +65,7 @@ class Recognitions(MethodView):
     @requires(*ACTORS)
     @blp.arguments(RecognitionRequestSchema)
     @blp.response(201, RecognitionSchema)
+    @sends_etag
     def post(self, data, order_id):
         """Ask an enforcing state to recognise and enforce the order (by the issuing state)"""
         return _recognition_response(service.request_recognition(db.session(), order_id, data), 201)
@@ -74,6 +75,7 @@ class Recognitions(MethodView):
 class RecognitionItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, RecognitionSchema)
+    @sends_etag
     def get(self, rec_id):
         """Read a recognition"""
         return _recognition_response(service.get_recognition(db.session(), rec_id))
@@ -84,6 +86,8 @@ class RecognitionDecision(MethodView):
     @requires(*ACTORS)
     @blp.arguments(RecognitionDecisionSchema)
     @blp.response(200, RecognitionSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, rec_id):
         """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
         rec = service.decide_recognition(db.session(), rec_id, data, request.headers.get("If-Match"))
@@ -95,6 +99,8 @@ class Enforcement(MethodView):
     @requires(*ACTORS)
     @blp.arguments(EnforcementSchema)
     @blp.response(200, RecognitionSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, rec_id):
         """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
         rec = service.record_enforcement(db.session(), rec_id, data, request.headers.get("If-Match"))
@@ -113,6 +119,7 @@ class CostClaims(MethodView):
     @requires(*ACTORS)
     @blp.arguments(CostClaimCreateSchema)
     @blp.response(201, CostClaimSchema)
+    @sends_etag
     def post(self, data):
         """Claim the costs of an enforcement (by the enforcing state); each line is assessed"""
         return _claim_response(service.create_claim(db.session(), data), 201)
@@ -123,6 +130,7 @@ class CostClaimItem(MethodView):
     @requires(*READ_ROLES)
     @blp.arguments(AsOfArgs, location="query")
     @blp.response(200, CostClaimSchema)
+    @sends_etag
     def get(self, args, claim_id):
         """Read a cost claim: lines claimed/allowed, totals, late, deadlines and status"""
         return _claim_response(service.get_claim(db.session(), claim_id), as_of=args.get("as_of"))
@@ -133,6 +141,8 @@ class CostClaimDecision(MethodView):
     @requires(*ACTORS)
     @blp.arguments(ClaimDecisionSchema)
     @blp.response(200, CostClaimSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, claim_id):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
         claim = service.decide_claim(db.session(), claim_id, data, request.headers.get("If-Match"))
@@ -144,6 +154,8 @@ class CostClaimPayment(MethodView):
     @requires(*ACTORS)
     @blp.arguments(ClaimPaymentSchema)
     @blp.response(200, CostClaimSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, claim_id):
         """Record that the issuing state paid an accepted claim; posts the cash movement"""
         claim = service.record_payment(db.session(), claim_id, data["paid_on"], request.headers.get("If-Match"))

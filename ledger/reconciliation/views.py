@@ -14,7 +14,7 @@ from contracts.reconciliation import (
     RunSchema,
 )
 from ledger import db, listing
-from ledger.api import blueprint
+from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible, requires
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
@@ -72,6 +72,7 @@ class Matches(MethodView):
     @requires(*OFFICERS)
     @blp.arguments(ManualMatchSchema)
     @blp.response(201, MatchSchema)
+    @sends_etag
     def post(self, data):
         """Match a transfer to invoices by hand (posted at once)"""
         row = service.manual(db.session(), data["transfer"], data["allocations"], current().name)
@@ -83,6 +84,7 @@ class Matches(MethodView):
 class MatchItem(MethodView):
     @requires(*READ_ROLES)
     @blp.response(200, MatchSchema)
+    @sends_etag
     def get(self, match_id):
         """Read a match: its allocations, rule, confidence and evidence"""
         return _response(_visible(match_id))
@@ -92,6 +94,8 @@ class MatchItem(MethodView):
 class Confirm(MethodView):
     @requires(*OFFICERS)
     @blp.response(200, MatchSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, match_id):
         """Confirm a proposed match: post the settlement (honours If-Match)"""
         row = service.confirm(db.session(), match_id, current().name, request.headers.get("If-Match"))
@@ -103,6 +107,8 @@ class Reject(MethodView):
     @requires(*OFFICERS)
     @blp.arguments(MatchRejectSchema)
     @blp.response(200, MatchSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, match_id):
         """Reject a proposed match: its transfer–invoice pairs are never proposed again (honours If-Match)"""
         row = service.reject(db.session(), match_id, current().name, data.get("reason"),
@@ -115,6 +121,8 @@ class Reverse(MethodView):
     @requires(*OFFICERS)
     @blp.arguments(MatchReverseSchema)
     @blp.response(200, MatchSchema)
+    @honours_if_match
+    @sends_etag
     def post(self, data, match_id):
         """Reverse a posted match: a reversal entry; the invoices' amounts open again (honours If-Match)"""
         row = service.reverse(db.session(), match_id, current().name, data["reason"],

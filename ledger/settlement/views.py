@@ -1,11 +1,13 @@
 from flask import Response
 from flask.views import MethodView
 
+from contracts.common import MAX_ID
 from contracts.settlement import (
     AcknowledgementInSchema, AcknowledgementListSchema, AcknowledgementSchema, CloseResultSchema, ReportArgs,
     SettlementViewSchema, SigningKeySchema, StatementArgs,
 )
 from ledger import auth, db
+from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden
@@ -15,6 +17,16 @@ blp = blueprint("settlement", "Monthly settlement statements, closing, signing a
 
 _MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def _agreement_id(ident: str | None) -> int | None:
+    """`?agreement=` names an agreement by id or by reference, as /agreements/{ident} does: a number is the id
+    (the statement's own lines name agreements by id), anything else a reference (404 if none has it)."""
+    if ident is None:
+        return None
+    if ident.isascii() and ident.isdigit() and 0 < int(ident) <= MAX_ID:
+        return int(ident)
+    return agreements.get(db.session(), ident).id
 
 
 def _scope() -> str | None:
@@ -29,7 +41,7 @@ def _scope() -> str | None:
 def settlement(args, period):
     """The statement of a period: live while open, the signed documents once closed"""
     service.check_period(period)
-    return service.statement_for(db.session(), period, _scope(), args["agreement"])
+    return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]))
 
 
 @blp.route("/settlements/<string:period>/close", methods=["POST"])
@@ -50,7 +62,7 @@ def close(period):
 def report(args, period):
     """The settlement report as JSON, CSV, XLSX or PDF (partners: their own agreements)"""
     service.check_period(period)
-    body = render(period, args["format"], _scope(), args["agreement"])
+    body = render(period, args["format"], _scope(), _agreement_id(args["agreement"]))
     filename = f"settlement-{period}.{args['format']}"
     return Response(body, mimetype=_MEDIA[args["format"]],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
