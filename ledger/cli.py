@@ -26,6 +26,7 @@ from ledger.timeutil import utcnow
 db_cli = AppGroup("db", help="Database schema.")
 tokens_cli = AppGroup("tokens", help="API tokens.")
 audit_cli = AppGroup("audit", help="The audit log and the journal's integrity.")
+idempotency_cli = AppGroup("idempotency", help="Stored answers to Idempotency-Key retries.")
 
 
 @contextmanager
@@ -159,10 +160,32 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+# ---- idempotency -------------------------------------------------------------------------------------
+
+@idempotency_cli.command("purge")
+@click.option("--older-than", "days", type=int, default=30, show_default=True,
+              help="Days a key is kept; API.md promises at least 30, so fewer is refused.")
+def idempotency_purge(days: int) -> None:
+    """Delete Idempotency-Key rows older than --older-than days (run it daily: the table grows with every POST)."""
+    from datetime import timedelta
+
+    from ledger import idempotency
+    from ledger.audit.service import describe
+
+    if days < idempotency.KEPT_DAYS:
+        raise click.ClickException(
+            f"--older-than must be at least {idempotency.KEPT_DAYS} days (API.md keeps keys that long)")
+    before = utcnow() - timedelta(days=days)
+    with transaction("idempotency.purge") as session:
+        purged = idempotency.purge(session, before)
+        describe("idempotency.purge", "idempotency_keys", before.date().isoformat(), f"{purged} keys purged")
+    click.echo(f"{purged} idempotency keys created before {before.isoformat()} purged")
+
+
 def register(app: Flask) -> None:
     from ledger.features import cli_groups
 
-    for group in (db_cli, tokens_cli, audit_cli, *cli_groups()):
+    for group in (db_cli, tokens_cli, audit_cli, idempotency_cli, *cli_groups()):
         app.cli.add_command(group)
 
 

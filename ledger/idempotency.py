@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 
 from flask import Response, current_app, g, request
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select, text, update
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -25,6 +25,7 @@ from ledger.pseudonyms import redact
 from ledger.timeutil import utcnow
 
 HEADER = "Idempotency-Key"
+KEPT_DAYS = 30  # API.md: a key is kept at least this long, so a client may retry within it
 REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
@@ -178,3 +179,9 @@ def redact_replays(session, before, erased: set[str]) -> int:
             session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(response_body=redacted))
             changed += 1
     return changed
+
+
+def purge(session, before: datetime) -> int:
+    """Retention: forget the keys created before `before`; a retry with one of them runs as a new request."""
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
+    return result.rowcount or 0
