@@ -142,12 +142,12 @@ def _finish_request(response: Response) -> Response:
 
 
 def _commit_failure(error: Exception) -> Response:
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import IntegrityError
 
     from ledger import errors
 
     if isinstance(error, IntegrityError):
         return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
-    if isinstance(error, OperationalError):
+    if isinstance(error, errors.database_unavailable_errors()):
         return errors.handle_database_unavailable(error)
     return errors.handle_unexpected(error)
