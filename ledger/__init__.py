@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ledger import db, errors, logs
 
     logs.configure(app.config["LEDGER_LOG_LEVEL"])
+    _trust_proxies(app)
     db.init_app(app)
     _record_signing_key(app)
     errors.init_app(app)
@@ -47,6 +48,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind LEDGER_TRUSTED_PROXIES load balancers the socket's address is the proxy's: without this, one
+    client guessing tokens would get every partner behind the same proxy refused."""
+    hops = app.config.get("LEDGER_TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _record_signing_key(app: Flask) -> None:

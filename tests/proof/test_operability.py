@@ -29,3 +29,68 @@ def test_a_connection_lost_on_the_raw_import_cursor_is_503_with_retry_after(api,
     response = upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES))
     assert_problem(response, 503, "unavailable")
     assert int(response.headers["Retry-After"]) >= 1  # flask-limiter may lengthen it to its window's reset
+
+
+# Rate limits behind a load balancer
+
+
+def test_production_refuses_a_per_process_rate_limit_store(tmp_path):
+    """memory:// counts per worker: 4 gunicorn workers granted 4x the limit. Production needs a shared store."""
+    from ledger.config import ConfigError, load
+    from tests.test_factory import _production
+
+    for store in ({"LEDGER_RATELIMIT_URL": "memory://"}, {"LEDGER_RATELIMIT_URL": ""}):
+        with pytest.raises(ConfigError, match="LEDGER_RATELIMIT_URL") as error:
+            load(str(tmp_path), environ=_production(**store))
+        assert "\n" not in str(error.value)
+    assert load(str(tmp_path), environ=_production())["LEDGER_RATELIMIT_URL"] == "redis://redis:6379/0"
+
+
+def test_a_trusted_proxy_hops_number_must_be_a_count(tmp_path):
+    from ledger.config import ConfigError, load
+
+    assert load(str(tmp_path), environ={"LEDGER_TRUSTED_PROXIES": "1"})["LEDGER_TRUSTED_PROXIES"] == 1
+    assert load(str(tmp_path), environ={})["LEDGER_TRUSTED_PROXIES"] == 0
+    with pytest.raises(ConfigError, match="LEDGER_TRUSTED_PROXIES"):
+        load(str(tmp_path), environ={"LEDGER_TRUSTED_PROXIES": "yes"})
+
+
+@pytest.fixture
+def proxied_app(database_url):
+    """Small failed-auth limit; every request arrives from the one load balancer at 10.0.0.9."""
+    from ledger import create_app
+
+    def make(hops: int):
+        app = create_app({"TESTING": True, "LEDGER_DATABASE_URL": database_url, "LEDGER_RATELIMIT_URL": "memory://",
+                          "LEDGER_RATELIMIT_AUTH_FAILURES": "3 per minute", "LEDGER_TRUSTED_PROXIES": hops})
+        made.append(app)
+        return app
+
+    made: list = []
+    yield make
+    for app in made:
+        app.extensions["ledger.limiter"].reset()
+        app.extensions["ledger.db"].engine.dispose()
+
+
+def _guess(client, forwarded_for: str):
+    return client.get("/api/v1/audit", headers={"Authorization": "Bearer rl_guess", "X-Forwarded-For": forwarded_for},
+                      environ_base={"REMOTE_ADDR": "10.0.0.9"})
+
+
+def test_behind_a_trusted_proxy_one_guessing_client_does_not_lock_out_the_others(proxied_app):
+    """Behind a load balancer every request came from its address: one client guessing tokens got every
+    partner refused. With LEDGER_TRUSTED_PROXIES=1 the failures count per forwarded client address."""
+    client = proxied_app(1).test_client()
+    for _ in range(3):
+        assert_problem(_guess(client, "203.0.113.5"), 401, "invalid_token")
+    assert_problem(_guess(client, "203.0.113.5"), 429, "rate_limited")
+    assert_problem(_guess(client, "203.0.113.6"), 401, "invalid_token")
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(proxied_app):
+    """Otherwise a guesser would name a new X-Forwarded-For on each try and never be throttled."""
+    client = proxied_app(0).test_client()
+    for n in range(3):
+        assert_problem(_guess(client, f"203.0.113.{n}"), 401, "invalid_token")
+    assert_problem(_guess(client, "203.0.113.99"), 429, "rate_limited")
