@@ -1,7 +1,10 @@
 """gunicorn settings: stateless workers, so the service scales out by adding hosts behind one PostgreSQL."""
 
+import logging
 import multiprocessing
 import os
+
+from ledger.logs import gunicorn_logconfig
 
 bind = os.environ.get("LEDGER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("LEDGER_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
@@ -15,6 +18,10 @@ limit_request_fields = 100
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = None  # the app logs each request as structured JSON, with its request id
 errorlog = "-"
+loglevel = os.environ.get("LEDGER_LOG_LEVEL", "INFO").lower()
+# gunicorn's own lines (booting, worker timeouts, signals) as JSON too, like the app's.
+logconfig_dict = gunicorn_logconfig(loglevel)
+logging.captureWarnings(True)  # a library's warnings.warn (psycopg's among them) as a JSON line, not plain text
 forwarded_allow_ips = os.environ.get("LEDGER_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

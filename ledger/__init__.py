@@ -148,8 +148,19 @@ def _finish_request(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     observe(response)
-    log.info("request", method=request.method, endpoint=request.endpoint, status=response.status_code)
+    _log_request(response)
     return response
+
+
+def _log_request(response: Response) -> None:
+    """One line per request: the route's template, never the path itself (it may hold ids); the client address
+    is the forwarded one behind trusted proxies; the request id is bound in the context."""
+    from ledger.ops.views import elapsed
+
+    principal = g.get("principal")
+    log.info("request", method=request.method, path=request.url_rule.rule if request.url_rule else None,
+             endpoint=request.endpoint, status=response.status_code, duration_ms=round(elapsed() * 1000, 2),
+             client=request.remote_addr, principal=principal.key if principal is not None else None)
 
 
 def _commit_failure(error: Exception) -> Response:

@@ -50,6 +50,11 @@ def start_timer() -> None:
     g.started = time.perf_counter()
 
 
+def elapsed() -> float:
+    """Seconds since the request began (0 if it never reached the before-request hook)."""
+    return time.perf_counter() - g.started if "started" in g else 0.0
+
+
 def observe(response: Response) -> None:
     endpoint = request.endpoint or "unknown"
     REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -94,3 +96,74 @@ def test_without_trusted_proxies_a_forwarded_address_is_not_believed(proxied_app
     for n in range(3):
         assert_problem(_guess(client, f"203.0.113.{n}"), 401, "invalid_token")
     assert_problem(_guess(client, "203.0.113.99"), 429, "rate_limited")
+
+
+# Logs
+
+
+def _json_lines(text: str) -> list[dict]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]  # a line that is not JSON fails here
+
+
+def test_the_request_line_names_method_route_status_duration_client_principal_and_request_id(api, admin, capsys):
+    capsys.readouterr()
+    response = api.client.get("/api/v1/parties/ZZ", headers={"Authorization": f"Bearer {admin}",
+                                                              "X-Request-Id": "req-" + "a" * 12},
+                              environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert response.status_code == 404
+    request_lines = [line for line in _json_lines(capsys.readouterr().err) if line.get("event") == "request"]
+    assert len(request_lines) == 1
+    line = request_lines[0]
+    assert {k: line[k] for k in ("method", "path", "status", "client", "request_id")} == {
+        "method": "GET", "path": "/api/v1/parties/<string:code>", "status": 404, "client": "198.51.100.7",
+        "request_id": "req-" + "a" * 12}
+    assert line["principal"].startswith("token:") and isinstance(line["duration_ms"], float)
+    assert "ZZ" not in json.dumps(line)  # the route's template, not the path with its ids
+
+
+def test_a_library_warning_through_standard_logging_is_a_json_line(app, capsys):
+    """psycopg (and every other library) logs through the standard library: those lines were plain text."""
+    import logging
+
+    capsys.readouterr()
+    logging.getLogger("psycopg").warning("connection %s lost", "pool-1")
+    (line,) = _json_lines(capsys.readouterr().err)
+    assert line["event"] == "connection pool-1 lost" and line["level"] == "warning" and line["logger"] == "psycopg"
+
+
+@pytest.fixture
+def restored_logging():
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("", "gunicorn.error", "gunicorn.access")]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+    logging.captureWarnings(False)  # gunicorn.conf.py turned it on
+
+
+def test_gunicorns_own_log_lines_are_json(capsys, restored_logging):
+    """gunicorn.conf.py gives gunicorn's loggers the JSON formatter: its lines (worker booted, timed out) were
+    plain text between the app's JSON lines."""
+    import runpy
+    from pathlib import Path
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    config = Config()
+    config.set("logconfig_dict", settings["logconfig_dict"])
+    config.set("errorlog", settings["errorlog"])
+    logger = Logger(config)
+    capsys.readouterr()
+    logger.info("Booting worker with pid: %s", 4242)
+    logger.critical("WORKER TIMEOUT (pid:%s)", 4242)
+    lines = _json_lines(capsys.readouterr().err)
+    assert [(line["event"], line["level"], line["logger"]) for line in lines] == [
+        ("Booting worker with pid: 4242", "info", "gunicorn.error"),
+        ("WORKER TIMEOUT (pid:4242)", "critical", "gunicorn.error")]
