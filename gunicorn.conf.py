@@ -27,3 +27,24 @@ forwarded_allow_ips = os.environ.get("LEDGER_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def when_ready(server):
     server.log.info("Returns Ledger listening on http://%s (API docs at /api/docs)", bind)
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode: each worker writes its metrics under PROMETHEUS_MULTIPROC_DIR and a scrape
+    of any worker sums them all. Set here, in the master before any worker (or prometheus_client) starts;
+    its metric files removed at start so a previous run's counters are not added in."""
+    import glob
+    import tempfile
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="ledger-metrics-")
+    os.makedirs(folder, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(stale)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(server, worker):
+    """A dead worker's gauges (its pool) leave the sums; its counters stay, as they should."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -90,6 +90,9 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         # Per-process counters: every gunicorn worker and host would grant the whole limit again.
         raise ConfigError("production needs LEDGER_RATELIMIT_URL set to a shared store (redis://host:6379/0), "
                           "not memory://")
+    metrics_token = env.get("LEDGER_METRICS_TOKEN", "")
+    if production and len(metrics_token) < 32:
+        raise ConfigError("production needs LEDGER_METRICS_TOKEN (32+ characters): /metrics is served to its bearer only")
     trusted_proxies = _trusted_proxies(env.get("LEDGER_TRUSTED_PROXIES", "0"))
     fallbacks = [k.strip() for k in env.get("LEDGER_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE
@@ -113,6 +116,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         # Proxies (load balancers) in front whose X-Forwarded-For/-Proto are believed: the client address
         # (rate limits, logs) is then the one the outermost trusted proxy saw, not the proxy's own.
         "LEDGER_TRUSTED_PROXIES": trusted_proxies,
+        # Bearer token Prometheus scrapes /metrics with; unset (development only), /metrics is not served.
+        "LEDGER_METRICS_TOKEN": metrics_token,
         "LEDGER_RATELIMIT_ENABLED": env.get("LEDGER_RATELIMIT_ENABLED", "true").lower() != "false",
         # Failed authentications per client address (token guessing), and requests per token.
         "LEDGER_RATELIMIT_AUTH_FAILURES": env.get("LEDGER_RATELIMIT_AUTH_FAILURES", "20 per minute"),

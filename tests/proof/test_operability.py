@@ -167,3 +167,84 @@ def test_gunicorns_own_log_lines_are_json(capsys, restored_logging):
     assert [(line["event"], line["level"], line["logger"]) for line in lines] == [
         ("Booting worker with pid: 4242", "info", "gunicorn.error"),
         ("WORKER TIMEOUT (pid:4242)", "critical", "gunicorn.error")]
+
+
+# Metrics
+
+METRICS_TOKEN = "metrics-" + "t" * 32
+
+
+def test_metrics_are_served_to_the_metrics_token_only(app, client, monkeypatch):
+    """/metrics was open to anyone (endpoint names, traffic, error rates)."""
+    monkeypatch.setitem(app.config, "LEDGER_METRICS_TOKEN", "")
+    assert_problem(client.get("/metrics"), 404, "not_found")
+    monkeypatch.setitem(app.config, "LEDGER_METRICS_TOKEN", METRICS_TOKEN)
+    assert_problem(client.get("/metrics"), 401, "invalid_token")
+    assert_problem(client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 40}), 401, "invalid_token")
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+
+
+def test_production_needs_a_metrics_token(tmp_path):
+    from ledger.config import ConfigError, load
+    from tests.test_factory import _production
+
+    with pytest.raises(ConfigError, match="LEDGER_METRICS_TOKEN"):
+        load(str(tmp_path), environ=_production(LEDGER_METRICS_TOKEN=""))
+
+
+def test_metrics_have_latency_by_endpoint_and_the_database_pool(app, api, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "LEDGER_METRICS_TOKEN", METRICS_TOKEN)
+    api.get("/api/v1/parties", token=admin)
+    text = api.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).get_data(as_text=True)
+    assert 'ledger_http_request_seconds_bucket{endpoint="parties.PartyList"' in text or \
+        'ledger_http_request_seconds_count{endpoint="' in text
+    for gauge in ("ledger_db_pool_size", "ledger_db_pool_checked_out", "ledger_db_pool_overflow"):
+        assert f"\n{gauge} " in text, gauge
+
+
+def test_under_gunicorn_every_scrape_counts_every_workers_requests(database_url, tmp_path):
+    """Each gunicorn worker had its own counters: a scrape saw whichever worker answered it. In multiprocess
+    mode (gunicorn.conf.py) every scrape reports the whole service."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": database_url,
+           "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2", "LEDGER_METRICS_TOKEN": METRICS_TOKEN,
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "LEDGER_LOG_LEVEL": "WARNING"}
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                   cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for _ in range(30):
+            urllib.request.urlopen(f"{base}/livez", timeout=5).read()
+        for _ in range(4):
+            scrape = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            text = urllib.request.urlopen(scrape, timeout=5).read().decode()
+            counted = [line for line in text.splitlines()
+                       if line.startswith("ledger_http_requests_total{") and 'endpoint="live"' in line]
+            assert len(counted) == 1 and float(counted[0].rsplit(" ", 1)[1]) == 30.0, counted
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        assert all(line.startswith("{") for line in lines), lines  # gunicorn's own lines are JSON too
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
