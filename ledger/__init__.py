@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ledger import db, errors, logs
 
     logs.configure(app.config["LEDGER_LOG_LEVEL"])
+    _trust_proxies(app)
     db.init_app(app)
     _record_signing_key(app)
     errors.init_app(app)
@@ -47,6 +48,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind LEDGER_TRUSTED_PROXIES load balancers the socket's address is the proxy's: without this, one
+    client guessing tokens would get every partner behind the same proxy refused."""
+    hops = app.config.get("LEDGER_TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _record_signing_key(app: Flask) -> None:
@@ -137,17 +148,28 @@ def _finish_request(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     observe(response)
-    log.info("request", method=request.method, endpoint=request.endpoint, status=response.status_code)
+    _log_request(response)
     return response
 
 
+def _log_request(response: Response) -> None:
+    """One line per request: the route's template, never the path itself (it may hold ids); the client address
+    is the forwarded one behind trusted proxies; the request id is bound in the context."""
+    from ledger.ops.views import elapsed
+
+    principal = g.get("principal")
+    log.info("request", method=request.method, path=request.url_rule.rule if request.url_rule else None,
+             endpoint=request.endpoint, status=response.status_code, duration_ms=round(elapsed() * 1000, 2),
+             client=request.remote_addr, principal=principal.key if principal is not None else None)
+
+
 def _commit_failure(error: Exception) -> Response:
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import IntegrityError
 
     from ledger import errors
 
     if isinstance(error, IntegrityError):
         return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
-    if isinstance(error, OperationalError):
+    if isinstance(error, errors.database_unavailable_errors()):
         return errors.handle_database_unavailable(error)
     return errors.handle_unexpected(error)

@@ -64,6 +64,12 @@ def _check_signing_key(encoded: str) -> None:
         raise ConfigError(str(error).splitlines()[0]) from None
 
 
+def _trusted_proxies(value: str) -> int:
+    if not value.strip().isdigit():
+        raise ConfigError(f"LEDGER_TRUSTED_PROXIES must be a number of proxy hops (0 or more), not {value!r}")
+    return int(value)
+
+
 def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment."""
     env = os.environ if environ is None else environ
@@ -79,6 +85,15 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         if weak:
             raise ConfigError("these secrets are too short for production (32+ characters): " + ", ".join(weak))
     _check_signing_key(values["LEDGER_SIGNING_KEY"])
+    ratelimit_url = env.get("LEDGER_RATELIMIT_URL") or "memory://"
+    if production and ratelimit_url.startswith("memory://"):
+        # Per-process counters: every gunicorn worker and host would grant the whole limit again.
+        raise ConfigError("production needs LEDGER_RATELIMIT_URL set to a shared store (redis://host:6379/0), "
+                          "not memory://")
+    metrics_token = env.get("LEDGER_METRICS_TOKEN", "")
+    if production and len(metrics_token) < 32:
+        raise ConfigError("production needs LEDGER_METRICS_TOKEN (32+ characters): /metrics is served to its bearer only")
+    trusted_proxies = _trusted_proxies(env.get("LEDGER_TRUSTED_PROXIES", "0"))
     fallbacks = [k.strip() for k in env.get("LEDGER_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE
     try:
@@ -97,7 +112,12 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_PSEUDONYM_KEY": values["LEDGER_PSEUDONYM_KEY"],
         "LEDGER_SIGNING_KEY": values["LEDGER_SIGNING_KEY"],
         "LEDGER_DATABASE_URL": database_url,
-        "LEDGER_RATELIMIT_URL": env.get("LEDGER_RATELIMIT_URL", "memory://"),
+        "LEDGER_RATELIMIT_URL": ratelimit_url,
+        # Proxies (load balancers) in front whose X-Forwarded-For/-Proto are believed: the client address
+        # (rate limits, logs) is then the one the outermost trusted proxy saw, not the proxy's own.
+        "LEDGER_TRUSTED_PROXIES": trusted_proxies,
+        # Bearer token Prometheus scrapes /metrics with; unset (development only), /metrics is not served.
+        "LEDGER_METRICS_TOKEN": metrics_token,
         "LEDGER_RATELIMIT_ENABLED": env.get("LEDGER_RATELIMIT_ENABLED", "true").lower() != "false",
         # Failed authentications per client address (token guessing), and requests per token.
         "LEDGER_RATELIMIT_AUTH_FAILURES": env.get("LEDGER_RATELIMIT_AUTH_FAILURES", "20 per minute"),

@@ -235,11 +235,21 @@ def handle_database_unavailable(error: Exception) -> Response:
                             headers={"Retry-After": "1"})
 
 
-def init_app(app: Flask) -> None:
+def database_unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Every exception type that can mean "the database is unavailable": SQLAlchemy's wrappers, and the drivers'
+    own, which code on the raw DBAPI cursor (the bulk statement import) raises unwrapped — those answered 500."""
+    import sqlite3
+
+    import psycopg
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    app.register_error_handler(OperationalError, handle_database_unavailable)
-    app.register_error_handler(InterfaceError, handle_database_unavailable)
+    return (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+            sqlite3.OperationalError)
+
+
+def init_app(app: Flask) -> None:
+    for error_type in database_unavailable_errors():
+        app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

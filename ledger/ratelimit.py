@@ -1,9 +1,10 @@
 """Rate limits (flask-limiter): token guessing is throttled per client address, and each token has a
 generous ceiling so one runaway integration cannot starve the others.
 
-Counters live in `LEDGER_RATELIMIT_URL`: `memory://` (per worker process) by default, Redis
-(`redis://host:6379/0`) to share them between workers and hosts. A breach answers 429 problem+json
-`rate_limited` with Retry-After.
+Counters live in `LEDGER_RATELIMIT_URL`: `memory://` (per worker process) in development, Redis
+(`redis://host:6379/0`, required in production) to share them between workers and hosts. The client address is
+the socket's, or behind `LEDGER_TRUSTED_PROXIES` load balancers the forwarded one (werkzeug's ProxyFix, see
+`ledger.create_app`). A breach answers 429 problem+json `rate_limited` with Retry-After.
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ def _production(**overrides) -> dict:
     from ledger.config import _new_signing_key
 
     return {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
-            "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger", **overrides}
+            "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger",
+            "LEDGER_RATELIMIT_URL": "redis://redis:6379/0", "LEDGER_METRICS_TOKEN": "m" * 40, **overrides}
 
 
 def test_a_signing_key_that_is_not_ed25519_is_refused_at_start(tmp_path):

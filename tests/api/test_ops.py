@@ -10,9 +10,10 @@ def test_health_reports_the_database(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_metrics_are_prometheus_text(client):
+def test_metrics_are_prometheus_text(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LEDGER_METRICS_TOKEN", "metrics-" + "m" * 32)
     client.get("/api/v1/health")
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": "Bearer metrics-" + "m" * 32})
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert 'ledger_http_requests_total{endpoint="ops.health"' in response.get_data(as_text=True)
 

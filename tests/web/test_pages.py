@@ -106,7 +106,8 @@ def test_production_names_the_cookie_for_this_host_only(tmp_path):
     from ledger.config import _new_signing_key, load
 
     env = {"LEDGER_ENV": "production", "LEDGER_SECRET_KEY": "s" * 40, "LEDGER_PSEUDONYM_KEY": "p" * 40,
-           "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger"}
+           "LEDGER_SIGNING_KEY": _new_signing_key(), "LEDGER_DATABASE_URL": "postgresql://db/ledger",
+           "LEDGER_RATELIMIT_URL": "redis://redis:6379/0", "LEDGER_METRICS_TOKEN": "m" * 40}
     config = load(str(tmp_path), environ=env)
     assert config["SESSION_COOKIE_NAME"] == "__Host-ledger" and config["SESSION_COOKIE_SECURE"]
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
