@@ -131,6 +131,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_SIGNIN_RATE": env.get("LEDGER_SIGNIN_RATE", "10 per minute"),
         # Large enough for a month of camt.053; bigger files go through `ledger statements import`.
         "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
+        # A statement upload must import well inside the worker's timeout (README); larger files: the CLI.
+        "LEDGER_STATEMENT_MAX_BYTES": int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(8 * 1024 * 1024))),
         "SESSION_COOKIE_SECURE": production,
         # __Host-: the browser refuses it unless Secure, for this host only, on path / (production only).
         "SESSION_COOKIE_NAME": "__Host-ledger" if production else "ledger_session",

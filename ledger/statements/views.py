@@ -1,5 +1,6 @@
 """HTTP for statements and transfers: translate requests to `service` calls and answers back."""
 
+from flask import current_app, request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -18,11 +19,28 @@ from ledger import db, listing
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
 from ledger.money import Money, MoneyError
-from ledger.errors import field_error
+from ledger.errors import Problem, field_error
 from ledger.statements import service
 from ledger.statements.models import Statement, Transfer
 
 blp = blueprint("statements", "Bank statements in (camt.052/.053/.054, MT940, CSV) and the transfers they carry")
+
+#: The upload endpoints of a statement file: the API's and the officers' page.
+UPLOADS = {"statements.Statements", "web_statements.upload"}
+
+
+@blp.before_app_request
+def _limit_statement_upload() -> None:
+    """A statement file over LEDGER_STATEMENT_MAX_BYTES is refused before it is read: an import must end well
+    inside the worker's timeout (README: the largest takes about 40 s); larger files go through
+    `ledger statements import`, which has no such limit."""
+    if request.method != "POST" or request.endpoint not in UPLOADS:
+        return
+    limit = int(current_app.config["LEDGER_STATEMENT_MAX_BYTES"])
+    request.max_content_length = limit  # werkzeug's form parser answers 413 past it, also for a chunked body
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(f"a statement upload is at most {limit} bytes; import larger files with "
+                      "`ledger statements import`", status=413, code="payload_too_large")
 
 
 @blp.route("/statements")

@@ -430,3 +430,15 @@ def test_removing_an_iban_alone_keeps_its_transfers_with_their_party(api, admin,
     assert response.status_code == 200
     parties_now = [t["counterparty_party"] for t in api.get("/api/v1/transfers", token=officer).get_json()["items"]]
     assert parties_now.count("AL") == 2  # the closed account's transfers were still AL's
+
+
+def test_a_statement_upload_over_the_limit_is_refused_before_it_is_read(app, api, officer, gb_account, monkeypatch):
+    """An import must end inside the worker's timeout: past LEDGER_STATEMENT_MAX_BYTES the API answers 413 and
+    names the command for larger files; nothing is stored. At the limit the same file imports."""
+    document = camt053(GB_ACCOUNT, "GBP", [("-10.00", "Payment", None, date(2026, 5, 1))])
+    monkeypatch.setitem(app.config, "LEDGER_STATEMENT_MAX_BYTES", len(document) + 400)  # the form's overhead
+    big = document + b" " * 500  # trailing white space: still a well-formed statement, now over the limit
+    problem = assert_problem(upload(api, officer, big), 413, "payload_too_large")
+    assert "ledger statements import" in problem["detail"]
+    assert api.get("/api/v1/statements", token=officer).get_json()["items"] == []
+    assert upload(api, officer, document).status_code == 201
