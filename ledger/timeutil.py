@@ -30,21 +30,22 @@ def _system_now() -> datetime:
 _source: Callable[[], datetime] = _system_now
 
 
-def offset_days() -> int:
-    """The whole days added to the source's time; a malformed value is a configuration error, not zero."""
-    raw = os.environ.get(OFFSET_VARIABLE, "").strip()
+def _number(variable: str, kind, unit: str):
+    """The variable's value as `kind` (0 when unset); a malformed value is a configuration error, not zero."""
+    raw = os.environ.get(variable, "").strip()
     try:
-        return int(raw) if raw else 0
+        return kind(raw) if raw else kind(0)
     except ValueError:
-        raise ValueError(f"{OFFSET_VARIABLE} must be a whole number of days, not {raw!r}") from None
+        raise ValueError(f"{variable} must be a number of {unit}, not {raw!r}") from None
+
+
+def offset_days() -> int:
+    """The whole days added to the source's time."""
+    return _number(OFFSET_VARIABLE, int, "whole days")
 
 
 def shift_seconds() -> float:
-    raw = os.environ.get(SHIFT_VARIABLE, "").strip()
-    try:
-        return float(raw) if raw else 0.0
-    except ValueError:
-        raise ValueError(f"{SHIFT_VARIABLE} must be a number of seconds, not {raw!r}") from None
+    return _number(SHIFT_VARIABLE, float, "seconds")
 
 
 def utcnow() -> datetime:
