@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.serving import free_port, wait_for_health
 
 CHROMIUM = os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -45,12 +44,6 @@ def _sync_playwright():
     return sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ledger(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", "from ledger.cli import main; main()", *args]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False, **kw)
@@ -58,26 +51,12 @@ def _ledger(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
     return result
 
 
-def _wait_for_health(base_url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/api/v1/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /api/v1/health within 30 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The app under gunicorn on a fresh SQLite file: migrated, demo data, people to sign in as."""
     _sync_playwright()  # skip before starting anything when the browser cannot run
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite3'}",
            "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2",
            "LEDGER_SECRET_KEY": secrets.token_urlsafe(48), "LEDGER_PSEUDONYM_KEY": secrets.token_urlsafe(48),
@@ -95,7 +74,7 @@ def server(tmp_path_factory):
                                    cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(base_url, process, log)
+        wait_for_health(base_url, process, log)
         yield {"url": base_url, "demo_output": demo, "log": log}
     finally:
         process.terminate()

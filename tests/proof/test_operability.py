@@ -207,16 +207,14 @@ def test_under_gunicorn_every_scrape_counts_every_workers_requests(database_url,
     """Each gunicorn worker had its own counters: a scrape saw whichever worker answered it. In multiprocess
     mode (gunicorn.conf.py) every scrape reports the whole service."""
     import os
-    import socket
     import subprocess
     import sys
-    import time
     import urllib.request
     from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.serving import free_port, wait_for_health
+
+    port = free_port()
     repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": database_url,
            "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2", "LEDGER_METRICS_TOKEN": METRICS_TOKEN,
@@ -227,14 +225,7 @@ def test_under_gunicorn_every_scrape_counts_every_workers_requests(database_url,
                                    cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-            try:
-                urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_health(base, process, log)
         for _ in range(30):
             urllib.request.urlopen(f"{base}/livez", timeout=5).read()
         for _ in range(4):
