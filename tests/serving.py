@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def start_gunicorn(env: dict, log: Path) -> subprocess.Popen:
+    """gunicorn with the project's gunicorn.conf.py on the source tree's app, writing its lines to `log`."""
+    with open(log, "w") as out:
+        return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import free_port, wait_for_health
+from tests.serving import free_port, start_gunicorn, wait_for_health
 
 CHROMIUM = os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -69,9 +69,7 @@ def server(tmp_path_factory):
         _ledger(env, "users", "create", "--email", email, "--role", role)
     subprocess.run([sys.executable, "-m", "tests.browser.seed"], cwd=REPO, env=env, check=True, timeout=120)
     log = folder / "gunicorn.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process = start_gunicorn(env, log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(base_url, process, log)

@@ -207,22 +207,16 @@ def test_under_gunicorn_every_scrape_counts_every_workers_requests(database_url,
     """Each gunicorn worker had its own counters: a scrape saw whichever worker answered it. In multiprocess
     mode (gunicorn.conf.py) every scrape reports the whole service."""
     import os
-    import subprocess
-    import sys
     import urllib.request
-    from pathlib import Path
 
-    from tests.serving import free_port, wait_for_health
+    from tests.serving import free_port, start_gunicorn, wait_for_health
 
     port = free_port()
-    repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": database_url,
            "LEDGER_BIND": f"127.0.0.1:{port}", "LEDGER_WORKERS": "2", "LEDGER_METRICS_TOKEN": METRICS_TOKEN,
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "LEDGER_LOG_LEVEL": "WARNING"}
     log = tmp_path / "gunicorn.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                   cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process = start_gunicorn(env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(base, process, log)
