@@ -13,6 +13,7 @@ from flask import Flask
 def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.agreements import models as agreements_models  # noqa: F401
+    from ledger.approvals import models as approvals_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
@@ -26,6 +27,7 @@ def import_models() -> None:
 
 def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
+    from ledger.approvals.views import blp as approvals
     from ledger.audit.views import blp as audit
     from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
@@ -40,6 +42,7 @@ def blueprints() -> list:
         ops,
         parties,
         audit,
+        approvals,
         journal,
         agreements,
         invoices,
@@ -80,6 +83,13 @@ def init_features(app: Flask) -> None:
     import_models()
     init_ops(app)
     web.init_app(app, web_blueprints())
+
+
+def approval_handlers() -> dict:
+    """What a second officer's approval does, per kind of request (`ledger.approvals`): a function
+    (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
+    here."""
+    return {}
 
 
 def chain_verifiers() -> list:
