@@ -560,7 +560,7 @@ def list_query(status: str | None = None):
 
 def item_view(item: PaymentItem) -> dict:
     return {"id": item.id, "invoice": item.invoice_id, "payee": item.payee_code,
-            "amount": str(Money(item.amount, item.currency)), "currency": item.currency,
+            "amount": Money(item.amount, item.currency), "currency": item.currency,
             "creditor_name": item.creditor_name, "creditor_account": item.creditor_account,
             "creditor_bic": item.creditor_bic, "remittance": item.remittance,
             "remittance_structured": item.remittance_is_rf, "end_to_end_id": item.end_to_end_id,
@@ -573,7 +573,7 @@ def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict
     result = {
         "id": batch.id, "debtor_party": batch.debtor_party, "debtor_account": batch.debtor_account,
         "currency": batch.currency, "due_by": batch.due_by, "execution_date": batch.execution_date,
-        "status": batch.status, "total": str(Money(batch.total, batch.currency)), "digest": batch.digest,
+        "status": batch.status, "total": Money(batch.total, batch.currency), "digest": batch.digest,
         "approvals_required": batch.approvals_required,
         "approvals": [{"by": a.approved_by_name, "at": a.approved_at, "digest": a.digest,
                        "current": a.digest == batch.digest} for a in approvals],
