@@ -4,7 +4,7 @@ the bank's debit (camt.054) matched by EndToEndId, and the statement."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
