@@ -62,6 +62,7 @@ def web_blueprints() -> list:
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
+    from ledger.web.payments import bp as payments
     from ledger.web.reconciliation import bp as reconciliation
     from ledger.web.settlement import bp as settlement
     from ledger.web.statements import bp as statements
@@ -76,6 +77,7 @@ def web_blueprints() -> list:
         reconciliation,
         settlement,
         claims,
+        payments,
     ]
 
 
