@@ -65,16 +65,30 @@ def _debtor_account(session: Session, account: str) -> BankAccount:
 
 
 def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
-    """What open batches (proposed or approved, not yet released) already hold of each invoice."""
+    """What open batches (proposed or approved, not yet released) and reconciliation's proposals waiting for
+    review (a payment the bank may have made already) hold of each invoice."""
+    from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+
     if not invoice_ids:
         return {}
+    found: dict[int, Decimal] = defaultdict(Decimal)
+    a = ReconciliationAllocation
+    proposals = session.execute(
+        select(a.invoice_id, func.sum(a.amount), func.sum(a.written_off))
+        .join(ReconciliationMatch, ReconciliationMatch.id == a.match_id)
+        .where(ReconciliationMatch.status == "proposed", a.invoice_id.in_(invoice_ids))
+        .group_by(a.invoice_id)).all()
+    for invoice_id, amount, written_off in proposals:
+        found[invoice_id] += Decimal(amount or 0) + Decimal(written_off or 0)
     rows = session.execute(
         select(PaymentItem.invoice_id, func.sum(PaymentItem.amount))
         .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
         .where(PaymentBatch.status.in_(OPEN_BATCH), PaymentItem.status.in_(RESERVING),
                PaymentItem.invoice_id.in_(invoice_ids))
         .group_by(PaymentItem.invoice_id)).all()
-    return {invoice_id: Decimal(total) for invoice_id, total in rows}
+    for invoice_id, total in rows:
+        found[invoice_id] += Decimal(total)
+    return dict(found)
 
 
 def _candidates(session: Session, payer: str, currency: str, due_by: date,

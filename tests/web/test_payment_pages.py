@@ -15,7 +15,7 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
 from ledger.money import Money
 from ledger.payments import pain001
-from ledger.payments.models import PaymentBatch
+from ledger.payments.models import PaymentBatch, PaymentItem
 from ledger.statements.demo import GB_ACCOUNT
 from ledger.timeutil import today
 from tests.web.conftest import html
@@ -48,7 +48,8 @@ def test_the_demo_batch_is_released_with_its_file(demo, officer_browser, session
     pain001.validate(officer_browser.get(f"/payments/{batch.id}/pain001").data)
 
 
-def test_one_officer_proposes_another_approves_then_release(demo, browser, person, session):
+def test_one_officer_proposes_another_approves_then_release(demo, browser, person, session, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE", "10000000.00")  # one approver here
     invoice = approved_invoice(session, "RW-PAGE-1", "1234.56")
     person("preparer@test.example")
     person("approver@test.example")
@@ -61,7 +62,8 @@ def test_one_officer_proposes_another_approves_then_release(demo, browser, perso
     page = html(browser.get(here))
     assert "You prepared this batch" in page and "RW-PAGE-1" in page
     batch = session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc())).scalars().first()
-    assert batch.total == Decimal("1234.56") and batch.status == "proposed"
+    [item] = session.execute(select(PaymentItem).where(PaymentItem.invoice_id == invoice)).scalars()
+    assert item.batch_id == batch.id and item.amount == Decimal("1234.56") and batch.status == "proposed"
     again = browser.post("/payments", form, token_from="/payments")
     assert "Nothing was changed." in html(browser.get(again.headers["Location"]))
 
