@@ -115,9 +115,25 @@ def _candidates(session: Session, payer: str, currency: str, due_by: date,
     return [found[i] for i in dict.fromkeys(chosen)]
 
 
-def _creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
+def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
     """The payee's account for this invoice: the IBAN the invoice names when the payee registered it, else the
-    payee's registered account in the invoice's currency."""
+    payee's registered account in the invoice's currency (remembered in `cache` for one proposal: a batch of
+    10,000 invoices has a few payees)."""
+    if cache is None:
+        return _look_up_creditor(session, invoice)
+    key = (invoice.payee_code, invoice.payee_iban, invoice.currency)
+    if key not in cache:
+        try:
+            cache[key] = _look_up_creditor(session, invoice)
+        except rules.PaymentRuleError as error:
+            cache[key] = error
+    found = cache[key]
+    if isinstance(found, rules.PaymentRuleError):
+        raise found
+    return found
+
+
+def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
     accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == invoice.payee_code)
                                     .order_by(BankAccount.id)).scalars())
     named = [a for a in accounts if invoice.payee_iban and a.iban == invoice.payee_iban]
@@ -145,7 +161,8 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
                          prepared_by=principal.key, prepared_by_name=principal.name)
     session.add(batch)
     session.flush()
-    items = []
+    items: list[PaymentItem] = []
+    creditors: dict = {}
     for invoice in invoices_found:
         open_amount = invoice.amount_open - held_elsewhere.get(invoice.id, Decimal(0))
         if open_amount <= 0:
@@ -157,7 +174,8 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
             amount = rules.item_amount((amounts or {}).get(invoice.id), open_amount)
         except rules.PaymentRuleError as error:
             raise field_error(f"amounts.{invoice.id}", error.message, error.code) from None
-        items.append(_item(session, batch, invoice, amount, len(items) + 1, named=invoice_ids is not None))
+        items.append(_item(session, batch, invoice, amount, len(items) + 1, named=invoice_ids is not None,
+                           creditors=creditors))
     if not items:
         raise Unprocessable("nothing is open to pay from this account by that date", code="nothing_to_pay")
     session.add_all(items)
@@ -170,7 +188,7 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
 
 
 def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decimal, position: int,
-          named: bool) -> PaymentItem:
+          named: bool, creditors: dict) -> PaymentItem:
     remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
                                               invoice.number)
     item = PaymentItem(batch_id=batch.id, invoice_id=invoice.id, agreement_id=invoice.agreement_id,
@@ -179,7 +197,7 @@ def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decim
                        remittance=remittance[:140], remittance_is_rf=structured,
                        end_to_end_id=rules.end_to_end_id(batch.id, position))
     try:
-        creditor, name = _creditor(session, invoice)
+        creditor, name = _creditor(session, invoice, creditors)
     except rules.PaymentRuleError as error:
         if named:
             raise field_error(f"invoices.{position - 1}", error.message, error.code) from None
