@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
+from contracts.common import Amount, Id, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
 
 BATCH_STATUSES = ("proposed", "approved", "released", "cancelled")
 ITEM_STATUSES = ("proposed", "held", "ordered", "accepted", "rejected", "paid", "cancelled")
@@ -73,7 +73,7 @@ class PaymentBatchCreateSchema(Schema):
                                    metadata={"example": "GB33BUKB20201555555555"})
     due_by = fields.Date(required=True)
     execution_date = fields.Date(required=True)
-    invoices = fields.List(fields.Integer(), load_default=None, validate=validate.Length(min=1, max=10_000),
+    invoices = fields.List(Id(), load_default=None, validate=validate.Length(min=1, max=10_000),
                            metadata={"description": "pay only these invoices (else every approved invoice due "
                                                     "by `due_by` in the account's currency)"})
 
@@ -108,5 +108,5 @@ class OverrideLineSchema(Schema):
 
 
 class PaymentOverrideSchema(Schema):
-    invoice = fields.Integer(required=True)
+    invoice = Id(required=True)
     overrides = fields.List(fields.Nested(OverrideLineSchema), required=True, validate=validate.Length(min=1))

@@ -27,7 +27,7 @@ from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, Line
-from ledger.money import Money, quantize
+from ledger.money import Money, has_minor_units, quantize
 from ledger.parties.models import BankAccount, Party
 from ledger.payments import pain001, pain002, rules
 from ledger.payments.models import PaymentApproval, PaymentBatch, PaymentItem, PaymentStatusReport
@@ -270,6 +270,8 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
     if item is None or item.batch_id != batch.id:
         raise not_found("payment item")
     if "amount" in changes:
+        if not has_minor_units(changes["amount"], item.currency):
+            raise field_error("amount", f"write the amount with {item.currency}'s minor units", "invalid_amount")
         invoice = invoices.get(session, item.invoice_id)
         others = reserved(session, [invoice.id]).get(invoice.id, Decimal(0)) - item.amount
         try:

@@ -206,6 +206,8 @@ def test_a_held_item_is_not_paid_and_partial_payments_leave_the_rest_open(world,
     too_much = patch(world, f"{P}/{batch['id']}/items/{two['id']}", json={"amount": "7000.01"},
                                token=world.officer)
     assert too_much.status_code == 422 and too_much.get_json()["code"] == "amount_exceeds_open"
+    sub_penny = patch(world, f"{P}/{batch['id']}/items/{two['id']}", json={"amount": "2000.5"}, token=world.officer)
+    assert sub_penny.status_code == 422 and sub_penny.get_json()["code"] == "invalid_amount"
     batch = patch(world, f"{P}/{batch['id']}/items/{two['id']}", json={"amount": "2000.00"},
                             token=world.officer).get_json()
     assert batch["total"] == "2000.00"
