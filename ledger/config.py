@@ -133,6 +133,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
         # A statement upload must import well inside the worker's timeout (README); larger files: the CLI.
         "LEDGER_STATEMENT_MAX_BYTES": int(env.get("LEDGER_STATEMENT_MAX_BYTES", str(8 * 1024 * 1024))),
+        # A payment batch whose total is above this (in its own currency) needs two approvers, neither the preparer.
+        "LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE": env.get("LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE", "100000.00"),
         "SESSION_COOKIE_SECURE": production,
         # __Host-: the browser refuses it unless Secure, for this host only, on path / (production only).
         "SESSION_COOKIE_NAME": "__Host-ledger" if production else "ledger_session",

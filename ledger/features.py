@@ -18,6 +18,7 @@ def import_models() -> None:
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
+    from ledger.payments import models as payments_models  # noqa: F401
     from ledger.recognition import models as recognition_models  # noqa: F401
     from ledger.reconciliation import models as reconciliation_models  # noqa: F401
     from ledger.settlement import models as settlement_models  # noqa: F401
@@ -33,6 +34,7 @@ def blueprints() -> list:
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
     from ledger.parties.views import blp as parties
+    from ledger.payments.views import blp as payments
     from ledger.recognition.views import blp as recognition
     from ledger.reconciliation.views import blp as reconciliation
     from ledger.settlement.views import blp as settlement
@@ -50,6 +52,7 @@ def blueprints() -> list:
         reconciliation,
         recognition,
         settlement,
+        payments,
     ]
 
 
@@ -59,6 +62,7 @@ def web_blueprints() -> list:
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
+    from ledger.web.payments import bp as payments
     from ledger.web.reconciliation import bp as reconciliation
     from ledger.web.settlement import bp as settlement
     from ledger.web.statements import bp as statements
@@ -73,6 +77,7 @@ def web_blueprints() -> list:
         reconciliation,
         settlement,
         claims,
+        payments,
     ]
 
 
@@ -89,7 +94,17 @@ def approval_handlers() -> dict:
     """What a second officer's approval does, per kind of request (`ledger.approvals`): a function
     (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
     here."""
-    return {}
+    from ledger.payments.service import OVERRIDE_KIND, apply_override
+
+    return {OVERRIDE_KIND: apply_override}
+
+
+def reconciliation_passes() -> list:
+    """Functions (session, actor, dry_run) -> matches run by reconciliation before its own rules, on evidence
+    that needs no guessing (a payment order's EndToEndId)."""
+    from ledger.payments.service import match_executed
+
+    return [match_executed]
 
 
 def chain_verifiers() -> list:
@@ -104,6 +119,7 @@ def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
     from ledger.journal.cli import journal
+    from ledger.payments.cli import payments
     from ledger.recognition.cli import claims
     from ledger.reconciliation.cli import reconcile
     from ledger.settlement.cli import report_command, settle, verify_statement
@@ -122,6 +138,7 @@ def cli_groups() -> list:
         report_command,
         verify_statement,
         users,
+        payments,
     ]
 
 
@@ -146,6 +163,7 @@ def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data, in this order."""
     from ledger.agreements.demo import seed as seed_agreements
     from ledger.invoices.demo import seed as seed_invoices
+    from ledger.payments.demo import seed as seed_payments
     from ledger.recognition.demo import seed as seed_recognition
     from ledger.reconciliation.demo import seed as seed_reconciliation
     from ledger.statements.demo import seed as seed_statements
@@ -157,6 +175,7 @@ def demo_seeders() -> list:
         seed_statements,
         seed_reconciliation,
         seed_recognition,
+        seed_payments,
         people,
     ]
 
@@ -168,6 +187,7 @@ def settlement_providers() -> dict[str, list]:
     sections(session, period, party) -> {name: value} (whole-period statements only)."""
     from ledger.agreements.settlement import agreement_info
     from ledger.invoices.settlement import overdue_open_items
+    from ledger.payments.service import settlement_section
     from ledger.recognition.settlement import eu_sections
     from ledger.reconciliation.service import proposed_open_items
     from ledger.settlement.service import disputed_open_items
@@ -185,5 +205,6 @@ def settlement_providers() -> dict[str, list]:
         ],
         "sections": [
             eu_sections,
+            settlement_section,
         ],
     }

@@ -31,6 +31,7 @@ PURPOSES: dict[str, str] = {
     "suspense": "Liabilities",          # a bank account's money that nothing explains yet (per bank account)
     "currency_exchange": "Equity",      # a bank account's conversions: one leg in each currency, equal at the rate
     "opening_balances": "Equity",       # what a bank account held when the journal first saw it
+    "payments_in_transit": "Liabilities",  # released payment orders the bank has not debited yet (per bank account)
 }
 
 

@@ -654,6 +654,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     started = time.perf_counter()
     hold_reconciliation_lock(session)
     with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
+        # Evidence that needs no guessing first (a payment order's EndToEndId): what it matches is not open below.
+        first = _first_passes(session, actor, dry_run)
         open_set = load_open(session, lock=not dry_run)
         step("loaded")
         record = ReconciliationRun(dry_run=dry_run, actor=actor, transfers_considered=len(open_set.transfers),
@@ -677,9 +679,15 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
                 posting.close()
                 step("posted")
         step("stored")
-        record.auto_matched, record.proposed = summary.auto_matched, summary.proposed
+        record.auto_matched, record.proposed = summary.auto_matched + len(first), summary.proposed
         record.unmatched_transfers, record.open_invoices = summary.unmatched_transfers, summary.open_invoices
-        record.per_rule = json.dumps(summary.per_rule)
+        per_rule = dict(summary.per_rule)
+        if first:
+            per_rule["end_to_end_id/auto"] = len(first)
+            for made in first:
+                if not dry_run:
+                    made.run_id = record.id
+        record.per_rule = json.dumps(per_rule)
         session.flush()
         claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
         step("claims")
@@ -690,6 +698,13 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
              f"{'dry run: ' if dry_run else ''}{record.auto_matched} auto, {record.proposed} proposed, "
              f"{record.unmatched_transfers} transfers unmatched")
     return record
+
+
+def _first_passes(session: Session, actor: str, dry_run: bool) -> list:
+    """The matches of `ledger.features.reconciliation_passes` (stored and posted unless `dry_run`)."""
+    from ledger.features import reconciliation_passes
+
+    return [made for step in reconciliation_passes() for made in step(session, actor, dry_run)]
 
 
 def get_run(session: Session, run_id: int) -> ReconciliationRun:

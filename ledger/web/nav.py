@@ -20,6 +20,7 @@ NAV = [
     NavItem("Returnees", "web_returnees.index"),
     NavItem("Invoices", "web_invoices.index"),
     NavItem("Statements", "web_statements.index"),
+    NavItem("Payments", "web_payments.index"),
     NavItem("Reconciliation", "web_reconciliation.index"),
     NavItem("Settlement", "web_settlement.index"),
     NavItem("EU claims", "web_claims.index"),

@@ -194,3 +194,25 @@ def assertions_equal_statements(session: Session, closed: dict[str, Closed]) -> 
                 problems.append(f"{period} agreement {agreement_id}: the export asserts "
                                 f"{got.get(agreement_id, Decimal(0))}, the signed statement closes at {signed}")
     return problems
+
+
+def in_transit_equals_orders(session: Session) -> list[str]:
+    """Each bank account's payments in transit (a credit balance) equals the transfers released from it that the
+    bank has neither rejected nor debited (matched by EndToEndId)."""
+    from ledger.payments.models import PaymentBatch, PaymentItem
+
+    rows = journal.balances(session, account_filter=Account.purpose == "payments_in_transit")
+    booked: dict[tuple, Decimal] = {}
+    for account, balance in rows:
+        key = (account.bank_account, account.currency)
+        booked[key] = booked.get(key, Decimal(0)) - balance
+    ordered: dict[tuple, Decimal] = {}
+    for account, currency, amount in session.execute(
+            select(PaymentBatch.debtor_account, PaymentItem.currency, PaymentItem.amount)
+            .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+            .where(PaymentItem.status.in_(("ordered", "accepted")))):
+        ordered[(account, currency)] = ordered.get((account, currency), Decimal(0)) + Decimal(amount)
+    return [f"{account} {currency}: in transit {booked.get((account, currency), 0)}, ordered "
+            f"{ordered.get((account, currency), 0)}"
+            for account, currency in sorted(set(booked) | set(ordered))
+            if booked.get((account, currency), Decimal(0)) != ordered.get((account, currency), Decimal(0))]

@@ -34,6 +34,9 @@ from ledger.invoices.parsed import LINE_KINDS
 from ledger.journal import service as journal
 from ledger.money import Money, quantize
 from ledger.parties import service as parties
+from ledger.payments import pain002
+from ledger.payments import service as payments
+from ledger.payments.models import PaymentBatch, PaymentItem
 from ledger.reconciliation import service as reconciliation
 from ledger.reconciliation.models import POSTED, ReconciliationMatch
 from ledger.settlement import service as settlement
@@ -41,6 +44,8 @@ from ledger.settlement.models import FrozenStatement
 from ledger.statements import service as statements
 from ledger.statements.demo import DemoTransfer, camt053
 from ledger.statements.models import Transfer
+from ledger.auth import Principal
+from ledger.timeutil import today
 from tests.api.invoices_helpers import ubl
 from tests.invariants import checks
 
@@ -62,7 +67,12 @@ ACTOR = "machine officer"
 #: Every invariant, by name (LEDGER_MACHINE_INVARIANTS may choose some while hunting one).
 INVARIANTS = ("entries_balance", "closing_equals_journal", "opening_equals_previous_closing",
               "closed_statements_unchanged", "cash_equals_bank", "export_passes_bean_check",
-              "assertions_equal_statements")
+              "assertions_equal_statements", "in_transit_equals_orders")
+#: Payment batches: one officer prepares, two others approve (four eyes; two above the threshold).
+PREPARER = Principal("machine:preparer", "machine preparer", "finance_officer")
+APPROVERS = (Principal("machine:approver-1", "machine approver 1", "finance_officer"),
+             Principal("machine:approver-2", "machine approver 2", "finance_officer"))
+SECOND_ABOVE = Decimal("5000.00")
 
 money_choice = st.sampled_from(["250.00", "900.00", "1500.00", "20000.00"])
 
@@ -392,6 +402,99 @@ class OneTruth(RuleBasedStateMachine):
         self._step(reconciliation.reverse, self.s, data.draw(st.sampled_from(posted), label="match"), ACTOR,
                    "paid the wrong invoice")
 
+    # ---- payments --------------------------------------------------------------------------------------
+
+    def _batches(self, status: str) -> list[int]:
+        return list(self.s.execute(select(PaymentBatch.id).where(PaymentBatch.status == status)
+                                   .order_by(PaymentBatch.id)).scalars())
+
+    def _items(self, *statuses: str) -> list[PaymentItem]:
+        return list(self.s.execute(select(PaymentItem).join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+                                   .where(PaymentBatch.status == "released", PaymentItem.status.in_(statuses))
+                                   .order_by(PaymentItem.id)).scalars())
+
+    def _propose(self, iban: str, partial: bool) -> object:
+        day = today()
+        batch = payments.propose(self.s, debtor_account=iban, due_by=day + timedelta(days=365),
+                                 execution_date=day + timedelta(days=1),
+                                 principal=PREPARER, second_above=SECOND_ABOVE)
+        if partial:
+            item = payments.items_of(self.s, batch.id)[0]
+            if item.status == "proposed" and item.amount > 1:
+                payments.update_item(self.s, batch.id, item.id, {"amount": quantize(item.amount / 2, item.currency)},
+                                     PREPARER, SECOND_ABOVE)
+        return batch
+
+    @precondition(lambda self: "approve" in self.did)
+    @rule(iban=st.sampled_from(sorted(PAYER_ACCOUNTS)), partial=st.booleans())
+    def propose_payment(self, iban, partial):
+        self._step(self._propose, iban, partial)
+
+    @precondition(lambda self: "_propose" in self.did)
+    @rule(data=st.data(), hold=st.booleans())
+    def approve_payment(self, data, hold):
+        """A second officer approves (after the preparer perhaps held a transfer: the digest changes first)."""
+        proposed = self._batches("proposed")
+        if not proposed:
+            return
+        batch = payments.get(self.s, data.draw(st.sampled_from(proposed), label="batch"))
+        items = [i for i in payments.items_of(self.s, batch.id) if i.status == "proposed"]
+        if hold and len(items) > 1:
+            self._step(payments.update_item, self.s, batch.id, items[-1].id,
+                       {"held": True, "hold_reason": "wait"}, PREPARER, SECOND_ABOVE)
+        for approver in APPROVERS:
+            batch = payments.get(self.s, batch.id)
+            if batch.status == "proposed":
+                self._step(payments.approve, self.s, batch.id, batch.digest, approver)
+
+    @precondition(lambda self: "approve" in self.did)
+    @rule(data=st.data())
+    def release_payment(self, data):
+        approved = self._batches("approved")
+        if approved:
+            self._step(payments.release, self.s, data.draw(st.sampled_from(approved), label="batch"), PREPARER)
+
+    @precondition(lambda self: "release" in self.did)
+    @rule(data=st.data(), reject=st.booleans())
+    def bank_status(self, data, reject):
+        """The bank's pain.002 about one transfer: accepted, or rejected (its invoice opens again)."""
+        waiting = self._items("ordered", "accepted")
+        if not waiting:
+            return
+        item = data.draw(st.sampled_from(waiting), label="transfer")
+        batch = payments.get(self.s, item.batch_id)
+        document = pain002.build(f"STS-{self._next()}", batch.message_id,
+                                 [(item.end_to_end_id, "RJCT" if reject else "ACSC", "AC04" if reject else None)])
+        self._step(payments.import_status, self.s, document, PREPARER)
+
+    @precondition(lambda self: "release" in self.did)
+    @rule(data=st.data(), advance=st.integers(0, 10))
+    def bank_debit(self, data, advance):
+        """The bank debits a released transfer: a statement whose entry quotes its EndToEndId (reconciliation then
+        clears it before any other rule)."""
+        waiting = [i for i in self._items("ordered", "accepted") if i.currency == PAYER_ACCOUNTS.get(
+            payments.get(self.s, i.batch_id).debtor_account, (None, None))[1]]
+        if not waiting:
+            return
+        item = data.draw(st.sampled_from(waiting), label="transfer debited")
+        iban = payments.get(self.s, item.batch_id).debtor_account
+        account = self.bank[iban]
+        day = _day(account["day"], advance)
+        move = DemoTransfer(-quantize(Decimal(item.amount), item.currency), f"PAY {item.end_to_end_id}",
+                            item.creditor_account, day)
+        key = (iban, move.day, move.amount, move.reference, move.counterparty_iban)
+        if key in self.moved:
+            return
+        self.moved.add(key)
+        account["statements"] += 1
+        n = account["statements"]
+        document = camt053(iban, item.currency, [move], opening=account["balance"], message_id=f"M-{iban[:4]}-{n}",
+                           statement_id=f"S-{iban[:4]}-{n}")
+        document = _with_end_to_end(document, item.end_to_end_id)
+        if self._step(self._import, document, []) is not None:
+            account["balance"] += move.amount
+            account["day"] = day
+
     # ---- closing ----------------------------------------------------------------------------------------
 
     def _closable(self) -> str | None:
@@ -434,11 +537,24 @@ class OneTruth(RuleBasedStateMachine):
             problems["cash_equals_bank"] = checks.cash_equals_bank(s, PAYER_ACCOUNTS)
         if "export_passes_bean_check" in wanted:
             problems["export_passes_bean_check"] = checks.export_passes_bean_check(s)
+        if "in_transit_equals_orders" in wanted:
+            problems["in_transit_equals_orders"] = checks.in_transit_equals_orders(s)
         if "assertions_equal_statements" in wanted and self.closed:
             problems["assertions_equal_statements"] = checks.assertions_equal_statements(s, self.closed)
         failed = {name: found for name, found in problems.items() if found}
         assert not failed, "invariants broken:\n" + "\n".join(
             f"  {name}: " + "; ".join(found[:3]) for name, found in failed.items())
+
+
+def _with_end_to_end(document: bytes, end_to_end_id: str) -> bytes:
+    """The statement's one entry quoting `end_to_end_id` as its EndToEndId, as the bank reports a transfer it
+    executed from a pain.001."""
+    from lxml import etree
+
+    root = etree.fromstring(document)
+    for element in root.iter("{*}EndToEndId"):
+        element.text = end_to_end_id
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def examples() -> int:

@@ -1,0 +1,662 @@
+"""Payment batches over a session: propose, hold, approve (four eyes), release, export, cancel, bank status.
+
+Money: approving moves nothing. Releasing posts each transfer's amount from the invoice's payable to the debtor
+bank account's "payments in transit" account (Dr invoices_payable / Cr payments_in_transit) and takes it off the
+invoice's open amount, so nothing released is ever proposed or matched again. The bank's debit (imported from
+camt.053/054) sits in the account's suspense until reconciliation finds its EndToEndId (`match_executed`, run
+before every other rule) and clears it: Dr payments_in_transit / Cr suspense. A transfer the bank rejects
+(pain.002) goes back: Dr payments_in_transit / Cr invoices_payable, and the invoice is open again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger.audit.service import describe
+from ledger.auth import Principal
+from ledger.errors import Conflict, Unprocessable, check_if_match, field_error, not_found
+from ledger.invoices import service as invoices
+from ledger.invoices.models import Invoice
+from ledger.journal import service as journal
+from ledger.journal.rules import AccountKey, EntryDraft, Line
+from ledger.money import Money, has_minor_units, quantize
+from ledger.parties.models import BankAccount, Party
+from ledger.payments import pain001, pain002, rules
+from ledger.payments.models import PaymentApproval, PaymentBatch, PaymentItem, PaymentStatusReport
+from ledger.statements.cash import bank_key
+from ledger.timeutil import period_of, today, utcnow
+
+RELEASE_SOURCE = "payment_release"
+REJECTION_SOURCE = "payment_rejection"
+CLEARING_SOURCE = "payment_clearing"
+OPEN_BATCH = ("proposed", "approved")
+#: Items that hold an invoice's amount while their batch is open (a held one too: "do not pay yet").
+RESERVING = ("proposed", "held")
+IN_TRANSIT = ("ordered", "accepted")
+OVERRIDE_KIND = "invoice_override"
+
+
+def in_transit_key(currency: str, bank_account: str) -> AccountKey:
+    return bank_key("payments_in_transit", currency, bank_account)
+
+
+def _problem(error: rules.PaymentRuleError) -> Unprocessable:
+    if error.field:
+        return field_error(error.field, error.message, error.code)
+    return Unprocessable(error.message, code=error.code)
+
+
+# ---- proposing ---------------------------------------------------------------------------------------
+
+def _debtor_account(session: Session, account: str) -> BankAccount:
+    compact = "".join(account.split()).upper()
+    found = session.execute(select(BankAccount).where(BankAccount.iban == compact)).scalar()
+    if found is None:
+        raise field_error("debtor_account", "no party has this bank account registered", "unknown_debtor_account")
+    return found
+
+
+def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
+    """What open batches (proposed or approved, not yet released) and reconciliation's proposals waiting for
+    review (a payment the bank may have made already) hold of each invoice."""
+    from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+
+    if not invoice_ids:
+        return {}
+    found: dict[int, Decimal] = defaultdict(Decimal)
+    a = ReconciliationAllocation
+    proposals = session.execute(
+        select(a.invoice_id, func.sum(a.amount), func.sum(a.written_off))
+        .join(ReconciliationMatch, ReconciliationMatch.id == a.match_id)
+        .where(ReconciliationMatch.status == "proposed", a.invoice_id.in_(invoice_ids))
+        .group_by(a.invoice_id)).all()
+    for invoice_id, amount, written_off in proposals:
+        found[invoice_id] += Decimal(amount or 0) + Decimal(written_off or 0)
+    rows = session.execute(
+        select(PaymentItem.invoice_id, func.sum(PaymentItem.amount))
+        .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+        .where(PaymentBatch.status.in_(OPEN_BATCH), PaymentItem.status.in_(RESERVING),
+               PaymentItem.invoice_id.in_(invoice_ids))
+        .group_by(PaymentItem.invoice_id)).all()
+    for invoice_id, total in rows:
+        found[invoice_id] += Decimal(total)
+    return dict(found)
+
+
+def _candidates(session: Session, payer: str, currency: str, due_by: date,
+                chosen: list[int] | None) -> list[Invoice]:
+    query = select(Invoice).where(Invoice.payer_code == payer, Invoice.document_type == "invoice")
+    if chosen is None:
+        query = query.where(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.currency == currency,
+                            func.coalesce(Invoice.due_on, Invoice.issued_on) <= due_by)
+        return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
+    found = {i.id: i for i in session.execute(query.where(Invoice.id.in_(chosen))).scalars()}
+    for index, invoice_id in enumerate(chosen):
+        invoice = found.get(invoice_id)
+        where = f"invoices.{index}"
+        if invoice is None:
+            raise field_error(where, "no such invoice owed from this account's party", "unknown_invoice")
+        if invoice.status == "disputed":
+            raise field_error(where, "a disputed invoice is paid only once a second officer approves an override "
+                                     "(POST /payment-overrides)", "invoice_disputed")
+        if invoice.status != "approved" or invoice.amount_open <= 0:
+            raise field_error(where, f"a {invoice.status} invoice has nothing open to pay", "nothing_open")
+        if invoice.currency != currency:
+            raise field_error(where, f"the debtor account pays {currency}, the invoice is in {invoice.currency}",
+                              "currency_not_payable")
+    return [found[i] for i in dict.fromkeys(chosen)]
+
+
+def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
+    """The payee's account for this invoice: the IBAN the invoice names when the payee registered it, else the
+    payee's registered account in the invoice's currency (remembered in `cache` for one proposal: a batch of
+    10,000 invoices has a few payees)."""
+    if cache is None:
+        return _look_up_creditor(session, invoice)
+    key = (invoice.payee_code, invoice.payee_iban, invoice.currency)
+    if key not in cache:
+        try:
+            cache[key] = _look_up_creditor(session, invoice)
+        except rules.PaymentRuleError as error:
+            cache[key] = error
+    found = cache[key]
+    if isinstance(found, rules.PaymentRuleError):
+        raise found
+    return found
+
+
+def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
+    accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == invoice.payee_code)
+                                    .order_by(BankAccount.id)).scalars())
+    named = [a for a in accounts if invoice.payee_iban and a.iban == invoice.payee_iban]
+    in_currency = [a for a in accounts if a.currency == invoice.currency]
+    account = (named or in_currency or [None])[0]
+    party = session.get(Party, invoice.payee_code)
+    checked = rules.creditor_account(account.iban if account else invoice.payee_iban,
+                                     account.bic if account else None, invoice.payee_code)
+    return checked, party.name if party else invoice.payee_code
+
+
+def propose(session: Session, *, debtor_account: str, due_by: date, execution_date: date, principal: Principal,
+            second_above: Decimal, invoice_ids: list[int] | None = None,
+            amounts: dict[int, Decimal] | None = None) -> PaymentBatch:
+    """A batch paying, from `debtor_account`, what its owner owes on approved invoices due by `due_by` (or the
+    invoices named), less what open batches already hold. A creditor whose account cannot be paid is refused
+    when named, and proposed on hold (with the reason) when found."""
+    if execution_date < today():
+        raise field_error("execution_date", "the bank cannot execute on a day that has passed", "execution_date_past")
+    account = _debtor_account(session, debtor_account)
+    invoices_found = _candidates(session, account.party_code, account.currency, due_by, invoice_ids)
+    held_elsewhere = reserved(session, [i.id for i in invoices_found])
+    batch = PaymentBatch(debtor_party=account.party_code, debtor_account=account.iban, debtor_bic=account.bic,
+                         currency=account.currency, due_by=due_by, execution_date=execution_date, digest="",
+                         prepared_by=principal.key, prepared_by_name=principal.name)
+    session.add(batch)
+    session.flush()
+    items: list[dict] = []
+    creditors: dict = {}
+    for invoice in invoices_found:
+        open_amount = invoice.amount_open - held_elsewhere.get(invoice.id, Decimal(0))
+        if open_amount <= 0:
+            if invoice_ids is not None:
+                raise field_error(f"invoices.{invoice_ids.index(invoice.id)}", "another open batch already pays "
+                                  "what is open on this invoice", "already_in_batch")
+            continue
+        try:
+            amount = rules.item_amount((amounts or {}).get(invoice.id), open_amount)
+        except rules.PaymentRuleError as error:
+            raise field_error(f"amounts.{invoice.id}", error.message, error.code) from None
+        items.append(_item(session, batch, invoice, amount, len(items) + 1, named=invoice_ids is not None,
+                           creditors=creditors))
+    if not items:
+        raise Unprocessable("nothing is open to pay from this account by that date", code="nothing_to_pay")
+    for start in range(0, len(items), 5000):
+        session.execute(insert(PaymentItem.__table__), items[start:start + 5000])
+    _refresh(session, batch, second_above)
+    describe("payment_batch.propose", "payment_batch", batch.id,
+             f"{len(items)} transfers, {batch.total} {batch.currency} from {batch.debtor_account}, "
+             f"digest {batch.digest}")
+    return batch
+
+
+def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decimal, position: int,
+          named: bool, creditors: dict) -> dict:
+    """The row of one transfer (inserted in bulk: a batch may hold 10,000)."""
+    remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
+                                              invoice.number)
+    item = {"batch_id": batch.id, "invoice_id": invoice.id, "agreement_id": invoice.agreement_id,
+            "payee_code": invoice.payee_code, "amount": amount, "currency": invoice.currency,
+            "creditor_name": invoice.payee_code, "creditor_account": "", "creditor_bic": None,
+            "creditor_country": invoice.payee_code, "remittance": remittance[:140], "remittance_is_rf": structured,
+            "end_to_end_id": rules.end_to_end_id(batch.id, position), "status": "proposed", "hold_reason": None,
+            "status_reason": None, "transfer_id": None, "match_id": None, "version": 1}
+    try:
+        creditor, name = _creditor(session, invoice, creditors)
+    except rules.PaymentRuleError as error:
+        if named:
+            raise field_error(f"invoices.{position - 1}", error.message, error.code) from None
+        item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
+        return item
+    item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,
+                creditor_country=creditor.country)
+    return item
+
+
+def items_of(session: Session, batch_id: int) -> list[PaymentItem]:
+    return list(session.execute(select(PaymentItem).where(PaymentItem.batch_id == batch_id)
+                                .order_by(PaymentItem.id)).scalars())
+
+
+def _digest_of(batch: PaymentBatch, items: list[PaymentItem]) -> str:
+    payload = rules.digest_payload(
+        {"debtor_account": batch.debtor_account, "currency": batch.currency, "execution_date": batch.execution_date,
+         "due_by": batch.due_by},
+        [{"invoice_id": i.invoice_id, "payee_code": i.payee_code, "amount": quantize(i.amount, i.currency),
+          "currency": i.currency, "creditor_account": i.creditor_account, "creditor_bic": i.creditor_bic,
+          "remittance": i.remittance, "end_to_end_id": i.end_to_end_id, "held": i.status == "held"}
+         for i in items if i.status != "cancelled"])
+    return rules.digest(batch.id, payload)
+
+
+def _refresh(session: Session, batch: PaymentBatch, second_above: Decimal) -> None:
+    """Total, digest and approvals needed as the batch stands; approvals given on another digest no longer count."""
+    items = items_of(session, batch.id)
+    batch.total = sum((i.amount for i in items if i.status == "proposed"), Decimal(0))
+    batch.digest = _digest_of(batch, items)
+    batch.approvals_required = rules.approvals_required(batch.total, second_above)
+    batch.status = "approved" if len(_approvers(session, batch)) >= batch.approvals_required else "proposed"
+    session.flush()
+
+
+def _approvers(session: Session, batch: PaymentBatch) -> list[str]:
+    return list(session.execute(select(PaymentApproval.approved_by).where(
+        PaymentApproval.batch_id == batch.id, PaymentApproval.digest == batch.digest)
+        .order_by(PaymentApproval.id)).scalars())
+
+
+def get(session: Session, batch_id: int, *, lock: bool = False) -> PaymentBatch:
+    query = select(PaymentBatch).where(PaymentBatch.id == batch_id)
+    batch = session.execute(query.with_for_update() if lock else query).scalar()
+    if batch is None:
+        raise not_found("payment batch")
+    return batch
+
+
+def etag(batch: PaymentBatch) -> str:
+    return f'"payment_batch-{batch.id}-{batch.version}"'
+
+
+def _open_for_change(batch: PaymentBatch) -> None:
+    if batch.status not in OPEN_BATCH:
+        raise Conflict(f"a {batch.status} batch cannot change", code=f"batch_{batch.status}")
+
+
+def update_item(session: Session, batch_id: int, item_id: int, changes: dict, principal: Principal,
+                second_above: Decimal, if_match: str | None = None) -> PaymentBatch:
+    """Hold an item ("do not pay yet", with a reason), release the hold, or pay part of what is open. Before
+    release only; the batch gets a new digest, so earlier approvals no longer count."""
+    batch = get(session, batch_id, lock=True)
+    check_if_match(etag(batch), if_match, "payment batch")
+    _open_for_change(batch)
+    item = session.get(PaymentItem, item_id)
+    if item is None or item.batch_id != batch.id:
+        raise not_found("payment item")
+    if "amount" in changes:
+        if not has_minor_units(changes["amount"], item.currency):
+            raise field_error("amount", f"write the amount with {item.currency}'s minor units", "invalid_amount")
+        invoice = invoices.get(session, item.invoice_id)
+        others = reserved(session, [invoice.id]).get(invoice.id, Decimal(0)) - item.amount
+        try:
+            item.amount = rules.item_amount(changes["amount"], invoice.amount_open - others)
+        except rules.PaymentRuleError as error:
+            raise _problem(error) from None
+    if changes.get("held") is True:
+        if not changes.get("hold_reason"):
+            raise field_error("hold_reason", "a hold needs a reason", "hold_reason_required")
+        item.status, item.hold_reason = "held", changes["hold_reason"][:500]
+    elif changes.get("held") is False and item.status == "held":
+        invoice = invoices.get(session, item.invoice_id)
+        try:
+            creditor, name = _creditor(session, invoice)
+        except rules.PaymentRuleError as error:
+            raise _problem(error) from None
+        item.creditor_name, item.creditor_account, item.creditor_bic = name[:140], creditor.account, creditor.bic
+        item.creditor_country = creditor.country
+        item.status, item.hold_reason = "proposed", None
+    item.version += 1
+    batch.version += 1
+    _refresh(session, batch, second_above)
+    describe("payment_batch.change", "payment_batch", batch.id,
+             f"item {item.id}: {item.status} {item.amount} {item.currency}; digest {batch.digest}")
+    return batch
+
+
+# ---- four eyes ---------------------------------------------------------------------------------------
+
+def approve(session: Session, batch_id: int, seen_digest: str, principal: Principal) -> PaymentBatch:
+    """Record `principal`'s approval of the batch as they saw it. Never the preparer (whatever their roles), never
+    twice by one officer, never on a digest the batch no longer has; above the configured amount a second
+    approval (another officer's) is needed."""
+    batch = get(session, batch_id, lock=True)
+    refused = rules.approval_refusal(status=batch.status, prepared_by=batch.prepared_by, approver=principal.key,
+                                     seen_digest=seen_digest, digest=batch.digest,
+                                     approved_by=_approvers(session, batch))
+    if refused:
+        code, detail = refused
+        raise Conflict(detail, code=code, status=403 if code == "same_officer" else 409)
+    session.add(PaymentApproval(batch_id=batch.id, approved_by=principal.key, approved_by_name=principal.name,
+                                digest=batch.digest))
+    session.flush()
+    count = len(_approvers(session, batch))
+    if count >= batch.approvals_required:
+        batch.status = "approved"
+    batch.version += 1
+    session.flush()
+    describe("payment_batch.approve", "payment_batch", batch.id,
+             f"approval {count} of {batch.approvals_required} by {principal.name} on digest {seen_digest}")
+    return batch
+
+
+def approvals_of(session: Session, batch_id: int) -> list[PaymentApproval]:
+    return list(session.execute(select(PaymentApproval).where(PaymentApproval.batch_id == batch_id)
+                                .order_by(PaymentApproval.id)).scalars())
+
+
+# ---- release and the file ----------------------------------------------------------------------------
+
+def _to_pay(items: list[PaymentItem]) -> list[PaymentItem]:
+    return [i for i in items if i.status == "proposed"]
+
+
+def build_file(session: Session, batch: PaymentBatch, items: list[PaymentItem], initiator: str) -> bytes:
+    debtor = session.get(Party, batch.debtor_party)
+    transfers = [pain001.Transfer(
+        end_to_end_id=i.end_to_end_id, amount=i.amount, currency=i.currency, creditor_name=i.creditor_name,
+        creditor=rules.creditor_account(i.creditor_account, i.creditor_bic, i.creditor_country),
+        remittance=i.remittance, remittance_is_rf=i.remittance_is_rf) for i in items]
+    return pain001.build(
+        rules.message_id(batch.id), utcnow(), batch.execution_date, initiator,
+        pain001.Debtor(debtor.name if debtor else batch.debtor_party, batch.debtor_account, batch.debtor_bic,
+                       rules.debtor_in_sepa(batch.debtor_account)),
+        batch.currency, transfers)
+
+
+def release(session: Session, batch_id: int, principal: Principal, if_match: str | None = None) -> PaymentBatch:
+    """Freeze the file (validated against the ISO schema) and post what it orders to "payments in transit"."""
+    batch = get(session, batch_id, lock=True)
+    check_if_match(etag(batch), if_match, "payment batch")
+    if batch.status == "released":
+        raise Conflict("this batch was released already: its file is frozen", code="already_released")
+    if batch.status != "approved":
+        raise Conflict(f"a {batch.status} batch cannot be released: it needs {batch.approvals_required} "
+                       "approval(s) by other officers on its current digest", code="not_approved")
+    items = _to_pay(items_of(session, batch.id))
+    if not items:
+        raise Conflict("every transfer of this batch is on hold: nothing to release", code="nothing_to_pay")
+    invoice_rows = {i.id: i for i in session.execute(
+        select(Invoice).where(Invoice.id.in_([i.invoice_id for i in items])).with_for_update()).scalars()}
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    for item in items:
+        taken[item.invoice_id] += item.amount
+    for invoice_id, amount in taken.items():
+        invoice = invoice_rows[invoice_id]
+        if invoice.status != "approved" or invoice.amount_open < amount:
+            raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
+                           f"{invoice.amount_open} open): propose again", code="invoice_changed")
+    try:
+        document = build_file(session, batch, items, "Returns Ledger")
+    except (pain001.InvalidPaymentFile, rules.PaymentRuleError) as error:
+        raise Unprocessable(str(error), code="invalid_payment_file") from None
+    day = today()
+    entry_id = journal.post_entry(session, _release_draft(batch, items, invoice_rows, day,
+                                                          journal.first_open_period(session, day)))
+    invoices.settle_many(session, {invoice_id: Money(quantize(amount, batch.currency), batch.currency)
+                                   for invoice_id, amount in taken.items()})
+    for item in items:
+        item.status = "ordered"
+    batch.status, batch.released_by, batch.released_at = "released", principal.name, utcnow()
+    batch.message_id, batch.document = rules.message_id(batch.id), document
+    batch.document_sha256, batch.release_entry_id = hashlib.sha256(document).hexdigest(), entry_id
+    batch.version += 1
+    session.flush()
+    describe("payment_batch.release", "payment_batch", batch.id,
+             f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
+             f"entry {entry_id}")
+    return batch
+
+
+def _release_draft(batch: PaymentBatch, items: list[PaymentItem], invoice_rows: dict[int, Invoice], day: date,
+                   period: str) -> EntryDraft:
+    cur = batch.currency
+    lines = [Line(AccountKey("invoices_payable", cur, i.payee_code, batch.debtor_party, i.agreement_id),
+                  Money(i.amount, cur)) for i in items]
+    lines.append(Line(in_transit_key(cur, batch.debtor_account), Money(-sum((i.amount for i in items), Decimal(0)),
+                                                                        cur)))
+    return EntryDraft(effective_date=day, period=period, lines=tuple(lines), source_type=RELEASE_SOURCE,
+                      source_id=str(batch.id),
+                      memo=f"payment batch {batch.id} released: {len(items)} transfers in transit")
+
+
+def document(session: Session, batch_id: int) -> tuple[PaymentBatch, bytes]:
+    batch = get(session, batch_id)
+    if batch.document is None:
+        raise Conflict("the file exists once the batch is released", code="not_released")
+    return batch, batch.document
+
+
+def cancel(session: Session, batch_id: int, principal: Principal, if_match: str | None = None) -> PaymentBatch:
+    batch = get(session, batch_id, lock=True)
+    check_if_match(etag(batch), if_match, "payment batch")
+    if batch.status == "released":
+        raise Conflict("a released batch is with the bank: it cannot be cancelled here", code="already_released")
+    _open_for_change(batch)
+    for item in items_of(session, batch.id):
+        item.status = "cancelled"
+    batch.status = "cancelled"
+    batch.version += 1
+    session.flush()
+    describe("payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
+    return batch
+
+
+# ---- the bank's status (pain.002) --------------------------------------------------------------------
+
+@dataclass
+class StatusOutcome:
+    report: PaymentStatusReport
+    batch: PaymentBatch
+    accepted: list[str]
+    rejected: list[str]
+
+
+def import_status(session: Session, data: bytes, principal: Principal) -> StatusOutcome:
+    """Apply a pain.002: accepted transfers stay in transit; rejected ones go back to their invoices, which are
+    open again, with the bank's reason. All checked before anything changes."""
+    try:
+        report = pain002.parse(data)
+    except pain002.StatusReportError as error:
+        raise Unprocessable(error.message, code=error.code) from None
+    batch = session.execute(select(PaymentBatch).where(PaymentBatch.message_id == report.original_message_id)
+                            .with_for_update()).scalar()
+    if batch is None:
+        raise field_error("file", "the report is about a payment file this ledger did not release", "unknown_batch")
+    sha = hashlib.sha256(data).hexdigest()
+    if session.execute(select(PaymentStatusReport.id).where(PaymentStatusReport.file_sha256 == sha)).first():
+        raise Conflict("this status report was imported already", code="already_imported")
+    items = {i.end_to_end_id: i for i in items_of(session, batch.id)}
+    statuses = list(report.transfers)
+    if not statuses and report.group_status == "RJCT":
+        statuses = [pain002.TransferStatus(e2e, "RJCT", report.group_reason, None)
+                    for e2e, i in items.items() if i.status in IN_TRANSIT]
+    decided = _check_statuses(statuses, items)
+    accepted, rejected = [], []
+    for status in decided:
+        item = items[status.end_to_end_id]
+        if status.outcome == "accepted" and item.status == "ordered":
+            item.status = "accepted"
+            accepted.append(item.end_to_end_id)
+        elif status.outcome == "rejected" and item.status != "rejected":
+            _reject(session, batch, item, status)
+            rejected.append(item.end_to_end_id)
+    record = PaymentStatusReport(batch_id=batch.id, message_id=report.message_id[:35],
+                                 group_status=report.group_status, accepted=len(accepted), rejected=len(rejected),
+                                 file_sha256=sha, summary=json.dumps({"accepted": accepted, "rejected": rejected}),
+                                 imported_by=principal.name)
+    session.add(record)
+    session.flush()
+    describe("payment_status.import", "payment_batch", batch.id,
+             f"pain.002 {report.group_status or '-'}: {len(accepted)} accepted, {len(rejected)} rejected")
+    return StatusOutcome(record, batch, accepted, rejected)
+
+
+def _check_statuses(statuses: list[pain002.TransferStatus],
+                    items: dict[str, PaymentItem]) -> list[pain002.TransferStatus]:
+    for status in statuses:
+        item = items.get(status.end_to_end_id)
+        if item is None or item.status not in (*IN_TRANSIT, "rejected", "paid"):
+            raise field_error("file", f"the batch has no transfer {status.end_to_end_id} with the bank",
+                              "unknown_transfer")
+        if item.status == "rejected" and status.outcome != "rejected":
+            raise Conflict(f"transfer {status.end_to_end_id} was rejected: it is never sent again under that "
+                           "EndToEndId (propose the invoice again)", code="transfer_rejected")
+        if item.status == "paid" and status.outcome == "rejected":
+            raise Conflict(f"transfer {status.end_to_end_id} was debited already", code="transfer_executed")
+    return statuses
+
+
+def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pain002.TransferStatus) -> None:
+    cur = item.currency
+    day = today()
+    draft = EntryDraft(
+        effective_date=day, period=journal.first_open_period(session, day), source_type=REJECTION_SOURCE,
+        source_id=str(item.id), memo=f"transfer {item.end_to_end_id} rejected by the bank ({status.reason_code})",
+        lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
+               Line(AccountKey("invoices_payable", cur, item.payee_code, batch.debtor_party, item.agreement_id),
+                    Money(-item.amount, cur))))
+    journal.post_entry(session, draft)
+    invoices.unsettle(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
+    reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
+    item.status, item.status_reason = "rejected", reason[:500]
+    item.version += 1
+    describe("invoice.reopen", "invoice", item.invoice_id,
+             f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
+
+
+# ---- the bank's debit: matched by EndToEndId before any other rule ----------------------------------
+
+def match_executed(session: Session, actor: str, dry_run: bool) -> list:
+    """Reconciliation's first pass: each booked debit whose EndToEndId is a transfer in transit, on the batch's
+    account, for exactly its amount, clears it (confidence 1, no reference guessing): Dr payments_in_transit /
+    Cr the account's suspense. Returns the matches made (none stored on a dry run)."""
+    from ledger.reconciliation.models import ReconciliationMatch
+    from ledger.statements.models import Transfer
+
+    t = Transfer
+    rows = session.execute(
+        select(t, PaymentItem, PaymentBatch)
+        .join(PaymentItem, PaymentItem.end_to_end_id == t.end_to_end_id)
+        .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+        .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
+               t.allocated == 0, t.account == PaymentBatch.debtor_account, t.currency == PaymentItem.currency,
+               t.amount == PaymentItem.amount, PaymentItem.status.in_(IN_TRANSIT))
+        .order_by(t.id)).all()
+    if dry_run:
+        return [row[0].id for row in rows]
+    last_closed = journal.last_closed_period(session)
+    matches = []
+    for transfer, item, batch in rows:
+        booked = transfer.booking_date or transfer.value_date or today()
+        own = period_of(booked)
+        period = own if last_closed is None or own > last_closed else journal.next_period(last_closed)
+        cur = item.currency
+        entry_id = journal.post_entry(session, EntryDraft(
+            effective_date=booked, period=period, source_type=CLEARING_SOURCE, source_id=str(item.id),
+            memo=f"transfer {transfer.id} is the bank's debit of {item.end_to_end_id}",
+            lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
+                   Line(bank_key("suspense", cur, transfer.account), Money(-item.amount, cur)))))
+        match = ReconciliationMatch(
+            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+            method="end_to_end_id", confidence=Decimal(1), currency=cur, value=item.amount, residual=Decimal(0),
+            transfer_amount=item.amount, transfer_currency=cur,
+            evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id)},
+                                sort_keys=True),
+            status="auto", created_by=actor, journal_entry_id=entry_id)
+        session.add(match)
+        session.flush()
+        transfer.allocated = transfer.allocated + item.amount
+        item.status, item.transfer_id, item.match_id = "paid", transfer.id, match.id
+        item.version += 1
+        matches.append(match)
+    session.flush()
+    return matches
+
+
+# ---- disputed invoices: a second officer's approval --------------------------------------------------
+
+def request_override(session: Session, invoice_id: int, overrides: list[dict], principal: Principal):
+    """Ask a second officer (`ledger.approvals`) to approve a disputed invoice over its findings, so that it can
+    be paid: the approval runs `invoices.approve` with these overrides."""
+    from ledger.approvals import service as approvals
+
+    invoice = invoices.get(session, invoice_id)
+    if invoice.status != "disputed":
+        raise Conflict(f"a {invoice.status} invoice needs no override", code="not_disputed")
+    payload = {"invoice": invoice.id, "version": invoice.version,
+               "overrides": [{"line": o.get("line"), "reason": o["reason"]} for o in overrides]}
+    return approvals.request(session, kind=OVERRIDE_KIND, subject=f"invoice:{invoice.id}",
+                             summary=f"pay disputed invoice {invoice.id} over {len(overrides)} override(s)",
+                             payload=payload, principal=principal, amount=invoice.total, currency=invoice.currency)
+
+
+def apply_override(session: Session, payload: dict, approval) -> None:
+    """The approval handler of `invoice_override`: the invoice must be as the requester saw it."""
+    invoice = invoices.get(session, payload["invoice"])
+    if invoice.version != payload["version"]:
+        raise Conflict("the invoice changed since the override was asked for: ask again", code="invoice_changed")
+    invoices.approve(session, invoice, payload["overrides"],
+                     f"{approval.requested_by_name} (override approved by a second officer)")
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+
+def list_query(status: str | None = None):
+    query = select(PaymentBatch)
+    if status:
+        query = query.where(PaymentBatch.status == status)
+    return query
+
+
+def item_view(item: PaymentItem) -> dict:
+    return {"id": item.id, "invoice": item.invoice_id, "payee": item.payee_code,
+            "amount": Money(item.amount, item.currency), "currency": item.currency,
+            "creditor_name": item.creditor_name, "creditor_account": item.creditor_account,
+            "creditor_bic": item.creditor_bic, "remittance": item.remittance,
+            "remittance_structured": item.remittance_is_rf, "end_to_end_id": item.end_to_end_id,
+            "status": item.status, "hold_reason": item.hold_reason, "status_reason": item.status_reason,
+            "transfer": item.transfer_id, "match": item.match_id}
+
+
+def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict:
+    approvals = approvals_of(session, batch.id)
+    result = {
+        "id": batch.id, "debtor_party": batch.debtor_party, "debtor_account": batch.debtor_account,
+        "currency": batch.currency, "due_by": batch.due_by, "execution_date": batch.execution_date,
+        "status": batch.status, "total": Money(batch.total, batch.currency), "digest": batch.digest,
+        "approvals_required": batch.approvals_required,
+        "approvals": [{"by": a.approved_by_name, "at": a.approved_at, "digest": a.digest,
+                       "current": a.digest == batch.digest} for a in approvals],
+        "prepared_by": batch.prepared_by_name, "created_at": batch.created_at,
+        "released_by": batch.released_by, "released_at": batch.released_at, "message_id": batch.message_id,
+        "file_sha256": batch.document_sha256, "version": batch.version,
+    }
+    if with_items:
+        result["items"] = [item_view(i) for i in items_of(session, batch.id)]
+    return result
+
+
+# ---- the settlement statement -------------------------------------------------------------------------
+
+def settlement_section(session: Session, period: str, party: str | None) -> dict:
+    """Per debtor bank account and currency: ordered (approved batches, not released), in transit at the
+    period's end (the journal's payments-in-transit balance) and paid in the period (the bank's debits cleared)."""
+    from ledger.journal.models import Account, JournalEntry, Posting
+
+    rows: dict[tuple[str, str, str], dict] = {}
+
+    def row(owner: str, account: str, currency: str) -> dict:
+        return rows.setdefault((owner, account, currency), {
+            "party": owner, "bank_account": account, "currency": currency,
+            "ordered": Decimal(0), "in_transit": Decimal(0), "paid": Decimal(0)})
+
+    ordered = session.execute(
+        select(PaymentBatch.debtor_party, PaymentBatch.debtor_account, PaymentBatch.currency,
+               func.sum(PaymentItem.amount))
+        .join(PaymentItem, PaymentItem.batch_id == PaymentBatch.id)
+        .where(PaymentBatch.status == "approved", PaymentItem.status == "proposed")
+        .group_by(PaymentBatch.debtor_party, PaymentBatch.debtor_account, PaymentBatch.currency)).all()
+    for owner, account, currency, total in ordered:
+        row(owner, account, currency)["ordered"] += Decimal(total)
+    owners = dict(session.execute(select(BankAccount.iban, BankAccount.party_code)).all())
+    balances = session.execute(
+        select(Account.bank_account, Posting.currency, JournalEntry.source_type,
+               func.sum(Posting.amount).filter(Posting.period <= period),
+               func.sum(Posting.amount).filter(Posting.period == period))
+        .join(Posting, Posting.account_id == Account.id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Account.purpose == "payments_in_transit")
+        .group_by(Account.bank_account, Posting.currency, JournalEntry.source_type)).all()
+    for account, currency, source, upto, during in balances:
+        target = row(owners.get(account, ""), account, currency)
+        target["in_transit"] -= Decimal(upto or 0)
+        if source == CLEARING_SOURCE:
+            target["paid"] += Decimal(during or 0)
+    lines = [{**r, **{k: str(Money(r[k], r["currency"])) for k in ("ordered", "in_transit", "paid")}}
+             for key, r in sorted(rows.items()) if party is None or r["party"] == party]
+    return {"payments": lines} if lines else {}

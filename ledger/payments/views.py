@@ -1,0 +1,170 @@
+from decimal import Decimal
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from contracts.approvals import ApprovalSchema
+from contracts.payments import (
+    PaymentApproveSchema,
+    PaymentBatchArgs,
+    PaymentBatchCreateSchema,
+    PaymentBatchPageSchema,
+    PaymentBatchSchema,
+    PaymentItemPatchSchema,
+    PaymentOverrideSchema,
+    PaymentStatusSchema,
+    PaymentStatusUploadSchema,
+)
+from ledger import db, listing
+from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.approvals import service as approvals
+from ledger.auth import current, requires
+from ledger.payments import service
+from ledger.payments.models import PaymentBatch
+
+blp = blueprint("payments", "Paying partners: payment batches, four eyes, ISO 20022 pain.001 and pain.002")
+
+OFFICERS = ("finance_officer",)
+READERS = ("finance_officer", "admin", "auditor")
+STATUS_MAX_BYTES = 16 * 1024 * 1024
+
+
+def second_above() -> Decimal:
+    return Decimal(str(current_app.config.get("LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE", "100000.00")))
+
+
+def _answer(batch: PaymentBatch, status: int = 200):
+    headers = {"ETag": service.etag(batch)}
+    if status == 201:
+        headers["Location"] = f"/api/v1/payment-batches/{batch.id}"
+    return service.view(db.session(), batch), status, headers
+
+
+@blp.route("/payment-batches")
+class Batches(MethodView):
+    @requires(*READERS)
+    @blp.arguments(PaymentBatchArgs, location="query")
+    @blp.response(200, PaymentBatchPageSchema)
+    def get(self, args):
+        """List payment batches (without their transfers)"""
+        result = listing.page(service.list_query(args.get("status")), PaymentBatch.id, args)
+        result["items"] = [service.view(db.session(), b, with_items=False) for b in result["items"]]
+        return result
+
+    @requires(*OFFICERS)
+    @blp.arguments(PaymentBatchCreateSchema)
+    @blp.response(201, PaymentBatchSchema)
+    @sends_etag
+    def post(self, data):
+        """Propose a batch: what the account's owner owes on approved invoices due by `due_by`
+
+        422 `unknown_debtor_account`, `currency_not_payable` (a named invoice in another currency),
+        `creditor_account_invalid` (a named invoice's payee cannot be paid; found ones are proposed on hold with
+        the reason), `invoice_disputed`, `already_in_batch`, `nothing_to_pay`, `execution_date_past`."""
+        batch = service.propose(db.session(), debtor_account=data["debtor_account"], due_by=data["due_by"],
+                                execution_date=data["execution_date"], principal=current(),
+                                second_above=second_above(), invoice_ids=data["invoices"])
+        return _answer(batch, 201)
+
+
+@blp.route("/payment-batches/<int:batch_id>")
+class Batch(MethodView):
+    @requires(*READERS)
+    @blp.response(200, PaymentBatchSchema)
+    @sends_etag
+    def get(self, batch_id):
+        """Read a batch with its transfers, approvals and digest"""
+        return _answer(service.get(db.session(), batch_id))
+
+
+@blp.route("/payment-batches/<int:batch_id>/items/<int:item_id>")
+class BatchItem(MethodView):
+    @requires(*OFFICERS)
+    @blp.arguments(PaymentItemPatchSchema)
+    @blp.response(200, PaymentBatchSchema)
+    @honours_if_match
+    @sends_etag
+    def patch(self, data, batch_id, item_id):
+        """Hold a transfer (with a reason), lift the hold, or pay part of the invoice (before release)
+
+        The batch gets a new digest: approvals given before no longer count (409 `batch_released` after
+        release)."""
+        batch = service.update_item(db.session(), batch_id, item_id, data, current(), second_above(),
+                                    request.headers.get("If-Match"))
+        return _answer(batch)
+
+
+@blp.route("/payment-batches/<int:batch_id>/approve")
+class Approve(MethodView):
+    @requires(*OFFICERS)
+    @blp.arguments(PaymentApproveSchema)
+    @blp.response(200, PaymentBatchSchema)
+    @sends_etag
+    def post(self, data, batch_id):
+        """Approve the batch as you saw it (its digest): never its preparer (403 `same_officer`)
+
+        409 `digest_mismatch` when the batch changed since; above the configured amount a second approval by
+        another officer is needed (409 `already_approved_by_you` for a second one by the same officer)."""
+        return _answer(service.approve(db.session(), batch_id, data["digest"], current()))
+
+
+@blp.route("/payment-batches/<int:batch_id>/release")
+class Release(MethodView):
+    @requires(*OFFICERS)
+    @blp.response(200, PaymentBatchSchema)
+    @honours_if_match
+    @sends_etag
+    def post(self, batch_id):
+        """Release a fully approved batch: the pain.001 is built, validated against the ISO schema and frozen;
+        its transfers post to payments in transit (409 `already_released` the second time)"""
+        return _answer(service.release(db.session(), batch_id, current(), request.headers.get("If-Match")))
+
+
+@blp.route("/payment-batches/<int:batch_id>/cancel")
+class Cancel(MethodView):
+    @requires(*OFFICERS)
+    @blp.response(200, PaymentBatchSchema)
+    @honours_if_match
+    @sends_etag
+    def post(self, batch_id):
+        """Cancel a batch before its release"""
+        return _answer(service.cancel(db.session(), batch_id, current(), request.headers.get("If-Match")))
+
+
+@blp.route("/payment-batches/<int:batch_id>/pain001")
+class File(MethodView):
+    @requires(*READERS)
+    @blp.response(200, content_type="application/xml", description="the pain.001.001.09 file, as released")
+    def get(self, batch_id):
+        """The released batch's pain.001 file (409 `not_released` before release)"""
+        batch, document = service.document(db.session(), batch_id)
+        return Response(document, mimetype="application/xml", headers={
+            "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
+
+
+@blp.route("/payment-status")
+class Status(MethodView):
+    @requires(*OFFICERS)
+    @blp.arguments(PaymentStatusUploadSchema, location="files")
+    @blp.response(201, PaymentStatusSchema)
+    def post(self, files):
+        """Import the bank's pain.002: rejected transfers go back to their invoices with the reason
+
+        422 `unknown_batch`, `unknown_transfer`, `not_a_status_report`; 409 `transfer_rejected` (a rejected
+        transfer reported again as sent), `transfer_executed`, `already_imported`."""
+        data = files["file"].stream.read(STATUS_MAX_BYTES + 1)
+        outcome = service.import_status(db.session(), data, current())
+        return {"id": outcome.report.id, "batch": outcome.batch.id, "group_status": outcome.report.group_status,
+                "accepted": outcome.accepted, "rejected": outcome.rejected}, 201
+
+
+@blp.route("/payment-overrides")
+class Overrides(MethodView):
+    @requires(*OFFICERS)
+    @blp.arguments(PaymentOverrideSchema)
+    @blp.response(201, ApprovalSchema)
+    def post(self, data):
+        """Ask a second officer to approve paying a disputed invoice over its findings (`/approvals`, kind
+        `invoice_override`): once approved, the invoice is approved and can be paid"""
+        approval = service.request_override(db.session(), data["invoice"], data["overrides"], current())
+        return approvals.view(approval), 201
