@@ -14,6 +14,7 @@ def import_models() -> None:
     from ledger import auth, idempotency, integrity  # noqa: F401
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.interest import models as interest_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
@@ -27,6 +28,7 @@ def import_models() -> None:
 def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.audit.views import blp as audit
+    from ledger.interest.views import blp as interest
     from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
@@ -46,6 +48,7 @@ def blueprints() -> list:
         statements,
         reconciliation,
         recognition,
+        interest,
         settlement,
     ]
 
