@@ -125,8 +125,8 @@ class FindingSchema(Schema):
     field = fields.String(allow_none=True)
     line = fields.String(allow_none=True, metadata={"description": "the line concerned; null: the document"})
     source = fields.String(metadata={"enum": ["check", "officer"]})
-    remaining = Amount(allow_none=True, metadata={"description": "cap_exceeded: the headroom left under the "
-                                                                 "binding cap before the line"})
+    remaining = Amount(metadata={"description": "cap_exceeded only: the headroom left under the binding cap "
+                                                "before the line"})
 
 
 class DecisionSchema(Schema):

@@ -104,7 +104,7 @@ def run(session: Session, as_of: date) -> dict:
         last = max((day for _, day in earlier), default=None)
         reference = terms.late_interest.reference
         if reference and reference not in rate_cache:
-            rate_cache[reference] = [rules.Rate(r.effective_from, Decimal(r.rate_percent))
+            rate_cache[reference] = [rules.Rate(r.effective_from, Decimal(rate_text(r.rate_percent)))
                                      for r in rates(session, reference)]
         try:
             accrual = rules.accrue(terms.late_interest, rate_cache.get(reference or "", []),

@@ -527,8 +527,11 @@ def _finding_view(f: Finding | InvoiceFinding, currency: str | None = None) -> d
     remaining = getattr(f, "remaining", None)
     if remaining is not None and not isinstance(remaining, Money):
         remaining = Money(Decimal(remaining), currency)
-    return {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
-            "source": getattr(f, "source", "check"), "remaining": remaining}
+    view = {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
+            "source": getattr(f, "source", "check")}
+    if remaining is not None:  # cap_exceeded only: the other findings keep their shape
+        view["remaining"] = remaining
+    return view
 
 
 def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
