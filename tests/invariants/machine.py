@@ -27,6 +27,8 @@ from sqlalchemy import select
 from ledger.agreements import service as agreements
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.errors import Problem
+from ledger.interest import service as interest
+from ledger.interest.models import InterestProposal
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
@@ -138,8 +140,8 @@ class OneTruth(RuleBasedStateMachine):
     @precondition(lambda self: len(self.agreements) < 3)
     @rule(data=st.data(), kind=st.sampled_from(KINDS), month=st.integers(1, 4), fee=money_choice,
           support=money_choice, months=st.integers(1, 6), instalment=st.none() | st.integers(1, 11),
-          advance=st.booleans())
-    def create_agreement(self, data, kind, month, fee, support, months, instalment, advance):
+          advance=st.booleans(), costs=st.booleans(), late_interest=st.booleans())
+    def create_agreement(self, data, kind, month, fee, support, months, instalment, advance, costs, late_interest):
         payer, payee, currency = kind
         start = date(2026, month, 1)
         terms = {"per_returnee_fee": fee, "monthly_support": {"amount": support, "max_months": months},
@@ -149,6 +151,12 @@ class OneTruth(RuleBasedStateMachine):
                                      "amount": "50000.00", "label": "fund contribution"}]
         if advance:
             terms["advance"] = {"amount": "3000.00"}
+        if costs:  # actual costs up to caps, and a grant per voluntary departure
+            terms["cost_reimbursement"] = {"cap_per_person": "2000.00", "caps_per_category": {"healthcare": "700.00"},
+                                           "cap_per_year": "1500.00"}
+            terms["voluntary_departure_grant"] = "400.00"
+        if late_interest:
+            terms["late_interest"] = {"kind": "fixed", "rate_percent": "8.00"}
         body = {"reference": f"{payer}-{payee}-M{self._next()}", "kind": "return_hub", "payer": payer,
                 "payee": payee, "currency": currency, "signed_on": start - timedelta(days=10),
                 "effective_from": start, "effective_to": date(2030, 12, 31), "terms": terms}
@@ -180,7 +188,8 @@ class OneTruth(RuleBasedStateMachine):
         self.returnees.extend(item["id"] for item in results if "id" in item)
 
     @precondition(lambda self: self.returnees)
-    @rule(data=st.data(), kind=st.sampled_from(["accepted", "departed"]), after=st.integers(0, 90))
+    @rule(data=st.data(), kind=st.sampled_from(["accepted", "accepted", "departed", "voluntary_departure",
+                                                "returned_onward"]), after=st.integers(0, 90))
     def returnee_event(self, data, kind, after):
         returnee = self.s.get(Returnee, data.draw(st.sampled_from(self.returnees), label="returnee"))
         self._step(agreements.add_event, self.s, returnee, kind, _day(returnee.transferred_on, after))
@@ -220,6 +229,51 @@ class OneTruth(RuleBasedStateMachine):
                    "period": period, "payment_reference": invoices.rf_reference(f"MACHINE{number}"), "total": total,
                    "lines": lines}
         self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
+
+    @precondition(lambda self: self.returnees)
+    @rule(data=st.data(), costs=st.lists(st.tuples(
+        st.sampled_from(["accommodation", "food", "healthcare", "legal_aid", "integration", "onward_travel"]),
+        st.sampled_from(["120.00", "450.00", "800.00"])), min_size=1, max_size=4), month=st.integers(1, 11))
+    def submit_cost_invoice(self, data, costs, month):
+        """The host invoices actual costs of one returnee (kind actual_cost): lines above a cap, outside the stay
+        or under terms that reimburse none are findings, decided like any other (an override or a rejection)."""
+        returnee = self.s.get(Returnee, data.draw(st.sampled_from(self.returnees), label="returnee"))
+        agreement = self.s.get(Agreement, returnee.agreement_id)
+        period = f"2026-{max(month, agreement.effective_from.month):02d}"
+        lines = [{"kind": "actual_cost", "returnee": str(returnee.id), "category": category,
+                  "amount": Money.of(amount, agreement.currency), "evidence_ref": f"RCPT-{self._next()}"}
+                 for category, amount in costs]
+        total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)
+        number = self._next()
+        issued = min(checks.period_end(period) + timedelta(days=1), LAST_DAY)
+        payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-C{number}",
+                   "issued_on": issued, "due_on": issued + timedelta(days=30), "currency": agreement.currency,
+                   "period": period, "payment_reference": invoices.rf_reference(f"MACHINEC{number}"), "total": total,
+                   "lines": lines}
+        self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
+
+    @precondition(lambda self: "approve" in self.did)
+    @rule(back=st.sampled_from([0, 0, 10, 45]))
+    def run_interest(self, back):
+        """Late interest proposed on overdue invoices (posting nothing until an officer accepts), up to a day
+        near the machine's last."""
+        self._step(self._run_interest, LAST_DAY - timedelta(days=back))
+
+    def _run_interest(self, as_of: date) -> object:
+        return interest.run(self.s, as_of)
+
+    @precondition(lambda self: "_run_interest" in self.did)
+    @rule(data=st.data(), accept=st.booleans())
+    def decide_interest(self, data, accept):
+        waiting = list(self.s.execute(select(InterestProposal.id).where(InterestProposal.status == "proposed")
+                                      .order_by(InterestProposal.id)).scalars())
+        if not waiting:
+            return
+        proposal = data.draw(st.sampled_from(waiting), label="interest proposal")
+        if accept:
+            self._step(interest.accept, self.s, proposal, ACTOR)
+        else:
+            self._step(interest.reject, self.s, proposal, ACTOR, "waived")
 
     def _invoices(self, *statuses: str, document_type: str | None = None) -> list[int]:
         query = select(Invoice.id).where(Invoice.status.in_(statuses)).order_by(Invoice.id)
