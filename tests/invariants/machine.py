@@ -1,7 +1,9 @@
 """The invariant machine of "One truth": a hypothesis rule-based state machine over the service layer.
 
 It does what finance officers and partners do — agreements made and amended (back-dated too), returnees and
-their events, accruals, invoices decided with overrides and corrected by credit notes, bank statements imported
+their events (voluntary and onward departures too), accruals, invoices decided with overrides and corrected by
+credit notes, invoices of actual costs above and below their caps, late interest proposed and decided, EU cost
+claims decided line by line, disputed, resolved and paid, bank statements imported
 (payments, payments in another currency, money nobody explains, refunds), reconciliation runs whose matches are
 confirmed, rejected and reversed, months closed and late items booked after them — and after every step checks
 the invariants of `tests.invariants.checks`. Every example runs in a savepoint that is rolled back at its end,
@@ -25,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 from ledger.agreements import service as agreements
+from ledger.auth import Principal
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.errors import Problem
 from ledger.interest import service as interest
@@ -36,6 +39,8 @@ from ledger.invoices.parsed import LINE_KINDS
 from ledger.journal import service as journal
 from ledger.money import Money, quantize
 from ledger.parties import service as parties
+from ledger.recognition import service as recognition
+from ledger.recognition.models import CostClaim, CostClaimDispute
 from ledger.reconciliation import service as reconciliation
 from ledger.reconciliation.models import POSTED, ReconciliationMatch
 from ledger.settlement import service as settlement
@@ -57,6 +62,8 @@ PAYER_ACCOUNTS = {iban: (party, currency) for party in ("GB", "IT") for iban, cu
 #: (payer, payee, currency) of the agreements the machine may make.
 KINDS = [("GB", "RW", "GBP"), ("IT", "AL", "EUR"), ("GB", "AL", "EUR")]
 UNKNOWN_IBAN = "FR7630006000011234567890189"
+#: Member states bound by Directive 2001/40/EC that compensate each other's enforcements (Decision 2004/191/EC).
+MEMBER_STATES = ("DE", "FR")
 LAST_DAY = date(2026, 11, 28)
 LAST_CLOSABLE = "2026-11"
 ACTOR = "machine officer"
@@ -64,7 +71,7 @@ ACTOR = "machine officer"
 #: Every invariant, by name (LEDGER_MACHINE_INVARIANTS may choose some while hunting one).
 INVARIANTS = ("entries_balance", "closing_equals_journal", "opening_equals_previous_closing",
               "closed_statements_unchanged", "cash_equals_bank", "export_passes_bean_check",
-              "assertions_equal_statements")
+              "assertions_equal_statements", "claims_equal_journal")
 
 money_choice = st.sampled_from(["250.00", "900.00", "1500.00", "20000.00"])
 
@@ -90,6 +97,7 @@ class OneTruth(RuleBasedStateMachine):
         self.counter = 0
         self.agreements: list[int] = []
         self.returnees: list[int] = []
+        self.eu_claims = 0
         self.bank = {iban: {"balance": Decimal("0.00"), "day": date(2026, 1, 2), "statements": 0}
                      for iban in PAYER_ACCOUNTS}
         self.did: set[str] = set()  # what has happened at least once: the later rules wait for it
@@ -99,6 +107,10 @@ class OneTruth(RuleBasedStateMachine):
         for code, accounts in ACCOUNTS.items():
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "treasury@example",
                                     "bank_accounts": [{"iban": i, "currency": c} for i, c in accounts]})
+        for code in MEMBER_STATES:
+            parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "interior@example",
+                                    "bank_accounts": []})
+        g.principal = Principal(key="machine", name=ACTOR, role="finance_officer")  # staff act for either state
         self.s.flush()
 
     def teardown(self) -> None:
@@ -109,6 +121,7 @@ class OneTruth(RuleBasedStateMachine):
             self.s.expire_all()
             self.s.info.clear()
             g.pop("audit_notes", None)
+            g.pop("principal", None)
 
     # ---- doing -------------------------------------------------------------------------------------
 
@@ -323,6 +336,83 @@ class OneTruth(RuleBasedStateMachine):
     def _receive_ubl(self, document: bytes, payee: str) -> object:
         return invoices.receive(self.s, parse_ubl(document), payee, document)
 
+    # ---- EU cost claims (Decision 2004/191/EC) --------------------------------------------------------------
+
+    @precondition(lambda self: self.eu_claims < 4)
+    @rule(amounts=st.lists(st.sampled_from(["35.00", "120.00", "640.00"]), min_size=1, max_size=3),
+          month=st.integers(2, 10), recovered=st.sampled_from(["0.00", "0.00", "50.00"]))
+    def eu_claim(self, amounts, month, recovered):
+        """FR's decision enforced by DE, whose claim of visa and travel-document fees waits for FR's decision."""
+        self.eu_claims += 1
+        self._step(self._eu_claim, amounts, date(2026, month, 3), recovered)
+
+    def _eu_claim(self, amounts: list[str], enforced_on: date, recovered: str) -> object:
+        order = recognition.create_order(self.s, {
+            "issuing_state": "FR", "decision_ref": f"OQTF-M{self._next()}", "decision_date": date(2025, 11, 4),
+            "ground": "public_order", "case_ref": f"MACHINE-EU-{self.counter}", "legal_basis": None})
+        rec = recognition.request_recognition(self.s, order.id, {"enforcing_state": "DE",
+                                                                 "requested_on": date(2025, 12, 1)})
+        recognition.decide_recognition(self.s, rec.id, {"recognised": True, "decided_on": date(2025, 12, 10)}, None)
+        recognition.record_enforcement(self.s, rec.id, {"enforced_on": enforced_on, "notified_on": enforced_on}, None)
+        lines = [{"category": "visa_fee" if n % 2 else "travel_document_fee", "amount": Decimal(amount),
+                  "evidence_ref": f"EV-{n}"} for n, amount in enumerate(amounts)]
+        return recognition.create_claim(self.s, {"recognition": rec.id, "submitted_on": enforced_on + timedelta(days=5),
+                                                 "currency": "EUR", "recovered_from_person": Decimal(recovered),
+                                                 "lines": lines})
+
+    def _claims(self, *stages: str) -> list[int]:
+        return list(self.s.execute(select(CostClaim.id).where(CostClaim.status.in_(stages))
+                                   .order_by(CostClaim.id)).scalars())
+
+    @precondition(lambda self: "_eu_claim" in self.did)
+    @rule(data=st.data(), verdicts=st.lists(st.sampled_from([None, True, False]), min_size=3, max_size=3),
+          accepted=st.booleans(), after=st.integers(0, 40))
+    def decide_eu_claim(self, data, verdicts, accepted, after):
+        """FR answers in writing: the whole claim, or line by line (a refused line with its reason)."""
+        waiting = self._claims("submitted")
+        if not waiting:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(waiting), label="claim"))
+        count = len(recognition._lines_of(self.s, [claim.id])[claim.id])
+        lines = [{"line": n, "accepted": ok, "reason": None if ok else "no receipt"}
+                 for n, ok in enumerate(verdicts[:count]) if ok is not None]
+        self._step(recognition.decide_claim, self.s, claim.id, {
+            "accepted": accepted, "decided_on": _day(claim.submitted_on, after),
+            "reason": None if accepted else "not our decision", "lines": lines}, None)
+
+    @precondition(lambda self: "decide_claim" in self.did)
+    @rule(data=st.data(), after=st.integers(0, 20))
+    def dispute_eu_claim(self, data, after):
+        decided = self._claims("accepted", "refused")
+        if not decided:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(decided), label="claim disputed"))
+        self._step(recognition.open_dispute, self.s, claim.id, {"reason": "receipts attached",
+                                                                "opened_on": _day(claim.decided_on, after)})
+
+    @precondition(lambda self: "open_dispute" in self.did)
+    @rule(data=st.data(), outcome=st.sampled_from(["upheld", "partially_upheld", "rejected"]),
+          after=st.integers(0, 20))
+    def resolve_eu_dispute(self, data, outcome, after):
+        open_ = list(self.s.execute(select(CostClaimDispute).where(CostClaimDispute.status == "open")
+                                    .order_by(CostClaimDispute.id)).scalars())
+        if not open_:
+            return
+        dispute = data.draw(st.sampled_from(open_), label="dispute")
+        first = int(dispute.lines.split(",")[0])
+        self._step(recognition.resolve_dispute, self.s, dispute.id, {
+            "outcome": outcome, "decided_on": _day(dispute.opened_on, after), "reason": "as the file shows",
+            "lines": [{"line": first, "accepted": True}] if outcome == "partially_upheld" else None})
+
+    @precondition(lambda self: "decide_claim" in self.did)
+    @rule(data=st.data(), after=st.integers(0, 60))
+    def pay_eu_claim(self, data, after):
+        due = self._claims("accepted", "disputed")  # a disputed one is refused (409 dispute_open)
+        if not due:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(due), label="claim paid"))
+        self._step(recognition.record_payment, self.s, claim.id, _day(claim.decided_on, after))
+
     # ---- the bank -------------------------------------------------------------------------------------
 
     def _payee_iban(self, payee: str, currency: str) -> str | None:
@@ -484,6 +574,8 @@ class OneTruth(RuleBasedStateMachine):
                 problems["opening_equals_previous_closing"] = checks.opening_equals_previous_closing(lines)
             if "closed_statements_unchanged" in wanted:
                 problems["closed_statements_unchanged"] = checks.closed_statements_unchanged(s, self.closed, lines)
+        if "claims_equal_journal" in wanted:
+            problems["claims_equal_journal"] = checks.claims_equal_journal(s)
         if "cash_equals_bank" in wanted:
             problems["cash_equals_bank"] = checks.cash_equals_bank(s, PAYER_ACCOUNTS)
         if "export_passes_bean_check" in wanted:
