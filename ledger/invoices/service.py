@@ -426,7 +426,8 @@ def check_document(inv: ParsedInvoice) -> None:
     texts.update({source: ref for source, ref in inv.agreement_ref_candidates})  # "agreement" in JSON
     for index, line in enumerate(inv.lines):
         name = where["line"].format(index)
-        texts.update({f"{name}.id": line.line_id, f"{name}.returnee": line.returnee})
+        texts.update({f"{name}.id": line.line_id, f"{name}.returnee": line.returnee,
+                      f"{name}.evidence_ref": line.evidence_ref})
     problem = first_spoofed(texts)
     if problem is not None:
         raise problem

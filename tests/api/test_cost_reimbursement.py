@@ -23,7 +23,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.api.agreements_helpers import A, accrue, batch, create_agreement, obligations, people, total
-from tests.api.invoices_helpers import I, codes
+from tests.api.invoices_helpers import I, codes, post_xml, ubl
 from tests.settlement.test_statement_is_the_journal import _line, _next, _owed_in_accounts
 
 TERMS = {
@@ -183,3 +183,18 @@ def test_terms_refuse_caps_with_wrong_minor_units_or_rates_as_numbers(api, admin
         assert response.status_code == 422, (terms, response.get_json())
         assert field in response.get_json()["errors"], (terms, response.get_json())
     assert api.get(f"{A}?limit=100", token=admin).get_json()["items"] == []
+
+
+def test_actual_costs_in_ubl_name_category_and_evidence_as_item_properties(api, admin, officer, parties):
+    agreement, _a, b, _c = _world(api, admin, officer, parties)
+    document = ubl("RW-UBL-COSTS", agreement["reference"], [
+        {"kind": "actual_cost", "returnee": str(b), "category": "healthcare", "amount": "3500.00",
+         "evidence_ref": "KFH-88"},
+        {"kind": "actual_cost", "returnee": str(b), "category": "food", "amount": "90.00"}], period="2026-04")
+    response = post_xml(api, document, parties["RW"])
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    # 3,500.00 of healthcare against its 3,000.00 cap, nothing consumed: 3,000.00 left; the food line has no evidence
+    assert [(f["code"], f["line"], f.get("remaining")) for f in body["findings"]] == [
+        ("missing_evidence", "2", None), ("cap_exceeded", "1", "3000.00")]
+    assert [(ln["category"], ln["evidence_ref"]) for ln in body["lines"]] == [("healthcare", "KFH-88"), ("food", None)]
