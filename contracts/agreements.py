@@ -17,7 +17,8 @@ from contracts.common import (
 
 KINDS = ("return_hub", "mutual_recognition")
 OBLIGATION_KINDS = ("per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset",
-                    "adjustment")
+                    "adjustment", "departure_grant", "late_interest")
+EVENT_TYPES = ("accepted", "departed", "voluntary_departure", "returned_onward")
 OBLIGATION_STATUSES = ("accrued", "invoiced", "paid")
 
 TERMS_EXAMPLE = {
@@ -26,12 +27,18 @@ TERMS_EXAMPLE = {
     "milestones": [{"returnees": 300, "amount": "1000000.00"}], "advance": {"amount": "200000.00"},
     "annual_quota": 1000, "capacity": 300, "payment_terms_days": 30, "notice_months": 6,
     "tolerance": {"absolute": "50.00", "percent": "0.5"},
+    "cost_reimbursement": {"cap_per_person": "150874.00", "caps_per_category": {"healthcare": "20000.00"},
+                           "cap_per_year": "40000.00"},
+    "voluntary_departure_grant": "2500.00", "late_interest": {"kind": "fixed", "rate_percent": "8.00"},
 }
 TERMS_DOC = ("per_returnee_fee, monthly_support {amount, max_months}, instalments [{due_on, amount, label}], "
              "milestones [{returnees, amount}], advance {amount, due_within_days}, annual_quota, capacity, "
              "payment_terms_days, "
-             "notice_months, tolerance {absolute, percent}; amounts are positive decimal strings in the "
-             "agreement's currency")
+             "notice_months, tolerance {absolute, percent}, cost_reimbursement {cap_per_person, "
+             "caps_per_category {accommodation|food|healthcare|legal_aid|integration|onward_travel: amount}, "
+             "cap_per_year}, voluntary_departure_grant, late_interest ({kind: none} | {kind: fixed, rate_percent} | "
+             "{kind: reference, reference: ECB_MRO|BOE_BANK_RATE, margin_percent}); amounts are positive decimal "
+             "strings in the agreement's currency, rates decimal strings in percent (at most 4 decimals)")
 
 
 def Terms(**kwargs):
@@ -189,6 +196,9 @@ class ReturneeSchema(Schema):
     transferred_on = fields.Date()
     accepted_on = fields.Date(allow_none=True)
     departed_on = fields.Date(allow_none=True)
+    departure = fields.String(allow_none=True, metadata={
+        "enum": ["departed", "voluntary_departure", "returned_onward"],
+        "description": "the event that ended the stay (null while present)"})
     retain_until = fields.Date()
     erased = fields.Boolean()
     obligations = fields.List(fields.Nested(ObligationSchema))
@@ -198,7 +208,11 @@ ReturneePageSchema = page_schema(ReturneeSchema, "ReturneePage")
 
 
 class EventCreateSchema(Schema):
-    type = fields.String(required=True, validate=validate.OneOf(["accepted", "departed"]))
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES), metadata={
+        "description": "accepted; or the end of the stay, each stopping support on its date: departed, "
+                       "voluntary_departure (makes the terms' voluntary_departure_grant payable, obligation kind "
+                       "departure_grant), returned_onward (to the country of origin; its journey is invoiced as an "
+                       "actual_cost line of category onward_travel)"})
     occurred_on = fields.Date(required=True)
 
 

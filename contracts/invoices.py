@@ -15,6 +15,7 @@ from contracts.common import (
 )
 from ledger.invoices.arithmetic import FINDING_KINDS
 from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
+from ledger.agreements.terms import COST_CATEGORIES
 from ledger.invoices.parsed import LINE_KINDS
 
 MAX_LINES = 10_000
@@ -24,10 +25,34 @@ class InvoiceLineInSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(sorted(LINE_KINDS)))
     returnee = Reference(load_default=None, allow_none=True, length=validate.Length(min=1, max=64),
                              metadata={"description": "the returnee's pseudonym or numeric id "
-                                                      "(per_returnee_fee, monthly_support; optional on adjustment)"})
+                                                      "(per_returnee_fee, monthly_support, actual_cost; optional "
+                                                      "on adjustment)"})
     period = Period(load_default=None, allow_none=True,
                     metadata={"description": "the line's own booking period, when not the invoice's"})
     amount = Amount(required=True)
+    category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(COST_CATEGORIES),
+                             metadata={"description": "actual_cost lines (required there, refused elsewhere): "
+                                                      "the cost category"})
+    evidence_ref = Reference(load_default=None, allow_none=True, length=validate.Length(min=1, max=200),
+                             metadata={"description": "actual_cost lines (required there, refused elsewhere): "
+                                                      "the receipt, contract or file the amount comes from"})
+
+    @validates_schema
+    def _actual_cost_fields(self, data, **kwargs):
+        errors = {}
+        if data.get("kind") == "actual_cost":
+            for name in ("returnee", "category", "evidence_ref"):
+                if not data.get(name):
+                    errors[name] = ["required on an actual_cost line"]
+            amount = data.get("amount")
+            if isinstance(amount, str) and amount.strip().startswith("-"):
+                errors["amount"] = ["an actual cost is positive"]
+        else:
+            for name in ("category", "evidence_ref"):
+                if data.get(name) is not None:
+                    errors[name] = ["only on an actual_cost line"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class InvoiceCreateSchema(Schema):
@@ -81,13 +106,17 @@ class InvoiceLineSchema(Schema):
     amount = Amount()
     obligation = fields.Integer(allow_none=True, metadata={"description": "the obligation the line was matched to"})
     override_reason = fields.String(allow_none=True)
+    category = fields.String(allow_none=True, metadata={"description": "actual_cost lines: the cost category"})
+    evidence_ref = fields.String(allow_none=True, metadata={"description": "actual_cost lines: the evidence"})
 
 
 class FindingSchema(Schema):
     code = fields.String(metadata={"description": "unknown_obligation, amount_mismatch, already_invoiced, "
                                                   "outside_term, total_mismatch, currency_mismatch, the EN 16931 "
                                                   "arithmetic codes (line_sum_mismatch, payable_mismatch, …), or "
-                                                  "disputed (an officer's reason)"})
+                                                  "disputed (an officer's reason); on actual_cost lines cap_exceeded (with "
+                                                  "remaining), not_reimbursable, outside_stay, unknown_category, "
+                                                  "missing_evidence"})
     kind = fields.String(metadata={"enum": list(FINDING_KINDS),
                                    "description": "arithmetic: the document's own sums or currencies disagree "
                                                   "(never overridable); obligation: it disagrees with the ledger "
@@ -96,6 +125,8 @@ class FindingSchema(Schema):
     field = fields.String(allow_none=True)
     line = fields.String(allow_none=True, metadata={"description": "the line concerned; null: the document"})
     source = fields.String(metadata={"enum": ["check", "officer"]})
+    remaining = Amount(metadata={"description": "cap_exceeded only: the headroom left under the binding cap "
+                                                "before the line"})
 
 
 class DecisionSchema(Schema):
@@ -172,3 +203,26 @@ class DisputeSchema(Schema):
 
 class RejectSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CostCapCategorySchema(Schema):
+    category = fields.String()
+    cap = Amount(allow_none=True)
+    consumed = Amount()
+
+
+class CostCapYearSchema(Schema):
+    year = fields.Integer()
+    cap = Amount(allow_none=True)
+    consumed = Amount()
+
+
+class CostCapsSchema(Schema):
+    """A returnee's actual costs asked on invoices not rejected, against the caps of the terms in force today."""
+
+    returnee = fields.Integer()
+    currency = fields.String()
+    cap_per_person = Amount(allow_none=True, metadata={"description": "null: the terms reimburse no actual costs"})
+    consumed = Amount()
+    categories = fields.List(fields.Nested(CostCapCategorySchema))
+    years = fields.List(fields.Nested(CostCapYearSchema))

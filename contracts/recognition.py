@@ -146,6 +146,49 @@ class ClaimLineSchema(Schema):
     escorts = fields.Integer(allow_none=True)
     daily_rate = Amount(allow_none=True, metadata={"description": "escort rate applied"})
     rate_effective_from = fields.Date(allow_none=True)
+    accepted = fields.Boolean(allow_none=True, metadata={"description": "the line's standing: its decision, or a "
+                                                                        "dispute's resolution (null: undecided)"})
+    decision_reason = fields.String(allow_none=True)
+
+
+class ClaimDisputeSchema(Schema):
+    id = fields.Integer()
+    claim = fields.Integer()
+    reason = fields.String()
+    lines = fields.List(fields.Integer(), metadata={"description": "the refused lines disputed (0-based)"})
+    opened_on = fields.Date()
+    status = fields.String(metadata={"enum": ["open", "resolved"]})
+    outcome = fields.String(allow_none=True, metadata={"enum": ["upheld", "partially_upheld", "rejected"]})
+    decided_on = fields.Date(allow_none=True)
+    resolution_reason = fields.String(allow_none=True)
+    payable_before = Amount()
+    payable_after = Amount(allow_none=True)
+    adjustment_entry = fields.Integer(attribute="adjustment_entry_id", allow_none=True,
+                                      metadata={"description": "the journal entry adding what the resolution "
+                                                               "accepted (source cost_claim_adjustment)"})
+    version = fields.Integer()
+
+
+class ClaimDisputeCreateSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    lines = fields.List(fields.Integer(strict=True), load_default=None, allow_none=True,
+                        metadata={"description": "refused lines disputed (0-based); default: every refused line"})
+    opened_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "default: today"})
+
+
+class ResolutionLineSchema(Schema):
+    line = fields.Integer(required=True, strict=True)
+    accepted = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=_REASON)
+
+
+class ClaimDisputeResolveSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "partially_upheld", "rejected"]))
+    decided_on = fields.Date(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=_REASON,
+                           metadata={"description": "required when rejected"})
+    lines = fields.List(fields.Nested(ResolutionLineSchema), load_default=None, allow_none=True,
+                        metadata={"description": "partially_upheld: the disputed lines it accepts"})
 
 
 class CostClaimSchema(Schema):
@@ -161,6 +204,7 @@ class CostClaimSchema(Schema):
     submitted_on = fields.Date()
     currency = fields.String()
     lines = fields.List(fields.Nested(ClaimLineSchema))
+    disputes = fields.List(fields.Nested(ClaimDisputeSchema))
     claimed = Amount()
     allowed = Amount()
     recovered_from_person = Amount()
@@ -174,7 +218,7 @@ class CostClaimSchema(Schema):
     reason = fields.String(allow_none=True)
     payment_due_on = fields.Date(allow_none=True)
     paid_on = fields.Date(allow_none=True)
-    stage = fields.String(metadata={"description": "lifecycle: submitted | accepted | refused | paid"})
+    stage = fields.String(metadata={"description": "lifecycle: submitted | accepted | refused | disputed | paid"})
     status = fields.String(metadata={"description": "awaiting_decision | decision_overdue | refused | "
                                                     "awaiting_payment | payment_overdue | paid, as of `as_of`"})
     overdue = fields.String(allow_none=True, metadata={"description": "decision | payment | null"})
@@ -197,7 +241,8 @@ class CostClaimArgs(ListArgs):
     state = CountryCode(load_default=None, metadata={"description": "claims where this state is either side"})
     issuing_state = CountryCode(load_default=None)
     enforcing_state = CountryCode(load_default=None)
-    stage = fields.String(load_default=None, validate=validate.OneOf(["submitted", "accepted", "refused", "paid"]),
+    stage = fields.String(load_default=None, validate=validate.OneOf(["submitted", "accepted", "refused", "disputed",
+                                                                      "paid"]),
                           metadata={"description": "where the claim is in its lifecycle"})
 
 
@@ -205,9 +250,13 @@ CostClaimPageSchema = page_schema(CostClaimSchema, "CostClaimPage")
 
 
 class ClaimDecisionSchema(Schema):
-    accepted = fields.Boolean(required=True)
+    accepted = fields.Boolean(required=True, metadata={"description": "the whole claim: false refuses it; true "
+                                                                      "accepts it, in part where `lines` refuse some"})
     decided_on = fields.Date(required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=_REASON)
+    lines = fields.List(fields.Nested(ResolutionLineSchema), load_default=None, allow_none=True,
+                        metadata={"description": "line by line: {line (0-based), accepted, reason} (a refused line "
+                                                 "gives its reason); lines not listed follow `accepted`"})
 
 
 class ClaimPaymentSchema(Schema):

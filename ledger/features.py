@@ -15,6 +15,7 @@ def import_models() -> None:
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.approvals import models as approvals_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.interest import models as interest_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
@@ -30,6 +31,7 @@ def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.approvals.views import blp as approvals
     from ledger.audit.views import blp as audit
+    from ledger.interest.views import blp as interest
     from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
@@ -51,6 +53,7 @@ def blueprints() -> list:
         statements,
         reconciliation,
         recognition,
+        interest,
         settlement,
         payments,
     ]

@@ -1,5 +1,9 @@
 """Demo agreements: a Rwanda-like GB→RW hub and an Albania-like IT→AL capacity-capped protocol, with a few
-hundred returnees over several months (some departed), accrued month by month through the service."""
+hundred returnees over several months (some departed), accrued month by month through the service.
+
+The Rwanda-like terms reimburse actual costs as the UK–Rwanda arrangement did (up to £150,874 per person, here
+with a healthcare cap and a yearly cap), pay £10,000 per voluntary departure and charge 8 % late interest; of
+the departures, every fourth is voluntary and every fifth a return onward to the country of origin."""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ RWANDA_TERMS = {
     "per_returnee_fee": "20000.00", "monthly_support": {"amount": "2500.00", "max_months": 60},
     "milestones": [{"returnees": 300, "amount": "1000000.00"}], "advance": {"amount": "200000.00"},
     "annual_quota": 1000, "payment_terms_days": 30, "tolerance": {"absolute": "50.00", "percent": "0.5"},
+    "cost_reimbursement": {"cap_per_person": "150874.00", "caps_per_category": {"healthcare": "20000.00"},
+                           "cap_per_year": "40000.00"},
+    "voluntary_departure_grant": "10000.00", "late_interest": {"kind": "fixed", "rate_percent": "8.00"},
 }
 ALBANIA_TERMS = {
     "per_returnee_fee": "1500.00", "monthly_support": {"amount": "900.00", "max_months": 24},
@@ -57,10 +64,11 @@ def seed(session) -> list:
     session.flush()
     for agreement in agreements:
         accepted = session.execute(select(Returnee).where(Returnee.agreement_id == agreement.id)).scalars().all()
-        for returnee in rng.sample(list(accepted), len(accepted) // 12):
+        for n, returnee in enumerate(rng.sample(list(accepted), len(accepted) // 12)):
             departed = returnee.accepted_on + timedelta(days=rng.randrange(20, 120))
             if departed < today():
-                service.add_event(session, returnee, "departed", departed)
+                kind = "voluntary_departure" if n % 4 == 1 else "returned_onward" if n % 5 == 2 else "departed"
+                service.add_event(session, returnee, kind, departed)
     period, last = period_of(start), period_of(today())
     while period <= last:
         for agreement in agreements:

@@ -64,6 +64,8 @@ class Returnee(SQLModel, table=True):
     accepted_on: date | None = Field(default=None)
     departed_on: date | None = Field(default=None)
     status: str = Field(max_length=20)  # transferred | accepted | departed
+    # The event that ended the stay: departed | voluntary_departure | returned_onward (None while present).
+    departure: str | None = Field(default=None, max_length=20)
     retain_until: date = Field(index=True)
     # Set on admission and by every event, cleared once an accrual has priced the new facts (see AccrualState).
     reprice_pending: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))

@@ -67,6 +67,16 @@ MILESTONE = "milestone"
 ADVANCE = "advance"
 ADVANCE_OFFSET = "advance_offset"
 ADJUSTMENT = "adjustment"
+DEPARTURE_GRANT = "departure_grant"
+LATE_INTEREST = "late_interest"
+#: Keys of obligations that decisions post (an invoice's advance offset, an officer's accepted interest), which
+#: re-pricing never touches.
+UNPRICED = (ADVANCE_OFFSET, "interest:")
+
+#: Events that end a stay: each stops support on its date. ``voluntary_departure`` also makes the terms'
+#: ``voluntary_departure_grant`` payable; ``returned_onward`` (to the country of origin) lets the host invoice
+#: the journey as an actual cost of category ``onward_travel``.
+DEPARTURES = ("departed", "voluntary_departure", "returned_onward")
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -83,6 +93,8 @@ class ReturneeFacts:
     transferred_on: date
     accepted_on: date | None = None
     departed_on: date | None = None
+    #: Which event ended the stay (one of DEPARTURES); None with ``departed_on`` reads as ``departed``.
+    departure: str | None = None
 
     def __post_init__(self) -> None:
         if self.accepted_on is not None and self.accepted_on < self.transferred_on:
@@ -196,6 +208,7 @@ def price_obligations(
         *_fees(agreement, timeline, returnees, through, scope),
         *_support(agreement, timeline, returnees, through, scope),
         *_milestones(agreement, timeline, returnees, through),
+        *_grants(agreement, timeline, returnees, through, scope),
     ]
     return sorted(drafts, key=lambda d: (d.due_on, d.key))
 
@@ -339,6 +352,28 @@ def _milestones(
             yield _draft(agreement, f"milestone:{threshold}", MILESTONE, reached_on, amounts[threshold], version)
 
 
+def _grants(
+    agreement: AgreementFacts,
+    timeline: VersionTimeline,
+    returnees: list[ReturneeFacts],
+    through: date,
+    scope: Scope | None,
+) -> Iterator[ObligationDraft]:
+    """The one-off ``voluntary_departure_grant``, due on the day of a voluntary departure within the term, priced
+    by the version in force that day (acceptance is not needed: the grant rewards leaving, not being hosted)."""
+    for returnee in returnees:
+        departed_on = returnee.departed_on
+        if returnee.departure != "voluntary_departure" or departed_on is None:
+            continue
+        if not _due(agreement, departed_on, through) or (scope is not None and not scope.covers(returnee.id,
+                                                                                               departed_on)):
+            continue
+        version = timeline.at(departed_on)
+        if version is not None and version.terms.voluntary_departure_grant is not None:
+            yield _draft(agreement, f"grant:r{returnee.id}", DEPARTURE_GRANT, departed_on,
+                         version.terms.voluntary_departure_grant, version, returnee.id)
+
+
 # --- accrual and re-pricing --------------------------------------------------------------------------
 
 
@@ -427,8 +462,8 @@ def _posted_totals(accrued: Iterable[Accrued]) -> tuple[dict[str, Decimal], dict
     adjustments: dict[str, int] = {}
     originals: dict[str, Accrued] = {}
     for item in accrued:
-        if item.key.startswith(ADVANCE_OFFSET):
-            continue  # offsets settle the advance against invoices; they are not priced by the terms
+        if item.key.startswith(UNPRICED):
+            continue  # advance offsets and accepted late interest: posted by decisions, not priced by the terms
         base = adjusted_key(item.key)
         totals[base] = totals.get(base, Decimal(0)) + item.amount.amount
         if base != item.key:
@@ -515,6 +550,8 @@ __all__ = [
     "ADJUSTMENT",
     "ADVANCE",
     "ADVANCE_OFFSET",
+    "DEPARTURES",
+    "DEPARTURE_GRANT",
     "AdvancePosition",
     "INSTALMENT",
     "MILESTONE",

@@ -371,7 +371,8 @@ def returnee_view(session: Session, returnee: Returnee, with_obligations: bool =
     result = {"id": returnee.id, "agreement": returnee.agreement_id, "pseudonym": returnee.pseudonym,
               "status": returnee.status, "nationality": returnee.nationality,
               "transferred_on": returnee.transferred_on, "accepted_on": returnee.accepted_on,
-              "departed_on": returnee.departed_on, "retain_until": returnee.retain_until,
+              "departed_on": returnee.departed_on, "departure": returnee.departure,
+              "retain_until": returnee.retain_until,
               "erased": returnee.erased_at is not None}
     if with_obligations:
         rows = session.execute(select(Obligation).where(Obligation.returnee_id == returnee.id)
@@ -381,7 +382,9 @@ def returnee_view(session: Session, returnee: Returnee, with_obligations: bool =
 
 
 def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:
-    """Record `accepted` or `departed`; what it changes becomes payable at the next accrual.
+    """Record `accepted`, or the end of the stay (`departed`, `voluntary_departure`, `returned_onward`: each
+    stops support on its date; a voluntary departure makes the terms' grant payable); what it changes becomes
+    payable at the next accrual.
 
     Takes the agreement's lock first, as accrual does: an accrual then either sees this event or runs
     wholly before it, so its record of which returnees it priced cannot miss one. The returnee is read
@@ -389,6 +392,7 @@ def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on
     check_not_future(occurred_on, "occurred_on")
     lock(session, session.get(Agreement, returnee.agreement_id))
     session.refresh(returnee)
+    departure = returnee.departure
     if event_type == "accepted":
         if returnee.accepted_on is not None:
             raise Conflict("the returnee is already accepted", code="invalid_transition")
@@ -396,12 +400,12 @@ def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on
     else:
         if returnee.departed_on is not None:
             raise Conflict("the returnee has already departed", code="invalid_transition")
-        accepted_on, departed_on = returnee.accepted_on, occurred_on
+        accepted_on, departed_on, departure = returnee.accepted_on, occurred_on, event_type
     try:
-        rules.ReturneeFacts(returnee.id, returnee.transferred_on, accepted_on, departed_on)
+        rules.ReturneeFacts(returnee.id, returnee.transferred_on, accepted_on, departed_on, departure)
     except term_rules.AgreementError as error:
         raise _problem(error) from None
-    returnee.accepted_on, returnee.departed_on = accepted_on, departed_on
+    returnee.accepted_on, returnee.departed_on, returnee.departure = accepted_on, departed_on, departure
     returnee.status = "departed" if departed_on else "accepted"
     returnee.reprice_pending = True
     event = ReturneeEvent(returnee_id=returnee.id, type=event_type, occurred_on=occurred_on)
@@ -486,9 +490,9 @@ def _returnee_facts(session: Session, agreement_id: int) -> tuple[list[rules.Ret
     """Every returnee's dates (milestones count them all) and the ids of those changed since the last accrual."""
     table = Returnee.__table__
     rows = session.connection().execute(
-        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on,
+        select(table.c.id, table.c.transferred_on, table.c.accepted_on, table.c.departed_on, table.c.departure,
                table.c.reprice_pending).where(table.c.agreement_id == agreement_id)).all()
-    return [rules.ReturneeFacts(*row[:4]) for row in rows], frozenset(row[0] for row in rows if row[4])
+    return [rules.ReturneeFacts(*row[:5]) for row in rows], frozenset(row[0] for row in rows if row[5])
 
 
 def accounts(agreement: Agreement, advance: bool = False) -> tuple[AccountKey, AccountKey]:

@@ -40,7 +40,17 @@ _TERM_KEYS = {
     "payment_terms_days",
     "tolerance",
     "notice_months",
+    "cost_reimbursement",
+    "voluntary_departure_grant",
+    "late_interest",
 }
+
+#: Cost categories a host may invoice actual costs under (``cost_reimbursement``; Italy–Albania's sub-accounts).
+COST_CATEGORIES = ("accommodation", "food", "healthcare", "legal_aid", "integration", "onward_travel")
+#: Reference rates a ``late_interest`` of kind ``reference`` may name (recorded under ``/reference-rates``).
+REFERENCE_RATES = ("ECB_MRO", "BOE_BANK_RATE")
+#: Decimals a rate in percent may carry ("8.00", "4.1500").
+RATE_DECIMALS = 4
 
 #: Longest support period we accept: 50 years is already far beyond any agreement's term.
 MAX_SUPPORT_MONTHS = 600
@@ -114,6 +124,43 @@ class Tolerance:
 
 
 @dataclass(frozen=True, slots=True)
+class CostReimbursement:
+    """Actual costs reimbursed up to caps per returnee: over the whole stay (``cap_per_person``, required),
+    per cost category (``caps_per_category``) and per calendar year of the costs' period (``cap_per_year``)."""
+
+    cap_per_person: Money
+    caps_per_category: tuple[tuple[str, Money], ...] = ()
+    cap_per_year: Money | None = None
+
+    def category_cap(self, category: str) -> Money | None:
+        return dict(self.caps_per_category).get(category)
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"cap_per_person": str(self.cap_per_person)}
+        if self.caps_per_category:
+            wire["caps_per_category"] = {c: str(m) for c, m in self.caps_per_category}
+        if self.cap_per_year is not None:
+            wire["cap_per_year"] = str(self.cap_per_year)
+        return wire
+
+
+@dataclass(frozen=True, slots=True)
+class LateInterest:
+    """Interest on overdue invoices: ``fixed`` at ``rate_percent`` a year, or ``reference`` (a recorded reference
+    rate, e.g. ECB_MRO, on the first day late) plus ``margin_percent``; simple, Actual/365."""
+
+    kind: str  # fixed | reference
+    rate_percent: Decimal | None = None
+    reference: str | None = None
+    margin_percent: Decimal | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        if self.kind == "fixed":
+            return {"kind": "fixed", "rate_percent": format(self.rate_percent, "f")}
+        return {"kind": "reference", "reference": self.reference, "margin_percent": format(self.margin_percent, "f")}
+
+
+@dataclass(frozen=True, slots=True)
 class Terms:
     """One version's pricing rules; every money amount is in the agreement's ``currency``."""
 
@@ -132,6 +179,12 @@ class Terms:
     tolerance: Tolerance | None = None
     #: Minimum notice for termination, in months (Italy–Albania: 6). Not in API.md's example; optional.
     notice_months: int | None = None
+    #: Actual costs invoiced per returnee and category (lines of kind ``actual_cost``), reimbursed up to caps.
+    cost_reimbursement: CostReimbursement | None = None
+    #: One-off payment on a ``voluntary_departure`` (UK–Rwanda: £10,000 per voluntary departure).
+    voluntary_departure_grant: Money | None = None
+    #: Late-payment interest on overdue invoices; None: no interest.
+    late_interest: LateInterest | None = None
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any], currency: str) -> Terms:
@@ -155,6 +208,10 @@ class Terms:
             payment_terms_days=_optional(data, "payment_terms_days", _count),
             tolerance=_optional(data, "tolerance", lambda v, f: _tolerance(v, currency, f)),
             notice_months=_optional(data, "notice_months", _count),
+            cost_reimbursement=_optional(data, "cost_reimbursement", lambda v, f: _reimbursement(v, currency, f)),
+            voluntary_departure_grant=_optional(data, "voluntary_departure_grant",
+                                                lambda v, f: _amount(v, currency, f)),
+            late_interest=_optional(data, "late_interest", _late_interest),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -185,6 +242,12 @@ class Terms:
                 "absolute": str(self.tolerance.absolute),
                 "percent": format(self.tolerance.percent, "f"),
             }
+        if self.cost_reimbursement is not None:
+            wire["cost_reimbursement"] = self.cost_reimbursement.to_wire()
+        if self.voluntary_departure_grant is not None:
+            wire["voluntary_departure_grant"] = str(self.voluntary_departure_grant)
+        if self.late_interest is not None:
+            wire["late_interest"] = self.late_interest.to_wire()
         return wire
 
 
@@ -561,6 +624,64 @@ def _tolerance(value: Any, currency: str, where: str) -> Tolerance:
     return Tolerance(absolute, percent)
 
 
+def _reimbursement(value: Any, currency: str, where: str) -> CostReimbursement:
+    obj = _object(value, where, {"cap_per_person", "caps_per_category", "cap_per_year"})
+    per_person = _amount(_required(obj, "cap_per_person", where), currency, f"{where}.cap_per_person")
+    caps = []
+    by_category = obj.get("caps_per_category")
+    if by_category is not None:
+        if not isinstance(by_category, Mapping):
+            raise TermsError("must be an object of category: amount", field=f"{where}.caps_per_category")
+        for category in sorted(by_category):
+            name = f"{where}.caps_per_category.{category}"
+            if category not in COST_CATEGORIES:
+                raise TermsError(f"unknown cost category; one of {', '.join(COST_CATEGORIES)}", field=name)
+            cap = _amount(by_category[category], currency, name)
+            if cap > per_person:
+                raise TermsError("a category's cap cannot exceed the cap per person", field=name)
+            caps.append((category, cap))
+    per_year = _optional(obj, "cap_per_year", lambda v, f: _amount(v, currency, f))
+    if per_year is not None and per_year > per_person:
+        raise TermsError("the cap per year cannot exceed the cap per person", field=f"{where}.cap_per_year")
+    return CostReimbursement(per_person, tuple(caps), per_year)
+
+
+def percent(value: Any, where: str, *, low: Decimal = Decimal(0), high: Decimal = Decimal(100)) -> Decimal:
+    """A rate in percent: a decimal string (never a JSON number) with at most RATE_DECIMALS decimals, in [low, high]."""
+    if not isinstance(value, str):
+        raise TermsError("a rate must be a decimal string such as \"8.00\", not a number", field=where)
+    try:
+        rate = to_decimal(value)
+    except MoneyError as exc:
+        raise TermsError(str(exc), field=where) from None
+    if rate.as_tuple().exponent < -RATE_DECIMALS:
+        raise TermsError(f"a rate has at most {RATE_DECIMALS} decimals", field=where)
+    if not low <= rate <= high:
+        raise TermsError(f"a rate must be between {low} and {high} percent", field=where)
+    return rate
+
+
+def _late_interest(value: Any, where: str) -> LateInterest | None:
+    if value == "none":
+        return None
+    obj = _object(value, where, {"kind", "rate_percent", "reference", "margin_percent"})
+    kind = obj.get("kind")
+    if kind == "none" and set(obj) == {"kind"}:
+        return None
+    if kind == "fixed":
+        _object(value, where, {"kind", "rate_percent"})
+        return LateInterest("fixed", rate_percent=percent(_required(obj, "rate_percent", where),
+                                                          f"{where}.rate_percent"))
+    if kind == "reference":
+        _object(value, where, {"kind", "reference", "margin_percent"})
+        reference = _required(obj, "reference", where)
+        if reference not in REFERENCE_RATES:
+            raise TermsError(f"unknown reference rate; one of {', '.join(REFERENCE_RATES)}", field=f"{where}.reference")
+        return LateInterest("reference", reference=reference,
+                            margin_percent=percent(_required(obj, "margin_percent", where), f"{where}.margin_percent"))
+    raise TermsError("kind must be none, fixed or reference", field=f"{where}.kind")
+
+
 def _days_in_month(year: int, month: int) -> int:
     following = date(year + month // 12, month % 12 + 1, 1)
     return (following - date(year, month, 1)).days
@@ -571,7 +692,11 @@ __all__ = [
     "AgreementError",
     "AgreementFacts",
     "AgreementVersion",
+    "COST_CATEGORIES",
+    "CostReimbursement",
     "Instalment",
+    "LateInterest",
+    "REFERENCE_RATES",
     "Milestone",
     "MonthlySupport",
     "Terms",

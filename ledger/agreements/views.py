@@ -241,6 +241,7 @@ class ReturneeEvents(MethodView):
     @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     def post(self, data, returnee_id):
-        """Record `accepted` or `departed` (departure stops monthly support)"""
+        """Record `accepted`, `departed`, `voluntary_departure` or `returned_onward` (each end of stay stops
+        support on its date; a voluntary departure makes the terms' grant payable)"""
         returnee, _ = _returnee(returnee_id)
         return service.add_event(db.session(), returnee, data["type"], data["occurred_on"]), 201

@@ -64,6 +64,7 @@ class Finding:
     message: str
     field: str | None = None
     line: str | None = None
+    remaining: Money | None = None  # cap_exceeded: the headroom left before the line
 
     @property
     def kind(self) -> str:

@@ -5,7 +5,9 @@ For the month after each agreement started:
   offsets nothing);
 * IT-AL-DEMO-01: Albania's invoice with one fee claimed 100.00 too high: disputed (amount_mismatch), and
   sent back by the finance officer with a reason;
-and for the month after that, Rwanda's next invoice, accepted and waiting for a decision.
+and for the month after that, Rwanda's next invoice, accepted and waiting for a decision, and Rwanda's invoice
+of actual costs (cost_reimbursement) for three people, one of whose healthcare is above its cap: disputed
+(cap_exceeded, with the headroom left) and waiting for the officer.
 
 Every invoice carries an ISO 11649 RF reference made by `demo_reference`, so a demo bank statement can pay
 them: `payment_references(session)` lists the open ones with their amounts.
@@ -93,4 +95,32 @@ def seed(session: Session) -> list:
     disputed = _invoice(session, albania, first, overcharge=Decimal("100.00"))
     service.dispute(session, disputed, "the first reception fee is above the agreed 1,500.00", None, OFFICER)
     _invoice(session, rwanda, next_period(first))
+    _costs(session, rwanda, next_period(first))
     return []
+
+
+def _costs(session: Session, agreement: Agreement, period: str) -> Invoice | None:
+    first = date(int(period[:4]), int(period[5:]), 1)
+    people = session.execute(select(Returnee.id, Returnee.pseudonym).where(
+        Returnee.agreement_id == agreement.id, Returnee.departed_on.is_(None), Returnee.transferred_on < first)
+        .order_by(Returnee.id).limit(3)).all()
+    if len(people) < 3:
+        return None
+    cur = agreement.currency
+    lines = [
+        {"kind": "actual_cost", "returnee": people[0].pseudonym, "category": "accommodation",
+         "amount": Money.of("1850.00", cur), "evidence_ref": "KGL-HOSTEL-0412"},
+        {"kind": "actual_cost", "returnee": people[0].pseudonym, "category": "healthcare",
+         "amount": Money.of("21400.00", cur), "evidence_ref": "KFH-SURGERY-88"},  # above the 20,000.00 cap
+        {"kind": "actual_cost", "returnee": people[1].pseudonym, "category": "legal_aid",
+         "amount": Money.of("640.00", cur), "evidence_ref": "LEGAL-AID-311"},
+        {"kind": "actual_cost", "returnee": people[2].pseudonym, "category": "integration",
+         "amount": Money.of("975.00", cur), "evidence_ref": "TVET-COURSE-27"},
+    ]
+    total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), cur)
+    issued_on = _first_day_after(period)
+    payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-COSTS-{period}",
+               "issued_on": issued_on, "due_on": issued_on + timedelta(days=30), "currency": cur, "period": period,
+               "payment_reference": demo_reference(agreement.reference, f"C{period}"), "total": total, "lines": lines}
+    _, invoice = service.receive(session, from_json(payload), agreement.payee_code)
+    return invoice

@@ -65,4 +65,6 @@ def _line(number: int, line: Mapping[str, Any]) -> ParsedLine:
         kind=line.get("kind"),
         returnee=line.get("returnee"),
         period=line.get("period"),
+        category=line.get("category"),
+        evidence_ref=line.get("evidence_ref"),
     )

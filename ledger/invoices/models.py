@@ -72,6 +72,8 @@ class InvoiceLine(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=500)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     obligation_id: int | None = Field(default=None, foreign_key="obligations.id", index=True)
+    category: str | None = Field(default=None, max_length=20)  # actual_cost lines: the cost category
+    evidence_ref: str | None = Field(default=None, max_length=200)  # actual_cost lines: the supporting document
     override_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
@@ -87,6 +89,7 @@ class InvoiceFinding(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text, nullable=False))
     field: str | None = Field(default=None, max_length=200)
     source: str = Field(default="check", max_length=10)  # check (intake) | officer (a dispute)
+    remaining: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))  # cap_exceeded
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -23,7 +23,8 @@ Source = Literal["json", "ubl"]
 
 #: Obligation kinds (API.md "Obligations") that an invoice line may claim.
 LINE_KINDS = frozenset(
-    {"per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset", "adjustment"}
+    {"per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset", "adjustment",
+     "departure_grant", "late_interest", "actual_cost"}
 )
 
 
@@ -69,6 +70,8 @@ class ParsedLine:
     period: str | None = None  # YYYY-MM from the line's own InvoicePeriod start
     tax_category: str | None = None  # ClassifiedTaxCategory/ID (S, Z, E, AE, K, G, O, L, M)
     tax_percent: Decimal | None = None
+    category: str | None = None  # an actual_cost line's cost category (terms.COST_CATEGORIES)
+    evidence_ref: str | None = None  # an actual_cost line's supporting document (receipt, contract, file)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,9 @@ from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
 from ledger.agreements import obligations as obligation_rules
+from ledger.agreements import reimbursement as cost_rules
 from ledger.agreements import service as agreements
+from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.audit.service import describe
 from ledger.errors import (
@@ -75,7 +77,7 @@ from ledger.pseudonyms import redact
 from ledger.timeutil import period_of, today, utcnow
 
 #: Line kinds that name a returnee (and must, to find their obligation).
-PER_RETURNEE = {"per_returnee_fee", "monthly_support"}
+PER_RETURNEE = {"per_returnee_fee", "monthly_support", "departure_grant"}
 OPEN_STATUSES = ("accepted", "disputed")
 
 
@@ -225,7 +227,12 @@ def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
     returnees = _returnees(session, agreement.id, (line.parsed.returnee for line in lines if line.parsed.returnee))
     used: set[int] = set()
     findings: list[Finding] = []
+    costs = [line for line in lines if line.parsed.kind == cost_rules.ACTUAL_COST]
+    if costs:
+        findings.extend(_cost_findings(session, agreement, costs, returnees, credit_note))
     for line in lines:
+        if line.parsed.kind == cost_rules.ACTUAL_COST:
+            continue
         found = _match(line, returnees, candidates, claimed, used, credit_note, inv.source)
         if isinstance(found, Finding):
             findings.append(found)
@@ -234,6 +241,102 @@ def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
         findings.extend(_compare(line, found, claimed, used, credit_note))
         used.add(found.id)
     return findings
+
+
+def _cost_findings(session: Session, agreement: Agreement, lines: list[CheckedLine], returnees: dict[str, int],
+                   credit_note: bool) -> list[Finding]:
+    """Findings on `actual_cost` lines (module `agreements.reimbursement`): a returnee, category and evidence they
+    must name; costs outside the returnee's stay (`outside_stay`; the onward journey of a `returned_onward` is the
+    one cost after it); terms reimbursing no actual costs (`not_reimbursable`); and lines above a cap
+    (`cap_exceeded`, with the headroom left before the line)."""
+    findings: list[Finding] = []
+    ids = {returnees.get(line.parsed.returnee) for line in lines if line.parsed.returnee} - {None}
+    stays = {row.id: row for row in session.execute(select(Returnee).where(Returnee.id.in_(ids))).scalars()} \
+        if ids else {}
+    versions = agreements.versions(session, agreement.id)
+    checkable: list[cost_rules.CostLine] = []
+    for line in lines:
+        parsed, lid = line.parsed, line.parsed.line_id
+        line.returnee_id = returnees.get(parsed.returnee) if parsed.returnee else None
+        if line.returnee_id is None:
+            what = "no such returnee on this agreement" if parsed.returnee else "an actual_cost line must name its returnee"
+            findings.append(Finding("unknown_obligation", f"line {lid}: {what}", "returnee", lid))
+            continue
+        if parsed.category not in term_rules.COST_CATEGORIES:
+            findings.append(Finding("unknown_category", f"line {lid}: the cost category must be one of "
+                                    f"{', '.join(term_rules.COST_CATEGORIES)}", "category", lid))
+            continue
+        if not parsed.evidence_ref:
+            findings.append(Finding("missing_evidence", f"line {lid}: an actual cost needs its evidence_ref",
+                                    "evidence_ref", lid))
+        stay = stays[line.returnee_id]
+        first, last = obligation_rules.period_bounds(line.period)
+        onward = parsed.category == "onward_travel"
+        if onward and stay.departure != "returned_onward":
+            findings.append(Finding("outside_stay", f"line {lid}: onward travel is reimbursed for a returnee who "
+                                    "returned onward (event returned_onward)", "category", lid))
+        elif last < stay.transferred_on or (not onward and stay.departed_on is not None and first > stay.departed_on):
+            findings.append(Finding("outside_stay", f"line {lid}: period {line.period} is outside the returnee's "
+                                    "stay", "period", lid))
+        terms = term_rules.terms_in_force(versions, max(first, agreement.effective_from))
+        if terms is None or terms.cost_reimbursement is None:
+            findings.append(Finding("not_reimbursable", f"line {lid}: the terms in force in {line.period} reimburse "
+                                    "no actual costs", "kind", lid))
+            continue
+        if parsed.net_amount.currency == agreement.currency:
+            checkable.append(cost_rules.CostLine(lid, line.returnee_id, parsed.category, line.period,
+                                                 parsed.net_amount))
+    if credit_note or not checkable:
+        return findings
+    caps = {}
+    for period in {c.period for c in checkable}:
+        first, _ = obligation_rules.period_bounds(period)
+        terms = term_rules.terms_in_force(versions, max(first, agreement.effective_from))
+        caps[period] = terms.cost_reimbursement if terms else None
+    consumed = cost_rules.Consumption(consumed_costs(session, agreement, {c.returnee_id for c in checkable}))
+    for breach in cost_rules.check_caps(caps, consumed, checkable):
+        findings.append(Finding("cap_exceeded", breach.message, "amount", breach.line, breach.remaining))
+    return findings
+
+
+def consumed_costs(session: Session, agreement: Agreement, returnee_ids: Iterable[int],
+                   exclude_invoice: int | None = None) -> list[cost_rules.CostLine]:
+    """The returnees' actual costs already asked on the agreement's invoices that are not rejected."""
+    ids = sorted(set(returnee_ids))
+    query = (select(InvoiceLine.line_id, InvoiceLine.returnee_id, InvoiceLine.category, InvoiceLine.period,
+                    InvoiceLine.amount)
+             .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+             .where(Invoice.agreement_id == agreement.id, Invoice.document_type == "invoice",
+                    Invoice.status != "rejected", InvoiceLine.kind == cost_rules.ACTUAL_COST,
+                    InvoiceLine.returnee_id.in_(ids), InvoiceLine.category.is_not(None))
+             .order_by(InvoiceLine.invoice_id, InvoiceLine.position))
+    if exclude_invoice is not None:
+        query = query.where(Invoice.id != exclude_invoice)
+    return [cost_rules.CostLine(line_id, rid, category, period, Money(Decimal(amount), agreement.currency))
+            for line_id, rid, category, period, amount in session.execute(query)]
+
+
+def cap_position(session: Session, agreement: Agreement, returnee_id: int) -> dict:
+    """A returnee's consumed actual costs against the caps in force today: per person, category and year."""
+    terms = term_rules.terms_in_force(agreements.versions(session, agreement.id), today())
+    consumed = cost_rules.Consumption(consumed_costs(session, agreement, [returnee_id]))
+    cur = agreement.currency
+    reimbursement = terms.cost_reimbursement if terms else None
+
+    def money(amount) -> Money:
+        return Money(amount, cur)
+
+    categories = sorted({c for (_, c) in consumed.category} | {c for c, _ in (reimbursement.caps_per_category
+                                                                              if reimbursement else ())})
+    return {
+        "returnee": returnee_id, "currency": cur,
+        "cap_per_person": reimbursement.cap_per_person if reimbursement else None,
+        "consumed": money(consumed.person.get(returnee_id, Decimal(0))),
+        "categories": [{"category": c, "cap": reimbursement.category_cap(c) if reimbursement else None,
+                        "consumed": money(consumed.category.get((returnee_id, c), Decimal(0)))} for c in categories],
+        "years": [{"year": int(y), "cap": reimbursement.cap_per_year if reimbursement else None,
+                   "consumed": money(amount)} for (r, y), amount in sorted(consumed.year.items())],
+    }
 
 
 def where_kind(source: str, credit_note: bool) -> str:
@@ -323,7 +426,8 @@ def check_document(inv: ParsedInvoice) -> None:
     texts.update({source: ref for source, ref in inv.agreement_ref_candidates})  # "agreement" in JSON
     for index, line in enumerate(inv.lines):
         name = where["line"].format(index)
-        texts.update({f"{name}.id": line.line_id, f"{name}.returnee": line.returnee})
+        texts.update({f"{name}.id": line.line_id, f"{name}.returnee": line.returnee,
+                      f"{name}.evidence_ref": line.evidence_ref})
     problem = first_spoofed(texts)
     if problem is not None:
         raise problem
@@ -371,13 +475,16 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
              "kind": _short(line.parsed.kind, 40),
              "returnee_id": line.returnee_id, "period": line.period,
              "description": _short(line.parsed.description, 500), "amount": line.parsed.net_amount.amount,
-             "obligation_id": line.obligation.id if line.obligation else None, "override_reason": None}
+             "obligation_id": line.obligation.id if line.obligation else None, "override_reason": None,
+             "category": _short(line.parsed.category, 20) if line.parsed.kind == cost_rules.ACTUAL_COST else None,
+             "evidence_ref": _short(line.parsed.evidence_ref, 200)}
             for line in checked.lines]
     for start in range(0, len(rows), 5000):
         session.execute(insert(InvoiceLine), rows[start:start + 5000])
     now = utcnow()
     findings = [{"invoice_id": invoice.id, "line": f.line, "code": f.code, "message": f.message[:2000],
-                 "field": _short(f.field, 200), "source": "check", "created_at": now} for f in checked.findings]
+                 "field": _short(f.field, 200), "source": "check", "created_at": now,
+                 "remaining": f.remaining.amount if f.remaining is not None else None} for f in checked.findings]
     for start in range(0, len(findings), 5000):
         session.execute(insert(InvoiceFinding), findings[start:start + 5000])
     describe("invoice.receive", "invoice", invoice.id,
@@ -417,9 +524,15 @@ def _money(amount, currency: str) -> Money:
     return Money(Decimal(amount), currency)
 
 
-def _finding_view(f: Finding | InvoiceFinding) -> dict:
-    return {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
+def _finding_view(f: Finding | InvoiceFinding, currency: str | None = None) -> dict:
+    remaining = getattr(f, "remaining", None)
+    if remaining is not None and not isinstance(remaining, Money):
+        remaining = Money(Decimal(remaining), currency)
+    view = {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
             "source": getattr(f, "source", "check")}
+    if remaining is not None:  # cap_exceeded only: the other findings keep their shape
+        view["remaining"] = remaining
+    return view
 
 
 def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
@@ -440,7 +553,8 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
     lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": pseudonyms.get(ln.returnee_id),
               "returnee_id": ln.returnee_id,
               "period": ln.period, "description": ln.description, "amount": _money(ln.amount, cur),
-              "obligation": ln.obligation_id, "override_reason": ln.override_reason}
+              "obligation": ln.obligation_id, "override_reason": ln.override_reason,
+              "category": ln.category, "evidence_ref": ln.evidence_ref}
              for ln in rows]
     decision = None
     if invoice.decided_at is not None:
@@ -456,7 +570,7 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
         "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
-        "decision": decision, "findings": [_finding_view(f) for f in findings_of(session, invoice.id)],
+        "decision": decision, "findings": [_finding_view(f, cur) for f in findings_of(session, invoice.id)],
         "version": invoice.version, "created_at": invoice.created_at,
         **({"lines": lines} if with_lines else {}),
     }

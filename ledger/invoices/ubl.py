@@ -316,6 +316,9 @@ class _Reader:
     def line(self, el: etree._Element, where: str) -> ParsedLine:
         kind, returnee, returnee_path = _line_kind_and_returnee(el)
         self.limited(where + returnee_path, returnee, MAX_LENGTHS["returnee"])
+        category, evidence_ref = _line_cost_fields(el)
+        self.limited(where + "cac:Item/cac:AdditionalItemProperty[cbc:Name='evidence_ref']/cbc:Value", evidence_ref,
+                     200)
         quantity = self.decimal_at(self.quantity_tag, el, where)
         if quantity is None:
             raise InvoiceParseError(
@@ -331,6 +334,8 @@ class _Reader:
             period=_period_of(self.date_at("cac:InvoicePeriod/cbc:StartDate", el, where)),
             tax_category=self.text("cac:Item/cac:ClassifiedTaxCategory/cbc:ID", el),
             tax_percent=self.decimal_at("cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", el, where),
+            category=category,
+            evidence_ref=evidence_ref,
         )
 
     # -- allowances, charges, tax ----------------------------------------------------------------
@@ -415,6 +420,19 @@ def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | Non
     if props.get("returnee"):
         return kind, props["returnee"], "cac:Item/cac:AdditionalItemProperty[cbc:Name='returnee']/cbc:Value"
     return kind, note_pairs.get("returnee"), "cbc:Note"
+
+
+def _line_cost_fields(line: etree._Element) -> tuple[str | None, str | None]:
+    """An actual_cost line's cost category and evidence reference: AdditionalItemProperty `category` /
+    `evidence_ref` first, else `category: …; evidence_ref: …` pairs in the line's cbc:Note."""
+    props = {}
+    for prop in line.findall("cac:Item/cac:AdditionalItemProperty", NS):
+        name = _clean(prop.findtext("cbc:Name", namespaces=NS))
+        value = _clean(prop.findtext("cbc:Value", namespaces=NS))
+        if name and value:
+            props.setdefault(name.lower(), value)
+    notes = _note_pairs(line.findall("cbc:Note", NS))
+    return (props.get("category") or notes.get("category"), props.get("evidence_ref") or notes.get("evidence_ref"))
 
 
 def _note_pairs(notes: list[etree._Element]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from marshmallow import ValidationError
 
 from contracts.invoices import (
     ApproveSchema,
+    CostCapsSchema,
     DisputeSchema,
     IntakeArgs,
     InvoiceCreateSchema,
@@ -216,3 +217,14 @@ class Reject(MethodView):
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
                                  request.headers.get("If-Match"))
         return _response(invoice)
+
+
+@blp.route("/returnees/<int:returnee_id>/cost-caps")
+class ReturneeCostCaps(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, CostCapsSchema)
+    def get(self, returnee_id):
+        """A returnee's consumed actual costs (cost_reimbursement) per person, category and year, with the caps"""
+        returnee, agreement = agreements.get_returnee(db.session(), returnee_id)
+        ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
+        return service.cap_position(db.session(), agreement, returnee.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledger.journal.models import AMOUNT
@@ -127,4 +127,43 @@ class AllowanceRate(SQLModel, table=True):
     effective_from: date
     daily_rate: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     currency: str = Field(max_length=3)
+    created_at: datetime = _created_at()
+
+
+class CostClaimLineDecision(SQLModel, table=True):
+    """One line's answer by the issuing state, append-only: the decision (``step`` ``decision``), then what a
+    dispute's resolution changed (``resolution``, naming the dispute). A line's standing is its latest row."""
+
+    __tablename__ = "cost_claim_line_decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="cost_claims.id", index=True)
+    line: int  # the claim line's 0-based index
+    accepted: bool
+    reason: str | None = Field(default=None, max_length=2000)
+    decided_on: date
+    step: str = Field(max_length=12)  # decision | resolution
+    dispute_id: int | None = Field(default=None, foreign_key="cost_claim_disputes.id")
+    created_at: datetime = _created_at()
+
+
+class CostClaimDispute(SQLModel, table=True):
+    """The enforcing state disputes refused lines of a decided claim; the issuing state resolves it."""
+
+    __tablename__ = "cost_claim_disputes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="cost_claims.id", index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    lines: str = Field(max_length=2000)  # comma-separated 0-based line indexes disputed
+    opened_on: date
+    stage_before: str = Field(max_length=20)  # the claim's stage when the dispute opened (accepted | refused)
+    status: str = Field(default="open", max_length=10)  # open | resolved
+    outcome: str | None = Field(default=None, max_length=20)  # upheld | partially_upheld | rejected
+    resolution_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_on: date | None = None
+    payable_before: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
+    payable_after: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))
+    adjustment_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
+    version: int = Field(default=1)
     created_at: datetime = _created_at()

@@ -21,6 +21,7 @@ settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) la
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -37,9 +38,18 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
+from ledger.recognition import decisions as decision_rules
 from ledger.recognition import netting as netting_rules
 from ledger.recognition import rules
-from ledger.recognition.models import AllowanceRate, CostClaim, CostClaimLine, Recognition, ReturnOrder
+from ledger.recognition.models import (
+    AllowanceRate,
+    CostClaim,
+    CostClaimDispute,
+    CostClaimLine,
+    CostClaimLineDecision,
+    Recognition,
+    ReturnOrder,
+)
 from ledger.timeutil import today, utcnow
 
 
@@ -400,11 +410,29 @@ def get_claim(session: Session, claim_id: int, lock: bool = False) -> CostClaim:
 
 
 def timeline(claim: CostClaim) -> rules.ClaimTimeline:
-    accepted = None if claim.decided_on is None else claim.status in ("accepted", "paid")
-    return rules.claim_timeline(claim.submitted_on, claim.decided_on, accepted, claim.paid_on, claim.legal_basis)
+    """The claim's deadlines. Accepted means some of it was accepted (in whole or in part, at the decision or on a
+    dispute's resolution): the payment deadline then runs from the latest acceptance (`payment_due_on`)."""
+    accepted = None if claim.decided_on is None else claim.payment_due_on is not None
+    line_ = rules.claim_timeline(claim.submitted_on, claim.decided_on, accepted, claim.paid_on, claim.legal_basis)
+    if accepted and claim.payment_due_on != line_.payment_due_on:
+        line_ = replace(line_, payment_due_on=claim.payment_due_on)
+    return line_
+
+
+def _standing(session: Session, claim_id: int) -> dict[int, CostClaimLineDecision]:
+    """Each line's latest decision (the decision, then resolutions of disputes)."""
+    rows = session.execute(select(CostClaimLineDecision).where(CostClaimLineDecision.claim_id == claim_id)
+                           .order_by(CostClaimLineDecision.id)).scalars()
+    return {row.line: row for row in rows}
+
+
+def _allowed(session: Session, claim: CostClaim) -> dict[int, Money]:
+    return {row.line: Money(Decimal(row.allowed), claim.currency) for row in _lines_of(session, [claim.id])[claim.id]}
 
 
 def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | None) -> CostClaim:
+    """Accept (in whole or line by line, `lines`) or refuse the claim. Each line's answer is stored as it was
+    given; the payable becomes the allowed amount of the accepted lines less what was recovered from the person."""
     claim = get_claim(session, claim_id, lock=True)
     ensure_acting_for(claim.issuing_state, "decide on this cost claim")
     check_if_match(claim_etag(claim), if_match, "cost claim")
@@ -413,8 +441,15 @@ def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | No
     reason = (data.get("reason") or "").strip() or None
     check_not_future(data["decided_on"], "decided_on")
     _apply(rules.validate_decision, claim.submitted_on, data["accepted"], data["decided_on"], reason)
+    allowed = _allowed(session, claim)
+    by_line = _apply(decision_rules.decide_lines, sorted(allowed), data["accepted"], data.get("lines"), reason)
+    session.add_all(CostClaimLineDecision(claim_id=claim.id, line=d.line, accepted=d.accepted, reason=d.reason,
+                                          decided_on=data["decided_on"], step="decision")
+                    for d in by_line.values())
     claim.decided_on, claim.reason = data["decided_on"], reason
     if data["accepted"]:
+        claim.payable = decision_rules.payable(allowed, [d.line for d in by_line.values() if d.accepted],
+                                               Money(Decimal(claim.recovered_from_person), claim.currency)).amount
         _accept(session, claim)
     else:
         claim.status = "refused"
@@ -432,18 +467,130 @@ def _accept(session: Session, claim: CostClaim) -> None:
         claim.status, claim.paid_on = "paid", claim.decided_on
         return
     claim.status = "accepted"
+    claim.acceptance_entry_id = _post_acceptance(session, claim, payable, claim.decided_on, "cost_claim",
+                                                 f"cost claim {claim.id} accepted")
+
+
+def _post_acceptance(session: Session, claim: CostClaim, amount: Money, on: date, source_type: str,
+                     memo: str) -> int:
+    """Both states' books for `amount` accepted on `on`: the enforcing state's receivable and income, the issuing
+    state's expense and payable."""
     issuing, enforcing, cur = claim.issuing_state, claim.enforcing_state, claim.currency
     lines = (
-        debit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
-        credit(AccountKey("compensation_income", cur, enforcing, issuing), payable),
-        debit(AccountKey("compensation_expense", cur, issuing, enforcing), payable),
-        credit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
+        debit(AccountKey("claims_receivable", cur, enforcing, issuing), amount),
+        credit(AccountKey("compensation_income", cur, enforcing, issuing), amount),
+        debit(AccountKey("compensation_expense", cur, issuing, enforcing), amount),
+        credit(AccountKey("claims_payable", cur, issuing, enforcing), amount),
     )
-    claim.acceptance_entry_id = post_entry(session, EntryDraft(
-        effective_date=claim.decided_on, lines=lines, source_type="cost_claim", source_id=str(claim.id),
-        memo=f"cost claim {claim.id} accepted: {enforcing} enforced a decision of {issuing}",
-        period=first_open_period(session, claim.decided_on),
-    ))
+    return post_entry(session, EntryDraft(
+        effective_date=on, lines=lines, source_type=source_type, source_id=str(claim.id),
+        memo=f"{memo}: {enforcing} enforced a decision of {issuing}", period=first_open_period(session, on)))
+
+
+# ---- disputes ------------------------------------------------------------------------------------------
+
+def dispute_etag(dispute: CostClaimDispute) -> str:
+    return f'"cost-claim-dispute-{dispute.id}-{dispute.version}"'
+
+
+def open_dispute(session: Session, claim_id: int, data: dict) -> CostClaimDispute:
+    """The enforcing state disputes refused lines of a decided, unpaid claim (all refused lines when it names
+    none). The claim's stage is `disputed` until the issuing state resolves it: it is not paid meanwhile (an
+    accepted part's payment deadline keeps running from its acceptance)."""
+    claim = get_claim(session, claim_id, lock=True)
+    ensure_acting_for(claim.enforcing_state, "dispute the decision on this cost claim")
+    if claim.status not in ("accepted", "refused"):
+        code = {"submitted": "not_decided", "disputed": "dispute_open", "paid": "already_paid"}[claim.status]
+        raise Conflict(f"only a decided, unpaid claim is disputed; cost claim {claim.id} is {claim.status}",
+                       code=code)
+    opened_on = data.get("opened_on") or today()
+    check_not_future(opened_on, "opened_on")
+    if opened_on < claim.decided_on:
+        raise Unprocessable("opened_on: a dispute cannot precede the decision", code="disputed_before_decision",
+                            errors={"opened_on": ["before the decision"]})
+    standing = {line: row.accepted for line, row in _standing(session, claim.id).items()}
+    lines = _apply(decision_rules.disputed_lines, standing, data.get("lines"))
+    dispute = CostClaimDispute(claim_id=claim.id, reason=data["reason"].strip(), lines=",".join(map(str, lines)),
+                               opened_on=opened_on, stage_before=claim.status, payable_before=claim.payable)
+    session.add(dispute)
+    claim.status = "disputed"
+    claim.version += 1
+    session.flush()
+    describe("cost_claim.dispute", "cost_claim", claim.id, f"dispute {dispute.id}: lines {dispute.lines}")
+    return dispute
+
+
+def get_dispute(session: Session, dispute_id: int, lock: bool = False) -> CostClaimDispute:
+    dispute = session.get(CostClaimDispute, dispute_id, with_for_update=lock)
+    if dispute is None:
+        raise not_found("dispute")
+    claim = session.get(CostClaim, dispute.claim_id)
+    ensure_party_visible(claim.issuing_state, claim.enforcing_state, kind="dispute")
+    return dispute
+
+
+def resolve_dispute(session: Session, dispute_id: int, data: dict) -> CostClaimDispute:
+    """The issuing state resolves: lines it now accepts are recorded (step `resolution`) and the payable grows by
+    their allowed amount; the difference is journaled as an adjustment (source `cost_claim_adjustment`, on
+    `decided_on`), never by editing the acceptance. The payment deadline of what is newly accepted runs from
+    `decided_on`."""
+    dispute = get_dispute(session, dispute_id, lock=True)
+    claim = get_claim(session, dispute.claim_id, lock=True)
+    ensure_acting_for(claim.issuing_state, "resolve a dispute on this cost claim")
+    if dispute.status != "open":
+        raise Conflict(f"dispute {dispute.id} was already resolved ({dispute.outcome})", code="already_resolved")
+    decided_on = data["decided_on"]
+    check_not_future(decided_on, "decided_on")
+    if decided_on < dispute.opened_on:
+        raise Unprocessable("decided_on: a resolution cannot precede the dispute", code="decided_before_dispute",
+                            errors={"decided_on": ["before the dispute"]})
+    reason = (data.get("reason") or "").strip() or None
+    disputed = [int(n) for n in dispute.lines.split(",") if n]
+    changed = _apply(decision_rules.resolve, disputed, data["outcome"], data.get("lines"), reason)
+    session.add_all(CostClaimLineDecision(claim_id=claim.id, line=d.line, accepted=True, reason=d.reason,
+                                          decided_on=decided_on, step="resolution", dispute_id=dispute.id)
+                    for d in changed.values())
+    session.flush()
+    accepted = [line for line, row in _standing(session, claim.id).items() if row.accepted]
+    before = Money(Decimal(claim.payable), claim.currency) if dispute.stage_before == "accepted" \
+        else Money.zero(claim.currency)
+    after = decision_rules.payable(_allowed(session, claim), accepted,
+                                   Money(Decimal(claim.recovered_from_person), claim.currency)) if accepted \
+        else Money.zero(claim.currency)
+    difference = after - before
+    if changed:
+        claim.payment_due_on = _apply(rules.payment_due_on, decided_on, claim.legal_basis)
+    if difference.amount > 0:
+        dispute.adjustment_entry_id = _post_acceptance(
+            session, claim, difference, decided_on, "cost_claim_adjustment",
+            f"cost claim {claim.id}: dispute {dispute.id} {data['outcome']}")
+        if claim.acceptance_entry_id is None:
+            claim.acceptance_entry_id = dispute.adjustment_entry_id
+    claim.payable = after.amount
+    if not accepted:
+        claim.status = "refused"
+    elif after.is_zero():  # recovered costs cover what is accepted: nothing to pay
+        claim.status, claim.paid_on = "paid", decided_on
+    else:
+        claim.status = "accepted"
+    claim.version += 1
+    dispute.status, dispute.outcome, dispute.decided_on = "resolved", data["outcome"], decided_on
+    dispute.resolution_reason, dispute.payable_after = reason, after.amount
+    dispute.version += 1
+    session.flush()
+    describe("cost_claim.resolve", "cost_claim", claim.id,
+             f"dispute {dispute.id} {dispute.outcome} on {decided_on.isoformat()}: payable {before} → {after}")
+    return dispute
+
+
+def dispute_view(dispute: CostClaimDispute, currency: str) -> dict:
+    return {"id": dispute.id, "claim": dispute.claim_id, "reason": dispute.reason,
+            "lines": [int(n) for n in dispute.lines.split(",") if n], "opened_on": dispute.opened_on,
+            "status": dispute.status, "outcome": dispute.outcome, "decided_on": dispute.decided_on,
+            "resolution_reason": dispute.resolution_reason,
+            "payable_before": _money(dispute.payable_before, currency),
+            "payable_after": _money(dispute.payable_after, currency),
+            "adjustment_entry_id": dispute.adjustment_entry_id, "version": dispute.version}
 
 
 def claim_reference(claim_id: int) -> str:
@@ -484,7 +631,8 @@ def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, 
         raise ValueError("one payment settles claims between the same two states, in one currency")
     for claim in claims:
         if claim.status != "accepted":
-            code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid"}[claim.status]
+            code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid",
+                    "disputed": "dispute_open"}[claim.status]
             raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}",
                            code=code)
         _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, paid_on, claim.legal_basis)
@@ -544,8 +692,10 @@ def _lines_of(session: Session, claim_ids: Sequence[int]) -> dict[int, list[Cost
     return found
 
 
-def _line_view(row: CostClaimLine, currency: str) -> dict:
+def _line_view(row: CostClaimLine, currency: str, decision: CostClaimLineDecision | None = None) -> dict:
     return {
+        "accepted": decision.accepted if decision else None,
+        "decision_reason": decision.reason if decision else None,
         "line": row.line, "category": row.category, "evidence_ref": row.evidence_ref,
         "claimed": _money(row.claimed, currency), "allowed": _money(row.allowed, currency),
         "flags": [f for f in row.flags.split(",") if f], "reference_fare": _money(row.reference_fare, currency),
@@ -556,15 +706,28 @@ def _line_view(row: CostClaimLine, currency: str) -> dict:
 
 def claim_views(session: Session, claims: Sequence[CostClaim], as_of: date | None = None) -> list[dict]:
     as_of = as_of or today()
-    lines = _lines_of(session, [c.id for c in claims])
-    return [_claim_view(claim, lines[claim.id], as_of) for claim in claims]
+    ids = [c.id for c in claims]
+    lines = _lines_of(session, ids)
+    standing: dict[int, dict[int, CostClaimLineDecision]] = {i: {} for i in ids}
+    disputes: dict[int, list[CostClaimDispute]] = {i: [] for i in ids}
+    if ids:
+        for row in session.execute(select(CostClaimLineDecision).where(CostClaimLineDecision.claim_id.in_(ids))
+                                   .order_by(CostClaimLineDecision.id)).scalars():
+            standing[row.claim_id][row.line] = row
+        for row in session.execute(select(CostClaimDispute).where(CostClaimDispute.claim_id.in_(ids))
+                                   .order_by(CostClaimDispute.id)).scalars():
+            disputes[row.claim_id].append(row)
+    return [_claim_view(claim, lines[claim.id], as_of, standing[claim.id], disputes[claim.id]) for claim in claims]
 
 
 def claim_view(session: Session, claim: CostClaim, as_of: date | None = None) -> dict:
     return claim_views(session, [claim], as_of)[0]
 
 
-def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date) -> dict:
+def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
+                standing: dict[int, CostClaimLineDecision] | None = None,
+                disputes: list[CostClaimDispute] | None = None) -> dict:
+    standing = standing or {}
     cur = claim.currency
     line_ = timeline(claim)
     overdue = line_.overdue(as_of)
@@ -572,7 +735,8 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date) -> di
         "id": claim.id, "reference": claim_reference(claim.id), "recognition_id": claim.recognition_id, "return_order": claim.return_order_id,
         "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
         "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
-        "lines": [_line_view(row, cur) for row in lines],
+        "lines": [_line_view(row, cur, standing.get(row.line)) for row in lines],
+        "disputes": [dispute_view(d, cur) for d in disputes or ()],
         "claimed": _money(claim.claimed, cur), "allowed": _money(claim.allowed, cur),
         "recovered_from_person": _money(claim.recovered_from_person, cur), "payable": _money(claim.payable, cur),
         "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],

@@ -3,6 +3,7 @@ from flask.views import MethodView
 
 from contracts.recognition import (
     AllowanceRateInSchema, AllowanceRateListSchema, AllowanceRateSchema, AsOfArgs, ClaimDecisionSchema,
+    ClaimDisputeCreateSchema, ClaimDisputeResolveSchema, ClaimDisputeSchema,
     ClaimPaymentSchema, CostClaimArgs, CostClaimCreateSchema, CostClaimPageSchema, CostClaimSchema,
     EnforcementSchema, NettingArgs, NettingSchema, RecognitionDecisionSchema, RecognitionRequestSchema,
     RecognitionSchema, ReturnOrderArgs, ReturnOrderCreateSchema, ReturnOrderPageSchema, ReturnOrderSchema,
@@ -147,6 +148,46 @@ class CostClaimDecision(MethodView):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
         claim = service.decide_claim(db.session(), claim_id, data, request.headers.get("If-Match"))
         return _claim_response(claim)
+
+
+def _dispute_response(dispute, status=200):
+    claim = service.get_claim(db.session(), dispute.claim_id)
+    return (service.dispute_view(dispute, claim.currency), status,
+            {"ETag": service.dispute_etag(dispute), "Location": f"/api/v1/cost-claims/disputes/{dispute.id}"})
+
+
+@blp.route("/cost-claims/<int:claim_id>/disputes")
+class CostClaimDisputes(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(ClaimDisputeCreateSchema)
+    @blp.response(201, ClaimDisputeSchema)
+    @sends_etag
+    def post(self, data, claim_id):
+        """Dispute the refused lines of a decided, unpaid claim (by the enforcing state); the claim is `disputed`
+        and is not paid until the dispute is resolved"""
+        return _dispute_response(service.open_dispute(db.session(), claim_id, data), 201)
+
+
+@blp.route("/cost-claims/disputes/<int:dispute_id>")
+class CostClaimDisputeItem(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, ClaimDisputeSchema)
+    @sends_etag
+    def get(self, dispute_id):
+        """Read a dispute"""
+        return _dispute_response(service.get_dispute(db.session(), dispute_id))
+
+
+@blp.route("/cost-claims/disputes/<int:dispute_id>/resolve")
+class CostClaimDisputeResolve(MethodView):
+    @requires(*ACTORS)
+    @blp.arguments(ClaimDisputeResolveSchema)
+    @blp.response(200, ClaimDisputeSchema)
+    @sends_etag
+    def post(self, data, dispute_id):
+        """Resolve a dispute (by the issuing state): upheld, partially_upheld (with the lines accepted) or
+        rejected (with reasons); what is newly accepted is journaled as an adjustment on `decided_on`"""
+        return _dispute_response(service.resolve_dispute(db.session(), dispute_id, data))
 
 
 @blp.route("/cost-claims/<int:claim_id>/payment")

@@ -10,6 +10,7 @@ from flask import render_template, request, url_for
 from sqlalchemy import or_, select
 
 from ledger import auth, db
+from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.auth import STAFF, requires
@@ -231,8 +232,8 @@ def add_event(returnee_id: int):
 
     def act(session):
         kind = request.form.get("type", "")
-        if kind not in ("accepted", "departed"):
-            raise field_error("type", "choose accepted or departed")
+        if kind not in ("accepted", *obligation_rules.DEPARTURES):
+            raise field_error("type", "choose accepted, departed, voluntary_departure or returned_onward")
         returnee, _ = service.get_returnee(session, returnee_id)
         return service.add_event(session, returnee, kind, _date("occurred_on"))
 

@@ -70,7 +70,7 @@ def detail(claim_id: int):
     session = db.session()
     claim = service.get_claim(session, claim_id)
     return render_template("claims/detail.html", claim=service.claim_view(session, claim),
-                           etag=service.claim_etag(claim), can_act=auth.current().role in OFFICERS)
+                           etag=service.claim_etag(claim), can_act=auth.current().role in OFFICERS, today=today())
 
 
 def _day(name: str) -> date:
@@ -78,6 +78,21 @@ def _day(name: str) -> date:
         return date.fromisoformat(request.form.get(name, "").strip())
     except ValueError:
         raise field_error(name, "give a date as YYYY-MM-DD") from None
+
+
+def _line_decisions() -> list[dict] | None:
+    """The form's line-by-line answers (`line-<n>`: yes | no, `line-reason-<n>`); lines left "as the claim" follow
+    the whole-claim decision (the API's rule)."""
+    lines = []
+    for name, value in request.form.items():
+        if not name.startswith("line-") or name.startswith("line-reason-") or value not in ("yes", "no"):
+            continue
+        number = name[len("line-"):]
+        if not (number.isascii() and number.isdigit()) or len(number) > 6:
+            raise field_error(name, "not a line of this claim")
+        lines.append({"line": int(number), "accepted": value == "yes",
+                      "reason": request.form.get(f"line-reason-{number}", "")[:2000]})
+    return sorted(lines, key=lambda item: item["line"]) or None
 
 
 @bp.route("/claims/<int:claim_id>/decision", methods=["POST"])
@@ -90,7 +105,7 @@ def decide(claim_id: int):
         if verdict not in ("yes", "no"):
             raise field_error("accepted", "choose accept or refuse")
         data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
-                "reason": request.form.get("reason", "")[:2000]}
+                "reason": request.form.get("reason", "")[:2000], "lines": _line_decisions()}
         return service.decide_claim(session, claim_id, data, request.form.get("version") or None)
 
     ok, claim = attempt(act, here)

@@ -69,9 +69,10 @@ def ubl(number, agreement_ref, lines, *, period="2026-03", credit_note=False, pr
     for n, line in enumerate(lines, start=1):
         props = f"<cac:AdditionalItemProperty><cbc:Name>kind</cbc:Name><cbc:Value>{line['kind']}</cbc:Value>" \
                 "</cac:AdditionalItemProperty>"
-        if line.get("returnee"):
-            props += ("<cac:AdditionalItemProperty><cbc:Name>returnee</cbc:Name>"
-                      f"<cbc:Value>{escape(line['returnee'])}</cbc:Value></cac:AdditionalItemProperty>")
+        for key in ("returnee", "category", "evidence_ref"):
+            if line.get(key):
+                props += (f"<cac:AdditionalItemProperty><cbc:Name>{key}</cbc:Name>"
+                          f"<cbc:Value>{escape(line[key])}</cbc:Value></cac:AdditionalItemProperty>")
         body.append(
             f"<cac:{name}Line><cbc:ID>{n}</cbc:ID><cbc:{quantity} unitCode=\"C62\">1</cbc:{quantity}>"
             f"<cbc:LineExtensionAmount currencyID=\"{currency}\">{line['amount']}</cbc:LineExtensionAmount>"

@@ -73,6 +73,23 @@ def entries_balance(session: Session) -> list[str]:
     return [f"entry {entry} is off by {amount} {currency}" for entry, currency, amount in rows]
 
 
+def claims_equal_journal(session: Session) -> list[str]:
+    """Each enforcing state's claims receivable from each issuing state is what the claims say is accepted and
+    unpaid: the payable of every claim accepted in whole or in part (at its decision or a dispute's resolution),
+    not yet paid. Partial acceptances and resolutions post separate entries; their sum must be the claim."""
+    from ledger.recognition.models import CostClaim
+
+    expected: dict[tuple, Decimal] = defaultdict(Decimal)
+    for claim in session.execute(select(CostClaim).where(CostClaim.payment_due_on.is_not(None),
+                                                         CostClaim.status != "paid")).scalars():
+        expected[(claim.enforcing_state, claim.issuing_state, claim.currency)] += Decimal(claim.payable)
+    found: dict[tuple, Decimal] = defaultdict(Decimal)
+    for account, balance in journal.balances(session, account_filter=Account.purpose == "claims_receivable"):
+        found[(account.party_code, account.counterparty_code, account.currency)] += balance
+    return [f"claims receivable {key}: journal {found[key]}, claims {expected[key]}"
+            for key in sorted(set(expected) | set(found)) if found[key] != expected[key]]
+
+
 def _liabilities_by_agreement(session: Session, period: str) -> dict[int, Decimal]:
     """What the journal says each agreement owes at the end of booked `period` (liabilities, shown positive)."""
     owed: dict[int, Decimal] = defaultdict(Decimal)

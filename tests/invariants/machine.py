@@ -1,7 +1,9 @@
 """The invariant machine of "One truth": a hypothesis rule-based state machine over the service layer.
 
 It does what finance officers and partners do — agreements made and amended (back-dated too), returnees and
-their events, accruals, invoices decided with overrides and corrected by credit notes, bank statements imported
+their events (voluntary and onward departures too), accruals, invoices decided with overrides and corrected by
+credit notes, invoices of actual costs above and below their caps, late interest proposed and decided, EU cost
+claims decided line by line, disputed, resolved and paid, bank statements imported
 (payments, payments in another currency, money nobody explains, refunds), reconciliation runs whose matches are
 confirmed, rejected and reversed, months closed and late items booked after them — and after every step checks
 the invariants of `tests.invariants.checks`. Every example runs in a savepoint that is rolled back at its end,
@@ -25,8 +27,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 from ledger.agreements import service as agreements
+from ledger.auth import Principal
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.errors import Problem
+from ledger.interest import service as interest
+from ledger.interest.models import InterestProposal
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
@@ -37,6 +42,8 @@ from ledger.parties import service as parties
 from ledger.payments import pain002
 from ledger.payments import service as payments
 from ledger.payments.models import PaymentBatch, PaymentItem
+from ledger.recognition import service as recognition
+from ledger.recognition.models import CostClaim, CostClaimDispute
 from ledger.reconciliation import service as reconciliation
 from ledger.reconciliation.models import POSTED, ReconciliationMatch
 from ledger.settlement import service as settlement
@@ -60,6 +67,8 @@ PAYER_ACCOUNTS = {iban: (party, currency) for party in ("GB", "IT") for iban, cu
 #: (payer, payee, currency) of the agreements the machine may make.
 KINDS = [("GB", "RW", "GBP"), ("IT", "AL", "EUR"), ("GB", "AL", "EUR")]
 UNKNOWN_IBAN = "FR7630006000011234567890189"
+#: Member states bound by Directive 2001/40/EC that compensate each other's enforcements (Decision 2004/191/EC).
+MEMBER_STATES = ("DE", "FR")
 LAST_DAY = date(2026, 11, 28)
 LAST_CLOSABLE = "2026-11"
 ACTOR = "machine officer"
@@ -67,7 +76,7 @@ ACTOR = "machine officer"
 #: Every invariant, by name (LEDGER_MACHINE_INVARIANTS may choose some while hunting one).
 INVARIANTS = ("entries_balance", "closing_equals_journal", "opening_equals_previous_closing",
               "closed_statements_unchanged", "cash_equals_bank", "export_passes_bean_check",
-              "assertions_equal_statements", "in_transit_equals_orders")
+              "assertions_equal_statements", "in_transit_equals_orders", "claims_equal_journal")
 #: Payment batches: one officer prepares, two others approve (four eyes; two above the threshold).
 PREPARER = Principal("machine:preparer", "machine preparer", "finance_officer")
 APPROVERS = (Principal("machine:approver-1", "machine approver 1", "finance_officer"),
@@ -98,6 +107,7 @@ class OneTruth(RuleBasedStateMachine):
         self.counter = 0
         self.agreements: list[int] = []
         self.returnees: list[int] = []
+        self.eu_claims = 0
         self.bank = {iban: {"balance": Decimal("0.00"), "day": date(2026, 1, 2), "statements": 0}
                      for iban in PAYER_ACCOUNTS}
         self.did: set[str] = set()  # what has happened at least once: the later rules wait for it
@@ -107,6 +117,10 @@ class OneTruth(RuleBasedStateMachine):
         for code, accounts in ACCOUNTS.items():
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "treasury@example",
                                     "bank_accounts": [{"iban": i, "currency": c} for i, c in accounts]})
+        for code in MEMBER_STATES:
+            parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "interior@example",
+                                    "bank_accounts": []})
+        g.principal = Principal(key="machine", name=ACTOR, role="finance_officer")  # staff act for either state
         self.s.flush()
 
     def teardown(self) -> None:
@@ -117,6 +131,7 @@ class OneTruth(RuleBasedStateMachine):
             self.s.expire_all()
             self.s.info.clear()
             g.pop("audit_notes", None)
+            g.pop("principal", None)
 
     # ---- doing -------------------------------------------------------------------------------------
 
@@ -148,8 +163,8 @@ class OneTruth(RuleBasedStateMachine):
     @precondition(lambda self: len(self.agreements) < 3)
     @rule(data=st.data(), kind=st.sampled_from(KINDS), month=st.integers(1, 4), fee=money_choice,
           support=money_choice, months=st.integers(1, 6), instalment=st.none() | st.integers(1, 11),
-          advance=st.booleans())
-    def create_agreement(self, data, kind, month, fee, support, months, instalment, advance):
+          advance=st.booleans(), costs=st.booleans(), late_interest=st.booleans())
+    def create_agreement(self, data, kind, month, fee, support, months, instalment, advance, costs, late_interest):
         payer, payee, currency = kind
         start = date(2026, month, 1)
         terms = {"per_returnee_fee": fee, "monthly_support": {"amount": support, "max_months": months},
@@ -159,6 +174,12 @@ class OneTruth(RuleBasedStateMachine):
                                      "amount": "50000.00", "label": "fund contribution"}]
         if advance:
             terms["advance"] = {"amount": "3000.00"}
+        if costs:  # actual costs up to caps, and a grant per voluntary departure
+            terms["cost_reimbursement"] = {"cap_per_person": "2000.00", "caps_per_category": {"healthcare": "700.00"},
+                                           "cap_per_year": "1500.00"}
+            terms["voluntary_departure_grant"] = "400.00"
+        if late_interest:
+            terms["late_interest"] = {"kind": "fixed", "rate_percent": "8.00"}
         body = {"reference": f"{payer}-{payee}-M{self._next()}", "kind": "return_hub", "payer": payer,
                 "payee": payee, "currency": currency, "signed_on": start - timedelta(days=10),
                 "effective_from": start, "effective_to": date(2030, 12, 31), "terms": terms}
@@ -190,7 +211,8 @@ class OneTruth(RuleBasedStateMachine):
         self.returnees.extend(item["id"] for item in results if "id" in item)
 
     @precondition(lambda self: self.returnees)
-    @rule(data=st.data(), kind=st.sampled_from(["accepted", "departed"]), after=st.integers(0, 90))
+    @rule(data=st.data(), kind=st.sampled_from(["accepted", "accepted", "departed", "voluntary_departure",
+                                                "returned_onward"]), after=st.integers(0, 90))
     def returnee_event(self, data, kind, after):
         returnee = self.s.get(Returnee, data.draw(st.sampled_from(self.returnees), label="returnee"))
         self._step(agreements.add_event, self.s, returnee, kind, _day(returnee.transferred_on, after))
@@ -230,6 +252,51 @@ class OneTruth(RuleBasedStateMachine):
                    "period": period, "payment_reference": invoices.rf_reference(f"MACHINE{number}"), "total": total,
                    "lines": lines}
         self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
+
+    @precondition(lambda self: self.returnees)
+    @rule(data=st.data(), costs=st.lists(st.tuples(
+        st.sampled_from(["accommodation", "food", "healthcare", "legal_aid", "integration", "onward_travel"]),
+        st.sampled_from(["120.00", "450.00", "800.00"])), min_size=1, max_size=4), month=st.integers(1, 11))
+    def submit_cost_invoice(self, data, costs, month):
+        """The host invoices actual costs of one returnee (kind actual_cost): lines above a cap, outside the stay
+        or under terms that reimburse none are findings, decided like any other (an override or a rejection)."""
+        returnee = self.s.get(Returnee, data.draw(st.sampled_from(self.returnees), label="returnee"))
+        agreement = self.s.get(Agreement, returnee.agreement_id)
+        period = f"2026-{max(month, agreement.effective_from.month):02d}"
+        lines = [{"kind": "actual_cost", "returnee": str(returnee.id), "category": category,
+                  "amount": Money.of(amount, agreement.currency), "evidence_ref": f"RCPT-{self._next()}"}
+                 for category, amount in costs]
+        total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)
+        number = self._next()
+        issued = min(checks.period_end(period) + timedelta(days=1), LAST_DAY)
+        payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-C{number}",
+                   "issued_on": issued, "due_on": issued + timedelta(days=30), "currency": agreement.currency,
+                   "period": period, "payment_reference": invoices.rf_reference(f"MACHINEC{number}"), "total": total,
+                   "lines": lines}
+        self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
+
+    @precondition(lambda self: "approve" in self.did)
+    @rule(back=st.sampled_from([0, 0, 10, 45]))
+    def run_interest(self, back):
+        """Late interest proposed on overdue invoices (posting nothing until an officer accepts), up to a day
+        near the machine's last."""
+        self._step(self._run_interest, LAST_DAY - timedelta(days=back))
+
+    def _run_interest(self, as_of: date) -> object:
+        return interest.run(self.s, as_of)
+
+    @precondition(lambda self: "_run_interest" in self.did)
+    @rule(data=st.data(), accept=st.booleans())
+    def decide_interest(self, data, accept):
+        waiting = list(self.s.execute(select(InterestProposal.id).where(InterestProposal.status == "proposed")
+                                      .order_by(InterestProposal.id)).scalars())
+        if not waiting:
+            return
+        proposal = data.draw(st.sampled_from(waiting), label="interest proposal")
+        if accept:
+            self._step(interest.accept, self.s, proposal, ACTOR)
+        else:
+            self._step(interest.reject, self.s, proposal, ACTOR, "waived")
 
     def _invoices(self, *statuses: str, document_type: str | None = None) -> list[int]:
         query = select(Invoice.id).where(Invoice.status.in_(statuses)).order_by(Invoice.id)
@@ -278,6 +345,83 @@ class OneTruth(RuleBasedStateMachine):
 
     def _receive_ubl(self, document: bytes, payee: str) -> object:
         return invoices.receive(self.s, parse_ubl(document), payee, document)
+
+    # ---- EU cost claims (Decision 2004/191/EC) --------------------------------------------------------------
+
+    @precondition(lambda self: self.eu_claims < 4)
+    @rule(amounts=st.lists(st.sampled_from(["35.00", "120.00", "640.00"]), min_size=1, max_size=3),
+          month=st.integers(2, 10), recovered=st.sampled_from(["0.00", "0.00", "50.00"]))
+    def eu_claim(self, amounts, month, recovered):
+        """FR's decision enforced by DE, whose claim of visa and travel-document fees waits for FR's decision."""
+        self.eu_claims += 1
+        self._step(self._eu_claim, amounts, date(2026, month, 3), recovered)
+
+    def _eu_claim(self, amounts: list[str], enforced_on: date, recovered: str) -> object:
+        order = recognition.create_order(self.s, {
+            "issuing_state": "FR", "decision_ref": f"OQTF-M{self._next()}", "decision_date": date(2025, 11, 4),
+            "ground": "public_order", "case_ref": f"MACHINE-EU-{self.counter}", "legal_basis": None})
+        rec = recognition.request_recognition(self.s, order.id, {"enforcing_state": "DE",
+                                                                 "requested_on": date(2025, 12, 1)})
+        recognition.decide_recognition(self.s, rec.id, {"recognised": True, "decided_on": date(2025, 12, 10)}, None)
+        recognition.record_enforcement(self.s, rec.id, {"enforced_on": enforced_on, "notified_on": enforced_on}, None)
+        lines = [{"category": "visa_fee" if n % 2 else "travel_document_fee", "amount": Decimal(amount),
+                  "evidence_ref": f"EV-{n}"} for n, amount in enumerate(amounts)]
+        return recognition.create_claim(self.s, {"recognition": rec.id, "submitted_on": enforced_on + timedelta(days=5),
+                                                 "currency": "EUR", "recovered_from_person": Decimal(recovered),
+                                                 "lines": lines})
+
+    def _claims(self, *stages: str) -> list[int]:
+        return list(self.s.execute(select(CostClaim.id).where(CostClaim.status.in_(stages))
+                                   .order_by(CostClaim.id)).scalars())
+
+    @precondition(lambda self: "_eu_claim" in self.did)
+    @rule(data=st.data(), verdicts=st.lists(st.sampled_from([None, True, False]), min_size=3, max_size=3),
+          accepted=st.booleans(), after=st.integers(0, 40))
+    def decide_eu_claim(self, data, verdicts, accepted, after):
+        """FR answers in writing: the whole claim, or line by line (a refused line with its reason)."""
+        waiting = self._claims("submitted")
+        if not waiting:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(waiting), label="claim"))
+        count = len(recognition._lines_of(self.s, [claim.id])[claim.id])
+        lines = [{"line": n, "accepted": ok, "reason": None if ok else "no receipt"}
+                 for n, ok in enumerate(verdicts[:count]) if ok is not None]
+        self._step(recognition.decide_claim, self.s, claim.id, {
+            "accepted": accepted, "decided_on": _day(claim.submitted_on, after),
+            "reason": None if accepted else "not our decision", "lines": lines}, None)
+
+    @precondition(lambda self: "decide_claim" in self.did)
+    @rule(data=st.data(), after=st.integers(0, 20))
+    def dispute_eu_claim(self, data, after):
+        decided = self._claims("accepted", "refused")
+        if not decided:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(decided), label="claim disputed"))
+        self._step(recognition.open_dispute, self.s, claim.id, {"reason": "receipts attached",
+                                                                "opened_on": _day(claim.decided_on, after)})
+
+    @precondition(lambda self: "open_dispute" in self.did)
+    @rule(data=st.data(), outcome=st.sampled_from(["upheld", "partially_upheld", "rejected"]),
+          after=st.integers(0, 20))
+    def resolve_eu_dispute(self, data, outcome, after):
+        open_ = list(self.s.execute(select(CostClaimDispute).where(CostClaimDispute.status == "open")
+                                    .order_by(CostClaimDispute.id)).scalars())
+        if not open_:
+            return
+        dispute = data.draw(st.sampled_from(open_), label="dispute")
+        first = int(dispute.lines.split(",")[0])
+        self._step(recognition.resolve_dispute, self.s, dispute.id, {
+            "outcome": outcome, "decided_on": _day(dispute.opened_on, after), "reason": "as the file shows",
+            "lines": [{"line": first, "accepted": True}] if outcome == "partially_upheld" else None})
+
+    @precondition(lambda self: "decide_claim" in self.did)
+    @rule(data=st.data(), after=st.integers(0, 60))
+    def pay_eu_claim(self, data, after):
+        due = self._claims("accepted", "disputed")  # a disputed one is refused (409 dispute_open)
+        if not due:
+            return
+        claim = self.s.get(CostClaim, data.draw(st.sampled_from(due), label="claim paid"))
+        self._step(recognition.record_payment, self.s, claim.id, _day(claim.decided_on, after))
 
     # ---- the bank -------------------------------------------------------------------------------------
 
@@ -533,6 +677,8 @@ class OneTruth(RuleBasedStateMachine):
                 problems["opening_equals_previous_closing"] = checks.opening_equals_previous_closing(lines)
             if "closed_statements_unchanged" in wanted:
                 problems["closed_statements_unchanged"] = checks.closed_statements_unchanged(s, self.closed, lines)
+        if "claims_equal_journal" in wanted:
+            problems["claims_equal_journal"] = checks.claims_equal_journal(s)
         if "cash_equals_bank" in wanted:
             problems["cash_equals_bank"] = checks.cash_equals_bank(s, PAYER_ACCOUNTS)
         if "export_passes_bean_check" in wanted:

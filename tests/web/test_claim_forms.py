@@ -4,6 +4,7 @@ service calls as the API (If-Match from the page, refusals shown on the page wit
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -57,3 +58,42 @@ def test_auditors_see_no_claim_forms_and_cannot_post(demo, auditor_browser, sess
     refused = auditor_browser.post(f"{here}/decision", {"accepted": "yes", "decided_on": "2026-01-01"},
                                    token_from=here)
     assert refused.status_code == 403
+
+
+def test_deciding_a_claim_line_by_line_from_its_page(demo, officer_browser, session):
+    from decimal import Decimal
+
+    from ledger.recognition.models import CostClaimLine
+    from ledger.timeutil import today
+
+    claim = claim_in(session, "submitted")
+    lines = session.execute(select(CostClaimLine).where(CostClaimLine.claim_id == claim.id)
+                            .order_by(CostClaimLine.line)).scalars().all()
+    here = f"/claims/{claim.id}"
+    page = html(officer_browser.get(here))
+    # the date inputs are ISO dates, filled with today and bounded by it
+    day = today().isoformat()
+    assert f'name="decided_on" type="date" value="{day}"' in page and f'max="{day}"' in page
+    assert 'name="line-0"' in page
+    # a decision dated tomorrow is refused, nothing written
+    tomorrow = date.fromordinal(today().toordinal() + 1).isoformat()
+    officer_browser.post(f"{here}/decision", {"accepted": "yes", "decided_on": tomorrow, "version": etag_on(page)},
+                         token_from=here)
+    shown = html(officer_browser.get(here))
+    assert "Nothing was changed." in shown and "future" in shown
+    # a refused line without its reason is refused too
+    officer_browser.post(f"{here}/decision", {"accepted": "yes", "decided_on": day, "line-0": "no",
+                                              "version": etag_on(page)}, token_from=here)
+    assert "a refused line gives its reason" in html(officer_browser.get(here))
+    session.expire_all()
+    assert session.get(CostClaim, claim.id).status == "submitted"
+    assert len(lines) >= 2  # the demo's undecided claim: a flight and a travel document
+    officer_browser.post(f"{here}/decision", {"accepted": "yes", "decided_on": day, "line-0": "no",
+                                              "line-reason-0": "no receipt", "version": etag_on(page)},
+                         token_from=here)
+    session.expire_all()
+    decided = session.get(CostClaim, claim.id)
+    expected = max(sum((Decimal(ln.allowed) for ln in lines[1:]), Decimal(0)) - Decimal(decided.recovered_from_person),
+                   Decimal(0))
+    assert decided.status in ("accepted", "paid") and Decimal(decided.payable) == expected
+    assert "refused: no receipt" in html(officer_browser.get(here))

@@ -1,7 +1,7 @@
 """payments: payment batches, their transfers and approvals, and imported pain.002 status reports
 
 Revision ID: 0022_payments
-Revises: 0020_approvals
+Revises: 0021_cost_reimbursement
 Create Date: 2026-12-07 01:10:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from ledger.db import ExactDecimal
 
 revision = '0022_payments'
-down_revision = '0020_approvals'
+down_revision = '0021_cost_reimbursement'
 branch_labels = None
 depends_on = None
 

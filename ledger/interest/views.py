@@ -1,0 +1,88 @@
+from flask.views import MethodView
+
+from contracts.interest import (
+    InterestProposalArgs,
+    InterestProposalListSchema,
+    InterestProposalSchema,
+    InterestRejectSchema,
+    InterestRunResultSchema,
+    InterestRunSchema,
+    ReferenceRateArgs,
+    ReferenceRateInSchema,
+    ReferenceRateListSchema,
+    ReferenceRateSchema,
+)
+from ledger import auth, db
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES, STAFF, requires
+from ledger.interest import service
+
+blp = blueprint("interest", "Late-payment interest on overdue invoices: reference rates, runs that propose, "
+                            "officers who decide")
+
+DECIDERS = ("finance_officer",)
+
+
+@blp.route("/reference-rates")
+class ReferenceRates(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ReferenceRateArgs, location="query")
+    @blp.response(200, ReferenceRateListSchema)
+    def get(self, args):
+        """Reference rates recorded (e.g. ECB_MRO), by reference and date"""
+        return {"items": [service.rate_view(r) for r in service.rates(db.session(), args.get("reference"))]}
+
+    @requires("admin", "finance_officer")
+    @blp.arguments(ReferenceRateInSchema)
+    @blp.response(201, ReferenceRateSchema)
+    def post(self, data):
+        """Record a reference rate in force from a day (never rewritten; a rate is a decimal string)"""
+        return service.rate_view(service.add_rate(db.session(), data)), 201
+
+
+@blp.route("/interest/runs")
+class InterestRuns(MethodView):
+    @requires(*DECIDERS)
+    @blp.arguments(InterestRunSchema)
+    @blp.response(201, InterestRunResultSchema)
+    def post(self, data):
+        """Propose late interest on overdue open invoices up to `as_of` (nothing is posted)"""
+        return service.run(db.session(), data["as_of"]), 201
+
+
+@blp.route("/interest/proposals")
+class InterestProposals(MethodView):
+    @requires(*STAFF)
+    @blp.arguments(InterestProposalArgs, location="query")
+    @blp.response(200, InterestProposalListSchema)
+    def get(self, args):
+        """Interest proposals, oldest first (`status` filters)"""
+        return {"items": [service.proposal_view(p) for p in service.proposals(db.session(), args.get("status"))]}
+
+
+@blp.route("/interest/proposals/<int:proposal_id>")
+class InterestProposalItem(MethodView):
+    @requires(*STAFF)
+    @blp.response(200, InterestProposalSchema)
+    def get(self, proposal_id):
+        """One interest proposal"""
+        return service.proposal_view(service.get(db.session(), proposal_id))
+
+
+@blp.route("/interest/proposals/<int:proposal_id>/accept")
+class AcceptInterest(MethodView):
+    @requires(*DECIDERS)
+    @blp.response(200, InterestProposalSchema)
+    def post(self, proposal_id):
+        """Accept: the interest becomes a late_interest obligation of the agreement, posted to the journal"""
+        return service.proposal_view(service.accept(db.session(), proposal_id, auth.current().name))
+
+
+@blp.route("/interest/proposals/<int:proposal_id>/reject")
+class RejectInterest(MethodView):
+    @requires(*DECIDERS)
+    @blp.arguments(InterestRejectSchema)
+    @blp.response(200, InterestProposalSchema)
+    def post(self, data, proposal_id):
+        """Reject (waive) the proposal's interest, with a reason; nothing is posted"""
+        return service.proposal_view(service.reject(db.session(), proposal_id, auth.current().name, data["reason"]))
