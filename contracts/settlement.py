@@ -9,7 +9,14 @@ class StatementArgs(Schema):
 
 
 class ReportArgs(StatementArgs):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]), metadata={
+        "description": "json: the signed document(s); csv: a zip (application/zip) of one flat CSV per table "
+                       "(ISO dates, plain decimal amounts beside a currency column) with each signed statement's "
+                       "canonical JSON, its detached Ed25519 signature (.sig, raw) and public key (.key.pem); "
+                       "xlsx: typed sheets, a summary and one per partner; pdf: A4, one section per partner"})
+    party = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{2}$"), metadata={
+        "description": "one partner's section alone (ISO 3166-1 alpha-2 code), with the signed statements of its "
+                       "agreements; a partner may name only itself (another party is a 404)"})
 
 
 class SettlementViewSchema(Schema):

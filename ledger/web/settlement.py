@@ -85,4 +85,4 @@ def report(period: str, fmt: str):
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     body = api.render(_checked(period), fmt, None, None)
     return Response(body, mimetype=api._MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="settlement-{period}.{fmt}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, None)}"'})
