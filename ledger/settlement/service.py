@@ -122,6 +122,14 @@ def _sum_invoiced(session: Session, lines: dict[int, dict], periods: list[str], 
                 row["invoiced"] = str(Money(total, lines[agreement_id]["currency"]))
 
 
+def next_period(period: str) -> str:
+    """The month after `period` (after 9999-12: "9999-13", which sorts after every month)."""
+    year, month = int(period[:4]), int(period[5:7])
+    if (year, month) == (9999, 12):
+        return "9999-13"
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
 def months(first: str, last: str) -> list[str]:
     """Every month from `first` to `last`, both included (YYYY-MM)."""
     year, month = int(first[:4]), int(first[5:7])
