@@ -92,3 +92,36 @@ class SigningKeySchema(Schema):
     keys = fields.List(fields.Nested(PublishedKeySchema), metadata={
         "description": "the current key first, then every retired key, newest first: a statement names its "
                        "key in statement.signing_key_id"})
+
+
+class ReviewInSchema(Schema):
+    agreement = Id(required=True)
+    line = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
+        "description": "a figure of the agreement's signed statement ('accrued', 'closing') or one of its open "
+                       "items as kind:id ('overdue_invoices:9', 'unreconciled_transfers:12')"})
+    decision = fields.String(required=True, validate=validate.OneOf(["acknowledged", "disputed"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "required for a dispute: what is wrong"})
+
+
+class ReviewSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    agreement_id = fields.Integer()
+    party = fields.String(attribute="party_code")
+    line = fields.String()
+    digest = fields.String(metadata={"description": "the signed statement reviewed"})
+    decision = fields.String(metadata={"enum": ["acknowledged", "disputed"]})
+    comment = fields.String()
+    reviewed_at = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True, metadata={"description": "null while a dispute is open"})
+    resolution = fields.String()
+
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema), metadata={
+        "description": "the review in force of each line (the latest), in the order made"})
+
+
+class ResolveInSchema(Schema):
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))

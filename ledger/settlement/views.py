@@ -4,14 +4,15 @@ from flask.views import MethodView
 from contracts.common import MAX_ID
 from contracts.settlement import (
     AcknowledgementInSchema, AcknowledgementListSchema, AcknowledgementSchema, CloseResultSchema, ReportArgs,
-    SettlementViewSchema, SigningKeySchema, StatementArgs,
+    ResolveInSchema, ReviewInSchema, ReviewListSchema, ReviewSchema, SettlementViewSchema, SigningKeySchema,
+    StatementArgs,
 )
 from ledger import auth, db
 from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden, not_found
-from ledger.settlement import reports, service
+from ledger.settlement import reports, reviews, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
 
@@ -130,6 +131,40 @@ class Acknowledgements(MethodView):
             raise Forbidden("this token is not bound to a party")
         return service.acknowledge(db.session(), period, principal.party, data["agreement"], data["digest"],
                                    data["accepted"], data["disputed_lines"], data["reason"])
+
+
+@blp.route("/settlements/<string:period>/reviews")
+class Reviews(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, ReviewListSchema)
+    def get(self, period):
+        """Partners' reviews of the lines of the period's signed statements (partners: their own)"""
+        service.check_period(period)
+        party = _scope()
+        own = service.agreements_of_party(db.session(), party) if party else None
+        return {"items": reviews.reviews(db.session(), period, own)}
+
+    @requires("partner")
+    @blp.arguments(ReviewInSchema)
+    @blp.response(201, ReviewSchema)
+    def post(self, data, period):
+        """Acknowledge one line of an agreement's signed statement, or dispute it with a comment; an open dispute
+        is carried into the next months' statements (open items `statement_disputes`) until resolved"""
+        service.check_period(period)
+        principal = auth.current()
+        if principal.party is None:
+            raise Forbidden("this token is not bound to a party")
+        return reviews.review(db.session(), principal.party, period, data["agreement"], data["line"],
+                              data["decision"], data["comment"], principal.key)
+
+
+@blp.route("/settlements/reviews/<int:review_id>/resolve", methods=["POST"])
+@requires("finance_officer", "admin")
+@blp.arguments(ResolveInSchema)
+@blp.response(200, ReviewSchema)
+def resolve(data, review_id):
+    """Resolve a dispute: it is no longer carried into later statements"""
+    return reviews.resolve(db.session(), review_id, data["resolution"], auth.current().key)
 
 
 @blp.route("/signing-key")

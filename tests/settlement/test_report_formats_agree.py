@@ -124,6 +124,7 @@ def _check_signed_files(archive: zipfile.ZipFile, documents: list[dict]) -> None
 def test_every_signed_figure_appears_in_each_format(api, officer, closed_month):
     expected, _ = check_formats_agree(api, officer, closed_month)
     assert len(expected) > 10  # the demo month has agreements, totals and open items
+    check_the_pdf_names_itself_and_has_an_outline(api, officer, closed_month)
 
 
 def test_a_partners_section_alone_carries_its_own_signed_figures(api, officer, closed_month):
@@ -134,3 +135,19 @@ def test_a_partners_section_alone_carries_its_own_signed_figures(api, officer, c
     partner = api.token("partner", party="AL")
     check_formats_agree(api, partner, closed_month)
     assert api.get(f"/api/v1/settlements/{closed_month}/report?format=pdf&party=RW", token=partner).status_code == 404
+
+
+def check_the_pdf_names_itself_and_has_an_outline(api, officer, closed_month):
+    """A title, a language, an author, an outline of the headings, and a chart per currency."""
+    body = _report(api, officer, closed_month, "pdf").get_data()
+    reader = PdfReader(io.BytesIO(body))
+    assert reader.metadata.title == f"Settlement statement {closed_month}"
+    assert reader.metadata.author == "Returns Ledger"
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    headings = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert {"Summary", "Accrued and paid by month", "Integrity"} <= set(headings)
+    assert any(h.startswith("Partner ") for h in headings)
+    currencies = {a["currency"] for a in _report(api, officer, closed_month, "json").get_json()["documents"][0]
+                  ["statement"]["agreements"]}
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(currencies) > 1 and all(f"Accrued and paid by month, {c}" in text for c in currencies)

@@ -254,3 +254,26 @@ def test_a_run_of_months_sums_the_movements_and_keeps_the_identity(api, officer,
     with pytest.raises(Problem) as refused:
         service.range_view(session, ["2026-01", "2026-03"], None, None)
     assert "follow one another" in str(refused.value.errors)
+
+
+def test_partners_review_lines_through_the_api(api, officer, books):
+    reviews = "/api/v1/settlements/2026-03/reviews"
+    body = {"agreement": GB_AL, "line": "accrued", "decision": "disputed", "comment": "two fees for one person"}
+    assert_problem(api.post(reviews, json=body, token=books["AL"]), 409, "period_open")
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    assert_problem(api.post(reviews, json={**body, "agreement": GB_RW}, token=books["AL"]), 404, "not_found")
+    assert_problem(api.post(reviews, json={**body, "comment": ""}, token=books["AL"]), 422, "validation_error")
+    assert_problem(api.post(reviews, json=body, token=officer), 403, "forbidden")
+    made = api.post(reviews, json=body, token=books["AL"])
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["line"], made.get_json()["resolved_at"]) == ("accrued", None)
+    assert [r["id"] for r in api.get(reviews, token=books["AL"]).get_json()["items"]] == [made.get_json()["id"]]
+    assert api.get(reviews, token=books["RW"]).get_json()["items"] == []
+    carried = api.get("/api/v1/settlements/2026-04", token=officer).get_json()["statement"]["open_items"]
+    assert [d["review"] for d in carried["statement_disputes"]] == [made.get_json()["id"]]
+    resolve = f"/api/v1/settlements/reviews/{made.get_json()['id']}/resolve"
+    assert_problem(api.post(resolve, json={"resolution": "credited"}, token=books["AL"]), 403, "forbidden")
+    assert api.post(resolve, json={"resolution": "credited"}, token=officer).get_json()["resolution"] == "credited"
+    assert_problem(api.post(resolve, json={"resolution": "again"}, token=officer), 409, "already_resolved")
+    after = api.get("/api/v1/settlements/2026-04", token=officer).get_json()["statement"]["open_items"]
+    assert after["statement_disputes"] == []
