@@ -102,9 +102,9 @@ def main() -> None:
             seed(app, args.agreements, months, args.obligations)
             print(f"{kind}: seeded and closed {months[0]}..{months[-1]} in {time.perf_counter() - started:.1f} s")
             last = months[-1]
-            cases = [(f"month {last}, whole", lambda f: render(last, f, None, None)),
-                     (f"month {last}, party AL", lambda f: render(last, f, "AL", None, focus=True)),
-                     (f"{months[0]}..{last}, whole", lambda f: render_months(months, f, None, None))]
+            cases = [(f"month {last}, whole", lambda f, last=last: render(last, f, None, None)),
+                     (f"month {last}, party AL", lambda f, last=last: render(last, f, "AL", None, focus=True)),
+                     (f"{months[0]}..{last}, whole", lambda f, months=months: render_months(months, f, None, None))]
             for label, make in cases:
                 figures = []
                 for fmt in FORMATS:

@@ -191,11 +191,10 @@ def _xlsx_value(value, kind: str):
 
 def _write_table(sheet, table: ReportTable, first_row: int) -> int:
     """Write a table with its header at `first_row`; returns the next free row."""
-    from openpyxl.styles import Font
-
+    bold = _bold()
     for col, column in enumerate(table.columns, start=1):
         cell = sheet.cell(first_row, col, column.header)
-        cell.font = Font(bold=True)
+        cell.font = bold
     for r, row in enumerate(table.rows, start=first_row + 1):
         for col, column in enumerate(table.columns, start=1):
             cell = sheet.cell(r, col, _xlsx_value(row.get(column.key), column.kind))
@@ -204,6 +203,12 @@ def _write_table(sheet, table: ReportTable, first_row: int) -> int:
             elif column.kind == DATE:
                 cell.number_format = "yyyy-mm-dd"
     return first_row + len(table.rows) + 1
+
+
+def _bold():
+    from openpyxl.styles import Font
+
+    return Font(bold=True)
 
 
 def _sheet(book, title: str):
