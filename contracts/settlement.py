@@ -9,7 +9,14 @@ class StatementArgs(Schema):
 
 
 class ReportArgs(StatementArgs):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx", "pdf"]), metadata={
+        "description": "json: the signed document(s); csv: a zip (application/zip) of one flat CSV per table "
+                       "(ISO dates, plain decimal amounts beside a currency column) with each signed statement's "
+                       "canonical JSON, its detached Ed25519 signature (.sig, raw) and public key (.key.pem); "
+                       "xlsx: typed sheets, a summary and one per partner; pdf: A4, one section per partner"})
+    party = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{2}$"), metadata={
+        "description": "one partner's section alone (ISO 3166-1 alpha-2 code), with the signed statements of its "
+                       "agreements; a partner may name only itself (another party is a 404)"})
 
 
 class SettlementViewSchema(Schema):
@@ -85,3 +92,36 @@ class SigningKeySchema(Schema):
     keys = fields.List(fields.Nested(PublishedKeySchema), metadata={
         "description": "the current key first, then every retired key, newest first: a statement names its "
                        "key in statement.signing_key_id"})
+
+
+class ReviewInSchema(Schema):
+    agreement = Id(required=True)
+    line = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
+        "description": "a figure of the agreement's signed statement ('accrued', 'closing') or one of its open "
+                       "items as kind:id ('overdue_invoices:9', 'unreconciled_transfers:12')"})
+    decision = fields.String(required=True, validate=validate.OneOf(["acknowledged", "disputed"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "required for a dispute: what is wrong"})
+
+
+class ReviewSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    agreement_id = fields.Integer()
+    party = fields.String(attribute="party_code")
+    line = fields.String()
+    digest = fields.String(metadata={"description": "the signed statement reviewed"})
+    decision = fields.String(metadata={"enum": ["acknowledged", "disputed"]})
+    comment = fields.String()
+    reviewed_at = UtcDateTime()
+    resolved_at = UtcDateTime(allow_none=True, metadata={"description": "null while a dispute is open"})
+    resolution = fields.String()
+
+
+class ReviewListSchema(Schema):
+    items = fields.List(fields.Nested(ReviewSchema), metadata={
+        "description": "the review in force of each line (the latest), in the order made"})
+
+
+class ResolveInSchema(Schema):
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=2000))

@@ -65,6 +65,7 @@ def web_blueprints() -> list:
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
+    from ledger.web.partner import bp as partner
     from ledger.web.payments import bp as payments
     from ledger.web.reconciliation import bp as reconciliation
     from ledger.web.settlement import bp as settlement
@@ -81,6 +82,7 @@ def web_blueprints() -> list:
         settlement,
         claims,
         payments,
+        partner,
     ]
 
 
@@ -193,6 +195,7 @@ def settlement_providers() -> dict[str, list]:
     from ledger.payments.service import settlement_section
     from ledger.recognition.settlement import eu_sections
     from ledger.reconciliation.service import proposed_open_items
+    from ledger.settlement.reviews import carried_open_items
     from ledger.settlement.service import disputed_open_items
     from ledger.statements.settlement import unreconciled_open_items
 
@@ -202,6 +205,7 @@ def settlement_providers() -> dict[str, list]:
         ],
         "open_items": [
             disputed_open_items,
+            carried_open_items,
             unreconciled_open_items,
             overdue_open_items,
             proposed_open_items,

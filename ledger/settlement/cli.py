@@ -27,17 +27,17 @@ def close_command(period: str) -> None:
 @click.argument("period")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "pdf"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
-@click.option("--party", default=None, help="Only the agreements this party is a side of.")
+@click.option("--party", default=None, help="Only this party's section: the agreements it is a side of.")
 @click.option("--agreement", type=int, default=None)
 def report_command(period: str, fmt: str, output: str, party: str | None, agreement: int | None) -> None:
-    """Write the settlement report of PERIOD."""
+    """Write the settlement report of PERIOD (csv: a zip of CSV files with the signed statement)."""
     from ledger.errors import Problem
     from ledger.settlement import service
     from ledger.settlement.views import render
 
     try:
         service.check_period(period)
-        body = render(period, fmt, party, agreement)
+        body = render(period, fmt, party, agreement, focus=party is not None)
     except Problem as problem:
         raise click.ClickException(problem.detail) from None
     Path(output).write_bytes(body)

@@ -50,3 +50,26 @@ class SigningKeyRecord(SQLModel, table=True):
     public_key: str = Field(max_length=64)  # base64 of the raw 32 bytes
     valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     retired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class StatementReview(SQLModel, table=True):
+    """A partner's word on one line of one agreement's signed statement: acknowledged, or disputed with a comment.
+
+    A later review of the same line supersedes an earlier one (both are kept); a dispute stays open, and is
+    carried into the next months' statements as an open item, until a finance officer resolves it."""
+
+    __tablename__ = "settlement_reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    agreement_id: int = Field(index=True)
+    party_code: str = Field(foreign_key="parties.code", max_length=2)
+    line: str = Field(max_length=80)  # a figure ("closing") or an open item ("overdue_invoices:9")
+    digest: str = Field(max_length=64)  # the signed statement reviewed
+    decision: str = Field(max_length=20)  # acknowledged | disputed
+    comment: str = Field(default="", max_length=2000)
+    reviewed_by: str = Field(max_length=100)  # the principal: user:N or token:N
+    reviewed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    resolved_by: str | None = Field(default=None, max_length=100)
+    resolution: str = Field(default="", max_length=2000)

@@ -1,24 +1,46 @@
-"""The PDF report: A4, a title block, the summary table, open items, a chart of accrued against paid by
-month for the year so far, and the digest and signature on the last page."""
+"""The PDF report: A4 landscape, for a minister to sign and a partner to check.
+
+A title block; the summary (agreements and party totals); one chart per currency of accrued against paid by
+month, each followed by its figures as a table; the open items and EU sections as tables; then one section
+per partner, each starting on a new page so it can be printed and sent alone (`?party=` gives only that
+section); the digests and signatures last.
+
+Accessibility, as far as ReportLab goes: the document has a title shown in the viewer's title bar, a language
+(`/Lang`), author, subject and keywords; every heading is a bookmark in the outline, nested by level; tables
+repeat their header row on each page; amounts carry thousands separators and a plain minus. ReportLab (the open
+source edition) writes no structure tree: the PDF is not tagged (no `/StructTreeRoot`, no `/MarkInfo`), so a
+screen reader gets the text in drawing order, not marked-up headings and table header cells, and the charts
+have no alternative text of their own (the table after each chart carries its figures). That is the honest
+limit of "PDF/UA-minded" here.
+"""
 
 from __future__ import annotations
 
 import io
-import json
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+)
+
+from ledger.settlement import tables
+from ledger.settlement.reports import Report, figure, section_tables
+from ledger.settlement.tables import AMOUNT, COUNT, NUMBER, ReportTable
 
 _STYLES = getSampleStyleSheet()
-_COLUMNS = ("reference", "currency", "opening", "accrued", "adjustments", "approved", "paid", "closing")
-_MAX_ITEMS = 40
+_CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontName="Helvetica", fontSize=7.5, leading=9)
+_MONO = ParagraphStyle("mono", parent=_STYLES["Code"], fontSize=7, leading=8.5)
+_HEADINGS = {"Title": 0, "Heading1": 0, "Heading2": 1, "Heading3": 2}
+_WRAP_AT = 28  # text cells longer than this wrap inside their column
+ACCRUED, PAID = colors.HexColor("#2f5597"), colors.HexColor("#b8860b")  # distinct also in greyscale
+LANG = "en-GB"
 
 
 def _text(value) -> str:
@@ -28,107 +50,159 @@ def _text(value) -> str:
     return escape(str(value))
 
 
-def _table(rows: list[list], numeric_from: int) -> Table:
-    table = Table(rows, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+def _para(text: str, style: str = "BodyText") -> Paragraph:
+    return Paragraph(_text(text), _STYLES[style] if isinstance(style, str) else style)
+
+
+class _Document(SimpleDocTemplate):
+    """Every heading becomes a bookmark in the outline, nested by its level (the reader's table of contents)."""
+
+    def afterFlowable(self, flowable):
+        if not isinstance(flowable, Paragraph) or flowable.style.name not in _HEADINGS:
+            return
+        level = _HEADINGS[flowable.style.name]
+        key = f"h{id(flowable)}"
+        self.canv.bookmarkPage(key)
+        # an outline level may only go one deeper than the one before it
+        level = min(level, getattr(self, "_outline_level", -1) + 1)
+        self._outline_level = level
+        self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
+
+
+def _cell(value, kind: str, currency: str | None):
+    if value is None or value == "":
+        return ""
+    if kind == AMOUNT:
+        return figure(value, currency)
+    if kind in (COUNT, NUMBER):
+        return str(value)
+    text = str(value)
+    return Paragraph(_text(text), _CELL) if len(text) > _WRAP_AT else text
+
+
+def _table(table: ReportTable) -> list:
+    """A table with its title; an empty one says so in words."""
+    flow = [CondPageBreak(25 * mm), _para(table.title, "Heading2")]
+    if not table.rows:
+        return flow + [_para("None.")]
+    rows = [[c.header for c in table.columns]]
+    for row in table.rows:
+        rows.append([_cell(row.get(c.key), c.kind, row.get("currency")) for c in table.columns])
+    grid = Table(rows, repeatRows=1, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 7.5),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f2f2")]),
-    ]))
-    return table
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f0f0")]),
+    ]
+    for index, column in enumerate(table.columns):
+        if column.kind in (AMOUNT, COUNT, NUMBER):
+            style.append(("ALIGN", (index, 0), (index, -1), "RIGHT"))
+    grid.setStyle(TableStyle(style))
+    return flow + [grid]
 
 
-def _summary(content: dict) -> Table:
-    rows = [[c.capitalize() for c in _COLUMNS]]
-    for line in content.get("agreements", []):
-        rows.append([line.get("reference") or f"#{line['agreement_id']}", line["currency"],
-                     *(line.get(c, "") for c in _COLUMNS[2:])])
-    return _table(rows, 2)
-
-
-def _open_items(content: dict) -> list:
-    flow = [Paragraph("Open items", _STYLES["Heading2"])]
-    items = content.get("open_items", {})
-    if not any(items.values()):
-        return flow + [Paragraph("None.", _STYLES["BodyText"])]
-    for kind, rows in sorted(items.items()):
-        flow.append(Paragraph(_text(f"{kind.replace('_', ' ').capitalize()}: {len(rows)}"), _STYLES["Heading4"]))
-        for row in rows[:_MAX_ITEMS]:
-            text = ", ".join(f"{k}: {v}" for k, v in sorted(row.items()) if not isinstance(v, (dict, list)))
-            flow.append(Paragraph(_text(text or json.dumps(row, default=str)), _STYLES["BodyText"]))
-        if len(rows) > _MAX_ITEMS:
-            flow.append(Paragraph(f"… and {len(rows) - _MAX_ITEMS} more (see the XLSX report)", _STYLES["Italic"]))
-    return flow
-
-
-def _chart(series: list[dict]) -> Drawing:
-    drawing = Drawing(170 * mm, 75 * mm)
-    currencies = sorted({row["currency"] for row in series})
-    currency = currencies[0] if currencies else ""
-    rows = [row for row in series if row["currency"] == currency]
-    drawing.add(String(0, 70 * mm, f"Accrued and paid by month, {currency or 'no postings yet'}",
-                       fontName="Helvetica-Bold", fontSize=9))
-    if not rows:
-        return drawing
+def _chart(currency: str, rows: list[dict]) -> list:
+    """Accrued against paid per month in one currency, then the same figures as a table (the chart's words)."""
+    drawing = Drawing(250 * mm, 62 * mm)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 15 * mm, 12 * mm, 145 * mm, 50 * mm
-    # Bars need only whole currency units: the exact figures are in the summary table.
+    chart.x, chart.y, chart.width, chart.height = 28 * mm, 8 * mm, 215 * mm, 48 * mm
+    # Bars need whole currency units only; the exact figures are in the table below the chart.
     chart.data = [[int(r["accrued"]) for r in rows], [int(r["paid"]) for r in rows]]
-    chart.categoryAxis.categoryNames = [r["period"][5:] for r in rows]
+    chart.categoryAxis.categoryNames = [r["period"] for r in rows]
     chart.valueAxis.valueMin = 0
-    chart.bars[0].fillColor = colors.HexColor("#4a6fa5")
-    chart.bars[1].fillColor = colors.HexColor("#c9a227")
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
     chart.valueAxis.labels.fontSize = 7
     chart.categoryAxis.labels.fontSize = 7
+    chart.bars[0].fillColor, chart.bars[1].fillColor = ACCRUED, PAID
     drawing.add(chart)
     legend = Legend()
-    legend.x, legend.y = 110 * mm, 71 * mm
-    legend.columnMaximum, legend.deltax, legend.dxTextSpace = 1, 25 * mm, 3 * mm
-    legend.alignment = "right"
-    legend.colorNamePairs = [(colors.HexColor("#4a6fa5"), "accrued"), (colors.HexColor("#c9a227"), "paid")]
-    legend.fontSize = 8
+    legend.x, legend.y, legend.alignment = 30 * mm, 61 * mm, "right"  # swatch, then its words
+    legend.columnMaximum, legend.deltax, legend.dxTextSpace, legend.fontSize = 1, 45 * mm, 2 * mm, 8
+    legend.colorNamePairs = [(ACCRUED, "accrued + adjustments"), (PAID, "paid")]
     drawing.add(legend)
-    return drawing
+    figures = ReportTable(f"series_{currency}", f"Accrued and paid by month, {currency}: the figures",
+                          [tables.Col("period", "Month"), tables.Col("currency", "Currency"),
+                           tables.Col("accrued", "Accrued + adjustments", AMOUNT), tables.Col("paid", "Paid", AMOUNT)],
+                          rows)
+    return [KeepTogether([_para(f"Accrued and paid by month, {currency}", "Heading2"), drawing]),
+            *_table(figures)[2:]]
 
 
-def _signatures(data: dict) -> list:
-    flow = [Paragraph("Integrity", _STYLES["Heading2"])]
-    if not data["signatures"]:
-        return flow + [Paragraph("This period is open: the statement is not signed yet.", _STYLES["BodyText"])]
-    mono = _STYLES["Code"]
-    for sig in data["signatures"]:
-        head = sig.get("chain_head") or {}
-        flow += [Paragraph(_text(f"Statement {sig['scope']}"), _STYLES["Heading4"]),
-                 Paragraph(_text(f"SHA-256 digest: {sig['digest']}"), mono),
-                 Paragraph(_text(f"Ed25519 signature: {sig['signature']}"), mono),
-                 Paragraph(_text(f"Public key: {sig['public_key']}"), mono),
-                 Paragraph(_text(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}"), mono)]
-    flow.append(Paragraph("Check offline: ledger verify-statement FILE --public-key KEY (see the README for the "
-                          "openssl steps).", _STYLES["BodyText"]))
+def _charts(series: list[dict]) -> list:
+    flow = [_para("Accrued and paid by month", "Heading1")]
+    currencies = sorted({row["currency"] for row in series})
+    if not currencies:
+        return flow + [_para("Nothing posted yet.")]
+    for currency in currencies:
+        flow += _chart(currency, [row for row in series if row["currency"] == currency])
     return flow
 
 
-def render(status: str, data: dict, series: list[dict]) -> bytes:
-    content = data["content"]
+def _summary(report: Report) -> list:
+    found = tables.statement_tables(report.content)
+    return [_para("Summary", "Heading1"),
+            _para("Per agreement, in its currency, what the payer owes the payee: closing = opening + accrued + "
+                  "adjustments - paid. Invoiced and approved are for information.", "Italic"),
+            *(f for t in found for f in _table(t))]
+
+
+def _section(report: Report, party: str) -> list:
+    flow = [PageBreak(), _para(f"Partner {party}: settlement {report.period}", "Heading1"),
+            _para(f"The agreements {party} is a side of and the open items that concern it. "
+                  "This section can be printed and sent on its own.", "Italic")]
+    for table in section_tables(report.content, party):
+        flow += _table(table)
+    return flow
+
+
+def _signatures(report: Report) -> list:
+    flow = [PageBreak(), _para("Integrity", "Heading1")]
+    if not report.signatures:
+        return flow + [_para("This period is open: the statement is not signed yet.")]
+    for sig in report.signatures:
+        head = sig.get("chain_head") or {}
+        flow += [_para(f"Statement {sig['scope']}", "Heading2"),
+                 _para(f"SHA-256 digest: {sig['digest']}", _MONO),
+                 _para(f"Ed25519 signature: {sig['signature']}", _MONO),
+                 _para(f"Key id: {sig.get('key_id')}; public key: {sig['public_key']}", _MONO),
+                 _para(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}", _MONO)]
+    flow.append(_para("Check offline: ledger verify-statement FILE --public-key KEY, or the CSV report's "
+                      "statement.json and statement.json.sig with openssl (see the README)."))
+    return flow
+
+
+def _footer(label: str):
+    def draw(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(12 * mm, 7 * mm, label)
+        canvas.drawRightString(landscape(A4)[0] - 12 * mm, 7 * mm, f"page {doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+def render(report: Report) -> bytes:
+    content = report.content
+    scope = f"partner {report.party}" if report.party else content.get("scope", "all")
+    title = f"Settlement statement {report.period}" + (f", partner {report.party}" if report.party else "")
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title=f"Settlement statement {content.get('period')}",
-                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
-    flow = [
-        Paragraph("Returns Ledger — settlement statement", _STYLES["Title"]),
-        Paragraph(_text(f"Period {content.get('period')} · {status} · scope {content.get('scope')}"),
-                  _STYLES["Heading3"]),
-        Spacer(1, 4 * mm),
-        Paragraph("Summary per agreement (what is owed to the payee)", _STYLES["Heading2"]),
-        _summary(content),
-        Paragraph("Closing = opening + accrued + adjustments − paid; approved shows invoices approved in the "
-                  "period (moved from accrued obligations to invoices payable).", _STYLES["Italic"]),
-        Spacer(1, 6 * mm),
-        _chart(series),
-        *_open_items(content),
-        PageBreak(),
-        *_signatures(data),
-    ]
-    doc.build(flow)
+    doc = _Document(out, pagesize=landscape(A4), title=title, author="Returns Ledger",
+                    subject=f"Monthly settlement statement, {report.status}, scope {scope}",
+                    keywords="settlement statement, returns agreements", creator="Returns Ledger",
+                    lang=LANG, displayDocTitle=True,
+                    leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm)
+    flow = [_para(title, "Title"),
+            _para(f"Period {report.period} · {report.status} · scope {scope}", "Heading3"),
+            Spacer(1, 3 * mm)]
+    if report.party:
+        flow += [p for p in _section(report, report.party)[1:]]
+    else:
+        flow += _summary(report) + [PageBreak()] + _charts(report.series)
+        for partner in report.partners:
+            flow += _section(report, partner)
+    flow += _signatures(report)
+    footer = _footer(f"{title} · {report.status}")
+    doc.build(flow, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -21,6 +21,7 @@ from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.money import Money
 from ledger.settlement import keys, signing, statement
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
 from ledger.timeutil import period_of, today, utcnow
@@ -34,13 +35,16 @@ def _providers() -> dict[str, list]:
     return settlement_providers()
 
 
-def movements(session: Session, period: str, party: str | None = None) -> list[statement.Movement]:
-    """One SQL aggregate: per agreement, source and purpose, the sums before and during `period`.
+def movements(session: Session, period: str, party: str | None = None,
+              last: str | None = None) -> list[statement.Movement]:
+    """One SQL aggregate: per agreement, source and purpose, the sums before `period` and during the months from
+    `period` to `last` (default: `period` alone).
 
     A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
     reversing a payment from `paid`."""
+    last = last or period
     before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
-    during = func.sum(case((Posting.period == period, Posting.amount), else_=0))
+    during = func.sum(case((Posting.period >= period, Posting.amount), else_=0))
     reversed_entry = aliased(JournalEntry)
     source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
     query = (
@@ -48,7 +52,7 @@ def movements(session: Session, period: str, party: str | None = None) -> list[s
         .join(Account, Account.id == Posting.account_id)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
-        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Posting.period <= period)
+        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Posting.period <= last)
         .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
     )
     if party is not None:
@@ -74,23 +78,87 @@ def _open_items(session: Session, period: str, party: str | None, agreement_ids:
 
 def build(session: Session, period: str, party: str | None = None, agreement_id: int | None = None) -> dict:
     """The live statement of `period` (for one party or agreement when given): plain JSON-ready values."""
-    lines = statement.agreement_lines(movements(session, period, party))
+    return build_range(session, [period], party, agreement_id)
+
+
+def build_range(session: Session, periods: list[str], party: str | None = None,
+                agreement_id: int | None = None) -> dict:
+    """The statement of a run of whole months (one month: the monthly statement): opening before the first,
+    each movement summed over the months, closing at the end of the last, so the identity holds per agreement
+    (closing = opening + accrued + adjustments - paid); `invoiced` is summed over the months; open items and
+    the EU sections are those at the end of the last month."""
+    check_months(periods)
+    first, last = periods[0], periods[-1]
+    lines = statement.agreement_lines(movements(session, first, party, last=last))
     if agreement_id is not None:
         lines = {k: v for k, v in lines.items() if k == agreement_id}
     ids = sorted(lines)
-    info = _agreement_info(session, ids, period)
+    info = _agreement_info(session, ids, last)
+    if len(periods) > 1:
+        _sum_invoiced(session, lines, periods[:-1], info)
     agreements = [{**info.get(i, {}), **lines[i]} for i in ids]
     result = {
-        "period": period,
+        "period": first if len(periods) == 1 else f"{first}..{last}",
         "scope": f"agreement:{agreement_id}" if agreement_id is not None else (f"party:{party}" if party else "all"),
         "agreements": agreements,
         "parties": statement.party_totals(agreements),
-        "open_items": _open_items(session, period, party, [agreement_id] if agreement_id is not None else None),
+        "open_items": _open_items(session, last, party, [agreement_id] if agreement_id is not None else None),
     }
+    if len(periods) > 1:
+        result["periods"] = list(periods)
     if agreement_id is None:
         for provider in _providers()["sections"]:
-            result.update(provider(session, period, party))
+            result.update(provider(session, last, party))
     return result
+
+
+def _sum_invoiced(session: Session, lines: dict[int, dict], periods: list[str], info: dict[int, dict]) -> None:
+    """Add the invoices received for the earlier months to each agreement's `invoiced` (the last month's is in)."""
+    for period in periods:
+        for agreement_id, extra in _agreement_info(session, list(lines), period).items():
+            row = info.setdefault(agreement_id, {})
+            if "invoiced" in extra:
+                total = Decimal(row.get("invoiced", "0")) + Decimal(extra["invoiced"])
+                row["invoiced"] = str(Money(total, lines[agreement_id]["currency"]))
+
+
+def next_period(period: str) -> str:
+    """The month after `period` (after 9999-12: "9999-13", which sorts after every month)."""
+    year, month = int(period[:4]), int(period[5:7])
+    if (year, month) == (9999, 12):
+        return "9999-13"
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
+def months(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, both included (YYYY-MM)."""
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def check_months(periods: list[str]) -> None:
+    """A report covers whole months that follow one another, none missing."""
+    if not periods:
+        raise field_error("period", "name at least one month")
+    for period in periods:
+        check_period(period)
+    if list(periods) != months(periods[0], periods[-1]):
+        raise field_error("period", "the months must follow one another, none missing")
+
+
+def range_view(session: Session, periods: list[str], party: str | None, agreement_id: int | None) -> dict:
+    """What a report of several months renders: the summed statement, unsigned (each month's own statement is
+    the signed one); one month is `statement_for` itself."""
+    if len(periods) == 1:
+        return statement_for(session, periods[0], party, agreement_id)
+    if agreement_id is not None and party is not None and agreement_id not in agreements_of_party(session, party):
+        raise not_found("agreement")
+    content = build_range(session, periods, party, agreement_id)
+    return {"period": content["period"], "status": "unsigned", "statement": content}
 
 
 # ---- closing -----------------------------------------------------------------------------------------
@@ -244,10 +312,14 @@ def disputed_open_items(session: Session, period: str, party: str | None, agreem
 
 
 def monthly_series(session: Session, year: int, upto: str, party: str | None = None) -> list[dict]:
-    """Accrued against paid per month of the year so far (for the report's chart), from the journal."""
+    """Accrued against paid per month of the year so far (the monthly report's charts)."""
+    return series(session, months(f"{year:04d}-01", upto), party)
+
+
+def series(session: Session, periods: list[str], party: str | None = None) -> list[dict]:
+    """Accrued (with adjustments) against paid, per month and currency, from the journal (the report's charts)."""
     rows = []
-    for month in range(1, int(upto[5:]) + 1):
-        period = f"{year:04d}-{month:02d}"
+    for period in periods:
         lines = statement.agreement_lines(movements(session, period, party)).values()
         by_currency: dict[str, dict] = {}
         for line in lines:

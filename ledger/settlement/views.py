@@ -4,19 +4,22 @@ from flask.views import MethodView
 from contracts.common import MAX_ID
 from contracts.settlement import (
     AcknowledgementInSchema, AcknowledgementListSchema, AcknowledgementSchema, CloseResultSchema, ReportArgs,
-    SettlementViewSchema, SigningKeySchema, StatementArgs,
+    ResolveInSchema, ReviewInSchema, ReviewListSchema, ReviewSchema, SettlementViewSchema, SigningKeySchema,
+    StatementArgs,
 )
 from ledger import auth, db
 from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
-from ledger.errors import Forbidden
-from ledger.settlement import reports, service
+from ledger.errors import Forbidden, not_found
+from ledger.settlement import reports, reviews, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
 
-_MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+_MEDIA = {"json": "application/json", "csv": "application/zip",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+#: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
+EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
 
 
 def _agreement_id(ident: str | None) -> int | None:
@@ -60,24 +63,52 @@ def close(period):
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
 def report(args, period):
-    """The settlement report as JSON, CSV, XLSX or PDF (partners: their own agreements)"""
+    """The settlement report as JSON, a zip of CSV files (`format=csv`), XLSX or PDF (partners: their own
+    agreements). `?party=` gives one partner's section alone, `?agreement=` one agreement's; for a closed month
+    each comes with the signed statements it shows."""
     service.check_period(period)
-    body = render(period, args["format"], _scope(), _agreement_id(args["agreement"]))
-    filename = f"settlement-{period}.{args['format']}"
-    return Response(body, mimetype=_MEDIA[args["format"]],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    party = _report_party(args["party"])
+    agreement_id = _agreement_id(args["agreement"])
+    body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
+    return Response(body, mimetype=_MEDIA[args["format"]], headers={
+        "Content-Disposition": f'attachment; filename="{filename(period, args["format"], args["party"], agreement_id)}"'})
 
 
-def render(period: str, fmt: str, party: str | None, agreement_id: int | None) -> bytes:
+def _report_party(asked: str | None) -> str | None:
+    """The party whose part of the statement is reported: a partner's own (asking for another is a 404)."""
+    own = _scope()
+    if asked is None:
+        return own
+    if own is not None and asked != own:
+        raise not_found("party")
+    return asked
+
+
+def filename(period: str, fmt: str, party: str | None, agreement_id: int | None) -> str:
+    suffix = f"-agreement-{agreement_id}" if agreement_id is not None else (f"-party-{party}" if party else "")
+    return f"settlement-{period}{suffix}.{EXTENSIONS[fmt]}"
+
+
+def render(period: str, fmt: str, party: str | None, agreement_id: int | None, focus: bool = False) -> bytes:
+    """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
+    return render_months([period], fmt, party, agreement_id, focus)
+
+
+def render_months(periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
+                  focus: bool = False) -> bytes:
+    """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
     session = db.session()
-    view = service.statement_for(session, period, party, agreement_id)
+    view = service.range_view(session, periods, party, agreement_id)
+    section = party if focus else None
     if fmt == "json":
         return reports.to_json(view)
     if fmt == "csv":
-        return reports.to_csv(view)
+        return reports.to_csv(view, section)
     if fmt == "xlsx":
-        return reports.to_xlsx(view)
-    return reports.to_pdf(view, service.monthly_series(session, int(period[:4]), period, party))
+        return reports.to_xlsx(view, section)
+    last = periods[-1]
+    chart_months = periods if len(periods) > 1 else service.months(f"{last[:4]}-01", last)
+    return reports.to_pdf(view, service.series(session, chart_months, party), section)
 
 
 @blp.route("/settlements/<string:period>/acknowledgements")
@@ -100,6 +131,40 @@ class Acknowledgements(MethodView):
             raise Forbidden("this token is not bound to a party")
         return service.acknowledge(db.session(), period, principal.party, data["agreement"], data["digest"],
                                    data["accepted"], data["disputed_lines"], data["reason"])
+
+
+@blp.route("/settlements/<string:period>/reviews")
+class Reviews(MethodView):
+    @requires(*READ_ROLES)
+    @blp.response(200, ReviewListSchema)
+    def get(self, period):
+        """Partners' reviews of the lines of the period's signed statements (partners: their own)"""
+        service.check_period(period)
+        party = _scope()
+        own = service.agreements_of_party(db.session(), party) if party else None
+        return {"items": reviews.reviews(db.session(), period, own)}
+
+    @requires("partner")
+    @blp.arguments(ReviewInSchema)
+    @blp.response(201, ReviewSchema)
+    def post(self, data, period):
+        """Acknowledge one line of an agreement's signed statement, or dispute it with a comment; an open dispute
+        is carried into the next months' statements (open items `statement_disputes`) until resolved"""
+        service.check_period(period)
+        principal = auth.current()
+        if principal.party is None:
+            raise Forbidden("this token is not bound to a party")
+        return reviews.review(db.session(), principal.party, period, data["agreement"], data["line"],
+                              data["decision"], data["comment"], principal.key)
+
+
+@blp.route("/settlements/reviews/<int:review_id>/resolve", methods=["POST"])
+@requires("finance_officer", "admin")
+@blp.arguments(ResolveInSchema)
+@blp.response(200, ReviewSchema)
+def resolve(data, review_id):
+    """Resolve a dispute: it is no longer carried into later statements"""
+    return reviews.resolve(db.session(), review_id, data["resolution"], auth.current().key)
 
 
 @blp.route("/signing-key")

@@ -15,7 +15,9 @@ Adding a feature's pages (the integrator's recipe):
      answers `actions.done(message, url)` (303). Two tables on one page: give the second `Table(prefix=...)`.
 
 Pages today: the dashboard, parties, accounts, journal, audit log (`views.py`); agreements and returnees
-(`agreements.py`), invoices, statements, the reconciliation queue, settlement, EU claims (one module each).
+(`agreements.py`), invoices, statements, the reconciliation queue, settlement, EU claims (one module each);
+and for partner people (role `partner`, bound to a party) their own signed statements and the review of their
+lines (`partner.py`).
 """
 
 from __future__ import annotations

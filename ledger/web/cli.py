@@ -29,12 +29,13 @@ def _password() -> str:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(PEOPLE_ROLES))
-def users_create(email: str, role: str) -> None:
+@click.option("--party", default=None, help="The party a partner person acts for (its code); partners only.")
+def users_create(email: str, role: str, party: str | None) -> None:
     """Create a person; the password comes from $LEDGER_USER_PASSWORD or a prompt."""
     password = _password()
     with transaction("user.create") as session:
-        user = people.create(session, email, role, password)
-    click.echo(f"user {user.id} {user.email} ({role}) created")
+        user = people.create(session, email, role, password, party)
+    click.echo(f"user {user.id} {user.email} ({role}{' for ' + party if party else ''}) created")
 
 
 @users.command("list")
@@ -42,7 +43,7 @@ def users_list() -> None:
     """List people (never their password hashes)."""
     for user in db.session().execute(select(User).order_by(User.id)).scalars():
         state = "disabled" if user.disabled_at else ("locked" if people.is_locked(user) else "active")
-        click.echo(f"{user.id}\t{user.role}\t{state}\t{user.email}")
+        click.echo(f"{user.id}\t{user.role}{':' + user.party_code if user.party_code else ''}\t{state}\t{user.email}")
 
 
 def _user(session, email: str) -> User:

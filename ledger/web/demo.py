@@ -1,4 +1,5 @@
-"""Demo people: one finance officer, one auditor, one admin, each with a random password printed once."""
+"""Demo people: one finance officer, one auditor, one admin, and a partner person for Rwanda (who sees only the
+UK–Rwanda agreement's statements), each with a random password printed once."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import secrets
 
 from sqlalchemy.orm import Session
 
+from ledger.parties.models import Party
 from ledger.web import people
 
-DEMO_PEOPLE = (("officer@demo.example", "finance_officer"), ("auditor@demo.example", "auditor"),
-               ("admin@demo.example", "admin"))
+DEMO_PEOPLE = (("officer@demo.example", "finance_officer", None), ("auditor@demo.example", "auditor", None),
+               ("admin@demo.example", "admin", None), ("rwanda@demo.example", "partner", "RW"))
 
 
 def seed(session: Session) -> list[tuple[str, str]]:
     credentials = []
-    for email, role in DEMO_PEOPLE:
+    for email, role, party in DEMO_PEOPLE:
+        if party is not None and session.get(Party, party) is None:
+            continue  # a demo without that party's agreements has no partner person for it
         password = secrets.token_urlsafe(12)
-        people.create(session, email, role, password)
+        people.create(session, email, role, password, party)
         credentials.append((email, password))
     return credentials

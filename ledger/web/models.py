@@ -7,8 +7,9 @@ from sqlmodel import Field, SQLModel
 
 from ledger.timeutil import utcnow
 
-#: People sign in to the pages; partners use API tokens only.
-PEOPLE_ROLES = ("admin", "finance_officer", "auditor")
+#: People sign in to the pages; a partner person is bound to its party (like a partner's API token) and sees
+#: only its own agreements' statements.
+PEOPLE_ROLES = ("admin", "finance_officer", "auditor", "partner")
 
 
 class User(SQLModel, table=True):
@@ -23,6 +24,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, max_length=254)
     role: str = Field(max_length=20)
+    party_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
     password_hash: str = Field(max_length=200)
     failed_attempts: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -16,6 +16,7 @@ class NavItem:
 #: In the order a finance officer's month runs. Entries whose endpoint does not exist (yet) are skipped.
 NAV = [
     NavItem("Dashboard", "web.dashboard"),
+    NavItem("Our statements", "web_partner.index"),
     NavItem("Agreements", "web_agreements.index"),
     NavItem("Returnees", "web_returnees.index"),
     NavItem("Invoices", "web_invoices.index"),

@@ -56,20 +56,33 @@ def check_password_rules(password: str) -> None:
         raise field_error("password", f"must be at least {MIN_PASSWORD_LENGTH} characters", "password_too_short")
 
 
-def create(session: Session, email: str, role: str, password: str) -> User:
+def create(session: Session, email: str, role: str, password: str, party: str | None = None) -> User:
+    """A person; a partner person names its party (and only a partner does)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise field_error("email", "is not an email address")
     if role not in PEOPLE_ROLES:
         raise field_error("role", f"must be one of {', '.join(PEOPLE_ROLES)}")
+    _check_party(session, role, party)
     check_password_rules(password)
     if session.execute(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("a user with this email exists already", code="user_exists")
-    user = User(email=email, role=role, password_hash=_hasher.hash(password))
+    user = User(email=email, role=role, party_code=party, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
-    describe("user.create", "user", user.id, f"role {role}")
+    describe("user.create", "user", user.id, f"role {role}" + (f" for {party}" if party else ""))
     return user
+
+
+def _check_party(session: Session, role: str, party: str | None) -> None:
+    from ledger.parties.models import Party
+
+    if role == "partner" and party is None:
+        raise field_error("party", "a partner person is bound to a party: name its code")
+    if role != "partner" and party is not None:
+        raise field_error("party", "only a partner person is bound to a party")
+    if party is not None and session.get(Party, party) is None:
+        raise field_error("party", f"there is no party {party}")
 
 
 def by_email(session: Session, email: str) -> User | None:
@@ -166,7 +179,11 @@ def session_principal() -> Principal | None:
     if user is None or not _session_valid(user):
         cookie.clear()
         return None
-    return Principal(key=f"user:{user.id}", name=user.email, role=user.role)
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(key=f"user:{user.id}", name=user.email, role=user.role, party=user.party_code)
 
 
 def _session_valid(user: User) -> bool:

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
-from ledger.settlement import service
+from ledger.settlement import reviews, service
 from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.timeutil import period_of, today
@@ -65,7 +65,21 @@ def period(period: str):
     ended = period < period_of(today())
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
                            signed=signed, formats=FORMATS, ended=ended,
-                           can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended)
+                           can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended,
+                           reviews=reviews.reviews(session, period), disputes=reviews.open_disputes(session, service.next_period(period)),
+                           can_resolve=auth.current().role in CLOSERS)
+
+
+@bp.route("/settlement/disputes/<int:review_id>/resolve", methods=["POST"])
+@requires(*CLOSERS)
+def resolve(review_id: int):
+    back = request.form.get("period", "")
+    here = url_for(".period", period=_checked(back)) if back else url_for(".index")
+    ok, row = attempt(lambda s: reviews.resolve(s, review_id, request.form.get("resolution", ""),
+                                                auth.current().key), here)
+    if not ok:
+        return row
+    return done(f"The dispute of {row.line} ({row.period}) is resolved: it is no longer carried over.", here)
 
 
 @bp.route("/settlement/<string:period>/close", methods=["POST"])
@@ -85,4 +99,4 @@ def report(period: str, fmt: str):
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     body = api.render(_checked(period), fmt, None, None)
     return Response(body, mimetype=api._MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="settlement-{period}.{fmt}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, None)}"'})

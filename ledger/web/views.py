@@ -32,13 +32,19 @@ SIGN_IN_FAILED = ("Sign-in failed. Check the email address and password. After r
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to somewhere else."""
     if not target:
-        return url_for("web.dashboard")
+        return _home()
     parts = urlsplit(target)
     # Browsers drop tabs and newlines and read a backslash as "/": both could turn a path into "//elsewhere".
     odd = any(c.isspace() or ord(c) < 32 or c == "\\" for c in target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or odd:
-        return url_for("web.dashboard")
+        return _home()
     return target
+
+
+def _home() -> str:
+    """Where a person lands: a partner on its statements, staff on the dashboard."""
+    principal = g.get("principal")
+    return url_for("web_partner.index") if principal is not None and principal.is_partner else url_for("web.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,12 +63,12 @@ def login():
         flash(SIGN_IN_FAILED, "error")
         return render_template("login.html", next=next_url, email=email)
     people.start_session(outcome.user)
-    g.principal = auth.Principal(key=f"user:{outcome.user.id}", name=outcome.user.email, role=outcome.user.role)
+    g.principal = people.principal_of(outcome.user)
     return redirect(_safe_next(next_url), 303)
 
 
 @bp.route("/logout", methods=["POST"])
-@requires(*STAFF)
+@requires(*STAFF, "partner")
 def logout():
     principal = auth.current()
     people.end_session(db.session(), int(principal.key.removeprefix("user:")))
@@ -73,8 +79,10 @@ def logout():
 # ---- dashboard ---------------------------------------------------------------------------------------
 
 @bp.route("/", endpoint="dashboard")
-@requires(*STAFF)
+@requires(*STAFF, "partner")
 def dashboard_page():
+    if auth.current().is_partner:
+        return redirect(url_for("web_partner.index"), 303)
     return render_template("dashboard.html", panels=dashboard.panels(db.session(), auth.current()))
 
 

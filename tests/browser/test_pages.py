@@ -5,6 +5,7 @@ refusals without a session and without a CSRF token."""
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 from ledger.statements.demo import demo_months
@@ -69,7 +70,8 @@ def test_download_a_settlement_report(page):
     assert Path(download.path()).read_bytes()[:5] == b"%PDF-"
     with page.expect_download() as info:
         page.get_by_role("link", name=f"CSV report for {month}").click()
-    assert Path(info.value.path()).read_bytes().startswith(b"section")
+    assert info.value.suggested_filename == f"settlement-{month}.csv.zip"
+    assert "agreements.csv" in zipfile.ZipFile(info.value.path()).namelist()
 
 
 def test_import_a_statement_with_progress(page):

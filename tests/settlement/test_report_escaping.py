@@ -4,6 +4,7 @@ import base64
 import csv
 import io
 import re
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -69,8 +70,10 @@ def test_csv_neutralises_formula_starts_but_keeps_numbers():
     line = {"agreement_id": 7, "reference": "=1+1", "payer": "@SUM(A1)", "payee": "+AL", "currency": "\tGBP",
             "opening": "-500.00", "accrued": "12.50", "adjustments": "-1", "invoiced": "0", "approved": "0",
             "paid": "0", "closing": "-488.50"}
-    view = {"status": "open", "statement": {"period": "2026-04", "agreements": [line], "open_items": {}}}
-    rows = list(csv.DictReader(io.StringIO(reports.to_csv(view).decode())))
+    view = {"period": "2026-04", "status": "open",
+            "statement": {"period": "2026-04", "agreements": [line], "open_items": {}}}
+    archive = zipfile.ZipFile(io.BytesIO(reports.to_csv(view)))
+    rows = list(csv.DictReader(io.StringIO(archive.read("agreements.csv").decode())))
     assert (rows[0]["reference"], rows[0]["payer"], rows[0]["payee"], rows[0]["currency"]) == \
         ("'=1+1", "'@SUM(A1)", "'+AL", "'\tGBP")
     assert (rows[0]["opening"], rows[0]["adjustments"], rows[0]["closing"]) == ("-500.00", "-1", "-488.50")

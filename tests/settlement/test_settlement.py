@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import zipfile
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from openpyxl import load_workbook
 
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
+from ledger.errors import Problem
 from ledger.money import Money
 from tests.api.test_errors import assert_problem
 
@@ -148,22 +150,25 @@ def test_only_partners_acknowledge_and_only_closed_periods(api, officer, books):
 
 def test_csv_report(api, officer, books):
     response = api.get("/api/v1/settlements/2026-04/report?format=csv", token=officer)
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    al = next(r for r in rows if r["section"] == "agreement" and r["agreement_id"] == str(GB_AL))
-    assert al["closing"] == "2010.00" and al["paid"] == "19990.00"
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert 'filename="settlement-2026-04.csv.zip"' in response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    rows = list(csv.DictReader(io.StringIO(archive.read("agreements.csv").decode())))
+    al = next(r for r in rows if r["agreement_id"] == str(GB_AL))
+    assert al["closing"] == "2010.00" and al["paid"] == "19990.00" and al["currency"] == "GBP"
 
 
 def test_xlsx_report_has_typed_cells(api, officer, books):
     response = api.get("/api/v1/settlements/2026-04/report?format=xlsx", token=officer)
     book = load_workbook(io.BytesIO(response.get_data()))
-    assert {"Summary", "Parties", "Signature"} <= set(book.sheetnames)
+    assert {"Summary", "Party totals", "Signatures", "About"} <= set(book.sheetnames)
     summary = book["Summary"]
-    header = [c.value for c in summary[2]]
-    row = next(r for r in summary.iter_rows(min_row=3) if r[0].value == GB_AL)
-    closing = row[header.index("closing")]
+    header = [c.value for c in summary[1]]
+    row = next(r for r in summary.iter_rows(min_row=2) if r[0].value == GB_AL)
+    closing = row[header.index("Closing")]
     assert closing.data_type == "n" and Decimal(str(closing.value)) == Decimal("2010.00")
-    assert closing.number_format.endswith('"GBP"')
+    assert closing.number_format == "#,##0.00"
+    assert summary.freeze_panes == "A2" and summary.auto_filter.ref.startswith("A1:")
 
 
 def test_pdf_report(api, officer, books):
@@ -229,3 +234,46 @@ def test_statements_verify_after_any_number_of_key_rotations(app, api, officer, 
         assert ok.exit_code == 0, ok.output
         only_current = runner.invoke(args=["verify-statement", str(path), "--public-key", published["public_key"]])
         assert only_current.exit_code == 1 and named in only_current.output
+
+
+def test_a_run_of_months_sums_the_movements_and_keeps_the_identity(api, officer, books, session):
+    from ledger.settlement import reports, service
+
+    march = _line(api.get("/api/v1/settlements/2026-03", token=officer).get_json(), GB_AL)
+    april = _line(api.get("/api/v1/settlements/2026-04", token=officer).get_json(), GB_AL)
+    both = service.range_view(session, service.months("2026-03", "2026-04"), None, None)
+    assert both["status"] == "unsigned" and both["statement"]["periods"] == ["2026-03", "2026-04"]
+    line = next(a for a in both["statement"]["agreements"] if a["agreement_id"] == GB_AL)
+    assert (line["opening"], line["closing"]) == (march["opening"], april["closing"])
+    for row in ("accrued", "adjustments", "paid", "approved"):
+        assert Decimal(line[row]) == Decimal(march[row]) + Decimal(april[row])
+    assert Decimal(line["opening"]) + Decimal(line["accrued"]) + Decimal(line["adjustments"]) \
+        - Decimal(line["paid"]) == Decimal(line["closing"])
+    book = load_workbook(io.BytesIO(reports.to_xlsx(both)))
+    assert book["About"]["B1"].value == "2026-03..2026-04"
+    with pytest.raises(Problem) as refused:
+        service.range_view(session, ["2026-01", "2026-03"], None, None)
+    assert "follow one another" in str(refused.value.errors)
+
+
+def test_partners_review_lines_through_the_api(api, officer, books):
+    reviews = "/api/v1/settlements/2026-03/reviews"
+    body = {"agreement": GB_AL, "line": "accrued", "decision": "disputed", "comment": "two fees for one person"}
+    assert_problem(api.post(reviews, json=body, token=books["AL"]), 409, "period_open")
+    api.post("/api/v1/settlements/2026-03/close", token=officer)
+    assert_problem(api.post(reviews, json={**body, "agreement": GB_RW}, token=books["AL"]), 404, "not_found")
+    assert_problem(api.post(reviews, json={**body, "comment": ""}, token=books["AL"]), 422, "validation_error")
+    assert_problem(api.post(reviews, json=body, token=officer), 403, "forbidden")
+    made = api.post(reviews, json=body, token=books["AL"])
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["line"], made.get_json()["resolved_at"]) == ("accrued", None)
+    assert [r["id"] for r in api.get(reviews, token=books["AL"]).get_json()["items"]] == [made.get_json()["id"]]
+    assert api.get(reviews, token=books["RW"]).get_json()["items"] == []
+    carried = api.get("/api/v1/settlements/2026-04", token=officer).get_json()["statement"]["open_items"]
+    assert [d["review"] for d in carried["statement_disputes"]] == [made.get_json()["id"]]
+    resolve = f"/api/v1/settlements/reviews/{made.get_json()['id']}/resolve"
+    assert_problem(api.post(resolve, json={"resolution": "credited"}, token=books["AL"]), 403, "forbidden")
+    assert api.post(resolve, json={"resolution": "credited"}, token=officer).get_json()["resolution"] == "credited"
+    assert_problem(api.post(resolve, json={"resolution": "again"}, token=officer), 409, "already_resolved")
+    after = api.get("/api/v1/settlements/2026-04", token=officer).get_json()["statement"]["open_items"]
+    assert after["statement_disputes"] == []

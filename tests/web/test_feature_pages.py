@@ -183,8 +183,8 @@ def test_invoice_list_filters_and_sorts_on_the_server(demo, officer_browser):
 def test_settlement_reports_are_the_apis_bytes(demo, officer_browser, api, officer):
     month = last_demo_period()
     page = officer_browser.get(f"/settlement/{month}/report.csv")
-    assert page.status_code == 200 and page.mimetype == "text/csv"
-    assert f'filename="settlement-{month}.csv"' in page.headers["Content-Disposition"]
+    assert page.status_code == 200 and page.mimetype == "application/zip"
+    assert f'filename="settlement-{month}.csv.zip"' in page.headers["Content-Disposition"]
     assert page.get_data() == api.get(f"/api/v1/settlements/{month}/report?format=csv", token=officer).get_data()
     pdf = officer_browser.get(f"/settlement/{month}/report.pdf")
     assert pdf.get_data().startswith(b"%PDF-")

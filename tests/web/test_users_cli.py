@@ -47,11 +47,11 @@ def test_set_password_ends_existing_sessions(runner, officer_browser, monkeypatc
     assert officer_browser.get("/").status_code == 303
 
 
-def test_demo_seeds_three_people_and_prints_their_passwords(runner, browser, session):
+def test_demo_seeds_four_people_and_prints_their_passwords(runner, browser, session):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split()[-1] for line in result.output.splitlines() if "@demo.example" in line}
-    assert set(lines) == {"officer@demo.example", "auditor@demo.example", "admin@demo.example"}
+    assert set(lines) == {"officer@demo.example", "auditor@demo.example", "admin@demo.example", "rwanda@demo.example"}
     roles = dict(session.execute(select(User.email, User.role)).all())
-    assert roles["officer@demo.example"] == "finance_officer"
+    assert roles["officer@demo.example"] == "finance_officer" and roles["rwanda@demo.example"] == "partner"
     assert browser.sign_in("auditor@demo.example", lines["auditor@demo.example"]).status_code == 303
