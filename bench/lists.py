@@ -63,6 +63,7 @@ def fill(url: str, rows: int) -> dict:
             {"s": statement, "n": rows})
         first = conn.execute(text("SELECT coalesce(max(id), 0) FROM journal_entries")).scalar()
         template = conn.execute(text("SELECT min(id) FROM journal_entries")).scalar()
+        period = conn.execute(text("SELECT period FROM journal_entries WHERE id = :t"), {"t": template}).scalar()
         conn.execute(text(
             "INSERT INTO journal_entries (id, effective_date, period, source_type, source_id, memo, created_at, "
             "prev_hash, hash) SELECT :first + g.x, e.effective_date, e.period, 'bench', 'lists-' || g.x, e.memo, "
@@ -82,7 +83,29 @@ def fill(url: str, rows: int) -> dict:
         conn.execute(text("ANALYZE"))
         conn.commit()
     engine.dispose()
-    return {"agreement": agreement, "statement": statement, "seconds": time.monotonic() - started}
+    return {"agreement": agreement, "statement": statement, "period": period, "seconds": time.monotonic() - started}
+
+
+def _reuse(url: str) -> tuple[stack.Seeded, dict]:
+    from ledger.auth import hash_token, new_token
+    from ledger.db import make_engine
+
+    engine = make_engine(url)
+    tokens: dict[str, str] = {}
+    with engine.begin() as conn:
+        for role, party in [("admin", None), ("finance_officer", None), ("auditor", None)] + [
+                ("partner", code) for code in stack.PARTIES]:
+            tokens[party or role] = new_token()
+            conn.execute(text("INSERT INTO api_tokens (name, role, party_code, token_hash, created_at) "
+                              "VALUES (:n, :r, :p, :h, CURRENT_TIMESTAMP)"),
+                         {"n": f"bench-lists-{party or role}", "r": role, "p": party, "h": hash_token(tokens[party or role])})
+        agreement = conn.execute(text("SELECT id FROM agreements WHERE reference = 'GB-AL-LISTS'")).scalar()
+        statement = conn.execute(text("SELECT max(id) FROM statements")).scalar()
+        period = conn.execute(text("SELECT period FROM journal_entries ORDER BY id LIMIT 1")).scalar()
+    engine.dispose()
+    seeded = stack.Seeded(tokens["admin"], tokens["finance_officer"], tokens["auditor"],
+                          {code: tokens[code] for code in stack.PARTIES})
+    return seeded, {"agreement": agreement, "statement": statement, "period": period, "seconds": 0.0}
 
 
 def lists(filled: dict) -> list[tuple[str, str, str, str]]:
@@ -94,7 +117,7 @@ def lists(filled: dict) -> list[tuple[str, str, str, str]]:
         ("transfers of a statement", f"/api/v1/transfers?statement={s}&limit=100", "officer", "transfers"),
         ("transfers (partner GB)", "/api/v1/transfers?limit=100", "GB", "transfers"),
         ("journal entries (officer)", "/api/v1/journal/entries?limit=100", "officer", "journal_entries"),
-        ("journal entries of a period", "/api/v1/journal/entries?period=2026-03&limit=100", "officer",
+        ("journal entries of a period", f"/api/v1/journal/entries?period={filled['period']}&limit=100", "officer",
          "journal_entries"),
         ("journal entries (partner AL)", "/api/v1/journal/entries?limit=100", "AL", "journal_entries"),
         ("audit log (auditor)", "/api/v1/audit?limit=100", "auditor", "audit_log"),
@@ -176,10 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a database an earlier run filled (new tokens; --rows is then only a label)")
     args = parser.parse_args(argv)
-    stack.fresh_database(args.database_url)
-    seeded = stack.seed(args.database_url, entries=20)
-    filled = fill(args.database_url, args.rows)
+    if args.reuse:
+        seeded, filled = _reuse(args.database_url)
+    else:
+        stack.fresh_database(args.database_url)
+        seeded = stack.seed(args.database_url, entries=20)
+        filled = fill(args.database_url, args.rows)
     print(f"lists: {args.rows:,} rows in each of returnees, transfers, journal entries (+2 postings each) and the "
           f"audit log ({args.database_url.split('@')[-1]}), filled in {filled['seconds']:.0f} s; {args.pages} pages "
           f"of 100 each at random cursors; load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))

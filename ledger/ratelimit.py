@@ -72,7 +72,7 @@ class _SweptMemoryStorage(MemoryStorage):
 
     limits' memory storage starts a timer thread (the sweep) on every hit that finds none running, which is every
     request of a busy worker: a thread start per request, more CPU than the counting itself. An expired counter is
-    already ignored when read (`MemoryStorage.get`), so the sweep only frees memory and need not run that often."""
+    already ignored when read (`MemoryStorage.get`), so the sweep only frees memory: it runs inline, once a second."""
 
     STORAGE_SCHEME = ["ledger-memory"]
     SWEEP_EVERY_SECONDS = 1.0
@@ -80,9 +80,9 @@ class _SweptMemoryStorage(MemoryStorage):
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private method, by its mangled name
         now = time.monotonic()
-        if now >= self._next_sweep:
+        if now >= self._next_sweep:  # swept here, in the request's thread: no thread to start
             self._next_sweep = now + self.SWEEP_EVERY_SECONDS
-            MemoryStorage._MemoryStorage__schedule_expiry(self)  # type: ignore[attr-defined]
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 def storage_uri(configured: str) -> str:

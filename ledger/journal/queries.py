@@ -68,8 +68,11 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
             Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, Account.code == args["account"]))
     scope = visible_accounts(principal)
     if scope is not None:
-        query = query.where(exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
-                                           scope))
+        visible = exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, scope)
+        after = listing.cursor_value(JournalEntry.id, args)
+        if after is not None:  # PostgreSQL merges the postings in entry order: from the cursor, not the start
+            visible = visible.where(Posting.entry_id > after)
+        query = query.where(visible)
     result = listing.page(query, JournalEntry.id, args)
     postings = _postings_of(session, [e.id for e in result["items"]])
     result["items"] = [{**_entry_view(e), "postings": postings[e.id]} for e in result["items"]]
