@@ -238,6 +238,59 @@ def available_steps(port: int) -> tuple[list[Step], list[str]]:
     return active, [s.name for s in skipped]
 
 
+# ------------------------------------------------------------------------------------------------ busy books
+class Busy:
+    """The back office at work on the same database while partners call: `ledger statements import` of a generated
+    camt.053 (bench.statements_gen) of `entries` entries, then `ledger reconcile` over what it brought, then
+    `ledger settle close` of the earliest open month. Each command's wall
+    time, exit status and last line are reported beside the partners' latencies; what they do to the partners shows
+    in the saturated run's per-step figures and statuses (a 5xx or a timeout fails its check)."""
+
+    def __init__(self, url: str, entries: int) -> None:
+        import tempfile
+
+        from bench import statements_gen
+
+        self.url, self.rows = url, []
+        self.file = os.path.join(tempfile.gettempdir(), f"ledger-busy-{entries}-{os.getpid()}.xml")
+        statements_gen.write_statement(self.file, entries)
+        self.thread = threading.Thread(target=self._work, daemon=True)
+
+    def _cli(self, *args: str) -> None:
+        import subprocess
+
+        started = time.monotonic()
+        done = subprocess.run([stack.PYTHON, "-c", "from ledger.cli import main; main()", *args], cwd=stack.ROOT,
+                              env=stack.environment(self.url), capture_output=True, text=True, check=False)
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip() and not line.startswith("{")]
+        self.rows.append({"command": " ".join(args[:2]), "seconds": time.monotonic() - started,
+                          "status": done.returncode, "said": (lines[-1] if lines else "")[:120]})
+
+    def _work(self) -> None:
+        self._cli("statements", "import", self.file)
+        self._cli("reconcile")
+        from sqlalchemy import text
+
+        from ledger.db import make_engine
+
+        engine = make_engine(self.url)  # months close in order: the earliest open one
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT min(period) FROM postings WHERE period NOT IN "
+                                      "(SELECT period FROM periods WHERE status = 'closed')")).scalar()
+        engine.dispose()
+        self._cli("settle", "close", first or "2026-01")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        os.unlink(self.file)
+
+    def figures(self) -> list[dict]:
+        return self.rows
+
+
 # ------------------------------------------------------------------------------------------------ the run
 def percentiles(values: list[float]) -> dict[str, float]:
     if len(values) < 2:
@@ -326,19 +379,25 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
 
 
 def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float,
-        paced: float = 0.0) -> dict:
-    """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks."""
+        paced: float = 0.0, busy: int = 0) -> dict:
+    """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks.
+    With `busy` (entries), the books are busy during the saturated run (see `Busy`)."""
     stack.fresh_database(database_url)
     seeded = stack.seed(database_url)
     paced_figures = None
+    books = Busy(database_url, busy) if busy else None
     with stack.running(database_url, workers=workers) as server:
         counted: list[int] = []
         cpu = server.cpu_seconds()
         ceiling = health_ceiling(server.port, users, health_seconds, counted)
         health_cpu = (server.cpu_seconds() - cpu) / max(1, counted[0])
         cpu = server.cpu_seconds()
+        if books:
+            books.start()
         results, skipped = scenario(server.port, seeded, users, duration)
         mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count())
+        if books:
+            books.join()
         if paced:
             calm = Results()
             calm, _ = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
@@ -374,7 +433,7 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "cpu_ratio": health_cpu / mix_cpu if mix_cpu else 0.0,
         "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
                      for name, v in sorted(results.samples.items())},
-        "paced": paced_figures, "load_average": os.getloadavg(),
+        "paced": paced_figures, "busy": books.figures() if books else None, "load_average": os.getloadavg(),
         "skipped_steps": skipped, "checks": checks, "unexpected": results.unexpected[:10],
         "errors": results.errors[:10],
     }
@@ -407,6 +466,10 @@ def report(figures: dict) -> None:
               f"p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms; reads p50 {paced['reads']['p50']:.1f} ms, "
               f"p99 {paced['reads']['p99']:.1f} ms")
         _steps(paced["per_step"])
+    if figures.get("busy"):
+        print("  busy books during the saturated run (command, seconds, exit status, last line):")
+        for row in figures["busy"]:
+            print(f"    {row['command']:<40} {row['seconds']:>7.1f} s  exit {row['status']}  {row['said']}")
     for name in figures["skipped_steps"]:
         print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
     for name, (ok, detail) in figures["checks"].items():
@@ -430,9 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--health-seconds", type=float, default=10)
     parser.add_argument("--paced", type=float, default=0.0,
                         help="then a second run offered this fraction of the health ceiling (e.g. 0.3)")
+    parser.add_argument("--busy", type=int, default=0, metavar="ENTRIES",
+                        help="busy books: a camt.053 of ENTRIES entries imported, a reconciliation run and a month "
+                             "close, through the CLI, while the saturated run goes on")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced)
+    figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced,
+                  args.busy)
     report(figures)
     if args.json:
         with open(args.json, "w") as handle:
