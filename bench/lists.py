@@ -98,7 +98,8 @@ def _reuse(url: str) -> tuple[stack.Seeded, dict]:
             tokens[party or role] = new_token()
             conn.execute(text("INSERT INTO api_tokens (name, role, party_code, token_hash, created_at) "
                               "VALUES (:n, :r, :p, :h, CURRENT_TIMESTAMP)"),
-                         {"n": f"bench-lists-{party or role}", "r": role, "p": party, "h": hash_token(tokens[party or role])})
+                         {"n": f"bench-lists-{party or role}", "r": role, "p": party,
+                          "h": hash_token(tokens[party or role])})
         agreement = conn.execute(text("SELECT id FROM agreements WHERE reference = 'GB-AL-LISTS'")).scalar()
         statement = conn.execute(text("SELECT max(id) FROM statements")).scalar()
         period = conn.execute(text("SELECT period FROM journal_entries ORDER BY id LIMIT 1")).scalar()

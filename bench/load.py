@@ -456,7 +456,8 @@ def report(figures: dict) -> None:
     print(f"  throughput {figures['throughput']:.0f} req/s   p50 {figures['p50']:.1f} ms   "
           f"p95 {figures['p95']:.1f} ms   p99 {figures['p99']:.1f} ms")
     print(f"  /api/v1/health ceiling {figures['health_ceiling']:.0f} req/s   ratio {figures['ratio']:.2f}")
-    print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, the mix {figures['cpu_ms_request']:.2f} "
+    print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
+          f"the mix {figures['cpu_ms_request']:.2f} "
           f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
     _steps(figures["per_step"])
     paced = figures.get("paced")
@@ -481,7 +482,8 @@ def report(figures: dict) -> None:
 def _steps(per_step: dict) -> None:
     print(f"    {'step':<32} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
     for name, row in per_step.items():
-        print(f"    {name:<32} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}  {row['statuses']}")
+        print(f"    {name:<32} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}  "
+              f"{row['statuses']}")
 
 
 def main(argv: list[str] | None = None) -> int:

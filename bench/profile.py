@@ -1,4 +1,5 @@
-"""Where a request's CPU goes: py-spy samples every gunicorn worker while the `bench.load` mix runs, and each
+"""Where a request's CPU goes: py-spy samples every gunicorn worker while the `bench.load` mix runs (`--gil`: only
+a worker running Python counts, not one waiting on its database or its client), and each
 sample is put in one phase of the request (auth and token lookup, rate limiter, session/transaction setup,
 idempotency, audit, query, serialisation, metrics, logging, the HTTP framework).
 
@@ -93,7 +94,8 @@ def run(database_url: str, duration: float, users: int, workers: int, rate: int,
         for pid in pids:
             out = folder / f"worker-{pid}.txt"
             outputs.append(out)
-            spies.append(subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--gil",
+            spies.append(subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
+                                           "--gil",
                                            "--output", str(out), "--nonblocking"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1)
@@ -116,7 +118,8 @@ def run(database_url: str, duration: float, users: int, workers: int, rate: int,
     total = sum(phases.values()) or 1
     return {"requests": requests, "throughput": requests / results.elapsed, "health_ceiling": ceiling,
             "rate": rate, "samples": total,
-            "phases": {name: {"share": phases[name] / total, "cpu_ms_per_request": phases[name] / rate * 1000 / max(1, requests)}
+            "phases": {name: {"share": phases[name] / total,
+                              "cpu_ms_per_request": phases[name] / rate * 1000 / max(1, requests)}
                        for name in PHASES}}
 
 
