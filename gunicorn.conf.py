@@ -17,6 +17,7 @@ limit_request_line = 8190
 limit_request_fields = 100
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = None  # the app logs each request as structured JSON, with its request id
+logger_class = "ledger.logs.GunicornLogger"  # so gunicorn does not log each request a second time
 errorlog = "-"
 loglevel = os.environ.get("LEDGER_LOG_LEVEL", "INFO").lower()
 # gunicorn's own lines (booting, worker timeouts, signals) as JSON too, like the app's.

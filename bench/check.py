@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("load (short run, PostgreSQL)", ok,
                      f"{figures['throughput']:.0f} req/s, p50/p95/p99 {figures['p50']:.0f}/{figures['p95']:.0f}/"
                      f"{figures['p99']:.0f} ms, health {figures['health_ceiling']:.0f} req/s, ratio "
-                     f"{figures['ratio']:.2f}; checks " + ("pass" if ok else "FAIL"), time.monotonic() - started))
+                     f"{figures['ratio']:.2f} (CPU ratio {figures['cpu_ratio']:.2f}); checks "
+                     + ("pass" if ok else "FAIL"),
+                     time.monotonic() - started))
     if "faults" not in skip:
         from bench import faults
 

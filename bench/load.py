@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -44,7 +45,13 @@ class Results:
     batches: dict[str, tuple] = field(default_factory=dict)  # key -> (agreement id, size, answered 200)
     invoices: dict[str, tuple] = field(default_factory=dict)  # key -> (number, answered 201)
     run: dict | None = None
+    reads: set[str] = field(default_factory=set)  # the steps that are GETs
+    agreements: dict[str, int] = field(default_factory=dict)
+    spare_codes: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.samples.values())
 
     def record(self, step: str, seconds: float, status: int, expected: set[int]) -> None:
         with self.lock:
@@ -62,11 +69,15 @@ class Context:
     spare_codes: list[str]
     rng: random.Random
     agreements: dict[str, int] = field(default_factory=dict)
+    sent: int = 0
 
     def call(self, step, method, path, token, expected=frozenset({200}), **kw):
+        self.sent += 1
         started = time.perf_counter()
         status, headers, body = stack.request(method, self.port, path, token, **kw)
         self.results.record(step, time.perf_counter() - started, status, set(expected))
+        if method == "GET":
+            self.results.reads.add(step)
         return status, headers, body
 
 
@@ -227,6 +238,59 @@ def available_steps(port: int) -> tuple[list[Step], list[str]]:
     return active, [s.name for s in skipped]
 
 
+# ------------------------------------------------------------------------------------------------ busy books
+class Busy:
+    """The back office at work on the same database while partners call: `ledger statements import` of a generated
+    camt.053 (bench.statements_gen) of `entries` entries, then `ledger reconcile` over what it brought, then
+    `ledger settle close` of the earliest open month. Each command's wall
+    time, exit status and last line are reported beside the partners' latencies; what they do to the partners shows
+    in the saturated run's per-step figures and statuses (a 5xx or a timeout fails its check)."""
+
+    def __init__(self, url: str, entries: int) -> None:
+        import tempfile
+
+        from bench import statements_gen
+
+        self.url, self.rows = url, []
+        self.file = os.path.join(tempfile.gettempdir(), f"ledger-busy-{entries}-{os.getpid()}.xml")
+        statements_gen.write_statement(self.file, entries)
+        self.thread = threading.Thread(target=self._work, daemon=True)
+
+    def _cli(self, *args: str) -> None:
+        import subprocess
+
+        started = time.monotonic()
+        done = subprocess.run([stack.PYTHON, "-c", "from ledger.cli import main; main()", *args], cwd=stack.ROOT,
+                              env=stack.environment(self.url), capture_output=True, text=True, check=False)
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip() and not line.startswith("{")]
+        self.rows.append({"command": " ".join(args[:2]), "seconds": time.monotonic() - started,
+                          "status": done.returncode, "said": (lines[-1] if lines else "")[:120]})
+
+    def _work(self) -> None:
+        self._cli("statements", "import", self.file)
+        self._cli("reconcile")
+        from sqlalchemy import text
+
+        from ledger.db import make_engine
+
+        engine = make_engine(self.url)  # months close in order: the earliest open one
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT min(period) FROM postings WHERE period NOT IN "
+                                      "(SELECT period FROM periods WHERE status = 'closed')")).scalar()
+        engine.dispose()
+        self._cli("settle", "close", first or "2026-01")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        os.unlink(self.file)
+
+    def figures(self) -> list[dict]:
+        return self.rows
+
+
 # ------------------------------------------------------------------------------------------------ the run
 def percentiles(values: list[float]) -> dict[str, float]:
     if len(values) < 2:
@@ -235,7 +299,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
 
 
-def health_ceiling(port: int, users: int, seconds: float) -> float:
+def health_ceiling(port: int, users: int, seconds: float, counted: list | None = None) -> float:
+    """Requests per second /api/v1/health answers with `users` sending back to back; `counted` gets the count."""
     count, lock, deadline = [0], threading.Lock(), time.monotonic() + seconds
 
     def hammer():
@@ -252,28 +317,46 @@ def health_ceiling(port: int, users: int, seconds: float) -> float:
         t.start()
     for t in threads:
         t.join()
+    if counted is not None:
+        counted.append(count[0])
     return count[0] / (time.monotonic() - started)
 
 
-def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: int = 7) -> tuple[Results, list]:
+def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: int = 7, rate: float | None = None,
+             agreements: dict[str, int] | None = None, results: Results | None = None,
+             spare_codes: list[str] | None = None) -> tuple[Results, list]:
+    """The mix for `seconds`: users send back to back (saturated), or with `rate` (requests per second in all)
+    each user waits between its steps so that together they offer that rate (paced; a user that falls behind
+    sends at once, so an overloaded service still shows as queueing)."""
     active, skipped = available_steps(port)
-    results = Results()
-    agreements = prepare(port, seeded, results)
+    results = results or Results()
+    agreements = agreements or prepare(port, seeded, results)
     weighted = [s for s in active if s.weight > 0]
     once = [s for s in active if s.weight == 0]
-    codes = sorted(c.alpha_2 for c in pycountry.countries if c.alpha_2 not in stack.PARTIES)
-    random.Random(seed).shuffle(codes)
+    codes = spare_codes if spare_codes is not None else sorted(
+        c.alpha_2 for c in pycountry.countries if c.alpha_2 not in stack.PARTIES)
+    if spare_codes is None:
+        random.Random(seed).shuffle(codes)
+    results.spare_codes = codes
     deadline = time.monotonic() + seconds
     errors: list[str] = []
 
     def user(n: int):
         ctx = Context(port, seeded, results, codes, random.Random(seed * 1000 + n), agreements)
+        next_at = time.monotonic() + (ctx.rng.random() * users / rate if rate else 0)
         while time.monotonic() < deadline:
+            if rate:
+                time.sleep(max(0.0, next_at - time.monotonic()))
+                if time.monotonic() >= deadline:
+                    break
             step = ctx.rng.choices(weighted, [s.weight for s in weighted])[0]
+            before = ctx.sent
             try:
                 step.run(ctx)
             except Exception as error:  # noqa: BLE001 - a failed step is reported, the run goes on
                 errors.append(f"{step.name}: {type(error).__name__}: {error}")
+            if rate:  # this user's share of the rate, for the requests the step sent
+                next_at = max(next_at + max(1, ctx.sent - before) * users / rate, time.monotonic() - 1)
 
     def middle():
         time.sleep(seconds / 2)
@@ -291,15 +374,41 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
         t.join()
     results.elapsed = time.monotonic() - started
     results.errors = errors
+    results.agreements = agreements
     return results, skipped
 
 
-def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float) -> dict:
+def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float,
+        paced: float = 0.0, busy: int = 0) -> dict:
+    """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks.
+    With `busy` (entries), the books are busy during the saturated run (see `Busy`)."""
     stack.fresh_database(database_url)
     seeded = stack.seed(database_url)
+    paced_figures = None
+    books = Busy(database_url, busy) if busy else None
     with stack.running(database_url, workers=workers) as server:
-        ceiling = health_ceiling(server.port, users, health_seconds)
+        counted: list[int] = []
+        cpu = server.cpu_seconds()
+        ceiling = health_ceiling(server.port, users, health_seconds, counted)
+        health_cpu = (server.cpu_seconds() - cpu) / max(1, counted[0])
+        cpu = server.cpu_seconds()
+        if books:
+            books.start()
         results, skipped = scenario(server.port, seeded, users, duration)
+        mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count())
+        if books:
+            books.join()
+        if paced:
+            calm = Results()
+            calm, _ = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
+                               agreements=results.agreements, results=calm, spare_codes=results.spare_codes)
+            paced_figures = _paced(calm, paced, ceiling)
+            results.keyed.update(calm.keyed)
+            results.batches.update(calm.batches)
+            results.invoices.update(calm.invoices)
+            results.unexpected += calm.unexpected
+            results.errors += calm.errors
+        locked = server.log.read_text(errors="replace").count("database is locked")
     everything = [v for values in results.samples.values() for v in values]
     throughput = len(everything) / results.elapsed
     checks = {
@@ -314,33 +423,67 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
                                                  "duration_ms")}) if results.run else "did not answer 201")),
         "no 5xx / unexpected status": (not results.unexpected and not results.errors,
                                        f"{len(results.unexpected)} unexpected, {len(results.errors)} step errors"),
+        "no 'database is locked'": (locked == 0, f"{locked} in the service's log"),
     }
     return {
-        "database": database_url.split("@")[-1], "users": users, "workers": workers, "seconds": results.elapsed,
-        "requests": len(everything), "throughput": throughput, **percentiles(everything),
+        "database": database_url.split("@")[-1].split("///")[-1], "users": users, "workers": workers,
+        "seconds": results.elapsed, "requests": len(everything), "throughput": throughput, **percentiles(everything),
         "health_ceiling": ceiling, "ratio": throughput / ceiling if ceiling else 0.0,
+        "cpu_ms_health": health_cpu * 1000, "cpu_ms_request": mix_cpu * 1000,
+        "cpu_ratio": health_cpu / mix_cpu if mix_cpu else 0.0,
         "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
                      for name, v in sorted(results.samples.items())},
+        "paced": paced_figures, "busy": books.figures() if books else None, "load_average": os.getloadavg(),
         "skipped_steps": skipped, "checks": checks, "unexpected": results.unexpected[:10],
         "errors": results.errors[:10],
     }
 
 
+def _paced(results: Results, fraction: float, ceiling: float) -> dict:
+    everything = [v for values in results.samples.values() for v in values]
+    reads = [v for name, values in results.samples.items() if name in results.reads for v in values]
+    return {"fraction": fraction, "offered": fraction * ceiling, "requests": len(everything),
+            "throughput": len(everything) / results.elapsed, **percentiles(everything),
+            "reads": percentiles(reads),
+            "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
+                         for name, v in sorted(results.samples.items())}}
+
+
 def report(figures: dict) -> None:
     print(f"load: {figures['requests']} requests in {figures['seconds']:.1f}s from {figures['users']} users "
-          f"against {figures['workers']} gunicorn workers ({figures['database']})")
+          f"against {figures['workers']} gunicorn workers ({figures['database']}); load average "
+          + " ".join(f"{x:.2f}" for x in figures["load_average"]))
     print(f"  throughput {figures['throughput']:.0f} req/s   p50 {figures['p50']:.1f} ms   "
           f"p95 {figures['p95']:.1f} ms   p99 {figures['p99']:.1f} ms")
     print(f"  /api/v1/health ceiling {figures['health_ceiling']:.0f} req/s   ratio {figures['ratio']:.2f}")
-    print(f"  {'step':<32} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
-    for name, row in figures["per_step"].items():
-        print(f"  {name:<32} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}  {row['statuses']}")
+    print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
+          f"the mix {figures['cpu_ms_request']:.2f} "
+          f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
+    _steps(figures["per_step"])
+    paced = figures.get("paced")
+    if paced:
+        print(f"  paced at {paced['fraction']:.2f} × the ceiling ({paced['offered']:.0f} req/s offered): "
+              f"{paced['requests']} requests, {paced['throughput']:.0f} req/s, p50 {paced['p50']:.1f} ms, "
+              f"p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms; reads p50 {paced['reads']['p50']:.1f} ms, "
+              f"p99 {paced['reads']['p99']:.1f} ms")
+        _steps(paced["per_step"])
+    if figures.get("busy"):
+        print("  busy books during the saturated run (command, seconds, exit status, last line):")
+        for row in figures["busy"]:
+            print(f"    {row['command']:<40} {row['seconds']:>7.1f} s  exit {row['status']}  {row['said']}")
     for name in figures["skipped_steps"]:
         print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
     for name, (ok, detail) in figures["checks"].items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
     for line in figures["unexpected"] + figures["errors"]:
         print(f"  ! {line}")
+
+
+def _steps(per_step: dict) -> None:
+    print(f"    {'step':<32} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  statuses")
+    for name, row in per_step.items():
+        print(f"    {name:<32} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}  "
+              f"{row['statuses']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -350,9 +493,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--health-seconds", type=float, default=10)
+    parser.add_argument("--paced", type=float, default=0.0,
+                        help="then a second run offered this fraction of the health ceiling (e.g. 0.3)")
+    parser.add_argument("--busy", type=int, default=0, metavar="ENTRIES",
+                        help="busy books: a camt.053 of ENTRIES entries imported, a reconciliation run and a month "
+                             "close, through the CLI, while the saturated run goes on")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds)
+    figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced,
+                  args.busy)
     report(figures)
     if args.json:
         with open(args.json, "w") as handle:

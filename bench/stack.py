@@ -150,6 +150,20 @@ class Gunicorn:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False).stdout
         return [int(p) for p in out.split()]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far, from /proc: what the service spends, unlike
+        wall-clock figures unmoved by whatever else runs on the machine."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return total / ticks
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -20,7 +21,7 @@ from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
     BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event, text,
 )
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -118,7 +119,36 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    engine = create_engine(url, pool_size=5, max_overflow=5, hide_parameters=True)
+    _ping_idle_connections(engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping` costs a round trip on every checkout, that is every request: as much as the
+    health check's own query. Ping only a connection that sat idle in the pool (the server may have restarted or
+    dropped it meanwhile); a connection that served a request moments ago is used as it is. Should it still turn
+    out dead, the request answers 503 with Retry-After (`ledger.errors`) and SQLAlchemy invalidates the whole
+    pool on that disconnect, so every older connection is replaced at its next checkout."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["ledger_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("ledger_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping must not leave a transaction open
+        except Exception as error:  # the pool discards it and checks out another (SQLAlchemy's pessimistic recipe)
+            raise DisconnectionError() from error
 
 
 class Database:

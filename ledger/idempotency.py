@@ -16,6 +16,8 @@ from datetime import datetime
 
 from flask import Response, current_app, g, request
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel
 
@@ -107,28 +109,40 @@ def begin() -> Response | None:
     row = _existing(principal.key, key)
     if row is not None:
         return _answer_existing(row, request_hash)
+    claimed = _claim(principal.key, key, request_hash)
+    if claimed is None:  # the first request committed while we waited
+        return _answer_existing(_existing(principal.key, key), request_hash)
+    g.idempotency = (claimed, principal.key, key, request_hash)
+    return None
+
+
+def _claim(principal: str, key: str, request_hash: str) -> int | None:
+    """Insert the key's row; its id, or None when a committed row holds the key already.
+
+    One `INSERT … ON CONFLICT DO NOTHING` (no savepoint to catch a unique violation). On PostgreSQL a row of the same
+    key not yet committed makes the insert wait for that transaction: at most 2 s (`lock_timeout`), then 409
+    in flight; if that transaction commits, nothing is inserted and the caller replays it."""
     session = db.session()
-    postgres = db.is_postgres(session)
+    table = IdempotencyKey.__table__
+    values = {"principal": principal, "key": key, "request_hash": request_hash, "created_at": utcnow()}
+    if not db.is_postgres(session):
+        result = session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
+        return result.lastrowid if result.rowcount == 1 else None
     try:
-        with session.begin_nested():
-            if postgres:
-                session.execute(text("SELECT set_config('lock_timeout', '2s', true)"))
-            claimed = IdempotencyKey(principal=principal.key, key=key, request_hash=request_hash)
-            session.add(claimed)
-            session.flush()
-            if postgres:
-                session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
-    except IntegrityError:  # the first request committed while we waited
-        row = _existing(principal.key, key)
-        return _answer_existing(row, request_hash)
+        session.execute(_LOCK_TIMEOUT, {"value": "2s"})
+        claimed = session.execute(postgresql_insert(table).values(values).on_conflict_do_nothing()
+                                  .returning(table.c.id)).scalar_one_or_none()
+        session.execute(_LOCK_TIMEOUT, {"value": "0"})
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available: the first is in flight
             raise Conflict(
                 "a request with this Idempotency-Key is still in progress", code="idempotency_in_flight"
             ) from None
         raise
-    g.idempotency = (claimed.id, principal.key, key, request_hash)
-    return None
+    return claimed
+
+
+_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :value, true)")
 
 
 def _record(response: Response) -> dict:
@@ -145,10 +159,8 @@ def finish_success(response: Response) -> None:
     claim = g.get("idempotency")
     if claim is None:
         return
-    row = db.session().get(IdempotencyKey, claim[0])
-    for name, value in _record(response).items():
-        setattr(row, name, value)
-    db.session().flush()
+    db.session().execute(update(IdempotencyKey.__table__).where(IdempotencyKey.__table__.c.id == claim[0])
+                         .values(**_record(response)))
 
 
 def store_failure(response: Response) -> None:

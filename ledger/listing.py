@@ -17,18 +17,28 @@ from ledger.errors import field_error
 def page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> dict:
     """One page of `query` ordered by `key`; returns {"items", "next_cursor"} ready for the page schema."""
     limit = args.get("limit", 100)
-    try:
-        after = decode_cursor(args.get("cursor"))
-        if after is not None:
-            query = query.where(key > _within(key, convert(after)))
-    except (ValueError, ValidationError):  # a cursor that is not base64 of UTF-8 raises the latter
-        raise field_error("cursor", "not a cursor this service gave out") from None
+    after = cursor_value(key, args, convert)
+    if after is not None:
+        query = query.where(key > after)
     rows = list(db.session().execute(query.order_by(key).limit(limit + 1)).scalars())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(getattr(rows[-1], key.key))
     return {"items": rows, "next_cursor": next_cursor}
+
+
+def cursor_value(key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> Any:
+    """The key value the page starts after (None on the first page); 422 on the `cursor` field for a foreign one.
+
+    For a query whose filter is a correlated subquery over another table ordered like the key (an entry's
+    postings by entry id), the caller bounds that subquery by the same value, so its index is read from the
+    cursor on rather than from the start."""
+    try:
+        after = decode_cursor(args.get("cursor"))
+        return None if after is None else _within(key, convert(after))
+    except (ValueError, ValidationError):  # a cursor that is not base64 of UTF-8 raises the latter
+        raise field_error("cursor", "not a cursor this service gave out") from None
 
 
 def _within(key: InstrumentedAttribute, value: Any) -> Any:

@@ -89,3 +89,20 @@ def gunicorn_logconfig(level: str = "INFO") -> dict:
             "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         },
     }
+
+
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # gunicorn is a server dependency; the CLI and tests import this module without it
+    _GunicornLogger = object  # type: ignore[assignment,misc]
+
+
+class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
+    """gunicorn's logger (`logger_class` in gunicorn.conf.py) with its access log only when `accesslog` asks for it.
+
+    gunicorn turns its access log on whenever a `logconfig_dict` is given, which ours is (for its error lines as
+    JSON): every request was then logged twice, once by the app (`ledger._log_request`, with the request id and the
+    route's template) and once more in gunicorn's Apache format, which also cost every request the formatting."""
+
+    def _compute_access_log_enabled(self) -> bool:
+        return bool(self.cfg.accesslog)

@@ -57,7 +57,7 @@ class Returnee(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("agreement_id", "pseudonym"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreements.id", index=True)
+    agreement_id: int = Field(foreign_key="agreements.id")  # ix_returnees_agreement_id_id below
     pseudonym: str | None = Field(default=None, max_length=64)  # NULL once erased
     nationality: str = Field(max_length=3)
     transferred_on: date
@@ -122,3 +122,6 @@ class Obligation(SQLModel, table=True):
 
 
 Index("ix_obligations_agreement_period", Obligation.agreement_id, Obligation.period)
+
+# An agreement's returnees in id order: the list's keyset page (`ledger.listing`) reads the index in order.
+Index("ix_returnees_agreement_id_id", Returnee.agreement_id, Returnee.id)

@@ -38,7 +38,7 @@ class JournalEntry(SQLModel, table=True):
 
     id: int = Field(primary_key=True)  # the entry's sequence number in the hash chain
     effective_date: date = Field(index=True)
-    period: str = Field(max_length=7, index=True)
+    period: str = Field(max_length=7)  # ix_journal_entries_period_id below
     source_type: str = Field(max_length=40)
     source_id: str = Field(max_length=64)
     memo: str = Field(default="", max_length=500)
@@ -49,6 +49,8 @@ class JournalEntry(SQLModel, table=True):
 
 
 Index("ix_journal_entries_source", JournalEntry.source_type, JournalEntry.source_id)
+# A period's entries in id (chain) order: the entries list's `period` filter with its keyset page.
+Index("ix_journal_entries_period_id", JournalEntry.period, JournalEntry.id)
 
 
 class Posting(SQLModel, table=True):

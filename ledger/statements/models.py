@@ -83,11 +83,11 @@ class Transfer(SQLModel, table=True):
     __tablename__ = "transfers"
 
     id: int | None = Field(default=None, primary_key=True)
-    statement_id: int = Field(foreign_key="statements.id", index=True)
+    statement_id: int = Field(foreign_key="statements.id")  # ix_transfers_statement_id_id below
     statement_index: int
     entry_index: int
     detail_index: int | None = None
-    account: str = Field(max_length=70, index=True)
+    account: str = Field(max_length=70)  # ix_transfers_account_id below
     party_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
     counterparty_party: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
@@ -125,3 +125,6 @@ class TransferFx(SQLModel, table=True):
 # The reconciliation queue: a party's transfers in order; unknown-account transfers are found by account.
 Index("ix_transfers_party_id", Transfer.party_code, Transfer.id)
 Index("ix_transfers_structured_reference", Transfer.structured_reference)
+# The transfers list filtered by statement or by account, in id order (its keyset page).
+Index("ix_transfers_statement_id_id", Transfer.statement_id, Transfer.id)
+Index("ix_transfers_account_id", Transfer.account, Transfer.id)
