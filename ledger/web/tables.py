@@ -13,6 +13,10 @@ A page declares its table once and hands it a query:
 
 Only declared columns sort and only declared filters apply, so the query string cannot reach the SQL
 any other way. The tiebreak (a unique column) keeps the order total, so pages never repeat or skip rows.
+
+Every table exports what it shows as CSV: `?export=csv` (prefixed like the other arguments) answers the rows the
+filters select, in the order shown, every page of them, with the columns as shown (`export.py`). The page's view
+needs nothing for it: `page()` answers the download itself.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -101,7 +105,7 @@ class TablePage:
 
     def _own_keys(self) -> set[str]:
         prefix = self.table.prefix
-        return {*self.filters, *(prefix + k for k in ("sort", "dir", "page", "per_page"))}
+        return {*self.filters, *(prefix + k for k in ("sort", "dir", "page", "per_page", "export"))}
 
     @property
     def other_args(self) -> dict:
@@ -119,6 +123,11 @@ class TablePage:
         else:
             descending = column.default_desc
         return self.url(sort=column.key, dir="desc" if descending else "asc", page=1)
+
+    @property
+    def export_url(self) -> str:
+        """The CSV of what the table shows: the same filters and order, every page."""
+        return self.url(page=None, per_page=None, export="csv")
 
     def aria_sort(self, column: Column) -> str | None:
         if column.key != self.sort:
@@ -155,14 +164,18 @@ class Table:
         if self.prefix:
             args = {**args, **{k: args.get(self.prefix + k) for k in ("sort", "dir", "page", "per_page")}}
         sort, descending = self._sort_of(args)
+        expression = self._by_key[sort].sort
+        order = [expression.desc() if descending else expression.asc(),
+                 self.tiebreak.desc() if descending else self.tiebreak.asc()]
+        if args.get(self.prefix + "export") == "csv":
+            from ledger.web.export import csv_download
+
+            abort(csv_download(self.columns, session, query.order_by(*order), request.endpoint))
         per_page = _int(args.get("per_page"), PER_PAGE_CHOICES[0])
         per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
         total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         pages = max(1, -(-total // per_page))
         page = min(max(1, _int(args.get("page"), 1)), pages)
-        expression = self._by_key[sort].sort
-        order = [expression.desc() if descending else expression.asc(),
-                 self.tiebreak.desc() if descending else self.tiebreak.asc()]
         rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
         rows = [row[0] if len(row) == 1 else row for row in rows]
         choices = {f.key: (f.choices(session) if callable(f.choices) else f.choices)
