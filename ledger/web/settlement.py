@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, url_for
+from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
-from ledger.settlement import service
+from ledger.settlement import checklist, service
 from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.timeutil import period_of, today
@@ -63,16 +63,22 @@ def period(period: str):
         statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
         signed = documents[0] if documents else None
     ended = period < period_of(today())
+    checks = checklist.checklist(session, period, view.get("statement"))
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
-                           signed=signed, formats=FORMATS, ended=ended,
-                           can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended)
+                           signed=signed, formats=FORMATS, ended=ended, checklist=checks,
+                           may_close=auth.current().role in CLOSERS)
 
 
 @bp.route("/settlement/<string:period>/close", methods=["POST"])
 @requires(*CLOSERS)
 def close(period: str):
     here = url_for(".period", period=_checked(period))
-    ok, frozen = attempt(lambda s: service.close(s, period), here)
+    if request.form.get("earlier") == "yes":
+        ok, months = attempt(lambda s: checklist.close_in_order(s, period), here + "#close")
+        if not ok:
+            return months
+        return done(f"Closed in order: {', '.join(months)}. Their statements are frozen and signed.", here)
+    ok, frozen = attempt(lambda s: service.close(s, period), here + "#close")
     if not ok:
         return frozen
     return done(f"{period} is closed: {len(frozen)} statements frozen and signed.", here)
