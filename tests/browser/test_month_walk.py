@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from tests.browser.conftest import REPO, sign_in
+from tests.browser.conftest import PASSWORD, REPO, sign_in
 from tests.browser.test_workspace import expect
 
 ARTEFACTS = Path(os.environ.get("LEDGER_ARTEFACTS_DIR", REPO / "test-results" / "browser"))
@@ -102,3 +102,24 @@ def test_the_dashboard_shows_a_card_per_partner_by_name(page):
     assert names and all(len(name) > 2 for name in names), names  # names, not two-letter codes
     expect()(cards.locator("svg[role=img] polyline").first).to_be_attached()
     shoot(page, "00-dashboard")
+
+
+def test_a_session_that_ends_while_a_form_is_open_keeps_what_was_typed(page):
+    sign_in(page, path="/login?next=/agreements")
+    page.get_by_role("link", name="GB-RW-DEMO-01").click()
+    page.get_by_role("link", name="Amend with a field per term").click()
+    support = page.get_by_label(re.compile(r"^Monthly support per returnee"))
+    support.fill("1234.56")
+    page.context.clear_cookies()  # the session ends while the form is open
+    with page.expect_navigation():
+        page.get_by_role("button", name="Preview what it re-prices").click()
+    expect()(page.locator("main")).to_contain_text("You are not signed in any more")
+    shoot(page, "06-session-ended")
+    page.get_by_role("link", name="Sign in again").click()
+    page.get_by_label("Email address").fill("officer@browser.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    expect()(page).to_have_url(re.compile(r"/agreements/\d+/terms$"))
+    expect()(page.get_by_label(re.compile(r"^Monthly support per returnee"))).to_have_value("1234.56")
+    expect()(page.locator(".draft-restored")).to_contain_text("filled in again")
