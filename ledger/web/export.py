@@ -16,9 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Response
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
+from flask import Flask, Response, abort, g, request
+from flask.signals import before_render_template
 
 from ledger.money import Money
 from ledger.timeutil import today
@@ -68,14 +67,26 @@ def header(columns: Sequence) -> list[str]:
     return [safe_text(label) for label in out]
 
 
-def csv_download(columns: Sequence, session: Session, query: Select, endpoint: str | None) -> Response:
+def csv_download(columns: Sequence, rows: Sequence, endpoint: str | None) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header(columns))
-    for row in session.execute(query.limit(MAX_ROWS)).all():
-        row = row[0] if len(row) == 1 else row
+    for row in rows:
         writer.writerow([cell for column in columns for cell in cells(column, column.value(row))])
     name = (endpoint or "table").replace("web_", "").replace(".", "-")
     # A byte-order mark: Excel then reads the file as UTF-8 (names with accents stay readable).
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}-{today().isoformat()}.csv"'})
+
+
+def answer_instead_of_page(sender: Flask, template, context, **extra) -> None:
+    """Before a page renders: when one of its tables was asked for as CSV (`Table.page` left it in `g`), answer
+    the CSV instead. Here, not in `Table.page`, because views prepare their rows after reading them (joining
+    names, building views) and the CSV must show what the page shows. `abort(response)` ends the request with it."""
+    table = g.pop("table_export", None)
+    if table is not None:
+        abort(csv_download(table.columns, table.rows, request.endpoint))
+
+
+def init_app(app: Flask) -> None:
+    before_render_template.connect(answer_instead_of_page, app)

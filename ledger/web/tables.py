@@ -16,7 +16,8 @@ any other way. The tiebreak (a unique column) keeps the order total, so pages ne
 
 Every table exports what it shows as CSV: `?export=csv` (prefixed like the other arguments) answers the rows the
 filters select, in the order shown, every page of them, with the columns as shown (`export.py`). The page's view
-needs nothing for it: `page()` answers the download itself.
+needs nothing for it: `page()` then reads every row, the view prepares them as for the page, and the CSV is
+answered in place of the page when the view renders it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import g, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -167,20 +168,25 @@ class Table:
         expression = self._by_key[sort].sort
         order = [expression.desc() if descending else expression.asc(),
                  self.tiebreak.desc() if descending else self.tiebreak.asc()]
-        if args.get(self.prefix + "export") == "csv":
-            from ledger.web.export import csv_download
-
-            abort(csv_download(self.columns, session, query.order_by(*order), request.endpoint))
+        exporting = args.get(self.prefix + "export") == "csv"
         per_page = _int(args.get("per_page"), PER_PAGE_CHOICES[0])
         per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
         total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         pages = max(1, -(-total // per_page))
         page = min(max(1, _int(args.get("page"), 1)), pages)
-        rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+        if exporting:
+            from ledger.web.export import MAX_ROWS
+
+            rows = session.execute(query.order_by(*order).limit(MAX_ROWS)).all()
+        else:
+            rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
         rows = [row[0] if len(row) == 1 else row for row in rows]
         choices = {f.key: (f.choices(session) if callable(f.choices) else f.choices)
                    for f in self.filters if f.choices is not None}
-        return TablePage(self, rows, total, page, per_page, sort, descending, values, choices)
+        result = TablePage(self, rows, total, page, per_page, sort, descending, values, choices)
+        if exporting:
+            g.table_export = result  # answered as CSV instead of the page: see `export.answer_instead_of_page`
+        return result
 
     def _sort_of(self, args) -> tuple[str, bool]:
         sort = args.get("sort") or self.default_sort
