@@ -65,15 +65,17 @@ def earlier_open_periods(session: Session, period: str) -> list[str]:
                                 .order_by(Period.period)).scalars())
 
 
-def checklist(session: Session, period: str, statement: dict | None = None) -> Checklist:
-    """The checklist of `period` (`statement`: its live settlement statement, when the caller built it already)."""
+def checklist(session: Session, period: str, statement: dict | None = None,
+              closed_by: str | None = None) -> Checklist:
+    """The checklist of `period` (`statement`: its live settlement statement, when the caller built it already;
+    `closed_by`: who closed it and when, as the page says it)."""
     from ledger.settlement import service
 
     status = service.period_status(session, period)
     earlier = earlier_open_periods(session, period) if status == "open" else []
     refusals = []
     if status == "closed":
-        refusals.append(f"{period} is closed already.")
+        refusals.append(f"{period} is closed already" + (f": closed by {closed_by}." if closed_by else "."))
     elif period >= period_of(today()):
         refusals.append(f"{period} has not ended yet: a month closes once it is over.")
     checks: list[Check] = []

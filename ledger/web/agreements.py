@@ -288,26 +288,11 @@ def amend_form(agreement_id: int):
 
 
 def _last_change(session, agreement_id: int) -> str:
-    """Who changed the agreement last, and when (from the audit log): what a stale form tells its officer."""
-    from ledger.audit.models import AuditRecord
+    """Who changed the agreement last, and when: what a stale form tells its officer."""
+    from ledger.web.who import last_change
 
-    record = session.execute(select(AuditRecord).where(AuditRecord.object_type == "agreement",
-                                                       AuditRecord.object_id == str(agreement_id))
-                             .order_by(AuditRecord.seq.desc()).limit(1)).scalar()
-    if record is None:
-        return "it was changed"
-    return f"{_who(session, record.principal)} changed it ({record.action.split('.')[-1]}) at {record.at[:19]}Z"
-
-
-def _who(session, principal: str) -> str:
-    """A person's email for their audit key (`user:7`); a token's key as it is."""
-    from ledger.web.models import User
-
-    if principal.startswith("user:") and principal[5:].isdigit():
-        user = session.get(User, int(principal[5:]))
-        if user is not None:
-            return user.email
-    return principal
+    change = last_change(session, "agreement", str(agreement_id))
+    return f"changed by {change}" if change else "it was changed"
 
 
 def _date_arg(name: str) -> date | None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
@@ -16,6 +16,7 @@ from ledger.timeutil import period_of, today
 from ledger.web import pages
 from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
+from ledger.web.who import last_change
 
 bp = pages("web_settlement", __name__)
 CLOSERS = ("finance_officer", "admin")
@@ -63,7 +64,8 @@ def period(period: str):
         statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
         signed = documents[0] if documents else None
     ended = period < period_of(today())
-    checks = checklist.checklist(session, period, view.get("statement"))
+    checks = checklist.checklist(session, period, view.get("statement"),
+                                 last_change(session, "period", period, "settlement.close"))
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
                            signed=signed, formats=FORMATS, ended=ended, checklist=checks,
                            may_close=auth.current().role in CLOSERS)
@@ -73,6 +75,12 @@ def period(period: str):
 @requires(*CLOSERS)
 def close(period: str):
     here = url_for(".period", period=_checked(period))
+    session = db.session()
+    if service.period_status(session, period) == "closed":  # a second click, or another officer was first
+        closed = last_change(session, "period", period, "settlement.close")
+        flash(f"Nothing was changed. {period} is closed already" + (f": closed by {closed}." if closed else "."),
+              "error")
+        return redirect(here + "#close", 303)
     if request.form.get("earlier") == "yes":
         ok, months = attempt(lambda s: checklist.close_in_order(s, period), here + "#close")
         if not ok:

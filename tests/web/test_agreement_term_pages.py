@@ -104,7 +104,7 @@ def test_amend_previews_what_it_reprices_then_adds_the_version(demo, officer_bro
 
     stale = officer_browser.post(here, form, token_from=here)  # the same form again: the agreement moved on
     assert stale.status_code == 412
-    assert "officer@test.example changed it (amend) at 20" in html(stale) and 'value="9999.00"' in html(stale)
+    assert "changed by officer@test.example (amend) at 20" in html(stale) and 'value="9999.00"' in html(stale)
 
 
 def test_the_returnee_and_termination_dates_are_prefilled_with_today_and_not_after_it(demo, officer_browser, session):

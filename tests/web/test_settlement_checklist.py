@@ -70,3 +70,16 @@ def test_an_auditor_sees_the_checklist_but_no_button(demo, auditor_browser, sess
     first = _open_months(session)[0]
     page = html(auditor_browser.get(f"/settlement/{first}"))
     assert "Before closing" in page and f">Close {first}</button>" not in page
+
+
+def test_a_second_close_says_who_closed_the_month_and_when(demo, officer_browser, session):
+    first = _open_months(session)[0]
+    here = f"/settlement/{first}"
+    token = officer_browser.token(here)
+    send = lambda: officer_browser.client.post(f"{here}/close", data={"csrf_token": token},  # noqa: E731
+                                               headers={"Accept": "text/html"})
+    assert send().status_code == 303
+    again = send()  # the same page, sent twice
+    assert again.status_code == 303 and again.headers["Location"].endswith("#close")
+    page = html(officer_browser.get(again.headers["Location"]))
+    assert f"Nothing was changed. {first} is closed already: closed by officer@test.example (close) at 20" in page
