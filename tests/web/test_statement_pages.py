@@ -123,3 +123,14 @@ def test_the_imports_list_exports_what_it_shows_as_csv(officer_browser, account_
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Import,Imported at (UTC),Format") and len(lines) == 2  # the filter applies
     assert "warning" in lines[1]
+
+
+def test_an_import_with_matches_says_so_before_any_button(demo, officer_browser, session):
+    from ledger.reconciliation.models import ReconciliationMatch
+
+    match = session.execute(select(ReconciliationMatch).where(ReconciliationMatch.status.in_(("auto", "confirmed")))
+                            .limit(1)).scalar_one()
+    statement_id = session.get(Transfer, match.transfer_id).statement_id
+    page = html(officer_browser.get(f"/statements/{statement_id}"))
+    assert "This import cannot be voided yet" in page and f'href="/reconciliation/matches/{match.id}"' in page
+    assert "Void the import</button>" not in page
