@@ -67,6 +67,14 @@ class StatementSchema(Schema):
                        "currency_differs_from_account, no_statements, cash_differs_from_statement (a closing "
                        "balance differs from the journal's cash at the bank account: a statement is missing)"})
     imported_at = UtcDateTime()
+    voided_at = UtcDateTime(allow_none=True, metadata={"description": "when the import was voided; null if not"})
+    voided_by = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
+class StatementVoidSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "why the import is voided (kept with it and in the audit log)"})
 
 
 class StatementDetailSchema(StatementSchema):

@@ -215,6 +215,20 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
     some terms must not silently drop the others (an amendment restating only the fee once reversed an
     instalment). The merged terms are checked as a whole and become the new version's complete terms."""
     _check_if_match(agreement, if_match)
+    existing, amended = _amended(session, agreement, effective_from, patch)
+    parsed, number = amended.terms, amended.number
+    _check_capacity(session, agreement, existing, amended)
+    session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
+                                    terms=json.dumps(parsed.to_wire(), sort_keys=True)))
+    agreement.version += 1
+    session.flush()
+    describe("agreement.amend", "agreement", agreement.id, f"version {number} from {effective_from.isoformat()}")
+    return term_rules.AgreementVersion(effective_from, parsed, number)
+
+
+def _amended(session: Session, agreement: Agreement, effective_from: date,
+             patch: dict) -> tuple[list[term_rules.AgreementVersion], term_rules.AgreementVersion]:
+    """(the versions so far, the version `patch` would add from `effective_from`), checked as `amend` checks."""
     existing = versions(session, agreement.id)
     try:
         term_rules.check_amendment(facts(agreement), existing, effective_from)
@@ -223,13 +237,57 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
     in_force = term_rules.terms_in_force(existing, effective_from)
     parsed = _parse_terms(merge_patch(in_force.to_wire() if in_force else {}, patch), facts(agreement))
     number = max(v.number for v in existing) + 1
-    _check_capacity(session, agreement, existing, term_rules.AgreementVersion(effective_from, parsed, number))
-    session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
-                                    terms=json.dumps(parsed.to_wire(), sort_keys=True)))
-    agreement.version += 1
-    session.flush()
-    describe("agreement.amend", "agreement", agreement.id, f"version {number} from {effective_from.isoformat()}")
-    return term_rules.AgreementVersion(effective_from, parsed, number)
+    return existing, term_rules.AgreementVersion(effective_from, parsed, number)
+
+
+def terms_in_force(session: Session, agreement: Agreement, on: date) -> dict:
+    """The wire terms in force on `on` (before the agreement: those it starts with)."""
+    existing = versions(session, agreement.id)
+    in_force = term_rules.terms_in_force(existing, on) or min(existing, key=lambda v: v.effective_from).terms
+    return in_force.to_wire()
+
+
+def preview_amendment(session: Session, agreement: Agreement, effective_from: date, patch: dict) -> dict:
+    """What the amendment would re-price, written nowhere: the obligations already accrued (through the last
+    accrued month) whose amount the new version changes, and those it adds or removes, each with the
+    difference the next accrual of that month would post. `through` is None when nothing was accrued yet."""
+    existing, amended = _amended(session, agreement, effective_from, patch)
+    state = session.get(AccrualState, agreement.id)
+    if state is None:
+        return {"through": None, "lines": [], "total": Money(Decimal(0), agreement.currency)}
+    through = period_of(state.priced_through)
+    returnees, _ = _returnee_facts(session, agreement.id)
+    posted = _posted(session, agreement)
+    due = {p.key: p.due_on for p in posted}
+    before = {d.key: d.amount.amount for d in rules.accrue(posted, facts(agreement), existing, returnees, through)}
+    after = rules.accrue(posted, facts(agreement), [*existing, amended], returnees, through)
+    changes: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+    for draft in after:
+        difference = draft.amount.amount - before.pop(draft.key, Decimal(0))
+        if difference:
+            original = rules.adjusted_key(draft.key)
+            line = changes[period_of(due.get(original, draft.due_on)), original.split(":", 1)[0]]
+            line[0] += 1
+            line[1] += difference
+    for key, amount in before.items():  # what the current terms would still post and the amendment would not
+        original = rules.adjusted_key(key)
+        line = changes[period_of(due.get(original, first_of(through))), original.split(":", 1)[0]]
+        line[0] += 1
+        line[1] -= amount
+    lines = [{"period": period, "kind": _KIND_NAMES.get(kind, kind.replace("_", " ")), "count": count,
+              "amount": Money(amount, agreement.currency)}
+             for (period, kind), (count, amount) in sorted(changes.items())]
+    return {"through": through, "lines": lines,
+            "total": Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)}
+
+
+#: What an obligation key's prefix names, in the officers' words.
+_KIND_NAMES = {"support": "monthly support", "fee": "fee per returnee", "instalment": "instalment",
+               "milestone": "milestone", "advance": "advance"}
+
+
+def first_of(period: str) -> date:
+    return rules.period_bounds(period)[0]
 
 
 def _check_capacity(session: Session, agreement: Agreement, existing: Sequence[term_rules.AgreementVersion],

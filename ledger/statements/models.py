@@ -50,6 +50,10 @@ class Statement(SQLModel, table=True):
     file_sha256: str = Field(max_length=64, index=True)
     imported_by: str = Field(max_length=100)
     imported_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # A wrong import voided (`statements.voiding`): its transfers reversed out of the journal, kept as "voided".
+    voided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    voided_by: str | None = Field(default=None, max_length=100)
+    void_reason: str | None = Field(default=None, max_length=500)
 
 
 class StatementPart(SQLModel, table=True):

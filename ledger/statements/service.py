@@ -412,7 +412,8 @@ def view(session: Session, record: Statement, *, detail: bool = False) -> dict:
         "opening_balance": _minor(record.opening_balance, record.currency),
         "closing_balance": _minor(record.closing_balance, record.currency),
         "balance_check": record.balance_check, "flags": [f for f in record.flags.split(",") if f],
-        "imported_at": record.imported_at,
+        "imported_at": record.imported_at, "voided_at": record.voided_at, "voided_by": record.voided_by,
+        "void_reason": record.void_reason,
     }
     if detail:
         answer["parts"] = [part_view(p) for p in parts_of(session, record.id)]

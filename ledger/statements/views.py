@@ -10,6 +10,7 @@ from contracts.statements import (
     StatementPageSchema,
     StatementUploadOptions,
     StatementUploadSchema,
+    StatementVoidSchema,
     TransferFxSchema,
     TransferListArgs,
     TransferPageSchema,
@@ -20,7 +21,7 @@ from ledger.api import blueprint
 from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
 from ledger.money import Money, MoneyError
 from ledger.errors import Problem, field_error
-from ledger.statements import service
+from ledger.statements import service, voiding
 from ledger.statements.models import Statement, Transfer
 
 blp = blueprint("statements", "Bank statements in (camt.052/.053/.054, MT940, CSV) and the transfers they carry")
@@ -86,6 +87,22 @@ class StatementItem(MethodView):
         record = service.get(session, statement_id)
         if current().is_partner:
             ensure_party_visible(*service.parties_of(session, statement_id), kind="statement")
+        return service.view(session, record, detail=True)
+
+
+@blp.route("/statements/<int:statement_id>/void")
+class StatementVoid(MethodView):
+    @requires("finance_officer", "admin")
+    @blp.arguments(StatementVoidSchema)
+    @blp.response(200, StatementDetailSchema)
+    @blp.alt_response(409, description="already voided (`import_voided`), or transfers of the import are matched "
+                                       "or proposed for a match (`import_has_matches`, with `transfers` and "
+                                       "`matches`): reverse or reject those first")
+    def post(self, data, statement_id):
+        """Void a wrong import: its cash entries reversed, its transfers taken out of reconciliation"""
+        session = db.session()
+        record = voiding.void_import(session, service.get(session, statement_id), reason=data["reason"],
+                                     actor=current().name)
         return service.view(session, record, detail=True)
 
 

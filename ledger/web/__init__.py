@@ -52,10 +52,11 @@ def is_page_request() -> bool:
 
 def init_app(app: Flask, blueprints: list[Blueprint]) -> None:
     from ledger import errors
-    from ledger.web import csrf, formats, limits, nav
+    from ledger.web import csrf, export, formats, limits, nav
     from ledger.web.errors import render_error
 
     limits.init_app(app)
+    export.init_app(app)
     for bp in blueprints:
         app.register_blueprint(bp)
     app.jinja_env.filters.update(formats.FILTERS)

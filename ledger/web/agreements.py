@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,6 +18,9 @@ from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money
 from ledger.timeutil import period_of, today
+from ledger.errors import Problem
+from ledger.parties.models import Party
+from ledger.web import agreement_forms as term_form
 from ledger.web import pages
 from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
@@ -104,7 +108,8 @@ RETURNEES = Table(
 @bp.route("/agreements", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session(), select(Agreement)))
+    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session(), select(Agreement)),
+                           can_write=auth.current().role in WRITERS)
 
 
 #: Who changes agreements and records events on the pages: the API's writers (auditors only read).
@@ -122,7 +127,7 @@ def detail(agreement_id: int):
     last_month = period_of(today().replace(day=1) - timedelta(days=1))
     return render_template("agreements/detail.html", agreement=view, versions=versions, obligations=obligations,
                            can_write=auth.current().role in WRITERS, etag=service.etag(agreement),
-                           last_month=last_month)
+                           last_month=last_month, today=today().isoformat())
 
 
 def _date(name: str, *, required: bool = True) -> date | None:
@@ -194,6 +199,110 @@ def terminate(agreement_id: int):
                 f"{agreement.terminated_on.isoformat()}.", here)
 
 
+KINDS = [("return_hub", "return hub (bilateral)"), ("mutual_recognition", "EU mutual recognition")]
+
+
+def _form_errors(problem: Problem, rows_of: dict | None = None) -> dict[str, str]:
+    """The refusal's messages by the form field they belong to ("" for the form as a whole)."""
+    errors: dict[str, str] = {}
+    for field, messages in (problem.errors or {}).items():
+        errors[term_form.form_field(field, rows_of or {})] = "; ".join(messages)
+    if not errors:
+        errors[""] = problem.detail
+    return errors
+
+
+def _terms_page(template: str, status: int = 200, **context):
+    values = context.setdefault("values", {})
+    rows = {name: term_form.row_count(values, name) for name in term_form.ROW_TERMS}
+    context.setdefault("errors", {})
+    return render_template(template, rows=rows, today=today().isoformat(), **context), status
+
+
+@bp.route("/agreements/new", methods=["GET", "POST"])
+@requires(*WRITERS)
+def new():
+    session = db.session()
+    parties = session.execute(select(Party.code, Party.name).order_by(Party.name)).all()
+    if request.method == "GET":
+        values = {"effective_from": today().isoformat(), "signed_on": today().isoformat()}
+        return _terms_page("agreements/form.html", values=values, parties=parties, kinds=KINDS)
+    values = request.form.to_dict()
+    rows_of: dict = {}
+    try:
+        with session.begin_nested():
+            terms, rows_of = term_form.terms_from_form(request.form)
+            data = {"reference": _text("reference", "give the agreement's reference", 100),
+                    "kind": request.form.get("kind", ""), "payer": request.form.get("payer", ""),
+                    "payee": request.form.get("payee", ""),
+                    "currency": request.form.get("currency", "").strip().upper(),
+                    "signed_on": _date("signed_on", required=False), "effective_from": _date("effective_from"),
+                    "effective_to": _date("effective_to", required=False), "terms": terms}
+            if data["kind"] not in dict(KINDS):
+                raise field_error("kind", "choose the kind of agreement")
+            if not re.fullmatch(r"[A-Z]{3}", data["currency"]):
+                raise field_error("currency", "a three-letter currency code, e.g. GBP")
+            agreement = service.create(session, data)
+    except Problem as problem:
+        if problem.status not in (409, 422):
+            raise
+        return _terms_page("agreements/form.html", 422, values=values, parties=parties, kinds=KINDS,
+                           errors=_form_errors(problem, rows_of))
+    return done(f"Agreement {agreement.reference} created (version 1 from "
+                f"{agreement.effective_from.isoformat()}).", url_for(".detail", agreement_id=agreement.id))
+
+
+@bp.route("/agreements/<int:agreement_id>/terms", methods=["GET", "POST"])
+@requires(*WRITERS)
+def amend_form(agreement_id: int):
+    """Amend the terms with a field per term: the form holds the complete terms (pre-filled with those in force
+    on the date chosen), "Preview" shows what the amendment would re-price, "Add the version" makes it."""
+    session = db.session()
+    agreement = service.get(session, agreement_id)
+    page = {"agreement": service.view(session, agreement), "etag": service.etag(agreement)}
+    if request.method == "GET":
+        on = _date_arg("on") or today()
+        in_force = service.terms_in_force(session, agreement, on)
+        values = {**term_form.form_values(in_force), "effective_from": on.isoformat()}
+        return _terms_page("agreements/amend.html", values=values, **page)
+    values = request.form.to_dict()
+    rows_of: dict = {}
+    try:
+        with session.begin_nested():
+            effective_from = _date("effective_from")
+            terms, rows_of = term_form.terms_from_form(request.form)
+            patch = term_form.merge_diff(service.terms_in_force(session, agreement, effective_from), terms)
+            if "preview" in request.form:
+                preview = service.preview_amendment(session, agreement, effective_from, patch)
+                return _terms_page("agreements/amend.html", values=values, preview=preview, patch=patch, **page)
+            version = service.amend(session, agreement, effective_from, patch, request.form.get("version") or None)
+    except Problem as problem:
+        if problem.status not in (409, 412, 422):
+            raise
+        if problem.status == 412:
+            problem.errors = {"": [f"{problem.detail}: {_last_change(session, agreement_id)} while this form was "
+                                   "open. Your values are kept below; reload the terms in force to start again."]}
+        return _terms_page("agreements/amend.html", 422 if problem.status == 422 else problem.status,
+                           values=values, errors=_form_errors(problem, rows_of), **page)
+    return done(f"Version {version.number} in force from {version.effective_from.isoformat()}; the next accrual "
+                f"re-prices anything it changes.", url_for(".detail", agreement_id=agreement_id))
+
+
+def _last_change(session, agreement_id: int) -> str:
+    """Who changed the agreement last, and when: what a stale form tells its officer."""
+    from ledger.web.who import last_change
+
+    change = last_change(session, "agreement", str(agreement_id))
+    return f"changed by {change}" if change else "it was changed"
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
 class _ReturneeRow:
     """A returnee with its agreement's reference (the list shows references, not internal numbers)."""
 
@@ -222,7 +331,7 @@ def returnee(returnee_id: int):
     returnee, agreement = service.get_returnee(session, returnee_id)
     return render_template("agreements/returnee.html", returnee=service.returnee_view(session, returnee),
                            agreement=agreement, events=service.events(session, returnee.id),
-                           can_write=auth.current().role in WRITERS)
+                           can_write=auth.current().role in WRITERS, today=today().isoformat())
 
 
 @returnees_bp.route("/returnees/<int:returnee_id>/events", methods=["POST"])

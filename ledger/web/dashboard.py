@@ -113,7 +113,14 @@ def journal_summary(session: Session, principal: Principal) -> Panel:
                  {"entries": count, "latest": latest, "periods": periods, "parties": parties})
 
 
+def partner_cards(session: Session, principal: Principal) -> Panel | None:
+    from ledger.web.partners import partner_cards as cards
+
+    return cards(session, principal)
+
+
 PANELS: list[Callable[[Session, Principal], Panel | None]] = [
+    partner_cards,
     agreements_figures,
     open_items,
     balances_by_purpose,

@@ -33,8 +33,12 @@ def render_error(status: int, code: str, detail: str, *, errors=None, headers=No
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")), 303)
     if status >= 500:
         detail = "The server could not finish this. Nothing was changed. Quote the reference below if you report it."
+    from ledger.web.csrf import came_from
+
+    back_to = came_from() if code == "csrf_failed" and g.get("principal") is None else None
     try:
         body = render_template("error.html", status=status, code=code, detail=detail, errors=errors or {},
+                               back_to=back_to,
                                title=_TITLES.get(status, HTTPStatus(status).phrase),
                                request_id=g.get("request_id", ""))
     except Exception:  # the error page must not fail in its turn; fall back to bare HTML

@@ -3,19 +3,20 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
-from ledger.settlement import reviews, service
+from ledger.settlement import checklist, reviews, service
 from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.timeutil import period_of, today
 from ledger.web import pages
 from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
+from ledger.web.who import last_change
 
 bp = pages("web_settlement", __name__)
 CLOSERS = ("finance_officer", "admin")
@@ -63,10 +64,13 @@ def period(period: str):
         statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
         signed = documents[0] if documents else None
     ended = period < period_of(today())
+    checks = checklist.checklist(session, period, view.get("statement"),
+                                 last_change(session, "period", period, "settlement.close"))
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
-                           signed=signed, formats=FORMATS, ended=ended,
-                           can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended,
-                           reviews=reviews.reviews(session, period), disputes=reviews.open_disputes(session, service.next_period(period)),
+                           signed=signed, formats=FORMATS, ended=ended, checklist=checks,
+                           may_close=auth.current().role in CLOSERS,
+                           reviews=reviews.reviews(session, period),
+                           disputes=reviews.open_disputes(session, service.next_period(period)),
                            can_resolve=auth.current().role in CLOSERS)
 
 
@@ -86,7 +90,18 @@ def resolve(review_id: int):
 @requires(*CLOSERS)
 def close(period: str):
     here = url_for(".period", period=_checked(period))
-    ok, frozen = attempt(lambda s: service.close(s, period), here)
+    session = db.session()
+    if service.period_status(session, period) == "closed":  # a second click, or another officer was first
+        closed = last_change(session, "period", period, "settlement.close")
+        flash(f"Nothing was changed. {period} is closed already" + (f": closed by {closed}." if closed else "."),
+              "error")
+        return redirect(here + "#close", 303)
+    if request.form.get("earlier") == "yes":
+        ok, months = attempt(lambda s: checklist.close_in_order(s, period), here + "#close")
+        if not ok:
+            return months
+        return done(f"Closed in order: {', '.join(months)}. Their statements are frozen and signed.", here)
+    ok, frozen = attempt(lambda s: service.close(s, period), here + "#close")
     if not ok:
         return frozen
     return done(f"{period} is closed: {len(frozen)} statements frozen and signed.", here)

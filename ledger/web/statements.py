@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money
-from ledger.statements import service
+from ledger.statements import cash, service, voiding
 from ledger.statements.models import Statement, Transfer
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -20,6 +20,19 @@ from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_statements", __name__)
 IMPORTERS = ("finance_officer", "admin")
+
+
+_WARNING = or_(Statement.balance_check == "mismatch", Statement.imported == 0,
+               Statement.flags.contains("unknown_account"), Statement.flags.contains(cash.DIFFERS_FLAG))
+_RESULTS = {"voided": Statement.voided_at.is_not(None),
+            "warning": and_(Statement.voided_at.is_(None), _WARNING),
+            "ok": and_(Statement.voided_at.is_(None), not_(_WARNING))}
+
+
+def _result(record: Statement) -> str:
+    if record.voided_at is not None:
+        return "voided"
+    return "warning" if warnings_of(record) else "imported"
 
 
 def _balance(field: str):
@@ -41,8 +54,11 @@ STATEMENTS = Table(
         Column("closing", "Closing balance", kind="money", get=_balance("closing_balance")),
         Column("balance_check", "Balance check", Statement.balance_check),
         Column("flags", "Flags", get=lambda s: s.flags.replace(",", ", ").replace("_", " ") or "none"),
+        Column("result", "Result", get=lambda s: _result(s)),
     ],
     filters=[
+        Filter("result", "Result", lambda q, v: q.where(_RESULTS[v]) if v in _RESULTS else q,
+               choices=[("ok", "imported"), ("warning", "warning"), ("voided", "voided")]),
         Filter("party", "Account of", lambda q, v: q.where(service.visible_to_party(v.upper())), placeholder="e.g. GB"),
         Filter("balance_check", "Balance check", lambda q, v: q.where(Statement.balance_check == v),
                choices=[("ok", "ok"), ("mismatch", "mismatch"), ("unavailable", "unavailable")]),
@@ -59,7 +75,8 @@ TRANSFERS = Table(
                get=lambda t: t.counterparty_party or t.counterparty_name or t.counterparty_iban or "unknown"),
         Column("amount", "Amount", Transfer.amount, kind="money", default_desc=True,
                get=lambda t: Money(service._minor(t.amount, t.currency), t.currency)),
-        Column("status", "Matched", get=lambda t: service.transfer_status(t.amount, t.allocated).replace("_", " ")),
+        Column("status", "Matched", get=lambda t: "voided" if t.booking_status == voiding.VOIDED
+               else service.transfer_status(t.amount, t.allocated).replace("_", " ")),
         Column("reference", "Reference", get=lambda t: t.structured_reference or t.end_to_end_id or ""),
     ],
     filters=[Filter("status", "Matched", lambda q, v: q.where(service.status_clause(v)),
@@ -83,7 +100,24 @@ def detail(statement_id: int):
     record = service.get(session, statement_id)
     transfers = TRANSFERS.page(session, select(Transfer).where(Transfer.statement_id == statement_id))
     return render_template("statements/detail.html", statement=service.view(session, record, detail=True),
-                           transfers=transfers)
+                           transfers=transfers, can_void=auth.current().role in IMPORTERS and record.voided_at is None,
+                           holding=voiding.matches_holding(session, statement_id) if record.voided_at is None else [])
+
+
+@bp.route("/statements/<int:statement_id>/void", methods=["POST"])
+@requires(*IMPORTERS)
+def void(statement_id: int):
+    here = url_for(".detail", statement_id=statement_id)
+
+    def act(session):
+        record = service.get(session, statement_id)
+        return voiding.void_import(session, record, reason=request.form.get("reason", ""), actor=auth.current().name)
+
+    ok, record = attempt(act, here + "#void")
+    if not ok:
+        return record
+    return done(f"Import {statement_id} is voided: its transfers are out of reconciliation and its cash entries "
+                "are reversed in the journal. Import the corrected file now if there is one.", here)
 
 
 def _imported(record: Statement) -> Response:
@@ -94,11 +128,7 @@ def _imported(record: Statement) -> Response:
     """
     summary = (f"Statement imported: {record.imported} transfers, {record.duplicates} duplicates skipped, "
                f"balance check {record.balance_check}.")
-    problems = []
-    if record.balance_check == "mismatch":
-        problems.append(BALANCE_MISMATCH)
-    if record.imported == 0:
-        problems.append(NOTHING_NEW)
+    problems = warnings_of(record)
     to = url_for(".detail", statement_id=record.id)
     if not problems:
         return done(summary, to)
@@ -106,6 +136,25 @@ def _imported(record: Statement) -> Response:
     return redirect(to, 303)
 
 
+def warnings_of(record: Statement) -> list[str]:
+    """What keeps an import from being a plain success, each in a sentence the officer can act on."""
+    flags = set(filter(None, record.flags.split(",")))
+    problems = []
+    if record.balance_check == "mismatch":
+        problems.append(BALANCE_MISMATCH)
+    if "unknown_account" in flags:
+        problems.append(UNKNOWN_ACCOUNT)
+    if cash.DIFFERS_FLAG in flags:
+        problems.append(CASH_DIFFERS)
+    if record.imported == 0:
+        problems.append(NOTHING_NEW)
+    return problems
+
+
+UNKNOWN_ACCOUNT = ("Some entries are on a bank account no party holds: they wait, unmatched, until the account is "
+                   "registered to its party.")
+CASH_DIFFERS = ("The statement's closing balance differs from the ledger's cash at that bank account: a statement "
+                "before this one may be missing.")
 BALANCE_MISMATCH = ("The opening balance plus the entries does not give the closing balance: check the file "
                     "against the bank's statement before relying on it.")
 NOTHING_NEW = "Nothing new: every entry in the file had been imported before, or it has none."

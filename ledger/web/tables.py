@@ -13,6 +13,11 @@ A page declares its table once and hands it a query:
 
 Only declared columns sort and only declared filters apply, so the query string cannot reach the SQL
 any other way. The tiebreak (a unique column) keeps the order total, so pages never repeat or skip rows.
+
+Every table exports what it shows as CSV: `?export=csv` (prefixed like the other arguments) answers the rows the
+filters select, in the order shown, every page of them, with the columns as shown (`export.py`). The page's view
+needs nothing for it: `page()` then reads every row, the view prepares them as for the page, and the CSV is
+answered in place of the page when the view renders it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -101,7 +106,7 @@ class TablePage:
 
     def _own_keys(self) -> set[str]:
         prefix = self.table.prefix
-        return {*self.filters, *(prefix + k for k in ("sort", "dir", "page", "per_page"))}
+        return {*self.filters, *(prefix + k for k in ("sort", "dir", "page", "per_page", "export"))}
 
     @property
     def other_args(self) -> dict:
@@ -119,6 +124,11 @@ class TablePage:
         else:
             descending = column.default_desc
         return self.url(sort=column.key, dir="desc" if descending else "asc", page=1)
+
+    @property
+    def export_url(self) -> str:
+        """The CSV of what the table shows: the same filters and order, every page."""
+        return self.url(page=None, per_page=None, export="csv")
 
     def aria_sort(self, column: Column) -> str | None:
         if column.key != self.sort:
@@ -155,19 +165,28 @@ class Table:
         if self.prefix:
             args = {**args, **{k: args.get(self.prefix + k) for k in ("sort", "dir", "page", "per_page")}}
         sort, descending = self._sort_of(args)
+        expression = self._by_key[sort].sort
+        order = [expression.desc() if descending else expression.asc(),
+                 self.tiebreak.desc() if descending else self.tiebreak.asc()]
+        exporting = args.get(self.prefix + "export") == "csv"
         per_page = _int(args.get("per_page"), PER_PAGE_CHOICES[0])
         per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
         total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         pages = max(1, -(-total // per_page))
         page = min(max(1, _int(args.get("page"), 1)), pages)
-        expression = self._by_key[sort].sort
-        order = [expression.desc() if descending else expression.asc(),
-                 self.tiebreak.desc() if descending else self.tiebreak.asc()]
-        rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+        if exporting:
+            from ledger.web.export import MAX_ROWS
+
+            rows = session.execute(query.order_by(*order).limit(MAX_ROWS)).all()
+        else:
+            rows = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
         rows = [row[0] if len(row) == 1 else row for row in rows]
         choices = {f.key: (f.choices(session) if callable(f.choices) else f.choices)
                    for f in self.filters if f.choices is not None}
-        return TablePage(self, rows, total, page, per_page, sort, descending, values, choices)
+        result = TablePage(self, rows, total, page, per_page, sort, descending, values, choices)
+        if exporting:
+            g.table_export = result  # answered as CSV instead of the page: see `export.answer_instead_of_page`
+        return result
 
     def _sort_of(self, args) -> tuple[str, bool]:
         sort = args.get("sort") or self.default_sort

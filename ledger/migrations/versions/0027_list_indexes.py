@@ -7,14 +7,14 @@ lookups (the foreign key's among them) at the same write cost; the audit log gai
 indexes end with the rowid already, so there the change is the name and the object index.
 
 Revision ID: 0027_list_indexes
-Revises: 0024_statement_reviews
+Revises: 0026_import_void
 Create Date: 2026-12-07 00:50:00
 """
 from alembic import op
 
 
 revision = '0027_list_indexes'
-down_revision = '0024_statement_reviews'
+down_revision = '0026_import_void'
 branch_labels = None
 depends_on = None
 

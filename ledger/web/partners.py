@@ -1,0 +1,170 @@
+"""The dashboard's card per partner country: what is owed to it, what is late, what was paid, what is unexplained.
+
+A partner is a party invoices are owed to (an agreement's payee, or the sender of an invoice). Figures per currency,
+from the invoices and the matches that settle them (EU cost claims have their own page):
+  - owed this month: the open amount of approved invoices due from today to the month's end (or, with no due date,
+    of this month): what falls due and is not late yet;
+  - overdue: the open amount of approved invoices whose due date has passed;
+  - paid this month: what posted matches applied to the partner's invoices from transfers booked this month;
+  - unexplained: the unallocated remainder of booked transfers to or from the partner's accounts.
+The sparkline is what was invoiced to the payer per month over the last 12 months (approved or paid invoices, by
+the invoice's period), one line per currency, drawn as inline SVG.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ledger.auth import Principal
+from ledger.money import Money
+from ledger.timeutil import period_of, today
+
+MONTHS = 12
+
+
+@dataclass
+class Spark:
+    currency: str
+    months: list[str]
+    values: list[Decimal]
+    points: str  # the polyline's points in a WIDTH × HEIGHT box
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(self.values, Decimal(0)), self.currency)
+
+    @property
+    def described(self) -> str:
+        """The sparkline as text, for people who cannot see it."""
+        return "; ".join(f"{m}: {v:,.2f}" for m, v in zip(self.months, self.values, strict=True))
+
+
+@dataclass
+class Partner:
+    code: str
+    name: str
+    owed: list[Money] = field(default_factory=list)
+    overdue: list[Money] = field(default_factory=list)
+    paid: list[Money] = field(default_factory=list)
+    unexplained: list[Money] = field(default_factory=list)
+    sparks: list[Spark] = field(default_factory=list)
+
+
+WIDTH, HEIGHT, PAD = 120, 28, 2
+
+
+def spark_points(values: list[Decimal], width: int = WIDTH, height: int = HEIGHT, pad: int = PAD) -> str:
+    """SVG polyline points for `values`, left to right, the largest at the top and zero (or the least) at the
+    bottom; a flat line for a series with nothing in it."""
+    if not values:
+        return ""
+    low, high = min(min(values), Decimal(0)), max(values)
+    span = high - low
+    step = (width - 2 * pad) / max(1, len(values) - 1)
+    points = []
+    for i, value in enumerate(values):
+        share = float((value - low) / span) if span else 0.0
+        y = height - pad - share * (height - 2 * pad)
+        points.append(f"{pad + i * step:.1f},{y:.1f}")
+    return " ".join(points)
+
+
+def last_months(period: str, count: int = MONTHS) -> list[str]:
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
+def _sums(rows) -> dict[str, list[Money]]:
+    out: dict[str, list[Money]] = defaultdict(list)
+    for party, currency, amount in rows:
+        if party is not None and amount:
+            out[party].append(Money.rounded(Decimal(amount), currency))
+    return out
+
+
+def partners(session: Session) -> list[Partner]:
+    from ledger.agreements.models import Agreement
+    from ledger.invoices.models import Invoice
+    from ledger.parties.models import Party
+    from ledger.reconciliation.models import ReconciliationAllocation as A
+    from ledger.reconciliation.models import ReconciliationMatch as M
+    from ledger.statements.models import Transfer as T
+
+    day, period = today(), period_of(today())
+    first = day.replace(day=1)
+    payees = select(Agreement.payee_code).union(select(Invoice.payee_code)).subquery()
+    names = dict(session.execute(select(Party.code, Party.name).where(Party.code.in_(select(payees)))
+                                 .order_by(Party.name)).all())
+    approved_open = and_(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.document_type == "invoice")
+    owed = _sums(session.execute(
+        select(Invoice.payee_code, Invoice.currency, func.sum(Invoice.amount_open))
+        .where(approved_open, or_(and_(Invoice.due_on >= day, Invoice.due_on <= _month_end(first)),
+                                  and_(Invoice.due_on.is_(None), Invoice.period == period)))
+        .group_by(Invoice.payee_code, Invoice.currency)))
+    overdue = _sums(session.execute(
+        select(Invoice.payee_code, Invoice.currency, func.sum(Invoice.amount_open))
+        .where(approved_open, Invoice.due_on < day).group_by(Invoice.payee_code, Invoice.currency)))
+    paid = _sums(session.execute(
+        select(Invoice.payee_code, M.currency, func.sum(A.amount))
+        .select_from(A).join(M, M.id == A.match_id).join(Invoice, Invoice.id == A.invoice_id)
+        .join(T, T.id == M.transfer_id)
+        .where(M.status.in_(("auto", "confirmed")), func.coalesce(T.booking_date, T.value_date) >= first)
+        .group_by(Invoice.payee_code, M.currency)))
+    unexplained: dict[str, list[Money]] = defaultdict(list)
+    open_transfers = and_(T.booking_status == "booked", T.reversal.is_(False), T.allocated < T.amount)
+    for side in (T.counterparty_party, T.party_code):
+        rows = session.execute(select(side, T.currency, func.sum(T.amount - T.allocated)).where(open_transfers)
+                               .where(side.in_(list(names))).group_by(side, T.currency))
+        for code, moneys in _sums(rows).items():
+            unexplained[code].extend(moneys)
+    sparks = _sparks(session, period)
+    return [Partner(code, name, owed.get(code, []), overdue.get(code, []), paid.get(code, []),
+                    _merge(unexplained.get(code, [])), sparks.get(code, [])) for code, name in names.items()]
+
+
+def _month_end(first):
+    from ledger.agreements.obligations import period_bounds
+
+    return period_bounds(period_of(first))[1]
+
+
+def _merge(moneys: list[Money]) -> list[Money]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for m in moneys:
+        totals[m.currency] += m.amount
+    return [Money(amount, currency) for currency, amount in sorted(totals.items())]
+
+
+def _sparks(session: Session, period: str) -> dict[str, list[Spark]]:
+    from ledger.invoices.models import Invoice
+
+    months = last_months(period)
+    rows = session.execute(
+        select(Invoice.payee_code, Invoice.currency, Invoice.period, func.sum(Invoice.payable))
+        .where(Invoice.status.in_(("approved", "paid")), Invoice.period >= months[0], Invoice.period <= months[-1])
+        .group_by(Invoice.payee_code, Invoice.currency, Invoice.period)).all()
+    series: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
+    for party, currency, month, amount in rows:
+        series[party, currency][month] = Decimal(amount)
+    out: dict[str, list[Spark]] = defaultdict(list)
+    for (party, currency), by_month in sorted(series.items()):
+        values = [by_month.get(m, Decimal(0)) for m in months]
+        out[party].append(Spark(currency, months, values, spark_points(values)))
+    return out
+
+
+def partner_cards(session: Session, principal: Principal):
+    """The dashboard panel (`ledger.web.dashboard.PANELS`)."""
+    from ledger.web.dashboard import Panel
+
+    cards = partners(session)
+    if not cards:
+        return None
+    return Panel(f"What is owed to each partner, {period_of(today())}", "dashboard/partners.html",
+                 {"partners": cards, "width": WIDTH, "height": HEIGHT}, wide=True)

@@ -1,0 +1,45 @@
+"""The dashboard's card per partner country: its name, what is owed, overdue, paid and unexplained this month,
+and a 12-month sparkline per currency as inline SVG."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from ledger.invoices.models import Invoice
+from ledger.money import Money
+from ledger.parties.models import Party
+from ledger.timeutil import today
+from ledger.web.partners import last_months, partners, spark_points
+from tests.web.conftest import html
+
+
+def test_the_sparkline_puts_the_largest_value_at_the_top_and_zero_at_the_bottom():
+    points = [tuple(map(float, p.split(","))) for p in spark_points([Decimal(0), Decimal(5), Decimal(10)], 100, 20, 0).split()]
+    assert points == [(0.0, 20.0), (50.0, 10.0), (100.0, 0.0)]
+    flat = spark_points([Decimal(0)] * 3, 100, 20, 0)
+    assert flat == "0.0,20.0 50.0,20.0 100.0,20.0"
+
+
+def test_the_last_twelve_months_cross_a_year():
+    months = last_months("2026-03")
+    assert len(months) == 12 and months[0] == "2025-04" and months[-1] == "2026-03"
+
+
+def test_each_partner_has_a_card_by_name_with_its_figures(demo, officer_browser, session, app):
+    page = html(officer_browser.get("/"))
+    with app.test_request_context():
+        cards = partners(session)
+    assert cards
+    for card in cards:
+        name = session.get(Party, card.code).name
+        assert f'<h3 id="partner-{card.code}">{name}</h3>' in page
+    overdue = session.execute(
+        select(Invoice.payee_code, Invoice.currency, func.sum(Invoice.amount_open))
+        .where(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.document_type == "invoice",
+               Invoice.due_on < today()).group_by(Invoice.payee_code, Invoice.currency)).all()
+    expected = {(code, Money.rounded(amount, currency)) for code, currency, amount in overdue}
+    assert {(card.code, money) for card in cards for money in card.overdue} == expected
+    assert any(card.sparks for card in cards)
+    assert "<svg" in page and "<polyline points=" in page and "Invoiced per month in" in page
