@@ -38,7 +38,9 @@ class PaymentApprovalSchema(Schema):
                                                                      "(only those count)"})
 
 
-class PaymentBatchSchema(Schema):
+class PaymentBatchSummarySchema(Schema):
+    """A batch as listed (without its transfers)."""
+
     id = fields.Integer(required=True)
     debtor_party = fields.String(required=True)
     debtor_account = fields.String(required=True)
@@ -58,10 +60,13 @@ class PaymentBatchSchema(Schema):
     message_id = fields.String(allow_none=True)
     file_sha256 = fields.String(allow_none=True)
     version = fields.Integer(required=True)
-    items = fields.List(fields.Nested(PaymentItemSchema))
 
 
-PaymentBatchPageSchema = page_schema(PaymentBatchSchema, "PaymentBatchPage")
+class PaymentBatchSchema(PaymentBatchSummarySchema):
+    items = fields.List(fields.Nested(PaymentItemSchema), required=True)
+
+
+PaymentBatchPageSchema = page_schema(PaymentBatchSummarySchema, "PaymentBatchPage")
 
 
 class PaymentBatchArgs(ListArgs):

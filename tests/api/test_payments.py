@@ -232,9 +232,12 @@ def test_nothing_is_proposed_or_paid_twice(world, officers):
     assert all(m["method"] != "reference" for m in world.matches())
 
 
-def test_an_open_batch_holds_its_invoices(world, officers):
+def test_an_open_batch_holds_its_invoices(world, officers, auditor):
     world.invoice("GB", "RW-O-1", "1000.00")
-    propose(world)
+    batch = propose(world)
+    listed = world.api.get(f"{P}?status=proposed", token=auditor)
+    assert listed.status_code == 200, listed.get_json()
+    assert [(b["id"], b["total"]) for b in listed.get_json()["items"]] == [(batch["id"], "1000.00")]
     assert propose(world, expect=422)["code"] == "nothing_to_pay"
 
 
