@@ -56,6 +56,7 @@ def blueprints() -> list:
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
     from ledger.web.agreements import bp as agreements
+    from ledger.web.approvals import bp as approvals
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
@@ -73,6 +74,7 @@ def web_blueprints() -> list:
         reconciliation,
         settlement,
         claims,
+        approvals,
     ]
 
 
@@ -89,7 +91,9 @@ def approval_handlers() -> dict:
     """What a second officer's approval does, per kind of request (`ledger.approvals`): a function
     (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
     here."""
-    return {}
+    from ledger.reconciliation import approvals as reconciliation_approvals
+
+    return {reconciliation_approvals.KIND: reconciliation_approvals.approve}
 
 
 def chain_verifiers() -> list:

@@ -21,6 +21,7 @@ NAV = [
     NavItem("Invoices", "web_invoices.index"),
     NavItem("Statements", "web_statements.index"),
     NavItem("Reconciliation", "web_reconciliation.index"),
+    NavItem("Approvals", "web_approvals.index"),
     NavItem("Settlement", "web_settlement.index"),
     NavItem("EU claims", "web_claims.index"),
     NavItem("Parties", "web.parties"),

@@ -7,8 +7,10 @@ from flask import Response, abort, render_template, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
+from ledger.agreements.obligations import period_bounds
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
+from ledger.reconciliation import unmatched
 from ledger.settlement import service
 from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
@@ -63,8 +65,11 @@ def period(period: str):
         statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
         signed = documents[0] if documents else None
     ended = period < period_of(today())
+    _, last = period_bounds(period)
+    counts = {"now": unmatched.count(session), "by_end": unmatched.count(session, as_of=last), "last": last,
+              "definition": unmatched.DEFINITION}
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
-                           signed=signed, formats=FORMATS, ended=ended,
+                           signed=signed, formats=FORMATS, ended=ended, unmatched=counts,
                            can_close=auth.current().role in CLOSERS and view["status"] == "open" and ended)
 
 

@@ -104,7 +104,7 @@ def test_a_stale_confirmation_is_refused_on_the_page_and_changes_nothing(demo, o
                                     {"version": f'"match-{match.id}-99"'}, token_from="/reconciliation")
     assert response.status_code == 303
     page = html(officer_browser.get("/reconciliation"))
-    assert "Nothing was changed. the match changed since you read it" in page
+    assert f"Nothing was changed. Match {match.id}: the match changed since you read it" in page
     session.expire_all()
     assert session.get(ReconciliationMatch, match.id).status == "proposed"
 
