@@ -965,11 +965,11 @@ def _written_off(transfer: Transfer, rows: list[tuple[Invoice, Decimal]], write_
     if not write_off.reason.strip():
         raise field_error("write_off_reason", "say why the difference is written off", "reason_required")
     try:
-        planned = writeoffs.plan([writeoffs.Pick(inv.id, inv.amount_open, a) for inv, a in rows],
-                                 transfer.amount - transfer.allocated)
+        cur = transfer.currency
+        planned = writeoffs.plan([writeoffs.Pick(inv.id, quantize(inv.amount_open, cur), a) for inv, a in rows],
+                                 quantize(transfer.amount - transfer.allocated, cur))
     except ValueError as error:
         raise field_error("write_off", str(error), "nothing_to_write_off") from None
-    cur = transfer.currency
     if write_off.seen is not None and planned.written_off != write_off.seen:
         raise Conflict(f"the difference is now {planned.written_off} {cur}, not the {write_off.seen} {cur} asked "
                        "for: the transfer or the invoices changed since", code="stale_write_off")

@@ -240,8 +240,7 @@ def _bulk(ids: list[int], decide, verb: str) -> str:
             if "audit_notes" in g:
                 del g.audit_notes[notes:]
             row = service.get(session, match_id)
-            why = stale_note(row) if row.status != "proposed" else message(problem)
-            refused.append(f"match {match_id}: {why}")
+            refused.append(stale_note(row) if row.status != "proposed" else f"match {match_id}: {message(problem)}")
     text = f"{len(done_ids)} {verb}" + (f" ({', '.join(map(str, done_ids))})" if done_ids else "")
     return text + (f"; not changed: {'; '.join(refused)}" if refused else "")
 

@@ -224,8 +224,9 @@ def _ask_approval(transfer: Transfer, allocations: list[dict], write_off: servic
     """Above the limit: nothing is posted; the whole match waits for a second officer (approvals page)."""
     session = db.session()
     rows = [(session.get(service.Invoice, a["invoice"]), a["amount"]) for a in allocations if "invoice" in a]
-    planned = writeoffs.plan([writeoffs.Pick(inv.id, inv.amount_open, amount) for inv, amount in rows],
-                             transfer.amount - transfer.allocated)
+    cur = transfer.currency
+    planned = writeoffs.plan([writeoffs.Pick(inv.id, quantize(inv.amount_open, cur), amount) for inv, amount in rows],
+                             quantize(transfer.amount - transfer.allocated, cur))
     approval = write_off_approvals.request(session, auth.current(), transfer.id, allocations, write_off.account,
                                            write_off.reason, planned.written_off, transfer.currency)
     return done(f"Writing off {planned.written_off:,} {transfer.currency} is above your limit of {write_off.limit:,} "
