@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.invoices.models import Invoice
+from ledger.money import quantize
 from ledger.parties.models import Party
 from ledger.recognition.models import CostClaim
 from ledger.statements.models import Transfer
@@ -70,7 +71,7 @@ def _invoices(session: Session, transfer: Transfer, c: Criteria) -> list[Candida
     # The transfer's own counterparty first, then by due date: the likeliest on top.
     query = query.order_by((Invoice.payee_code != (transfer.counterparty_party or "")), due, Invoice.id).limit(LIMIT)
     return [Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
-                      i.amount_open, i.payment_reference, i.due_on, i.issued_on)
+                      quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
             for i in session.execute(query).scalars()]
 
 
@@ -94,7 +95,7 @@ def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate
     query = query.order_by((CostClaim.issuing_state != (transfer.counterparty_party or "")),
                            CostClaim.payment_due_on, CostClaim.id).limit(LIMIT)
     return [Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
-                      k.payable, f"CC-{k.id}", k.payment_due_on, k.submitted_on)
+                      quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
             for k in session.execute(query).scalars()]
 
 
@@ -111,9 +112,9 @@ def by_keys(session: Session, transfer: Transfer, keys: list[str]) -> dict[str, 
     out: dict[str, Candidate] = {}
     for i in session.execute(select(Invoice).where(Invoice.id.in_(ids["invoice"]))).scalars():
         out[f"invoice:{i.id}"] = Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code,
-                                           i.currency, i.amount_open, i.payment_reference, i.due_on, i.issued_on)
+                                           i.currency, quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
     for k in session.execute(select(CostClaim).where(CostClaim.id.in_(ids["claim"]))).scalars():
         out[f"claim:{k.id}"] = Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state,
-                                         k.enforcing_state, k.currency, k.payable, f"CC-{k.id}", k.payment_due_on,
+                                         k.enforcing_state, k.currency, quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on,
                                          k.submitted_on)
     return out

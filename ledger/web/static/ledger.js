@@ -144,8 +144,8 @@
   }
 })();
 
-// The reconciliation queue by keyboard: j/k move between matches, x selects, a accepts, r rejects, / searches,
-// ? lists the keys. Nothing happens while typing in a field.
+// The reconciliation queue by keyboard: j/k move between matches, x selects, a accepts, r rejects, A/R confirm or
+// reject the selected ones, / searches, ? lists the keys. Nothing happens while typing in a field.
 (function () {
   "use strict";
   var list = document.querySelector("[data-keys]");
@@ -182,6 +182,10 @@
     }
     else if (key === "a") { press("accept"); }
     else if (key === "r") { press("reject"); }
+    else if (key === "A" || key === "R") {  // the selected ones, at once
+      var bulk = document.querySelector("#bulk button[value=" + (key === "A" ? "confirm" : "reject") + "]");
+      if (bulk) { bulk.click(); }
+    }
     else if (key === "/") {
       var field = document.querySelector("details.filter-box input, .filters input, form[role=search] input, main input[type=search], main input[type=text]");
       if (field) {
