@@ -98,7 +98,7 @@ def _render(transfer: Transfer, form: MatchForm, status: int = 200):
         rows.append({"c": c, "checked": c.key in form.picked,
                      "amount": form.picked.get(c.key) or f"{quantize(default, c.currency)}"})
     allocated = Decimal(0)
-    for key, typed in form.picked.items():
+    for typed in form.picked.values():
         try:
             allocated += Decimal(typed.replace(",", "") or "0")
         except InvalidOperation:

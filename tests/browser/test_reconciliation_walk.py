@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -153,4 +152,35 @@ def test_an_officers_reconciliation_walk(ledger_env):
     elapsed = time.perf_counter() - started
     print(f"\nreconciliation walk: {elapsed:.1f} s (screenshots included)")
     (ARTEFACTS / "walk-seconds.txt").write_text(f"{elapsed:.2f}\n")
+    context.close()
+
+
+def test_a_form_typed_into_survives_an_expired_session(ledger_env):
+    """The session ends while the officer types: the save is refused, and after signing in again the page gives
+    back what was typed (kept in the tab, never sent anywhere else)."""
+    context = ledger_env["browser"].new_context(base_url=ledger_env["url"], viewport=SIZES["wide"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+
+    def sign_in():
+        page.goto("/login")
+        page.get_by_label("Email address").fill(OFFICER)
+        page.get_by_label("Password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+
+    sign_in()
+    page.goto("/reconciliation")
+    page.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
+    here = page.url
+    page.get_by_label("Reference or number").fill("nothing-like-this")
+    page.get_by_label("Reason").fill("kept across the sign-in")
+    context.clear_cookies()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save match").click()
+    assert "expired" in page.inner_text("main")
+    sign_in()
+    page.goto(here)
+    assert page.get_by_label("Reference or number").input_value() == "nothing-like-this"
+    assert page.get_by_label("Reason").input_value() == "kept across the sign-in"
     context.close()

@@ -69,3 +69,13 @@ def test_a_partial_payment_leaves_the_rest_open_and_raw_keys_never_show():
     assert text.startswith("Part of an open invoice is paid; 500.00 GBP short: the rest stays open")
     assert "9=2" not in text and "days_from_due" not in text
     assert explain.direction("GB", "RW") == "GB → RW"
+
+
+def test_the_write_off_limits_are_configuration_and_a_wrong_one_stops_the_start(tmp_path):
+    from ledger.config import ConfigError, load
+
+    assert load(str(tmp_path), {})["LEDGER_WRITE_OFF_LIMITS"] == {"finance_officer": D("100.00")}
+    assert load(str(tmp_path), {"LEDGER_WRITE_OFF_LIMITS": "finance_officer=25,admin=0"})[
+        "LEDGER_WRITE_OFF_LIMITS"] == {"finance_officer": D(25), "admin": D(0)}
+    with pytest.raises(ConfigError, match="LEDGER_WRITE_OFF_LIMITS"):
+        load(str(tmp_path), {"LEDGER_WRITE_OFF_LIMITS": "finance_officer=lots"})
