@@ -116,7 +116,7 @@ def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
     for row, v in zip(rows, views, strict=True):
         t = transfers.get(v["transfer"])
         cards.append({"match": v, "transfer": t, "version": row.version, "reason": explain.reason(v),
-                      "direction": explain.direction(v["payer"], v["payee"]),
+                      "direction": _from_to(t) if t else explain.direction(v["payer"], v["payee"]),
                       "transfer_amount": Money(statements._minor(t.amount, t.currency), t.currency) if t else None,
                       "invoices": [(a, invoices.get(a["invoice"])) for a in v["allocations"]]})
     return cards
