@@ -1,7 +1,8 @@
 """What an officer can match a transfer to, found by reference, party, amount (± tolerance) and date.
 
 A payment out settles approved invoices its payer owes, with money open, in the transfer's currency; a credit in
-pays accepted EU cost claims its account's owner made, in the credit's currency (each whole)."""
+pays accepted EU cost claims its account's owner made, in the credit's currency (each whole), or refunds a credit
+note's credit left (in full or in part)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Criteria:
 @dataclass(frozen=True)
 class Candidate:
     key: str  # "invoice:12" or "claim:3": what the form sends back (never typed by anyone)
-    kind: str  # invoice | claim
+    kind: str  # invoice | claim | credit_note
     id: int
     label: str  # the number an officer knows it by
     payer: str
@@ -99,9 +100,34 @@ def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate
             for k in session.execute(query).scalars()]
 
 
+def _note(i: Invoice) -> Candidate:
+    """A credit note with credit left: the host owes it back, so the host is the payer of its refund."""
+    return Candidate(f"invoice:{i.id}", "credit_note", i.id, f"credit note {i.number}", i.payee_code, i.payer_code,
+                     i.currency, quantize(-i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
+
+
+def _credit_notes(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
+    query = select(Invoice).where(Invoice.status == "approved", Invoice.amount_open < 0,
+                                  Invoice.document_type == "credit_note", Invoice.currency == transfer.currency,
+                                  Invoice.payer_code == transfer.party_code)
+    if c.party:
+        query = query.where(Invoice.payee_code.in_(_party_codes(session, c.party)))
+    if c.text:
+        like = f"%{c.text.strip().lower()}%"
+        query = query.where(or_(func.lower(Invoice.number).like(like), func.lower(Invoice.payment_reference).like(like)))
+    if c.amount is not None:
+        query = query.where((-Invoice.amount_open).between(c.amount - c.tolerance, c.amount + c.tolerance))
+    if c.date_from:
+        query = query.where(Invoice.issued_on >= c.date_from)
+    if c.date_to:
+        query = query.where(Invoice.issued_on <= c.date_to)
+    return [_note(i) for i in session.execute(query.order_by(Invoice.issued_on, Invoice.id).limit(LIMIT)).scalars()]
+
+
 def candidates(session: Session, transfer: Transfer, criteria: Criteria) -> list[Candidate]:
+    """A credit: accepted EU claims it pays (each whole) and credit notes it refunds; a payment: open invoices."""
     if transfer.direction == "credit":
-        return _claims(session, transfer, criteria)
+        return _claims(session, transfer, criteria) + _credit_notes(session, transfer, criteria)
     return _invoices(session, transfer, criteria)
 
 
@@ -111,6 +137,9 @@ def by_keys(session: Session, transfer: Transfer, keys: list[str]) -> dict[str, 
            for kind in ("invoice", "claim")}
     out: dict[str, Candidate] = {}
     for i in session.execute(select(Invoice).where(Invoice.id.in_(ids["invoice"]))).scalars():
+        if i.document_type == "credit_note":
+            out[f"invoice:{i.id}"] = _note(i)
+            continue
         out[f"invoice:{i.id}"] = Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code,
                                            i.currency, quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
     for k in session.execute(select(CostClaim).where(CostClaim.id.in_(ids["claim"]))).scalars():

@@ -11,10 +11,9 @@ from sqlalchemy import or_, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
-from ledger.errors import Problem, field_error
+from ledger.errors import Problem
 from ledger.invoices.models import Invoice
-from ledger.money import Money, quantize
-from ledger.recognition.models import CostClaim
+from ledger.money import Money
 from ledger.reconciliation import explain, service, unmatched
 from ledger.reconciliation.explain import direction
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
@@ -135,9 +134,7 @@ def index():
     transfers.rows = [_Unexplained(t, duplicates.get(t.id)) for t in transfers.rows]
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
                            can_decide=auth.current().role in OFFICERS, unmatched_count=unmatched.count(session),
-                           definition=unmatched.DEFINITION,
-                           transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""),
-                           claim=request.args.get("claim", ""))
+                           definition=unmatched.DEFINITION)
 
 
 @bp.route("/reconciliation/matches/<int:match_id>")
@@ -299,74 +296,6 @@ def run():
     return done(f"Reconciliation run {record.id}: {record.auto_matched} matched and posted, {record.proposed} "
                 f"proposed for review; {count} transfers unmatched (booked, not a reversal, money not yet explained "
                 "by a posted match, proposals waiting included).", url_for(".index"))
-
-
-def _manual_allocation(session, form) -> tuple[int, list[dict]]:
-    try:
-        transfer_id = int(form.get("transfer", ""))
-    except ValueError:
-        raise field_error("transfer", "give the transfer's number") from None
-    named = {name: form.get(name, "").strip() for name in ("invoice", "claim")}
-    named = {name: value for name, value in named.items() if value}
-    if len(named) != 1:
-        raise field_error("invoice", "give the invoice's (or credit note's) number, or the cost claim's: one of them")
-    try:
-        amount = Decimal(form.get("amount", "").replace(",", "").strip())
-    except InvalidOperation:
-        raise field_error("amount", "give the amount as a number, e.g. 1250.00") from None
-    if not amount.is_finite() or amount <= 0:
-        raise field_error("amount", "the amount must be more than zero")
-    if "claim" in named:
-        return transfer_id, _claims_paid_whole(session, _numbers(named["claim"]), amount)
-    try:
-        invoice_id = int(named["invoice"])
-    except ValueError:
-        raise field_error("invoice", "give the invoice's number") from None
-    return transfer_id, [{"invoice": invoice_id, "amount": amount}]
-
-
-def _numbers(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise field_error("claim", "give the cost claims' numbers, e.g. 12 or 12 13") from None
-
-
-def _claims_paid_whole(session, claim_ids: list[int], total: Decimal) -> list[dict]:
-    """The form names the claims and their total; each claim is paid whole, so it is allocated what it has payable
-    (the service checks the rest, as for the API)."""
-    if len(set(claim_ids)) != len(claim_ids):
-        raise field_error("claim", "a cost claim is named twice")
-    claims = {claim_id: (payable, currency) for claim_id, payable, currency in session.execute(
-        select(CostClaim.id, CostClaim.payable, CostClaim.currency).where(CostClaim.id.in_(claim_ids)))}
-    missing = [claim_id for claim_id in claim_ids if claim_id not in claims]
-    if missing:
-        raise field_error("claim", f"no cost claim {missing[0]}")
-    currencies = {currency for _, currency in claims.values()}
-    if len(currencies) > 1:
-        raise field_error("claim", "the claims are in different currencies: a credit pays claims in its own")
-    (currency,) = currencies
-    named = quantize(sum((payable for payable, _ in claims.values()), Decimal(0)), currency)
-    if named != total:
-        raise field_error("amount", f"the claims named come to {named} {currency}: a credit pays each claim whole")
-    return [{"claim": claim_id, "amount": claims[claim_id][0]} for claim_id in claim_ids]
-
-
-@bp.route("/reconciliation/manual", methods=["POST"])
-@requires(*OFFICERS)
-def manual():
-    back = url_for(".index", transfer=request.form.get("transfer", ""), invoice=request.form.get("invoice", ""),
-                   claim=request.form.get("claim", ""))
-
-    def allocate(session):
-        transfer_id, allocations = _manual_allocation(session, request.form)
-        return service.manual(session, transfer_id, allocations, auth.current().name)
-
-    ok, row = attempt(allocate, back + "#manual")
-    if not ok:
-        return row
-    return done(f"Transfer {row.transfer_id} allocated by hand (match {row.id}, entry {row.journal_entry_id}).",
-                url_for(".index"))
 
 
 def matches_of_invoice(session, invoice_id: int) -> list[dict]:

@@ -94,7 +94,7 @@ def _render(transfer: Transfer, form: MatchForm, status: int = 200):
     unallocated = transfer.amount - transfer.allocated
     rows = []
     for c in kept + found:
-        default = min(c.open_amount, unallocated) if c.kind == "invoice" else c.open_amount
+        default = min(c.open_amount, unallocated) if c.kind != "claim" else c.open_amount
         rows.append({"c": c, "checked": c.key in form.picked,
                      "amount": form.picked.get(c.key) or f"{quantize(default, c.currency)}"})
     allocated = Decimal(0)

@@ -214,3 +214,16 @@ def test_one_count_of_unmatched_transfers_on_the_run_the_list_the_dashboard_and_
     settled = int(re.search(r"<strong data-unmatched-count>(\d+)</strong> today", settlement).group(1))
     assert ran == listed == dashboard == settled > 0
     assert "An unmatched transfer is a booked bank transfer" in queue and "An unmatched transfer is" in settlement
+
+
+def test_a_credit_refunding_part_of_a_credit_note_is_found_and_matched(world, officer_browser, session):
+    note = world.credit_note("GB", "RW-CN-7", "750.00")
+    (refund,) = world.statement([("500.00", "Refund", RW_IBAN, date(2026, 5, 3))])
+    path = f"/reconciliation/transfers/{refund}"
+    page = html(officer_browser.get(path))
+    assert f'value="invoice:{note}"' in page and "credit note RW-CN-7" in page and "RW → GB" in page
+    response = _post(officer_browser, refund, {"pick": f"invoice:{note}", f"amount-invoice:{note}": "500.00",
+                                               "seen_allocated": "0"})
+    assert response.status_code == 303, html(response)
+    assert world.invoice_row(note).amount_open == Decimal("-250.00")
+    assert session.get(Transfer, refund).allocated == Decimal("500.00")
