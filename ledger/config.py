@@ -100,6 +100,12 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         timeutil.zone_named(time_zone)
     except ValueError as error:
         raise ConfigError(f"LEDGER_TIME_ZONE: {error}") from None
+    from ledger.reconciliation.writeoffs import DEFAULT_LIMITS, LimitsError, parse_limits
+
+    try:
+        write_off_limits = parse_limits(env.get("LEDGER_WRITE_OFF_LIMITS") or DEFAULT_LIMITS)
+    except LimitsError as error:
+        raise ConfigError(str(error)) from None
     database_url = env.get("LEDGER_DATABASE_URL") or f"sqlite:///{instance / 'ledger.sqlite3'}"
     return {
         "LEDGER_ENV": "production" if production else "development",
@@ -129,6 +135,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         "LEDGER_RETENTION_YEARS": int(env.get("LEDGER_RETENTION_YEARS", "10")),
         # Sign-in attempts per client address (flask-limiter notation); accounts also lock after 5 failures.
         "LEDGER_SIGNIN_RATE": env.get("LEDGER_SIGNIN_RATE", "10 per minute"),
+        # What each role may write off alone while matching by hand (in the match's currency); above: four eyes.
+        "LEDGER_WRITE_OFF_LIMITS": write_off_limits,
         # Large enough for a month of camt.053; bigger files go through `ledger statements import`.
         "MAX_CONTENT_LENGTH": int(env.get("LEDGER_MAX_BODY_BYTES", str(64 * 1024 * 1024))),
         # A statement upload must import well inside the worker's timeout (README); larger files: the CLI.

@@ -62,6 +62,7 @@ def blueprints() -> list:
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
     from ledger.web.agreements import bp as agreements
+    from ledger.web.approvals import bp as approvals
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
@@ -83,6 +84,7 @@ def web_blueprints() -> list:
         claims,
         payments,
         partner,
+        approvals,
     ]
 
 
@@ -100,8 +102,9 @@ def approval_handlers() -> dict:
     (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
     here."""
     from ledger.payments.service import OVERRIDE_KIND, apply_override
+    from ledger.reconciliation import approvals as reconciliation_approvals
 
-    return {OVERRIDE_KIND: apply_override}
+    return {OVERRIDE_KIND: apply_override, reconciliation_approvals.KIND: reconciliation_approvals.approve}
 
 
 def reconciliation_passes() -> list:

@@ -24,6 +24,7 @@ PURPOSES: dict[str, str] = {
     "cash": "Assets",                   # money at a bank: one account per bank account and currency
     "bank_charges": "Expenses",
     "fx_differences": "Expenses",       # realised FX gains (credit) and losses (debit) on converted payments
+    "rounding": "Expenses",             # differences an officer writes off as rounding while matching by hand
     "claims_receivable": "Assets",      # EU compensation owed to an enforcing state
     "claims_payable": "Liabilities",    # EU compensation owed by an issuing state
     "compensation_income": "Income",

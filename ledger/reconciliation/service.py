@@ -49,7 +49,7 @@ from ledger.journal.rules import (
     Line,
 )
 from ledger.money import Money, quantize
-from ledger.reconciliation import claims, duplicates, parallel, refunds
+from ledger.reconciliation import claims, duplicates, parallel, refunds, writeoffs
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
 from ledger.reconciliation.rows import reversed_pairs
@@ -893,9 +893,11 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
     return row
 
 
-def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str) -> ReconciliationMatch:
+def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str,
+           write_off: WriteOff | None = None) -> ReconciliationMatch:
     """An officer's own match, posted at once: a payment out to invoices of the same currency, or a credit to the
-    cost claims it pays or the one credit note it refunds (`claims.manual`, `refunds.manual`)."""
+    cost claims it pays or the one credit note it refunds (`claims.manual`, `refunds.manual`). A payment out may
+    write off the difference to a named account (`writeoffs`)."""
     transfer = session.get(Transfer, transfer_id)
     if transfer is None:
         raise field_error("transfer", f"no transfer {transfer_id}", "unknown_transfer")
@@ -906,6 +908,9 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     if not allocations:
         raise field_error("allocations", "at least one allocation is needed")
     if transfer.direction == "credit":
+        if write_off is not None:
+            raise field_error("write_off", "a credit pays claims whole or refunds a note: nothing is written off",
+                              "no_write_off_on_credit")
         return _manual_credit(session, transfer, allocations, actor)
     seen: set[int] = set()
     rows = []
@@ -931,14 +936,22 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
         rows.append((invoice, amount))
     cur = transfer.currency
     total = sum((a for _, a in rows), Decimal(0))
+    evidence = {"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {cur}",
+                "booked_on": str(transfer.booking_date or transfer.value_date),
+                "invoices_open": "; ".join(f"{inv.id}={inv.amount_open}" for inv, _ in rows)}
+    split = [(inv.id, a, Decimal(0)) for inv, a in rows]
+    value, residual, account = total, Decimal(0), None
+    if write_off is not None:
+        planned = _written_off(transfer, rows, write_off)
+        split, value, residual, account = (list(planned.allocations), planned.transfer_amount, planned.residual,
+                                           write_off.account)
+        evidence.update(write_off=f"{planned.written_off} {cur}", write_off_reason=write_off.reason)
+        if write_off.approval is not None:
+            evidence["approval"] = str(write_off.approval)
     plan = Plan(transfer_id=transfer.id, payer=transfer.party_code, payee=transfer.counterparty_party,
-                method="manual", status="confirmed", confidence=Decimal(1), currency=cur, value=total,
-                residual=Decimal(0), residual_account=None, transfer_amount=total, transfer_currency=cur,
-                booked_on=transfer.booking_date or transfer.value_date,
-                allocations=[(inv.id, a, Decimal(0)) for inv, a in rows],
-                evidence={"reason": "matched by hand", "transfer_amount": f"{transfer.amount} {cur}",
-                          "booked_on": str(transfer.booking_date or transfer.value_date),
-                          "invoices_open": "; ".join(f"{inv.id}={inv.amount_open}" for inv, _ in rows)},
+                method="manual", status="confirmed", confidence=Decimal(1), currency=cur, value=value,
+                residual=residual, residual_account=account, transfer_amount=value, transfer_currency=cur,
+                booked_on=transfer.booking_date or transfer.value_date, allocations=split, evidence=evidence,
                 agreements={inv.id: inv.agreement_id for inv, _ in rows}, bank_account=transfer.account)
     _store(session, [plan], None, actor)
     post(session, [plan], hooks=True)
@@ -947,6 +960,38 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     describe("reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
     return row
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    """A difference written off while matching by hand: to which account, why, at most how much alone (None: a
+    second officer approved it, `approval`), and the amount the officer saw (the match is refused if it differs)."""
+
+    account: str
+    reason: str
+    limit: Decimal | None
+    seen: Decimal | None = None
+    approval: int | None = None
+
+
+def _written_off(transfer: Transfer, rows: list[tuple[Invoice, Decimal]], write_off: WriteOff) -> writeoffs.WriteOffPlan:
+    if write_off.account not in writeoffs.ACCOUNTS:
+        raise field_error("write_off_account", "choose bank charges, FX difference or rounding", "unknown_account")
+    if not write_off.reason.strip():
+        raise field_error("write_off_reason", "say why the difference is written off", "reason_required")
+    try:
+        cur = transfer.currency
+        planned = writeoffs.plan([writeoffs.Pick(inv.id, quantize(inv.amount_open, cur), a) for inv, a in rows],
+                                 quantize(transfer.amount - transfer.allocated, cur))
+    except ValueError as error:
+        raise field_error("write_off", str(error), "nothing_to_write_off") from None
+    if write_off.seen is not None and planned.written_off != write_off.seen:
+        raise Conflict(f"the difference is now {planned.written_off} {cur}, not the {write_off.seen} {cur} asked "
+                       "for: the transfer or the invoices changed since", code="stale_write_off")
+    if write_off.limit is not None and planned.written_off > write_off.limit:
+        raise field_error("write_off", f"{planned.written_off} {cur} is above your limit of {write_off.limit} {cur}: "
+                          "a second officer must approve it", "write_off_above_limit")
+    return planned
 
 
 def _manual_credit(session: Session, transfer: Transfer, allocations: Sequence[dict],

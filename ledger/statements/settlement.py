@@ -12,13 +12,13 @@ from ledger.statements.models import Transfer
 
 def unreconciled_open_items(session: Session, period: str, party: str | None,
                             agreement_ids: list[int] | None) -> dict:
-    """Booked transfers up to the period's end with an unallocated remainder (for one agreement: those
-    between its payer's and payee's accounts)."""
+    """Transfers unmatched at the period's end (`ledger.reconciliation.unmatched`, the one definition every page
+    counts by; for one agreement: those between its payer's and payee's accounts)."""
     from ledger.agreements.models import Agreement
+    from ledger.reconciliation import unmatched
 
     _, last = period_bounds(period)
-    query = select(Transfer).where(Transfer.booking_status == "booked", Transfer.allocated < Transfer.amount,
-                                   Transfer.booking_date <= last)
+    query = unmatched.query(as_of=last)
     if party is not None:
         query = query.where(or_(Transfer.party_code == party, Transfer.counterparty_party == party))
     if agreement_ids is not None:

@@ -69,6 +69,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
     from ledger.invoices.models import Invoice
     from ledger.invoices.service import OPEN_STATUSES
     from ledger.recognition.service import overdue_items
+    from ledger.reconciliation import unmatched
 
     statement = _current_statement(session)
     items = statement["open_items"]
@@ -82,7 +83,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
          {"status": "disputed"}),
         ("Proposed matches to confirm or reject", len(items.get("proposed_matches", [])),
          "web_reconciliation.index", {}),
-        ("Transfers not yet matched", len(items.get("unreconciled_transfers", [])), "web_reconciliation.index", {}),
+        ("Unmatched transfers", unmatched.count(session), "web_reconciliation.index", {}),
         ("Approved invoices past their due date", len(items.get("overdue_invoices", [])), "web_invoices.index",
          {"overdue": "yes"}),
         ("Disputed statement lines carried forward", len(items.get("disputed_lines", [])), "web_settlement.index", {}),
@@ -91,7 +92,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
     ]
     return Panel(f"Open items in {statement['period']}", "dashboard/open_items.html",
                  {"lines": [{"label": label, "count": count, "endpoint": endpoint, "args": args}
-                            for label, count, endpoint, args in lines]})
+                            for label, count, endpoint, args in lines], "unmatched_definition": unmatched.DEFINITION})
 
 
 def balances_by_purpose(session: Session, principal: Principal) -> Panel:

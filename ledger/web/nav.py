@@ -23,6 +23,7 @@ NAV = [
     NavItem("Statements", "web_statements.index"),
     NavItem("Payments", "web_payments.index"),
     NavItem("Reconciliation", "web_reconciliation.index"),
+    NavItem("Approvals", "web_approvals.index"),
     NavItem("Settlement", "web_settlement.index"),
     NavItem("EU claims", "web_claims.index"),
     NavItem("Parties", "web.parties"),

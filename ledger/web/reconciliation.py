@@ -6,22 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask import render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
-from ledger.errors import field_error
+from ledger.errors import Problem
 from ledger.invoices.models import Invoice
-from ledger.money import Money, quantize
-from ledger.recognition.models import CostClaim
-from ledger.reconciliation import service
+from ledger.money import Money
+from ledger.reconciliation import explain, service, unmatched
+from ledger.reconciliation.explain import direction
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.models import STATUSES, ReconciliationMatch
 from ledger.statements import service as statements
 from ledger.statements.models import Transfer
 from ledger.web import pages
-from ledger.web.actions import attempt, done
+from ledger.web.actions import SHOWN_ON_THE_PAGE, attempt, done, message
+from ledger.web.formats import isotime
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_reconciliation", __name__)
@@ -67,16 +68,17 @@ def _looks_like(row: _Unexplained) -> str:
 
 
 def _from_to(t: Transfer) -> str:
-    """Who paid whom: the account's owner pays out a debit and receives a credit."""
-    owner, other = t.party_code or "?", t.counterparty_party or "unknown"
-    return f"{other} → {owner}" if t.direction == "credit" else f"{owner} → {other}"
+    """Who paid whom (payer → payee): the account's owner pays out a debit and receives a credit."""
+    owner, other = t.party_code or "unknown", t.counterparty_party or "unknown"
+    return direction(other, owner) if t.direction == "credit" else direction(owner, other)
 
 
 TRANSFERS = Table(
     columns=[
-        Column("id", "Transfer", Transfer.id, kind="number"),
+        Column("id", "Transfer", Transfer.id, kind="number",
+               link=lambda t: url_for("web_reconciliation.find", transfer_id=t.id)),
         Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
-        Column("parties", "From → to", Transfer.party_code, get=_from_to),
+        Column("parties", "Payer → payee", Transfer.party_code, get=_from_to),
         Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
                get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
         Column("reference", "Reference",
@@ -98,9 +100,8 @@ TRANSFERS = Table(
 
 
 def _unmatched_query():
-    """Booked transfers, out of a party's account or into it, with something left to allocate."""
-    return select(Transfer).where(Transfer.booking_status == "booked", Transfer.reversal.is_(False),
-                                  Transfer.allocated < Transfer.amount)
+    """The unmatched transfers, by the one definition every page counts by (`reconciliation.unmatched`)."""
+    return unmatched.query()
 
 
 def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
@@ -113,7 +114,8 @@ def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
     cards = []
     for row, v in zip(rows, views, strict=True):
         t = transfers.get(v["transfer"])
-        cards.append({"match": v, "transfer": t, "version": row.version,
+        cards.append({"match": v, "transfer": t, "version": row.version, "reason": explain.reason(v),
+                      "direction": _from_to(t) if t else explain.direction(v["payer"], v["payee"]),
                       "transfer_amount": Money(statements._minor(t.amount, t.currency), t.currency) if t else None,
                       "invoices": [(a, invoices.get(a["invoice"])) for a in v["allocations"]]})
     return cards
@@ -131,9 +133,8 @@ def index():
     duplicates = possible_duplicates(session, transfers.rows)
     transfers.rows = [_Unexplained(t, duplicates.get(t.id)) for t in transfers.rows]
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
-                           can_decide=auth.current().role in OFFICERS,
-                           transfer=request.args.get("transfer", ""), invoice=request.args.get("invoice", ""),
-                           claim=request.args.get("claim", ""))
+                           can_decide=auth.current().role in OFFICERS, unmatched_count=unmatched.count(session),
+                           definition=unmatched.DEFINITION)
 
 
 @bp.route("/reconciliation/matches/<int:match_id>")
@@ -149,26 +150,140 @@ def _back() -> str:
     return target if target.startswith("/reconciliation") and not target.startswith("//") else url_for(".index")
 
 
+def stale_note(row: ReconciliationMatch) -> str:
+    """Who changed a match, and when: what a stale page (or a second click) is told."""
+    if row.decided_by and row.decided_at:
+        return f"match {row.id} was {row.status} by {row.decided_by} at {isotime(row.decided_at)}"
+    return f"match {row.id} is {row.status} (made by {row.created_by} at {isotime(row.created_at)})"
+
+
+def _decide(match_id: int, action, back: str):
+    """Run a decision on a match; a page that was stale (412) or a decision already taken (409) is told who took
+    it and when."""
+    session = db.session()
+    notes = len(g.get("audit_notes", []))
+    try:
+        with session.begin_nested():
+            return True, action(session)
+    except Problem as problem:
+        if problem.status not in SHOWN_ON_THE_PAGE:
+            raise
+        if "audit_notes" in g:
+            del g.audit_notes[notes:]
+        text = message(problem)
+        row = service.get(session, match_id)
+        if (problem.status == 412 or problem.code == "invalid_transition") and row.status != "proposed":
+            text = f"your page was out of date: {stale_note(row)}"
+        flash(f"Nothing was changed. Match {match_id}: {text}.", "error")
+        return False, redirect(back, 303)
+
+
+def _settled(match_id: int) -> str:
+    return ", ".join(f"invoice {a.invoice_id}" if a.invoice_id is not None else f"cost claim CC-{a.claim_id}"
+                     for a in service.allocations_of(db.session(), [match_id])[match_id])
+
+
 @bp.route("/reconciliation/matches/<int:match_id>/confirm", methods=["POST"])
 @requires(*OFFICERS)
 def confirm(match_id: int):
-    ok, result = attempt(lambda s: service.confirm(s, match_id, auth.current().name,
-                                                   request.form.get("version") or None), _back())
+    ok, result = _decide(match_id, lambda s: service.confirm(s, match_id, auth.current().name,
+                                                             request.form.get("version") or None), _back())
     if not ok:
         return result
-    settled = ", ".join(f"invoice {a.invoice_id}" if a.invoice_id is not None else f"cost claim CC-{a.claim_id}"
-                        for a in service.allocations_of(db.session(), [match_id])[match_id])
-    return done(f"Match {match_id} confirmed and posted (entry {result.journal_entry_id}); {settled} updated.",
-                _back())
+    return done(f"Match {match_id} confirmed and posted (entry {result.journal_entry_id}); {_settled(match_id)} "
+                "updated.", _back())
 
 
 @bp.route("/reconciliation/matches/<int:match_id>/reject", methods=["POST"])
 @requires(*OFFICERS)
 def reject(match_id: int):
     reason = request.form.get("reason", "").strip() or None
-    ok, result = attempt(lambda s: service.reject(s, match_id, auth.current().name, reason,
-                                                  request.form.get("version") or None), _back())
+    ok, result = _decide(match_id, lambda s: service.reject(s, match_id, auth.current().name, reason,
+                                                            request.form.get("version") or None), _back())
     return result if not ok else done(f"Match {match_id} rejected: it will not be proposed again.", _back())
+
+
+@bp.route("/reconciliation/matches/<int:match_id>/reverse", methods=["POST"])
+@requires(*OFFICERS)
+def reverse(match_id: int):
+    """Undo a posted match (auto, confirmed or by hand): the API's own reversal, with the officer's reason."""
+    back = url_for(".match", match_id=match_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash("Nothing was changed. Reason: say why the match is reversed (it goes into the journal and the "
+              "audit log).", "error")
+        return redirect(back + "#reverse", 303)
+    ok, result = _decide(match_id, lambda s: service.reverse(s, match_id, auth.current().name, reason,
+                                                             request.form.get("version") or None), back)
+    if not ok:
+        return result
+    return done(f"Match {match_id} reversed (entry {result.reversal_entry_id}): transfer {result.transfer_id} "
+                f"is unmatched again and {_settled(match_id)} open again.", back)
+
+
+def _bulk(ids: list[int], decide, verb: str) -> str:
+    """Decide each match in its own savepoint: one stale or refused match does not undo the others."""
+    session = db.session()
+    done_ids, refused = [], []
+    for match_id in ids:
+        notes = len(g.get("audit_notes", []))
+        try:
+            with session.begin_nested():
+                decide(session, match_id)
+            done_ids.append(match_id)
+        except Problem as problem:
+            if problem.status not in SHOWN_ON_THE_PAGE and problem.status != 404:
+                raise
+            if "audit_notes" in g:
+                del g.audit_notes[notes:]
+            row = service.get(session, match_id)
+            refused.append(stale_note(row) if row.status != "proposed" else f"match {match_id}: {message(problem)}")
+    text = f"{len(done_ids)} {verb}" + (f" ({', '.join(map(str, done_ids))})" if done_ids else "")
+    return text + (f"; not changed: {'; '.join(refused)}" if refused else "")
+
+
+def _selected() -> list[int]:
+    return sorted({int(v) for v in request.form.getlist("match") if v.isdigit()})
+
+
+@bp.route("/reconciliation/matches/bulk", methods=["POST"])
+@requires(*OFFICERS)
+def bulk():
+    """Confirm or reject the proposals ticked on the queue, each against the version the page showed."""
+    ids, action = _selected(), request.form.get("action", "")
+    if not ids or action not in ("confirm", "reject"):
+        flash("Nothing was changed: tick one or more proposals, then confirm or reject them.", "error")
+        return redirect(_back(), 303)
+    actor, reason = auth.current().name, request.form.get("reason", "").strip() or None
+
+    def decide(session, match_id):
+        version = request.form.get(f"version-{match_id}") or None
+        if action == "confirm":
+            return service.confirm(session, match_id, actor, version)
+        return service.reject(session, match_id, actor, reason, version)
+
+    text = _bulk(ids, decide, "confirmed and posted" if action == "confirm" else "rejected")
+    return done(f"Proposals: {text}.", _back())
+
+
+@bp.route("/reconciliation/matches/confirm-confident", methods=["POST"])
+@requires(*OFFICERS)
+def confirm_confident():
+    """Confirm every proposal with a confidence at or above the one given."""
+    try:
+        floor = Decimal(request.form.get("confidence", "").strip())
+    except InvalidOperation:
+        floor = None
+    if floor is None or not floor.is_finite() or not Decimal(0) <= floor <= Decimal(1):
+        flash("Nothing was changed. Confidence: give a number from 0 to 1, e.g. 0.9.", "error")
+        return redirect(_back() + "#confident", 303)
+    session = db.session()
+    ids = list(session.execute(select(ReconciliationMatch.id).where(
+        ReconciliationMatch.status == "proposed", ReconciliationMatch.confidence >= floor)
+        .order_by(ReconciliationMatch.id)).scalars())
+    actor = auth.current().name
+    text = _bulk(ids, lambda s, match_id: service.confirm(s, match_id, actor), "confirmed and posted")
+    return done(f"Proposals with confidence ≥ {floor}: {text}.", _back())
 
 
 @bp.route("/reconciliation/runs", methods=["POST"])
@@ -177,79 +292,16 @@ def run():
     ok, record = attempt(lambda s: service.run(s, auth.current().name), url_for(".index"))
     if not ok:
         return record
+    count = unmatched.count(db.session())
     return done(f"Reconciliation run {record.id}: {record.auto_matched} matched and posted, {record.proposed} "
-                f"proposed for review, {record.unmatched_transfers} transfers still unmatched.", url_for(".index"))
-
-
-def _manual_allocation(session, form) -> tuple[int, list[dict]]:
-    try:
-        transfer_id = int(form.get("transfer", ""))
-    except ValueError:
-        raise field_error("transfer", "give the transfer's number") from None
-    named = {name: form.get(name, "").strip() for name in ("invoice", "claim")}
-    named = {name: value for name, value in named.items() if value}
-    if len(named) != 1:
-        raise field_error("invoice", "give the invoice's (or credit note's) number, or the cost claim's: one of them")
-    try:
-        amount = Decimal(form.get("amount", "").replace(",", "").strip())
-    except InvalidOperation:
-        raise field_error("amount", "give the amount as a number, e.g. 1250.00") from None
-    if not amount.is_finite() or amount <= 0:
-        raise field_error("amount", "the amount must be more than zero")
-    if "claim" in named:
-        return transfer_id, _claims_paid_whole(session, _numbers(named["claim"]), amount)
-    try:
-        invoice_id = int(named["invoice"])
-    except ValueError:
-        raise field_error("invoice", "give the invoice's number") from None
-    return transfer_id, [{"invoice": invoice_id, "amount": amount}]
-
-
-def _numbers(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise field_error("claim", "give the cost claims' numbers, e.g. 12 or 12 13") from None
-
-
-def _claims_paid_whole(session, claim_ids: list[int], total: Decimal) -> list[dict]:
-    """The form names the claims and their total; each claim is paid whole, so it is allocated what it has payable
-    (the service checks the rest, as for the API)."""
-    if len(set(claim_ids)) != len(claim_ids):
-        raise field_error("claim", "a cost claim is named twice")
-    claims = {claim_id: (payable, currency) for claim_id, payable, currency in session.execute(
-        select(CostClaim.id, CostClaim.payable, CostClaim.currency).where(CostClaim.id.in_(claim_ids)))}
-    missing = [claim_id for claim_id in claim_ids if claim_id not in claims]
-    if missing:
-        raise field_error("claim", f"no cost claim {missing[0]}")
-    currencies = {currency for _, currency in claims.values()}
-    if len(currencies) > 1:
-        raise field_error("claim", "the claims are in different currencies: a credit pays claims in its own")
-    (currency,) = currencies
-    named = quantize(sum((payable for payable, _ in claims.values()), Decimal(0)), currency)
-    if named != total:
-        raise field_error("amount", f"the claims named come to {named} {currency}: a credit pays each claim whole")
-    return [{"claim": claim_id, "amount": claims[claim_id][0]} for claim_id in claim_ids]
-
-
-@bp.route("/reconciliation/manual", methods=["POST"])
-@requires(*OFFICERS)
-def manual():
-    back = url_for(".index", transfer=request.form.get("transfer", ""), invoice=request.form.get("invoice", ""),
-                   claim=request.form.get("claim", ""))
-
-    def allocate(session):
-        transfer_id, allocations = _manual_allocation(session, request.form)
-        return service.manual(session, transfer_id, allocations, auth.current().name)
-
-    ok, row = attempt(allocate, back + "#manual")
-    if not ok:
-        return row
-    return done(f"Transfer {row.transfer_id} allocated by hand (match {row.id}, entry {row.journal_entry_id}).",
-                url_for(".index"))
+                f"proposed for review; {count} transfers unmatched (booked, not a reversal, money not yet explained "
+                "by a posted match, proposals waiting included).", url_for(".index"))
 
 
 def matches_of_invoice(session, invoice_id: int) -> list[dict]:
     query = service.list_query(invoice=invoice_id).order_by(ReconciliationMatch.id)
     return service.views(session, list(session.execute(query).scalars()))
 
+
+
+from ledger.web import reconciliation_match  # noqa: E402,F401  (its pages are routes of this blueprint)

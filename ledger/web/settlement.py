@@ -7,8 +7,10 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import func, select
 
 from ledger import auth, db
+from ledger.agreements.obligations import period_bounds
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
+from ledger.reconciliation import unmatched
 from ledger.settlement import checklist, reviews, service
 from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
@@ -66,8 +68,11 @@ def period(period: str):
     ended = period < period_of(today())
     checks = checklist.checklist(session, period, view.get("statement"),
                                  last_change(session, "period", period, "settlement.close"))
+    _, last = period_bounds(period)
+    counts = {"now": unmatched.count(session), "by_end": unmatched.count(session, as_of=last), "last": last,
+              "definition": unmatched.DEFINITION}
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
-                           signed=signed, formats=FORMATS, ended=ended, checklist=checks,
+                           signed=signed, formats=FORMATS, ended=ended, checklist=checks, unmatched=counts,
                            may_close=auth.current().role in CLOSERS,
                            reviews=reviews.reviews(session, period),
                            disputes=reviews.open_disputes(session, service.next_period(period)),

@@ -51,7 +51,6 @@ from ledger.settlement.models import FrozenStatement
 from ledger.statements import service as statements
 from ledger.statements.demo import DemoTransfer, camt053
 from ledger.statements.models import Transfer
-from ledger.auth import Principal
 from ledger.timeutil import today
 from tests.api.invoices_helpers import ubl
 from tests.invariants import checks

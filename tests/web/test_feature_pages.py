@@ -78,7 +78,7 @@ def test_the_queue_shows_proposals_beside_their_evidence(demo, officer_browser, 
     assert f"Confirm match {match.id}" in page and f"Reject match {match.id}" in page
     for evidence in ("Rule", "Confidence", "Booked", "Open now", "Due"):
         assert f"<dt>{evidence}</dt>" in page
-    assert "Unmatched transfers" in page and "Allocate a transfer by hand" in page
+    assert "Unmatched transfers" in page and 'href="/reconciliation/transfers/' in page
 
 
 def test_confirming_a_match_posts_it_and_pays_the_invoice(demo, officer_browser, session):
@@ -104,7 +104,7 @@ def test_a_stale_confirmation_is_refused_on_the_page_and_changes_nothing(demo, o
                                     {"version": f'"match-{match.id}-99"'}, token_from="/reconciliation")
     assert response.status_code == 303
     page = html(officer_browser.get("/reconciliation"))
-    assert "Nothing was changed. the match changed since you read it" in page
+    assert f"Nothing was changed. Match {match.id}: the match changed since you read it" in page
     session.expire_all()
     assert session.get(ReconciliationMatch, match.id).status == "proposed"
 
@@ -117,15 +117,6 @@ def test_rejecting_a_match(demo, officer_browser, session):
     session.expire_all()
     row = session.get(ReconciliationMatch, match.id)
     assert (row.status, row.reason) == ("rejected", "not this one")
-
-
-def test_manual_allocation_explains_what_is_wrong(demo, officer_browser, session):
-    response = officer_browser.post("/reconciliation/manual", {"transfer": "1", "invoice": "1", "amount": "lots"},
-                                    token_from="/reconciliation")
-    assert response.status_code == 303 and "#manual" in response.headers["Location"]
-    page = html(officer_browser.get(response.headers["Location"]))
-    assert "amount: give the amount as a number" in page
-    assert 'value="1"' in page, "the form keeps what was typed"
 
 
 def test_running_reconciliation_from_the_page(demo, officer_browser):
@@ -292,24 +283,17 @@ def _accepted_claim(session) -> CostClaim:
                            .limit(1)).scalar_one()
 
 
-def test_manual_allocation_takes_cost_claims_for_a_credit_and_says_what_is_wrong(demo, officer_browser, session):
+def test_find_and_match_refuses_a_cost_claim_for_a_payment_out_beside_the_claim(demo, officer_browser, session):
     claim = _accepted_claim(session)
-    payment = session.execute(select(Transfer.id).where(Transfer.direction == "debit").limit(1)).scalar_one()
-
-    def refused(form: dict) -> str:
-        response = officer_browser.post("/reconciliation/manual", {"transfer": str(payment), **form},
-                                        token_from="/reconciliation")
-        assert response.status_code == 303 and "#manual" in response.headers["Location"]
-        return html(officer_browser.get(response.headers["Location"]))
-
-    assert "or the cost claim&#39;s: one of them" in refused({"invoice": "1", "claim": str(claim.id),
-                                                             "amount": "10.00"})
-    assert f"the claims named come to {claim.payable:.2f} {claim.currency}: a credit pays" in refused(
-        {"claim": str(claim.id), "amount": "10.00"})
-    assert "a cost claim is named twice" in refused({"claim": f"{claim.id} {claim.id}", "amount": "10.00"})
-    page = refused({"claim": str(claim.id), "amount": f"{claim.payable:.2f}"})
-    assert "a cost claim is paid by a credit, not a payment out" in page
-    assert 'name="claim"' in page and f'value="{claim.id}"' in page, "the form keeps what was typed"
+    payment = session.execute(select(Transfer.id).where(Transfer.direction == "debit", Transfer.allocated == 0)
+                              .order_by(Transfer.id).limit(1)).scalar_one()
+    path = f"/reconciliation/transfers/{payment}"
+    assert f"claim:{claim.id}" not in html(officer_browser.get(path)), "a payment out is offered invoices only"
+    response = officer_browser.post(path, {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}",
+                                           "seen_allocated": "0"}, token_from=path)
+    page = html(response)
+    assert response.status_code == 422 and f'id="err-claim-{claim.id}"' in page
+    assert "a cost claim is paid by a credit, not a payment out" in page and f"CC-{claim.id}" in page
 
 
 def test_an_officer_pays_a_cost_claim_with_a_credit_from_the_page(demo, officer_browser, session):
@@ -322,11 +306,11 @@ def test_an_officer_pays_a_cost_claim_with_a_credit_from_the_page(demo, officer_
                          "value_date": claim.decided_on})
     session.add(credit)
     session.commit()
-    response = officer_browser.post("/reconciliation/manual", {"transfer": str(credit.id), "claim": str(claim.id),
-                                                              "amount": f"{claim.payable:.2f}"},
-                                    token_from="/reconciliation")
+    path = f"/reconciliation/transfers/{credit.id}"
+    response = officer_browser.post(path, {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}",
+                                           "seen_allocated": "0"}, token_from=path)
     assert response.status_code == 303, html(response)
-    assert f"Transfer {credit.id} allocated by hand" in html(officer_browser.get("/reconciliation"))
+    assert f"Transfer {credit.id} matched by hand" in html(officer_browser.get(response.headers["Location"]))
     session.expire_all()
     assert session.get(CostClaim, claim.id).status == "paid"
     assert session.get(Transfer, credit.id).allocated == claim.payable

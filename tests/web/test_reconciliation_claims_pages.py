@@ -31,3 +31,16 @@ def test_a_proposed_claim_match_is_shown_and_confirmed(world, officer_browser):
     flashed = officer_browser.get("/reconciliation").get_data(as_text=True)
     assert f"cost claim CC-{claim_id} updated" in flashed
     assert world.claim_now(claim_id)["stage"] == "paid"
+
+
+def test_find_and_match_pays_an_accepted_claim_picked_from_the_search(world, officer_browser):
+    claim = world.claim("600.00")
+    (transfer,) = world.statement([("600.00", "EU compensation", IBANS["FR"], date(2024, 4, 20))])
+    path = f"/reconciliation/transfers/{transfer}"
+    page = officer_browser.get(path).get_data(as_text=True)
+    assert f'name="pick" value="claim:{claim["id"]}"' in page and "FR → DE" in page
+    assert 'name="write_off"' not in page, "a credit pays claims whole: nothing to write off"
+    response = officer_browser.post(path, {"pick": f"claim:{claim['id']}", f"amount-claim:{claim['id']}": "600.00",
+                                           "seen_allocated": "0"}, token_from=path)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert world.claim_now(claim["id"])["stage"] == "paid"

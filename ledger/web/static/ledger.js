@@ -103,3 +103,147 @@
     }
   });
 })();
+
+// Find & match: the allocated total, what is left on the transfer and the invoices' remainder, live as picks
+// and amounts change (the page's "Check totals" button computes the same without this script).
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-find-match]");
+  if (!form) { return; }
+  var currency = form.getAttribute("data-currency");
+  var places = (String(form.getAttribute("data-unallocated")).split(".")[1] || "").length;
+  function cents(text) {  // exact: amounts in minor units as integers, never floats of money
+    var clean = String(text || "").replace(/[,\s]/g, "");
+    if (!/^\d+(\.\d+)?$/.test(clean)) { return null; }
+    var parts = clean.split(".");
+    var frac = (parts[1] || "").padEnd(places, "0");
+    if (frac.length > places) { return null; }
+    return parseInt(parts[0] + frac, 10);
+  }
+  function show(value) {
+    var negative = value < 0, v = Math.abs(value), s = String(v).padStart(places + 1, "0");
+    var whole = places ? s.slice(0, -places) : s, frac = places ? "." + s.slice(-places) : "";
+    return (negative ? "\u2212" : "") + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + frac + "\u00a0" + currency;
+  }
+  var unallocated = cents(form.getAttribute("data-unallocated"));
+  function update() {
+    var allocated = 0, short = 0, bad = false;
+    form.querySelectorAll("tr[data-pick]").forEach(function (row) {
+      var box = row.querySelector("input[name=pick]");
+      if (!box.checked) { return; }
+      var amount = cents(row.querySelector("input[data-amount]").value);
+      var open = cents(box.getAttribute("data-open"));
+      if (amount === null) { bad = true; return; }
+      allocated += amount;
+      if (open !== null && amount < open) { short += open - amount; }
+    });
+    form.querySelector("[data-allocated]").textContent = bad ? "check the amounts" : show(allocated);
+    form.querySelector("[data-difference]").textContent = show(unallocated - allocated);
+    var note = form.querySelector("[data-shortfall]");
+    note.textContent = short > 0 ? "· The invoices would keep " + show(short) + " open" : "";
+    var label = form.querySelector("[data-write-off-label]");
+    if (label) {
+      label.textContent = short > 0 ? "Write off the remaining " + show(short)
+        : (unallocated - allocated > 0 && allocated > 0 ? "Write off the " + show(unallocated - allocated) + " left on the transfer"
+        : "Write off the difference");
+    }
+  }
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+})();
+
+// Keep what was typed in a form across an expired session: saved in this tab while typing, put back when the
+// same form is shown again (after signing in), and forgotten once a save succeeds.
+(function () {
+  "use strict";
+  if (!window.sessionStorage) { return; }
+  var saved = document.querySelector(".flash-success");
+  document.querySelectorAll("form[data-keep]").forEach(function (form) {
+    var key = "ledger-form:" + form.getAttribute("data-keep");
+    var hasError = document.querySelector(".flash-error, p.error");
+    var stored = sessionStorage.getItem(key);
+    if (stored && !hasError && !saved) {
+      try {
+        var values = JSON.parse(stored);
+        form.querySelectorAll("input, select, textarea").forEach(function (el) {
+          if (!(el.name in values) || el.type === "hidden" || el.type === "submit") { return; }
+          if (el.type === "checkbox") { el.checked = values[el.name].indexOf(el.value) >= 0; }
+          else { el.value = values[el.name][0]; }
+        });
+        form.dispatchEvent(new Event("change"));
+      } catch (e) { sessionStorage.removeItem(key); }
+    }
+    function keep() {
+      var values = {};
+      form.querySelectorAll("input, select, textarea").forEach(function (el) {
+        if (!el.name || el.type === "hidden" || el.type === "submit") { return; }
+        if (el.type === "checkbox" && !el.checked) { values[el.name] = values[el.name] || []; return; }
+        (values[el.name] = values[el.name] || []).push(el.value);
+      });
+      sessionStorage.setItem(key, JSON.stringify(values));
+    }
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
+  });
+  if (saved) {
+    Object.keys(sessionStorage).forEach(function (k) { if (k.indexOf("ledger-form:") === 0) { sessionStorage.removeItem(k); } });
+  }
+})();
+
+// The reconciliation queue by keyboard: j/k move between matches, x selects, a accepts, r rejects, A/R confirm or
+// reject the selected ones, / searches, ? lists the keys. Nothing happens while typing in a field.
+(function () {
+  "use strict";
+  var list = document.querySelector("[data-keys]");
+  if (!list) { return; }
+  var help = document.getElementById("keys-help");
+  var cards = Array.prototype.slice.call(list.querySelectorAll("article.match"));
+  var current = -1;
+  function focus(index) {
+    if (!cards.length) { return; }
+    current = Math.max(0, Math.min(cards.length - 1, index));
+    cards.forEach(function (c, i) { c.classList.toggle("is-current", i === current); });
+    cards[current].setAttribute("tabindex", "-1");
+    cards[current].focus();
+    cards[current].scrollIntoView({block: "nearest"});
+  }
+  function press(name) {
+    if (current < 0) { return; }
+    var button = cards[current].querySelector("button[name=" + name + "]");
+    if (button) { button.click(); }
+  }
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (target && (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName))) {
+      if (event.key === "Escape") { target.blur(); }
+      return;
+    }
+    var key = event.key;
+    if (key === "j") { focus(current + 1); }
+    else if (key === "k") { focus(current - 1); }
+    else if (key === "x" && current >= 0) {
+      var box = cards[current].querySelector("input[name=match]");
+      if (box) { box.checked = !box.checked; }
+    }
+    else if (key === "a") { press("accept"); }
+    else if (key === "r") { press("reject"); }
+    else if (key === "A" || key === "R") {  // the selected ones, at once
+      var bulk = document.querySelector("#bulk button[value=" + (key === "A" ? "confirm" : "reject") + "]");
+      if (bulk) { bulk.click(); }
+    }
+    else if (key === "/") {
+      var field = document.querySelector("details.filter-box input, .filters input, form[role=search] input, main input[type=search], main input[type=text]");
+      if (field) {
+        var box2 = field.closest("details");
+        if (box2) { box2.open = true; }
+        field.focus();
+      }
+    }
+    else if (key === "?") { if (help) { help.hidden = !help.hidden; } }
+    else if (key === "Escape") { if (help) { help.hidden = true; } return; }
+    else { return; }
+    event.preventDefault();
+  });
+})();
