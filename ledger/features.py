@@ -15,6 +15,8 @@ def import_models() -> None:
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.approvals import models as approvals_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.budgets import models as budgets_models  # noqa: F401
+    from ledger.fx import models as fx_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
     from ledger.parties import models as parties_models  # noqa: F401
@@ -29,6 +31,8 @@ def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.approvals.views import blp as approvals
     from ledger.audit.views import blp as audit
+    from ledger.budgets.views import blp as budgets
+    from ledger.fx.views import blp as fx
     from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
     from ledger.ops.views import blp as ops
@@ -50,6 +54,8 @@ def blueprints() -> list:
         reconciliation,
         recognition,
         settlement,
+        budgets,
+        fx,
     ]
 
 
@@ -89,7 +95,17 @@ def approval_handlers() -> dict:
     """What a second officer's approval does, per kind of request (`ledger.approvals`): a function
     (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
     here."""
-    return {}
+    from ledger.budgets.service import APPROVAL_KIND, approve_commitment
+
+    return {APPROVAL_KIND: approve_commitment}
+
+
+def accrual_checks() -> list:
+    """(session, agreement, drafts, period, principal) -> held, run before an accrual posts: each may refuse the
+    run (raise a Problem) or hold the agreement's accrual for approval (True: nothing posted)."""
+    from ledger.budgets.service import check_commitments
+
+    return [check_commitments]
 
 
 def chain_verifiers() -> list:
@@ -103,6 +119,7 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
+    from ledger.fx.cli import fx_rates
     from ledger.journal.cli import journal
     from ledger.recognition.cli import claims
     from ledger.reconciliation.cli import reconcile
@@ -122,6 +139,7 @@ def cli_groups() -> list:
         report_command,
         verify_statement,
         users,
+        fx_rates,
     ]
 
 
