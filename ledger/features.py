@@ -61,6 +61,7 @@ def blueprints() -> list:
 
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
+    from ledger.budgets.web import bp as budgets
     from ledger.web.agreements import bp as agreements
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.claims import bp as claims
@@ -79,6 +80,7 @@ def web_blueprints() -> list:
         reconciliation,
         settlement,
         claims,
+        budgets,
     ]
 
 
@@ -163,6 +165,7 @@ def erasure_steps() -> list:
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data, in this order."""
     from ledger.agreements.demo import seed as seed_agreements
+    from ledger.budgets.demo import seed as seed_budgets
     from ledger.invoices.demo import seed as seed_invoices
     from ledger.recognition.demo import seed as seed_recognition
     from ledger.reconciliation.demo import seed as seed_reconciliation
@@ -171,6 +174,7 @@ def demo_seeders() -> list:
 
     return [
         seed_agreements,
+        seed_budgets,
         seed_invoices,
         seed_statements,
         seed_reconciliation,

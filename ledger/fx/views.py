@@ -1,4 +1,3 @@
-from flask.views import MethodView
 
 from contracts.fx import FxRateSchema, RevaluationCreateSchema, RevaluationListSchema
 from ledger import db

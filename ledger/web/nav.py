@@ -23,6 +23,7 @@ NAV = [
     NavItem("Reconciliation", "web_reconciliation.index"),
     NavItem("Settlement", "web_settlement.index"),
     NavItem("EU claims", "web_claims.index"),
+    NavItem("Budgets", "web_budgets.index"),
     NavItem("Parties", "web.parties"),
     NavItem("Accounts", "web.accounts"),
     NavItem("Journal", "web.journal"),

@@ -160,3 +160,22 @@ def test_a_category_line_commits_only_its_kind(api, admin, officer, parties):
     line = budget_line(api, officer, aid, voted="10.00", category="per_returnee_fee").get_json()
     assert _accrue(api, officer, aid, "2026-05").status_code == 200  # instalments are not fees
     assert execution(api, officer, line["id"])["committed"] == "0.00"
+
+
+def test_the_demo_has_an_april_payer_and_a_budget_line_for_the_albania_like_protocol(app, runner, api, session):
+    from ledger.budgets import fiscal
+    from ledger.timeutil import today
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    officer = api.token("finance_officer")
+    assert api.get("/api/v1/parties/GB", token=officer).get_json()["fiscal_year_start_month"] == 4
+    lines = {line["agreement"]: line for line in api.get(B, token=officer).get_json()["items"]}
+    albania = api.get("/api/v1/agreements/IT-AL-DEMO-01", token=officer).get_json()
+    line = lines[albania["id"]]
+    assert line["fiscal_year"] == today().year and line["currency"] == "EUR"
+    ex = line["execution"]
+    assert Decimal(ex["committed"]) > 0
+    assert Decimal(ex["available"]) == Decimal(ex["voted"]) - Decimal(ex["committed"])
+    rwanda = api.get("/api/v1/agreements/GB-RW-DEMO-01", token=officer).get_json()
+    assert lines[rwanda["id"]]["fiscal_year"] == fiscal.fiscal_year_of(today(), 4)
