@@ -62,7 +62,7 @@ class BudgetLineArgs(ListArgs):
 class FiscalYearReportArgs(Schema):
     payer = CountryCode(required=True)
     quarter = fields.Integer(load_default=None, validate=validate.Range(min=1, max=4))
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx")))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx", "pdf")))
     table = fields.String(load_default="agreements", validate=validate.OneOf(("agreements", "budget_lines")),
                           metadata={"description": "CSV only: which table"})
 

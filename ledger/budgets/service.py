@@ -141,7 +141,8 @@ def create(session: Session, data: dict) -> BudgetLine:
         raise field_error("category", f"one of {', '.join(CATEGORIES)} (or none for the whole agreement)")
     if data["on_exceed"] not in ON_EXCEED:
         raise field_error("on_exceed", "refuse or approve")
-    fiscal.periods(data["fiscal_year"], 1)  # the year's range
+    if not fiscal.MIN_YEAR <= data["fiscal_year"] <= fiscal.MAX_YEAR:
+        raise field_error("fiscal_year", f"a fiscal year from {fiscal.MIN_YEAR} to {fiscal.MAX_YEAR}")
     exists = session.execute(select(BudgetLine.id).where(
         BudgetLine.fiscal_year == data["fiscal_year"], BudgetLine.agreement_id == agreement.id,
         BudgetLine.category == category)).first()

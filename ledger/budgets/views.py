@@ -8,7 +8,7 @@ from contracts.budgets import (
 from ledger import db, listing
 from ledger.api import blueprint
 from ledger.auth import requires
-from ledger.budgets import service, years
+from ledger.budgets import pdf, service, years
 from ledger.budgets.models import BudgetLine
 
 blp = blueprint("budgets", "Budget lines voted per fiscal year, their commitments and execution, and year reports")
@@ -16,7 +16,7 @@ blp = blueprint("budgets", "Budget lines voted per fiscal year, their commitment
 OFFICERS = ("finance_officer", "admin")
 READERS = ("finance_officer", "admin", "auditor")
 _MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
 @blp.route("/budget-lines")
@@ -71,7 +71,7 @@ def execution(line_id):
 @blp.arguments(FiscalYearReportArgs, location="query")
 @blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
 def fiscal_year_report(args, year):
-    """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV or XLSX
+    """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF
     (CSV: `?table=budget_lines` for the budget execution)"""
     report = years.build(db.session(), args["payer"], year, args["quarter"])
     fmt = args["format"]
@@ -79,6 +79,8 @@ def fiscal_year_report(args, year):
         body = years.to_json(report)
     elif fmt == "csv":
         body = years.to_csv(report, args["table"])
+    elif fmt == "pdf":
+        body = pdf.to_pdf(report)
     else:
         body = years.to_xlsx(report)
     span = f"FY{year}" + (f"Q{args['quarter']}" if args["quarter"] else "")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ledger import db
 from ledger.agreements.models import Agreement
 from ledger.auth import STAFF, requires
-from ledger.budgets import service, years as year_reports
+from ledger.budgets import pdf, service, years as year_reports
 from ledger.errors import field_error
 from ledger.budgets.models import BudgetLine
 from ledger.web import pages
@@ -36,7 +36,7 @@ def index():
 
 
 _MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
 @bp.route("/budgets/reports/<int:year>", endpoint="report")
@@ -45,8 +45,9 @@ def report(year: int):
     """The year report, as `GET /api/v1/reports/fiscal-years/{year}` gives it, for a signed-in person."""
     payer, fmt = request.args.get("payer", ""), request.args.get("format", "json")
     if fmt not in _MEDIA:
-        raise field_error("format", "json, csv or xlsx")
+        raise field_error("format", "json, csv, xlsx or pdf")
     built = year_reports.build(db.session(), payer.upper(), year)
-    body = {"json": year_reports.to_json, "csv": year_reports.to_csv, "xlsx": year_reports.to_xlsx}[fmt](built)
+    body = {"json": year_reports.to_json, "csv": year_reports.to_csv, "xlsx": year_reports.to_xlsx,
+            "pdf": pdf.to_pdf}[fmt](built)
     return Response(body, mimetype=_MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{payer.upper()}-FY{year}.{fmt}"'})

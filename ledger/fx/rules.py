@@ -70,10 +70,15 @@ def difference(movements: Iterable[tuple[date, Decimal]], rate_on: Callable[[dat
     return Money.rounded(balance * rate_on(end) - carrying, reporting_currency, ROUND_HALF_EVEN)
 
 
+RATE_QUANTUM = Decimal("1E-8")  # rates are stored with 8 decimals (the journal's RATE column)
+
+
 def convert_rate(direct: Decimal | None, inverse: Decimal | None) -> Decimal | None:
-    """R per unit of C from a rate recorded either way round (ECB publishes EUR→C: its inverse serves C→EUR)."""
+    """R per unit of C from a rate recorded either way round (ECB publishes EUR→C: its inverse serves C→EUR).
+    An inverse is rounded half-even to the 8 decimals a rate is stored with, so the rate the entry records is
+    the one its differences were computed with."""
     if direct is not None:
         return direct
     if inverse is not None:
-        return Decimal(1) / inverse
+        return (Decimal(1) / inverse).quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
     return None

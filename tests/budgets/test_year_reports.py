@@ -8,8 +8,11 @@ The budget line (FY2026, 600,000.00 voted): committed 550,000.00, invoiced and p
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import re
+import zlib
 from datetime import date
 from decimal import Decimal
 
@@ -104,6 +107,27 @@ def test_the_year_report_as_csv_and_xlsx_holds_the_same_figures(api, admin, offi
     assert closing.number_format == "#,##0.00"
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     assert book["Budget execution"].cell(row=2, column=7).value in (Decimal("550000"), 550000)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The page content: ReportLab writes its streams ASCII85-encoded and deflated (images and fonts skipped)."""
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(base64.a85decode(stream.strip().removesuffix(b"~>"))).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue
+    return "\n".join(texts)
+
+
+def test_the_year_report_as_pdf_prints_the_figures_with_separators(api, admin, officer, parties, session):
+    arrange(api, admin, officer, parties, session)
+    response = api.get(f"{Y}/2026?payer=GB&format=pdf", token=officer)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _pdf_text(response.get_data())
+    for figure in ("100,000.00", "550,000.00", "300,000.00", "350,000.00", "600,000.00", "50,000.00"):
+        assert f"({figure})" in text, figure
+    assert "(GB FY2026: agreements and budget execution)" in text
 
 
 def test_a_bad_year_or_quarter_is_refused(api, officer, parties):

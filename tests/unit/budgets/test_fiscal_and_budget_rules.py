@@ -84,5 +84,6 @@ def test_the_difference_is_rounded_half_even_once():
 
 def test_a_rate_published_the_other_way_round_is_inverted():
     assert fx.convert_rate(None, Decimal("0.8")) == Decimal("1.25")
+    assert fx.convert_rate(None, Decimal("1.16")) == Decimal("0.86206897")  # 0.862068965… to 8 decimals
     assert fx.convert_rate(Decimal("0.8"), Decimal("5")) == Decimal("0.8")
     assert fx.convert_rate(None, None) is None
