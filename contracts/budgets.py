@@ -65,15 +65,3 @@ class FiscalYearReportArgs(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "xlsx", "pdf")))
     table = fields.String(load_default="agreements", validate=validate.OneOf(("agreements", "budget_lines")),
                           metadata={"description": "CSV only: which table"})
-
-
-class FiscalYearReportSchema(Schema):
-    payer = fields.String(required=True)
-    fiscal_year = fields.Integer(required=True)
-    quarter = fields.Integer(allow_none=True)
-    fiscal_year_start_month = fields.Integer(required=True)
-    first_period = fields.String(required=True)
-    last_period = fields.String(required=True)
-    agreements = fields.List(fields.Dict(), required=True, metadata={
-        "description": "per agreement: opening + accrued + adjustments − paid = closing over the year's months"})
-    budget_lines = fields.List(fields.Nested(BudgetExecutionSchema), required=True)

@@ -72,7 +72,13 @@ def execution(line_id):
 @blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
 def fiscal_year_report(args, year):
     """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF
-    (CSV: `?table=budget_lines` for the budget execution)"""
+
+    JSON: `{payer, fiscal_year, quarter, fiscal_year_start_month, first_period, last_period, status, months_closed,
+    agreements: [{agreement_id, reference, payee, currency, opening, accrued, adjustments, approved, paid, closing,
+    months: [{period, opening, …, closing}]}], budget_lines: [{budget_line, voted, committed, invoiced, paid,
+    available, …}]}`, where opening + accrued + adjustments − paid = closing over the span and for each month.
+    CSV: one row per agreement for the span and per month (`?table=budget_lines` for the budget execution).
+    """
     report = years.build(db.session(), args["payer"], year, args["quarter"])
     fmt = args["format"]
     if fmt == "json":

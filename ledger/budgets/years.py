@@ -23,7 +23,7 @@ from ledger.budgets import fiscal
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
 from ledger.errors import field_error, not_found
-from ledger.journal.models import Account, JournalEntry, Posting
+from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import minor_units
 from ledger.parties.models import Party
 from ledger.settlement import statement
@@ -71,9 +71,13 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
     budget_lines = list(session.execute(
         select(BudgetLine).join(Agreement, Agreement.id == BudgetLine.agreement_id)
         .where(BudgetLine.fiscal_year == year, Agreement.payer_code == payer).order_by(BudgetLine.id)).scalars())
+    closed = set(session.execute(select(Period.period).where(Period.period.in_(months),
+                                                             Period.status == "closed")).scalars())
     return {"payer": payer, "fiscal_year": year, "quarter": quarter,
             "fiscal_year_start_month": party.fiscal_year_start_month, "first_period": months[0],
-            "last_period": months[-1], "agreements": rows,
+            "last_period": months[-1], "months_closed": sorted(closed),
+            # months stay the unit of closing: a year (or quarter) is closed once each of its months is
+            "status": "closed" if len(closed) == len(months) else "open", "agreements": rows,
             "budget_lines": [budgets.execution_view(session, line) for line in budget_lines]}
 
 

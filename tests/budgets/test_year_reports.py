@@ -59,6 +59,7 @@ def test_a_fiscal_year_report_keeps_the_statement_identity_per_agreement(api, ad
     assert report.status_code == 200, report.get_json()
     body = report.get_json()
     assert (body["first_period"], body["last_period"], body["fiscal_year_start_month"]) == ("2026-04", "2027-03", 4)
+    assert (body["status"], body["months_closed"]) == ("open", [])
     [line] = body["agreements"]
     assert line["agreement_id"] == aid and line["reference"] == "GB-AL-2026-01"
     assert figures(line) == {"opening": "100000.00", "accrued": "550000.00", "adjustments": "0.00",
@@ -84,6 +85,15 @@ def test_a_fiscal_year_report_keeps_the_statement_identity_per_agreement(api, ad
     assert figures(q2["agreements"][0]) == {"opening": "350000.00", "accrued": "0.00", "adjustments": "0.00",
                                             "paid": "0.00", "closing": "350000.00"}
     assert api.get(f"{Y}/2026?payer=AL", token=officer).get_json()["agreements"] == []  # AL pays nothing
+
+
+def test_a_quarter_is_closed_once_its_three_months_are(api, admin, officer, parties, session):
+    arrange(api, admin, officer, parties, session)
+    for period in ("2026-03", "2026-04", "2026-05", "2026-06"):
+        assert api.post(f"/api/v1/settlements/{period}/close", token=officer).status_code == 200
+    q1 = api.get(f"{Y}/2026?payer=GB&quarter=1", token=officer).get_json()
+    assert (q1["status"], q1["months_closed"]) == ("closed", ["2026-04", "2026-05", "2026-06"])
+    assert api.get(f"{Y}/2026?payer=GB", token=officer).get_json()["status"] == "open"
 
 
 def test_the_year_report_as_csv_and_xlsx_holds_the_same_figures(api, admin, officer, parties, session):
