@@ -51,6 +51,11 @@ class BankAccountSchema(Schema):
 class PartyWriteSchema(Schema):
     name = Reference(required=True, length=validate.Length(min=1, max=200))
     contact_point = fields.String(load_default="", validate=validate.Length(max=500))
+    fiscal_year_start_month = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=12, error="the month the fiscal year starts in: 1 to 12"),
+        metadata={"example": 4, "description": "the payer's fiscal year starts on the 1st of this month (default 1)"})
+    reporting_currency = CurrencyCode(allow_none=True, metadata={
+        "description": "the currency open items in other currencies are revalued into at month end"})
     bank_accounts = fields.List(fields.Nested(BankAccountSchema), load_default=list,
                                 validate=validate.Length(max=50))
 

@@ -25,9 +25,14 @@ PARTIES = [
 ]
 
 
+#: The UK's fiscal year starts on 1 April; Italy's is the calendar year. Both revalue into their own currency.
+FISCAL = {"GB": {"fiscal_year_start_month": 4, "reporting_currency": "GBP"}, "IT": {"reporting_currency": "EUR"}}
+
+
 def _seed_parties(session) -> None:
     for code, name, iban, currency in PARTIES:
-        session.add(Party(code=code, name=name, contact_point=f"treasury@{code.lower()}.example"))
+        session.add(Party(code=code, name=name, contact_point=f"treasury@{code.lower()}.example",
+                          **FISCAL.get(code, {})))
         session.flush()
         if iban:
             session.add(BankAccount(party_code=code, iban=iban, currency=currency))

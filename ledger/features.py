@@ -15,6 +15,8 @@ def import_models() -> None:
     from ledger.agreements import models as agreements_models  # noqa: F401
     from ledger.approvals import models as approvals_models  # noqa: F401
     from ledger.audit import models as audit_models  # noqa: F401
+    from ledger.budgets import models as budgets_models  # noqa: F401
+    from ledger.fx import models as fx_models  # noqa: F401
     from ledger.interest import models as interest_models  # noqa: F401
     from ledger.invoices import models as invoices_models  # noqa: F401
     from ledger.journal import models as journal_models  # noqa: F401
@@ -31,6 +33,8 @@ def blueprints() -> list:
     from ledger.agreements.views import blp as agreements
     from ledger.approvals.views import blp as approvals
     from ledger.audit.views import blp as audit
+    from ledger.budgets.views import blp as budgets
+    from ledger.fx.views import blp as fx
     from ledger.interest.views import blp as interest
     from ledger.invoices.views import blp as invoices
     from ledger.journal.views import blp as journal
@@ -56,11 +60,14 @@ def blueprints() -> list:
         interest,
         settlement,
         payments,
+        budgets,
+        fx,
     ]
 
 
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
+    from ledger.budgets.web import bp as budgets
     from ledger.web.agreements import bp as agreements
     from ledger.web.approvals import bp as approvals
     from ledger.web.agreements import returnees_bp as returnees
@@ -85,6 +92,7 @@ def web_blueprints() -> list:
         payments,
         partner,
         approvals,
+        budgets,
     ]
 
 
@@ -101,10 +109,12 @@ def approval_handlers() -> dict:
     """What a second officer's approval does, per kind of request (`ledger.approvals`): a function
     (session, payload, approval) run in the approving transaction. A feature that needs four eyes adds its kinds
     here."""
+    from ledger.budgets.service import APPROVAL_KIND, approve_commitment
     from ledger.payments.service import OVERRIDE_KIND, apply_override
     from ledger.reconciliation import approvals as reconciliation_approvals
 
-    return {OVERRIDE_KIND: apply_override, reconciliation_approvals.KIND: reconciliation_approvals.approve}
+    return {OVERRIDE_KIND: apply_override, reconciliation_approvals.KIND: reconciliation_approvals.approve,
+            APPROVAL_KIND: approve_commitment}
 
 
 def reconciliation_passes() -> list:
@@ -113,6 +123,14 @@ def reconciliation_passes() -> list:
     from ledger.payments.service import match_executed
 
     return [match_executed]
+
+
+def accrual_checks() -> list:
+    """(session, agreement, drafts, period, principal) -> held, run before an accrual posts: each may refuse the
+    run (raise a Problem) or hold the agreement's accrual for approval (True: nothing posted)."""
+    from ledger.budgets.service import check_commitments
+
+    return [check_commitments]
 
 
 def chain_verifiers() -> list:
@@ -126,6 +144,7 @@ def chain_verifiers() -> list:
 def cli_groups() -> list:
     from ledger.agreements.cli import accrue, returnees_cli
     from ledger.demo import demo
+    from ledger.fx.cli import fx_rates
     from ledger.journal.cli import journal
     from ledger.payments.cli import payments
     from ledger.recognition.cli import claims
@@ -147,6 +166,7 @@ def cli_groups() -> list:
         verify_statement,
         users,
         payments,
+        fx_rates,
     ]
 
 
@@ -170,6 +190,7 @@ def erasure_steps() -> list:
 def demo_seeders() -> list:
     """Functions (session) -> [(name, credential)] that add each feature's demo data, in this order."""
     from ledger.agreements.demo import seed as seed_agreements
+    from ledger.budgets.demo import seed as seed_budgets
     from ledger.invoices.demo import seed as seed_invoices
     from ledger.payments.demo import seed as seed_payments
     from ledger.recognition.demo import seed as seed_recognition
@@ -179,6 +200,7 @@ def demo_seeders() -> list:
 
     return [
         seed_agreements,
+        seed_budgets,
         seed_invoices,
         seed_statements,
         seed_reconciliation,

@@ -18,15 +18,19 @@ returnees_cli = AppGroup("returnees", help="Returnees: retention and erasure.")
 @with_appcontext
 def accrue(period: str, as_json: bool) -> None:
     """Post what every agreement makes payable up to PERIOD (YYYY-MM); running it twice posts nothing new."""
-    from ledger.agreements import service
+    import getpass
 
+    from ledger.agreements import service
+    from ledger.auth import Principal
+
+    principal = Principal(key=f"cli:{getpass.getuser()}", name=getpass.getuser(), role="finance_officer")
     with transaction(f"obligations.accrue {period}") as session:
         service.check_accruable(period)
         agreements = service.all_agreements(session)
         counts = {}
         with progress(agreements, len(agreements), f"accruing {period}") as bar:
             for agreement in bar:
-                counts[agreement.reference] = service.accrue_agreement(session, agreement, period)
+                counts[agreement.reference] = service.accrue_agreement(session, agreement, period, principal)
     if as_json:
         emit_json({"period": period, "posted": counts})
         return

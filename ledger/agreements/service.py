@@ -608,11 +608,13 @@ def check_accruable(period: str) -> None:
         raise field_error("period", "cannot accrue a period that has not begun", "period_in_future")
 
 
-def accrue_agreement(session: Session, agreement: Agreement, period: str) -> int:
+def accrue_agreement(session: Session, agreement: Agreement, period: str, principal=None) -> int:
     """Post everything new that `agreement` makes payable in `period` (idempotent); returns how many rows.
 
     Re-prices only what may have changed since the last run (`obligations.Scope`), so a month's run costs
-    what that month adds, not the agreement's whole history."""
+    what that month adds, not the agreement's whole history. Before posting, every check in
+    `features.accrual_checks()` (budget commitments) may refuse the run or hold it (nothing posted, nothing
+    marked priced: the next run prices the same again)."""
     check_accruable(period)
     first, through = rules.period_bounds(period)
     if first < agreement.effective_from.replace(day=1):
@@ -625,11 +627,20 @@ def accrue_agreement(session: Session, agreement: Agreement, period: str) -> int
     scope = rules.Scope(state.priced_through, pending) if state and state.pricing_digest == digest else None
     drafts = rules.accrue(_posted(session, agreement, scope), agreement_facts, all_versions, returnees, period,
                           scope)
+    if _held(session, agreement, drafts, period, principal):
+        return 0
     count = post_obligations(session, agreement, drafts)
     _remember_priced(session, agreement, state, digest, through)
     if count:
         describe("obligations.accrue", "agreement", agreement.id, f"{period}: {count} obligations")
     return count
+
+
+def _held(session: Session, agreement: Agreement, drafts: Sequence[rules.ObligationDraft], period: str,
+          principal) -> bool:
+    from ledger.features import accrual_checks
+
+    return any([check(session, agreement, drafts, period, principal) for check in accrual_checks()])
 
 
 def _remember_priced(session: Session, agreement: Agreement, state: AccrualState | None, digest: str,
@@ -651,10 +662,10 @@ def all_agreements(session: Session) -> list[Agreement]:
     return list(session.execute(select(Agreement).order_by(Agreement.id)).scalars())
 
 
-def accrue_all(session: Session, period: str) -> dict[str, int]:
+def accrue_all(session: Session, period: str, principal=None) -> dict[str, int]:
     """Accrue `period` for every agreement: reference → obligations posted."""
     check_accruable(period)
-    return {a.reference: accrue_agreement(session, a, period) for a in all_agreements(session)}
+    return {a.reference: accrue_agreement(session, a, period, principal) for a in all_agreements(session)}
 
 
 def obligations_query(agreement_id: int, period: str | None = None, status: str | None = None):

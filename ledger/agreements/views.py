@@ -156,7 +156,8 @@ class Accrue(MethodView):
     def post(self, data, ident):
         """Post what the agreement makes payable up to a period (idempotent)"""
         agreement = _visible(ident)
-        return {"period": data["period"], "posted": service.accrue_agreement(db.session(), agreement, data["period"])}
+        return {"period": data["period"], "posted": service.accrue_agreement(db.session(), agreement, data["period"],
+                                                                       auth.current())}
 
 
 @blp.route("/agreements/<string:ident>/obligations")

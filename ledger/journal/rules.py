@@ -33,6 +33,10 @@ PURPOSES: dict[str, str] = {
     "currency_exchange": "Equity",      # a bank account's conversions: one leg in each currency, equal at the rate
     "opening_balances": "Equity",       # what a bank account held when the journal first saw it
     "payments_in_transit": "Liabilities",  # released payment orders the bank has not debited yet (per bank account)
+    # Month-end revaluation (ledger/fx): in the party's reporting currency, reversed the next day.
+    "fx_unrealised": "Expenses",        # unrealised FX gains (credit) and losses (debit) on open items
+    "fx_revaluation_payable": "Liabilities",   # what open payables in other currencies gained or lost in value
+    "fx_revaluation_receivable": "Assets",     # the same for open receivables
 }
 
 

@@ -16,6 +16,10 @@ class Party(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=2)
     name: str = Field(max_length=200)
     contact_point: str = Field(default="", max_length=500)
+    # The payer's fiscal year starts on the 1st of this month (UK: 4); budgets and year reports follow it.
+    fiscal_year_start_month: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # What its open items in other currencies are revalued into at month end (None: not revalued).
+    reporting_currency: str | None = Field(default=None, max_length=3)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 

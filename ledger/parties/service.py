@@ -25,7 +25,8 @@ def bank_accounts(session: Session, code: str) -> list[BankAccount]:
 def view(session: Session, party: Party) -> dict:
     accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency} for a in bank_accounts(session, party.code)]
     return {"code": party.code, "name": party.name, "contact_point": party.contact_point,
-            "bank_accounts": accounts, "version": party.version}
+            "fiscal_year_start_month": party.fiscal_year_start_month,
+            "reporting_currency": party.reporting_currency, "bank_accounts": accounts, "version": party.version}
 
 
 def etag(party: Party) -> str:
@@ -54,7 +55,9 @@ def _replace_accounts(session: Session, code: str, accounts: list[dict]) -> None
 def create(session: Session, data: dict) -> Party:
     if session.get(Party, data["code"]) is not None:
         raise Conflict(f"party {data['code']} exists already", code="party_exists")
-    party = Party(code=data["code"], name=data["name"], contact_point=data["contact_point"])
+    party = Party(code=data["code"], name=data["name"], contact_point=data["contact_point"],
+                  fiscal_year_start_month=data.get("fiscal_year_start_month", 1),
+                  reporting_currency=data.get("reporting_currency"))
     session.add(party)
     session.flush()
     _replace_accounts(session, party.code, data["bank_accounts"])
@@ -67,6 +70,9 @@ def update(session: Session, code: str, data: dict, if_match: str | None) -> Par
     party = get(session, code)
     check_if_match(etag(party), if_match, "party")
     party.name, party.contact_point = data["name"], data["contact_point"]
+    for name in ("fiscal_year_start_month", "reporting_currency"):  # additive: a PUT without them keeps them
+        if name in data:
+            setattr(party, name, data[name])
     party.version += 1
     _replace_accounts(session, code, data["bank_accounts"])
     session.flush()

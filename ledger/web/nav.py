@@ -26,6 +26,7 @@ NAV = [
     NavItem("Approvals", "web_approvals.index"),
     NavItem("Settlement", "web_settlement.index"),
     NavItem("EU claims", "web_claims.index"),
+    NavItem("Budgets", "web_budgets.index"),
     NavItem("Parties", "web.parties"),
     NavItem("Accounts", "web.accounts"),
     NavItem("Journal", "web.journal"),

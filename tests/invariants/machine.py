@@ -1,9 +1,11 @@
 """The invariant machine of "One truth": a hypothesis rule-based state machine over the service layer.
 
 It does what finance officers and partners do — agreements made and amended (back-dated too), returnees and
-their events (voluntary and onward departures too), accruals, invoices decided with overrides and corrected by
-credit notes, invoices of actual costs above and below their caps, late interest proposed and decided, EU cost
-claims decided line by line, disputed, resolved and paid, bank statements imported
+their events (voluntary and onward departures too), budget lines voted (later accruals refused or held
+beyond them), accruals, month-end FX revaluations of GB's euro payables (with rates recorded as it goes),
+invoices decided with overrides and corrected by credit notes, invoices of actual costs above and below
+their caps, late interest proposed and decided, EU cost claims decided line by line, disputed, resolved and
+paid, bank statements imported
 (payments, payments in another currency, money nobody explains, refunds), reconciliation runs whose matches are
 confirmed, rejected and reversed, months closed and late items booked after them — and after every step checks
 the invariants of `tests.invariants.checks`. Every example runs in a savepoint that is rolled back at its end,
@@ -29,7 +31,9 @@ from sqlalchemy import select
 from ledger.agreements import service as agreements
 from ledger.auth import Principal
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.budgets import service as budgets
 from ledger.errors import Problem
+from ledger.fx import service as fx
 from ledger.interest import service as interest
 from ledger.interest.models import InterestProposal
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl
@@ -82,6 +86,9 @@ APPROVERS = (Principal("machine:approver-1", "machine approver 1", "finance_offi
              Principal("machine:approver-2", "machine approver 2", "finance_officer"))
 SECOND_ABOVE = Decimal("5000.00")
 
+#: GB's fiscal year starts in April and it reports in pounds; IT's is the calendar year, in euro.
+FISCAL = {"GB": {"fiscal_year_start_month": 4, "reporting_currency": "GBP"}, "IT": {"reporting_currency": "EUR"}}
+
 money_choice = st.sampled_from(["250.00", "900.00", "1500.00", "20000.00"])
 
 
@@ -113,9 +120,14 @@ class OneTruth(RuleBasedStateMachine):
         self.moved: set[tuple] = set()  # what makes two movements the same one for the bank (see camt053)
         self.closed: dict[str, checks.Closed] = {}
         self.accrued_through = ""  # a month may close once a later month has been accrued
+        self.rates, self.first_rate_month, self.budgets = 0, 12, 0
+        self.revalued: set[int] = set()
         for code, accounts in ACCOUNTS.items():
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "treasury@example",
-                                    "bank_accounts": [{"iban": i, "currency": c} for i, c in accounts]})
+                                    "bank_accounts": [{"iban": i, "currency": c} for i, c in accounts],
+                                    **FISCAL.get(code, {})})
+        # GB reports in pounds: its euro payables (GB→AL) are revalued at month ends
+        fx.record_rate(self.s, "EUR", "GBP", Decimal("0.8500"), date(2025, 12, 1), "machine")
         for code in MEMBER_STATES:
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "interior@example",
                                     "bank_accounts": []})
@@ -160,7 +172,7 @@ class OneTruth(RuleBasedStateMachine):
         return self.s.get(Agreement, data.draw(st.sampled_from(self.agreements), label="agreement"))
 
     @precondition(lambda self: len(self.agreements) < 3)
-    @rule(data=st.data(), kind=st.sampled_from(KINDS), month=st.integers(1, 4), fee=money_choice,
+    @rule(data=st.data(), kind=st.sampled_from([*KINDS, KINDS[-1]]), month=st.integers(1, 4), fee=money_choice,
           support=money_choice, months=st.integers(1, 6), instalment=st.none() | st.integers(1, 11),
           advance=st.booleans(), costs=st.booleans(), late_interest=st.booleans())
     def create_agreement(self, data, kind, month, fee, support, months, instalment, advance, costs, late_interest):
@@ -222,6 +234,39 @@ class OneTruth(RuleBasedStateMachine):
         period = f"2026-{month:02d}"
         if self._step(agreements.accrue_agreement, self.s, self._agreement(data), period) is not None:
             self.accrued_through = max(self.accrued_through, f"2026-{month - 1:02d}" if month > 1 else "")
+
+    @precondition(lambda self: self.agreements and self.budgets < 2)
+    @rule(data=st.data(), year=st.sampled_from([2025, 2026]), voted=st.sampled_from(["0.00", "60000.00", "9000000.00"]),
+          on_exceed=st.sampled_from(["refuse", "approve"]))
+    def vote_budget(self, data, year, voted, on_exceed):
+        """A budget line: later accruals beyond it are refused or held for approval (nothing posted either way)."""
+        agreement = self._agreement(data)
+        if self._step(budgets.create, self.s, {"fiscal_year": year, "agreement": agreement.id,
+                                               "voted": Decimal(voted), "currency": agreement.currency,
+                                               "on_exceed": on_exceed}):
+            self.budgets += 1
+
+    @precondition(lambda self: self.agreements and self.rates < 6)
+    @rule(month=st.integers(1, 11), rate=st.sampled_from(["0.8400", "0.8612", "0.8799"]), day=st.integers(1, 28))
+    def record_rate(self, month, rate, day):
+        if self._step(fx.record_rate, self.s, "EUR", "GBP", Decimal(rate), date(2026, month, day), "machine"):
+            self.rates += 1
+            self.first_rate_month = min(self.first_rate_month, month)
+
+    def _revaluable(self) -> list[int]:
+        """Months not yet revalued from the first one a new rate was recorded in (earlier ones would move nothing)."""
+        return [m for m in range(self.first_rate_month, 12) if m not in self.revalued]
+
+    @precondition(lambda self: "accrue_agreement" in self.did and self._revaluable())
+    @rule(data=st.data())
+    def revalue(self, data):
+        """Month-end revaluation of a month not yet revalued: unrealised differences in GBP, reversed the next day."""
+        month = data.draw(st.sampled_from(self._revaluable()), label="month")
+        done = self._step(fx.revalue, self.s, f"2026-{month:02d}", None)
+        if done is not None:
+            self.revalued.add(month)
+        if any(row.entry_id for row in done or []):
+            type(self).outcomes.setdefault("  revaluations posting entries", [0, 0])[0] += 1
 
     @precondition(lambda self: "accrue_agreement" in self.did)
     @rule(data=st.data(), take=st.integers(1, 4), overcharge=st.sampled_from(["0", "0", "10.00"]))

@@ -5,7 +5,7 @@ keeps each acknowledgement or dispute of one line, with its comment and, once a 
 resolution.
 
 Revision ID: 0024_statement_reviews
-Revises: 0022_payments
+Revises: 0023_budgets
 Create Date: 2026-12-07 01:00:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0024_statement_reviews'
-down_revision = '0022_payments'
+down_revision = '0023_budgets'
 branch_labels = None
 depends_on = None
 

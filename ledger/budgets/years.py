@@ -1,0 +1,176 @@
+"""Reports for a payer's fiscal year or quarter: per agreement, the settlement statement's identity over the
+year's months (opening + accrued + adjustments − paid = closing, with the same journal classification as the
+monthly statement, `ledger.settlement.statement`), each month's own line, and the budget lines' execution.
+
+Built from the journal alone, like the monthly statement; the monthly report code is left as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from ledger.agreements.models import Agreement
+from ledger.budgets import fiscal
+from ledger.budgets import service as budgets
+from ledger.budgets.models import BudgetLine
+from ledger.errors import field_error, not_found
+from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.money import minor_units
+from ledger.parties.models import Party
+from ledger.settlement import statement
+from ledger.settlement.service import LIABILITIES
+
+ROWS = ("opening", "accrued", "adjustments", "approved", "paid", "closing")
+
+
+def movements_between(session: Session, first: str, last: str, payer: str) -> list[statement.Movement]:
+    """Per agreement of `payer`, source and purpose: the sums booked before `first` and from `first` to `last`."""
+    before = func.sum(case((Posting.period < first, Posting.amount), else_=0))
+    during = func.sum(case((Posting.period >= first, Posting.amount), else_=0))
+    reversed_entry = aliased(JournalEntry)
+    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
+    query = (
+        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
+        .join(Account, Account.id == Posting.account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
+        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Account.counterparty_code == payer,
+               Posting.period <= last)
+        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
+    )
+    return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
+            for row in session.execute(query).all()]
+
+
+def build(session: Session, payer: str, year: int, quarter: int | None = None) -> dict:
+    party = session.get(Party, payer)
+    if party is None:
+        raise not_found("party")
+    try:
+        months = fiscal.periods(year, party.fiscal_year_start_month, quarter)
+    except fiscal.FiscalError as error:
+        raise field_error(error.field, str(error)) from None
+    lines = statement.agreement_lines(movements_between(session, months[0], months[-1], payer))
+    per_month = {m: statement.agreement_lines(movements_between(session, m, m, payer)) for m in months}
+    agreements = {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(list(lines)))).scalars()}
+    rows = []
+    for agreement_id in sorted(lines):
+        agreement = agreements[agreement_id]
+        rows.append({**lines[agreement_id], "reference": agreement.reference, "payee": agreement.payee_code,
+                     "months": [{"period": m, **_figures(per_month[m].get(agreement_id), lines[agreement_id])}
+                                for m in months]})
+    budget_lines = list(session.execute(
+        select(BudgetLine).join(Agreement, Agreement.id == BudgetLine.agreement_id)
+        .where(BudgetLine.fiscal_year == year, Agreement.payer_code == payer).order_by(BudgetLine.id)).scalars())
+    closed = set(session.execute(select(Period.period).where(Period.period.in_(months),
+                                                             Period.status == "closed")).scalars())
+    return {"payer": payer, "fiscal_year": year, "quarter": quarter,
+            "fiscal_year_start_month": party.fiscal_year_start_month, "first_period": months[0],
+            "last_period": months[-1], "months_closed": sorted(closed),
+            # months stay the unit of closing: a year (or quarter) is closed once each of its months is
+            "status": "closed" if len(closed) == len(months) else "open", "agreements": rows,
+            "budget_lines": [budgets.execution_view(session, line) for line in budget_lines]}
+
+
+def _figures(line: dict | None, year_line: dict) -> dict:
+    """A month's figures; a month without postings (all earlier ones included) shows zeros."""
+    if line is not None:
+        return {name: line[name] for name in ROWS}
+    zero = format(Decimal(0).scaleb(-minor_units(year_line["currency"])), "f")
+    return {name: zero for name in ROWS}
+
+
+# ---- formats -----------------------------------------------------------------------------------------
+
+AGREEMENT_COLUMNS = ("payer", "agreement", "reference", "payee", "currency", "span", *ROWS)
+BUDGET_COLUMNS = ("budget_line", "fiscal_year", "agreement", "category", "currency", "voted", "committed",
+                  "invoiced", "paid", "available", "approved_excess")
+
+
+def agreement_rows(report: dict) -> list[dict]:
+    """One row per agreement for the whole span, then one per month."""
+    rows = []
+    span = f"FY{report['fiscal_year']}" + (f"Q{report['quarter']}" if report["quarter"] else "")
+    for line in report["agreements"]:
+        base = {"payer": report["payer"], "agreement": line["agreement_id"], "reference": line["reference"],
+                "payee": line["payee"], "currency": line["currency"]}
+        rows.append({**base, "span": span, **{name: line[name] for name in ROWS}})
+        rows.extend({**base, "span": month["period"], **{name: month[name] for name in ROWS}}
+                    for month in line["months"])
+    return rows
+
+
+def budget_rows(report: dict) -> list[dict]:
+    return [{name: ("" if line[name] is None else str(line[name])) for name in BUDGET_COLUMNS}
+            for line in report["budget_lines"]]
+
+
+def _inert(value):
+    """A text cell a spreadsheet would evaluate (=, +, -, @, tab, CR first) is written as text (OWASP)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def to_json(report: dict) -> bytes:
+    return json.dumps(report, sort_keys=True, indent=2, ensure_ascii=False, default=str).encode()
+
+
+def to_csv(report: dict, table: str = "agreements") -> bytes:
+    columns, rows = ((BUDGET_COLUMNS, budget_rows(report)) if table == "budget_lines"
+                     else (AGREEMENT_COLUMNS, agreement_rows(report)))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _sheet(book: Workbook, title: str, columns: tuple, rows: list[dict], numeric: set[str]) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append([name.replace("_", " ").capitalize() for name in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        units = minor_units(row["currency"])
+        cells = []
+        for name in columns:
+            value = row[name]
+            cells.append(Decimal(value) if name in numeric and value != "" else _inert(value))
+        sheet.append(cells)
+        for name, cell in zip(columns, sheet[sheet.max_row]):
+            if name in numeric:
+                cell.number_format = "#,##0" + ("." + "0" * units if units else "")
+    for index, name in enumerate(columns, start=1):
+        width = max([len(str(c.value or "")) for c in sheet[get_column_letter(index)]] + [len(name)])
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 40)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+
+def to_xlsx(report: dict) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "Agreements", AGREEMENT_COLUMNS, agreement_rows(report), set(ROWS))
+    _sheet(book, "Budget execution", BUDGET_COLUMNS, budget_rows(report),
+           {"voted", "committed", "invoiced", "paid", "available", "approved_excess"})
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
