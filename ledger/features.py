@@ -133,6 +133,14 @@ def accrual_checks() -> list:
     return [check_commitments]
 
 
+def after_close() -> list:
+    """Functions (session, period) run when a month closes, after its statements are signed, in the same
+    transaction: they may propose what the close brings due (late interest), never post it."""
+    from ledger.interest.service import propose_at_close
+
+    return [propose_at_close]
+
+
 def chain_verifiers() -> list:
     """(name, verify(session) -> Break | None) for every hash chain the ledger keeps."""
     from ledger.audit.service import verify as verify_audit

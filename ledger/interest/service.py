@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.agreements import obligations as obligation_rules
+from ledger.agreements.obligations import period_bounds
 from ledger.agreements import service as agreements
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation
@@ -124,6 +125,12 @@ def run(session: Session, as_of: date) -> dict:
     describe("interest.run", "interest", "", f"as of {as_of.isoformat()}: {len(proposals)} proposals, "
                                              f"{len(skipped)} skipped")
     return {"as_of": as_of, "proposals": [proposal_view(p) for p in proposals], "skipped": skipped}
+
+
+def propose_at_close(session: Session, period: str) -> dict:
+    """Interest is computed at each month's close, as of its last day: the run proposes (an officer accepts or
+    waives each proposal under /interest/proposals); nothing is posted by the close."""
+    return run(session, period_bounds(period)[1])
 
 
 # ---- proposals -----------------------------------------------------------------------------------------

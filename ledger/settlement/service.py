@@ -203,6 +203,10 @@ def close(session: Session, period: str) -> list[FrozenStatement]:
                                "signing_key_id": key_id}, key))
     session.flush()
     describe("settlement.close", "period", period, f"{len(frozen)} statements signed at chain head {head['seq']}")
+    from ledger.features import after_close  # features import settlement, not the other way round
+
+    for step in after_close():
+        step(session, period)
     return frozen
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ledger.agreements.models import Obligation
-from ledger.journal.models import JournalEntry
+from ledger.journal.models import JournalEntry, Period
 from tests.api.invoices_helpers import I, TERMS, json_invoice, march_lines, setup_agreement
 
 RUNS, PROPOSALS = "/api/v1/interest/runs", "/api/v1/interest/proposals"
@@ -100,3 +100,20 @@ def test_bad_input(api, admin, officer, parties):
         assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
     missing_reason = api.post(f"{PROPOSALS}/1/reject", json={}, token=officer)
     assert missing_reason.status_code == 422 and "reason" in missing_reason.get_json()["errors"]
+
+
+def test_closing_a_month_proposes_its_interest_and_posts_none(api, admin, officer, parties, session):
+    """At each close, interest is computed as of the month's last day: 3 May … 31 May = 29 days →
+    22,500 × 0.08 × 29 / 365 = 143.013… → 143.01, proposed, not posted."""
+    world = _overdue_invoice(api, admin, officer, parties["RW"], {"kind": "fixed", "rate_percent": "8.00"})
+    earlier = session.execute(select(Period.period).where(Period.period < "2026-05").order_by(Period.period))
+    for period in earlier.scalars().all():
+        closed = api.post(f"/api/v1/settlements/{period}/close", token=officer)
+        assert closed.status_code == 200, closed.get_json()
+    assert api.get(PROPOSALS, token=officer).get_json()["items"] == []  # nothing overdue by 30 April
+    before = session.execute(select(JournalEntry.id)).all()
+    assert api.post("/api/v1/settlements/2026-05/close", token=officer).status_code == 200
+    proposals = api.get(PROPOSALS, token=officer).get_json()["items"]
+    assert [(p["invoice"], p["as_of"], p["from_date"], p["days"], p["amount"], p["status"]) for p in proposals] == [
+        (world["invoice"], "2026-05-31", "2026-05-03", 29, "143.01", "proposed")]
+    assert session.execute(select(JournalEntry.id)).all() == before  # the close posted no interest
