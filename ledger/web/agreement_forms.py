@@ -10,7 +10,7 @@ service takes (RFC 7396: what changed, and null for what was removed), so the re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ledger.errors import Unprocessable
@@ -21,6 +21,9 @@ COUNT_TERMS = ("annual_quota", "capacity", "payment_terms_days", "notice_months"
 OBJECT_TERMS = {"monthly_support": ("amount", "max_months"), "advance": ("amount", "due_within_days"),
                 "tolerance": ("absolute", "percent")}
 ROW_TERMS = {"instalments": ("due_on", "amount", "label"), "milestones": ("returnees", "amount")}
+#: Every term the form shows: what it leaves empty is removed; terms it does not show (cost reimbursement, late
+#: interest, a voluntary departure grant: set through the API) are kept as they are.
+FORM_TERMS = {*MONEY_TERMS, *COUNT_TERMS, *OBJECT_TERMS, *ROW_TERMS}
 #: Fields given as whole numbers on the wire.
 WHOLE = {"max_months", "due_within_days", "returnees", *COUNT_TERMS}
 #: Blank rows offered after the filled ones (more: save, and the form comes back with more).
@@ -109,9 +112,10 @@ def form_field(field: str, rows_of: Mapping[str, Mapping[int, int]]) -> str:
     return ".".join(parts)
 
 
-def merge_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON merge patch that turns `old` into `new` (null for what `new` leaves out)."""
-    patch: dict[str, Any] = {key: None for key in old if key not in new}
+def merge_diff(old: Mapping[str, Any], new: Mapping[str, Any], shown: Collection[str] | None = None) -> dict[str, Any]:
+    """The JSON merge patch that turns `old` into `new` (null for what `new` leaves out, of the keys `shown` when
+    given: a form cannot remove what it does not show)."""
+    patch: dict[str, Any] = {key: None for key in old if key not in new and (shown is None or key in shown)}
     for key, value in new.items():
         if key in old and old[key] == value:
             continue

@@ -271,7 +271,8 @@ def amend_form(agreement_id: int):
         with session.begin_nested():
             effective_from = _date("effective_from")
             terms, rows_of = term_form.terms_from_form(request.form)
-            patch = term_form.merge_diff(service.terms_in_force(session, agreement, effective_from), terms)
+            patch = term_form.merge_diff(service.terms_in_force(session, agreement, effective_from), terms,
+                                         term_form.FORM_TERMS)
             if "preview" in request.form:
                 preview = service.preview_amendment(session, agreement, effective_from, patch)
                 return _terms_page("agreements/amend.html", values=values, preview=preview, patch=patch, **page)

@@ -25,7 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "browser tests password"
 PEOPLE = {"officer": ("officer@browser.example", "finance_officer"),
           "auditor": ("auditor@browser.example", "auditor"),
-          "lockout": ("lockout@browser.example", "finance_officer")}
+          "lockout": ("lockout@browser.example", "finance_officer"),
+          "partner": ("partner@browser.example", "partner")}
+#: The party each partner person acts for.
+PARTNER_OF = {"partner": "RW"}
 
 
 def _unavailable(reason: str):
@@ -65,8 +68,9 @@ def server(tmp_path_factory):
            "LEDGER_SIGNIN_RATE": "1000 per minute"}  # every test signs in from 127.0.0.1
     _ledger(env, "db", "upgrade")
     demo = _ledger(env, "demo").stdout
-    for email, role in PEOPLE.values():
-        _ledger(env, "users", "create", "--email", email, "--role", role)
+    for who, (email, role) in PEOPLE.items():
+        party = ["--party", PARTNER_OF[who]] if who in PARTNER_OF else []
+        _ledger(env, "users", "create", "--email", email, "--role", role, *party)
     subprocess.run([sys.executable, "-m", "tests.browser.seed"], cwd=REPO, env=env, check=True, timeout=120)
     log = folder / "gunicorn.log"
     process = start_gunicorn(env, log)
@@ -84,12 +88,23 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def chromium(server):
+def playwright():
+    """The one Playwright driver of this process: a second `sync_playwright()` while one runs is refused
+    ("Sync API inside the asyncio loop"), so every browser (the shared one, a walk's own) launches from this."""
     sync_playwright = _sync_playwright()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+@pytest.fixture(scope="session")
+def chromium(server, playwright):
+    browser = launch(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

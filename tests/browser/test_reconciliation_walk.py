@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ledger.statements.demo import GB_ACCOUNT, RW_ACCOUNT, demo_months
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, REPO, _ledger, _sync_playwright
+from tests.browser.conftest import PASSWORD, REPO, _ledger, launch
 from tests.serving import free_port, start_gunicorn, wait_for_health
 
 ARTEFACTS = Path(os.environ.get("LEDGER_ARTEFACTS_DIR", REPO / "test-results" / "reconciliation-walk"))
@@ -28,9 +28,8 @@ OFFICER = "walker@browser.example"
 
 
 @pytest.fixture(scope="module")
-def ledger_env(tmp_path_factory):
+def ledger_env(tmp_path_factory, playwright):
     """A ledger of its own: migrated, the demo, one officer; gunicorn serving it."""
-    sync_playwright = _sync_playwright()
     folder = tmp_path_factory.mktemp("walk")
     port = free_port()
     env = {**os.environ, "LEDGER_ENV": "development", "LEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite3'}",
@@ -46,10 +45,9 @@ def ledger_env(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, process, log)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            yield {"url": url, "env": env, "folder": folder, "browser": browser}
-            browser.close()
+        browser = launch(playwright)
+        yield {"url": url, "env": env, "folder": folder, "browser": browser}
+        browser.close()
     finally:
         process.terminate()
         try:
@@ -178,7 +176,7 @@ def test_a_form_typed_into_survives_an_expired_session(ledger_env):
     context.clear_cookies()
     with page.expect_navigation():
         page.get_by_role("button", name="Save match").click()
-    assert "expired" in page.inner_text("main")
+    assert "not signed in any more" in page.inner_text("main")
     sign_in()
     page.goto(here)
     assert page.get_by_label("Reference or number").input_value() == "nothing-like-this"

@@ -47,3 +47,14 @@ def test_the_patch_turns_the_terms_in_force_into_the_form():
     assert patch == {"capacity": None, "monthly_support": {"amount": "2600.00"},
                      "advance": {"due_within_days": None}}
     assert merge_patch(old, patch) == new
+
+
+def test_the_form_never_removes_terms_it_does_not_show():
+    """Cost reimbursement and late interest are set through the API: amending the fee on the form keeps them."""
+    from ledger.web.agreement_forms import FORM_TERMS
+
+    old = {"currency": "GBP", "per_returnee_fee": "20000.00", "capacity": 10,
+           "late_interest": {"kind": "fixed", "rate_percent": "8.00"},
+           "cost_reimbursement": {"cap_per_person": "150874.00"}}
+    new = {"currency": "GBP", "per_returnee_fee": "21000.00"}
+    assert merge_diff(old, new, FORM_TERMS) == {"per_returnee_fee": "21000.00", "capacity": None}
