@@ -825,12 +825,9 @@ def find_by_payment_reference(session: Session, reference: str) -> Invoice | Non
     return None
 
 
-def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
-    """Take `amount` (positive, in the invoice currency) off an approved invoice's open amount.
-
-    For reconciliation, which posts its own entry (Dr invoices_payable / Cr cash). Refuses more than is
-    open; at zero the invoice is `paid` and its obligations too."""
-    invoice = get(session, invoice_id)
+def _take_off(invoice: Invoice, amount: Money) -> bool:
+    """Take `amount` off an approved invoice's open amount, refusing more than is open; True when that paid it
+    (the caller marks its obligations paid: one at a time, or in bulk)."""
     if invoice.status != "approved":
         raise Conflict(f"a {invoice.status} invoice has nothing open to settle", code="invalid_transition")
     open_amount = _money(invoice.amount_open, invoice.currency)
@@ -841,6 +838,17 @@ def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.version += 1
     if invoice.amount_open == 0:
         invoice.status = "paid"
+        return True
+    return False
+
+
+def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """Take `amount` (positive, in the invoice currency) off an approved invoice's open amount.
+
+    For reconciliation, which posts its own entry (Dr invoices_payable / Cr cash). Refuses more than is
+    open; at zero the invoice is `paid` and its obligations too."""
+    invoice = get(session, invoice_id)
+    if _take_off(invoice, amount):
         ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
         agreements.set_status(session, ids, "paid")
     session.flush()
@@ -862,16 +870,7 @@ def settle_many(session: Session, amounts: dict[int, Money]) -> None:
             invoice, amount = rows.get(invoice_id), amounts[invoice_id]
             if invoice is None:
                 raise not_found("invoice")
-            if invoice.status != "approved":
-                raise Conflict(f"a {invoice.status} invoice has nothing open to settle", code="invalid_transition")
-            open_amount = _money(invoice.amount_open, invoice.currency)
-            if amount.currency != invoice.currency or amount.amount <= 0 or amount > open_amount:
-                raise Conflict(f"{amount} {amount.currency} does not fit the open {open_amount} {invoice.currency}",
-                               code="overpayment")
-            invoice.amount_open = (open_amount - amount).amount
-            invoice.version += 1
-            if invoice.amount_open == 0:
-                invoice.status = "paid"
+            if _take_off(invoice, amount):
                 paid.append(invoice_id)
             describe("invoice.settle", "invoice", invoice_id, f"{amount} {amount.currency} settled")
     for start in range(0, len(paid), 5000):

@@ -24,8 +24,9 @@ def message(problem: Problem) -> str:
     return " — ".join(parts)
 
 
-def attempt(action: Callable[[Any], Any], back: str) -> tuple[bool, Any]:
-    """(True, result) when `action(session)` succeeded; else (False, a redirect to `back` with the reason)."""
+def in_savepoint(action: Callable[[Any], Any]) -> tuple[bool, Any]:
+    """(True, result) when `action(session)` succeeded; else (False, the Problem a page shows), with the attempt's
+    writes and audit notes undone. Problems a page does not show (a 500's cause) are raised on."""
     session = db.session()
     notes = len(g.get("audit_notes", []))
     try:
@@ -36,8 +37,16 @@ def attempt(action: Callable[[Any], Any], back: str) -> tuple[bool, Any]:
             raise
         if "audit_notes" in g:
             del g.audit_notes[notes:]
-        flash(f"Nothing was changed. {message(problem)}", "error")
-        return False, redirect(back, 303)
+        return False, problem
+
+
+def attempt(action: Callable[[Any], Any], back: str) -> tuple[bool, Any]:
+    """(True, result) when `action(session)` succeeded; else (False, a redirect to `back` with the reason)."""
+    ok, result = in_savepoint(action)
+    if ok:
+        return True, result
+    flash(f"Nothing was changed. {message(result)}", "error")
+    return False, redirect(back, 303)
 
 
 def done(text: str, to: str) -> Response:

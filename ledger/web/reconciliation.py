@@ -21,7 +21,7 @@ from ledger.reconciliation.models import STATUSES, ReconciliationMatch
 from ledger.statements import service as statements
 from ledger.statements.models import Transfer
 from ledger.web import pages
-from ledger.web.actions import SHOWN_ON_THE_PAGE, attempt, done, message
+from ledger.web.actions import SHOWN_ON_THE_PAGE, attempt, done, in_savepoint, message
 from ledger.web.formats import isotime
 from ledger.web.tables import Column, Filter, Table
 
@@ -160,22 +160,15 @@ def stale_note(row: ReconciliationMatch) -> str:
 def _decide(match_id: int, action, back: str):
     """Run a decision on a match; a page that was stale (412) or a decision already taken (409) is told who took
     it and when."""
-    session = db.session()
-    notes = len(g.get("audit_notes", []))
-    try:
-        with session.begin_nested():
-            return True, action(session)
-    except Problem as problem:
-        if problem.status not in SHOWN_ON_THE_PAGE:
-            raise
-        if "audit_notes" in g:
-            del g.audit_notes[notes:]
-        text = message(problem)
-        row = service.get(session, match_id)
-        if (problem.status == 412 or problem.code == "invalid_transition") and row.status != "proposed":
-            text = f"your page was out of date: {stale_note(row)}"
-        flash(f"Nothing was changed. Match {match_id}: {text}.", "error")
-        return False, redirect(back, 303)
+    ok, result = in_savepoint(action)
+    if ok:
+        return True, result
+    problem, text = result, message(result)
+    row = service.get(db.session(), match_id)
+    if (problem.status == 412 or problem.code == "invalid_transition") and row.status != "proposed":
+        text = f"your page was out of date: {stale_note(row)}"
+    flash(f"Nothing was changed. Match {match_id}: {text}.", "error")
+    return False, redirect(back, 303)
 
 
 def _settled(match_id: int) -> str:
