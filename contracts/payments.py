@@ -11,7 +11,10 @@ _DIGEST = validate.Regexp(r"^[0-9a-f]{64}$")
 
 class PaymentItemSchema(Schema):
     id = fields.Integer(required=True)
-    invoice = fields.Integer(required=True)
+    invoice = fields.Integer(required=True, allow_none=True, metadata={"description": "the invoice paid (null "
+                                                                                       "when a cost claim is)"})
+    claim = fields.Integer(allow_none=True, metadata={"description": "the accepted EU cost claim paid, whole "
+                                                                    "(null when an invoice is)"})
     payee = fields.String(required=True)
     amount = Amount(required=True)
     currency = fields.String(required=True)
@@ -20,7 +23,8 @@ class PaymentItemSchema(Schema):
                                                                              "outside IBAN countries"})
     creditor_bic = fields.String(allow_none=True)
     remittance = fields.String(required=True, metadata={"description": "the RF creditor reference, else the "
-                                                                       "invoice number"})
+                                                                       "invoice number; a cost claim's reference "
+                                                                       "(CC-42)"})
     remittance_structured = fields.Boolean(required=True)
     end_to_end_id = fields.String(required=True, metadata={"example": "RLP-12-3"})
     status = fields.String(required=True, validate=validate.OneOf(ITEM_STATUSES))

@@ -49,14 +49,16 @@ class PaymentBatch(SQLModel, table=True):
 
 
 class PaymentItem(SQLModel, table=True):
-    """One credit transfer of a batch: part or all of one invoice's open amount to its payee."""
+    """One credit transfer of a batch: part or all of one invoice's open amount to its payee, or the whole payable
+    of one accepted EU cost claim to its enforcing state (`claim_id`; no invoice, no agreement)."""
 
     __tablename__ = "payment_items"
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="payment_batches.id", index=True)
-    invoice_id: int = Field(foreign_key="invoices.id", index=True)
-    agreement_id: int = Field(foreign_key="agreements.id")
+    invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
+    agreement_id: int | None = Field(default=None, foreign_key="agreements.id")
+    claim_id: int | None = Field(default=None, foreign_key="cost_claims.id", index=True)
     payee_code: str = Field(foreign_key="parties.code", max_length=2)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     currency: str = Field(max_length=3)

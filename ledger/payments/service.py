@@ -6,6 +6,15 @@ invoice's open amount, so nothing released is ever proposed or matched again. Th
 camt.053/054) sits in the account's suspense until reconciliation finds its EndToEndId (`match_executed`, run
 before every other rule) and clears it: Dr payments_in_transit / Cr suspense. A transfer the bank rejects
 (pain.002) goes back: Dr payments_in_transit / Cr invoices_payable, and the invoice is open again.
+
+Accepted EU cost claims the debtor account's owner owes (it is the issuing state) and must pay by the batch's
+`due_by` (their `payment_due_on`) are proposed too, whole (a claim is paid once and whole), with the claim's
+reference ("CC-42") as remittance, to the enforcing state's account in the claim's currency. Releasing pays each
+claim through the recognition feature (`settle_claims`) with the issuing state's money taken from payments in
+transit instead of its cash: Dr claims_payable / Cr payments_in_transit and, as a payment recorded through the
+API does, Dr cash(enforcing) / Cr claims_receivable; the claim is `paid`, so neither reconciliation nor another
+batch pays it again. A rejection reverses that entry and reopens the claim; the bank's debit clears the transit
+account exactly as for an invoice's transfer.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from ledger.money import Money, has_minor_units, quantize
 from ledger.parties.models import BankAccount, Party
 from ledger.payments import pain001, pain002, rules
 from ledger.payments.models import PaymentApproval, PaymentBatch, PaymentItem, PaymentStatusReport
+from ledger.recognition import service as recognition
 from ledger.statements.cash import bank_key
 from ledger.timeutil import period_of, today, utcnow
 
@@ -62,6 +72,29 @@ def _debtor_account(session: Session, account: str) -> BankAccount:
     if found is None:
         raise field_error("debtor_account", "no party has this bank account registered", "unknown_debtor_account")
     return found
+
+
+def claims_in_open_batches(session: Session) -> set[int]:
+    """The cost claims a proposed or approved batch (not released) would pay."""
+    return set(session.execute(
+        select(PaymentItem.claim_id).join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+        .where(PaymentBatch.status.in_(OPEN_BATCH), PaymentItem.status.in_(RESERVING),
+               PaymentItem.claim_id.is_not(None))).scalars())
+
+
+def _claim_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
+    """Accepted claims with something payable that `payer` (the issuing state) owes in `currency` by `due_by`,
+    that no open batch and no reconciliation proposal waiting for review already pays."""
+    from ledger.recognition.models import CostClaim
+    from ledger.reconciliation.claims import _held_claims
+
+    found = session.execute(
+        select(CostClaim).where(CostClaim.issuing_state == payer, CostClaim.currency == currency,
+                                CostClaim.status == "accepted", CostClaim.payable > 0,
+                                CostClaim.payment_due_on.is_not(None), CostClaim.payment_due_on <= due_by)
+        .order_by(CostClaim.payment_due_on, CostClaim.id)).scalars()
+    taken = claims_in_open_batches(session) | _held_claims(session)
+    return [claim for claim in found if claim.id not in taken]
 
 
 def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
@@ -134,15 +167,34 @@ def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> 
 
 
 def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
-    accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == invoice.payee_code)
+    return _payee_account(session, invoice.payee_code, invoice.payee_iban, invoice.currency)
+
+
+def _payee_account(session: Session, payee: str, iban: str | None,
+                   currency: str) -> tuple[rules.CreditorAccount, str]:
+    """The payee's registered account named `iban`, else its registered account in `currency`."""
+    accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == payee)
                                     .order_by(BankAccount.id)).scalars())
-    named = [a for a in accounts if invoice.payee_iban and a.iban == invoice.payee_iban]
-    in_currency = [a for a in accounts if a.currency == invoice.currency]
+    named = [a for a in accounts if iban and a.iban == iban]
+    in_currency = [a for a in accounts if a.currency == currency]
     account = (named or in_currency or [None])[0]
-    party = session.get(Party, invoice.payee_code)
-    checked = rules.creditor_account(account.iban if account else invoice.payee_iban,
-                                     account.bic if account else None, invoice.payee_code)
-    return checked, party.name if party else invoice.payee_code
+    party = session.get(Party, payee)
+    checked = rules.creditor_account(account.iban if account else iban, account.bic if account else None, payee)
+    return checked, party.name if party else payee
+
+
+def _claim_creditor(session: Session, claim, cache: dict) -> tuple[rules.CreditorAccount, str]:
+    """The enforcing state's registered account in the claim's currency (a claim names no account)."""
+    key = ("claim", claim.enforcing_state, claim.currency)
+    if key not in cache:
+        try:
+            cache[key] = _payee_account(session, claim.enforcing_state, None, claim.currency)
+        except rules.PaymentRuleError as error:
+            cache[key] = error
+    found = cache[key]
+    if isinstance(found, rules.PaymentRuleError):
+        raise found
+    return found
 
 
 def propose(session: Session, *, debtor_account: str, due_by: date, execution_date: date, principal: Principal,
@@ -176,6 +228,9 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
             raise field_error(f"amounts.{invoice.id}", error.message, error.code) from None
         items.append(_item(session, batch, invoice, amount, len(items) + 1, named=invoice_ids is not None,
                            creditors=creditors))
+    if invoice_ids is None:
+        for claim in _claim_candidates(session, account.party_code, account.currency, due_by):
+            items.append(_claim_item(session, batch, claim, len(items) + 1, creditors))
     if not items:
         raise Unprocessable("nothing is open to pay from this account by that date", code="nothing_to_pay")
     for start in range(0, len(items), 5000):
@@ -210,6 +265,28 @@ def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decim
     return item
 
 
+def _claim_item(session: Session, batch: PaymentBatch, claim, position: int, creditors: dict) -> dict:
+    """The row of one claim's transfer: its whole payable, its reference as remittance; on hold (with the reason)
+    when the enforcing state has no account the bank can pay."""
+    from ledger.recognition.service import claim_reference
+
+    item = {"batch_id": batch.id, "invoice_id": None, "agreement_id": None, "claim_id": claim.id,
+            "payee_code": claim.enforcing_state, "amount": claim.payable, "currency": claim.currency,
+            "creditor_name": claim.enforcing_state, "creditor_account": "", "creditor_bic": None,
+            "creditor_country": claim.enforcing_state, "remittance": claim_reference(claim.id),
+            "remittance_is_rf": False, "end_to_end_id": rules.end_to_end_id(batch.id, position),
+            "status": "proposed", "hold_reason": None, "status_reason": None, "transfer_id": None,
+            "match_id": None, "version": 1}
+    try:
+        creditor, name = _claim_creditor(session, claim, creditors)
+    except rules.PaymentRuleError as error:
+        item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
+        return item
+    item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,
+                creditor_country=creditor.country)
+    return item
+
+
 def items_of(session: Session, batch_id: int) -> list[PaymentItem]:
     return list(session.execute(select(PaymentItem).where(PaymentItem.batch_id == batch_id)
                                 .order_by(PaymentItem.id)).scalars())
@@ -221,7 +298,8 @@ def _digest_of(batch: PaymentBatch, items: list[PaymentItem]) -> str:
          "due_by": batch.due_by},
         [{"invoice_id": i.invoice_id, "payee_code": i.payee_code, "amount": quantize(i.amount, i.currency),
           "currency": i.currency, "creditor_account": i.creditor_account, "creditor_bic": i.creditor_bic,
-          "remittance": i.remittance, "end_to_end_id": i.end_to_end_id, "held": i.status == "held"}
+          "remittance": i.remittance, "end_to_end_id": i.end_to_end_id, "held": i.status == "held",
+          **({"claim_id": i.claim_id} if i.claim_id is not None else {})}
          for i in items if i.status != "cancelled"])
     return rules.digest(batch.id, payload)
 
@@ -259,6 +337,14 @@ def _open_for_change(batch: PaymentBatch) -> None:
         raise Conflict(f"a {batch.status} batch cannot change", code=f"batch_{batch.status}")
 
 
+def _item_creditor(session: Session, item: PaymentItem) -> tuple[rules.CreditorAccount, str]:
+    if item.claim_id is not None:
+        from ledger.recognition.models import CostClaim
+
+        return _claim_creditor(session, session.get(CostClaim, item.claim_id), {})
+    return _creditor(session, invoices.get(session, item.invoice_id))
+
+
 def update_item(session: Session, batch_id: int, item_id: int, changes: dict, principal: Principal,
                 second_above: Decimal, if_match: str | None = None) -> PaymentBatch:
     """Hold an item ("do not pay yet", with a reason), release the hold, or pay part of what is open. Before
@@ -272,6 +358,8 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
     if "amount" in changes:
         if not has_minor_units(changes["amount"], item.currency):
             raise field_error("amount", f"write the amount with {item.currency}'s minor units", "invalid_amount")
+        if item.claim_id is not None:
+            raise field_error("amount", "a cost claim is paid once and whole: hold it instead", "claim_paid_whole")
         invoice = invoices.get(session, item.invoice_id)
         others = reserved(session, [invoice.id]).get(invoice.id, Decimal(0)) - item.amount
         try:
@@ -283,9 +371,8 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
             raise field_error("hold_reason", "a hold needs a reason", "hold_reason_required")
         item.status, item.hold_reason = "held", changes["hold_reason"][:500]
     elif changes.get("held") is False and item.status == "held":
-        invoice = invoices.get(session, item.invoice_id)
         try:
-            creditor, name = _creditor(session, invoice)
+            creditor, name = _item_creditor(session, item)
         except rules.PaymentRuleError as error:
             raise _problem(error) from None
         item.creditor_name, item.creditor_account, item.creditor_bic = name[:140], creditor.account, creditor.bic
@@ -361,23 +448,32 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     items = _to_pay(items_of(session, batch.id))
     if not items:
         raise Conflict("every transfer of this batch is on hold: nothing to release", code="nothing_to_pay")
+    invoice_items = [i for i in items if i.claim_id is None]
+    claim_items = [i for i in items if i.claim_id is not None]
     invoice_rows = {i.id: i for i in session.execute(
-        select(Invoice).where(Invoice.id.in_([i.invoice_id for i in items])).with_for_update()).scalars()}
+        select(Invoice).where(Invoice.id.in_([i.invoice_id for i in invoice_items])).with_for_update()).scalars()}
     taken: dict[int, Decimal] = defaultdict(Decimal)
-    for item in items:
+    for item in invoice_items:
         taken[item.invoice_id] += item.amount
     for invoice_id, amount in taken.items():
         invoice = invoice_rows[invoice_id]
         if invoice.status != "approved" or invoice.amount_open < amount:
             raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
                            f"{invoice.amount_open} open): propose again", code="invoice_changed")
+    claims = _claims_to_pay(session, claim_items)
     try:
         document = build_file(session, batch, items, "Returns Ledger")
     except (pain001.InvalidPaymentFile, rules.PaymentRuleError) as error:
         raise Unprocessable(str(error), code="invalid_payment_file") from None
     day = today()
-    entry_id = journal.post_entry(session, _release_draft(batch, items, invoice_rows, day,
-                                                          journal.first_open_period(session, day)))
+    entry_id = None
+    if invoice_items:
+        entry_id = journal.post_entry(session, _release_draft(batch, invoice_items, invoice_rows, day,
+                                                              journal.first_open_period(session, day)))
+    for item in claim_items:
+        claim_entry = recognition.settle_claims(session, [claims[item.claim_id]], day, f"payment batch {batch.id}",
+                                                paid_from=in_transit_key(item.currency, batch.debtor_account))
+        entry_id = entry_id or claim_entry
     invoices.settle_many(session, {invoice_id: Money(quantize(amount, batch.currency), batch.currency)
                                    for invoice_id, amount in taken.items()})
     for item in items:
@@ -391,6 +487,24 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
              f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
              f"entry {entry_id}")
     return batch
+
+
+def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
+    """The claims the items pay, locked in id order (as reconciliation locks them): each still accepted with the
+    whole amount payable, else the release is refused and nothing moves."""
+    from ledger.recognition.models import CostClaim
+
+    if not claim_items:
+        return {}
+    rows = {c.id: c for c in session.execute(
+        select(CostClaim).where(CostClaim.id.in_([i.claim_id for i in claim_items])).order_by(CostClaim.id)
+        .with_for_update()).scalars()}
+    for item in claim_items:
+        claim = rows[item.claim_id]
+        if claim.status != "accepted" or claim.payable != item.amount:
+            raise Conflict(f"cost claim {claim.id} is {claim.status} with {claim.payable} payable, not the "
+                           f"{item.amount} this batch pays: propose again", code="claim_changed")
+    return rows
 
 
 def _release_draft(batch: PaymentBatch, items: list[PaymentItem], invoice_rows: dict[int, Invoice], day: date,
@@ -493,6 +607,9 @@ def _check_statuses(statuses: list[pain002.TransferStatus],
 
 
 def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pain002.TransferStatus) -> None:
+    if item.claim_id is not None:
+        _reject_claim(session, item, status)
+        return
     cur = item.currency
     day = today()
     draft = EntryDraft(
@@ -508,6 +625,20 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
     item.version += 1
     describe("invoice.reopen", "invoice", item.invoice_id,
              f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
+
+
+def _reject_claim(session: Session, item: PaymentItem, status: pain002.TransferStatus) -> None:
+    """The claim's payment entry (posted on release) reversed, the claim accepted and unpaid again."""
+    from ledger.recognition.models import CostClaim
+
+    claim = session.execute(select(CostClaim).where(CostClaim.id == item.claim_id).with_for_update()).scalar_one()
+    reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
+    journal.reverse(session, claim.payment_entry_id, today(),
+                    memo=f"transfer {item.end_to_end_id} rejected by the bank ({status.reason_code})"[:500],
+                    source_type=REJECTION_SOURCE, source_id=str(item.id))
+    recognition.reopen_claim(session, claim, f"transfer {item.end_to_end_id} rejected by the bank: {reason}")
+    item.status, item.status_reason = "rejected", reason[:500]
+    item.version += 1
 
 
 # ---- the bank's debit: matched by EndToEndId before any other rule ----------------------------------
@@ -529,10 +660,12 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
                t.amount == PaymentItem.amount, PaymentItem.status.in_(IN_TRANSIT))
         .order_by(t.id)).all()
     if dry_run:
-        return [row[0].id for row in rows]
+        return list({row[1].id: row[0].id for row in reversed(rows)}.values())  # one debit per transfer
     last_closed = journal.last_closed_period(session)
     matches = []
     for transfer, item, batch in rows:
+        if item.status not in IN_TRANSIT:
+            continue  # a second debit quoting the same EndToEndId (the first cleared the item): it waits in suspense
         booked = transfer.booking_date or transfer.value_date or today()
         own = period_of(booked)
         period = own if last_closed is None or own > last_closed else journal.next_period(last_closed)
@@ -595,7 +728,7 @@ def list_query(status: str | None = None):
 
 
 def item_view(item: PaymentItem) -> dict:
-    return {"id": item.id, "invoice": item.invoice_id, "payee": item.payee_code,
+    return {"id": item.id, "invoice": item.invoice_id, "claim": item.claim_id, "payee": item.payee_code,
             "amount": Money(item.amount, item.currency), "currency": item.currency,
             "creditor_name": item.creditor_name, "creditor_account": item.creditor_account,
             "creditor_bic": item.creditor_bic, "remittance": item.remittance,

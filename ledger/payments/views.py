@@ -58,6 +58,8 @@ class Batches(MethodView):
     def post(self, data):
         """Propose a batch: what the account's owner owes on approved invoices due by `due_by`
 
+        Without `invoices`, the accepted EU cost claims it owes (as issuing state) by `due_by` are proposed too,
+        each whole, with the claim's reference as remittance.
         422 `unknown_debtor_account`, `currency_not_payable` (a named invoice in another currency),
         `creditor_account_invalid` (a named invoice's payee cannot be paid; found ones are proposed on hold with
         the reason), `invoice_disputed`, `already_in_batch`, `nothing_to_pay`, `execution_date_past`."""
@@ -88,7 +90,7 @@ class BatchItem(MethodView):
         """Hold a transfer (with a reason), lift the hold, or pay part of the invoice (before release)
 
         The batch gets a new digest: approvals given before no longer count (409 `batch_released` after
-        release)."""
+        release). A cost claim is paid whole: its amount is not changed (422 `claim_paid_whole`)."""
         batch = service.update_item(db.session(), batch_id, item_id, data, current(), second_above(),
                                     request.headers.get("If-Match"))
         return _answer(batch)
@@ -149,6 +151,8 @@ class Status(MethodView):
     @blp.response(201, PaymentStatusSchema)
     def post(self, files):
         """Import the bank's pain.002: rejected transfers go back to their invoices with the reason
+
+        A rejected transfer of a cost claim reverses the claim's payment: the claim is accepted and unpaid again.
 
         422 `unknown_batch`, `unknown_transfer`, `not_a_status_report`; 409 `transfer_rejected` (a rejected
         transfer reported again as sent), `transfer_executed`, `already_imported`."""

@@ -618,13 +618,15 @@ def settle_claim(session: Session, claim: CostClaim, paid_on: date, source: str)
 
 
 def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, source: str,
-                  received: AccountKey | None = None) -> int:
+                  received: AccountKey | None = None, paid_from: AccountKey | None = None) -> int:
     """Pay accepted claims between the same two states, in one currency, each whole, with one transfer: one entry
     (the cash moved once) that every claim names as its payment. Returns the entry's id. As `settle_claim`: the
     caller checked who acts and holds the claims' row locks.
 
     `received` is where the enforcing state's money is when it came from its bank statement (the credit's suspense
-    account: the import already booked its cash); without it the payment is recorded as cash of that state."""
+    account: the import already booked its cash); without it the payment is recorded as cash of that state.
+    `paid_from` is where the issuing state's money goes instead of its cash (a released payment batch's payments
+    in transit, which the bank's debit clears)."""
     first = claims[0]
     issuing, enforcing, cur = first.issuing_state, first.enforcing_state, first.currency
     if any((c.issuing_state, c.enforcing_state, c.currency) != (issuing, enforcing, cur) for c in claims):
@@ -639,7 +641,7 @@ def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, 
     payable = Money(sum((Decimal(c.payable) for c in claims), Decimal(0)), cur)
     lines = (
         debit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
-        credit(AccountKey("cash", cur, issuing), payable),
+        credit(paid_from or AccountKey("cash", cur, issuing), payable),
         debit(received or AccountKey("cash", cur, enforcing), payable),
         credit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
     )

@@ -6,7 +6,10 @@ from the invoices and the matches that settle them (EU cost claims have their ow
     of this month): what falls due and is not late yet;
   - overdue: the open amount of approved invoices whose due date has passed;
   - paid this month: what posted matches applied to the partner's invoices from transfers booked this month;
-  - unexplained: the unallocated remainder of booked transfers to or from the partner's accounts.
+  - unexplained: the unallocated remainder of booked transfers to or from the partner's accounts;
+  - ordered: what approved payment batches, not yet released, will pay the partner;
+  - in transit: what released payment batches sent the partner that the bank has not debited yet
+    (both from `ledger.payments.queries`).
 The sparkline is what was invoiced to the payer per month over the last 12 months (approved or paid invoices, by
 the invoice's period), one line per currency, drawn as inline SVG.
 """
@@ -53,6 +56,8 @@ class Partner:
     paid: list[Money] = field(default_factory=list)
     unexplained: list[Money] = field(default_factory=list)
     sparks: list[Spark] = field(default_factory=list)
+    ordered: list[Money] = field(default_factory=list)
+    in_transit: list[Money] = field(default_factory=list)
 
 
 WIDTH, HEIGHT, PAD = 120, 28, 2
@@ -92,6 +97,7 @@ def partners(session: Session) -> list[Partner]:
     from ledger.agreements.models import Agreement
     from ledger.invoices.models import Invoice
     from ledger.parties.models import Party
+    from ledger.payments.queries import in_transit_by_payee, ordered_by_payee
     from ledger.reconciliation.models import ReconciliationAllocation as A
     from ledger.reconciliation.models import ReconciliationMatch as M
     from ledger.statements.models import Transfer as T
@@ -124,8 +130,10 @@ def partners(session: Session) -> list[Partner]:
         for code, moneys in _sums(rows).items():
             unexplained[code].extend(moneys)
     sparks = _sparks(session, period)
+    ordered, in_transit = ordered_by_payee(session), in_transit_by_payee(session)
     return [Partner(code, name, owed.get(code, []), overdue.get(code, []), paid.get(code, []),
-                    _merge(unexplained.get(code, [])), sparks.get(code, [])) for code, name in names.items()]
+                    _merge(unexplained.get(code, [])), sparks.get(code, []), ordered.get(code, []),
+                    in_transit.get(code, [])) for code, name in names.items()]
 
 
 def _month_end(first):

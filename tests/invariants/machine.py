@@ -66,7 +66,10 @@ ACCOUNTS = {
     "RW": [("GB29NWBK60161331926819", "GBP")],
     "AL": [("AL35202111090000000001234567", "EUR")],
 }
-PAYER_ACCOUNTS = {iban: (party, currency) for party in ("GB", "IT") for iban, currency in ACCOUNTS[party]}
+#: The member states' EUR accounts: FR pays DE's cost claims from its account through payment batches too.
+MEMBER_ACCOUNTS = {"DE": [("DE89370400440532013000", "EUR")], "FR": [("FR1420041010050500013M02606", "EUR")]}
+PAYER_ACCOUNTS = {iban: (party, currency) for party in ("GB", "IT") for iban, currency in ACCOUNTS[party]} | {
+    iban: ("FR", currency) for iban, currency in MEMBER_ACCOUNTS["FR"]}
 #: (payer, payee, currency) of the agreements the machine may make.
 KINDS = [("GB", "RW", "GBP"), ("IT", "AL", "EUR"), ("GB", "AL", "EUR")]
 UNKNOWN_IBAN = "FR7630006000011234567890189"
@@ -130,7 +133,7 @@ class OneTruth(RuleBasedStateMachine):
         fx.record_rate(self.s, "EUR", "GBP", Decimal("0.8500"), date(2025, 12, 1), "machine")
         for code in MEMBER_STATES:
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "interior@example",
-                                    "bank_accounts": []})
+                                    "bank_accounts": [{"iban": i, "currency": c} for i, c in MEMBER_ACCOUNTS[code]]})
         g.principal = Principal(key="machine", name=ACTOR, role="finance_officer")  # staff act for either state
         self.s.flush()
 
@@ -608,7 +611,7 @@ class OneTruth(RuleBasedStateMachine):
                                  principal=PREPARER, second_above=SECOND_ABOVE)
         if partial:
             item = payments.items_of(self.s, batch.id)[0]
-            if item.status == "proposed" and item.amount > 1:
+            if item.status == "proposed" and item.amount > 1 and item.claim_id is None:  # a claim is paid whole
                 payments.update_item(self.s, batch.id, item.id, {"amount": quantize(item.amount / 2, item.currency)},
                                      PREPARER, SECOND_ABOVE)
         return batch
@@ -617,6 +620,19 @@ class OneTruth(RuleBasedStateMachine):
     @rule(iban=st.sampled_from(sorted(PAYER_ACCOUNTS)), partial=st.booleans())
     def propose_payment(self, iban, partial):
         self._step(self._propose, iban, partial)
+
+    @precondition(lambda self: "decide_claim" in self.did)
+    @rule(release=st.booleans())
+    def propose_claim_payment(self, release):
+        """FR's treasury proposes paying the cost claims it accepted (to DE's account), each whole; perhaps at
+        once approved by the other officers and released (the claims paid into payments in transit)."""
+        batch = self._step(self._propose, MEMBER_ACCOUNTS["FR"][0][0], False)
+        if batch is None or not release:
+            return
+        for approver in APPROVERS:
+            if payments.get(self.s, batch.id).status == "proposed":
+                self._step(payments.approve, self.s, batch.id, payments.get(self.s, batch.id).digest, approver)
+        self._step(payments.release, self.s, batch.id, PREPARER)
 
     @precondition(lambda self: "_propose" in self.did)
     @rule(data=st.data(), hold=st.booleans())
