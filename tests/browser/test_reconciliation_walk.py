@@ -57,12 +57,18 @@ def ledger_env(tmp_path_factory, playwright):
             process.wait()
 
 
+def _support_b() -> str:
+    """The demo's second support top-up of its last month (`ledger/reconciliation/demo.py`), e.g. RW-SUP-2026-10B."""
+    return f"RW-SUP-{demo_months()[-1]:%Y-%m}B"
+
+
 def _short_payment(env: dict, folder: Path) -> None:
-    """GB pays RW 12,465.00 quoting RW-SUP-2026-10B (open 12,500.00): 35.00 short, beyond the 12.50 the terms allow."""
+    """GB pays RW 12,465.00 quoting the last month's RW-SUP-…B (open 12,500.00): 35.00 short, beyond the 12.50 the
+    terms allow."""
     day = demo_months()[-1].replace(day=28)
     csv = folder / "short.csv"
     csv.write_text("account_iban,booking_date,amount,currency,direction,counterparty_iban,remittance\n"
-                   f"{GB_ACCOUNT},{day.isoformat()},12465.00,GBP,debit,{RW_ACCOUNT},Support RW-SUP-2026-10B\n")
+                   f"{GB_ACCOUNT},{day.isoformat()},12465.00,GBP,debit,{RW_ACCOUNT},Support {_support_b()}\n")
     _ledger(env, "statements", "import", str(csv))
 
 
@@ -131,11 +137,11 @@ def test_an_officers_reconciliation_walk(ledger_env):
     _short_payment(ledger_env["env"], ledger_env["folder"])
     page.goto("/reconciliation?t_sort=-booking_date")
     page.get_by_role("link", name=re.compile(r"^\d+$")).first.click()
-    page.get_by_label("Reference or number").fill("RW-SUP-2026-10B")
+    page.get_by_label("Reference or number").fill(_support_b())
     page.get_by_label("Party (code or name)").fill("")
     with page.expect_navigation():
         page.get_by_role("button", name="Search").click()
-    page.get_by_role("checkbox", name="RW-SUP-2026-10B").check()
+    page.get_by_role("checkbox", name=_support_b()).check()
     assert "12,465.00" in page.locator("[data-allocated]").inner_text()
     assert "35.00" in page.locator("[data-shortfall]").inner_text()
     page.get_by_label(re.compile("Write off the remaining 35.00")).check()
