@@ -3,15 +3,15 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import (
-    Reference,
-    UtcDateTime,
     Amount,
     CountryCode,
     CurrencyCode,
     ListArgs,
     Nationality,
     Period,
+    Reference,
     Schema,
+    UtcDateTime,
     page_schema,
 )
 

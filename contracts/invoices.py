@@ -3,19 +3,19 @@
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from contracts.common import (
-    UtcDateTime,
     Amount,
     CurrencyCode,
     ListArgs,
     Period,
     Reference,
     Schema,
+    UtcDateTime,
     money_of,
     page_schema,
 )
+from ledger.agreements.terms import COST_CATEGORIES
 from ledger.invoices.arithmetic import FINDING_KINDS
 from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
-from ledger.agreements.terms import COST_CATEGORIES
 from ledger.invoices.parsed import LINE_KINDS
 
 MAX_LINES = 10_000

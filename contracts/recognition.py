@@ -5,8 +5,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import (Amount, CountryCode, CurrencyCode, Id, ListArgs, Reference, Schema, money_of,
-                              page_schema)
+from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Reference, Schema, money_of, page_schema
 from ledger.recognition.rules import Category, Ground, Location
 
 _REF = validate.Length(min=1, max=100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, ListArgs, PositiveAmount, Schema, page_schema, Id, UtcDateTime
+from contracts.common import Amount, Id, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
 
 MATCH_STATUSES = ("auto", "proposed", "confirmed", "rejected", "reversed")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, render_template_string, send_from_directory
 from flask_smorest import Api as SmorestApi
-from apispec import BasePlugin
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
 

@@ -17,9 +17,17 @@ from itertools import chain
 from operator import itemgetter
 
 from flask import Flask, current_app, g, has_app_context
-
 from sqlalchemy import (
-    BigInteger, Connection, Engine, MetaData, Numeric, Table, TypeDecorator, create_engine, event, text,
+    BigInteger,
+    Connection,
+    Engine,
+    MetaData,
+    Numeric,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
 )
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session

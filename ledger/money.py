@@ -10,7 +10,7 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
+from functools import cache
 
 from iso4217 import Currency
 
@@ -35,7 +35,7 @@ class CurrencyMismatch(MoneyError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_units(currency: str) -> int:
     """The number of decimal places of `currency` (2 for GBP, 0 for JPY, 3 for BHD)."""
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isupper():
@@ -61,7 +61,7 @@ def is_historic_currency(code: str) -> bool:
     return code in HISTORIC_MINOR_UNITS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _quantum(currency: str) -> Decimal:
     if currency in HISTORIC_MINOR_UNITS:
         return Decimal(1).scaleb(-HISTORIC_MINOR_UNITS[currency])

@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger import create_app
+from ledger import create_app, migrate, timeutil
 from ledger.auth import ApiToken, hash_token, new_token
 from ledger.db import make_engine
-from ledger import migrate, timeutil
 
 #: Where the tests' clock starts, before LEDGER_CLOCK_OFFSET_DAYS moves it (CI runs once more with 400).
 TEST_NOW = datetime.fromisoformat(os.environ.get("LEDGER_TEST_NOW") or "2026-12-06T12:00:00+00:00")

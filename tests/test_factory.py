@@ -64,7 +64,6 @@ def test_rotating_the_secret_key_keeps_request_fingerprints_and_accepts_old_sess
 def test_a_configuration_error_is_one_line_not_a_traceback(tmp_path):
     import subprocess
     import sys
-
     from pathlib import Path
 
     source = str(Path(__file__).resolve().parents[1])

@@ -8,7 +8,6 @@ from ledger.audit.models import AuditRecord
 from ledger.idempotency import IdempotencyKey
 from ledger.timeutil import utcnow
 
-
 PRINCIPAL = "token:purge-test"  # other tests may leave keys of their own in the shared database
 
 

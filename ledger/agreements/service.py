@@ -29,7 +29,6 @@ from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
-from ledger.pseudonyms import pseudonym, retain_until, retention_years
 from ledger.agreements import obligations as rules
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
@@ -48,6 +47,7 @@ from ledger.journal.service import post_entries
 from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
+from ledger.pseudonyms import pseudonym, retain_until, retention_years
 from ledger.recognition import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 

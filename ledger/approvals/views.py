@@ -1,6 +1,12 @@
 from flask.views import MethodView
 
-from contracts.approvals import ApprovalArgs, ApprovalPageSchema, ApprovalSchema, ApprovalApproveSchema, ApprovalRejectSchema
+from contracts.approvals import (
+    ApprovalApproveSchema,
+    ApprovalArgs,
+    ApprovalPageSchema,
+    ApprovalRejectSchema,
+    ApprovalSchema,
+)
 from ledger import db, listing
 from ledger.api import blueprint
 from ledger.approvals import service

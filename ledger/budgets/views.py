@@ -2,8 +2,13 @@ from flask import Response
 from flask.views import MethodView
 
 from contracts.budgets import (
-    BudgetExecutionSchema, BudgetLineArgs, BudgetLineCreateSchema, BudgetLinePageSchema, BudgetLineSchema,
-    BudgetRevisionSchema, FiscalYearReportArgs,
+    BudgetExecutionSchema,
+    BudgetLineArgs,
+    BudgetLineCreateSchema,
+    BudgetLinePageSchema,
+    BudgetLineSchema,
+    BudgetRevisionSchema,
+    FiscalYearReportArgs,
 )
 from ledger import db, listing
 from ledger.api import blueprint

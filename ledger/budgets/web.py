@@ -9,9 +9,10 @@ from sqlalchemy import select
 from ledger import db
 from ledger.agreements.models import Agreement
 from ledger.auth import STAFF, requires
-from ledger.budgets import pdf, service, years as year_reports
-from ledger.errors import field_error
+from ledger.budgets import pdf, service
+from ledger.budgets import years as year_reports
 from ledger.budgets.models import BudgetLine
+from ledger.errors import field_error
 from ledger.web import pages
 
 bp = pages("web_budgets", __name__)

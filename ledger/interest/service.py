@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.agreements import obligations as obligation_rules
-from ledger.agreements.obligations import period_bounds
 from ledger.agreements import service as agreements
 from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation
+from ledger.agreements.obligations import period_bounds
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.facts import check_not_future

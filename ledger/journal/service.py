@@ -18,14 +18,21 @@ from sqlalchemy.orm import Session
 
 from ledger import integrity
 from ledger.db import bulk_insert
-from ledger.writes import Write, write_now
 from ledger.errors import Conflict, not_found
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
-    AccountKey, EntryDraft, Fx, Line, PeriodClosed, check_entry, entry_content, reversal_lines,
+    AccountKey,
+    EntryDraft,
+    Fx,
+    Line,
+    PeriodClosed,
+    check_entry,
+    entry_content,
+    reversal_lines,
 )
 from ledger.money import Money, MoneyError
 from ledger.timeutil import period_of, utcnow
+from ledger.writes import Write, write_now
 
 CHAIN = "journal"
 #: Entries hashed before their rows are handed to `writes`: a background writer starts on the first ones while

@@ -29,7 +29,6 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger import listing
-from ledger.pseudonyms import pseudonym, retain_until
 from ledger.audit.service import describe
 from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
 from ledger.errors import Conflict, Unprocessable, check_if_match, not_found
@@ -38,6 +37,7 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
+from ledger.pseudonyms import pseudonym, retain_until
 from ledger.recognition import decisions as decision_rules
 from ledger.recognition import netting as netting_rules
 from ledger.recognition import rules
@@ -51,7 +51,6 @@ from ledger.recognition.models import (
     ReturnOrder,
 )
 from ledger.timeutil import today, utcnow
-
 
 # ---- helpers -----------------------------------------------------------------------------------------
 

@@ -2,11 +2,29 @@ from flask import request
 from flask.views import MethodView
 
 from contracts.recognition import (
-    AllowanceRateInSchema, AllowanceRateListSchema, AllowanceRateSchema, AsOfArgs, ClaimDecisionSchema,
-    ClaimDisputeCreateSchema, ClaimDisputeResolveSchema, ClaimDisputeSchema,
-    ClaimPaymentSchema, CostClaimArgs, CostClaimCreateSchema, CostClaimPageSchema, CostClaimSchema,
-    EnforcementSchema, NettingArgs, NettingSchema, RecognitionDecisionSchema, RecognitionRequestSchema,
-    RecognitionSchema, ReturnOrderArgs, ReturnOrderCreateSchema, ReturnOrderPageSchema, ReturnOrderSchema,
+    AllowanceRateInSchema,
+    AllowanceRateListSchema,
+    AllowanceRateSchema,
+    AsOfArgs,
+    ClaimDecisionSchema,
+    ClaimDisputeCreateSchema,
+    ClaimDisputeResolveSchema,
+    ClaimDisputeSchema,
+    ClaimPaymentSchema,
+    CostClaimArgs,
+    CostClaimCreateSchema,
+    CostClaimPageSchema,
+    CostClaimSchema,
+    EnforcementSchema,
+    NettingArgs,
+    NettingSchema,
+    RecognitionDecisionSchema,
+    RecognitionRequestSchema,
+    RecognitionSchema,
+    ReturnOrderArgs,
+    ReturnOrderCreateSchema,
+    ReturnOrderPageSchema,
+    ReturnOrderSchema,
 )
 from ledger import auth, db
 from ledger.api import blueprint, honours_if_match, sends_etag

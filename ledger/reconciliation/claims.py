@@ -41,13 +41,20 @@ from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
 from ledger.reconciliation import refunds
 from ledger.reconciliation.engine import match
-from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
-from ledger.reconciliation.rows import reversed_pairs
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
     ReconciliationMatch,
     ReconciliationRun,
     RejectedClaimPair,
+)
+from ledger.reconciliation.rows import (
+    add_allocated,
+    allocations_of,
+    by_hand,
+    decide,
+    locked,
+    reversed_pairs,
+    store_match,
 )
 from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
 from ledger.statements.cash import suspense

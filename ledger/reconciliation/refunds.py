@@ -27,8 +27,15 @@ from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import add_allocated, allocations_of, by_hand, decide, locked, store_match
-from ledger.reconciliation.rows import reversed_pairs
+from ledger.reconciliation.rows import (
+    add_allocated,
+    allocations_of,
+    by_hand,
+    decide,
+    locked,
+    reversed_pairs,
+    store_match,
+)
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer

@@ -52,7 +52,6 @@ from ledger.money import Money, quantize
 from ledger.reconciliation import claims, duplicates, parallel, refunds, writeoffs
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.lookups import transfer_values
-from ledger.reconciliation.rows import reversed_pairs
 from ledger.reconciliation.models import (
     POSTED,
     ReconciliationAllocation,
@@ -62,6 +61,7 @@ from ledger.reconciliation.models import (
     TransferFx,
     evidence_json,
 )
+from ledger.reconciliation.rows import reversed_pairs
 from ledger.reconciliation.summary import summarise
 from ledger.reconciliation.types import (
     MatchProposal,

@@ -6,7 +6,6 @@ and retires the one in use until then, so each earlier statement still verifies 
 
 from __future__ import annotations
 
-
 import structlog
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError

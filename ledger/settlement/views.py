@@ -3,8 +3,17 @@ from flask.views import MethodView
 
 from contracts.common import MAX_ID
 from contracts.settlement import (
-    AcknowledgementInSchema, AcknowledgementListSchema, AcknowledgementSchema, CloseResultSchema, ReportArgs,
-    ResolveInSchema, ReviewInSchema, ReviewListSchema, ReviewSchema, SettlementViewSchema, SigningKeySchema,
+    AcknowledgementInSchema,
+    AcknowledgementListSchema,
+    AcknowledgementSchema,
+    CloseResultSchema,
+    ReportArgs,
+    ResolveInSchema,
+    ReviewInSchema,
+    ReviewListSchema,
+    ReviewSchema,
+    SettlementViewSchema,
+    SigningKeySchema,
     StatementArgs,
 )
 from ledger import auth, db

@@ -19,8 +19,8 @@ from contracts.statements import (
 from ledger import db, listing
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
-from ledger.money import Money, MoneyError
 from ledger.errors import Problem, field_error
+from ledger.money import Money, MoneyError
 from ledger.statements import service, voiding
 from ledger.statements.models import Statement, Transfer
 

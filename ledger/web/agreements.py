@@ -15,11 +15,10 @@ from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.auth import STAFF, requires
-from ledger.errors import field_error
+from ledger.errors import Problem, field_error
 from ledger.money import Money
-from ledger.timeutil import period_of, today
-from ledger.errors import Problem
 from ledger.parties.models import Party
+from ledger.timeutil import period_of, today
 from ledger.web import agreement_forms as term_form
 from ledger.web import pages
 from ledger.web.actions import attempt, done

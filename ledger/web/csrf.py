@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-
 from urllib.parse import urlsplit
 
 from flask import g, request, session

@@ -15,8 +15,8 @@ from ledger.errors import Problem
 from ledger.invoices.models import Invoice
 from ledger.money import Money
 from ledger.reconciliation import explain, service, unmatched
-from ledger.reconciliation.explain import direction
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
+from ledger.reconciliation.explain import direction
 from ledger.reconciliation.models import STATUSES, ReconciliationMatch
 from ledger.statements import service as statements
 from ledger.statements.models import Transfer

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from ledger.agreements import service
 from ledger.agreements.models import Obligation
-from tests.conftest import concurrent_api
 from tests.api.agreements_helpers import batch, create_agreement, people
+from tests.conftest import concurrent_api
 
 
 def test_concurrent_accruals_post_once(committed_app):

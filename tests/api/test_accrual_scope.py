@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from ledger.agreements import service
 from ledger.agreements.models import AccrualState, Obligation, Returnee
+from tests.api.agreements_helpers import RWANDA_TERMS, A, accrue, batch, create_agreement, people
 from tests.conftest import concurrent_api
-from tests.api.agreements_helpers import A, RWANDA_TERMS, accrue, batch, create_agreement, people
 
 
 def pending(session, agreement_id) -> set[int]:

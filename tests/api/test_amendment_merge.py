@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ledger.agreements.models import Obligation
-from tests.api.agreements_helpers import A, RWANDA_TERMS, accrue, batch, create_agreement, people
+from tests.api.agreements_helpers import RWANDA_TERMS, A, accrue, batch, create_agreement, people
 from tests.api.test_errors import assert_problem
 
 #: One 1,000,000.00 instalment in March, a fee and three months of support per returnee.

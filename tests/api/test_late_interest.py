@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ledger.agreements.models import Obligation
 from ledger.journal.models import JournalEntry, Period
-from tests.api.invoices_helpers import I, TERMS, json_invoice, march_lines, setup_agreement
+from tests.api.invoices_helpers import TERMS, I, json_invoice, march_lines, setup_agreement
 
 RUNS, PROPOSALS = "/api/v1/interest/runs", "/api/v1/interest/proposals"
 

@@ -9,7 +9,14 @@ from sqlalchemy import select
 from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.recognition.models import ReturnOrder
 from tests.api.recognition_flow import (
-    BASE, claim, decide, ensure_parties, order, recognised, simple_lines, submit_claim,
+    BASE,
+    claim,
+    decide,
+    ensure_parties,
+    order,
+    recognised,
+    simple_lines,
+    submit_claim,
 )
 from tests.api.test_errors import assert_problem
 

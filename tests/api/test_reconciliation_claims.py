@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledger.reconciliation import service
-from tests.api.claims_helpers import IBANS, R, ClaimWorld
+from tests.api.claims_helpers import IBANS, ClaimWorld, R
 from tests.api.test_errors import assert_problem
 
 PAID_ON = date(2024, 4, 20)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-
 from tests.api.recon_helpers import GB_ACCOUNT, RW_IBAN, R, entry_lines, rf_reference
 from tests.api.test_errors import assert_problem
 

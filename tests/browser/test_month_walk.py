@@ -16,10 +16,10 @@ ARTEFACTS = Path(os.environ.get("LEDGER_ARTEFACTS_DIR", REPO / "test-results" / 
 SIZES = ((1366, 768), (390, 844))
 
 #: An MT940 on an account no party holds, whose closing balance does not follow from its entries.
-WRONG = (":20:WALK1\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C240301EUR0,00\n"
-         ":61:2403010301C43985,66NTRFNONREF\n:86:first\n"
-         ":61:2403020302C1000,00NTRFNONREF\n:86:second\n"
-         ":62F:C240303EUR99,99\n-\n").encode()
+WRONG = (b":20:WALK1\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C240301EUR0,00\n"
+         b":61:2403010301C43985,66NTRFNONREF\n:86:first\n"
+         b":61:2403020302C1000,00NTRFNONREF\n:86:second\n"
+         b":62F:C240303EUR99,99\n-\n")
 
 
 def shoot(page, step: str) -> None:

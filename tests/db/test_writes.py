@@ -1,19 +1,19 @@
 """`BackgroundWrites`: a transaction's bulk writes, in order, on its connection, from a worker thread."""
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
 
 from ledger.db import bulk_insert
-from ledger.writes import BackgroundWrites
 from ledger.parties.models import Party
+from ledger.writes import BackgroundWrites
 
 
 def _party(code: str) -> dict:
     return {"code": code, "name": f"State {code}", "contact_point": "", "version": 1,
-            "created_at": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+            "created_at": datetime(2026, 1, 1, tzinfo=UTC)}
 
 
 def _codes(session) -> list[str]:

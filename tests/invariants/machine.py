@@ -29,8 +29,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 from ledger.agreements import service as agreements
-from ledger.auth import Principal
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.auth import Principal
 from ledger.budgets import service as budgets
 from ledger.errors import Problem
 from ledger.fx import service as fx

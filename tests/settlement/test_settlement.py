@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from ledger.errors import Problem
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
-from ledger.errors import Problem
 from ledger.money import Money
 from tests.api.test_errors import assert_problem
 

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ def test_a_stopped_clock_stands_still_and_unfreeze_returns_to_the_system(monkeyp
     monkeypatch.setattr(timeutil, "_source", timeutil._source)  # restored after the test
     monkeypatch.setenv(timeutil.OFFSET_VARIABLE, "0")
     monkeypatch.delenv(timeutil.SHIFT_VARIABLE)
-    instant = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+    instant = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
     timeutil.freeze(instant, tick=False)
     assert timeutil.utcnow() == instant.replace(microsecond=123000) == timeutil.utcnow()
     timeutil.unfreeze()

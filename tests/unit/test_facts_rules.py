@@ -3,15 +3,15 @@ exact minor units, spoofing characters, today in the configured time zone."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from ledger import timeutil
 from ledger.agreements.terms import (
+    AdmissionError,
     AgreementFacts,
     AgreementVersion,
-    AdmissionError,
     Occupancy,
     Terms,
     TermsError,
@@ -101,7 +101,7 @@ def test_plain_references_pass():
 
 
 def test_today_is_the_configured_time_zones_day(monkeypatch):
-    late_evening = datetime(2026, 12, 6, 23, 30, tzinfo=timezone.utc)
+    late_evening = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
     monkeypatch.setattr(timeutil, "utcnow", lambda: late_evening)
     monkeypatch.setenv("LEDGER_TIME_ZONE", "Europe/Brussels")
     assert timeutil.today() == date(2026, 12, 7)

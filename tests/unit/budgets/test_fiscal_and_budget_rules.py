@@ -8,7 +8,6 @@ import pytest
 from ledger.budgets import fiscal, rules
 from ledger.fx import rules as fx
 
-
 # ---- fiscal years ------------------------------------------------------------------------------------
 
 def test_a_uk_fiscal_year_runs_april_to_march_and_is_named_by_its_first_year():

@@ -4,7 +4,16 @@ from decimal import Decimal
 import pytest
 
 from ledger.journal.rules import (
-    AccountKey, EntryDraft, Fx, JournalError, Line, check_entry, credit, debit, entry_content, reversal_lines,
+    AccountKey,
+    EntryDraft,
+    Fx,
+    JournalError,
+    Line,
+    check_entry,
+    credit,
+    debit,
+    entry_content,
+    reversal_lines,
 )
 from ledger.money import Money
 

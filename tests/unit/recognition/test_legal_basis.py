@@ -10,8 +10,8 @@ from ledger.recognition import rules
 from ledger.recognition.rules import (
     DIRECTIVE_2001_40,
     Category,
-    Ground,
     ClaimLine,
+    Ground,
     LineAssessment,
     RecognitionRuleError,
     RuleSet,

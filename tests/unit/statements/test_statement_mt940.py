@@ -64,8 +64,8 @@ def test_short_export_without_statement_tags_needs_a_currency():
 
 
 def test_amounts_keep_every_cent():
-    data = (":20:X\n:25:ACC\n:28C:1\n:60F:C240101EUR0,\n:61:240101C0,10NMSCNONREF\n:86:a\n"
-            ":61:240101C0,20NMSCNONREF\n:86:b\n:62F:C240101EUR0,30\n-\n").encode()
+    data = (b":20:X\n:25:ACC\n:28C:1\n:60F:C240101EUR0,\n:61:240101C0,10NMSCNONREF\n:86:a\n"
+            b":61:240101C0,20NMSCNONREF\n:86:b\n:62F:C240101EUR0,30\n-\n")
     items = parse_bytes(data)
     assert [str(t.amount) for t in transfers(items)] == ["0.10", "0.20"]
     assert ends(items)[0].balance_check == "ok"
