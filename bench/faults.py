@@ -24,6 +24,7 @@ Needs Linux, gunicorn, and for pg-restart the PostgreSQL server binaries.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -337,10 +338,8 @@ def _children(pid: int) -> list[int]:
     """The processes `pid`'s threads forked (Linux)."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return found
 
 

@@ -18,7 +18,7 @@ from ledger.auth import ApiToken, hash_token, new_token
 from tests.api.agreements_helpers import agreement_body, people
 from tests.api.invoices_helpers import TERMS, march_lines, ubl
 
-A, I = "/api/v1/agreements", "/api/v1/invoices"
+A, I = "/api/v1/agreements", "/api/v1/invoices"  # noqa: E741  (the tests' names for the two paths)
 
 
 def _token(app, role: str, party: str | None = None) -> str:
@@ -41,7 +41,8 @@ def run(url: str, count: int) -> dict:
     app = app_for(url)
     client = app.test_client()
     admin = _token(app, "admin")
-    auth = lambda token: {"Authorization": f"Bearer {token}"}
+    def auth(token):
+        return {"Authorization": f"Bearer {token}"}
     for code in ("GB", "RW"):
         _ok(client.post(f"{A.replace('agreements', 'parties')}", json={"code": code, "name": code},
                         headers=auth(admin)), 201)

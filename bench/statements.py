@@ -78,7 +78,8 @@ def _bare_rows(path: str):
         for index, detail in enumerate(details or [None]):
             detail_amount = detail.find(f"{ns}AmtDtls/{ns}TxAmt/{ns}Amt") if detail is not None else None
             value = (detail_amount if detail_amount is not None else amount).text
-            text = (lambda p, d=detail: d.findtext(p) if d is not None else None)
+            def text(p, d=detail):
+                return (d.findtext(p) if d is not None else None)
             yield (1, 1, entry_index, index if len(details) > 1 else None, "GB33BUKB20201555555555", "GB", None,
                    value, amount.get("Ccy"), direction, booked, valued, reference,
                    text(f"{ns}Refs/{ns}EndToEndId"), None, text(f"{ns}RmtInf/{ns}Strd/{ns}CdtrRefInf/{ns}Ref"), None,

@@ -9,6 +9,7 @@ commits and then replays. Errors below 500 are stored too, so a key is never reu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -64,10 +65,8 @@ def _request_hash() -> str:
             digest.update(f"file:{name}={content.hexdigest()}\n".encode())
     else:
         body = request.get_data(cache=True)
-        try:  # JSON that differs only in spacing or key order is the same request
+        with contextlib.suppress(ValueError):  # JSON that differs only in spacing or key order is the same request
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
-            pass
         digest.update(body)
     return digest.hexdigest()
 

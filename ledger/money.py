@@ -70,7 +70,7 @@ def _quantum(currency: str) -> Decimal:
 
 def to_decimal(value: str | int | Decimal) -> Decimal:
     """A finite Decimal from a string, int or Decimal; floats and bools are refused outright."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError("amounts must be decimal strings, not floating point numbers")
     if isinstance(value, Decimal):
         result = value

@@ -14,18 +14,15 @@ journal = AppGroup("journal", help="The double-entry journal.")
               help="File to write (default: standard output).")
 def export_command(fmt: str, output: str | None) -> None:
     """Write the journal with balance assertions at each closed period's end."""
-    from contextlib import closing
+    from contextlib import ExitStack, closing
 
     from ledger.journal.export import Stream
 
-    handle = open(output, "w", encoding="utf-8") if output else sys.stdout
-    try:
+    with ExitStack() as stack:
+        handle = stack.enter_context(open(output, "w", encoding="utf-8")) if output else sys.stdout
         # a read-only snapshot: writers carry on while the file is written
-        with closing(Stream(db.database().read_session())) as chunks:
-            for chunk in chunks:
-                handle.write(chunk)
-    finally:
-        if output:
-            handle.close()
+        chunks = stack.enter_context(closing(Stream(db.database().read_session())))
+        for chunk in chunks:
+            handle.write(chunk)
     if output:
         click.echo(f"journal written to {output}", err=True)

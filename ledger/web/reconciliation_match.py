@@ -6,6 +6,7 @@ for a second officer's approval."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -99,10 +100,8 @@ def _render(transfer: Transfer, form: MatchForm, status: int = 200):
                      "amount": form.picked.get(c.key) or f"{quantize(default, c.currency)}"})
     allocated = Decimal(0)
     for typed in form.picked.values():
-        try:
+        with contextlib.suppress(InvalidOperation):
             allocated += Decimal(typed.replace(",", "") or "0")
-        except InvalidOperation:
-            pass
     history = service.views(session, list(session.execute(
         service.list_query(transfer=transfer.id).order_by(ReconciliationMatch.id)).scalars()))
     return render_template(

@@ -119,10 +119,7 @@ class TablePage:
         return url_for(request.endpoint, **(request.view_args or {}), **self.other_args, **self._args(**changes))
 
     def sort_url(self, column: Column) -> str:
-        if column.key == self.sort:
-            descending = not self.descending
-        else:
-            descending = column.default_desc
+        descending = not self.descending if column.key == self.sort else column.default_desc
         return self.url(sort=column.key, dir="desc" if descending else "asc", page=1)
 
     @property

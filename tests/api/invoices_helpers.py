@@ -14,7 +14,7 @@ from tests.api.agreements_helpers import (
     people,
 )
 
-I = "/api/v1/invoices"
+I = "/api/v1/invoices"  # noqa: E741  (short: every invoice test builds paths from it)
 
 #: No advance (it would absorb the first invoices) and no milestone: each test adds what it needs.
 TERMS = {k: v for k, v in RWANDA_TERMS.items() if k not in ("advance", "milestones")}

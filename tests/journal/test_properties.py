@@ -70,8 +70,8 @@ def test_the_books_always_balance(parties, session, ops):
                 for line in lines_by_entry[arg]:
                     expected[line.account.code] -= line.amount.amount
                 # a reversal restores exactly what the entry changed
-                assert all(expected[c] == before[c] - sum(l.amount.amount for l in lines_by_entry[arg]
-                                                         if l.account.code == c) for c in before)
+                assert all(expected[c] == before[c] - sum(x.amount.amount for x in lines_by_entry[arg]
+                                                         if x.account.code == c) for c in before)
             elif op == "close":
                 try:
                     service.close_period(session, _month(arg))

@@ -93,7 +93,7 @@ def test_a_write_off_above_the_limit_asks_a_second_officer_and_posts_nothing_unt
     refused = _post(officer_browser, transfer, data)
     page = html(refused)
     assert refused.status_code == 422 and "35.00 GBP is above your limit of 10.00 GBP" in page
-    assert 'value="agreed"' in page and 'value="invoice:%d" id="pick-invoice-%d" checked' % (invoice, invoice) in page
+    assert 'value="agreed"' in page and f'value="invoice:{invoice}" id="pick-invoice-{invoice}" checked' in page
     assert "Ask a second officer to approve" in page and _matches(session, transfer) == []
 
     asked = _post(officer_browser, transfer, {**data, "ask_approval": "1"})

@@ -113,7 +113,8 @@ def _keep_line_breaks(match: re.Match[str]) -> str:
 #: A tag the library knows opens a line (`:61:`, `:60F:`, `:NS:`; a lone `:` line before the id too); the
 #: library takes other tag-like lines as part of the previous tag's content. Searched for in the block with a
 #: line break put in front (`_after_break`): a pattern that starts with a literal is searched for much faster.
-_TAG = re.compile(r"\n:\n?(?P<id>%s)(?P<sub>[A-Z])?:" % "|".join(sorted({str(key)[:2] for key in TAG_BY_ID})))
+_TAG_IDS = "|".join(sorted({str(key)[:2] for key in TAG_BY_ID}))
+_TAG = re.compile(rf"\n:\n?(?P<id>{_TAG_IDS})(?P<sub>[A-Z])?:")
 _ENTRY_TAG = re.compile(r"\n:\n?61[A-Z]?:")
 
 

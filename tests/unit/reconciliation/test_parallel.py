@@ -66,10 +66,10 @@ def test_a_lock_another_thread_holds_at_the_fork_does_not_stop_the_child():
 def test_the_engines_refusal_reaches_the_caller_with_its_code():
     generated = generate(50, 6)
     twice = generated.transfers + generated.transfers[:1]
-    with pytest.raises(ReconciliationError) as raised:
-        with parallel.Matching(generated.invoices, twice, set(), None, prepare=list, fork_from=0) as matching:
-            assert matching.forked
-            matching.results(on_batch=lambda batch: None)
+    with pytest.raises(ReconciliationError) as raised, \
+            parallel.Matching(generated.invoices, twice, set(), None, prepare=list, fork_from=0) as matching:
+        assert matching.forked
+        matching.results(on_batch=lambda batch: None)
     assert raised.value.code == "duplicate_transfer_id"
 
 
@@ -95,11 +95,10 @@ def test_a_child_that_dies_is_an_error_not_a_hang():
 def test_when_this_side_fails_the_child_is_stopped(monkeypatch):
     monkeypatch.setattr(engine, "EMIT_EVERY", 5)
     generated = generate(300, 9)
-    with pytest.raises(KeyError):
-        with parallel.Matching(generated.invoices, generated.transfers, set(), None, prepare=list,
-                               fork_from=0) as matching:
-            child = matching._child
-            matching.results(on_batch=lambda batch: {}["posting failed"])
+    with pytest.raises(KeyError), parallel.Matching(generated.invoices, generated.transfers, set(), None,
+                                                    prepare=list, fork_from=0) as matching:
+        child = matching._child
+        matching.results(on_batch=lambda batch: {}["posting failed"])
     assert not child.is_alive()
 
 
