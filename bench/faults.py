@@ -16,8 +16,9 @@ the service recovered by itself. Each scenario prints one row of the summary tab
   (initdb under /tmp, port 5499, run as the postgres user) so it never disturbs other users of a shared
   server; `--pg-restart-command` restarts another one instead (e.g.
   `pg_ctlcluster --skip-systemctl-redirect 15 main restart` on a dedicated host).
-* disk-full: SQLite on a 16 MB tmpfs (room for the WAL to grow to its 1000-page checkpoint once space is freed) (needs root for `mount`); writes until the disk is full, then space is
-  freed and every request is retried with its key.
+* disk-full: SQLite on a 16 MB tmpfs (room for the WAL to grow to its 1000-page checkpoint once space is freed)
+  (needs root for `mount`); writes until the disk is full, then space is freed and every request is retried
+  with its key.
 Needs Linux, gunicorn, and for pg-restart the PostgreSQL server binaries.
 """
 
@@ -124,7 +125,8 @@ def after_checks(url: str, wanted: dict[str, str], outcome: dict[str, int | None
     checks = [stack.applied_once(url, wanted), stack.chains_verify(url), stack.journal_balances(url)]
     unfinished = [k for k, status in outcome.items() if status != 201]
     finals = Counter(str(outcome[k]) for k in unfinished)
-    checks.append((not unfinished, f"{len(unfinished)} requests never succeeded" + (f" {dict(finals)}" if finals else "")))
+    detail = f"{len(unfinished)} requests never succeeded" + (f" {dict(finals)}" if finals else "")
+    checks.append((not unfinished, detail))
     return all(ok for ok, _ in checks), [detail for _, detail in checks]
 
 

@@ -92,7 +92,8 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
                           "not memory://")
     metrics_token = env.get("LEDGER_METRICS_TOKEN", "")
     if production and len(metrics_token) < 32:
-        raise ConfigError("production needs LEDGER_METRICS_TOKEN (32+ characters): /metrics is served to its bearer only")
+        raise ConfigError("production needs LEDGER_METRICS_TOKEN (32+ characters): "
+                          "/metrics is served to its bearer only")
     trusted_proxies = _trusted_proxies(env.get("LEDGER_TRUSTED_PROXIES", "0"))
     fallbacks = [k.strip() for k in env.get("LEDGER_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE

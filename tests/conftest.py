@@ -30,7 +30,8 @@ def pytest_configure(config) -> None:
     os.environ[timeutil.SHIFT_VARIABLE] = repr(timeutil.shift_to(TEST_NOW))
 
 
-SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "samples")
+SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR")
+               or Path(__file__).resolve().parents[1].parent / "shared" / "samples")
 
 
 def _postgres_database(admin_url: str) -> tuple[str, callable]:

@@ -72,7 +72,8 @@ def test_a_configuration_error_is_one_line_not_a_traceback(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
-        "ledger: configuration error: LEDGER_SIGNING_KEY is not an Ed25519 key: An Ed25519 private key is 32 bytes long"]
+        "ledger: configuration error: LEDGER_SIGNING_KEY is not an Ed25519 key: "
+        "An Ed25519 private key is 32 bytes long"]
 
 
 def test_rotating_the_signing_key_on_start_retires_the_previous_one(committed_app):

@@ -135,9 +135,9 @@ def test_every_entry_balances_in_each_currency(world, session):
     world.credit_note("GB", "RW-CASH-CN", "200.00", rf_reference("RWCASHCN"))
     _import(world, GB_ACCOUNT, "GBP", [("200.00", rf_reference("RWCASHCN"), RW_IBAN, date(2026, 5, 3)),
                                        ("-40.00", "Fees", None, date(2026, 5, 3))], opening="900.00")
+    statement = _import(world, GB_EUR, 'EUR', [('-1150.00', ref, RW_IBAN, date(2026, 5, 2))])['id']
     (transfer,) = [t["id"] for t in world.api.get(
-        f"/api/v1/transfers?statement={_import(world, GB_EUR, 'EUR', [('-1150.00', ref, RW_IBAN, date(2026, 5, 2))])['id']}",
-        token=world.officer).get_json()["items"]]
+        f"/api/v1/transfers?statement={statement}", token=world.officer).get_json()["items"]]
     world.api.put(f"/api/v1/transfers/{transfer}/fx", token=world.officer,
                   json={"instructed_amount": "1000.00", "instructed_currency": "GBP", "rate": "1.151"})
     assert world.run()["auto_matched"] == 2

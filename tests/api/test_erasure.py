@@ -38,7 +38,8 @@ def test_a_returnees_erasure_redacts_the_ubl_invoice_that_named_it(api, admin, o
 
     result = runner.invoke(args=["returnees", "erase", "--before", "2026-11-01"])
     assert result.exit_code == 0, result.output
-    assert "1 returnees and 0 return orders erased, 1 stored invoice documents and 0 stored answers redacted" in result.output
+    assert ("1 returnees and 0 return orders erased, 1 stored invoice documents and 0 stored answers redacted"
+            in result.output)
     session.expire_all()
     after = session.get(Invoice, invoice_id)
     assert gone["pseudonym"].encode() not in after.document and kept["pseudonym"].encode() in after.document

@@ -37,7 +37,8 @@ def test_a_cursor_this_service_gave_out_still_pages(api, admin, parties):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/settlements/9999-12", "/api/v1/settlements/9999-12/report?format=pdf",
-                                  "/api/v1/settlements/9999-12/netting", "/api/v1/settlements/9999-12/acknowledgements"])
+                                  "/api/v1/settlements/9999-12/netting",
+                                  "/api/v1/settlements/9999-12/acknowledgements"])
 def test_a_period_whose_end_is_past_the_calendar_is_422(api, admin, parties, path):
     response = api.get(path, token=admin)
     assert response.status_code == 422, response.get_data(as_text=True)

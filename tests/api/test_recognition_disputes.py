@@ -98,7 +98,8 @@ def test_a_refused_claim_partially_upheld_becomes_payable(api, admin, parties, s
     refused = api.post(f"{C}/{cid}/decision", json={"accepted": False, "decided_on": "2024-04-01",
                                                     "reason": "not our decision"}, token=tokens["FR"])
     assert refused.status_code == 200 and refused.get_json()["acceptance_entry"] is None
-    dispute = api.post(f"{C}/{cid}/disputes", json={"reason": "it is", "opened_on": "2024-04-05"}, token=tokens["DE"]).get_json()
+    dispute = api.post(f"{C}/{cid}/disputes", json={"reason": "it is", "opened_on": "2024-04-05"},
+                       token=tokens["DE"]).get_json()
     assert dispute["lines"] == [0, 1]
     no_reason = api.post(f"{C}/disputes/{dispute['id']}/resolve", json={"outcome": "rejected",
                                                                       "decided_on": "2024-04-15"}, token=tokens["FR"])
@@ -130,7 +131,8 @@ def test_line_decisions_refuse_what_cannot_be_and_store_nothing(api, admin, part
         body = {"decided_on": "2024-04-01", **extra}
         response = api.post(f"{C}/{cid}/decision", json=body, token=tokens["FR"])
         assert response.status_code == 422, (body, response.get_json())
-        assert (response.get_json()["code"], field in response.get_json()["errors"]) == (code, True), response.get_json()
+        problem = response.get_json()
+        assert (problem["code"], field in problem["errors"]) == (code, True), problem
     now = api.get(f"{C}/{cid}", token=tokens["FR"]).get_json()
     assert (now["stage"], [ln["accepted"] for ln in now["lines"]]) == ("submitted", [None, None, None])
     assert session.execute(select(JournalEntry.id).where(JournalEntry.source_type == "cost_claim")).first() is None

@@ -168,7 +168,8 @@ def test_a_payment_in_another_currency_at_the_rate_its_statement_states(world, s
     assert match["transfer_amount"] == "1250.00" and match["transfer_currency"] == "EUR"
     converted = next(line for line in entry_lines(session, match["journal_entry"])
                      if line[0].startswith("currency_exchange:") and line[2] is not None)
-    assert converted[1] == "-1000.00" and converted[2].rate == Decimal("1.25") and str(converted[2].original) == "1250.00"
+    assert converted[1] == "-1000.00"
+    assert converted[2].rate == Decimal("1.25") and str(converted[2].original) == "1250.00"
     assert converted[2].original.currency == "EUR" and converted[2].source == "statement"
     assert world.invoice_row(invoice).status == "paid" and world.transfer(transfer)["status"] == "matched"
 
@@ -235,7 +236,8 @@ def test_review_reject_reverse_and_manual(world, session):
         posted = world.api.post(f"{R}/matches/{posted['id']}/confirm", token=world.officer).get_json()
     assert posted["allocations"][0]["invoice"] == other and world.invoice_row(other).status == "paid"
 
-    assert_problem(world.api.post(f"{R}/matches/{posted['id']}/reverse", json={}, token=world.officer), 422, "validation_error")
+    reversed_without_reason = world.api.post(f"{R}/matches/{posted['id']}/reverse", json={}, token=world.officer)
+    assert_problem(reversed_without_reason, 422, "validation_error")
     response = world.api.post(f"{R}/matches/{posted['id']}/reverse", json={"reason": "wrong invoice"},
                               token=world.officer)
     assert response.status_code == 200, response.get_json()

@@ -20,7 +20,8 @@ def test_a_refund_quoting_the_credit_note_settles_it(world, session):
     assert match["transfer"] == refund and match["allocations"][0]["invoice"] == note
     assert match["allocations"][0]["claim"] is None and match["evidence"]["refunds_credit_note"] == "true"
     lines = {line[0]: line[1] for line in entry_lines(session, match["journal_entry"])}
-    assert lines == {f"suspense:-:-:-:GBP:{GB_ACCOUNT}": "750.00", f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-750.00"}
+    assert lines == {f"suspense:-:-:-:GBP:{GB_ACCOUNT}": "750.00",
+                     f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-750.00"}
     note_row = world.invoice_row(note)
     assert (note_row.status, note_row.amount_open) == ("paid", 0)
     assert world.transfer(refund)["status"] == "matched" and world.payable("GB") == 0
@@ -89,7 +90,8 @@ def test_an_officer_matches_a_refund_to_its_credit_note_by_hand_in_part(world, s
     assert (match["status"], match["method"], match["allocations"][0]["invoice"]) == ("confirmed", "manual", note)
     assert match["evidence"]["refunds_credit_note"] == "true"
     lines = {line[0]: line[1] for line in entry_lines(session, match["journal_entry"])}
-    assert lines == {f"suspense:-:-:-:GBP:{GB_ACCOUNT}": "200.00", f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-200.00"}
+    assert lines == {f"suspense:-:-:-:GBP:{GB_ACCOUNT}": "200.00",
+                     f"invoices_payable:RW:GB:{world.agreements['GB']}:GBP": "-200.00"}
     assert (world.invoice_row(note).status, world.invoice_row(note).amount_open) == ("approved", -300)
     assert world.transfer(refund)["status"] == "matched"
     assert_problem(_by_hand(world, refund, note, "200.00"), 409, "over_allocation")  # the credit is used up

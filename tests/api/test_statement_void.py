@@ -54,9 +54,11 @@ def test_a_void_reverses_the_imports_cash_keeps_its_transfers_as_voided_and_is_a
     assert body["voided_at"] and body["void_reason"] == "wrong file: the bank's test export" and body["voided_by"]
     # The opening balance stays (what the bank said the account held); the import's movements are reversed.
     assert _cash_and_suspense(world) == (Decimal("1000.00"), Decimal("0.00"))
-    reversals = session.execute(select(JournalEntry).where(JournalEntry.source_type == "statement_void")).scalars().all()
+    reversals = session.execute(
+        select(JournalEntry).where(JournalEntry.source_type == "statement_void")).scalars().all()
     assert reversals and all(e.reverses_id is not None for e in reversals)
-    statuses = session.execute(select(Transfer.booking_status).where(Transfer.statement_id == statement["id"])).scalars()
+    statuses = session.execute(
+        select(Transfer.booking_status).where(Transfer.statement_id == statement["id"])).scalars()
     assert set(statuses) == {"voided"}
     audit = session.execute(select(AuditRecord).where(AuditRecord.action == "statement.void")).scalars().one()
     assert "wrong file" in audit.summary

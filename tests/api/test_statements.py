@@ -82,7 +82,8 @@ def test_the_same_entries_again_create_nothing_new(api, officer, gb_account):
     assert upload(api, officer, document).get_json()["imported"] == 3
     again = upload(api, officer, document).get_json()
     assert (again["imported"], again["duplicates"], again["flags"]) == (0, 3, ["duplicates"])
-    resent = upload(api, officer, camt053(GB_ACCOUNT, "GBP", MOVES, message_id="NEW-MSG", statement_id="NEW")).get_json()
+    resent = upload(api, officer,
+                    camt053(GB_ACCOUNT, "GBP", MOVES, message_id="NEW-MSG", statement_id="NEW")).get_json()
     assert (resent["imported"], resent["duplicates"]) == (0, 3)
     overlapping = camt053(GB_ACCOUNT, "GBP", [*MOVES[1:], (Decimal("-5.00"), "fee", None, date(2026, 3, 1))])
     later = upload(api, officer, overlapping).get_json()
@@ -125,7 +126,8 @@ def test_only_officers_and_admins_import(api, admin, auditor, gb_account):
 
 def test_balance_mismatch_is_imported_and_flagged(api, officer, gb_account):
     document = camt053(GB_ACCOUNT, "GBP", MOVES, opening=Decimal("100.00")).replace(
-        b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"GBP\">1070.50", b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"GBP\">1070.51")
+        b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"GBP\">1070.50",
+        b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"GBP\">1070.51")
     body = upload(api, officer, document).get_json()
     assert body["balance_check"] == "mismatch" and "balance_mismatch" in body["flags"] and body["imported"] == 3
 

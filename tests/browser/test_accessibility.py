@@ -48,7 +48,8 @@ def serious_violations(axe, page) -> list[str]:
 
 
 def _links(page) -> list[str]:
-    hrefs = page.eval_on_selector_all("main a[href], nav.main-nav a[href]", "els => els.map(e => e.getAttribute('href'))")
+    hrefs = page.eval_on_selector_all("main a[href], nav.main-nav a[href]",
+                                      "els => els.map(e => e.getAttribute('href'))")
     return [h for h in hrefs if h and h.startswith("/") and not NOT_PAGES.search(h)]
 
 

@@ -32,7 +32,8 @@ def seeded_app(tmp_path_factory, instance_dir):
         wanted += [("partner", "partner", "AL")] + [(f"partner:{c}", "partner", c) for c in DEMO_PARTIES]
         for name, role, party in wanted:
             tokens[name] = new_token()
-            session.add(ApiToken(name=f"proof-{name}", role=role, party_code=party, token_hash=hash_token(tokens[name])))
+            session.add(ApiToken(name=f"proof-{name}", role=role, party_code=party,
+                                 token_hash=hash_token(tokens[name])))
         session.commit()
         session.close()
     app.config["LEDGER_PROOF_TOKENS"] = tokens

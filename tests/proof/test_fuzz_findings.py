@@ -157,7 +157,8 @@ def test_every_timestamp_in_the_contracts_is_sent_with_its_offset():
     for info in pkgutil.iter_modules(contracts.__path__):
         module = importlib.import_module(f"contracts.{info.name}")
         for name, value in vars(module).items():
-            if isinstance(value, type) and issubclass(value, marshmallow.Schema) and value.__module__ == module.__name__:
+            schema = isinstance(value, type) and issubclass(value, marshmallow.Schema)
+            if schema and value.__module__ == module.__name__:
                 plain += [f"{module.__name__}.{name}.{field}" for field, f in value._declared_fields.items()
                           if isinstance(f, marshmallow.fields.DateTime) and not isinstance(f, UtcDateTime)]
     assert plain == []

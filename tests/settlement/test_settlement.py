@@ -106,8 +106,8 @@ def test_a_closed_statement_never_changes(api, officer, books, session):
     api.post("/api/v1/settlements/2026-03/close", token=officer)
     before = api.get("/api/v1/settlements/2026-03", token=officer).get_json()
     late = journal.first_open_period(session, date(2026, 3, 31))
-    journal.post_entry(session, EntryDraft(date(2026, 3, 31), _accrue("GB", "AL", GB_AL, "7.00", date(2026, 3, 31)).lines,
-                                           "adjustment", "late", period=late))
+    late_lines = _accrue("GB", "AL", GB_AL, "7.00", date(2026, 3, 31)).lines
+    journal.post_entry(session, EntryDraft(date(2026, 3, 31), late_lines, "adjustment", "late", period=late))
     session.commit()
     assert api.get("/api/v1/settlements/2026-03", token=officer).get_json() == before
     april = api.get("/api/v1/settlements/2026-04", token=officer).get_json()

@@ -289,8 +289,8 @@ def test_find_and_match_refuses_a_cost_claim_for_a_payment_out_beside_the_claim(
                               .order_by(Transfer.id).limit(1)).scalar_one()
     path = f"/reconciliation/transfers/{payment}"
     assert f"claim:{claim.id}" not in html(officer_browser.get(path)), "a payment out is offered invoices only"
-    response = officer_browser.post(path, {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}",
-                                           "seen_allocated": "0"}, token_from=path)
+    picked = {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}", "seen_allocated": "0"}
+    response = officer_browser.post(path, picked, token_from=path)
     page = html(response)
     assert response.status_code == 422 and f'id="err-claim-{claim.id}"' in page
     assert "a cost claim is paid by a credit, not a payment out" in page and f"CC-{claim.id}" in page
@@ -307,8 +307,8 @@ def test_an_officer_pays_a_cost_claim_with_a_credit_from_the_page(demo, officer_
     session.add(credit)
     session.commit()
     path = f"/reconciliation/transfers/{credit.id}"
-    response = officer_browser.post(path, {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}",
-                                           "seen_allocated": "0"}, token_from=path)
+    picked = {"pick": f"claim:{claim.id}", f"amount-claim:{claim.id}": f"{claim.payable:.2f}", "seen_allocated": "0"}
+    response = officer_browser.post(path, picked, token_from=path)
     assert response.status_code == 303, html(response)
     assert f"Transfer {credit.id} matched by hand" in html(officer_browser.get(response.headers["Location"]))
     session.expire_all()

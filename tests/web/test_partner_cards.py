@@ -16,7 +16,8 @@ from tests.web.conftest import html
 
 
 def test_the_sparkline_puts_the_largest_value_at_the_top_and_zero_at_the_bottom():
-    points = [tuple(map(float, p.split(","))) for p in spark_points([Decimal(0), Decimal(5), Decimal(10)], 100, 20, 0).split()]
+    drawn = spark_points([Decimal(0), Decimal(5), Decimal(10)], 100, 20, 0)
+    points = [tuple(map(float, p.split(","))) for p in drawn.split()]
     assert points == [(0.0, 20.0), (50.0, 10.0), (100.0, 0.0)]
     flat = spark_points([Decimal(0)] * 3, 100, 20, 0)
     assert flat == "0.0,20.0 50.0,20.0 100.0,20.0"

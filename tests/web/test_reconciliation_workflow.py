@@ -37,7 +37,8 @@ def _form(transfer: int, invoice: int, **extra) -> dict:
 
 
 def _post(browser, transfer: int, data: dict):
-    return browser.post(f"/reconciliation/transfers/{transfer}", data, token_from=f"/reconciliation/transfers/{transfer}")
+    page = f"/reconciliation/transfers/{transfer}"
+    return browser.post(page, data, token_from=page)
 
 
 def _matches(session, transfer: int) -> list[ReconciliationMatch]:
@@ -103,7 +104,8 @@ def test_a_write_off_above_the_limit_asks_a_second_officer_and_posts_nothing_unt
     listing = html(officer_browser.get("/approvals"))
     assert approval.digest in listing and f"Withdraw request {approval.id}" in listing
 
-    own = officer_browser.post(f"/approvals/{approval.id}/approve", {"digest": approval.digest}, token_from="/approvals")
+    own = officer_browser.post(f"/approvals/{approval.id}/approve", {"digest": approval.digest},
+                               token_from="/approvals")
     assert own.status_code == 403 and _matches(session, transfer) == []
 
     officer_browser.sign_out()
@@ -163,8 +165,10 @@ def test_reversing_a_match_from_its_page_needs_a_reason(short_payment, officer_b
     assert (row.status, row.reason) == ("reversed", "paid the wrong invoice")
     assert world.invoice_row(invoice).amount_open == 1000 and session.get(Transfer, transfer).allocated == 0
     stale = officer_browser.post(f"/reconciliation/matches/{match.id}/reverse",
-                                 {"version": version, "reason": "again"}, token_from=f"/reconciliation/matches/{match.id}")
-    assert f"match {match.id} was reversed by officer@test.example at" in html(officer_browser.get(stale.headers["Location"]))
+                                 {"version": version, "reason": "again"},
+                                 token_from=f"/reconciliation/matches/{match.id}")
+    followed = html(officer_browser.get(stale.headers["Location"]))
+    assert f"match {match.id} was reversed by officer@test.example at" in followed
 
 
 def _proposals(session) -> list[ReconciliationMatch]:
@@ -208,7 +212,8 @@ def test_one_count_of_unmatched_transfers_on_the_run_the_list_the_dashboard_and_
     queue = html(officer_browser.get(response.headers["Location"]))
     ran = int(re.search(r"proposed for review; (\d+) transfers unmatched", queue).group(1))
     listed = int(re.search(r"Unmatched transfers: <span data-unmatched-count>(\d+)</span>", queue).group(1))
-    dashboard = int(re.search(r"Unmatched transfers</a>: <strong>(\d+)</strong>", html(officer_browser.get("/"))).group(1))
+    home = html(officer_browser.get("/"))
+    dashboard = int(re.search(r"Unmatched transfers</a>: <strong>(\d+)</strong>", home).group(1))
     period = period_of(demo_months()[-1])
     settlement = html(officer_browser.get(f"/settlement/{period}"))
     settled = int(re.search(r"<strong data-unmatched-count>(\d+)</strong> today", settlement).group(1))

@@ -160,7 +160,8 @@ def test_the_matching_engine_applies_the_agreements_tolerance_rule():
                          ("20000.00", "19949.99"), ("20000.00", "19900.00"), ("333.33", "331.67"),
                          ("333.33", "331.66")):
         (proposal,) = match([invoice("I1", amount, payment_reference="RF18539007547034",
-                                     tolerance_abs=str(tolerance.absolute.amount), tolerance_pct=str(tolerance.percent))],
+                                     tolerance_abs=str(tolerance.absolute.amount),
+                                     tolerance_pct=str(tolerance.percent))],
                             [transfer("T1", paid, structured="RF18539007547034")])
         allowed = tolerance.allows(gbp(amount) - gbp(paid), gbp(amount))
         assert (proposal.residual_account is not None) is allowed, (amount, paid)

@@ -59,7 +59,8 @@ def test_a_reason_says_what_was_found_where_and_where_the_difference_went():
 def test_a_reason_for_a_hand_match_with_a_write_off_quotes_the_officer_and_separates_thousands():
     match = _match(method="manual", residual=Money.of("1250.00", "GBP"), residual_account="rounding",
                    evidence={"reason": "matched by hand", "write_off_reason": "agreed with RW"})
-    assert explain.reason(match) == "Matched by hand by an officer; 1,250.00 GBP short, written off → rounding: agreed with RW"
+    assert explain.reason(match) == ("Matched by hand by an officer; 1,250.00 GBP short, "
+                                     "written off → rounding: agreed with RW")
 
 
 def test_a_partial_payment_leaves_the_rest_open_and_raw_keys_never_show():
