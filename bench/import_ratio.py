@@ -8,7 +8,9 @@ For each database and size, in fresh databases (bench.statements' `_fresh_databa
 the app's creation and the commit count, as they do for an operator), then the bare baseline
 (bench.statements' `run_baseline`: lxml iterparse, one tuple per transaction detail, plain executemany into a table
 without an index, one transaction) also in a process of its own and timed the same way, start-up included. Each
-child's peak RSS comes from the kernel (wait4). Printed: both wall times, the ratio (goal ≤ 2.5), both peaks, and
+child's peak RSS and CPU time come from the kernel (wait4). Printed: both wall times and their ratio (goal ≤ 2.5),
+both CPU times (the client process only; on PostgreSQL the server's work is not in them) and their ratio — the figure
+that other work on a shared machine moves least —, both peaks, and
 the importer's peak at the largest size over that at the smallest (flat memory: about 1), with the load average.
 With `--profile`, the import runs under cProfile instead (its time is then not comparable) and the stats are
 written to that file.
@@ -27,8 +29,8 @@ from bench import stack
 from bench.statements import _fresh_database
 
 
-def _timed(argv: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, output) of one child process."""
+def _timed(argv: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, output) of one child process."""
     started = time.perf_counter()
     child = subprocess.Popen(argv, cwd=stack.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(child.pid, 0)
@@ -38,7 +40,7 @@ def _timed(argv: list[str], env: dict | None = None) -> tuple[float, float, str]
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise RuntimeError(f"{' '.join(argv[:4])}… exited {child.returncode}: {output[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
 
 
 def _setup(url: str) -> None:
@@ -67,16 +69,18 @@ def measure(url: str, path: Path, workdir: Path, profile: str | None = None) -> 
         if profile:
             command += [str(Path(stack.PYTHON).with_name("ledger"))]
         command += ["statements", "import", str(path)]
-        ours, ours_mb, said = _timed(command, stack.environment(fresh))
+        ours, ours_cpu, ours_mb, said = _timed(command, stack.environment(fresh))
     finally:
         drop()
     fresh, drop = _fresh_database(url, workdir, "cli-bare")
     try:
-        bare, bare_mb, _ = _timed([stack.PYTHON, "-c", "import json, sys; from bench.statements import run_baseline; "
-                                   "print(json.dumps(run_baseline(sys.argv[1], sys.argv[2])))", fresh, str(path)])
+        baseline = ("import json, sys; from bench.statements import run_baseline; "
+                    "print(json.dumps(run_baseline(sys.argv[1], sys.argv[2])))")
+        bare, bare_cpu, bare_mb, _ = _timed([stack.PYTHON, "-c", baseline, fresh, str(path)])
     finally:
         drop()
     return {"import_s": ours, "import_mb": ours_mb, "bare_s": bare, "bare_mb": bare_mb, "ratio": ours / bare,
+            "import_cpu": ours_cpu, "bare_cpu": bare_cpu, "cpu_ratio": ours_cpu / bare_cpu,
             "said": said.strip().splitlines()[-1] if said.strip() else ""}
 
 
@@ -97,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         files[size] = args.workdir / f"camt053-{size}.xml"
         if not files[size].exists():
             write_statement(files[size], size)
-    print(f"{'database':<10} {'entries':>9} {'import s':>9} {'bare s':>8} {'ratio':>6} {'import MB':>10} "
-          f"{'bare MB':>8}  load average")
+    print(f"{'database':<10} {'entries':>9} {'import s':>9} {'bare s':>8} {'ratio':>6} {'cpu s':>7} {'bare cpu':>8} "
+          f"{'cpu ratio':>9} {'import MB':>10} {'bare MB':>8}  load average")
     for url in args.urls or ["sqlite"]:
         kind = "sqlite" if url == "sqlite" else "postgres"
         peaks = {}
@@ -106,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             row = measure(url, files[size], args.workdir, args.profile)
             peaks[size] = row["import_mb"]
             print(f"{kind:<10} {size:>9} {row['import_s']:>9.2f} {row['bare_s']:>8.2f} {row['ratio']:>6.2f} "
+                  f"{row['import_cpu']:>7.2f} {row['bare_cpu']:>8.2f} {row['cpu_ratio']:>9.2f} "
                   f"{row['import_mb']:>10.1f} {row['bare_mb']:>8.1f}  "
                   + " ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
             print(f"           {row['said']}", flush=True)
