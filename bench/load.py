@@ -265,7 +265,9 @@ class Busy:
     camt.053 (bench.statements_gen) of `entries` entries, then `ledger reconcile` over what it brought, then
     `ledger settle close` of the earliest open month. Each command's wall
     time, exit status and last line are reported beside the partners' latencies; what they do to the partners shows
-    in the saturated run's per-step figures and statuses (a 5xx or a timeout fails its check)."""
+    in the saturated run's per-step figures and statuses, and in how its writes were answered: a write that would
+    wait for them answers 503 `books_busy` with Retry-After within about a second (counted, with the longest wait,
+    as an answer, not a failure); any other 5xx or a timeout fails its check."""
 
     def __init__(self, url: str, entries: int) -> None:
         import tempfile
