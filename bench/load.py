@@ -48,6 +48,7 @@ class Results:
     reads: set[str] = field(default_factory=set)  # the steps that are GETs
     agreements: dict[str, int] = field(default_factory=dict)
     spare_codes: list[str] = field(default_factory=list)
+    waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # write answers by kind
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self) -> int:
@@ -75,10 +76,30 @@ class Context:
         self.sent += 1
         started = time.perf_counter()
         status, headers, body = stack.request(method, self.port, path, token, **kw)
-        self.results.record(step, time.perf_counter() - started, status, set(expected))
+        seconds = time.perf_counter() - started
+        expected = set(expected)
+        if method != "GET":
+            kind = _write_answer(status, headers, body)
+            if kind == "books_busy":  # the books were busy and the service said so: an answer, not a failure
+                expected.add(503)
+            with self.results.lock:
+                self.results.waits[kind].append(seconds)
+        self.results.record(step, seconds, status, expected)
         if method == "GET":
             self.results.reads.add(step)
         return status, headers, body
+
+
+def _write_answer(status: int, headers: dict, body: bytes) -> str:
+    """What a write was answered: `books_busy` (503 with Retry-After: a long writer holds the books), `409` (a
+    conflict: the same key in flight, a stale If-Match), `done` (anything else)."""
+    if status == 503 and "Retry-After" in headers:
+        try:
+            code = json.loads(body).get("code")
+        except ValueError:
+            code = None
+        return "books_busy" if code == "books_busy" else "503"
+    return "409" if status == 409 else "done"
 
 
 # --------------------------------------------------------------------------------------------------- steps
@@ -244,7 +265,9 @@ class Busy:
     camt.053 (bench.statements_gen) of `entries` entries, then `ledger reconcile` over what it brought, then
     `ledger settle close` of the earliest open month. Each command's wall
     time, exit status and last line are reported beside the partners' latencies; what they do to the partners shows
-    in the saturated run's per-step figures and statuses (a 5xx or a timeout fails its check)."""
+    in the saturated run's per-step figures and statuses, and in how its writes were answered: a write that would
+    wait for them answers 503 `books_busy` with Retry-After within about a second (counted, with the longest wait,
+    as an answer, not a failure); any other 5xx or a timeout fails its check."""
 
     def __init__(self, url: str, entries: int) -> None:
         import tempfile
@@ -434,6 +457,7 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
                      for name, v in sorted(results.samples.items())},
         "paced": paced_figures, "busy": books.figures() if books else None, "load_average": os.getloadavg(),
+        "writes": {kind: {"n": len(v), "max_ms": max(v) * 1000} for kind, v in sorted(results.waits.items())},
         "skipped_steps": skipped, "checks": checks, "unexpected": results.unexpected[:10],
         "errors": results.errors[:10],
     }
@@ -471,6 +495,10 @@ def report(figures: dict) -> None:
         print("  busy books during the saturated run (command, seconds, exit status, last line):")
         for row in figures["busy"]:
             print(f"    {row['command']:<40} {row['seconds']:>7.1f} s  exit {row['status']}  {row['said']}")
+    writes = figures.get("writes") or {}
+    if writes:
+        print("  writes answered (saturated run): " + ", ".join(
+            f"{kind} {row['n']} (longest {row['max_ms']:.0f} ms)" for kind, row in writes.items()))
     for name in figures["skipped_steps"]:
         print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
     for name, (ok, detail) in figures["checks"].items():

@@ -13,6 +13,14 @@ from ledger import config as config_module
 log = structlog.get_logger("ledger.http")
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: The API's own long writers (an officer's statement import, reconciliation or interest run, month close, payment
+#: batch): they wait for locks as long as the CLI's do. Every other API request waits at most a second and then
+#: answers 503 `books_busy` with Retry-After (`ledger.db.set_short_lock_waits`).
+LONG_WRITERS = frozenset({
+    "/api/v1/statements", "/api/v1/reconciliation/runs", "/api/v1/interest/runs",
+    "/api/v1/settlements/<string:period>/close", "/api/v1/payment-batches",
+    "/api/v1/payment-batches/<int:batch_id>/release",
+})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -85,7 +93,11 @@ def _begin_request() -> Response | None:
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
-    db.set_read_only(request.method in _SAFE_METHODS)
+    reads = request.method in _SAFE_METHODS
+    db.set_read_only(reads)
+    rule = request.url_rule.rule if request.url_rule else ""
+    # Reads never wait (MVCC, WAL) and cost no extra round trip short; the officers' pages are back office.
+    db.set_short_lock_waits(reads or (rule.startswith("/api/") and rule not in LONG_WRITERS))
     _refuse_nul_characters()
     _refuse_an_oversized_stream()
     auth.authenticate()

@@ -96,6 +96,14 @@ READ_ONLY = "ledger_read_only"
 # that reads first and writes later fails outright when another writer committed in between.
 _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_immediate", default=True)
 
+#: How long a transaction waits for a lock another holds: short (1 s) for API requests, which answer 503
+#: `books_busy` with Retry-After instead (`ledger.errors`) rather than queue behind a reconciliation run, a statement
+#: import or a month close; long for the back office's long writers (CLI commands, the API's own long writers, the
+#: officers' pages): SQLite's busy timeout 30 s, PostgreSQL's lock_timeout none.
+LONG_LOCK_WAIT_MS = 30_000
+SHORT_LOCK_WAIT_MS = 1_000
+_short_lock_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_lock_waits", default=False)
+
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -104,7 +112,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={LONG_LOCK_WAIT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 64 MB of page cache, not SQLite's 2 MB: a large transaction (a reconciliation run posts ~400k rows
         # for 100k open items) otherwise spills dirty pages to the WAL before its commit and re-reads index
@@ -114,6 +122,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection):
+        # The busy timeout belongs to the connection, not the transaction: set only when it changes.
+        wait = SHORT_LOCK_WAIT_MS if _short_lock_waits.get() else LONG_LOCK_WAIT_MS
+        info = connection.connection.info
+        if info.get("ledger_busy_timeout", LONG_LOCK_WAIT_MS) != wait:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
+            info["ledger_busy_timeout"] = wait
         immediate = _sqlite_immediate.get() and not connection.get_execution_options().get(READ_ONLY)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -127,9 +141,20 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=5, hide_parameters=True)
+    # Every connection starts with the short lock wait (no round trip for it on an API request); a transaction
+    # that may wait long (CLI commands, the API's long writers) lifts it for itself with SET LOCAL.
+    engine = create_engine(url, pool_size=5, max_overflow=5, hide_parameters=True,
+                           connect_args={"options": f"-c lock_timeout={SHORT_LOCK_WAIT_MS}"})
     _ping_idle_connections(engine)
+    _lift_lock_wait_for_long_writers(engine)
     return engine
+
+
+def _lift_lock_wait_for_long_writers(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection):
+        if not _short_lock_waits.get():
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")  # as long as it takes, as before
 
 
 #: A pooled connection unused for longer than this is pinged before it is handed out.
@@ -213,6 +238,16 @@ def set_read_only(read_only: bool) -> None:
     _sqlite_immediate.set(not read_only)
 
 
+def set_short_lock_waits(short: bool) -> None:
+    """An API request waits at most SHORT_LOCK_WAIT_MS for a lock (then answers 503 `books_busy`); everything else
+    (CLI commands, long writers) LONG_LOCK_WAIT_MS. Set before the session's first use; reset after the request."""
+    _short_lock_waits.set(short)
+
+
+def short_lock_waits() -> bool:
+    return _short_lock_waits.get()
+
+
 def commit() -> None:
     """The one commit: called by the request finisher and by CLI commands, nowhere else."""
     if "db_session" in g:
@@ -235,6 +270,7 @@ def _close_session(_exc: BaseException | None) -> None:
         if s is not None:
             s.close()
         _sqlite_immediate.set(True)
+        _short_lock_waits.set(False)
 
 
 @contextmanager

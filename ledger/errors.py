@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
-from flask import Flask, Response, g, json
+from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 log = structlog.get_logger("ledger.errors")
@@ -222,12 +222,41 @@ def _transient(error: Exception) -> bool:
     return True
 
 
+#: Seconds a client is asked to wait before retrying a write refused because the books are busy.
+BOOKS_BUSY_RETRY_AFTER = 2
+_SQLITE_LOCKED = ("database is locked", "database table is locked")
+_PG_LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout expired (or NOWAIT)
+
+
+def lock_wait_expired(error: BaseException) -> bool:
+    """The statement gave up waiting for a lock another transaction holds: PostgreSQL's lock_timeout, SQLite's busy
+    timeout (`ledger.db`: 1 s for API requests)."""
+    original = getattr(error, "orig", None) or error
+    if getattr(original, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    return type(original).__module__.startswith("sqlite3") and any(
+        marker in str(original).lower() for marker in _SQLITE_LOCKED)
+
+
+def books_busy_response() -> Response:
+    """A write that would have to wait for a long writer (a reconciliation run, a statement import, a month close)
+    says so at once: 503 `books_busy` with Retry-After. It wrote nothing (its transaction is rolled back), so the
+    same request, with the same Idempotency-Key, can simply be sent again."""
+    log.info("books_busy", method=request.method, path=request.url_rule.rule if request.url_rule else None)
+    return problem_response(503, "books_busy", "the books are busy with a long-running job (a reconciliation run, a "
+                            "statement import or a month close); nothing was written, retry after the delay given",
+                            headers={"Retry-After": str(BOOKS_BUSY_RETRY_AFTER)})
+
+
 def handle_database_unavailable(error: Exception) -> Response:
     """The database cannot be reached or refused for operational reasons (restarting, connection lost, disk
     full, locked): the request did nothing (its transaction is rolled back) and a retry may succeed — 503 with
-    Retry-After, not a 500. Logged as a warning with the driver's first line, never the statement's parameters."""
+    Retry-After, not a 500. Logged as a warning with the driver's first line, never the statement's parameters.
+    A lock wait that expired is `books_busy` (see `books_busy_response`)."""
     if not _transient(error):
         return handle_unexpected(error)
+    if lock_wait_expired(error):
+        return books_busy_response()
     original = getattr(error, "orig", None) or error
     reason = (str(original).splitlines() or [""])[0][:200]
     log.warning("database_unavailable", error_type=type(original).__name__, reason=reason)

@@ -119,7 +119,7 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
     """Insert the key's row; its id, or None when a committed row holds the key already.
 
     One `INSERT … ON CONFLICT DO NOTHING` (no savepoint to catch a unique violation). On PostgreSQL a row of the same
-    key not yet committed makes the insert wait for that transaction: at most 2 s (`lock_timeout`), then 409
+    key not yet committed makes the insert wait for that transaction: at most 1–2 s (`lock_timeout`), then 409
     in flight; if that transaction commits, nothing is inserted and the caller replays it."""
     session = db.session()
     table = IdempotencyKey.__table__
@@ -127,11 +127,16 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
     if not db.is_postgres(session):
         result = session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
         return result.lastrowid if result.rowcount == 1 else None
+    # An API request's transaction waits for any lock 1 s at most already (`db.set_short_lock_waits`); a long
+    # writer's, which may wait as long as it takes, bounds this one wait to 2 s.
+    bounded = not db.short_lock_waits()
     try:
-        session.execute(_LOCK_TIMEOUT, {"value": "2s"})
+        if bounded:
+            session.execute(_LOCK_TIMEOUT, {"value": "2s"})
         claimed = session.execute(postgresql_insert(table).values(values).on_conflict_do_nothing()
                                   .returning(table.c.id)).scalar_one_or_none()
-        session.execute(_LOCK_TIMEOUT, {"value": "0"})
+        if bounded:
+            session.execute(_LOCK_TIMEOUT, {"value": "0"})
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) == "55P03":  # lock_not_available: the first is in flight
             raise Conflict(

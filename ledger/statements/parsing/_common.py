@@ -12,6 +12,9 @@ from ledger.money import Money, MoneyError, is_currency, is_historic_currency
 from .errors import StatementParseError
 
 _RF_IN_TEXT = re.compile(r"\bRF\d{2}[0-9A-Z]{1,21}\b")
+_RF_COMPACT = re.compile(r"RF\d{2}[0-9A-Z]{1,21}")
+_LETTERS_AS_DIGITS = str.maketrans({chr(ord("A") + n): str(10 + n) for n in range(26)})
+_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
 
 
 def money(value: str | None, currency: str | None, location: str | None) -> Money:
@@ -20,7 +23,7 @@ def money(value: str | None, currency: str | None, location: str | None) -> Mone
         raise StatementParseError("missing_currency", "an amount has no currency", location)
     currency = currency_code(currency, location)
     text = (value or "").strip()
-    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if not _AMOUNT.fullmatch(text):
         raise StatementParseError("invalid_amount", f"{text!r} is not a decimal amount", location)
     try:
         return Money.of(text, currency)
@@ -49,7 +52,15 @@ def iso_date(value: str | None, location: str | None) -> date | None:
 
 def rf_scheme(reference: str | None) -> bool:
     """Whether `reference` is a valid ISO 11649 creditor reference (RF + check digits)."""
-    return bool(reference) and iso11649.is_valid(reference)
+    return bool(reference) and _rf_valid(reference)
+
+
+def _rf_valid(reference: str) -> bool:
+    """`iso11649.is_valid`, with the check computed here for a reference already in compact form (as statements
+    carry them; python-stdnum cleans and converts it character by character, once per imported entry)."""
+    if _RF_COMPACT.fullmatch(reference):
+        return int((reference[4:] + reference[:4]).translate(_LETTERS_AS_DIGITS)) % 97 == 1
+    return iso11649.is_valid(reference)
 
 
 def rf_from_text(text: str | None) -> str | None:
@@ -57,7 +68,7 @@ def rf_from_text(text: str | None) -> str | None:
     if not text:
         return None
     for match in _RF_IN_TEXT.finditer(text.upper()):
-        if iso11649.is_valid(match.group(0)):
+        if _rf_valid(match.group(0)):
             return match.group(0)
     return None
 

@@ -68,6 +68,7 @@ class _Names:
     def __init__(self, ns: str) -> None:
         self.ns = ns
         self._cache: dict[str, str] = {}
+        self._steps: dict[str, tuple[str, ...]] = {}
 
     def __call__(self, path: str) -> str:
         qualified = self._cache.get(path)
@@ -77,13 +78,11 @@ class _Names:
         return qualified
 
     def steps(self, path: str) -> tuple[str, ...]:
-        """The path's qualified tags one by one, for `_iterfind` (memoised like the paths)."""
-        key = "steps:" + path
-        steps = self._cache.get(key)
+        """The path's qualified tags one by one, for `_iterfind` and `_find` (memoised like the paths)."""
+        steps = self._steps.get(path)
         if steps is None:
-            steps = tuple(f"{{{self.ns}}}{part}" for part in path.split("/"))
-            self._cache[key] = steps  # type: ignore[assignment]
-        return steps  # type: ignore[return-value]
+            steps = self._steps[path] = tuple(f"{{{self.ns}}}{part}" for part in path.split("/"))
+        return steps
 
 
 def _iterfind(element: etree._Element, q: _Names, path: str) -> Iterator[etree._Element]:
@@ -102,8 +101,22 @@ def _descend(element: etree._Element, steps: tuple[str, ...], depth: int) -> Ite
 
 
 def _find(element: etree._Element, q: _Names, path: str) -> etree._Element | None:
-    """`element.find(q(path))`, as `_iterfind` reads it."""
-    return next(_iterfind(element, q, path), None)
+    """`element.find(q(path))`, as `_iterfind` reads it, without its generators: the first match, depth first
+    in document order (each step is nearly always one child, so this is a loop of C calls)."""
+    steps = q.steps(path)
+    return _first(element, steps, 0, len(steps) - 1)
+
+
+def _first(element: etree._Element, steps: tuple[str, ...], depth: int, last: int) -> etree._Element | None:
+    if depth == last:
+        for child in element.iterchildren(steps[depth]):
+            return child
+        return None
+    for child in element.iterchildren(steps[depth]):
+        found = _first(child, steps, depth + 1, last)
+        if found is not None:
+            return found
+    return None
 
 
 def _findtext(element: etree._Element, q: _Names, path: str) -> str | None:

@@ -1,0 +1,50 @@
+"""How long a transaction waits for a lock: 1 s for API requests (then 503 `books_busy`), as long as it takes for
+the long writers (CLI commands, the API's own long writers, the officers' pages)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from ledger import LONG_WRITERS, db
+
+
+def _lock_wait(app, short: bool) -> str:
+    """The lock wait a new session's transaction runs with, as the database reports it."""
+    with app.app_context():
+        db.set_short_lock_waits(short)
+        try:
+            s = db.database().new_session()
+            query = "SHOW lock_timeout" if db.database().dialect == "postgresql" else "PRAGMA busy_timeout"
+            value = str(s.execute(text(query)).scalar_one())
+            s.close()
+            return value
+        finally:
+            db.set_short_lock_waits(False)
+
+
+def test_api_requests_wait_a_second_long_writers_as_long_as_before(committed_app):
+    postgres = committed_app.extensions["ledger.db"].dialect == "postgresql"
+    assert _lock_wait(committed_app, short=True) == ("1s" if postgres else "1000")
+    assert _lock_wait(committed_app, short=False) == ("0" if postgres else "30000")
+    assert _lock_wait(committed_app, short=True) == ("1s" if postgres else "1000")  # switched back on the same pool
+
+
+def test_outside_a_request_the_wait_is_long():
+    assert db.short_lock_waits() is False
+
+
+@pytest.mark.parametrize("method, path, short", [
+    ("POST", "/api/v1/parties", True),
+    ("GET", "/api/v1/parties", True),
+    ("POST", "/api/v1/reconciliation/runs", False),
+    ("POST", "/api/v1/statements", False),
+    ("POST", "/api/v1/settlements/2026-03/close", False),
+])
+def test_which_requests_wait_short(app, monkeypatch, method, path, short):
+    seen = []
+    set_short = db.set_short_lock_waits
+    monkeypatch.setattr(db, "set_short_lock_waits", lambda value: (seen.append(value), set_short(value)))
+    app.test_client().open(path, method=method, json={})
+    assert seen == [short]
+    assert set(LONG_WRITERS) >= {"/api/v1/statements", "/api/v1/reconciliation/runs"}
