@@ -20,6 +20,7 @@ renderers draw it:
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -63,14 +64,15 @@ class Grid:
 
 @dataclass(frozen=True)
 class Chart:
-    """Accrued against paid per month in one currency; bars in whole units, the exact figures in `figures`."""
+    """Accrued against paid per month in one currency; bars in whole units, the exact figures in `figures` (the
+    table drawn under the chart: its words)."""
 
     heading: str
     alt: str
     months: list[str]
     accrued: list[int]
     paid: list[int]
-    figures: ReportTable
+    figures: Grid
 
 
 @dataclass
@@ -105,7 +107,7 @@ def rows_of(table: ReportTable) -> list[list[str]]:
     return [[cell(row.get(c.key), c.kind, row.get("currency")) for c in table.columns] for row in table.rows]
 
 
-def _chart(currency: str, rows: list[dict]) -> list:
+def _chart(currency: str, rows: list[dict]) -> Chart:
     heading = f"Accrued and paid by month, {currency}"
     months = [r["period"] for r in rows]
     accrued = [Decimal(str(r["accrued"])) for r in rows]
@@ -118,8 +120,8 @@ def _chart(currency: str, rows: list[dict]) -> list:
                            tables.Col("accrued", "Accrued + adjustments", AMOUNT), tables.Col("paid", "Paid", AMOUNT)],
                           rows)
     # Bars need whole currency units only; the exact figures are in the table under the chart.
-    return [Chart(heading, alt, months, [int(a) for a in accrued], [int(Decimal(str(r["paid"]))) for r in rows],
-                  figures), Grid(figures, titled=False)]
+    return Chart(heading, alt, months, [int(a) for a in accrued], [int(Decimal(str(r["paid"]))) for r in rows],
+                 Grid(figures, titled=False))
 
 
 def _charts(series: list[dict]) -> Part:
@@ -128,7 +130,7 @@ def _charts(series: list[dict]) -> Part:
     if not currencies:
         return Part(blocks + [Text("Nothing posted yet.")])
     for currency in currencies:
-        blocks += _chart(currency, [row for row in series if row["currency"] == currency])
+        blocks.append(_chart(currency, [row for row in series if row["currency"] == currency]))
     return Part(blocks)
 
 
@@ -180,6 +182,10 @@ def printout(report: Report) -> Printout:
 # ---- which renderer ----------------------------------------------------------------------------------------
 
 def _import_weasyprint():
+    # WeasyPrint reports each layout step and fontTools each subsetting step at INFO, some 170 lines per report;
+    # their warnings (a resource refused, a figure without alternative text) still reach the log.
+    for chatty in ("weasyprint.progress", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # WeasyPrint 70 warns at import where libharfbuzz-subset is missing (it subsets fonts with fontTools
         # then): a notice about its future versions, not about this PDF; the image installs the library.

@@ -50,7 +50,7 @@ th, td { padding: 0.6mm 2mm; }
 td { vertical-align: top; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) td { background: #f0f0f0; }
 .num { text-align: right; white-space: nowrap; }
-div.chart { break-inside: avoid; }
+div.chart { break-inside: avoid; }  /* the chart with its figures */
 div.chart svg { display: block; width: 273mm; height: 62mm; }
 """
 
@@ -121,7 +121,7 @@ def _svg(chart: Chart) -> str:
         parts.append(f'<rect x="{x}" y="4" width="12" height="10" fill="{colour}"/>'
                      f'<text x="{x + 18}" y="13" font-size="10">{_e(label)}</text>')
     parts.append("</g></svg>")
-    return f'<div class="chart"><h3>{_e(chart.heading)}</h3>{"".join(parts)}</div>'
+    return f'<div class="chart"><h3>{_e(chart.heading)}</h3>{"".join(parts)}{_grid(chart.figures)}</div>'
 
 
 def _block(block) -> str:

@@ -115,7 +115,7 @@ def _chart(chart: Chart) -> list:
     legend.columnMaximum, legend.deltax, legend.dxTextSpace, legend.fontSize = 1, 45 * mm, 2 * mm, 8
     legend.colorNamePairs = [(colors.HexColor(ACCRUED), LEGEND[0]), (colors.HexColor(PAID), LEGEND[1])]
     drawing.add(legend)
-    return [KeepTogether([_para(chart.heading, "Heading2"), drawing])]
+    return [KeepTogether([_para(chart.heading, "Heading2"), drawing]), *_grid(chart.figures)]
 
 
 def _block(block) -> list:

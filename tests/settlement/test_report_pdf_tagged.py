@@ -65,8 +65,8 @@ def test_the_weasyprint_pdf_is_tagged():
     # every header cell of every table (the summary's, each partner section's, the chart's figures) is a TH,
     # and each data cell names the headers of its column
     printout = pdf.printout(report)
-    columns = sum(len(b.table.columns) for part in printout.parts for b in part.blocks
-                  if isinstance(b, pdf.Grid) and b.table.rows)
+    grids = [b.figures if isinstance(b, pdf.Chart) else b for part in printout.parts for b in part.blocks]
+    columns = sum(len(g.table.columns) for g in grids if isinstance(g, pdf.Grid) and g.table.rows)
     headers = [e for e in elements if e["/S"] == "/TH"]
     assert len(headers) == columns > 0
     ids = {h["/ID"] for h in headers}
