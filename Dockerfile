@@ -21,6 +21,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LEDGER_ENV=production \
     LEDGER_BIND=0.0.0.0:8000
 
+# WeasyPrint draws the tagged (PDF/UA) settlement PDF with pango; DejaVu is the font its stylesheet names,
+# harfbuzz-subset makes the fonts' subsets. Without pango the PDF falls back to ReportLab, untagged.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0=1.50.12+ds-1 \
+        libpangoft2-1.0-0=1.50.12+ds-1 \
+        libharfbuzz-subset0=6.0.0+dfsg-3 \
+        fonts-dejavu-core=2.37-6 \
+    && rm -rf /var/lib/apt/lists/*
+
 # A numeric uid/gid: Kubernetes' runAsNonRoot can check it without reading /etc/passwd.
 RUN groupadd --system --gid 10001 ledger \
     && useradd --system --no-log-init --uid 10001 --gid 10001 --home-dir /app --shell /usr/sbin/nologin ledger

@@ -1,6 +1,7 @@
 """Benchmark: the settlement reports (JSON, CSV zip, XLSX, PDF) for 50 agreements over 12 months.
 
     python -m bench.reports [--agreements 50] [--months 12] [--obligations 40] [--databases sqlite]
+                            [--formats json,csv,xlsx,pdf]
 
 Seeds `--agreements` agreements (GB paying ten hosts, in GBP and EUR), each with `--obligations` obligations a month
 posted through the accrual path for the `--months` months that ended before today, plus an unreconciled transfer
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--obligations", type=int, default=40, help="per agreement and month")
     parser.add_argument("--databases", default="sqlite")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="which formats to time (comma separated)")
     args = parser.parse_args()
     from ledger.settlement.views import render, render_months
 
@@ -107,10 +109,13 @@ def main() -> None:
                      (f"{months[0]}..{last}, whole", lambda f, months=months: render_months(months, f, None, None))]
             for label, make in cases:
                 figures = []
-                for fmt in FORMATS:
+                for fmt in args.formats.split(","):
                     seconds, size = timed(app, lambda fmt=fmt, make=make: make(fmt))
                     figures.append(f"{fmt} {seconds * 1000:7.0f} ms ({size // 1024} KiB)")
                 print(f"{kind:>10} | {label:<28} | " + " | ".join(figures), flush=True)
+            if "pdf" in args.formats:
+                from ledger.settlement import pdf
+                print(f"pdf renderer: {'WeasyPrint, tagged' if pdf.tagged() else 'ReportLab, untagged'}")
             app.extensions["ledger.db"].engine.dispose()
 
 

@@ -5,211 +5,220 @@ month, each followed by its figures as a table; the open items and EU sections a
 per partner, each starting on a new page so it can be printed and sent alone (`?party=` gives only that
 section); the digests and signatures last.
 
-Accessibility, as far as ReportLab goes: the document has a title shown in the viewer's title bar, a language
-(`/Lang`), author, subject and keywords; every heading is a bookmark in the outline, nested by level; tables
-repeat their header row on each page; amounts carry thousands separators and a plain minus. ReportLab (the open
-source edition) writes no structure tree: the PDF is not tagged (no `/StructTreeRoot`, no `/MarkInfo`), so a
-screen reader gets the text in drawing order, not marked-up headings and table header cells, and the charts
-have no alternative text of their own (the table after each chart carries its figures). That is the honest
-limit of "PDF/UA-minded" here.
+This module decides *what* the PDF says (`printout`: parts, headings, tables, charts, the metadata); two
+renderers draw it:
+
+- `pdf_tagged` (WeasyPrint, PDF/UA-1): a tagged PDF with a structure tree — headings H1–H3, tables with TH
+  header cells bound to their columns, each chart a Figure whose alternative text says what it shows — plus
+  title, language and an outline of the headings. A screen reader follows the document, not the drawing order.
+- `pdf_untagged` (ReportLab): the fallback where WeasyPrint cannot load (it needs the system library pango).
+  Same content, title, language and outline, but no structure tree.
+
+`tagged()` says which one a download got (the views send it as the `X-PDF-Tagged` header).
 """
 
 from __future__ import annotations
 
-import io
-from xml.sax.saxutils import escape
+import functools
+import logging
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import (
-    CondPageBreak,
-    KeepTogether,
-    PageBreak,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+import structlog
 
 from ledger.settlement import tables
 from ledger.settlement.reports import Report, figure, section_tables
 from ledger.settlement.tables import AMOUNT, COUNT, NUMBER, ReportTable
 
-_STYLES = getSampleStyleSheet()
-_CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontName="Helvetica", fontSize=7.5, leading=9)
-_MONO = ParagraphStyle("mono", parent=_STYLES["Code"], fontSize=7, leading=8.5)
-_HEADINGS = {"Title": 0, "Heading1": 0, "Heading2": 1, "Heading3": 2}
-_WRAP_AT = 28  # text cells longer than this wrap inside their column
-ACCRUED, PAID = colors.HexColor("#2f5597"), colors.HexColor("#b8860b")  # distinct also in greyscale
+log = structlog.get_logger("ledger.settlement.pdf")
+
 LANG = "en-GB"
+AUTHOR = "Returns Ledger"
+KEYWORDS = "settlement statement, returns agreements"
+ACCRUED, PAID = "#2f5597", "#b8860b"  # the chart's two series: distinct also in greyscale
+LEGEND = ("accrued + adjustments", "paid")
 
 
-def _text(value) -> str:
-    """A value as Paragraph text: ReportLab parses a Paragraph as markup, so partner text (a dispute reason, an
-    invoice number) must never reach it raw — `<img src=…>` would embed a server file or fail the whole PDF,
-    `<a href=…>` would become a live link."""
-    return escape(str(value))
+# ---- what the PDF says -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int  # 1: a part of the document (top of the outline); 2: a table or a chart within it
 
 
-def _para(text: str, style: str = "BodyText") -> Paragraph:
-    return Paragraph(_text(text), _STYLES[style] if isinstance(style, str) else style)
+@dataclass(frozen=True)
+class Text:
+    text: str
+    style: str = "body"  # "body", "note" (an explanation, set in italics), "code" (a digest: monospaced)
 
 
-class _Document(SimpleDocTemplate):
-    """Every heading becomes a bookmark in the outline, nested by its level (the reader's table of contents)."""
+@dataclass(frozen=True)
+class Grid:
+    """A table under its own heading (`titled`), or, under a chart, the chart's figures (its title a caption)."""
 
-    def afterFlowable(self, flowable):
-        if not isinstance(flowable, Paragraph) or flowable.style.name not in _HEADINGS:
-            return
-        level = _HEADINGS[flowable.style.name]
-        key = f"h{id(flowable)}"
-        self.canv.bookmarkPage(key)
-        # an outline level may only go one deeper than the one before it
-        level = min(level, getattr(self, "_outline_level", -1) + 1)
-        self._outline_level = level
-        self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
+    table: ReportTable
+    titled: bool = True
 
 
-def _cell(value, kind: str, currency: str | None):
+@dataclass(frozen=True)
+class Chart:
+    """Accrued against paid per month in one currency; bars in whole units, the exact figures in `figures` (the
+    table drawn under the chart: its words)."""
+
+    heading: str
+    alt: str
+    months: list[str]
+    accrued: list[int]
+    paid: list[int]
+    figures: Grid
+
+
+@dataclass
+class Part:
+    blocks: list
+    new_page: bool = True
+
+
+@dataclass
+class Printout:
+    title: str
+    subtitle: str
+    subject: str
+    footer: str
+    parts: list[Part] = field(default_factory=list)
+
+
+def numeric(kind: str) -> bool:
+    return kind in (AMOUNT, COUNT, NUMBER)
+
+
+def cell(value, kind: str, currency: str | None) -> str:
+    """A table cell as printed: amounts with thousands separators and the currency's minor units."""
     if value is None or value == "":
         return ""
     if kind == AMOUNT:
         return figure(value, currency)
-    if kind in (COUNT, NUMBER):
-        return str(value)
-    text = str(value)
-    return Paragraph(_text(text), _CELL) if len(text) > _WRAP_AT else text
+    return str(value)
 
 
-def _table(table: ReportTable) -> list:
-    """A table with its title; an empty one says so in words."""
-    flow = [CondPageBreak(25 * mm), _para(table.title, "Heading2")]
-    if not table.rows:
-        return flow + [_para("None.")]
-    rows = [[c.header for c in table.columns]]
-    for row in table.rows:
-        rows.append([_cell(row.get(c.key), c.kind, row.get("currency")) for c in table.columns])
-    grid = Table(rows, repeatRows=1, hAlign="LEFT")
-    style = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 7.5),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f0f0")]),
-    ]
-    for index, column in enumerate(table.columns):
-        if column.kind in (AMOUNT, COUNT, NUMBER):
-            style.append(("ALIGN", (index, 0), (index, -1), "RIGHT"))
-    grid.setStyle(TableStyle(style))
-    return flow + [grid]
+def rows_of(table: ReportTable) -> list[list[str]]:
+    return [[cell(row.get(c.key), c.kind, row.get("currency")) for c in table.columns] for row in table.rows]
 
 
-def _chart(currency: str, rows: list[dict]) -> list:
-    """Accrued against paid per month in one currency, then the same figures as a table (the chart's words)."""
-    drawing = Drawing(250 * mm, 62 * mm)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 28 * mm, 8 * mm, 215 * mm, 48 * mm
-    # Bars need whole currency units only; the exact figures are in the table below the chart.
-    chart.data = [[int(r["accrued"]) for r in rows], [int(r["paid"]) for r in rows]]
-    chart.categoryAxis.categoryNames = [r["period"] for r in rows]
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
-    chart.valueAxis.labels.fontSize = 7
-    chart.categoryAxis.labels.fontSize = 7
-    chart.bars[0].fillColor, chart.bars[1].fillColor = ACCRUED, PAID
-    drawing.add(chart)
-    legend = Legend()
-    legend.x, legend.y, legend.alignment = 30 * mm, 61 * mm, "right"  # swatch, then its words
-    legend.columnMaximum, legend.deltax, legend.dxTextSpace, legend.fontSize = 1, 45 * mm, 2 * mm, 8
-    legend.colorNamePairs = [(ACCRUED, "accrued + adjustments"), (PAID, "paid")]
-    drawing.add(legend)
-    figures = ReportTable(f"series_{currency}", f"Accrued and paid by month, {currency}: the figures",
+def _chart(currency: str, rows: list[dict]) -> Chart:
+    heading = f"Accrued and paid by month, {currency}"
+    months = [r["period"] for r in rows]
+    accrued = [Decimal(str(r["accrued"])) for r in rows]
+    top = max(range(len(rows)), key=lambda i: accrued[i])
+    alt = (f"Bar chart: {LEGEND[0]} against {LEGEND[1]} per month in {currency}, {months[0]} to {months[-1]}; "
+           f"the most accrued in {months[top]}: {figure(rows[top]['accrued'], currency)}. "
+           "The table after the chart gives every figure.")
+    figures = ReportTable(f"series_{currency}", f"{heading}: the figures",
                           [tables.Col("period", "Month"), tables.Col("currency", "Currency"),
                            tables.Col("accrued", "Accrued + adjustments", AMOUNT), tables.Col("paid", "Paid", AMOUNT)],
                           rows)
-    return [KeepTogether([_para(f"Accrued and paid by month, {currency}", "Heading2"), drawing]),
-            *_table(figures)[2:]]
+    # Bars need whole currency units only; the exact figures are in the table under the chart.
+    return Chart(heading, alt, months, [int(a) for a in accrued], [int(Decimal(str(r["paid"]))) for r in rows],
+                 Grid(figures, titled=False))
 
 
-def _charts(series: list[dict]) -> list:
-    flow = [_para("Accrued and paid by month", "Heading1")]
+def _charts(series: list[dict]) -> Part:
+    blocks: list = [Heading("Accrued and paid by month", 1)]
     currencies = sorted({row["currency"] for row in series})
     if not currencies:
-        return flow + [_para("Nothing posted yet.")]
+        return Part(blocks + [Text("Nothing posted yet.")])
     for currency in currencies:
-        flow += _chart(currency, [row for row in series if row["currency"] == currency])
-    return flow
+        blocks.append(_chart(currency, [row for row in series if row["currency"] == currency]))
+    return Part(blocks)
 
 
-def _summary(report: Report) -> list:
-    found = tables.statement_tables(report.content)
-    return [_para("Summary", "Heading1"),
-            _para("Per agreement, in its currency, what the payer owes the payee: closing = opening + accrued + "
-                  "adjustments - paid. Invoiced and approved are for information.", "Italic"),
-            *(f for t in found for f in _table(t))]
+def _summary(report: Report) -> Part:
+    return Part([Heading("Summary", 1),
+                 Text("Per agreement, in its currency, what the payer owes the payee: closing = opening + accrued + "
+                      "adjustments - paid. Invoiced and approved are for information.", "note"),
+                 *(Grid(t) for t in tables.statement_tables(report.content))], new_page=False)
 
 
-def _section(report: Report, party: str) -> list:
-    flow = [PageBreak(), _para(f"Partner {party}: settlement {report.period}", "Heading1"),
-            _para(f"The agreements {party} is a side of and the open items that concern it. "
-                  "This section can be printed and sent on its own.", "Italic")]
-    for table in section_tables(report.content, party):
-        flow += _table(table)
-    return flow
+def _section(report: Report, party: str) -> Part:
+    return Part([Heading(f"Partner {party}: settlement {report.period}", 1),
+                 Text(f"The agreements {party} is a side of and the open items that concern it. "
+                      "This section can be printed and sent on its own.", "note"),
+                 *(Grid(t) for t in section_tables(report.content, party))], new_page=not report.party)
 
 
-def _signatures(report: Report) -> list:
-    flow = [PageBreak(), _para("Integrity", "Heading1")]
+def _signatures(report: Report) -> Part:
+    blocks: list = [Heading("Integrity", 1)]
     if not report.signatures:
-        return flow + [_para("This period is open: the statement is not signed yet.")]
+        return Part(blocks + [Text("This period is open: the statement is not signed yet.")])
     for sig in report.signatures:
         head = sig.get("chain_head") or {}
-        flow += [_para(f"Statement {sig['scope']}", "Heading2"),
-                 _para(f"SHA-256 digest: {sig['digest']}", _MONO),
-                 _para(f"Ed25519 signature: {sig['signature']}", _MONO),
-                 _para(f"Key id: {sig.get('key_id')}; public key: {sig['public_key']}", _MONO),
-                 _para(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}", _MONO)]
-    flow.append(_para("Check offline: ledger verify-statement FILE --public-key KEY, or the CSV report's "
-                      "statement.json and statement.json.sig with openssl (see the README)."))
-    return flow
+        blocks += [Heading(f"Statement {sig['scope']}", 2),
+                   Text(f"SHA-256 digest: {sig['digest']}", "code"),
+                   Text(f"Ed25519 signature: {sig['signature']}", "code"),
+                   Text(f"Key id: {sig.get('key_id')}; public key: {sig['public_key']}", "code"),
+                   Text(f"Journal chain head: entry {head.get('seq')}, {head.get('hash')}", "code")]
+    blocks.append(Text("Check offline: ledger verify-statement FILE --public-key KEY, or the CSV report's "
+                       "statement.json and statement.json.sig with openssl (see the README)."))
+    return Part(blocks)
 
 
-def _footer(label: str):
-    def draw(canvas, doc):
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(12 * mm, 7 * mm, label)
-        canvas.drawRightString(landscape(A4)[0] - 12 * mm, 7 * mm, f"page {doc.page}")
-        canvas.restoreState()
-    return draw
+def printout(report: Report) -> Printout:
+    """Everything the PDF shows, in order, whichever renderer draws it."""
+    scope = f"partner {report.party}" if report.party else report.content.get("scope", "all")
+    title = f"Settlement statement {report.period}" + (f", partner {report.party}" if report.party else "")
+    out = Printout(title, f"Period {report.period} · {report.status} · scope {scope}",
+                   f"Monthly settlement statement, {report.status}, scope {scope}", f"{title} · {report.status}")
+    if report.party:
+        out.parts.append(_section(report, report.party))
+    else:
+        out.parts += [_summary(report), _charts(report.series),
+                      *(_section(report, partner) for partner in report.partners)]
+    out.parts.append(_signatures(report))
+    return out
+
+
+# ---- which renderer ----------------------------------------------------------------------------------------
+
+def _import_weasyprint():
+    # WeasyPrint reports each layout step and fontTools each subsetting step at INFO, some 170 lines per report;
+    # their warnings (a resource refused, a figure without alternative text) still reach the log.
+    for chatty in ("weasyprint.progress", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        # WeasyPrint 70 warns at import where libharfbuzz-subset is missing (it subsets fonts with fontTools
+        # then): a notice about its future versions, not about this PDF; the image installs the library.
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset will be required", DeprecationWarning)
+        import weasyprint
+
+    return weasyprint
+
+
+@functools.cache
+def _engine():
+    """WeasyPrint, or None where it cannot load (not installed, or the system library pango is missing):
+    imported on the first PDF, not at start-up, and the reason logged once."""
+    try:
+        return _import_weasyprint()
+    except (OSError, ImportError) as exc:
+        log.warning("pdf.untagged", reason="weasyprint cannot load; the PDF report falls back to ReportLab, "
+                    "without a structure tree", error=type(exc).__name__)
+        return None
+
+
+def tagged() -> bool:
+    """Whether `render` writes a tagged PDF (PDF/UA-1) on this machine."""
+    return _engine() is not None
 
 
 def render(report: Report) -> bytes:
-    content = report.content
-    scope = f"partner {report.party}" if report.party else content.get("scope", "all")
-    title = f"Settlement statement {report.period}" + (f", partner {report.party}" if report.party else "")
-    out = io.BytesIO()
-    doc = _Document(out, pagesize=landscape(A4), title=title, author="Returns Ledger",
-                    subject=f"Monthly settlement statement, {report.status}, scope {scope}",
-                    keywords="settlement statement, returns agreements", creator="Returns Ledger",
-                    lang=LANG, displayDocTitle=True,
-                    leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm)
-    flow = [_para(title, "Title"),
-            _para(f"Period {report.period} · {report.status} · scope {scope}", "Heading3"),
-            Spacer(1, 3 * mm)]
-    if report.party:
-        flow += [p for p in _section(report, report.party)[1:]]
-    else:
-        flow += _summary(report) + [PageBreak()] + _charts(report.series)
-        for partner in report.partners:
-            flow += _section(report, partner)
-    flow += _signatures(report)
-    footer = _footer(f"{title} · {report.status}")
-    doc.build(flow, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()
+    content = printout(report)
+    engine = _engine()
+    if engine is None:
+        from ledger.settlement.pdf_untagged import draw
+
+        return draw(content)
+    from ledger.settlement.pdf_tagged import draw
+
+    return draw(content, engine)

@@ -21,7 +21,7 @@ from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden, not_found
-from ledger.settlement import reports, reviews, service
+from ledger.settlement import pdf, reports, reviews, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
 
@@ -29,6 +29,9 @@ _MEDIA = {"json": "application/json", "csv": "application/zip",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 #: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
 EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
+_TAGGED = {"schema": {"type": "string", "enum": ["true", "false"]}, "description": (
+    "format=pdf only: `true` for a tagged PDF (PDF/UA-1: a structure tree a screen reader follows), `false` "
+    "where the server lacks the system library for it (pango) and sends the same report untagged")}
 
 
 def _agreement_id(ident: str | None) -> int | None:
@@ -70,7 +73,8 @@ def close(period):
 @blp.route("/settlements/<string:period>/report")
 @requires(*READ_ROLES)
 @blp.arguments(ReportArgs, location="query")
-@blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
+@blp.response(200, content_type="application/octet-stream", description="the report in the asked format",
+              headers={"X-PDF-Tagged": _TAGGED})
 def report(args, period):
     """The settlement report as JSON, a zip of CSV files (`format=csv`), XLSX or PDF (partners: their own
     agreements). `?party=` gives one partner's section alone, `?agreement=` one agreement's; for a closed month
@@ -79,8 +83,15 @@ def report(args, period):
     party = _report_party(args["party"])
     agreement_id = _agreement_id(args["agreement"])
     body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
-    return Response(body, mimetype=_MEDIA[args["format"]], headers={
-        "Content-Disposition": f'attachment; filename="{filename(period, args["format"], args["party"], agreement_id)}"'})
+    return download(body, args["format"], filename(period, args["format"], args["party"], agreement_id))
+
+
+def download(body: bytes, fmt: str, name: str) -> Response:
+    """A report as a file; a PDF says whether it is tagged (WeasyPrint, PDF/UA-1) or not (the ReportLab fallback)."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "pdf":
+        headers["X-PDF-Tagged"] = "true" if pdf.tagged() else "false"
+    return Response(body, mimetype=_MEDIA[fmt], headers=headers)
 
 
 def _report_party(asked: str | None) -> str | None:

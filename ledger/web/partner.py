@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
@@ -41,7 +41,8 @@ def index():
     session = db.session()
     own = service.agreements_of_party(session, _party())
     rows = session.execute(select(FrozenStatement).where(FrozenStatement.agreement_id.in_(own))
-                           .order_by(FrozenStatement.period.desc(), FrozenStatement.agreement_id).limit(LISTED)).scalars()
+                           .order_by(FrozenStatement.period.desc(), FrozenStatement.agreement_id)
+                           .limit(LISTED)).scalars()
     statements = []
     for row in rows:
         content = json.loads(row.canonical)
@@ -96,5 +97,4 @@ def report(period: str, agreement_id: int, fmt: str):
     service.check_period(period)
     _own(agreement_id)
     body = api.render(period, fmt, _party(), agreement_id)
-    return Response(body, mimetype=api._MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, agreement_id)}"'})
+    return api.download(body, fmt, api.filename(period, fmt, None, agreement_id))

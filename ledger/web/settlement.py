@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
@@ -118,5 +118,4 @@ def report(period: str, fmt: str):
     if fmt not in FORMATS:
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     body = api.render(_checked(period), fmt, None, None)
-    return Response(body, mimetype=api._MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, None)}"'})
+    return api.download(body, fmt, api.filename(period, fmt, None, None))
