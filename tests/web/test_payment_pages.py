@@ -61,6 +61,7 @@ def test_one_officer_proposes_another_approves_then_release(demo, browser, perso
     here = answer.headers["Location"]
     page = html(browser.get(here))
     assert "You prepared this batch" in page and "RW-PAGE-1" in page
+    assert "GB-RW-DEMO-01/advance" in page  # the demo agreement's advance, now payable, is proposed too
     batch = session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc())).scalars().first()
     [item] = session.execute(select(PaymentItem).where(PaymentItem.invoice_id == invoice)).scalars()
     assert item.batch_id == batch.id and item.amount == Decimal("1234.56") and batch.status == "proposed"
@@ -78,7 +79,8 @@ def test_one_officer_proposes_another_approves_then_release(demo, browser, perso
     assert "Released" in page and "pain.001.001.09" in page
     pain001.validate(browser.get(f"{here}/pain001").data)
     session.expire_all()
-    assert session.get(Invoice, invoice).amount_open == 0
+    row = session.get(Invoice, invoice)
+    assert (row.amount_open, row.amount_in_transit, row.status) == (0, Decimal("1234.56"), "in_transit")
 
 
 def test_auditors_see_batches_but_no_forms(demo, auditor_browser, session):
