@@ -794,14 +794,16 @@ def _reject_claim(session: Session, item: PaymentItem, status: pain002.TransferS
 
 EXCEPTION_METHOD = "end_to_end_id_exception"
 AMOUNT_DIFFERS = "amount_differs_from_order"
+REJECTED_DEBITED = "transfer_rejected"
 
 
 def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     """Reconciliation's first pass: each booked debit whose EndToEndId is a transfer in transit, on the batch's
     account, for exactly its amount, clears it (confidence 1, no reference guessing): Dr payments_in_transit /
     Cr the account's suspense. A debit quoting the EndToEndId for another amount or currency clears nothing: it
-    waits for review as an exception (`amount_differs_from_order`). Returns the matches made (none stored on a
-    dry run)."""
+    waits for review as an exception (`amount_differs_from_order`), as does a debit of a transfer the bank
+    rejected (`transfer_rejected`: its invoice was opened again and may be paid otherwise). Returns the matches
+    made (none stored on a dry run)."""
     from ledger.reconciliation.models import ReconciliationMatch
     from ledger.statements.models import Transfer
 
@@ -811,9 +813,11 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
         .join(PaymentItem, PaymentItem.end_to_end_id == t.end_to_end_id)
         .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
         .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
-               t.allocated == 0, t.account == PaymentBatch.debtor_account, PaymentItem.status.in_(IN_TRANSIT))
+               t.allocated == 0, t.account == PaymentBatch.debtor_account,
+               PaymentItem.status.in_((*IN_TRANSIT, "rejected")))
         .order_by(t.id)).all()
-    exact = [r for r in rows if r[0].currency == r[1].currency and r[0].amount == r[1].amount]
+    exact = [r for r in rows if r[1].status in IN_TRANSIT and r[0].currency == r[1].currency
+             and r[0].amount == r[1].amount]
     if dry_run:
         return list({row[1].id: row[0].id for row in reversed(exact)}.values())  # one debit per transfer
     fits = {(r[0].id, r[1].id) for r in exact}
@@ -854,9 +858,9 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
 
 
 def _order_exceptions(session: Session, rows: list, actor: str) -> None:
-    """Debits quoting a transfer's EndToEndId for another amount or currency than ordered: a proposal waiting for
-    review with no allocation (nothing cleared, nothing settled), its reason code in the evidence; once per debit
-    (a later run adds none while one waits or was decided)."""
+    """Debits quoting a transfer's EndToEndId for another amount or currency than ordered, or quoting a transfer
+    the bank rejected: a proposal waiting for review with no allocation (nothing cleared, nothing settled), its
+    reason code in the evidence; once per debit (a later run adds none while one waits or was decided)."""
     from ledger.reconciliation.models import ReconciliationMatch
 
     if not rows:
@@ -870,19 +874,24 @@ def _order_exceptions(session: Session, rows: list, actor: str) -> None:
         known.add(transfer.id)
         ordered = f"{quantize(item.amount, item.currency)} {item.currency}"
         debited = f"{quantize(transfer.amount, transfer.currency)} {transfer.currency}"
+        if item.status == "rejected":
+            code = REJECTED_DEBITED
+            reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, which it rejected "
+                      f"({item.status_reason}); nothing cleared")
+        else:
+            code = AMOUNT_DIFFERS
+            reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, ordered for "
+                      f"{ordered}; nothing cleared")
         session.add(ReconciliationMatch(
             transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method=EXCEPTION_METHOD, confidence=Decimal(0), currency=transfer.currency, value=Decimal(0),
             residual=Decimal(0), transfer_amount=Decimal(0), transfer_currency=transfer.currency,
             evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id),
-                                 "exception": AMOUNT_DIFFERS, "ordered": ordered, "debited": debited,
-                                 "reason": f"{AMOUNT_DIFFERS}: the bank debited {debited} for transfer "
-                                           f"{item.end_to_end_id}, ordered for {ordered}; nothing cleared"},
+                                 "exception": code, "ordered": ordered, "debited": debited, "reason": reason[:500]},
                                 sort_keys=True),
             status="proposed", created_by=actor))
         describe("payment.exception", "payment_batch", batch.id,
-                 f"{AMOUNT_DIFFERS}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, "
-                 f"ordered {ordered}")
+                 f"{code}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, ordered {ordered}")
     session.flush()
 
 

@@ -288,3 +288,18 @@ def test_a_debit_in_another_currency_than_ordered_is_an_exception(world, officer
     assert exception["evidence"]["exception"] == "amount_differs_from_order"
     assert exception["evidence"]["debited"] == "42500.00 EUR"
     assert world.invoice_row(invoice).status == "in_transit" and in_transit(world) == Decimal("-42500.00")
+
+
+def test_a_debit_of_a_rejected_transfer_is_an_exception(world, officers):
+    """The bank rejected the transfer (its invoice opened again), then debits it anyway: flagged, nothing cleared,
+    and the invoice is not paid by guessing either (the debit waits for review)."""
+    invoice, batch = released(world, officers)
+    [item] = batch["items"]
+    upload_status(world, pain002.build("STS-RD", batch["message_id"], [(item["end_to_end_id"], "RJCT", "AC04")]))
+    debit(world, [item], reference="LATE")
+    assert world.run()["auto_matched"] == 0
+    [exception] = world.matches(status="proposed")
+    assert exception["method"] == "end_to_end_id_exception"
+    assert exception["evidence"]["exception"] == "transfer_rejected"
+    row = world.invoice_row(invoice)
+    assert (row.status, row.amount_open, row.amount_in_transit) == ("approved", Decimal("42500.00"), 0)
