@@ -303,3 +303,20 @@ def test_a_debit_of_a_rejected_transfer_is_an_exception(world, officers):
     assert exception["evidence"]["exception"] == "transfer_rejected"
     row = world.invoice_row(invoice)
     assert (row.status, row.amount_open, row.amount_in_transit) == ("approved", Decimal("42500.00"), 0)
+
+
+def test_a_second_payment_of_an_invoice_in_transit_is_a_possible_duplicate(world, officers):
+    """The whole invoice is with the bank (released order): a transfer quoting its reference for the same amount
+    pays it a second time; reconciliation settles nothing with it and explains it as a possible duplicate."""
+    from ledger.reconciliation.duplicates import possible_duplicates
+    from ledger.statements.models import Transfer
+
+    invoice, batch = released(world, officers)
+    [again] = world.statement([("-42500.00", rf_reference("PAY1"), RW_IBAN, today())])
+    assert world.run()["auto_matched"] == 0
+    world.session.expire_all()
+    found = possible_duplicates(world.session, [world.session.get(Transfer, again)])
+    assert found[again].id == invoice
+    row = world.invoice_row(invoice)
+    assert (row.status, row.amount_in_transit) == ("in_transit", Decimal("42500.00"))
+    assert Decimal(world.transfer(again)["allocated"]) == 0
