@@ -21,7 +21,8 @@ account. The obligation is the link between the two ways of paying an advance, s
 checks it again (`advance_invoiced` if an invoice took it meanwhile), posts Dr obligations / Cr payments in
 transit and marks it `invoiced` (claimed: an invoice asking for it later is found against an obligation already
 invoiced and goes to dispute); the bank's debit marks it `paid` (only then is it offset against later invoices),
-a rejection `accrued` again.
+a rejection `accrued` again. An adjustment of the advance (an amendment re-pricing it) is an obligation of kind
+`adjustment`, not an advance: the payee invoices it.
 
 Accepted EU cost claims the debtor account's owner owes (it is the issuing state) and must pay by the batch's
 `due_by` (their `payment_due_on`) are proposed too, whole (a claim is paid once and whole), with the claim's
