@@ -15,6 +15,9 @@ class PaymentItemSchema(Schema):
                                                                                        "when a cost claim is)"})
     claim = fields.Integer(allow_none=True, metadata={"description": "the accepted EU cost claim paid, whole "
                                                                     "(null when an invoice is)"})
+    obligation = fields.Integer(allow_none=True, metadata={"description": "the agreement's advance paid, whole, "
+                                                                          "with no invoice asking for it (null "
+                                                                          "otherwise)"})
     payee = fields.String(required=True)
     amount = Amount(required=True)
     currency = fields.String(required=True)
@@ -24,7 +27,8 @@ class PaymentItemSchema(Schema):
     creditor_bic = fields.String(allow_none=True)
     remittance = fields.String(required=True, metadata={"description": "the RF creditor reference, else the "
                                                                        "invoice number; a cost claim's reference "
-                                                                       "(CC-42)"})
+                                                                       "(CC-42); an advance's agreement reference and "
+                                                                       "obligation key (RW-GB-2026/advance)"})
     remittance_structured = fields.Boolean(required=True)
     end_to_end_id = fields.String(required=True, metadata={"example": "RLP-12-3"})
     status = fields.String(required=True, validate=validate.OneOf(ITEM_STATUSES))

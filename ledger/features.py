@@ -125,6 +125,22 @@ def reconciliation_passes() -> list:
     return [match_executed]
 
 
+def reconciliation_confirm_checks() -> list:
+    """Functions (session, match) run before a proposed match is confirmed: each may refuse it (raise a Problem),
+    e.g. an exception a first pass left for review that explains no money."""
+    from ledger.payments.service import refuse_exception
+
+    return [refuse_exception]
+
+
+def reconciliation_reversals() -> list:
+    """Functions (session, match, actor, reason) -> bool that reverse a posted match a first pass made, in their
+    own way (True: done); reconciliation's own reversal runs when none does."""
+    from ledger.payments.service import unmatch_executed
+
+    return [unmatch_executed]
+
+
 def accrual_checks() -> list:
     """(session, agreement, drafts, period, principal) -> held, run before an accrual posts: each may refuse the
     run (raise a Problem) or hold the agreement's accrual for approval (True: nothing posted)."""

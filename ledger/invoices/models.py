@@ -3,7 +3,8 @@
 An invoice keeps the document as received (UBL XML, capped at the intake limit) so an auditor can read the
 original; every figure stored here can be found in it. `amount_open` is what the payer still has to pay
 in cash once the invoice is approved: the payable, less any advance offset, less what reconciliation has
-settled (`service.settle`). Before approval, and after rejection, nothing is open.
+settled (`service.settle`) and less what released payment batches ordered (`amount_in_transit`: the bank has not
+debited it yet; `service.order_many`, `clear_transit`). Before approval, and after rejection, nothing is open.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlmodel import Field, SQLModel
 from ledger.db import AMOUNT
 from ledger.timeutil import utcnow
 
-STATUSES = ("accepted", "disputed", "approved", "rejected", "paid")
+STATUSES = ("accepted", "disputed", "approved", "in_transit", "rejected", "paid")
 DOCUMENT_TYPES = ("invoice", "credit_note")
 
 
@@ -42,6 +43,10 @@ class Invoice(SQLModel, table=True):
     total: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # the document's payable, as stated
     payable: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # its effect: negative for a credit note
     amount_open: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
+    #: What released payment batches ordered that the bank has not debited yet (nor rejected): no longer open,
+    #: not yet paid. An approved invoice with nothing open and something in transit is `in_transit`.
+    amount_in_transit: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False,
+                                                                            server_default="0"))
     status: str = Field(max_length=10)  # not indexed: settling an invoice stays a HOT update (migration 0016)
     source: str = Field(max_length=4)  # json | ubl
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

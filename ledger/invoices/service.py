@@ -764,7 +764,7 @@ def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, 
             applied = min(remaining, _money(corrected.amount_open, cur))
             corrected.amount_open = (_money(corrected.amount_open, cur) - applied).amount
             if corrected.amount_open == 0:
-                corrected.status = "paid"
+                corrected.status = "paid" if corrected.amount_in_transit == 0 else "in_transit"
             corrected.version += 1
             remaining = remaining - applied
     invoice.amount_open = (-remaining).amount
@@ -837,8 +837,9 @@ def _take_off(invoice: Invoice, amount: Money) -> bool:
     invoice.amount_open = (open_amount - amount).amount
     invoice.version += 1
     if invoice.amount_open == 0:
-        invoice.status = "paid"
-        return True
+        # Paid only once nothing is in transit either: a released payment order the bank has not debited yet.
+        invoice.status = "paid" if invoice.amount_in_transit == 0 else "in_transit"
+        return invoice.status == "paid"
     return False
 
 
@@ -883,10 +884,10 @@ def settle_many(session: Session, amounts: dict[int, Money]) -> None:
 def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     """Undo `settle` (a reversed match): the amount is open again and a paid invoice approved again."""
     invoice = get(session, invoice_id)
-    if invoice.status not in ("approved", "paid") or amount.amount <= 0:
+    if invoice.status not in ("approved", "in_transit", "paid") or amount.amount <= 0:
         raise Conflict("nothing was settled on this invoice", code="invalid_transition")
     open_amount = _money(invoice.amount_open, invoice.currency) + amount
-    if open_amount > _money(invoice.payable, invoice.currency) - _money(invoice.advance_offset, invoice.currency):
+    if open_amount + _money(invoice.amount_in_transit, invoice.currency) > _cash_owed(invoice):
         raise Conflict("more than was ever settled", code="invalid_transition")
     if invoice.status == "paid":
         ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
@@ -895,6 +896,112 @@ def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.version += 1
     session.flush()
     describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
+    return invoice
+
+
+def _cash_owed(invoice: Invoice) -> Money:
+    return _money(invoice.payable, invoice.currency) - _money(invoice.advance_offset, invoice.currency)
+
+
+def _obligation_ids(session: Session, invoice_ids: Sequence[int]) -> list[int]:
+    found: list[int] = []
+    for start in range(0, len(invoice_ids), 5000):
+        found.extend(session.execute(select(InvoiceLine.obligation_id).where(
+            InvoiceLine.invoice_id.in_(list(invoice_ids[start:start + 5000])),
+            InvoiceLine.obligation_id.is_not(None))).scalars())
+    return found
+
+
+# ---- payment orders: ordered (in transit) before paid ------------------------------------------------
+#
+# A released payment batch orders part or all of an invoice's open amount: it leaves `amount_open` for
+# `amount_in_transit` (nothing proposes or matches it again), and an invoice with nothing open left is
+# `in_transit`, not `paid`: the money is with the bank. The bank's debit (matched by EndToEndId) clears it
+# (`clear_transit`: `paid` once nothing is open nor in transit, its obligations paid); a rejection (pain.002)
+# opens it again (`unorder`); a reversed EndToEndId match puts it back in transit (`unclear`).
+
+def order_many(session: Session, amounts: dict[int, Money]) -> None:
+    """Released payment orders: each amount off the invoice's open amount and into transit. The invoices are
+    locked by the caller; every one is checked (approved, that much open) before any changes."""
+    ids = sorted(amounts)
+    rows: dict[int, Invoice] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows.update((i.id, i) for i in session.execute(select(Invoice).where(Invoice.id.in_(chunk))).scalars())
+    with session.no_autoflush:
+        for invoice_id in ids:
+            invoice, amount = rows.get(invoice_id), amounts[invoice_id]
+            if invoice is None:
+                raise not_found("invoice")
+            open_amount = _money(invoice.amount_open, invoice.currency)
+            if invoice.status != "approved" or amount.currency != invoice.currency or amount.amount <= 0 \
+                    or amount > open_amount:
+                raise Conflict(f"{amount} {amount.currency} does not fit the open {open_amount} {invoice.currency} "
+                               f"of a {invoice.status} invoice", code="overpayment")
+            invoice.amount_open = (open_amount - amount).amount
+            invoice.amount_in_transit = (_money(invoice.amount_in_transit, invoice.currency) + amount).amount
+            if invoice.amount_open == 0:
+                invoice.status = "in_transit"
+            invoice.version += 1
+            describe("invoice.order", "invoice", invoice_id, f"{amount} {amount.currency} ordered, in transit")
+    session.flush()
+
+
+def _transit_row(session: Session, invoice_id: int) -> Invoice:
+    invoice = session.execute(select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar()
+    if invoice is None:
+        raise not_found("invoice")
+    return invoice
+
+
+def clear_transit(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """The bank debited an order: off the amount in transit; `paid` (and its obligations) once nothing is open
+    nor in transit."""
+    invoice = _transit_row(session, invoice_id)
+    transit = _money(invoice.amount_in_transit, invoice.currency)
+    if amount.amount <= 0 or amount > transit:
+        raise Conflict(f"{amount} {amount.currency} is more than the {transit} in transit", code="not_in_transit")
+    invoice.amount_in_transit = (transit - amount).amount
+    if invoice.amount_in_transit == 0 and invoice.amount_open == 0 and invoice.status == "in_transit":
+        invoice.status = "paid"
+        agreements.set_status(session, _obligation_ids(session, [invoice.id]), "paid")
+    invoice.version += 1
+    session.flush()
+    describe("invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} debited by the bank")
+    return invoice
+
+
+def unclear(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """Undo `clear_transit` (the bank's debit was matched wrongly): the amount is in transit again and a paid
+    invoice is `in_transit` again, its obligations invoiced."""
+    invoice = _transit_row(session, invoice_id)
+    transit = _money(invoice.amount_in_transit, invoice.currency) + amount
+    if invoice.status not in ("approved", "in_transit", "paid") or amount.amount <= 0 \
+            or transit + _money(invoice.amount_open, invoice.currency) > _cash_owed(invoice):
+        raise Conflict("the bank never debited that much of this invoice", code="invalid_transition")
+    if invoice.status == "paid":
+        agreements.set_status(session, _obligation_ids(session, [invoice.id]), "invoiced")
+        invoice.status = "in_transit"
+    invoice.amount_in_transit = transit.amount
+    invoice.version += 1
+    session.flush()
+    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} in transit again")
+    return invoice
+
+
+def unorder(session: Session, invoice_id: int, amount: Money) -> Invoice:
+    """The bank refused an order (pain.002): the amount leaves transit and is open again; the invoice approved."""
+    invoice = _transit_row(session, invoice_id)
+    transit = _money(invoice.amount_in_transit, invoice.currency)
+    if invoice.status not in ("approved", "in_transit") or amount.amount <= 0 or amount > transit:
+        raise Conflict(f"{amount} {amount.currency} is more than the {transit} in transit", code="not_in_transit")
+    invoice.amount_in_transit = (transit - amount).amount
+    invoice.amount_open = (_money(invoice.amount_open, invoice.currency) + amount).amount
+    invoice.status = "approved"
+    invoice.version += 1
+    session.flush()
+    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again: order rejected")
     return invoice
 
 

@@ -1,5 +1,6 @@
 """Demo payments: one batch from GB's treasury account paying half of an open invoice, proposed, approved by
-officers other than its preparer, and released (its pain.001 frozen, its transfers in transit), through the same services as the API."""
+officers other than its preparer, and released (its pain.001 frozen, its transfers in transit), through the same
+services as the API."""
 
 from __future__ import annotations
 

@@ -50,7 +50,8 @@ class PaymentBatch(SQLModel, table=True):
 
 class PaymentItem(SQLModel, table=True):
     """One credit transfer of a batch: part or all of one invoice's open amount to its payee, or the whole payable
-    of one accepted EU cost claim to its enforcing state (`claim_id`; no invoice, no agreement)."""
+    of one accepted EU cost claim to its enforcing state (`claim_id`; no invoice, no agreement), or the whole of one
+advance now payable under an agreement (`obligation_id` and `agreement_id`; no invoice)."""
 
     __tablename__ = "payment_items"
 
@@ -59,6 +60,8 @@ class PaymentItem(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
     agreement_id: int | None = Field(default=None, foreign_key="agreements.id")
     claim_id: int | None = Field(default=None, foreign_key="cost_claims.id", index=True)
+    #: An advance (an agreement obligation) paid with no invoice asking for it: see `service` on advances.
+    obligation_id: int | None = Field(default=None, foreign_key="obligations.id", index=True)
     payee_code: str = Field(foreign_key="parties.code", max_length=2)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     currency: str = Field(max_length=3)

@@ -4,12 +4,14 @@ Per payee (the creditor a transfer pays) and currency:
   - ordered: transfers of approved batches not yet released (items still `proposed`, not held): the money the
     officers have agreed to send, as the settlement statement counts it (`service.settlement_section`);
   - in transit: transfers of released batches the bank has not debited yet (`ordered` or `accepted`; a rejected
-    one went back to its invoice, a paid one was cleared by the bank's debit).
+    one went back to its invoice, a paid one was cleared by the bank's debit);
+  - debited: transfers the bank's debit cleared (matched by EndToEndId), by the debit's booking date.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -42,3 +44,11 @@ def ordered_by_payee(session: Session) -> dict[str, list[Money]]:
 def in_transit_by_payee(session: Session) -> dict[str, list[Money]]:
     """What released batches sent each payee that the bank has not debited (nor rejected) yet, per currency."""
     return _by_payee(session, PaymentBatch.status == "released", PaymentItem.status.in_(IN_TRANSIT))
+
+
+def debited_by_payee(session: Session, since: date) -> dict[str, list[Money]]:
+    """What the bank debited for each payee's transfers (cleared by EndToEndId) from `since`, per currency."""
+    from ledger.statements.models import Transfer
+
+    return _by_payee(session, PaymentItem.status == "paid", PaymentItem.transfer_id.in_(
+        select(Transfer.id).where(func.coalesce(Transfer.booking_date, Transfer.value_date) >= since)))

@@ -161,14 +161,14 @@ def approvals_required(total: Decimal, second_above: Decimal) -> int:
 
 def digest_payload(batch: dict, items: list[dict]) -> dict:
     """What an approver sees and approves: the debtor account, currency, dates, and every transfer with its
-    creditor account, amount, remittance and hold (and the cost claim a transfer pays, when it pays one)."""
+    creditor account, amount, remittance and hold (and the cost claim or advance a transfer pays, when it pays one)."""
     keys = ("invoice_id", "payee_code", "amount", "currency", "creditor_account", "creditor_bic", "remittance",
             "end_to_end_id", "held")
     return {
         "debtor_account": batch["debtor_account"], "currency": batch["currency"],
         "execution_date": str(batch["execution_date"]), "due_by": str(batch["due_by"]),
         "items": sorted(({k: str(item[k]) if item[k] is not None else None
-                          for k in (*keys, *(("claim_id",) if item.get("claim_id") is not None else ()))}
+                          for k in (*keys, *(k for k in ("claim_id", "obligation_id") if item.get(k) is not None))}
                          for item in items),
                         key=lambda i: i["end_to_end_id"]),
     }

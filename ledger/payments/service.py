@@ -1,11 +1,28 @@
 """Payment batches over a session: propose, hold, approve (four eyes), release, export, cancel, bank status.
 
 Money: approving moves nothing. Releasing posts each transfer's amount from the invoice's payable to the debtor
-bank account's "payments in transit" account (Dr invoices_payable / Cr payments_in_transit) and takes it off the
-invoice's open amount, so nothing released is ever proposed or matched again. The bank's debit (imported from
-camt.053/054) sits in the account's suspense until reconciliation finds its EndToEndId (`match_executed`, run
-before every other rule) and clears it: Dr payments_in_transit / Cr suspense. A transfer the bank rejects
-(pain.002) goes back: Dr payments_in_transit / Cr invoices_payable, and the invoice is open again.
+bank account's "payments in transit" account (Dr invoices_payable / Cr payments_in_transit) and moves it from the
+invoice's open amount to its amount in transit (`invoices.order_many`), so nothing released is ever proposed or
+matched again; an invoice ordered in whole is `in_transit`, not `paid`: the money is with the bank. The bank's
+debit (imported from camt.053/054) sits in the account's suspense until reconciliation finds its EndToEndId
+(`match_executed`, run before every other rule) and clears it: Dr payments_in_transit / Cr suspense, and the
+invoice is `paid` once nothing of it is open or in transit (`invoices.clear_transit`). A debit quoting a known
+EndToEndId for another amount or currency than ordered clears nothing: it waits for review as an exception
+(`amount_differs_from_order`). Reversing an EndToEndId match (`unmatch_executed`, reconciliation's reverse)
+reverses its entry and puts the transfer and its invoice back in transit. A transfer the bank rejects (pain.002)
+goes back: Dr payments_in_transit / Cr invoices_payable, and the invoice is open again.
+
+Advances now payable: an agreement's advance (the `advance` obligation its terms make due, `ledger.agreements`) is
+paid up front, before any invoice asks for it. A proposal without named invoices proposes, whole, each advance
+the account's owner owes (the agreement's payer) in its currency due by `due_by` that is still `accrued` (no
+invoice approved for it), that no invoice still under decision or approved asks for (an invoice line naming the
+obligation) and that no open batch holds, with remittance "<agreement reference>/advance", to the payee's
+account. The obligation is the link between the two ways of paying an advance, so it is paid once: releasing
+checks it again (`advance_invoiced` if an invoice took it meanwhile), posts Dr obligations / Cr payments in
+transit and marks it `invoiced` (claimed: an invoice asking for it later is found against an obligation already
+invoiced and goes to dispute); the bank's debit marks it `paid` (only then is it offset against later invoices),
+a rejection `accrued` again. An adjustment of the advance (an amendment re-pricing it) is an obligation of kind
+`adjustment`, not an advance: the payee invoices it.
 
 Accepted EU cost claims the debtor account's owner owes (it is the issuing state) and must pay by the batch's
 `due_by` (their `payment_due_on`) are proposed too, whole (a claim is paid once and whole), with the claim's
@@ -95,6 +112,48 @@ def _claim_candidates(session: Session, payer: str, currency: str, due_by: date)
         .order_by(CostClaim.payment_due_on, CostClaim.id)).scalars()
     taken = claims_in_open_batches(session) | _held_claims(session)
     return [claim for claim in found if claim.id not in taken]
+
+
+ADVANCE_KINDS = ("advance",)
+
+
+def obligations_in_open_batches(session: Session) -> set[int]:
+    """The advances (obligations) a proposed or approved batch (not released) would pay."""
+    return set(session.execute(
+        select(PaymentItem.obligation_id).join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
+        .where(PaymentBatch.status.in_(OPEN_BATCH), PaymentItem.status.in_(RESERVING),
+               PaymentItem.obligation_id.is_not(None))).scalars())
+
+
+def _asked_by_invoices(session: Session, obligation_ids: list[int]) -> set[int]:
+    """Of `obligation_ids`, those an invoice not rejected asks for (a line naming the obligation): the invoice
+    pays them, never a transfer of their own."""
+    from ledger.invoices.models import InvoiceLine
+
+    if not obligation_ids:
+        return set()
+    return set(session.execute(
+        select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.obligation_id.in_(obligation_ids), Invoice.status != "rejected")).scalars())
+
+
+def _advance_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
+    """(obligation, agreement) for each advance `payer` owes in `currency` by `due_by` that nothing pays yet: still
+    accrued, asked for by no invoice, held by no open batch."""
+    from ledger.agreements.models import Agreement, Obligation
+
+    rows = session.execute(
+        select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(Agreement.payer_code == payer, Obligation.currency == currency, Obligation.kind.in_(ADVANCE_KINDS),
+               Obligation.status == "accrued", Obligation.amount > 0, Obligation.due_on <= due_by)
+        .order_by(Obligation.due_on, Obligation.id)).all()
+    taken = obligations_in_open_batches(session) | _asked_by_invoices(session, [o.id for o, _ in rows])
+    return [(o, a) for o, a in rows if o.id not in taken]
+
+
+def advance_reference(agreement, obligation) -> str:
+    """The remittance of an advance's transfer: the agreement's reference and the obligation's key."""
+    return f"{agreement.reference}/{obligation.key}"[:140]
 
 
 def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
@@ -231,9 +290,11 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
     if invoice_ids is None:
         for claim in _claim_candidates(session, account.party_code, account.currency, due_by):
             items.append(_claim_item(session, batch, claim, len(items) + 1, creditors))
+        for obligation, agreement in _advance_candidates(session, account.party_code, account.currency, due_by):
+            items.append(_advance_item(session, batch, obligation, agreement, len(items) + 1, creditors))
     if not items:
         raise Unprocessable("nothing is open to pay from this account by that date", code="nothing_to_pay")
-    for start in range(0, len(items), 5000):
+    for start in range(0, len(items), 5000):  # every row has the same keys: an executemany takes the first's
         session.execute(insert(PaymentItem.__table__), items[start:start + 5000])
     _refresh(session, batch, second_above)
     describe("payment_batch.propose", "payment_batch", batch.id,
@@ -248,7 +309,8 @@ def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decim
     remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
                                               invoice.number)
     item = {"batch_id": batch.id, "invoice_id": invoice.id, "agreement_id": invoice.agreement_id,
-            "payee_code": invoice.payee_code, "amount": amount, "currency": invoice.currency,
+            "claim_id": None, "obligation_id": None, "payee_code": invoice.payee_code, "amount": amount,
+            "currency": invoice.currency,
             "creditor_name": invoice.payee_code, "creditor_account": "", "creditor_bic": None,
             "creditor_country": invoice.payee_code, "remittance": remittance[:140], "remittance_is_rf": structured,
             "end_to_end_id": rules.end_to_end_id(batch.id, position), "status": "proposed", "hold_reason": None,
@@ -271,6 +333,7 @@ def _claim_item(session: Session, batch: PaymentBatch, claim, position: int, cre
     from ledger.recognition.service import claim_reference
 
     item = {"batch_id": batch.id, "invoice_id": None, "agreement_id": None, "claim_id": claim.id,
+            "obligation_id": None,
             "payee_code": claim.enforcing_state, "amount": claim.payable, "currency": claim.currency,
             "creditor_name": claim.enforcing_state, "creditor_account": "", "creditor_bic": None,
             "creditor_country": claim.enforcing_state, "remittance": claim_reference(claim.id),
@@ -287,6 +350,41 @@ def _claim_item(session: Session, batch: PaymentBatch, claim, position: int, cre
     return item
 
 
+def _advance_item(session: Session, batch: PaymentBatch, obligation, agreement, position: int,
+                  creditors: dict) -> dict:
+    """The row of one advance's transfer: the whole obligation, to the agreement's payee; on hold (with the
+    reason) when the payee has no account the bank can pay."""
+    item = {"batch_id": batch.id, "invoice_id": None, "agreement_id": agreement.id, "claim_id": None,
+            "obligation_id": obligation.id, "payee_code": agreement.payee_code,
+            "amount": quantize(Decimal(obligation.amount), obligation.currency), "currency": obligation.currency,
+            "creditor_name": agreement.payee_code, "creditor_account": "", "creditor_bic": None,
+            "creditor_country": agreement.payee_code, "remittance": advance_reference(agreement, obligation),
+            "remittance_is_rf": False, "end_to_end_id": rules.end_to_end_id(batch.id, position),
+            "status": "proposed", "hold_reason": None, "status_reason": None, "transfer_id": None,
+            "match_id": None, "version": 1}
+    try:
+        creditor, name = _advance_creditor(session, agreement, obligation.currency, creditors)
+    except rules.PaymentRuleError as error:
+        item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
+        return item
+    item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,
+                creditor_country=creditor.country)
+    return item
+
+
+def _advance_creditor(session: Session, agreement, currency: str, cache: dict) -> tuple[rules.CreditorAccount, str]:
+    key = ("advance", agreement.payee_code, currency)
+    if key not in cache:
+        try:
+            cache[key] = _payee_account(session, agreement.payee_code, None, currency)
+        except rules.PaymentRuleError as error:
+            cache[key] = error
+    found = cache[key]
+    if isinstance(found, rules.PaymentRuleError):
+        raise found
+    return found
+
+
 def items_of(session: Session, batch_id: int) -> list[PaymentItem]:
     return list(session.execute(select(PaymentItem).where(PaymentItem.batch_id == batch_id)
                                 .order_by(PaymentItem.id)).scalars())
@@ -299,7 +397,8 @@ def _digest_of(batch: PaymentBatch, items: list[PaymentItem]) -> str:
         [{"invoice_id": i.invoice_id, "payee_code": i.payee_code, "amount": quantize(i.amount, i.currency),
           "currency": i.currency, "creditor_account": i.creditor_account, "creditor_bic": i.creditor_bic,
           "remittance": i.remittance, "end_to_end_id": i.end_to_end_id, "held": i.status == "held",
-          **({"claim_id": i.claim_id} if i.claim_id is not None else {})}
+          **({"claim_id": i.claim_id} if i.claim_id is not None else {}),
+          **({"obligation_id": i.obligation_id} if i.obligation_id is not None else {})}
          for i in items if i.status != "cancelled"])
     return rules.digest(batch.id, payload)
 
@@ -342,6 +441,10 @@ def _item_creditor(session: Session, item: PaymentItem) -> tuple[rules.CreditorA
         from ledger.recognition.models import CostClaim
 
         return _claim_creditor(session, session.get(CostClaim, item.claim_id), {})
+    if item.obligation_id is not None:
+        from ledger.agreements.models import Agreement
+
+        return _advance_creditor(session, session.get(Agreement, item.agreement_id), item.currency, {})
     return _creditor(session, invoices.get(session, item.invoice_id))
 
 
@@ -360,6 +463,8 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
             raise field_error("amount", f"write the amount with {item.currency}'s minor units", "invalid_amount")
         if item.claim_id is not None:
             raise field_error("amount", "a cost claim is paid once and whole: hold it instead", "claim_paid_whole")
+        if item.obligation_id is not None:
+            raise field_error("amount", "an advance is paid once and whole: hold it instead", "advance_paid_whole")
         invoice = invoices.get(session, item.invoice_id)
         others = reserved(session, [invoice.id]).get(invoice.id, Decimal(0)) - item.amount
         try:
@@ -448,8 +553,9 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     items = _to_pay(items_of(session, batch.id))
     if not items:
         raise Conflict("every transfer of this batch is on hold: nothing to release", code="nothing_to_pay")
-    invoice_items = [i for i in items if i.claim_id is None]
+    invoice_items = [i for i in items if i.invoice_id is not None]
     claim_items = [i for i in items if i.claim_id is not None]
+    advance_items = [i for i in items if i.obligation_id is not None]
     invoice_rows = {i.id: i for i in session.execute(
         select(Invoice).where(Invoice.id.in_([i.invoice_id for i in invoice_items])).with_for_update()).scalars()}
     taken: dict[int, Decimal] = defaultdict(Decimal)
@@ -461,21 +567,23 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
             raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
                            f"{invoice.amount_open} open): propose again", code="invoice_changed")
     claims = _claims_to_pay(session, claim_items)
+    advances = _advances_to_pay(session, advance_items)
     try:
         document = build_file(session, batch, items, "Returns Ledger")
     except (pain001.InvalidPaymentFile, rules.PaymentRuleError) as error:
         raise Unprocessable(str(error), code="invalid_payment_file") from None
     day = today()
     entry_id = None
-    if invoice_items:
-        entry_id = journal.post_entry(session, _release_draft(batch, invoice_items, invoice_rows, day,
+    if invoice_items or advance_items:
+        entry_id = journal.post_entry(session, _release_draft(batch, invoice_items, advance_items, advances, day,
                                                               journal.first_open_period(session, day)))
     for item in claim_items:
         claim_entry = recognition.settle_claims(session, [claims[item.claim_id]], day, f"payment batch {batch.id}",
                                                 paid_from=in_transit_key(item.currency, batch.debtor_account))
         entry_id = entry_id or claim_entry
-    invoices.settle_many(session, {invoice_id: Money(quantize(amount, batch.currency), batch.currency)
-                                   for invoice_id, amount in taken.items()})
+    invoices.order_many(session, {invoice_id: Money(quantize(amount, batch.currency), batch.currency)
+                                  for invoice_id, amount in taken.items()})
+    _set_obligations(session, [i.obligation_id for i in advance_items], "invoiced")  # claimed: see the docstring
     for item in items:
         item.status = "ordered"
     batch.status, batch.released_by, batch.released_at = "released", principal.name, utcnow()
@@ -507,11 +615,47 @@ def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
     return rows
 
 
-def _release_draft(batch: PaymentBatch, items: list[PaymentItem], invoice_rows: dict[int, Invoice], day: date,
-                   period: str) -> EntryDraft:
+def _advances_to_pay(session: Session, advance_items: list[PaymentItem]) -> dict:
+    """The advances the items pay, locked: each still accrued, asked for by no invoice, for the amount proposed;
+    else the release is refused and nothing moves (an invoice took the advance meanwhile: it pays it)."""
+    from ledger.agreements.models import Obligation
+
+    if not advance_items:
+        return {}
+    ids = sorted(i.obligation_id for i in advance_items)
+    rows = {o.id: o for o in session.execute(select(Obligation).where(Obligation.id.in_(ids)).order_by(Obligation.id)
+                                             .with_for_update().execution_options(populate_existing=True)).scalars()}
+    asked = _asked_by_invoices(session, ids)
+    for item in advance_items:
+        obligation = rows[item.obligation_id]
+        if obligation.status != "accrued" or obligation.id in asked:
+            raise Conflict(f"advance {obligation.id} is {obligation.status} and an invoice asks for it: the invoice "
+                           "pays it, never this batch too (propose again)", code="advance_invoiced")
+        if quantize(Decimal(obligation.amount), obligation.currency) != item.amount:
+            raise Conflict(f"advance {obligation.id} is {obligation.amount} now, not the {item.amount} this batch "
+                           "pays: propose again", code="advance_changed")
+    return rows
+
+
+def _set_obligations(session: Session, obligation_ids: list[int], status: str) -> None:
+    from ledger.agreements import service as agreements
+
+    if obligation_ids:
+        agreements.set_status(session, obligation_ids, status)
+
+
+def _obligations_key(item: PaymentItem, payer: str) -> AccountKey:
+    """The agreement's obligations account an advance's transfer pays (as its accrual credited it)."""
+    return AccountKey("obligations", item.currency, item.payee_code, payer, item.agreement_id)
+
+
+def _release_draft(batch: PaymentBatch, items: list[PaymentItem], advance_items: list[PaymentItem], advances: dict,
+                   day: date, period: str) -> EntryDraft:
     cur = batch.currency
     lines = [Line(AccountKey("invoices_payable", cur, i.payee_code, batch.debtor_party, i.agreement_id),
                   Money(i.amount, cur)) for i in items]
+    lines += [Line(_obligations_key(i, batch.debtor_party), Money(i.amount, cur)) for i in advance_items]
+    items = [*items, *advance_items]
     lines.append(Line(in_transit_key(cur, batch.debtor_account), Money(-sum((i.amount for i in items), Decimal(0)),
                                                                         cur)))
     return EntryDraft(effective_date=day, period=period, lines=tuple(lines), source_type=RELEASE_SOURCE,
@@ -612,17 +756,23 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
         return
     cur = item.currency
     day = today()
+    payable = (_obligations_key(item, batch.debtor_party) if item.obligation_id is not None
+               else AccountKey("invoices_payable", cur, item.payee_code, batch.debtor_party, item.agreement_id))
     draft = EntryDraft(
         effective_date=day, period=journal.first_open_period(session, day), source_type=REJECTION_SOURCE,
         source_id=str(item.id), memo=f"transfer {item.end_to_end_id} rejected by the bank ({status.reason_code})",
         lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
-               Line(AccountKey("invoices_payable", cur, item.payee_code, batch.debtor_party, item.agreement_id),
-                    Money(-item.amount, cur))))
+               Line(payable, Money(-item.amount, cur))))
     journal.post_entry(session, draft)
-    invoices.unsettle(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
     reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
     item.status, item.status_reason = "rejected", reason[:500]
     item.version += 1
+    if item.obligation_id is not None:  # the advance is payable again: a later batch (or an invoice) pays it
+        _set_obligations(session, [item.obligation_id], "accrued")
+        describe("obligation.reopen", "agreement", item.agreement_id,
+                 f"advance {item.obligation_id}: transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
+        return
+    invoices.unorder(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
     describe("invoice.reopen", "invoice", item.invoice_id,
              f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
 
@@ -643,10 +793,18 @@ def _reject_claim(session: Session, item: PaymentItem, status: pain002.TransferS
 
 # ---- the bank's debit: matched by EndToEndId before any other rule ----------------------------------
 
+EXCEPTION_METHOD = "end_to_end_id_exception"
+AMOUNT_DIFFERS = "amount_differs_from_order"
+REJECTED_DEBITED = "transfer_rejected"
+
+
 def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     """Reconciliation's first pass: each booked debit whose EndToEndId is a transfer in transit, on the batch's
     account, for exactly its amount, clears it (confidence 1, no reference guessing): Dr payments_in_transit /
-    Cr the account's suspense. Returns the matches made (none stored on a dry run)."""
+    Cr the account's suspense. A debit quoting the EndToEndId for another amount or currency clears nothing: it
+    waits for review as an exception (`amount_differs_from_order`), as does a debit of a transfer the bank
+    rejected (`transfer_rejected`: its invoice was opened again and may be paid otherwise). Returns the matches
+    made (none stored on a dry run)."""
     from ledger.reconciliation.models import ReconciliationMatch
     from ledger.statements.models import Transfer
 
@@ -656,14 +814,18 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
         .join(PaymentItem, PaymentItem.end_to_end_id == t.end_to_end_id)
         .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
         .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
-               t.allocated == 0, t.account == PaymentBatch.debtor_account, t.currency == PaymentItem.currency,
-               t.amount == PaymentItem.amount, PaymentItem.status.in_(IN_TRANSIT))
+               t.allocated == 0, t.account == PaymentBatch.debtor_account,
+               PaymentItem.status.in_((*IN_TRANSIT, "rejected")))
         .order_by(t.id)).all()
+    exact = [r for r in rows if r[1].status in IN_TRANSIT and r[0].currency == r[1].currency
+             and r[0].amount == r[1].amount]
     if dry_run:
-        return list({row[1].id: row[0].id for row in reversed(rows)}.values())  # one debit per transfer
+        return list({row[1].id: row[0].id for row in reversed(exact)}.values())  # one debit per transfer
+    fits = {(r[0].id, r[1].id) for r in exact}
+    _order_exceptions(session, [r for r in rows if (r[0].id, r[1].id) not in fits], actor)
     last_closed = journal.last_closed_period(session)
     matches = []
-    for transfer, item, batch in rows:
+    for transfer, item, batch in exact:
         if item.status not in IN_TRANSIT:
             continue  # a second debit quoting the same EndToEndId (the first cleared the item): it waits in suspense
         booked = transfer.booking_date or transfer.value_date or today()
@@ -687,9 +849,106 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
         transfer.allocated = transfer.allocated + item.amount
         item.status, item.transfer_id, item.match_id = "paid", transfer.id, match.id
         item.version += 1
+        if item.invoice_id is not None:
+            invoices.clear_transit(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
+        elif item.obligation_id is not None:
+            _set_obligations(session, [item.obligation_id], "paid")
         matches.append(match)
     session.flush()
     return matches
+
+
+def _order_exceptions(session: Session, rows: list, actor: str) -> None:
+    """Debits quoting a transfer's EndToEndId for another amount or currency than ordered, or quoting a transfer
+    the bank rejected: a proposal waiting for review with no allocation (nothing cleared, nothing settled), its
+    reason code in the evidence; once per debit (a later run adds none while one waits or was decided)."""
+    from ledger.reconciliation.models import ReconciliationMatch
+
+    if not rows:
+        return
+    known = set(session.execute(select(ReconciliationMatch.transfer_id).where(
+        ReconciliationMatch.transfer_id.in_([r[0].id for r in rows]),
+        ReconciliationMatch.method == EXCEPTION_METHOD)).scalars())
+    for transfer, item, batch in rows:
+        if transfer.id in known:
+            continue
+        known.add(transfer.id)
+        ordered = f"{quantize(item.amount, item.currency)} {item.currency}"
+        debited = f"{quantize(transfer.amount, transfer.currency)} {transfer.currency}"
+        if item.status == "rejected":
+            code = REJECTED_DEBITED
+            reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, which it rejected "
+                      f"({item.status_reason}); nothing cleared")
+        else:
+            code = AMOUNT_DIFFERS
+            reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, ordered for "
+                      f"{ordered}; nothing cleared")
+        session.add(ReconciliationMatch(
+            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+            method=EXCEPTION_METHOD, confidence=Decimal(0), currency=transfer.currency, value=Decimal(0),
+            residual=Decimal(0), transfer_amount=Decimal(0), transfer_currency=transfer.currency,
+            evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id),
+                                 "exception": code, "ordered": ordered, "debited": debited, "reason": reason[:500]},
+                                sort_keys=True),
+            status="proposed", created_by=actor))
+        describe("payment.exception", "payment_batch", batch.id,
+                 f"{code}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, ordered {ordered}")
+    session.flush()
+
+
+def refuse_exception(session: Session, row) -> None:
+    """Reconciliation's confirm check: an exception explains no money, so it is never confirmed (reject it, then
+    take the difference up with the bank; the transfer stays in transit until a debit of its amount clears it or
+    the bank's pain.002 rejects it)."""
+    if row.method == EXCEPTION_METHOD:
+        evidence = json.loads(row.evidence or "{}")
+        raise Conflict(evidence.get("reason") or "the debit differs from the payment order",
+                       code=evidence.get("exception") or AMOUNT_DIFFERS)
+
+
+def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
+    """Reconciliation's reverse of a match this feature made (`end_to_end_id`): the clearing entry reversed (never
+    deleted), the debit unallocated, the transfer and its invoice (or advance) back in transit, so that a debit
+    can match it again. False when the match is not one of ours."""
+    from ledger.statements.models import Transfer
+
+    if row.method != "end_to_end_id":
+        return False
+    item = session.execute(select(PaymentItem).where(PaymentItem.match_id == row.id).with_for_update()).scalar()
+    if item is None:
+        return False
+    transfer = session.execute(select(Transfer).where(Transfer.id == row.transfer_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one()
+    if transfer.allocated < row.transfer_amount:
+        raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
+    entry_id = journal.reverse(session, row.journal_entry_id, today(),
+                               memo=f"reversal of match {row.id}: {reason}"[:500], source_type=CLEARING_SOURCE,
+                               source_id=str(item.id))
+    transfer.allocated = transfer.allocated - row.transfer_amount
+    cur = item.currency
+    if item.invoice_id is not None:
+        invoices.unclear(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
+    elif item.obligation_id is not None:
+        _set_obligations(session, [item.obligation_id], "invoiced")
+    item.status = "accepted" if _accepted_by_bank(session, item) else "ordered"
+    item.transfer_id = item.match_id = None
+    item.version += 1
+    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
+    row.decided_by, row.decided_at = actor, utcnow()
+    row.version += 1
+    session.flush()
+    describe("payment.unmatch", "payment_batch", item.batch_id,
+             f"match {row.id} reversed by entry {entry_id}: {item.end_to_end_id} in transit again")
+    return True
+
+
+def _accepted_by_bank(session: Session, item: PaymentItem) -> bool:
+    """Whether a pain.002 of the item's batch accepted it (the status it had before the debit cleared it)."""
+    for summary in session.execute(select(PaymentStatusReport.summary)
+                                   .where(PaymentStatusReport.batch_id == item.batch_id)).scalars():
+        if item.end_to_end_id in json.loads(summary).get("accepted", []):
+            return True
+    return False
 
 
 # ---- disputed invoices: a second officer's approval --------------------------------------------------
@@ -728,7 +987,8 @@ def list_query(status: str | None = None):
 
 
 def item_view(item: PaymentItem) -> dict:
-    return {"id": item.id, "invoice": item.invoice_id, "claim": item.claim_id, "payee": item.payee_code,
+    return {"id": item.id, "invoice": item.invoice_id, "claim": item.claim_id, "obligation": item.obligation_id,
+            "payee": item.payee_code,
             "amount": Money(item.amount, item.currency), "currency": item.currency,
             "creditor_name": item.creditor_name, "creditor_account": item.creditor_account,
             "creditor_bic": item.creditor_bic, "remittance": item.remittance,

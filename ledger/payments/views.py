@@ -59,7 +59,8 @@ class Batches(MethodView):
         """Propose a batch: what the account's owner owes on approved invoices due by `due_by`
 
         Without `invoices`, the accepted EU cost claims it owes (as issuing state) by `due_by` are proposed too,
-        each whole, with the claim's reference as remittance.
+        each whole, with the claim's reference as remittance, and the agreement advances it owes by `due_by` that
+        no invoice asks for (each whole, remittance `<agreement reference>/advance`).
         422 `unknown_debtor_account`, `currency_not_payable` (a named invoice in another currency),
         `creditor_account_invalid` (a named invoice's payee cannot be paid; found ones are proposed on hold with
         the reason), `invoice_disputed`, `already_in_batch`, `nothing_to_pay`, `execution_date_past`."""
@@ -90,7 +91,8 @@ class BatchItem(MethodView):
         """Hold a transfer (with a reason), lift the hold, or pay part of the invoice (before release)
 
         The batch gets a new digest: approvals given before no longer count (409 `batch_released` after
-        release). A cost claim is paid whole: its amount is not changed (422 `claim_paid_whole`)."""
+        release). A cost claim or an advance is paid whole: its amount is not changed (422 `claim_paid_whole`,
+        `advance_paid_whole`)."""
         batch = service.update_item(db.session(), batch_id, item_id, data, current(), second_above(),
                                     request.headers.get("If-Match"))
         return _answer(batch)
@@ -118,7 +120,9 @@ class Release(MethodView):
     @sends_etag
     def post(self, batch_id):
         """Release a fully approved batch: the pain.001 is built, validated against the ISO schema and frozen;
-        its transfers post to payments in transit (409 `already_released` the second time)"""
+        its transfers post to payments in transit and their invoices are `in_transit` until the bank's debit
+        clears them (409 `already_released` the second time; `invoice_changed`, `claim_changed`,
+        `advance_invoiced`, `advance_changed` when what a transfer pays changed since the proposal)"""
         return _answer(service.release(db.session(), batch_id, current(), request.headers.get("If-Match")))
 
 

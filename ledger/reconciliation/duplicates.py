@@ -26,6 +26,10 @@ from ledger.money import Money
 from ledger.reconciliation.lookups import document_references, remittance_references
 from ledger.statements.models import Transfer
 
+#: An invoice ordered in whole by a released payment batch (`in_transit`) is paid as far as a second payment goes:
+#: the bank has the order, so another payment of it is a duplicate too.
+PAID = ("paid", "in_transit")
+
 # ---- the rule (plain values) -------------------------------------------------------------------------
 
 
@@ -68,7 +72,7 @@ def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict
     wanted = {(p.payer, p.payee, p.amount.currency, p.amount.amount) for p in payments.values()}
     query = (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
                     i.advance_offset)
-             .where(i.status == "paid", i.document_type == "invoice",
+             .where(i.status.in_(PAID), i.document_type == "invoice",
                     tuple_(i.payer_code, i.payee_code, i.currency).in_({w[:3] for w in wanted}),
                     (i.payable - i.advance_offset).in_({w[3] for w in wanted})))
     paid = [_paid(*row) for row in session.execute(query)]
@@ -91,7 +95,7 @@ def repeats_waiting(session: Session) -> dict[int, int]:
                .cte("waiting").prefix_with("MATERIALIZED"))
     paid = (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
                    i.advance_offset, (i.payable - i.advance_offset).label("cash"))
-            .where(i.status == "paid", i.document_type == "invoice")
+            .where(i.status.in_(PAID), i.document_type == "invoice")
             .cte("paid").prefix_with("MATERIALIZED"))
     w, p = waiting.c, paid.c
     query = (select(w.id, w.end_to_end_id, w.structured_reference, w.remittance_information, w.party_code,

@@ -622,7 +622,8 @@ def _settle_bulk(db: Session | Connection, amounts: dict[int, Decimal],
         for chunk in _chunks(rows):
             db.execute(text(
                 "UPDATE invoices AS i SET amount_open = i.amount_open - v.amount, version = i.version + 1, "
-                "status = CASE WHEN v.paid THEN 'paid' ELSE i.status END "
+                "status = CASE WHEN v.paid AND i.amount_in_transit = 0 THEN 'paid' WHEN v.paid THEN 'in_transit' "
+                "ELSE i.status END "
                 "FROM unnest(CAST(:ids AS integer[]), CAST(:amounts AS numeric[]), CAST(:paid AS boolean[])) "
                 "AS v(id, amount, paid) WHERE i.id = v.id"),
                 {"ids": [r["i_id"] for r in chunk], "amounts": [r["i_amount"] for r in chunk],
@@ -633,14 +634,16 @@ def _settle_bulk(db: Session | Connection, amounts: dict[int, Decimal],
         for values, parameters in sqlite_values(connection, 3, values_rows):
             connection.exec_driver_sql(
                 "UPDATE invoices SET amount_open = amount_open - v.column2, version = version + 1, "
-                "status = CASE WHEN v.column3 THEN 'paid' ELSE status END "
+                "status = CASE WHEN v.column3 AND amount_in_transit = 0 THEN 'paid' WHEN v.column3 THEN 'in_transit' "
+                "ELSE status END "
                 f"FROM (VALUES {values}) AS v WHERE invoices.id = v.column1", parameters)
     paid = [row["i_id"] for row in rows if row["i_paid"]]
     for chunk in _chunks(paid):
         obligations = Obligation.__table__  # Core: no ORM objects to synchronise, and it runs on a bare connection
         db.execute(update(obligations).where(obligations.c.id.in_(
-            select(InvoiceLine.obligation_id).where(InvoiceLine.invoice_id.in_(chunk),
-                                                    InvoiceLine.obligation_id.is_not(None))))
+            select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(InvoiceLine.invoice_id.in_(chunk), InvoiceLine.obligation_id.is_not(None),
+                   Invoice.status == "paid")))  # an invoice with an order still in transit is not paid yet
             .values(status="paid"))
 
 
@@ -823,6 +826,10 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
     _check_if_match(row, if_match)
     if row.status != "proposed":
         raise Conflict(f"a {row.status} match cannot be confirmed", code="invalid_transition")
+    from ledger.features import reconciliation_confirm_checks
+
+    for check in reconciliation_confirm_checks():
+        check(session, row)
     if claims.is_claim_match(session, row.id):
         return claims.confirm(session, row, actor)
     if refunds.is_refund_match(session, row):
@@ -870,6 +877,10 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
         return claims.reverse(session, row, actor, reason)
     if refunds.is_refund_match(session, row):
         return refunds.reverse(session, row, actor, reason)
+    from ledger.features import reconciliation_reversals
+
+    if any(reversal(session, row, actor, reason) for reversal in reconciliation_reversals()):
+        return row
     plan = _plan_of(session, row)
     _lock(session, [plan.transfer_id], [i for i, _, _ in plan.allocations])
     day = today()

@@ -1,11 +1,14 @@
 """The dashboard's card per partner country: what is owed to it, what is late, what was paid, what is unexplained.
 
-A partner is a party invoices are owed to (an agreement's payee, or the sender of an invoice). Figures per currency,
-from the invoices and the matches that settle them (EU cost claims have their own page):
+A partner is a party the ledger may pay (`payees`): an agreement's payee (its invoices and advances), the sender of an
+invoice, the enforcing member state of an accepted EU cost claim, or the payee of a payment order: every creditor a
+payment proposal can contain. Figures per currency, from the invoices and the matches that settle them (EU cost
+claims have their own page):
   - owed this month: the open amount of approved invoices due from today to the month's end (or, with no due date,
     of this month): what falls due and is not late yet;
   - overdue: the open amount of approved invoices whose due date has passed;
-  - paid this month: what posted matches applied to the partner's invoices from transfers booked this month;
+  - paid this month: what posted matches applied to the partner's invoices from transfers booked this month, and
+    the payment orders the bank debited this month (matched by EndToEndId: no invoice allocation);
   - unexplained: the unallocated remainder of booked transfers to or from the partner's accounts;
   - ordered: what approved payment batches, not yet released, will pay the partner;
   - in transit: what released payment batches sent the partner that the bank has not debited yet
@@ -20,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from ledger.auth import Principal
@@ -94,18 +97,16 @@ def _sums(rows) -> dict[str, list[Money]]:
 
 
 def partners(session: Session) -> list[Partner]:
-    from ledger.agreements.models import Agreement
     from ledger.invoices.models import Invoice
     from ledger.parties.models import Party
-    from ledger.payments.queries import in_transit_by_payee, ordered_by_payee
+    from ledger.payments.queries import debited_by_payee, in_transit_by_payee, ordered_by_payee
     from ledger.reconciliation.models import ReconciliationAllocation as A
     from ledger.reconciliation.models import ReconciliationMatch as M
     from ledger.statements.models import Transfer as T
 
     day, period = today(), period_of(today())
     first = day.replace(day=1)
-    payees = select(Agreement.payee_code).union(select(Invoice.payee_code)).subquery()
-    names = dict(session.execute(select(Party.code, Party.name).where(Party.code.in_(select(payees)))
+    names = dict(session.execute(select(Party.code, Party.name).where(Party.code.in_(select(payees())))
                                  .order_by(Party.name)).all())
     approved_open = and_(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.document_type == "invoice")
     owed = _sums(session.execute(
@@ -122,6 +123,8 @@ def partners(session: Session) -> list[Partner]:
         .join(T, T.id == M.transfer_id)
         .where(M.status.in_(("auto", "confirmed")), func.coalesce(T.booking_date, T.value_date) >= first)
         .group_by(Invoice.payee_code, M.currency)))
+    for code, moneys in debited_by_payee(session, first).items():
+        paid[code] = _merge([*paid.get(code, []), *moneys])
     unexplained: dict[str, list[Money]] = defaultdict(list)
     open_transfers = and_(T.booking_status == "booked", T.reversal.is_(False), T.allocated < T.amount)
     for side in (T.counterparty_party, T.party_code):
@@ -134,6 +137,19 @@ def partners(session: Session) -> list[Partner]:
     return [Partner(code, name, owed.get(code, []), overdue.get(code, []), paid.get(code, []),
                     _merge(unexplained.get(code, [])), sparks.get(code, []), ordered.get(code, []),
                     in_transit.get(code, [])) for code, name in names.items()]
+
+
+def payees():
+    """Every party the ledger may pay, as a subquery of codes: agreements' payees (invoices and advances), invoices'
+    senders, the enforcing states of accepted (or paid) EU cost claims, and the payees of payment orders."""
+    from ledger.agreements.models import Agreement
+    from ledger.invoices.models import Invoice
+    from ledger.payments.models import PaymentItem
+    from ledger.recognition.models import CostClaim
+
+    return union(select(Agreement.payee_code), select(Invoice.payee_code),
+                 select(CostClaim.enforcing_state).where(CostClaim.status.in_(("accepted", "paid"))),
+                 select(PaymentItem.payee_code)).subquery()
 
 
 def _month_end(first):

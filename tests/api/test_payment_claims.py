@@ -139,3 +139,17 @@ def test_a_second_debit_quoting_the_same_end_to_end_id_clears_nothing(world, app
     assert balance(world, "payments_in_transit", bank_account=FR) == 0
     assert balance(world, "suspense", bank_account=FR) == Decimal("35.00")  # the second debit, unexplained
     assert world.transfer(second)["allocated"] in ("0.00", "0")
+
+
+def test_the_enforcing_state_of_an_accepted_claim_has_a_partner_card(world, approver):
+    """A member state owed an accepted cost claim is a creditor a proposal contains, with no agreement or invoice:
+    the dashboard lists it, with what is ordered and in transit to it."""
+    from ledger.web.partners import partners
+
+    world.claim("640.00")
+    world.session.expire_all()
+    assert "DE" in {p.code for p in partners(world.session)}
+    release(world, propose(world), approver)
+    world.session.expire_all()
+    card = next(p for p in partners(world.session) if p.code == "DE")
+    assert [(m.amount, m.currency) for m in card.in_transit] == [(Decimal("640.00"), "EUR")]

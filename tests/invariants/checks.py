@@ -229,7 +229,46 @@ def in_transit_equals_orders(session: Session) -> list[str]:
             .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
             .where(PaymentItem.status.in_(("ordered", "accepted")))):
         ordered[(account, currency)] = ordered.get((account, currency), Decimal(0)) + Decimal(amount)
-    return [f"{account} {currency}: in transit {booked.get((account, currency), 0)}, ordered "
-            f"{ordered.get((account, currency), 0)}"
-            for account, currency in sorted(set(booked) | set(ordered))
-            if booked.get((account, currency), Decimal(0)) != ordered.get((account, currency), Decimal(0))]
+    problems = [f"{account} {currency}: in transit {booked.get((account, currency), 0)}, ordered "
+                f"{ordered.get((account, currency), 0)}"
+                for account, currency in sorted(set(booked) | set(ordered))
+                if booked.get((account, currency), Decimal(0)) != ordered.get((account, currency), Decimal(0))]
+    return problems + _invoices_in_transit(session) + _advances_paid_once(session)
+
+
+def _invoices_in_transit(session: Session) -> list[str]:
+    """Each invoice's amount in transit is what its released transfers still with the bank order; an invoice with
+    money in transit is never `paid`, and one with nothing open but money in transit is `in_transit`."""
+    from ledger.invoices.models import Invoice
+    from ledger.payments.models import PaymentItem
+
+    ordered: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice_id, amount in session.execute(select(PaymentItem.invoice_id, PaymentItem.amount).where(
+            PaymentItem.invoice_id.is_not(None), PaymentItem.status.in_(("ordered", "accepted")))):
+        ordered[invoice_id] += Decimal(amount)
+    problems = []
+    for invoice in session.execute(select(Invoice).where(
+            (Invoice.amount_in_transit != 0) | Invoice.id.in_(list(ordered)))).scalars():
+        if Decimal(invoice.amount_in_transit) != ordered.get(invoice.id, Decimal(0)):
+            problems.append(f"invoice {invoice.id}: {invoice.amount_in_transit} in transit, transfers order "
+                            f"{ordered.get(invoice.id, 0)}")
+        expected = "in_transit" if invoice.amount_open == 0 else "approved"
+        if invoice.amount_in_transit != 0 and invoice.status != expected:
+            problems.append(f"invoice {invoice.id} is {invoice.status} with {invoice.amount_in_transit} in transit")
+    return problems
+
+
+def _advances_paid_once(session: Session) -> list[str]:
+    """An advance a released transfer pays (not rejected) is asked for by no approved invoice: never paid twice."""
+    from ledger.invoices.models import Invoice, InvoiceLine
+    from ledger.payments.models import PaymentItem
+
+    paid_by_transfer = set(session.execute(select(PaymentItem.obligation_id).where(
+        PaymentItem.obligation_id.is_not(None), PaymentItem.status.in_(("ordered", "accepted", "paid")))).scalars())
+    if not paid_by_transfer:
+        return []
+    invoiced = session.execute(select(InvoiceLine.obligation_id, Invoice.id).join(Invoice, Invoice.id ==
+                                                                                   InvoiceLine.invoice_id)
+                               .where(InvoiceLine.obligation_id.in_(paid_by_transfer),
+                                      Invoice.status.in_(("approved", "in_transit", "paid")))).all()
+    return [f"advance {o} is paid by a transfer and by invoice {i}" for o, i in invoiced]

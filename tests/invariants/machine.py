@@ -611,7 +611,7 @@ class OneTruth(RuleBasedStateMachine):
                                  principal=PREPARER, second_above=SECOND_ABOVE)
         if partial:
             item = payments.items_of(self.s, batch.id)[0]
-            if item.status == "proposed" and item.amount > 1 and item.claim_id is None:  # a claim is paid whole
+            if item.status == "proposed" and item.amount > 1 and item.invoice_id is not None:  # claims, advances: whole
                 payments.update_item(self.s, batch.id, item.id, {"amount": quantize(item.amount / 2, item.currency)},
                                      PREPARER, SECOND_ABOVE)
         return batch

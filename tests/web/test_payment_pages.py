@@ -61,6 +61,7 @@ def test_one_officer_proposes_another_approves_then_release(demo, browser, perso
     here = answer.headers["Location"]
     page = html(browser.get(here))
     assert "You prepared this batch" in page and "RW-PAGE-1" in page
+    assert "GB-RW-DEMO-01/advance" in page  # the demo agreement's advance, now payable, is proposed too
     batch = session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc())).scalars().first()
     [item] = session.execute(select(PaymentItem).where(PaymentItem.invoice_id == invoice)).scalars()
     assert item.batch_id == batch.id and item.amount == Decimal("1234.56") and batch.status == "proposed"
@@ -78,7 +79,8 @@ def test_one_officer_proposes_another_approves_then_release(demo, browser, perso
     assert "Released" in page and "pain.001.001.09" in page
     pain001.validate(browser.get(f"{here}/pain001").data)
     session.expire_all()
-    assert session.get(Invoice, invoice).amount_open == 0
+    row = session.get(Invoice, invoice)
+    assert (row.amount_open, row.amount_in_transit, row.status) == (0, Decimal("1234.56"), "in_transit")
 
 
 def test_auditors_see_batches_but_no_forms(demo, auditor_browser, session):
@@ -86,3 +88,36 @@ def test_auditors_see_batches_but_no_forms(demo, auditor_browser, session):
     assert "Propose a payment batch" not in html(auditor_browser.get("/payments"))
     refused = auditor_browser.post(f"/payments/{batch.id}/release", {}, token_from=f"/payments/{batch.id}")
     assert refused.status_code == 403
+
+
+def test_a_debit_of_another_amount_waits_on_the_reconciliation_queue_with_its_reason(demo, api, officer,
+                                                                                       officer_browser, session):
+    """The demo batch's transfer debited for 1.00 more than ordered: no EndToEndId match, an exception on the
+    review queue saying why, and confirming it is refused with nothing posted."""
+    import io
+
+    from ledger.payments import camt054
+    from ledger.reconciliation.models import ReconciliationMatch
+
+    item = session.execute(select(PaymentItem).where(PaymentItem.status == "ordered")).scalars().first()
+    batch = session.get(PaymentBatch, item.batch_id)
+    document = camt054.build(batch.debtor_account, item.currency, [camt054.Debit(
+        item.end_to_end_id, item.amount + Decimal("1.00"), item.creditor_account, item.creditor_name, today(),
+        "WEB-EXC")], message_id="CAMT-WEB-EXC")
+    imported = api.post("/api/v1/statements", token=officer, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(document), "camt054.xml")})
+    assert imported.status_code == 201, imported.get_json()
+    assert api.post("/api/v1/reconciliation/runs", json={}, token=officer).status_code == 201
+    session.expire_all()
+    [exception] = session.execute(select(ReconciliationMatch).where(
+        ReconciliationMatch.method == "end_to_end_id_exception")).scalars().all()
+    assert exception.status == "proposed" and exception.journal_entry_id is None
+    here = f"/reconciliation/matches/{exception.id}"
+    assert "amount_differs_from_order" in html(officer_browser.get(here))
+    assert "amount_differs_from_order" in html(officer_browser.get("/reconciliation"))
+    version = f'"match-{exception.id}-{exception.version}"'
+    answer = officer_browser.post(f"{here}/confirm", {"version": version}, token_from=here)
+    assert "Nothing was changed." in html(officer_browser.get(answer.headers["Location"]))
+    session.expire_all()
+    assert session.get(ReconciliationMatch, exception.id).status == "proposed"
+    assert session.get(PaymentItem, item.id).status == "ordered"
