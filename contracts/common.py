@@ -18,7 +18,8 @@ from marshmallow import ValidationError, fields, validate
 from sqlmodel import SQLModel
 
 from ledger.facts import spoofing_problem
-from ledger.money import Money, MoneyError, is_currency, minor_units, to_decimal
+from ledger.money import Money as MoneyValue
+from ledger.money import MoneyError, is_currency, minor_units, to_decimal
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
@@ -126,7 +127,7 @@ class Amount(fields.String):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        if isinstance(value, Money):
+        if isinstance(value, MoneyValue):
             return str(value)
         return format(value, "f")
 
@@ -139,6 +140,26 @@ class Amount(fields.String):
             return to_decimal(value)
         except MoneyError as error:
             raise ValidationError(str(error)) from None
+
+
+class Money(Amount):
+    """An amount sent as money: a decimal string with exactly its currency's minor units ("20000.00" GBP, "1500"
+    JPY), read from an object whose currency is the attribute `currency` names (or the fixed `currency`). A
+    `ledger.money.Money` value is sent as it is."""
+
+    def __init__(self, *, currency: str = "currency", **kwargs):
+        self.currency = currency
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or isinstance(value, MoneyValue):
+            return super()._serialize(value, attr, obj, **kwargs)
+        code = self.currency if is_currency(self.currency) else _read(obj, self.currency)
+        return str(MoneyValue(Decimal(value), code))
+
+
+def _read(obj, name: str):
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 class PositiveAmount(Amount):
@@ -228,12 +249,12 @@ def _in_calendar(value: str) -> None:
         raise ValidationError(f"must be a period from 0001-01 to {LAST_PERIOD}")
 
 
-def money_of(amount: Decimal, currency: str, field: str) -> Money:
+def money_of(amount: Decimal, currency: str, field: str) -> MoneyValue:
     """Combine an amount field with its currency, naming the field unless the amount is written with exactly the
     currency's minor units ("20000" GBP and "1500.000" EUR are refused like "1.234" GBP: the sender has the
     currency or the amount wrong)."""
     try:
-        return Money.exact(amount, currency)
+        return MoneyValue.exact(amount, currency)
     except MoneyError:
         raise ValidationError(
             f"{currency} amounts are written with exactly {minor_units(currency)} decimals", field_name=field

@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
@@ -98,9 +97,9 @@ class AgreementItem(MethodView):
     @blp.response(200, AgreementSchema)
     @honours_if_match
     @sends_etag
-    def put(self, data, ident):
+    def put(self, data, ident, if_match):
         """Change reference, signature date or end of term (honours If-Match); terms change by amendment"""
-        agreement = service.update_details(db.session(), _visible(ident), data, request.headers.get("If-Match"))
+        agreement = service.update_details(db.session(), _visible(ident), data, if_match)
         return _agreement_response(agreement)
 
 
@@ -118,7 +117,7 @@ class Amendments(MethodView):
     @blp.response(201, VersionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, ident):
+    def post(self, data, ident, if_match):
         """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)
 
         `terms` is a JSON merge patch (RFC 7396) of the terms in force on `effective_from`: only the terms it
@@ -130,7 +129,7 @@ class Amendments(MethodView):
         """
         agreement = _visible(ident)
         version = service.amend(db.session(), agreement, data["effective_from"], data["terms"],
-                                request.headers.get("If-Match"))
+                                if_match)
         return service.version_view(version), 201, {"ETag": service.etag(agreement)}
 
 
@@ -141,10 +140,10 @@ class Terminate(MethodView):
     @blp.response(200, AgreementSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, ident):
+    def post(self, data, ident, if_match):
         """Terminate with notice (honours If-Match)"""
         agreement = service.terminate(db.session(), _visible(ident), data["effective_on"], data["reason"],
-                                      data.get("notified_on"), request.headers.get("If-Match"))
+                                      data.get("notified_on"), if_match)
         return _agreement_response(agreement)
 
 

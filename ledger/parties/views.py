@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -50,7 +49,7 @@ class PartyItem(MethodView):
     @blp.response(200, PartySchema)
     @honours_if_match
     @sends_etag
-    def put(self, data, code):
+    def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
-        party = service.update(db.session(), code, data, request.headers.get("If-Match"))
+        party = service.update(db.session(), code, data, if_match)
         return service.view(db.session(), party), 200, {"ETag": service.etag(party)}

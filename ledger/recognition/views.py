@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 
 from contracts.recognition import (
@@ -107,9 +106,9 @@ class RecognitionDecision(MethodView):
     @blp.response(200, RecognitionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, rec_id):
+    def post(self, data, rec_id, if_match):
         """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
-        rec = service.decide_recognition(db.session(), rec_id, data, request.headers.get("If-Match"))
+        rec = service.decide_recognition(db.session(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -120,9 +119,9 @@ class Enforcement(MethodView):
     @blp.response(200, RecognitionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, rec_id):
+    def post(self, data, rec_id, if_match):
         """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
-        rec = service.record_enforcement(db.session(), rec_id, data, request.headers.get("If-Match"))
+        rec = service.record_enforcement(db.session(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -162,9 +161,9 @@ class CostClaimDecision(MethodView):
     @blp.response(200, CostClaimSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, claim_id):
+    def post(self, data, claim_id, if_match):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
-        claim = service.decide_claim(db.session(), claim_id, data, request.headers.get("If-Match"))
+        claim = service.decide_claim(db.session(), claim_id, data, if_match)
         return _claim_response(claim)
 
 
@@ -215,9 +214,9 @@ class CostClaimPayment(MethodView):
     @blp.response(200, CostClaimSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, claim_id):
+    def post(self, data, claim_id, if_match):
         """Record that the issuing state paid an accepted claim; posts the cash movement"""
-        claim = service.record_payment(db.session(), claim_id, data["paid_on"], request.headers.get("If-Match"))
+        claim = service.record_payment(db.session(), claim_id, data["paid_on"], if_match)
         return _claim_response(claim)
 
 
