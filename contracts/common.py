@@ -15,7 +15,6 @@ from decimal import Decimal
 import marshmallow as ma
 import pycountry
 from marshmallow import ValidationError, fields, validate
-from sqlmodel import SQLModel
 
 from ledger.facts import spoofing_problem
 from ledger.money import Money as MoneyValue
@@ -62,12 +61,13 @@ class Schema(ma.Schema):
         """What marshmallow reads for a field, without its `hasattr(obj, "__getitem__")` on model objects: on a
         SQLModel (pydantic) object that lookup fails through pydantic's `__getattr__`, which builds and raises an
         AttributeError each time, for every field of every row (two thirds of a list page's time went there).
-        Objects are read by attribute, dicts by key, anything else (a dotted name, a row) as marshmallow does."""
+        Objects whose type has no `__getitem__` (models, dataclasses) are read by attribute, dicts by key, anything
+        else (a dotted name, a row) as marshmallow does. No ORM import: the contract reads attributes by name."""
         if "." not in attr:
             if type(obj) is dict:
                 if attr in obj:
                     return obj[attr]
-            elif isinstance(obj, SQLModel):
+            elif not hasattr(type(obj), "__getitem__"):
                 return getattr(obj, attr, default)
         return super().get_attribute(obj, attr, default)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import exists, func, or_, select
@@ -47,15 +48,30 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
         service.balances(session, as_of=args.get("as_of"), period=args.get("period"),
                          account_filter=Account.id.in_(ids))
     )
-    result["items"] = [_account_view(a, sums.get(a.id, Decimal(0))) for a in result["items"]]
+    result["items"] = [AccountBalance(a, Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
     return result
 
 
-def _account_view(account: Account, balance: Decimal) -> dict:
-    return {"id": account.id, "code": account.code, "purpose": account.purpose, "party_code": account.party_code,
-            "counterparty_code": account.counterparty_code, "agreement_id": account.agreement_id,
-            "currency": account.currency, "bank_account": account.bank_account,
-            "balance": Money(balance, account.currency)}
+@dataclass(frozen=True)
+class AccountBalance:
+    """An account with its balance; reads as the account otherwise."""
+
+    account: Account
+    balance: Money
+
+    def __getattr__(self, name: str):
+        return getattr(self.account, name)
+
+
+@dataclass(frozen=True)
+class EntryPostings:
+    """A journal entry with its postings (plain rows); reads as the entry otherwise."""
+
+    entry: JournalEntry
+    postings: list[dict]
+
+    def __getattr__(self, name: str):
+        return getattr(self.entry, name)
 
 
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:
@@ -75,14 +91,8 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
         query = query.where(visible)
     result = listing.page(query, JournalEntry.id, args)
     postings = _postings_of(session, [e.id for e in result["items"]])
-    result["items"] = [{**_entry_view(e), "postings": postings[e.id]} for e in result["items"]]
+    result["items"] = [EntryPostings(e, postings[e.id]) for e in result["items"]]
     return result
-
-
-def _entry_view(entry: JournalEntry) -> dict:
-    return {name: getattr(entry, name) for name in (
-        "id", "effective_date", "period", "source_type", "source_id", "memo", "reverses_id", "created_at",
-        "prev_hash", "hash")}
 
 
 def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]]:
