@@ -159,7 +159,10 @@ class Money(Amount):
 
 
 def _read(obj, name: str):
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
+    """`name` of `obj` (a dotted path reads through attributes)."""
+    for part in name.split("."):
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    return obj
 
 
 class PositiveAmount(Amount):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
@@ -91,22 +93,48 @@ def execution(session: Session, line: BudgetLine) -> rules.Execution:
                            approved_excess=Decimal(line.approved_excess))
 
 
-def execution_view(session: Session, line: BudgetLine) -> dict:
-    ex = execution(session, line)
-    money = lambda value: Money(value, line.currency)  # noqa: E731
-    return {"budget_line": line.id, "fiscal_year": line.fiscal_year, "agreement": line.agreement_id,
-            "category": line.category or None, "currency": line.currency, "voted": money(ex.voted),
-            "committed": money(ex.committed), "invoiced": money(ex.invoiced), "paid": money(ex.paid),
-            "available": money(ex.available), "approved_excess": money(ex.approved_excess)}
+@dataclass(frozen=True)
+class LineExecution:
+    """A budget line with its execution's figures (in the line's currency)."""
+
+    line: BudgetLine
+    figures: rules.Execution
+
+    @property
+    def category(self) -> str | None:
+        return self.line.category or None
 
 
-def view(session: Session, line: BudgetLine) -> dict:
-    return {"id": line.id, "fiscal_year": line.fiscal_year, "agreement": line.agreement_id,
-            "category": line.category or None, "voted": Money(Decimal(line.voted), line.currency),
-            "currency": line.currency, "on_exceed": line.on_exceed, "version": line.version,
-            "revisions": [{"amount": Money(Decimal(r.amount), line.currency), "reason": r.reason,
-                           "created_at": r.created_at} for r in revisions(session, line.id)],
-            "execution": execution_view(session, line)}
+@dataclass(frozen=True)
+class Revision:
+    amount: Money
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Budgeted:
+    """A budget line with its revisions and execution; reads as the line otherwise."""
+
+    line: BudgetLine
+    revisions: list[Revision]
+    execution: LineExecution
+
+    @property
+    def category(self) -> str | None:
+        return self.line.category or None
+
+    def __getattr__(self, name: str):
+        return getattr(self.line, name)
+
+
+def line_execution(session: Session, line: BudgetLine) -> LineExecution:
+    return LineExecution(line, execution(session, line))
+
+
+def budgeted(session: Session, line: BudgetLine) -> Budgeted:
+    return Budgeted(line, [Revision(Money(Decimal(r.amount), line.currency), r.reason, r.created_at)
+                           for r in revisions(session, line.id)], line_execution(session, line))
 
 
 def revisions(session: Session, line_id: int) -> list[BudgetRevision]:
