@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -22,11 +24,19 @@ def bank_accounts(session: Session, code: str) -> list[BankAccount]:
                                 .order_by(BankAccount.id)).scalars())
 
 
-def view(session: Session, party: Party) -> dict:
-    accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency} for a in bank_accounts(session, party.code)]
-    return {"code": party.code, "name": party.name, "contact_point": party.contact_point,
-            "fiscal_year_start_month": party.fiscal_year_start_month,
-            "reporting_currency": party.reporting_currency, "bank_accounts": accounts, "version": party.version}
+@dataclass(frozen=True)
+class Registered:
+    """A party with its bank accounts; reads as the party otherwise."""
+
+    party: Party
+    bank_accounts: list[BankAccount]
+
+    def __getattr__(self, name: str):
+        return getattr(self.party, name)
+
+
+def registered(session: Session, party: Party) -> Registered:
+    return Registered(party, bank_accounts(session, party.code))
 
 
 def etag(party: Party) -> str:

@@ -20,7 +20,7 @@ class Parties(MethodView):
     def get(self, args):
         """List parties"""
         result = listing.page(select(Party), Party.code, args, convert=str)
-        result["items"] = [service.view(db.session(), p) for p in result["items"]]
+        result["items"] = [service.registered(db.session(), p) for p in result["items"]]
         return result
 
     @requires("admin")
@@ -30,7 +30,7 @@ class Parties(MethodView):
     def post(self, data):
         """Register a party"""
         party = service.create(db.session(), data)
-        return service.view(db.session(), party), 201, {"ETag": service.etag(party),
+        return service.registered(db.session(), party), 201, {"ETag": service.etag(party),
                                                         "Location": f"/api/v1/parties/{party.code}"}
 
 
@@ -42,7 +42,7 @@ class PartyItem(MethodView):
     def get(self, code):
         """Read a party"""
         party = service.get(db.session(), code)
-        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
+        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}
 
     @requires("admin")
     @blp.arguments(PartyWriteSchema)
@@ -52,4 +52,4 @@ class PartyItem(MethodView):
     def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
         party = service.update(db.session(), code, data, if_match)
-        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
+        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}
