@@ -18,7 +18,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ledger.facts import spoofing_problem
 from ledger.money import Money as MoneyValue
-from ledger.money import MoneyError, is_currency, minor_units, to_decimal
+from ledger.money import MoneyError, is_currency, minor_units, quantize, to_decimal
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
@@ -144,8 +144,9 @@ class Amount(fields.String):
 
 class Money(Amount):
     """An amount sent as money: a decimal string with exactly its currency's minor units ("20000.00" GBP, "1500"
-    JPY), read from an object whose currency is the attribute `currency` names (or the fixed `currency`). A
-    `ledger.money.Money` value is sent as it is."""
+    JPY; stored amounts carry the database's four decimals), the currency read from the object's attribute that
+    `currency` names (dotted: through attributes). A `ledger.money.Money` is sent as it is; an amount without a
+    currency (a bank statement that states none) as it is stored."""
 
     def __init__(self, *, currency: str = "currency", **kwargs):
         self.currency = currency
@@ -154,8 +155,10 @@ class Money(Amount):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None or isinstance(value, MoneyValue):
             return super()._serialize(value, attr, obj, **kwargs)
-        code = self.currency if is_currency(self.currency) else _read(obj, self.currency)
-        return str(MoneyValue(Decimal(value), code))
+        code = _read(obj, self.currency)
+        if code is None or not is_currency(code):
+            return format(value, "f")
+        return format(quantize(Decimal(value), code), "f")
 
 
 def _read(obj, name: str):
@@ -165,12 +168,20 @@ def _read(obj, name: str):
     return obj
 
 
+def _positive(amount: Decimal) -> Decimal:
+    if amount <= 0:
+        raise ValidationError("must be greater than zero")
+    return amount
+
+
 class PositiveAmount(Amount):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        amount = super()._deserialize(value, attr, data, **kwargs)
-        if amount <= 0:
-            raise ValidationError("must be greater than zero")
-        return amount
+        return _positive(super()._deserialize(value, attr, data, **kwargs))
+
+
+class PositiveMoney(Money):
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        return _positive(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Rate(fields.String):

@@ -37,6 +37,7 @@ from ledger.budgets.models import ON_EXCEED, BudgetLine, BudgetRevision
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.money import Money, MoneyError
 from ledger.parties.models import Party
+from ledger.wire import Extended
 
 #: Obligation kinds a line may be restricted to (what `agreements.obligations` prices).
 CATEGORIES = ("per_returnee_fee", "monthly_support", "instalment", "milestone", "advance")
@@ -112,29 +113,15 @@ class Revision:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class Budgeted:
-    """A budget line with its revisions and execution; reads as the line otherwise."""
-
-    line: BudgetLine
-    revisions: list[Revision]
-    execution: LineExecution
-
-    @property
-    def category(self) -> str | None:
-        return self.line.category or None
-
-    def __getattr__(self, name: str):
-        return getattr(self.line, name)
-
-
 def line_execution(session: Session, line: BudgetLine) -> LineExecution:
     return LineExecution(line, execution(session, line))
 
 
-def budgeted(session: Session, line: BudgetLine) -> Budgeted:
-    return Budgeted(line, [Revision(Money(Decimal(r.amount), line.currency), r.reason, r.created_at)
-                           for r in revisions(session, line.id)], line_execution(session, line))
+def budgeted(session: Session, line: BudgetLine) -> Extended:
+    """The line with its revisions and execution."""
+    return Extended(line, category=line.category or None, execution=line_execution(session, line),
+                    revisions=[Revision(Money(Decimal(r.amount), line.currency), r.reason, r.created_at)
+                               for r in revisions(session, line.id)])
 
 
 def revisions(session: Session, line_id: int) -> list[BudgetRevision]:

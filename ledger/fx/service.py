@@ -6,7 +6,6 @@ import bisect
 import csv
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -24,6 +23,7 @@ from ledger.journal.rules import RATE_QUANTUM, AccountKey, EntryDraft, Fx, Line
 from ledger.money import Money, is_currency
 from ledger.parties.models import Party
 from ledger.timeutil import today
+from ledger.wire import Extended
 
 PAYABLES = ("obligations", "invoices_payable")   # the payer is the account's counterparty
 OWN = ("claims_receivable", "claims_payable")     # the state is the account's party
@@ -204,18 +204,7 @@ def _revalue_party(session: Session, party: Party, period: str, end: date) -> Re
     return row
 
 
-@dataclass(frozen=True)
-class Revalued:
-    """A party's revaluation with the lines of its entry that revalue an item (those carrying a rate); reads as the
-    revaluation otherwise."""
-
-    revaluation: Revaluation
-    items: tuple[Line, ...]
-
-    def __getattr__(self, name: str):
-        return getattr(self.revaluation, name)
-
-
-def revalued(session: Session, row: Revaluation) -> Revalued:
+def revalued(session: Session, row: Revaluation) -> Extended:
+    """A party's revaluation with the lines of its entry that revalue an item (`items`: those carrying a rate)."""
     lines = journal.lines_of(session, row.entry_id) if row.entry_id else ()
-    return Revalued(row, tuple(line for line in lines if line.fx is not None))
+    return Extended(row, items=[line for line in lines if line.fx is not None])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import exists, func, or_, select
@@ -16,6 +15,7 @@ from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
 from ledger.parties.models import BankAccount
+from ledger.wire import Extended
 
 
 def visible_accounts(principal: Principal):
@@ -48,30 +48,10 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
         service.balances(session, as_of=args.get("as_of"), period=args.get("period"),
                          account_filter=Account.id.in_(ids))
     )
-    result["items"] = [AccountBalance(a, Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
+    result["items"] = [Extended(a, balance=Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
     return result
 
 
-@dataclass(frozen=True)
-class AccountBalance:
-    """An account with its balance; reads as the account otherwise."""
-
-    account: Account
-    balance: Money
-
-    def __getattr__(self, name: str):
-        return getattr(self.account, name)
-
-
-@dataclass(frozen=True)
-class EntryPostings:
-    """A journal entry with its postings (plain rows); reads as the entry otherwise."""
-
-    entry: JournalEntry
-    postings: list[dict]
-
-    def __getattr__(self, name: str):
-        return getattr(self.entry, name)
 
 
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:
@@ -91,7 +71,7 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
         query = query.where(visible)
     result = listing.page(query, JournalEntry.id, args)
     postings = _postings_of(session, [e.id for e in result["items"]])
-    result["items"] = [EntryPostings(e, postings[e.id]) for e in result["items"]]
+    result["items"] = [Extended(e, postings=postings[e.id]) for e in result["items"]]
     return result
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
 from ledger.errors import Conflict, check_if_match, not_found
 from ledger.parties.models import BankAccount, Party
+from ledger.wire import Extended
 
 
 def get(session: Session, code: str) -> Party:
@@ -24,19 +23,9 @@ def bank_accounts(session: Session, code: str) -> list[BankAccount]:
                                 .order_by(BankAccount.id)).scalars())
 
 
-@dataclass(frozen=True)
-class Registered:
-    """A party with its bank accounts; reads as the party otherwise."""
-
-    party: Party
-    bank_accounts: list[BankAccount]
-
-    def __getattr__(self, name: str):
-        return getattr(self.party, name)
-
-
-def registered(session: Session, party: Party) -> Registered:
-    return Registered(party, bank_accounts(session, party.code))
+def registered(session: Session, party: Party) -> Extended:
+    """The party with its bank accounts (`bank_accounts`)."""
+    return Extended(party, bank_accounts=bank_accounts(session, party.code))
 
 
 def etag(party: Party) -> str:
