@@ -110,7 +110,7 @@ class Amendments(MethodView):
     def get(self, ident):
         """List the versions of the terms"""
         agreement = _visible(ident)
-        return {"items": [service.version_view(v) for v in service.versions(db.session(), agreement.id)]}
+        return {"items": service.versions(db.session(), agreement.id)}
 
     @requires(*WRITERS)
     @blp.arguments(AmendmentSchema)
@@ -130,7 +130,7 @@ class Amendments(MethodView):
         agreement = _visible(ident)
         version = service.amend(db.session(), agreement, data["effective_from"], data["terms"],
                                 if_match)
-        return service.version_view(version), 201, {"ETag": service.etag(agreement)}
+        return version, 201, {"ETag": service.etag(agreement)}
 
 
 @blp.route("/agreements/<string:ident>/terminate")
@@ -169,7 +169,6 @@ class Obligations(MethodView):
         agreement = _visible(ident)
         query = service.obligations_query(agreement.id, args.get("period"), args.get("status"))
         result = listing.page(query, Obligation.id, args)
-        result["items"] = [service.obligation_view(o) for o in result["items"]]
         return result
 
 
@@ -182,7 +181,7 @@ class Returnees(MethodView):
         """List an agreement's returnees"""
         agreement = _visible(ident)
         result = listing.page(select(Returnee).where(Returnee.agreement_id == agreement.id), Returnee.id, args)
-        result["items"] = [service.returnee_view(db.session(), r, False) for r in result["items"]]
+        result["items"] = [service.returnee_shown(db.session(), r, False) for r in result["items"]]
         return result
 
     @requires(*SUBMITTERS)
@@ -192,7 +191,7 @@ class Returnees(MethodView):
         """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
         agreement = _visible(ident)
         returnee = service.submit_one(db.session(), agreement, data)
-        return service.returnee_view(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
+        return service.returnee_shown(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
 
 
 @blp.route("/agreements/<string:ident>/returnees/batch")
@@ -225,7 +224,7 @@ class ReturneeItem(MethodView):
     def get(self, returnee_id):
         """Read a returnee with the obligations it made payable"""
         returnee, _ = _returnee(returnee_id)
-        return service.returnee_view(db.session(), returnee)
+        return service.returnee_shown(db.session(), returnee)
 
 
 @blp.route("/returnees/<int:returnee_id>/events")
