@@ -42,7 +42,7 @@ class Runs(MethodView):
     def post(self, data):
         """Run reconciliation over everything open: auto matches are posted at once, proposals wait for review"""
         record = service.run(db.session(), current().name, dry_run=data["dry_run"])
-        return service.run_view(record), 201, {"Location": f"/api/v1/reconciliation/runs/{record.id}"}
+        return record, 201, {"Location": f"/api/v1/reconciliation/runs/{record.id}"}
 
 
 @blp.route("/reconciliation/runs/<int:run_id>")
@@ -51,7 +51,7 @@ class RunItem(MethodView):
     @blp.response(200, RunSchema)
     def get(self, run_id):
         """Read a reconciliation run's answer"""
-        return service.run_view(service.get_run(db.session(), run_id))
+        return service.get_run(db.session(), run_id)
 
 
 @blp.route("/reconciliation/matches")
