@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, Id, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
+from contracts.common import Amount, Id, ListArgs, Money, PositiveAmount, Schema, UtcDateTime, page_schema
 
 BATCH_STATUSES = ("proposed", "approved", "released", "cancelled")
 ITEM_STATUSES = ("proposed", "held", "ordered", "accepted", "rejected", "paid", "cancelled")
@@ -11,12 +11,12 @@ _DIGEST = validate.Regexp(r"^[0-9a-f]{64}$")
 
 class PaymentItemSchema(Schema):
     id = fields.Integer(required=True)
-    invoice = fields.Integer(required=True, allow_none=True, metadata={"description": "the invoice paid (null "
-                                                                                       "when a cost claim is)"})
-    claim = fields.Integer(allow_none=True, metadata={"description": "the accepted EU cost claim paid, whole "
-                                                                    "(null when an invoice is)"})
-    payee = fields.String(required=True)
-    amount = Amount(required=True)
+    invoice = fields.Integer(required=True, allow_none=True, attribute="invoice_id",
+                             metadata={"description": "the invoice paid (null when a cost claim is)"})
+    claim = fields.Integer(allow_none=True, attribute="claim_id",
+                           metadata={"description": "the accepted EU cost claim paid, whole (null when an invoice is)"})
+    payee = fields.String(required=True, attribute="payee_code")
+    amount = Money(required=True)
     currency = fields.String(required=True)
     creditor_name = fields.String(required=True)
     creditor_account = fields.String(required=True, metadata={"description": "IBAN, or the account number "
@@ -25,13 +25,14 @@ class PaymentItemSchema(Schema):
     remittance = fields.String(required=True, metadata={"description": "the RF creditor reference, else the "
                                                                        "invoice number; a cost claim's reference "
                                                                        "(CC-42)"})
-    remittance_structured = fields.Boolean(required=True)
+    remittance_structured = fields.Boolean(required=True, attribute="remittance_is_rf")
     end_to_end_id = fields.String(required=True, metadata={"example": "RLP-12-3"})
     status = fields.String(required=True, validate=validate.OneOf(ITEM_STATUSES))
     hold_reason = fields.String(allow_none=True)
     status_reason = fields.String(allow_none=True, metadata={"description": "the bank's reason code (pain.002)"})
-    transfer = fields.Integer(allow_none=True, metadata={"description": "the bank's debit, once matched"})
-    match = fields.Integer(allow_none=True)
+    transfer = fields.Integer(allow_none=True, attribute="transfer_id",
+                              metadata={"description": "the bank's debit, once matched"})
+    match = fields.Integer(allow_none=True, attribute="match_id")
 
 
 class PaymentApprovalSchema(Schema):
