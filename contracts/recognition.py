@@ -5,7 +5,18 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Reference, Schema, money_of, page_schema
+from contracts.common import (
+    Amount,
+    CountryCode,
+    CurrencyCode,
+    Id,
+    ListArgs,
+    Money,
+    Reference,
+    Schema,
+    money_of,
+    page_schema,
+)
 from ledger.recognition.rules import Category, Ground, Location
 
 _REF = validate.Length(min=1, max=100)
@@ -280,7 +291,7 @@ class AllowanceRateInSchema(Schema):
 class AllowanceRateSchema(Schema):
     party = fields.String(attribute="party_code")
     effective_from = fields.Date()
-    daily_rate = Amount()
+    daily_rate = Money()
     currency = fields.String()
 
 

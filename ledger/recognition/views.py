@@ -43,7 +43,7 @@ def _order_response(order, status=200):
 
 
 def _recognition_response(rec, status=200):
-    view = service.recognition_view(rec, service.claim_of(db.session(), rec))
+    view = service.recognition_shown(rec, service.claim_of(db.session(), rec))
     return view, status, {"ETag": service.recognition_etag(rec), "Location": f"/api/v1/recognitions/{rec.id}"}
 
 
@@ -226,14 +226,14 @@ class AllowanceRates(MethodView):
     @blp.response(200, AllowanceRateListSchema)
     def get(self, code):
         """A member state's daily allowance rates for escorts"""
-        return {"items": [service.rate_view(r) for r in service.allowance_rates(db.session(), code)]}
+        return {"items": service.allowance_rates(db.session(), code)}
 
     @requires("admin", "finance_officer", "partner")
     @blp.arguments(AllowanceRateInSchema)
     @blp.response(201, AllowanceRateSchema)
     def post(self, data, code):
         """Publish a daily allowance rate (by that state's partner token, an admin or a finance officer)"""
-        return service.rate_view(service.add_allowance_rate(db.session(), code, data)), 201
+        return service.add_allowance_rate(db.session(), code, data), 201
 
 
 @blp.route("/settlements/<string:period>/netting")
