@@ -1,16 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import (
-    Amount,
-    CountryCode,
-    CurrencyCode,
-    Id,
-    ListArgs,
-    Money,
-    Schema,
-    UtcDateTime,
-    page_schema,
-)
+from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Money, Schema, UtcDateTime, page_schema
 
 FISCAL_YEAR = validate.Range(min=1900, max=9998, error="a fiscal year, named by the year it starts in (1900-9998)")
 
