@@ -573,14 +573,9 @@ def resolve_dispute(session: Session, dispute_id: int, data: dict) -> CostClaimD
     return dispute
 
 
-def dispute_view(dispute: CostClaimDispute, currency: str) -> dict:
-    return {"id": dispute.id, "claim": dispute.claim_id, "reason": dispute.reason,
-            "lines": [int(n) for n in dispute.lines.split(",") if n], "opened_on": dispute.opened_on,
-            "status": dispute.status, "outcome": dispute.outcome, "decided_on": dispute.decided_on,
-            "resolution_reason": dispute.resolution_reason,
-            "payable_before": _money(dispute.payable_before, currency),
-            "payable_after": _money(dispute.payable_after, currency),
-            "adjustment_entry_id": dispute.adjustment_entry_id, "version": dispute.version}
+def dispute_shown(dispute: CostClaimDispute, currency: str) -> Extended:
+    """The dispute with its disputed `lines` as numbers and its claim's `currency` (that of its amounts)."""
+    return Extended(dispute, lines=[int(n) for n in dispute.lines.split(",") if n], currency=currency)
 
 
 def claim_reference(claim_id: int) -> str:
@@ -728,7 +723,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
         "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
         "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
         "lines": [_line_view(row, cur, standing.get(row.line)) for row in lines],
-        "disputes": [dispute_view(d, cur) for d in disputes or ()],
+        "disputes": [dispute_shown(d, cur) for d in disputes or ()],
         "claimed": _money(claim.claimed, cur), "allowed": _money(claim.allowed, cur),
         "recovered_from_person": _money(claim.recovered_from_person, cur), "payable": _money(claim.payable, cur),
         "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],

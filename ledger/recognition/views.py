@@ -169,7 +169,7 @@ class CostClaimDecision(MethodView):
 
 def _dispute_response(dispute, status=200):
     claim = service.get_claim(db.session(), dispute.claim_id)
-    return (service.dispute_view(dispute, claim.currency), status,
+    return (service.dispute_shown(dispute, claim.currency), status,
             {"ETag": service.dispute_etag(dispute), "Location": f"/api/v1/cost-claims/disputes/{dispute.id}"})
 
 
