@@ -79,11 +79,11 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
             "last_period": months[-1], "months_closed": sorted(closed),
             # months stay the unit of closing: a year (or quarter) is closed once each of its months is
             "status": "closed" if len(closed) == len(months) else "open", "agreements": rows,
-            "budget_lines": _EXECUTION.dump([budgets.line_execution(session, line) for line in budget_lines],
+            "budget_lines": EXECUTION.dump([budgets.line_execution(session, line) for line in budget_lines],
                                             many=True)}
 
 
-_EXECUTION = BudgetExecutionSchema()  # the report's budget lines are written as the API sends them
+EXECUTION = BudgetExecutionSchema()  # the report's and the page's budget lines are written as the API sends them
 
 
 def _figures(line: dict | None, year_line: dict) -> dict:
