@@ -201,41 +201,47 @@ class Rate(fields.String):
         return Decimal(value)
 
 
-class CurrencyCode(fields.String):
+class _Code(fields.String):
+    """A code from a standard's list: `PATTERN` and `EXAMPLE` document it, `known` checks it."""
+
+    PATTERN = EXAMPLE = LIST = ""
+
     def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="GBP"), **kwargs)
+        super().__init__(metadata=_meta(kwargs, pattern=self.PATTERN, example=self.EXAMPLE), **kwargs)
+
+    def known(self, code: str) -> bool:
+        raise NotImplementedError
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
-        if not is_currency(code):
-            raise ValidationError(f"{code!r} is not an ISO 4217 currency code")
+        if not self.known(code):
+            raise ValidationError(f"{code!r} is not an {self.LIST} code")
         return code
 
 
-class CountryCode(fields.String):
+class CurrencyCode(_Code):
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{3}$", "GBP", "ISO 4217 currency"
+
+    def known(self, code: str) -> bool:
+        return is_currency(code)
+
+
+class CountryCode(_Code):
     """ISO 3166-1 alpha-2, plus XK for Kosovo."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{2}$", example="AL"), **kwargs)
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{2}$", "AL", "ISO 3166-1 alpha-2 country"
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs)
-        if not is_country(code):
-            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
+    def known(self, code: str) -> bool:
+        return is_country(code)
 
 
-class Nationality(fields.String):
+class Nationality(_Code):
     """ISO 3166-1 alpha-3, plus XKX for Kosovo."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="IRN"), **kwargs)
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{3}$", "IRN", "ISO 3166-1 alpha-3 country"
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs)
-        if code not in EU_EXTRA_ALPHA3 and pycountry.countries.get(alpha_3=code) is None:
-            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
-        return code
+    def known(self, code: str) -> bool:
+        return code in EU_EXTRA_ALPHA3 or pycountry.countries.get(alpha_3=code) is not None
 
 
 #: The last period whose end is a date: 9999-12 ends on 10000-01-01, past the calendar (a 500 further on).
