@@ -28,6 +28,7 @@ from sqlalchemy import insert, select
 
 from bench._db import app_for, scratch_database
 from bench.reconcile_gen import Generated, generate
+from contracts.reconciliation import RunSchema
 from ledger.agreements.models import Agreement, AgreementVersionRow
 from ledger.invoices.models import Invoice
 from ledger.parties.models import Party
@@ -152,7 +153,7 @@ def reconcile(url: str) -> tuple[float, dict, list]:
             f"{name} {time.perf_counter() - started:.1f}s"))
         s.commit()
         elapsed = time.perf_counter() - started
-        answer = service.run_view(record)
+        answer = RunSchema().dump(record)
         answer["cpu"] = time.process_time() - cpu
         answer["phases"] = ", ".join(phases)
         rows = s.execute(select(ReconciliationMatch.transfer_id, ReconciliationMatch.status,

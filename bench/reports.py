@@ -7,7 +7,7 @@ Seeds `--agreements` agreements (GB paying ten hosts, in GBP and EUR), each with
 posted through the accrual path for the `--months` months that ended before today, plus an unreconciled transfer
 per agreement and month (open items); closes every month (freezing and signing one statement per agreement and
 the whole). Then times, best of three, each format of: the last month's whole report (a section per partner), one
-partner's section (`?party=AL`), and the report of the whole run of months (`service.range_view`, unsigned).
+partner's section (`?party=AL`), and the report of the whole run of months (`service.statement_of_months`, unsigned).
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import (
-    Amount,
     CountryCode,
     CurrencyCode,
     ListArgs,
+    Money,
     Nationality,
     Period,
     Reference,
@@ -41,8 +41,17 @@ TERMS_DOC = ("per_returnee_fee, monthly_support {amount, max_months}, instalment
              "strings in the agreement's currency, rates decimal strings in percent (at most 4 decimals)")
 
 
+class _TermsDict(fields.Dict):
+    """Terms as their wire object: sent from the terms' own `to_wire()` (or as given, a dict)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if hasattr(value, "to_wire"):
+            value = value.to_wire()
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def Terms(**kwargs):
-    return fields.Dict(keys=fields.String(), metadata={"description": TERMS_DOC, "example": TERMS_EXAMPLE}, **kwargs)
+    return _TermsDict(keys=fields.String(), metadata={"description": TERMS_DOC, "example": TERMS_EXAMPLE}, **kwargs)
 
 
 class AgreementDetailsSchema(Schema):
@@ -109,18 +118,18 @@ class TerminateSchema(Schema):
 
 class ObligationSchema(Schema):
     id = fields.Integer()
-    agreement = fields.Integer()
+    agreement = fields.Integer(attribute="agreement_id")
     key = fields.String()
     kind = fields.String(metadata={"enum": list(OBLIGATION_KINDS)})
-    returnee = fields.Integer(allow_none=True)
+    returnee = fields.Integer(allow_none=True, attribute="returnee_id")
     due_on = fields.Date()
     period = fields.String()
-    amount = Amount()
+    amount = Money()
     currency = fields.String()
     status = fields.String(metadata={"enum": list(OBLIGATION_STATUSES)})
     adjusts = fields.String(allow_none=True)
     version = fields.Integer(allow_none=True)
-    journal_entry = fields.Integer()
+    journal_entry = fields.Integer(attribute="journal_entry_id")
 
 
 ObligationPageSchema = page_schema(ObligationSchema, "ObligationPage")
@@ -189,7 +198,7 @@ class BatchResultSchema(Schema):
 
 class ReturneeSchema(Schema):
     id = fields.Integer()
-    agreement = fields.Integer()
+    agreement = fields.Integer(attribute="agreement_id")
     pseudonym = fields.String(allow_none=True, metadata={"description": "null once erased"})
     status = fields.String(metadata={"enum": ["transferred", "accepted", "departed"]})
     nationality = fields.String()

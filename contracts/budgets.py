@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Schema, UtcDateTime, page_schema
+from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Money, Schema, UtcDateTime, page_schema
 
 FISCAL_YEAR = validate.Range(min=1900, max=9998, error="a fiscal year, named by the year it starts in (1900-9998)")
 
@@ -23,18 +23,25 @@ class BudgetLineCreateSchema(Schema):
         "description": "refuse: 422 budget_exceeded; approve: the accrual waits for a second officer (/approvals)"})
 
 
+def _figure(name: str, description: str) -> Money:
+    return Money(required=True, attribute=f"figures.{name}", currency="line.currency",
+                 metadata={"description": description})
+
+
 class BudgetExecutionSchema(Schema):
-    budget_line = fields.Integer(required=True)
-    fiscal_year = fields.Integer(required=True)
-    agreement = fields.Integer(required=True)
+    """A budget line's execution: the line (`line`) and its figures (`figures`)."""
+
+    budget_line = fields.Integer(required=True, attribute="line.id")
+    fiscal_year = fields.Integer(required=True, attribute="line.fiscal_year")
+    agreement = fields.Integer(required=True, attribute="line.agreement_id")
     category = fields.String(allow_none=True)
-    currency = fields.String(required=True)
-    voted = Amount(required=True, metadata={"description": "voted with every revision"})
-    committed = Amount(required=True, metadata={"description": "obligations accrued in the fiscal year"})
-    invoiced = Amount(required=True, metadata={"description": "of those, settled by approved invoices"})
-    paid = Amount(required=True, metadata={"description": "of those, paid"})
-    available = Amount(required=True, metadata={"description": "voted − committed (negative after an approved excess)"})
-    approved_excess = Amount(required=True, metadata={"description": "commitments beyond the line a second officer approved"})
+    currency = fields.String(required=True, attribute="line.currency")
+    voted = _figure("voted", "voted with every revision")
+    committed = _figure("committed", "obligations accrued in the fiscal year")
+    invoiced = _figure("invoiced", "of those, settled by approved invoices")
+    paid = _figure("paid", "of those, paid")
+    available = _figure("available", "voted − committed (negative after an approved excess)")
+    approved_excess = _figure("approved_excess", "commitments beyond the line a second officer approved")
 
 
 class BudgetRevisionSchema(Schema):
@@ -45,6 +52,8 @@ class BudgetRevisionSchema(Schema):
 
 
 class BudgetLineSchema(BudgetLineCreateSchema):
+    agreement = Id(required=True, strict=True, attribute="agreement_id")
+    voted = Money(required=True)
     id = fields.Integer(required=True)
     version = fields.Integer()
     revisions = fields.List(fields.Nested(BudgetRevisionSchema))

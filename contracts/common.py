@@ -15,10 +15,10 @@ from decimal import Decimal
 import marshmallow as ma
 import pycountry
 from marshmallow import ValidationError, fields, validate
-from sqlmodel import SQLModel
 
 from ledger.facts import spoofing_problem
-from ledger.money import Money, MoneyError, is_currency, minor_units, to_decimal
+from ledger.money import Money as MoneyValue
+from ledger.money import MoneyError, is_currency, minor_units, quantize, to_decimal
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
@@ -61,12 +61,13 @@ class Schema(ma.Schema):
         """What marshmallow reads for a field, without its `hasattr(obj, "__getitem__")` on model objects: on a
         SQLModel (pydantic) object that lookup fails through pydantic's `__getattr__`, which builds and raises an
         AttributeError each time, for every field of every row (two thirds of a list page's time went there).
-        Objects are read by attribute, dicts by key, anything else (a dotted name, a row) as marshmallow does."""
+        Objects whose type has no `__getitem__` (models, dataclasses) are read by attribute, dicts by key, anything
+        else (a dotted name, a row) as marshmallow does. No ORM import: the contract reads attributes by name."""
         if "." not in attr:
             if type(obj) is dict:
                 if attr in obj:
                     return obj[attr]
-            elif isinstance(obj, SQLModel):
+            elif not hasattr(type(obj), "__getitem__"):
                 return getattr(obj, attr, default)
         return super().get_attribute(obj, attr, default)
 
@@ -126,7 +127,7 @@ class Amount(fields.String):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        if isinstance(value, Money):
+        if isinstance(value, MoneyValue):
             return str(value)
         return format(value, "f")
 
@@ -141,12 +142,46 @@ class Amount(fields.String):
             raise ValidationError(str(error)) from None
 
 
+class Money(Amount):
+    """An amount sent as money: a decimal string with exactly its currency's minor units ("20000.00" GBP, "1500"
+    JPY; stored amounts carry the database's four decimals), the currency read from the object's attribute that
+    `currency` names (dotted: through attributes). A `ledger.money.Money` is sent as it is; an amount without a
+    currency (a bank statement that states none) as it is stored."""
+
+    def __init__(self, *, currency: str = "currency", **kwargs):
+        self.currency = currency
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or isinstance(value, MoneyValue):
+            return super()._serialize(value, attr, obj, **kwargs)
+        code = _read(obj, self.currency)
+        if code is None or not is_currency(code):
+            return format(value, "f")
+        return format(quantize(Decimal(value), code), "f")
+
+
+def _read(obj, name: str):
+    """`name` of `obj` (a dotted path reads through attributes)."""
+    for part in name.split("."):
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    return obj
+
+
+def _positive(amount: Decimal) -> Decimal:
+    if amount <= 0:
+        raise ValidationError("must be greater than zero")
+    return amount
+
+
 class PositiveAmount(Amount):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
-        amount = super()._deserialize(value, attr, data, **kwargs)
-        if amount <= 0:
-            raise ValidationError("must be greater than zero")
-        return amount
+        return _positive(super()._deserialize(value, attr, data, **kwargs))
+
+
+class PositiveMoney(Money):
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        return _positive(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Rate(fields.String):
@@ -166,41 +201,47 @@ class Rate(fields.String):
         return Decimal(value)
 
 
-class CurrencyCode(fields.String):
+class _Code(fields.String):
+    """A code from a standard's list: `PATTERN` and `EXAMPLE` document it, `known` checks it."""
+
+    PATTERN = EXAMPLE = LIST = ""
+
     def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="GBP"), **kwargs)
+        super().__init__(metadata=_meta(kwargs, pattern=self.PATTERN, example=self.EXAMPLE), **kwargs)
+
+    def known(self, code: str) -> bool:
+        raise NotImplementedError
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         code = super()._deserialize(value, attr, data, **kwargs)
-        if not is_currency(code):
-            raise ValidationError(f"{code!r} is not an ISO 4217 currency code")
+        if not self.known(code):
+            raise ValidationError(f"{code!r} is not an {self.LIST} code")
         return code
 
 
-class CountryCode(fields.String):
+class CurrencyCode(_Code):
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{3}$", "GBP", "ISO 4217 currency"
+
+    def known(self, code: str) -> bool:
+        return is_currency(code)
+
+
+class CountryCode(_Code):
     """ISO 3166-1 alpha-2, plus XK for Kosovo."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{2}$", example="AL"), **kwargs)
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{2}$", "AL", "ISO 3166-1 alpha-2 country"
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs)
-        if not is_country(code):
-            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
+    def known(self, code: str) -> bool:
+        return is_country(code)
 
 
-class Nationality(fields.String):
+class Nationality(_Code):
     """ISO 3166-1 alpha-3, plus XKX for Kosovo."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata=_meta(kwargs, pattern="^[A-Z]{3}$", example="IRN"), **kwargs)
+    PATTERN, EXAMPLE, LIST = "^[A-Z]{3}$", "IRN", "ISO 3166-1 alpha-3 country"
 
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        code = super()._deserialize(value, attr, data, **kwargs)
-        if code not in EU_EXTRA_ALPHA3 and pycountry.countries.get(alpha_3=code) is None:
-            raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
-        return code
+    def known(self, code: str) -> bool:
+        return code in EU_EXTRA_ALPHA3 or pycountry.countries.get(alpha_3=code) is not None
 
 
 #: The last period whose end is a date: 9999-12 ends on 10000-01-01, past the calendar (a 500 further on).
@@ -228,12 +269,12 @@ def _in_calendar(value: str) -> None:
         raise ValidationError(f"must be a period from 0001-01 to {LAST_PERIOD}")
 
 
-def money_of(amount: Decimal, currency: str, field: str) -> Money:
+def money_of(amount: Decimal, currency: str, field: str) -> MoneyValue:
     """Combine an amount field with its currency, naming the field unless the amount is written with exactly the
     currency's minor units ("20000" GBP and "1500.000" EUR are refused like "1.234" GBP: the sender has the
     currency or the amount wrong)."""
     try:
-        return Money.exact(amount, currency)
+        return MoneyValue.exact(amount, currency)
     except MoneyError:
         raise ValidationError(
             f"{currency} amounts are written with exactly {minor_units(currency)} decimals", field_name=field

@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Amount, CountryCode, CurrencyCode, Period, Rate, Schema
+from contracts.common import CountryCode, CurrencyCode, Money, Period, Rate, Schema
 
 
 class FxRateSchema(Schema):
@@ -20,21 +20,24 @@ class RevaluationCreateSchema(Schema):
 
 
 class RevaluationItemSchema(Schema):
-    account = fields.String(required=True)
-    difference = Amount(required=True, metadata={"description": "on the valuation account, debit positive"})
-    currency = fields.String(required=True)
-    rate = Rate(required=True)
-    balance = Amount(required=True)
-    balance_currency = fields.String(required=True)
+    """A journal line that revalues an open item."""
+
+    account = fields.String(required=True, attribute="account.code")
+    difference = Money(required=True, attribute="amount",
+                       metadata={"description": "on the valuation account, debit positive"})
+    currency = fields.String(required=True, attribute="amount.currency")
+    rate = Rate(required=True, attribute="fx.rate")
+    balance = Money(required=True, attribute="fx.original")
+    balance_currency = fields.String(required=True, attribute="fx.original.currency")
 
 
 class RevaluationSchema(Schema):
     id = fields.Integer(required=True)
     period = fields.String(required=True)
-    party = fields.String(required=True)
+    party = fields.String(required=True, attribute="party_code")
     reporting_currency = fields.String(required=True)
-    entry = fields.Integer(allow_none=True)
-    reversal_entry = fields.Integer(allow_none=True)
+    entry = fields.Integer(allow_none=True, attribute="entry_id")
+    reversal_entry = fields.Integer(allow_none=True, attribute="reversal_entry_id")
     items = fields.List(fields.Nested(RevaluationItemSchema), required=True)
 
 

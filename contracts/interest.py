@@ -2,7 +2,8 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, Schema, UtcDateTime
+from contracts.common import Money, Schema, UtcDateTime
+from ledger.interest.rules import rate_text
 
 RATE_DOC = ("percent a year as a decimal string with at most 4 decimals (\"4.15\"); a JSON number is refused "
             "(422 naming the field)")
@@ -17,11 +18,18 @@ class ReferenceRateInSchema(Schema):
                            metadata={"description": "where the figure was published"})
 
 
+class RatePercent(fields.String):
+    """A rate sent with at least two decimals ("8.00", "4.15")."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else rate_text(value)
+
+
 class ReferenceRateSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
     effective_from = fields.Date()
-    rate_percent = fields.String()
+    rate_percent = RatePercent()
     source = fields.String(allow_none=True)
 
 
@@ -39,22 +47,22 @@ class InterestRunSchema(Schema):
 
 class InterestProposalSchema(Schema):
     id = fields.Integer()
-    invoice = fields.Integer()
-    agreement = fields.Integer()
+    invoice = fields.Integer(attribute="invoice_id")
+    agreement = fields.Integer(attribute="agreement_id")
     as_of = fields.Date()
     from_date = fields.Date(metadata={"description": "the first day late this proposal covers"})
     days = fields.Integer(metadata={"description": "days late covered, from_date to as_of inclusive"})
-    principal = Amount(metadata={"description": "what was open on the invoice at the run"})
-    rate_percent = fields.String(metadata={"description": "the annual rate applied (reference + margin, or fixed)"})
+    principal = Money(metadata={"description": "what was open on the invoice at the run"})
+    rate_percent = RatePercent(metadata={"description": "the annual rate applied (reference + margin, or fixed)"})
     basis = fields.String()
-    amount = Amount(metadata={"description": "principal × rate/100 × days/365, rounded half-even once"})
+    amount = Money(metadata={"description": "principal × rate/100 × days/365, rounded half-even once"})
     currency = fields.String()
     status = fields.String(metadata={"enum": ["proposed", "accepted", "rejected"]})
     decided_by = fields.String(allow_none=True)
     decided_at = UtcDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
-    obligation = fields.Integer(allow_none=True, metadata={"description": "the late_interest obligation, once "
-                                                                          "accepted"})
+    obligation = fields.Integer(allow_none=True, attribute="obligation_id",
+                                metadata={"description": "the late_interest obligation, once accepted"})
 
 
 class SkippedSchema(Schema):

@@ -15,8 +15,7 @@ from contracts.common import (
 )
 from ledger.agreements.terms import COST_CATEGORIES
 from ledger.invoices.arithmetic import FINDING_KINDS
-from ledger.invoices.models import DOCUMENT_TYPES, STATUSES
-from ledger.invoices.parsed import LINE_KINDS
+from ledger.invoices.parsed import DOCUMENT_TYPES, LINE_KINDS, STATUSES
 
 MAX_LINES = 10_000
 

@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from contracts.common import Amount, Id, ListArgs, Period, Schema, page_schema
+from contracts.common import Amount, Id, ListArgs, Money, Period, Schema, page_schema
 
 
 class AccountArgs(ListArgs):
@@ -23,7 +23,7 @@ class AccountSchema(Schema):
     currency = fields.String()
     bank_account = fields.String(allow_none=True, metadata={
         "description": "for money at a bank: the bank account (IBAN, or the BBAN its statements use)"})
-    balance = Amount(metadata={"description": "debit positive, credit negative"})
+    balance = Money(metadata={"description": "debit positive, credit negative"})
 
 
 class PostingSchema(Schema):

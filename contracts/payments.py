@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from contracts.common import Amount, Id, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
+from contracts.common import Amount, Id, ListArgs, Money, PositiveAmount, Schema, UtcDateTime, page_schema
 
 BATCH_STATUSES = ("proposed", "approved", "released", "cancelled")
 ITEM_STATUSES = ("proposed", "held", "ordered", "accepted", "rejected", "paid", "cancelled")
@@ -11,15 +11,15 @@ _DIGEST = validate.Regexp(r"^[0-9a-f]{64}$")
 
 class PaymentItemSchema(Schema):
     id = fields.Integer(required=True)
-    invoice = fields.Integer(required=True, allow_none=True, metadata={"description": "the invoice paid (null "
-                                                                                       "when a cost claim is)"})
-    claim = fields.Integer(allow_none=True, metadata={"description": "the accepted EU cost claim paid, whole "
-                                                                    "(null when an invoice is)"})
-    obligation = fields.Integer(allow_none=True, metadata={"description": "the agreement's advance paid, whole, "
-                                                                          "with no invoice asking for it (null "
-                                                                          "otherwise)"})
-    payee = fields.String(required=True)
-    amount = Amount(required=True)
+    invoice = fields.Integer(required=True, allow_none=True, attribute="invoice_id",
+                             metadata={"description": "the invoice paid (null when a cost claim is)"})
+    claim = fields.Integer(allow_none=True, attribute="claim_id",
+                           metadata={"description": "the accepted EU cost claim paid, whole (null when an invoice is)"})
+    obligation = fields.Integer(allow_none=True, attribute="obligation_id",
+                                metadata={"description": "the agreement's advance paid, whole, with no invoice asking "
+                                                         "for it (null otherwise)"})
+    payee = fields.String(required=True, attribute="payee_code")
+    amount = Money(required=True)
     currency = fields.String(required=True)
     creditor_name = fields.String(required=True)
     creditor_account = fields.String(required=True, metadata={"description": "IBAN, or the account number "
@@ -29,13 +29,14 @@ class PaymentItemSchema(Schema):
                                                                        "invoice number; a cost claim's reference "
                                                                        "(CC-42); an advance's agreement reference and "
                                                                        "obligation key (RW-GB-2026/advance)"})
-    remittance_structured = fields.Boolean(required=True)
+    remittance_structured = fields.Boolean(required=True, attribute="remittance_is_rf")
     end_to_end_id = fields.String(required=True, metadata={"example": "RLP-12-3"})
     status = fields.String(required=True, validate=validate.OneOf(ITEM_STATUSES))
     hold_reason = fields.String(allow_none=True)
     status_reason = fields.String(allow_none=True, metadata={"description": "the bank's reason code (pain.002)"})
-    transfer = fields.Integer(allow_none=True, metadata={"description": "the bank's debit, once matched"})
-    match = fields.Integer(allow_none=True)
+    transfer = fields.Integer(allow_none=True, attribute="transfer_id",
+                              metadata={"description": "the bank's debit, once matched"})
+    match = fields.Integer(allow_none=True, attribute="match_id")
 
 
 class PaymentApprovalSchema(Schema):

@@ -5,7 +5,18 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from contracts.common import Amount, CountryCode, CurrencyCode, Id, ListArgs, Reference, Schema, money_of, page_schema
+from contracts.common import (
+    Amount,
+    CountryCode,
+    CurrencyCode,
+    Id,
+    ListArgs,
+    Money,
+    Reference,
+    Schema,
+    money_of,
+    page_schema,
+)
 from ledger.recognition.rules import Category, Ground, Location
 
 _REF = validate.Length(min=1, max=100)
@@ -152,7 +163,7 @@ class ClaimLineSchema(Schema):
 
 class ClaimDisputeSchema(Schema):
     id = fields.Integer()
-    claim = fields.Integer()
+    claim = fields.Integer(attribute="claim_id")
     reason = fields.String()
     lines = fields.List(fields.Integer(), metadata={"description": "the refused lines disputed (0-based)"})
     opened_on = fields.Date()
@@ -160,8 +171,8 @@ class ClaimDisputeSchema(Schema):
     outcome = fields.String(allow_none=True, metadata={"enum": ["upheld", "partially_upheld", "rejected"]})
     decided_on = fields.Date(allow_none=True)
     resolution_reason = fields.String(allow_none=True)
-    payable_before = Amount()
-    payable_after = Amount(allow_none=True)
+    payable_before = Money()
+    payable_after = Money(allow_none=True)
     adjustment_entry = fields.Integer(attribute="adjustment_entry_id", allow_none=True,
                                       metadata={"description": "the journal entry adding what the resolution "
                                                                "accepted (source cost_claim_adjustment)"})
@@ -280,7 +291,7 @@ class AllowanceRateInSchema(Schema):
 class AllowanceRateSchema(Schema):
     party = fields.String(attribute="party_code")
     effective_from = fields.Date()
-    daily_rate = Amount()
+    daily_rate = Money()
     currency = fields.String()
 
 

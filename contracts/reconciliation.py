@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.common import Amount, Id, ListArgs, PositiveAmount, Schema, UtcDateTime, page_schema
@@ -14,6 +16,13 @@ class RunCreateSchema(Schema):
         "description": "match and count, but store no matches and post nothing"})
 
 
+class _JsonObject(fields.Dict):
+    """An object stored as JSON text (the run's `per_rule`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(json.loads(value) if isinstance(value, str) else value, attr, obj, **kwargs)
+
+
 class RunSchema(Schema):
     id = fields.Integer()
     dry_run = fields.Boolean()
@@ -23,7 +32,7 @@ class RunSchema(Schema):
     open_invoices = fields.Integer(metadata={"description": "invoices still open after the auto matches"})
     transfers_considered = fields.Integer()
     invoices_considered = fields.Integer()
-    per_rule = fields.Dict(keys=fields.String(), values=fields.Integer(),
+    per_rule = _JsonObject(keys=fields.String(), values=fields.Integer(),
                            metadata={"description": "matches per `rule/status`"})
     started_at = UtcDateTime()
     finished_at = UtcDateTime(allow_none=True)

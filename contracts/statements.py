@@ -3,11 +3,11 @@
 from marshmallow import fields, validate
 
 from contracts.common import (
-    Amount,
     CurrencyCode,
     Id,
     ListArgs,
-    PositiveAmount,
+    Money,
+    PositiveMoney,
     Rate,
     Schema,
     UtcDateTime,
@@ -31,16 +31,17 @@ class StatementUploadOptions(Schema):
 class StatementPartSchema(Schema):
     index = fields.Integer()
     account = fields.String(allow_none=True)
-    party = fields.String(allow_none=True)
+    party = fields.String(allow_none=True, attribute="party_code")
     currency = fields.String(allow_none=True)
-    statement_id = fields.String(allow_none=True, metadata={"description": "the bank's id of the statement"})
+    statement_id = fields.String(allow_none=True, attribute="bank_statement_id",
+                                 metadata={"description": "the bank's id of the statement"})
     message_id = fields.String(allow_none=True)
     from_date = fields.Date(allow_none=True)
     to_date = fields.Date(allow_none=True)
-    opening_balance = Amount(allow_none=True)
-    closing_balance = Amount(allow_none=True)
-    credits = Amount(allow_none=True)
-    debits = Amount(allow_none=True)
+    opening_balance = Money(allow_none=True)
+    closing_balance = Money(allow_none=True)
+    credits = Money(allow_none=True)
+    debits = Money(allow_none=True)
     entries = fields.Integer()
     imported = fields.Integer()
     balance_check = fields.String(validate=validate.OneOf(BALANCE_CHECKS))
@@ -52,15 +53,16 @@ class StatementSchema(Schema):
     format = fields.String(metadata={"example": "camt.053"})
     format_version = fields.String(allow_none=True, metadata={"example": "001.02"})
     account = fields.String(allow_none=True, metadata={"description": "null when the file covers several accounts"})
-    party = fields.String(allow_none=True, metadata={"description": "owner of the account; null while unknown"})
+    party = fields.String(allow_none=True, attribute="party_code",
+                          metadata={"description": "owner of the account; null while unknown"})
     currency = fields.String(allow_none=True)
     statements = fields.Integer(metadata={"description": "statements (Stmt/Rpt/Ntfctn, MT940 :20: blocks) in the file"})
     entries = fields.Integer(metadata={"description": "movements read (batch entries count per detail)"})
     imported = fields.Integer(metadata={"description": "new transfers stored"})
     duplicates = fields.Integer(metadata={"description": "booked movements already imported before"})
     not_booked = fields.Integer(metadata={"description": "pending or information-only entries, not stored"})
-    opening_balance = Amount(allow_none=True)
-    closing_balance = Amount(allow_none=True)
+    opening_balance = Money(allow_none=True)
+    closing_balance = Money(allow_none=True)
     balance_check = fields.String(validate=validate.OneOf(BALANCE_CHECKS))
     flags = fields.List(fields.String(), metadata={
         "description": "unknown_account, balance_mismatch, duplicates, not_booked_entries, multiple_accounts, "
@@ -88,11 +90,12 @@ class StatementListArgs(ListArgs):
 
 class TransferSchema(Schema):
     id = fields.Integer()
-    statement = fields.Integer()
+    statement = fields.Integer(attribute="statement_id")
     account = fields.String()
-    party = fields.String(allow_none=True, metadata={"description": "owner of the account; null while unknown"})
+    party = fields.String(allow_none=True, attribute="party_code",
+                          metadata={"description": "owner of the account; null while unknown"})
     counterparty_party = fields.String(allow_none=True)
-    amount = Amount()
+    amount = Money()
     currency = fields.String()
     direction = fields.String(validate=validate.OneOf(("credit", "debit")))
     booking_date = fields.Date(allow_none=True)
@@ -106,14 +109,15 @@ class TransferSchema(Schema):
     counterparty_iban = fields.String(allow_none=True)
     reversal = fields.Boolean()
     status = fields.String(validate=validate.OneOf(TRANSFER_STATUSES))
-    allocated = Amount()
+    allocated = Money()
 
 
 class TransferFxSchema(Schema):
     """What the bank stated about a payment made in another currency."""
 
-    transfer = fields.Integer(dump_only=True)
-    instructed_amount = PositiveAmount(required=True, metadata={"description": "in the instructed currency"})
+    transfer = fields.Integer(dump_only=True, attribute="transfer_id")
+    instructed_amount = PositiveMoney(required=True, currency="instructed_currency",
+                                      metadata={"description": "in the instructed currency"})
     instructed_currency = CurrencyCode(required=True, metadata={"description": "the invoice's currency, as a rule"})
     rate = Rate(load_default=None, allow_none=True,
                 metadata={"description": "units of the transfer's currency per instructed unit; without it the "

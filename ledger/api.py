@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 
 from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, render_template_string, send_from_directory
+from flask import Flask, render_template_string, request, send_from_directory
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
@@ -65,8 +66,20 @@ _SENDS_ETAG = "x-ledger-sends-etag"
 
 
 def honours_if_match(view):
-    """Declare that the operation reads If-Match (the view passes request.headers.get("If-Match") on)."""
-    return SmorestBlueprint.doc(**{_HONOURS_IF_MATCH: True})(view)
+    """The operation honours If-Match: the view is called with the header as sent (None without one) as `if_match`
+    and hands it to its service, which checks it against the row it locked (`errors.check_if_match`). Declared in
+    the document by `_HeadersPlugin`.
+
+    Not flask-smorest's `@blp.etag`: that one hashes the answer into the ETag (ours name the version, e.g.
+    `"party-GB-3"`), requires If-Match on PUT/PATCH/DELETE (428; ours is optional), checks it before the view
+    loads and locks the row, on PUT/PATCH/DELETE only (most of ours are POST actions), knows no `malformed_etag`,
+    and would add If-None-Match/304 to every GET: each of these would change the API."""
+
+    @functools.wraps(view)
+    def reading_if_match(*args, **kwargs):
+        return view(*args, if_match=request.headers.get("If-Match"), **kwargs)
+
+    return SmorestBlueprint.doc(**{_HONOURS_IF_MATCH: True})(reading_if_match)
 
 
 def sends_etag(view):

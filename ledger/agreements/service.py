@@ -50,6 +50,7 @@ from ledger.parties.models import Party
 from ledger.pseudonyms import pseudonym, retain_until, retention_years
 from ledger.recognition import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
+from ledger.wire import Extended
 
 BATCH_LIMIT = 10_000
 
@@ -120,10 +121,6 @@ def view(session: Session, agreement: Agreement) -> dict:
         "terms": in_force.terms.to_wire(), "terms_version": in_force.number, "versions": len(all_versions),
         "version": agreement.version,
     }
-
-
-def version_view(version: term_rules.AgreementVersion) -> dict:
-    return {"number": version.number, "effective_from": version.effective_from, "terms": version.terms.to_wire()}
 
 
 def _parse_terms(wire: dict, agreement: term_rules.AgreementFacts) -> term_rules.Terms:
@@ -425,18 +422,13 @@ def get_returnee(session: Session, returnee_id: int) -> tuple[Returnee, Agreemen
     return returnee, session.get(Agreement, returnee.agreement_id)
 
 
-def returnee_view(session: Session, returnee: Returnee, with_obligations: bool = True) -> dict:
-    result = {"id": returnee.id, "agreement": returnee.agreement_id, "pseudonym": returnee.pseudonym,
-              "status": returnee.status, "nationality": returnee.nationality,
-              "transferred_on": returnee.transferred_on, "accepted_on": returnee.accepted_on,
-              "departed_on": returnee.departed_on, "departure": returnee.departure,
-              "retain_until": returnee.retain_until,
-              "erased": returnee.erased_at is not None}
+def returnee_shown(session: Session, returnee: Returnee, with_obligations: bool = True) -> Extended:
+    """The returnee with whether it was `erased` and (`with_obligations`) the `obligations` it made payable."""
+    answer = Extended(returnee, erased=returnee.erased_at is not None)
     if with_obligations:
-        rows = session.execute(select(Obligation).where(Obligation.returnee_id == returnee.id)
-                               .order_by(Obligation.id)).scalars()
-        result["obligations"] = [obligation_view(o) for o in rows]
-    return result
+        answer.obligations = list(session.execute(select(Obligation).where(Obligation.returnee_id == returnee.id)
+                                                  .order_by(Obligation.id)).scalars())
+    return answer
 
 
 def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:
@@ -505,13 +497,6 @@ def erase_returnees(session: Session, before: date, erased: set[str]) -> int:
 
 
 # ---- obligations and accrual -------------------------------------------------------------------------
-
-def obligation_view(o: Obligation) -> dict:
-    return {"id": o.id, "agreement": o.agreement_id, "key": o.key, "kind": o.kind, "returnee": o.returnee_id,
-            "due_on": o.due_on, "period": o.period, "amount": Money(Decimal(o.amount), o.currency),
-            "currency": o.currency, "status": o.status, "adjusts": o.adjusts, "version": o.version,
-            "journal_entry": o.journal_entry_id}
-
 
 class _Posted(NamedTuple):
     """An obligation already posted, as the pricing rules read it (a tuple: cheap to build by the 100,000)."""

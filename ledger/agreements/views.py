@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
@@ -98,9 +97,9 @@ class AgreementItem(MethodView):
     @blp.response(200, AgreementSchema)
     @honours_if_match
     @sends_etag
-    def put(self, data, ident):
+    def put(self, data, ident, if_match):
         """Change reference, signature date or end of term (honours If-Match); terms change by amendment"""
-        agreement = service.update_details(db.session(), _visible(ident), data, request.headers.get("If-Match"))
+        agreement = service.update_details(db.session(), _visible(ident), data, if_match)
         return _agreement_response(agreement)
 
 
@@ -111,14 +110,14 @@ class Amendments(MethodView):
     def get(self, ident):
         """List the versions of the terms"""
         agreement = _visible(ident)
-        return {"items": [service.version_view(v) for v in service.versions(db.session(), agreement.id)]}
+        return {"items": service.versions(db.session(), agreement.id)}
 
     @requires(*WRITERS)
     @blp.arguments(AmendmentSchema)
     @blp.response(201, VersionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, ident):
+    def post(self, data, ident, if_match):
         """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)
 
         `terms` is a JSON merge patch (RFC 7396) of the terms in force on `effective_from`: only the terms it
@@ -130,8 +129,8 @@ class Amendments(MethodView):
         """
         agreement = _visible(ident)
         version = service.amend(db.session(), agreement, data["effective_from"], data["terms"],
-                                request.headers.get("If-Match"))
-        return service.version_view(version), 201, {"ETag": service.etag(agreement)}
+                                if_match)
+        return version, 201, {"ETag": service.etag(agreement)}
 
 
 @blp.route("/agreements/<string:ident>/terminate")
@@ -141,10 +140,10 @@ class Terminate(MethodView):
     @blp.response(200, AgreementSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, ident):
+    def post(self, data, ident, if_match):
         """Terminate with notice (honours If-Match)"""
         agreement = service.terminate(db.session(), _visible(ident), data["effective_on"], data["reason"],
-                                      data.get("notified_on"), request.headers.get("If-Match"))
+                                      data.get("notified_on"), if_match)
         return _agreement_response(agreement)
 
 
@@ -170,7 +169,6 @@ class Obligations(MethodView):
         agreement = _visible(ident)
         query = service.obligations_query(agreement.id, args.get("period"), args.get("status"))
         result = listing.page(query, Obligation.id, args)
-        result["items"] = [service.obligation_view(o) for o in result["items"]]
         return result
 
 
@@ -183,7 +181,7 @@ class Returnees(MethodView):
         """List an agreement's returnees"""
         agreement = _visible(ident)
         result = listing.page(select(Returnee).where(Returnee.agreement_id == agreement.id), Returnee.id, args)
-        result["items"] = [service.returnee_view(db.session(), r, False) for r in result["items"]]
+        result["items"] = [service.returnee_shown(db.session(), r, False) for r in result["items"]]
         return result
 
     @requires(*SUBMITTERS)
@@ -193,7 +191,7 @@ class Returnees(MethodView):
         """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
         agreement = _visible(ident)
         returnee = service.submit_one(db.session(), agreement, data)
-        return service.returnee_view(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
+        return service.returnee_shown(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
 
 
 @blp.route("/agreements/<string:ident>/returnees/batch")
@@ -226,7 +224,7 @@ class ReturneeItem(MethodView):
     def get(self, returnee_id):
         """Read a returnee with the obligations it made payable"""
         returnee, _ = _returnee(returnee_id)
-        return service.returnee_view(db.session(), returnee)
+        return service.returnee_shown(db.session(), returnee)
 
 
 @blp.route("/returnees/<int:returnee_id>/events")

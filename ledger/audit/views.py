@@ -1,3 +1,4 @@
+from flask.views import MethodView
 from sqlalchemy import select
 
 from contracts.audit import AuditArgs, AuditPageSchema
@@ -9,14 +10,15 @@ from ledger.auth import requires
 blp = blueprint("audit", "The append-only, hash-chained audit log")
 
 
-@blp.route("/audit")
-@requires("auditor", "admin")
-@blp.arguments(AuditArgs, location="query")
-@blp.response(200, AuditPageSchema)
-def audit_log(args):
-    """Read the audit log, oldest first"""
-    query = select(AuditRecord)
-    for name in ("action", "object_type", "object_id"):
-        if args.get(name):
-            query = query.where(getattr(AuditRecord, name) == args[name])
-    return listing.page(query, AuditRecord.seq, args)
+@blp.route("/audit", endpoint="audit_log")
+class AuditLog(MethodView):
+    @requires("auditor", "admin")
+    @blp.arguments(AuditArgs, location="query")
+    @blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """Read the audit log, oldest first"""
+        query = select(AuditRecord)
+        for name in ("action", "object_type", "object_id"):
+            if args.get(name):
+                query = query.where(getattr(AuditRecord, name) == args[name])
+        return listing.page(query, AuditRecord.seq, args)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
@@ -35,6 +37,7 @@ from ledger.budgets.models import ON_EXCEED, BudgetLine, BudgetRevision
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.money import Money, MoneyError
 from ledger.parties.models import Party
+from ledger.wire import Extended
 
 #: Obligation kinds a line may be restricted to (what `agreements.obligations` prices).
 CATEGORIES = ("per_returnee_fee", "monthly_support", "instalment", "milestone", "advance")
@@ -91,22 +94,34 @@ def execution(session: Session, line: BudgetLine) -> rules.Execution:
                            approved_excess=Decimal(line.approved_excess))
 
 
-def execution_view(session: Session, line: BudgetLine) -> dict:
-    ex = execution(session, line)
-    money = lambda value: Money(value, line.currency)  # noqa: E731
-    return {"budget_line": line.id, "fiscal_year": line.fiscal_year, "agreement": line.agreement_id,
-            "category": line.category or None, "currency": line.currency, "voted": money(ex.voted),
-            "committed": money(ex.committed), "invoiced": money(ex.invoiced), "paid": money(ex.paid),
-            "available": money(ex.available), "approved_excess": money(ex.approved_excess)}
+@dataclass(frozen=True)
+class LineExecution:
+    """A budget line with its execution's figures (in the line's currency)."""
+
+    line: BudgetLine
+    figures: rules.Execution
+
+    @property
+    def category(self) -> str | None:
+        return self.line.category or None
 
 
-def view(session: Session, line: BudgetLine) -> dict:
-    return {"id": line.id, "fiscal_year": line.fiscal_year, "agreement": line.agreement_id,
-            "category": line.category or None, "voted": Money(Decimal(line.voted), line.currency),
-            "currency": line.currency, "on_exceed": line.on_exceed, "version": line.version,
-            "revisions": [{"amount": Money(Decimal(r.amount), line.currency), "reason": r.reason,
-                           "created_at": r.created_at} for r in revisions(session, line.id)],
-            "execution": execution_view(session, line)}
+@dataclass(frozen=True)
+class Revision:
+    amount: Money
+    reason: str
+    created_at: datetime
+
+
+def line_execution(session: Session, line: BudgetLine) -> LineExecution:
+    return LineExecution(line, execution(session, line))
+
+
+def budgeted(session: Session, line: BudgetLine) -> Extended:
+    """The line with its revisions and execution."""
+    return Extended(line, category=line.category or None, execution=line_execution(session, line),
+                    revisions=[Revision(Money(Decimal(r.amount), line.currency), r.reason, r.created_at)
+                               for r in revisions(session, line.id)])
 
 
 def revisions(session: Session, line_id: int) -> list[BudgetRevision]:

@@ -32,7 +32,7 @@ class BudgetLines(MethodView):
     def get(self, args):
         """List budget lines (filter by fiscal year and agreement), each with its execution"""
         result = listing.page(service.lines_query(args.get("fiscal_year"), args.get("agreement")), BudgetLine.id, args)
-        result["items"] = [service.view(db.session(), line) for line in result["items"]]
+        result["items"] = [service.budgeted(db.session(), line) for line in result["items"]]
         return result
 
     @requires(*OFFICERS)
@@ -41,59 +41,63 @@ class BudgetLines(MethodView):
     def post(self, data):
         """Record a budget line voted for a fiscal year and an agreement (or one kind of its obligations)"""
         line = service.create(db.session(), data)
-        return service.view(db.session(), line), 201, {"Location": f"/api/v1/budget-lines/{line.id}"}
+        return service.budgeted(db.session(), line), 201, {"Location": f"/api/v1/budget-lines/{line.id}"}
 
 
-@blp.route("/budget-lines/<int:line_id>")
-@requires(*READERS)
-@blp.response(200, BudgetLineSchema)
-def budget_line(line_id):
-    """Read a budget line"""
-    return service.view(db.session(), service.get(db.session(), line_id))
+@blp.route("/budget-lines/<int:line_id>", endpoint="budget_line")
+class BudgetLineItem(MethodView):
+    @requires(*READERS)
+    @blp.response(200, BudgetLineSchema)
+    def get(self, line_id):
+        """Read a budget line"""
+        return service.budgeted(db.session(), service.get(db.session(), line_id))
 
 
-@blp.route("/budget-lines/<int:line_id>/revisions", methods=["POST"])
-@requires(*OFFICERS)
-@blp.arguments(BudgetRevisionSchema)
-@blp.response(201, BudgetLineSchema)
-def revise(data, line_id):
-    """Revise the voted amount (signed; a cut may not leave committed above voted: 422 budget_exceeded)"""
-    line = service.get(db.session(), line_id)
-    service.revise(db.session(), line, data["amount"], data["reason"])
-    return service.view(db.session(), line), 201
+@blp.route("/budget-lines/<int:line_id>/revisions", endpoint="revise")
+class Revisions(MethodView):
+    @requires(*OFFICERS)
+    @blp.arguments(BudgetRevisionSchema)
+    @blp.response(201, BudgetLineSchema)
+    def post(self, data, line_id):
+        """Revise the voted amount (signed; a cut may not leave committed above voted: 422 budget_exceeded)"""
+        line = service.get(db.session(), line_id)
+        service.revise(db.session(), line, data["amount"], data["reason"])
+        return service.budgeted(db.session(), line), 201
 
 
-@blp.route("/budget-lines/<int:line_id>/execution")
-@requires(*READERS)
-@blp.response(200, BudgetExecutionSchema)
-def execution(line_id):
-    """Voted, committed, invoiced, paid and available"""
-    return service.execution_view(db.session(), service.get(db.session(), line_id))
+@blp.route("/budget-lines/<int:line_id>/execution", endpoint="execution")
+class Execution(MethodView):
+    @requires(*READERS)
+    @blp.response(200, BudgetExecutionSchema)
+    def get(self, line_id):
+        """Voted, committed, invoiced, paid and available"""
+        return service.line_execution(db.session(), service.get(db.session(), line_id))
 
 
-@blp.route("/reports/fiscal-years/<int:year>")
-@requires(*READERS)
-@blp.arguments(FiscalYearReportArgs, location="query")
-@blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
-def fiscal_year_report(args, year):
-    """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF
+@blp.route("/reports/fiscal-years/<int:year>", endpoint="fiscal_year_report")
+class FiscalYearReport(MethodView):
+    @requires(*READERS)
+    @blp.arguments(FiscalYearReportArgs, location="query")
+    @blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
+    def get(self, args, year):
+        """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF
 
-    JSON: `{payer, fiscal_year, quarter, fiscal_year_start_month, first_period, last_period, status, months_closed,
-    agreements: [{agreement_id, reference, payee, currency, opening, accrued, adjustments, approved, paid, closing,
-    months: [{period, opening, …, closing}]}], budget_lines: [{budget_line, voted, committed, invoiced, paid,
-    available, …}]}`, where opening + accrued + adjustments − paid = closing over the span and for each month.
-    CSV: one row per agreement for the span and per month (`?table=budget_lines` for the budget execution).
-    """
-    report = years.build(db.session(), args["payer"], year, args["quarter"])
-    fmt = args["format"]
-    if fmt == "json":
-        body = years.to_json(report)
-    elif fmt == "csv":
-        body = years.to_csv(report, args["table"])
-    elif fmt == "pdf":
-        body = pdf.to_pdf(report)
-    else:
-        body = years.to_xlsx(report)
-    span = f"FY{year}" + (f"Q{args['quarter']}" if args["quarter"] else "")
-    return Response(body, mimetype=_MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{args["payer"]}-{span}.{fmt}"'})
+        JSON: `{payer, fiscal_year, quarter, fiscal_year_start_month, first_period, last_period, status, months_closed,
+        agreements: [{agreement_id, reference, payee, currency, opening, accrued, adjustments, approved, paid, closing,
+        months: [{period, opening, …, closing}]}], budget_lines: [{budget_line, voted, committed, invoiced, paid,
+        available, …}]}`, where opening + accrued + adjustments − paid = closing over the span and for each month.
+        CSV: one row per agreement for the span and per month (`?table=budget_lines` for the budget execution).
+        """
+        report = years.build(db.session(), args["payer"], year, args["quarter"])
+        fmt = args["format"]
+        if fmt == "json":
+            body = years.to_json(report)
+        elif fmt == "csv":
+            body = years.to_csv(report, args["table"])
+        elif fmt == "pdf":
+            body = pdf.to_pdf(report)
+        else:
+            body = years.to_xlsx(report)
+        span = f"FY{year}" + (f"Q{args['quarter']}" if args["quarter"] else "")
+        return Response(body, mimetype=_MEDIA[fmt],
+                        headers={"Content-Disposition": f'attachment; filename="{args["payer"]}-{span}.{fmt}"'})

@@ -29,7 +29,7 @@ def index():
         year = years[0] if years else 0
     rows = session.execute(select(BudgetLine, Agreement).join(Agreement, Agreement.id == BudgetLine.agreement_id)
                            .where(BudgetLine.fiscal_year == year).order_by(Agreement.payer_code, BudgetLine.id)).all()
-    lines = [{**service.execution_view(session, line), "reference": agreement.reference,
+    lines = [{**year_reports.EXECUTION.dump(service.line_execution(session, line)), "reference": agreement.reference,
               "payer": agreement.payer_code, "payee": agreement.payee_code, "on_exceed": line.on_exceed}
              for line, agreement in rows]
     payers = sorted({line["payer"] for line in lines})

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from contracts.budgets import BudgetExecutionSchema
 from ledger.agreements.models import Agreement
 from ledger.budgets import fiscal
 from ledger.budgets import service as budgets
@@ -78,7 +79,11 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
             "last_period": months[-1], "months_closed": sorted(closed),
             # months stay the unit of closing: a year (or quarter) is closed once each of its months is
             "status": "closed" if len(closed) == len(months) else "open", "agreements": rows,
-            "budget_lines": [budgets.execution_view(session, line) for line in budget_lines]}
+            "budget_lines": EXECUTION.dump([budgets.line_execution(session, line) for line in budget_lines],
+                                            many=True)}
+
+
+EXECUTION = BudgetExecutionSchema()  # the report's and the page's budget lines are written as the API sends them
 
 
 def _figures(line: dict | None, year_line: dict) -> dict:

@@ -23,6 +23,7 @@ from ledger.journal.rules import RATE_QUANTUM, AccountKey, EntryDraft, Fx, Line
 from ledger.money import Money, is_currency
 from ledger.parties.models import Party
 from ledger.timeutil import today
+from ledger.wire import Extended
 
 PAYABLES = ("obligations", "invoices_payable")   # the payer is the account's counterparty
 OWN = ("claims_receivable", "claims_payable")     # the state is the account's party
@@ -50,11 +51,6 @@ def record_rate(session: Session, currency: str, quote: str, rate: Decimal, on: 
     session.flush()
     describe("fx_rate.record", "fx_rate", row.id, f"{currency}/{quote} {rate} on {on} ({source})")
     return row
-
-
-def rate_view(row: FxRate) -> dict:
-    return {"id": row.id, "currency": row.currency, "quote_currency": row.quote_currency, "rate": row.rate,
-            "on": row.on, "source": row.source}
 
 
 def parse_reference_csv(text: str) -> list[tuple[date, str, Decimal]]:
@@ -208,10 +204,7 @@ def _revalue_party(session: Session, party: Party, period: str, end: date) -> Re
     return row
 
 
-def revaluation_view(session: Session, row: Revaluation) -> dict:
+def revalued(session: Session, row: Revaluation) -> Extended:
+    """A party's revaluation with the lines of its entry that revalue an item (`items`: those carrying a rate)."""
     lines = journal.lines_of(session, row.entry_id) if row.entry_id else ()
-    items = [{"account": line.account.code, "difference": line.amount, "currency": line.amount.currency,
-              "rate": line.fx.rate, "balance": line.fx.original, "balance_currency": line.fx.original.currency}
-             for line in lines if line.fx is not None]
-    return {"id": row.id, "period": row.period, "party": row.party_code, "reporting_currency": row.reporting_currency,
-            "entry": row.entry_id, "reversal_entry": row.reversal_entry_id, "items": items}
+    return Extended(row, items=[line for line in lines if line.fx is not None])

@@ -24,6 +24,14 @@ from ledger.money import Money
 DAYS_IN_YEAR = Decimal(365)
 
 
+def rate_text(value) -> str:
+    """A rate as a decimal string with at least two decimals ("8.00", "4.1500" → "4.15")."""
+    rate = Decimal(value).normalize()
+    if rate.as_tuple().exponent > -2:
+        rate = rate.quantize(Decimal("0.01"))
+    return format(rate, "f")
+
+
 class InterestError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)

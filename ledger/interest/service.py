@@ -64,19 +64,6 @@ def rates(session: Session, reference: str | None = None) -> list[ReferenceRate]
     return list(session.execute(query).scalars())
 
 
-def rate_text(value) -> str:
-    """A rate as a decimal string with at least two decimals ("8.00", "4.1500" → "4.15")."""
-    rate = Decimal(value).normalize()
-    if rate.as_tuple().exponent > -2:
-        rate = rate.quantize(Decimal("0.01"))
-    return format(rate, "f")
-
-
-def rate_view(row: ReferenceRate) -> dict:
-    return {"id": row.id, "reference": row.reference, "effective_from": row.effective_from,
-            "rate_percent": rate_text(row.rate_percent), "source": row.source}
-
-
 # ---- runs ----------------------------------------------------------------------------------------------
 
 def run(session: Session, as_of: date) -> dict:
@@ -105,7 +92,7 @@ def run(session: Session, as_of: date) -> dict:
         last = max((day for _, day in earlier), default=None)
         reference = terms.late_interest.reference
         if reference and reference not in rate_cache:
-            rate_cache[reference] = [rules.Rate(r.effective_from, Decimal(rate_text(r.rate_percent)))
+            rate_cache[reference] = [rules.Rate(r.effective_from, Decimal(rules.rate_text(r.rate_percent)))
                                      for r in rates(session, reference)]
         try:
             accrual = rules.accrue(terms.late_interest, rate_cache.get(reference or "", []),
@@ -124,7 +111,7 @@ def run(session: Session, as_of: date) -> dict:
     session.flush()
     describe("interest.run", "interest", "", f"as of {as_of.isoformat()}: {len(proposals)} proposals, "
                                              f"{len(skipped)} skipped")
-    return {"as_of": as_of, "proposals": [proposal_view(p) for p in proposals], "skipped": skipped}
+    return {"as_of": as_of, "proposals": proposals, "skipped": skipped}
 
 
 def propose_at_close(session: Session, period: str) -> dict:
@@ -140,15 +127,6 @@ def get(session: Session, proposal_id: int, lock: bool = False) -> InterestPropo
     if proposal is None:
         raise not_found("interest proposal")
     return proposal
-
-
-def proposal_view(p: InterestProposal) -> dict:
-    return {"id": p.id, "invoice": p.invoice_id, "agreement": p.agreement_id, "as_of": p.as_of,
-            "from_date": p.from_date, "days": p.days, "principal": Money(Decimal(p.principal), p.currency),
-            "rate_percent": rate_text(p.rate_percent), "basis": p.basis,
-            "amount": Money(Decimal(p.amount), p.currency), "currency": p.currency, "status": p.status,
-            "decided_by": p.decided_by, "decided_at": p.decided_at, "reason": p.reason,
-            "obligation": p.obligation_id}
 
 
 def proposals(session: Session, status: str | None = None) -> list[InterestProposal]:

@@ -30,14 +30,14 @@ class ReferenceRates(MethodView):
     @blp.response(200, ReferenceRateListSchema)
     def get(self, args):
         """Reference rates recorded (e.g. ECB_MRO), by reference and date"""
-        return {"items": [service.rate_view(r) for r in service.rates(db.session(), args.get("reference"))]}
+        return {"items": service.rates(db.session(), args.get("reference"))}
 
     @requires("admin", "finance_officer")
     @blp.arguments(ReferenceRateInSchema)
     @blp.response(201, ReferenceRateSchema)
     def post(self, data):
         """Record a reference rate in force from a day (never rewritten; a rate is a decimal string)"""
-        return service.rate_view(service.add_rate(db.session(), data)), 201
+        return service.add_rate(db.session(), data), 201
 
 
 @blp.route("/interest/runs")
@@ -57,7 +57,7 @@ class InterestProposals(MethodView):
     @blp.response(200, InterestProposalListSchema)
     def get(self, args):
         """Interest proposals, oldest first (`status` filters)"""
-        return {"items": [service.proposal_view(p) for p in service.proposals(db.session(), args.get("status"))]}
+        return {"items": service.proposals(db.session(), args.get("status"))}
 
 
 @blp.route("/interest/proposals/<int:proposal_id>")
@@ -66,7 +66,7 @@ class InterestProposalItem(MethodView):
     @blp.response(200, InterestProposalSchema)
     def get(self, proposal_id):
         """One interest proposal"""
-        return service.proposal_view(service.get(db.session(), proposal_id))
+        return service.get(db.session(), proposal_id)
 
 
 @blp.route("/interest/proposals/<int:proposal_id>/accept")
@@ -75,7 +75,7 @@ class AcceptInterest(MethodView):
     @blp.response(200, InterestProposalSchema)
     def post(self, proposal_id):
         """Accept: the interest becomes a late_interest obligation of the agreement, posted to the journal"""
-        return service.proposal_view(service.accept(db.session(), proposal_id, auth.current().name))
+        return service.accept(db.session(), proposal_id, auth.current().name)
 
 
 @blp.route("/interest/proposals/<int:proposal_id>/reject")
@@ -85,4 +85,4 @@ class RejectInterest(MethodView):
     @blp.response(200, InterestProposalSchema)
     def post(self, data, proposal_id):
         """Reject (waive) the proposal's interest, with a reason; nothing is posted"""
-        return service.proposal_view(service.reject(db.session(), proposal_id, auth.current().name, data["reason"]))
+        return service.reject(db.session(), proposal_id, auth.current().name, data["reason"])

@@ -16,10 +16,8 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstra
 from sqlmodel import Field, SQLModel
 
 from ledger.db import AMOUNT
+from ledger.invoices.parsed import DOCUMENT_TYPES, STATUSES  # noqa: F401 (named here too: the columns' values)
 from ledger.timeutil import utcnow
-
-STATUSES = ("accepted", "disputed", "approved", "in_transit", "rejected", "paid")
-DOCUMENT_TYPES = ("invoice", "credit_note")
 
 
 class Invoice(SQLModel, table=True):

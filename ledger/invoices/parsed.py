@@ -21,6 +21,10 @@ from ledger.money import Money
 DocumentType = Literal["invoice", "credit_note"]
 Source = Literal["json", "ubl"]
 
+#: Where a received invoice stands, and what a document is (credit notes reduce what is owed).
+STATUSES = ("accepted", "disputed", "approved", "in_transit", "rejected", "paid")
+DOCUMENT_TYPES = ("invoice", "credit_note")
+
 #: Obligation kinds (API.md "Obligations") that an invoice line may claim.
 LINE_KINDS = frozenset(
     {"per_returnee_fee", "monthly_support", "instalment", "milestone", "advance", "advance_offset", "adjustment",

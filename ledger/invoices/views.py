@@ -178,7 +178,7 @@ class Approve(MethodView):
     @blp.response(200, InvoiceSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, invoice_id):
+    def post(self, data, invoice_id, if_match):
         """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
 
         Only `obligation` findings can be overridden (one reason per line, `line: null` for the document).
@@ -187,7 +187,7 @@ class Approve(MethodView):
         reject it so that the partner sends a corrected document.
         """
         invoice = service.approve(db.session(), _visible(invoice_id), data["overrides"], auth.current().name,
-                                  request.headers.get("If-Match"), data.get("reason"))
+                                  if_match, data.get("reason"))
         return _response(invoice)
 
 
@@ -198,10 +198,10 @@ class Dispute(MethodView):
     @blp.response(200, InvoiceSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, invoice_id):
+    def post(self, data, invoice_id, if_match):
         """Dispute: the partner sees the findings and the reason (honours If-Match)"""
         invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
-                                  auth.current().name, request.headers.get("If-Match"))
+                                  auth.current().name, if_match)
         return _response(invoice)
 
 
@@ -212,10 +212,10 @@ class Reject(MethodView):
     @blp.response(200, InvoiceSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, invoice_id):
+    def post(self, data, invoice_id, if_match):
         """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
-                                 request.headers.get("If-Match"))
+                                 if_match)
         return _response(invoice)
 
 

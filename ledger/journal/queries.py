@@ -15,6 +15,7 @@ from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
 from ledger.parties.models import BankAccount
+from ledger.wire import Extended
 
 
 def visible_accounts(principal: Principal):
@@ -47,15 +48,10 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
         service.balances(session, as_of=args.get("as_of"), period=args.get("period"),
                          account_filter=Account.id.in_(ids))
     )
-    result["items"] = [_account_view(a, sums.get(a.id, Decimal(0))) for a in result["items"]]
+    result["items"] = [Extended(a, balance=Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
     return result
 
 
-def _account_view(account: Account, balance: Decimal) -> dict:
-    return {"id": account.id, "code": account.code, "purpose": account.purpose, "party_code": account.party_code,
-            "counterparty_code": account.counterparty_code, "agreement_id": account.agreement_id,
-            "currency": account.currency, "bank_account": account.bank_account,
-            "balance": Money(balance, account.currency)}
 
 
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:
@@ -75,14 +71,8 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
         query = query.where(visible)
     result = listing.page(query, JournalEntry.id, args)
     postings = _postings_of(session, [e.id for e in result["items"]])
-    result["items"] = [{**_entry_view(e), "postings": postings[e.id]} for e in result["items"]]
+    result["items"] = [Extended(e, postings=postings[e.id]) for e in result["items"]]
     return result
-
-
-def _entry_view(entry: JournalEntry) -> dict:
-    return {name: getattr(entry, name) for name in (
-        "id", "effective_date", "period", "source_type", "source_id", "memo", "reverses_id", "created_at",
-        "prev_hash", "hash")}
 
 
 def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]]:

@@ -1,4 +1,5 @@
 from flask import Response
+from flask.views import MethodView
 
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db
@@ -9,35 +10,38 @@ from ledger.journal import export, queries
 blp = blueprint("journal", "Accounts, balances and the double-entry journal")
 
 
-@blp.route("/accounts")
-@requires(*READ_ROLES)
-@blp.arguments(AccountArgs, location="query")
-@blp.response(200, AccountPageSchema)
-def accounts(args):
-    """Accounts with their balances as of a date or a period's end"""
-    return queries.account_page(db.session(), auth.current(), args)
+@blp.route("/accounts", endpoint="accounts")
+class Accounts(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(AccountArgs, location="query")
+    @blp.response(200, AccountPageSchema)
+    def get(self, args):
+        """Accounts with their balances as of a date or a period's end"""
+        return queries.account_page(db.session(), auth.current(), args)
 
 
-@blp.route("/journal/entries")
-@requires(*READ_ROLES)
-@blp.arguments(EntryArgs, location="query")
-@blp.response(200, EntryPageSchema)
-def entries(args):
-    """Journal entries with their postings, in chain order"""
-    return queries.entry_page(db.session(), auth.current(), args)
+@blp.route("/journal/entries", endpoint="entries")
+class Entries(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(EntryArgs, location="query")
+    @blp.response(200, EntryPageSchema)
+    def get(self, args):
+        """Journal entries with their postings, in chain order"""
+        return queries.entry_page(db.session(), auth.current(), args)
 
 
-@blp.route("/journal/export")
-@requires("finance_officer", "auditor", "admin")
-@blp.arguments(ExportArgs, location="query")
-@blp.response(200, content_type="text/plain", description="a beancount file")
-def export_journal(args):
-    """The whole journal as a beancount file, with balance assertions at each closed period's end
+@blp.route("/journal/export", endpoint="export_journal")
+class Export(MethodView):
+    @requires("finance_officer", "auditor", "admin")
+    @blp.arguments(ExportArgs, location="query")
+    @blp.response(200, content_type="text/plain", description="a beancount file")
+    def get(self, args):
+        """The whole journal as a beancount file, with balance assertions at each closed period's end
 
-    Streamed from one read-only snapshot. A complete file ends with the line `; end of the journal: N entries`;
-    one that failed part-way ends with a line starting `EXPORT FAILED` (which bean-check refuses) and the
-    transfer is broken off. A database that cannot be read answers 503 before anything is sent."""
-    # Not the request's session: the body is read after the request has ended (and its session closed).
-    body = export.Stream(db.database().read_session())
-    return Response(body, mimetype="text/plain",
-                    headers={"Content-Disposition": 'attachment; filename="ledger.beancount"'})
+        Streamed from one read-only snapshot. A complete file ends with the line `; end of the journal: N entries`;
+        one that failed part-way ends with a line starting `EXPORT FAILED` (which bean-check refuses) and the
+        transfer is broken off. A database that cannot be read answers 503 before anything is sent."""
+        # Not the request's session: the body is read after the request has ended (and its session closed).
+        body = export.Stream(db.database().read_session())
+        return Response(body, mimetype="text/plain",
+                        headers={"Content-Disposition": 'attachment; filename="ledger.beancount"'})

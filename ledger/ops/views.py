@@ -7,6 +7,7 @@ import os
 import time
 
 from flask import Flask, Response, current_app, g, request
+from flask.views import MethodView
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
@@ -30,19 +31,20 @@ POOL_OVERFLOW = Gauge("ledger_db_pool_overflow", "Database connections opened be
                       registry=REGISTRY, multiprocess_mode="livesum")
 
 
-@blp.route("/health")
-@blp.response(200, HealthSchema)
-@blp.doc(security=[])
-@public
-def health():
-    """Is the service up, and can it reach its database?"""
-    try:
-        db.session().execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # an unreachable database is what this endpoint exists to report
-        database = "unavailable"
-    body = {"status": "ok" if database == "ok" else "degraded", "database": database}
-    return body, 200 if database == "ok" else 503
+@blp.route("/health", endpoint="health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.doc(security=[])
+    @public
+    def get(self):
+        """Is the service up, and can it reach its database?"""
+        try:
+            db.session().execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:  # an unreachable database is what this endpoint exists to report
+            database = "unavailable"
+        body = {"status": "ok" if database == "ok" else "degraded", "database": database}
+        return body, 200 if database == "ok" else 503
 
 
 @public

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from ledger.audit.service import describe
 from ledger.errors import Conflict, check_if_match, not_found
 from ledger.parties.models import BankAccount, Party
+from ledger.wire import Extended
 
 
 def get(session: Session, code: str) -> Party:
@@ -22,11 +23,9 @@ def bank_accounts(session: Session, code: str) -> list[BankAccount]:
                                 .order_by(BankAccount.id)).scalars())
 
 
-def view(session: Session, party: Party) -> dict:
-    accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency} for a in bank_accounts(session, party.code)]
-    return {"code": party.code, "name": party.name, "contact_point": party.contact_point,
-            "fiscal_year_start_month": party.fiscal_year_start_month,
-            "reporting_currency": party.reporting_currency, "bank_accounts": accounts, "version": party.version}
+def registered(session: Session, party: Party) -> Extended:
+    """The party with its bank accounts (`bank_accounts`)."""
+    return Extended(party, bank_accounts=bank_accounts(session, party.code))
 
 
 def etag(party: Party) -> str:

@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ class Parties(MethodView):
     def get(self, args):
         """List parties"""
         result = listing.page(select(Party), Party.code, args, convert=str)
-        result["items"] = [service.view(db.session(), p) for p in result["items"]]
+        result["items"] = [service.registered(db.session(), p) for p in result["items"]]
         return result
 
     @requires("admin")
@@ -31,7 +30,7 @@ class Parties(MethodView):
     def post(self, data):
         """Register a party"""
         party = service.create(db.session(), data)
-        return service.view(db.session(), party), 201, {"ETag": service.etag(party),
+        return service.registered(db.session(), party), 201, {"ETag": service.etag(party),
                                                         "Location": f"/api/v1/parties/{party.code}"}
 
 
@@ -43,14 +42,14 @@ class PartyItem(MethodView):
     def get(self, code):
         """Read a party"""
         party = service.get(db.session(), code)
-        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
+        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}
 
     @requires("admin")
     @blp.arguments(PartyWriteSchema)
     @blp.response(200, PartySchema)
     @honours_if_match
     @sends_etag
-    def put(self, data, code):
+    def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
-        party = service.update(db.session(), code, data, request.headers.get("If-Match"))
-        return service.view(db.session(), party), 200, {"ETag": service.etag(party)}
+        party = service.update(db.session(), code, data, if_match)
+        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}

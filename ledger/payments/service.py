@@ -986,17 +986,6 @@ def list_query(status: str | None = None):
     return query
 
 
-def item_view(item: PaymentItem) -> dict:
-    return {"id": item.id, "invoice": item.invoice_id, "claim": item.claim_id, "obligation": item.obligation_id,
-            "payee": item.payee_code,
-            "amount": Money(item.amount, item.currency), "currency": item.currency,
-            "creditor_name": item.creditor_name, "creditor_account": item.creditor_account,
-            "creditor_bic": item.creditor_bic, "remittance": item.remittance,
-            "remittance_structured": item.remittance_is_rf, "end_to_end_id": item.end_to_end_id,
-            "status": item.status, "hold_reason": item.hold_reason, "status_reason": item.status_reason,
-            "transfer": item.transfer_id, "match": item.match_id}
-
-
 def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict:
     approvals = approvals_of(session, batch.id)
     result = {
@@ -1011,7 +1000,7 @@ def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict
         "file_sha256": batch.document_sha256, "version": batch.version,
     }
     if with_items:
-        result["items"] = [item_view(i) for i in items_of(session, batch.id)]
+        result["items"] = items_of(session, batch.id)
     return result
 
 

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask.views import MethodView
 
 from contracts.approvals import ApprovalSchema
@@ -87,14 +87,14 @@ class BatchItem(MethodView):
     @blp.response(200, PaymentBatchSchema)
     @honours_if_match
     @sends_etag
-    def patch(self, data, batch_id, item_id):
+    def patch(self, data, batch_id, item_id, if_match):
         """Hold a transfer (with a reason), lift the hold, or pay part of the invoice (before release)
 
         The batch gets a new digest: approvals given before no longer count (409 `batch_released` after
         release). A cost claim or an advance is paid whole: its amount is not changed (422 `claim_paid_whole`,
         `advance_paid_whole`)."""
         batch = service.update_item(db.session(), batch_id, item_id, data, current(), second_above(),
-                                    request.headers.get("If-Match"))
+                                    if_match)
         return _answer(batch)
 
 
@@ -118,12 +118,12 @@ class Release(MethodView):
     @blp.response(200, PaymentBatchSchema)
     @honours_if_match
     @sends_etag
-    def post(self, batch_id):
+    def post(self, batch_id, if_match):
         """Release a fully approved batch: the pain.001 is built, validated against the ISO schema and frozen;
         its transfers post to payments in transit and their invoices are `in_transit` until the bank's debit
         clears them (409 `already_released` the second time; `invoice_changed`, `claim_changed`,
         `advance_invoiced`, `advance_changed` when what a transfer pays changed since the proposal)"""
-        return _answer(service.release(db.session(), batch_id, current(), request.headers.get("If-Match")))
+        return _answer(service.release(db.session(), batch_id, current(), if_match))
 
 
 @blp.route("/payment-batches/<int:batch_id>/cancel")
@@ -132,9 +132,9 @@ class Cancel(MethodView):
     @blp.response(200, PaymentBatchSchema)
     @honours_if_match
     @sends_etag
-    def post(self, batch_id):
+    def post(self, batch_id, if_match):
         """Cancel a batch before its release"""
-        return _answer(service.cancel(db.session(), batch_id, current(), request.headers.get("If-Match")))
+        return _answer(service.cancel(db.session(), batch_id, current(), if_match))
 
 
 @blp.route("/payment-batches/<int:batch_id>/pain001")

@@ -51,6 +51,7 @@ from ledger.recognition.models import (
     ReturnOrder,
 )
 from ledger.timeutil import today, utcnow
+from ledger.wire import Extended
 
 # ---- helpers -----------------------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ def order_views(session: Session, orders: Sequence[ReturnOrder], principal: Prin
             "decision_date": order.decision_date, "ground": order.ground, "pseudonym": order.pseudonym,
             "sis_alert_ref": order.sis_alert_ref, "european_return_order_ref": order.european_return_order_ref,
             "legal_basis": order.legal_basis, "retain_until": order.retain_until, "erased": order.erased_at is not None,
-            "recognitions": [recognition_view(r, claims.get(r.id)) for r in recs],
+            "recognitions": [recognition_shown(r, claims.get(r.id)) for r in recs],
         })
     return views
 
@@ -180,15 +181,10 @@ def recognition_etag(rec: Recognition) -> str:
     return f'"recognition-{rec.id}-{rec.version}"'
 
 
-def recognition_view(rec: Recognition, claim_id: int | None) -> dict:
+def recognition_shown(rec: Recognition, claim_id: int | None) -> Extended:
+    """The recognition with whether it is `recognised` (null while undecided) and its `cost_claim`."""
     recognised = {"recognised": True, "enforced": True, "refused": False}.get(rec.status)
-    return {
-        "id": rec.id, "return_order_id": rec.return_order_id, "issuing_state": rec.issuing_state,
-        "enforcing_state": rec.enforcing_state, "requested_on": rec.requested_on, "status": rec.status,
-        "recognised": recognised, "decided_on": rec.decided_on, "reason": rec.reason,
-        "enforced_on": rec.enforced_on, "notified_on": rec.notified_on, "cost_claim": claim_id,
-        "version": rec.version,
-    }
+    return Extended(rec, recognised=recognised, cost_claim=claim_id)
 
 
 def _claim_ids(session: Session, recognition_ids: Sequence[int]) -> dict[int, int]:
@@ -304,11 +300,6 @@ def allowance_rates(session: Session, code: str) -> list[AllowanceRate]:
         raise not_found("party")
     return list(session.execute(select(AllowanceRate).where(AllowanceRate.party_code == code)
                                 .order_by(AllowanceRate.effective_from, AllowanceRate.currency)).scalars())
-
-
-def rate_view(rate: AllowanceRate) -> dict:
-    return {"party_code": rate.party_code, "effective_from": rate.effective_from,
-            "daily_rate": Money(Decimal(rate.daily_rate), rate.currency), "currency": rate.currency}
 
 
 def add_allowance_rate(session: Session, code: str, data: dict) -> AllowanceRate:
@@ -582,14 +573,9 @@ def resolve_dispute(session: Session, dispute_id: int, data: dict) -> CostClaimD
     return dispute
 
 
-def dispute_view(dispute: CostClaimDispute, currency: str) -> dict:
-    return {"id": dispute.id, "claim": dispute.claim_id, "reason": dispute.reason,
-            "lines": [int(n) for n in dispute.lines.split(",") if n], "opened_on": dispute.opened_on,
-            "status": dispute.status, "outcome": dispute.outcome, "decided_on": dispute.decided_on,
-            "resolution_reason": dispute.resolution_reason,
-            "payable_before": _money(dispute.payable_before, currency),
-            "payable_after": _money(dispute.payable_after, currency),
-            "adjustment_entry_id": dispute.adjustment_entry_id, "version": dispute.version}
+def dispute_shown(dispute: CostClaimDispute, currency: str) -> Extended:
+    """The dispute with its disputed `lines` as numbers and its claim's `currency` (that of its amounts)."""
+    return Extended(dispute, lines=[int(n) for n in dispute.lines.split(",") if n], currency=currency)
 
 
 def claim_reference(claim_id: int) -> str:
@@ -737,7 +723,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
         "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
         "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
         "lines": [_line_view(row, cur, standing.get(row.line)) for row in lines],
-        "disputes": [dispute_view(d, cur) for d in disputes or ()],
+        "disputes": [dispute_shown(d, cur) for d in disputes or ()],
         "claimed": _money(claim.claimed, cur), "allowed": _money(claim.allowed, cur),
         "recovered_from_person": _money(claim.recovered_from_person, cur), "payable": _money(claim.payable, cur),
         "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],

@@ -1,4 +1,3 @@
-from flask import request
 from flask.views import MethodView
 
 from contracts.recognition import (
@@ -44,7 +43,7 @@ def _order_response(order, status=200):
 
 
 def _recognition_response(rec, status=200):
-    view = service.recognition_view(rec, service.claim_of(db.session(), rec))
+    view = service.recognition_shown(rec, service.claim_of(db.session(), rec))
     return view, status, {"ETag": service.recognition_etag(rec), "Location": f"/api/v1/recognitions/{rec.id}"}
 
 
@@ -107,9 +106,9 @@ class RecognitionDecision(MethodView):
     @blp.response(200, RecognitionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, rec_id):
+    def post(self, data, rec_id, if_match):
         """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
-        rec = service.decide_recognition(db.session(), rec_id, data, request.headers.get("If-Match"))
+        rec = service.decide_recognition(db.session(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -120,9 +119,9 @@ class Enforcement(MethodView):
     @blp.response(200, RecognitionSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, rec_id):
+    def post(self, data, rec_id, if_match):
         """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
-        rec = service.record_enforcement(db.session(), rec_id, data, request.headers.get("If-Match"))
+        rec = service.record_enforcement(db.session(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -162,15 +161,15 @@ class CostClaimDecision(MethodView):
     @blp.response(200, CostClaimSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, claim_id):
+    def post(self, data, claim_id, if_match):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
-        claim = service.decide_claim(db.session(), claim_id, data, request.headers.get("If-Match"))
+        claim = service.decide_claim(db.session(), claim_id, data, if_match)
         return _claim_response(claim)
 
 
 def _dispute_response(dispute, status=200):
     claim = service.get_claim(db.session(), dispute.claim_id)
-    return (service.dispute_view(dispute, claim.currency), status,
+    return (service.dispute_shown(dispute, claim.currency), status,
             {"ETag": service.dispute_etag(dispute), "Location": f"/api/v1/cost-claims/disputes/{dispute.id}"})
 
 
@@ -215,9 +214,9 @@ class CostClaimPayment(MethodView):
     @blp.response(200, CostClaimSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, claim_id):
+    def post(self, data, claim_id, if_match):
         """Record that the issuing state paid an accepted claim; posts the cash movement"""
-        claim = service.record_payment(db.session(), claim_id, data["paid_on"], request.headers.get("If-Match"))
+        claim = service.record_payment(db.session(), claim_id, data["paid_on"], if_match)
         return _claim_response(claim)
 
 
@@ -227,14 +226,14 @@ class AllowanceRates(MethodView):
     @blp.response(200, AllowanceRateListSchema)
     def get(self, code):
         """A member state's daily allowance rates for escorts"""
-        return {"items": [service.rate_view(r) for r in service.allowance_rates(db.session(), code)]}
+        return {"items": service.allowance_rates(db.session(), code)}
 
     @requires("admin", "finance_officer", "partner")
     @blp.arguments(AllowanceRateInSchema)
     @blp.response(201, AllowanceRateSchema)
     def post(self, data, code):
         """Publish a daily allowance rate (by that state's partner token, an admin or a finance officer)"""
-        return service.rate_view(service.add_allowance_rate(db.session(), code, data)), 201
+        return service.add_allowance_rate(db.session(), code, data), 201
 
 
 @blp.route("/settlements/<string:period>/netting")

@@ -23,7 +23,7 @@ def reconcile(dry_run: bool, as_json: bool) -> None:
             progress(STEPS, length=len(STEPS), label="reconciling") as bar:
         record = service.run(session, f"cli:{getpass.getuser()}", dry_run=dry_run,
                              on_step=lambda _name: bar.update(1))
-        answer = RunSchema().dump(service.run_view(record))
+        answer = RunSchema().dump(record)
     if as_json:
         emit_json(answer)
     else:

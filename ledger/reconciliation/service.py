@@ -717,14 +717,6 @@ def get_run(session: Session, run_id: int) -> ReconciliationRun:
     return record
 
 
-def run_view(record: ReconciliationRun) -> dict:
-    return {"id": record.id, "dry_run": record.dry_run, "auto_matched": record.auto_matched,
-            "proposed": record.proposed, "unmatched_transfers": record.unmatched_transfers,
-            "open_invoices": record.open_invoices, "transfers_considered": record.transfers_considered,
-            "invoices_considered": record.invoices_considered, "per_rule": json.loads(record.per_rule),
-            "started_at": record.started_at, "finished_at": record.finished_at, "duration_ms": record.duration_ms}
-
-
 # ---- reading matches ---------------------------------------------------------------------------------
 
 def get(session: Session, match_id: int, *, lock: bool = False) -> ReconciliationMatch:

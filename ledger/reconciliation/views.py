@@ -1,6 +1,5 @@
 """HTTP for reconciliation: runs, matches and the review workflow (translate requests to `service` calls)."""
 
-from flask import request
 from flask.views import MethodView
 
 from contracts.reconciliation import (
@@ -43,7 +42,7 @@ class Runs(MethodView):
     def post(self, data):
         """Run reconciliation over everything open: auto matches are posted at once, proposals wait for review"""
         record = service.run(db.session(), current().name, dry_run=data["dry_run"])
-        return service.run_view(record), 201, {"Location": f"/api/v1/reconciliation/runs/{record.id}"}
+        return record, 201, {"Location": f"/api/v1/reconciliation/runs/{record.id}"}
 
 
 @blp.route("/reconciliation/runs/<int:run_id>")
@@ -52,7 +51,7 @@ class RunItem(MethodView):
     @blp.response(200, RunSchema)
     def get(self, run_id):
         """Read a reconciliation run's answer"""
-        return service.run_view(service.get_run(db.session(), run_id))
+        return service.get_run(db.session(), run_id)
 
 
 @blp.route("/reconciliation/matches")
@@ -96,9 +95,9 @@ class Confirm(MethodView):
     @blp.response(200, MatchSchema)
     @honours_if_match
     @sends_etag
-    def post(self, match_id):
+    def post(self, match_id, if_match):
         """Confirm a proposed match: post the settlement (honours If-Match)"""
-        row = service.confirm(db.session(), match_id, current().name, request.headers.get("If-Match"))
+        row = service.confirm(db.session(), match_id, current().name, if_match)
         return _response(row)
 
 
@@ -109,10 +108,10 @@ class Reject(MethodView):
     @blp.response(200, MatchSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, match_id):
+    def post(self, data, match_id, if_match):
         """Reject a proposed match: its transfer–invoice pairs are never proposed again (honours If-Match)"""
         row = service.reject(db.session(), match_id, current().name, data.get("reason"),
-                             request.headers.get("If-Match"))
+                             if_match)
         return _response(row)
 
 
@@ -123,8 +122,8 @@ class Reverse(MethodView):
     @blp.response(200, MatchSchema)
     @honours_if_match
     @sends_etag
-    def post(self, data, match_id):
+    def post(self, data, match_id, if_match):
         """Reverse a posted match: a reversal entry; the invoices' amounts open again (honours If-Match)"""
         row = service.reverse(db.session(), match_id, current().name, data["reason"],
-                              request.headers.get("If-Match"))
+                              if_match)
         return _response(row)

@@ -9,7 +9,7 @@
   and minor units, dates are dates, headers are words, widths fit, the header row is frozen with a filter.
 - PDF: an A4 document a minister can sign (see `pdf.py`).
 
-A report covers one month or any run of whole months (`service.range_view`); the generators read only the
+A report covers one month or any run of whole months (`service.statement_of_months`); the generators read only the
 statement content, so they do not care which.
 
 Partner text (a dispute comment, an invoice number) is data, never a formula: `cells.looks_like_formula` decides,

@@ -150,7 +150,7 @@ def check_months(periods: list[str]) -> None:
         raise field_error("period", "the months must follow one another, none missing")
 
 
-def range_view(session: Session, periods: list[str], party: str | None, agreement_id: int | None) -> dict:
+def statement_of_months(session: Session, periods: list[str], party: str | None, agreement_id: int | None) -> dict:
     """What a report of several months renders: the summed statement, unsigned (each month's own statement is
     the signed one); one month is `statement_for` itself."""
     if len(periods) == 1:

@@ -49,41 +49,44 @@ def _scope() -> str | None:
     return principal.party if principal.is_partner else None
 
 
-@blp.route("/settlements/<string:period>")
-@requires(*READ_ROLES)
-@blp.arguments(StatementArgs, location="query")
-@blp.response(200, SettlementViewSchema)
-def settlement(args, period):
-    """The statement of a period: live while open, the signed documents once closed"""
-    service.check_period(period)
-    return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]))
+@blp.route("/settlements/<string:period>", endpoint="settlement")
+class Settlement(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(StatementArgs, location="query")
+    @blp.response(200, SettlementViewSchema)
+    def get(self, args, period):
+        """The statement of a period: live while open, the signed documents once closed"""
+        service.check_period(period)
+        return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]))
 
 
-@blp.route("/settlements/<string:period>/close", methods=["POST"])
-@requires("finance_officer", "admin")
-@blp.response(200, CloseResultSchema)
-def close(period):
-    """Close the period: lock the journal, freeze and sign the statements"""
-    service.check_period(period)
-    frozen = service.close(db.session(), period)
-    return {"period": period, "status": "closed",
-            "statements": [{"scope": f.scope, "digest": f.digest, "signature": f.signature} for f in frozen]}
+@blp.route("/settlements/<string:period>/close", endpoint="close")
+class Close(MethodView):
+    @requires("finance_officer", "admin")
+    @blp.response(200, CloseResultSchema)
+    def post(self, period):
+        """Close the period: lock the journal, freeze and sign the statements"""
+        service.check_period(period)
+        frozen = service.close(db.session(), period)
+        return {"period": period, "status": "closed",
+                "statements": [{"scope": f.scope, "digest": f.digest, "signature": f.signature} for f in frozen]}
 
 
-@blp.route("/settlements/<string:period>/report")
-@requires(*READ_ROLES)
-@blp.arguments(ReportArgs, location="query")
-@blp.response(200, content_type="application/octet-stream", description="the report in the asked format",
-              headers={"X-PDF-Tagged": _TAGGED})
-def report(args, period):
-    """The settlement report as JSON, a zip of CSV files (`format=csv`), XLSX or PDF (partners: their own
-    agreements). `?party=` gives one partner's section alone, `?agreement=` one agreement's; for a closed month
-    each comes with the signed statements it shows."""
-    service.check_period(period)
-    party = _report_party(args["party"])
-    agreement_id = _agreement_id(args["agreement"])
-    body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
-    return download(body, args["format"], filename(period, args["format"], args["party"], agreement_id))
+@blp.route("/settlements/<string:period>/report", endpoint="report")
+class Report(MethodView):
+    @requires(*READ_ROLES)
+    @blp.arguments(ReportArgs, location="query")
+    @blp.response(200, content_type="application/octet-stream", description="the report in the asked format",
+                  headers={"X-PDF-Tagged": _TAGGED})
+    def get(self, args, period):
+        """The settlement report as JSON, a zip of CSV files (`format=csv`), XLSX or PDF (partners: their own
+        agreements). `?party=` gives one partner's section alone, `?agreement=` one agreement's; for a closed month
+        each comes with the signed statements it shows."""
+        service.check_period(period)
+        party = _report_party(args["party"])
+        agreement_id = _agreement_id(args["agreement"])
+        body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
+        return download(body, args["format"], filename(period, args["format"], args["party"], agreement_id))
 
 
 def download(body: bytes, fmt: str, name: str) -> Response:
@@ -118,7 +121,7 @@ def render_months(periods: list[str], fmt: str, party: str | None, agreement_id:
                   focus: bool = False) -> bytes:
     """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
     session = db.session()
-    view = service.range_view(session, periods, party, agreement_id)
+    view = service.statement_of_months(session, periods, party, agreement_id)
     section = party if focus else None
     if fmt == "json":
         return reports.to_json(view)
@@ -178,23 +181,25 @@ class Reviews(MethodView):
                               data["decision"], data["comment"], principal.key)
 
 
-@blp.route("/settlements/reviews/<int:review_id>/resolve", methods=["POST"])
-@requires("finance_officer", "admin")
-@blp.arguments(ResolveInSchema)
-@blp.response(200, ReviewSchema)
-def resolve(data, review_id):
-    """Resolve a dispute: it is no longer carried into later statements"""
-    return reviews.resolve(db.session(), review_id, data["resolution"], auth.current().key)
+@blp.route("/settlements/reviews/<int:review_id>/resolve", endpoint="resolve")
+class Resolve(MethodView):
+    @requires("finance_officer", "admin")
+    @blp.arguments(ResolveInSchema)
+    @blp.response(200, ReviewSchema)
+    def post(self, data, review_id):
+        """Resolve a dispute: it is no longer carried into later statements"""
+        return reviews.resolve(db.session(), review_id, data["resolution"], auth.current().key)
 
 
-@blp.route("/signing-key")
-@public
-@blp.response(200, SigningKeySchema)
-@blp.doc(security=[])
-def signing_key():
-    """The keys that verify settlement statements: the current one, and each retired one with its dates
-    (published: anyone may verify). A statement names its key in `statement.signing_key_id`."""
-    listed = service.published_keys(db.session())
-    current = listed[0]
-    return {"algorithm": "Ed25519", "key_id": current["key_id"], "public_key": current["public_key"],
-            "public_key_pem": current["public_key_pem"], "keys": listed}
+@blp.route("/signing-key", endpoint="signing_key")
+class SigningKey(MethodView):
+    @public
+    @blp.response(200, SigningKeySchema)
+    @blp.doc(security=[])
+    def get(self):
+        """The keys that verify settlement statements: the current one, and each retired one with its dates
+        (published: anyone may verify). A statement names its key in `statement.signing_key_id`."""
+        listed = service.published_keys(db.session())
+        current = listed[0]
+        return {"algorithm": "Ed25519", "key_id": current["key_id"], "public_key": current["public_key"],
+                "public_key_pem": current["public_key_pem"], "keys": listed}

@@ -44,6 +44,7 @@ from ledger.statements.parsing import (
     StatementParseError,
     parse,
 )
+from ledger.wire import Extended
 
 #: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
 CHUNK = 5000
@@ -403,33 +404,12 @@ def _minor(value: Decimal | None, currency: str | None) -> Decimal | None:
         return value
 
 
-def view(session: Session, record: Statement, *, detail: bool = False) -> dict:
-    answer = {
-        "id": record.id, "format": record.format, "format_version": record.format_version,
-        "account": record.account, "party": record.party_code, "currency": record.currency,
-        "statements": record.statements, "entries": record.entries, "imported": record.imported,
-        "duplicates": record.duplicates, "not_booked": record.not_booked,
-        "opening_balance": _minor(record.opening_balance, record.currency),
-        "closing_balance": _minor(record.closing_balance, record.currency),
-        "balance_check": record.balance_check, "flags": [f for f in record.flags.split(",") if f],
-        "imported_at": record.imported_at, "voided_at": record.voided_at, "voided_by": record.voided_by,
-        "void_reason": record.void_reason,
-    }
+def view(session: Session, record: Statement, *, detail: bool = False) -> Extended:
+    """The import with its `flags` as a list and, in `detail`, its statements' `parts`."""
+    answer = Extended(record, flags=[f for f in record.flags.split(",") if f])
     if detail:
-        answer["parts"] = [part_view(p) for p in parts_of(session, record.id)]
+        answer.parts = parts_of(session, record.id)
     return answer
-
-
-def part_view(part: StatementPart) -> dict:
-    return {
-        "index": part.index, "account": part.account, "party": part.party_code, "currency": part.currency,
-        "statement_id": part.bank_statement_id, "message_id": part.message_id,
-        "from_date": part.from_date, "to_date": part.to_date,
-        "opening_balance": _minor(part.opening_balance, part.currency),
-        "closing_balance": _minor(part.closing_balance, part.currency),
-        "credits": _minor(part.credits, part.currency), "debits": _minor(part.debits, part.currency), "entries": part.entries, "imported": part.imported,
-        "balance_check": part.balance_check, "unknown_account": part.unknown_account,
-    }
 
 
 def transfer_status(amount: Decimal, allocated: Decimal) -> str:
@@ -446,19 +426,9 @@ def status_clause(status: str):
     return and_(Transfer.allocated > 0, Transfer.allocated < Transfer.amount)
 
 
-def transfer_view(transfer: Transfer) -> dict:
-    return {
-        "id": transfer.id, "statement": transfer.statement_id, "account": transfer.account,
-        "party": transfer.party_code, "counterparty_party": transfer.counterparty_party,
-        "amount": _minor(transfer.amount, transfer.currency), "currency": transfer.currency, "direction": transfer.direction,
-        "booking_date": transfer.booking_date, "value_date": transfer.value_date,
-        "bank_reference": transfer.bank_reference, "end_to_end_id": transfer.end_to_end_id, "uetr": transfer.uetr,
-        "structured_reference": transfer.structured_reference,
-        "remittance_information": transfer.remittance_information,
-        "counterparty_name": transfer.counterparty_name, "counterparty_iban": transfer.counterparty_iban,
-        "reversal": transfer.reversal, "status": transfer_status(transfer.amount, transfer.allocated),
-        "allocated": _minor(transfer.allocated, transfer.currency),
-    }
+def with_status(transfer: Transfer) -> Extended:
+    """The transfer with its matching `status` (`transfer_status`)."""
+    return Extended(transfer, status=transfer_status(transfer.amount, transfer.allocated))
 
 
 def get_transfer(session: Session, transfer_id: int) -> Transfer:
@@ -466,13 +436,6 @@ def get_transfer(session: Session, transfer_id: int) -> Transfer:
     if transfer is None:
         raise not_found("transfer")
     return transfer
-
-
-def fx_view(row: TransferFx) -> dict:
-    return {"transfer": row.transfer_id, "instructed_amount": Money(quantize(row.instructed_amount,
-                                                                             row.instructed_currency),
-                                                                    row.instructed_currency),
-            "instructed_currency": row.instructed_currency, "rate": row.rate, "source": row.source}
 
 
 def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Decimal | None, source: str) -> TransferFx:

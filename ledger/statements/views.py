@@ -126,7 +126,7 @@ class Transfers(MethodView):
         if args.get("statement") is not None:
             query = query.where(Transfer.statement_id == args["statement"])
         result = listing.page(query, Transfer.id, args)
-        result["items"] = [service.transfer_view(t) for t in result["items"]]
+        result["items"] = [service.with_status(t) for t in result["items"]]
         return result
 
 
@@ -138,7 +138,7 @@ class TransferItem(MethodView):
         """Read a transfer"""
         transfer = service.get_transfer(db.session(), transfer_id)
         ensure_party_visible(transfer.party_code, kind="transfer")
-        return service.transfer_view(transfer)
+        return service.with_status(transfer)
 
 
 @blp.route("/transfers/<int:transfer_id>/fx")
@@ -154,4 +154,4 @@ class TransferFxItem(MethodView):
             instructed = Money(data["instructed_amount"], data["instructed_currency"])
         except MoneyError as error:
             raise field_error("instructed_amount", str(error)) from None
-        return service.fx_view(service.state_fx(session, transfer, instructed, data["rate"], data["source"]))
+        return service.state_fx(session, transfer, instructed, data["rate"], data["source"])

@@ -121,7 +121,7 @@ def detail(agreement_id: int):
     session = db.session()
     agreement = service.get(session, agreement_id)
     view = service.view(session, agreement)
-    versions = [service.version_view(v) for v in service.versions(session, agreement.id)]
+    versions = service.versions(session, agreement.id)
     obligations = OBLIGATIONS.page(session, service.obligations_query(agreement.id))
     last_month = period_of(today().replace(day=1) - timedelta(days=1))
     return render_template("agreements/detail.html", agreement=view, versions=versions, obligations=obligations,
@@ -329,7 +329,7 @@ def returnees():
 def returnee(returnee_id: int):
     session = db.session()
     returnee, agreement = service.get_returnee(session, returnee_id)
-    return render_template("agreements/returnee.html", returnee=service.returnee_view(session, returnee),
+    return render_template("agreements/returnee.html", returnee=service.returnee_shown(session, returnee),
                            agreement=agreement, events=service.events(session, returnee.id),
                            can_write=auth.current().role in WRITERS, today=today().isoformat())
 
