@@ -22,7 +22,7 @@ from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
-from ledger.settlement import keys, signing, statement
+from ledger.settlement import keys, reports, signing, statement
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
 from ledger.timeutil import period_of, today, utcnow
 
@@ -344,3 +344,36 @@ def check_period(period: str) -> None:
         raise field_error("period", "must be a period YYYY-MM")
     if not period_in_calendar(period):  # 9999-12 ends past the calendar: its report or netting would fail
         raise field_error("period", f"must be a period from 0001-01 to {LAST_PERIOD}")
+
+
+MEDIA_TYPES = {"json": "application/json", "csv": "application/zip",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+#: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
+EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
+
+
+def filename(period: str, fmt: str, party: str | None, agreement_id: int | None) -> str:
+    suffix = f"-agreement-{agreement_id}" if agreement_id is not None else (f"-party-{party}" if party else "")
+    return f"settlement-{period}{suffix}.{EXTENSIONS[fmt]}"
+
+
+def render(session: Session, period: str, fmt: str, party: str | None, agreement_id: int | None,
+           focus: bool = False) -> bytes:
+    """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
+    return render_months(session, [period], fmt, party, agreement_id, focus)
+
+
+def render_months(session: Session, periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
+                  focus: bool = False) -> bytes:
+    """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
+    view = range_view(session, periods, party, agreement_id)
+    section = party if focus else None
+    if fmt == "json":
+        return reports.to_json(view)
+    if fmt == "csv":
+        return reports.to_csv(view, section)
+    if fmt == "xlsx":
+        return reports.to_xlsx(view, section)
+    last = periods[-1]
+    chart_months = periods if len(periods) > 1 else months(f"{last[:4]}-01", last)
+    return reports.to_pdf(view, series(session, chart_months, party), section)

@@ -21,15 +21,9 @@ from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden, not_found
-from ledger.settlement import reports, reviews, service
+from ledger.settlement import reviews, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
-
-_MEDIA = {"json": "application/json", "csv": "application/zip",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
-#: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
-EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
-
 
 def _agreement_id(ident: str | None) -> int | None:
     """`?agreement=` names an agreement by id or by reference, as /agreements/{ident} does: a number is the id
@@ -78,9 +72,10 @@ def report(args, period):
     service.check_period(period)
     party = _report_party(args["party"])
     agreement_id = _agreement_id(args["agreement"])
-    body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
-    return Response(body, mimetype=_MEDIA[args["format"]], headers={
-        "Content-Disposition": f'attachment; filename="{filename(period, args["format"], args["party"], agreement_id)}"'})
+    body = service.render(db.session(), period, args["format"], party, agreement_id, focus=args["party"] is not None)
+    name = service.filename(period, args["format"], args["party"], agreement_id)
+    return Response(body, mimetype=service.MEDIA_TYPES[args["format"]],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _report_party(asked: str | None) -> str | None:
@@ -91,33 +86,6 @@ def _report_party(asked: str | None) -> str | None:
     if own is not None and asked != own:
         raise not_found("party")
     return asked
-
-
-def filename(period: str, fmt: str, party: str | None, agreement_id: int | None) -> str:
-    suffix = f"-agreement-{agreement_id}" if agreement_id is not None else (f"-party-{party}" if party else "")
-    return f"settlement-{period}{suffix}.{EXTENSIONS[fmt]}"
-
-
-def render(period: str, fmt: str, party: str | None, agreement_id: int | None, focus: bool = False) -> bytes:
-    """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
-    return render_months([period], fmt, party, agreement_id, focus)
-
-
-def render_months(periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
-                  focus: bool = False) -> bytes:
-    """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
-    session = db.session()
-    view = service.range_view(session, periods, party, agreement_id)
-    section = party if focus else None
-    if fmt == "json":
-        return reports.to_json(view)
-    if fmt == "csv":
-        return reports.to_csv(view, section)
-    if fmt == "xlsx":
-        return reports.to_xlsx(view, section)
-    last = periods[-1]
-    chart_months = periods if len(periods) > 1 else service.months(f"{last[:4]}-01", last)
-    return reports.to_pdf(view, service.series(session, chart_months, party), section)
 
 
 @blp.route("/settlements/<string:period>/acknowledgements")

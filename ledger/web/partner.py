@@ -12,7 +12,6 @@ from ledger import auth, db
 from ledger.auth import requires
 from ledger.errors import not_found
 from ledger.settlement import reviews, service
-from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -95,6 +94,6 @@ def report(period: str, agreement_id: int, fmt: str):
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     service.check_period(period)
     _own(agreement_id)
-    body = api.render(period, fmt, _party(), agreement_id)
-    return Response(body, mimetype=api._MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, agreement_id)}"'})
+    body = service.render(db.session(), period, fmt, _party(), agreement_id)
+    return Response(body, mimetype=service.MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{service.filename(period, fmt, None, agreement_id)}"'})

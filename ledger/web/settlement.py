@@ -12,7 +12,6 @@ from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
 from ledger.reconciliation import unmatched
 from ledger.settlement import checklist, reviews, service
-from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.timeutil import period_of, today
 from ledger.web import pages
@@ -117,6 +116,7 @@ def close(period: str):
 def report(period: str, fmt: str):
     if fmt not in FORMATS:
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
-    body = api.render(_checked(period), fmt, None, None)
-    return Response(body, mimetype=api._MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{api.filename(period, fmt, None, None)}"'})
+    body = service.render(db.session(), _checked(period), fmt, None, None)
+    name = service.filename(period, fmt, None, None)
+    return Response(body, mimetype=service.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
