@@ -750,7 +750,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
     }
 
 
-def _overdue_on(as_of: date):
+def overdue_on(as_of: date):
     """SQL for `ClaimTimeline.overdue(as_of) is not None`, ignoring what happened after `as_of`."""
     undecided = or_(CostClaim.decided_on.is_(None), CostClaim.decided_on > as_of)
     unpaid = or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > as_of)
@@ -763,7 +763,7 @@ def _overdue_on(as_of: date):
 
 def overdue_items(session: Session, as_of: date, state: str | None = None) -> list[rules.OverdueItem]:
     """Overdue decisions and payments on `as_of` (most overdue first), for both sides of each claim."""
-    query = select(CostClaim).where(_overdue_on(as_of))
+    query = select(CostClaim).where(overdue_on(as_of))
     if state:
         query = query.where(or_(CostClaim.issuing_state == state, CostClaim.enforcing_state == state))
     tracked = [rules.TrackedClaim(str(c.id), c.issuing_state, c.enforcing_state, timeline(c))
@@ -781,7 +781,7 @@ def list_claims(session: Session, principal: Principal, args: dict) -> dict:
         if args.get(name):
             query = query.where(column == args[name])
     if args.get("overdue") is not None:
-        condition = _overdue_on(as_of)
+        condition = overdue_on(as_of)
         query = query.where(condition if args["overdue"] else ~condition)
     result = listing.page(query, CostClaim.id, args)
     result["items"] = claim_views(session, result["items"], as_of)

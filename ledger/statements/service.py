@@ -33,7 +33,7 @@ from ledger.audit.service import describe
 from ledger.db import AMOUNT, hold_reconciliation_lock
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.journal.rules import RATE_QUANTUM
-from ledger.money import Money, MoneyError, quantize
+from ledger.money import Money, in_minor_units, quantize
 from ledger.parties.models import BankAccount
 from ledger.statements import cash
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
@@ -393,24 +393,14 @@ def visible_to_party(party: str):
     return Statement.id.in_(select(StatementPart.statement_id).where(StatementPart.party_code == party))
 
 
-def _minor(value: Decimal | None, currency: str | None) -> Decimal | None:
-    """A stored amount (4 decimals in the database) back in its currency's minor units."""
-    if value is None or currency is None:
-        return value
-    try:
-        return quantize(value, currency)
-    except MoneyError:
-        return value
-
-
 def view(session: Session, record: Statement, *, detail: bool = False) -> dict:
     answer = {
         "id": record.id, "format": record.format, "format_version": record.format_version,
         "account": record.account, "party": record.party_code, "currency": record.currency,
         "statements": record.statements, "entries": record.entries, "imported": record.imported,
         "duplicates": record.duplicates, "not_booked": record.not_booked,
-        "opening_balance": _minor(record.opening_balance, record.currency),
-        "closing_balance": _minor(record.closing_balance, record.currency),
+        "opening_balance": in_minor_units(record.opening_balance, record.currency),
+        "closing_balance": in_minor_units(record.closing_balance, record.currency),
         "balance_check": record.balance_check, "flags": [f for f in record.flags.split(",") if f],
         "imported_at": record.imported_at, "voided_at": record.voided_at, "voided_by": record.voided_by,
         "void_reason": record.void_reason,
@@ -425,9 +415,9 @@ def part_view(part: StatementPart) -> dict:
         "index": part.index, "account": part.account, "party": part.party_code, "currency": part.currency,
         "statement_id": part.bank_statement_id, "message_id": part.message_id,
         "from_date": part.from_date, "to_date": part.to_date,
-        "opening_balance": _minor(part.opening_balance, part.currency),
-        "closing_balance": _minor(part.closing_balance, part.currency),
-        "credits": _minor(part.credits, part.currency), "debits": _minor(part.debits, part.currency), "entries": part.entries, "imported": part.imported,
+        "opening_balance": in_minor_units(part.opening_balance, part.currency),
+        "closing_balance": in_minor_units(part.closing_balance, part.currency),
+        "credits": in_minor_units(part.credits, part.currency), "debits": in_minor_units(part.debits, part.currency), "entries": part.entries, "imported": part.imported,
         "balance_check": part.balance_check, "unknown_account": part.unknown_account,
     }
 
@@ -450,14 +440,14 @@ def transfer_view(transfer: Transfer) -> dict:
     return {
         "id": transfer.id, "statement": transfer.statement_id, "account": transfer.account,
         "party": transfer.party_code, "counterparty_party": transfer.counterparty_party,
-        "amount": _minor(transfer.amount, transfer.currency), "currency": transfer.currency, "direction": transfer.direction,
+        "amount": in_minor_units(transfer.amount, transfer.currency), "currency": transfer.currency, "direction": transfer.direction,
         "booking_date": transfer.booking_date, "value_date": transfer.value_date,
         "bank_reference": transfer.bank_reference, "end_to_end_id": transfer.end_to_end_id, "uetr": transfer.uetr,
         "structured_reference": transfer.structured_reference,
         "remittance_information": transfer.remittance_information,
         "counterparty_name": transfer.counterparty_name, "counterparty_iban": transfer.counterparty_iban,
         "reversal": transfer.reversal, "status": transfer_status(transfer.amount, transfer.allocated),
-        "allocated": _minor(transfer.allocated, transfer.currency),
+        "allocated": in_minor_units(transfer.allocated, transfer.currency),
     }
 
 
