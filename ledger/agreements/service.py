@@ -51,8 +51,6 @@ from ledger.pseudonyms import pseudonym, retain_until, retention_years
 from ledger.recognition import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 
-BATCH_LIMIT = 10_000
-
 
 def _problem(error: term_rules.AgreementError) -> Unprocessable:
     if error.field:
@@ -660,12 +658,6 @@ def _remember_priced(session: Session, agreement: Agreement, state: AccrualState
 
 def all_agreements(session: Session) -> list[Agreement]:
     return list(session.execute(select(Agreement).order_by(Agreement.id)).scalars())
-
-
-def accrue_all(session: Session, period: str, principal=None) -> dict[str, int]:
-    """Accrue `period` for every agreement: reference → obligations posted."""
-    check_accruable(period)
-    return {a.reference: accrue_agreement(session, a, period, principal) for a in all_agreements(session)}
 
 
 def obligations_query(agreement_id: int, period: str | None = None, status: str | None = None):

@@ -47,7 +47,7 @@ from ledger.invoices.parsed import (
     ParsedParty,
     TaxSubtotal,
 )
-from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
+from ledger.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
 from ledger.money import Money, MoneyError, minor_units, to_decimal
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"

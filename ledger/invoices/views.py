@@ -20,7 +20,7 @@ from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
-from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES
+from ledger.xmlsafe import DEFAULT_MAX_BYTES
 
 blp = blueprint("invoices", "Invoices from partners (JSON or UBL 2.1), checked against what is owed")
 

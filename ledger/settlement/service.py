@@ -315,11 +315,6 @@ def disputed_open_items(session: Session, period: str, party: str | None, agreem
     return {"disputed_lines": items}
 
 
-def monthly_series(session: Session, year: int, upto: str, party: str | None = None) -> list[dict]:
-    """Accrued against paid per month of the year so far (the monthly report's charts)."""
-    return series(session, months(f"{year:04d}-01", upto), party)
-
-
 def series(session: Session, periods: list[str], party: str | None = None) -> list[dict]:
     """Accrued (with adjustments) against paid, per month and currency, from the journal (the report's charts)."""
     rows = []

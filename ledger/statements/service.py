@@ -279,7 +279,8 @@ def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTr
 
 def _fx_row(transfer_id: int, transfer: ParsedTransfer) -> dict:
     instructed = transfer.instructed_amount
-    assert instructed is not None
+    if instructed is None:
+        raise ValueError("an exchange-rate row for a transfer without an instructed amount")
     return {"transfer_id": transfer_id, "instructed_amount": instructed.amount,
             "instructed_currency": instructed.currency, "rate": stored_rate(transfer.fx_rate), "source": FX_SOURCE}
 
