@@ -47,8 +47,8 @@ from ledger.invoices.parsed import (
     ParsedParty,
     TaxSubtotal,
 )
-from ledger.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
 from ledger.money import Money, MoneyError, minor_units, to_decimal
+from ledger.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"

@@ -418,7 +418,8 @@ def part_view(part: StatementPart) -> dict:
         "from_date": part.from_date, "to_date": part.to_date,
         "opening_balance": in_minor_units(part.opening_balance, part.currency),
         "closing_balance": in_minor_units(part.closing_balance, part.currency),
-        "credits": in_minor_units(part.credits, part.currency), "debits": in_minor_units(part.debits, part.currency), "entries": part.entries, "imported": part.imported,
+        "credits": in_minor_units(part.credits, part.currency), "debits": in_minor_units(part.debits, part.currency),
+        "entries": part.entries, "imported": part.imported,
         "balance_check": part.balance_check, "unknown_account": part.unknown_account,
     }
 
@@ -441,7 +442,8 @@ def transfer_view(transfer: Transfer) -> dict:
     return {
         "id": transfer.id, "statement": transfer.statement_id, "account": transfer.account,
         "party": transfer.party_code, "counterparty_party": transfer.counterparty_party,
-        "amount": in_minor_units(transfer.amount, transfer.currency), "currency": transfer.currency, "direction": transfer.direction,
+        "amount": in_minor_units(transfer.amount, transfer.currency), "currency": transfer.currency,
+        "direction": transfer.direction,
         "booking_date": transfer.booking_date, "value_date": transfer.value_date,
         "bank_reference": transfer.bank_reference, "end_to_end_id": transfer.end_to_end_id, "uetr": transfer.uetr,
         "structured_reference": transfer.structured_reference,
