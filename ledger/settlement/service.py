@@ -36,9 +36,10 @@ def _providers() -> dict[str, list]:
 
 
 def movements(session: Session, period: str, party: str | None = None,
-              last: str | None = None) -> list[statement.Movement]:
+              last: str | None = None, payer: str | None = None) -> list[statement.Movement]:
     """One SQL aggregate: per agreement, source and purpose, the sums before `period` and during the months from
-    `period` to `last` (default: `period` alone).
+    `period` to `last` (default: `period` alone); of the agreements `party` is a side of, or `payer` pays, when
+    given (the budgets' year reports).
 
     A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
     reversing a payment from `paid`."""
@@ -57,6 +58,8 @@ def movements(session: Session, period: str, party: str | None = None,
     )
     if party is not None:
         query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
+    if payer is not None:
+        query = query.where(Account.counterparty_code == payer)
     return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
             for row in session.execute(query).all()]
 
