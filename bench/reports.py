@@ -92,7 +92,8 @@ def main() -> None:
     parser.add_argument("--obligations", type=int, default=40, help="per agreement and month")
     parser.add_argument("--databases", default="sqlite")
     args = parser.parse_args()
-    from ledger.settlement.views import render, render_months
+    from ledger import db
+    from ledger.settlement.service import render, render_months
 
     months = _months(args.months)
     for kind in args.databases.split(","):
@@ -102,9 +103,11 @@ def main() -> None:
             seed(app, args.agreements, months, args.obligations)
             print(f"{kind}: seeded and closed {months[0]}..{months[-1]} in {time.perf_counter() - started:.1f} s")
             last = months[-1]
-            cases = [(f"month {last}, whole", lambda f, last=last: render(last, f, None, None)),
-                     (f"month {last}, party AL", lambda f, last=last: render(last, f, "AL", None, focus=True)),
-                     (f"{months[0]}..{last}, whole", lambda f, months=months: render_months(months, f, None, None))]
+            cases = [(f"month {last}, whole", lambda f, last=last: render(db.session(), last, f, None, None)),
+                     (f"month {last}, party AL",
+                      lambda f, last=last: render(db.session(), last, f, "AL", None, focus=True)),
+                     (f"{months[0]}..{last}, whole",
+                      lambda f, months=months: render_months(db.session(), months, f, None, None))]
             for label, make in cases:
                 figures = []
                 for fmt in FORMATS:
