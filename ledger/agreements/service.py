@@ -29,8 +29,6 @@ from sqlalchemy import false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
-from ledger.agreements import obligations as rules
-from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
     AccrualState,
     Agreement,
@@ -39,6 +37,8 @@ from ledger.agreements.models import (
     Returnee,
     ReturneeEvent,
 )
+from ledger.agreements.rules import obligations as rules
+from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future

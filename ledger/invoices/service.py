@@ -50,11 +50,11 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
-from ledger.agreements import obligations as obligation_rules
-from ledger.agreements import reimbursement as cost_rules
 from ledger.agreements import service as agreements
-from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.agreements.rules import obligations as obligation_rules
+from ledger.agreements.rules import reimbursement as cost_rules
+from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
 from ledger.errors import (
     Conflict,

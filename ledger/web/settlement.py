@@ -7,7 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import func, select
 
 from ledger import auth, db
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
 from ledger.reconciliation import unmatched

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from ledger import timeutil
-from ledger.agreements.terms import (
+from ledger.agreements.rules.terms import (
     AdmissionError,
     AgreementFacts,
     AgreementVersion,

@@ -52,7 +52,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
-from ledger.agreements.terms import (
+from ledger.agreements.rules.terms import (
     AgreementError,
     AgreementFacts,
     AgreementVersion,
