@@ -48,7 +48,7 @@ from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.pseudonyms import pseudonym, retain_until, retention_years
-from ledger.recognition import states as bound_states
+from ledger.recognition.rules import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 
 

@@ -1,6 +1,6 @@
 """Reports for a payer's fiscal year or quarter: per agreement, the settlement statement's identity over the
 year's months (opening + accrued + adjustments − paid = closing, with the same journal classification as the
-monthly statement, `ledger.settlement.statement`), each month's own line, and the budget lines' execution.
+monthly statement, `ledger.settlement.rules`), each month's own line, and the budget lines' execution.
 
 Built from the journal alone, with the monthly statement's own aggregate (`ledger.settlement.service.movements`).
 """
@@ -26,8 +26,8 @@ from ledger.errors import field_error, not_found
 from ledger.journal.models import Period
 from ledger.money import minor_units
 from ledger.parties.models import Party
+from ledger.settlement import rules
 from ledger.settlement import service as settlement
-from ledger.settlement import statement
 
 ROWS = ("opening", "accrued", "adjustments", "approved", "paid", "closing")
 
@@ -40,8 +40,8 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
         months = fiscal.periods(year, party.fiscal_year_start_month, quarter)
     except fiscal.FiscalError as error:
         raise field_error(error.field, str(error)) from None
-    lines = statement.agreement_lines(settlement.movements(session, months[0], last=months[-1], payer=payer))
-    per_month = {m: statement.agreement_lines(settlement.movements(session, m, payer=payer)) for m in months}
+    lines = rules.agreement_lines(settlement.movements(session, months[0], last=months[-1], payer=payer))
+    per_month = {m: rules.agreement_lines(settlement.movements(session, m, payer=payer)) for m in months}
     agreements = {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(list(lines)))).scalars()}
     rows = []
     for agreement_id in sorted(lines):

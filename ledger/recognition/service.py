@@ -38,8 +38,6 @@ from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.pseudonyms import pseudonym, retain_until
-from ledger.recognition import decisions as decision_rules
-from ledger.recognition import netting as netting_rules
 from ledger.recognition import rules
 from ledger.recognition.models import (
     AllowanceRate,
@@ -50,6 +48,8 @@ from ledger.recognition.models import (
     Recognition,
     ReturnOrder,
 )
+from ledger.recognition.rules import decisions as decision_rules
+from ledger.recognition.rules import netting as netting_rules
 from ledger.timeutil import today, utcnow
 
 # ---- helpers -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
-from ledger.settlement import keys, reports, signing, statement
+from ledger.settlement import keys, reports, rules, signing
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
 from ledger.timeutil import period_of, today, utcnow
 
@@ -36,7 +36,7 @@ def _providers() -> dict[str, list]:
 
 
 def movements(session: Session, period: str, party: str | None = None,
-              last: str | None = None, payer: str | None = None) -> list[statement.Movement]:
+              last: str | None = None, payer: str | None = None) -> list[rules.Movement]:
     """One SQL aggregate: per agreement, source and purpose, the sums before `period` and during the months from
     `period` to `last` (default: `period` alone); of the agreements `party` is a side of, or `payer` pays, when
     given (the budgets' year reports).
@@ -60,7 +60,7 @@ def movements(session: Session, period: str, party: str | None = None,
         query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
     if payer is not None:
         query = query.where(Account.counterparty_code == payer)
-    return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
+    return [rules.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
             for row in session.execute(query).all()]
 
 
@@ -92,7 +92,7 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
     the EU sections are those at the end of the last month."""
     check_months(periods)
     first, last = periods[0], periods[-1]
-    lines = statement.agreement_lines(movements(session, first, party, last=last))
+    lines = rules.agreement_lines(movements(session, first, party, last=last))
     if agreement_id is not None:
         lines = {k: v for k, v in lines.items() if k == agreement_id}
     ids = sorted(lines)
@@ -104,7 +104,7 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
         "period": first if len(periods) == 1 else f"{first}..{last}",
         "scope": f"agreement:{agreement_id}" if agreement_id is not None else (f"party:{party}" if party else "all"),
         "agreements": agreements,
-        "parties": statement.party_totals(agreements),
+        "parties": rules.party_totals(agreements),
         "open_items": _open_items(session, last, party, [agreement_id] if agreement_id is not None else None),
     }
     if len(periods) > 1:
@@ -322,7 +322,7 @@ def series(session: Session, periods: list[str], party: str | None = None) -> li
     """Accrued (with adjustments) against paid, per month and currency, from the journal (the report's charts)."""
     rows = []
     for period in periods:
-        lines = statement.agreement_lines(movements(session, period, party)).values()
+        lines = rules.agreement_lines(movements(session, period, party)).values()
         by_currency: dict[str, dict] = {}
         for line in lines:
             acc = by_currency.setdefault(line["currency"], {"accrued": Decimal(0), "paid": Decimal(0)})

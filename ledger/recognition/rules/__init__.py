@@ -27,8 +27,8 @@ from datetime import date
 from enum import StrEnum
 
 from ledger.money import Money, total
-from ledger.recognition import states
-from ledger.recognition.dates import add_months, add_years
+from ledger.recognition.rules import states
+from ledger.recognition.rules.dates import add_months, add_years
 
 #: The legal basis code of claims under Directive 2001/40/EC with Council Decision 2004/191/EC.
 DIRECTIVE_2001_40 = "2001/40/EC+2004/191/EC"
