@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import false, func, insert, or_, select, update
+from sqlalchemy import false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
@@ -669,11 +669,6 @@ def obligations_query(agreement_id: int, period: str | None = None, status: str 
     return query
 
 
-def accrued_obligations(session: Session, agreement_id: int, period: str | None = None) -> list[Obligation]:
-    """For invoicing: the agreement's obligations still `accrued` (not invoiced), of `period` if given."""
-    return list(session.execute(obligations_query(agreement_id, period, "accrued").order_by(Obligation.id)).scalars())
-
-
 def set_status(session: Session, obligation_ids: Iterable[int], status: str) -> None:
     """Mark obligations `accrued`, `invoiced` or `paid` (the invoice and reconciliation features' hook)."""
     if status not in ("accrued", "invoiced", "paid"):
@@ -720,8 +715,3 @@ def offset_advance(session: Session, agreement: Agreement, invoice_id: int, invo
     post_obligations(session, agreement, [draft])
     return session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
                                                     Obligation.key == key)).scalar_one()
-
-
-def obligations_total(session: Session, agreement_id: int) -> Decimal:
-    return Decimal(session.execute(select(func.coalesce(func.sum(Obligation.amount), 0))
-                                   .where(Obligation.agreement_id == agreement_id)).scalar())

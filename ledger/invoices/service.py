@@ -814,17 +814,6 @@ def open_invoices(session: Session, *, payer: str | None = None, payee: str | No
     return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
 
 
-def find_by_payment_reference(session: Session, reference: str) -> Invoice | None:
-    """The open invoice whose payment reference is `reference` (RF references compared without spaces)."""
-    compact = "".join(reference.split()).upper()
-    rows = session.execute(select(Invoice).where(Invoice.status == "approved", Invoice.amount_open != 0,
-                                                 Invoice.payment_reference.is_not(None))).scalars()
-    for invoice in rows:
-        if "".join(invoice.payment_reference.split()).upper() == compact:
-            return invoice
-    return None
-
-
 def _take_off(invoice: Invoice, amount: Money) -> bool:
     """Take `amount` off an approved invoice's open amount, refusing more than is open; True when that paid it
     (the caller marks its obligations paid: one at a time, or in bulk)."""
