@@ -18,8 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 from bench._db import app_for, scratch_database
-from ledger.agreements import obligations as rules
 from ledger.agreements import service as agreements
+from ledger.agreements.rules import obligations as rules
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.settlement import service as settlement
@@ -94,7 +94,8 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite")
     parser.add_argument("--formats", default=",".join(FORMATS), help="which formats to time (comma separated)")
     args = parser.parse_args()
-    from ledger.settlement.views import render, render_months
+    from ledger import db
+    from ledger.settlement.service import render, render_months
 
     months = _months(args.months)
     for kind in args.databases.split(","):
@@ -104,9 +105,11 @@ def main() -> None:
             seed(app, args.agreements, months, args.obligations)
             print(f"{kind}: seeded and closed {months[0]}..{months[-1]} in {time.perf_counter() - started:.1f} s")
             last = months[-1]
-            cases = [(f"month {last}, whole", lambda f, last=last: render(last, f, None, None)),
-                     (f"month {last}, party AL", lambda f, last=last: render(last, f, "AL", None, focus=True)),
-                     (f"{months[0]}..{last}, whole", lambda f, months=months: render_months(months, f, None, None))]
+            cases = [(f"month {last}, whole", lambda f, last=last: render(db.session(), last, f, None, None)),
+                     (f"month {last}, party AL",
+                      lambda f, last=last: render(db.session(), last, f, "AL", None, focus=True)),
+                     (f"{months[0]}..{last}, whole",
+                      lambda f, months=months: render_months(db.session(), months, f, None, None))]
             for label, make in cases:
                 figures = []
                 for fmt in args.formats.split(","):

@@ -20,8 +20,8 @@ from datetime import date
 from decimal import Decimal
 
 from bench._db import app_for, scratch_database
-from ledger.agreements import obligations as rules
 from ledger.agreements import service as agreements
+from ledger.agreements.rules import obligations as rules
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.settlement import service as settlement

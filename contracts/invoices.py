@@ -13,7 +13,7 @@ from contracts.common import (
     money_of,
     page_schema,
 )
-from ledger.agreements.terms import COST_CATEGORIES
+from ledger.agreements.rules.terms import COST_CATEGORIES
 from ledger.invoices.arithmetic import FINDING_KINDS
 from ledger.invoices.parsed import DOCUMENT_TYPES, LINE_KINDS, STATUSES
 

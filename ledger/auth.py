@@ -63,6 +63,14 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def issue_token(session, role: str, name: str, party: str | None = None) -> str:
+    """Store a new token's hash for `name` with `role` (and `party`, for partners); the token itself is returned
+    once and kept nowhere."""
+    token = new_token()
+    session.add(ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token)))
+    return token
+
+
 def authenticate() -> None:
     """Before each request: the API (/api/) knows only bearer tokens, the pages only the session cookie."""
     g.principal = None

@@ -97,13 +97,13 @@ def tokens_create(role: str, party: str | None, name: str) -> None:
     """Create a token; it is printed once, alone on the last line."""
     from ledger.audit.service import describe
     from ledger.auth import ApiToken, hash_token, new_token
-    from ledger.parties.models import Party
+    from ledger.parties.queries import exists as party_exists
 
     if (role == "partner") != (party is not None):
         raise click.ClickException("--party is required for partner tokens and only for them")
     token = new_token()
     with transaction("token.create") as session:
-        if party and session.get(Party, party) is None:
+        if party and not party_exists(session, party):
             raise click.ClickException(f"no party {party}")
         row = ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token))
         session.add(row)

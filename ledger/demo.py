@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from ledger import db
-from ledger.auth import ApiToken, hash_token, new_token
+from ledger.auth import issue_token
 from ledger.cli import transaction
 from ledger.parties.models import BankAccount, Party
 
@@ -38,12 +38,6 @@ def _seed_parties(session) -> None:
             session.add(BankAccount(party_code=code, iban=iban, currency=currency))
 
 
-def _token(session, role: str, name: str, party: str | None = None) -> str:
-    token = new_token()
-    session.add(ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token)))
-    return token
-
-
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the ledger already has parties.")
 @with_appcontext
@@ -67,7 +61,7 @@ def demo(if_empty: bool) -> None:
         for role, name, party in (("admin", "demo admin", None), ("finance_officer", "demo officer", None),
                                   ("auditor", "demo auditor", None), ("partner", "demo Albania", "AL"),
                                   ("partner", "demo Germany", "DE")):
-            credentials.append((name, _token(session, role, name, party)))
+            credentials.append((name, issue_token(session, role, name, party)))
         for seed in demo_seeders():
             credentials.extend(seed(session) or [])
     click.echo("Demo ledger seeded. Credentials (shown once):")

@@ -151,7 +151,7 @@ def problem_response(status: int, code: str, detail: str, *, errors=None, header
     return response
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """webargs nests errors by location and field; callers want `field.sub` → [messages]."""
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         return {prefix or "_schema": messages}
@@ -159,7 +159,7 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key, value in messages.items():
             name = f"{prefix}.{key}" if prefix else str(key)
-            out.update(_flatten(value, name))
+            out.update(flatten_messages(value, name))
         return out
     return {prefix or "_schema": [str(messages)]}
 
@@ -168,7 +168,7 @@ def _webargs_errors(data: dict) -> dict[str, list[str]]:
     messages = data.get("messages") or data.get("errors") or {}
     flat: dict[str, list[str]] = {}
     for location, fields in messages.items():  # drop "json"/"query"/"files": the field name is enough
-        flat.update(_flatten(fields) if isinstance(fields, dict) else {location: list(fields)})
+        flat.update(flatten_messages(fields) if isinstance(fields, dict) else {location: list(fields)})
     return flat
 
 

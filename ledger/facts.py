@@ -43,13 +43,6 @@ def spoofing_problem(text: str | None) -> str | None:
     return None
 
 
-def check_plain_text(text: str | None, field: str) -> None:
-    """Refuse an identifier or reference holding a control or bidi character (`422 validation_error`)."""
-    problem = spoofing_problem(text)
-    if problem is not None:
-        raise field_error(field, problem, "invalid_characters")
-
-
 def first_spoofed(values: dict[str, str | None]) -> Unprocessable | None:
     """The 422 for the first of `values` (field → text) that holds a control or bidi character, or None."""
     for field, text in values.items():

@@ -239,14 +239,14 @@ def settlement_providers() -> dict[str, list]:
     agreement_info(session, agreement_ids, period) -> {id: {reference, payer, payee, ...}};
     open_items(session, period, party, agreement_ids) -> {kind: [items]};
     sections(session, period, party) -> {name: value} (whole-period statements only)."""
-    from ledger.agreements.settlement import agreement_info
-    from ledger.invoices.settlement import overdue_open_items
+    from ledger.agreements.settlement_provider import agreement_info
+    from ledger.invoices.settlement_provider import overdue_open_items
     from ledger.payments.service import settlement_section
-    from ledger.recognition.settlement import eu_sections
+    from ledger.recognition.settlement_provider import eu_sections
     from ledger.reconciliation.service import proposed_open_items
     from ledger.settlement.reviews import carried_open_items
     from ledger.settlement.service import disputed_open_items
-    from ledger.statements.settlement import unreconciled_open_items
+    from ledger.statements.settlement_provider import unreconciled_open_items
 
     return {
         "agreement_info": [

@@ -104,6 +104,17 @@ def quantize(amount: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) ->
     return amount.quantize(_quantum(currency), rounding=rounding)
 
 
+def in_minor_units(value: Decimal | None, currency: str | None) -> Decimal | None:
+    """A stored amount (4 decimals in the database) back in its currency's minor units; an amount without a
+    currency, or in one that ISO 4217 does not know, as stored."""
+    if value is None or currency is None:
+        return value
+    try:
+        return quantize(value, currency)
+    except MoneyError:
+        return value
+
+
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
     amount: Decimal

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Returnee
+from ledger.auth import issue_token
 from ledger.journal.service import next_period
 from ledger.timeutil import period_of, today
 
@@ -74,7 +75,5 @@ def seed(session) -> list:
         for agreement in agreements:
             service.accrue_agreement(session, agreement, period)
         period = next_period(period)
-    from ledger.demo import _token
-
-    return [(name, _token(session, "partner", name, party))
+    return [(name, issue_token(session, "partner", name, party))
             for name, party in (("demo Rwanda", "RW"), ("demo United Kingdom", "GB"), ("demo Italy", "IT"))]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
-from ledger.journal.models import AMOUNT
+from ledger.db import AMOUNT
 from ledger.timeutil import utcnow
 
 KINDS = ("return_hub", "mutual_recognition")

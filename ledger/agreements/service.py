@@ -25,12 +25,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import false, func, insert, or_, select, update
+from sqlalchemy import false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
-from ledger.agreements import obligations as rules
-from ledger.agreements import terms as term_rules
 from ledger.agreements.models import (
     AccrualState,
     Agreement,
@@ -39,6 +37,8 @@ from ledger.agreements.models import (
     Returnee,
     ReturneeEvent,
 )
+from ledger.agreements.rules import obligations as rules
+from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
@@ -48,11 +48,9 @@ from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.pseudonyms import pseudonym, retain_until, retention_years
-from ledger.recognition import states as bound_states
+from ledger.recognition.rules import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 from ledger.wire import Extended
-
-BATCH_LIMIT = 10_000
 
 
 def _problem(error: term_rules.AgreementError) -> Unprocessable:
@@ -647,12 +645,6 @@ def all_agreements(session: Session) -> list[Agreement]:
     return list(session.execute(select(Agreement).order_by(Agreement.id)).scalars())
 
 
-def accrue_all(session: Session, period: str, principal=None) -> dict[str, int]:
-    """Accrue `period` for every agreement: reference → obligations posted."""
-    check_accruable(period)
-    return {a.reference: accrue_agreement(session, a, period, principal) for a in all_agreements(session)}
-
-
 def obligations_query(agreement_id: int, period: str | None = None, status: str | None = None):
     query = select(Obligation).where(Obligation.agreement_id == agreement_id)
     if period:
@@ -660,11 +652,6 @@ def obligations_query(agreement_id: int, period: str | None = None, status: str 
     if status:
         query = query.where(Obligation.status == status)
     return query
-
-
-def accrued_obligations(session: Session, agreement_id: int, period: str | None = None) -> list[Obligation]:
-    """For invoicing: the agreement's obligations still `accrued` (not invoiced), of `period` if given."""
-    return list(session.execute(obligations_query(agreement_id, period, "accrued").order_by(Obligation.id)).scalars())
 
 
 def set_status(session: Session, obligation_ids: Iterable[int], status: str) -> None:
@@ -713,8 +700,3 @@ def offset_advance(session: Session, agreement: Agreement, invoice_id: int, invo
     post_obligations(session, agreement, [draft])
     return session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
                                                     Obligation.key == key)).scalar_one()
-
-
-def obligations_total(session: Session, agreement_id: int) -> Decimal:
-    return Decimal(session.execute(select(func.coalesce(func.sum(Obligation.amount), 0))
-                                   .where(Obligation.agreement_id == agreement_id)).scalar())

@@ -51,6 +51,12 @@ def get(session: Session, approval_id: int) -> Approval:
     return approval
 
 
+def recently_decided(session: Session, limit: int) -> list[Approval]:
+    """The last `limit` requests approved or rejected, the latest first."""
+    return list(session.execute(listing_query().where(Approval.status != "pending")
+                                .order_by(Approval.id.desc()).limit(limit)).scalars())
+
+
 def listing_query(status: str | None = None, kind: str | None = None):
     query = select(Approval)
     if status:

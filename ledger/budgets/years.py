@@ -1,8 +1,8 @@
 """Reports for a payer's fiscal year or quarter: per agreement, the settlement statement's identity over the
 year's months (opening + accrued + adjustments − paid = closing, with the same journal classification as the
-monthly statement, `ledger.settlement.statement`), each month's own line, and the budget lines' execution.
+monthly statement, `ledger.settlement.rules`), each month's own line, and the budget lines' execution.
 
-Built from the journal alone, like the monthly statement; the monthly report code is left as it is.
+Built from the journal alone, with the monthly statement's own aggregate (`ledger.settlement.service.movements`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contracts.budgets import BudgetExecutionSchema
 from ledger.agreements.models import Agreement
@@ -24,32 +24,13 @@ from ledger.budgets import fiscal
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
 from ledger.errors import field_error, not_found
-from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.journal.models import Period
 from ledger.money import minor_units
 from ledger.parties.models import Party
-from ledger.settlement import statement
-from ledger.settlement.service import LIABILITIES
+from ledger.settlement import rules
+from ledger.settlement import service as settlement
 
 ROWS = ("opening", "accrued", "adjustments", "approved", "paid", "closing")
-
-
-def movements_between(session: Session, first: str, last: str, payer: str) -> list[statement.Movement]:
-    """Per agreement of `payer`, source and purpose: the sums booked before `first` and from `first` to `last`."""
-    before = func.sum(case((Posting.period < first, Posting.amount), else_=0))
-    during = func.sum(case((Posting.period >= first, Posting.amount), else_=0))
-    reversed_entry = aliased(JournalEntry)
-    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
-    query = (
-        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
-        .join(Account, Account.id == Posting.account_id)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
-        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Account.counterparty_code == payer,
-               Posting.period <= last)
-        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
-    )
-    return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
-            for row in session.execute(query).all()]
 
 
 def build(session: Session, payer: str, year: int, quarter: int | None = None) -> dict:
@@ -60,8 +41,8 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
         months = fiscal.periods(year, party.fiscal_year_start_month, quarter)
     except fiscal.FiscalError as error:
         raise field_error(error.field, str(error)) from None
-    lines = statement.agreement_lines(movements_between(session, months[0], months[-1], payer))
-    per_month = {m: statement.agreement_lines(movements_between(session, m, m, payer)) for m in months}
+    lines = rules.agreement_lines(settlement.movements(session, months[0], last=months[-1], payer=payer))
+    per_month = {m: rules.agreement_lines(settlement.movements(session, m, payer=payer)) for m in months}
     agreements = {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(list(lines)))).scalars()}
     rows = []
     for agreement_id in sorted(lines):

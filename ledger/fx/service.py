@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.fx import rules

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from ledger.agreements.terms import LateInterest
+from ledger.agreements.rules.terms import LateInterest
 from ledger.money import Money
 
 DAYS_IN_YEAR = Decimal(365)

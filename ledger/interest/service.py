@@ -13,11 +13,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service as agreements
-from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules import obligations as obligation_rules
+from ledger.agreements.rules import terms as term_rules
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.facts import check_not_future

@@ -41,13 +41,6 @@ def invoice_number(payee: str, period: str) -> str:
     return f"{payee}-{period}"
 
 
-def payment_references(session: Session) -> list[dict]:
-    """The demo's open invoices: what a demo bank statement would pay, and where."""
-    return [{"invoice": i.id, "number": i.number, "reference": i.payment_reference, "amount": str(i.amount_open),
-             "currency": i.currency, "payer": i.payer_code, "payee": i.payee_code, "payee_iban": i.payee_iban}
-            for i in service.open_invoices(session)]
-
-
 def _lines(session: Session, agreement: Agreement, period: str) -> list[dict]:
     pseudonyms = dict(session.execute(select(Returnee.id, Returnee.pseudonym)
                                       .where(Returnee.agreement_id == agreement.id)).all())

@@ -50,11 +50,11 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
-from ledger.agreements import obligations as obligation_rules
-from ledger.agreements import reimbursement as cost_rules
 from ledger.agreements import service as agreements
-from ledger.agreements import terms as term_rules
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.agreements.rules import obligations as obligation_rules
+from ledger.agreements.rules import reimbursement as cost_rules
+from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
 from ledger.errors import (
     Conflict,
@@ -812,17 +812,6 @@ def open_invoices(session: Session, *, payer: str | None = None, payee: str | No
         if value is not None:
             query = query.where(column == value)
     return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
-
-
-def find_by_payment_reference(session: Session, reference: str) -> Invoice | None:
-    """The open invoice whose payment reference is `reference` (RF references compared without spaces)."""
-    compact = "".join(reference.split()).upper()
-    rows = session.execute(select(Invoice).where(Invoice.status == "approved", Invoice.amount_open != 0,
-                                                 Invoice.payment_reference.is_not(None))).scalars()
-    for invoice in rows:
-        if "".join(invoice.payment_reference.split()).upper() == compact:
-            return invoice
-    return None
 
 
 def _take_off(invoice: Invoice, amount: Money) -> bool:

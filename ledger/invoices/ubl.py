@@ -47,8 +47,8 @@ from ledger.invoices.parsed import (
     ParsedParty,
     TaxSubtotal,
 )
-from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
 from ledger.money import Money, MoneyError, minor_units, to_decimal
+from ledger.xmlsafe import DEFAULT_MAX_BYTES, XmlInputError, parse_untrusted, read_limited
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -405,15 +405,21 @@ class _Reader:
         )
 
 
-def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | None, str]:
-    """Where a partner's UBL says which obligation a line claims (see the module docstring), and the XPath
-    the returnee came from."""
-    props = {}
+def _item_properties(line: etree._Element) -> dict[str, str]:
+    """A line's AdditionalItemProperty name (lower case) → value; the first of a name counts."""
+    props: dict[str, str] = {}
     for prop in line.findall("cac:Item/cac:AdditionalItemProperty", NS):
         name = _clean(prop.findtext("cbc:Name", namespaces=NS))
         value = _clean(prop.findtext("cbc:Value", namespaces=NS))
         if name and value:
             props.setdefault(name.lower(), value)
+    return props
+
+
+def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | None, str]:
+    """Where a partner's UBL says which obligation a line claims (see the module docstring), and the XPath
+    the returnee came from."""
+    props = _item_properties(line)
     note_pairs = _note_pairs(line.findall("cbc:Note", NS))
     sellers_id = _clean(line.findtext("cac:Item/cac:SellersItemIdentification/cbc:ID", namespaces=NS))
     kind = props.get("kind") or (sellers_id if sellers_id in LINE_KINDS else None) or note_pairs.get("kind")
@@ -425,12 +431,7 @@ def _line_kind_and_returnee(line: etree._Element) -> tuple[str | None, str | Non
 def _line_cost_fields(line: etree._Element) -> tuple[str | None, str | None]:
     """An actual_cost line's cost category and evidence reference: AdditionalItemProperty `category` /
     `evidence_ref` first, else `category: …; evidence_ref: …` pairs in the line's cbc:Note."""
-    props = {}
-    for prop in line.findall("cac:Item/cac:AdditionalItemProperty", NS):
-        name = _clean(prop.findtext("cbc:Name", namespaces=NS))
-        value = _clean(prop.findtext("cbc:Value", namespaces=NS))
-        if name and value:
-            props.setdefault(name.lower(), value)
+    props = _item_properties(line)
     notes = _note_pairs(line.findall("cbc:Note", NS))
     return (props.get("category") or notes.get("category"), props.get("evidence_ref") or notes.get("evidence_ref"))
 

@@ -17,10 +17,10 @@ from ledger import auth, db, listing
 from ledger.agreements import service as agreements
 from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
-from ledger.errors import Problem, Unprocessable, _flatten
+from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
-from ledger.invoices.xmlsafe import DEFAULT_MAX_BYTES
+from ledger.xmlsafe import DEFAULT_MAX_BYTES
 
 blp = blueprint("invoices", "Invoices from partners (JSON or UBL 2.1), checked against what is owed")
 
@@ -83,7 +83,7 @@ def _read_invoice():
     try:
         data = InvoiceCreateSchema().load(payload)
     except ValidationError as error:
-        errors = _flatten(error.messages)
+        errors = flatten_messages(error.messages)
         first = next(iter(errors.items()))
         raise Unprocessable(f"{first[0]}: {first[1][0]}", errors=errors) from None
     try:

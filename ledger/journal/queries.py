@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from ledger import listing
@@ -14,7 +14,7 @@ from ledger.journal import service
 from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
-from ledger.parties.models import BankAccount
+from ledger.parties.queries import account_numbers_of
 from ledger.wire import Extended
 
 
@@ -23,10 +23,9 @@ def visible_accounts(principal: Principal):
     the BBAN a domestic statement uses); staff see all."""
     if not principal.is_partner:
         return None
-    own = BankAccount.party_code == principal.party
+    ibans, bbans = account_numbers_of(principal.party)
     return or_(Account.party_code == principal.party, Account.counterparty_code == principal.party,
-               Account.bank_account.in_(select(BankAccount.iban).where(own)),
-               Account.bank_account.in_(select(func.substr(BankAccount.iban, 5)).where(own)))
+               Account.bank_account.in_(ibans), Account.bank_account.in_(bbans))
 
 
 def account_page(session: Session, principal: Principal, args: dict) -> dict:

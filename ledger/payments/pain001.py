@@ -21,6 +21,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ledger import xmlsafe
 from ledger.money import quantize
 from ledger.payments import rules
 
@@ -148,9 +149,8 @@ def _transaction(info, transfer: Transfer, debtor: Debtor) -> None:
 
 def validate(document: bytes) -> None:
     """Raise `InvalidPaymentFile` naming the first problems when `document` fails the ISO 20022 schema."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        tree = etree.fromstring(document, parser)
+        tree = etree.fromstring(document, xmlsafe.parser())
     except etree.XMLSyntaxError as error:
         raise InvalidPaymentFile(f"not XML: {error}") from None
     checker = schema()

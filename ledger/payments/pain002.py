@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ledger.invoices.xmlsafe import XmlInputError, parse_untrusted
+from ledger.xmlsafe import XmlInputError, parse_untrusted
 
 ACCEPTED = {"ACCP", "ACSP", "ACSC", "ACWC", "ACTC", "ACCC", "ACFC", "PART"}
 REJECTED = {"RJCT"}

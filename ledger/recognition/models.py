@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.journal.models import AMOUNT
+from ledger.db import AMOUNT
 from ledger.timeutil import utcnow
 
 

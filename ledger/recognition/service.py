@@ -38,8 +38,6 @@ from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.pseudonyms import pseudonym, retain_until
-from ledger.recognition import decisions as decision_rules
-from ledger.recognition import netting as netting_rules
 from ledger.recognition import rules
 from ledger.recognition.models import (
     AllowanceRate,
@@ -50,6 +48,8 @@ from ledger.recognition.models import (
     Recognition,
     ReturnOrder,
 )
+from ledger.recognition.rules import decisions as decision_rules
+from ledger.recognition.rules import netting as netting_rules
 from ledger.timeutil import today, utcnow
 from ledger.wire import Extended
 
@@ -736,7 +736,7 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
     }
 
 
-def _overdue_on(as_of: date):
+def overdue_on(as_of: date):
     """SQL for `ClaimTimeline.overdue(as_of) is not None`, ignoring what happened after `as_of`."""
     undecided = or_(CostClaim.decided_on.is_(None), CostClaim.decided_on > as_of)
     unpaid = or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > as_of)
@@ -749,7 +749,7 @@ def _overdue_on(as_of: date):
 
 def overdue_items(session: Session, as_of: date, state: str | None = None) -> list[rules.OverdueItem]:
     """Overdue decisions and payments on `as_of` (most overdue first), for both sides of each claim."""
-    query = select(CostClaim).where(_overdue_on(as_of))
+    query = select(CostClaim).where(overdue_on(as_of))
     if state:
         query = query.where(or_(CostClaim.issuing_state == state, CostClaim.enforcing_state == state))
     tracked = [rules.TrackedClaim(str(c.id), c.issuing_state, c.enforcing_state, timeline(c))
@@ -767,7 +767,7 @@ def list_claims(session: Session, principal: Principal, args: dict) -> dict:
         if args.get(name):
             query = query.where(column == args[name])
     if args.get("overdue") is not None:
-        condition = _overdue_on(as_of)
+        condition = overdue_on(as_of)
         query = query.where(condition if args["overdue"] else ~condition)
     result = listing.page(query, CostClaim.id, args)
     result["items"] = claim_views(session, result["items"], as_of)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
-from ledger.agreements.terms import tolerance_limit
+from ledger.agreements.rules.terms import tolerance_limit
 from ledger.money import Money
 from ledger.reconciliation.indexes import (
     AmountBucket,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.journal.models import Period
 from ledger.timeutil import period_of, today
 

@@ -31,13 +31,13 @@ def close_command(period: str) -> None:
 @click.option("--agreement", type=int, default=None)
 def report_command(period: str, fmt: str, output: str, party: str | None, agreement: int | None) -> None:
     """Write the settlement report of PERIOD (csv: a zip of CSV files with the signed statement)."""
+    from ledger import db
     from ledger.errors import Problem
     from ledger.settlement import service
-    from ledger.settlement.views import render
 
     try:
         service.check_period(period)
-        body = render(period, fmt, party, agreement, focus=party is not None)
+        body = service.render(db.session(), period, fmt, party, agreement, focus=party is not None)
     except Problem as problem:
         raise click.ClickException(problem.detail) from None
     Path(output).write_bytes(body)

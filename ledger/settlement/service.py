@@ -22,7 +22,7 @@ from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
-from ledger.settlement import keys, signing, statement
+from ledger.settlement import keys, pdf, reports, rules, signing
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
 from ledger.timeutil import period_of, today, utcnow
 
@@ -36,9 +36,10 @@ def _providers() -> dict[str, list]:
 
 
 def movements(session: Session, period: str, party: str | None = None,
-              last: str | None = None) -> list[statement.Movement]:
+              last: str | None = None, payer: str | None = None) -> list[rules.Movement]:
     """One SQL aggregate: per agreement, source and purpose, the sums before `period` and during the months from
-    `period` to `last` (default: `period` alone).
+    `period` to `last` (default: `period` alone); of the agreements `party` is a side of, or `payer` pays, when
+    given (the budgets' year reports).
 
     A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
     reversing a payment from `paid`."""
@@ -57,7 +58,9 @@ def movements(session: Session, period: str, party: str | None = None,
     )
     if party is not None:
         query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
-    return [statement.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
+    if payer is not None:
+        query = query.where(Account.counterparty_code == payer)
+    return [rules.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
             for row in session.execute(query).all()]
 
 
@@ -89,7 +92,7 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
     the EU sections are those at the end of the last month."""
     check_months(periods)
     first, last = periods[0], periods[-1]
-    lines = statement.agreement_lines(movements(session, first, party, last=last))
+    lines = rules.agreement_lines(movements(session, first, party, last=last))
     if agreement_id is not None:
         lines = {k: v for k, v in lines.items() if k == agreement_id}
     ids = sorted(lines)
@@ -101,7 +104,7 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
         "period": first if len(periods) == 1 else f"{first}..{last}",
         "scope": f"agreement:{agreement_id}" if agreement_id is not None else (f"party:{party}" if party else "all"),
         "agreements": agreements,
-        "parties": statement.party_totals(agreements),
+        "parties": rules.party_totals(agreements),
         "open_items": _open_items(session, last, party, [agreement_id] if agreement_id is not None else None),
     }
     if len(periods) > 1:
@@ -315,16 +318,11 @@ def disputed_open_items(session: Session, period: str, party: str | None, agreem
     return {"disputed_lines": items}
 
 
-def monthly_series(session: Session, year: int, upto: str, party: str | None = None) -> list[dict]:
-    """Accrued against paid per month of the year so far (the monthly report's charts)."""
-    return series(session, months(f"{year:04d}-01", upto), party)
-
-
 def series(session: Session, periods: list[str], party: str | None = None) -> list[dict]:
     """Accrued (with adjustments) against paid, per month and currency, from the journal (the report's charts)."""
     rows = []
     for period in periods:
-        lines = statement.agreement_lines(movements(session, period, party)).values()
+        lines = rules.agreement_lines(movements(session, period, party)).values()
         by_currency: dict[str, dict] = {}
         for line in lines:
             acc = by_currency.setdefault(line["currency"], {"accrued": Decimal(0), "paid": Decimal(0)})
@@ -344,3 +342,45 @@ def check_period(period: str) -> None:
         raise field_error("period", "must be a period YYYY-MM")
     if not period_in_calendar(period):  # 9999-12 ends past the calendar: its report or netting would fail
         raise field_error("period", f"must be a period from 0001-01 to {LAST_PERIOD}")
+
+
+MEDIA_TYPES = {"json": "application/json", "csv": "application/zip",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+#: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
+EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
+
+
+def filename(period: str, fmt: str, party: str | None, agreement_id: int | None) -> str:
+    suffix = f"-agreement-{agreement_id}" if agreement_id is not None else (f"-party-{party}" if party else "")
+    return f"settlement-{period}{suffix}.{EXTENSIONS[fmt]}"
+
+
+def download_headers(fmt: str, name: str) -> dict[str, str]:
+    """A report file's headers; a PDF says whether it is tagged (WeasyPrint, PDF/UA-1) or not (the ReportLab
+    fallback, where the server lacks pango)."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "pdf":
+        headers["X-PDF-Tagged"] = "true" if pdf.tagged() else "false"
+    return headers
+
+
+def render(session: Session, period: str, fmt: str, party: str | None, agreement_id: int | None,
+           focus: bool = False) -> bytes:
+    """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
+    return render_months(session, [period], fmt, party, agreement_id, focus)
+
+
+def render_months(session: Session, periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
+                  focus: bool = False) -> bytes:
+    """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
+    view = statement_of_months(session, periods, party, agreement_id)
+    section = party if focus else None
+    if fmt == "json":
+        return reports.to_json(view)
+    if fmt == "csv":
+        return reports.to_csv(view, section)
+    if fmt == "xlsx":
+        return reports.to_xlsx(view, section)
+    last = periods[-1]
+    chart_months = periods if len(periods) > 1 else months(f"{last[:4]}-01", last)
+    return reports.to_pdf(view, series(session, chart_months, party), section)

@@ -25,17 +25,8 @@ class SigningKeyError(ValueError):
 
 def private_key(encoded: str) -> Ed25519PrivateKey:
     """LEDGER_SIGNING_KEY: base64 of the 32 raw bytes, or a PEM PKCS#8 key."""
-    text = encoded.strip()
-    try:
-        if text.startswith("-----BEGIN"):
-            key = serialization.load_pem_private_key(text.encode(), password=None)
-        else:
-            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
-    except (ValueError, binascii.Error, TypeError) as error:
-        raise SigningKeyError(f"LEDGER_SIGNING_KEY is not an Ed25519 key: {error}") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise SigningKeyError("LEDGER_SIGNING_KEY is not an Ed25519 key")
-    return key
+    return _load(encoded, lambda pem: serialization.load_pem_private_key(pem, password=None),
+                 Ed25519PrivateKey.from_private_bytes, Ed25519PrivateKey, "LEDGER_SIGNING_KEY is not an Ed25519 key")
 
 
 def public_key_b64(key: Ed25519PrivateKey) -> str:
@@ -65,16 +56,23 @@ def sign(statement: dict, key: Ed25519PrivateKey) -> dict:
 
 def load_public_key(text: str) -> Ed25519PublicKey:
     """A public key as base64 of the raw 32 bytes, or PEM (what `GET /signing-key` publishes)."""
-    text = text.strip()
+    return _load(text, serialization.load_pem_public_key, Ed25519PublicKey.from_public_bytes, Ed25519PublicKey,
+                 "not an Ed25519 public key")
+
+
+def _load(encoded: str, from_pem, from_raw, kind: type, refusal: str):
+    """A key from PEM, or from base64 of its raw bytes; `SigningKeyError(refusal)` when it is neither, or not
+    of `kind`."""
+    text = encoded.strip()
     try:
         if text.startswith("-----BEGIN"):
-            key = serialization.load_pem_public_key(text.encode())
+            key = from_pem(text.encode())
         else:
-            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+            key = from_raw(base64.b64decode(text, validate=True))
     except (ValueError, binascii.Error, TypeError) as error:
-        raise SigningKeyError(f"not an Ed25519 public key: {error}") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise SigningKeyError("not an Ed25519 public key")
+        raise SigningKeyError(f"{refusal}: {error}") from None
+    if not isinstance(key, kind):
+        raise SigningKeyError(refusal)
     return key
 
 

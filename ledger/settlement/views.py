@@ -21,14 +21,10 @@ from ledger.agreements import service as agreements
 from ledger.api import blueprint
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden, not_found
-from ledger.settlement import pdf, reports, reviews, service
+from ledger.settlement import reviews, service
 
 blp = blueprint("settlement", "Monthly settlement statements, closing, signing and sign-off")
 
-_MEDIA = {"json": "application/json", "csv": "application/zip",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
-#: `format=csv` is a zip of CSV files (one per table) with the signed statement and its detached signature.
-EXTENSIONS = {"json": "json", "csv": "csv.zip", "xlsx": "xlsx", "pdf": "pdf"}
 _TAGGED = {"schema": {"type": "string", "enum": ["true", "false"]}, "description": (
     "format=pdf only: `true` for a tagged PDF (PDF/UA-1: a structure tree a screen reader follows), `false` "
     "where the server lacks the system library for it (pango) and sends the same report untagged")}
@@ -85,16 +81,14 @@ class Report(MethodView):
         service.check_period(period)
         party = _report_party(args["party"])
         agreement_id = _agreement_id(args["agreement"])
-        body = render(period, args["format"], party, agreement_id, focus=args["party"] is not None)
-        return download(body, args["format"], filename(period, args["format"], args["party"], agreement_id))
+        fmt = args["format"]
+        body = service.render(db.session(), period, fmt, party, agreement_id, focus=args["party"] is not None)
+        return download(body, fmt, service.filename(period, fmt, args["party"], agreement_id))
 
 
 def download(body: bytes, fmt: str, name: str) -> Response:
-    """A report as a file; a PDF says whether it is tagged (WeasyPrint, PDF/UA-1) or not (the ReportLab fallback)."""
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if fmt == "pdf":
-        headers["X-PDF-Tagged"] = "true" if pdf.tagged() else "false"
-    return Response(body, mimetype=_MEDIA[fmt], headers=headers)
+    """A report as a file, for the API and the pages alike."""
+    return Response(body, mimetype=service.MEDIA_TYPES[fmt], headers=service.download_headers(fmt, name))
 
 
 def _report_party(asked: str | None) -> str | None:
@@ -105,33 +99,6 @@ def _report_party(asked: str | None) -> str | None:
     if own is not None and asked != own:
         raise not_found("party")
     return asked
-
-
-def filename(period: str, fmt: str, party: str | None, agreement_id: int | None) -> str:
-    suffix = f"-agreement-{agreement_id}" if agreement_id is not None else (f"-party-{party}" if party else "")
-    return f"settlement-{period}{suffix}.{EXTENSIONS[fmt]}"
-
-
-def render(period: str, fmt: str, party: str | None, agreement_id: int | None, focus: bool = False) -> bytes:
-    """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
-    return render_months([period], fmt, party, agreement_id, focus)
-
-
-def render_months(periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
-                  focus: bool = False) -> bytes:
-    """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
-    session = db.session()
-    view = service.statement_of_months(session, periods, party, agreement_id)
-    section = party if focus else None
-    if fmt == "json":
-        return reports.to_json(view)
-    if fmt == "csv":
-        return reports.to_csv(view, section)
-    if fmt == "xlsx":
-        return reports.to_xlsx(view, section)
-    last = periods[-1]
-    chart_months = periods if len(periods) > 1 else service.months(f"{last[:4]}-01", last)
-    return reports.to_pdf(view, service.series(session, chart_months, party), section)
 
 
 @blp.route("/settlements/<string:period>/acknowledgements")

@@ -49,7 +49,8 @@ def rf_reference(body: str) -> str:
     body = body.upper()
     digits = "".join(str(int(c, 36)) for c in body + "RF00")
     reference = f"RF{98 - int(digits) % 97:02d}{body}"
-    assert iso11649.is_valid(reference), reference
+    if not iso11649.is_valid(reference):
+        raise ValueError(f"{body!r} makes no valid creditor reference")
     return reference
 
 

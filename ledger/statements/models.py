@@ -21,8 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Column, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
-from ledger.db import RATE
-from ledger.journal.models import AMOUNT
+from ledger.db import AMOUNT, RATE
 from ledger.timeutil import utcnow
 
 

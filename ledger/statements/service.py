@@ -33,7 +33,7 @@ from ledger.audit.service import describe
 from ledger.db import AMOUNT, hold_reconciliation_lock
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.journal.rules import RATE_QUANTUM
-from ledger.money import Money, MoneyError, quantize
+from ledger.money import Money
 from ledger.parties.models import BankAccount
 from ledger.statements import cash
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
@@ -280,7 +280,8 @@ def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTr
 
 def _fx_row(transfer_id: int, transfer: ParsedTransfer) -> dict:
     instructed = transfer.instructed_amount
-    assert instructed is not None
+    if instructed is None:
+        raise ValueError("an exchange-rate row for a transfer without an instructed amount")
     return {"transfer_id": transfer_id, "instructed_amount": instructed.amount,
             "instructed_currency": instructed.currency, "rate": stored_rate(transfer.fx_rate), "source": FX_SOURCE}
 
@@ -392,16 +393,6 @@ def parties_of(session: Session, statement_id: int) -> set[str | None]:
 def visible_to_party(party: str):
     """A WHERE clause: statements with at least one statement for one of `party`'s accounts."""
     return Statement.id.in_(select(StatementPart.statement_id).where(StatementPart.party_code == party))
-
-
-def _minor(value: Decimal | None, currency: str | None) -> Decimal | None:
-    """A stored amount (4 decimals in the database) back in its currency's minor units."""
-    if value is None or currency is None:
-        return value
-    try:
-        return quantize(value, currency)
-    except MoneyError:
-        return value
 
 
 def view(session: Session, record: Statement, *, detail: bool = False) -> Extended:

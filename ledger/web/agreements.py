@@ -11,9 +11,9 @@ from flask import render_template, request, url_for
 from sqlalchemy import or_, select
 
 from ledger import auth, db
-from ledger.agreements import obligations as obligation_rules
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.agreements.rules import obligations as obligation_rules
 from ledger.auth import STAFF, requires
 from ledger.errors import Problem, field_error
 from ledger.money import Money

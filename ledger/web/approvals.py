@@ -9,7 +9,6 @@ from flask import render_template, request, url_for
 
 from ledger import auth, db
 from ledger.approvals import service
-from ledger.approvals.models import Approval
 from ledger.auth import requires
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -23,9 +22,7 @@ DECIDERS = ("finance_officer", "admin")
 def index():
     session = db.session()
     pending = [service.view(a) for a in service.pending(session)]
-    decided = [service.view(a) for a in session.execute(
-        service.listing_query().where(Approval.status != "pending")
-        .order_by(Approval.id.desc()).limit(20)).scalars()]
+    decided = [service.view(a) for a in service.recently_decided(session, 20)]
     principal = auth.current()
     return render_template("approvals/index.html", pending=pending, decided=decided,
                            can_decide=principal.role in DECIDERS, me=principal.name)

@@ -22,7 +22,7 @@ bp = pages("web_claims", __name__)
 
 
 def _overdue(query, value: str):
-    condition = service._overdue_on(today())
+    condition = service.overdue_on(today())
     return query.where(condition if value == "yes" else ~condition)
 
 

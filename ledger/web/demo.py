@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.web import people
 
 DEMO_PEOPLE = (("officer@demo.example", "finance_officer", None), ("auditor@demo.example", "auditor", None),
@@ -17,7 +17,7 @@ DEMO_PEOPLE = (("officer@demo.example", "finance_officer", None), ("auditor@demo
 def seed(session: Session) -> list[tuple[str, str]]:
     credentials = []
     for email, role, party in DEMO_PEOPLE:
-        if party is not None and session.get(Party, party) is None:
+        if party is not None and not parties.exists(session, party):
             continue  # a demo without that party's agreements has no partner person for it
         password = secrets.token_urlsafe(12)
         people.create(session, email, role, password, party)

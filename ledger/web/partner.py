@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
 from ledger.auth import requires
 from ledger.errors import not_found
 from ledger.settlement import reviews, service
-from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -96,5 +95,6 @@ def report(period: str, agreement_id: int, fmt: str):
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     service.check_period(period)
     _own(agreement_id)
-    body = api.render(period, fmt, _party(), agreement_id)
-    return api.download(body, fmt, api.filename(period, fmt, None, agreement_id))
+    body = service.render(db.session(), period, fmt, _party(), agreement_id)
+    return Response(body, mimetype=service.MEDIA_TYPES[fmt],
+                    headers=service.download_headers(fmt, service.filename(period, fmt, None, agreement_id)))

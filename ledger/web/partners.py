@@ -153,7 +153,7 @@ def payees():
 
 
 def _month_end(first):
-    from ledger.agreements.obligations import period_bounds
+    from ledger.agreements.rules.obligations import period_bounds
 
     return period_bounds(period_of(first))[1]
 

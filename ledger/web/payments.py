@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
-from ledger.parties.models import BankAccount
+from ledger.parties import queries as parties
 from ledger.payments import service
 from ledger.payments.models import PaymentBatch
 from ledger.timeutil import today
@@ -39,7 +39,7 @@ def _day(name: str) -> date:
 def index():
     session = db.session()
     batches = session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc()).limit(200)).scalars()
-    accounts = session.execute(select(BankAccount).order_by(BankAccount.party_code, BankAccount.iban)).scalars()
+    accounts = parties.all_bank_accounts(session)
     day = today()
     return render_template("payments/index.html", batches=[service.view(session, b, with_items=False)
                                                            for b in batches],

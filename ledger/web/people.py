@@ -75,13 +75,13 @@ def create(session: Session, email: str, role: str, password: str, party: str | 
 
 
 def _check_party(session: Session, role: str, party: str | None) -> None:
-    from ledger.parties.models import Party
+    from ledger.parties import queries as parties
 
     if role == "partner" and party is None:
         raise field_error("party", "a partner person is bound to a party: name its code")
     if role != "partner" and party is not None:
         raise field_error("party", "only a partner person is bound to a party")
-    if party is not None and session.get(Party, party) is None:
+    if party is not None and not parties.exists(session, party):
         raise field_error("party", f"there is no party {party}")
 
 

@@ -13,7 +13,7 @@ from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import Problem
 from ledger.invoices.models import Invoice
-from ledger.money import Money
+from ledger.money import Money, in_minor_units
 from ledger.reconciliation import explain, service, unmatched
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.explain import direction
@@ -80,7 +80,7 @@ TRANSFERS = Table(
         Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
         Column("parties", "Payer → payee", Transfer.party_code, get=_from_to),
         Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
-               get=lambda t: Money(statements._minor(t.amount - t.allocated, t.currency), t.currency)),
+               get=lambda t: Money(in_minor_units(t.amount - t.allocated, t.currency), t.currency)),
         Column("reference", "Reference",
                get=lambda t: t.structured_reference or t.end_to_end_id or t.remittance_information or "none"),
         Column("looks_like", "Looks like", get=_looks_like,
@@ -116,7 +116,7 @@ def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
         t = transfers.get(v["transfer"])
         cards.append({"match": v, "transfer": t, "version": row.version, "reason": explain.reason(v),
                       "direction": _from_to(t) if t else explain.direction(v["payer"], v["payee"]),
-                      "transfer_amount": Money(statements._minor(t.amount, t.currency), t.currency) if t else None,
+                      "transfer_amount": Money(in_minor_units(t.amount, t.currency), t.currency) if t else None,
                       "invoices": [(a, invoices.get(a["invoice"])) for a in v["allocations"]]})
     return cards
 

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.auth import STAFF, requires
 from ledger.journal.models import Period
 from ledger.reconciliation import unmatched
 from ledger.settlement import checklist, reviews, service
-from ledger.settlement import views as api
 from ledger.settlement.models import FrozenStatement
 from ledger.timeutil import period_of, today
 from ledger.web import pages
@@ -117,5 +116,6 @@ def close(period: str):
 def report(period: str, fmt: str):
     if fmt not in FORMATS:
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
-    body = api.render(_checked(period), fmt, None, None)
-    return api.download(body, fmt, api.filename(period, fmt, None, None))
+    body = service.render(db.session(), _checked(period), fmt, None, None)
+    return Response(body, mimetype=service.MEDIA_TYPES[fmt],
+                    headers=service.download_headers(fmt, service.filename(period, fmt, None, None)))

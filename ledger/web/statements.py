@@ -11,7 +11,7 @@ from sqlalchemy import and_, not_, or_, select
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
-from ledger.money import Money
+from ledger.money import Money, in_minor_units
 from ledger.statements import cash, service, voiding
 from ledger.statements.models import Statement, Transfer
 from ledger.web import pages
@@ -38,7 +38,7 @@ def _result(record: Statement) -> str:
 def _balance(field: str):
     def get(s: Statement):
         value = getattr(s, field)
-        return Money(service._minor(value, s.currency), s.currency) if value is not None and s.currency else None
+        return Money(in_minor_units(value, s.currency), s.currency) if value is not None and s.currency else None
     return get
 
 
@@ -74,7 +74,7 @@ TRANSFERS = Table(
         Column("counterparty", "Counterparty", Transfer.counterparty_party,
                get=lambda t: t.counterparty_party or t.counterparty_name or t.counterparty_iban or "unknown"),
         Column("amount", "Amount", Transfer.amount, kind="money", default_desc=True,
-               get=lambda t: Money(service._minor(t.amount, t.currency), t.currency)),
+               get=lambda t: Money(in_minor_units(t.amount, t.currency), t.currency)),
         Column("status", "Matched", get=lambda t: "voided" if t.booking_status == voiding.VOIDED
                else service.transfer_status(t.amount, t.allocated).replace("_", " ")),
         Column("reference", "Reference", get=lambda t: t.structured_reference or t.end_to_end_id or ""),

@@ -15,7 +15,8 @@ from ledger.auth import STAFF, public, requires
 from ledger.journal.models import Account, JournalEntry, Posting
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
-from ledger.parties.models import BankAccount, Party
+from ledger.parties.models import Party
+from ledger.parties.queries import account_labels
 from ledger.web import dashboard, formats, pages, people
 from ledger.web.limits import limiter, sign_in_rate
 from ledger.web.models import User
@@ -89,12 +90,7 @@ def dashboard_page():
 # ---- parties -----------------------------------------------------------------------------------------
 
 def _ibans(session, codes: list[str]) -> dict[str, list[str]]:
-    rows = session.execute(select(BankAccount.party_code, BankAccount.iban, BankAccount.currency)
-                           .where(BankAccount.party_code.in_(codes)).order_by(BankAccount.id)).all()
-    out: dict[str, list[str]] = {}
-    for code, iban, currency in rows:
-        out.setdefault(code, []).append(f"{iban} ({currency})")
-    return out
+    return account_labels(session, codes)
 
 
 PARTIES = Table(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
@@ -19,12 +18,9 @@ def person(session: Session, principal: str) -> str:
 
 def last_change(session: Session, object_type: str, object_id: str, action: str | None = None) -> str | None:
     """"officer@example changed it (amend) at 2026-12-06T12:00:00Z", or None when the log has nothing."""
-    from ledger.audit.models import AuditRecord
+    from ledger.audit.queries import last_record
 
-    query = select(AuditRecord).where(AuditRecord.object_type == object_type, AuditRecord.object_id == object_id)
-    if action is not None:
-        query = query.where(AuditRecord.action == action)
-    record = session.execute(query.order_by(AuditRecord.seq.desc()).limit(1)).scalar()
+    record = last_record(session, object_type, object_id, action)
     if record is None:
         return None
     return f"{person(session, record.principal)} ({record.action.split('.')[-1]}) at {record.at[:19]}Z"

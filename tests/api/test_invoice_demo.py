@@ -3,7 +3,7 @@ an invoice of actual costs one of whose lines is above its cap."""
 
 from stdnum import iso11649
 
-from ledger.invoices import demo
+from ledger.invoices import demo, service
 from tests.api.invoices_helpers import I
 
 
@@ -16,10 +16,10 @@ def test_demo_invoices(app, runner, api, session):
     statuses = {i["number"]: i["status"] for i in api.get(I, token=officer).get_json()["items"]}
     assert sorted(statuses.values()) == ["accepted", "approved", "disputed", "disputed"]
     with app.app_context():
-        payable = demo.payment_references(session)
-    assert len(payable) == 1 and iso11649.is_valid(payable[0]["reference"])
-    number = payable[0]["number"]
-    assert payable[0]["reference"] == demo.demo_reference("GB-RW-DEMO-01", number.removeprefix("RW-"))
+        payable = service.open_invoices(session)
+    assert len(payable) == 1 and iso11649.is_valid(payable[0].payment_reference)
+    number = payable[0].number
+    assert payable[0].payment_reference == demo.demo_reference("GB-RW-DEMO-01", number.removeprefix("RW-"))
     disputed = {i["number"]: i for i in api.get(f"{I}?status=disputed", token=officer).get_json()["items"]}
     first = next(i for number, i in disputed.items() if "COSTS" not in number)
     assert {f["code"] for f in first["findings"]} == {"amount_mismatch", "disputed"}

@@ -375,7 +375,6 @@ def test_reconciliation_hooks(app, api, admin, officer, parties, session):
     api.post(f"{I}/{invoice['id']}/approve", json={}, token=officer)
     with app.test_request_context():
         assert [i.id for i in service.open_invoices(session, payer="GB")] == [invoice["id"]]
-        assert service.find_by_payment_reference(session, "RF18 5390 0754 7034").id == invoice["id"]
         service.settle(session, invoice["id"], Money.of("60000.00", "GBP"))
         row = service.settle(session, invoice["id"], Money.of("7500.00", "GBP"))
         assert row.status == "paid" and row.amount_open == 0

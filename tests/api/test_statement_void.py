@@ -14,7 +14,7 @@ from ledger.audit.models import AuditRecord
 from ledger.journal.models import JournalEntry
 from ledger.statements.demo import DemoTransfer, camt053
 from ledger.statements.models import Transfer
-from ledger.statements.settlement import unreconciled_open_items
+from ledger.statements.settlement_provider import unreconciled_open_items
 from tests.api.recon_helpers import GB_ACCOUNT, RW_IBAN, R, rf_reference
 
 

@@ -20,8 +20,8 @@ from ledger.journal import export
 from ledger.journal import service as journal
 from ledger.journal.models import Account, Period, Posting
 from ledger.money import quantize
+from ledger.settlement import rules
 from ledger.settlement import service as settlement
-from ledger.settlement import statement
 from ledger.settlement.models import FrozenStatement
 from ledger.statements.models import StatementPart
 
@@ -56,7 +56,7 @@ def last_period(session: Session) -> str:
 
 def statement_lines(session: Session, period: str) -> dict[int, dict]:
     """The settlement statement's agreement lines for `period`, as the service computes them."""
-    return statement.agreement_lines(settlement.movements(session, period))
+    return rules.agreement_lines(settlement.movements(session, period))
 
 
 def figures_of(line: dict) -> dict[str, str]:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ledger.journal.models import JournalEntry
-from ledger.settlement import statement
-from ledger.settlement.statement import Movement
+from ledger.settlement import rules
+from ledger.settlement.rules import Movement
 from tests.api.invoices_helpers import I, json_invoice, march_lines, post_json, post_xml, setup_agreement, ubl
 
 S = "/api/v1/settlements"
@@ -110,7 +110,7 @@ def test_every_source_type_moves_the_closing_by_what_it_posted(source, purpose, 
     posted = Decimal(amount)
     movements = [Movement(1, "GBP", "accrual", "obligations", Decimal("-40000.00"), Decimal(0)),
                  Movement(1, "GBP", source, purpose, Decimal(0), posted)]
-    line = statement.agreement_lines(movements)[1]
+    line = rules.agreement_lines(movements)[1]
     assert Decimal(line["opening"]) == Decimal("40000.00")
     assert Decimal(line["closing"]) == _balance(movements, True) == Decimal("40000.00") - posted
     row = EXPECTED_ROW.get(source, "paid")
@@ -142,7 +142,7 @@ def test_closing_is_the_journal_and_each_opening_the_previous_closing(postings):
     previous: dict[int, Decimal] = {}
     for period in periods:
         found = movements(period)
-        lines = statement.agreement_lines(found)
+        lines = rules.agreement_lines(found)
         for agreement, line in lines.items():
             mine = [m for m in found if m.agreement_id == agreement]
             assert Decimal(line["closing"]) == _balance(mine, True)
@@ -166,5 +166,5 @@ def test_a_reversal_moves_the_row_of_the_entry_it_reverses(app, parties, session
              credit(AccountKey("obligations", "GBP", "AL", "GB", 7), money))
     entry = journal.post_entry(session, EntryDraft(date(2026, 3, 4), lines, "accrual", "t"))
     journal.reverse(session, entry, date(2026, 3, 20))
-    line = statement.agreement_lines(service.movements(session, "2026-03"))[7]
+    line = rules.agreement_lines(service.movements(session, "2026-03"))[7]
     assert (line["accrued"], line["paid"], line["closing"]) == ("0.00", "0.00", "0.00")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from ledger import timeutil
-from ledger.agreements.terms import (
+from ledger.agreements.rules.terms import (
     AdmissionError,
     AgreementFacts,
     AgreementVersion,
@@ -21,7 +21,7 @@ from ledger.agreements.terms import (
 )
 from ledger.facts import spoofing_problem
 from ledger.money import Money, MoneyError
-from ledger.recognition.states import bound_on, not_bound_reason
+from ledger.recognition.rules.states import bound_on, not_bound_reason
 
 AGREEMENT = AgreementFacts(1, "EUR", date(2026, 1, 1), date(2030, 12, 31))
 

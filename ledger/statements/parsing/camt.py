@@ -13,9 +13,9 @@ A payment made in another currency states, in `AmtDtls` of its transaction detai
 instructed amount (`InstdAmt/Amt`, in the currency the payer ordered) and often the bank's conversion
 (`CcyXchg` under `InstdAmt`, `TxAmt` or `CntrValAmt`); see `_fx` for how its rate is read.
 
-The file is read with `lxml.etree.iterparse`; each entry is dropped from the tree as soon as its
-transfers are yielded, so memory stays bounded however many entries a statement has. DTDs, entities
-and network access are disabled and a document carrying a DOCTYPE is refused.
+The file is read with `ledger.xmlsafe.iterparse` (the hardened parser settings); each entry is dropped from
+the tree as soon as its transfers are yielded, so memory stays bounded however many entries a statement has.
+DTDs, entities and network access are disabled and a document carrying a DOCTYPE is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from ledger import xmlsafe
 from ledger.money import Money
 
 from ._build import build_transfer
@@ -137,16 +138,10 @@ class _StatementState:
 def parse_camt(stream: BinaryIO) -> Iterator[Item]:
     """Yield, per statement, its header, its transfers and a closing `StatementEnd`."""
     source = _TrackingReader(stream)
-    events = etree.iterparse(
+    events = xmlsafe.iterparse(
         source,
         events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
         remove_comments=True,
-        remove_pis=True,
-        huge_tree=False,
         # Only the elements that drive the state machine raise events; the rest is read from the tree.
         tag=["{*}Document", "{*}GrpHdr", "{*}Stmt", "{*}Rpt", "{*}Ntfctn", "{*}Ntry"],
     )
@@ -180,16 +175,14 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
             elif local == "Ntry" and statement is not None and parent is statement.element:
                 entries += 1
                 for transfer in _entry_transfers(element, q, statement, entries):
-                    assert statement.tracker is not None
-                    statement.tracker.add(transfer)
+                    _tracker(statement).add(transfer)
                     yield transfer
                 _forget(element)
             elif local in _STATEMENT_TAGS and statement is not None and element is statement.element:
                 header = _ensure_header(statement, q, kind, version, message_id)
                 if header is not None:
                     yield header
-                assert statement.tracker is not None
-                yield statement.tracker.end()
+                yield _tracker(statement).end()
                 statement = None
                 _forget(element)
     except etree.XMLSyntaxError as exc:
@@ -344,12 +337,20 @@ def _date(entry: etree._Element, q: _Names, name: str, location: str):
     return iso_date(_findtext(entry, q, f"{name}/Dt") or _findtext(entry, q, f"{name}/DtTm"), location)
 
 
+def _tracker(statement: _StatementState) -> BalanceTracker:
+    """The statement's balance tracker, which `_ensure_header` makes with the header."""
+    if statement.tracker is None:
+        raise ValueError("a statement's entries read before its header")
+    return statement.tracker
+
+
 def _entry_transfers(
     entry: etree._Element, q: _Names, statement: _StatementState, entry_index: int
 ) -> Iterator[ParsedTransfer]:
     location = f"entry {entry_index} (line {entry.sourceline})"
     header = statement.header
-    assert header is not None
+    if header is None:  # _ensure_header ran at the statement's first entry
+        raise ValueError("an entry read before its statement's header")
     amount_element = entry.find(q("Amt"))
     if amount_element is None:
         raise StatementParseError("invalid_amount", "an entry has no amount", location)

@@ -92,11 +92,6 @@ class ParsedTransfer:
     instructed_amount: Money | None = None
     fx_rate: Decimal | None = None
 
-    @property
-    def signed_amount(self) -> Money:
-        """The amount as it moves the balance: negative for debits."""
-        return self.amount if self.direction == "credit" else -self.amount
-
 
 @dataclass(frozen=True, slots=True)
 class StatementEnd:

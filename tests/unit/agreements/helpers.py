@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger.agreements.obligations import ObligationDraft
-from ledger.agreements.terms import AgreementVersion, Terms
+from ledger.agreements.rules.obligations import ObligationDraft
+from ledger.agreements.rules.terms import AgreementVersion, Terms
 from ledger.money import Money, total
 
 

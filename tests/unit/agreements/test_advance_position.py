@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from ledger.agreements import obligations as rules
+from ledger.agreements.rules import obligations as rules
 from ledger.money import Money
 
 
@@ -34,7 +34,7 @@ def test_the_advance_falls_due_when_its_terms_say():
 
     import pytest
 
-    from ledger.agreements.terms import AgreementFacts, Terms, TermsError
+    from ledger.agreements.rules.terms import AgreementFacts, Terms, TermsError
 
     from .helpers import version
 

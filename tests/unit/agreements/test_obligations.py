@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from ledger.agreements.obligations import (
+from ledger.agreements.rules.obligations import (
     ObligationError,
     ReturneeFacts,
     accrue,
@@ -21,7 +21,7 @@ from ledger.agreements.obligations import (
     reprice,
     support_months,
 )
-from ledger.agreements.terms import AgreementFacts
+from ledger.agreements.rules.terms import AgreementFacts
 from ledger.money import Money
 
 from .helpers import amounts, version

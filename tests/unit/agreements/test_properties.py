@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.agreements.obligations import (
+from ledger.agreements.rules.obligations import (
     ObligationDraft,
     ReturneeFacts,
     Scope,
@@ -21,7 +21,7 @@ from ledger.agreements.obligations import (
     pricing_digest,
     reprice,
 )
-from ledger.agreements.terms import AgreementFacts, AgreementVersion, Terms
+from ledger.agreements.rules.terms import AgreementFacts, AgreementVersion, Terms
 from ledger.money import Money
 
 START = date(2026, 2, 1)

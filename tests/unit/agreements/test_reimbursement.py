@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from ledger.agreements import obligations as rules
-from ledger.agreements.reimbursement import Consumption, CostLine, check_caps, headroom
-from ledger.agreements.terms import AgreementFacts, AgreementVersion, CostReimbursement, Terms
+from ledger.agreements.rules import obligations as rules
+from ledger.agreements.rules.reimbursement import Consumption, CostLine, check_caps, headroom
+from ledger.agreements.rules.terms import AgreementFacts, AgreementVersion, CostReimbursement, Terms
 from ledger.money import Money
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.agreements.obligations import ReturneeFacts, accrue, price_obligations
-from ledger.agreements.terms import (
+from ledger.agreements.rules.obligations import ReturneeFacts, accrue, price_obligations
+from ledger.agreements.rules.terms import (
     AdmissionError,
     AgreementFacts,
     AgreementVersion,

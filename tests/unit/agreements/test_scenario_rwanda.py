@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.agreements.obligations import (
+from ledger.agreements.rules.obligations import (
     ObligationDraft,
     ReturneeFacts,
     accrue,
@@ -21,7 +21,7 @@ from ledger.agreements.obligations import (
     advance_remaining,
     price_obligations,
 )
-from ledger.agreements.terms import AgreementFacts, AgreementVersion, Terms
+from ledger.agreements.rules.terms import AgreementFacts, AgreementVersion, Terms
 from ledger.money import Money
 
 from .helpers import sum_of

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.agreements.terms import (
+from ledger.agreements.rules.terms import (
     AdmissionError,
     AgreementFacts,
     AgreementVersion,

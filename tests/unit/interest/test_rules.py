@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.agreements.terms import LateInterest
+from ledger.agreements.rules.terms import LateInterest
 from ledger.interest import rules
 from ledger.money import Money
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ledger.invoices import InvoiceParseError, parse_ubl, parse_ubl_stream
-from ledger.invoices.xmlsafe import XmlInputError, parse_untrusted, read_limited
+from ledger.xmlsafe import XmlInputError, parse_untrusted, read_limited
 
 from .helpers import fixture
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.recognition.dates import add_months, add_years
+from ledger.recognition.rules.dates import add_months, add_years
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,7 @@
 import pytest
 
 from ledger.money import Money
-from ledger.recognition import decisions
-from ledger.recognition.rules import RecognitionRuleError
+from ledger.recognition.rules import RecognitionRuleError, decisions
 
 
 def eur(text):

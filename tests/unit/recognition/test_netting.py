@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.money import Money, total
-from ledger.recognition.netting import (
+from ledger.recognition.rules.netting import (
     EXACT_LIMIT,
     NettableClaim,
     NettingError,
@@ -306,7 +306,7 @@ def test_net_positions_sum_to_zero_and_settle_the_claims(raw):
 
 
 def test_netting_a_period_end_to_end():
-    from ledger.recognition.netting import netting
+    from ledger.recognition.rules.netting import netting
 
     claims = [
         NettableClaim("c1", "DE", "AT", eur("300.00"), date(2026, 2, 10)),

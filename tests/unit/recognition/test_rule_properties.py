@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.money import Money
-from ledger.recognition.dates import add_years
 from ledger.recognition.rules import (
     DIRECTIVE_2001_40,
     AllowanceRate,
@@ -15,6 +14,7 @@ from ledger.recognition.rules import (
     RecognitionRuleError,
     assess_claim,
 )
+from ledger.recognition.rules.dates import add_years
 
 DAY = timedelta(days=1)
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))

@@ -52,7 +52,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
-from ledger.agreements.terms import (
+from ledger.agreements.rules.terms import (
     AgreementError,
     AgreementFacts,
     AgreementVersion,
@@ -290,7 +290,8 @@ def _fees(
 ) -> Iterator[ObligationDraft]:
     for returnee in _accepted(agreement, returnees):
         accepted_on = returnee.accepted_on
-        assert accepted_on is not None
+        if accepted_on is None:  # _accepted keeps the accepted returnees only
+            raise ValueError(f"returnee {returnee.id} is not accepted")
         if scope is not None and not scope.covers(returnee.id, accepted_on):
             continue
         version = timeline.at(accepted_on)
@@ -345,7 +346,8 @@ def _milestones(
         if threshold > len(accepted):
             break
         reached_on = accepted[threshold - 1].accepted_on
-        assert reached_on is not None
+        if reached_on is None:  # _accepted keeps the accepted returnees only
+            raise ValueError("a milestone reached by a returnee who is not accepted")
         version = timeline.at(reached_on)
         amounts = {m.returnees: m.amount for m in version.terms.milestones} if version else {}
         if version is not None and threshold in amounts and reached_on <= through:

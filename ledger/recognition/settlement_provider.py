@@ -13,7 +13,7 @@ from ledger.auth import Principal
 from ledger.money import Money
 from ledger.recognition import service
 from ledger.recognition.models import CostClaim
-from ledger.recognition.netting import period_end
+from ledger.recognition.rules.netting import period_end
 
 
 def _plain(value):

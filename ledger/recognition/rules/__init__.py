@@ -27,8 +27,8 @@ from datetime import date
 from enum import StrEnum
 
 from ledger.money import Money, total
-from ledger.recognition import states
-from ledger.recognition.dates import add_months, add_years
+from ledger.recognition.rules import states
+from ledger.recognition.rules.dates import add_months, add_years
 
 #: The legal basis code of claims under Directive 2001/40/EC with Council Decision 2004/191/EC.
 DIRECTIVE_2001_40 = "2001/40/EC+2004/191/EC"
@@ -651,7 +651,8 @@ class ClaimTimeline:
         if not self.decided_by(as_of):
             return Overdue.DECISION if as_of > self.decision_due_on else None
         if self.accepted and not self.paid_by(as_of):
-            assert self.payment_due_on is not None
+            if self.payment_due_on is None:
+                raise ValueError("an accepted claim without a payment due date")
             return Overdue.PAYMENT if as_of > self.payment_due_on else None
         return None
 
@@ -660,7 +661,8 @@ class ClaimTimeline:
         if kind is None:
             return 0
         due = self.decision_due_on if kind is Overdue.DECISION else self.payment_due_on
-        assert due is not None
+        if due is None:
+            raise ValueError("an overdue claim without a due date")
         return (as_of - due).days
 
     def status(self, as_of: date) -> ClaimState:
@@ -764,7 +766,8 @@ def list_overdue(claims: Iterable[TrackedClaim], as_of: date, state: str | None 
         if kind is None:
             continue
         due = claim.timeline.decision_due_on if kind is Overdue.DECISION else claim.timeline.payment_due_on
-        assert due is not None
+        if due is None:
+            raise ValueError("an overdue claim without a due date")
         items.append(
             OverdueItem(claim.claim_id, claim.issuing_state, claim.enforcing_state, kind, due,
                         claim.timeline.days_overdue(as_of))

@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.agreements import obligations as rules
 from ledger.agreements.models import Agreement, AgreementVersionRow, Obligation, Returnee
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules import obligations as rules
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.money import Money
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.agreements.obligations import period_bounds
+from ledger.agreements.rules.obligations import period_bounds
 from ledger.money import Money
 from ledger.statements.models import Transfer
 

@@ -33,8 +33,8 @@ from datetime import date
 from decimal import Decimal
 
 from ledger.money import Money, minor_units
-from ledger.recognition.dates import add_months
 from ledger.recognition.rules import RecognitionRuleError
+from ledger.recognition.rules.dates import add_months
 
 #: Up to this many non-zero parties per currency the minimum number of transfers is computed exactly.
 EXACT_LIMIT = 15

@@ -1,4 +1,6 @@
-"""Parse untrusted XML from partners without letting the document attack the parser.
+"""The one place XML is parsed: untrusted documents from partners and banks (UBL invoices, pain.002 status
+reports, camt.052/053/054 statements) and the pain.001 files the ledger writes, all with the same hardened
+parser settings (`HARDENED`), so no document can attack the parser.
 
 The defences, and why each is needed:
 - size: the byte length is checked before the parser sees anything (`payload_too_large`), and
@@ -10,7 +12,9 @@ The defences, and why each is needed:
 - the DOCTYPE and the root element are checked at the root's start tag, before the rest is parsed;
 - lxml's default limits (no `huge_tree`) bound text node size and nesting depth.
 
-Generic on purpose: statement imports (camt.05x) can use it with their own allowed roots.
+`parse_untrusted` reads a whole document (UBL, pain.002); `iterparse` streams a large one (camt, whose
+entries are dropped as they are read); `parser` is the tree parser for the files the ledger checks against a
+schema (pain.001).
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from typing import BinaryIO
 from lxml import etree
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: lxml's settings for every document: no entity expansion, no DTD loading or validation, no network, lxml's
+#: default size limits (no `huge_tree`), processing instructions dropped.
+HARDENED = {"resolve_entities": False, "load_dtd": False, "dtd_validation": False, "no_network": True,
+            "huge_tree": False, "remove_pis": True}
 _CHUNK = 64 * 1024
 
 
@@ -72,16 +80,17 @@ def _check_size(size: int, max_bytes: int) -> None:
 
 
 def _parser() -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("start",),
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        no_network=True,
-        huge_tree=False,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLPullParser(events=("start",), collect_ids=False, **HARDENED)
+
+
+def parser() -> etree.XMLParser:
+    """A tree parser with the hardened settings (`etree.fromstring(document, parser())`)."""
+    return etree.XMLParser(**HARDENED)
+
+
+def iterparse(source: BinaryIO, **options) -> etree.iterparse:
+    """`etree.iterparse` over `source` with the hardened settings; `options` add events, tags and the like."""
+    return etree.iterparse(source, **HARDENED, **options)
 
 
 def _feed_checked(parser: etree.XMLPullParser, data: memoryview, allowed_roots: Collection[str] | None) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger.agreements.terms import CostReimbursement
+from ledger.agreements.rules.terms import CostReimbursement
 from ledger.money import Money
 
 ACTUAL_COST = "actual_cost"

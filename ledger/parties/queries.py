@@ -1,0 +1,33 @@
+"""What other features and the pages may read of the parties' tables (the parties' door for reads)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ledger.parties.models import BankAccount, Party
+
+
+def exists(session: Session, code: str) -> bool:
+    return session.get(Party, code) is not None
+
+
+def account_labels(session: Session, codes: list[str]) -> dict[str, list[str]]:
+    """Per party code, its bank accounts as "IBAN (currency)", in the order they were registered."""
+    rows = session.execute(select(BankAccount.party_code, BankAccount.iban, BankAccount.currency)
+                           .where(BankAccount.party_code.in_(codes)).order_by(BankAccount.id)).all()
+    out: dict[str, list[str]] = {}
+    for code, iban, currency in rows:
+        out.setdefault(code, []).append(f"{iban} ({currency})")
+    return out
+
+
+def all_bank_accounts(session: Session) -> list[BankAccount]:
+    """Every registered bank account, by party and IBAN."""
+    return list(session.execute(select(BankAccount).order_by(BankAccount.party_code, BankAccount.iban)).scalars())
+
+
+def account_numbers_of(party: str) -> tuple[Select, Select]:
+    """Subqueries of `party`'s registered accounts: their IBANs, and the BBANs a domestic statement names them by."""
+    own = BankAccount.party_code == party
+    return select(BankAccount.iban).where(own), select(func.substr(BankAccount.iban, 5)).where(own)
