@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import is_postgres
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, evidence_json
 from ledger.reconciliation.types import Allocation, MatchProposal
+from ledger.statements import service as statements
 from ledger.statements.models import Transfer
 from ledger.timeutil import utcnow
 
@@ -65,9 +66,7 @@ def locked(session: Session, model, row_id: int):
 
 def add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
     """Allocate `amount` more of the transfer (negative: give it back), in SQL so concurrent changes add up."""
-    table = Transfer.__table__
-    session.execute(update(table).where(table.c.id == transfer_id)
-                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
+    statements.allocate_many(session, {transfer_id: amount})
 
 
 def by_hand(transfer: Transfer, items: list[tuple[int, Decimal]]) -> MatchProposal:
