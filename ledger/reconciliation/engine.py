@@ -19,14 +19,7 @@ from contextlib import contextmanager
 
 from ledger.reconciliation.matching import amount, instalments, multi_invoice, near_miss, partial, reference
 from ledger.reconciliation.matching.state import RunState
-from ledger.reconciliation.types import (
-    InvoiceId,
-    MatchProposal,
-    MatchSettings,
-    OpenInvoice,
-    OpenTransfer,
-    TransferId,
-)
+from ledger.reconciliation.types import InvoiceId, MatchProposal, MatchSettings, OpenInvoice, OpenTransfer, TransferId
 from ledger.reconciliation.validation import validate_inputs
 
 #: How many new proposals `match` collects before handing them to `on_proposals`.

@@ -38,6 +38,7 @@ from ledger.reconciliation.models import (
     ReconciliationMatch,
     evidence_json,
 )
+from ledger.reconciliation.rows import SOURCE_TYPE
 from ledger.reconciliation.types import (
     MatchProposal,
     OpenTransfer,
@@ -49,7 +50,6 @@ from ledger.timeutil import period_of, utcnow
 from ledger.writes import BackgroundWrites, Write, write_now
 
 RESIDUAL_ACCOUNTS = {"bank_charges": "bank_charges", "fx_difference": "fx_differences"}
-SOURCE_TYPE = "reconciliation"
 
 
 @dataclass

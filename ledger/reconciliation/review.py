@@ -16,7 +16,6 @@ from ledger.audit.service import describe
 from ledger.errors import Conflict, check_if_match, field_error, fields_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
-from ledger.journal import service as journal
 from ledger.money import Money, quantize
 from ledger.reconciliation import claims, refunds, writeoffs
 from ledger.reconciliation.matches import allocations_of, etag, get
@@ -26,12 +25,12 @@ from ledger.reconciliation.models import (
     RejectedPair,
 )
 from ledger.reconciliation.posting import (
-    SOURCE_TYPE,
     Plan,
     lock_rows,
     post,
     store,
 )
+from ledger.reconciliation.rows import refuse, reversal_entry, reversed_match
 from ledger.reconciliation.validation import (
     ManualInvoice,
     ManualTransfer,
@@ -40,9 +39,8 @@ from ledger.reconciliation.validation import (
     transfer_to_match_findings,
     write_off_findings,
 )
-from ledger.statements import service as statements
 from ledger.statements.models import Transfer
-from ledger.timeutil import today, utcnow
+from ledger.timeutil import utcnow
 
 
 def _plan_of(session: Session, row: ReconciliationMatch) -> Plan:
@@ -96,14 +94,8 @@ def reject(session: Session, match_id: int, actor: str, reason: str | None = Non
     if refunds.is_refund_match(session, row):
         return refunds.reject(session, row, actor, reason)
     pairs = {(row.transfer_id, a.invoice_id) for a in allocations_of(session, [row.id])[row.id]}
-    known = {(t, i) for t, i in session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id)
-                                                .where(RejectedPair.transfer_id == row.transfer_id))}
-    session.add_all(RejectedPair(transfer_id=t, invoice_id=i, match_id=row.id) for t, i in sorted(pairs - known))
-    row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
-    row.version += 1
-    session.flush()
-    describe("reconciliation.reject", "reconciliation_match", row.id, f"{len(pairs)} pairs rejected")
-    return row
+    return refuse(session, row, actor, reason, [RejectedPair(transfer_id=t, invoice_id=i, match_id=row.id)
+                                                for t, i in sorted(pairs)], f"{len(pairs)} pairs rejected")
 
 
 def reverse(session: Session, match_id: int, actor: str, reason: str,
@@ -119,25 +111,14 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
         return refunds.reverse(session, row, actor, reason)
     plan = _plan_of(session, row)
     lock_rows(session, [plan.transfer_id], [i for i, _, _ in plan.allocations])
-    day = today()
-    entry_id = journal.reverse(session, row.journal_entry_id, day, memo=f"reversal of match {row.id}: {reason}"[:500],
-                               source_type=SOURCE_TYPE, source_id=str(row.id))
+    transfer = session.get(Transfer, row.transfer_id, populate_existing=True)
+    entry_id = reversal_entry(session, row, transfer, row.transfer_amount, reason)
     taken: dict[int, Decimal] = defaultdict(Decimal)
     for invoice_id, amount, written_off in plan.allocations:
         taken[invoice_id] += amount + written_off
     for invoice_id, amount in sorted(taken.items()):
         invoices.unsettle(session, invoice_id, Money(quantize(amount, row.currency), row.currency))
-    transfer = session.get(Transfer, row.transfer_id, populate_existing=True)
-    if transfer.allocated < row.transfer_amount:
-        raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
-    statements.allocate_many(session, {row.transfer_id: -row.transfer_amount})
-    row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
-    row.decided_by, row.decided_at = actor, utcnow()
-    row.version += 1
-    session.flush()
-    describe("reconciliation.reverse", "reconciliation_match", row.id, f"entry {row.journal_entry_id} reversed "
-             f"by {entry_id}")
-    return row
+    return reversed_match(session, row, row.transfer_amount, entry_id, actor, reason)
 
 
 def manual(session: Session, transfer_id: int, allocations: Sequence[dict], actor: str,

@@ -6,27 +6,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from decimal import Decimal
 
-from ledger.reconciliation.indexes import (
-    AmountBucket,
-)
-from ledger.reconciliation.lookups import (
-    TransferValue,
-)
+from ledger.reconciliation.indexes import AmountBucket
+from ledger.reconciliation.lookups import TransferValue
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState
-from ledger.reconciliation.types import (
-    RULE_AMOUNT,
-    SETTLES,
-    OpenInvoice,
-    OpenTransfer,
-)
-
-_C = Decimal
-CONF_AMOUNT_EXACT = _C("0.90")
-CONF_AMOUNT_TOLERANCE = _C("0.85")
-CONF_AMOUNT_AMBIGUOUS = _C("0.50")
-CONF_AMOUNT_UNKNOWN_PARTY = _C("0.50")
+from ledger.reconciliation.types import RULE_AMOUNT, SETTLES, OpenInvoice, OpenTransfer
 
 
 def _amount_index(run: RunState) -> dict[tuple, AmountBucket]:
@@ -123,10 +108,10 @@ def _settle_by_amount(run: RunState, transfer: OpenTransfer, options: list[tuple
         if len(options) > 1 or crowded:
             return  # an amount alone, from an unknown account, fitting several parties: no guess
         evidence["reason"] = "counterparty IBAN not mapped to a party"
-        run.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_UNKNOWN_PARTY, evidence,
+        run.allocate(transfer, value, [invoice], RULE_AMOUNT, False, conf.AMOUNT_UNKNOWN_PARTY, evidence,
                       require_settled=True)
     elif len(options) == 1 and not crowded and not force_proposed:
-        confidence = CONF_AMOUNT_EXACT if exact else CONF_AMOUNT_TOLERANCE
+        confidence = conf.AMOUNT_EXACT if exact else conf.AMOUNT_TOLERANCE
         run.allocate(transfer, value, [invoice], RULE_AMOUNT, True, confidence, evidence, require_settled=True)
     else:
         rivals = run.removed_rivals(transfer, value, invoice, False) if len(options) == 1 else []
@@ -138,5 +123,5 @@ def _settle_by_amount(run: RunState, transfer: OpenTransfer, options: list[tuple
         else:
             evidence["reason"] = ("several open invoices of the party fit the amount (or did before another "
                                   "proposal took one); nearest due date proposed")
-        run.allocate(transfer, value, [invoice], RULE_AMOUNT, False, CONF_AMOUNT_AMBIGUOUS, evidence,
+        run.allocate(transfer, value, [invoice], RULE_AMOUNT, False, conf.AMOUNT_AMBIGUOUS, evidence,
                       require_settled=True)

@@ -6,21 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from ledger.reconciliation.indexes import (
-    BookedBucket,
-    nearest_first,
-)
+from ledger.reconciliation.indexes import BookedBucket, nearest_first
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState, transfer_order
 from ledger.reconciliation.subsets import find_subsets
-from ledger.reconciliation.types import (
-    RULE_INSTALMENTS,
-    SETTLES,
-    OpenInvoice,
-)
-
-_C = Decimal
-CONF_INSTALMENTS = _C("0.80")
-CONF_INSTALMENTS_AMBIGUOUS = _C("0.45")
+from ledger.reconciliation.types import RULE_INSTALMENTS, SETTLES, OpenInvoice
 
 
 def _booked_index(run: RunState) -> dict[tuple, BookedBucket]:
@@ -76,6 +66,6 @@ def _paid_in_instalments(run: RunState, invoice: OpenInvoice, bucket: BookedBuck
             evidence["reason"] = "the transfers add up to the invoice only within tolerance"
         elif not unique:
             evidence["reason"] = "several combinations of transfers fit the invoice"
-        confidence = CONF_INSTALMENTS if unique else CONF_INSTALMENTS_AMBIGUOUS
+        confidence = conf.INSTALMENTS if unique else conf.INSTALMENTS_AMBIGUOUS
         run.allocate(transfer, run.values[transfer.id][invoice.currency], [invoice], RULE_INSTALMENTS,
                       unique, confidence, evidence)

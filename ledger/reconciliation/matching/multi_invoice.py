@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.reconciliation.indexes import (
-    DueBucket,
-    nearest_first,
-)
-from ledger.reconciliation.lookups import (
-    TransferValue,
-)
+from ledger.reconciliation.indexes import DueBucket, nearest_first
+from ledger.reconciliation.lookups import TransferValue
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState
 from ledger.reconciliation.subsets import find_subsets
-from ledger.reconciliation.types import (
-    RULE_MULTI_INVOICE,
-    SETTLES,
-    OpenTransfer,
-)
-
-_C = Decimal
-CONF_MULTI = _C("0.85")
-CONF_MULTI_AMBIGUOUS = _C("0.50")
+from ledger.reconciliation.types import RULE_MULTI_INVOICE, SETTLES, OpenTransfer
 
 
 def by_multi_invoice(run: RunState, exact: bool) -> None:
@@ -63,6 +51,6 @@ def _pay_several(run: RunState, transfer: OpenTransfer, value: TransferValue, bu
         evidence["reason"] = "the invoices add up to the amount only within tolerance"
     elif not unique:
         evidence["reason"] = "several combinations of open invoices fit the amount"
-    confidence = CONF_MULTI if unique else CONF_MULTI_AMBIGUOUS
+    confidence = conf.MULTI if unique else conf.MULTI_AMBIGUOUS
     return run.allocate(transfer, value, chosen, RULE_MULTI_INVOICE, unique, confidence, evidence,
                          require_settled=True) is not None

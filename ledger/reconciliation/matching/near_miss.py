@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal
 
-from ledger.reconciliation.lookups import (
-    invoice_references,
-)
+from ledger.reconciliation.lookups import invoice_references
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState
 from ledger.reconciliation.references import near_miss_pairs
-from ledger.reconciliation.types import (
-    RULE_NEAR_MISS,
-    InvoiceId,
-    OpenTransfer,
-)
-
-_C = Decimal
-CONF_NEAR_MISS_AMOUNT = _C("0.60")
-CONF_NEAR_MISS = _C("0.30")
+from ledger.reconciliation.types import RULE_NEAR_MISS, InvoiceId, OpenTransfer
 
 
 def by_near_miss(run: RunState) -> None:
@@ -56,5 +46,5 @@ def _near_miss(run: RunState, transfer: OpenTransfer, nearby: dict[str, list[tup
         "reference": token, "invoice_reference": reference, "invoice_field": field_name,
         "reason": f"near-miss reference: {reason}", "candidates": str(len({o[2].id for o in options})),
     }
-    confidence = CONF_NEAR_MISS if misfit else CONF_NEAR_MISS_AMOUNT
+    confidence = conf.NEAR_MISS if misfit else conf.NEAR_MISS_AMOUNT
     run.allocate(transfer, values[invoice.currency], [invoice], RULE_NEAR_MISS, False, confidence, evidence)

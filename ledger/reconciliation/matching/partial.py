@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from ledger.reconciliation.indexes import (
-    nearest_first,
-)
+from ledger.reconciliation.indexes import nearest_first
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState
 from ledger.reconciliation.references import is_valid_rf
-from ledger.reconciliation.types import (
-    RULE_PARTIAL,
-    SETTLES,
-    OpenTransfer,
-)
-
-_C = Decimal
-CONF_PARTIAL = _C("0.35")
+from ledger.reconciliation.types import RULE_PARTIAL, SETTLES, OpenTransfer
 
 
 def by_partial_payment(run: RunState) -> None:
@@ -38,7 +28,7 @@ def by_partial_payment(run: RunState) -> None:
             ]
             if len(fitting) == 1 and len(positions) < settings.scan_budget:
                 evidence = {"reason": "only open invoice of the party larger than the payment"}
-                run.allocate(transfer, value, fitting, RULE_PARTIAL, False, CONF_PARTIAL, evidence)
+                run.allocate(transfer, value, fitting, RULE_PARTIAL, False, conf.PARTIAL, evidence)
                 break
 
 

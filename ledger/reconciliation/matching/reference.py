@@ -8,29 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from ledger.reconciliation.lookups import (
-    TransferValue,
-    invoice_references,
-)
+from ledger.reconciliation.lookups import TransferValue, invoice_references
+from ledger.reconciliation.matching import confidence as conf
 from ledger.reconciliation.matching.state import RunState
 from ledger.reconciliation.references import is_valid_rf
 from ledger.reconciliation.subsets import find_subsets
-from ledger.reconciliation.types import (
-    RULE_REFERENCE,
-    SETTLES,
-    InvoiceId,
-    OpenInvoice,
-    OpenTransfer,
-)
-
-_C = Decimal
-CONF_REF_EXACT = _C("0.99")
-CONF_REF_TOLERANCE = _C("0.97")
-CONF_REF_MULTI = _C("0.95")
-CONF_REF_PARTIAL = _C("0.90")
-CONF_REF_UNKNOWN_PARTY = _C("0.80")
-CONF_REF_WEAK = _C("0.70")
-CONF_REF_AMBIGUOUS = _C("0.60")
+from ledger.reconciliation.types import RULE_REFERENCE, SETTLES, InvoiceId, OpenInvoice, OpenTransfer
 
 #: Invoice numbers shorter than this (normalised) are too likely to occur by chance in free text to
 #: justify an automatic partial payment on their own.
@@ -117,20 +100,20 @@ def _one_referenced(run: RunState, transfer: OpenTransfer, value: TransferValue,
                     party_known: bool, strong: bool, evidence: dict[str, str]) -> None:
     open_amount = run.open[invoice.id]
     if run.within_tolerance(invoice, value.amount):
-        confidence = CONF_REF_EXACT if open_amount == value.amount else CONF_REF_TOLERANCE
+        confidence = conf.REF_EXACT if open_amount == value.amount else conf.REF_TOLERANCE
         auto = party_known
     elif value.amount < open_amount:
-        confidence, auto = CONF_REF_PARTIAL, party_known and strong
+        confidence, auto = conf.REF_PARTIAL, party_known and strong
         evidence["reason"] = "partial payment: the rest stays open"
     else:
-        confidence, auto = CONF_REF_AMBIGUOUS, False
+        confidence, auto = conf.REF_AMBIGUOUS, False
         evidence["reason"] = "paid more than is open, beyond tolerance"
     if not party_known:
-        confidence = min(confidence, CONF_REF_UNKNOWN_PARTY)
+        confidence = min(confidence, conf.REF_UNKNOWN_PARTY)
         reason = evidence.get("reason")
         evidence["reason"] = "counterparty IBAN not mapped to a party" + (f"; {reason}" if reason else "")
     elif not strong and not auto:
-        confidence = min(confidence, CONF_REF_WEAK)
+        confidence = min(confidence, conf.REF_WEAK)
     run.allocate(transfer, value, [invoice], RULE_REFERENCE, auto, confidence, evidence)
 
 
@@ -141,7 +124,7 @@ def _several_referenced(run: RunState, transfer: OpenTransfer, value: TransferVa
     opens = [run.open[inv.id] for inv in candidates]
     total = sum(opens, Decimal(0))
     if abs(total - value.amount) <= run.tolerance(candidates, total, value.currency):
-        run.allocate(transfer, value, candidates, RULE_REFERENCE, party_known, CONF_REF_MULTI, evidence)
+        run.allocate(transfer, value, candidates, RULE_REFERENCE, party_known, conf.REF_MULTI, evidence)
         return
     tolerance = run.tolerance(candidates, value.amount, value.currency)
     found = find_subsets(opens, value.amount - tolerance, value.amount + tolerance, min_size=1,
@@ -149,14 +132,14 @@ def _several_referenced(run: RunState, transfer: OpenTransfer, value: TransferVa
     evidence["candidates"] = str(len(candidates))
     if len(found.solutions) == 1 and found.complete:
         chosen = [candidates[i] for i in found.solutions[0]]
-        run.allocate(transfer, value, chosen, RULE_REFERENCE, party_known, CONF_REF_MULTI, evidence)
+        run.allocate(transfer, value, chosen, RULE_REFERENCE, party_known, conf.REF_MULTI, evidence)
     elif found.solutions:
         evidence["reason"] = "several referenced invoices fit the amount"
         chosen = [candidates[i] for i in found.solutions[0]]
-        run.allocate(transfer, value, chosen, RULE_REFERENCE, False, CONF_REF_AMBIGUOUS, evidence)
+        run.allocate(transfer, value, chosen, RULE_REFERENCE, False, conf.REF_AMBIGUOUS, evidence)
     else:
         evidence["reason"] = "referenced invoices do not add up to the amount"
-        run.allocate(transfer, value, candidates, RULE_REFERENCE, False, CONF_REF_AMBIGUOUS, evidence)
+        run.allocate(transfer, value, candidates, RULE_REFERENCE, False, conf.REF_AMBIGUOUS, evidence)
 
 
 def _is_strong(token: str, source: str, field_name: str) -> bool:

@@ -11,14 +11,8 @@ from decimal import Decimal
 
 from ledger.agreements.terms import tolerance_limit
 from ledger.money import Money
-from ledger.reconciliation.indexes import (
-    DueBucket,
-)
-from ledger.reconciliation.lookups import (
-    TransferValue,
-    transfer_references,
-    transfer_values,
-)
+from ledger.reconciliation.indexes import DueBucket
+from ledger.reconciliation.lookups import TransferValue, transfer_references, transfer_values
 from ledger.reconciliation.types import (
     RULE_INSTALMENTS,
     SETTLES,
