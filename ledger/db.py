@@ -257,6 +257,14 @@ def is_postgres(target: Session | Connection) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def for_update(target: Session | Connection, query, *, lock: bool = True, of=None):
+    """`query` locking the rows it reads (FOR UPDATE, of `of` only if given) on PostgreSQL when `lock`; SQLite's
+    write transactions hold the database's one writer lock from their start, so there it is `query` itself."""
+    if not lock or not is_postgres(target):
+        return query
+    return query.with_for_update(of=of) if of is not None else query.with_for_update()
+
+
 #: One reconciliation run at a time on PostgreSQL; what changes who a transfer is from takes it too (a run's
 #: proposals must be visible to it). SQLite has one writer at a time anyway.
 RECONCILIATION_LOCK = 0x5245434F  # "RECO"

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
 from ledger.money import Money
@@ -138,7 +138,6 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     """Accepted claims with something payable, and booked credits between two known parties with money
     unallocated (locked FOR UPDATE on PostgreSQL with `lock`: transfers first, then claims, the order
     every posting path locks them in, so a run and a confirmation cannot deadlock)."""
-    pg = lock and is_postgres(session)
     out = OpenClaims()
     held = _held_claims(session)
     t = Transfer
@@ -146,7 +145,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
                     t.counterparty_iban)
              .where(*_open_credit()))
-    for row in session.execute(query.with_for_update(of=t) if pg else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=t)):
         booked = row.booking_date or row.value_date
         out.credit_info[row.id] = _Credit(row.id, row.party_code, row.counterparty_party, row.currency, booked)
         # No stated conversion: a claim is paid in its own currency, and cash moves in it.
@@ -158,7 +157,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     c = CostClaim
     query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
              .where(*_open_claim()).order_by(c.id))  # locked in id order, as `_pay` locks a match's claims
-    for row in session.execute(query.with_for_update(of=c) if pg else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=c)):
         if row.id in held:
             continue
         reference = recognition.claim_reference(row.id)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import AgreementVersionRow
-from ledger.db import AMOUNT, is_postgres
+from ledger.db import AMOUNT, for_update
 from ledger.invoices.models import Invoice
 from ledger.money import Money, quantize
 from ledger.reconciliation import duplicates
@@ -141,7 +141,6 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
 
     With `lock`, PostgreSQL locks the rows as it reads them (FOR UPDATE), so a run can post against what it
     loaded; SQLite's write transactions hold the database's single writer lock from their start."""
-    pg = is_postgres(session)
     out = OpenSet(locked=lock)
     waiting, held = _pending_proposals(session)
     # Core selects of plain columns, rows unpacked as tuples: 200,000 rows need no ORM row handling.
@@ -150,7 +149,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
     query = (select(inv.id, inv.payer_code, inv.payee_code, inv.agreement_id, inv.number, inv.payment_reference,
                     inv.currency, inv.amount_open, inv.issued_on, inv.due_on)
              .where(inv.status == "approved", inv.amount_open > 0))
-    rows = connection.execute(query.with_for_update(of=inv) if lock and pg else query).all()
+    rows = connection.execute(for_update(session, query, lock=lock, of=inv)).all()
     tolerances = _tolerances(session, {row[3] for row in rows})
     limits: dict[tuple[int, str], tuple[Money, Decimal]] = {}  # one Money per agreement and currency, not per invoice
     no_hold = Decimal(0)
@@ -185,7 +184,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenSet:
         .outerjoin(fx, fx.transfer_id == t.id)
         .where(t.booking_status == "booked", t.direction == "debit", t.reversal.is_(False),
                t.party_code.is_not(None), t.counterparty_party.is_not(None), t.allocated < t.amount))
-    rows = connection.execute(query.with_for_update(of=t) if lock and pg else query).all()
+    rows = connection.execute(for_update(session, query, lock=lock, of=t)).all()
     for (transfer_id, payer, payee, amount, allocated, currency, booking_date, value_date, structured, remittance,
          end_to_end_id, iban, instructed_amount, instructed_currency, stated_rate, fx_source, account) in rows:
         booked = booking_date or value_date

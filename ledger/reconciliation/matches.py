@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import not_found
 from ledger.reconciliation.loading import chunks
 from ledger.reconciliation.models import (
@@ -29,9 +29,7 @@ def get(session: Session, match_id: int, *, lock: bool = False) -> Reconciliatio
     if lock:
         query = select(ReconciliationMatch).where(ReconciliationMatch.id == match_id) \
             .execution_options(populate_existing=True)
-        if is_postgres(session):
-            query = query.with_for_update()
-        row = session.execute(query).scalar_one_or_none()
+        row = session.execute(for_update(session, query)).scalar_one_or_none()
     else:
         row = session.get(ReconciliationMatch, match_id)
     if row is None:

@@ -18,7 +18,7 @@ from operator import attrgetter
 from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from ledger.db import bulk_insert, is_postgres
+from ledger.db import bulk_insert, for_update, is_postgres
 from ledger.errors import Conflict
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
@@ -193,18 +193,17 @@ def store(session: Session, plans: list[Plan], run_id: int | None, actor: str,
 
 def lock_rows(session: Session, transfer_ids: Iterable[int], invoice_ids: Iterable[int]) -> tuple[dict, dict]:
     """Lock and read the rows a posting changes: transfers (amount, allocated) and invoices (status, open)."""
-    pg = is_postgres(session)
     transfers: dict[int, tuple[Decimal, Decimal]] = {}
     invoices_now: dict[int, tuple[str, Decimal]] = {}
     for chunk in chunks(sorted(set(transfer_ids))):
         query = select(Transfer.id, Transfer.amount, Transfer.allocated).where(Transfer.id.in_(chunk)) \
             .order_by(Transfer.id)
-        for row in session.execute(query.with_for_update() if pg else query):
+        for row in session.execute(for_update(session, query)):
             transfers[row.id] = (row.amount, row.allocated)
     for chunk in chunks(sorted(set(invoice_ids))):
         query = select(Invoice.id, Invoice.status, Invoice.amount_open).where(Invoice.id.in_(chunk)) \
             .order_by(Invoice.id)
-        for row in session.execute(query.with_for_update() if pg else query):
+        for row in session.execute(for_update(session, query)):
             invoices_now[row.id] = (row.status, row.amount_open)
     return transfers, invoices_now
 

@@ -7,8 +7,9 @@ the party key payer + payee as for invoices, so a refund from one host never set
 
 Only a proposal that refunds one credit note, in full or in part and without a write-off, is kept; the
 posting is Dr suspense (the credit's bank account: the import put the money there) / Cr invoices_payable
-(host → payer, agreement), which clears the debit the credit note left there. Reversing posts the reversal and opens the credit again. The credits pass that
-loads and counts credits lives in `claims` (EU cost claims are paid first, by state pairs no host shares).
+(host → payer, agreement), which clears the debit the credit note left there. Reversing posts the reversal and
+opens the credit again. The credits pass that loads and counts credits lives in `claims` (EU cost claims are paid
+first, by state pairs no host shares).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
@@ -54,7 +55,7 @@ def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
                     i.amount_open, i.issued_on, i.due_on)
              .where(*open_note()))
     notes = []
-    for row in session.execute(query.with_for_update(of=i) if lock and is_postgres(session) else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=i)):
         zero = Money.zero(row.currency)
         notes.append(OpenInvoice(
             id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id), number=row.number,

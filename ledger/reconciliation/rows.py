@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import Conflict
 from ledger.journal import service as journal
 from ledger.money import Money
@@ -101,7 +101,7 @@ def reversed_match(session: Session, row: ReconciliationMatch, taken: Decimal, e
 def locked(session: Session, model, row_id: int):
     """The row, read afresh and locked FOR UPDATE on PostgreSQL (SQLite's writer lock covers it already)."""
     query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
+    return session.execute(for_update(session, query)).scalar_one()
 
 
 def add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:

@@ -78,9 +78,7 @@ def _invoices(session: Session, transfer: Transfer, c: Criteria) -> list[Candida
     query = _documents(session, transfer, c, "invoice", Invoice.amount_open, due)
     # The transfer's own counterparty first, then by due date: the likeliest on top.
     query = query.order_by((Invoice.payee_code != (transfer.counterparty_party or "")), due, Invoice.id).limit(LIMIT)
-    return [Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
-                      quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
-            for i in session.execute(query).scalars()]
+    return [_invoice(i) for i in session.execute(query).scalars()]
 
 
 def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
@@ -102,9 +100,17 @@ def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate
         query = query.where(CostClaim.submitted_on <= c.date_to)
     query = query.order_by((CostClaim.issuing_state != (transfer.counterparty_party or "")),
                            CostClaim.payment_due_on, CostClaim.id).limit(LIMIT)
-    return [Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
-                      quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
-            for k in session.execute(query).scalars()]
+    return [_claim(k) for k in session.execute(query).scalars()]
+
+
+def _invoice(i: Invoice) -> Candidate:
+    return Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
+                     quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
+
+
+def _claim(k: CostClaim) -> Candidate:
+    return Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
+                     quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
 
 
 def _note(i: Invoice) -> Candidate:
@@ -134,10 +140,7 @@ def by_keys(session: Session, transfer: Transfer, keys: list[str]) -> dict[str, 
         if i.document_type == "credit_note":
             out[f"invoice:{i.id}"] = _note(i)
             continue
-        out[f"invoice:{i.id}"] = Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code,
-                                           i.currency, quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
+        out[f"invoice:{i.id}"] = _invoice(i)
     for k in session.execute(select(CostClaim).where(CostClaim.id.in_(ids["claim"]))).scalars():
-        out[f"claim:{k.id}"] = Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state,
-                                         k.enforcing_state, k.currency, quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on,
-                                         k.submitted_on)
+        out[f"claim:{k.id}"] = _claim(k)
     return out

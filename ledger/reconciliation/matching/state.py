@@ -217,7 +217,7 @@ class RunState:
                                                   f"transfer {echo} in this run (possible duplicate)"}
         full_evidence = self._evidence(transfer, value, paid, residual, settles, tolerance)
         full_evidence.update(evidence)
-        if not auto:  # the invoices it takes stay rivals for the rest of the run (see `_removed_rivals`)
+        if not auto:  # the invoices it takes stay rivals for the rest of the run (see `removed_rivals`)
             for inv in paid:
                 self._holds[(inv.party, inv.direction, inv.currency)].append((self.open[inv.id], inv))
         for inv, amount in chosen:
