@@ -19,8 +19,10 @@ from operator import itemgetter
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Connection,
     Engine,
+    Integer,
     MetaData,
     Numeric,
     Table,
@@ -31,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
 # Stable constraint names, so migrations can name what they alter.
@@ -290,6 +293,14 @@ def is_postgres(target: Session | Connection) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def for_update(target: Session | Connection, query, *, lock: bool = True, of=None):
+    """`query` locking the rows it reads (FOR UPDATE, of `of` only if given) on PostgreSQL when `lock`; SQLite's
+    write transactions hold the database's one writer lock from their start, so there it is `query` itself."""
+    if not lock or not is_postgres(target):
+        return query
+    return query.with_for_update(of=of) if of is not None else query.with_for_update()
+
+
 #: One reconciliation run at a time on PostgreSQL; what changes who a transfer is from takes it too (a run's
 #: proposals must be visible to it). SQLite has one writer at a time anyway.
 RECONCILIATION_LOCK = 0x5245434F  # "RECO"
@@ -351,3 +362,49 @@ def sqlite_values(connection: Connection, width: int, rows: Sequence[Sequence]) 
     for start in range(0, len(rows), per_statement):
         batch = rows[start:start + per_statement]
         yield ", ".join([row] * len(batch)), tuple(chain.from_iterable(batch))
+
+
+#: The PostgreSQL array each kind of value travels in (`update_from_values`).
+_PG_ARRAYS = ((Boolean, "boolean[]"), (Integer, "integer[]"), (ExactDecimal, "numeric[]"), (Numeric, "numeric[]"))
+#: Rows per PostgreSQL statement in `update_from_values`.
+_PG_UPDATE_CHUNK = 5000
+
+
+def update_from_values(db: Session | Connection, table: str, columns: Sequence[tuple[str, TypeEngine]],
+                       assignments: str, rows: Sequence[Sequence]) -> None:
+    """UPDATE many rows of `table`, each with its own values, in a few statements: the one bulk update of both
+    engines (a statement per row would cost more than the database does).
+
+    Each row is (id, value, …) with `columns` naming and typing the values after the id; `assignments` is the
+    SET list, reading the row being changed as `t` and its values as `v` (`"allocated = t.allocated +
+    v.amount"`). PostgreSQL: `UPDATE … FROM unnest(arrays) AS v`, in chunks; SQLite: `WITH v AS (VALUES …)
+    UPDATE … FROM v`, as many rows per statement as SQLite takes parameters (see `sqlite_values`), amounts in
+    the integer units SQLite stores (see `ExactDecimal`)."""
+    if not rows:
+        return
+    names = ["id", *(name for name, _ in columns)]
+    kinds = [Integer(), *(kind for _, kind in columns)]
+    connection = connection_of(db)
+    if is_postgres(connection):
+        casts = ", ".join(f"CAST(:{name} AS {_pg_array(kind)})" for name, kind in zip(names, kinds))
+        statement = text(f"UPDATE {table} AS t SET {assignments} FROM unnest({casts}) AS v({', '.join(names)}) "
+                         "WHERE t.id = v.id")
+        for start in range(0, len(rows), _PG_UPDATE_CHUNK):
+            chunk = rows[start:start + _PG_UPDATE_CHUNK]
+            connection.execute(statement, {name: [row[index] for row in chunk] for index, name in enumerate(names)})
+        return
+    processors = [kind.units if isinstance(kind, ExactDecimal) else None for kind in kinds]
+    if any(processors):
+        rows = [tuple(value if process is None else process(value) for process, value in zip(processors, row))
+                for row in rows]
+    head = f"WITH v({', '.join(names)}) AS (VALUES "
+    tail = f") UPDATE {table} AS t SET {assignments} FROM v WHERE t.id = v.id"
+    for values, parameters in sqlite_values(connection, len(names), rows):
+        connection.exec_driver_sql(head + values + tail, parameters)
+
+
+def _pg_array(kind: TypeEngine) -> str:
+    for base, array in _PG_ARRAYS:
+        if isinstance(kind, base):
+            return array
+    raise TypeError(f"no PostgreSQL array for {kind!r}")

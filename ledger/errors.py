@@ -8,7 +8,7 @@ caller; the log has it, under the request id the response carries.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -120,6 +120,16 @@ class Unprocessable(Problem):
 def field_error(field: str, message: str, code: str = "validation_error") -> Unprocessable:
     """A 422 naming the one field that is wrong."""
     return Unprocessable(f"{field}: {message}", code=code, errors={field: [message]})
+
+
+def fields_error(findings: Sequence[tuple[str, str, str]]) -> Unprocessable:
+    """A 422 naming every field that is wrong, each finding (field, message, code): the first gives the code and
+    the detail (one finding: the same answer as `field_error`)."""
+    field, message, code = findings[0]
+    errors: dict[str, list[str]] = {}
+    for name, text, _ in findings:
+        errors.setdefault(name, []).append(text)
+    return Unprocessable(f"{field}: {message}", code=code, errors=errors)
 
 
 #: Set by `ledger.web`: answers an error as an HTML page when the request came from a page, else None.

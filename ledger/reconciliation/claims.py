@@ -32,14 +32,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
-from ledger.journal import service as journal
 from ledger.money import Money
 from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim
-from ledger.reconciliation import refunds
+from ledger.reconciliation import refunds, rows
 from ledger.reconciliation.engine import match
 from ledger.reconciliation.models import (
     ReconciliationAllocation,
@@ -47,21 +46,10 @@ from ledger.reconciliation.models import (
     ReconciliationRun,
     RejectedClaimPair,
 )
-from ledger.reconciliation.rows import (
-    add_allocated,
-    allocations_of,
-    by_hand,
-    decide,
-    locked,
-    reversed_pairs,
-    store_match,
-)
 from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
 from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
-from ledger.timeutil import today
 
-SOURCE = "reconciliation"
 #: A claim is assessed to the cent and paid whole: no difference is tolerated, none written off.
 _NO_TOLERANCE = Decimal(0)
 #: Per-rule counts of this pass in the run record, apart from the invoice pass's.
@@ -150,7 +138,6 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     """Accepted claims with something payable, and booked credits between two known parties with money
     unallocated (locked FOR UPDATE on PostgreSQL with `lock`: transfers first, then claims, the order
     every posting path locks them in, so a run and a confirmation cannot deadlock)."""
-    pg = lock and is_postgres(session)
     out = OpenClaims()
     held = _held_claims(session)
     t = Transfer
@@ -158,7 +145,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,
                     t.counterparty_iban)
              .where(*_open_credit()))
-    for row in session.execute(query.with_for_update(of=t) if pg else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=t)):
         booked = row.booking_date or row.value_date
         out.credit_info[row.id] = _Credit(row.id, row.party_code, row.counterparty_party, row.currency, booked)
         # No stated conversion: a claim is paid in its own currency, and cash moves in it.
@@ -170,7 +157,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     c = CostClaim
     query = (select(c.id, c.enforcing_state, c.issuing_state, c.currency, c.payable, c.decided_on, c.payment_due_on)
              .where(*_open_claim()).order_by(c.id))  # locked in id order, as `_pay` locks a match's claims
-    for row in session.execute(query.with_for_update(of=c) if pg else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=c)):
         if row.id in held:
             continue
         reference = recognition.claim_reference(row.id)
@@ -185,7 +172,8 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
             due_on=row.payment_due_on or row.decided_on, tolerance_abs=Money(_NO_TOLERANCE, row.currency),
             tolerance_pct=_NO_TOLERANCE))
     rejected = session.execute(select(RejectedClaimPair.transfer_id, RejectedClaimPair.claim_id))
-    out.rejected = {(t, c) for t, c in rejected} | reversed_pairs(session, "claim_id")  # reversed claim payments stay reversed
+    # Reversed claim payments stay reversed.
+    out.rejected = {(t, c) for t, c in rejected} | rows.reversed_pairs(session, "claim_id")
     return out
 
 
@@ -241,7 +229,7 @@ def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: b
         for proposal in kept:
             row = _store(session, proposal, open_claims, run.id, actor)
             if row.status == "auto":
-                _pay(session, row, allocations_of(session, row.id))
+                _pay(session, row, rows.allocations_of(session, row.id))
         for proposal in refunded:
             credit = open_claims.credit_info[proposal.transfer_id]
             row = refunds.store(session, proposal, credit.owner, credit.counterparty, credit.currency, run.id, actor)
@@ -263,7 +251,7 @@ def _add_to_run(run: ReconciliationRun, counts: PassCounts) -> None:
 def _store(session: Session, proposal: MatchProposal, open_claims: OpenClaims, run_id: int | None,
            actor: str) -> ReconciliationMatch:
     credit = open_claims.credit_info[proposal.transfer_id]
-    return store_match(session, proposal, credit.owner, credit.counterparty, credit.currency, run_id, actor,
+    return rows.store_match(session, proposal, credit.owner, credit.counterparty, credit.currency, run_id, actor,
                        {"claim": _references(a.invoice_id for a in proposal.allocations)}, item="claim_id")
 
 
@@ -284,21 +272,22 @@ def _pay(session: Session, row: ReconciliationMatch, allocations: list[Reconcili
     """Pay the claims through the recognition feature on the credit's booking day, with one entry, and take the
     amount off the credit; refused when the credit has less unallocated than that, or a claim is no longer payable
     as allocated (rows locked transfer first, then the claims in id order)."""
-    transfer = locked(session, Transfer, row.transfer_id)
+    transfer = rows.locked(session, Transfer, row.transfer_id)
     total = sum((allocation.amount for allocation in allocations), Decimal(0))
     if transfer.allocated + total > transfer.amount:
         raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
                        f"the {total} this would allocate", code="over_allocation")
     claims = []
     for allocation in sorted(allocations, key=lambda a: a.claim_id):
-        claim = locked(session, CostClaim, allocation.claim_id)
+        claim = rows.locked(session, CostClaim, allocation.claim_id)
         if claim.status != "accepted" or claim.payable != allocation.amount:
             raise Conflict(f"cost claim {claim.id} is {claim.status} with {claim.payable} payable; this match would "
                            f"pay {allocation.amount}", code="over_allocation")
         claims.append(claim)
-    row.journal_entry_id = recognition.settle_claims(session, claims, transfer.booking_date or transfer.value_date,
-                                                     SOURCE, received=suspense(transfer.currency, transfer.account))
-    add_allocated(session, transfer.id, total)
+    row.journal_entry_id = recognition.settle_claims(
+        session, claims, transfer.booking_date or transfer.value_date, rows.SOURCE_TYPE,
+        received=suspense(transfer.currency, transfer.account))
+    rows.add_allocated(session, transfer.id, total)
     session.flush()
 
 
@@ -331,9 +320,9 @@ def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]
             raise field_error("transfer", f"the credit was booked before cost claim {claim_id} was accepted",
                               "before_acceptance")
     references = _references(claim_id for claim_id, _ in items)
-    row = store_match(session, by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
+    row = rows.store_match(session, rows.by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
                       transfer.currency, None, actor, {"claim": references}, item="claim_id", status="confirmed")
-    _pay(session, row, allocations_of(session, row.id))
+    _pay(session, row, rows.allocations_of(session, row.id))
     describe("reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} pays {references} by hand, entry {row.journal_entry_id}")
     return row
@@ -341,8 +330,8 @@ def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     """Post a proposed claim match: the claims are paid (the caller checked status and If-Match)."""
-    _pay(session, row, allocations_of(session, row.id))
-    decide(session, row, "confirmed", actor)
+    _pay(session, row, rows.allocations_of(session, row.id))
+    rows.decide(session, row, "confirmed", actor)
     describe("reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} pays cost claims, entry {row.journal_entry_id}")
     return row
@@ -350,34 +339,24 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
     """Refuse a proposed claim match: each (credit, claim) pair is never proposed again."""
-    claim_ids = [allocation.claim_id for allocation in allocations_of(session, row.id)]
-    for claim_id in claim_ids:
-        if session.get(RejectedClaimPair, (row.transfer_id, claim_id)) is None:
-            session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
-    decide(session, row, "rejected", actor, reason=reason)
-    describe("reconciliation.reject", "reconciliation_match", row.id,
-             f"transfer {row.transfer_id} is not the payment of {_references(claim_ids)}")
-    return row
+    claim_ids = [allocation.claim_id for allocation in rows.allocations_of(session, row.id)]
+    refused = [RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id)
+               for claim_id in claim_ids]
+    return rows.refuse(session, row, actor, reason, refused,
+                       f"transfer {row.transfer_id} is not the payment of {_references(claim_ids)}")
 
 
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted claim match: the payment entry reversed, the claims accepted and unpaid again, the credit
     unallocated (the caller checked status and If-Match)."""
-    transfer = locked(session, Transfer, row.transfer_id)
-    claims = [locked(session, CostClaim, claim_id)
-              for claim_id in sorted(a.claim_id for a in allocations_of(session, row.id))]
+    transfer = rows.locked(session, Transfer, row.transfer_id)
+    claims = [rows.locked(session, CostClaim, claim_id)
+              for claim_id in sorted(a.claim_id for a in rows.allocations_of(session, row.id))]
     for claim in claims:
         if claim.payment_entry_id != row.journal_entry_id:
             raise Conflict(f"cost claim {claim.id} is no longer paid by this match's entry", code="invalid_transition")
-    if transfer.allocated < row.transfer_amount:
-        raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
-    entry_id = journal.reverse(session, row.journal_entry_id, today(),
-                               memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE,
-                               source_id=str(row.id))
+    entry_id = rows.reversal_entry(session, row, transfer, row.transfer_amount, reason)
     for claim in claims:
         recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
-    add_allocated(session, transfer.id, -row.transfer_amount)
-    decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
-    describe("reconciliation.reverse", "reconciliation_match", row.id,
-             f"entry {row.journal_entry_id} reversed by {entry_id}; {_references(c.id for c in claims)} open again")
-    return row
+    return rows.reversed_match(session, row, row.transfer_amount, entry_id, actor, reason,
+                               _references(c.id for c in claims))

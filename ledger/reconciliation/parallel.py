@@ -9,9 +9,10 @@ goes on while this process posts them. At the end it sends the run's summary.
 The engine is the same `engine.match`, so the proposals are the same, in the same order. Forking is only worth it
 for a large run and needs `fork` (POSIX); otherwise the engine runs here, as before. The child never touches the
 database (its copies of the parent's sockets point at /dev/null), logs nothing and imports nothing: it reads only
-the inputs it was forked with, and its only locks are the ones it makes. That is what makes the fork safe beside other threads of this process (a rate limiter's timer,
-a threaded server's workers): a fork copies the calling thread alone, and a lock another thread held stays held in
-the child, but this child never asks for one. The fork happens before the run starts its own writer thread.
+the inputs it was forked with, and its only locks are the ones it makes. That is what makes the fork safe beside
+other threads of this process (a rate limiter's timer, a threaded server's workers): a fork copies the calling
+thread alone, and a lock another thread held stays held in the child, but this child never asks for one. The fork
+happens before the run starts its own writer thread.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ def _pickled(kind: str, payload: object) -> bytes:
 
 
 def _portable(error: BaseException) -> BaseException:
-    """`error` if it survives pickling (with the child's traceback as a note), else a RuntimeError saying what it was."""
+    """`error` if it survives pickling (with the child's traceback as a note), else a RuntimeError saying what it
+    was."""
     error.add_note("in the matching process:\n" + "".join(traceback.format_exception(error)))
     try:
         pickle.loads(pickle.dumps(error))

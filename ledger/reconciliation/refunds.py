@@ -7,8 +7,9 @@ the party key payer + payee as for invoices, so a refund from one host never set
 
 Only a proposal that refunds one credit note, in full or in part and without a write-off, is kept; the
 posting is Dr suspense (the credit's bank account: the import put the money there) / Cr invoices_payable
-(host → payer, agreement), which clears the debit the credit note left there. Reversing posts the reversal and opens the credit again. The credits pass that
-loads and counts credits lives in `claims` (EU cost claims are paid first, by state pairs no host shares).
+(host → payer, agreement), which clears the debit the credit note left there. Reversing posts the reversal and
+opens the credit again. The credits pass that loads and counts credits lives in `claims` (EU cost claims are paid
+first, by state pairs no host shares).
 """
 
 from __future__ import annotations
@@ -20,28 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import is_postgres
+from ledger.db import for_update
 from ledger.errors import Conflict, field_error
 from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
+from ledger.reconciliation import rows
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, RejectedPair
-from ledger.reconciliation.rows import (
-    add_allocated,
-    allocations_of,
-    by_hand,
-    decide,
-    locked,
-    reversed_pairs,
-    store_match,
-)
 from ledger.reconciliation.types import MatchProposal, OpenInvoice
 from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
-from ledger.timeutil import today
 
-SOURCE_TYPE = "reconciliation"
 RULE_PREFIX = "refund:"
 
 
@@ -64,7 +55,7 @@ def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
                     i.amount_open, i.issued_on, i.due_on)
              .where(*open_note()))
     notes = []
-    for row in session.execute(query.with_for_update(of=i) if lock and is_postgres(session) else query):
+    for row in session.execute(for_update(session, query, lock=lock, of=i)):
         zero = Money.zero(row.currency)
         notes.append(OpenInvoice(
             id=row.id, party=row.payer_code + row.payee_code, agreement_id=str(row.agreement_id), number=row.number,
@@ -77,13 +68,14 @@ def open_notes(session: Session, *, lock: bool = False) -> list[OpenInvoice]:
 def rejected_pairs(session: Session) -> set[tuple[int, int]]:
     """(credit, credit note) pairs no run matches again: rejected proposals and reversed refunds."""
     rejected = session.execute(select(RejectedPair.transfer_id, RejectedPair.invoice_id))
-    return {(t, i) for t, i in rejected} | reversed_pairs(session)
+    return {(t, i) for t, i in rejected} | rows.reversed_pairs(session)
 
 
 def store(session: Session, proposal: MatchProposal, owner: str, counterparty: str, currency: str,
           run_id: int | None, actor: str, status: str | None = None) -> ReconciliationMatch:
-    return store_match(session, proposal, owner, counterparty, currency, run_id, actor, {"refunds_credit_note": "true"},
-                       item="invoice_id", status=status)
+    return rows.store_match(session, proposal, owner, counterparty, currency, run_id, actor,
+                            {"refunds_credit_note": "true"},
+                            item="invoice_id", status=status)
 
 
 def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, actor: str) -> ReconciliationMatch:
@@ -106,7 +98,7 @@ def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, 
     if amount > -note.amount_open:
         raise field_error("allocations.0.amount", f"the credit note has {-note.amount_open} {note.currency} left "
                           "to refund", "over_allocation")
-    row = store(session, by_hand(transfer, [(note_id, amount)]), transfer.party_code, transfer.counterparty_party,
+    row = store(session, rows.by_hand(transfer, [(note_id, amount)]), transfer.party_code, transfer.counterparty_party,
                 transfer.currency, None, actor, status="confirmed")
     pay(session, row)
     describe("reconciliation.manual", "reconciliation_match", row.id,
@@ -115,7 +107,7 @@ def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, 
 
 
 def _only_allocation(session: Session, match_id: int) -> ReconciliationAllocation:
-    (allocation,) = allocations_of(session, match_id)  # a refund settles one credit note (`keeps`)
+    (allocation,) = rows.allocations_of(session, match_id)  # a refund settles one credit note (`keeps`)
     return allocation
 
 
@@ -133,15 +125,15 @@ def _entry(note: Invoice, amount: Money, bank_account: str, booked_on: date, mat
     received = suspense(amount.currency, bank_account)
     payable = AccountKey("invoices_payable", amount.currency, note.payee_code, note.payer_code, note.agreement_id)
     return EntryDraft(effective_date=booked_on, period=period, lines=(debit(received, amount), credit(payable, amount)),
-                      source_type=SOURCE_TYPE, source_id=str(match_id),
+                      source_type=rows.SOURCE_TYPE, source_id=str(match_id),
                       memo=f"{note.payee_code} refunds credit note {note.number} to {note.payer_code}")
 
 
 def pay(session: Session, row: ReconciliationMatch) -> None:
     """Post the refund and take it off the credit note and the credit (rows locked transfer first)."""
     allocation = _only_allocation(session, row.id)
-    transfer = locked(session, Transfer, row.transfer_id)
-    note = locked(session, Invoice, allocation.invoice_id)
+    transfer = rows.locked(session, Transfer, row.transfer_id)
+    note = rows.locked(session, Invoice, allocation.invoice_id)
     amount = Money(allocation.amount, note.currency)
     if transfer.allocated + amount.amount > transfer.amount:
         raise Conflict(f"transfer {transfer.id} has {transfer.amount - transfer.allocated} unallocated, less than "
@@ -156,13 +148,13 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
     note.amount_open += amount.amount
     note.status = "paid" if note.amount_open == 0 else note.status
     note.version += 1
-    add_allocated(session, transfer.id, amount.amount)
+    rows.add_allocated(session, transfer.id, amount.amount)
     session.flush()
 
 
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     pay(session, row)
-    decide(session, row, "confirmed", actor)
+    rows.decide(session, row, "confirmed", actor)
     describe("reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} refunds a credit note, entry {row.journal_entry_id}")
     return row
@@ -170,28 +162,17 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
 
 def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str | None) -> ReconciliationMatch:
     note_id = _only_allocation(session, row.id).invoice_id
-    if session.get(RejectedPair, (row.transfer_id, note_id)) is None:
-        session.add(RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id))
-    decide(session, row, "rejected", actor, reason=reason)
-    describe("reconciliation.reject", "reconciliation_match", row.id,
-             f"transfer {row.transfer_id} is not the refund of credit note {note_id}")
-    return row
+    refused = RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id)
+    return rows.refuse(session, row, actor, reason, [refused],
+                       f"transfer {row.transfer_id} is not the refund of credit note {note_id}")
 
 
 def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str) -> ReconciliationMatch:
     """Undo a posted refund: the reversal entry, the credit open again on the note, the credit unallocated."""
     allocation = _only_allocation(session, row.id)
-    transfer = locked(session, Transfer, row.transfer_id)
-    note = locked(session, Invoice, allocation.invoice_id)
-    if transfer.allocated < allocation.amount:
-        raise Conflict(f"transfer {transfer.id} has less allocated than the match took", code="invalid_transition")
-    entry_id = journal.reverse(session, row.journal_entry_id, today(),
-                               memo=f"reversal of match {row.id}: {reason}"[:500], source_type=SOURCE_TYPE,
-                               source_id=str(row.id))
+    transfer = rows.locked(session, Transfer, row.transfer_id)
+    note = rows.locked(session, Invoice, allocation.invoice_id)
+    entry_id = rows.reversal_entry(session, row, transfer, allocation.amount, reason)
     note.amount_open -= allocation.amount
     note.status, note.version = "approved", note.version + 1
-    add_allocated(session, transfer.id, -allocation.amount)
-    decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
-    describe("reconciliation.reverse", "reconciliation_match", row.id,
-             f"entry {row.journal_entry_id} reversed by {entry_id}; credit note {note.id} open again")
-    return row
+    return rows.reversed_match(session, row, allocation.amount, entry_id, actor, reason, f"credit note {note.id}")

@@ -1,19 +1,27 @@
-"""Row-level steps the credits pass shares (EU claims and refunds): store a match, read its allocations, lock
-a row before posting against it, move a transfer's allocated amount, record a decision."""
+"""Row-level steps the review of every kind of match shares (invoices, EU claims, refunds): store a match, read its
+allocations, lock a row before posting against it, move a transfer's allocated amount, record a decision (a
+refusal, a reversal)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from ledger.db import AMOUNT, is_postgres
+from ledger.audit.service import describe
+from ledger.db import for_update
+from ledger.errors import Conflict
+from ledger.journal import service as journal
 from ledger.money import Money
 from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch, evidence_json
 from ledger.reconciliation.types import Allocation, MatchProposal
+from ledger.statements import service as statements
 from ledger.statements.models import Transfer
-from ledger.timeutil import utcnow
+from ledger.timeutil import today, utcnow
+
+#: The journal entries of reconciliation (matches, their reversals) name it as their source.
+SOURCE_TYPE = "reconciliation"
 
 
 def store_match(session: Session, proposal: MatchProposal, owner: str, counterparty: str, transfer_currency: str,
@@ -57,17 +65,48 @@ def decide(session: Session, row: ReconciliationMatch, status: str, actor: str, 
     return row
 
 
+def refuse(session: Session, row: ReconciliationMatch, actor: str, reason: str | None, pairs: list,
+           note: str) -> ReconciliationMatch:
+    """Reject a proposal: its refused (transfer, item) `pairs` (rows of `RejectedPair` or `RejectedClaimPair`) are
+    recorded unless they are already, so no run proposes them again; `note` is the audit note's text."""
+    for pair in pairs:
+        if session.get(type(pair), inspect(type(pair)).primary_key_from_instance(pair)) is None:
+            session.add(pair)
+    decide(session, row, "rejected", actor, reason=reason)
+    describe("reconciliation.reject", "reconciliation_match", row.id, note)
+    return row
+
+
+def reversal_entry(session: Session, row: ReconciliationMatch, transfer: Transfer, taken: Decimal,
+                   reason: str) -> int:
+    """The reversal of a posted match's entry, refused if the transfer (read locked) no longer has what the match
+    took of it allocated."""
+    if transfer.allocated < taken:
+        raise Conflict(f"transfer {transfer.id} has less allocated than the match took", code="invalid_transition")
+    return journal.reverse(session, row.journal_entry_id, today(), memo=f"reversal of match {row.id}: {reason}"[:500],
+                           source_type=SOURCE_TYPE, source_id=str(row.id))
+
+
+def reversed_match(session: Session, row: ReconciliationMatch, taken: Decimal, entry_id: int, actor: str,
+                   reason: str, reopened: str | None = None) -> ReconciliationMatch:
+    """After `reversal_entry` and the items opened again: the transfer given back what the match took, the
+    decision recorded, the audit note (naming what is open again)."""
+    add_allocated(session, row.transfer_id, -taken)
+    decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
+    describe("reconciliation.reverse", "reconciliation_match", row.id,
+             f"entry {row.journal_entry_id} reversed by {entry_id}" + (f"; {reopened} open again" if reopened else ""))
+    return row
+
+
 def locked(session: Session, model, row_id: int):
     """The row, read afresh and locked FOR UPDATE on PostgreSQL (SQLite's writer lock covers it already)."""
     query = select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    return session.execute(query.with_for_update() if is_postgres(session) else query).scalar_one()
+    return session.execute(for_update(session, query)).scalar_one()
 
 
 def add_allocated(session: Session, transfer_id: int, amount: Decimal) -> None:
     """Allocate `amount` more of the transfer (negative: give it back), in SQL so concurrent changes add up."""
-    table = Transfer.__table__
-    session.execute(update(table).where(table.c.id == transfer_id)
-                    .values(allocated=table.c.allocated + literal(amount, AMOUNT)))
+    statements.allocate_many(session, {transfer_id: amount})
 
 
 def by_hand(transfer: Transfer, items: list[tuple[int, Decimal]]) -> MatchProposal:

@@ -53,27 +53,32 @@ def _party_codes(session: Session, text: str) -> list[str]:
                                                               func.lower(Party.name).like(like)))).scalars())
 
 
-def _invoices(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
-    query = select(Invoice).where(Invoice.status == "approved", Invoice.amount_open > 0,
-                                  Invoice.document_type == "invoice", Invoice.currency == transfer.currency,
-                                  Invoice.payer_code == transfer.party_code)
+def _documents(session: Session, transfer: Transfer, c: Criteria, kind: str, left, day):
+    """The query of the transfer's payer's approved documents of `kind` in its currency with `left` (their amount
+    still open, as a positive column expression) within the criteria; `day` is the column the dates bound."""
+    query = select(Invoice).where(Invoice.status == "approved", left > 0, Invoice.document_type == kind,
+                                  Invoice.currency == transfer.currency, Invoice.payer_code == transfer.party_code)
     if c.party:
         query = query.where(Invoice.payee_code.in_(_party_codes(session, c.party)))
     if c.text:
         like = f"%{c.text.strip().lower()}%"
-        query = query.where(or_(func.lower(Invoice.number).like(like), func.lower(Invoice.payment_reference).like(like)))
+        query = query.where(or_(func.lower(Invoice.number).like(like),
+                                func.lower(Invoice.payment_reference).like(like)))
     if c.amount is not None:
-        query = query.where(Invoice.amount_open.between(c.amount - c.tolerance, c.amount + c.tolerance))
-    due = func.coalesce(Invoice.due_on, Invoice.issued_on)
+        query = query.where(left.between(c.amount - c.tolerance, c.amount + c.tolerance))
     if c.date_from:
-        query = query.where(due >= c.date_from)
+        query = query.where(day >= c.date_from)
     if c.date_to:
-        query = query.where(due <= c.date_to)
+        query = query.where(day <= c.date_to)
+    return query
+
+
+def _invoices(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
+    due = func.coalesce(Invoice.due_on, Invoice.issued_on)
+    query = _documents(session, transfer, c, "invoice", Invoice.amount_open, due)
     # The transfer's own counterparty first, then by due date: the likeliest on top.
     query = query.order_by((Invoice.payee_code != (transfer.counterparty_party or "")), due, Invoice.id).limit(LIMIT)
-    return [Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
-                      quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
-            for i in session.execute(query).scalars()]
+    return [_invoice(i) for i in session.execute(query).scalars()]
 
 
 def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
@@ -95,9 +100,17 @@ def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate
         query = query.where(CostClaim.submitted_on <= c.date_to)
     query = query.order_by((CostClaim.issuing_state != (transfer.counterparty_party or "")),
                            CostClaim.payment_due_on, CostClaim.id).limit(LIMIT)
-    return [Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
-                      quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
-            for k in session.execute(query).scalars()]
+    return [_claim(k) for k in session.execute(query).scalars()]
+
+
+def _invoice(i: Invoice) -> Candidate:
+    return Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
+                     quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
+
+
+def _claim(k: CostClaim) -> Candidate:
+    return Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
+                     quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
 
 
 def _note(i: Invoice) -> Candidate:
@@ -107,20 +120,7 @@ def _note(i: Invoice) -> Candidate:
 
 
 def _credit_notes(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
-    query = select(Invoice).where(Invoice.status == "approved", Invoice.amount_open < 0,
-                                  Invoice.document_type == "credit_note", Invoice.currency == transfer.currency,
-                                  Invoice.payer_code == transfer.party_code)
-    if c.party:
-        query = query.where(Invoice.payee_code.in_(_party_codes(session, c.party)))
-    if c.text:
-        like = f"%{c.text.strip().lower()}%"
-        query = query.where(or_(func.lower(Invoice.number).like(like), func.lower(Invoice.payment_reference).like(like)))
-    if c.amount is not None:
-        query = query.where((-Invoice.amount_open).between(c.amount - c.tolerance, c.amount + c.tolerance))
-    if c.date_from:
-        query = query.where(Invoice.issued_on >= c.date_from)
-    if c.date_to:
-        query = query.where(Invoice.issued_on <= c.date_to)
+    query = _documents(session, transfer, c, "credit_note", -Invoice.amount_open, Invoice.issued_on)
     return [_note(i) for i in session.execute(query.order_by(Invoice.issued_on, Invoice.id).limit(LIMIT)).scalars()]
 
 
@@ -140,10 +140,7 @@ def by_keys(session: Session, transfer: Transfer, keys: list[str]) -> dict[str, 
         if i.document_type == "credit_note":
             out[f"invoice:{i.id}"] = _note(i)
             continue
-        out[f"invoice:{i.id}"] = Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code,
-                                           i.currency, quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
+        out[f"invoice:{i.id}"] = _invoice(i)
     for k in session.execute(select(CostClaim).where(CostClaim.id.in_(ids["claim"]))).scalars():
-        out[f"claim:{k.id}"] = Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state,
-                                         k.enforcing_state, k.currency, quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on,
-                                         k.submitted_on)
+        out[f"claim:{k.id}"] = _claim(k)
     return out

@@ -39,14 +39,17 @@ RULES = (RULE_REFERENCE, RULE_AMOUNT, RULE_MULTI_INVOICE, RULE_INSTALMENTS, RULE
 class ReconciliationError(ValueError):
     """Input the engine cannot work with; `code` is stable snake_case, the message is safe to show."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str, field: str | None = None,
+                 problems: list[tuple[str, str, str | None]] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        #: Every problem found, (code, message, field), this one first.
+        self.problems = problems or [(code, message, field)]
 
     def __reduce__(self):  # pickled whole (the engine may run in another process, see `parallel`)
-        return type(self), (self.code, self.message, self.field)
+        return type(self), (self.code, self.message, self.field, self.problems)
 
 
 @dataclass(frozen=True, slots=True)

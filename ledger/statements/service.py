@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
-from sqlalchemy import and_, column, func, insert, or_, select, table, update
+from sqlalchemy import Connection, and_, column, func, insert, or_, select, table, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, hold_reconciliation_lock
+from ledger.db import AMOUNT, hold_reconciliation_lock, update_from_values
 from ledger.errors import Conflict, Unprocessable, field_error, not_found
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
@@ -453,6 +453,15 @@ def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Deci
     session.flush()
     describe("transfer.fx", "transfer", transfer.id, f"instructed {instructed}, rate {row.rate} ({source})")
     return row
+
+
+def allocate_many(db: Session | Connection, amounts: dict[int, Decimal]) -> None:
+    """Allocate more of each transfer (a negative amount gives it back): what matching takes of a payment, for one
+    transfer or a run's thousands. In SQL (`allocated + amount`), so concurrent changes add up; the caller holds
+    the rows locked and has checked that no transfer ends allocated beyond its amount. Runs on a bare connection
+    too (a reconciliation run's writer thread)."""
+    rows = [(transfer_id, amount) for transfer_id, amount in sorted(amounts.items()) if amount != 0]
+    update_from_values(db, "transfers", [("amount", AMOUNT)], "allocated = t.allocated + v.amount", rows)
 
 
 # ---- accounts registered later -----------------------------------------------------------------------

@@ -385,6 +385,35 @@ def test_reconciliation_hooks(app, api, admin, officer, parties, session):
         session.rollback()
 
 
+def test_settle_checked_takes_amounts_off_in_bulk_and_pays_the_obligations_of_what_reaches_zero(
+        app, api, admin, officer, parties, session):
+    """A reconciliation run's bulk path (`settle_checked`, on the bare connection its writer uses): the same rule
+    as `settle`, an invoice at zero is paid and its obligations too."""
+    from decimal import Decimal
+
+    from ledger.invoices import service
+
+    ag = setup_agreement(api, admin, officer, parties["RW"])
+    invoice = post_json(api, json_invoice(ag), parties["RW"]).get_json()
+    api.post(f"{I}/{invoice['id']}/approve", json={}, token=officer)
+    with app.test_request_context():
+        before = service.get(session, invoice["id"])
+        open_amount, version = before.amount_open, before.version
+        service.settle_checked(session.connection(), {invoice["id"]: Decimal("60000.00")},
+                               {invoice["id"]: open_amount})
+        session.expire_all()
+        row = service.get(session, invoice["id"])
+        assert (row.status, row.amount_open) == ("approved", open_amount - 60000)
+        assert obligation_statuses(session, ag["id"]) == {"invoiced"}
+        service.settle_checked(session.connection(), {invoice["id"]: row.amount_open},
+                               {invoice["id"]: row.amount_open})
+        session.expire_all()
+        row = service.get(session, invoice["id"])
+        assert (row.status, row.amount_open, row.version) == ("paid", 0, version + 2)
+        assert obligation_statuses(session, ag["id"]) == {"paid"}
+        session.rollback()
+
+
 def test_findings_are_append_only(api, admin, officer, parties, session):
     import pytest
     from sqlalchemy import update

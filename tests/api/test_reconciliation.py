@@ -261,6 +261,21 @@ def test_review_reject_reverse_and_manual(world, session):
         assert {"reconciliation.reject", "reconciliation.reverse", "reconciliation.manual"} <= actions
 
 
+def test_a_manual_match_with_two_wrong_allocations_names_both_in_one_answer(world):
+    mine = world.invoice("GB", "RW-TWO-1", "300.00")
+    theirs = world.invoice("DE", "RW-TWO-2", "300.00")
+    (transfer,) = world.statement([("-600.00", "Two invoices", RW_IBAN, date(2026, 5, 3))])
+    answer = world.api.post(f"{R}/matches", json={"transfer": transfer, "allocations": [
+        {"invoice": 999_999, "amount": "300.00"}, {"invoice": mine, "amount": "300.00"},
+        {"invoice": theirs, "amount": "300.00"}]}, token=world.officer)
+    body = assert_problem(answer, 422, "unknown_invoice")  # the first problem gives the code
+    assert body["errors"] == {"allocations.0.invoice": ["no invoice 999999"],
+                              "allocations.2.invoice": ["the invoice is not owed by the transfer's payer to its "
+                                                        "counterparty"]}
+    assert body["detail"] == "allocations.0.invoice: no invoice 999999"
+    assert world.invoice_row(mine).amount_open == 300 and world.transfer(transfer)["status"] == "unmatched"
+
+
 def test_confirming_a_proposal_posts_it(world, session):
     world.invoice("GB", "RW-P-1", "900.00", due_on=date(2026, 5, 2))
     world.invoice("GB", "RW-P-2", "900.00", due_on=date(2026, 5, 6))

@@ -77,3 +77,12 @@ def pairs(proposals) -> set[tuple[str, str]]:
 
 def by_transfer(proposals) -> dict:
     return {p.transfer_id: p for p in proposals}
+
+
+def run_state(invoices=(), transfers=(), *, rejected=frozenset(), held=(), duplicates=None, settings=None):
+    """A matching run's state, as `engine.match` builds it, for calling one rule of `matching` alone."""
+    from ledger.reconciliation.matching.state import RunState
+    from ledger.reconciliation.types import MatchSettings
+
+    return RunState(list(invoices), list(transfers), frozenset(rejected), settings or MatchSettings(), held=held,
+                    duplicates=duplicates)
