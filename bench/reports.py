@@ -70,7 +70,7 @@ def seed(app, n_agreements: int, months: list[str], per_month: int) -> None:
                                                                                          "GB"), paid)),
                                                 "match", f"bench:{agreement.id}:{period}")])
             with transaction("settlement.close") as s:
-                settlement.close(s, period)
+                settlement.close(s, period, settlement.signing_key(app.config))
             print(f"  {period}: {n_agreements} agreements posted, month closed", flush=True)
 
 

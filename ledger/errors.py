@@ -1,7 +1,9 @@
 """RFC 9457 problem details for every error, with a stable snake_case `code`.
 
-Domain code raises `Problem` (or a subclass); werkzeug's HTTP errors and webargs' validation errors are
-translated here, so no error leaves the service in another shape. A 500 says nothing of its cause to the
+Domain code raises `Problem` (or a subclass); rule modules that know nothing of HTTP raise their own domain
+errors (`ledger.journal.rules.JournalRefusal`), answered here with their status; werkzeug's HTTP errors, webargs'
+validation errors and the database's named constraints are translated here, so no error leaves the service in
+another shape. A 500 says nothing of its cause to the
 caller; the log has it, under the request id the response carries.
 """
 
@@ -15,6 +17,8 @@ from typing import Any
 import structlog
 from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException
+
+from ledger.journal.rules import JournalError, JournalRefusal, PeriodClosed
 
 log = structlog.get_logger("ledger.errors")
 
@@ -122,6 +126,24 @@ def field_error(field: str, message: str, code: str = "validation_error") -> Unp
     return Unprocessable(f"{field}: {message}", code=code, errors={field: [message]})
 
 
+#: The status each domain error of a rule module answers with (the nearest listed class decides).
+DOMAIN_STATUS: dict[type[Exception], int] = {JournalError: 422, PeriodClosed: 409, JournalRefusal: 422}
+
+#: What a caller catching refusals (a page showing the reason, a command printing it) must catch: then `as_problem`.
+REFUSALS: tuple[type[Exception], ...] = (Problem, JournalRefusal)
+
+
+def as_problem(error: Exception) -> Problem:
+    """The problem a refusal answers as: a `Problem` itself, or a domain error with its status, code and facts."""
+    if isinstance(error, Problem):
+        return error
+    status = next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
+    detail, code, extra = error.detail, error.code, dict(error.extra)  # type: ignore[attr-defined]
+    problem = Problem(detail, status=status, code=code, extra=extra)
+    problem.__cause__ = error
+    return problem
+
+
 #: Set by `ledger.web`: answers an error as an HTML page when the request came from a page, else None.
 page_renderer: Callable[..., Response | None] | None = None
 
@@ -198,6 +220,10 @@ def handle_problem(problem: Problem) -> Response:
     )
 
 
+def handle_domain_error(error: JournalRefusal) -> Response:
+    return handle_problem(as_problem(error))
+
+
 def handle_unexpected(error: BaseException) -> Response:
     original = getattr(error, "original_exception", None) or error
     log.error("unhandled_error", exc_info=original, error_type=type(original).__name__)
@@ -251,5 +277,6 @@ def init_app(app: Flask) -> None:
     for error_type in database_unavailable_errors():
         app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(JournalRefusal, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,4 +1,4 @@
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
@@ -32,6 +32,7 @@ from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.pseudonyms import PersonalData
 
 blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
 
@@ -212,7 +213,8 @@ class ReturneeBatch(MethodView):
                 fields = sorted(error.normalized_messages())
                 items.append({"index": index, "status": 422, "error": {
                     "code": "validation_error", "detail": "invalid " + ", ".join(fields)}})
-        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid])):
+        personal = PersonalData.from_config(current_app.config)
+        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid], personal)):
             items.append({**result, "index": index})
         items.sort(key=lambda item: item["index"])
         accepted = sum(1 for item in items if "id" in item)

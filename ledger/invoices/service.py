@@ -446,7 +446,7 @@ def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: 
     _duplicate(session, agreement.payee_code, inv.number)
     checked = check(session, inv, agreement)
     if dry_run:
-        describe("invoice.dry_run", "agreement", agreement.id, f"{inv.source} {checked.status}")
+        describe(session, "invoice.dry_run", "agreement", agreement.id, f"{inv.source} {checked.status}")
         return checked, None
     return checked, store(session, checked, document)
 
@@ -487,7 +487,7 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
                  "remaining": f.remaining.amount if f.remaining is not None else None} for f in checked.findings]
     for start in range(0, len(findings), 5000):
         session.execute(insert(InvoiceFinding), findings[start:start + 5000])
-    describe("invoice.receive", "invoice", invoice.id,
+    describe(session, "invoice.receive", "invoice", invoice.id,
              f"{agreement.reference} {inv.document_type} {inv.source} {checked.status} "
              f"{len(checked.findings)} findings")
     return invoice
@@ -686,7 +686,7 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     invoice.decided_by, invoice.decided_at = actor, utcnow()
     invoice.decision_reason = reason or given.get(None)
     session.flush()
-    describe("invoice.approve", "invoice", invoice.id,
+    describe(session, "invoice.approve", "invoice", invoice.id,
              f"payable {invoice.payable} {invoice.currency}, open {invoice.amount_open}, "
              f"{len(given)} overrides, entry {entry_id}")
     return invoice
@@ -786,7 +786,7 @@ def dispute(session: Session, invoice: Invoice, reason: str, lines: Sequence[str
     invoice.status, invoice.dispute_reason = "disputed", reason
     invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
     session.flush()
-    describe("invoice.dispute", "invoice", invoice.id, f"{len(lines or [])} lines disputed")
+    describe(session, "invoice.dispute", "invoice", invoice.id, f"{len(lines or [])} lines disputed")
     return invoice
 
 
@@ -797,7 +797,7 @@ def reject(session: Session, invoice: Invoice, reason: str, actor: str, if_match
     invoice.status = "rejected"
     invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
     session.flush()
-    describe("invoice.reject", "invoice", invoice.id, "rejected")
+    describe(session, "invoice.reject", "invoice", invoice.id, "rejected")
     return invoice
 
 
@@ -852,7 +852,7 @@ def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
         ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
         agreements.set_status(session, ids, "paid")
     session.flush()
-    describe("invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} settled")
+    describe(session, "invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} settled")
     return invoice
 
 
@@ -872,7 +872,7 @@ def settle_many(session: Session, amounts: dict[int, Money]) -> None:
                 raise not_found("invoice")
             if _take_off(invoice, amount):
                 paid.append(invoice_id)
-            describe("invoice.settle", "invoice", invoice_id, f"{amount} {amount.currency} settled")
+            describe(session, "invoice.settle", "invoice", invoice_id, f"{amount} {amount.currency} settled")
     for start in range(0, len(paid), 5000):
         obligation_ids = session.execute(select(InvoiceLine.obligation_id).where(
             InvoiceLine.invoice_id.in_(paid[start:start + 5000]), InvoiceLine.obligation_id.is_not(None))).scalars()
@@ -894,7 +894,7 @@ def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.amount_open, invoice.status = open_amount.amount, "approved"
     invoice.version += 1
     session.flush()
-    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
+    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
     return invoice
 
 
@@ -924,5 +924,6 @@ def redact_documents(session: Session, before: date, erased: set[str]) -> int:
             if redacted != document:
                 session.execute(update(Invoice).where(Invoice.id == invoice_id).values(document=redacted))
                 changed += 1
-    describe("invoice.redact", "invoice", "", f"{changed} stored documents redacted (retention before {before})")
+    describe(session, "invoice.redact", "invoice", "",
+             f"{changed} stored documents redacted (retention before {before})")
     return changed

@@ -236,7 +236,7 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
     for start in range(0, len(items), 5000):
         session.execute(insert(PaymentItem.__table__), items[start:start + 5000])
     _refresh(session, batch, second_above)
-    describe("payment_batch.propose", "payment_batch", batch.id,
+    describe(session, "payment_batch.propose", "payment_batch", batch.id,
              f"{len(items)} transfers, {batch.total} {batch.currency} from {batch.debtor_account}, "
              f"digest {batch.digest}")
     return batch
@@ -381,7 +381,7 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
     item.version += 1
     batch.version += 1
     _refresh(session, batch, second_above)
-    describe("payment_batch.change", "payment_batch", batch.id,
+    describe(session, "payment_batch.change", "payment_batch", batch.id,
              f"item {item.id}: {item.status} {item.amount} {item.currency}; digest {batch.digest}")
     return batch
 
@@ -407,7 +407,7 @@ def approve(session: Session, batch_id: int, seen_digest: str, principal: Princi
         batch.status = "approved"
     batch.version += 1
     session.flush()
-    describe("payment_batch.approve", "payment_batch", batch.id,
+    describe(session, "payment_batch.approve", "payment_batch", batch.id,
              f"approval {count} of {batch.approvals_required} by {principal.name} on digest {seen_digest}")
     return batch
 
@@ -483,7 +483,7 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     batch.document_sha256, batch.release_entry_id = hashlib.sha256(document).hexdigest(), entry_id
     batch.version += 1
     session.flush()
-    describe("payment_batch.release", "payment_batch", batch.id,
+    describe(session, "payment_batch.release", "payment_batch", batch.id,
              f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
              f"entry {entry_id}")
     return batch
@@ -537,7 +537,7 @@ def cancel(session: Session, batch_id: int, principal: Principal, if_match: str 
     batch.status = "cancelled"
     batch.version += 1
     session.flush()
-    describe("payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
+    describe(session, "payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
     return batch
 
 
@@ -586,7 +586,7 @@ def import_status(session: Session, data: bytes, principal: Principal) -> Status
                                  imported_by=principal.name)
     session.add(record)
     session.flush()
-    describe("payment_status.import", "payment_batch", batch.id,
+    describe(session, "payment_status.import", "payment_batch", batch.id,
              f"pain.002 {report.group_status or '-'}: {len(accepted)} accepted, {len(rejected)} rejected")
     return StatusOutcome(record, batch, accepted, rejected)
 
@@ -623,7 +623,7 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
     reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
     item.status, item.status_reason = "rejected", reason[:500]
     item.version += 1
-    describe("invoice.reopen", "invoice", item.invoice_id,
+    describe(session, "invoice.reopen", "invoice", item.invoice_id,
              f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
 
 

@@ -334,7 +334,7 @@ def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]
     row = store_match(session, by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
                       transfer.currency, None, actor, {"claim": references}, item="claim_id", status="confirmed")
     _pay(session, row, allocations_of(session, row.id))
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} pays {references} by hand, entry {row.journal_entry_id}")
     return row
 
@@ -343,7 +343,7 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
     """Post a proposed claim match: the claims are paid (the caller checked status and If-Match)."""
     _pay(session, row, allocations_of(session, row.id))
     decide(session, row, "confirmed", actor)
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} pays cost claims, entry {row.journal_entry_id}")
     return row
 
@@ -355,7 +355,7 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
         if session.get(RejectedClaimPair, (row.transfer_id, claim_id)) is None:
             session.add(RejectedClaimPair(transfer_id=row.transfer_id, claim_id=claim_id, match_id=row.id))
     decide(session, row, "rejected", actor, reason=reason)
-    describe("reconciliation.reject", "reconciliation_match", row.id,
+    describe(session, "reconciliation.reject", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} is not the payment of {_references(claim_ids)}")
     return row
 
@@ -378,6 +378,6 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
         recognition.reopen_claim(session, claim, f"payment reversed with match {row.id}: {reason}")
     add_allocated(session, transfer.id, -row.transfer_amount)
     decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
-    describe("reconciliation.reverse", "reconciliation_match", row.id,
+    describe(session, "reconciliation.reverse", "reconciliation_match", row.id,
              f"entry {row.journal_entry_id} reversed by {entry_id}; {_references(c.id for c in claims)} open again")
     return row

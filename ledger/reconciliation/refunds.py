@@ -109,7 +109,7 @@ def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, 
     row = store(session, by_hand(transfer, [(note_id, amount)]), transfer.party_code, transfer.counterparty_party,
                 transfer.currency, None, actor, status="confirmed")
     pay(session, row)
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} refunds credit note {note_id} by hand, entry {row.journal_entry_id}")
     return row
 
@@ -163,7 +163,7 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     pay(session, row)
     decide(session, row, "confirmed", actor)
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} refunds a credit note, entry {row.journal_entry_id}")
     return row
 
@@ -173,7 +173,7 @@ def reject(session: Session, row: ReconciliationMatch, actor: str, reason: str |
     if session.get(RejectedPair, (row.transfer_id, note_id)) is None:
         session.add(RejectedPair(transfer_id=row.transfer_id, invoice_id=note_id, match_id=row.id))
     decide(session, row, "rejected", actor, reason=reason)
-    describe("reconciliation.reject", "reconciliation_match", row.id,
+    describe(session, "reconciliation.reject", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} is not the refund of credit note {note_id}")
     return row
 
@@ -192,6 +192,6 @@ def reverse(session: Session, row: ReconciliationMatch, actor: str, reason: str)
     note.status, note.version = "approved", note.version + 1
     add_allocated(session, transfer.id, -allocation.amount)
     decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
-    describe("reconciliation.reverse", "reconciliation_match", row.id,
+    describe(session, "reconciliation.reverse", "reconciliation_match", row.id,
              f"entry {row.journal_entry_id} reversed by {entry_id}; credit note {note.id} open again")
     return row

@@ -694,7 +694,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
-    describe("reconciliation.run", "reconciliation_run", record.id,
+    describe(session, "reconciliation.run", "reconciliation_run", record.id,
              f"{'dry run: ' if dry_run else ''}{record.auto_matched} auto, {record.proposed} proposed, "
              f"{record.unmatched_transfers} transfers unmatched")
     return record
@@ -832,7 +832,7 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
     row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
     row.version += 1
     session.flush()
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id}, entry {row.journal_entry_id}")
     return row
 
@@ -855,7 +855,7 @@ def reject(session: Session, match_id: int, actor: str, reason: str | None = Non
     row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
     row.version += 1
     session.flush()
-    describe("reconciliation.reject", "reconciliation_match", row.id, f"{len(pairs)} pairs rejected")
+    describe(session, "reconciliation.reject", "reconciliation_match", row.id, f"{len(pairs)} pairs rejected")
     return row
 
 
@@ -888,7 +888,8 @@ def reverse(session: Session, match_id: int, actor: str, reason: str,
     row.decided_by, row.decided_at = actor, utcnow()
     row.version += 1
     session.flush()
-    describe("reconciliation.reverse", "reconciliation_match", row.id, f"entry {row.journal_entry_id} reversed "
+    describe(session, "reconciliation.reverse", "reconciliation_match", row.id,
+             f"entry {row.journal_entry_id} reversed "
              f"by {entry_id}")
     return row
 
@@ -957,7 +958,7 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     post(session, [plan], hooks=True)
     row = get(session, plan.id)
     session.refresh(row)
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
     return row
 

@@ -1,4 +1,4 @@
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from contracts.common import MAX_ID
@@ -53,7 +53,8 @@ def _scope() -> str | None:
 def settlement(args, period):
     """The statement of a period: live while open, the signed documents once closed"""
     service.check_period(period)
-    return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]))
+    return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]),
+                                 service.signing_key(current_app.config))
 
 
 @blp.route("/settlements/<string:period>/close", methods=["POST"])
@@ -62,7 +63,7 @@ def settlement(args, period):
 def close(period):
     """Close the period: lock the journal, freeze and sign the statements"""
     service.check_period(period)
-    frozen = service.close(db.session(), period)
+    frozen = service.close(db.session(), period, service.signing_key(current_app.config))
     return {"period": period, "status": "closed",
             "statements": [{"scope": f.scope, "digest": f.digest, "signature": f.signature} for f in frozen]}
 
@@ -107,7 +108,7 @@ def render_months(periods: list[str], fmt: str, party: str | None, agreement_id:
                   focus: bool = False) -> bytes:
     """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
     session = db.session()
-    view = service.range_view(session, periods, party, agreement_id)
+    view = service.range_view(session, periods, party, agreement_id, service.signing_key(current_app.config))
     section = party if focus else None
     if fmt == "json":
         return reports.to_json(view)
@@ -183,7 +184,7 @@ def resolve(data, review_id):
 def signing_key():
     """The keys that verify settlement statements: the current one, and each retired one with its dates
     (published: anyone may verify). A statement names its key in `statement.signing_key_id`."""
-    listed = service.published_keys(db.session())
+    listed = service.published_keys(db.session(), service.signing_key(current_app.config))
     current = listed[0]
     return {"algorithm": "Ed25519", "key_id": current["key_id"], "public_key": current["public_key"],
             "public_key_pem": current["public_key_pem"], "keys": listed}
