@@ -55,13 +55,19 @@ from ledger.timeutil import today, utcnow
 # ---- helpers -----------------------------------------------------------------------------------------
 
 def rule_problem(error: rules.RecognitionRuleError) -> Unprocessable:
-    """A rule's refusal as a 422 with its stable code, naming the field (and the line) concerned."""
-    if error.line_index is not None:
-        name = f"lines.{error.line_index}.{error.field or 'category'}"
-    else:
-        name = error.field or "_schema"
-    return Unprocessable(error.message, code=error.code, errors={name: [error.message]},
+    """A rule's refusal as one 422 naming every field (and line) concerned, with the first problem's stable code,
+    message and line."""
+    errors: dict[str, list[str]] = {}
+    for finding in error.findings:
+        errors.setdefault(_field_of(finding), []).append(finding.message)
+    return Unprocessable(error.message, code=error.code, errors=errors,
                          extra={"line": error.line_index} if error.line_index is not None else None)
+
+
+def _field_of(error: rules.RecognitionRuleError) -> str:
+    if error.line_index is not None:
+        return f"lines.{error.line_index}.{error.field or 'category'}"
+    return error.field or "_schema"
 
 
 def _apply(check, *args, **kwargs):
