@@ -412,8 +412,8 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
     return results
 
 
-def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
-    result = submit(session, agreement, [item])[0]
+def submit_one(session: Session, agreement: Agreement, item: dict, personal: PersonalData) -> Returnee:
+    result = submit(session, agreement, [item], personal)[0]
     if "error" in result:
         error = result["error"]
         raise Problem(error["detail"], status=result["status"], code=error["code"], errors=error.get("errors"))

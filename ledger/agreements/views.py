@@ -193,7 +193,7 @@ class Returnees(MethodView):
     def post(self, data, ident):
         """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
         agreement = _visible(ident)
-        returnee = service.submit_one(db.session(), agreement, data)
+        returnee = service.submit_one(db.session(), agreement, data, PersonalData.from_config(current_app.config))
         return service.returnee_view(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
 
 

@@ -222,7 +222,8 @@ class OneTruth(RuleBasedStateMachine):
             transferred = _day(agreement.effective_from, offset)
             items.append({"case_ref": f"MACHINE-{self._next()}", "nationality": "AFG", "transferred_on": transferred,
                           "accepted_on": None if accepted is None else _day(transferred, accepted)})
-        results = self._step(agreements.submit, self.s, agreement, items) or []
+        personal = PersonalData.from_config(current_app.config)
+        results = self._step(agreements.submit, self.s, agreement, items, personal) or []
         self.returnees.extend(item["id"] for item in results if "id" in item)
 
     @precondition(lambda self: self.returnees)
@@ -713,7 +714,7 @@ class OneTruth(RuleBasedStateMachine):
     def close_period(self):
         """Close the next month; what comes later for it is booked in the first open month."""
         period = self._closable()
-        if self._step(settlement.close, self.s, period) is None:
+        if self._step(settlement.close, self.s, period, settlement.signing_key(current_app.config)) is None:
             return
         rows = self.s.execute(select(FrozenStatement).where(FrozenStatement.period == period)).scalars().all()
         whole = next(json.loads(r.canonical) for r in rows if r.scope == "all")
