@@ -71,7 +71,7 @@ def seed(app, n_agreements: int, months: list[str], per_month: int) -> None:
                                                                                          "GB"), paid)),
                                                 "match", f"bench:{agreement.id}:{period}")])
             with transaction("settlement.close") as s:
-                settlement.close(s, period)
+                settlement.close(s, period, settlement.signing_key(app.config))
             print(f"  {period}: {n_agreements} agreements posted, month closed", flush=True)
 
 
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help="which formats to time (comma separated)")
     args = parser.parse_args()
     from ledger import db
-    from ledger.settlement.service import render, render_months
+    from ledger.settlement.service import render, render_months, signing_key
 
     months = _months(args.months)
     for kind in args.databases.split(","):
@@ -104,12 +104,12 @@ def main() -> None:
             started = time.perf_counter()
             seed(app, args.agreements, months, args.obligations)
             print(f"{kind}: seeded and closed {months[0]}..{months[-1]} in {time.perf_counter() - started:.1f} s")
-            last = months[-1]
-            cases = [(f"month {last}, whole", lambda f, last=last: render(db.session(), last, f, None, None)),
+            last, key = months[-1], signing_key(app.config)
+            cases = [(f"month {last}, whole", lambda f, last=last, key=key: render(db.session(), last, f, None, None, key)),
                      (f"month {last}, party AL",
-                      lambda f, last=last: render(db.session(), last, f, "AL", None, focus=True)),
+                      lambda f, last=last, key=key: render(db.session(), last, f, "AL", None, key, focus=True)),
                      (f"{months[0]}..{last}, whole",
-                      lambda f, months=months: render_months(db.session(), months, f, None, None))]
+                      lambda f, months=months, key=key: render_months(db.session(), months, f, None, None, key))]
             for label, make in cases:
                 figures = []
                 for fmt in args.formats.split(","):

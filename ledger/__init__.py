@@ -181,7 +181,9 @@ def _commit_failure(error: Exception) -> Response:
     from ledger import errors
 
     if isinstance(error, IntegrityError):
-        return errors.problem_response(409, "conflict", "the change conflicts with another one; read and retry")
+        problem = errors.integrity_problem(error) or errors.Conflict("the change conflicts with another one; "
+                                                                     "read and retry")
+        return errors.handle_problem(problem)
     if isinstance(error, errors.database_unavailable_errors()):
         return errors.handle_database_unavailable(error)
     return errors.handle_unexpected(error)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import db
-from ledger.errors import Problem
+from ledger.errors import REFUSALS, as_problem
 from ledger.timeutil import utcnow
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -38,8 +38,8 @@ def transaction(action: str) -> Iterator[Session]:
         with db.unit_of_work() as session:
             yield session
             audit.flush_notes(session, f"cli:{getpass.getuser()}", f"cli-{uuid.uuid4().hex[:16]}", action)
-    except Problem as problem:
-        raise click.ClickException(problem.detail) from None
+    except REFUSALS as refusal:
+        raise click.ClickException(as_problem(refusal).detail) from None
 
 
 def emit_json(payload: dict) -> None:
@@ -108,7 +108,7 @@ def tokens_create(role: str, party: str | None, name: str) -> None:
         row = ApiToken(name=name, role=role, party_code=party, token_hash=hash_token(token))
         session.add(row)
         session.flush()
-        describe("token.create", "token", row.id, f"role {role}")
+        describe(session, "token.create", "token", row.id, f"role {role}")
     click.echo(f"token {row.id} for {name} ({role}{', ' + party if party else ''}):")
     click.echo(token)
 
@@ -135,7 +135,7 @@ def tokens_revoke(token_id: int) -> None:
         if row is None:
             raise click.ClickException(f"no token {token_id}")
         row.revoked_at = row.revoked_at or utcnow()
-        describe("token.revoke", "token", token_id)
+        describe(session, "token.revoke", "token", token_id)
     click.echo(f"token {token_id} revoked")
 
 
@@ -178,7 +178,7 @@ def idempotency_purge(days: int) -> None:
     before = utcnow() - timedelta(days=days)
     with transaction("idempotency.purge") as session:
         purged = idempotency.purge(session, before)
-        describe("idempotency.purge", "idempotency_keys", before.date().isoformat(), f"{purged} keys purged")
+        describe(session, "idempotency.purge", "idempotency_keys", before.date().isoformat(), f"{purged} keys purged")
     click.echo(f"{purged} idempotency keys created before {before.isoformat()} purged")
 
 

@@ -1,7 +1,9 @@
 """RFC 9457 problem details for every error, with a stable snake_case `code`.
 
-Domain code raises `Problem` (or a subclass); werkzeug's HTTP errors and webargs' validation errors are
-translated here, so no error leaves the service in another shape. A 500 says nothing of its cause to the
+Domain code raises `Problem` (or a subclass); rule modules that know nothing of HTTP raise their own domain
+errors (`ledger.journal.rules.JournalRefusal`), answered here with their status; werkzeug's HTTP errors, webargs'
+validation errors and the database's named constraints are translated here, so no error leaves the service in
+another shape. A 500 says nothing of its cause to the
 caller; the log has it, under the request id the response carries.
 """
 
@@ -14,7 +16,10 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+
+from ledger.journal.rules import JournalError, JournalRefusal, PeriodClosed
 
 log = structlog.get_logger("ledger.errors")
 
@@ -132,6 +137,24 @@ def fields_error(findings: Sequence[tuple[str, str, str]]) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", code=code, errors=errors)
 
 
+#: The status each domain error of a rule module answers with (the nearest listed class decides).
+DOMAIN_STATUS: dict[type[Exception], int] = {JournalError: 422, PeriodClosed: 409, JournalRefusal: 422}
+
+#: What a caller catching refusals (a page showing the reason, a command printing it) must catch: then `as_problem`.
+REFUSALS: tuple[type[Exception], ...] = (Problem, JournalRefusal)
+
+
+def as_problem(error: Exception) -> Problem:
+    """The problem a refusal answers as: a `Problem` itself, or a domain error with its status, code and facts."""
+    if isinstance(error, Problem):
+        return error
+    status = next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
+    detail, code, extra = error.detail, error.code, dict(error.extra)  # type: ignore[attr-defined]
+    problem = Problem(detail, status=status, code=code, extra=extra)
+    problem.__cause__ = error
+    return problem
+
+
 #: Set by `ledger.web`: answers an error as an HTML page when the request came from a page, else None.
 page_renderer: Callable[..., Response | None] | None = None
 
@@ -208,12 +231,99 @@ def handle_problem(problem: Problem) -> Response:
     )
 
 
+def handle_domain_error(error: JournalRefusal) -> Response:
+    return handle_problem(as_problem(error))
+
+
 def handle_unexpected(error: BaseException) -> Response:
     original = getattr(error, "original_exception", None) or error
     log.error("unhandled_error", exc_info=original, error_type=type(original).__name__)
     return problem_response(
         500, "internal_error", "the server failed to complete the request; quote the request id when reporting it"
     )
+
+
+#: The database's named constraints that a race can trip (two requests both pass the service's check, one inserts
+#: first) → the code and detail the service's own check answers with, so a race reads like the check: 409, never 500.
+#: Names follow `ledger.db`'s naming convention (what the migrations create on SQLite and PostgreSQL alike).
+CONSTRAINT_CODES: dict[str, tuple[str, str]] = {
+    "pk_parties": ("party_exists", "the party exists already"),
+    "uq_bank_accounts_iban": ("iban_registered", "an IBAN in this request is registered already"),
+    "uq_agreements_reference": ("agreement_exists", "an agreement with this reference exists already"),
+    "uq_agreement_versions_agreement_id_number": ("conflict", "the agreement was amended meanwhile; read it again"),
+    "uq_returnees_agreement_id_pseudonym": ("duplicate_returnee", "this case is already registered on the agreement"),
+    "uq_invoices_payee_code_number": ("duplicate_invoice", "this invoice was received already"),
+    "uq_users_email": ("user_exists", "a user with this email exists already"),
+    "uq_revaluations_period_party_code": ("already_revalued", "the period is already revalued for the party"),
+    "uq_reference_rates_reference_effective_from": ("rate_exists", "a rate from this day is recorded already"),
+    "uq_allowance_rates_party_code_effective_from_currency": ("rate_exists",
+                                                              "a rate from this day is recorded already"),
+    "uq_budget_lines_fiscal_year_agreement_id_category": ("budget_line_exists", "the budget line exists already"),
+    "uq_return_orders_issuing_state_decision_ref": ("duplicate_return_order",
+                                                    "the issuing state recorded this decision already"),
+    "uq_recognitions_return_order_id_enforcing_state": (
+        "recognition_exists", "the enforcing state was already asked to recognise this order"),
+    "uq_cost_claims_recognition_id": ("claim_exists", "this enforcement was claimed already"),
+    "uq_journal_entries_reverses_id": ("already_reversed", "the entry was already reversed"),
+    "uq_settlement_statements_period_scope": ("period_already_closed", "the period is already closed"),
+    "uq_payment_approvals_batch_id_approved_by_digest": ("already_approved_by_you",
+                                                         "you approved this batch already"),
+}
+
+_SQLITE_UNIQUE = re.compile(r"^UNIQUE constraint failed: (.+)$")
+_SQLITE_CHECK = re.compile(r"^CHECK constraint failed: (\w+)$")
+
+
+def constraint_of(error: Exception) -> str | None:
+    """The name of the constraint an IntegrityError tripped: PostgreSQL names it; SQLite names a CHECK's, and a
+    UNIQUE's columns (`t.a, t.b`), which name it through the tables' metadata. None for anything else."""
+    original = getattr(error, "orig", None) or error
+    diag = getattr(original, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None)
+    message = str(original).strip()
+    if found := _SQLITE_CHECK.match(message):
+        return found.group(1)
+    found = _SQLITE_UNIQUE.match(message)
+    if not found:
+        return None
+    columns = [part.strip().split(".", 1) for part in found.group(1).split(",")]
+    return _unique_named(columns[0][0], [column for _, column in columns])
+
+
+def _unique_named(table_name: str, columns: list[str]) -> str | None:
+    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
+    from ledger.db import metadata
+
+    table = metadata.tables.get(table_name)
+    for constraint in table.constraints if table is not None else ():
+        if isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint) \
+                and [column.name for column in constraint.columns] == columns:
+            return str(constraint.name) if constraint.name else None
+    return None
+
+
+def integrity_problem(error: Exception) -> Problem | None:
+    """The 409 a tripped unique or check constraint answers with: the named constraint's domain code, else the
+    general `conflict`; None for what no race explains (a foreign key or NOT NULL: a bug, a 500)."""
+    name = constraint_of(error)
+    if name in CONSTRAINT_CODES:
+        code, detail = CONSTRAINT_CODES[name]
+        return Conflict(detail, code=code)
+    if name is not None and name.startswith(("uq_", "pk_", "ck_")):
+        return Conflict("the change conflicts with another one; read and retry")
+    return None
+
+
+def handle_integrity_error(error: Exception) -> Response:
+    """A constraint tripped at a flush inside the request (the commit point answers its own the same way): the
+    request's transaction is rolled back, and a race answers 409 with the code its check would have given."""
+    problem = integrity_problem(error)
+    if problem is None:
+        return handle_unexpected(error)
+    log.info("constraint_conflict", constraint=constraint_of(error), code=problem.code)
+    return handle_problem(problem)
 
 
 # SQLite reports passing conditions and programming errors alike as OperationalError; these are the passing ones.
@@ -290,5 +400,7 @@ def init_app(app: Flask) -> None:
     for error_type in database_unavailable_errors():
         app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(JournalRefusal, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -35,7 +35,7 @@ _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 class IdempotencyKey(SQLModel, table=True):
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("principal", "key"),)
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_keys_principal_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     principal: str = Field(max_length=100)

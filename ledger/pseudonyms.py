@@ -5,6 +5,9 @@ HMAC-SHA256 with the server-held LEDGER_PSEUDONYM_KEY: the same case always give
 without the key nobody can go from a pseudonym back to the case (or test guesses against it). Every record
 about a person carries a retention date; `ledger returnees erase` then drops its pseudonym (the link to the
 case) and keeps the money.
+
+The key and the retention come from the configuration the caller holds, as a `PersonalData` passed in (a view
+builds it from the app's configuration, a script from its own): nothing here reads the app's globals.
 """
 
 from __future__ import annotations
@@ -12,26 +15,41 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import AnyStr
-
-from flask import current_app
 
 DEFAULT_RETENTION_YEARS = 10
 
 
-def pseudonym(case_ref: str) -> str:
-    key = current_app.config["LEDGER_PSEUDONYM_KEY"].encode()
-    return hmac.new(key, case_ref.strip().encode(), hashlib.sha256).hexdigest()
+@dataclass(frozen=True)
+class PersonalData:
+    """What recording a person needs from the configuration: the pseudonym key and how long records are kept."""
+
+    pseudonym_key: str
+    retention_years: int = DEFAULT_RETENTION_YEARS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> PersonalData:
+        """From LEDGER_PSEUDONYM_KEY and LEDGER_RETENTION_YEARS (default 10) of an app's or a script's settings."""
+        return cls(str(config["LEDGER_PSEUDONYM_KEY"]),
+                   int(config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS)))  # type: ignore[call-overload]
+
+    def pseudonym(self, case_ref: str) -> str:
+        return pseudonym(case_ref, self.pseudonym_key)
+
+    def retain_until(self, start: date) -> date:
+        return retain_until(start, self.retention_years)
 
 
-def retention_years() -> int:
-    return int(current_app.config.get("LEDGER_RETENTION_YEARS", DEFAULT_RETENTION_YEARS))
+def pseudonym(case_ref: str, key: str) -> str:
+    """The pseudonym of a case reference under `key` (LEDGER_PSEUDONYM_KEY)."""
+    return hmac.new(key.encode(), case_ref.strip().encode(), hashlib.sha256).hexdigest()
 
 
-def retain_until(start: date, years: int | None = None) -> date:
+def retain_until(start: date, years: int) -> date:
     """The day a record started on `start` may be kept until (`years` later; 28 February for 29 February)."""
-    years = retention_years() if years is None else years
     try:
         return start.replace(year=start.year + years)
     except ValueError:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Returnee
 from ledger.auth import issue_token
 from ledger.journal.service import next_period
+from ledger.pseudonyms import PersonalData
 from ledger.timeutil import period_of, today
 
 RWANDA_TERMS = {
@@ -60,7 +62,7 @@ def seed(session) -> list:
             items.append({"case_ref": f"DEMO-{reference}-{n:05d}", "nationality": rng.choice(["IRN", "AFG", "ERI",
                                                                                             "SDN", "SYR", "VNM"]),
                           "transferred_on": transferred, "accepted_on": transferred + timedelta(days=1)})
-        service.submit(session, agreement, items)
+        service.submit(session, agreement, items, PersonalData.from_config(current_app.config))
         agreements.append(agreement)
     session.flush()
     for agreement in agreements:

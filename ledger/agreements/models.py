@@ -20,7 +20,7 @@ KINDS = ("return_hub", "mutual_recognition")
 
 class Agreement(SQLModel, table=True):
     __tablename__ = "agreements"
-    __table_args__ = (UniqueConstraint("reference"),)
+    __table_args__ = (UniqueConstraint("reference", name="uq_agreements_reference"),)
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=40)
@@ -42,7 +42,7 @@ class AgreementVersionRow(SQLModel, table=True):
     """Version `number` of the terms (1 = as signed), a complete restatement in force from `effective_from`."""
 
     __tablename__ = "agreement_versions"
-    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+    __table_args__ = (UniqueConstraint("agreement_id", "number", name="uq_agreement_versions_agreement_id_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id", index=True)
@@ -54,7 +54,7 @@ class AgreementVersionRow(SQLModel, table=True):
 
 class Returnee(SQLModel, table=True):
     __tablename__ = "returnees"
-    __table_args__ = (UniqueConstraint("agreement_id", "pseudonym"),)
+    __table_args__ = (UniqueConstraint("agreement_id", "pseudonym", name="uq_returnees_agreement_id_pseudonym"),)
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id")  # ix_returnees_agreement_id_id below
@@ -103,7 +103,7 @@ class Obligation(SQLModel, table=True):
     so an accrual that runs twice cannot post twice."""
 
     __tablename__ = "obligations"
-    __table_args__ = (UniqueConstraint("agreement_id", "key"),)
+    __table_args__ = (UniqueConstraint("agreement_id", "key", name="uq_obligations_agreement_id_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id")

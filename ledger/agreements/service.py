@@ -47,7 +47,7 @@ from ledger.journal.service import post_entries
 from ledger.merge_patch import merge_patch
 from ledger.money import Money
 from ledger.parties.models import Party
-from ledger.pseudonyms import pseudonym, retain_until, retention_years
+from ledger.pseudonyms import PersonalData, retain_until
 from ledger.recognition.rules import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
 from ledger.wire import Extended
@@ -179,7 +179,7 @@ def create(session: Session, data: dict) -> Agreement:
     session.add(AgreementVersionRow(agreement_id=agreement.id, number=1, effective_from=agreement.effective_from,
                                     terms=json.dumps(parsed.to_wire(), sort_keys=True)))
     session.flush()
-    describe("agreement.create", "agreement", agreement.id, f"{agreement.reference} {agreement.kind}")
+    describe(session, "agreement.create", "agreement", agreement.id, f"{agreement.reference} {agreement.kind}")
     return agreement
 
 
@@ -198,7 +198,7 @@ def update_details(session: Session, agreement: Agreement, data: dict, if_match:
         _parse_terms(version.terms.to_wire(), facts(agreement))  # instalments must stay within the term
     agreement.version += 1
     session.flush()
-    describe("agreement.update", "agreement", agreement.id, f"version {agreement.version}")
+    describe(session, "agreement.update", "agreement", agreement.id, f"version {agreement.version}")
     return agreement
 
 
@@ -217,7 +217,8 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
                                     terms=json.dumps(parsed.to_wire(), sort_keys=True)))
     agreement.version += 1
     session.flush()
-    describe("agreement.amend", "agreement", agreement.id, f"version {number} from {effective_from.isoformat()}")
+    describe(session, "agreement.amend", "agreement", agreement.id,
+             f"version {number} from {effective_from.isoformat()}")
     return term_rules.AgreementVersion(effective_from, parsed, number)
 
 
@@ -313,7 +314,7 @@ def terminate(session: Session, agreement: Agreement, effective_on: date, reason
     agreement.termination_notified_on = notified_on or today()
     agreement.version += 1
     session.flush()
-    describe("agreement.terminate", "agreement", agreement.id, f"effective {effective_on.isoformat()}")
+    describe(session, "agreement.terminate", "agreement", agreement.id, f"effective {effective_on.isoformat()}")
     return agreement
 
 
@@ -353,21 +354,22 @@ def lock(session: Session, agreement: Agreement) -> None:
     session.execute(select(Agreement.id).where(Agreement.id == agreement.id).with_for_update())
 
 
-def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> list[dict]:
-    """Admit returnees in bulk: per item {index, status, id | error}; accepted items are inserted together.
+def submit(session: Session, agreement: Agreement, items: Sequence[dict], personal: PersonalData) -> list[dict]:
+    """Admit returnees in bulk: per item {index, status, id | error}; accepted items are inserted together
+    (pseudonymised and kept as `personal` says).
 
     Duplicates (on the agreement already, or twice in the batch) are found with one query per 5,000 items.
     An item may carry `accepted_on` to record its acceptance at once.
     """
     lock(session, agreement)
-    names = [pseudonym(item["case_ref"]) for item in items]
+    names = [personal.pseudonym(item["case_ref"]) for item in items]
     taken: set[str] = set()
     for start in range(0, len(names), 5000):
         chunk = names[start:start + 5000]
         taken.update(session.execute(select(Returnee.pseudonym).where(
             Returnee.agreement_id == agreement.id, Returnee.pseudonym.in_(chunk))).scalars())
     admission = _Admission(session, agreement)
-    years, results, rows, seen, now = retention_years(), [], [], set(), today()
+    years, results, rows, seen, now = personal.retention_years, [], [], set(), today()
     for index, (item, name) in enumerate(zip(items, names)):
         try:
             if name in taken or name in seen:
@@ -398,15 +400,15 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict]) -> lis
                    "recorded_at": row["created_at"]} for i, row in enumerate(rows) if row["accepted_on"]]
         if events:
             session.execute(insert(ReturneeEvent), events)
-        describe("returnee.submit", "agreement", agreement.id, f"{len(rows)} returnees admitted")
+        describe(session, "returnee.submit", "agreement", agreement.id, f"{len(rows)} returnees admitted")
     for result in results:
         if "row" in result:
             result["id"] = ids[result.pop("row")]
     return results
 
 
-def submit_one(session: Session, agreement: Agreement, item: dict) -> Returnee:
-    result = submit(session, agreement, [item])[0]
+def submit_one(session: Session, agreement: Agreement, item: dict, personal: PersonalData) -> Returnee:
+    result = submit(session, agreement, [item], personal)[0]
     if "error" in result:
         error = result["error"]
         raise Problem(error["detail"], status=result["status"], code=error["code"], errors=error.get("errors"))
@@ -459,7 +461,7 @@ def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on
     event = ReturneeEvent(returnee_id=returnee.id, type=event_type, occurred_on=occurred_on)
     session.add(event)
     session.flush()
-    describe(f"returnee.{event_type}", "returnee", returnee.id, occurred_on.isoformat())
+    describe(session, f"returnee.{event_type}", "returnee", returnee.id, occurred_on.isoformat())
     return event
 
 
@@ -490,7 +492,8 @@ def erase_returnees(session: Session, before: date, erased: set[str]) -> int:
         session.execute(update(Returnee).where(Returnee.id.in_(ids[start:start + 5000]))
                         .values(pseudonym=None, erased_at=utcnow()))
     erased.update(name for _, name in rows)
-    describe("returnee.erase", "returnee", "", f"{len(ids)} pseudonym links removed (retention before {before})")
+    describe(session, "returnee.erase", "returnee", "",
+             f"{len(ids)} pseudonym links removed (retention before {before})")
     return len(ids)
 
 
@@ -615,7 +618,7 @@ def accrue_agreement(session: Session, agreement: Agreement, period: str, princi
     count = post_obligations(session, agreement, drafts)
     _remember_priced(session, agreement, state, digest, through)
     if count:
-        describe("obligations.accrue", "agreement", agreement.id, f"{period}: {count} obligations")
+        describe(session, "obligations.accrue", "agreement", agreement.id, f"{period}: {count} obligations")
     return count
 
 

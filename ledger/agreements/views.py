@@ -1,3 +1,4 @@
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
@@ -31,6 +32,7 @@ from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.pseudonyms import PersonalData
 
 blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
 
@@ -190,7 +192,7 @@ class Returnees(MethodView):
     def post(self, data, ident):
         """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
         agreement = _visible(ident)
-        returnee = service.submit_one(db.session(), agreement, data)
+        returnee = service.submit_one(db.session(), agreement, data, PersonalData.from_config(current_app.config))
         return service.returnee_shown(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
 
 
@@ -210,7 +212,8 @@ class ReturneeBatch(MethodView):
                 fields = sorted(error.normalized_messages())
                 items.append({"index": index, "status": 422, "error": {
                     "code": "validation_error", "detail": "invalid " + ", ".join(fields)}})
-        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid])):
+        personal = PersonalData.from_config(current_app.config)
+        for (index, _), result in zip(valid, service.submit(db.session(), agreement, [d for _, d in valid], personal)):
             items.append({**result, "index": index})
         items.sort(key=lambda item: item["index"])
         accepted = sum(1 for item in items if "id" in item)

@@ -40,7 +40,7 @@ def request(session: Session, *, kind: str, subject: str, summary: str, payload:
                         requested_by=principal.key, requested_by_name=principal.name)
     session.add(approval)
     session.flush()
-    describe("approval.request", "approval", approval.id, f"{kind} {subject} digest {approval.digest}")
+    describe(session, "approval.request", "approval", approval.id, f"{kind} {subject} digest {approval.digest}")
     return approval
 
 
@@ -89,7 +89,7 @@ def decide(session: Session, approval_id: int, *, approve: bool, principal: Prin
     approval.decided_by, approval.decided_by_name = principal.key, principal.name
     approval.decided_at, approval.reason = utcnow(), reason[:500]
     session.flush()
-    describe(f"approval.{approval.status}", "approval", approval.id,
+    describe(session, f"approval.{approval.status}", "approval", approval.id,
              f"{approval.kind} {approval.subject} digest {approval.digest}")
     return approval
 

@@ -1,15 +1,16 @@
 """The audit log: every state-changing request or command appends what it did, in its own transaction.
 
-Views and services describe their change with `describe()`; the commit point calls `flush_notes()`, so a
-change can never commit without its audit record, and a failed one leaves none.
+Views and services describe their change with `describe(session, ...)`: the note travels on the session
+(`session.info`), not on Flask's request globals, so a service called from a script with nothing but a session
+describes its change the same way. The commit point calls `flush_notes()`, so a change can never commit without
+its audit record, and a failed one leaves none (rolling the session back forgets its notes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
@@ -17,6 +18,7 @@ from ledger.audit.models import AuditRecord
 from ledger.timeutil import utcnow
 
 CHAIN = "audit"
+NOTES = "audit_notes"  # the key of the pending notes in `Session.info`
 
 
 @dataclass
@@ -27,9 +29,27 @@ class Note:
     summary: str = ""
 
 
-def describe(action: str, object_type: str = "", object_id: object = "", summary: str = "") -> None:
-    """Say what the current request or command changed (no personal data: ids and pseudonyms only)."""
-    g.setdefault("audit_notes", []).append(Note(action, object_type, str(object_id), summary[:2000]))
+def describe(session: Session, action: str, object_type: str = "", object_id: object = "", summary: str = "") -> None:
+    """Say what the session's unit of work changed (no personal data: ids and pseudonyms only)."""
+    pending(session).append(Note(action, object_type, str(object_id), summary[:2000]))
+
+
+def pending(session: Session) -> list[Note]:
+    """The notes the session's unit of work has made so far (a savepoint that fails truncates them back)."""
+    return session.info.setdefault(NOTES, [])
+
+
+def forget_since(session: Session, mark: int) -> None:
+    """Drop the notes made after `mark` (a `len(pending(session))` taken before a savepoint that failed)."""
+    del pending(session)[mark:]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction) -> None:
+    """A rolled-back unit of work did nothing, so it has nothing to record (a savepoint's own rollback leaves
+    the notes to its caller, who knows which were its own: `forget_since`)."""
+    if previous_transaction.parent is None:
+        session.info.pop(NOTES, None)
 
 
 def append(session: Session, principal: str, request_id: str, notes: list[Note]) -> None:
@@ -48,7 +68,7 @@ def append(session: Session, principal: str, request_id: str, notes: list[Note])
 
 
 def flush_notes(session: Session, principal: str, request_id: str, fallback_action: str) -> None:
-    notes = g.pop("audit_notes", None) or [Note(fallback_action)]
+    notes = session.info.pop(NOTES, None) or [Note(fallback_action)]
     append(session, principal, request_id, notes)
 
 

@@ -21,7 +21,8 @@ ON_EXCEED = ("refuse", "approve")
 
 class BudgetLine(SQLModel, table=True):
     __tablename__ = "budget_lines"
-    __table_args__ = (UniqueConstraint("fiscal_year", "agreement_id", "category"),)
+    __table_args__ = (UniqueConstraint("fiscal_year", "agreement_id", "category",
+                                       name="uq_budget_lines_fiscal_year_agreement_id_category"),)
 
     id: int | None = Field(default=None, primary_key=True)
     fiscal_year: int = Field(index=True)  # named by the calendar year it starts in

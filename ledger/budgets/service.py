@@ -172,7 +172,7 @@ def create(session: Session, data: dict) -> BudgetLine:
     if ex.committed > ex.voted:
         raise field_error("voted", f"{ex.committed} is already committed in that year: vote at least that",
                           "budget_exceeded")
-    describe("budget_line.create", "budget_line", line.id,
+    describe(session, "budget_line.create", "budget_line", line.id,
              f"FY{line.fiscal_year} agreement {agreement.id} {category or 'all'} {voted} {line.currency}")
     return line
 
@@ -188,7 +188,7 @@ def revise(session: Session, line: BudgetLine, amount: Decimal, reason: str) -> 
     line.version += 1
     session.add(revision)
     session.flush()
-    describe("budget_line.revise", "budget_line", line.id, f"{amount} {line.currency}")
+    describe(session, "budget_line.revise", "budget_line", line.id, f"{amount} {line.currency}")
     return revision
 
 
@@ -268,6 +268,6 @@ def approve_commitment(session: Session, payload: dict, approval: Approval) -> N
     line.approved_excess = Decimal(line.approved_excess) + Decimal(payload["excess"])
     line.version += 1
     session.flush()
-    describe("budget_line.approve_excess", "budget_line", line.id, f"{payload['excess']} {line.currency}")
+    describe(session, "budget_line.approve_excess", "budget_line", line.id, f"{payload['excess']} {line.currency}")
     agreement = session.get(Agreement, payload["agreement"])
     agreements.accrue_agreement(session, agreement, payload["period"])

@@ -17,7 +17,8 @@ class FxRate(SQLModel, table=True):
     """On day `on`, 1 `currency` = `rate` `quote_currency` (ECB reference rates: currency EUR)."""
 
     __tablename__ = "fx_rates"
-    __table_args__ = (UniqueConstraint("currency", "quote_currency", "on"),)
+    __table_args__ = (UniqueConstraint("currency", "quote_currency", "on",
+                                       name="uq_fx_rates_currency_quote_currency_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     currency: str = Field(max_length=3)
@@ -33,7 +34,7 @@ class Revaluation(SQLModel, table=True):
     first day of the next (no entries when nothing was open in another currency)."""
 
     __tablename__ = "revaluations"
-    __table_args__ = (UniqueConstraint("period", "party_code"),)
+    __table_args__ = (UniqueConstraint("period", "party_code", name="uq_revaluations_period_party_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     period: str = Field(max_length=7)

@@ -49,7 +49,7 @@ def record_rate(session: Session, currency: str, quote: str, rate: Decimal, on: 
     else:
         row.rate, row.source = rate, source
     session.flush()
-    describe("fx_rate.record", "fx_rate", row.id, f"{currency}/{quote} {rate} on {on} ({source})")
+    describe(session, "fx_rate.record", "fx_rate", row.id, f"{currency}/{quote} {rate} on {on} ({source})")
     return row
 
 
@@ -200,7 +200,7 @@ def _revalue_party(session: Session, party: Party, period: str, end: date) -> Re
             source_type="fx_revaluation_reversal", source_id=source_id)
     session.add(row)
     session.flush()
-    describe("fx.revalue", "revaluation", row.id, f"{party.code} {period}: {max(len(lines) - 1, 0)} items")
+    describe(session, "fx.revalue", "revaluation", row.id, f"{party.code} {period}: {max(len(lines) - 1, 0)} items")
     return row
 
 

@@ -17,7 +17,8 @@ class ReferenceRate(SQLModel, table=True):
     rewritten: interest proposed at it stays explainable."""
 
     __tablename__ = "reference_rates"
-    __table_args__ = (UniqueConstraint("reference", "effective_from"),)
+    __table_args__ = (UniqueConstraint("reference", "effective_from",
+                                       name="uq_reference_rates_reference_effective_from"),)
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=20)

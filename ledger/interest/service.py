@@ -53,7 +53,8 @@ def add_rate(session: Session, data: dict) -> ReferenceRate:
                         source=data.get("source"))
     session.add(row)
     session.flush()
-    describe("reference_rate.create", "reference_rate", row.id, f"{reference} {rate} from {row.effective_from}")
+    describe(session, "reference_rate.create", "reference_rate", row.id,
+             f"{reference} {rate} from {row.effective_from}")
     return row
 
 
@@ -109,7 +110,7 @@ def run(session: Session, as_of: date) -> dict:
         session.add(proposal)
         proposals.append(proposal)
     session.flush()
-    describe("interest.run", "interest", "", f"as of {as_of.isoformat()}: {len(proposals)} proposals, "
+    describe(session, "interest.run", "interest", "", f"as of {as_of.isoformat()}: {len(proposals)} proposals, "
                                              f"{len(skipped)} skipped")
     return {"as_of": as_of, "proposals": proposals, "skipped": skipped}
 
@@ -157,7 +158,7 @@ def accept(session: Session, proposal_id: int, actor: str) -> InterestProposal:
     proposal.status, proposal.obligation_id = "accepted", obligation_id
     proposal.decided_by, proposal.decided_at = actor, utcnow()
     session.flush()
-    describe("interest.accept", "interest_proposal", proposal.id,
+    describe(session, "interest.accept", "interest_proposal", proposal.id,
              f"{proposal.amount} {proposal.currency} on invoice {proposal.invoice_id}: obligation {obligation_id}")
     return proposal
 
@@ -172,6 +173,6 @@ def reject(session: Session, proposal_id: int, actor: str, reason: str | None) -
     proposal.status, proposal.reason = "rejected", reason
     proposal.decided_by, proposal.decided_at = actor, utcnow()
     session.flush()
-    describe("interest.reject", "interest_proposal", proposal.id, f"invoice {proposal.invoice_id}")
+    describe(session, "interest.reject", "interest_proposal", proposal.id, f"invoice {proposal.invoice_id}")
     return proposal
 

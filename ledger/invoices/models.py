@@ -22,7 +22,7 @@ from ledger.timeutil import utcnow
 
 class Invoice(SQLModel, table=True):
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("payee_code", "number"),)
+    __table_args__ = (UniqueConstraint("payee_code", "number", name="uq_invoices_payee_code_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreements.id")  # indexed by ix_invoices_agreement_period
@@ -61,7 +61,7 @@ class Invoice(SQLModel, table=True):
 
 class InvoiceLine(SQLModel, table=True):
     __tablename__ = "invoice_lines"
-    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+    __table_args__ = (UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_id_position"),)
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoices.id")

@@ -450,7 +450,7 @@ def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: 
     _duplicate(session, agreement.payee_code, inv.number)
     checked = check(session, inv, agreement)
     if dry_run:
-        describe("invoice.dry_run", "agreement", agreement.id, f"{inv.source} {checked.status}")
+        describe(session, "invoice.dry_run", "agreement", agreement.id, f"{inv.source} {checked.status}")
         return checked, None
     return checked, store(session, checked, document)
 
@@ -491,7 +491,7 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
                  "remaining": f.remaining.amount if f.remaining is not None else None} for f in checked.findings]
     for start in range(0, len(findings), 5000):
         session.execute(insert(InvoiceFinding), findings[start:start + 5000])
-    describe("invoice.receive", "invoice", invoice.id,
+    describe(session, "invoice.receive", "invoice", invoice.id,
              f"{agreement.reference} {inv.document_type} {inv.source} {checked.status} "
              f"{len(checked.findings)} findings")
     return invoice
@@ -690,7 +690,7 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     invoice.decided_by, invoice.decided_at = actor, utcnow()
     invoice.decision_reason = reason or given.get(None)
     session.flush()
-    describe("invoice.approve", "invoice", invoice.id,
+    describe(session, "invoice.approve", "invoice", invoice.id,
              f"payable {invoice.payable} {invoice.currency}, open {invoice.amount_open}, "
              f"{len(given)} overrides, entry {entry_id}")
     return invoice
@@ -790,7 +790,7 @@ def dispute(session: Session, invoice: Invoice, reason: str, lines: Sequence[str
     invoice.status, invoice.dispute_reason = "disputed", reason
     invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
     session.flush()
-    describe("invoice.dispute", "invoice", invoice.id, f"{len(lines or [])} lines disputed")
+    describe(session, "invoice.dispute", "invoice", invoice.id, f"{len(lines or [])} lines disputed")
     return invoice
 
 
@@ -801,7 +801,7 @@ def reject(session: Session, invoice: Invoice, reason: str, actor: str, if_match
     invoice.status = "rejected"
     invoice.decided_by, invoice.decided_at, invoice.decision_reason = actor, utcnow(), reason
     session.flush()
-    describe("invoice.reject", "invoice", invoice.id, "rejected")
+    describe(session, "invoice.reject", "invoice", invoice.id, "rejected")
     return invoice
 
 
@@ -860,7 +860,7 @@ def settle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     if _take_off(invoice, amount):
         _pay_obligations(session, [invoice.id])
     session.flush()
-    describe("invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} settled")
+    describe(session, "invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} settled")
     return invoice
 
 
@@ -880,7 +880,7 @@ def settle_many(session: Session, amounts: dict[int, Money]) -> None:
                 raise not_found("invoice")
             if _take_off(invoice, amount):
                 paid.append(invoice_id)
-            describe("invoice.settle", "invoice", invoice_id, f"{amount} {amount.currency} settled")
+            describe(session, "invoice.settle", "invoice", invoice_id, f"{amount} {amount.currency} settled")
     _pay_obligations(session, paid)
     session.flush()
 
@@ -912,7 +912,7 @@ def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.amount_open, invoice.status = open_amount.amount, "approved"
     invoice.version += 1
     session.flush()
-    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
+    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
     return invoice
 
 
@@ -960,7 +960,7 @@ def order_many(session: Session, amounts: dict[int, Money]) -> None:
             if invoice.amount_open == 0:
                 invoice.status = "in_transit"
             invoice.version += 1
-            describe("invoice.order", "invoice", invoice_id, f"{amount} {amount.currency} ordered, in transit")
+            describe(session, "invoice.order", "invoice", invoice_id, f"{amount} {amount.currency} ordered, in transit")
     session.flush()
 
 
@@ -985,7 +985,7 @@ def clear_transit(session: Session, invoice_id: int, amount: Money) -> Invoice:
         agreements.set_status(session, _obligation_ids(session, [invoice.id]), "paid")
     invoice.version += 1
     session.flush()
-    describe("invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} debited by the bank")
+    describe(session, "invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} debited by the bank")
     return invoice
 
 
@@ -1003,7 +1003,7 @@ def unclear(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.amount_in_transit = transit.amount
     invoice.version += 1
     session.flush()
-    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} in transit again")
+    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} in transit again")
     return invoice
 
 
@@ -1018,7 +1018,7 @@ def unorder(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.status = "approved"
     invoice.version += 1
     session.flush()
-    describe("invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again: order rejected")
+    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again: order rejected")
     return invoice
 
 
@@ -1048,5 +1048,6 @@ def redact_documents(session: Session, before: date, erased: set[str]) -> int:
             if redacted != document:
                 session.execute(update(Invoice).where(Invoice.id == invoice_id).values(document=redacted))
                 changed += 1
-    describe("invoice.redact", "invoice", "", f"{changed} stored documents redacted (retention before {before})")
+    describe(session, "invoice.redact", "invoice", "",
+             f"{changed} stored documents redacted (retention before {before})")
     return changed

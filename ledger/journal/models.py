@@ -20,7 +20,7 @@ class Account(SQLModel, table=True):
     """An account keyed by purpose, party, agreement and currency; created on first use, never deleted."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("code"),)
+    __table_args__ = (UniqueConstraint("code", name="uq_accounts_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=120)
@@ -34,7 +34,7 @@ class Account(SQLModel, table=True):
 
 class JournalEntry(SQLModel, table=True):
     __tablename__ = "journal_entries"
-    __table_args__ = (UniqueConstraint("reverses_id"),)
+    __table_args__ = (UniqueConstraint("reverses_id", name="uq_journal_entries_reverses_id"),)
 
     id: int = Field(primary_key=True)  # the entry's sequence number in the hash chain
     effective_date: date = Field(index=True)

@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from ledger.errors import Problem
 from ledger.money import Money
 
 #: Purpose → the beancount account type it belongs to (and so the sign an auditor expects).
@@ -40,12 +39,29 @@ PURPOSES: dict[str, str] = {
 }
 
 
-class JournalError(Problem):
-    status, code = 422, "unbalanced_entry"
+class JournalRefusal(Exception):
+    """The journal refuses an entry: a domain error with a stable snake_case `code`, a `detail` safe to show and
+    named facts in `extra`. It knows nothing of HTTP: `ledger.errors` answers each kind as problem+json."""
+
+    code = "journal_refused"
+
+    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, object] | None = None):
+        self.detail = detail
+        self.code = code or self.code
+        self.extra = extra or {}
+        super().__init__(detail)
 
 
-class PeriodClosed(Problem):
-    status, code = 409, "period_closed"
+class JournalError(JournalRefusal):
+    """An entry that is not an entry: unbalanced, a single line, an amount in another currency than its account."""
+
+    code = "unbalanced_entry"
+
+
+class PeriodClosed(JournalRefusal):
+    """An entry booked into a closed period (`extra` names the period and the next open one)."""
+
+    code = "period_closed"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledger.timeutil import utcnow
@@ -28,9 +28,10 @@ class BankAccount(SQLModel, table=True):
     """A party's registered account: statements for it are attributed to the party."""
 
     __tablename__ = "bank_accounts"
+    __table_args__ = (UniqueConstraint("iban", name="uq_bank_accounts_iban"),)
 
     id: int | None = Field(default=None, primary_key=True)
     party_code: str = Field(foreign_key="parties.code", index=True, max_length=2)
-    iban: str = Field(unique=True, max_length=34)
+    iban: str = Field(max_length=34)
     bic: str | None = Field(default=None, max_length=11)
     currency: str = Field(max_length=3)

@@ -61,7 +61,7 @@ def create(session: Session, data: dict) -> Party:
     session.flush()
     _replace_accounts(session, party.code, data["bank_accounts"])
     session.flush()
-    describe("party.create", "party", party.code, f"{len(data['bank_accounts'])} bank accounts")
+    describe(session, "party.create", "party", party.code, f"{len(data['bank_accounts'])} bank accounts")
     return party
 
 
@@ -75,5 +75,5 @@ def update(session: Session, code: str, data: dict, if_match: str | None) -> Par
     party.version += 1
     _replace_accounts(session, code, data["bank_accounts"])
     session.flush()
-    describe("party.update", "party", code, f"version {party.version}")
+    describe(session, "party.update", "party", code, f"version {party.version}")
     return party

@@ -84,7 +84,8 @@ class PaymentApproval(SQLModel, table=True):
     """An officer's approval of a batch as they saw it (`digest`)."""
 
     __tablename__ = "payment_approvals"
-    __table_args__ = (UniqueConstraint("batch_id", "approved_by", "digest"),)
+    __table_args__ = (UniqueConstraint("batch_id", "approved_by", "digest",
+                                       name="uq_payment_approvals_batch_id_approved_by_digest"),)
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="payment_batches.id", index=True)

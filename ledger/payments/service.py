@@ -297,7 +297,7 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
     for start in range(0, len(items), 5000):  # every row has the same keys: an executemany takes the first's
         session.execute(insert(PaymentItem.__table__), items[start:start + 5000])
     _refresh(session, batch, second_above)
-    describe("payment_batch.propose", "payment_batch", batch.id,
+    describe(session, "payment_batch.propose", "payment_batch", batch.id,
              f"{len(items)} transfers, {batch.total} {batch.currency} from {batch.debtor_account}, "
              f"digest {batch.digest}")
     return batch
@@ -486,7 +486,7 @@ def update_item(session: Session, batch_id: int, item_id: int, changes: dict, pr
     item.version += 1
     batch.version += 1
     _refresh(session, batch, second_above)
-    describe("payment_batch.change", "payment_batch", batch.id,
+    describe(session, "payment_batch.change", "payment_batch", batch.id,
              f"item {item.id}: {item.status} {item.amount} {item.currency}; digest {batch.digest}")
     return batch
 
@@ -512,7 +512,7 @@ def approve(session: Session, batch_id: int, seen_digest: str, principal: Princi
         batch.status = "approved"
     batch.version += 1
     session.flush()
-    describe("payment_batch.approve", "payment_batch", batch.id,
+    describe(session, "payment_batch.approve", "payment_batch", batch.id,
              f"approval {count} of {batch.approvals_required} by {principal.name} on digest {seen_digest}")
     return batch
 
@@ -591,7 +591,7 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     batch.document_sha256, batch.release_entry_id = hashlib.sha256(document).hexdigest(), entry_id
     batch.version += 1
     session.flush()
-    describe("payment_batch.release", "payment_batch", batch.id,
+    describe(session, "payment_batch.release", "payment_batch", batch.id,
              f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
              f"entry {entry_id}")
     return batch
@@ -681,7 +681,7 @@ def cancel(session: Session, batch_id: int, principal: Principal, if_match: str 
     batch.status = "cancelled"
     batch.version += 1
     session.flush()
-    describe("payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
+    describe(session, "payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
     return batch
 
 
@@ -730,7 +730,7 @@ def import_status(session: Session, data: bytes, principal: Principal) -> Status
                                  imported_by=principal.name)
     session.add(record)
     session.flush()
-    describe("payment_status.import", "payment_batch", batch.id,
+    describe(session, "payment_status.import", "payment_batch", batch.id,
              f"pain.002 {report.group_status or '-'}: {len(accepted)} accepted, {len(rejected)} rejected")
     return StatusOutcome(record, batch, accepted, rejected)
 
@@ -769,11 +769,11 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
     item.version += 1
     if item.obligation_id is not None:  # the advance is payable again: a later batch (or an invoice) pays it
         _set_obligations(session, [item.obligation_id], "accrued")
-        describe("obligation.reopen", "agreement", item.agreement_id,
+        describe(session, "obligation.reopen", "agreement", item.agreement_id,
                  f"advance {item.obligation_id}: transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
         return
     invoices.unorder(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
-    describe("invoice.reopen", "invoice", item.invoice_id,
+    describe(session, "invoice.reopen", "invoice", item.invoice_id,
              f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
 
 
@@ -891,7 +891,7 @@ def _order_exceptions(session: Session, rows: list, actor: str) -> None:
                                  "exception": code, "ordered": ordered, "debited": debited, "reason": reason[:500]},
                                 sort_keys=True),
             status="proposed", created_by=actor))
-        describe("payment.exception", "payment_batch", batch.id,
+        describe(session, "payment.exception", "payment_batch", batch.id,
                  f"{code}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, ordered {ordered}")
     session.flush()
 
@@ -937,7 +937,7 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
     row.decided_by, row.decided_at = actor, utcnow()
     row.version += 1
     session.flush()
-    describe("payment.unmatch", "payment_batch", item.batch_id,
+    describe(session, "payment.unmatch", "payment_batch", item.batch_id,
              f"match {row.id} reversed by entry {entry_id}: {item.end_to_end_id} in transit again")
     return True
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import g
+from flask import current_app, g
 
 from ledger.auth import ApiToken, Principal, hash_token, new_token
+from ledger.pseudonyms import PersonalData
 from ledger.recognition import service
 from ledger.timeutil import today
 
@@ -29,7 +30,7 @@ def _enforced(session, issuing: str, ref: str, case: str, decided_days_ago: int,
         "issuing_state": issuing, "decision_ref": ref, "decision_date": day - timedelta(days=decided_days_ago),
         "ground": "entry_residence_rules", "case_ref": case, "sis_alert_ref": f"SIS-RET-{ref}",
         "european_return_order_ref": None, "legal_basis": None,
-    })
+    }, PersonalData.from_config(current_app.config))
     requested = day - timedelta(days=decided_days_ago - 10)
     rec = service.request_recognition(session, order.id, {"enforcing_state": "DE", "requested_on": requested})
     service.decide_recognition(session, rec.id, {"recognised": True, "decided_on": requested + timedelta(days=5),

@@ -26,7 +26,8 @@ class ReturnOrder(SQLModel, table=True):
     """An expulsion decision of the issuing state, as other member states may be asked to enforce it."""
 
     __tablename__ = "return_orders"
-    __table_args__ = (UniqueConstraint("issuing_state", "decision_ref"),)
+    __table_args__ = (UniqueConstraint("issuing_state", "decision_ref",
+                                       name="uq_return_orders_issuing_state_decision_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
     issuing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)
@@ -47,7 +48,8 @@ class Recognition(SQLModel, table=True):
     (recognised or refused), then, if recognised, enforced."""
 
     __tablename__ = "recognitions"
-    __table_args__ = (UniqueConstraint("return_order_id", "enforcing_state"),)
+    __table_args__ = (UniqueConstraint("return_order_id", "enforcing_state",
+                                       name="uq_recognitions_return_order_id_enforcing_state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     return_order_id: int = Field(foreign_key="return_orders.id", index=True)
@@ -68,9 +70,10 @@ class CostClaim(SQLModel, table=True):
     the issuing state's decision and the payment."""
 
     __tablename__ = "cost_claims"
+    __table_args__ = (UniqueConstraint("recognition_id", name="uq_cost_claims_recognition_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    recognition_id: int = Field(foreign_key="recognitions.id", unique=True)
+    recognition_id: int = Field(foreign_key="recognitions.id")
     return_order_id: int = Field(foreign_key="return_orders.id", index=True)
     issuing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)  # decides and pays
     enforcing_state: str = Field(foreign_key="parties.code", max_length=2, index=True)  # claims and receives
@@ -98,7 +101,7 @@ class CostClaim(SQLModel, table=True):
 
 class CostClaimLine(SQLModel, table=True):
     __tablename__ = "cost_claim_lines"
-    __table_args__ = (UniqueConstraint("claim_id", "line"),)
+    __table_args__ = (UniqueConstraint("claim_id", "line", name="uq_cost_claim_lines_claim_id_line"),)
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(foreign_key="cost_claims.id", index=True)
@@ -120,7 +123,8 @@ class AllowanceRate(SQLModel, table=True):
     """A member state's own daily allowance rate for escorts, in force from `effective_from`."""
 
     __tablename__ = "allowance_rates"
-    __table_args__ = (UniqueConstraint("party_code", "effective_from", "currency"),)
+    __table_args__ = (UniqueConstraint("party_code", "effective_from", "currency",
+                                       name="uq_allowance_rates_party_code_effective_from_currency"),)
 
     id: int | None = Field(default=None, primary_key=True)
     party_code: str = Field(foreign_key="parties.code", max_length=2, index=True)

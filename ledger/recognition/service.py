@@ -37,7 +37,9 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
-from ledger.pseudonyms import pseudonym, retain_until
+from ledger.pseudonyms import PersonalData
+from ledger.recognition.rules import decisions as decision_rules
+from ledger.recognition.rules import netting as netting_rules
 from ledger.recognition import rules
 from ledger.recognition.models import (
     AllowanceRate,
@@ -48,21 +50,25 @@ from ledger.recognition.models import (
     Recognition,
     ReturnOrder,
 )
-from ledger.recognition.rules import decisions as decision_rules
-from ledger.recognition.rules import netting as netting_rules
 from ledger.timeutil import today, utcnow
 from ledger.wire import Extended
 
 # ---- helpers -----------------------------------------------------------------------------------------
 
 def rule_problem(error: rules.RecognitionRuleError) -> Unprocessable:
-    """A rule's refusal as a 422 with its stable code, naming the field (and the line) concerned."""
-    if error.line_index is not None:
-        name = f"lines.{error.line_index}.{error.field or 'category'}"
-    else:
-        name = error.field or "_schema"
-    return Unprocessable(error.message, code=error.code, errors={name: [error.message]},
+    """A rule's refusal as one 422 naming every field (and line) concerned, with the first problem's stable code,
+    message and line."""
+    errors: dict[str, list[str]] = {}
+    for finding in error.findings:
+        errors.setdefault(_field_of(finding), []).append(finding.message)
+    return Unprocessable(error.message, code=error.code, errors=errors,
                          extra={"line": error.line_index} if error.line_index is not None else None)
+
+
+def _field_of(error: rules.RecognitionRuleError) -> str:
+    if error.line_index is not None:
+        return f"lines.{error.line_index}.{error.field or 'category'}"
+    return error.field or "_schema"
 
 
 def _apply(check, *args, **kwargs):
@@ -84,7 +90,7 @@ def _money(amount: Decimal | None, currency: str) -> Money | None:
 
 # ---- return orders -----------------------------------------------------------------------------------
 
-def create_order(session: Session, data: dict) -> ReturnOrder:
+def create_order(session: Session, data: dict, personal: PersonalData) -> ReturnOrder:
     ensure_acting_for(data["issuing_state"], "record its return orders")
     basis = data.get("legal_basis") or rules.DIRECTIVE_2001_40
     _apply(rules.validate_return_order, data["issuing_state"], data["ground"], data["decision_date"], today(),
@@ -98,13 +104,13 @@ def create_order(session: Session, data: dict) -> ReturnOrder:
                        code="duplicate_return_order", extra={"return_order": duplicate})
     order = ReturnOrder(
         issuing_state=data["issuing_state"], decision_ref=data["decision_ref"], decision_date=data["decision_date"],
-        ground=data["ground"], pseudonym=pseudonym(data["case_ref"]), sis_alert_ref=data.get("sis_alert_ref"),
+        ground=data["ground"], pseudonym=personal.pseudonym(data["case_ref"]), sis_alert_ref=data.get("sis_alert_ref"),
         european_return_order_ref=data.get("european_return_order_ref"), legal_basis=basis,
-        retain_until=retain_until(data["decision_date"]),
+        retain_until=personal.retain_until(data["decision_date"]),
     )
     session.add(order)
     session.flush()
-    describe("return_order.create", "return_order", order.id, f"{order.issuing_state}, basis {basis}")
+    describe(session, "return_order.create", "return_order", order.id, f"{order.issuing_state}, basis {basis}")
     return order
 
 
@@ -120,7 +126,8 @@ def erase_return_orders(session: Session, before: date, erased: set[str]) -> int
             pseudonym=None, sis_alert_ref=None, european_return_order_ref=None, erased_at=utcnow(),
             decision_ref=literal("erased:") + cast(ReturnOrder.id, String)))
     erased.update(name for _, name in rows if name)
-    describe("return_order.erase", "return_order", "", f"{len(ids)} return orders erased (retention before {before})")
+    describe(session, "return_order.erase", "return_order", "",
+             f"{len(ids)} return orders erased (retention before {before})")
     return len(ids)
 
 
@@ -228,7 +235,8 @@ def request_recognition(session: Session, order_id: int, data: dict) -> Recognit
                       requested_on=data["requested_on"])
     session.add(rec)
     session.flush()
-    describe("recognition.request", "recognition", rec.id, f"order {order.id}: {order.issuing_state} → {enforcing}")
+    describe(session, "recognition.request", "recognition", rec.id,
+             f"order {order.id}: {order.issuing_state} → {enforcing}")
     return rec
 
 
@@ -250,7 +258,7 @@ def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str 
     rec.decided_on, rec.reason = data["decided_on"], reason
     rec.version += 1
     session.flush()
-    describe("recognition.decide", "recognition", rec.id, rec.status)
+    describe(session, "recognition.decide", "recognition", rec.id, rec.status)
     return rec
 
 
@@ -276,7 +284,7 @@ def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str 
     rec.status, rec.enforced_on, rec.notified_on = "enforced", data["enforced_on"], data.get("notified_on")
     rec.version += 1
     session.flush()
-    describe("recognition.enforce", "recognition", rec.id, f"enforced on {rec.enforced_on.isoformat()}")
+    describe(session, "recognition.enforce", "recognition", rec.id, f"enforced on {rec.enforced_on.isoformat()}")
     return rec
 
 
@@ -316,7 +324,7 @@ def add_allowance_rate(session: Session, code: str, data: dict) -> AllowanceRate
                          currency=data["currency"])
     session.add(rate)
     session.flush()
-    describe("allowance_rate.create", "party", code, f"{data['currency']} from {data['effective_from']}")
+    describe(session, "allowance_rate.create", "party", code, f"{data['currency']} from {data['effective_from']}")
     return rate
 
 
@@ -358,7 +366,7 @@ def create_claim(session: Session, data: dict) -> CostClaim:
                         data["submitted_on"], lines, Money(data["recovered_from_person"], data["currency"]),
                         _rates_of(session, rec.enforcing_state))
     claim = _store_claim(session, rec, data["submitted_on"], lines, assessment)
-    describe("cost_claim.create", "cost_claim", claim.id,
+    describe(session, "cost_claim.create", "cost_claim", claim.id,
              f"{rec.enforcing_state} → {rec.issuing_state}: claimed {assessment.claimed} allowed {assessment.allowed} "
              f"payable {assessment.payable} {assessment.currency}{', late' if assessment.late else ''}")
     return claim
@@ -446,7 +454,8 @@ def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | No
     claim.version += 1
     session.flush()
     late = " (late decision)" if timeline(claim).decided_late else ""
-    describe("cost_claim.decide", "cost_claim", claim.id, f"{claim.status} on {claim.decided_on.isoformat()}{late}")
+    describe(session, "cost_claim.decide", "cost_claim", claim.id,
+             f"{claim.status} on {claim.decided_on.isoformat()}{late}")
     return claim
 
 
@@ -506,7 +515,7 @@ def open_dispute(session: Session, claim_id: int, data: dict) -> CostClaimDisput
     claim.status = "disputed"
     claim.version += 1
     session.flush()
-    describe("cost_claim.dispute", "cost_claim", claim.id, f"dispute {dispute.id}: lines {dispute.lines}")
+    describe(session, "cost_claim.dispute", "cost_claim", claim.id, f"dispute {dispute.id}: lines {dispute.lines}")
     return dispute
 
 
@@ -568,7 +577,7 @@ def resolve_dispute(session: Session, dispute_id: int, data: dict) -> CostClaimD
     dispute.resolution_reason, dispute.payable_after = reason, after.amount
     dispute.version += 1
     session.flush()
-    describe("cost_claim.resolve", "cost_claim", claim.id,
+    describe(session, "cost_claim.resolve", "cost_claim", claim.id,
              f"dispute {dispute.id} {dispute.outcome} on {decided_on.isoformat()}: payable {before} → {after}")
     return dispute
 
@@ -642,7 +651,7 @@ def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, 
         claim.version += 1
     session.flush()
     for claim in claims:
-        describe("cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
+        describe(session, "cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
     return entry_id
 
 
@@ -664,7 +673,7 @@ def reopen_claim(session: Session, claim: CostClaim, reason: str) -> CostClaim:
     claim.status, claim.paid_on, claim.payment_entry_id = "accepted", None, None
     claim.version += 1
     session.flush()
-    describe("cost_claim.reopen", "cost_claim", claim.id, reason[:200])
+    describe(session, "cost_claim.reopen", "cost_claim", claim.id, reason[:200])
     return claim
 
 

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask.views import MethodView
 
 from contracts.recognition import (
@@ -28,6 +29,7 @@ from contracts.recognition import (
 from ledger import auth, db
 from ledger.api import blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, requires
+from ledger.pseudonyms import PersonalData
 from ledger.recognition import service
 
 blp = blueprint("recognition", "EU mutual recognition of expulsion decisions and compensation between "
@@ -66,7 +68,8 @@ class ReturnOrders(MethodView):
     @blp.response(201, ReturnOrderSchema)
     def post(self, data):
         """Record a return order of the issuing state (case_ref is kept only as a keyed pseudonym)"""
-        return _order_response(service.create_order(db.session(), data), 201)
+        personal = PersonalData.from_config(current_app.config)
+        return _order_response(service.create_order(db.session(), data, personal), 201)
 
 
 @blp.route("/return-orders/<int:order_id>")

@@ -323,7 +323,7 @@ def manual(session: Session, transfer: Transfer, items: list[tuple[int, Decimal]
     row = rows.store_match(session, rows.by_hand(transfer, items), transfer.party_code, transfer.counterparty_party,
                       transfer.currency, None, actor, {"claim": references}, item="claim_id", status="confirmed")
     _pay(session, row, rows.allocations_of(session, row.id))
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} pays {references} by hand, entry {row.journal_entry_id}")
     return row
 
@@ -332,7 +332,7 @@ def confirm(session: Session, row: ReconciliationMatch, actor: str) -> Reconcili
     """Post a proposed claim match: the claims are paid (the caller checked status and If-Match)."""
     _pay(session, row, rows.allocations_of(session, row.id))
     rows.decide(session, row, "confirmed", actor)
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} pays cost claims, entry {row.journal_entry_id}")
     return row
 

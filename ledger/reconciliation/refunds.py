@@ -101,7 +101,7 @@ def manual(session: Session, transfer: Transfer, note_id: int, amount: Decimal, 
     row = store(session, rows.by_hand(transfer, [(note_id, amount)]), transfer.party_code, transfer.counterparty_party,
                 transfer.currency, None, actor, status="confirmed")
     pay(session, row)
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id} refunds credit note {note_id} by hand, entry {row.journal_entry_id}")
     return row
 
@@ -155,7 +155,7 @@ def pay(session: Session, row: ReconciliationMatch) -> None:
 def confirm(session: Session, row: ReconciliationMatch, actor: str) -> ReconciliationMatch:
     pay(session, row)
     rows.decide(session, row, "confirmed", actor)
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id} refunds a credit note, entry {row.journal_entry_id}")
     return row
 

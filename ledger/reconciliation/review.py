@@ -81,7 +81,7 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
     row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
     row.version += 1
     session.flush()
-    describe("reconciliation.confirm", "reconciliation_match", row.id,
+    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
              f"transfer {row.transfer_id}, entry {row.journal_entry_id}")
     return row
 
@@ -161,7 +161,7 @@ def manual(session: Session, transfer_id: int, allocations: Sequence[dict], acto
     post(session, [plan], hooks=True)
     row = get(session, plan.id)
     session.refresh(row)
-    describe("reconciliation.manual", "reconciliation_match", row.id,
+    describe(session, "reconciliation.manual", "reconciliation_match", row.id,
              f"transfer {transfer.id}: {len(rows)} invoices, {total} {cur}")
     return row
 

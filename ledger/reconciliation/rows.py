@@ -73,7 +73,7 @@ def refuse(session: Session, row: ReconciliationMatch, actor: str, reason: str |
         if session.get(type(pair), inspect(type(pair)).primary_key_from_instance(pair)) is None:
             session.add(pair)
     decide(session, row, "rejected", actor, reason=reason)
-    describe("reconciliation.reject", "reconciliation_match", row.id, note)
+    describe(session, "reconciliation.reject", "reconciliation_match", row.id, note)
     return row
 
 
@@ -93,7 +93,7 @@ def reversed_match(session: Session, row: ReconciliationMatch, taken: Decimal, e
     decision recorded, the audit note (naming what is open again)."""
     add_allocated(session, row.transfer_id, -taken)
     decide(session, row, "reversed", actor, reversal_entry_id=entry_id, reason=reason)
-    describe("reconciliation.reverse", "reconciliation_match", row.id,
+    describe(session, "reconciliation.reverse", "reconciliation_match", row.id,
              f"entry {row.journal_entry_id} reversed by {entry_id}" + (f"; {reopened} open again" if reopened else ""))
     return row
 

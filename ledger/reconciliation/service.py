@@ -114,7 +114,7 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
     session.flush()
-    describe("reconciliation.run", "reconciliation_run", record.id,
+    describe(session, "reconciliation.run", "reconciliation_run", record.id,
              f"{'dry run: ' if dry_run else ''}{record.auto_matched} auto, {record.proposed} proposed, "
              f"{record.unmatched_transfers} transfers unmatched")
     return record

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -108,11 +109,11 @@ def _checks(session: Session, period: str, items: dict) -> list[Check]:
     ]
 
 
-def close_in_order(session: Session, period: str) -> list[str]:
+def close_in_order(session: Session, period: str, key: Ed25519PrivateKey) -> list[str]:
     """Close every earlier open month, oldest first, then `period`; the months closed, in order."""
     from ledger.settlement import service
 
     months = [*earlier_open_periods(session, period), period]
     for month in months:
-        service.close(session, month)
+        service.close(session, month, key)
     return months

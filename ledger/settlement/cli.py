@@ -2,6 +2,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ledger.cli import transaction
@@ -17,7 +18,7 @@ def close_command(period: str) -> None:
 
     with transaction("settlement.close") as session:
         service.check_period(period)
-        frozen = service.close(session, period)
+        frozen = service.close(session, period, service.signing_key(current_app.config))
     for row in frozen:
         click.echo(f"{row.scope}\t{row.digest}")
     click.echo(f"{period} closed: {len(frozen)} statements signed")
@@ -37,7 +38,8 @@ def report_command(period: str, fmt: str, output: str, party: str | None, agreem
 
     try:
         service.check_period(period)
-        body = service.render(db.session(), period, fmt, party, agreement, focus=party is not None)
+        body = service.render(db.session(), period, fmt, party, agreement, service.signing_key(current_app.config),
+                              focus=party is not None)
     except Problem as problem:
         raise click.ClickException(problem.detail) from None
     Path(output).write_bytes(body)

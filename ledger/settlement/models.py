@@ -12,7 +12,7 @@ class FrozenStatement(SQLModel, table=True):
     """A closed period's statement exactly as signed: its canonical JSON never changes (append-only)."""
 
     __tablename__ = "settlement_statements"
-    __table_args__ = (UniqueConstraint("period", "scope"),)
+    __table_args__ = (UniqueConstraint("period", "scope", name="uq_settlement_statements_period_scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
     period: str = Field(max_length=7, index=True)

@@ -84,7 +84,7 @@ def review(session: Session, party: str, period: str, agreement_id: int, line: s
                           reviewed_at=utcnow())
     session.add(row)
     session.flush()
-    describe("settlement.review", "agreement", agreement_id, f"{period} {line} {decision} by {party}")
+    describe(session, "settlement.review", "agreement", agreement_id, f"{period} {line} {decision} by {party}")
     return row
 
 
@@ -129,7 +129,7 @@ def resolve(session: Session, review_id: int, resolution: str, by: str) -> State
         raise field_error("resolution", f"must be at most {MAX_COMMENT} characters")
     row.resolved_at, row.resolved_by, row.resolution = utcnow(), by, resolution
     session.flush()
-    describe("settlement.resolve_dispute", "agreement", row.agreement_id, f"review {row.id} of {row.period}")
+    describe(session, "settlement.resolve_dispute", "agreement", row.agreement_id, f"review {row.id} of {row.period}")
     return row
 
 

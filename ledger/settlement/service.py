@@ -2,16 +2,18 @@
 
 Figures come from the journal alone; what only a feature knows (agreement references, invoices received,
 open items, EU claims and netting) comes from the providers listed in `ledger.features.settlement_providers`,
-each a function over the session, so this module never imports a feature.
+each a function over the session, so this module never imports a feature. The key that signs closed periods is
+an argument (`signing_key(config)` reads it from the configuration the caller holds), never the app's globals.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -153,11 +155,12 @@ def check_months(periods: list[str]) -> None:
         raise field_error("period", "the months must follow one another, none missing")
 
 
-def statement_of_months(session: Session, periods: list[str], party: str | None, agreement_id: int | None) -> dict:
+def statement_of_months(session: Session, periods: list[str], party: str | None, agreement_id: int | None,
+                        key: Ed25519PrivateKey) -> dict:
     """What a report of several months renders: the summed statement, unsigned (each month's own statement is
     the signed one); one month is `statement_for` itself."""
     if len(periods) == 1:
-        return statement_for(session, periods[0], party, agreement_id)
+        return statement_for(session, periods[0], party, agreement_id, key)
     if agreement_id is not None and party is not None and agreement_id not in agreements_of_party(session, party):
         raise not_found("agreement")
     content = build_range(session, periods, party, agreement_id)
@@ -166,9 +169,9 @@ def statement_of_months(session: Session, periods: list[str], party: str | None,
 
 # ---- closing -----------------------------------------------------------------------------------------
 
-def published_keys(session: Session) -> list[dict]:
-    """The current signing key and every retired one, with their validity (what GET /signing-key lists)."""
-    current = signing.public_key_b64(signing_key())
+def published_keys(session: Session, key: Ed25519PrivateKey) -> list[dict]:
+    """The current signing key (`key`) and every retired one, with their validity (what GET /signing-key lists)."""
+    current = signing.public_key_b64(key)
     rows = keys.published(session)
     if not any(r.key_id == keys.key_id(current) and r.retired_at is None for r in rows):
         # not recorded yet (the database was unreachable at start): still publish the key in use
@@ -178,19 +181,19 @@ def published_keys(session: Session) -> list[dict]:
              "valid_from": r.valid_from, "retired_at": r.retired_at} for r in rows]
 
 
-def signing_key():
+def signing_key(config: Mapping[str, object]) -> Ed25519PrivateKey:
+    """The key that signs closed periods, from the configuration a caller holds (a view passes the app's)."""
     try:
-        return signing.private_key(current_app.config["LEDGER_SIGNING_KEY"])
+        return signing.private_key(str(config["LEDGER_SIGNING_KEY"]))
     except signing.SigningKeyError as error:
         raise Problem(str(error), status=500, code="signing_key_invalid") from None
 
 
-def close(session: Session, period: str) -> list[FrozenStatement]:
-    """Lock `period` in the journal and freeze its statements (the whole, and one per agreement), signed."""
+def close(session: Session, period: str, key: Ed25519PrivateKey) -> list[FrozenStatement]:
+    """Lock `period` in the journal and freeze its statements (the whole, and one per agreement), signed with `key`."""
     if period >= period_of(today()):
         raise Conflict(f"{period} has not ended yet", code="period_not_ended")
     row = journal.close_period(session, period)  # refuses earlier open periods and a second close
-    key = signing_key()
     # The statement names its key inside the signed bytes, so it verifies after any later rotation.
     key_id = keys.record_current(session, signing.public_key_b64(key)).key_id
     head = {"seq": row.chain_seq, "hash": row.chain_hash}
@@ -205,7 +208,8 @@ def close(session: Session, period: str) -> list[FrozenStatement]:
                               {**one, "journal_chain_head": head, "signed_at": signed_at,
                                "signing_key_id": key_id}, key))
     session.flush()
-    describe("settlement.close", "period", period, f"{len(frozen)} statements signed at chain head {head['seq']}")
+    describe(session, "settlement.close", "period", period,
+             f"{len(frozen)} statements signed at chain head {head['seq']}")
     from ledger.features import after_close  # features import settlement, not the other way round
 
     for step in after_close():
@@ -222,11 +226,12 @@ def _freeze(session: Session, period: str, scope: str, agreement_id: int | None,
     return row
 
 
-def document(session: Session, row: FrozenStatement) -> dict:
-    """The signed document as a partner downloads it, with the public key that signed it (not today's)."""
+def document(session: Session, row: FrozenStatement, key: Ed25519PrivateKey) -> dict:
+    """The signed document as a partner downloads it, with the public key that signed it (not today's: `key`'s
+    only for a statement signed before any key was recorded)."""
     content = json.loads(row.canonical)
     record = _signed_with(session, content.get("signing_key_id"))
-    public_key = record.public_key if record else signing.public_key_b64(signing_key())
+    public_key = record.public_key if record else signing.public_key_b64(key)
     return {"statement": content, "digest": row.digest, "signature": row.signature,
             "key_id": record.key_id if record else keys.key_id(public_key), "public_key": public_key}
 
@@ -258,7 +263,8 @@ def agreements_of_party(session: Session, party: str) -> set[int]:
     return set(session.execute(query).scalars())
 
 
-def statement_for(session: Session, period: str, party: str | None, agreement_id: int | None) -> dict:
+def statement_for(session: Session, period: str, party: str | None, agreement_id: int | None,
+                  key: Ed25519PrivateKey) -> dict:
     """What a caller sees: frozen documents for a closed period, the live statement for an open one."""
     if agreement_id is not None and party is not None and agreement_id not in agreements_of_party(session, party):
         raise not_found("agreement")
@@ -268,10 +274,11 @@ def statement_for(session: Session, period: str, party: str | None, agreement_id
                 "statement": build(session, period, party=party, agreement_id=agreement_id)}
     if party is None and agreement_id is None:
         row = frozen(session, period, "all")
-        return {"period": period, "status": "closed", "documents": [document(session, row)] if row else []}
+        return {"period": period, "status": "closed", "documents": [document(session, row, key)] if row else []}
     ids = [agreement_id] if agreement_id is not None else sorted(agreements_of_party(session, party))
     rows = [frozen(session, period, f"agreement:{i}") for i in ids]
-    return {"period": period, "status": "closed", "documents": [document(session, r) for r in rows if r is not None]}
+    return {"period": period, "status": "closed",
+            "documents": [document(session, r, key) for r in rows if r is not None]}
 
 
 # ---- sign-off ----------------------------------------------------------------------------------------
@@ -293,7 +300,7 @@ def acknowledge(session: Session, period: str, party: str, agreement_id: int, di
                           acknowledged_at=utcnow().isoformat())
     session.add(ack)
     session.flush()
-    describe("settlement.acknowledge", "period", period,
+    describe(session, "settlement.acknowledge", "period", period,
              f"agreement {agreement_id} by {party}: {'accepted' if accepted else 'disputed'}")
     return ack
 
@@ -365,15 +372,15 @@ def download_headers(fmt: str, name: str) -> dict[str, str]:
 
 
 def render(session: Session, period: str, fmt: str, party: str | None, agreement_id: int | None,
-           focus: bool = False) -> bytes:
+           key: Ed25519PrivateKey, focus: bool = False) -> bytes:
     """The report of one month; `focus` gives `party`'s section alone (otherwise a section per partner)."""
-    return render_months(session, [period], fmt, party, agreement_id, focus)
+    return render_months(session, [period], fmt, party, agreement_id, key, focus)
 
 
 def render_months(session: Session, periods: list[str], fmt: str, party: str | None, agreement_id: int | None,
-                  focus: bool = False) -> bytes:
+                  key: Ed25519PrivateKey, focus: bool = False) -> bytes:
     """The report of a run of whole months (one month: its signed statement; several: their sum, unsigned)."""
-    view = statement_of_months(session, periods, party, agreement_id)
+    view = statement_of_months(session, periods, party, agreement_id, key)
     section = party if focus else None
     if fmt == "json":
         return reports.to_json(view)

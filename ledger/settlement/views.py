@@ -1,4 +1,4 @@
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from contracts.common import MAX_ID
@@ -53,7 +53,8 @@ class Settlement(MethodView):
     def get(self, args, period):
         """The statement of a period: live while open, the signed documents once closed"""
         service.check_period(period)
-        return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]))
+        return service.statement_for(db.session(), period, _scope(), _agreement_id(args["agreement"]),
+                                     service.signing_key(current_app.config))
 
 
 @blp.route("/settlements/<string:period>/close", endpoint="close")
@@ -63,7 +64,7 @@ class Close(MethodView):
     def post(self, period):
         """Close the period: lock the journal, freeze and sign the statements"""
         service.check_period(period)
-        frozen = service.close(db.session(), period)
+        frozen = service.close(db.session(), period, service.signing_key(current_app.config))
         return {"period": period, "status": "closed",
                 "statements": [{"scope": f.scope, "digest": f.digest, "signature": f.signature} for f in frozen]}
 
@@ -82,7 +83,8 @@ class Report(MethodView):
         party = _report_party(args["party"])
         agreement_id = _agreement_id(args["agreement"])
         fmt = args["format"]
-        body = service.render(db.session(), period, fmt, party, agreement_id, focus=args["party"] is not None)
+        body = service.render(db.session(), period, fmt, party, agreement_id, service.signing_key(current_app.config),
+                              focus=args["party"] is not None)
         return download(body, fmt, service.filename(period, fmt, args["party"], agreement_id))
 
 
@@ -166,7 +168,7 @@ class SigningKey(MethodView):
     def get(self):
         """The keys that verify settlement statements: the current one, and each retired one with its dates
         (published: anyone may verify). A statement names its key in `statement.signing_key_id`."""
-        listed = service.published_keys(db.session())
+        listed = service.published_keys(db.session(), service.signing_key(current_app.config))
         current = listed[0]
         return {"algorithm": "Ed25519", "key_id": current["key_id"], "public_key": current["public_key"],
                 "public_key_pem": current["public_key_pem"], "keys": listed}

@@ -215,7 +215,7 @@ def import_statement(
         _import_items(session, record, reader, default_currency, insert_rows, sqlite, owners, currencies)
     finally:
         restore()
-    describe("statement.import", "statement", record.id,
+    describe(session, "statement.import", "statement", record.id,
              f"{record.format}: {record.statements} statements, {record.imported} imported, "
              f"{record.duplicates} duplicates, balance {record.balance_check}")
     return record
@@ -451,7 +451,7 @@ def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Deci
     row.rate, row.source = stored_rate(rate), source
     session.add(row)
     session.flush()
-    describe("transfer.fx", "transfer", transfer.id, f"instructed {instructed}, rate {row.rate} ({source})")
+    describe(session, "transfer.fx", "transfer", transfer.id, f"instructed {instructed}, rate {row.rate} ({source})")
     return row
 
 
@@ -515,7 +515,7 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
             .values(party_code=owner).execution_options(synchronize_session=False)
         )
     if attached:
-        describe("transfers.attach", "bank_account", owner, f"{attached} transfers attributed to {owner}")
+        describe(session, "transfers.attach", "bank_account", owner, f"{attached} transfers attributed to {owner}")
     return attached or 0
 
 

@@ -78,7 +78,7 @@ def void_import(session: Session, record: Statement, *, reason: str, actor: str)
     voided = _void_transfers(session, record.id)
     record.voided_at, record.voided_by, record.void_reason = utcnow(), actor[:100], reason
     session.flush()
-    describe("statement.void", "statement", record.id,
+    describe(session, "statement.void", "statement", record.id,
              f"voided: {voided} transfers taken out, {len(reversed_entries)} cash entries reversed; reason: {reason}")
     return record
 

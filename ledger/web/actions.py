@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect
+from flask import flash, redirect
 from werkzeug.wrappers import Response
 
 from ledger import db
-from ledger.errors import Problem
+from ledger.audit import service as audit
+from ledger.errors import REFUSALS, Problem, as_problem
 
 #: Refusals shown on the form's page; anything else (403, 404, 5xx) stays an error page.
 SHOWN_ON_THE_PAGE = (409, 412, 422)
@@ -28,15 +29,15 @@ def in_savepoint(action: Callable[[Any], Any]) -> tuple[bool, Any]:
     """(True, result) when `action(session)` succeeded; else (False, the Problem a page shows), with the attempt's
     writes and audit notes undone. Problems a page does not show (a 500's cause) are raised on."""
     session = db.session()
-    notes = len(g.get("audit_notes", []))
+    notes = len(audit.pending(session))
     try:
         with session.begin_nested():
             return True, action(session)
-    except Problem as problem:
+    except REFUSALS as refusal:
+        problem = as_problem(refusal)
         if problem.status not in SHOWN_ON_THE_PAGE:
             raise
-        if "audit_notes" in g:
-            del g.audit_notes[notes:]
+        audit.forget_since(session, notes)
         return False, problem
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ledger.timeutil import utcnow
@@ -20,9 +20,10 @@ class User(SQLModel, table=True):
     """
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(unique=True, max_length=254)
+    email: str = Field(max_length=254)
     role: str = Field(max_length=20)
     party_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
     password_hash: str = Field(max_length=200)

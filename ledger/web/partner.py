@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
@@ -95,6 +95,7 @@ def report(period: str, agreement_id: int, fmt: str):
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
     service.check_period(period)
     _own(agreement_id)
-    body = service.render(db.session(), period, fmt, _party(), agreement_id)
+    body = service.render(db.session(), period, fmt, _party(), agreement_id,
+                          service.signing_key(current_app.config))
     return Response(body, mimetype=service.MEDIA_TYPES[fmt],
                     headers=service.download_headers(fmt, service.filename(period, fmt, None, agreement_id)))

@@ -70,7 +70,7 @@ def create(session: Session, email: str, role: str, password: str, party: str | 
     user = User(email=email, role=role, party_code=party, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
-    describe("user.create", "user", user.id, f"role {role}" + (f" for {party}" if party else ""))
+    describe(session, "user.create", "user", user.id, f"role {role}" + (f" for {party}" if party else ""))
     return user
 
 
@@ -104,12 +104,12 @@ def sign_in(session: Session, email: str, password: str) -> SignIn:
     user = by_email(session, email)
     if user is None or user.disabled_at is not None:
         _verify(_dummy_hash(), password)
-        describe("user.sign_in_failed", "user", user.id if user else "", "unknown or disabled account")
+        describe(session, "user.sign_in_failed", "user", user.id if user else "", "unknown or disabled account")
         return SignIn(None)
     now = utcnow()
     if is_locked(user, now):
         _verify(_dummy_hash(), password)
-        describe("user.sign_in_failed", "user", user.id, "account locked")
+        describe(session, "user.sign_in_failed", "user", user.id, "account locked")
         return SignIn(None)
     if not _verify(user.password_hash, password):
         user.failed_attempts += 1
@@ -118,13 +118,13 @@ def sign_in(session: Session, email: str, password: str) -> SignIn:
             user.locked_until, user.failed_attempts = now + LOCKOUT, 0
             summary += f": locked for {int(LOCKOUT.total_seconds() // 60)} minutes"
         session.flush()
-        describe("user.sign_in_failed", "user", user.id, summary)
+        describe(session, "user.sign_in_failed", "user", user.id, summary)
         return SignIn(None)
     user.failed_attempts, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     session.flush()
-    describe("user.sign_in", "user", user.id)
+    describe(session, "user.sign_in", "user", user.id)
     return SignIn(user)
 
 
@@ -138,7 +138,7 @@ def _verify(password_hash: str, password: str) -> bool:
 def unlock(session: Session, user: User) -> None:
     user.failed_attempts, user.locked_until = 0, None
     session.flush()
-    describe("user.unlock", "user", user.id)
+    describe(session, "user.unlock", "user", user.id)
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -146,7 +146,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1  # a new password ends the sessions opened with the old one
     session.flush()
-    describe("user.set_password", "user", user.id)
+    describe(session, "user.set_password", "user", user.id)
 
 
 # ---- the session cookie --------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def end_session(session: Session, user_id: int | None) -> None:
     if user is not None:
         user.session_epoch += 1
         session.flush()
-        describe("user.sign_out", "user", user.id)
+        describe(session, "user.sign_out", "user", user.id)
 
 
 def session_principal() -> Principal | None:

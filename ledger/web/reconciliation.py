@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from ledger import auth, db
+from ledger.audit import service as audit
 from ledger.auth import STAFF, requires
-from ledger.errors import Problem
+from ledger.errors import REFUSALS, as_problem
 from ledger.invoices.models import Invoice
 from ledger.money import Money, in_minor_units
 from ledger.reconciliation import explain, service, unmatched
@@ -219,16 +220,16 @@ def _bulk(ids: list[int], decide, verb: str) -> str:
     session = db.session()
     done_ids, refused = [], []
     for match_id in ids:
-        notes = len(g.get("audit_notes", []))
+        notes = len(audit.pending(session))
         try:
             with session.begin_nested():
                 decide(session, match_id)
             done_ids.append(match_id)
-        except Problem as problem:
+        except REFUSALS as refusal:
+            problem = as_problem(refusal)
             if problem.status not in SHOWN_ON_THE_PAGE and problem.status != 404:
                 raise
-            if "audit_notes" in g:
-                del g.audit_notes[notes:]
+            audit.forget_since(session, notes)
             row = service.get(session, match_id)
             refused.append(stale_note(row) if row.status != "proposed" else f"match {match_id}: {message(problem)}")
     text = f"{len(done_ids)} {verb}" + (f" ({', '.join(map(str, done_ids))})" if done_ids else "")

@@ -15,7 +15,7 @@ from flask import current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from ledger import auth, db
-from ledger.errors import Problem, not_found
+from ledger.errors import REFUSALS, Problem, as_problem, not_found
 from ledger.money import minor_units, quantize
 from ledger.reconciliation import approvals as write_off_approvals
 from ledger.reconciliation import search, service, writeoffs
@@ -205,7 +205,8 @@ def save(transfer_id: int):
     try:
         with session.begin_nested():
             row = service.manual(session, transfer.id, allocations, auth.current().name, write_off)
-    except Problem as problem:
+    except REFUSALS as refusal:
+        problem = as_problem(refusal)
         if problem.status not in (409, 412, 422):
             raise
         if problem.code == "write_off_above_limit" and "ask_approval" in request.form:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ledger import auth, db
@@ -57,7 +57,7 @@ def _checked(period: str) -> str:
 @requires(*STAFF)
 def period(period: str):
     session = db.session()
-    view = service.statement_for(session, _checked(period), None, None)
+    view = service.statement_for(session, _checked(period), None, None, service.signing_key(current_app.config))
     if view["status"] == "open":
         statement, signed = view["statement"], None
     else:
@@ -101,11 +101,13 @@ def close(period: str):
               "error")
         return redirect(here + "#close", 303)
     if request.form.get("earlier") == "yes":
-        ok, months = attempt(lambda s: checklist.close_in_order(s, period), here + "#close")
+        ok, months = attempt(lambda s: checklist.close_in_order(s, period, service.signing_key(current_app.config)),
+                             here + "#close")
         if not ok:
             return months
         return done(f"Closed in order: {', '.join(months)}. Their statements are frozen and signed.", here)
-    ok, frozen = attempt(lambda s: service.close(s, period), here + "#close")
+    ok, frozen = attempt(lambda s: service.close(s, period, service.signing_key(current_app.config)),
+                         here + "#close")
     if not ok:
         return frozen
     return done(f"{period} is closed: {len(frozen)} statements frozen and signed.", here)
@@ -116,6 +118,6 @@ def close(period: str):
 def report(period: str, fmt: str):
     if fmt not in FORMATS:
         abort(404, f"There is no {fmt} report; choose one of {', '.join(FORMATS)}.")
-    body = service.render(db.session(), _checked(period), fmt, None, None)
+    body = service.render(db.session(), _checked(period), fmt, None, None, service.signing_key(current_app.config))
     return Response(body, mimetype=service.MEDIA_TYPES[fmt],
                     headers=service.download_headers(fmt, service.filename(period, fmt, None, None)))

@@ -388,3 +388,21 @@ def test_claims_filter_by_stage(api, parties, officer):
               for s in ("submitted", "accepted", "refused")}
     assert stages == {"submitted": [first["id"]], "accepted": [second["id"]], "refused": []}
     assert first["stage"] == "submitted"
+
+
+def test_a_claim_with_two_wrong_lines_hears_of_both_in_one_problem(api, parties):
+    rec = recognised(api, parties, "FR", "DE", enforced_on="2024-03-01")
+    lines = [{"category": "visa_fee", "amount": "60.00", "evidence_ref": "VISA-1", "days": 2},
+             {"category": "transport_air", "amount": "900.00", "evidence_ref": "TKT-1"}]
+    body = assert_problem(submit_claim(api, parties["DE"], rec["id"], "2024-03-10", lines), 422,
+                          "field_not_applicable")  # the first problem's code, as a single problem had
+    assert set(body["errors"]) == {"lines.0.days", "lines.1.reference_fare"}
+    assert body["errors"]["lines.1.reference_fare"] == ["line 1: transport_air is capped at a reference fare"]
+    assert body["line"] == 0 and body["detail"] == "line 0: days does not apply to visa_fee"
+
+
+def test_a_refusal_dated_before_the_claim_and_without_reasons_hears_of_both(api, parties):
+    submitted = claim(api, parties, "FR", "DE", enforced_on="2024-03-01", submitted_on="2024-03-10")
+    body = assert_problem(decide(api, parties["FR"], submitted["id"], "2024-03-05", accepted=False), 422,
+                          "decided_before_submission")
+    assert set(body["errors"]) == {"decided_on", "reason"}

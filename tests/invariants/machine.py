@@ -23,16 +23,17 @@ import os
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import g
+from flask import current_app, g
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
 from ledger.agreements import service as agreements
 from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.audit import service as audit
 from ledger.auth import Principal
 from ledger.budgets import service as budgets
-from ledger.errors import Problem
+from ledger.errors import REFUSALS
 from ledger.fx import service as fx
 from ledger.interest import service as interest
 from ledger.interest.models import InterestProposal
@@ -46,6 +47,7 @@ from ledger.parties import service as parties
 from ledger.payments import pain002
 from ledger.payments import service as payments
 from ledger.payments.models import PaymentBatch, PaymentItem
+from ledger.pseudonyms import PersonalData
 from ledger.recognition import service as recognition
 from ledger.recognition.models import CostClaim, CostClaimDispute
 from ledger.reconciliation import service as reconciliation
@@ -144,7 +146,6 @@ class OneTruth(RuleBasedStateMachine):
         finally:
             self.s.expire_all()
             self.s.info.clear()
-            g.pop("audit_notes", None)
             g.pop("principal", None)
 
     # ---- doing -------------------------------------------------------------------------------------
@@ -156,12 +157,12 @@ class OneTruth(RuleBasedStateMachine):
     def _step(self, action, *args) -> object:
         """Run one service call as a request would: all of it, or (refused) nothing."""
         self.steps += 1
-        g.pop("audit_notes", None)
+        self.s.info.pop(audit.NOTES, None)
         counts = type(self).outcomes.setdefault(getattr(action, "__qualname__", "?"), [0, 0])
         try:
             with self.s.begin_nested():
                 result = action(*args)
-        except (Problem, InvoiceParseError) as refusal:
+        except (*REFUSALS, InvoiceParseError) as refusal:
             counts[1] += 1
             type(self).outcomes.setdefault(f"  refused: {getattr(refusal, 'code', type(refusal).__name__)}",
                                            [0, 0])[1] += 1
@@ -221,7 +222,8 @@ class OneTruth(RuleBasedStateMachine):
             transferred = _day(agreement.effective_from, offset)
             items.append({"case_ref": f"MACHINE-{self._next()}", "nationality": "AFG", "transferred_on": transferred,
                           "accepted_on": None if accepted is None else _day(transferred, accepted)})
-        results = self._step(agreements.submit, self.s, agreement, items) or []
+        personal = PersonalData.from_config(current_app.config)
+        results = self._step(agreements.submit, self.s, agreement, items, personal) or []
         self.returnees.extend(item["id"] for item in results if "id" in item)
 
     @precondition(lambda self: self.returnees)
@@ -406,7 +408,8 @@ class OneTruth(RuleBasedStateMachine):
     def _eu_claim(self, amounts: list[str], enforced_on: date, recovered: str) -> object:
         order = recognition.create_order(self.s, {
             "issuing_state": "FR", "decision_ref": f"OQTF-M{self._next()}", "decision_date": date(2025, 11, 4),
-            "ground": "public_order", "case_ref": f"MACHINE-EU-{self.counter}", "legal_basis": None})
+            "ground": "public_order", "case_ref": f"MACHINE-EU-{self.counter}", "legal_basis": None},
+                                        PersonalData.from_config(current_app.config))
         rec = recognition.request_recognition(self.s, order.id, {"enforcing_state": "DE",
                                                                  "requested_on": date(2025, 12, 1)})
         recognition.decide_recognition(self.s, rec.id, {"recognised": True, "decided_on": date(2025, 12, 10)}, None)
@@ -711,7 +714,7 @@ class OneTruth(RuleBasedStateMachine):
     def close_period(self):
         """Close the next month; what comes later for it is booked in the first open month."""
         period = self._closable()
-        if self._step(settlement.close, self.s, period) is None:
+        if self._step(settlement.close, self.s, period, settlement.signing_key(current_app.config)) is None:
             return
         rows = self.s.execute(select(FrozenStatement).where(FrozenStatement.period == period)).scalars().all()
         whole = next(json.loads(r.canonical) for r in rows if r.scope == "all")

@@ -236,12 +236,13 @@ def test_statements_verify_after_any_number_of_key_rotations(app, api, officer, 
         assert only_current.exit_code == 1 and named in only_current.output
 
 
-def test_a_run_of_months_sums_the_movements_and_keeps_the_identity(api, officer, books, session):
+def test_a_run_of_months_sums_the_movements_and_keeps_the_identity(app, api, officer, books, session):
     from ledger.settlement import reports, service
 
+    key = service.signing_key(app.config)
     march = _line(api.get("/api/v1/settlements/2026-03", token=officer).get_json(), GB_AL)
     april = _line(api.get("/api/v1/settlements/2026-04", token=officer).get_json(), GB_AL)
-    both = service.statement_of_months(session, service.months("2026-03", "2026-04"), None, None)
+    both = service.statement_of_months(session, service.months("2026-03", "2026-04"), None, None, key)
     assert both["status"] == "unsigned" and both["statement"]["periods"] == ["2026-03", "2026-04"]
     line = next(a for a in both["statement"]["agreements"] if a["agreement_id"] == GB_AL)
     assert (line["opening"], line["closing"]) == (march["opening"], april["closing"])
@@ -252,7 +253,7 @@ def test_a_run_of_months_sums_the_movements_and_keeps_the_identity(api, officer,
     book = load_workbook(io.BytesIO(reports.to_xlsx(both)))
     assert book["About"]["B1"].value == "2026-03..2026-04"
     with pytest.raises(Problem) as refused:
-        service.statement_of_months(session, ["2026-01", "2026-03"], None, None)
+        service.statement_of_months(session, ["2026-01", "2026-03"], None, None, key)
     assert "follow one another" in str(refused.value.errors)
 
 

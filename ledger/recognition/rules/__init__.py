@@ -16,7 +16,10 @@ Every claim records the legal basis it is made under, and the rules are looked u
 acts) can be registered with its own `RuleSet` without changing any caller.
 
 Everything here is pure: plain values in, plain values out, `RecognitionRuleError` for input the rules
-refuse. Messages never contain case references (callers only pass pseudonyms or ids anyway).
+refuse. A validator reports every problem it finds, not only the first: with several, it raises
+`RecognitionRuleErrors` (a `RecognitionRuleError` whose code, message and field are the first problem's, in the
+order the checks run, and whose `findings` are all of them), so one answer lists every field to correct.
+Messages never contain case references (callers only pass pseudonyms or ids anyway).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from ledger.money import Money, total
 from ledger.recognition.rules import states
@@ -47,6 +51,61 @@ class RecognitionRuleError(ValueError):
 
     def __repr__(self) -> str:
         return f"RecognitionRuleError({self.code!r}, {self.message!r}, line_index={self.line_index!r})"
+
+    @property
+    def findings(self) -> tuple[RecognitionRuleError, ...]:
+        """Every problem this refusal reports (one, unless it is a `RecognitionRuleErrors`)."""
+        return (self,)
+
+
+class RecognitionRuleErrors(RecognitionRuleError):
+    """Several problems found by one validator: the first's code, message, line and field, and all of them."""
+
+    def __init__(self, findings: Sequence[RecognitionRuleError]):
+        first = findings[0]
+        super().__init__(first.code, first.message, first.line_index, first.field)
+        self._findings = tuple(findings)
+
+    @property
+    def findings(self) -> tuple[RecognitionRuleError, ...]:
+        return self._findings
+
+    def __repr__(self) -> str:
+        return f"RecognitionRuleErrors({list(self._findings)!r})"
+
+
+_T = TypeVar("_T")
+
+
+class Findings:
+    """Collects what the checks of one validator refuse, so that it can go on checking and report them all."""
+
+    def __init__(self) -> None:
+        self.found: list[RecognitionRuleError] = []
+
+    def add(self, error: RecognitionRuleError) -> None:
+        self.found.extend(error.findings)
+
+    def value(self, check: Callable[..., _T], *args: Any) -> _T | None:
+        """`check(*args)`, or None when it refused (its problems kept)."""
+        try:
+            return check(*args)
+        except RecognitionRuleError as error:
+            self.add(error)
+            return None
+
+    def passes(self, check: Callable[..., object], *args: Any) -> bool:
+        """Whether `check(*args)` raised nothing (its problems kept)."""
+        before = len(self.found)
+        self.value(check, *args)
+        return len(self.found) == before
+
+    def raise_any(self) -> None:
+        """Refuse with what was found: the one problem itself, or all of them together."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise RecognitionRuleErrors(self.found)
 
 
 class Ground(StrEnum):
@@ -102,45 +161,54 @@ def validate_return_order(
     Directive, and a decision that already exists. References (decision, SIS alert, European Return
     Order) are opaque strings to these rules. The issuing state must be bound by the basis on the decision's
     date. Codes: unknown_legal_basis, invalid_ground, decision_in_future, invalid_state, not_bound."""
-    rules = rules_for(basis)
-    _check_state(issuing_state, "issuing_state")
-    rules.check_bound(issuing_state, decision_date, "issuing_state")
+    found = Findings()
+    rules = found.value(rules_for, basis)
+    if found.passes(_check_state, issuing_state, "issuing_state") and rules is not None:
+        found.passes(rules.check_bound, issuing_state, decision_date, "issuing_state")
     if decision_date > recorded_on:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "decision_in_future", "the decision date cannot be after the day it is recorded", field="decision_date"
-        )
-    return validate_ground(ground)
+        ))
+    valid_ground = found.value(validate_ground, ground)
+    found.raise_any()  # so the ground is valid here
+    return valid_ground  # type: ignore[return-value]
 
 
 def validate_recognition(issuing_state: str, enforcing_state: str) -> None:
     """A decision is recognised and enforced by another member state than the one that issued it.
     Codes: invalid_state, same_state."""
-    _check_state(issuing_state, "issuing_state")
-    _check_state(enforcing_state, "enforcing_state")
-    if issuing_state == enforcing_state:
-        raise RecognitionRuleError(
+    found = Findings()
+    both_valid = found.passes(_check_state, issuing_state, "issuing_state") \
+        & found.passes(_check_state, enforcing_state, "enforcing_state")
+    if both_valid and issuing_state == enforcing_state:
+        found.add(RecognitionRuleError(
             "same_state", "the enforcing state must differ from the issuing state", field="enforcing_state"
-        )
+        ))
+    found.raise_any()
 
 
 def check_bound(basis: str, day: date, **states_by_field: str) -> None:
     """Every state named (field → state) is bound by `basis` on `day`. Codes: unknown_legal_basis, not_bound."""
     rules = rules_for(basis)
+    found = Findings()
     for field_name, state in states_by_field.items():
-        rules.check_bound(state, day, field_name)
+        found.passes(rules.check_bound, state, day, field_name)
+    found.raise_any()
 
 
 def validate_enforcement(decision_date: date, enforced_on: date, notified_on: date | None) -> None:
     """Enforcement follows the decision, and the enforcing state notifies the issuing state once it has
     enforced it. Codes: enforced_before_decision, notified_before_enforcement."""
+    found = Findings()
     if enforced_on < decision_date:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "enforced_before_decision", "enforcement cannot precede the decision", field="enforced_on"
-        )
+        ))
     if notified_on is not None and notified_on < enforced_on:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "notified_before_enforcement", "notification cannot precede enforcement", field="notified_on"
-        )
+        ))
+    found.raise_any()
 
 
 def _check_state(code: str, field_name: str) -> None:
@@ -286,32 +354,35 @@ class RuleSet:
         recovered_from_person: Money,
         rates: Sequence[AllowanceRate] = (),
     ) -> ClaimAssessment:
-        _check_dates(decision_date, enforced_on, submitted_on)
+        found = Findings()
+        found.passes(_check_dates, decision_date, enforced_on, submitted_on)
         if not self.covers(enforced_on):
-            raise RecognitionRuleError(
+            found.add(RecognitionRuleError(
                 "basis_not_applicable",
                 f"legal basis {self.basis} does not govern an enforcement on {enforced_on.isoformat()}",
                 field="legal_basis",
-            )
+            ))
         if self.decision_too_old(decision_date, enforced_on):
-            raise RecognitionRuleError(
+            found.add(RecognitionRuleError(
                 "decision_too_old",
                 f"the decision was taken more than {self.max_decision_age_years} years before enforcement "
                 f"(enforcement after {add_years(decision_date, self.max_decision_age_years).isoformat()}): "
                 "no reimbursement",
                 field="decision_date",
-            )
+            ))
         if not lines:
-            raise RecognitionRuleError("no_lines", "a cost claim needs at least one line", field="lines")
+            found.add(RecognitionRuleError("no_lines", "a cost claim needs at least one line", field="lines"))
         currency = recovered_from_person.currency
         if recovered_from_person.amount < 0:
-            raise RecognitionRuleError(
+            found.add(RecognitionRuleError(
                 "negative_amount", "recovered_from_person cannot be negative", field="recovered_from_person"
-            )
+            ))
         assessed = tuple(
-            self.assess_line(index, line, currency, enforced_on, rates) for index, line in enumerate(lines)
+            found.value(self.assess_line, index, line, currency, enforced_on, rates) for index, line in enumerate(lines)
         )
-        self._check_escort_days(lines, enforced_on, submitted_on)
+        found.passes(self._check_escort_days, lines, enforced_on, submitted_on)
+        found.raise_any()  # so every line was assessed
+        assessed = tuple(a for a in assessed if a is not None)
         claimed = total([a.claimed for a in assessed], currency)
         allowed = total([a.allowed for a in assessed], currency)
         flags: list[ClaimFlag] = []
@@ -341,26 +412,29 @@ class RuleSet:
     def assess_line(
         self, index: int, line: ClaimLine, currency: str, enforced_on: date, rates: Sequence[AllowanceRate]
     ) -> LineAssessment:
-        category = self._eligible_category(index, line)
-        _check_line_amount(index, line, currency)
+        found = Findings()
+        category = found.value(self._eligible_category, index, line)
+        found.passes(_check_line_amount, index, line, currency)
         if not line.evidence_ref or not line.evidence_ref.strip():
-            raise _line_error("evidence_required", index, "needs an evidence reference", "evidence_ref")
-        _check_unused_fields(index, line, category)
+            found.add(_line_error("evidence_required", index, "needs an evidence reference", "evidence_ref"))
+        if category is None:  # what else applies depends on the category
+            found.raise_any()
+        found.passes(_check_unused_fields, index, line, category)
         rate_applied: AllowanceRate | None = None
+        ceiling: Money | None = None  # visa and travel-document fees: the fee actually charged
         if category in (Category.TRANSPORT_AIR, Category.TRANSPORT_LAND_SEA):
-            ceiling: Money | None = _reference_fare(index, line, currency)
+            ceiling = found.value(_reference_fare, index, line, currency)
         elif category is Category.ESCORT_ALLOWANCE:
-            days, escorts = self._escort_counts(index, line)
+            counts = found.value(self._escort_counts, index, line)
             try:
                 rate_applied = rate_in_force(rates, enforced_on, currency)
             except RecognitionRuleError as error:  # name the line that needed the rate
-                raise RecognitionRuleError(error.code, f"line {index}: {error.message}", index, error.field) from None
-            ceiling = None if rate_applied is None else rate_applied.daily_rate.times(days * escorts)
+                found.add(RecognitionRuleError(error.code, f"line {index}: {error.message}", index, error.field))
+            if counts is not None and rate_applied is not None:
+                ceiling = rate_applied.daily_rate.times(counts[0] * counts[1])
         elif category is Category.ESCORT_ACCOMMODATION:
-            self._eligible_location(index, line)
-            ceiling = None
-        else:  # visa and travel-document fees: the fee actually charged
-            ceiling = None
+            found.passes(self._eligible_location, index, line)
+        found.raise_any()
         flags: list[LineFlag] = []
         allowed = line.amount
         if ceiling is not None and ceiling < line.amount:
@@ -376,12 +450,15 @@ class RuleSet:
     def _escort_counts(self, index: int, line: ClaimLine) -> tuple[int, int]:
         """Days and escorts, each a whole number from 1 to this basis's maximum."""
         days, escorts = _escort_counts(index, line)
+        found = Findings()
         if escorts > self.max_escorts:
-            raise _line_error("invalid_escort_counts", index,
-                              f"at most {self.max_escorts} escorts are compensated for one removal", "escorts")
+            found.add(_line_error("invalid_escort_counts", index,
+                                  f"at most {self.max_escorts} escorts are compensated for one removal", "escorts"))
         if days > self.max_escort_days:
-            raise _line_error("invalid_escort_counts", index,
-                              f"at most {self.max_escort_days} days of escort are compensated for one removal", "days")
+            found.add(_line_error("invalid_escort_counts", index,
+                                  f"at most {self.max_escort_days} days of escort are compensated for one removal",
+                                  "days"))
+        found.raise_any()
         return days, escorts
 
     @staticmethod
@@ -389,11 +466,13 @@ class RuleSet:
         """Escorts are paid for no more days than passed from the enforcement to the claim, both counted: a
         mission not yet made, or longer than the removal, is not a cost."""
         passed = (submitted_on - enforced_on).days + 1
+        found = Findings()
         for index, line in enumerate(lines):
-            if line.category == Category.ESCORT_ALLOWANCE and line.days is not None and line.days > passed:
-                raise _line_error("invalid_escort_counts", index,
-                                  f"{line.days} days of escort, but only {passed} passed from the enforcement "
-                                  f"({enforced_on.isoformat()}) to the claim", "days")
+            if line.category == Category.ESCORT_ALLOWANCE and isinstance(line.days, int) and line.days > passed:
+                found.add(_line_error("invalid_escort_counts", index,
+                                      f"{line.days} days of escort, but only {passed} passed from the enforcement "
+                                      f"({enforced_on.isoformat()}) to the claim", "days"))
+        found.raise_any()
 
     def _eligible_category(self, index: int, line: ClaimLine) -> Category:
         try:
@@ -427,16 +506,18 @@ def _line_error(code: str, index: int, text: str, field_name: str | None = None)
 
 
 def _check_dates(decision_date: date, enforced_on: date, submitted_on: date) -> None:
+    found = Findings()
     if enforced_on < decision_date:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "enforced_before_decision", "enforcement cannot precede the decision", field="enforced_on"
-        )
+        ))
     if submitted_on < enforced_on:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "submitted_before_enforcement",
             "a cost claim can only be made after enforcement",
             field="submitted_on",
-        )
+        ))
+    found.raise_any()
 
 
 def _check_line_amount(index: int, line: ClaimLine, currency: str) -> None:
@@ -573,11 +654,11 @@ def assess_claim(
     """Assess a cost claim under `basis`. The claim's currency is that of `recovered_from_person`
     (pass `Money.zero(currency)` when nothing was recovered); every line must be in it.
 
-    Raises `RecognitionRuleError` (first problem found, lines in order) with codes: unknown_legal_basis,
-    basis_not_applicable, enforced_before_decision, submitted_before_enforcement, decision_too_old,
-    no_lines, negative_amount, zero_amount, ineligible_category, ineligible_location, currency_mismatch,
-    evidence_required, field_not_applicable, reference_fare_required, invalid_escort_counts,
-    ambiguous_rate, rate_currency_mismatch.
+    Raises `RecognitionRuleError` (every problem found, with the first one's code: the claim's, then the lines' in
+    order) with codes: unknown_legal_basis, basis_not_applicable, enforced_before_decision,
+    submitted_before_enforcement, decision_too_old, no_lines, negative_amount, zero_amount, ineligible_category,
+    ineligible_location, currency_mismatch, evidence_required, field_not_applicable, reference_fare_required,
+    invalid_escort_counts, ambiguous_rate, rate_currency_mismatch.
     """
     return rules_for(basis).assess(decision_date, enforced_on, submitted_on, lines, recovered_from_person, rates)
 
@@ -598,12 +679,14 @@ def validate_decision(
 
     Codes: decided_before_submission, refusal_reason_required.
     """
+    found = Findings()
     if decided_on < submitted_on:
-        raise RecognitionRuleError(
+        found.add(RecognitionRuleError(
             "decided_before_submission", "a claim cannot be decided before it was submitted", field="decided_on"
-        )
+        ))
     if not accepted and (reason is None or not reason.strip()):
-        raise RecognitionRuleError("refusal_reason_required", "a refusal must give reasons", field="reason")
+        found.add(RecognitionRuleError("refusal_reason_required", "a refusal must give reasons", field="reason"))
+    found.raise_any()
 
 
 # --------------------------------------------------------------------------------------------------

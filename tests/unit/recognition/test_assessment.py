@@ -14,9 +14,11 @@ from ledger.recognition.rules import (
     ClaimLine,
     LineFlag,
     RecognitionRuleError,
+    RecognitionRuleErrors,
     assess_claim,
     rate_in_force,
     validate_ground,
+    validate_return_order,
 )
 
 
@@ -338,3 +340,31 @@ def test_grounds_of_the_directive():
     with pytest.raises(RecognitionRuleError) as caught:
         validate_ground("economic")
     assert (caught.value.code, caught.value.field) == ("invalid_ground", "ground")
+
+
+def test_every_problem_of_a_claim_is_reported_the_first_giving_the_code():
+    wrong_line = ClaimLine("catering", eur("10.00"), "EV-2")
+    no_evidence = ClaimLine("visa_fee", eur("0.00"), " ")
+    error = rule_error(lines=(AIR, wrong_line, no_evidence), decision=date(2020, 1, 1), recovered=eur("-1.00"))
+    assert isinstance(error, RecognitionRuleErrors)
+    assert error.code == "decision_too_old" and error.field == "decision_date" and error.line_index is None
+    assert [(f.code, f.line_index, f.field) for f in error.findings] == [
+        ("decision_too_old", None, "decision_date"),
+        ("negative_amount", None, "recovered_from_person"),
+        ("ineligible_category", 1, "category"),
+        ("zero_amount", 2, "amount"),
+        ("evidence_required", 2, "evidence_ref"),
+    ]
+
+
+def test_one_problem_is_refused_as_before():
+    error = rule_error(lines=(replace(AIR, reference_fare=None),))
+    assert type(error) is RecognitionRuleError and error.findings == (error,)
+    assert (error.code, error.line_index, error.field) == ("reference_fare_required", 0, "reference_fare")
+
+
+def test_a_return_order_hears_of_its_date_and_its_ground_at_once():
+    with pytest.raises(RecognitionRuleErrors) as caught:
+        validate_return_order("FR", "curfew", date(2026, 5, 2), date(2026, 5, 1))
+    assert [(f.code, f.field) for f in caught.value.findings] == [("decision_in_future", "decision_date"),
+                                                                  ("invalid_ground", "ground")]
