@@ -105,7 +105,8 @@ def main() -> None:
             seed(app, args.agreements, months, args.obligations)
             print(f"{kind}: seeded and closed {months[0]}..{months[-1]} in {time.perf_counter() - started:.1f} s")
             last, key = months[-1], signing_key(app.config)
-            cases = [(f"month {last}, whole", lambda f, last=last, key=key: render(db.session(), last, f, None, None, key)),
+            cases = [(f"month {last}, whole",
+                      lambda f, last=last, key=key: render(db.session(), last, f, None, None, key)),
                      (f"month {last}, party AL",
                       lambda f, last=last, key=key: render(db.session(), last, f, "AL", None, key, focus=True)),
                      (f"{months[0]}..{last}, whole",

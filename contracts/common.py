@@ -135,7 +135,8 @@ class Amount(fields.String):
         if not isinstance(value, str):
             raise ValidationError("must be a decimal string such as \"20000.00\", not a JSON number")
         if not _AMOUNT_RE.match(value):
-            raise ValidationError("must be a plain decimal string such as \"20000.00\" (at most 14 digits before the point)")
+            raise ValidationError("must be a plain decimal string such as \"20000.00\" "
+                                  "(at most 14 digits before the point)")
         try:
             return to_decimal(value)
         except MoneyError as error:

@@ -113,9 +113,9 @@ class FindingSchema(Schema):
     code = fields.String(metadata={"description": "unknown_obligation, amount_mismatch, already_invoiced, "
                                                   "outside_term, total_mismatch, currency_mismatch, the EN 16931 "
                                                   "arithmetic codes (line_sum_mismatch, payable_mismatch, …), or "
-                                                  "disputed (an officer's reason); on actual_cost lines cap_exceeded (with "
-                                                  "remaining), not_reimbursable, outside_stay, unknown_category, "
-                                                  "missing_evidence"})
+                                                  "disputed (an officer's reason); on actual_cost lines "
+                                                  "cap_exceeded (with remaining), not_reimbursable, outside_stay, "
+                                                  "unknown_category, missing_evidence"})
     kind = fields.String(metadata={"enum": list(FINDING_KINDS),
                                    "description": "arithmetic: the document's own sums or currencies disagree "
                                                   "(never overridable); obligation: it disagrees with the ledger "

@@ -27,8 +27,8 @@ class SettlementViewSchema(Schema):
     statement = fields.Dict(metadata={"description": "the live statement (open periods)"})
     documents = fields.List(fields.Dict(), metadata={
         "description": "signed documents {statement, digest, signature, key_id, public_key} (closed periods). "
-                       "`signature` (base64 Ed25519) and `digest` (SHA-256 hex) cover the statement's canonical JSON: keys "
-                       "sorted, no whitespace, UTF-8 without \\u escapes (Python: json.dumps(statement, "
+                       "`signature` (base64 Ed25519) and `digest` (SHA-256 hex) cover the statement's canonical JSON: "
+                       "keys sorted, no whitespace, UTF-8 without \\u escapes (Python: json.dumps(statement, "
                        "sort_keys=True, separators=(',', ':'), ensure_ascii=False)); the key is the one of "
                        "GET /signing-key's `keys` whose key_id is statement.signing_key_id"})
 

@@ -19,8 +19,8 @@ TRANSFER_STATUSES = ("unmatched", "partially_matched", "matched")
 
 
 class StatementUploadSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                               "description": "camt.052/.053/.054, MT940 or CSV; detected from content"})
+    file = fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary", "description": "camt.052/.053/.054, MT940 or CSV; detected from content"})
 
 
 class StatementUploadOptions(Schema):

@@ -1,7 +1,7 @@
 """RFC 9457 problem details for every error, with a stable snake_case `code`.
 
 Domain code raises `Problem` (or a subclass); rule modules that know nothing of HTTP raise their own domain
-errors (`ledger.journal.rules.JournalRefusal`), answered here with their status; werkzeug's HTTP errors, webargs'
+errors (`ledger.refusals.Refusal`, e.g. the journal's), answered here by their kind; werkzeug's HTTP errors, webargs'
 validation errors and the database's named constraints are translated here, so no error leaves the service in
 another shape. A 500 says nothing of its cause to the
 caller; the log has it, under the request id the response carries.
@@ -19,7 +19,7 @@ from flask import Flask, Response, g, json, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from ledger.journal.rules import JournalError, JournalRefusal, PeriodClosed
+from ledger.refusals import Refusal
 
 log = structlog.get_logger("ledger.errors")
 
@@ -137,19 +137,20 @@ def fields_error(findings: Sequence[tuple[str, str, str]]) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", code=code, errors=errors)
 
 
-#: The status each domain error of a rule module answers with (the nearest listed class decides).
-DOMAIN_STATUS: dict[type[Exception], int] = {JournalError: 422, PeriodClosed: 409, JournalRefusal: 422}
+#: The status each kind of domain refusal (`ledger.refusals.Refusal.kind`) answers with.
+DOMAIN_STATUS: dict[str, int] = {"invalid": 422, "conflict": 409}
 
 #: What a caller catching refusals (a page showing the reason, a command printing it) must catch: then `as_problem`.
-REFUSALS: tuple[type[Exception], ...] = (Problem, JournalRefusal)
+REFUSALS: tuple[type[Exception], ...] = (Problem, Refusal)
 
 
 def as_problem(error: Exception) -> Problem:
     """The problem a refusal answers as: a `Problem` itself, or a domain error with its status, code and facts."""
     if isinstance(error, Problem):
         return error
-    status = next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
-    detail, code, extra = error.detail, error.code, dict(error.extra)  # type: ignore[attr-defined]
+    if not isinstance(error, Refusal):
+        raise TypeError(f"{type(error).__name__} is not a refusal") from error
+    status, detail, code, extra = DOMAIN_STATUS[error.kind], error.detail, error.code, dict(error.extra)
     problem = Problem(detail, status=status, code=code, extra=extra)
     problem.__cause__ = error
     return problem
@@ -231,7 +232,7 @@ def handle_problem(problem: Problem) -> Response:
     )
 
 
-def handle_domain_error(error: JournalRefusal) -> Response:
+def handle_domain_error(error: Refusal) -> Response:
     return handle_problem(as_problem(error))
 
 
@@ -400,7 +401,7 @@ def init_app(app: Flask) -> None:
     for error_type in database_unavailable_errors():
         app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
-    app.register_error_handler(JournalRefusal, handle_domain_error)
+    app.register_error_handler(Refusal, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -263,7 +263,8 @@ def _cost_findings(session: Session, agreement: Agreement, lines: list[CheckedLi
         parsed, lid = line.parsed, line.parsed.line_id
         line.returnee_id = returnees.get(parsed.returnee) if parsed.returnee else None
         if line.returnee_id is None:
-            what = "no such returnee on this agreement" if parsed.returnee else "an actual_cost line must name its returnee"
+            what = ("no such returnee on this agreement" if parsed.returnee
+                    else "an actual_cost line must name its returnee")
             findings.append(Finding("unknown_obligation", f"line {lid}: {what}", "returnee", lid))
             continue
         if parsed.category not in term_rules.COST_CATEGORIES:
@@ -739,7 +740,8 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
     entry_id = offset.journal_entry_id if offset is not None else None
     if entry_lines:
         entry_id = post_entries(session, [EntryDraft(
-            effective_date=day, period=period, lines=entry_lines, source_type="invoice_approval", source_id=str(invoice.id),
+            effective_date=day, period=period, lines=entry_lines, source_type="invoice_approval",
+            source_id=str(invoice.id),
             memo=f"{agreement.reference}: invoice {invoice.number} approved")])[0]
     settled = [*matched] + ([offset.id] if offset is not None else [])
     agreements.set_status(session, settled, "invoiced")
@@ -1018,7 +1020,8 @@ def unorder(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.status = "approved"
     invoice.version += 1
     session.flush()
-    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again: order rejected")
+    describe(session, "invoice.unsettle", "invoice", invoice.id,
+             f"{amount} {amount.currency} open again: order rejected")
     return invoice
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from ledger.money import Money
+from ledger.refusals import Refusal
 
 #: Purpose → the beancount account type it belongs to (and so the sign an auditor expects).
 PURPOSES: dict[str, str] = {
@@ -39,17 +40,11 @@ PURPOSES: dict[str, str] = {
 }
 
 
-class JournalRefusal(Exception):
+class JournalRefusal(Refusal):
     """The journal refuses an entry: a domain error with a stable snake_case `code`, a `detail` safe to show and
     named facts in `extra`. It knows nothing of HTTP: `ledger.errors` answers each kind as problem+json."""
 
     code = "journal_refused"
-
-    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, object] | None = None):
-        self.detail = detail
-        self.code = code or self.code
-        self.extra = extra or {}
-        super().__init__(detail)
 
 
 class JournalError(JournalRefusal):
@@ -62,6 +57,7 @@ class PeriodClosed(JournalRefusal):
     """An entry booked into a closed period (`extra` names the period and the next open one)."""
 
     code = "period_closed"
+    kind = "conflict"
 
 
 @dataclass(frozen=True)

@@ -213,10 +213,15 @@ def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> 
     10,000 invoices has a few payees)."""
     if cache is None:
         return _look_up_creditor(session, invoice)
-    key = (invoice.payee_code, invoice.payee_iban, invoice.currency)
+    return _remembered(cache, (invoice.payee_code, invoice.payee_iban, invoice.currency),
+                       lambda: _look_up_creditor(session, invoice))
+
+
+def _remembered(cache: dict, key: tuple, look_up) -> tuple[rules.CreditorAccount, str]:
+    """`look_up()` once per key in one proposal; a refusal is remembered too and raised again for each item."""
     if key not in cache:
         try:
-            cache[key] = _look_up_creditor(session, invoice)
+            cache[key] = look_up()
         except rules.PaymentRuleError as error:
             cache[key] = error
     found = cache[key]
@@ -244,16 +249,8 @@ def _payee_account(session: Session, payee: str, iban: str | None,
 
 def _claim_creditor(session: Session, claim, cache: dict) -> tuple[rules.CreditorAccount, str]:
     """The enforcing state's registered account in the claim's currency (a claim names no account)."""
-    key = ("claim", claim.enforcing_state, claim.currency)
-    if key not in cache:
-        try:
-            cache[key] = _payee_account(session, claim.enforcing_state, None, claim.currency)
-        except rules.PaymentRuleError as error:
-            cache[key] = error
-    found = cache[key]
-    if isinstance(found, rules.PaymentRuleError):
-        raise found
-    return found
+    return _remembered(cache, ("claim", claim.enforcing_state, claim.currency),
+                       lambda: _payee_account(session, claim.enforcing_state, None, claim.currency))
 
 
 def propose(session: Session, *, debtor_account: str, due_by: date, execution_date: date, principal: Principal,
@@ -373,16 +370,9 @@ def _advance_item(session: Session, batch: PaymentBatch, obligation, agreement, 
 
 
 def _advance_creditor(session: Session, agreement, currency: str, cache: dict) -> tuple[rules.CreditorAccount, str]:
-    key = ("advance", agreement.payee_code, currency)
-    if key not in cache:
-        try:
-            cache[key] = _payee_account(session, agreement.payee_code, None, currency)
-        except rules.PaymentRuleError as error:
-            cache[key] = error
-    found = cache[key]
-    if isinstance(found, rules.PaymentRuleError):
-        raise found
-    return found
+    """The agreement's payee's registered account in the advance's currency."""
+    return _remembered(cache, ("advance", agreement.payee_code, currency),
+                       lambda: _payee_account(session, agreement.payee_code, None, currency))
 
 
 def items_of(session: Session, batch_id: int) -> list[PaymentItem]:

@@ -38,8 +38,6 @@ from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
 from ledger.parties.models import Party
 from ledger.pseudonyms import PersonalData
-from ledger.recognition.rules import decisions as decision_rules
-from ledger.recognition.rules import netting as netting_rules
 from ledger.recognition import rules
 from ledger.recognition.models import (
     AllowanceRate,
@@ -50,6 +48,8 @@ from ledger.recognition.models import (
     Recognition,
     ReturnOrder,
 )
+from ledger.recognition.rules import decisions as decision_rules
+from ledger.recognition.rules import netting as netting_rules
 from ledger.timeutil import today, utcnow
 from ledger.wire import Extended
 
@@ -728,7 +728,8 @@ def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
     line_ = timeline(claim)
     overdue = line_.overdue(as_of)
     return {
-        "id": claim.id, "reference": claim_reference(claim.id), "recognition_id": claim.recognition_id, "return_order": claim.return_order_id,
+        "id": claim.id, "reference": claim_reference(claim.id), "recognition_id": claim.recognition_id,
+        "return_order": claim.return_order_id,
         "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
         "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
         "lines": [_line_view(row, cur, standing.get(row.line)) for row in lines],

@@ -184,6 +184,14 @@ def _anything_payable(session: Session) -> bool:
     return session.execute(claim).first() is not None or session.execute(note).first() is not None
 
 
+def lock_ahead(session: Session) -> None:
+    """Lock what the credits pass may pay (credits, then claims) before a run posts anything. Posting takes the
+    journal's chain head; a state recording its claim's payment locks the claim first and the chain head second,
+    so a run taking the chain head first and the claim second would deadlock with it."""
+    if _anything_payable(session):
+        load_open(session, lock=True)
+
+
 # ---- the run's pass ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

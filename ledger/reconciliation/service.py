@@ -73,6 +73,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     step = on_step or (lambda _name: None)
     started = time.perf_counter()
     hold_reconciliation_lock(session)
+    if not dry_run:
+        claims.lock_ahead(session)  # in the order every other path locks in: claims before the journal's head
     with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
         # Evidence that needs no guessing first (a payment order's EndToEndId): what it matches is not open below.
         first = _first_passes(session, actor, dry_run)

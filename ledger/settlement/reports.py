@@ -292,7 +292,8 @@ def to_xlsx(view: dict, party: str | None = None) -> bytes:
     for label, value in (("Settlement statement", report.period), ("Status", report.status),
                          ("Scope", content.get("scope")),
                          ("Identity", "closing = opening + accrued + adjustments - paid"),
-                         ("Signed", "yes: see the Signatures sheet" if report.signatures else "no: the period is open")):
+                         ("Signed",
+                          "yes: see the Signatures sheet" if report.signatures else "no: the period is open")):
         about.append([label, value])
     for sheet in book.worksheets:
         _strings_as_text(sheet)

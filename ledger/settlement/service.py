@@ -177,7 +177,8 @@ def published_keys(session: Session, key: Ed25519PrivateKey) -> list[dict]:
         # not recorded yet (the database was unreachable at start): still publish the key in use
         rows = [SigningKeyRecord(key_id=keys.key_id(current), public_key=current, valid_from=None)] + rows
     return [{"key_id": r.key_id, "algorithm": r.algorithm or "Ed25519", "public_key": r.public_key,
-             "public_key_pem": signing.public_key_pem_of(r.public_key), "status": "retired" if r.retired_at else "current",
+             "public_key_pem": signing.public_key_pem_of(r.public_key),
+             "status": "retired" if r.retired_at else "current",
              "valid_from": r.valid_from, "retired_at": r.retired_at} for r in rows]
 
 

@@ -77,7 +77,8 @@ NETTING_POSITIONS = [Col("state", "State"), Col("currency", "Currency"), Col("po
 NETTING_TRANSFERS = [Col("payer", "Payer"), Col("payee", "Payee"), Col("currency", "Currency"),
                      Col("amount", "Amount", AMOUNT)]
 SIGNATURES = [Col("scope", "Statement"), Col("digest", "SHA-256 digest"), Col("signature", "Ed25519 signature"),
-              Col("key_id", "Key id"), Col("public_key", "Public key"), Col("chain_seq", "Journal chain head entry", COUNT),
+              Col("key_id", "Key id"), Col("public_key", "Public key"),
+              Col("chain_seq", "Journal chain head entry", COUNT),
               Col("chain_hash", "Journal chain head hash")]
 
 

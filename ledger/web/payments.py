@@ -44,7 +44,8 @@ def index():
     return render_template("payments/index.html", batches=[service.view(session, b, with_items=False)
                                                            for b in batches],
                            accounts=[(a.iban, f"{a.party_code} {a.iban} ({a.currency})") for a in accounts],
-                           due_by=(day + timedelta(days=30)).isoformat(), execution=(day + timedelta(days=1)).isoformat(),
+                           due_by=(day + timedelta(days=30)).isoformat(),
+                           execution=(day + timedelta(days=1)).isoformat(),
                            can_act=auth.current().role in OFFICERS)
 
 
@@ -103,7 +104,8 @@ def approve(batch_id: int):
 @requires(*OFFICERS)
 def release(batch_id: int):
     return _act(batch_id, lambda s: service.release(s, batch_id, auth.current()),
-                lambda b: f"Released: {b.message_id}, {b.total} {b.currency} in transit. Download the file for the bank.")
+                lambda b: f"Released: {b.message_id}, {b.total} {b.currency} in transit. "
+                          "Download the file for the bank.")
 
 
 @bp.route("/payments/<int:batch_id>/cancel", methods=["POST"], endpoint="cancel")

@@ -97,3 +97,15 @@ def test_deciding_a_claim_line_by_line_from_its_page(demo, officer_browser, sess
                    Decimal(0))
     assert decided.status in ("accepted", "paid") and Decimal(decided.payable) == expected
     assert "refused: no receipt" in html(officer_browser.get(here))
+
+
+def test_a_disputed_claims_page_lists_its_disputes_once_and_keeps_its_title_plain(demo, officer_browser, session):
+    from ledger.recognition.models import CostClaimDispute
+
+    claim = claim_in(session, "accepted")
+    session.add(CostClaimDispute(claim_id=claim.id, reason="receipt attached", lines="0", opened_on=claim.decided_on,
+                                 stage_before="accepted", payable_before=claim.payable))
+    session.commit()
+    page = html(officer_browser.get(f"/claims/{claim.id}"))
+    assert re.search(r"<title>([^<]*)</title>", page).group(1).startswith(f"EU claim {claim.id}")
+    assert page.count("<h2>Disputes</h2>") == 1 and "receipt attached" in page
