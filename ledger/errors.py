@@ -16,7 +16,6 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, json, request
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ledger.refusals import Refusal
@@ -398,6 +397,8 @@ def database_unavailable_errors() -> tuple[type[BaseException], ...]:
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy.exc import IntegrityError  # here, not at the top: contracts import this module without an ORM
+
     for error_type in database_unavailable_errors():
         app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
