@@ -92,15 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/ledger-bench"))
     parser.add_argument("--profile", help="run the import under cProfile, stats to this file (timing not comparable)")
     args = parser.parse_args(argv)
-    from bench.statements_gen import write_statement
+    from bench.statements_gen import statement_files
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
-    files = {}
-    for size in sizes:
-        files[size] = args.workdir / f"camt053-{size}.xml"
-        if not files[size].exists():
-            write_statement(files[size], size)
+    files = statement_files(args.workdir, sizes)
     print(f"{'database':<10} {'entries':>9} {'import s':>9} {'bare s':>8} {'ratio':>6} {'cpu s':>7} {'bare cpu':>8} "
           f"{'cpu ratio':>9} {'import MB':>10} {'bare MB':>8}  load average")
     for url in args.urls or ["sqlite"]:

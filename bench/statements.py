@@ -171,16 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_import(url, path) if mode == "import" else run_baseline(url, path)))
         return 0
 
-    from bench.statements_gen import write_statement
+    from bench.statements_gen import statement_files
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     urls = args.urls or ["sqlite", os.environ.get("LEDGER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")]
     sizes = [int(s) for s in args.sizes.split(",")]
-    files = {}
-    for size in sizes:
-        files[size] = args.workdir / f"camt053-{size}.xml"
-        if not files[size].exists():
-            write_statement(files[size], size)
+    files = statement_files(args.workdir, sizes)
     print(f"{'database':<10} {'entries':>9} {'rows':>9} {'import s':>9} {'rows/s':>9} {'peak MB':>8} "
           f"{'bare s':>8} {'bare r/s':>9} {'bare MB':>8} {'ratio':>6} {'cpu s':>7} {'bare cpu':>8}")
     peaks: dict[tuple[str, int], float] = {}

@@ -113,6 +113,16 @@ def write_statement(path: Path | str, entries: int, *, seed: int = 7, start: dat
     return closing
 
 
+def statement_files(workdir: Path, sizes: list[int]) -> dict[int, Path]:
+    """A camt.053 of each size in `workdir`, written once and reused by later runs (the same seed, the same file)."""
+    files = {}
+    for size in sizes:
+        files[size] = workdir / f"camt053-{size}.xml"
+        if not files[size].exists():
+            write_statement(files[size], size)
+    return files
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
