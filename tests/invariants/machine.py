@@ -293,12 +293,17 @@ class OneTruth(RuleBasedStateMachine):
                 line["returnee"] = str(o.returnee_id)
             lines.append(line)
         lines[0]["amount"] = lines[0]["amount"] + Money.of(overcharge, agreement.currency)
+        self._receive(agreement, period, lines, "M")
+
+    def _receive(self, agreement, period: str, lines: list[dict], series: str) -> None:
+        """The host's invoice of `lines` for `period`, numbered in its `series` (M: monthly, C: actual costs)."""
         total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)
         number = self._next()
         issued = min(checks.period_end(period) + timedelta(days=1), LAST_DAY)
-        payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-M{number}",
+        reference = f"MACHINE{number}" if series == "M" else f"MACHINE{series}{number}"
+        payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-{series}{number}",
                    "issued_on": issued, "due_on": issued + timedelta(days=30), "currency": agreement.currency,
-                   "period": period, "payment_reference": invoices.rf_reference(f"MACHINE{number}"), "total": total,
+                   "period": period, "payment_reference": invoices.rf_reference(reference), "total": total,
                    "lines": lines}
         self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
 
@@ -315,14 +320,7 @@ class OneTruth(RuleBasedStateMachine):
         lines = [{"kind": "actual_cost", "returnee": str(returnee.id), "category": category,
                   "amount": Money.of(amount, agreement.currency), "evidence_ref": f"RCPT-{self._next()}"}
                  for category, amount in costs]
-        total = Money(sum((line["amount"].amount for line in lines), Decimal(0)), agreement.currency)
-        number = self._next()
-        issued = min(checks.period_end(period) + timedelta(days=1), LAST_DAY)
-        payload = {"agreement": agreement.reference, "number": f"{agreement.payee_code}-C{number}",
-                   "issued_on": issued, "due_on": issued + timedelta(days=30), "currency": agreement.currency,
-                   "period": period, "payment_reference": invoices.rf_reference(f"MACHINEC{number}"), "total": total,
-                   "lines": lines}
-        self._step(invoices.receive, self.s, from_json(payload), agreement.payee_code)
+        self._receive(agreement, period, lines, "C")
 
     @precondition(lambda self: "approve" in self.did)
     @rule(back=st.sampled_from([0, 0, 10, 45]))
