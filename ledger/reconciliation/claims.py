@@ -184,12 +184,12 @@ def _anything_payable(session: Session) -> bool:
     return session.execute(claim).first() is not None or session.execute(note).first() is not None
 
 
-def lock_ahead(session: Session) -> None:
-    """Lock what the credits pass may pay (credits, then claims) before a run posts anything. Posting takes the
-    journal's chain head; a state recording its claim's payment locks the claim first and the chain head second,
-    so a run taking the chain head first and the claim second would deadlock with it."""
-    if _anything_payable(session):
-        load_open(session, lock=True)
+def lock_ahead(session: Session) -> OpenClaims | None:
+    """Load and lock what the credits pass may pay (credits, then claims) before a run posts anything, for
+    `run_pass` to use. Posting takes the journal's chain head; a state recording its claim's payment locks the
+    claim first and the chain head second, so a run taking the chain head first and the claim second would
+    deadlock with it. None when nothing is payable."""
+    return load_open(session, lock=True) if _anything_payable(session) else None
 
 
 # ---- the run's pass ----------------------------------------------------------------------------------
@@ -205,16 +205,17 @@ class PassCounts:
 
 
 def run_pass(session: Session, run: ReconciliationRun, actor: str, *, dry_run: bool = False,
-             settings: MatchSettings | None = None) -> PassCounts:
+             settings: MatchSettings | None = None, locked: OpenClaims | None = None) -> PassCounts:
     """The credits pass: match credits to EU cost claims (stored when they settle one claim whole), then
-    what is left to credit notes' refunds (`refunds`); pay the auto ones; add the counts to the run."""
-    if not _anything_payable(session):
+    what is left to credit notes' refunds (`refunds`); pay the auto ones; add the counts to the run. `locked`: what
+    `lock_ahead` loaded at the run's start (nothing the run did since touches credits or claims)."""
+    if locked is None and not _anything_payable(session):
         # Nothing a credit could settle: count the credits rather than read (and lock) every one of them.
         credits = count_open_credits(session)
         counts = PassCounts(credits=credits, claims=0, auto_matched=0, proposed=0, unmatched=credits, per_rule={})
         _add_to_run(run, counts)
         return counts
-    open_claims = load_open(session, lock=not dry_run)
+    open_claims = locked if locked is not None else load_open(session, lock=not dry_run)
     # Nothing open, nothing to match: the engine would still read every credit's remittance text.
     proposals = match(open_claims.claims, open_claims.credits, open_claims.rejected, settings) \
         if open_claims.claims else []

@@ -73,8 +73,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
     step = on_step or (lambda _name: None)
     started = time.perf_counter()
     hold_reconciliation_lock(session)
-    if not dry_run:
-        claims.lock_ahead(session)  # in the order every other path locks in: claims before the journal's head
+    # Claims before the journal's head, the order every other path locks in.
+    locked_claims = None if dry_run else claims.lock_ahead(session)
     with collector_paused():  # loading, matching and posting hold hundreds of thousands of acyclic objects
         # Evidence that needs no guessing first (a payment order's EndToEndId): what it matches is not open below.
         first = _first_passes(session, actor, dry_run)
@@ -111,7 +111,8 @@ def run(session: Session, actor: str, *, dry_run: bool = False, settings: MatchS
                     made.run_id = record.id
         record.per_rule = json.dumps(per_rule)
         session.flush()
-        claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings)  # credits → EU cost claims
+        claims.run_pass(session, record, actor, dry_run=dry_run, settings=settings,  # credits → EU cost claims
+                        locked=locked_claims)
         step("claims")
     record.finished_at = utcnow()
     record.duration_ms = int((time.perf_counter() - started) * 1000)
