@@ -18,7 +18,7 @@ from marshmallow import ValidationError, fields, validate
 
 from ledger.facts import spoofing_problem
 from ledger.money import Money as MoneyValue
-from ledger.money import MoneyError, is_currency, minor_units, quantize, to_decimal
+from ledger.money import MoneyError, in_minor_units, is_currency, minor_units, to_decimal
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,14}(\.[0-9]{1,4})?$"
 _AMOUNT_RE = re.compile(AMOUNT_PATTERN)
@@ -156,10 +156,7 @@ class Money(Amount):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None or isinstance(value, MoneyValue):
             return super()._serialize(value, attr, obj, **kwargs)
-        code = _read(obj, self.currency)
-        if code is None or not is_currency(code):
-            return format(value, "f")
-        return format(quantize(Decimal(value), code), "f")
+        return format(in_minor_units(Decimal(value), _read(obj, self.currency)), "f")
 
 
 def _read(obj, name: str):
