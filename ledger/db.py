@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from itertools import chain
 from operator import itemgetter
+from typing import TypeVar
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
@@ -36,6 +37,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel
 
+from ledger.errors import not_found
+
 # Stable constraint names, so migrations can name what they alter.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -45,6 +48,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+M = TypeVar("M")
 
 class ExactDecimal(TypeDecorator):
     """A Decimal column that stays exact on every engine.
@@ -299,6 +303,15 @@ def for_update(target: Session | Connection, query, *, lock: bool = True, of=Non
     if not lock or not is_postgres(target):
         return query
     return query.with_for_update(of=of) if of is not None else query.with_for_update()
+
+
+def fetch(session: Session, model: type[M], key, kind: str, *, lock: bool = False) -> M:
+    """The `model` row with primary key `key` (locked FOR UPDATE when `lock`), or the one 404 for a missing
+    `kind` (`errors.not_found`)."""
+    row = session.get(model, key, with_for_update=lock)
+    if row is None:
+        raise not_found(kind)
+    return row
 
 
 #: One reconciliation run at a time on PostgreSQL; what changes who a transfer is from takes it too (a run's

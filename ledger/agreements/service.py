@@ -40,6 +40,7 @@ from ledger.agreements.models import (
 from ledger.agreements.rules import obligations as rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
+from ledger.db import fetch
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
@@ -416,9 +417,7 @@ def submit_one(session: Session, agreement: Agreement, item: dict, personal: Per
 
 
 def get_returnee(session: Session, returnee_id: int) -> tuple[Returnee, Agreement]:
-    returnee = session.get(Returnee, returnee_id)
-    if returnee is None:
-        raise not_found("returnee")
+    returnee = fetch(session, Returnee, returnee_id, "returnee")
     return returnee, session.get(Agreement, returnee.agreement_id)
 
 

@@ -18,6 +18,7 @@ from ledger.approvals import rules
 from ledger.approvals.models import Approval
 from ledger.audit.service import describe
 from ledger.auth import Principal
+from ledger.db import fetch
 from ledger.errors import Conflict, Forbidden, not_found
 from ledger.timeutil import utcnow
 
@@ -45,10 +46,7 @@ def request(session: Session, *, kind: str, subject: str, summary: str, payload:
 
 
 def get(session: Session, approval_id: int) -> Approval:
-    approval = session.get(Approval, approval_id)
-    if approval is None:
-        raise not_found("approval")
-    return approval
+    return fetch(session, Approval, approval_id, "approval")
 
 
 def recently_decided(session: Session, limit: int) -> list[Approval]:

@@ -34,7 +34,8 @@ from ledger.audit.service import describe
 from ledger.auth import Principal
 from ledger.budgets import fiscal, rules
 from ledger.budgets.models import ON_EXCEED, BudgetLine, BudgetRevision
-from ledger.errors import Conflict, Unprocessable, field_error, not_found
+from ledger.db import fetch
+from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.money import Money, MoneyError
 from ledger.parties.models import Party
 from ledger.wire import Extended
@@ -52,10 +53,7 @@ def start_month(session: Session, party_code: str) -> int:
 
 
 def get(session: Session, line_id: int) -> BudgetLine:
-    line = session.get(BudgetLine, line_id)
-    if line is None:
-        raise not_found("budget line")
-    return line
+    return fetch(session, BudgetLine, line_id, "budget line")
 
 
 def _exact(amount: Decimal, currency: str, field: str) -> Decimal:

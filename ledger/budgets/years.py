@@ -23,7 +23,8 @@ from ledger.agreements.models import Agreement
 from ledger.budgets import fiscal
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
-from ledger.errors import field_error, not_found
+from ledger.db import fetch
+from ledger.errors import field_error
 from ledger.journal.models import Period
 from ledger.money import minor_units
 from ledger.parties.models import Party
@@ -34,9 +35,7 @@ ROWS = ("opening", "accrued", "adjustments", "approved", "paid", "closing")
 
 
 def build(session: Session, payer: str, year: int, quarter: int | None = None) -> dict:
-    party = session.get(Party, payer)
-    if party is None:
-        raise not_found("party")
+    party = fetch(session, Party, payer, "party")
     try:
         months = fiscal.periods(year, party.fiscal_year_start_month, quarter)
     except fiscal.FiscalError as error:

@@ -19,7 +19,8 @@ from ledger.agreements.rules import obligations as obligation_rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.agreements.rules.obligations import period_bounds
 from ledger.audit.service import describe
-from ledger.errors import Conflict, Unprocessable, field_error, not_found
+from ledger.db import fetch
+from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.facts import check_not_future
 from ledger.interest import rules
 from ledger.interest.models import InterestProposal, ReferenceRate
@@ -124,10 +125,7 @@ def propose_at_close(session: Session, period: str) -> dict:
 # ---- proposals -----------------------------------------------------------------------------------------
 
 def get(session: Session, proposal_id: int, lock: bool = False) -> InterestProposal:
-    proposal = session.get(InterestProposal, proposal_id, with_for_update=lock)
-    if proposal is None:
-        raise not_found("interest proposal")
-    return proposal
+    return fetch(session, InterestProposal, proposal_id, "interest proposal", lock=lock)
 
 
 def proposals(session: Session, status: str | None = None) -> list[InterestProposal]:

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
-from ledger.db import bulk_insert
-from ledger.errors import Conflict, not_found
+from ledger.db import bulk_insert, fetch
+from ledger.errors import Conflict
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import (
     AccountKey,
@@ -241,9 +241,7 @@ def _line(posting: Posting, account: Account) -> Line:
 def reverse(session: Session, entry_id: int, effective_date: date, memo: str = "",
             source_type: str = "reversal", source_id: str | None = None) -> int:
     """Undo entry `entry_id` with a new entry; a closed period's entry is reversed in the first open one."""
-    original = session.get(JournalEntry, entry_id)
-    if original is None:
-        raise not_found("journal entry")
+    fetch(session, JournalEntry, entry_id, "journal entry")  # a missing entry is a 404, not an empty reversal
     already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
     if already:
         raise Conflict(f"entry {entry_id} was already reversed by entry {already}", code="already_reversed")

@@ -6,16 +6,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.errors import Conflict, check_if_match, not_found
+from ledger.db import fetch
+from ledger.errors import Conflict, check_if_match
 from ledger.parties.models import BankAccount, Party
 from ledger.wire import Extended
 
 
 def get(session: Session, code: str) -> Party:
-    party = session.get(Party, code)
-    if party is None:
-        raise not_found("party")
-    return party
+    return fetch(session, Party, code, "party")
 
 
 def bank_accounts(session: Session, code: str) -> list[BankAccount]:

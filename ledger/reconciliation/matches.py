@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.db import for_update
+from ledger.db import fetch, for_update
 from ledger.errors import not_found
 from ledger.reconciliation.loading import chunks
 from ledger.reconciliation.models import (
@@ -19,10 +19,7 @@ from ledger.reconciliation.models import (
 
 
 def get_run(session: Session, run_id: int) -> ReconciliationRun:
-    record = session.get(ReconciliationRun, run_id)
-    if record is None:
-        raise not_found("reconciliation run")
-    return record
+    return fetch(session, ReconciliationRun, run_id, "reconciliation run")
 
 
 def get(session: Session, match_id: int, *, lock: bool = False) -> ReconciliationMatch:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
+from ledger.db import fetch
 from ledger.errors import Conflict, field_error, not_found
 from ledger.settlement.models import FrozenStatement, StatementReview
 from ledger.settlement.tables import AGREEMENT_FIGURES, OPEN_ITEMS
@@ -115,9 +116,7 @@ def open_disputes(session: Session, before: str, agreement_ids: set[int] | None 
 
 def resolve(session: Session, review_id: int, resolution: str, by: str) -> StatementReview:
     """A finance officer settles a dispute: it stops being carried into later statements."""
-    row = session.get(StatementReview, review_id)
-    if row is None:
-        raise not_found("review")
+    row = fetch(session, StatementReview, review_id, "review")
     if row.decision != "disputed":
         raise Conflict("only a dispute can be resolved", code="not_a_dispute")
     if row.resolved_at is not None:

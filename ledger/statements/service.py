@@ -30,8 +30,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, hold_reconciliation_lock, update_from_values
-from ledger.errors import Conflict, Unprocessable, field_error, not_found
+from ledger.db import AMOUNT, fetch, hold_reconciliation_lock, update_from_values
+from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
 from ledger.parties.models import BankAccount
@@ -374,10 +374,7 @@ def overall_check(checks: list[str]) -> str:
 # ---- reading -----------------------------------------------------------------------------------------
 
 def get(session: Session, statement_id: int) -> Statement:
-    record = session.get(Statement, statement_id)
-    if record is None:
-        raise not_found("statement")
-    return record
+    return fetch(session, Statement, statement_id, "statement")
 
 
 def parts_of(session: Session, statement_id: int) -> list[StatementPart]:
@@ -423,10 +420,7 @@ def with_status(transfer: Transfer) -> Extended:
 
 
 def get_transfer(session: Session, transfer_id: int) -> Transfer:
-    transfer = session.get(Transfer, transfer_id)
-    if transfer is None:
-        raise not_found("transfer")
-    return transfer
+    return fetch(session, Transfer, transfer_id, "transfer")
 
 
 def state_fx(session: Session, transfer: Transfer, instructed: Money, rate: Decimal | None, source: str) -> TransferFx:
