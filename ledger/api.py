@@ -106,6 +106,15 @@ class _HeadersPlugin(BasePlugin):
                 del operation["parameters"]
 
 
+def answer(body, etag: str, status: int = 200, location: str = ""):
+    """A resource as a view answers it: with its version in ETag and, when it was just created (201), where it now
+    lives in Location."""
+    headers = {"ETag": etag}
+    if status == 201:
+        headers["Location"] = location
+    return body, status, headers
+
+
 def blueprint(name: str, description: str) -> Blueprint:
     return Blueprint(name, f"ledger.{name}", description=description)
 

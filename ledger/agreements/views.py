@@ -30,7 +30,7 @@ from contracts.common import ListArgs
 from ledger import auth, db, listing
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
-from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.pseudonyms import PersonalData
 
@@ -53,10 +53,8 @@ def _returnee(returnee_id: int):
 
 
 def _agreement_response(agreement: Agreement, status: int = 200):
-    headers = {"ETag": service.etag(agreement)}
-    if status == 201:
-        headers["Location"] = f"/api/v1/agreements/{agreement.id}"
-    return service.view(db.session(), agreement), status, headers
+    return answer(service.view(db.session(), agreement), service.etag(agreement), status,
+                  f"/api/v1/agreements/{agreement.id}")
 
 
 @blp.route("/agreements")

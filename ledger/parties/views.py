@@ -4,12 +4,17 @@ from sqlalchemy import select
 from contracts.common import ListArgs
 from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
 from ledger import db, listing
-from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, requires
 from ledger.parties import service
 from ledger.parties.models import Party
 
 blp = blueprint("parties", "States on either side of agreements and claims")
+
+
+def _response(party: Party, status: int = 200):
+    return answer(service.registered(db.session(), party), service.etag(party), status,
+                  f"/api/v1/parties/{party.code}")
 
 
 @blp.route("/parties")
@@ -29,9 +34,7 @@ class Parties(MethodView):
     @sends_etag
     def post(self, data):
         """Register a party"""
-        party = service.create(db.session(), data)
-        return service.registered(db.session(), party), 201, {"ETag": service.etag(party),
-                                                        "Location": f"/api/v1/parties/{party.code}"}
+        return _response(service.create(db.session(), data), 201)
 
 
 @blp.route("/parties/<string:code>")
@@ -41,8 +44,7 @@ class PartyItem(MethodView):
     @sends_etag
     def get(self, code):
         """Read a party"""
-        party = service.get(db.session(), code)
-        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}
+        return _response(service.get(db.session(), code))
 
     @requires("admin")
     @blp.arguments(PartyWriteSchema)
@@ -51,5 +53,4 @@ class PartyItem(MethodView):
     @sends_etag
     def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
-        party = service.update(db.session(), code, data, if_match)
-        return service.registered(db.session(), party), 200, {"ETag": service.etag(party)}
+        return _response(service.update(db.session(), code, data, if_match))

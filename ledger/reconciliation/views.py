@@ -13,7 +13,7 @@ from contracts.reconciliation import (
     RunSchema,
 )
 from ledger import db, listing
-from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible, requires
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
@@ -24,8 +24,8 @@ OFFICERS = ("finance_officer",)
 
 
 def _response(row: ReconciliationMatch, status: int = 200):
-    session = db.session()
-    return service.views(session, [row])[0], status, {"ETag": service.etag(row)}
+    return answer(service.views(db.session(), [row])[0], service.etag(row), status,
+                  f"/api/v1/reconciliation/matches/{row.id}")
 
 
 def _visible(match_id: int) -> ReconciliationMatch:
@@ -75,8 +75,7 @@ class Matches(MethodView):
     def post(self, data):
         """Match a transfer to invoices by hand (posted at once)"""
         row = service.manual(db.session(), data["transfer"], data["allocations"], current().name)
-        body, _, headers = _response(row)
-        return body, 201, {**headers, "Location": f"/api/v1/reconciliation/matches/{row.id}"}
+        return _response(row, 201)
 
 
 @blp.route("/reconciliation/matches/<int:match_id>")
