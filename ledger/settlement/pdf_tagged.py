@@ -11,21 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ledger.settlement.pdf import (
-    ACCRUED,
-    AUTHOR,
-    KEYWORDS,
-    LANG,
-    LEGEND,
-    PAID,
-    Chart,
-    Grid,
-    Heading,
-    Printout,
-    Text,
-    numeric,
-    rows_of,
-)
+from ledger.settlement import pdf
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm 12mm 14mm 12mm;
@@ -68,16 +54,16 @@ def _e(text) -> str:
     return escape(str(text), quote=True)
 
 
-def _grid(grid: Grid) -> str:
+def _grid(grid: pdf.Grid) -> str:
     table = grid.table
     head = f"<h3>{_e(table.title)}</h3>" if grid.titled else ""
     if not table.rows:
         return head + "<p>None.</p>"
-    kinds = ["num" if numeric(c.kind) else "text" for c in table.columns]
+    kinds = ["num" if pdf.numeric(c.kind) else "text" for c in table.columns]
     caption = "" if grid.titled else f"<caption>{_e(table.title)}</caption>"
     headers = "".join(f'<th scope="col" class="{k}">{_e(c.header)}</th>' for c, k in zip(table.columns, kinds))
     body = "".join("<tr>" + "".join(f'<td class="{k}">{_e(v)}</td>' for v, k in zip(row, kinds)) + "</tr>"
-                   for row in rows_of(table))
+                   for row in pdf.rows_of(table))
     return f"{head}<table>{caption}<thead><tr>{headers}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -89,7 +75,7 @@ def _ticks(low: int, high: int) -> list[int]:
     return list(range(first, max(last, first + step) + 1, step))
 
 
-def _svg(chart: Chart) -> str:
+def _svg(chart: pdf.Chart) -> str:
     low, high = min(0, *chart.accrued, *chart.paid), max(0, *chart.accrued, *chart.paid)
     ticks = _ticks(low, high)
     bottom, top = ticks[0], ticks[-1]
@@ -109,14 +95,14 @@ def _svg(chart: Chart) -> str:
     bar = slot * 0.36
     for index, month in enumerate(chart.months):
         x = _LEFT + index * slot + slot * 0.14
-        for offset, (value, colour) in enumerate(((chart.accrued[index], ACCRUED), (chart.paid[index], PAID))):
+        for offset, (value, colour) in enumerate(((chart.accrued[index], pdf.ACCRUED), (chart.paid[index], pdf.PAID))):
             y0, y1 = sorted((y(0), y(value)))
             parts.append(f'<rect x="{round(x + offset * bar, 2)}" y="{y0}" width="{round(bar, 2)}" '
                          f'height="{round(max(y1 - y0, 0.01), 2)}" fill="{colour}"/>')
         parts.append(f'<text x="{round(_LEFT + (index + 0.5) * slot, 2)}" y="{_BOTTOM + 14}" '
                      f'text-anchor="middle">{_e(month)}</text>')
     parts.append(f'<line x1="{_LEFT}" x2="{_RIGHT}" y1="{y(0)}" y2="{y(0)}" stroke="#000" stroke-width="0.8"/>')
-    for index, (label, colour) in enumerate(zip(LEGEND, (ACCRUED, PAID))):
+    for index, (label, colour) in enumerate(zip(pdf.LEGEND, (pdf.ACCRUED, pdf.PAID))):
         x = _LEFT + index * 190
         parts.append(f'<rect x="{x}" y="4" width="12" height="10" fill="{colour}"/>'
                      f'<text x="{x + 18}" y="13" font-size="10">{_e(label)}</text>')
@@ -125,29 +111,29 @@ def _svg(chart: Chart) -> str:
 
 
 def _block(block) -> str:
-    if isinstance(block, Heading):
+    if isinstance(block, pdf.Heading):
         tag = "h2" if block.level == 1 else "h3"
         return f"<{tag}>{_e(block.text)}</{tag}>"
-    if isinstance(block, Text):
+    if isinstance(block, pdf.Text):
         return f'<p class="{block.style}">{_e(block.text)}</p>'
-    if isinstance(block, Grid):
+    if isinstance(block, pdf.Grid):
         return _grid(block)
     return _svg(block)
 
 
-def html(printout: Printout) -> str:
+def html(printout: pdf.Printout) -> str:
     """The whole document as HTML (what WeasyPrint lays out)."""
     meta = "".join(f'<meta name="{name}" content="{_e(value)}">' for name, value in
-                   (("author", AUTHOR), ("description", printout.subject), ("keywords", KEYWORDS),
-                    ("generator", AUTHOR)))
+                   (("author", pdf.AUTHOR), ("description", printout.subject), ("keywords", pdf.KEYWORDS),
+                    ("generator", pdf.AUTHOR)))
     body = "".join(f'<section class="{"new-page" if part.new_page else "part"}">'
                    + "".join(_block(b) for b in part.blocks) + "</section>" for part in printout.parts)
-    return (f'<!DOCTYPE html><html lang="{LANG}"><head><meta charset="utf-8"><title>{_e(printout.title)}</title>'
+    return (f'<!DOCTYPE html><html lang="{pdf.LANG}"><head><meta charset="utf-8"><title>{_e(printout.title)}</title>'
             f"{meta}<style>{_CSS % {'footer': _css_string(printout.footer)}}</style></head><body>"
             f'<h1>{_e(printout.title)}</h1><p class="subtitle">{_e(printout.subtitle)}</p>{body}</body></html>')
 
 
-def draw(printout: Printout, weasyprint) -> bytes:
+def draw(printout: pdf.Printout, weasyprint) -> bytes:
     # The document names no resource: a fetcher allowing no protocol makes sure nothing is ever read.
     document = weasyprint.HTML(string=html(printout), url_fetcher=weasyprint.URLFetcher(allowed_protocols=()))
     return document.write_pdf(pdf_variant="pdf/ua-1")

@@ -30,21 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ledger.settlement.pdf import (
-    ACCRUED,
-    AUTHOR,
-    KEYWORDS,
-    LANG,
-    LEGEND,
-    PAID,
-    Chart,
-    Grid,
-    Heading,
-    Printout,
-    Text,
-    numeric,
-    rows_of,
-)
+from ledger.settlement import pdf
 
 _STYLES = getSampleStyleSheet()
 _CELL = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontName="Helvetica", fontSize=7.5, leading=9)
@@ -76,15 +62,15 @@ class _Document(SimpleDocTemplate):
         self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=level > 0)
 
 
-def _grid(grid: Grid) -> list:
+def _grid(grid: pdf.Grid) -> list:
     """A table (with its title unless it is a chart's figures); an empty one says so in words."""
     table = grid.table
     flow = [CondPageBreak(25 * mm), _para(table.title, "Heading2")] if grid.titled else []
     if not table.rows:
         return flow + [_para("None.", "BodyText")]
     rows = [[c.header for c in table.columns]]
-    rows += [[_para(text, _CELL) if len(text) > _WRAP_AT and not numeric(c.kind) else text
-              for text, c in zip(row, table.columns)] for row in rows_of(table)]
+    rows += [[_para(text, _CELL) if len(text) > _WRAP_AT and not pdf.numeric(c.kind) else text
+              for text, c in zip(row, table.columns)] for row in pdf.rows_of(table)]
     grid_ = Table(rows, repeatRows=1, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
@@ -93,12 +79,12 @@ def _grid(grid: Grid) -> list:
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f0f0f0")]),
     ]
-    style += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i, c in enumerate(table.columns) if numeric(c.kind)]
+    style += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i, c in enumerate(table.columns) if pdf.numeric(c.kind)]
     grid_.setStyle(TableStyle(style))
     return flow + [grid_]
 
 
-def _chart(chart: Chart) -> list:
+def _chart(chart: pdf.Chart) -> list:
     drawing = Drawing(250 * mm, 62 * mm)
     bars = VerticalBarChart()
     bars.x, bars.y, bars.width, bars.height = 28 * mm, 8 * mm, 215 * mm, 48 * mm
@@ -108,22 +94,22 @@ def _chart(chart: Chart) -> list:
     bars.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
     bars.valueAxis.labels.fontSize = 7
     bars.categoryAxis.labels.fontSize = 7
-    bars.bars[0].fillColor, bars.bars[1].fillColor = colors.HexColor(ACCRUED), colors.HexColor(PAID)
+    bars.bars[0].fillColor, bars.bars[1].fillColor = colors.HexColor(pdf.ACCRUED), colors.HexColor(pdf.PAID)
     drawing.add(bars)
     legend = Legend()
     legend.x, legend.y, legend.alignment = 30 * mm, 61 * mm, "right"  # swatch, then its words
     legend.columnMaximum, legend.deltax, legend.dxTextSpace, legend.fontSize = 1, 45 * mm, 2 * mm, 8
-    legend.colorNamePairs = [(colors.HexColor(ACCRUED), LEGEND[0]), (colors.HexColor(PAID), LEGEND[1])]
+    legend.colorNamePairs = [(colors.HexColor(pdf.ACCRUED), pdf.LEGEND[0]), (colors.HexColor(pdf.PAID), pdf.LEGEND[1])]
     drawing.add(legend)
     return [KeepTogether([_para(chart.heading, "Heading2"), drawing]), *_grid(chart.figures)]
 
 
 def _block(block) -> list:
-    if isinstance(block, Heading):
+    if isinstance(block, pdf.Heading):
         return [_para(block.text, "Heading1" if block.level == 1 else "Heading2")]
-    if isinstance(block, Text):
+    if isinstance(block, pdf.Text):
         return [_para(block.text, _TEXT[block.style])]
-    if isinstance(block, Grid):
+    if isinstance(block, pdf.Grid):
         return _grid(block)
     return _chart(block)
 
@@ -138,10 +124,10 @@ def _footer(label: str):
     return draw
 
 
-def draw(printout: Printout) -> bytes:
+def draw(printout: pdf.Printout) -> bytes:
     out = io.BytesIO()
-    doc = _Document(out, pagesize=landscape(A4), title=printout.title, author=AUTHOR, subject=printout.subject,
-                    keywords=KEYWORDS, creator=AUTHOR, lang=LANG, displayDocTitle=True,
+    doc = _Document(out, pagesize=landscape(A4), title=printout.title, author=pdf.AUTHOR, subject=printout.subject,
+                    keywords=pdf.KEYWORDS, creator=pdf.AUTHOR, lang=pdf.LANG, displayDocTitle=True,
                     leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm)
     flow = [_para(printout.title, "Title"), _para(printout.subtitle, "Heading3"), Spacer(1, 3 * mm)]
     for part in printout.parts:
