@@ -160,6 +160,13 @@ def ensure_party_visible(*party_codes: str | None, kind: str) -> None:
         raise not_found(kind)
 
 
+def parties_listed(asked: str | None) -> set[str]:
+    """The parties a list is narrowed to, each a filter of its own: a partner's party (it sees only what it is a side
+    of) and the `?party=` asked for, which narrows a partner's list further rather than being ignored."""
+    principal = current()
+    return {party for party in (principal.party if principal.is_partner else None, asked) if party}
+
+
 def ensure_acting_for(party_code: str, action: str) -> None:
     """A partner may act only for its own side of an object it can see (403 on its own object)."""
     principal = current()

@@ -65,10 +65,7 @@ class Agreements(MethodView):
     def get(self, args):
         """List agreements (a partner sees those its party is a side of)"""
         query = select(Agreement)
-        principal = auth.current()
-        # A partner sees the agreements its party is a side of; ?party= narrows those to the ones the other
-        # party is also a side of (it was ignored for partners, answering a filter that was not applied).
-        for party in {principal.party if principal.is_partner else None, args.get("party")} - {None}:
+        for party in auth.parties_listed(args.get("party")):
             query = query.where(or_(Agreement.payer_code == party, Agreement.payee_code == party))
         result = listing.page(query, Agreement.id, args)
         result["items"] = [service.view(db.session(), a) for a in result["items"]]

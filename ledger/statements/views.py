@@ -18,7 +18,7 @@ from contracts.statements import (
 )
 from ledger import db, listing
 from ledger.api import blueprint
-from ledger.auth import READ_ROLES, current, ensure_party_visible, requires
+from ledger.auth import READ_ROLES, current, ensure_party_visible, parties_listed, requires
 from ledger.errors import Problem, field_error
 from ledger.money import Money, MoneyError
 from ledger.statements import service, voiding
@@ -52,11 +52,8 @@ class Statements(MethodView):
     def get(self, args):
         """List imported statements (a partner sees those of its own accounts)"""
         query = select(Statement)
-        principal = current()
-        if principal.is_partner:
-            query = query.where(service.visible_to_party(principal.party))
-        if args.get("party"):
-            query = query.where(service.visible_to_party(args["party"]))
+        for party in parties_listed(args.get("party")):
+            query = query.where(service.visible_to_party(party))
         if args.get("account"):
             query = query.where(Statement.account == service.normalize_account(args["account"]))
         result = listing.page(query, Statement.id, args)
@@ -114,11 +111,8 @@ class Transfers(MethodView):
     def get(self, args):
         """List transfers, by reconciliation status (a partner sees those on its own accounts)"""
         query = select(Transfer)
-        principal = current()
-        if principal.is_partner:
-            query = query.where(Transfer.party_code == principal.party)
-        if args.get("party"):
-            query = query.where(Transfer.party_code == args["party"])
+        for party in parties_listed(args.get("party")):
+            query = query.where(Transfer.party_code == party)
         if args.get("status"):
             query = query.where(service.status_clause(args["status"]))
         if args.get("account"):
