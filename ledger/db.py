@@ -21,7 +21,9 @@ from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Connection,
+    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -35,9 +37,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from ledger.errors import not_found
+from ledger.timeutil import utcnow
 
 # Stable constraint names, so migrations can name what they alter.
 SQLModel.metadata.naming_convention = {
@@ -95,6 +98,18 @@ class ExactDecimal(TypeDecorator):
 #: Money amounts (any ISO 4217 exponent fits in 4 decimals) and FX rates.
 AMOUNT = ExactDecimal(24, 4)
 RATE = ExactDecimal(20, 8)
+
+
+def moment_now():
+    """A model's timestamp column set when the row is made: timezone-aware, NOT NULL, read from the ledger's
+    clock (`timeutil.utcnow`)."""
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def moment_unset():
+    """A model's timestamp column that stays NULL until the event it records (decided, voided, erased)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
 
 #: Execution option of a read session's connections: on SQLite their transactions never take the write lock.
 READ_ONLY = "ledger_read_only"

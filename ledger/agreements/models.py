@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Text, UniqueConstraint, true
+from sqlalchemy import Boolean, Column, Index, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, moment_now, moment_unset
 
 KINDS = ("return_hub", "mutual_recognition")
 
@@ -35,7 +34,7 @@ class Agreement(SQLModel, table=True):
     termination_notified_on: date | None = Field(default=None)
     termination_reason: str | None = Field(default=None, max_length=500)
     version: int = Field(default=1)  # ETag counter: bumped by every change to the agreement or its terms
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class AgreementVersionRow(SQLModel, table=True):
@@ -49,7 +48,7 @@ class AgreementVersionRow(SQLModel, table=True):
     number: int
     effective_from: date
     terms: str = Field(sa_column=Column(Text, nullable=False))  # the terms' wire JSON
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class Returnee(SQLModel, table=True):
@@ -69,8 +68,8 @@ class Returnee(SQLModel, table=True):
     retain_until: date = Field(index=True)
     # Set on admission and by every event, cleared once an accrual has priced the new facts (see AccrualState).
     reprice_pending: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
-    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    erased_at: datetime | None = moment_unset()
+    created_at: datetime = moment_now()
 
 
 class ReturneeEvent(SQLModel, table=True):
@@ -82,7 +81,7 @@ class ReturneeEvent(SQLModel, table=True):
     returnee_id: int = Field(foreign_key="returnees.id", index=True)
     type: str = Field(max_length=20)
     occurred_on: date
-    recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = moment_now()
 
 
 class AccrualState(SQLModel, table=True):
@@ -95,7 +94,7 @@ class AccrualState(SQLModel, table=True):
     agreement_id: int = Field(foreign_key="agreements.id", primary_key=True)
     pricing_digest: str = Field(max_length=64)
     priced_through: date
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = moment_now()
 
 
 class Obligation(SQLModel, table=True):
@@ -118,7 +117,7 @@ class Obligation(SQLModel, table=True):
     adjusts: str | None = Field(default=None, max_length=80)
     status: str = Field(default="accrued", max_length=10)  # accrued | invoiced | paid
     journal_entry_id: int = Field(foreign_key="journal_entries.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 Index("ix_obligations_agreement_period", Obligation.agreement_id, Obligation.period)

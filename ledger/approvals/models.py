@@ -3,11 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, moment_now, moment_unset
 
 
 class Approval(SQLModel, table=True):
@@ -31,8 +30,8 @@ class Approval(SQLModel, table=True):
     status: str = Field(default="pending", max_length=12, index=True)  # pending|approved|rejected|withdrawn
     requested_by: str = Field(max_length=200)  # the principal's key: the identity four eyes compare
     requested_by_name: str = Field(max_length=200)
-    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    requested_at: datetime = moment_now()
     decided_by: str | None = Field(default=None, max_length=200)
     decided_by_name: str | None = Field(default=None, max_length=200)
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decided_at: datetime | None = moment_unset()
     reason: str = Field(default="", max_length=500)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, moment_now
 
 ON_EXCEED = ("refuse", "approve")
 
@@ -33,7 +32,7 @@ class BudgetLine(SQLModel, table=True):
     on_exceed: str = Field(max_length=10)  # refuse | approve
     approved_excess: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
     version: int = Field(default=1)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class BudgetRevision(SQLModel, table=True):
@@ -45,4 +44,4 @@ class BudgetRevision(SQLModel, table=True):
     budget_line_id: int = Field(foreign_key="budget_lines.id", index=True)
     amount: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     reason: str = Field(max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()

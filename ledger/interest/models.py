@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, moment_now, moment_unset
 
 
 class ReferenceRate(SQLModel, table=True):
@@ -25,7 +24,7 @@ class ReferenceRate(SQLModel, table=True):
     effective_from: date
     rate_percent: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))  # percent a year, ≤ 4 decimals
     source: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class InterestProposal(SQLModel, table=True):
@@ -48,7 +47,7 @@ class InterestProposal(SQLModel, table=True):
     currency: str = Field(max_length=3)
     status: str = Field(default="proposed", max_length=10)  # proposed | accepted | rejected
     decided_by: str | None = Field(default=None, max_length=200)
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decided_at: datetime | None = moment_unset()
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     obligation_id: int | None = Field(default=None, foreign_key="obligations.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.timeutil import utcnow
+from ledger.db import moment_now
 
 
 class Party(SQLModel, table=True):
@@ -21,7 +21,7 @@ class Party(SQLModel, table=True):
     # What its open items in other currencies are revalued into at month end (None: not revalued).
     reporting_currency: str | None = Field(default=None, max_length=3)
     version: int = Field(default=1)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class BankAccount(SQLModel, table=True):

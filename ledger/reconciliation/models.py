@@ -19,12 +19,11 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text, text
+from sqlalchemy import CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT, RATE
+from ledger.db import AMOUNT, RATE, moment_now, moment_unset
 from ledger.statements.models import TransferFx  # noqa: F401  (moved; still importable from here)
-from ledger.timeutil import utcnow
 
 #: Evidence is stored as JSON with sorted keys (the same evidence, the same text). One encoder, built once.
 _EVIDENCE = json.JSONEncoder(sort_keys=True)
@@ -44,8 +43,8 @@ class ReconciliationRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dry_run: bool = False
     actor: str = Field(max_length=200)
-    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    started_at: datetime = moment_now()
+    finished_at: datetime | None = moment_unset()
     transfers_considered: int = 0
     invoices_considered: int = 0
     auto_matched: int = 0
@@ -81,9 +80,9 @@ class ReconciliationMatch(SQLModel, table=True):
     evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON {name: text}
     status: str = Field(max_length=10)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
     decided_by: str | None = Field(default=None, max_length=200)
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decided_at: datetime | None = moment_unset()
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     reversal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
@@ -119,7 +118,7 @@ class RejectedPair(SQLModel, table=True):
     transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
     invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id")
-    rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    rejected_at: datetime = moment_now()
 
 
 class RejectedClaimPair(SQLModel, table=True):
@@ -130,7 +129,7 @@ class RejectedClaimPair(SQLModel, table=True):
     transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
     claim_id: int = Field(foreign_key="cost_claims.id", primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id")
-    rejected_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    rejected_at: datetime = moment_now()
 
 
 Index("ix_reconciliation_matches_status_id", ReconciliationMatch.status, ReconciliationMatch.id)

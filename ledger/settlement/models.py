@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ledger.db import moment_unset
+
 
 class FrozenStatement(SQLModel, table=True):
     """A closed period's statement exactly as signed: its canonical JSON never changes (append-only)."""
@@ -49,7 +51,7 @@ class SigningKeyRecord(SQLModel, table=True):
     algorithm: str = Field(default="Ed25519", max_length=20)
     public_key: str = Field(max_length=64)  # base64 of the raw 32 bytes
     valid_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    retired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    retired_at: datetime | None = moment_unset()
 
 
 class StatementReview(SQLModel, table=True):
@@ -70,6 +72,6 @@ class StatementReview(SQLModel, table=True):
     comment: str = Field(default="", max_length=2000)
     reviewed_by: str = Field(max_length=100)  # the principal: user:N or token:N
     reviewed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    resolved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    resolved_at: datetime | None = moment_unset()
     resolved_by: str | None = Field(default=None, max_length=100)
     resolution: str = Field(default="", max_length=2000)

@@ -18,11 +18,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT, RATE
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, RATE, moment_now, moment_unset
 
 
 class Statement(SQLModel, table=True):
@@ -48,9 +47,9 @@ class Statement(SQLModel, table=True):
     flags: str = Field(default="", max_length=500)  # comma-separated, e.g. "unknown_account,balance_mismatch"
     file_sha256: str = Field(max_length=64, index=True)
     imported_by: str = Field(max_length=100)
-    imported_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    imported_at: datetime = moment_now()
     # A wrong import voided (`statements.voiding`): its transfers reversed out of the journal, kept as "voided".
-    voided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    voided_at: datetime | None = moment_unset()
     voided_by: str | None = Field(default=None, max_length=100)
     void_reason: str | None = Field(default=None, max_length=500)
 
