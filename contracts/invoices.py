@@ -1,11 +1,12 @@
 """Wire schemas of invoices received from partners (JSON; UBL 2.1 arrives as application/xml)."""
 
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_dump, post_load, validate, validates_schema
 
 from contracts.common import (
     Amount,
     CurrencyCode,
     ListArgs,
+    Money,
     Period,
     Reference,
     Schema,
@@ -124,8 +125,15 @@ class FindingSchema(Schema):
     field = fields.String(allow_none=True)
     line = fields.String(allow_none=True, metadata={"description": "the line concerned; null: the document"})
     source = fields.String(metadata={"enum": ["check", "officer"]})
-    remaining = Amount(metadata={"description": "cap_exceeded only: the headroom left under the binding cap "
-                                                "before the line"})
+    remaining = Money(metadata={"description": "cap_exceeded only: the headroom left under the binding cap "
+                                               "before the line"})
+
+    @post_dump
+    def _remaining_only_when_capped(self, data, **kwargs):
+        """`remaining` is sent on cap_exceeded findings only: the other findings keep their shape."""
+        if data.get("remaining") is None:
+            data.pop("remaining", None)
+        return data
 
 
 class DecisionSchema(Schema):

@@ -54,6 +54,18 @@ class Principal:
     def is_partner(self) -> bool:
         return self.role == "partner"
 
+    def ensure_visible(self, *party_codes: str | None, kind: str) -> None:
+        """A partner sees only objects it is a side of; anything else does not exist for it (404, never 403), in
+        the very words of a missing `kind` (`errors.not_found`)."""
+        if self.is_partner and self.party not in party_codes:
+            raise not_found(kind)
+
+    def ensure_acting_for(self, party_code: str, action: str) -> None:
+        """A partner may act only for its own side of an object it can see (403 on its own object); staff act for
+        either side."""
+        if self.is_partner and self.party != party_code:
+            raise Forbidden(f"only {party_code} may {action}")
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -153,11 +165,8 @@ def public(view: Callable) -> Callable:
 
 
 def ensure_party_visible(*party_codes: str | None, kind: str) -> None:
-    """A partner sees only objects it is a side of; anything else does not exist for it (404, never 403), in the
-    very words of a missing `kind` (`errors.not_found`)."""
-    principal = current()
-    if principal.is_partner and principal.party not in party_codes:
-        raise not_found(kind)
+    """`Principal.ensure_visible` for the request's principal (views; services take the principal)."""
+    current().ensure_visible(*party_codes, kind=kind)
 
 
 def parties_listed(asked: str | None) -> set[str]:
@@ -165,10 +174,3 @@ def parties_listed(asked: str | None) -> set[str]:
     of) and the `?party=` asked for, which narrows a partner's list further rather than being ignored."""
     principal = current()
     return {party for party in (principal.party if principal.is_partner else None, asked) if party}
-
-
-def ensure_acting_for(party_code: str, action: str) -> None:
-    """A partner may act only for its own side of an object it can see (403 on its own object)."""
-    principal = current()
-    if principal.is_partner and principal.party != party_code:
-        raise Forbidden(f"only {party_code} may {action}")

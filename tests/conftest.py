@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from ledger import create_app, migrate, timeutil
 from ledger.auth import ApiToken, hash_token, new_token
@@ -66,6 +67,23 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     engine.dispose()
     yield url
     drop()
+
+
+@pytest.fixture
+def script_session(database_url) -> Iterator[Session]:
+    """What a script holds: an engine on the database and a plain session on it (no app, no app context), rolled
+    back afterwards."""
+    engine = make_engine(database_url)
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,11 @@ class Finding:
     def kind(self) -> str:
         return kind_of(self.code)
 
+    @property
+    def source(self) -> str:
+        """Found by the intake's checks (an officer's dispute is stored as a finding of source `officer`)."""
+        return "check"
+
 
 def check_arithmetic(inv: ParsedInvoice) -> list[Finding]:
     """Every arithmetic finding on `inv`; [] when it is consistent."""

@@ -76,6 +76,7 @@ from ledger.money import CurrencyMismatch, Money
 from ledger.parties.models import BankAccount
 from ledger.pseudonyms import redact
 from ledger.timeutil import period_of, today, utcnow
+from ledger.wire import Extended
 
 #: Ids per statement when many invoices are read or changed at once.
 _CHUNK = 5000
@@ -488,7 +489,7 @@ def store(session: Session, checked: Checked, document: bytes | None) -> Invoice
         session.execute(insert(InvoiceLine), rows[start:start + 5000])
     now = utcnow()
     findings = [{"invoice_id": invoice.id, "line": f.line, "code": f.code, "message": f.message[:2000],
-                 "field": _short(f.field, 200), "source": "check", "created_at": now,
+                 "field": _short(f.field, 200), "source": f.source, "created_at": now,
                  "remaining": f.remaining.amount if f.remaining is not None else None} for f in checked.findings]
     for start in range(0, len(findings), 5000):
         session.execute(insert(InvoiceFinding), findings[start:start + 5000])
@@ -529,15 +530,9 @@ def _money(amount, currency: str) -> Money:
     return Money(Decimal(amount), currency)
 
 
-def _finding_view(f: Finding | InvoiceFinding, currency: str | None = None) -> dict:
-    remaining = getattr(f, "remaining", None)
-    if remaining is not None and not isinstance(remaining, Money):
-        remaining = Money(Decimal(remaining), currency)
-    view = {"code": f.code, "kind": kind_of(f.code), "message": f.message, "field": f.field, "line": f.line,
-            "source": getattr(f, "source", "check")}
-    if remaining is not None:  # cap_exceeded only: the other findings keep their shape
-        view["remaining"] = remaining
-    return view
+def _finding_shown(finding: InvoiceFinding, currency: str) -> Extended:
+    """A stored finding with its `kind` and its invoice's `currency` (that of `remaining`)."""
+    return Extended(finding, kind=kind_of(finding.code), currency=currency)
 
 
 def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
@@ -575,32 +570,36 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True) -> dict:
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
         "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
-        "decision": decision, "findings": [_finding_view(f, cur) for f in findings_of(session, invoice.id)],
+        "decision": decision, "findings": [_finding_shown(f, cur) for f in findings_of(session, invoice.id)],
         "version": invoice.version, "created_at": invoice.created_at,
         **({"lines": lines} if with_lines else {}),
     }
 
 
-def dry_run_view(checked: Checked) -> dict:
-    inv, cur = checked.invoice, checked.invoice.currency
+def dry_run_shown(checked: Checked) -> Extended:
+    """The parsed document as the invoice it would be, nothing stored (`id` null, `dry_run` true): its agreement and
+    sides, the document's payable as `total` and what it does to the amount owed as `payable`, the amount due
+    worked out from its parts (`computed_payable`, null when its currencies disagree), its lines as matched and
+    the checks' findings."""
+    inv, agreement = checked.invoice, checked.agreement
     try:
         computed = computed_payable(inv)
     except CurrencyMismatch:
         computed = None
-    return {
-        "id": None, "agreement": checked.agreement.id, "agreement_reference": checked.agreement.reference,
-        "payee": checked.agreement.payee_code, "payer": checked.agreement.payer_code, "number": inv.number,
-        "document_type": inv.document_type, "issued_on": inv.issued_on, "due_on": inv.due_on, "currency": cur,
-        "period": checked.period, "payment_reference": inv.payment_reference,
-        "payment_reference_is_rf": inv.payment_reference_is_rf, "payee_iban": inv.seller.iban,
-        "preceding_invoice": inv.preceding_invoice, "total": inv.payable, "payable": inv.ledger_effect(),
-        "computed_payable": computed, "status": checked.status, "source": inv.source, "dry_run": True,
-        "lines": [{"line": ln.parsed.line_id, "kind": ln.parsed.kind, "returnee": ln.parsed.returnee,
-                   "returnee_id": ln.returnee_id, "period": ln.period, "description": ln.parsed.description,
-                   "amount": ln.parsed.net_amount, "obligation": ln.obligation.id if ln.obligation else None}
-                  for ln in checked.lines],
-        "findings": [_finding_view(f) for f in checked.findings],
-    }
+    return Extended(
+        inv, id=None, agreement=agreement.id, agreement_reference=agreement.reference, payee=agreement.payee_code,
+        payer=agreement.payer_code, period=checked.period, payee_iban=inv.seller.iban, total=inv.payable,
+        payable=inv.ledger_effect(), computed_payable=computed, status=checked.status, dry_run=True,
+        lines=[_checked_line_shown(line) for line in checked.lines], findings=checked.findings,
+    )
+
+
+def _checked_line_shown(line: CheckedLine) -> Extended:
+    """A line as matched: what the document says of it, with the returnee's id and the obligation found (if any)."""
+    parsed = line.parsed
+    return Extended(line, line=parsed.line_id, kind=parsed.kind, returnee=parsed.returnee,
+                    description=parsed.description, amount=parsed.net_amount,
+                    obligation=line.obligation.id if line.obligation else None)
 
 
 def list_query(party: str | None = None, status: str | None = None, agreement_id: int | None = None,

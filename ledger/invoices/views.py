@@ -144,7 +144,7 @@ class Invoices(MethodView):
         sender = principal.party if principal.is_partner else None
         checked, invoice = service.receive(db.session(), inv, sender, document, dry_run=args["dry_run"])
         if invoice is None:
-            return service.dry_run_view(checked), 200
+            return service.dry_run_shown(checked), 200
         return _response(invoice, 201)
 
 

@@ -2,9 +2,10 @@
 claims assessed by `ledger.recognition.rules`, the issuing state's decision, payment and netting.
 
 Who may act: each step belongs to one side (the issuing state records orders, requests recognition,
-decides and pays claims; the enforcing state decides on recognition, enforces and claims). A partner
-token acts only for its own state; staff (finance officers) may act for either. Visibility is checked
-first (a partner that is neither side gets 404), then the side (403).
+decides and pays claims; the enforcing state decides on recognition, enforces and claims). The caller
+says who acts (a `Principal`: no request is read here, so a script calls these with a session and a
+principal). A partner acts only for its own state; staff (finance officers) may act for either.
+Visibility is checked first (a partner that is neither side gets 404), then the side (403).
 
 Journal (one entry per money event, in the claim's currency; I = issuing, E = enforcing state):
 - acceptance, effective on `decided_on`: Dr claims_receivable(E,I) / Cr compensation_income(E,I) and
@@ -21,7 +22,7 @@ settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) la
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -30,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from ledger import listing
 from ledger.audit.service import describe
-from ledger.auth import Principal, ensure_acting_for, ensure_party_visible
+from ledger.auth import Principal
 from ledger.errors import Conflict, Unprocessable, check_if_match, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entry
 from ledger.money import Money
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.pseudonyms import PersonalData
 from ledger.recognition import rules
 from ledger.recognition.models import (
@@ -79,7 +80,7 @@ def _apply(check, *args, **kwargs):
 
 
 def _require_party(session: Session, code: str, field_name: str) -> None:
-    if session.get(Party, code) is None:
+    if not parties.exists(session, code):
         raise Unprocessable(f"{field_name}: {code} is not a registered party", code="unknown_party",
                             errors={field_name: [f"{code} is not a registered party"]})
 
@@ -90,8 +91,8 @@ def _money(amount: Decimal | None, currency: str) -> Money | None:
 
 # ---- return orders -----------------------------------------------------------------------------------
 
-def create_order(session: Session, data: dict, personal: PersonalData) -> ReturnOrder:
-    ensure_acting_for(data["issuing_state"], "record its return orders")
+def create_order(session: Session, principal: Principal, data: dict, personal: PersonalData) -> ReturnOrder:
+    principal.ensure_acting_for(data["issuing_state"], "record its return orders")
     basis = data.get("legal_basis") or rules.DIRECTIVE_2001_40
     _apply(rules.validate_return_order, data["issuing_state"], data["ground"], data["decision_date"], today(),
            basis)
@@ -141,12 +142,12 @@ def _recognitions_of(session: Session, order_ids: Sequence[int]) -> dict[int, li
     return found
 
 
-def get_order(session: Session, order_id: int) -> ReturnOrder:
+def get_order(session: Session, principal: Principal, order_id: int) -> ReturnOrder:
     order = session.get(ReturnOrder, order_id)
     if order is None:
         raise not_found("return order")
     enforcing = [r.enforcing_state for r in _recognitions_of(session, [order_id])[order_id]]
-    ensure_party_visible(order.issuing_state, *enforcing, kind="return order")
+    principal.ensure_visible(order.issuing_state, *enforcing, kind="return order")
     return order
 
 
@@ -206,19 +207,19 @@ def claim_of(session: Session, rec: Recognition) -> int | None:
     return _claim_ids(session, [rec.id]).get(rec.id)
 
 
-def get_recognition(session: Session, rec_id: int, lock: bool = False) -> Recognition:
+def get_recognition(session: Session, principal: Principal, rec_id: int, lock: bool = False) -> Recognition:
     """The recognition, visible to the caller; `lock` holds its row until commit (PostgreSQL), so two
     concurrent steps on it run one after the other and the second sees the first's outcome."""
     rec = session.get(Recognition, rec_id, with_for_update=lock)
     if rec is None:
         raise not_found("recognition")
-    ensure_party_visible(rec.issuing_state, rec.enforcing_state, kind="recognition")
+    principal.ensure_visible(rec.issuing_state, rec.enforcing_state, kind="recognition")
     return rec
 
 
-def request_recognition(session: Session, order_id: int, data: dict) -> Recognition:
-    order = get_order(session, order_id)
-    ensure_acting_for(order.issuing_state, "ask for recognition of its return orders")
+def request_recognition(session: Session, principal: Principal, order_id: int, data: dict) -> Recognition:
+    order = get_order(session, principal, order_id)
+    principal.ensure_acting_for(order.issuing_state, "ask for recognition of its return orders")
     enforcing = data["enforcing_state"]
     _apply(rules.validate_recognition, order.issuing_state, enforcing)
     check_not_future(data["requested_on"], "requested_on")
@@ -240,9 +241,10 @@ def request_recognition(session: Session, order_id: int, data: dict) -> Recognit
     return rec
 
 
-def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
-    rec = get_recognition(session, rec_id, lock=True)
-    ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
+def decide_recognition(session: Session, principal: Principal, rec_id: int, data: dict,
+                       if_match: str | None) -> Recognition:
+    rec = get_recognition(session, principal, rec_id, lock=True)
+    principal.ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
     check_if_match(recognition_etag(rec), if_match, "recognition")
     if rec.status != "requested":
         raise Conflict(f"recognition {rec.id} was already decided ({rec.status})", code="already_decided")
@@ -262,9 +264,10 @@ def decide_recognition(session: Session, rec_id: int, data: dict, if_match: str 
     return rec
 
 
-def record_enforcement(session: Session, rec_id: int, data: dict, if_match: str | None) -> Recognition:
-    rec = get_recognition(session, rec_id, lock=True)
-    ensure_acting_for(rec.enforcing_state, "record the enforcement")
+def record_enforcement(session: Session, principal: Principal, rec_id: int, data: dict,
+                       if_match: str | None) -> Recognition:
+    rec = get_recognition(session, principal, rec_id, lock=True)
+    principal.ensure_acting_for(rec.enforcing_state, "record the enforcement")
     check_if_match(recognition_etag(rec), if_match, "recognition")
     if rec.status == "enforced":
         raise Conflict(f"recognition {rec.id} was already enforced", code="already_enforced")
@@ -304,14 +307,14 @@ def _refuse_second_enforcement(session: Session, rec: Recognition) -> None:
 # ---- allowance rates ---------------------------------------------------------------------------------
 
 def allowance_rates(session: Session, code: str) -> list[AllowanceRate]:
-    if session.get(Party, code) is None:
+    if not parties.exists(session, code):
         raise not_found("party")
     return list(session.execute(select(AllowanceRate).where(AllowanceRate.party_code == code)
                                 .order_by(AllowanceRate.effective_from, AllowanceRate.currency)).scalars())
 
 
-def add_allowance_rate(session: Session, code: str, data: dict) -> AllowanceRate:
-    ensure_acting_for(code, "publish its escort allowance rates")
+def add_allowance_rate(session: Session, principal: Principal, code: str, data: dict) -> AllowanceRate:
+    principal.ensure_acting_for(code, "publish its escort allowance rates")
     allowance_rates(session, code)  # 404 for an unknown party
     taken = session.execute(select(AllowanceRate.id).where(
         AllowanceRate.party_code == code, AllowanceRate.effective_from == data["effective_from"],
@@ -349,9 +352,9 @@ def _rates_of(session: Session, code: str) -> list[rules.AllowanceRate]:
             for r in allowance_rates(session, code)]
 
 
-def create_claim(session: Session, data: dict) -> CostClaim:
-    rec = get_recognition(session, data["recognition"], lock=True)
-    ensure_acting_for(rec.enforcing_state, "claim the costs of this enforcement")
+def create_claim(session: Session, principal: Principal, data: dict) -> CostClaim:
+    rec = get_recognition(session, principal, data["recognition"], lock=True)
+    principal.ensure_acting_for(rec.enforcing_state, "claim the costs of this enforcement")
     if rec.status != "enforced":
         raise Conflict(f"costs are claimed after enforcement; recognition {rec.id} is {rec.status}",
                        code="not_enforced")
@@ -399,11 +402,11 @@ def _line_row(claim_id: int, line: rules.ClaimLine, assessed: rules.LineAssessme
     )
 
 
-def get_claim(session: Session, claim_id: int, lock: bool = False) -> CostClaim:
+def get_claim(session: Session, principal: Principal, claim_id: int, lock: bool = False) -> CostClaim:
     claim = session.get(CostClaim, claim_id, with_for_update=lock)
     if claim is None:
         raise not_found("cost claim")
-    ensure_party_visible(claim.issuing_state, claim.enforcing_state, kind="cost claim")
+    principal.ensure_visible(claim.issuing_state, claim.enforcing_state, kind="cost claim")
     return claim
 
 
@@ -428,11 +431,12 @@ def _allowed(session: Session, claim: CostClaim) -> dict[int, Money]:
     return {row.line: Money(Decimal(row.allowed), claim.currency) for row in _lines_of(session, [claim.id])[claim.id]}
 
 
-def decide_claim(session: Session, claim_id: int, data: dict, if_match: str | None) -> CostClaim:
+def decide_claim(session: Session, principal: Principal, claim_id: int, data: dict,
+                 if_match: str | None) -> CostClaim:
     """Accept (in whole or line by line, `lines`) or refuse the claim. Each line's answer is stored as it was
     given; the payable becomes the allowed amount of the accepted lines less what was recovered from the person."""
-    claim = get_claim(session, claim_id, lock=True)
-    ensure_acting_for(claim.issuing_state, "decide on this cost claim")
+    claim = get_claim(session, principal, claim_id, lock=True)
+    principal.ensure_acting_for(claim.issuing_state, "decide on this cost claim")
     check_if_match(claim_etag(claim), if_match, "cost claim")
     if claim.status != "submitted":
         raise Conflict(f"cost claim {claim.id} was already decided ({claim.status})", code="already_decided")
@@ -492,12 +496,12 @@ def dispute_etag(dispute: CostClaimDispute) -> str:
     return f'"cost-claim-dispute-{dispute.id}-{dispute.version}"'
 
 
-def open_dispute(session: Session, claim_id: int, data: dict) -> CostClaimDispute:
+def open_dispute(session: Session, principal: Principal, claim_id: int, data: dict) -> CostClaimDispute:
     """The enforcing state disputes refused lines of a decided, unpaid claim (all refused lines when it names
     none). The claim's stage is `disputed` until the issuing state resolves it: it is not paid meanwhile (an
     accepted part's payment deadline keeps running from its acceptance)."""
-    claim = get_claim(session, claim_id, lock=True)
-    ensure_acting_for(claim.enforcing_state, "dispute the decision on this cost claim")
+    claim = get_claim(session, principal, claim_id, lock=True)
+    principal.ensure_acting_for(claim.enforcing_state, "dispute the decision on this cost claim")
     if claim.status not in ("accepted", "refused"):
         code = {"submitted": "not_decided", "disputed": "dispute_open", "paid": "already_paid"}[claim.status]
         raise Conflict(f"only a decided, unpaid claim is disputed; cost claim {claim.id} is {claim.status}",
@@ -519,23 +523,23 @@ def open_dispute(session: Session, claim_id: int, data: dict) -> CostClaimDisput
     return dispute
 
 
-def get_dispute(session: Session, dispute_id: int, lock: bool = False) -> CostClaimDispute:
+def get_dispute(session: Session, principal: Principal, dispute_id: int, lock: bool = False) -> CostClaimDispute:
     dispute = session.get(CostClaimDispute, dispute_id, with_for_update=lock)
     if dispute is None:
         raise not_found("dispute")
     claim = session.get(CostClaim, dispute.claim_id)
-    ensure_party_visible(claim.issuing_state, claim.enforcing_state, kind="dispute")
+    principal.ensure_visible(claim.issuing_state, claim.enforcing_state, kind="dispute")
     return dispute
 
 
-def resolve_dispute(session: Session, dispute_id: int, data: dict) -> CostClaimDispute:
+def resolve_dispute(session: Session, principal: Principal, dispute_id: int, data: dict) -> CostClaimDispute:
     """The issuing state resolves: lines it now accepts are recorded (step `resolution`) and the payable grows by
     their allowed amount; the difference is journaled as an adjustment (source `cost_claim_adjustment`, on
     `decided_on`), never by editing the acceptance. The payment deadline of what is newly accepted runs from
     `decided_on`."""
-    dispute = get_dispute(session, dispute_id, lock=True)
-    claim = get_claim(session, dispute.claim_id, lock=True)
-    ensure_acting_for(claim.issuing_state, "resolve a dispute on this cost claim")
+    dispute = get_dispute(session, principal, dispute_id, lock=True)
+    claim = get_claim(session, principal, dispute.claim_id, lock=True)
+    principal.ensure_acting_for(claim.issuing_state, "resolve a dispute on this cost claim")
     if dispute.status != "open":
         raise Conflict(f"dispute {dispute.id} was already resolved ({dispute.outcome})", code="already_resolved")
     decided_on = data["decided_on"]
@@ -592,11 +596,11 @@ def claim_reference(claim_id: int) -> str:
     return f"CC-{claim_id}"
 
 
-def record_payment(session: Session, claim_id: int, paid_on: date, if_match: str | None = None,
-                   source: str = "api") -> CostClaim:
+def record_payment(session: Session, principal: Principal, claim_id: int, paid_on: date,
+                   if_match: str | None = None, source: str = "api") -> CostClaim:
     """The issuing state paid the claim, as recorded by it or a finance officer through the API."""
-    claim = get_claim(session, claim_id, lock=True)
-    ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
+    claim = get_claim(session, principal, claim_id, lock=True)
+    principal.ensure_acting_for(claim.issuing_state, "record the payment of this cost claim")
     check_if_match(claim_etag(claim), if_match, "cost claim")
     check_not_future(paid_on, "paid_on")
     return settle_claim(session, claim, paid_on, source)
@@ -688,19 +692,18 @@ def _lines_of(session: Session, claim_ids: Sequence[int]) -> dict[int, list[Cost
     return found
 
 
-def _line_view(row: CostClaimLine, currency: str, decision: CostClaimLineDecision | None = None) -> dict:
-    return {
-        "accepted": decision.accepted if decision else None,
-        "decision_reason": decision.reason if decision else None,
-        "line": row.line, "category": row.category, "evidence_ref": row.evidence_ref,
-        "claimed": _money(row.claimed, currency), "allowed": _money(row.allowed, currency),
-        "flags": [f for f in row.flags.split(",") if f], "reference_fare": _money(row.reference_fare, currency),
-        "location": row.location, "days": row.days, "escorts": row.escorts,
-        "daily_rate": _money(row.daily_rate, currency), "rate_effective_from": row.rate_effective_from,
-    }
+def _flags(stored: str) -> list[str]:
+    return [f for f in stored.split(",") if f]
 
 
-def claim_views(session: Session, claims: Sequence[CostClaim], as_of: date | None = None) -> list[dict]:
+def _line_shown(row: CostClaimLine, currency: str, decision: CostClaimLineDecision | None = None) -> Extended:
+    """The line with its `flags` as a list, the claim's `currency` (that of its amounts) and its standing: whether
+    `accepted` and the `decision_reason` (null while undecided)."""
+    return Extended(row, currency=currency, flags=_flags(row.flags), accepted=decision.accepted if decision else None,
+                    decision_reason=decision.reason if decision else None)
+
+
+def claims_shown(session: Session, claims: Sequence[CostClaim], as_of: date | None = None) -> list[Extended]:
     as_of = as_of or today()
     ids = [c.id for c in claims]
     lines = _lines_of(session, ids)
@@ -713,37 +716,27 @@ def claim_views(session: Session, claims: Sequence[CostClaim], as_of: date | Non
         for row in session.execute(select(CostClaimDispute).where(CostClaimDispute.claim_id.in_(ids))
                                    .order_by(CostClaimDispute.id)).scalars():
             disputes[row.claim_id].append(row)
-    return [_claim_view(claim, lines[claim.id], as_of, standing[claim.id], disputes[claim.id]) for claim in claims]
+    return [_claim_shown(claim, lines[claim.id], as_of, standing[claim.id], disputes[claim.id]) for claim in claims]
 
 
-def claim_view(session: Session, claim: CostClaim, as_of: date | None = None) -> dict:
-    return claim_views(session, [claim], as_of)[0]
+def claim_shown(session: Session, claim: CostClaim, as_of: date | None = None) -> Extended:
+    return claims_shown(session, [claim], as_of)[0]
 
 
-def _claim_view(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
-                standing: dict[int, CostClaimLineDecision] | None = None,
-                disputes: list[CostClaimDispute] | None = None) -> dict:
-    standing = standing or {}
-    cur = claim.currency
+def _claim_shown(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
+                 standing: dict[int, CostClaimLineDecision], disputes: list[CostClaimDispute]) -> Extended:
+    """The claim with its `reference`, `lines`, `disputes` and `flags` as a list; its lifecycle (the stored status)
+    as `stage`, and as of `as_of` its deadlines' `status`, whether `accepted`, what is `overdue` and by how many
+    days."""
     line_ = timeline(claim)
     overdue = line_.overdue(as_of)
-    return {
-        "id": claim.id, "reference": claim_reference(claim.id), "recognition_id": claim.recognition_id,
-        "return_order": claim.return_order_id,
-        "issuing_state": claim.issuing_state, "enforcing_state": claim.enforcing_state,
-        "legal_basis": claim.legal_basis, "submitted_on": claim.submitted_on, "currency": cur,
-        "lines": [_line_view(row, cur, standing.get(row.line)) for row in lines],
-        "disputes": [dispute_shown(d, cur) for d in disputes or ()],
-        "claimed": _money(claim.claimed, cur), "allowed": _money(claim.allowed, cur),
-        "recovered_from_person": _money(claim.recovered_from_person, cur), "payable": _money(claim.payable, cur),
-        "late": claim.late, "late_after": claim.late_after, "flags": [f for f in claim.flags.split(",") if f],
-        "decision_due_on": claim.decision_due_on, "accepted": line_.accepted, "decided_on": claim.decided_on,
-        "reason": claim.reason, "payment_due_on": claim.payment_due_on, "paid_on": claim.paid_on,
-        "stage": claim.status, "status": line_.status(as_of).value, "overdue": overdue.value if overdue else None,
-        "days_overdue": line_.days_overdue(as_of), "as_of": as_of,
-        "acceptance_entry_id": claim.acceptance_entry_id, "payment_entry_id": claim.payment_entry_id,
-        "version": claim.version,
-    }
+    return Extended(
+        claim, reference=claim_reference(claim.id), flags=_flags(claim.flags),
+        lines=[_line_shown(row, claim.currency, standing.get(row.line)) for row in lines],
+        disputes=[dispute_shown(d, claim.currency) for d in disputes], accepted=line_.accepted, stage=claim.status,
+        status=line_.status(as_of).value, overdue=overdue.value if overdue else None,
+        days_overdue=line_.days_overdue(as_of), as_of=as_of,
+    )
 
 
 def overdue_on(as_of: date):
@@ -780,13 +773,30 @@ def list_claims(session: Session, principal: Principal, args: dict) -> dict:
         condition = overdue_on(as_of)
         query = query.where(condition if args["overdue"] else ~condition)
     result = listing.page(query, CostClaim.id, args)
-    result["items"] = claim_views(session, result["items"], as_of)
+    result["items"] = claims_shown(session, result["items"], as_of)
     return result
 
 
 # ---- netting -----------------------------------------------------------------------------------------
 
-def netting(session: Session, principal: Principal, period: str, currency: str | None) -> dict:
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A state's net position in one currency: positive, it receives; negative, it pays."""
+
+    state: str
+    position: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Netting:
+    """A period's netting as one viewer may see it: per currency, the plan with the claims it nets."""
+
+    period: str
+    as_of: date
+    currencies: list[Extended]
+
+
+def netting(session: Session, principal: Principal, period: str, currency: str | None) -> Netting:
     """Each state's net position over the claims accepted by the period's end and unpaid at it, and the
     fewest transfers settling them, per currency. A partner sees its own position and its own transfers
     (the other states' positions are theirs)."""
@@ -803,18 +813,18 @@ def netting(session: Session, principal: Principal, period: str, currency: str |
         by_currency.setdefault(row.currency, []).append(netting_rules.NettableClaim(
             str(row.id), row.issuing_state, row.enforcing_state, Money(Decimal(row.payable), row.currency),
             row.decided_on, row.paid_on))
-    plans = [_plan_view(cur, claims, _apply(netting_rules.netting, claims, period, cur), principal)
+    plans = [_plan_shown(claims, _apply(netting_rules.netting, claims, period, cur), principal)
              for cur, claims in sorted(by_currency.items())]
-    return {"period": period, "as_of": end, "currencies": plans}
+    return Netting(period, end, plans)
 
 
-def _plan_view(currency: str, claims: list, plan: netting_rules.SettlementPlan, principal: Principal) -> dict:
+def _plan_shown(claims: list[netting_rules.NettableClaim], plan: netting_rules.SettlementPlan,
+                principal: Principal) -> Extended:
+    """The plan with the `claims` it nets (ids), its `positions` as a list, and for a partner only the claims,
+    position and transfers of its own state."""
     mine = (lambda *states: principal.party in states) if principal.is_partner else (lambda *states: True)
-    return {
-        "currency": currency,
-        "claims": [int(c.claim_id) for c in claims if mine(c.issuing_state, c.enforcing_state)],
-        "positions": [{"state": s, "position": m} for s, m in plan.positions.items() if mine(s)],
-        "transfers": [{"payer": t.payer, "payee": t.payee, "amount": t.amount} for t in plan.transfers
-                      if mine(t.payer, t.payee)],
-        "optimal": plan.optimal,
-    }
+    return Extended(
+        plan, claims=[int(c.claim_id) for c in claims if mine(c.issuing_state, c.enforcing_state)],
+        positions=[Position(s, m) for s, m in plan.positions.items() if mine(s)],
+        transfers=[t for t in plan.transfers if mine(t.payer, t.payee)],
+    )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from contracts.recognition import NettingSchema
 from ledger.auth import Principal
 from ledger.money import Money
 from ledger.recognition import service
@@ -42,4 +43,4 @@ def eu_sections(session: Session, period: str, party: str | None) -> dict:
     return {"eu_claims": _plain({
         "overdue": [asdict(item) for item in service.overdue_items(session, end, party)],
         "late": [dict(row._mapping) for row in session.execute(late.order_by(CostClaim.id))],
-    }), "netting": _plain(service.netting(session, viewer, period, None))}
+    }), "netting": NettingSchema().dump(service.netting(session, viewer, period, None))}

@@ -50,7 +50,7 @@ def _recognition_response(rec, status=200):
 
 
 def _claim_response(claim, status=200, as_of=None):
-    view = service.claim_view(db.session(), claim, as_of)
+    view = service.claim_shown(db.session(), claim, as_of)
     return view, status, {"ETag": service.claim_etag(claim), "Location": f"/api/v1/cost-claims/{claim.id}"}
 
 
@@ -69,7 +69,7 @@ class ReturnOrders(MethodView):
     def post(self, data):
         """Record a return order of the issuing state (case_ref is kept only as a keyed pseudonym)"""
         personal = PersonalData.from_config(current_app.config)
-        return _order_response(service.create_order(db.session(), data, personal), 201)
+        return _order_response(service.create_order(db.session(), auth.current(), data, personal), 201)
 
 
 @blp.route("/return-orders/<int:order_id>")
@@ -78,7 +78,7 @@ class ReturnOrderItem(MethodView):
     @blp.response(200, ReturnOrderSchema)
     def get(self, order_id):
         """Read a return order with its recognitions"""
-        return _order_response(service.get_order(db.session(), order_id))
+        return _order_response(service.get_order(db.session(), auth.current(), order_id))
 
 
 @blp.route("/return-orders/<int:order_id>/recognitions")
@@ -89,7 +89,7 @@ class Recognitions(MethodView):
     @sends_etag
     def post(self, data, order_id):
         """Ask an enforcing state to recognise and enforce the order (by the issuing state)"""
-        return _recognition_response(service.request_recognition(db.session(), order_id, data), 201)
+        return _recognition_response(service.request_recognition(db.session(), auth.current(), order_id, data), 201)
 
 
 @blp.route("/recognitions/<int:rec_id>")
@@ -99,7 +99,7 @@ class RecognitionItem(MethodView):
     @sends_etag
     def get(self, rec_id):
         """Read a recognition"""
-        return _recognition_response(service.get_recognition(db.session(), rec_id))
+        return _recognition_response(service.get_recognition(db.session(), auth.current(), rec_id))
 
 
 @blp.route("/recognitions/<int:rec_id>/decision")
@@ -111,7 +111,7 @@ class RecognitionDecision(MethodView):
     @sends_etag
     def post(self, data, rec_id, if_match):
         """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
-        rec = service.decide_recognition(db.session(), rec_id, data, if_match)
+        rec = service.decide_recognition(db.session(), auth.current(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -124,7 +124,7 @@ class Enforcement(MethodView):
     @sends_etag
     def post(self, data, rec_id, if_match):
         """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
-        rec = service.record_enforcement(db.session(), rec_id, data, if_match)
+        rec = service.record_enforcement(db.session(), auth.current(), rec_id, data, if_match)
         return _recognition_response(rec)
 
 
@@ -143,7 +143,7 @@ class CostClaims(MethodView):
     @sends_etag
     def post(self, data):
         """Claim the costs of an enforcement (by the enforcing state); each line is assessed"""
-        return _claim_response(service.create_claim(db.session(), data), 201)
+        return _claim_response(service.create_claim(db.session(), auth.current(), data), 201)
 
 
 @blp.route("/cost-claims/<int:claim_id>")
@@ -154,7 +154,7 @@ class CostClaimItem(MethodView):
     @sends_etag
     def get(self, args, claim_id):
         """Read a cost claim: lines claimed/allowed, totals, late, deadlines and status"""
-        return _claim_response(service.get_claim(db.session(), claim_id), as_of=args.get("as_of"))
+        return _claim_response(service.get_claim(db.session(), auth.current(), claim_id), as_of=args.get("as_of"))
 
 
 @blp.route("/cost-claims/<int:claim_id>/decision")
@@ -166,12 +166,12 @@ class CostClaimDecision(MethodView):
     @sends_etag
     def post(self, data, claim_id, if_match):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
-        claim = service.decide_claim(db.session(), claim_id, data, if_match)
+        claim = service.decide_claim(db.session(), auth.current(), claim_id, data, if_match)
         return _claim_response(claim)
 
 
 def _dispute_response(dispute, status=200):
-    claim = service.get_claim(db.session(), dispute.claim_id)
+    claim = service.get_claim(db.session(), auth.current(), dispute.claim_id)
     return (service.dispute_shown(dispute, claim.currency), status,
             {"ETag": service.dispute_etag(dispute), "Location": f"/api/v1/cost-claims/disputes/{dispute.id}"})
 
@@ -185,7 +185,7 @@ class CostClaimDisputes(MethodView):
     def post(self, data, claim_id):
         """Dispute the refused lines of a decided, unpaid claim (by the enforcing state); the claim is `disputed`
         and is not paid until the dispute is resolved"""
-        return _dispute_response(service.open_dispute(db.session(), claim_id, data), 201)
+        return _dispute_response(service.open_dispute(db.session(), auth.current(), claim_id, data), 201)
 
 
 @blp.route("/cost-claims/disputes/<int:dispute_id>")
@@ -195,7 +195,7 @@ class CostClaimDisputeItem(MethodView):
     @sends_etag
     def get(self, dispute_id):
         """Read a dispute"""
-        return _dispute_response(service.get_dispute(db.session(), dispute_id))
+        return _dispute_response(service.get_dispute(db.session(), auth.current(), dispute_id))
 
 
 @blp.route("/cost-claims/disputes/<int:dispute_id>/resolve")
@@ -207,7 +207,7 @@ class CostClaimDisputeResolve(MethodView):
     def post(self, data, dispute_id):
         """Resolve a dispute (by the issuing state): upheld, partially_upheld (with the lines accepted) or
         rejected (with reasons); what is newly accepted is journaled as an adjustment on `decided_on`"""
-        return _dispute_response(service.resolve_dispute(db.session(), dispute_id, data))
+        return _dispute_response(service.resolve_dispute(db.session(), auth.current(), dispute_id, data))
 
 
 @blp.route("/cost-claims/<int:claim_id>/payment")
@@ -219,7 +219,7 @@ class CostClaimPayment(MethodView):
     @sends_etag
     def post(self, data, claim_id, if_match):
         """Record that the issuing state paid an accepted claim; posts the cash movement"""
-        claim = service.record_payment(db.session(), claim_id, data["paid_on"], if_match)
+        claim = service.record_payment(db.session(), auth.current(), claim_id, data["paid_on"], if_match)
         return _claim_response(claim)
 
 
@@ -236,7 +236,7 @@ class AllowanceRates(MethodView):
     @blp.response(201, AllowanceRateSchema)
     def post(self, data, code):
         """Publish a daily allowance rate (by that state's partner token, an admin or a finance officer)"""
-        return service.add_allowance_rate(db.session(), code, data), 201
+        return service.add_allowance_rate(db.session(), auth.current(), code, data), 201
 
 
 @blp.route("/settlements/<string:period>/netting")

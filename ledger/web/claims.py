@@ -4,6 +4,7 @@ today, as the recognition service computes them."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from flask import render_template, request, url_for
 from sqlalchemy import or_, select
@@ -11,6 +12,7 @@ from sqlalchemy import or_, select
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
+from ledger.money import Money
 from ledger.recognition import service
 from ledger.recognition.models import CostClaim
 from ledger.timeutil import today
@@ -29,16 +31,17 @@ def _overdue(query, value: str):
 CLAIMS = Table(
     columns=[
         Column("id", "Claim", CostClaim.id, kind="number", default_desc=True,
-               link=lambda c: url_for("web_claims.detail", claim_id=c["id"]), get=lambda c: c["id"]),
+               link=lambda c: url_for("web_claims.detail", claim_id=c.id)),
         Column("states", "Issuing → enforcing", CostClaim.issuing_state,
-               get=lambda c: f"{c['issuing_state']} → {c['enforcing_state']}"),
+               get=lambda c: f"{c.issuing_state} → {c.enforcing_state}"),
         Column("submitted_on", "Submitted", CostClaim.submitted_on, kind="date", default_desc=True),
-        Column("payable", "Payable", CostClaim.payable, kind="money", default_desc=True),
+        Column("payable", "Payable", CostClaim.payable, kind="money", default_desc=True,
+               get=lambda c: Money(Decimal(c.payable), c.currency)),
         Column("decision_due_on", "Decision due", CostClaim.decision_due_on, kind="date"),
         Column("payment_due_on", "Payment due", CostClaim.payment_due_on, kind="date"),
         Column("stage", "Stage", CostClaim.status),
-        Column("status", "Today", get=lambda c: c["status"].replace("_", " ")),
-        Column("days_overdue", "Days overdue", kind="number", get=lambda c: c["days_overdue"] or ""),
+        Column("status", "Today", get=lambda c: c.status.replace("_", " ")),
+        Column("days_overdue", "Days overdue", kind="number", get=lambda c: c.days_overdue or ""),
     ],
     filters=[
         Filter("overdue", "Overdue", _overdue, choices=[("yes", "overdue"), ("no", "not overdue")]),
@@ -56,7 +59,7 @@ CLAIMS = Table(
 def index():
     session = db.session()
     table = CLAIMS.page(session, select(CostClaim))
-    table.rows = service.claim_views(session, table.rows, today())
+    table.rows = service.claims_shown(session, table.rows, today())
     return render_template("claims/index.html", table=table, today=today())
 
 
@@ -68,8 +71,8 @@ OFFICERS = ("finance_officer",)
 @requires(*STAFF)
 def detail(claim_id: int):
     session = db.session()
-    claim = service.get_claim(session, claim_id)
-    return render_template("claims/detail.html", claim=service.claim_view(session, claim),
+    claim = service.get_claim(session, auth.current(), claim_id)
+    return render_template("claims/detail.html", claim=service.claim_shown(session, claim),
                            etag=service.claim_etag(claim), can_act=auth.current().role in OFFICERS, today=today())
 
 
@@ -106,7 +109,7 @@ def decide(claim_id: int):
             raise field_error("accepted", "choose accept or refuse")
         data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
                 "reason": request.form.get("reason", "")[:2000], "lines": _line_decisions()}
-        return service.decide_claim(session, claim_id, data, request.form.get("version") or None)
+        return service.decide_claim(session, auth.current(), claim_id, data, request.form.get("version") or None)
 
     ok, claim = attempt(act, here)
     if not ok:
@@ -118,7 +121,7 @@ def decide(claim_id: int):
 @requires(*OFFICERS)
 def pay(claim_id: int):
     here = url_for(".detail", claim_id=claim_id)
-    ok, claim = attempt(lambda s: service.record_payment(s, claim_id, _day("paid_on"),
+    ok, claim = attempt(lambda s: service.record_payment(s, auth.current(), claim_id, _day("paid_on"),
                                                          request.form.get("version") or None, source="page"), here)
     if not ok:
         return claim

@@ -78,9 +78,9 @@ def detail(invoice_id: int):
     session = db.session()
     invoice = service.get(session, invoice_id)
     view = service.view(session, invoice)
-    needs_reason = sorted({f["line"] for f in view["findings"] if f["kind"] == "obligation"},
+    needs_reason = sorted({f.line for f in view["findings"] if f.kind == "obligation"},
                           key=lambda line: (line is not None, line or ""))
-    does_not_add_up = [f for f in view["findings"] if f["kind"] == "arithmetic"]
+    does_not_add_up = [f for f in view["findings"] if f.kind == "arithmetic"]
     return render_template("invoices/detail.html", invoice=view, status=shown_status(invoice),
                            etag=service.etag(invoice), needs_reason=needs_reason, does_not_add_up=does_not_add_up,
                            matches=matches_of_invoice(session, invoice_id),

@@ -23,7 +23,7 @@ import os
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import current_app, g
+from flask import current_app
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
@@ -80,6 +80,8 @@ MEMBER_STATES = ("DE", "FR")
 LAST_DAY = date(2026, 11, 28)
 LAST_CLOSABLE = "2026-11"
 ACTOR = "machine officer"
+#: Who acts on EU claims: staff act for either state.
+OFFICER = Principal(key="machine", name=ACTOR, role="finance_officer")
 
 #: Every invariant, by name (LEDGER_MACHINE_INVARIANTS may choose some while hunting one).
 INVARIANTS = ("entries_balance", "closing_equals_journal", "opening_equals_previous_closing",
@@ -136,7 +138,6 @@ class OneTruth(RuleBasedStateMachine):
         for code in MEMBER_STATES:
             parties.create(self.s, {"code": code, "name": f"Republic {code}", "contact_point": "interior@example",
                                     "bank_accounts": [{"iban": i, "currency": c} for i, c in MEMBER_ACCOUNTS[code]]})
-        g.principal = Principal(key="machine", name=ACTOR, role="finance_officer")  # staff act for either state
         self.s.flush()
 
     def teardown(self) -> None:
@@ -146,7 +147,6 @@ class OneTruth(RuleBasedStateMachine):
         finally:
             self.s.expire_all()
             self.s.info.clear()
-            g.pop("principal", None)
 
     # ---- doing -------------------------------------------------------------------------------------
 
@@ -404,19 +404,21 @@ class OneTruth(RuleBasedStateMachine):
         self._step(self._eu_claim, amounts, date(2026, month, 3), recovered)
 
     def _eu_claim(self, amounts: list[str], enforced_on: date, recovered: str) -> object:
-        order = recognition.create_order(self.s, {
+        order = recognition.create_order(self.s, OFFICER, {
             "issuing_state": "FR", "decision_ref": f"OQTF-M{self._next()}", "decision_date": date(2025, 11, 4),
             "ground": "public_order", "case_ref": f"MACHINE-EU-{self.counter}", "legal_basis": None},
-                                        PersonalData.from_config(current_app.config))
-        rec = recognition.request_recognition(self.s, order.id, {"enforcing_state": "DE",
-                                                                 "requested_on": date(2025, 12, 1)})
-        recognition.decide_recognition(self.s, rec.id, {"recognised": True, "decided_on": date(2025, 12, 10)}, None)
-        recognition.record_enforcement(self.s, rec.id, {"enforced_on": enforced_on, "notified_on": enforced_on}, None)
+                                         PersonalData.from_config(current_app.config))
+        rec = recognition.request_recognition(self.s, OFFICER, order.id, {"enforcing_state": "DE",
+                                                                          "requested_on": date(2025, 12, 1)})
+        recognition.decide_recognition(self.s, OFFICER, rec.id, {"recognised": True, "decided_on": date(2025, 12, 10)},
+                                       None)
+        recognition.record_enforcement(self.s, OFFICER, rec.id, {"enforced_on": enforced_on,
+                                                                 "notified_on": enforced_on}, None)
         lines = [{"category": "visa_fee" if n % 2 else "travel_document_fee", "amount": Decimal(amount),
                   "evidence_ref": f"EV-{n}"} for n, amount in enumerate(amounts)]
-        return recognition.create_claim(self.s, {"recognition": rec.id, "submitted_on": enforced_on + timedelta(days=5),
-                                                 "currency": "EUR", "recovered_from_person": Decimal(recovered),
-                                                 "lines": lines})
+        return recognition.create_claim(self.s, OFFICER, {
+            "recognition": rec.id, "submitted_on": enforced_on + timedelta(days=5), "currency": "EUR",
+            "recovered_from_person": Decimal(recovered), "lines": lines})
 
     def _claims(self, *stages: str) -> list[int]:
         return list(self.s.execute(select(CostClaim.id).where(CostClaim.status.in_(stages))
@@ -434,7 +436,7 @@ class OneTruth(RuleBasedStateMachine):
         count = len(recognition._lines_of(self.s, [claim.id])[claim.id])
         lines = [{"line": n, "accepted": ok, "reason": None if ok else "no receipt"}
                  for n, ok in enumerate(verdicts[:count]) if ok is not None]
-        self._step(recognition.decide_claim, self.s, claim.id, {
+        self._step(recognition.decide_claim, self.s, OFFICER, claim.id, {
             "accepted": accepted, "decided_on": _day(claim.submitted_on, after),
             "reason": None if accepted else "not our decision", "lines": lines}, None)
 
@@ -445,7 +447,7 @@ class OneTruth(RuleBasedStateMachine):
         if not decided:
             return
         claim = self.s.get(CostClaim, data.draw(st.sampled_from(decided), label="claim disputed"))
-        self._step(recognition.open_dispute, self.s, claim.id, {"reason": "receipts attached",
+        self._step(recognition.open_dispute, self.s, OFFICER, claim.id, {"reason": "receipts attached",
                                                                 "opened_on": _day(claim.decided_on, after)})
 
     @precondition(lambda self: "open_dispute" in self.did)
@@ -458,7 +460,7 @@ class OneTruth(RuleBasedStateMachine):
             return
         dispute = data.draw(st.sampled_from(open_), label="dispute")
         first = int(dispute.lines.split(",")[0])
-        self._step(recognition.resolve_dispute, self.s, dispute.id, {
+        self._step(recognition.resolve_dispute, self.s, OFFICER, dispute.id, {
             "outcome": outcome, "decided_on": _day(dispute.opened_on, after), "reason": "as the file shows",
             "lines": [{"line": first, "accepted": True}] if outcome == "partially_upheld" else None})
 
@@ -469,7 +471,7 @@ class OneTruth(RuleBasedStateMachine):
         if not due:
             return
         claim = self.s.get(CostClaim, data.draw(st.sampled_from(due), label="claim paid"))
-        self._step(recognition.record_payment, self.s, claim.id, _day(claim.decided_on, after))
+        self._step(recognition.record_payment, self.s, OFFICER, claim.id, _day(claim.decided_on, after))
 
     # ---- the bank -------------------------------------------------------------------------------------
 

@@ -9,13 +9,11 @@ from datetime import date, timedelta
 import pytest
 from flask import has_app_context
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ledger.agreements import service as agreements
 from ledger.agreements.models import Obligation
 from ledger.audit import service as audit
 from ledger.audit.models import AuditRecord
-from ledger.db import make_engine
 from ledger.journal import service as journal
 from ledger.journal.models import JournalEntry
 from ledger.journal.rules import AccountKey, EntryDraft, PeriodClosed, credit, debit
@@ -25,22 +23,6 @@ from ledger.pseudonyms import PersonalData
 from ledger.timeutil import period_of, today
 
 PERSONAL = PersonalData("script-pseudonym-key-" + "y" * 20, retention_years=10)
-
-
-@pytest.fixture
-def script_session(database_url):
-    """What a script holds: an engine on the database and a session on it, rolled back afterwards."""
-    engine = make_engine(database_url)
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
-        outer.rollback()
-        connection.close()
-        engine.dispose()
 
 
 def test_a_script_records_parties_and_an_agreement_and_posts_its_accrual_without_an_app(script_session):
