@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+import marshmallow as ma
 from flask.json.provider import DefaultJSONProvider
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -54,6 +55,22 @@ def _check(value: Any, check_text: bool) -> None:
 
 class Parser(FlaskParser):
     """webargs' parser for flask-smorest, reading JSON bodies through `loads`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
+        """One instance per schema class. flask-smorest hands webargs the class of each `@blp.arguments`, which
+        webargs instantiated on every request (marshmallow deep-copies every declared field for an instance). A
+        schema keeps no state between loads (marshmallow 4 has no context), so one instance serves every request,
+        as flask-smorest's response schemas already do."""
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req) -> Any:
         if not is_json_request(req):

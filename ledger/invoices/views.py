@@ -121,7 +121,7 @@ class Invoices(MethodView):
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
         result = listing.page(query, Invoice.id, args)
-        result["items"] = [service.view(db.session(), i, with_lines=False) for i in result["items"]]
+        result["items"] = service.view_page(db.session(), result["items"])
         return result
 
     @requires(*SENDERS)

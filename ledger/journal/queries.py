@@ -41,12 +41,8 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
     if args.get("party"):
         query = query.where(or_(Account.party_code == args["party"], Account.counterparty_code == args["party"]))
     result = listing.page(query, Account.id, args)
-    ids = [a.id for a in result["items"]]
-    sums = dict(
-        (account.id, balance) for account, balance in
-        service.balances(session, as_of=args.get("as_of"), period=args.get("period"),
-                         account_filter=Account.id.in_(ids))
-    )
+    sums = service.balances_of(session, [a.id for a in result["items"]], as_of=args.get("as_of"),
+                               period=args.get("period"))
     result["items"] = [Extended(a, balance=Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
     return result
 

@@ -26,6 +26,17 @@ def registered(session: Session, party: Party) -> Extended:
     return Extended(party, bank_accounts=bank_accounts(session, party.code))
 
 
+def registered_page(session: Session, parties: list[Party]) -> list[Extended]:
+    """A page of parties, each as `registered` gives it, with every party's bank accounts read by one query (a
+    query per party made a page of 100 cost 101 round trips)."""
+    accounts: dict[str, list[BankAccount]] = {party.code: [] for party in parties}
+    if accounts:
+        for account in session.execute(select(BankAccount).where(BankAccount.party_code.in_(list(accounts)))
+                                       .order_by(BankAccount.id)).scalars():
+            accounts[account.party_code].append(account)
+    return [Extended(party, bank_accounts=accounts[party.code]) for party in parties]
+
+
 def etag(party: Party) -> str:
     return f'"party-{party.code}-{party.version}"'
 

@@ -25,7 +25,7 @@ class Parties(MethodView):
     def get(self, args):
         """List parties"""
         result = listing.page(select(Party), Party.code, args, convert=str)
-        result["items"] = [service.registered(db.session(), p) for p in result["items"]]
+        result["items"] = service.registered_page(db.session(), result["items"])
         return result
 
     @requires("admin")
