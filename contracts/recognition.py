@@ -227,10 +227,16 @@ class CostClaimSchema(Schema):
     decided_on = fields.Date(allow_none=True)
     reason = fields.String(allow_none=True)
     payment_due_on = fields.Date(allow_none=True)
-    paid_on = fields.Date(allow_none=True)
-    stage = fields.String(metadata={"description": "lifecycle: submitted | accepted | refused | disputed | paid"})
+    ordered_on = fields.Date(allow_none=True, metadata={"description": "the day a released payment batch ordered "
+                                                                      "the transfer paying it"})
+    paid_on = fields.Date(allow_none=True, metadata={"description": "through a payment batch: the day the bank "
+                                                                   "debited the transfer"})
+    stage = fields.String(metadata={"description": "lifecycle: submitted | accepted | refused | disputed | "
+                                                   "in_transit (ordered by a released payment batch, not yet "
+                                                   "debited by the bank) | paid"})
     status = fields.String(metadata={"description": "awaiting_decision | decision_overdue | refused | "
-                                                    "awaiting_payment | payment_overdue | paid, as of `as_of`"})
+                                                    "awaiting_payment | payment_overdue | in_transit | paid, as of "
+                                                    "`as_of` (a claim in transit is not overdue)"})
     overdue = fields.String(allow_none=True, metadata={"description": "decision | payment | null"})
     days_overdue = fields.Integer()
     as_of = fields.Date()
@@ -252,7 +258,7 @@ class CostClaimArgs(ListArgs):
     issuing_state = CountryCode(load_default=None)
     enforcing_state = CountryCode(load_default=None)
     stage = fields.String(load_default=None, validate=validate.OneOf(["submitted", "accepted", "refused", "disputed",
-                                                                      "paid"]),
+                                                                      "in_transit", "paid"]),
                           metadata={"description": "where the claim is in its lifecycle"})
 
 
@@ -319,7 +325,11 @@ class NettingTransferSchema(Schema):
 
 class CurrencyNettingSchema(Schema):
     currency = fields.String()
-    claims = fields.List(fields.Integer(), metadata={"description": "the accepted claims unpaid at period end"})
+    claims = fields.List(fields.Integer(), metadata={"description": "the accepted claims unpaid at period end, "
+                                                                    "netted"})
+    in_transit = fields.List(fields.Integer(), metadata={"description": "the claims in transit at period end: "
+                                                                        "ordered by a released payment batch, not "
+                                                                        "yet debited; not netted"})
     positions = fields.List(fields.Nested(PositionSchema))
     transfers = fields.List(fields.Nested(NettingTransferSchema))
     optimal = fields.Boolean(metadata={"description": "the number of transfers is proven minimal"})

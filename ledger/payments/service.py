@@ -26,12 +26,19 @@ a rejection `accrued` again. An adjustment of the advance (an amendment re-prici
 
 Accepted EU cost claims the debtor account's owner owes (it is the issuing state) and must pay by the batch's
 `due_by` (their `payment_due_on`) are proposed too, whole (a claim is paid once and whole), with the claim's
-reference ("CC-42") as remittance, to the enforcing state's account in the claim's currency. Releasing pays each
-claim through the recognition feature (`settle_claims`) with the issuing state's money taken from payments in
-transit instead of its cash: Dr claims_payable / Cr payments_in_transit and, as a payment recorded through the
-API does, Dr cash(enforcing) / Cr claims_receivable; the claim is `paid`, so neither reconciliation nor another
-batch pays it again. A rejection reverses that entry and reopens the claim; the bank's debit clears the transit
-account exactly as for an invoice's transfer.
+reference ("CC-42") as remittance, to the enforcing state's account in the claim's currency. A claim lives as an
+invoice does: releasing orders it (`recognition.order_claims`: `in_transit`, so no batch proposes it, no other
+reconciliation rule matches it, netting does not count it open and no one records its payment) and the release
+entry takes the issuing state's side, Dr claims_payable(issuing, enforcing) / Cr payments_in_transit. The bank's
+debit matched by EndToEndId pays it (`recognition.claims_debited`: `paid` on the debit's day) and its clearing
+entry takes the enforcing state's side as well: Dr payments_in_transit / Cr suspense and Dr cash(enforcing) /
+Cr claims_receivable(enforcing, issuing). That leg belongs to the debit, not the release: until the bank executes
+the order the money is still the issuing state's, at its bank, and the enforcing state has not received it (a
+rejected order never reaches it), so its receivable stays open while the claim is in transit. Reversing the match
+reverses the clearing entry (both legs) and puts the claim back in transit (`recognition.claims_undebited`); a
+rejection posts Dr payments_in_transit / Cr claims_payable, as for an invoice, and reopens the claim (accepted,
+unpaid). A claim released before migration 0030 was marked paid at release by one entry settling both sides: its
+debit clears the transit account only, its rejection reverses that entry.
 """
 
 from __future__ import annotations
@@ -546,6 +553,7 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     invoice_items = [i for i in items if i.invoice_id is not None]
     claim_items = [i for i in items if i.claim_id is not None]
     advance_items = [i for i in items if i.obligation_id is not None]
+    claims = _claims_to_pay(session, claim_items)  # locked first: claims before the journal's head
     invoice_rows = {i.id: i for i in session.execute(
         select(Invoice).where(Invoice.id.in_([i.invoice_id for i in invoice_items])).with_for_update()).scalars()}
     taken: dict[int, Decimal] = defaultdict(Decimal)
@@ -556,21 +564,15 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
         if invoice.status != "approved" or invoice.amount_open < amount:
             raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
                            f"{invoice.amount_open} open): propose again", code="invoice_changed")
-    claims = _claims_to_pay(session, claim_items)
-    advances = _advances_to_pay(session, advance_items)
+    _advances_to_pay(session, advance_items)
     try:
         document = build_file(session, batch, items, "Returns Ledger")
     except (pain001.InvalidPaymentFile, rules.PaymentRuleError) as error:
         raise Unprocessable(str(error), code="invalid_payment_file") from None
     day = today()
-    entry_id = None
-    if invoice_items or advance_items:
-        entry_id = journal.post_entry(session, _release_draft(batch, invoice_items, advance_items, advances, day,
-                                                              journal.first_open_period(session, day)))
-    for item in claim_items:
-        claim_entry = recognition.settle_claims(session, [claims[item.claim_id]], day, f"payment batch {batch.id}",
-                                                paid_from=in_transit_key(item.currency, batch.debtor_account))
-        entry_id = entry_id or claim_entry
+    recognition.order_claims(session, [claims[i.claim_id] for i in claim_items], day, f"payment batch {batch.id}")
+    entry_id = journal.post_entry(session, _release_draft(batch, items, claims, day,
+                                                          journal.first_open_period(session, day)))
     invoices.order_many(session, {invoice_id: Money(quantize(amount, batch.currency), batch.currency)
                                   for invoice_id, amount in taken.items()})
     _set_obligations(session, [i.obligation_id for i in advance_items], "invoiced")  # claimed: see the docstring
@@ -639,13 +641,20 @@ def _obligations_key(item: PaymentItem, payer: str) -> AccountKey:
     return AccountKey("obligations", item.currency, item.payee_code, payer, item.agreement_id)
 
 
-def _release_draft(batch: PaymentBatch, items: list[PaymentItem], advance_items: list[PaymentItem], advances: dict,
-                   day: date, period: str) -> EntryDraft:
+def _payable_key(item: PaymentItem, payer: str, claim=None) -> AccountKey:
+    """What the transfer pays off in the payer's books: the invoice's payable, the advance's obligation or the
+    cost claim's payable (`claim`, for an item paying one)."""
+    if item.claim_id is not None:
+        return recognition.payable_key(claim)
+    if item.obligation_id is not None:
+        return _obligations_key(item, payer)
+    return AccountKey("invoices_payable", item.currency, item.payee_code, payer, item.agreement_id)
+
+
+def _release_draft(batch: PaymentBatch, items: list[PaymentItem], claims: dict, day: date, period: str) -> EntryDraft:
+    """Each transfer's payable debited, payments in transit credited with the batch's total."""
     cur = batch.currency
-    lines = [Line(AccountKey("invoices_payable", cur, i.payee_code, batch.debtor_party, i.agreement_id),
-                  Money(i.amount, cur)) for i in items]
-    lines += [Line(_obligations_key(i, batch.debtor_party), Money(i.amount, cur)) for i in advance_items]
-    items = [*items, *advance_items]
+    lines = [Line(_payable_key(i, batch.debtor_party, claims.get(i.claim_id)), Money(i.amount, cur)) for i in items]
     lines.append(Line(in_transit_key(cur, batch.debtor_account), Money(-sum((i.amount for i in items), Decimal(0)),
                                                                         cur)))
     return EntryDraft(effective_date=day, period=period, lines=tuple(lines), source_type=RELEASE_SOURCE,
@@ -741,13 +750,13 @@ def _check_statuses(statuses: list[pain002.TransferStatus],
 
 
 def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pain002.TransferStatus) -> None:
-    if item.claim_id is not None:
-        _reject_claim(session, item, status)
+    claim = _claim_of(session, item)
+    if claim is not None and claim.status == "paid":
+        _reject_paid_claim(session, item, claim, status)
         return
     cur = item.currency
     day = today()
-    payable = (_obligations_key(item, batch.debtor_party) if item.obligation_id is not None
-               else AccountKey("invoices_payable", cur, item.payee_code, batch.debtor_party, item.agreement_id))
+    payable = _payable_key(item, batch.debtor_party, claim)
     draft = EntryDraft(
         effective_date=day, period=journal.first_open_period(session, day), source_type=REJECTION_SOURCE,
         source_id=str(item.id), memo=f"transfer {item.end_to_end_id} rejected by the bank ({status.reason_code})",
@@ -757,6 +766,9 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
     reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
     item.status, item.status_reason = "rejected", reason[:500]
     item.version += 1
+    if claim is not None:  # payable again: a later batch (or a credit reconciliation matches) pays it
+        recognition.reopen_claim(session, claim, f"transfer {item.end_to_end_id} rejected by the bank: {reason}")
+        return
     if item.obligation_id is not None:  # the advance is payable again: a later batch (or an invoice) pays it
         _set_obligations(session, [item.obligation_id], "accrued")
         describe(session, "obligation.reopen", "agreement", item.agreement_id,
@@ -767,11 +779,19 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
              f"transfer {item.end_to_end_id} rejected by the bank: {reason}"[:500])
 
 
-def _reject_claim(session: Session, item: PaymentItem, status: pain002.TransferStatus) -> None:
-    """The claim's payment entry (posted on release) reversed, the claim accepted and unpaid again."""
+def _claim_of(session: Session, item: PaymentItem):
+    """The cost claim the item pays, locked (None for an invoice's or an advance's transfer)."""
     from ledger.recognition.models import CostClaim
 
-    claim = session.execute(select(CostClaim).where(CostClaim.id == item.claim_id).with_for_update()).scalar_one()
+    if item.claim_id is None:
+        return None
+    return session.execute(select(CostClaim).where(CostClaim.id == item.claim_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def _reject_paid_claim(session: Session, item: PaymentItem, claim, status: pain002.TransferStatus) -> None:
+    """A claim released before migration 0030, marked paid at release by one entry settling both states' books:
+    that entry reversed, the claim accepted and unpaid again."""
     reason = " ".join(filter(None, (status.reason_code, status.reason_text))) or "no reason given"
     journal.reverse(session, claim.payment_entry_id, today(),
                     memo=f"transfer {item.end_to_end_id} rejected by the bank ({status.reason_code})"[:500],
@@ -791,10 +811,11 @@ REJECTED_DEBITED = "transfer_rejected"
 def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     """Reconciliation's first pass: each booked debit whose EndToEndId is a transfer in transit, on the batch's
     account, for exactly its amount, clears it (confidence 1, no reference guessing): Dr payments_in_transit /
-    Cr the account's suspense. A debit quoting the EndToEndId for another amount or currency clears nothing: it
-    waits for review as an exception (`amount_differs_from_order`), as does a debit of a transfer the bank
-    rejected (`transfer_rejected`: its invoice was opened again and may be paid otherwise). Returns the matches
-    made (none stored on a dry run)."""
+    Cr the account's suspense, and for a cost claim in transit Dr cash(enforcing) / Cr claims_receivable too (the
+    claim is paid on the debit's day: see the module's docstring). A debit quoting the EndToEndId for another
+    amount or currency clears nothing: it waits for review as an exception (`amount_differs_from_order`), as does
+    a debit of a transfer the bank rejected (`transfer_rejected`: its invoice was opened again and may be paid
+    otherwise). Returns the matches made (none stored on a dry run)."""
     from ledger.reconciliation.models import ReconciliationMatch
     from ledger.statements.models import Transfer
 
@@ -812,6 +833,7 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     if dry_run:
         return list({row[1].id: row[0].id for row in reversed(exact)}.values())  # one debit per transfer
     fits = {(r[0].id, r[1].id) for r in exact}
+    claims = _claims_in_transit(session, [r[1] for r in exact])  # locked before the journal's head
     _order_exceptions(session, [r for r in rows if (r[0].id, r[1].id) not in fits], actor)
     last_closed = journal.last_closed_period(session)
     matches = []
@@ -822,11 +844,13 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
         own = period_of(booked)
         period = own if last_closed is None or own > last_closed else journal.next_period(last_closed)
         cur = item.currency
+        claim = claims.get(item.claim_id)
+        received = recognition.received_lines(claim, Money(item.amount, cur)) if claim is not None else ()
         entry_id = journal.post_entry(session, EntryDraft(
             effective_date=booked, period=period, source_type=CLEARING_SOURCE, source_id=str(item.id),
             memo=f"transfer {transfer.id} is the bank's debit of {item.end_to_end_id}",
             lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
-                   Line(bank_key("suspense", cur, transfer.account), Money(-item.amount, cur)))))
+                   Line(bank_key("suspense", cur, transfer.account), Money(-item.amount, cur)), *received)))
         match = ReconciliationMatch(
             transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method="end_to_end_id", confidence=Decimal(1), currency=cur, value=item.amount, residual=Decimal(0),
@@ -843,9 +867,24 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
             invoices.clear_transit(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
         elif item.obligation_id is not None:
             _set_obligations(session, [item.obligation_id], "paid")
+        elif claim is not None:
+            recognition.claims_debited(session, [claim], booked, entry_id, f"transfer {transfer.id}")
         matches.append(match)
     session.flush()
     return matches
+
+
+def _claims_in_transit(session: Session, items: list[PaymentItem]) -> dict:
+    """The cost claims in transit that `items` pay, locked in id order (a claim released before migration 0030
+    was paid at release: its debit clears payments in transit only)."""
+    from ledger.recognition.models import CostClaim
+
+    ids = sorted({i.claim_id for i in items if i.claim_id is not None and i.status in IN_TRANSIT})
+    if not ids:
+        return {}
+    return {c.id: c for c in session.execute(
+        select(CostClaim).where(CostClaim.id.in_(ids), CostClaim.status == "in_transit").order_by(CostClaim.id)
+        .with_for_update().execution_options(populate_existing=True)).scalars()}
 
 
 def _order_exceptions(session: Session, rows: list, actor: str) -> None:
@@ -898,8 +937,9 @@ def refuse_exception(session: Session, row) -> None:
 
 def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
     """Reconciliation's reverse of a match this feature made (`end_to_end_id`): the clearing entry reversed (never
-    deleted), the debit unallocated, the transfer and its invoice (or advance) back in transit, so that a debit
-    can match it again. False when the match is not one of ours."""
+    deleted), the debit unallocated, the transfer and its invoice (advance, or cost claim, whose receipt by the
+    enforcing state the entry reverses too) back in transit, so that a debit can match it again. False when the
+    match is not one of ours."""
     from ledger.statements.models import Transfer
 
     if row.method != "end_to_end_id":
@@ -909,6 +949,7 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
         return False
     transfer = session.execute(select(Transfer).where(Transfer.id == row.transfer_id).with_for_update()
                                .execution_options(populate_existing=True)).scalar_one()
+    claim = _claim_of(session, item)  # transfers, then claims, then the journal's head
     if transfer.allocated < row.transfer_amount:
         raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
     entry_id = journal.reverse(session, row.journal_entry_id, today(),
@@ -920,6 +961,8 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
         invoices.unclear(session, item.invoice_id, Money(quantize(item.amount, cur), cur))
     elif item.obligation_id is not None:
         _set_obligations(session, [item.obligation_id], "invoiced")
+    elif claim is not None and claim.payment_entry_id == row.journal_entry_id:  # not one paid at release (< 0030)
+        recognition.claims_undebited(session, claim, f"match {row.id} reversed: {reason}")
     item.status = "accepted" if _accepted_by_bank(session, item) else "ordered"
     item.transfer_id = item.match_id = None
     item.version += 1

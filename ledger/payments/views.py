@@ -120,8 +120,8 @@ class Release(MethodView):
     @sends_etag
     def post(self, batch_id, if_match):
         """Release a fully approved batch: the pain.001 is built, validated against the ISO schema and frozen;
-        its transfers post to payments in transit and their invoices are `in_transit` until the bank's debit
-        clears them (409 `already_released` the second time; `invoice_changed`, `claim_changed`,
+        its transfers post to payments in transit and their invoices and cost claims are `in_transit` until the
+        bank's debit clears them (409 `already_released` the second time; `invoice_changed`, `claim_changed`,
         `advance_invoiced`, `advance_changed` when what a transfer pays changed since the proposal)"""
         return _answer(service.release(db.session(), batch_id, current(), if_match))
 
@@ -156,7 +156,7 @@ class Status(MethodView):
     def post(self, files):
         """Import the bank's pain.002: rejected transfers go back to their invoices with the reason
 
-        A rejected transfer of a cost claim reverses the claim's payment: the claim is accepted and unpaid again.
+        A rejected transfer of a cost claim takes it out of transit: the claim is accepted and unpaid again.
 
         422 `unknown_batch`, `unknown_transfer`, `not_a_status_report`; 409 `transfer_rejected` (a rejected
         transfer reported again as sent), `transfer_executed`, `already_imported`."""

@@ -88,10 +88,13 @@ class CostClaim(SQLModel, table=True):
     late_after: date
     flags: str = Field(default="", max_length=200)  # comma-separated ClaimFlag values
     decision_due_on: date = Field(index=True)
-    status: str = Field(default="submitted", max_length=20)  # submitted | accepted | refused | paid
+    #: submitted | accepted | refused | disputed | in_transit (a released payment batch ordered it, the bank has
+    #: not debited it yet) | paid
+    status: str = Field(default="submitted", max_length=20)
     decided_on: date | None = None
     reason: str | None = Field(default=None, max_length=2000)
     payment_due_on: date | None = Field(default=None, index=True)
+    ordered_on: date | None = None  # the day a released payment batch ordered the transfer paying it
     paid_on: date | None = None
     acceptance_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     payment_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")

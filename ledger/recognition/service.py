@@ -15,6 +15,14 @@ Journal (one entry per money event, in the claim's currency; I = issuing, E = en
   and arriving in E's. Reconciliation, when it matches a credit on E's account to a claim, calls
   `settle_claim` (source "reconciliation") instead of posting its own cash entry, so cash moves once;
   reversing that match reverses the payment entry and `reopen_claim`s the claim.
+- payment through a payment batch (`ledger.payments`), in two steps as the money moves: the release orders the
+  transfer (`order_claims`: the claim is `in_transit`, `ordered_on` the release day) and the batch's release
+  entry takes I's side, Dr claims_payable(I,E) (`payable_key`) / Cr payments in transit; the bank's debit, matched
+  by its EndToEndId, pays it (`claims_debited`: `paid`, `paid_on` the debit's booking day) and the clearing entry
+  takes E's side, Dr cash(E) / Cr claims_receivable(E,I) (`received_lines`), with the debit's Dr payments in
+  transit / Cr suspense. E's receivable is settled by the debit, not the order: until the bank executes it the
+  money is I's, with I's bank, and a rejected order never reached E. Reversing that match puts the claim back in
+  transit (`claims_undebited`); the bank's rejection `reopen_claim`s it (accepted, unpaid).
 A claim accepted with nothing payable (recovered costs at least the allowed total) posts nothing and is
 settled on acceptance (`paid_on` = `decided_on`). Late items (closed periods) land in the first open one.
 """
@@ -414,7 +422,8 @@ def timeline(claim: CostClaim) -> rules.ClaimTimeline:
     """The claim's deadlines. Accepted means some of it was accepted (in whole or in part, at the decision or on a
     dispute's resolution): the payment deadline then runs from the latest acceptance (`payment_due_on`)."""
     accepted = None if claim.decided_on is None else claim.payment_due_on is not None
-    line_ = rules.claim_timeline(claim.submitted_on, claim.decided_on, accepted, claim.paid_on, claim.legal_basis)
+    line_ = rules.claim_timeline(claim.submitted_on, claim.decided_on, accepted, claim.paid_on, claim.legal_basis,
+                                 claim.ordered_on)
     if accepted and claim.payment_due_on != line_.payment_due_on:
         line_ = replace(line_, payment_due_on=claim.payment_due_on)
     return line_
@@ -503,7 +512,8 @@ def open_dispute(session: Session, principal: Principal, claim_id: int, data: di
     claim = get_claim(session, principal, claim_id, lock=True)
     principal.ensure_acting_for(claim.enforcing_state, "dispute the decision on this cost claim")
     if claim.status not in ("accepted", "refused"):
-        code = {"submitted": "not_decided", "disputed": "dispute_open", "paid": "already_paid"}[claim.status]
+        code = {"submitted": "not_decided", "disputed": "dispute_open", "paid": "already_paid",
+                "in_transit": "payment_in_transit"}[claim.status]
         raise Conflict(f"only a decided, unpaid claim is disputed; cost claim {claim.id} is {claim.status}",
                        code=code)
     opened_on = data.get("opened_on") or today()
@@ -616,32 +626,24 @@ def settle_claim(session: Session, claim: CostClaim, paid_on: date, source: str)
 
 
 def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, source: str,
-                  received: AccountKey | None = None, paid_from: AccountKey | None = None) -> int:
+                  received: AccountKey | None = None) -> int:
     """Pay accepted claims between the same two states, in one currency, each whole, with one transfer: one entry
     (the cash moved once) that every claim names as its payment. Returns the entry's id. As `settle_claim`: the
     caller checked who acts and holds the claims' row locks.
 
     `received` is where the enforcing state's money is when it came from its bank statement (the credit's suspense
-    account: the import already booked its cash); without it the payment is recorded as cash of that state.
-    `paid_from` is where the issuing state's money goes instead of its cash (a released payment batch's payments
-    in transit, which the bank's debit clears)."""
+    account: the import already booked its cash); without it the payment is recorded as cash of that state."""
     first = claims[0]
     issuing, enforcing, cur = first.issuing_state, first.enforcing_state, first.currency
     if any((c.issuing_state, c.enforcing_state, c.currency) != (issuing, enforcing, cur) for c in claims):
         raise ValueError("one payment settles claims between the same two states, in one currency")
     for claim in claims:
-        if claim.status != "accepted":
-            code = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid",
-                    "disputed": "dispute_open"}[claim.status]
-            raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}",
-                           code=code)
-        _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, paid_on, claim.legal_basis)
+        _check_payable(claim, paid_on, "paid_on")
     payable = Money(sum((Decimal(c.payable) for c in claims), Decimal(0)), cur)
     lines = (
-        debit(AccountKey("claims_payable", cur, issuing, enforcing), payable),
-        credit(paid_from or AccountKey("cash", cur, issuing), payable),
-        debit(received or AccountKey("cash", cur, enforcing), payable),
-        credit(AccountKey("claims_receivable", cur, enforcing, issuing), payable),
+        debit(payable_key(first), payable),
+        credit(AccountKey("cash", cur, issuing), payable),
+        *received_lines(first, payable, received),
     )
     ids = [str(c.id) for c in claims]
     entry_id = post_entry(session, EntryDraft(
@@ -659,6 +661,76 @@ def settle_claims(session: Session, claims: Sequence[CostClaim], paid_on: date, 
     return entry_id
 
 
+_NOT_PAYABLE = {"submitted": "not_accepted", "refused": "claim_refused", "paid": "already_paid",
+                "disputed": "dispute_open", "in_transit": "payment_in_transit"}
+
+
+def _check_payable(claim: CostClaim, day: date, field_name: str) -> None:
+    """Refuse to pay (or order, `field_name` "ordered_on") a claim that is not accepted and unpaid, or on a day
+    before its acceptance."""
+    if claim.status != "accepted":
+        raise Conflict(f"only an accepted, unpaid claim is paid; cost claim {claim.id} is {claim.status}",
+                       code=_NOT_PAYABLE[claim.status])
+    _apply(rules.claim_timeline, claim.submitted_on, claim.decided_on, True, basis=claim.legal_basis,
+           **{field_name: day})
+
+
+def payable_key(claim: CostClaim) -> AccountKey:
+    """The issuing state's account of what it owes the enforcing state on its claims (credited on acceptance)."""
+    return AccountKey("claims_payable", claim.currency, claim.issuing_state, claim.enforcing_state)
+
+
+def received_lines(claim: CostClaim, amount: Money, received: AccountKey | None = None) -> tuple:
+    """The enforcing state's side of a payment of `amount`: its money in (`received`, else its cash), its
+    receivable from the issuing state settled."""
+    cur = claim.currency
+    return (debit(received or AccountKey("cash", cur, claim.enforcing_state), amount),
+            credit(AccountKey("claims_receivable", cur, claim.enforcing_state, claim.issuing_state), amount))
+
+
+def order_claims(session: Session, claims: Sequence[CostClaim], ordered_on: date, source: str) -> None:
+    """A released payment batch ordered a transfer paying each claim, whole: the claims are `in_transit` from
+    `ordered_on` (nothing proposes, matches, nets or pays them meanwhile) until the bank's debit pays them. Posts
+    nothing: the caller's release entry debits each claim's `payable_key`. The caller holds the row locks."""
+    for claim in claims:
+        _check_payable(claim, ordered_on, "ordered_on")
+    for claim in claims:
+        claim.status, claim.ordered_on = "in_transit", ordered_on
+        claim.version += 1
+    session.flush()
+    for claim in claims:
+        describe(session, "cost_claim.order", "cost_claim", claim.id,
+                 f"in transit from {ordered_on.isoformat()} ({source})")
+
+
+def claims_debited(session: Session, claims: Sequence[CostClaim], paid_on: date, entry_id: int,
+                   source: str) -> None:
+    """The bank debited the transfers paying these claims in transit, by the entry `entry_id` (which took the
+    enforcing state's `received_lines`): they are paid on `paid_on`. The caller holds the row locks."""
+    for claim in claims:
+        if claim.status != "in_transit":
+            raise Conflict(f"only a claim in transit is debited; cost claim {claim.id} is {claim.status}",
+                           code="not_in_transit")
+        claim.status, claim.paid_on, claim.payment_entry_id = "paid", paid_on, entry_id
+        claim.version += 1
+    session.flush()
+    for claim in claims:
+        describe(session, "cost_claim.pay", "cost_claim", claim.id, f"paid on {paid_on.isoformat()} ({source})")
+
+
+def claims_undebited(session: Session, claim: CostClaim, reason: str) -> CostClaim:
+    """The debit that paid a claim in transit was taken back (its entry reversed by the caller): the claim is in
+    transit again, as ordered."""
+    if claim.status != "paid" or claim.ordered_on is None:
+        raise Conflict(f"only a claim a debit paid goes back in transit; cost claim {claim.id} is {claim.status}",
+                       code="not_paid")
+    claim.status, claim.paid_on, claim.payment_entry_id = "in_transit", None, None
+    claim.version += 1
+    session.flush()
+    describe(session, "cost_claim.unpay", "cost_claim", claim.id, reason[:200])
+    return claim
+
+
 def _claims_source(ids: list[str]) -> str:
     """The entry's source id: the claims' ids, as many as its 64 characters hold (the memo names them all, and
     each claim names the entry)."""
@@ -670,11 +742,12 @@ def _claims_source(ids: list[str]) -> str:
 
 
 def reopen_claim(session: Session, claim: CostClaim, reason: str) -> CostClaim:
-    """A payment taken back (its entry reversed by the caller, e.g. a reversed reconciliation match): the
-    claim is accepted and unpaid again. The payment entry id stays on the journal's reversal link only."""
-    if claim.status != "paid" or claim.payment_entry_id is None:
+    """A payment taken back (its entry reversed by the caller, e.g. a reversed reconciliation match), or an order
+    the bank rejected (the caller took it out of payments in transit): the claim is accepted and unpaid again.
+    The payment entry id stays on the journal's reversal link only."""
+    if not (claim.status == "in_transit" or (claim.status == "paid" and claim.payment_entry_id is not None)):
         raise Conflict(f"only a paid claim is reopened; cost claim {claim.id} is {claim.status}", code="not_paid")
-    claim.status, claim.paid_on, claim.payment_entry_id = "accepted", None, None
+    claim.status, claim.paid_on, claim.payment_entry_id, claim.ordered_on = "accepted", None, None, None
     claim.version += 1
     session.flush()
     describe(session, "cost_claim.reopen", "cost_claim", claim.id, reason[:200])
@@ -742,7 +815,8 @@ def _claim_shown(claim: CostClaim, lines: list[CostClaimLine], as_of: date,
 def overdue_on(as_of: date):
     """SQL for `ClaimTimeline.overdue(as_of) is not None`, ignoring what happened after `as_of`."""
     undecided = or_(CostClaim.decided_on.is_(None), CostClaim.decided_on > as_of)
-    unpaid = or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > as_of)
+    unpaid = and_(or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > as_of),
+                  or_(CostClaim.ordered_on.is_(None), CostClaim.ordered_on > as_of))  # in transit: not late
     return or_(
         and_(undecided, CostClaim.decision_due_on < as_of),
         and_(CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= as_of, unpaid,
@@ -798,12 +872,13 @@ class Netting:
 
 def netting(session: Session, principal: Principal, period: str, currency: str | None) -> Netting:
     """Each state's net position over the claims accepted by the period's end and unpaid at it, and the
-    fewest transfers settling them, per currency. A partner sees its own position and its own transfers
+    fewest transfers settling them, per currency; the claims in transit at it (ordered by a released payment
+    batch, not yet debited) are listed apart, never netted. A partner sees its own position and its own transfers
     (the other states' positions are theirs)."""
     end = _apply(netting_rules.period_end, period)
     # Plain columns, not ORM objects: a period can hold tens of thousands of open claims.
     query = select(CostClaim.id, CostClaim.issuing_state, CostClaim.enforcing_state, CostClaim.payable,
-                   CostClaim.currency, CostClaim.decided_on, CostClaim.paid_on).where(
+                   CostClaim.currency, CostClaim.decided_on, CostClaim.paid_on, CostClaim.ordered_on).where(
         CostClaim.payment_due_on.is_not(None), CostClaim.decided_on <= end, CostClaim.payable > 0,
         or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > end))
     if currency:
@@ -812,19 +887,21 @@ def netting(session: Session, principal: Principal, period: str, currency: str |
     for row in session.execute(query.order_by(CostClaim.id)):
         by_currency.setdefault(row.currency, []).append(netting_rules.NettableClaim(
             str(row.id), row.issuing_state, row.enforcing_state, Money(Decimal(row.payable), row.currency),
-            row.decided_on, row.paid_on))
-    plans = [_plan_shown(claims, _apply(netting_rules.netting, claims, period, cur), principal)
+            row.decided_on, row.paid_on, row.ordered_on))
+    plans = [_plan_shown(claims, end, _apply(netting_rules.netting, claims, period, cur), principal)
              for cur, claims in sorted(by_currency.items())]
     return Netting(period, end, plans)
 
 
-def _plan_shown(claims: list[netting_rules.NettableClaim], plan: netting_rules.SettlementPlan,
+def _plan_shown(claims: list[netting_rules.NettableClaim], end: date, plan: netting_rules.SettlementPlan,
                 principal: Principal) -> Extended:
-    """The plan with the `claims` it nets (ids), its `positions` as a list, and for a partner only the claims,
-    position and transfers of its own state."""
+    """The plan with the `claims` it nets (ids) and those `in_transit` at `end` (listed apart, never netted), its
+    `positions` as a list, and for a partner only the claims, position and transfers of its own state."""
     mine = (lambda *states: principal.party in states) if principal.is_partner else (lambda *states: True)
+    seen = [c for c in claims if mine(c.issuing_state, c.enforcing_state)]
     return Extended(
-        plan, claims=[int(c.claim_id) for c in claims if mine(c.issuing_state, c.enforcing_state)],
+        plan, claims=[int(c.claim_id) for c in seen if not c.in_transit_at(end)],
+        in_transit=[int(c.claim_id) for c in seen if c.in_transit_at(end)],
         positions=[Position(s, m) for s, m in plan.positions.items() if mine(s)],
         transfers=[t for t in plan.transfers if mine(t.payer, t.payee)],
     )

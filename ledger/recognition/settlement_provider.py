@@ -1,4 +1,5 @@
-"""What EU mutual recognition adds to a period's settlement statement: overdue and late claims, netting."""
+"""What EU mutual recognition adds to a period's settlement statement: overdue and late claims, claims in transit
+(ordered by a released payment batch, not yet debited by the bank) and netting."""
 
 from __future__ import annotations
 
@@ -38,9 +39,16 @@ def eu_sections(session: Session, period: str, party: str | None) -> dict:
     late = select(CostClaim.id, CostClaim.issuing_state, CostClaim.enforcing_state, CostClaim.submitted_on).where(
         CostClaim.late.is_(True), CostClaim.submitted_on >= date(end.year, end.month, 1),
         CostClaim.submitted_on <= end)
+    in_transit = select(CostClaim.id, CostClaim.issuing_state, CostClaim.enforcing_state, CostClaim.currency,
+                        CostClaim.payable, CostClaim.ordered_on).where(
+        CostClaim.ordered_on <= end, or_(CostClaim.paid_on.is_(None), CostClaim.paid_on > end),
+        CostClaim.status.in_(("in_transit", "paid")))
     if party:
-        late = late.where(or_(CostClaim.issuing_state == party, CostClaim.enforcing_state == party))
+        either = or_(CostClaim.issuing_state == party, CostClaim.enforcing_state == party)
+        late, in_transit = late.where(either), in_transit.where(either)
     return {"eu_claims": _plain({
         "overdue": [asdict(item) for item in service.overdue_items(session, end, party)],
         "late": [dict(row._mapping) for row in session.execute(late.order_by(CostClaim.id))],
+        "in_transit": [{**row._mapping, "payable": Money(row.payable, row.currency)}
+                       for row in session.execute(in_transit.order_by(CostClaim.id))],
     }), "netting": NettingSchema().dump(service.netting(session, viewer, period, None))}

@@ -218,7 +218,9 @@ class CostClaimPayment(MethodView):
     @honours_if_match
     @sends_etag
     def post(self, data, claim_id, if_match):
-        """Record that the issuing state paid an accepted claim; posts the cash movement"""
+        """Record that the issuing state paid an accepted claim; posts the cash movement
+
+        409 `payment_in_transit` when a released payment batch ordered it: the bank's debit pays it."""
         claim = service.record_payment(db.session(), auth.current(), claim_id, data["paid_on"], if_match)
         return _claim_response(claim)
 
@@ -245,5 +247,7 @@ class Netting(MethodView):
     @blp.arguments(NettingArgs, location="query")
     @blp.response(200, NettingSchema)
     def get(self, args, period):
-        """Net positions of member states over accepted, unpaid claims, and the fewest settling transfers"""
+        """Net positions of member states over accepted, unpaid claims, and the fewest settling transfers
+
+        Claims in transit at the period's end (ordered by a released payment batch) are listed apart, not netted."""
         return service.netting(db.session(), auth.current(), period, args.get("currency"))

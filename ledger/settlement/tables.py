@@ -73,6 +73,9 @@ EU_OVERDUE = [Col("claim_id", "Claim"), Col("kind", "Overdue"), Col("issuing_sta
               Col("days_overdue", "Days overdue", COUNT)]
 EU_LATE = [Col("id", "Claim", COUNT), Col("issuing_state", "Issuing state"), Col("enforcing_state", "Enforcing state"),
            Col("submitted_on", "Submitted on", DATE)]
+EU_IN_TRANSIT = [Col("id", "Claim", COUNT), Col("issuing_state", "Issuing state"),
+                 Col("enforcing_state", "Enforcing state"), Col("currency", "Currency"),
+                 Col("payable", "Payable", AMOUNT), Col("ordered_on", "Ordered on", DATE)]
 NETTING_POSITIONS = [Col("state", "State"), Col("currency", "Currency"), Col("position", "Net position", AMOUNT)]
 NETTING_TRANSFERS = [Col("payer", "Payer"), Col("payee", "Payee"), Col("currency", "Currency"),
                      Col("amount", "Amount", AMOUNT)]
@@ -128,7 +131,9 @@ def eu_tables(content: dict) -> list[ReportTable]:
     tables = []
     if claims is not None:
         tables += [ReportTable("eu_claims_overdue", "EU claims overdue", EU_OVERDUE, list(claims.get("overdue", []))),
-                   ReportTable("eu_claims_late", "EU claims made late", EU_LATE, list(claims.get("late", [])))]
+                   ReportTable("eu_claims_late", "EU claims made late", EU_LATE, list(claims.get("late", []))),
+                   ReportTable("eu_claims_in_transit", "EU claims in transit (ordered, not yet debited)",
+                               EU_IN_TRANSIT, list(claims.get("in_transit", [])))]
     if netting is not None:
         plans = netting.get("currencies", [])
         tables += [

@@ -46,7 +46,7 @@ CLAIMS = Table(
     filters=[
         Filter("overdue", "Overdue", _overdue, choices=[("yes", "overdue"), ("no", "not overdue")]),
         Filter("stage", "Stage", lambda q, v: q.where(CostClaim.status == v),
-               choices=[(s, s) for s in ("submitted", "accepted", "refused", "disputed", "paid")]),
+               choices=[(s, s) for s in ("submitted", "accepted", "refused", "disputed", "in_transit", "paid")]),
         Filter("state", "State (either side)", lambda q, v: q.where(
             or_(CostClaim.issuing_state == v.upper(), CostClaim.enforcing_state == v.upper())), placeholder="e.g. DE"),
     ],

@@ -141,14 +141,14 @@ def partners(session: Session) -> list[Partner]:
 
 def payees():
     """Every party the ledger may pay, as a subquery of codes: agreements' payees (invoices and advances), invoices'
-    senders, the enforcing states of accepted (or paid) EU cost claims, and the payees of payment orders."""
+    senders, the enforcing states of accepted (in transit or paid) EU cost claims, and the payees of payment orders."""
     from ledger.agreements.models import Agreement
     from ledger.invoices.models import Invoice
     from ledger.payments.models import PaymentItem
     from ledger.recognition.models import CostClaim
 
     return union(select(Agreement.payee_code), select(Invoice.payee_code),
-                 select(CostClaim.enforcing_state).where(CostClaim.status.in_(("accepted", "paid"))),
+                 select(CostClaim.enforcing_state).where(CostClaim.status.in_(("accepted", "in_transit", "paid"))),
                  select(PaymentItem.payee_code)).subquery()
 
 

@@ -233,7 +233,7 @@ def in_transit_equals_orders(session: Session) -> list[str]:
                 f"{ordered.get((account, currency), 0)}"
                 for account, currency in sorted(set(booked) | set(ordered))
                 if booked.get((account, currency), Decimal(0)) != ordered.get((account, currency), Decimal(0))]
-    return problems + _invoices_in_transit(session) + _advances_paid_once(session)
+    return problems + _invoices_in_transit(session) + _advances_paid_once(session) + _claims_in_transit(session)
 
 
 def _invoices_in_transit(session: Session) -> list[str]:
@@ -272,3 +272,22 @@ def _advances_paid_once(session: Session) -> list[str]:
                                .where(InvoiceLine.obligation_id.in_(paid_by_transfer),
                                       Invoice.status.in_(("approved", "in_transit", "paid")))).all()
     return [f"advance {o} is paid by a transfer and by invoice {i}" for o, i in invoiced]
+
+
+def _claims_in_transit(session: Session) -> list[str]:
+    """A cost claim is `in_transit` exactly while a released transfer paying it is with the bank (ordered or
+    accepted, neither debited nor rejected), and `paid` once its debit cleared it."""
+    from ledger.payments.models import PaymentItem
+    from ledger.recognition.models import CostClaim
+
+    stages = dict(session.execute(select(PaymentItem.claim_id, PaymentItem.status).where(
+        PaymentItem.claim_id.is_not(None), PaymentItem.status.in_(("ordered", "accepted", "paid")))).all())
+    problems = [f"cost claim {c.id} is in transit with no transfer with the bank" for c in session.execute(
+        select(CostClaim).where(CostClaim.status == "in_transit")).scalars() if stages.get(c.id) not in
+        ("ordered", "accepted")]
+    for claim_id, status in stages.items():
+        expected = "paid" if status == "paid" else "in_transit"
+        stage = session.get(CostClaim, claim_id).status
+        if stage != expected:
+            problems.append(f"cost claim {claim_id} is {stage}, its transfer {status}")
+    return problems

@@ -628,7 +628,7 @@ class OneTruth(RuleBasedStateMachine):
     @rule(release=st.booleans())
     def propose_claim_payment(self, release):
         """FR's treasury proposes paying the cost claims it accepted (to DE's account), each whole; perhaps at
-        once approved by the other officers and released (the claims paid into payments in transit)."""
+        once approved by the other officers and released (the claims in transit until the bank debits them)."""
         batch = self._step(self._propose, MEMBER_ACCOUNTS["FR"][0][0], False)
         if batch is None or not release:
             return

@@ -51,6 +51,18 @@ def test_recording_a_payment_from_the_claims_page(demo, officer_browser, session
     assert "Record the payment" not in html(officer_browser.get(here))
 
 
+def test_a_claim_in_transit_shows_its_order_and_no_payment_form(demo, officer_browser, session):
+    """A released payment batch ordered it (arranged here directly: the page only shows it): the bank's debit pays
+    it, so the page offers no payment to record, and the claims list finds it by its stage."""
+    claim = claim_in(session, "accepted")
+    claim.status, claim.ordered_on = "in_transit", claim.decided_on
+    session.commit()
+    page = html(officer_browser.get(f"/claims/{claim.id}"))
+    assert "in transit" in page and f"{claim.decided_on.isoformat()} (a released payment batch" in page
+    assert "Record the payment" not in page
+    assert f"/claims/{claim.id}" in html(officer_browser.get("/claims?stage=in_transit"))
+
+
 def test_auditors_see_no_claim_forms_and_cannot_post(demo, auditor_browser, session):
     claim = claim_in(session, "submitted")
     here = f"/claims/{claim.id}"

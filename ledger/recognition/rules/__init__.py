@@ -699,6 +699,7 @@ class ClaimState(StrEnum):
     REFUSED = "refused"
     AWAITING_PAYMENT = "awaiting_payment"
     PAYMENT_OVERDUE = "payment_overdue"
+    IN_TRANSIT = "in_transit"
     PAID = "paid"
 
 
@@ -713,6 +714,10 @@ class ClaimTimeline:
 
     A deadline day itself is still in time; the day after it is overdue. What happened after `as_of` is
     ignored, so the status of any past day can be asked (e.g. at a period end).
+
+    A claim a released payment batch ordered (`ordered_on`) is in transit until the bank's debit pays it
+    (`paid_on`). The issuing state's payment counts from the order: the transfer is with its bank, whose execution
+    is not the state's delay, so a claim in transit is not overdue and a payment ordered by its due day is in time.
     """
 
     basis: str
@@ -722,6 +727,7 @@ class ClaimTimeline:
     accepted: bool | None = None
     payment_due_on: date | None = None
     paid_on: date | None = None
+    ordered_on: date | None = None
 
     def decided_by(self, as_of: date) -> bool:
         return self.decided_on is not None and self.decided_on <= as_of
@@ -729,11 +735,20 @@ class ClaimTimeline:
     def paid_by(self, as_of: date) -> bool:
         return self.paid_on is not None and self.paid_on <= as_of
 
+    def in_transit_on(self, as_of: date) -> bool:
+        """Ordered by `as_of` and not yet paid on it."""
+        return self.ordered_on is not None and self.ordered_on <= as_of and not self.paid_by(as_of)
+
+    @property
+    def settled_on(self) -> date | None:
+        """The day the issuing state's payment counts from: its order, or its payment when it ordered none."""
+        return self.ordered_on or self.paid_on
+
     def overdue(self, as_of: date) -> Overdue | None:
         """What the issuing state is late with on `as_of`: its decision, its payment, or nothing."""
         if not self.decided_by(as_of):
             return Overdue.DECISION if as_of > self.decision_due_on else None
-        if self.accepted and not self.paid_by(as_of):
+        if self.accepted and not self.paid_by(as_of) and not self.in_transit_on(as_of):
             if self.payment_due_on is None:
                 raise ValueError("an accepted claim without a payment due date")
             return Overdue.PAYMENT if as_of > self.payment_due_on else None
@@ -758,7 +773,9 @@ class ClaimTimeline:
             return ClaimState.AWAITING_DECISION
         if not self.accepted:
             return ClaimState.REFUSED
-        return ClaimState.PAID if self.paid_by(as_of) else ClaimState.AWAITING_PAYMENT
+        if self.paid_by(as_of):
+            return ClaimState.PAID
+        return ClaimState.IN_TRANSIT if self.in_transit_on(as_of) else ClaimState.AWAITING_PAYMENT
 
     @property
     def decided_late(self) -> bool:
@@ -766,7 +783,8 @@ class ClaimTimeline:
 
     @property
     def paid_late(self) -> bool:
-        return self.paid_on is not None and self.payment_due_on is not None and self.paid_on > self.payment_due_on
+        settled = self.settled_on
+        return settled is not None and self.payment_due_on is not None and settled > self.payment_due_on
 
 
 def claim_timeline(
@@ -775,10 +793,11 @@ def claim_timeline(
     accepted: bool | None = None,
     paid_on: date | None = None,
     basis: str = DIRECTIVE_2001_40,
+    ordered_on: date | None = None,
 ) -> ClaimTimeline:
-    """Deadlines of a claim under `basis`. `decided_on` and `accepted` go together; `paid_on` needs an
-    acceptance on or before it. Codes: inconsistent_decision, paid_without_acceptance,
-    paid_before_acceptance, decided_before_submission."""
+    """Deadlines of a claim under `basis`. `decided_on` and `accepted` go together; `paid_on` and `ordered_on`
+    (the transfer a released payment batch ordered) need an acceptance on or before them. Codes:
+    inconsistent_decision, paid_without_acceptance, paid_before_acceptance, decided_before_submission."""
     rules = rules_for(basis)
     if (decided_on is None) != (accepted is None):
         raise RecognitionRuleError(
@@ -788,12 +807,13 @@ def claim_timeline(
         raise RecognitionRuleError(
             "decided_before_submission", "a claim cannot be decided before it was submitted", field="decided_on"
         )
-    if paid_on is not None and not accepted:
-        raise RecognitionRuleError("paid_without_acceptance", "only an accepted claim is paid", field="paid_on")
-    if paid_on is not None and decided_on is not None and paid_on < decided_on:
-        raise RecognitionRuleError(
-            "paid_before_acceptance", "payment cannot precede acceptance", field="paid_on"
-        )
+    for field_name, day in (("ordered_on", ordered_on), ("paid_on", paid_on)):
+        if day is not None and not accepted:
+            raise RecognitionRuleError("paid_without_acceptance", "only an accepted claim is paid", field=field_name)
+        if day is not None and decided_on is not None and day < decided_on:
+            raise RecognitionRuleError(
+                "paid_before_acceptance", "payment cannot precede acceptance", field=field_name
+            )
     return ClaimTimeline(
         basis=basis,
         submitted_on=submitted_on,
@@ -802,6 +822,7 @@ def claim_timeline(
         accepted=accepted,
         payment_due_on=rules.payment_due_on(decided_on) if accepted and decided_on else None,
         paid_on=paid_on,
+        ordered_on=ordered_on,
     )
 
 

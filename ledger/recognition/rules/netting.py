@@ -1,5 +1,8 @@
 """Multilateral netting of accepted, unpaid compensation claims between member states.
 
+A claim whose transfer a released payment batch ordered is in transit, not open: its money is with the issuing
+state's bank, so netting it again would pay it twice.
+
 Each accepted claim is a debt of the issuing state to the enforcing state. For one currency, netting
 replaces all of them by each state's net position (positive: it receives; negative: it pays; the
 positions sum to zero) and a list of transfers settling those positions in which no state both pays and
@@ -58,6 +61,12 @@ class NettableClaim:
     payable: Money
     accepted_on: date | None
     paid_on: date | None = None
+    ordered_on: date | None = None  # the transfer a released payment batch ordered (in transit until paid)
+
+    def in_transit_at(self, end: date) -> bool:
+        """Ordered by `end` and not paid by then."""
+        return (self.ordered_on is not None and self.ordered_on <= end
+                and (self.paid_on is None or self.paid_on > end))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +99,10 @@ def period_end(period: str) -> date:
 
 
 def open_claims(claims: Iterable[NettableClaim], period: str, currency: str) -> list[NettableClaim]:
-    """The claims netted for `period` in `currency`: accepted by the period's last day and not paid by then.
+    """The claims netted for `period` in `currency`: accepted by the period's last day and neither paid nor
+    ordered (in transit) by then.
 
-    Claims paid after the period end are still open at it, so re-running the netting of a past period
+    Claims paid or ordered after the period end are still open at it, so re-running the netting of a past period
     gives the same answer.
     """
     end = period_end(period)
@@ -103,6 +113,7 @@ def open_claims(claims: Iterable[NettableClaim], period: str, currency: str) -> 
         and claim.accepted_on is not None
         and claim.accepted_on <= end
         and (claim.paid_on is None or claim.paid_on > end)
+        and (claim.ordered_on is None or claim.ordered_on > end)
     ]
 
 

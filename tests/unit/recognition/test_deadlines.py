@@ -96,6 +96,31 @@ def test_payment_closes_the_claim_from_the_day_it_is_paid():
     assert late.status(date(2026, 5, 2)) is ClaimState.PAID
 
 
+def test_a_claim_ordered_by_a_payment_batch_is_in_transit_until_the_debit_and_not_overdue():
+    """The issuing state's payment counts from its order: the bank's execution is not its delay."""
+    accepted = {"decided_on": date(2026, 2, 1), "accepted": True}  # payment due 1 May 2026
+    timeline = claim_timeline(date(2026, 1, 10), paid_on=date(2026, 5, 4), ordered_on=date(2026, 4, 30), **accepted)
+    assert timeline.status(date(2026, 4, 29)) is ClaimState.AWAITING_PAYMENT
+    assert timeline.status(date(2026, 4, 30)) is ClaimState.IN_TRANSIT
+    assert timeline.status(date(2026, 5, 3)) is ClaimState.IN_TRANSIT
+    assert timeline.overdue(date(2026, 5, 3)) is None and timeline.days_overdue(date(2026, 5, 3)) == 0
+    assert timeline.status(date(2026, 5, 4)) is ClaimState.PAID
+    assert not timeline.paid_late  # ordered by the due day, debited after it
+    late = claim_timeline(date(2026, 1, 10), ordered_on=date(2026, 5, 10), **accepted)
+    assert late.overdue(date(2026, 5, 9)) is Overdue.PAYMENT
+    assert late.status(date(2026, 5, 10)) is ClaimState.IN_TRANSIT and late.overdue(date(2026, 5, 10)) is None
+    assert late.paid_late
+
+
+def test_an_order_needs_an_acceptance_before_it():
+    with pytest.raises(RecognitionRuleError) as refused:
+        claim_timeline(date(2026, 1, 10), ordered_on=date(2026, 2, 1))
+    assert (refused.value.code, refused.value.field) == ("paid_without_acceptance", "ordered_on")
+    with pytest.raises(RecognitionRuleError) as early:
+        claim_timeline(date(2026, 1, 10), decided_on=date(2026, 2, 1), accepted=True, ordered_on=date(2026, 1, 31))
+    assert (early.value.code, early.value.field) == ("paid_before_acceptance", "ordered_on")
+
+
 def test_the_status_of_a_past_day_ignores_what_happened_later():
     timeline = claim_timeline(date(2026, 1, 10), decided_on=date(2026, 6, 1), accepted=True, paid_on=date(2026, 7, 1))
     assert timeline.status(date(2026, 1, 10)) is ClaimState.AWAITING_DECISION

@@ -139,6 +139,23 @@ def test_open_claims_are_accepted_by_the_period_end_and_unpaid_at_it():
     assert [c.claim_id for c in open_claims(claims, "2026-02", "EUR")] == ["in", "earlier", "paid_later"]
 
 
+def test_a_claim_in_transit_at_the_period_end_is_not_open():
+    """Ordered by a released payment batch by the period's end (the money with the issuing state's bank): netting
+    it would pay it twice. Ordered after the end, it was still open at it."""
+    feb = date(2026, 2, 1)
+    claims = [
+        NettableClaim("ordered", "DE", "AT", eur("1.00"), accepted_on=feb, ordered_on=date(2026, 2, 27)),
+        NettableClaim("debited", "DE", "AT", eur("1.00"), accepted_on=feb, ordered_on=date(2026, 2, 27),
+                      paid_on=date(2026, 2, 28)),
+        NettableClaim("ordered_later", "DE", "AT", eur("1.00"), accepted_on=feb, ordered_on=date(2026, 3, 2)),
+        NettableClaim("debited_later", "DE", "AT", eur("1.00"), accepted_on=feb, ordered_on=date(2026, 2, 27),
+                      paid_on=date(2026, 3, 2)),
+    ]
+    assert [c.claim_id for c in open_claims(claims, "2026-02", "EUR")] == ["ordered_later"]
+    end = date(2026, 2, 28)
+    assert [c.claim_id for c in claims if c.in_transit_at(end)] == ["ordered", "debited_later"]
+
+
 @pytest.mark.parametrize(("period", "end"), [("2026-02", date(2026, 2, 28)), ("2028-02", date(2028, 2, 29)),
                                              ("2026-12", date(2026, 12, 31)), ("2026-04", date(2026, 4, 30))])
 def test_period_end(period, end):
