@@ -54,7 +54,7 @@ def test_a_script_takes_an_eu_claim_from_the_order_to_its_payment_without_an_app
     recognition.decide_claim(s, FRANCE, claim.id, {"accepted": True, "decided_on": accepted_on, "reason": None}, None)
 
     netting = NettingSchema().dump(recognition.netting(s, GERMANY, period_of(accepted_on), None))
-    assert netting["currencies"] == [{"currency": "EUR", "claims": [claim.id],
+    assert netting["currencies"] == [{"currency": "EUR", "claims": [claim.id], "in_transit": [],
                                       "positions": [{"state": "DE", "position": "35.00"}],
                                       "transfers": [{"payer": "FR", "payee": "DE", "amount": "35.00"}],
                                       "optimal": True}]
