@@ -66,6 +66,11 @@ class Principal:
         if self.is_partner and self.party != party_code:
             raise Forbidden(f"only {party_code} may {action}")
 
+    def parties_listed(self, asked: str | None) -> set[str]:
+        """The parties a list is narrowed to, each a filter of its own: a partner's party (it sees only what it is
+        a side of) and the party asked for (`?party=`), which narrows a partner's list further, never ignored."""
+        return {party for party in (self.party if self.is_partner else None, asked) if party}
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -170,7 +175,5 @@ def ensure_party_visible(*party_codes: str | None, kind: str) -> None:
 
 
 def parties_listed(asked: str | None) -> set[str]:
-    """The parties a list is narrowed to, each a filter of its own: a partner's party (it sees only what it is a side
-    of) and the `?party=` asked for, which narrows a partner's list further rather than being ignored."""
-    principal = current()
-    return {party for party in (principal.party if principal.is_partner else None, asked) if party}
+    """`Principal.parties_listed` for the request's principal (views; services take the principal)."""
+    return current().parties_listed(asked)

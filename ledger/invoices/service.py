@@ -56,7 +56,7 @@ from ledger.agreements.rules import obligations as obligation_rules
 from ledger.agreements.rules import reimbursement as cost_rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, update_from_values
+from ledger.db import AMOUNT, fetch, update_from_values
 from ledger.errors import (
     Conflict,
     Forbidden,
@@ -506,10 +506,7 @@ def _short(text: str | None, size: int) -> str | None:
 # ---- reading ---------------------------------------------------------------------------------------
 
 def get(session: Session, invoice_id: int) -> Invoice:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise not_found("invoice")
-    return invoice
+    return fetch(session, Invoice, invoice_id, "invoice")
 
 
 def lines_of(session: Session, invoice_id: int) -> list[InvoiceLine]:

@@ -15,7 +15,7 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
@@ -99,10 +99,7 @@ def _visible(invoice_id: int) -> Invoice:
 
 
 def _response(invoice: Invoice, status: int = 200):
-    headers = {"ETag": service.etag(invoice)}
-    if status == 201:
-        headers["Location"] = f"/api/v1/invoices/{invoice.id}"
-    return service.view(db.session(), invoice), status, headers
+    return answer(service.view(db.session(), invoice), service.etag(invoice), status, f"/api/v1/invoices/{invoice.id}")
 
 
 @blp.route("/invoices")

@@ -16,7 +16,7 @@ from contracts.payments import (
     PaymentStatusUploadSchema,
 )
 from ledger import db, listing
-from ledger.api import blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, sends_etag
 from ledger.approvals import service as approvals
 from ledger.auth import current, requires
 from ledger.payments import service
@@ -34,10 +34,8 @@ def second_above() -> Decimal:
 
 
 def _answer(batch: PaymentBatch, status: int = 200):
-    headers = {"ETag": service.etag(batch)}
-    if status == 201:
-        headers["Location"] = f"/api/v1/payment-batches/{batch.id}"
-    return service.view(db.session(), batch), status, headers
+    return answer(service.view(db.session(), batch), service.etag(batch), status,
+                  f"/api/v1/payment-batches/{batch.id}")
 
 
 @blp.route("/payment-batches")

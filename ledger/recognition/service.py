@@ -837,7 +837,7 @@ def overdue_items(session: Session, as_of: date, state: str | None = None) -> li
 def list_claims(session: Session, principal: Principal, args: dict) -> dict:
     as_of = args.get("as_of") or today()
     query = select(CostClaim)
-    for side in {principal.party if principal.is_partner else None, args.get("state")} - {None}:
+    for side in principal.parties_listed(args.get("state")):
         query = query.where(or_(CostClaim.issuing_state == side, CostClaim.enforcing_state == side))
     for name, column in (("issuing_state", CostClaim.issuing_state), ("enforcing_state", CostClaim.enforcing_state),
                          ("stage", CostClaim.status)):
