@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import RATE
-from ledger.timeutil import utcnow
+from ledger.db import RATE, moment_now
 
 
 class FxRate(SQLModel, table=True):
@@ -26,7 +25,7 @@ class FxRate(SQLModel, table=True):
     rate: Decimal = Field(sa_column=Column(RATE, nullable=False))
     on: date = Field(index=True)
     source: str = Field(max_length=100)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class Revaluation(SQLModel, table=True):
@@ -42,4 +41,4 @@ class Revaluation(SQLModel, table=True):
     reporting_currency: str = Field(max_length=3)
     entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     reversal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()

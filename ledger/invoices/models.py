@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
+from ledger.db import AMOUNT, moment_now, moment_unset
 from ledger.invoices.parsed import DOCUMENT_TYPES, STATUSES  # noqa: F401 (named here too: the columns' values)
-from ledger.timeutil import utcnow
 
 
 class Invoice(SQLModel, table=True):
@@ -51,12 +50,12 @@ class Invoice(SQLModel, table=True):
     document_sha256: str | None = Field(default=None, max_length=64)
     dispute_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decided_by: str | None = Field(default=None, max_length=200)
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    decided_at: datetime | None = moment_unset()
     decision_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     advance_offset: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
     version: int = Field(default=1)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 class InvoiceLine(SQLModel, table=True):
@@ -93,7 +92,7 @@ class InvoiceFinding(SQLModel, table=True):
     field: str | None = Field(default=None, max_length=200)
     source: str = Field(default="check", max_length=10)  # check (intake) | officer (a dispute)
     remaining: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))  # cap_exceeded
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
 
 
 Index("ix_invoices_agreement_period", Invoice.agreement_id, Invoice.period)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
+from ledger.db import AMOUNT, moment_now, moment_unset
 
 BATCH_STATUSES = ("proposed", "approved", "released", "cancelled")
 ITEM_STATUSES = ("proposed", "held", "ordered", "accepted", "rejected", "paid", "cancelled")
@@ -39,9 +38,9 @@ class PaymentBatch(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=35, unique=True)
     prepared_by: str = Field(max_length=200)  # the principal's key: what four eyes compare
     prepared_by_name: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = moment_now()
     released_by: str | None = Field(default=None, max_length=200)
-    released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    released_at: datetime | None = moment_unset()
     release_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     document: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # the frozen pain.001
     document_sha256: str | None = Field(default=None, max_length=64)
@@ -92,7 +91,7 @@ class PaymentApproval(SQLModel, table=True):
     approved_by: str = Field(max_length=200)
     approved_by_name: str = Field(max_length=200)
     digest: str = Field(max_length=64)
-    approved_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    approved_at: datetime = moment_now()
 
 
 class PaymentStatusReport(SQLModel, table=True):
@@ -109,4 +108,4 @@ class PaymentStatusReport(SQLModel, table=True):
     file_sha256: str = Field(max_length=64)
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
     imported_by: str = Field(max_length=200)
-    imported_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    imported_at: datetime = moment_now()

@@ -11,15 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.db import AMOUNT
-from ledger.timeutil import utcnow
-
-
-def _created_at() -> datetime:
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+from ledger.db import AMOUNT, moment_now, moment_unset
 
 
 class ReturnOrder(SQLModel, table=True):
@@ -39,8 +34,8 @@ class ReturnOrder(SQLModel, table=True):
     european_return_order_ref: str | None = Field(default=None, max_length=100)
     legal_basis: str = Field(max_length=60)
     retain_until: date = Field(index=True)  # the decision date plus the retention period
-    erased_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    created_at: datetime = _created_at()
+    erased_at: datetime | None = moment_unset()
+    created_at: datetime = moment_now()
 
 
 class Recognition(SQLModel, table=True):
@@ -62,7 +57,7 @@ class Recognition(SQLModel, table=True):
     enforced_on: date | None = None
     notified_on: date | None = None
     version: int = Field(default=1)
-    created_at: datetime = _created_at()
+    created_at: datetime = moment_now()
 
 
 class CostClaim(SQLModel, table=True):
@@ -99,7 +94,7 @@ class CostClaim(SQLModel, table=True):
     acceptance_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     payment_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     version: int = Field(default=1)
-    created_at: datetime = _created_at()
+    created_at: datetime = moment_now()
 
 
 class CostClaimLine(SQLModel, table=True):
@@ -134,7 +129,7 @@ class AllowanceRate(SQLModel, table=True):
     effective_from: date
     daily_rate: Decimal = Field(sa_column=Column(AMOUNT, nullable=False))
     currency: str = Field(max_length=3)
-    created_at: datetime = _created_at()
+    created_at: datetime = moment_now()
 
 
 class CostClaimLineDecision(SQLModel, table=True):
@@ -151,7 +146,7 @@ class CostClaimLineDecision(SQLModel, table=True):
     decided_on: date
     step: str = Field(max_length=12)  # decision | resolution
     dispute_id: int | None = Field(default=None, foreign_key="cost_claim_disputes.id")
-    created_at: datetime = _created_at()
+    created_at: datetime = moment_now()
 
 
 class CostClaimDispute(SQLModel, table=True):
@@ -173,4 +168,4 @@ class CostClaimDispute(SQLModel, table=True):
     payable_after: Decimal | None = Field(default=None, sa_column=Column(AMOUNT, nullable=True))
     adjustment_entry_id: int | None = Field(default=None, foreign_key="journal_entries.id")
     version: int = Field(default=1)
-    created_at: datetime = _created_at()
+    created_at: datetime = moment_now()

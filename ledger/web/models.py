@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from ledger.timeutil import utcnow
+from ledger.db import moment_now, moment_unset
 
 #: People sign in to the pages; a partner person is bound to its party (like a partner's API token) and sees
 #: only its own agreements' statements.
@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
     party_code: str | None = Field(default=None, foreign_key="parties.code", max_length=2)
     password_hash: str = Field(max_length=200)
     failed_attempts: int = Field(default=0)
-    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    locked_until: datetime | None = moment_unset()
     session_epoch: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = moment_now()
+    disabled_at: datetime | None = moment_unset()
