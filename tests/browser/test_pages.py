@@ -63,7 +63,9 @@ def test_the_queue_needs_a_session(page, server):
 def test_download_a_settlement_report(page):
     month = period_of(demo_months()[-1])  # the demo's last month (gunicorn's clock shows the tests' date)
     sign_in(page, path=f"/login?next=/settlement/{month}")
-    with page.expect_download() as info:
+    # The tagged PDF of a whole month is laid out by WeasyPrint: seconds on a quiet machine, more than the pages'
+    # 10 s default wait when the host is shared; this waits for the file, it does not judge its speed.
+    with page.expect_download(timeout=60_000) as info:
         page.get_by_role("link", name=f"PDF report for {month}").click()
     download = info.value
     assert download.suggested_filename == f"settlement-{month}.pdf"
