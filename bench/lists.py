@@ -13,6 +13,7 @@ journal entries get two postings each.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -133,6 +134,8 @@ def measure(url: str, seeded: stack.Seeded, filled: dict, pages: int, explain: b
     app = create_app({"LEDGER_DATABASE_URL": url, "LEDGER_SECRET_KEY": "bench-" + "s" * 40,
                       "LEDGER_PSEUDONYM_KEY": "bench-" + "p" * 40, "LEDGER_RATELIMIT_ENABLED": False,
                       "LEDGER_LOG_LEVEL": "WARNING"})
+    gc.collect()
+    gc.freeze()  # as ledger.wsgi does in each worker: start-up's objects out of the full collections
     engine = app.extensions["ledger.db"].engine
     tokens = {"officer": seeded.officer, "auditor": seeded.auditor, **seeded.partners}
     client = app.test_client()

@@ -141,3 +141,20 @@ def test_flasks_and_the_plugins_commands_get_the_whole_app(committed_app):
     assert routes.exit_code == 0 and "/api/v1/statements" in routes.output
     helped, _ = _ledger(url, "--help")
     assert "openapi" in helped.output and "statements" in helped.output
+
+
+def test_the_workers_entry_point_puts_start_up_out_of_the_collectors_reach(committed_app):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ledger.config import _new_signing_key
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "LEDGER_ENV": "development",
+           "LEDGER_DATABASE_URL": committed_app.config["LEDGER_DATABASE_URL"], "LEDGER_SECRET_KEY": "s" * 40,
+           "LEDGER_PSEUDONYM_KEY": "p" * 40, "LEDGER_SIGNING_KEY": _new_signing_key()}
+    done = subprocess.run([sys.executable, "-c", "import gc, ledger.wsgi; print(gc.get_freeze_count())"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 100_000
