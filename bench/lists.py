@@ -1,6 +1,7 @@
 """Lists at scale: returnees, transfers, journal entries and the audit log, each filled to `--rows` rows, then pages
 of 100 read through the API (in-process Flask test client: the service's time, no HTTP) at random cursors; p50 and
-p99 per list, and the EXPLAIN of each list's page query.
+p99 per list (wall, and the CPU the service's thread spent: what other work on the machine moves least), and
+the EXPLAIN of each list's page query.
 
     python -m bench.lists [--database-url postgresql://postgres@127.0.0.1:5432/ledger_lists] [--rows 1000000]
         [--pages 200] [--explain]
@@ -13,6 +14,7 @@ journal entries get two postings each.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -133,6 +135,8 @@ def measure(url: str, seeded: stack.Seeded, filled: dict, pages: int, explain: b
     app = create_app({"LEDGER_DATABASE_URL": url, "LEDGER_SECRET_KEY": "bench-" + "s" * 40,
                       "LEDGER_PSEUDONYM_KEY": "bench-" + "p" * 40, "LEDGER_RATELIMIT_ENABLED": False,
                       "LEDGER_LOG_LEVEL": "WARNING"})
+    gc.collect()
+    gc.freeze()  # as ledger.wsgi does in each worker: start-up's objects out of the full collections
     engine = app.extensions["ledger.db"].engine
     tokens = {"officer": seeded.officer, "auditor": seeded.auditor, **seeded.partners}
     client = app.test_client()
@@ -143,19 +147,21 @@ def measure(url: str, seeded: stack.Seeded, filled: dict, pages: int, explain: b
         with engine.connect() as conn:
             low, high = conn.execute(text(f"SELECT min({key}), max({key}) FROM {table}")).one()
         headers = {"Authorization": f"Bearer {tokens[who]}"}
-        times, sizes, statuses = [], [], set()
+        times, cpus, sizes, statuses = [], [], [], set()
         for i in range(pages + 5):
             cursor = "" if i % 10 == 0 else f"&cursor={encode_cursor(rng.randint(low, high))}"
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             response = client.get(path + cursor, headers=headers)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
             statuses.add(response.status_code)
             if i >= 5:  # the first few warm the caches
                 times.append(elapsed)
+                cpus.append(cpu)
                 sizes.append(len(response.get_json().get("items", [])) if response.status_code == 200 else 0)
         q = statistics.quantiles(times, n=100, method="inclusive")
-        row = {"list": name, "p50": q[49] * 1000, "p99": q[98] * 1000, "items": statistics.mean(sizes),
-               "statuses": sorted(statuses)}
+        c = statistics.quantiles(cpus, n=100, method="inclusive")
+        row = {"list": name, "p50": q[49] * 1000, "p99": q[98] * 1000, "cpu50": c[49] * 1000, "cpu99": c[98] * 1000,
+               "items": statistics.mean(sizes), "statuses": sorted(statuses)}
         if explain:
             row["explain"] = _explain(app, client, engine, path + f"&cursor={encode_cursor((low + high) // 2)}",
                                       headers, table)
@@ -213,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
           f"audit log ({args.database_url.split('@')[-1]}), filled in {filled['seconds']:.0f} s; {args.pages} pages "
           f"of 100 each at random cursors; load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     rows = measure(args.database_url, seeded, filled, args.pages, args.explain)
-    print(f"  {'list':<32} {'p50 ms':>8} {'p99 ms':>8} {'items/page':>11}  statuses")
+    print(f"  {'list':<32} {'p50 ms':>8} {'p99 ms':>8} {'CPU p50':>8} {'CPU p99':>8} {'items/page':>11}  statuses")
     for row in rows:
-        print(f"  {row['list']:<32} {row['p50']:>8.1f} {row['p99']:>8.1f} {row['items']:>11.0f}  {row['statuses']}")
+        print(f"  {row['list']:<32} {row['p50']:>8.1f} {row['p99']:>8.1f} {row['cpu50']:>8.1f} {row['cpu99']:>8.1f} "
+              f"{row['items']:>11.0f}  {row['statuses']}")
     for row in rows:
         if "explain" in row:
             print(f"\n  EXPLAIN {row['list']}:\n    " + row["explain"].replace("\n", "\n    "))

@@ -32,8 +32,13 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Defaults, then the environment, then `test_config`; extensions next; blueprints last."""
+def create_app(test_config: dict | None = None, *, http: bool = True) -> Flask:
+    """Defaults, then the environment, then `test_config`; extensions next; blueprints last.
+
+    `http=False` is the app the ledger's own commands run in (`ledger.cli`): the same configuration, database,
+    signing key, models and commands, without what only answers requests — the API's blueprints and OpenAPI
+    document, the pages, metrics, rate limits and request hooks. Building those is most of the app's start-up,
+    which a command such as `ledger statements import` would otherwise pay for nothing."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(config_module.load(app.instance_path))
     if test_config:
@@ -42,20 +47,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ledger import db, errors, logs
 
     logs.configure(app.config["LEDGER_LOG_LEVEL"])
-    _trust_proxies(app)
     db.init_app(app)
     _record_signing_key(app)
     errors.init_app(app)
+    if http:
+        _serve_http(app)
+    else:
+        from ledger.features import import_models
+
+        import_models()
+    from ledger.cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _serve_http(app: Flask) -> None:
+    _trust_proxies(app)
     _register_features(app)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
     from ledger import ratelimit
 
     ratelimit.init_app(app)  # after _begin_request: its per-token limit needs the authenticated principal
-    from ledger.cli import register as register_cli
-
-    register_cli(app)
-    return app
 
 
 def _trust_proxies(app: Flask) -> None:

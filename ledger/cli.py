@@ -15,7 +15,7 @@ from contextlib import closing, contextmanager
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -182,26 +182,53 @@ def idempotency_purge(days: int) -> None:
     click.echo(f"{purged} idempotency keys created before {before.isoformat()} purged")
 
 
-def register(app: Flask) -> None:
+def _groups() -> list:
     from ledger.features import cli_groups
 
-    for group in (db_cli, tokens_cli, audit_cli, idempotency_cli, *cli_groups()):
+    return [db_cli, tokens_cli, audit_cli, idempotency_cli, *cli_groups()]
+
+
+def register(app: Flask) -> None:
+    for group in _groups():
         app.cli.add_command(group)
 
 
+_COMMAND = "ledger.command"  # ScriptInfo.data: the name of the command asked for
+
+
+class _LedgerGroup(FlaskGroup):
+    """Remembers which command was asked for before the app is created for it (`_create_app`)."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        ctx.ensure_object(ScriptInfo).data.setdefault(_COMMAND, name)
+        return super().get_command(ctx, name)
+
+
 def _create_app() -> Flask:
-    """The app, or a one-line reason on stderr and exit status 2 when the configuration is unusable."""
+    """The app, or a one-line reason on stderr and exit status 2 when the configuration is unusable.
+
+    The ledger's own commands get the app without its HTTP layer (`create_app(http=False)`): an import or a
+    month close has no use for the API's blueprints, the OpenAPI document or the pages, and building them is
+    most of the start-up. Everything else — Flask's `run`, `shell` and `routes`, the plugins' commands,
+    flask-smorest's `openapi`, and `--help`, which lists them all — gets the whole app."""
     from ledger import create_app
     from ledger.config import ConfigError
 
+    context = click.get_current_context(silent=True)
+    info = context.find_object(ScriptInfo) if context else None
+    command = info.data.get(_COMMAND) if info else None
     try:
-        return create_app()
+        return create_app(http=command not in {group.name for group in _groups()})
     except ConfigError as error:
         click.echo(f"ledger: configuration error: {error}", err=True)
         sys.exit(2)
 
 
+def commands() -> FlaskGroup:
+    """The `ledger` command group."""
+    return _LedgerGroup(create_app=_create_app, add_default_commands=True, set_debug_flag=False,
+                        load_dotenv=False, help="Returns Ledger: the system of record for returns agreements.")
+
+
 def main() -> None:
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=True, set_debug_flag=False,
-                     load_dotenv=False, help="Returns Ledger: the system of record for returns agreements.")
-    cli.main(prog_name="ledger")
+    commands().main(prog_name="ledger")

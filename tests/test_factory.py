@@ -89,3 +89,72 @@ def test_rotating_the_signing_key_on_start_retires_the_previous_one(committed_ap
     with committed_app.app_context():
         rows = committed_app.extensions["ledger.db"].new_session().execute(select(SigningKeyRecord)).scalars().all()
     assert len(rows) == 3 and sum(r.retired_at is None for r in rows) == 1
+
+
+def test_the_app_for_commands_has_the_commands_and_none_of_the_http_layer(database_url):
+    config = {"TESTING": True, "LEDGER_DATABASE_URL": database_url}
+    whole, for_commands = create_app(config), create_app(config, http=False)
+    try:
+        assert not [rule.rule for rule in for_commands.url_map.iter_rules() if rule.endpoint != "static"]
+        assert "ledger.limiter" not in for_commands.extensions and "ledger.limiter" in whole.extensions
+        assert set(for_commands.cli.commands) == set(whole.cli.commands) - {"openapi"}
+    finally:
+        for app in (whole, for_commands):
+            app.extensions["ledger.db"].engine.dispose()
+
+
+def _ledger(database_url: str, *args: str):
+    """`ledger ARGS` as an operator runs it (`ledger.cli.main`'s group), and the app it created."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from ledger.cli import _create_app, commands
+    from ledger.config import _new_signing_key
+
+    info = ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False)
+    env = {"LEDGER_ENV": "development", "LEDGER_DATABASE_URL": database_url, "LEDGER_SECRET_KEY": "s" * 40,
+           "LEDGER_PSEUDONYM_KEY": "p" * 40, "LEDGER_SIGNING_KEY": _new_signing_key()}
+    result = CliRunner().invoke(commands(), list(args), obj=info, env=env, catch_exceptions=False)
+    app = info.load_app()
+    app.extensions["ledger.db"].engine.dispose()
+    return result, app
+
+
+def test_the_ledgers_own_commands_run_without_the_http_layer(committed_app):
+    url = committed_app.config["LEDGER_DATABASE_URL"]
+    created, app = _ledger(url, "tokens", "create", "--role", "auditor", "--name", "cli check")
+    assert created.exit_code == 0, created.output
+    assert not any(rule.rule.startswith("/api/") for rule in app.url_map.iter_rules())
+    listed, _ = _ledger(url, "tokens", "list")
+    assert listed.exit_code == 0 and "cli check" in listed.output
+
+
+def test_flasks_and_the_plugins_commands_get_the_whole_app(committed_app):
+    from pathlib import Path
+
+    snapshot = Path(__file__).resolve().parents[1] / "contracts" / "openapi.json"
+    url = committed_app.config["LEDGER_DATABASE_URL"]
+    printed, app = _ledger(url, "openapi", "print")
+    assert printed.exit_code == 0 and printed.output == snapshot.read_text()
+    assert "ledger.limiter" in app.extensions
+    routes, _ = _ledger(url, "routes")
+    assert routes.exit_code == 0 and "/api/v1/statements" in routes.output
+    helped, _ = _ledger(url, "--help")
+    assert "openapi" in helped.output and "statements" in helped.output
+
+
+def test_the_workers_entry_point_puts_start_up_out_of_the_collectors_reach(committed_app):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ledger.config import _new_signing_key
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "LEDGER_ENV": "development",
+           "LEDGER_DATABASE_URL": committed_app.config["LEDGER_DATABASE_URL"], "LEDGER_SECRET_KEY": "s" * 40,
+           "LEDGER_PSEUDONYM_KEY": "p" * 40, "LEDGER_SIGNING_KEY": _new_signing_key()}
+    done = subprocess.run([sys.executable, "-c", "import gc, ledger.wsgi; print(gc.get_freeze_count())"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 100_000

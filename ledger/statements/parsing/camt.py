@@ -63,27 +63,32 @@ _EXCHANGES = ("InstdAmt/CcyXchg", "TxAmt/CcyXchg", "CntrValAmt/CcyXchg")
 Item = ParsedStatement | ParsedTransfer | StatementEnd
 
 
-class _Names:
-    """Qualified tag paths in the document's namespace (memoised: the same few paths, millions of times)."""
+class _Steps(dict):
+    """A path's qualified tags one by one, for `_iterfind` and `_find`, memoised: the same few paths, millions of
+    times (a dict whose misses fill it, so a hit is one C call)."""
 
     def __init__(self, ns: str) -> None:
+        super().__init__()
         self.ns = ns
-        self._cache: dict[str, str] = {}
-        self._steps: dict[str, tuple[str, ...]] = {}
 
-    def __call__(self, path: str) -> str:
-        qualified = self._cache.get(path)
-        if qualified is None:
-            qualified = "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
-            self._cache[path] = qualified
-        return qualified
-
-    def steps(self, path: str) -> tuple[str, ...]:
-        """The path's qualified tags one by one, for `_iterfind` and `_find` (memoised like the paths)."""
-        steps = self._steps.get(path)
-        if steps is None:
-            steps = self._steps[path] = tuple(f"{{{self.ns}}}{part}" for part in path.split("/"))
+    def __missing__(self, path: str) -> tuple[str, ...]:
+        steps = self[path] = tuple(f"{{{self.ns}}}{part}" for part in path.split("/"))
         return steps
+
+
+class _Names(dict):
+    """Qualified tag paths in the document's namespace: `q("Refs/EndToEndId")`, memoised like `_Steps`."""
+
+    __call__ = dict.__getitem__
+
+    def __init__(self, ns: str) -> None:
+        super().__init__()
+        self.ns = ns
+        self.steps = _Steps(ns).__getitem__
+
+    def __missing__(self, path: str) -> str:
+        qualified = self[path] = "/".join(f"{{{self.ns}}}{part}" for part in path.split("/"))
+        return qualified
 
 
 def _iterfind(element: etree._Element, q: _Names, path: str) -> Iterator[etree._Element]:
