@@ -44,16 +44,6 @@ def on_starting(server):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
 
 
-def post_worker_init(worker):
-    """The app is loaded: its modules, mappers, schemas and routes (a quarter of a million objects) live as long as
-    the worker. Frozen out of the garbage collector's view, they are no longer walked by every full collection,
-    which otherwise paused a request now and then for tens of milliseconds to find nothing to free among them."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def child_exit(server, worker):
     """A dead worker's gauges (its pool) leave the sums; its counters stay, as they should."""
     from prometheus_client import multiprocess
