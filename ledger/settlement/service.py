@@ -25,7 +25,10 @@ from ledger.journal import service as journal
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
 from ledger.settlement import keys, pdf, reports, rules, signing
+from ledger.settlement.checklist import close_in_order as close_in_order  # the door to closing months in order
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
+from ledger.settlement.reviews import resolve as resolve  # the doors to a partner's review and its resolution
+from ledger.settlement.reviews import review as review
 from ledger.timeutil import period_of, today, utcnow
 
 LIABILITIES = ("obligations", "invoices_payable")

@@ -44,6 +44,7 @@ from ledger.statements.parsing import (
     StatementParseError,
     parse,
 )
+from ledger.statements.voiding import void_import as void_import  # the door to voiding an import (voiding.py)
 from ledger.wire import Extended
 
 #: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
