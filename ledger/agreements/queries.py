@@ -3,6 +3,9 @@ agreements, their obligations and their returnees as the pages sort and filter t
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
+
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
@@ -63,3 +66,33 @@ def references(session: Session, ids: set[int] | list[int]) -> dict[int, str]:
 def payee_codes() -> Select:
     """The payee of every agreement (a subquery's select)."""
     return select(Agreement.payee_code)
+
+
+def by_reference(session: Session, reference: str) -> Agreement | None:
+    return session.execute(select(Agreement).where(Agreement.reference == reference)).scalar_one_or_none()
+
+
+def sides() -> Select:
+    """Each agreement's id, reference, payer and payee (a subquery's select)."""
+    return select(Agreement.id, Agreement.reference, Agreement.payer_code, Agreement.payee_code)
+
+
+def pseudonyms(session: Session, agreement_id: int) -> dict[int, str | None]:
+    """Returnee id → pseudonym, of one agreement's returnees (erased ones have none)."""
+    return dict(session.execute(select(Returnee.id, Returnee.pseudonym)
+                                .where(Returnee.agreement_id == agreement_id)).all())
+
+
+def accrued_obligations(session: Session, agreement_id: int, period: str, kinds: Collection[str]) -> list[Obligation]:
+    """One agreement's obligations of `period` still accrued (not invoiced), of `kinds`, in order."""
+    return list(session.execute(select(Obligation).where(
+        Obligation.agreement_id == agreement_id, Obligation.period == period, Obligation.status == "accrued",
+        Obligation.kind.in_(kinds)).order_by(Obligation.id)).scalars())
+
+
+def staying(session: Session, agreement_id: int, transferred_before: date, limit: int) -> list[tuple[int, str | None]]:
+    """(id, pseudonym) of the first `limit` returnees of an agreement transferred before `transferred_before` who
+    have not departed."""
+    return session.execute(select(Returnee.id, Returnee.pseudonym).where(
+        Returnee.agreement_id == agreement_id, Returnee.departed_on.is_(None),
+        Returnee.transferred_on < transferred_before).order_by(Returnee.id).limit(limit)).all()

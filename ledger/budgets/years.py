@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from contracts.budgets import BudgetExecutionSchema
 from ledger.agreements.models import Agreement
-from ledger.budgets import fiscal
+from ledger.budgets import fiscal, pdf
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
 from ledger.errors import field_error, not_found
@@ -113,6 +113,18 @@ def _is_number(text: str) -> bool:
     except ArithmeticError:
         return False
     return True
+
+
+#: The report's formats, each with its media type.
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def render(report: dict, fmt: str, table: str = "agreements") -> bytes:
+    """The report in `fmt` (one of `MEDIA_TYPES`); a CSV holds one table: `agreements` or `budget_lines`."""
+    if fmt == "csv":
+        return to_csv(report, table)
+    return {"json": to_json, "xlsx": to_xlsx, "pdf": pdf.to_pdf}[fmt](report)
 
 
 def to_json(report: dict) -> bytes:
