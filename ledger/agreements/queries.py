@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import Agreement, Obligation, Returnee
@@ -96,3 +97,56 @@ def staying(session: Session, agreement_id: int, transferred_before: date, limit
     return session.execute(select(Returnee.id, Returnee.pseudonym).where(
         Returnee.agreement_id == agreement_id, Returnee.departed_on.is_(None),
         Returnee.transferred_on < transferred_before).order_by(Returnee.id).limit(limit)).all()
+
+
+def payers_and_payees(session: Session, agreement_ids: list[int]) -> list[tuple[str, str]]:
+    """(payer, payee) of each of the agreements."""
+    return session.execute(select(Agreement.payer_code, Agreement.payee_code)
+                           .where(Agreement.id.in_(agreement_ids))).all()
+
+
+def obligation_id(session: Session, agreement_id: int, key: str) -> int:
+    """The id of the agreement's obligation posted under `key`."""
+    return session.execute(select(Obligation.id).where(Obligation.agreement_id == agreement_id,
+                                                       Obligation.key == key)).scalar_one()
+
+
+def get(session: Session, agreement_id: int) -> Agreement | None:
+    return session.get(Agreement, agreement_id)
+
+
+def by_ids(session: Session, ids: list[int]) -> dict[int, Agreement]:
+    """The agreements of `ids`, by id."""
+    return {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(ids))).scalars()}
+
+
+def paid_by(payer: str) -> Select:
+    """The ids of the agreements `payer` pays (a subquery's select)."""
+    return select(Agreement.id).where(Agreement.payer_code == payer)
+
+
+def kinds_of(session: Session, agreement_id: int, keys: set[str]) -> dict[str, str]:
+    """Obligation key → kind, of the agreement's obligations posted under `keys`."""
+    if not keys:
+        return {}
+    return dict(session.execute(select(Obligation.key, Obligation.kind).where(
+        Obligation.agreement_id == agreement_id, Obligation.key.in_(keys))).all())
+
+
+def spending(session: Session, agreement_id: int, category: str | None, first: str, last: str,
+             not_spending: tuple[str, ...]) -> tuple[Decimal, Decimal, Decimal]:
+    """What an agreement's obligations of the periods `first` to `last` come to: (committed, invoiced or paid, paid).
+    Obligations of kinds `not_spending` are left out; with a `category`, only those of that kind count, with the
+    adjustments of those."""
+    table = Obligation.__table__
+    where = [table.c.agreement_id == agreement_id, table.c.kind.not_in(not_spending)]
+    if category:
+        of_kind = select(table.c.key).where(table.c.agreement_id == agreement_id, table.c.kind == category)
+        where.append(or_(table.c.kind == category, table.c.adjusts.in_(of_kind)))
+    amount = table.c.amount
+    row = session.execute(select(
+        func.coalesce(func.sum(amount), 0),
+        func.coalesce(func.sum(case((table.c.status.in_(("invoiced", "paid")), amount), else_=0)), 0),
+        func.coalesce(func.sum(case((table.c.status == "paid", amount), else_=0)), 0),
+    ).where(and_(*where), table.c.period.between(first, last))).one()
+    return Decimal(row[0]), Decimal(row[1]), Decimal(row[2])

@@ -4,6 +4,7 @@ the pages sort and filter it, the counts waiting for a decision, and the figures
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from ledger.listing import Listing
 from ledger.timeutil import today
 
 __all__ = ["LISTING", "STATUSES", "by_ids", "payee_codes", "payees_of_invoices", "count_by_status", "open_by_payee",
-           "overdue_by_payee", "invoiced_by_payee_and_month"]
+           "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on"]
 
 
 def _either_party(query: Select, code: str) -> Select:
@@ -88,3 +89,25 @@ def invoiced_by_payee_and_month(session: Session, first: str, last: str) -> list
 def payees_of_invoices() -> Select:
     """Each invoice's id with its payee's code (a subquery's select)."""
     return select(Invoice.id, Invoice.payee_code)
+
+
+def invoiced_by_agreement(session: Session, agreement_ids: list[int], period: str) -> dict[int, Decimal]:
+    """Per agreement, the payable of its invoices for `period` that were not rejected (those with none left out)."""
+    rows = session.execute(
+        select(Invoice.agreement_id, func.sum(Invoice.payable))
+        .where(Invoice.agreement_id.in_(agreement_ids), Invoice.period == period, Invoice.status != "rejected")
+        .group_by(Invoice.agreement_id))
+    return {agreement_id: Decimal(total or 0) for agreement_id, total in rows}
+
+
+def disputed_up_to(session: Session, period: str) -> int:
+    """How many invoices of `period` or before are disputed, waiting for the partner."""
+    return session.execute(select(func.count()).select_from(Invoice)
+                           .where(Invoice.status == "disputed", Invoice.period <= period)).scalar_one()
+
+
+def overdue_on(session: Session, as_of: date) -> list[Invoice]:
+    """The approved invoices (not credit notes) with money open whose due date is before `as_of`, in order."""
+    return list(session.execute(select(Invoice).where(
+        Invoice.status == "approved", Invoice.document_type == "invoice", Invoice.amount_open > 0,
+        Invoice.due_on.is_not(None), Invoice.due_on < as_of).order_by(Invoice.id)).scalars())

@@ -4,10 +4,11 @@ pages (the accounts, entries and periods as their tables sort and filter them, t
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ledger import listing
 from ledger.auth import Principal
@@ -205,3 +206,92 @@ PERIODS = Listing(
     tiebreak=Period.period,
     filters={"status": lambda q, v: q.where(Period.status == v)},
 )
+
+
+# ---- for the features ---------------------------------------------------------------------------------
+
+def agreement_sums(session: Session, purposes: tuple[str, ...], period: str, last: str, party: str | None = None,
+                   payer: str | None = None) -> list[tuple]:
+    """One SQL aggregate over the accounts of `purposes` that belong to an agreement: per agreement, currency,
+    source type and purpose, the sum of the postings before `period` and of those from `period` to `last`; of the
+    agreements `party` is a side of, or `payer` pays (the account's counterparty), when given.
+
+    A reversal counts under the source type of the entry it reverses."""
+    before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
+    during = func.sum(case((Posting.period >= period, Posting.amount), else_=0))
+    reversed_entry = aliased(JournalEntry)
+    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
+    query = (
+        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
+        .join(Account, Account.id == Posting.account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
+        .where(Account.purpose.in_(purposes), Account.agreement_id.is_not(None), Posting.period <= last)
+        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
+    )
+    if party is not None:
+        query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
+    if payer is not None:
+        query = query.where(Account.counterparty_code == payer)
+    return session.execute(query).all()
+
+
+def agreements_of_party(session: Session, party: str) -> set[int]:
+    """The agreements with an account `party` is a side of."""
+    query = select(Account.agreement_id).where(
+        Account.agreement_id.is_not(None), or_(Account.party_code == party, Account.counterparty_code == party)
+    ).distinct()
+    return set(session.execute(query).scalars())
+
+
+def stored_period_status(session: Session, period: str) -> str | None:
+    """The status of `period`'s row ("open" or "closed"); None when the journal has no row for it."""
+    row = session.get(Period, period)
+    return row.status if row is not None else None
+
+
+def open_periods_before(session: Session, period: str) -> list[str]:
+    """The periods before `period` that are still open, in order."""
+    return list(session.execute(select(Period.period).where(Period.period < period, Period.status == "open")
+                                .order_by(Period.period)).scalars())
+
+
+def existing_codes(session: Session, codes: list[str]) -> list[str]:
+    """Which of the account codes the journal holds an account for."""
+    return list(session.execute(select(Account.code).where(Account.code.in_(codes))).scalars())
+
+
+def balance_of(session: Session, code: str, as_of: date | None = None) -> object | None:
+    """The sum of the postings on account `code` (to the end of `as_of`, when given); None when it has none."""
+    query = (select(func.sum(Posting.amount)).join(Account, Account.id == Posting.account_id)
+             .where(Account.code == code))
+    if as_of is not None:
+        query = query.where(Posting.effective_date <= as_of)
+    return session.execute(query).scalar()
+
+
+def entries_of_source(session: Session, source_type: str, source_id: str) -> list[tuple[int, date]]:
+    """(id, effective date) of the entries a source posted, in order."""
+    return session.execute(
+        select(JournalEntry.id, JournalEntry.effective_date)
+        .where(JournalEntry.source_type == source_type, JournalEntry.source_id == source_id)
+        .order_by(JournalEntry.id)
+    ).all()
+
+
+def movements_in_other_currencies(session: Session, party: str, currency: str, period: str,
+                                  as_counterparty: tuple[str, ...], as_party: tuple[str, ...]) -> list[tuple]:
+    """(account, effective date, amount) of the postings up to `period` on `party`'s accounts not in `currency`:
+    those of purposes `as_counterparty` where it is the counterparty, and of `as_party` where it is the party."""
+    query = (select(Account, Posting.effective_date, Posting.amount)
+             .join(Posting, Posting.account_id == Account.id)
+             .where(Account.currency != currency, Posting.period <= period,
+                    or_(Account.purpose.in_(as_counterparty) & (Account.counterparty_code == party),
+                        Account.purpose.in_(as_party) & (Account.party_code == party))))
+    return session.execute(query).all()
+
+
+def closed_among(session: Session, periods: list[str]) -> list[str]:
+    """Which of `periods` are closed."""
+    return list(session.execute(select(Period.period).where(Period.period.in_(periods),
+                                                            Period.status == "closed")).scalars())

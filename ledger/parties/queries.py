@@ -53,3 +53,28 @@ def names(session: Session, codes: Select | None = None) -> dict[str, str]:
     if codes is not None:
         query = query.where(Party.code.in_(codes))
     return dict(session.execute(query.order_by(Party.name)).all())
+
+
+def iban_owners(session: Session) -> list[tuple[str, str]]:
+    """(IBAN, owning party) of every registered bank account."""
+    return session.execute(select(BankAccount.iban, BankAccount.party_code)).all()
+
+
+def iban_currencies(session: Session) -> list[tuple[str, str]]:
+    """(IBAN, currency) of every registered bank account."""
+    return session.execute(select(BankAccount.iban, BankAccount.currency)).all()
+
+
+def owner_of(session: Session, iban: str) -> str | None:
+    """The party that registered `iban` (as stored: compact, upper case), if one did."""
+    return session.execute(select(BankAccount.party_code).where(BankAccount.iban == iban)).scalar()
+
+
+def get(session: Session, code: str) -> Party | None:
+    return session.get(Party, code)
+
+
+def with_reporting_currency(session: Session) -> list[Party]:
+    """The parties that report in a currency of their own (revalued into it), by code."""
+    return list(session.execute(select(Party).where(Party.reporting_currency.is_not(None))
+                                .order_by(Party.code)).scalars())

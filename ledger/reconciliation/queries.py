@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from ledger.invoices import queries as invoices
 from ledger.listing import Listing
-from ledger.reconciliation import unmatched
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.matches import list_query
 from ledger.reconciliation.models import STATUSES, ReconciliationAllocation, ReconciliationMatch
@@ -21,19 +20,26 @@ from ledger.statements import queries as statements
 
 __all__ = ["UNMATCHED_DEFINITION", "STATUSES", "MATCHES", "PaidInvoice", "possible_duplicates", "Candidate",
            "Criteria", "by_keys", "candidates", "unmatched_count", "unmatched_transfers", "confident_proposals",
-           "matches_of", "latest_match_of_transfer", "paid_by_payee"]
+           "matches_of", "latest_match_of_transfer", "paid_by_payee", "live_matches_of"]
 
-UNMATCHED_DEFINITION = unmatched.DEFINITION
+# One definition of an unmatched transfer, for every page and count that shows one. The run's message, the
+# reconciliation list, the dashboard and the settlement page used to count differently (the run only the transfers
+# it had weighed — payments out between known parties without a proposal waiting, and credits — the list every
+# booked transfer that is not a bank's reversal, the settlement's open items reversals too), so after one run they
+# gave three numbers. They all read these two functions now.
+UNMATCHED_DEFINITION = (
+    "An unmatched transfer is a booked bank transfer, not a bank's reversal entry, with money that no posted match "
+    "explains yet (nothing or only part allocated), whether or not a proposal waits for review.")
 
 
 def unmatched_count(session: Session, as_of: date | None = None) -> int:
     """How many transfers are unmatched (`UNMATCHED_DEFINITION`), of those booked by `as_of` when given."""
-    return unmatched.count(session, as_of)
+    return statements.count_unexplained(session, as_of)
 
 
 def unmatched_transfers(as_of: date | None = None) -> Select:
     """The unmatched transfers (a query for `ledger.statements.queries.TRANSFERS`)."""
-    return unmatched.query(as_of)
+    return statements.TRANSFERS.query().where(*statements.unexplained(as_of))
 
 
 def _either_party(query: Select, code: str) -> Select:
@@ -81,3 +87,12 @@ def paid_by_payee(session: Session, since: date) -> list[tuple[str, str, object]
         .select_from(a).join(m, m.id == a.match_id).join(payees, payees.c.id == a.invoice_id)
         .where(m.status.in_(("auto", "confirmed")), m.transfer_id.in_(statements.booked_since(since)))
         .group_by(payees.c.payee_code, m.currency)).all()
+
+
+def live_matches_of(session: Session, transfer_ids: Select) -> list[tuple[int, int, str]]:
+    """(match, transfer, status) of the matches on the transfers of `transfer_ids` (a select of ids) that hold money
+    or wait for review (neither rejected nor reversed), by transfer."""
+    m = ReconciliationMatch
+    return session.execute(select(m.id, m.transfer_id, m.status)
+                           .where(m.transfer_id.in_(transfer_ids), m.status.not_in(("rejected", "reversed")))
+                           .order_by(m.transfer_id, m.id)).all()

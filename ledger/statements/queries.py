@@ -15,7 +15,7 @@ from ledger.statements.models import Statement, Transfer
 from ledger.statements.voiding import VOIDED, matches_holding
 
 __all__ = ["DIFFERS_FLAG", "VOIDED", "STATEMENTS", "TRANSFERS", "matches_holding", "transfers_of", "transfer",
-           "transfers_by_ids", "booked_since", "unexplained_by_party"]
+           "transfers_by_ids", "booked_since", "unexplained", "count_unexplained", "unexplained_by_party"]
 
 _WARNING = or_(Statement.balance_check == "mismatch", Statement.imported == 0,
                Statement.flags.contains("unknown_account"), Statement.flags.contains(DIFFERS_FLAG))
@@ -72,11 +72,24 @@ def booked_since(since: date) -> Select:
     return select(Transfer.id).where(func.coalesce(Transfer.booking_date, Transfer.value_date) >= since)
 
 
+def unexplained(as_of: date | None = None) -> list:
+    """The conditions of a transfer with money no match explains yet: booked (by `as_of`, when given), not a
+    bank's reversal entry, not all of it allocated."""
+    conditions = [Transfer.booking_status == "booked", Transfer.reversal.is_(False),
+                  Transfer.allocated < Transfer.amount]
+    if as_of is not None:
+        conditions.append(Transfer.booking_date <= as_of)
+    return conditions
+
+
+def count_unexplained(session: Session, as_of: date | None = None) -> int:
+    return session.execute(select(func.count()).select_from(Transfer).where(*unexplained(as_of))).scalar_one()
+
+
 def unexplained_by_party(session: Session, codes: list[str]) -> list[tuple[str, str, object]]:
-    """(party, currency, unallocated) of booked transfers, not reversals, to or from the accounts of `codes`: each
-    transfer counted for both its account's owner and its counterparty, when they are among `codes`."""
-    open_transfers = and_(Transfer.booking_status == "booked", Transfer.reversal.is_(False),
-                          Transfer.allocated < Transfer.amount)
+    """(party, currency, unallocated) of the transfers to or from the accounts of `codes` with money unexplained
+    (`unexplained`): each counted for both its account's owner and its counterparty, when they are among `codes`."""
+    open_transfers = and_(*unexplained())
     rows = []
     for side in (Transfer.counterparty_party, Transfer.party_code):
         rows += session.execute(select(side, Transfer.currency, func.sum(Transfer.amount - Transfer.allocated))
