@@ -15,7 +15,8 @@ from ledger.listing import Listing
 from ledger.timeutil import today
 
 __all__ = ["LISTING", "STATUSES", "by_ids", "payee_codes", "payees_of_invoices", "count_by_status", "open_by_payee",
-           "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on"]
+           "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on",
+           "open_to_match"]
 
 
 def _either_party(query: Select, code: str) -> Select:
@@ -111,3 +112,35 @@ def overdue_on(session: Session, as_of: date) -> list[Invoice]:
     return list(session.execute(select(Invoice).where(
         Invoice.status == "approved", Invoice.document_type == "invoice", Invoice.amount_open > 0,
         Invoice.due_on.is_not(None), Invoice.due_on < as_of).order_by(Invoice.id)).scalars())
+
+
+def open_to_match(session: Session, kind: str, payer: str, currency: str, *, payees: list[str] | None = None,
+                  text: str = "", amount: Decimal | None = None, tolerance: Decimal = Decimal(0),
+                  date_from: date | None = None, date_to: date | None = None, first_payee: str = "",
+                  limit: int = 50) -> list[Invoice]:
+    """An officer's search for what a transfer settles: the approved documents of `kind` (`invoice`, or
+    `credit_note`) `payer` owes in `currency` with money left (an invoice's open amount, a credit note's credit
+    left); of `payees`, when given; whose number or payment reference contains `text`; with money left of `amount`
+    ± `tolerance`; dated (an invoice by its due date, else its issue date; a credit note by its issue date) from
+    `date_from` to `date_to`. Invoices of `first_payee` come first, then by due date; credit notes by issue date."""
+    left = Invoice.amount_open if kind == "invoice" else -Invoice.amount_open
+    day = func.coalesce(Invoice.due_on, Invoice.issued_on) if kind == "invoice" else Invoice.issued_on
+    query = select(Invoice).where(Invoice.status == "approved", left > 0, Invoice.document_type == kind,
+                                  Invoice.currency == currency, Invoice.payer_code == payer)
+    if payees is not None:
+        query = query.where(Invoice.payee_code.in_(payees))
+    if text:
+        like = f"%{text.strip().lower()}%"
+        query = query.where(or_(func.lower(Invoice.number).like(like),
+                                func.lower(Invoice.payment_reference).like(like)))
+    if amount is not None:
+        query = query.where(left.between(amount - tolerance, amount + tolerance))
+    if date_from:
+        query = query.where(day >= date_from)
+    if date_to:
+        query = query.where(day <= date_to)
+    if kind == "invoice":  # the transfer's own counterparty first, then by due date: the likeliest on top
+        query = query.order_by((Invoice.payee_code != first_payee), day, Invoice.id)
+    else:
+        query = query.order_by(Invoice.issued_on, Invoice.id)
+    return list(session.execute(query.limit(limit)).scalars())

@@ -78,3 +78,10 @@ def with_reporting_currency(session: Session) -> list[Party]:
     """The parties that report in a currency of their own (revalued into it), by code."""
     return list(session.execute(select(Party).where(Party.reporting_currency.is_not(None))
                                 .order_by(Party.code)).scalars())
+
+
+def codes_matching(session: Session, text: str) -> list[str]:
+    """The codes of the parties whose code is `text` or whose name contains it (either case)."""
+    like = f"%{text.strip().lower()}%"
+    return list(session.execute(select(Party.code).where(or_(func.lower(Party.code) == text.strip().lower(),
+                                                              func.lower(Party.name).like(like)))).scalars())

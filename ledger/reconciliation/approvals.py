@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ledger.approvals import service as approvals
-from ledger.approvals.models import Approval
 from ledger.auth import Principal
 from ledger.invoices import queries as invoices
 from ledger.money import quantize
@@ -21,7 +20,7 @@ KIND = "reconciliation_write_off"
 
 
 def request(session: Session, principal: Principal, transfer_id: int, allocations: list[dict], account: str,
-            reason: str, amount: Decimal, currency: str) -> Approval:
+            reason: str, amount: Decimal, currency: str):
     payload = {"transfer": transfer_id, "allocations": [{"invoice": a["invoice"], "amount": str(a["amount"])}
                                                         for a in allocations],
                "account": account, "reason": reason, "write_off": str(amount)}
@@ -33,7 +32,7 @@ def request(session: Session, principal: Principal, transfer_id: int, allocation
 
 
 def ask(session: Session, principal: Principal, transfer, allocations: list[dict],
-        write_off: WriteOff) -> tuple[Approval, Decimal]:
+        write_off: WriteOff) -> tuple:
     """Above the officer's limit: nothing is posted; the whole match waits for a second officer. Returns the
     request and the amount it would write off (planned as posting the match plans it)."""
     found = invoices.by_ids(session, [a["invoice"] for a in allocations if "invoice" in a])
@@ -46,7 +45,7 @@ def ask(session: Session, principal: Principal, transfer, allocations: list[dict
     return approval, planned.written_off
 
 
-def approve(session: Session, payload: dict, approval: Approval) -> None:
+def approve(session: Session, payload: dict, approval) -> None:
     """Post the match the request describes, with the write-off exactly as asked (no limit: it is approved)."""
     allocations = [{"invoice": a["invoice"], "amount": Decimal(a["amount"])} for a in payload["allocations"]]
     write_off = WriteOff(account=payload["account"], reason=payload["reason"], limit=None,
