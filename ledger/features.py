@@ -67,10 +67,10 @@ def blueprints() -> list:
 
 def web_blueprints() -> list:
     """Blueprints of pages (made with `ledger.web.pages`); see `ledger/web/__init__.py` for the recipe."""
-    from ledger.budgets.web import bp as budgets
     from ledger.web.agreements import bp as agreements
     from ledger.web.agreements import returnees_bp as returnees
     from ledger.web.approvals import bp as approvals
+    from ledger.web.budgets import bp as budgets
     from ledger.web.claims import bp as claims
     from ledger.web.invoices import bp as invoices
     from ledger.web.partner import bp as partner

@@ -1,8 +1,10 @@
-"""Cursor pagination over an ordered key: stable under inserts, no OFFSET scans."""
+"""Cursor pagination over an ordered key: stable under inserts, no OFFSET scans; and `Listing`, a feature's list
+as the pages may sort and filter it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
@@ -51,3 +53,19 @@ def _within(key: InstrumentedAttribute, value: Any) -> Any:
     elif "\x00" in str(value):
         raise ValueError(value)
     return value
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A feature's list as the pages show it (`ledger.web.tables.Table`): the query of its rows, and the orders and
+    filters the feature offers, each by name. A page picks among them by name, so it needs none of the feature's
+    tables, and the query string reaches the SQL no other way. The tiebreak (a unique column) keeps the order
+    total. A filter takes the query and the value typed (stripped, never empty)."""
+
+    query: Callable[[], Select]
+    orders: Mapping[str, Any]
+    tiebreak: Any
+    filters: Mapping[str, Callable[[Select, str], Select]] | None = None
+
+    def filter(self, name: str) -> Callable[[Select, str], Select]:
+        return (self.filters or {})[name]

@@ -47,7 +47,7 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import post_entries
 from ledger.merge_patch import merge_patch
 from ledger.money import Money
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.pseudonyms import PersonalData, retain_until
 from ledger.recognition.rules import states as bound_states
 from ledger.timeutil import period_of, today, utcnow
@@ -133,7 +133,7 @@ def _parse_terms(wire: dict, agreement: term_rules.AgreementFacts) -> term_rules
 
 def _check_parties(session: Session, payer: str, payee: str) -> None:
     for field, code in (("payer", payer), ("payee", payee)):
-        if session.get(Party, code) is None:
+        if not parties.exists(session, code):
             raise field_error(field, f"no party {code} is registered", "unknown_party")
     if payer == payee:
         raise field_error("payee", "payer and payee must differ", "same_party")

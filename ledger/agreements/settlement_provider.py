@@ -22,7 +22,7 @@ def agreement_info(session: Session, agreement_ids: list[int], period: str) -> d
     stands (`advance_section`)."""
     if not agreement_ids:
         return {}
-    from ledger.invoices.models import Invoice
+    from ledger.invoices.queries import invoiced_by_agreement
 
     first, last = period_bounds(period)
     year_start = first.replace(month=1, day=1)
@@ -36,12 +36,7 @@ def agreement_info(session: Session, agreement_ids: list[int], period: str) -> d
             .where(AgreementVersionRow.agreement_id.in_(ids), AgreementVersionRow.effective_from <= last)
             .order_by(AgreementVersionRow.agreement_id, AgreementVersionRow.number)):
         terms[agreement_id] = json.loads(text)  # the last in force wins
-    invoiced: dict[int, Decimal] = defaultdict(Decimal)
-    for agreement_id, total in session.execute(
-            select(Invoice.agreement_id, func.sum(Invoice.payable))
-            .where(Invoice.agreement_id.in_(ids), Invoice.period == period, Invoice.status != "rejected")
-            .group_by(Invoice.agreement_id)):
-        invoiced[agreement_id] = Decimal(total or 0)
+    invoiced: dict[int, Decimal] = defaultdict(Decimal, invoiced_by_agreement(session, ids, period))
     accepted = dict(session.execute(
         select(Returnee.agreement_id, func.count())
         .where(Returnee.agreement_id.in_(ids), Returnee.accepted_on >= year_start, Returnee.accepted_on <= last)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-
-from ledger.agreements.models import Agreement
+from ledger.agreements import queries as agreements
 from ledger.budgets import fiscal, service
 from ledger.timeutil import today
 
@@ -18,7 +16,7 @@ LINES = {"IT-AL-DEMO-01": Decimal("4000000.00"), "GB-RW-DEMO-01": Decimal("60000
 
 def seed(session) -> list:
     for reference, voted in LINES.items():
-        agreement = session.execute(select(Agreement).where(Agreement.reference == reference)).scalar_one_or_none()
+        agreement = agreements.by_reference(session, reference)
         if agreement is None:
             continue
         year = fiscal.fiscal_year_of(today(), service.start_month(session, agreement.payer_code))

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledger.agreements.models import Agreement, Obligation
+from ledger.agreements import queries as agreement_queries
+from ledger.approvals import queries as approval_queries
 from ledger.approvals import service as approvals
-from ledger.approvals.models import Approval
 from ledger.audit.service import describe
 from ledger.auth import Principal
 from ledger.budgets import fiscal, rules
@@ -37,7 +37,7 @@ from ledger.budgets.models import ON_EXCEED, BudgetLine, BudgetRevision
 from ledger.db import fetch
 from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.money import Money, MoneyError
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.wire import Extended
 
 #: Obligation kinds a line may be restricted to (what `agreements.obligations` prices).
@@ -48,7 +48,7 @@ SYSTEM = Principal(key="system:accrual", name="accrual run", role="finance_offic
 
 
 def start_month(session: Session, party_code: str) -> int:
-    party = session.get(Party, party_code)
+    party = parties.get(session, party_code)
     return party.fiscal_year_start_month if party is not None else 1
 
 
@@ -65,31 +65,17 @@ def _exact(amount: Decimal, currency: str, field: str) -> Decimal:
 
 # ---- execution ---------------------------------------------------------------------------------------
 
-def _in_scope(agreement_id: int, category: str):
-    """Obligations a line covers: the agreement's spending, of one kind (with the adjustments of that kind)."""
-    table = Obligation.__table__
-    where = [table.c.agreement_id == agreement_id, table.c.kind.not_in(NOT_SPENDING)]
-    if category:
-        of_kind = select(table.c.key).where(table.c.agreement_id == agreement_id, table.c.kind == category)
-        where.append(or_(table.c.kind == category, table.c.adjusts.in_(of_kind)))
-    return and_(*where)
-
-
 def execution(session: Session, line: BudgetLine) -> rules.Execution:
-    agreement = session.get(Agreement, line.agreement_id)
+    """A line's figures: what is voted (with revisions), and what the obligations it covers (the agreement's
+    spending in the fiscal year, of the line's kind when it has one) commit, invoice and pay."""
+    agreement = agreement_queries.get(session, line.agreement_id)
     first, last = fiscal.bounds(line.fiscal_year, start_month(session, agreement.payer_code))
-    table = Obligation.__table__
-    amount = table.c.amount
-    row = session.execute(select(
-        func.coalesce(func.sum(amount), 0),
-        func.coalesce(func.sum(case((table.c.status.in_(("invoiced", "paid")), amount), else_=0)), 0),
-        func.coalesce(func.sum(case((table.c.status == "paid", amount), else_=0)), 0),
-    ).where(_in_scope(line.agreement_id, line.category), table.c.period.between(first, last))).one()
+    committed, invoiced, paid = agreement_queries.spending(session, line.agreement_id, line.category, first, last,
+                                                           NOT_SPENDING)
     revised = session.execute(select(func.coalesce(func.sum(BudgetRevision.amount), 0))
                               .where(BudgetRevision.budget_line_id == line.id)).scalar()
-    return rules.Execution(voted=Decimal(line.voted) + Decimal(revised), committed=Decimal(row[0]),
-                           invoiced=Decimal(row[1]), paid=Decimal(row[2]),
-                           approved_excess=Decimal(line.approved_excess))
+    return rules.Execution(voted=Decimal(line.voted) + Decimal(revised), committed=committed,
+                           invoiced=invoiced, paid=paid, approved_excess=Decimal(line.approved_excess))
 
 
 @dataclass(frozen=True)
@@ -140,7 +126,7 @@ def lines_query(fiscal_year: int | None = None, agreement_id: int | None = None)
 
 def create(session: Session, data: dict) -> BudgetLine:
     """A new line; every problem with the request is a 422 naming its field, and nothing is stored then."""
-    agreement = session.get(Agreement, data["agreement"])
+    agreement = agreement_queries.get(session, data["agreement"])
     if agreement is None:
         raise field_error("agreement", "no such agreement")
     if data["currency"] != agreement.currency:
@@ -192,12 +178,10 @@ def revise(session: Session, line: BudgetLine, amount: Decimal, reason: str) -> 
 
 # ---- the commitment check at accrual -----------------------------------------------------------------
 
-def _line_amounts(session: Session, agreement: Agreement, drafts: Sequence, lines: list[BudgetLine],
+def _line_amounts(session: Session, agreement, drafts: Sequence, lines: list[BudgetLine],
                   start: int) -> dict[int, Decimal]:
     """What the drafts would commit against each line."""
-    adjusted = {d.adjusts for d in drafts if d.adjusts}
-    kinds = dict(session.execute(select(Obligation.key, Obligation.kind).where(
-        Obligation.agreement_id == agreement.id, Obligation.key.in_(adjusted))).all()) if adjusted else {}
+    kinds = agreement_queries.kinds_of(session, agreement.id, {d.adjusts for d in drafts if d.adjusts})
     by_year_kind: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for draft in drafts:
         if draft.kind in NOT_SPENDING:
@@ -209,7 +193,7 @@ def _line_amounts(session: Session, agreement: Agreement, drafts: Sequence, line
             for line in lines}
 
 
-def check_commitments(session: Session, agreement: Agreement, drafts: Sequence, period: str,
+def check_commitments(session: Session, agreement, drafts: Sequence, period: str,
                       principal: Principal | None = None) -> bool:
     """Before an accrual posts `drafts`: refuse (422 `budget_exceeded`) or hold them for approval (returns True)
     when they would take a budget line beyond its ceiling. False: post them."""
@@ -243,12 +227,11 @@ def check_commitments(session: Session, agreement: Agreement, drafts: Sequence, 
     return held
 
 
-def _ask(session: Session, agreement: Agreement, line: BudgetLine, period: str, figures: dict,
+def _ask(session: Session, agreement, line: BudgetLine, period: str, figures: dict,
          principal: Principal) -> None:
     payload = {**figures, "agreement": agreement.id, "period": period}
     subject = f"budget_line:{line.id}"
-    asked = session.execute(select(Approval.payload).where(
-        Approval.kind == APPROVAL_KIND, Approval.subject == subject, Approval.status == "pending")).scalars()
+    asked = approval_queries.pending_payloads(session, APPROVAL_KIND, subject)
     if any(json.loads(p) == payload for p in asked):
         return  # the same request is already waiting
     approvals.request(session, kind=APPROVAL_KIND, subject=subject, payload=payload, principal=principal,
@@ -257,7 +240,7 @@ def _ask(session: Session, agreement: Agreement, line: BudgetLine, period: str, 
                       amount=Decimal(figures["excess"]), currency=line.currency)
 
 
-def approve_commitment(session: Session, payload: dict, approval: Approval) -> None:
+def approve_commitment(session: Session, payload: dict, approval) -> None:
     """The approval handler: allow the excess asked for, then accrue the held period again."""
     from ledger.agreements import service as agreements
 
@@ -267,5 +250,5 @@ def approve_commitment(session: Session, payload: dict, approval: Approval) -> N
     line.version += 1
     session.flush()
     describe(session, "budget_line.approve_excess", "budget_line", line.id, f"{payload['excess']} {line.currency}")
-    agreement = session.get(Agreement, payload["agreement"])
+    agreement = agreement_queries.get(session, payload["agreement"])
     agreements.accrue_agreement(session, agreement, payload["period"])

@@ -13,15 +13,13 @@ from contracts.budgets import (
 from ledger import db, listing
 from ledger.api import blueprint
 from ledger.auth import requires
-from ledger.budgets import pdf, service, years
+from ledger.budgets import service, years
 from ledger.budgets.models import BudgetLine
 
 blp = blueprint("budgets", "Budget lines voted per fiscal year, their commitments and execution, and year reports")
 
 OFFICERS = ("finance_officer", "admin")
 READERS = ("finance_officer", "admin", "auditor")
-_MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
 @blp.route("/budget-lines")
@@ -90,14 +88,7 @@ class FiscalYearReport(MethodView):
         """
         report = years.build(db.session(), args["payer"], year, args["quarter"])
         fmt = args["format"]
-        if fmt == "json":
-            body = years.to_json(report)
-        elif fmt == "csv":
-            body = years.to_csv(report, args["table"])
-        elif fmt == "pdf":
-            body = pdf.to_pdf(report)
-        else:
-            body = years.to_xlsx(report)
+        body = years.render(report, fmt, args["table"])
         span = f"FY{year}" + (f"Q{args['quarter']}" if args["quarter"] else "")
-        return Response(body, mimetype=_MEDIA[fmt],
+        return Response(body, mimetype=years.MEDIA_TYPES[fmt],
                         headers={"Content-Disposition": f'attachment; filename="{args["payer"]}-{span}.{fmt}"'})

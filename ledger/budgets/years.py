@@ -19,15 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.budgets import BudgetExecutionSchema
-from ledger.agreements.models import Agreement
-from ledger.budgets import fiscal
+from ledger.agreements import queries as agreement_queries
+from ledger.budgets import fiscal, pdf
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
-from ledger.db import fetch
-from ledger.errors import field_error
-from ledger.journal.models import Period
+from ledger.errors import field_error, not_found
+from ledger.journal import queries as journal_queries
 from ledger.money import minor_units
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.settlement import rules
 from ledger.settlement import service as settlement
 
@@ -35,14 +34,16 @@ ROWS = ("opening", "accrued", "adjustments", "approved", "paid", "closing")
 
 
 def build(session: Session, payer: str, year: int, quarter: int | None = None) -> dict:
-    party = fetch(session, Party, payer, "party")
+    party = parties.get(session, payer)
+    if party is None:
+        raise not_found("party")
     try:
         months = fiscal.periods(year, party.fiscal_year_start_month, quarter)
     except fiscal.FiscalError as error:
         raise field_error(error.field, str(error)) from None
     lines = rules.agreement_lines(settlement.movements(session, months[0], last=months[-1], payer=payer))
     per_month = {m: rules.agreement_lines(settlement.movements(session, m, payer=payer)) for m in months}
-    agreements = {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(list(lines)))).scalars()}
+    agreements = agreement_queries.by_ids(session, list(lines))
     rows = []
     for agreement_id in sorted(lines):
         agreement = agreements[agreement_id]
@@ -50,10 +51,10 @@ def build(session: Session, payer: str, year: int, quarter: int | None = None) -
                      "months": [{"period": m, **_figures(per_month[m].get(agreement_id), lines[agreement_id])}
                                 for m in months]})
     budget_lines = list(session.execute(
-        select(BudgetLine).join(Agreement, Agreement.id == BudgetLine.agreement_id)
-        .where(BudgetLine.fiscal_year == year, Agreement.payer_code == payer).order_by(BudgetLine.id)).scalars())
-    closed = set(session.execute(select(Period.period).where(Period.period.in_(months),
-                                                             Period.status == "closed")).scalars())
+        select(BudgetLine).where(BudgetLine.fiscal_year == year,
+                                 BudgetLine.agreement_id.in_(agreement_queries.paid_by(payer)))
+        .order_by(BudgetLine.id)).scalars())
+    closed = set(journal_queries.closed_among(session, months))
     return {"payer": payer, "fiscal_year": year, "quarter": quarter,
             "fiscal_year_start_month": party.fiscal_year_start_month, "first_period": months[0],
             "last_period": months[-1], "months_closed": sorted(closed),
@@ -112,6 +113,18 @@ def _is_number(text: str) -> bool:
     except ArithmeticError:
         return False
     return True
+
+
+#: The report's formats, each with its media type.
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+
+
+def render(report: dict, fmt: str, table: str = "agreements") -> bytes:
+    """The report in `fmt` (one of `MEDIA_TYPES`); a CSV holds one table: `agreements` or `budget_lines`."""
+    if fmt == "csv":
+        return to_csv(report, table)
+    return {"json": to_json, "xlsx": to_xlsx, "pdf": pdf.to_pdf}[fmt](report)
 
 
 def to_json(report: dict) -> bytes:

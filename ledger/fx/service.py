@@ -17,11 +17,11 @@ from ledger.audit.service import describe
 from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.fx import rules
 from ledger.fx.models import FxRate, Revaluation
+from ledger.journal import queries as journal_queries
 from ledger.journal import service as journal
-from ledger.journal.models import Account, Posting
 from ledger.journal.rules import RATE_QUANTUM, AccountKey, EntryDraft, Fx, Line
 from ledger.money import Money, is_currency
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.timeutil import today
 from ledger.wire import Extended
 
@@ -125,16 +125,12 @@ class Rates:
 
 # ---- revaluation -------------------------------------------------------------------------------------
 
-def _open_accounts(session: Session, party: str, reporting: str, period: str) -> list[tuple[Account, list]]:
+def _open_accounts(session: Session, party: str, reporting: str, period: str) -> list[tuple]:
     """The party's receivable and payable accounts in other currencies, with their movements up to `period`."""
-    query = (select(Account, Posting.effective_date, Posting.amount)
-             .join(Posting, Posting.account_id == Account.id)
-             .where(Account.currency != reporting, Posting.period <= period,
-                    or_(Account.purpose.in_(PAYABLES) & (Account.counterparty_code == party),
-                        Account.purpose.in_(OWN) & (Account.party_code == party))))
     movements: dict[int, list] = defaultdict(list)
-    accounts: dict[int, Account] = {}
-    for account, on, amount in session.execute(query).all():
+    accounts: dict[int, object] = {}
+    for account, on, amount in journal_queries.movements_in_other_currencies(session, party, reporting, period,
+                                                                              PAYABLES, OWN):
         accounts[account.id] = account
         movements[account.id].append((on, Decimal(amount)))
     return [(accounts[i], movements[i]) for i in sorted(accounts)]
@@ -171,19 +167,18 @@ def revalue(session: Session, period: str, party_code: str | None = None) -> lis
         raise field_error("period", "a month is revalued once it has ended (at its last day's rates)",
                           "period_not_ended")
     if party_code is not None:
-        party = session.get(Party, party_code)
+        party = parties.get(session, party_code)
         if party is None:
             raise field_error("party", "no such party")
         if not party.reporting_currency:
             raise field_error("party", "the party has no reporting_currency to revalue into")
-        parties = [party]
+        chosen = [party]
     else:
-        parties = list(session.execute(select(Party).where(Party.reporting_currency.is_not(None))
-                                       .order_by(Party.code)).scalars())
-    return [_revalue_party(session, party, period, end) for party in parties]
+        chosen = parties.with_reporting_currency(session)
+    return [_revalue_party(session, party, period, end) for party in chosen]
 
 
-def _revalue_party(session: Session, party: Party, period: str, end: date) -> Revaluation:
+def _revalue_party(session: Session, party, period: str, end: date) -> Revaluation:
     done = session.execute(select(Revaluation.id).where(Revaluation.period == period,
                                                         Revaluation.party_code == party.code)).first()
     if done:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.agreements import queries as agreement_queries
 from ledger.agreements import service as agreements
-from ledger.agreements.models import Agreement, Obligation
 from ledger.agreements.rules import obligations as obligation_rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.agreements.rules.obligations import period_bounds
@@ -24,7 +24,7 @@ from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.facts import check_not_future
 from ledger.interest import rules
 from ledger.interest.models import InterestProposal, ReferenceRate
-from ledger.invoices.models import Invoice
+from ledger.invoices import queries as invoice_queries
 from ledger.journal.service import first_open_period
 from ledger.money import Money
 from ledger.timeutil import utcnow
@@ -73,9 +73,7 @@ def run(session: Session, as_of: date) -> dict:
     force on `as_of`) charge late interest. An invoice with a proposal waiting is skipped (decide it first), as is
     one whose reference rate is not recorded (listed under `skipped`)."""
     check_not_future(as_of, "as_of")
-    invoices = list(session.execute(select(Invoice).where(
-        Invoice.status == "approved", Invoice.document_type == "invoice", Invoice.amount_open > 0,
-        Invoice.due_on.is_not(None), Invoice.due_on < as_of).order_by(Invoice.id)).scalars())
+    invoices = invoice_queries.overdue_on(session, as_of)
     proposals, skipped = [], []
     terms_cache: dict[int, term_rules.Terms | None] = {}
     rate_cache: dict[str, list[rules.Rate]] = {}
@@ -145,14 +143,13 @@ def _pending(session: Session, proposal_id: int) -> InterestProposal:
 def accept(session: Session, proposal_id: int, actor: str) -> InterestProposal:
     """The officer accepts: the interest becomes an obligation of the invoice's agreement, posted at once."""
     proposal = _pending(session, proposal_id)
-    agreement = session.get(Agreement, proposal.agreement_id)
+    agreement = agreements.get(session, proposal.agreement_id)
     key = f"interest:{proposal.id}"
     draft = obligation_rules.ObligationDraft(
         key, INTEREST_KIND, None, proposal.as_of, Money(Decimal(proposal.amount), proposal.currency),
         first_open_period(session, proposal.as_of))
     agreements.post_obligations(session, agreement, [draft])
-    obligation_id = session.execute(select(Obligation.id).where(Obligation.agreement_id == agreement.id,
-                                                                Obligation.key == key)).scalar_one()
+    obligation_id = agreement_queries.obligation_id(session, agreement.id, key)
     proposal.status, proposal.obligation_id = "accepted", obligation_id
     proposal.decided_by, proposal.decided_at = actor, utcnow()
     session.flush()

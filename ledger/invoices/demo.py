@@ -18,11 +18,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.agreements import queries as agreement_queries
 from ledger.agreements import service as agreements
-from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.invoices import from_json, service
 from ledger.invoices.models import Invoice
 from ledger.invoices.parsed import LINE_KINDS
@@ -41,13 +40,9 @@ def invoice_number(payee: str, period: str) -> str:
     return f"{payee}-{period}"
 
 
-def _lines(session: Session, agreement: Agreement, period: str) -> list[dict]:
-    pseudonyms = dict(session.execute(select(Returnee.id, Returnee.pseudonym)
-                                      .where(Returnee.agreement_id == agreement.id)).all())
-    rows = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
-                                                    Obligation.period == period, Obligation.status == "accrued",
-                                                    Obligation.kind.in_(LINE_KINDS - {"advance_offset"}))
-                           .order_by(Obligation.id)).scalars()
+def _lines(session: Session, agreement, period: str) -> list[dict]:
+    pseudonyms = agreement_queries.pseudonyms(session, agreement.id)
+    rows = agreement_queries.accrued_obligations(session, agreement.id, period, LINE_KINDS - {"advance_offset"})
     lines = []
     for o in rows:
         line = {"kind": o.kind, "amount": Money(Decimal(o.amount), o.currency)}
@@ -57,7 +52,7 @@ def _lines(session: Session, agreement: Agreement, period: str) -> list[dict]:
     return lines
 
 
-def _invoice(session: Session, agreement: Agreement, period: str, overcharge: Decimal = Decimal(0)) -> Invoice:
+def _invoice(session: Session, agreement, period: str, overcharge: Decimal = Decimal(0)) -> Invoice:
     lines = _lines(session, agreement, period)
     if overcharge and lines:
         first = next(line for line in lines if line["kind"] == "per_returnee_fee")
@@ -92,11 +87,9 @@ def seed(session: Session) -> list:
     return []
 
 
-def _costs(session: Session, agreement: Agreement, period: str) -> Invoice | None:
+def _costs(session: Session, agreement, period: str) -> Invoice | None:
     first = date(int(period[:4]), int(period[5:]), 1)
-    people = session.execute(select(Returnee.id, Returnee.pseudonym).where(
-        Returnee.agreement_id == agreement.id, Returnee.departed_on.is_(None), Returnee.transferred_on < first)
-        .order_by(Returnee.id).limit(3)).all()
+    people = agreement_queries.staying(session, agreement.id, first, 3)
     if len(people) < 3:
         return None
     cur = agreement.currency

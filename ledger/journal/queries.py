@@ -1,18 +1,21 @@
-"""Read models of the journal for the API: pages of accounts with balances, entries with postings."""
+"""Read models of the journal for the API (pages of accounts with balances, entries with postings) and for the
+pages (the accounts, entries and periods as their tables sort and filter them, the dashboard's figures)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ledger import listing
 from ledger.auth import Principal
 from ledger.journal import service
-from ledger.journal.models import Account, JournalEntry, Posting
+from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import canonical_rate
+from ledger.listing import Listing
 from ledger.money import Money
 from ledger.parties.queries import account_numbers_of
 from ledger.wire import Extended
@@ -92,3 +95,199 @@ def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]
             "original_currency": original_currency,
         })
     return out
+
+
+# ---- for the pages ------------------------------------------------------------------------------------
+
+_BALANCES = select(Posting.account_id, func.sum(Posting.amount).label("total")).group_by(Posting.account_id) \
+    .subquery("balances")
+_BALANCE = func.coalesce(_BALANCES.c.total, 0)
+
+
+def _either_party(query: Select, code: str) -> Select:
+    return query.where(or_(Account.party_code == code.upper(), Account.counterparty_code == code.upper()))
+
+
+#: Rows `(Account, balance)`: each account with the sum of its postings.
+ACCOUNTS = Listing(
+    query=lambda: select(Account, _BALANCE.label("balance")).outerjoin(_BALANCES, _BALANCES.c.account_id == Account.id),
+    orders={"code": Account.code, "purpose": Account.purpose, "party": Account.party_code,
+            "counterparty": Account.counterparty_code, "agreement": Account.agreement_id,
+            "currency": Account.currency, "balance": _BALANCE},
+    tiebreak=Account.id,
+    filters={"purpose": lambda q, v: q.where(Account.purpose == v), "party": _either_party,
+             "currency": lambda q, v: q.where(Account.currency == v.upper()),
+             "nonzero": lambda q, v: q.where(_BALANCE != 0) if v == "nonzero" else q},
+)
+
+
+def account_purposes(session: Session) -> list[str]:
+    return list(session.execute(select(Account.purpose).distinct().order_by(Account.purpose)).scalars())
+
+
+def account_currencies(session: Session) -> list[str]:
+    return list(session.execute(select(Account.currency).distinct().order_by(Account.currency)).scalars())
+
+
+def _by_account(query: Select, code: str) -> Select:
+    return query.where(select(Posting.id).join(Account, Account.id == Posting.account_id)
+                       .where(Posting.entry_id == JournalEntry.id, Account.code == code).exists())
+
+
+ENTRIES = Listing(
+    query=lambda: select(JournalEntry),
+    orders={"id": JournalEntry.id, "effective_date": JournalEntry.effective_date, "period": JournalEntry.period,
+            "source_type": JournalEntry.source_type},
+    tiebreak=JournalEntry.id,
+    filters={"period": lambda q, v: q.where(JournalEntry.period == v),
+             "source_type": lambda q, v: q.where(JournalEntry.source_type == v), "account": _by_account},
+)
+
+
+def source_types(session: Session) -> list[str]:
+    return list(session.execute(select(JournalEntry.source_type).distinct().order_by(JournalEntry.source_type))
+                .scalars())
+
+
+def debits_of(session: Session, entry_ids: list[int]) -> dict[int, list[Money]]:
+    """Per entry, the total of its debits, one per currency (an entry may convert between currencies)."""
+    rows = session.execute(
+        select(Posting.entry_id, Posting.currency, func.sum(Posting.amount))
+        .where(Posting.entry_id.in_(entry_ids), Posting.amount > 0)
+        .group_by(Posting.entry_id, Posting.currency).order_by(Posting.entry_id, Posting.currency)).all()
+    out: dict[int, list[Money]] = {}
+    for entry_id, currency, total in rows:
+        out.setdefault(entry_id, []).append(Money(Decimal(total), currency))
+    return out
+
+
+def entry(session: Session, entry_id: int) -> JournalEntry | None:
+    return session.get(JournalEntry, entry_id)
+
+
+def lines_of(session: Session, entry_id: int) -> list[tuple[Posting, str]]:
+    """An entry's postings in line order, each with its account's code."""
+    return list(session.execute(select(Posting, Account.code).join(Account, Account.id == Posting.account_id)
+                                .where(Posting.entry_id == entry_id).order_by(Posting.line)).all())
+
+
+def reversal_of(session: Session, entry_id: int) -> int | None:
+    """The entry that reverses `entry_id`, if one does."""
+    return session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+
+
+def balances_by_purpose(session: Session) -> list[tuple[str, str, object, int]]:
+    """(purpose, currency, balance, number of accounts) of the accounts with postings."""
+    total = func.coalesce(func.sum(Posting.amount), 0)
+    return session.execute(
+        select(Account.purpose, Account.currency, total.label("balance"), func.count(func.distinct(Account.id)))
+        .select_from(Account).join(Posting, Posting.account_id == Account.id)
+        .group_by(Account.purpose, Account.currency).order_by(Account.purpose, Account.currency)
+    ).all()
+
+
+def entries_at_a_glance(session: Session) -> tuple[int, object]:
+    """How many entries the journal holds, and the latest effective date among them."""
+    return tuple(session.execute(select(func.count(JournalEntry.id), func.max(JournalEntry.effective_date))).one())
+
+
+def latest_periods(session: Session, count: int) -> list[tuple[str, str]]:
+    """(period, status) of the `count` latest periods, latest first."""
+    return session.execute(select(Period.period, Period.status).order_by(Period.period.desc()).limit(count)).all()
+
+
+PERIODS = Listing(
+    query=lambda: select(Period),
+    orders={"period": Period.period, "status": Period.status, "closed_at": Period.closed_at},
+    tiebreak=Period.period,
+    filters={"status": lambda q, v: q.where(Period.status == v)},
+)
+
+
+# ---- for the features ---------------------------------------------------------------------------------
+
+def agreement_sums(session: Session, purposes: tuple[str, ...], period: str, last: str, party: str | None = None,
+                   payer: str | None = None) -> list[tuple]:
+    """One SQL aggregate over the accounts of `purposes` that belong to an agreement: per agreement, currency,
+    source type and purpose, the sum of the postings before `period` and of those from `period` to `last`; of the
+    agreements `party` is a side of, or `payer` pays (the account's counterparty), when given.
+
+    A reversal counts under the source type of the entry it reverses."""
+    before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
+    during = func.sum(case((Posting.period >= period, Posting.amount), else_=0))
+    reversed_entry = aliased(JournalEntry)
+    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
+    query = (
+        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
+        .join(Account, Account.id == Posting.account_id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
+        .where(Account.purpose.in_(purposes), Account.agreement_id.is_not(None), Posting.period <= last)
+        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
+    )
+    if party is not None:
+        query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
+    if payer is not None:
+        query = query.where(Account.counterparty_code == payer)
+    return session.execute(query).all()
+
+
+def agreements_of_party(session: Session, party: str) -> set[int]:
+    """The agreements with an account `party` is a side of."""
+    query = select(Account.agreement_id).where(
+        Account.agreement_id.is_not(None), or_(Account.party_code == party, Account.counterparty_code == party)
+    ).distinct()
+    return set(session.execute(query).scalars())
+
+
+def stored_period_status(session: Session, period: str) -> str | None:
+    """The status of `period`'s row ("open" or "closed"); None when the journal has no row for it."""
+    row = session.get(Period, period)
+    return row.status if row is not None else None
+
+
+def open_periods_before(session: Session, period: str) -> list[str]:
+    """The periods before `period` that are still open, in order."""
+    return list(session.execute(select(Period.period).where(Period.period < period, Period.status == "open")
+                                .order_by(Period.period)).scalars())
+
+
+def existing_codes(session: Session, codes: list[str]) -> list[str]:
+    """Which of the account codes the journal holds an account for."""
+    return list(session.execute(select(Account.code).where(Account.code.in_(codes))).scalars())
+
+
+def balance_of(session: Session, code: str, as_of: date | None = None) -> object | None:
+    """The sum of the postings on account `code` (to the end of `as_of`, when given); None when it has none."""
+    query = (select(func.sum(Posting.amount)).join(Account, Account.id == Posting.account_id)
+             .where(Account.code == code))
+    if as_of is not None:
+        query = query.where(Posting.effective_date <= as_of)
+    return session.execute(query).scalar()
+
+
+def entries_of_source(session: Session, source_type: str, source_id: str) -> list[tuple[int, date]]:
+    """(id, effective date) of the entries a source posted, in order."""
+    return session.execute(
+        select(JournalEntry.id, JournalEntry.effective_date)
+        .where(JournalEntry.source_type == source_type, JournalEntry.source_id == source_id)
+        .order_by(JournalEntry.id)
+    ).all()
+
+
+def movements_in_other_currencies(session: Session, party: str, currency: str, period: str,
+                                  as_counterparty: tuple[str, ...], as_party: tuple[str, ...]) -> list[tuple]:
+    """(account, effective date, amount) of the postings up to `period` on `party`'s accounts not in `currency`:
+    those of purposes `as_counterparty` where it is the counterparty, and of `as_party` where it is the party."""
+    query = (select(Account, Posting.effective_date, Posting.amount)
+             .join(Posting, Posting.account_id == Account.id)
+             .where(Account.currency != currency, Posting.period <= period,
+                    or_(Account.purpose.in_(as_counterparty) & (Account.counterparty_code == party),
+                        Account.purpose.in_(as_party) & (Account.party_code == party))))
+    return session.execute(query).all()
+
+
+def closed_among(session: Session, periods: list[str]) -> list[str]:
+    """Which of `periods` are closed."""
+    return list(session.execute(select(Period.period).where(Period.period.in_(periods),
+                                                            Period.status == "closed")).scalars())

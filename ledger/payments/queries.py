@@ -52,3 +52,13 @@ def debited_by_payee(session: Session, since: date) -> dict[str, list[Money]]:
 
     return _by_payee(session, PaymentItem.status == "paid", PaymentItem.transfer_id.in_(
         select(Transfer.id).where(func.coalesce(Transfer.booking_date, Transfer.value_date) >= since)))
+
+
+def latest_batches(session: Session, limit: int) -> list[PaymentBatch]:
+    """The newest `limit` batches, newest first."""
+    return list(session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc()).limit(limit)).scalars())
+
+
+def payee_codes():
+    """The payee of every payment order (a subquery's select)."""
+    return select(PaymentItem.payee_code)

@@ -12,10 +12,10 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ledger.agreements.models import Agreement
+from ledger.agreements import queries as agreements
 from ledger.invoices.models import Invoice
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
@@ -36,7 +36,7 @@ from ledger.timeutil import today
 AMOUNT_ONLY = {6, 9}  # demo months (numbered from 1) whose invoice names no payment reference
 
 
-def _invoice(session: Session, agreement: Agreement, number: str, amount: Decimal, issued: date, due: date,
+def _invoice(session: Session, agreement, number: str, amount: Decimal, issued: date, due: date,
              reference: str | None) -> Invoice:
     money = Money(amount, agreement.currency)
     invoice = Invoice(agreement_id=agreement.id, payee_code=agreement.payee_code, payer_code=agreement.payer_code,
@@ -60,7 +60,7 @@ def seed(session: Session) -> list[tuple[str, str]]:
     from ledger.reconciliation import service
     from ledger.statements.service import attach_unknown_transfers, import_statement
 
-    agreement = session.execute(select(Agreement).where(Agreement.reference == "GB-RW-DEMO-01")).scalar_one_or_none()
+    agreement = agreements.by_reference(session, "GB-RW-DEMO-01")
     if agreement is None or agreement.currency != "GBP":
         return []
     # Rwanda's treasury account (a central-bank account id, not an IBAN) becomes known. The statement names it

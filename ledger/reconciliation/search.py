@@ -2,7 +2,8 @@
 
 A payment out settles approved invoices its payer owes, with money open, in the transfer's currency; a credit in
 pays accepted EU cost claims its account's owner made, in the credit's currency (each whole), or refunds a credit
-note's credit left (in full or in part)."""
+note's credit left (in full or in part). The documents are read through the invoices' and recognition's doors;
+this module turns them into candidates."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.invoices.models import Invoice
+from ledger.invoices import queries as invoices
 from ledger.money import quantize
-from ledger.parties.models import Party
-from ledger.recognition.models import CostClaim
-from ledger.statements.models import Transfer
+from ledger.parties import queries as parties
+from ledger.recognition import queries as recognition
 
 LIMIT = 50
 
@@ -47,100 +46,61 @@ class Candidate:
     issued: date | None
 
 
-def _party_codes(session: Session, text: str) -> list[str]:
-    like = f"%{text.strip().lower()}%"
-    return list(session.execute(select(Party.code).where(or_(func.lower(Party.code) == text.strip().lower(),
-                                                              func.lower(Party.name).like(like)))).scalars())
+def _documents(session: Session, transfer, c: Criteria, kind: str) -> list:
+    """The transfer's payer's approved documents of `kind` in its currency with money left, within the criteria."""
+    return invoices.open_to_match(
+        session, kind, transfer.party_code, transfer.currency,
+        payees=parties.codes_matching(session, c.party) if c.party else None, text=c.text, amount=c.amount,
+        tolerance=c.tolerance, date_from=c.date_from, date_to=c.date_to,
+        first_payee=transfer.counterparty_party or "", limit=LIMIT)
 
 
-def _documents(session: Session, transfer: Transfer, c: Criteria, kind: str, left, day):
-    """The query of the transfer's payer's approved documents of `kind` in its currency with `left` (their amount
-    still open, as a positive column expression) within the criteria; `day` is the column the dates bound."""
-    query = select(Invoice).where(Invoice.status == "approved", left > 0, Invoice.document_type == kind,
-                                  Invoice.currency == transfer.currency, Invoice.payer_code == transfer.party_code)
-    if c.party:
-        query = query.where(Invoice.payee_code.in_(_party_codes(session, c.party)))
-    if c.text:
-        like = f"%{c.text.strip().lower()}%"
-        query = query.where(or_(func.lower(Invoice.number).like(like),
-                                func.lower(Invoice.payment_reference).like(like)))
-    if c.amount is not None:
-        query = query.where(left.between(c.amount - c.tolerance, c.amount + c.tolerance))
-    if c.date_from:
-        query = query.where(day >= c.date_from)
-    if c.date_to:
-        query = query.where(day <= c.date_to)
-    return query
-
-
-def _invoices(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
-    due = func.coalesce(Invoice.due_on, Invoice.issued_on)
-    query = _documents(session, transfer, c, "invoice", Invoice.amount_open, due)
-    # The transfer's own counterparty first, then by due date: the likeliest on top.
-    query = query.order_by((Invoice.payee_code != (transfer.counterparty_party or "")), due, Invoice.id).limit(LIMIT)
-    return [_invoice(i) for i in session.execute(query).scalars()]
-
-
-def _claims(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
-    query = select(CostClaim).where(CostClaim.status == "accepted", CostClaim.payable > 0,
-                                    CostClaim.currency == transfer.currency,
-                                    CostClaim.enforcing_state == transfer.party_code)
-    if c.party:
-        query = query.where(CostClaim.issuing_state.in_(_party_codes(session, c.party)))
+def _claims(session: Session, transfer, c: Criteria) -> list[Candidate]:
+    claim_id = None
     if c.text:
         digits = c.text.strip().upper().removeprefix("CC-")
         if not digits.isdigit():
             return []
-        query = query.where(CostClaim.id == int(digits))
-    if c.amount is not None:
-        query = query.where(CostClaim.payable.between(c.amount - c.tolerance, c.amount + c.tolerance))
-    if c.date_from:
-        query = query.where(CostClaim.submitted_on >= c.date_from)
-    if c.date_to:
-        query = query.where(CostClaim.submitted_on <= c.date_to)
-    query = query.order_by((CostClaim.issuing_state != (transfer.counterparty_party or "")),
-                           CostClaim.payment_due_on, CostClaim.id).limit(LIMIT)
-    return [_claim(k) for k in session.execute(query).scalars()]
+        claim_id = int(digits)
+    found = recognition.accepted_to_match(
+        session, transfer.party_code, transfer.currency,
+        issuing_states=parties.codes_matching(session, c.party) if c.party else None, claim_id=claim_id,
+        amount=c.amount, tolerance=c.tolerance, submitted_from=c.date_from, submitted_to=c.date_to,
+        first_issuing=transfer.counterparty_party or "", limit=LIMIT)
+    return [_claim(k) for k in found]
 
 
-def _invoice(i: Invoice) -> Candidate:
+def _invoice(i) -> Candidate:
     return Candidate(f"invoice:{i.id}", "invoice", i.id, i.number, i.payer_code, i.payee_code, i.currency,
                      quantize(i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
 
 
-def _claim(k: CostClaim) -> Candidate:
+def _claim(k) -> Candidate:
     return Candidate(f"claim:{k.id}", "claim", k.id, f"CC-{k.id}", k.issuing_state, k.enforcing_state, k.currency,
                      quantize(k.payable, k.currency), f"CC-{k.id}", k.payment_due_on, k.submitted_on)
 
 
-def _note(i: Invoice) -> Candidate:
+def _note(i) -> Candidate:
     """A credit note with credit left: the host owes it back, so the host is the payer of its refund."""
     return Candidate(f"invoice:{i.id}", "credit_note", i.id, f"credit note {i.number}", i.payee_code, i.payer_code,
                      i.currency, quantize(-i.amount_open, i.currency), i.payment_reference, i.due_on, i.issued_on)
 
 
-def _credit_notes(session: Session, transfer: Transfer, c: Criteria) -> list[Candidate]:
-    query = _documents(session, transfer, c, "credit_note", -Invoice.amount_open, Invoice.issued_on)
-    return [_note(i) for i in session.execute(query.order_by(Invoice.issued_on, Invoice.id).limit(LIMIT)).scalars()]
-
-
-def candidates(session: Session, transfer: Transfer, criteria: Criteria) -> list[Candidate]:
+def candidates(session: Session, transfer, criteria: Criteria) -> list[Candidate]:
     """A credit: accepted EU claims it pays (each whole) and credit notes it refunds; a payment: open invoices."""
     if transfer.direction == "credit":
-        return _claims(session, transfer, criteria) + _credit_notes(session, transfer, criteria)
-    return _invoices(session, transfer, criteria)
+        return (_claims(session, transfer, criteria)
+                + [_note(i) for i in _documents(session, transfer, criteria, "credit_note")])
+    return [_invoice(i) for i in _documents(session, transfer, criteria, "invoice")]
 
 
-def by_keys(session: Session, transfer: Transfer, keys: list[str]) -> dict[str, Candidate]:
+def by_keys(session: Session, transfer, keys: list[str]) -> dict[str, Candidate]:
     """The candidates named by a submitted form (whatever the search said then), as they stand now."""
     ids = {kind: [int(k.split(":", 1)[1]) for k in keys if k.startswith(kind + ":") and k.split(":", 1)[1].isdigit()]
            for kind in ("invoice", "claim")}
     out: dict[str, Candidate] = {}
-    for i in session.execute(select(Invoice).where(Invoice.id.in_(ids["invoice"]))).scalars():
-        if i.document_type == "credit_note":
-            out[f"invoice:{i.id}"] = _note(i)
-            continue
-        out[f"invoice:{i.id}"] = _invoice(i)
-    for k in session.execute(select(CostClaim).where(CostClaim.id.in_(ids["claim"]))).scalars():
+    for i in invoices.by_ids(session, ids["invoice"]).values():
+        out[f"invoice:{i.id}"] = _note(i) if i.document_type == "credit_note" else _invoice(i)
+    for k in recognition.claims_by_ids(session, ids["claim"]):
         out[f"claim:{k.id}"] = _claim(k)
     return out

@@ -32,6 +32,7 @@ from ledger.db import hold_reconciliation_lock
 from ledger.invoices.models import Invoice
 from ledger.money import Money, quantize
 from ledger.reconciliation import claims, parallel
+from ledger.reconciliation.approvals import ask as ask_write_off_approval
 from ledger.reconciliation.engine import collector_paused, match
 from ledger.reconciliation.loading import OpenSet, load_open, refused_pairs
 from ledger.reconciliation.matches import allocations_of, etag, get, get_run, list_query
@@ -58,7 +59,8 @@ from ledger.timeutil import utcnow
 from ledger.writes import BackgroundWrites
 
 __all__ = [
-    "RESIDUAL_ACCOUNTS", "SOURCE_TYPE", "OpenSet", "Plan", "WriteOff", "allocations_of", "confirm", "etag", "get",
+    "RESIDUAL_ACCOUNTS", "SOURCE_TYPE", "OpenSet", "Plan", "WriteOff", "allocations_of", "ask_write_off_approval",
+    "confirm", "etag", "get",
     "get_run", "list_query", "load_open", "manual", "plans_from", "post", "proposed_open_items", "refused_pairs",
     "reject", "reverse", "run", "view", "views",
 ]

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.agreements.rules.obligations import period_bounds
-from ledger.journal.models import Period
+from ledger.journal import queries as journal
 from ledger.timeutil import period_of, today
 
 
@@ -62,8 +61,7 @@ class Checklist:
 
 
 def earlier_open_periods(session: Session, period: str) -> list[str]:
-    return list(session.execute(select(Period.period).where(Period.period < period, Period.status == "open")
-                                .order_by(Period.period)).scalars())
+    return journal.open_periods_before(session, period)
 
 
 def checklist(session: Session, period: str, statement: dict | None = None,
@@ -90,12 +88,11 @@ def checklist(session: Session, period: str, statement: dict | None = None,
 
 
 def _checks(session: Session, period: str, items: dict) -> list[Check]:
-    from ledger.invoices.models import Invoice
+    from ledger.invoices.queries import disputed_up_to
     from ledger.recognition.service import overdue_items
 
     _, last = period_bounds(period)
-    disputed = session.execute(select(func.count()).select_from(Invoice)
-                               .where(Invoice.status == "disputed", Invoice.period <= period)).scalar_one()
+    disputed = disputed_up_to(session, period)
     overdue = {item.claim_id for item in overdue_items(session, last)}
     return [
         Check("unreconciled_transfers", f"Transfers booked up to {last.isoformat()} that no match explains yet",

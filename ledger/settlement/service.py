@@ -14,18 +14,21 @@ from datetime import date
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contracts.common import LAST_PERIOD, period_in_calendar
 from ledger import integrity
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, field_error, not_found
+from ledger.journal import queries as journal_queries
 from ledger.journal import service as journal
-from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.money import Money
 from ledger.settlement import keys, pdf, reports, rules, signing
+from ledger.settlement.checklist import close_in_order as close_in_order  # the door to closing months in order
 from ledger.settlement.models import Acknowledgement, FrozenStatement, SigningKeyRecord
+from ledger.settlement.reviews import resolve as resolve  # the doors to a partner's review and its resolution
+from ledger.settlement.reviews import review as review
 from ledger.timeutil import period_of, today, utcnow
 
 LIABILITIES = ("obligations", "invoices_payable")
@@ -45,25 +48,8 @@ def movements(session: Session, period: str, party: str | None = None,
 
     A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
     reversing a payment from `paid`."""
-    last = last or period
-    before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
-    during = func.sum(case((Posting.period >= period, Posting.amount), else_=0))
-    reversed_entry = aliased(JournalEntry)
-    source = func.coalesce(reversed_entry.source_type, JournalEntry.source_type)
-    query = (
-        select(Account.agreement_id, Posting.currency, source, Account.purpose, before, during)
-        .join(Account, Account.id == Posting.account_id)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .outerjoin(reversed_entry, reversed_entry.id == JournalEntry.reverses_id)
-        .where(Account.purpose.in_(LIABILITIES), Account.agreement_id.is_not(None), Posting.period <= last)
-        .group_by(Account.agreement_id, Posting.currency, source, Account.purpose)
-    )
-    if party is not None:
-        query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
-    if payer is not None:
-        query = query.where(Account.counterparty_code == payer)
-    return [rules.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0))
-            for row in session.execute(query).all()]
+    rows = journal_queries.agreement_sums(session, LIABILITIES, period, last or period, party, payer)
+    return [rules.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0)) for row in rows]
 
 
 def _agreement_info(session: Session, ids: list[int], period: str) -> dict[int, dict]:
@@ -245,9 +231,9 @@ def _signed_with(session: Session, key_id: str | None) -> SigningKeyRecord | Non
 
 
 def period_status(session: Session, period: str) -> str:
-    row = session.get(Period, period)
     last_closed = journal.last_closed_period(session)
-    if (row is not None and row.status == "closed") or (last_closed is not None and period <= last_closed):
+    if journal_queries.stored_period_status(session, period) == "closed" or (
+            last_closed is not None and period <= last_closed):
         return "closed"
     return "open"
 
@@ -258,10 +244,7 @@ def frozen(session: Session, period: str, scope: str) -> FrozenStatement | None:
 
 
 def agreements_of_party(session: Session, party: str) -> set[int]:
-    query = select(Account.agreement_id).where(
-        Account.agreement_id.is_not(None), or_(Account.party_code == party, Account.counterparty_code == party)
-    ).distinct()
-    return set(session.execute(query).scalars())
+    return journal_queries.agreements_of_party(session, party)
 
 
 def statement_for(session: Session, period: str, party: str | None, agreement_id: int | None,

@@ -26,8 +26,8 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.journal import queries as journal_queries
 from ledger.journal import service as journal
-from ledger.journal.models import Account, Posting
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.statements.models import Statement, StatementPart, Transfer
@@ -174,17 +174,12 @@ def _known_cash(session: Session, keys: set[tuple[str | None, str]]) -> set[tupl
     codes = {cash(currency, account).code: (account, currency) for account, currency in keys}
     if not codes:
         return set()
-    found = session.execute(select(Account.code).where(Account.code.in_(list(codes)))).scalars()
-    return {codes[code] for code in found}
+    return {codes[code] for code in journal_queries.existing_codes(session, list(codes))}
 
 
 def cash_balance(session: Session, bank_account: str | None, currency: str, as_of: date | None = None) -> Decimal:
     """The journal's cash at the bank account in `currency`, at the end of `as_of` (or now)."""
-    query = (select(func.sum(Posting.amount)).join(Account, Account.id == Posting.account_id)
-             .where(Account.code == cash(currency, bank_account).code))
-    if as_of is not None:
-        query = query.where(Posting.effective_date <= as_of)
-    total = session.execute(query).scalar()
+    total = journal_queries.balance_of(session, cash(currency, bank_account).code, as_of)
     return _decimal(total) if total is not None else Decimal(0)
 
 

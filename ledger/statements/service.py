@@ -34,7 +34,7 @@ from ledger.db import AMOUNT, fetch, hold_reconciliation_lock, update_from_value
 from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
-from ledger.parties.models import BankAccount
+from ledger.parties import queries as parties
 from ledger.statements import cash
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
@@ -44,6 +44,7 @@ from ledger.statements.parsing import (
     StatementParseError,
     parse,
 )
+from ledger.statements.voiding import void_import as void_import  # the door to voiding an import (voiding.py)
 from ledger.wire import Extended
 
 #: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
@@ -82,7 +83,7 @@ def normalize_account(value: str | None) -> str:
 def account_owners(session: Session) -> dict[str, str]:
     """Every identifier a bank may use for a registered account (the IBAN, or its BBAN) → the owning party."""
     owners: dict[str, str] = {}
-    for iban, party in session.execute(select(BankAccount.iban, BankAccount.party_code)):
+    for iban, party in parties.iban_owners(session):
         compact = normalize_account(iban)
         owners[compact] = party
         owners.setdefault(compact[4:], party)  # the BBAN: what a domestic MT940 :25: often carries
@@ -90,7 +91,7 @@ def account_owners(session: Session) -> dict[str, str]:
 
 
 def _account_currencies(session: Session) -> dict[str, str]:
-    return {normalize_account(i): c for i, c in session.execute(select(BankAccount.iban, BankAccount.currency))}
+    return {normalize_account(i): c for i, c in parties.iban_currencies(session)}
 
 
 #: The columns of one inserted transfer, in the order `_row` gives them.
@@ -490,7 +491,7 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
     Called by the parties service whenever a party's accounts change; harmless when nothing waits.
     """
     compact = normalize_account(iban)
-    owner = session.execute(select(BankAccount.party_code).where(BankAccount.iban == compact)).scalar()
+    owner = parties.owner_of(session, compact)
     if owner is None:
         return 0
     hold_reconciliation_lock(session)  # after a running run: the transfers it proposed for review stay put

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from ledger.agreements.rules.obligations import period_bounds
@@ -12,18 +12,17 @@ from ledger.statements.models import Transfer
 
 def unreconciled_open_items(session: Session, period: str, party: str | None,
                             agreement_ids: list[int] | None) -> dict:
-    """Transfers unmatched at the period's end (`ledger.reconciliation.unmatched`, the one definition every page
-    counts by; for one agreement: those between its payer's and payee's accounts)."""
-    from ledger.agreements.models import Agreement
-    from ledger.reconciliation import unmatched
+    """Transfers unmatched at the period's end (`ledger.reconciliation.queries.unmatched_transfers`, the one
+    definition every page counts by; for one agreement: those between its payer's and payee's accounts)."""
+    from ledger.agreements.queries import payers_and_payees
+    from ledger.reconciliation.queries import unmatched_transfers
 
     _, last = period_bounds(period)
-    query = unmatched.query(as_of=last)
+    query = unmatched_transfers(as_of=last)
     if party is not None:
         query = query.where(or_(Transfer.party_code == party, Transfer.counterparty_party == party))
     if agreement_ids is not None:
-        pairs = session.execute(select(Agreement.payer_code, Agreement.payee_code)
-                                .where(Agreement.id.in_(agreement_ids))).all()
+        pairs = payers_and_payees(session, agreement_ids)
         if not pairs:
             return {"unreconciled_transfers": []}
         query = query.where(or_(*(

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from ledger.audit.service import describe
 from ledger.db import hold_reconciliation_lock
 from ledger.errors import Conflict, field_error
+from ledger.journal import queries as journal_queries
 from ledger.journal import service as journal
-from ledger.journal.models import JournalEntry
 from ledger.statements import cash
 from ledger.statements.models import Statement, Transfer
 from ledger.timeutil import utcnow
@@ -39,13 +39,9 @@ VOIDED = "voided"  # the booking status of a voided import's transfers (the one 
 
 def matches_holding(session: Session, statement_id: int) -> list[dict]:
     """The matches on the import's transfers that hold money or wait for review: what must be undone first."""
-    from ledger.reconciliation.models import ReconciliationMatch as M
+    from ledger.reconciliation.queries import live_matches_of  # reconciliation builds on statements: late
 
-    rows = session.execute(
-        select(M.id, M.transfer_id, M.status).join(Transfer, Transfer.id == M.transfer_id)
-        .where(Transfer.statement_id == statement_id, M.status.not_in(("rejected", "reversed")))
-        .order_by(M.transfer_id, M.id)
-    ).all()
+    rows = live_matches_of(session, select(Transfer.id).where(Transfer.statement_id == statement_id))
     return [{"match": match_id, "transfer": transfer_id, "status": status} for match_id, transfer_id, status in rows]
 
 
@@ -85,11 +81,7 @@ def void_import(session: Session, record: Statement, *, reason: str, actor: str)
 
 def _reverse_cash(session: Session, statement_id: int, reason: str) -> list[int]:
     """Reverse each cash entry the import posted (not its opening balance), dated as the entry it undoes."""
-    entries = session.execute(
-        select(JournalEntry.id, JournalEntry.effective_date)
-        .where(JournalEntry.source_type == cash.SOURCE_TYPE, JournalEntry.source_id == str(statement_id))
-        .order_by(JournalEntry.id)
-    ).all()
+    entries = journal_queries.entries_of_source(session, cash.SOURCE_TYPE, str(statement_id))
     return [journal.reverse(session, entry_id, day, memo=f"import {statement_id} voided: {reason}"[:500],
                             source_type=SOURCE_TYPE, source_id=str(statement_id))
             for entry_id, day in entries]

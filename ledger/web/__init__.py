@@ -6,7 +6,8 @@ HTML pages (the API under /api/ keeps its problem+json). Every view still takes 
 
 Adding a feature's pages (the integrator's recipe):
   1. `ledger/web/<feature>.py`: `bp = pages("web_<feature>")`, views with `@bp.route(...)` then
-     `@requires(...)`; list and detail pages use `ledger.web.tables.Table`, forms `{{ forms.form(...) }}`.
+     `@requires(...)`; list and detail pages use `ledger.web.tables.Table` over the `Listing` the feature's
+     `queries.py` offers (a page reads a feature through its doors only), forms `{{ forms.form(...) }}`.
   2. Templates in `ledger/web/templates/<feature>/`, extending "base.html".
   3. Add the blueprint to `ledger.features.web_blueprints()` and a line to `ledger.web.nav.NAV`
      (an entry shows only to roles its view allows); a dashboard panel goes in `ledger.web.dashboard`.

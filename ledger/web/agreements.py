@@ -8,16 +8,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import render_template, request, url_for
-from sqlalchemy import or_, select
 
 from ledger import auth, db
-from ledger.agreements import service
-from ledger.agreements.models import Agreement, Obligation, Returnee
+from ledger.agreements import queries, service
 from ledger.agreements.rules import obligations as obligation_rules
 from ledger.auth import STAFF, requires
 from ledger.errors import Problem, field_error
 from ledger.money import Money
-from ledger.parties.models import Party
+from ledger.parties import queries as parties_queries
 from ledger.timeutil import period_of, today
 from ledger.web import agreement_forms as term_form
 from ledger.web import pages
@@ -36,78 +34,74 @@ def short(pseudonym: str | None) -> str:
 
 AGREEMENTS = Table(
     columns=[
-        Column("reference", "Reference", Agreement.reference, kind="code",
+        Column("reference", "Reference", "reference", kind="code",
                link=lambda a: url_for("web_agreements.detail", agreement_id=a.id)),
-        Column("kind", "Kind", Agreement.kind, get=lambda a: a.kind.replace("_", " ")),
-        Column("parties", "Payer → payee", Agreement.payer_code, get=lambda a: f"{a.payer_code} → {a.payee_code}"),
-        Column("currency", "Currency", Agreement.currency, kind="code"),
-        Column("effective_from", "From", Agreement.effective_from, kind="date", default_desc=True),
-        Column("effective_to", "To", Agreement.effective_to, kind="date", default_desc=True),
+        Column("kind", "Kind", "kind", get=lambda a: a.kind.replace("_", " ")),
+        Column("parties", "Payer → payee", "payer", get=lambda a: f"{a.payer_code} → {a.payee_code}"),
+        Column("currency", "Currency", "currency", kind="code"),
+        Column("effective_from", "From", "effective_from", kind="date", default_desc=True),
+        Column("effective_to", "To", "effective_to", kind="date", default_desc=True),
         Column("status", "Status", get=service.status_of),
     ],
     filters=[
-        Filter("party", "Party (either side)", lambda q, v: q.where(
-            or_(Agreement.payer_code == v.upper(), Agreement.payee_code == v.upper())), placeholder="e.g. GB"),
-        Filter("q", "Reference contains", lambda q, v: q.where(Agreement.reference.icontains(v, autoescape=True))),
+        Filter("party", "Party (either side)", "party", placeholder="e.g. GB"),
+        Filter("q", "Reference contains", "q"),
     ],
-    default_sort="reference", tiebreak=Agreement.id,
+    listing=queries.AGREEMENTS, default_sort="reference",
 )
 
 OBLIGATIONS = Table(
     columns=[
-        Column("id", "No.", Obligation.id, kind="number", default_desc=True),
-        Column("period", "Period", Obligation.period, kind="code", default_desc=True),
-        Column("due_on", "Due", Obligation.due_on, kind="date", default_desc=True),
-        Column("kind", "Kind", Obligation.kind, get=lambda o: o.kind.replace("_", " ")),
-        Column("returnee", "Returnee", Obligation.returnee_id, kind="number",
+        Column("id", "No.", "id", kind="number", default_desc=True),
+        Column("period", "Period", "period", kind="code", default_desc=True),
+        Column("due_on", "Due", "due_on", kind="date", default_desc=True),
+        Column("kind", "Kind", "kind", get=lambda o: o.kind.replace("_", " ")),
+        Column("returnee", "Returnee", "returnee", kind="number",
                link=lambda o: url_for("web_returnees.detail", returnee_id=o.returnee_id) if o.returnee_id else None,
                get=lambda o: o.returnee_id),
-        Column("amount", "Amount", Obligation.amount, kind="money", default_desc=True,
+        Column("amount", "Amount", "amount", kind="money", default_desc=True,
                get=lambda o: Money(Decimal(o.amount), o.currency)),
-        Column("status", "Status", Obligation.status),
-        Column("journal_entry", "Entry", Obligation.journal_entry_id, kind="number",
+        Column("status", "Status", "status"),
+        Column("journal_entry", "Entry", "journal_entry", kind="number",
                link=lambda o: url_for("web.journal_entry", entry_id=o.journal_entry_id),
                get=lambda o: o.journal_entry_id),
     ],
     filters=[
-        Filter("period", "Period", lambda q, v: q.where(Obligation.period == v), placeholder="YYYY-MM"),
-        Filter("status", "Status", lambda q, v: q.where(Obligation.status == v),
+        Filter("period", "Period", "period", placeholder="YYYY-MM"),
+        Filter("status", "Status", "status",
                choices=[("accrued", "accrued"), ("invoiced", "invoiced"), ("paid", "paid")]),
     ],
-    default_sort="id", tiebreak=Obligation.id,
+    listing=queries.OBLIGATIONS, default_sort="id",
 )
 
 RETURNEES = Table(
     columns=[
-        Column("id", "No.", Returnee.id, kind="number", default_desc=True,
+        Column("id", "No.", "id", kind="number", default_desc=True,
                link=lambda r: url_for("web_returnees.detail", returnee_id=r.id)),
-        Column("pseudonym", "Pseudonym", Returnee.pseudonym, kind="code", get=lambda r: short(r.pseudonym)),
-        Column("agreement", "Agreement", Returnee.agreement_id, kind="code",
+        Column("pseudonym", "Pseudonym", "pseudonym", kind="code", get=lambda r: short(r.pseudonym)),
+        Column("agreement", "Agreement", "agreement", kind="code",
                link=lambda r: url_for("web_agreements.detail", agreement_id=r.agreement_id),
                get=lambda r: r.agreement_reference),
-        Column("nationality", "Nationality", Returnee.nationality, kind="code"),
-        Column("status", "Status", Returnee.status),
-        Column("transferred_on", "Transferred", Returnee.transferred_on, kind="date", default_desc=True),
-        Column("accepted_on", "Accepted", Returnee.accepted_on, kind="date", default_desc=True),
-        Column("departed_on", "Departed", Returnee.departed_on, kind="date", default_desc=True),
+        Column("nationality", "Nationality", "nationality", kind="code"),
+        Column("status", "Status", "status"),
+        Column("transferred_on", "Transferred", "transferred_on", kind="date", default_desc=True),
+        Column("accepted_on", "Accepted", "accepted_on", kind="date", default_desc=True),
+        Column("departed_on", "Departed", "departed_on", kind="date", default_desc=True),
     ],
     filters=[
-        Filter("agreement", "Agreement (number or reference)", lambda q, v: q.where(Returnee.agreement_id == int(v))
-               if v.isdigit() else q.where(Returnee.agreement_id.in_(
-                   select(Agreement.id).where(Agreement.reference == v.strip())))),
-        Filter("status", "Status", lambda q, v: q.where(Returnee.status == v),
+        Filter("agreement", "Agreement (number or reference)", "agreement"),
+        Filter("status", "Status", "status",
                choices=[("transferred", "transferred"), ("accepted", "accepted"), ("departed", "departed")]),
-        Filter("nationality", "Nationality", lambda q, v: q.where(Returnee.nationality == v.upper()),
-               placeholder="e.g. ALB"),
+        Filter("nationality", "Nationality", "nationality", placeholder="e.g. ALB"),
     ],
-    default_sort="id", tiebreak=Returnee.id,
+    listing=queries.RETURNEES, default_sort="id",
 )
 
 
 @bp.route("/agreements", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session(), select(Agreement)),
+    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session()),
                            can_write=auth.current().role in WRITERS)
 
 
@@ -222,7 +216,7 @@ def _terms_page(template: str, status: int = 200, **context):
 @requires(*WRITERS)
 def new():
     session = db.session()
-    parties = session.execute(select(Party.code, Party.name).order_by(Party.name)).all()
+    parties = list(parties_queries.names(session).items())
     if request.method == "GET":
         values = {"effective_from": today().isoformat(), "signed_on": today().isoformat()}
         return _terms_page("agreements/form.html", values=values, parties=parties, kinds=KINDS)
@@ -306,7 +300,7 @@ def _date_arg(name: str) -> date | None:
 class _ReturneeRow:
     """A returnee with its agreement's reference (the list shows references, not internal numbers)."""
 
-    def __init__(self, returnee: Returnee, reference: str):
+    def __init__(self, returnee, reference: str):
         self.returnee, self.agreement_reference = returnee, reference
 
     def __getattr__(self, name):
@@ -317,9 +311,9 @@ class _ReturneeRow:
 @requires(*STAFF)
 def returnees():
     session = db.session()
-    table = RETURNEES.page(session, select(Returnee))
+    table = RETURNEES.page(session)
     ids = {r.agreement_id for r in table.rows}
-    references = dict(session.execute(select(Agreement.id, Agreement.reference).where(Agreement.id.in_(ids))).all())
+    references = queries.references(session, ids)
     table.rows = [_ReturneeRow(r, references.get(r.agreement_id, str(r.agreement_id))) for r in table.rows]
     return render_template("agreements/returnees.html", table=table)
 

@@ -7,14 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from flask import render_template, request, url_for
-from sqlalchemy import or_, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money
-from ledger.recognition import service
-from ledger.recognition.models import CostClaim
+from ledger.recognition import queries, service
 from ledger.timeutil import today
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -23,34 +21,27 @@ from ledger.web.tables import Column, Filter, Table
 bp = pages("web_claims", __name__)
 
 
-def _overdue(query, value: str):
-    condition = service.overdue_on(today())
-    return query.where(condition if value == "yes" else ~condition)
-
-
 CLAIMS = Table(
     columns=[
-        Column("id", "Claim", CostClaim.id, kind="number", default_desc=True,
+        Column("id", "Claim", "id", kind="number", default_desc=True,
                link=lambda c: url_for("web_claims.detail", claim_id=c.id)),
-        Column("states", "Issuing → enforcing", CostClaim.issuing_state,
+        Column("states", "Issuing → enforcing", "issuing_state",
                get=lambda c: f"{c.issuing_state} → {c.enforcing_state}"),
-        Column("submitted_on", "Submitted", CostClaim.submitted_on, kind="date", default_desc=True),
-        Column("payable", "Payable", CostClaim.payable, kind="money", default_desc=True,
+        Column("submitted_on", "Submitted", "submitted_on", kind="date", default_desc=True),
+        Column("payable", "Payable", "payable", kind="money", default_desc=True,
                get=lambda c: Money(Decimal(c.payable), c.currency)),
-        Column("decision_due_on", "Decision due", CostClaim.decision_due_on, kind="date"),
-        Column("payment_due_on", "Payment due", CostClaim.payment_due_on, kind="date"),
-        Column("stage", "Stage", CostClaim.status),
+        Column("decision_due_on", "Decision due", "decision_due_on", kind="date"),
+        Column("payment_due_on", "Payment due", "payment_due_on", kind="date"),
+        Column("stage", "Stage", "stage"),
         Column("status", "Today", get=lambda c: c.status.replace("_", " ")),
         Column("days_overdue", "Days overdue", kind="number", get=lambda c: c.days_overdue or ""),
     ],
     filters=[
-        Filter("overdue", "Overdue", _overdue, choices=[("yes", "overdue"), ("no", "not overdue")]),
-        Filter("stage", "Stage", lambda q, v: q.where(CostClaim.status == v),
-               choices=[(s, s) for s in ("submitted", "accepted", "refused", "disputed", "in_transit", "paid")]),
-        Filter("state", "State (either side)", lambda q, v: q.where(
-            or_(CostClaim.issuing_state == v.upper(), CostClaim.enforcing_state == v.upper())), placeholder="e.g. DE"),
+        Filter("overdue", "Overdue", "overdue", choices=[("yes", "overdue"), ("no", "not overdue")]),
+        Filter("stage", "Stage", "stage", choices=[(s, s) for s in queries.STAGES]),
+        Filter("state", "State (either side)", "state", placeholder="e.g. DE"),
     ],
-    default_sort="decision_due_on", tiebreak=CostClaim.id,
+    listing=queries.LISTING, default_sort="decision_due_on",
 )
 
 
@@ -58,7 +49,7 @@ CLAIMS = Table(
 @requires(*STAFF)
 def index():
     session = db.session()
-    table = CLAIMS.page(session, select(CostClaim))
+    table = CLAIMS.page(session)
     table.rows = service.claims_shown(session, table.rows, today())
     return render_template("claims/index.html", table=table, today=today())
 

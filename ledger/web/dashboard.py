@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import g
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.auth import Principal
-from ledger.journal.models import Account, JournalEntry, Period, Posting
+from ledger.journal import queries as journal
 from ledger.money import Money
-from ledger.parties.models import Party
+from ledger.parties import queries as parties
 from ledger.timeutil import period_of, today
 
 
@@ -66,16 +65,14 @@ def agreements_figures(session: Session, principal: Principal) -> Panel:
 def open_items(session: Session, principal: Principal) -> Panel:
     """This month's open items: invoices to decide, matches to review, transfers unmatched, invoices
     overdue, EU claims past a deadline; each with a link to where it is dealt with."""
-    from ledger.invoices.models import Invoice
+    from ledger.invoices import queries as invoices
     from ledger.invoices.service import OPEN_STATUSES
     from ledger.recognition.service import overdue_items
-    from ledger.reconciliation import unmatched
+    from ledger.reconciliation import queries as reconciliation
 
     statement = _current_statement(session)
     items = statement["open_items"]
-    to_decide = session.execute(select(Invoice.status, func.count()).where(Invoice.status.in_(OPEN_STATUSES))
-                                .group_by(Invoice.status)).all()
-    counts = dict(to_decide)
+    counts = invoices.count_by_status(session, OPEN_STATUSES)
     claims_overdue = {item.claim_id for item in overdue_items(session, today())}
     lines = [
         ("Invoices waiting for a decision", counts.get("accepted", 0), "web_invoices.index", {"status": "accepted"}),
@@ -83,7 +80,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
          {"status": "disputed"}),
         ("Proposed matches to confirm or reject", len(items.get("proposed_matches", [])),
          "web_reconciliation.index", {}),
-        ("Unmatched transfers", unmatched.count(session), "web_reconciliation.index", {}),
+        ("Unmatched transfers", reconciliation.unmatched_count(session), "web_reconciliation.index", {}),
         ("Approved invoices past their due date", len(items.get("overdue_invoices", [])), "web_invoices.index",
          {"overdue": "yes"}),
         ("Disputed statement lines carried forward", len(items.get("disputed_lines", [])), "web_settlement.index", {}),
@@ -92,26 +89,21 @@ def open_items(session: Session, principal: Principal) -> Panel:
     ]
     return Panel(f"Open items in {statement['period']}", "dashboard/open_items.html",
                  {"lines": [{"label": label, "count": count, "endpoint": endpoint, "args": args}
-                            for label, count, endpoint, args in lines], "unmatched_definition": unmatched.DEFINITION})
+                            for label, count, endpoint, args in lines],
+                  "unmatched_definition": reconciliation.UNMATCHED_DEFINITION})
 
 
 def balances_by_purpose(session: Session, principal: Principal) -> Panel:
-    total = func.coalesce(func.sum(Posting.amount), 0)
-    rows = session.execute(
-        select(Account.purpose, Account.currency, total.label("balance"), func.count(func.distinct(Account.id)))
-        .select_from(Account).join(Posting, Posting.account_id == Account.id)
-        .group_by(Account.purpose, Account.currency).order_by(Account.purpose, Account.currency)
-    ).all()
-    lines = [{"purpose": p, "currency": c, "balance": Money(Decimal(b), c), "accounts": n} for p, c, b, n in rows]
+    lines = [{"purpose": p, "currency": c, "balance": Money(Decimal(b), c), "accounts": n}
+             for p, c, b, n in journal.balances_by_purpose(session)]
     return Panel("Balances by purpose", "dashboard/balances.html", {"lines": lines})
 
 
 def journal_summary(session: Session, principal: Principal) -> Panel:
-    count, latest = session.execute(select(func.count(JournalEntry.id), func.max(JournalEntry.effective_date))).one()
-    periods = session.execute(select(Period.period, Period.status).order_by(Period.period.desc()).limit(6)).all()
-    parties = session.execute(select(func.count()).select_from(Party)).scalar_one()
+    count, latest = journal.entries_at_a_glance(session)
     return Panel("Ledger at a glance", "dashboard/summary.html",
-                 {"entries": count, "latest": latest, "periods": periods, "parties": parties})
+                 {"entries": count, "latest": latest, "periods": journal.latest_periods(session, 6),
+                  "parties": parties.count(session)})
 
 
 def partner_cards(session: Session, principal: Principal) -> Panel | None:

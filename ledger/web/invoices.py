@@ -6,13 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import render_template, request, url_for
-from sqlalchemy import or_
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
-from ledger.invoices import service
-from ledger.invoices.models import STATUSES, Invoice
+from ledger.invoices import queries, service
 from ledger.money import Money
 from ledger.timeutil import today
 from ledger.web import pages
@@ -24,7 +22,7 @@ bp = pages("web_invoices", __name__)
 DECIDERS = ("finance_officer",)
 
 
-def shown_status(invoice: Invoice) -> str:
+def shown_status(invoice) -> str:
     """The status as a reader needs it: an approved invoice with part of it paid is `partially paid`."""
     if invoice.status == "approved":
         settled_in_full = Decimal(invoice.payable) - Decimal(invoice.advance_offset)
@@ -41,35 +39,32 @@ def _money(field: str):
 
 INVOICES = Table(
     columns=[
-        Column("id", "No.", Invoice.id, kind="number", default_desc=True,
+        Column("id", "No.", "id", kind="number", default_desc=True,
                link=lambda i: url_for("web_invoices.detail", invoice_id=i.id)),
-        Column("number", "Invoice", Invoice.number, link=lambda i: url_for("web_invoices.detail", invoice_id=i.id)),
-        Column("parties", "From → to", Invoice.payee_code, get=lambda i: f"{i.payee_code} → {i.payer_code}"),
-        Column("period", "Period", Invoice.period, kind="code", default_desc=True),
-        Column("issued_on", "Issued", Invoice.issued_on, kind="date", default_desc=True),
-        Column("due_on", "Due", Invoice.due_on, kind="date"),
-        Column("payable", "Payable", Invoice.payable, kind="money", default_desc=True, get=_money("payable")),
-        Column("amount_open", "Open", Invoice.amount_open, kind="money", default_desc=True,
+        Column("number", "Invoice", "number", link=lambda i: url_for("web_invoices.detail", invoice_id=i.id)),
+        Column("parties", "From → to", "payee", get=lambda i: f"{i.payee_code} → {i.payer_code}"),
+        Column("period", "Period", "period", kind="code", default_desc=True),
+        Column("issued_on", "Issued", "issued_on", kind="date", default_desc=True),
+        Column("due_on", "Due", "due_on", kind="date"),
+        Column("payable", "Payable", "payable", kind="money", default_desc=True, get=_money("payable")),
+        Column("amount_open", "Open", "amount_open", kind="money", default_desc=True,
                get=lambda i: _money("amount_open")(i) if i.status in ("approved", "paid") else None),
-        Column("status", "Status", Invoice.status, get=shown_status),
+        Column("status", "Status", "status", get=shown_status),
     ],
     filters=[
-        Filter("status", "Status", lambda q, v: q.where(Invoice.status == v), choices=[(s, s) for s in STATUSES]),
-        Filter("party", "Party (either side)", lambda q, v: q.where(
-            or_(Invoice.payee_code == v.upper(), Invoice.payer_code == v.upper())), placeholder="e.g. RW"),
-        Filter("period", "Period", lambda q, v: q.where(Invoice.period == v), placeholder="YYYY-MM"),
-        Filter("overdue", "Overdue", lambda q, v: q.where(Invoice.status == "approved", Invoice.amount_open != 0,
-                                                          Invoice.due_on < today()) if v == "yes" else q,
-               choices=[("yes", "approved, unpaid and past due")]),
+        Filter("status", "Status", "status", choices=[(s, s) for s in queries.STATUSES]),
+        Filter("party", "Party (either side)", "party", placeholder="e.g. RW"),
+        Filter("period", "Period", "period", placeholder="YYYY-MM"),
+        Filter("overdue", "Overdue", "overdue", choices=[("yes", "approved, unpaid and past due")]),
     ],
-    default_sort="id", tiebreak=Invoice.id,
+    listing=queries.LISTING, default_sort="id",
 )
 
 
 @bp.route("/invoices", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("invoices/index.html", table=INVOICES.page(db.session(), service.list_query()))
+    return render_template("invoices/index.html", table=INVOICES.page(db.session()))
 
 
 @bp.route("/invoices/<int:invoice_id>")
@@ -91,7 +86,7 @@ def _here(invoice_id: int) -> str:
     return url_for(".detail", invoice_id=invoice_id)
 
 
-def _overrides(form, session, invoice: Invoice) -> list[dict]:
+def _overrides(form, session, invoice) -> list[dict]:
     """One reason per line with findings (`override-<line>`, `override--` for the document itself)."""
     lines = {f.line for f in service.findings_of(session, invoice.id)}  # arithmetic ones: the service refuses
     overrides = []

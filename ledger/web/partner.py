@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, current_app, render_template, request, url_for
-from sqlalchemy import select
 
 from ledger import auth, db
 from ledger.auth import requires
 from ledger.errors import not_found
-from ledger.settlement import reviews, service
-from ledger.settlement.models import FrozenStatement
+from ledger.settlement import queries, service
 from ledger.web import pages
 from ledger.web.actions import attempt, done
 
@@ -39,14 +37,12 @@ def _own(agreement_id: int) -> None:
 def index():
     session = db.session()
     own = service.agreements_of_party(session, _party())
-    rows = session.execute(select(FrozenStatement).where(FrozenStatement.agreement_id.in_(own))
-                           .order_by(FrozenStatement.period.desc(), FrozenStatement.agreement_id)
-                           .limit(LISTED)).scalars()
+    rows = queries.latest_signed(session, own, LISTED)
     statements = []
     for row in rows:
         content = json.loads(row.canonical)
         line = next((a for a in content.get("agreements", []) if a["agreement_id"] == row.agreement_id), {})
-        in_force = reviews.reviews(session, row.period, {row.agreement_id})
+        in_force = queries.reviews(session, row.period, {row.agreement_id})
         statements.append({"period": row.period, "agreement_id": row.agreement_id,
                            "reference": line.get("reference") or f"#{row.agreement_id}",
                            "closing": line.get("closing"), "currency": line.get("currency"),
@@ -65,10 +61,10 @@ def statement(period: str, agreement_id: int):
     if row is None:
         abort(404, f"There is no signed statement of {period} for this agreement yet.")
     content = json.loads(row.canonical)
-    in_force = {r.line: r for r in reviews.reviews(session, period, {agreement_id})}
+    in_force = {r.line: r for r in queries.reviews(session, period, {agreement_id})}
     agreement = next((a for a in content.get("agreements", []) if a["agreement_id"] == agreement_id), {})
     return render_template("partner/statement.html", period=period, agreement_id=agreement_id, agreement=agreement,
-                           lines=reviews.statement_lines(content, agreement_id), in_force=in_force, signed=row,
+                           lines=queries.statement_lines(content, agreement_id), in_force=in_force, signed=row,
                            formats=FORMATS)
 
 
@@ -80,7 +76,7 @@ def review(period: str, agreement_id: int):
     here = url_for(".statement", period=period, agreement_id=agreement_id)
     form = request.form
     principal = auth.current()
-    ok, made = attempt(lambda s: reviews.review(s, principal.party, period, agreement_id, form.get("line", ""),
+    ok, made = attempt(lambda s: service.review(s, principal.party, period, agreement_id, form.get("line", ""),
                                                 form.get("decision", ""), form.get("comment", ""), principal.key),
                        here)
     if not ok:

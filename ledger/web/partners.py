@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from ledger.auth import Principal
@@ -97,41 +97,21 @@ def _sums(rows) -> dict[str, list[Money]]:
 
 
 def partners(session: Session) -> list[Partner]:
-    from ledger.invoices.models import Invoice
-    from ledger.parties.models import Party
+    from ledger.invoices import queries as invoices
+    from ledger.parties import queries as parties
     from ledger.payments.queries import debited_by_payee, in_transit_by_payee, ordered_by_payee
-    from ledger.reconciliation.models import ReconciliationAllocation as A
-    from ledger.reconciliation.models import ReconciliationMatch as M
-    from ledger.statements.models import Transfer as T
+    from ledger.reconciliation import queries as reconciliation
+    from ledger.statements import queries as statements
 
     day, period = today(), period_of(today())
     first = day.replace(day=1)
-    names = dict(session.execute(select(Party.code, Party.name).where(Party.code.in_(select(payees())))
-                                 .order_by(Party.name)).all())
-    approved_open = and_(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.document_type == "invoice")
-    owed = _sums(session.execute(
-        select(Invoice.payee_code, Invoice.currency, func.sum(Invoice.amount_open))
-        .where(approved_open, or_(and_(Invoice.due_on >= day, Invoice.due_on <= _month_end(first)),
-                                  and_(Invoice.due_on.is_(None), Invoice.period == period)))
-        .group_by(Invoice.payee_code, Invoice.currency)))
-    overdue = _sums(session.execute(
-        select(Invoice.payee_code, Invoice.currency, func.sum(Invoice.amount_open))
-        .where(approved_open, Invoice.due_on < day).group_by(Invoice.payee_code, Invoice.currency)))
-    paid = _sums(session.execute(
-        select(Invoice.payee_code, M.currency, func.sum(A.amount))
-        .select_from(A).join(M, M.id == A.match_id).join(Invoice, Invoice.id == A.invoice_id)
-        .join(T, T.id == M.transfer_id)
-        .where(M.status.in_(("auto", "confirmed")), func.coalesce(T.booking_date, T.value_date) >= first)
-        .group_by(Invoice.payee_code, M.currency)))
+    names = parties.names(session, select(payees()))
+    owed = _sums(invoices.open_by_payee(session, day, _month_end(first), period))
+    overdue = _sums(invoices.overdue_by_payee(session, day))
+    paid = _sums(reconciliation.paid_by_payee(session, first))
     for code, moneys in debited_by_payee(session, first).items():
         paid[code] = _merge([*paid.get(code, []), *moneys])
-    unexplained: dict[str, list[Money]] = defaultdict(list)
-    open_transfers = and_(T.booking_status == "booked", T.reversal.is_(False), T.allocated < T.amount)
-    for side in (T.counterparty_party, T.party_code):
-        rows = session.execute(select(side, T.currency, func.sum(T.amount - T.allocated)).where(open_transfers)
-                               .where(side.in_(list(names))).group_by(side, T.currency))
-        for code, moneys in _sums(rows).items():
-            unexplained[code].extend(moneys)
+    unexplained = _sums(statements.unexplained_by_party(session, list(names)))
     sparks = _sparks(session, period)
     ordered, in_transit = ordered_by_payee(session), in_transit_by_payee(session)
     return [Partner(code, name, owed.get(code, []), overdue.get(code, []), paid.get(code, []),
@@ -142,14 +122,13 @@ def partners(session: Session) -> list[Partner]:
 def payees():
     """Every party the ledger may pay, as a subquery of codes: agreements' payees (invoices and advances), invoices'
     senders, the enforcing states of accepted (in transit or paid) EU cost claims, and the payees of payment orders."""
-    from ledger.agreements.models import Agreement
-    from ledger.invoices.models import Invoice
-    from ledger.payments.models import PaymentItem
-    from ledger.recognition.models import CostClaim
+    from ledger.agreements import queries as agreements
+    from ledger.invoices import queries as invoices
+    from ledger.payments import queries as payments
+    from ledger.recognition import queries as recognition
 
-    return union(select(Agreement.payee_code), select(Invoice.payee_code),
-                 select(CostClaim.enforcing_state).where(CostClaim.status.in_(("accepted", "in_transit", "paid"))),
-                 select(PaymentItem.payee_code)).subquery()
+    return union(agreements.payee_codes(), invoices.payee_codes(), recognition.creditor_states(),
+                 payments.payee_codes()).subquery()
 
 
 def _month_end(first):
@@ -166,13 +145,10 @@ def _merge(moneys: list[Money]) -> list[Money]:
 
 
 def _sparks(session: Session, period: str) -> dict[str, list[Spark]]:
-    from ledger.invoices.models import Invoice
+    from ledger.invoices import queries as invoices
 
     months = last_months(period)
-    rows = session.execute(
-        select(Invoice.payee_code, Invoice.currency, Invoice.period, func.sum(Invoice.payable))
-        .where(Invoice.status.in_(("approved", "paid")), Invoice.period >= months[0], Invoice.period <= months[-1])
-        .group_by(Invoice.payee_code, Invoice.currency, Invoice.period)).all()
+    rows = invoices.invoiced_by_payee_and_month(session, months[0], months[-1])
     series: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
     for party, currency, month, amount in rows:
         series[party, currency][month] = Decimal(amount)

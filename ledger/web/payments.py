@@ -7,14 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Response, current_app, render_template, request, url_for
-from sqlalchemy import select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.parties import queries as parties
-from ledger.payments import service
-from ledger.payments.models import PaymentBatch
+from ledger.payments import queries, service
 from ledger.timeutil import today
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -38,7 +36,7 @@ def _day(name: str) -> date:
 @requires(*STAFF)
 def index():
     session = db.session()
-    batches = session.execute(select(PaymentBatch).order_by(PaymentBatch.id.desc()).limit(200)).scalars()
+    batches = queries.latest_batches(session, 200)
     accounts = parties.all_bank_accounts(session)
     day = today()
     return render_template("payments/index.html", batches=[service.view(session, b, with_items=False)

@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
 
 from ledger import auth, db
 from ledger.audit import service as audit
 from ledger.auth import STAFF, requires
 from ledger.errors import REFUSALS, as_problem
-from ledger.invoices.models import Invoice
+from ledger.invoices import queries as invoices
 from ledger.money import Money, in_minor_units
-from ledger.reconciliation import explain, service, unmatched
-from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
-from ledger.reconciliation.explain import direction
-from ledger.reconciliation.models import STATUSES, ReconciliationMatch
-from ledger.statements import service as statements
-from ledger.statements.models import Transfer
+from ledger.reconciliation import queries, rules, service
+from ledger.statements import queries as statements
 from ledger.web import pages
 from ledger.web.actions import SHOWN_ON_THE_PAGE, attempt, done, in_savepoint, message
 from ledger.web.formats import isotime
@@ -30,25 +25,19 @@ bp = pages("web_reconciliation", __name__)
 OFFICERS = ("finance_officer",)
 
 
-def _party_filter(column_a, column_b):
-    return lambda q, v: q.where(or_(column_a == v.upper(), column_b == v.upper()))
-
-
 MATCHES = Table(
     columns=[
-        Column("id", "Match", ReconciliationMatch.id, kind="number", default_desc=True),
-        Column("transfer", "Transfer", ReconciliationMatch.transfer_id, kind="number"),
-        Column("confidence", "Confidence", ReconciliationMatch.confidence, kind="number", default_desc=True),
-        Column("value", "Value", ReconciliationMatch.value, kind="money"),
+        Column("id", "Match", "id", kind="number", default_desc=True),
+        Column("transfer", "Transfer", "transfer", kind="number"),
+        Column("confidence", "Confidence", "confidence", kind="number", default_desc=True),
+        Column("value", "Value", "value", kind="money"),
     ],
     filters=[
-        Filter("status", "Status", lambda q, v: q.where(ReconciliationMatch.status == v),
-               choices=[(s, s) for s in STATUSES]),
-        Filter("party", "Party (either side)", _party_filter(ReconciliationMatch.payer_code,
-                                                              ReconciliationMatch.payee_code), placeholder="e.g. GB"),
-        Filter("method", "Rule", lambda q, v: q.where(ReconciliationMatch.method == v)),
+        Filter("status", "Status", "status", choices=[(s, s) for s in queries.STATUSES]),
+        Filter("party", "Party (either side)", "party", placeholder="e.g. GB"),
+        Filter("method", "Rule", "method"),
     ],
-    default_sort="id", tiebreak=ReconciliationMatch.id, default_desc=False,
+    listing=queries.MATCHES, default_sort="id", default_desc=False,
 )
 
 
@@ -56,8 +45,8 @@ MATCHES = Table(
 class _Unexplained:
     """A transfer of the unmatched list with what is known of it: the paid invoice it may pay twice."""
 
-    transfer: Transfer
-    duplicate_of: PaidInvoice | None
+    transfer: object  # a transfer row (`ledger.statements.queries`)
+    duplicate_of: queries.PaidInvoice | None
 
     def __getattr__(self, name: str):
         return getattr(self.transfer, name)
@@ -68,19 +57,19 @@ def _looks_like(row: _Unexplained) -> str:
     return f"a second payment of {invoice.number} (paid)" if invoice is not None else ""
 
 
-def _from_to(t: Transfer) -> str:
+def _from_to(t) -> str:
     """Who paid whom (payer → payee): the account's owner pays out a debit and receives a credit."""
     owner, other = t.party_code or "unknown", t.counterparty_party or "unknown"
-    return direction(other, owner) if t.direction == "credit" else direction(owner, other)
+    return rules.direction(other, owner) if t.direction == "credit" else rules.direction(owner, other)
 
 
 TRANSFERS = Table(
     columns=[
-        Column("id", "Transfer", Transfer.id, kind="number",
+        Column("id", "Transfer", "id", kind="number",
                link=lambda t: url_for("web_reconciliation.find", transfer_id=t.id)),
-        Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
-        Column("parties", "Payer → payee", Transfer.party_code, get=_from_to),
-        Column("amount", "Unallocated", Transfer.amount - Transfer.allocated, kind="money", default_desc=True,
+        Column("booking_date", "Booked", "booking_date", kind="date", default_desc=True),
+        Column("parties", "Payer → payee", "party", get=_from_to),
+        Column("amount", "Unallocated", "unallocated", kind="money", default_desc=True,
                get=lambda t: Money(in_minor_units(t.amount - t.allocated, t.currency), t.currency)),
         Column("reference", "Reference",
                get=lambda t: t.structured_reference or t.end_to_end_id or t.remittance_information or "none"),
@@ -88,37 +77,30 @@ TRANSFERS = Table(
                link=lambda t: url_for("web_invoices.detail", invoice_id=t.duplicate_of.id) if t.duplicate_of else None),
     ],
     filters=[
-        Filter("t_party", "Payer or payee", _party_filter(Transfer.party_code, Transfer.counterparty_party),
-               placeholder="e.g. GB"),
-        Filter("t_status", "Transfer status", lambda q, v: q.where(statements.status_clause(v)),
+        Filter("t_party", "Payer or payee", "party", placeholder="e.g. GB"),
+        Filter("t_status", "Transfer status", "status",
                choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched")]),
-        Filter("t_currency", "Currency", lambda q, v: q.where(Transfer.currency == v.upper())),
-        Filter("t_direction", "Direction", lambda q, v: q.where(Transfer.direction == v),
-               choices=[("debit", "payments out"), ("credit", "credits in")]),
+        Filter("t_currency", "Currency", "currency"),
+        Filter("t_direction", "Direction", "direction", choices=[("debit", "payments out"), ("credit", "credits in")]),
     ],
-    default_sort="booking_date", tiebreak=Transfer.id, default_desc=True, prefix="t_",
+    listing=statements.TRANSFERS, default_sort="booking_date", default_desc=True, prefix="t_",
 )
 
 
-def _unmatched_query():
-    """The unmatched transfers, by the one definition every page counts by (`reconciliation.unmatched`)."""
-    return unmatched.query()
-
-
-def _proposal_cards(session, rows: list[ReconciliationMatch]) -> list[dict]:
+def _proposal_cards(session, rows: list) -> list[dict]:
     """Each match with its transfer and invoices beside it: what the evidence is about."""
     views = service.views(session, rows)
     transfer_ids = {v["transfer"] for v in views}
     invoice_ids = {a["invoice"] for v in views for a in v["allocations"] if a["invoice"] is not None}
-    transfers = {t.id: t for t in session.execute(select(Transfer).where(Transfer.id.in_(transfer_ids))).scalars()}
-    invoices = {i.id: i for i in session.execute(select(Invoice).where(Invoice.id.in_(invoice_ids))).scalars()}
+    transfers = statements.transfers_by_ids(session, transfer_ids)
+    found = invoices.by_ids(session, invoice_ids)
     cards = []
     for row, v in zip(rows, views, strict=True):
         t = transfers.get(v["transfer"])
-        cards.append({"match": v, "transfer": t, "version": row.version, "reason": explain.reason(v),
-                      "direction": _from_to(t) if t else explain.direction(v["payer"], v["payee"]),
+        cards.append({"match": v, "transfer": t, "version": row.version, "reason": rules.reason(v),
+                      "direction": _from_to(t) if t else rules.direction(v["payer"], v["payee"]),
                       "transfer_amount": Money(in_minor_units(t.amount, t.currency), t.currency) if t else None,
-                      "invoices": [(a, invoices.get(a["invoice"])) for a in v["allocations"]]})
+                      "invoices": [(a, found.get(a["invoice"])) for a in v["allocations"]]})
     return cards
 
 
@@ -128,14 +110,14 @@ def index():
     session = db.session()
     args = request.args.to_dict()
     args.setdefault("status", "proposed")
-    matches = MATCHES.page(session, select(ReconciliationMatch), args)
+    matches = MATCHES.page(session, args=args)
     matches.rows = _proposal_cards(session, matches.rows)
-    transfers = TRANSFERS.page(session, _unmatched_query())
-    duplicates = possible_duplicates(session, transfers.rows)
+    transfers = TRANSFERS.page(session, queries.unmatched_transfers())  # the one definition every page counts by
+    duplicates = queries.possible_duplicates(session, transfers.rows)
     transfers.rows = [_Unexplained(t, duplicates.get(t.id)) for t in transfers.rows]
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
-                           can_decide=auth.current().role in OFFICERS, unmatched_count=unmatched.count(session),
-                           definition=unmatched.DEFINITION)
+                           can_decide=auth.current().role in OFFICERS,
+                           unmatched_count=queries.unmatched_count(session), definition=queries.UNMATCHED_DEFINITION)
 
 
 @bp.route("/reconciliation/matches/<int:match_id>")
@@ -151,7 +133,7 @@ def _back() -> str:
     return target if target.startswith("/reconciliation") and not target.startswith("//") else url_for(".index")
 
 
-def stale_note(row: ReconciliationMatch) -> str:
+def stale_note(row) -> str:
     """Who changed a match, and when: what a stale page (or a second click) is told."""
     if row.decided_by and row.decided_at:
         return f"match {row.id} was {row.status} by {row.decided_by} at {isotime(row.decided_at)}"
@@ -272,9 +254,7 @@ def confirm_confident():
         flash("Nothing was changed. Confidence: give a number from 0 to 1, e.g. 0.9.", "error")
         return redirect(_back() + "#confident", 303)
     session = db.session()
-    ids = list(session.execute(select(ReconciliationMatch.id).where(
-        ReconciliationMatch.status == "proposed", ReconciliationMatch.confidence >= floor)
-        .order_by(ReconciliationMatch.id)).scalars())
+    ids = queries.confident_proposals(session, floor)
     actor = auth.current().name
     text = _bulk(ids, lambda s, match_id: service.confirm(s, match_id, actor), "confirmed and posted")
     return done(f"Proposals with confidence ≥ {floor}: {text}.", _back())
@@ -286,15 +266,14 @@ def run():
     ok, record = attempt(lambda s: service.run(s, auth.current().name), url_for(".index"))
     if not ok:
         return record
-    count = unmatched.count(db.session())
+    count = queries.unmatched_count(db.session())
     return done(f"Reconciliation run {record.id}: {record.auto_matched} matched and posted, {record.proposed} "
                 f"proposed for review; {count} transfers unmatched (booked, not a reversal, money not yet explained "
                 "by a posted match, proposals waiting included).", url_for(".index"))
 
 
 def matches_of_invoice(session, invoice_id: int) -> list[dict]:
-    query = service.list_query(invoice=invoice_id).order_by(ReconciliationMatch.id)
-    return service.views(session, list(session.execute(query).scalars()))
+    return queries.matches_of(session, invoice=invoice_id)
 
 
 

@@ -12,16 +12,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app, render_template, request, url_for
-from sqlalchemy import select
 
 from ledger import auth, db
 from ledger.errors import REFUSALS, Problem, as_problem, not_found
 from ledger.money import minor_units, quantize
-from ledger.reconciliation import approvals as write_off_approvals
-from ledger.reconciliation import search, service, writeoffs
-from ledger.reconciliation.explain import direction
-from ledger.reconciliation.models import ReconciliationMatch
-from ledger.statements.models import Transfer
+from ledger.reconciliation import queries, rules, service
+from ledger.statements import queries as statements
 from ledger.web.actions import done, message
 from ledger.web.reconciliation import OFFICERS, bp, stale_note
 
@@ -66,32 +62,32 @@ def _day(text: str, name: str, errors: dict[str, str]) -> date | None:
         return None
 
 
-def _criteria(values: dict[str, str], currency: str, errors: dict[str, str]) -> search.Criteria:
+def _criteria(values: dict[str, str], currency: str, errors: dict[str, str]) -> queries.Criteria:
     amount = _decimal(values.get("amount", ""), "amount", errors, currency)
     tolerance = _decimal(values.get("tolerance", ""), "tolerance", errors, currency) or Decimal(0)
-    return search.Criteria(text=values.get("q", "").strip(), party=values.get("party", "").strip(), amount=amount,
+    return queries.Criteria(text=values.get("q", "").strip(), party=values.get("party", "").strip(), amount=amount,
                            tolerance=tolerance, date_from=_day(values.get("date_from", ""), "date_from", errors),
                            date_to=_day(values.get("date_to", ""), "date_to", errors))
 
 
-def _transfer(session, transfer_id: int) -> Transfer:
-    transfer = session.get(Transfer, transfer_id)
+def _transfer(session, transfer_id: int):
+    transfer = statements.transfer(session, transfer_id)
     if transfer is None:
         raise not_found("transfer")
     return transfer
 
 
 def _limit() -> Decimal:
-    return writeoffs.limit_for(current_app.config.get("LEDGER_WRITE_OFF_LIMITS") or {}, auth.current().role)
+    return rules.write_off_limit(current_app.config.get("LEDGER_WRITE_OFF_LIMITS") or {}, auth.current().role)
 
 
-def _render(transfer: Transfer, form: MatchForm, status: int = 200):
+def _render(transfer, form: MatchForm, status: int = 200):
     session = db.session()
     errors = dict(form.errors)
     criteria = _criteria(form.values, transfer.currency, errors)
-    found = search.candidates(session, transfer, criteria)
+    found = queries.candidates(session, transfer, criteria)
     shown = {c.key for c in found}
-    kept = [c for key, c in search.by_keys(session, transfer, list(form.picked)).items() if key not in shown]
+    kept = [c for key, c in queries.by_keys(session, transfer, list(form.picked)).items() if key not in shown]
     unallocated = transfer.amount - transfer.allocated
     rows = []
     for c in kept + found:
@@ -102,17 +98,16 @@ def _render(transfer: Transfer, form: MatchForm, status: int = 200):
     for typed in form.picked.values():
         with contextlib.suppress(InvalidOperation):
             allocated += Decimal(typed.replace(",", "") or "0")
-    history = service.views(session, list(session.execute(
-        service.list_query(transfer=transfer.id).order_by(ReconciliationMatch.id)).scalars()))
+    history = queries.matches_of(session, transfer=transfer.id)
     return render_template(
         "reconciliation/find.html", t=transfer, form=form, errors=errors, rows=rows,
         unallocated=quantize(unallocated, transfer.currency), allocated=allocated,
         difference=quantize(unallocated, transfer.currency) - allocated, history=history,
-        direction=direction(*_payer_payee(transfer)), accounts=writeoffs.ACCOUNTS, limit=_limit(),
+        direction=rules.direction(*_payer_payee(transfer)), accounts=rules.WRITE_OFF_ACCOUNTS, limit=_limit(),
         can_decide=auth.current().role in OFFICERS, search_fields=SEARCH_FIELDS), status
 
 
-def _payer_payee(t: Transfer) -> tuple[str | None, str | None]:
+def _payer_payee(t) -> tuple[str | None, str | None]:
     """A debit is paid by the account's owner; a credit is paid to it."""
     return (t.counterparty_party, t.party_code) if t.direction == "credit" else (t.party_code, t.counterparty_party)
 
@@ -127,7 +122,7 @@ def find(transfer_id: int):
     return _render(transfer, MatchForm(values=values))
 
 
-def _read_form(transfer: Transfer) -> MatchForm:
+def _read_form(transfer) -> MatchForm:
     form = MatchForm(values={name: request.form.get(name, "") for name in
                              (*SEARCH_FIELDS, "write_off", "write_off_account", "write_off_reason",
                               "seen_allocated", "seen_write_off")})
@@ -136,7 +131,7 @@ def _read_form(transfer: Transfer) -> MatchForm:
     return form
 
 
-def _allocations(transfer: Transfer, form: MatchForm) -> list[dict]:
+def _allocations(transfer, form: MatchForm) -> list[dict]:
     allocations = []
     for key, typed in form.picked.items():
         kind, _, number = key.partition(":")
@@ -152,7 +147,7 @@ def _allocations(transfer: Transfer, form: MatchForm) -> list[dict]:
     return allocations
 
 
-def _stale(transfer: Transfer, form: MatchForm) -> str | None:
+def _stale(transfer, form: MatchForm) -> str | None:
     """The transfer changed since the page was shown (another officer, or this form sent twice)."""
     seen = form.values.get("seen_allocated", "")
     try:
@@ -161,8 +156,7 @@ def _stale(transfer: Transfer, form: MatchForm) -> str | None:
         changed = True
     if not changed:
         return None
-    latest = db.session().execute(select(ReconciliationMatch).where(ReconciliationMatch.transfer_id == transfer.id)
-                                  .order_by(ReconciliationMatch.id.desc()).limit(1)).scalar()
+    latest = queries.latest_match_of_transfer(db.session(), transfer.id)
     note = stale_note(latest) if latest is not None else "it changed"
     return (f"Transfer {transfer.id} changed since this page was shown: {note}. Nothing was saved; check the figures "
             "below (your picks are kept) and save again if they are still right.")
@@ -220,15 +214,10 @@ def save(transfer_id: int):
                 url_for(".match", match_id=row.id))
 
 
-def _ask_approval(transfer: Transfer, allocations: list[dict], write_off: service.WriteOff):
+def _ask_approval(transfer, allocations: list[dict], write_off: service.WriteOff):
     """Above the limit: nothing is posted; the whole match waits for a second officer (approvals page)."""
-    session = db.session()
-    rows = [(session.get(service.Invoice, a["invoice"]), a["amount"]) for a in allocations if "invoice" in a]
-    cur = transfer.currency
-    planned = writeoffs.plan([writeoffs.Pick(inv.id, quantize(inv.amount_open, cur), amount) for inv, amount in rows],
-                             quantize(transfer.amount - transfer.allocated, cur))
-    approval = write_off_approvals.request(session, auth.current(), transfer.id, allocations, write_off.account,
-                                           write_off.reason, planned.written_off, transfer.currency)
-    return done(f"Writing off {planned.written_off:,} {transfer.currency} is above your limit of {write_off.limit:,} "
+    approval, written_off = service.ask_write_off_approval(db.session(), auth.current(), transfer, allocations,
+                                                           write_off)
+    return done(f"Writing off {written_off:,} {transfer.currency} is above your limit of {write_off.limit:,} "
                 f"{transfer.currency}: nothing was posted yet; request {approval.id} waits for a second officer "
                 "on the Approvals page.", url_for("web_approvals.index"))

@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
 from ledger import auth, db
 from ledger.agreements.rules.obligations import period_bounds
 from ledger.auth import STAFF, requires
-from ledger.journal.models import Period
-from ledger.reconciliation import unmatched
-from ledger.settlement import checklist, reviews, service
-from ledger.settlement.models import FrozenStatement
+from ledger.journal import queries as journal
+from ledger.reconciliation import queries as reconciliation
+from ledger.settlement import queries, service
 from ledger.timeutil import period_of, today
 from ledger.web import pages
 from ledger.web.actions import attempt, done
@@ -23,29 +24,37 @@ bp = pages("web_settlement", __name__)
 CLOSERS = ("finance_officer", "admin")
 FORMATS = ("pdf", "xlsx", "csv", "json")
 
-_SIGNED = select(FrozenStatement.period, func.count(FrozenStatement.id).label("signed")) \
-    .group_by(FrozenStatement.period).subquery("signed")
-
 PERIODS = Table(
     columns=[
-        Column("period", "Period", Period.period, kind="code", default_desc=True,
-               link=lambda r: url_for("web_settlement.period", period=r.Period.period), get=lambda r: r.Period.period),
-        Column("status", "Status", Period.status, get=lambda r: r.Period.status),
-        Column("closed_at", "Closed at (UTC)", Period.closed_at, kind="datetime", get=lambda r: r.Period.closed_at),
-        Column("signed", "Signed statements", kind="number", get=lambda r: r.signed or 0),
+        Column("period", "Period", "period", kind="code", default_desc=True,
+               link=lambda r: url_for("web_settlement.period", period=r.period)),
+        Column("status", "Status", "status"),
+        Column("closed_at", "Closed at (UTC)", "closed_at", kind="datetime"),
+        Column("signed", "Signed statements", kind="number"),
     ],
-    filters=[Filter("status", "Status", lambda q, v: q.where(Period.status == v),
-                    choices=[("open", "open"), ("closed", "closed")])],
-    default_sort="period", tiebreak=Period.period,
+    filters=[Filter("status", "Status", "status", choices=[("open", "open"), ("closed", "closed")])],
+    listing=journal.PERIODS, default_sort="period",
 )
+
+
+@dataclass
+class _PeriodRow:
+    """A period with how many statements were signed for it."""
+
+    period: str
+    status: str
+    closed_at: datetime | None
+    signed: int
 
 
 @bp.route("/settlement", endpoint="index")
 @requires(*STAFF)
 def index():
-    query = select(Period, _SIGNED.c.signed).outerjoin(_SIGNED, _SIGNED.c.period == Period.period)
-    return render_template("settlement/index.html", table=PERIODS.page(db.session(), query),
-                           current=period_of(today()), formats=FORMATS)
+    session = db.session()
+    table = PERIODS.page(session)
+    signed = queries.signed_counts(session, [p.period for p in table.rows])
+    table.rows = [_PeriodRow(p.period, p.status, p.closed_at, signed.get(p.period, 0)) for p in table.rows]
+    return render_template("settlement/index.html", table=table, current=period_of(today()), formats=FORMATS)
 
 
 def _checked(period: str) -> str:
@@ -65,16 +74,17 @@ def period(period: str):
         statement = documents[0]["statement"] if documents else {"agreements": [], "parties": [], "open_items": {}}
         signed = documents[0] if documents else None
     ended = period < period_of(today())
-    checks = checklist.checklist(session, period, view.get("statement"),
+    checks = queries.checklist(session, period, view.get("statement"),
                                  last_change(session, "period", period, "settlement.close"))
     _, last = period_bounds(period)
-    counts = {"now": unmatched.count(session), "by_end": unmatched.count(session, as_of=last), "last": last,
-              "definition": unmatched.DEFINITION}
+    counts = {"now": reconciliation.unmatched_count(session), "last": last,
+              "by_end": reconciliation.unmatched_count(session, as_of=last),
+              "definition": reconciliation.UNMATCHED_DEFINITION}
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
                            signed=signed, formats=FORMATS, ended=ended, checklist=checks, unmatched=counts,
                            may_close=auth.current().role in CLOSERS,
-                           reviews=reviews.reviews(session, period),
-                           disputes=reviews.open_disputes(session, service.next_period(period)),
+                           reviews=queries.reviews(session, period),
+                           disputes=queries.open_disputes(session, service.next_period(period)),
                            can_resolve=auth.current().role in CLOSERS)
 
 
@@ -83,7 +93,7 @@ def period(period: str):
 def resolve(review_id: int):
     back = request.form.get("period", "")
     here = url_for(".period", period=_checked(back)) if back else url_for(".index")
-    ok, row = attempt(lambda s: reviews.resolve(s, review_id, request.form.get("resolution", ""),
+    ok, row = attempt(lambda s: service.resolve(s, review_id, request.form.get("resolution", ""),
                                                 auth.current().key), here)
     if not ok:
         return row
@@ -101,7 +111,7 @@ def close(period: str):
               "error")
         return redirect(here + "#close", 303)
     if request.form.get("earlier") == "yes":
-        ok, months = attempt(lambda s: checklist.close_in_order(s, period, service.signing_key(current_app.config)),
+        ok, months = attempt(lambda s: service.close_in_order(s, period, service.signing_key(current_app.config)),
                              here + "#close")
         if not ok:
             return months

@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, not_, or_, select
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money, in_minor_units
-from ledger.statements import cash, service, voiding
-from ledger.statements.models import Statement, Transfer
+from ledger.statements import queries, service
 from ledger.web import pages
 from ledger.web.actions import attempt, done
 from ledger.web.tables import Column, Filter, Table
@@ -22,21 +20,14 @@ bp = pages("web_statements", __name__)
 IMPORTERS = ("finance_officer", "admin")
 
 
-_WARNING = or_(Statement.balance_check == "mismatch", Statement.imported == 0,
-               Statement.flags.contains("unknown_account"), Statement.flags.contains(cash.DIFFERS_FLAG))
-_RESULTS = {"voided": Statement.voided_at.is_not(None),
-            "warning": and_(Statement.voided_at.is_(None), _WARNING),
-            "ok": and_(Statement.voided_at.is_(None), not_(_WARNING))}
-
-
-def _result(record: Statement) -> str:
+def _result(record) -> str:
     if record.voided_at is not None:
         return "voided"
     return "warning" if warnings_of(record) else "imported"
 
 
 def _balance(field: str):
-    def get(s: Statement):
+    def get(s):
         value = getattr(s, field)
         return Money(in_minor_units(value, s.currency), s.currency) if value is not None and s.currency else None
     return get
@@ -44,53 +35,52 @@ def _balance(field: str):
 
 STATEMENTS = Table(
     columns=[
-        Column("id", "Import", Statement.id, kind="number", default_desc=True,
+        Column("id", "Import", "id", kind="number", default_desc=True,
                link=lambda s: url_for("web_statements.detail", statement_id=s.id)),
-        Column("imported_at", "Imported at (UTC)", Statement.imported_at, kind="datetime", default_desc=True),
-        Column("format", "Format", Statement.format, kind="code"),
-        Column("party", "Account of", Statement.party_code, kind="code",
-               get=lambda s: s.party_code or "several/unknown"),
-        Column("imported", "Transfers imported", Statement.imported, kind="number", default_desc=True),
-        Column("duplicates", "Duplicates skipped", Statement.duplicates, kind="number", default_desc=True),
+        Column("imported_at", "Imported at (UTC)", "imported_at", kind="datetime", default_desc=True),
+        Column("format", "Format", "format", kind="code"),
+        Column("party", "Account of", "party", kind="code", get=lambda s: s.party_code or "several/unknown"),
+        Column("imported", "Transfers imported", "imported", kind="number", default_desc=True),
+        Column("duplicates", "Duplicates skipped", "duplicates", kind="number", default_desc=True),
         Column("closing", "Closing balance", kind="money", get=_balance("closing_balance")),
-        Column("balance_check", "Balance check", Statement.balance_check),
+        Column("balance_check", "Balance check", "balance_check"),
         Column("flags", "Flags", get=lambda s: s.flags.replace(",", ", ").replace("_", " ") or "none"),
         Column("result", "Result", get=lambda s: _result(s)),
     ],
     filters=[
-        Filter("result", "Result", lambda q, v: q.where(_RESULTS[v]) if v in _RESULTS else q,
+        Filter("result", "Result", "result",
                choices=[("ok", "imported"), ("warning", "warning"), ("voided", "voided")]),
-        Filter("party", "Account of", lambda q, v: q.where(service.visible_to_party(v.upper())), placeholder="e.g. GB"),
-        Filter("balance_check", "Balance check", lambda q, v: q.where(Statement.balance_check == v),
+        Filter("party", "Account of", "party", placeholder="e.g. GB"),
+        Filter("balance_check", "Balance check", "balance_check",
                choices=[("ok", "ok"), ("mismatch", "mismatch"), ("unavailable", "unavailable")]),
     ],
-    default_sort="id", tiebreak=Statement.id,
+    listing=queries.STATEMENTS, default_sort="id",
 )
 
 TRANSFERS = Table(
     columns=[
-        Column("id", "Transfer", Transfer.id, kind="number"),
-        Column("booking_date", "Booked", Transfer.booking_date, kind="date", default_desc=True),
-        Column("direction", "Direction", Transfer.direction),
-        Column("counterparty", "Counterparty", Transfer.counterparty_party,
+        Column("id", "Transfer", "id", kind="number"),
+        Column("booking_date", "Booked", "booking_date", kind="date", default_desc=True),
+        Column("direction", "Direction", "direction"),
+        Column("counterparty", "Counterparty", "counterparty",
                get=lambda t: t.counterparty_party or t.counterparty_name or t.counterparty_iban or "unknown"),
-        Column("amount", "Amount", Transfer.amount, kind="money", default_desc=True,
+        Column("amount", "Amount", "amount", kind="money", default_desc=True,
                get=lambda t: Money(in_minor_units(t.amount, t.currency), t.currency)),
-        Column("status", "Matched", get=lambda t: "voided" if t.booking_status == voiding.VOIDED
+        Column("status", "Matched", get=lambda t: "voided" if t.booking_status == queries.VOIDED
                else service.transfer_status(t.amount, t.allocated).replace("_", " ")),
         Column("reference", "Reference", get=lambda t: t.structured_reference or t.end_to_end_id or ""),
     ],
-    filters=[Filter("status", "Matched", lambda q, v: q.where(service.status_clause(v)),
+    filters=[Filter("status", "Matched", "status",
                     choices=[("unmatched", "unmatched"), ("partially_matched", "partially matched"),
                              ("matched", "matched")])],
-    default_sort="id", tiebreak=Transfer.id,
+    listing=queries.TRANSFERS, default_sort="id",
 )
 
 
 @bp.route("/statements", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("statements/index.html", table=STATEMENTS.page(db.session(), select(Statement)),
+    return render_template("statements/index.html", table=STATEMENTS.page(db.session()),
                            can_import=auth.current().role in IMPORTERS)
 
 
@@ -99,10 +89,10 @@ def index():
 def detail(statement_id: int):
     session = db.session()
     record = service.get(session, statement_id)
-    transfers = TRANSFERS.page(session, select(Transfer).where(Transfer.statement_id == statement_id))
+    transfers = TRANSFERS.page(session, queries.transfers_of(statement_id))
     return render_template("statements/detail.html", statement=service.view(session, record, detail=True),
                            transfers=transfers, can_void=auth.current().role in IMPORTERS and record.voided_at is None,
-                           holding=voiding.matches_holding(session, statement_id) if record.voided_at is None else [])
+                           holding=queries.matches_holding(session, statement_id) if record.voided_at is None else [])
 
 
 @bp.route("/statements/<int:statement_id>/void", methods=["POST"])
@@ -112,7 +102,7 @@ def void(statement_id: int):
 
     def act(session):
         record = service.get(session, statement_id)
-        return voiding.void_import(session, record, reason=request.form.get("reason", ""), actor=auth.current().name)
+        return service.void_import(session, record, reason=request.form.get("reason", ""), actor=auth.current().name)
 
     ok, record = attempt(act, here + "#void")
     if not ok:
@@ -121,7 +111,7 @@ def void(statement_id: int):
                 "are reversed in the journal. Import the corrected file now if there is one.", here)
 
 
-def _imported(record: Statement) -> Response:
+def _imported(record) -> Response:
     """The import's summary on its page: a success only when the balances close and something new came in.
 
     A mismatch is imported (the file is what the bank sent) but is not a plain success: entries may be
@@ -137,7 +127,7 @@ def _imported(record: Statement) -> Response:
     return redirect(to, 303)
 
 
-def warnings_of(record: Statement) -> list[str]:
+def warnings_of(record) -> list[str]:
     """What keeps an import from being a plain success, each in a sentence the officer can act on."""
     flags = set(filter(None, record.flags.split(",")))
     problems = []
@@ -145,7 +135,7 @@ def warnings_of(record: Statement) -> list[str]:
         problems.append(BALANCE_MISMATCH)
     if "unknown_account" in flags:
         problems.append(UNKNOWN_ACCOUNT)
-    if cash.DIFFERS_FLAG in flags:
+    if queries.DIFFERS_FLAG in flags:
         problems.append(CASH_DIFFERS)
     if record.imported == 0:
         problems.append(NOTHING_NEW)

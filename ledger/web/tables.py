@@ -1,6 +1,7 @@
 """Server-side tables for the pages: sort, filter and paginate in the database, from the query string.
 
-A page declares its table once and hands it a query:
+A page declares its table once and hands it a query (the web's own tables, like the people who sign in, name
+their columns):
 
     ACCOUNTS = Table(
         columns=[Column("code", "Account", Account.code),
@@ -10,6 +11,14 @@ A page declares its table once and hands it a query:
         default_sort="code", tiebreak=Account.id)
     listing = ACCOUNTS.page(db.session(), select(Account, balance_expr.label("balance")))
     return render_template("accounts.html", table=listing)     # {{ tables.render(table, "Accounts") }}
+
+A feature's table is the feature's own: its `queries` module offers a `ledger.listing.Listing` (the rows' query,
+orders and filters by name), and the page's table names them instead of the feature's columns:
+
+    INVOICES = Table(columns=[Column("number", "Invoice", "number"), ...],
+                     filters=[Filter("status", "Status", "status", choices=...)],
+                     listing=invoices.LISTING, default_sort="number")
+    listing = INVOICES.page(db.session())          # the listing's own query, or one the feature's queries give
 
 Only declared columns sort and only declared filters apply, so the query string cannot reach the SQL
 any other way. The tiebreak (a unique column) keeps the order total, so pages never repeat or skip rows.
@@ -23,12 +32,14 @@ answered in place of the page when the view renders it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import g, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+
+from ledger.listing import Listing
 
 PER_PAGE_CHOICES = (25, 50, 100)
 KINDS = ("text", "code", "number", "money", "date", "datetime")
@@ -38,7 +49,7 @@ KINDS = ("text", "code", "number", "money", "date", "datetime")
 class Column:
     key: str
     label: str
-    sort: Any = None  # the SQL expression to sort by; None: the column does not sort
+    sort: Any = None  # the SQL expression to sort by, or the name of one of the listing's orders; None: no sort
     kind: str = "text"  # money/number cells are right-aligned; date/datetime cells are ISO 8601
     get: Callable[[Any], Any] | None = None  # the cell's value from a row; default: the attribute `key`
     link: Callable[[Any], str | None] | None = None  # a URL to make the cell a link
@@ -60,7 +71,7 @@ class Column:
 class Filter:
     key: str
     label: str
-    apply: Callable[[Select, str], Select]
+    apply: Callable[[Select, str], Select] | str  # or the name of one of the listing's filters
     choices: Sequence[tuple[str, str]] | Callable[[Session], Sequence[tuple[str, str]]] | None = None
     placeholder: str = ""
 
@@ -140,9 +151,17 @@ class TablePage:
 
 
 class Table:
-    def __init__(self, columns: Sequence[Column], *, default_sort: str, tiebreak: Any,
-                 filters: Sequence[Filter] = (), default_desc: bool | None = None, prefix: str = ""):
+    def __init__(self, columns: Sequence[Column], *, default_sort: str, tiebreak: Any = None,
+                 filters: Sequence[Filter] = (), default_desc: bool | None = None, prefix: str = "",
+                 listing: Listing | None = None):
         self.prefix = prefix  # for a second table on a page: its sort/dir/page/per_page arguments are prefixed
+        self.listing = listing
+        if listing is not None:
+            columns = [replace(c, sort=listing.orders[c.sort]) if isinstance(c.sort, str) else c for c in columns]
+            filters = [replace(f, apply=listing.filter(f.apply)) if isinstance(f.apply, str) else f for f in filters]
+            tiebreak = listing.tiebreak if tiebreak is None else tiebreak
+        if tiebreak is None:
+            raise ValueError("a table needs a tiebreak (a unique column), or a listing that has one")
         self.columns = list(columns)
         self.filters = list(filters)
         self.default_sort = default_sort
@@ -153,7 +172,10 @@ class Table:
         self.default_desc = by_key[default_sort].default_desc if default_desc is None else default_desc
         self._by_key = by_key
 
-    def page(self, session: Session, query: Select, args: dict | None = None) -> TablePage:
+    def page(self, session: Session, query: Select | None = None, args: dict | None = None) -> TablePage:
+        """One page of `query` (by default, the listing's) as the query string (or `args`) asks."""
+        if query is None:
+            query = self.listing.query()
         args = request.args if args is None else args
         values = {f.key: (args.get(f.key) or "").strip()[:200] for f in self.filters}
         for flt in self.filters:

@@ -7,16 +7,15 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from ledger import auth, db
-from ledger.audit.models import AuditRecord
+from ledger.audit import queries as audit_log
 from ledger.auth import STAFF, public, requires
-from ledger.journal.models import Account, JournalEntry, Posting
+from ledger.journal import queries as journal_queries
 from ledger.journal.rules import canonical_rate
 from ledger.money import Money
-from ledger.parties.models import Party
-from ledger.parties.queries import account_labels
+from ledger.parties import queries as parties_queries
 from ledger.web import dashboard, formats, pages, people
 from ledger.web.limits import limiter, sign_in_rate
 from ledger.web.models import User
@@ -89,26 +88,20 @@ def dashboard_page():
 
 # ---- parties -----------------------------------------------------------------------------------------
 
-def _ibans(session, codes: list[str]) -> dict[str, list[str]]:
-    return account_labels(session, codes)
-
-
 PARTIES = Table(
     columns=[
-        Column("code", "Code", Party.code, kind="code"),
-        Column("name", "Name", Party.name),
-        Column("contact_point", "Contact point", Party.contact_point),
+        Column("code", "Code", "code", kind="code"),
+        Column("name", "Name", "name"),
+        Column("contact_point", "Contact point", "contact_point"),
         Column("accounts", "Bank accounts", get=lambda row: row.accounts),
     ],
-    filters=[Filter("q", "Code or name contains",
-                    lambda q, v: q.where(or_(Party.code.icontains(v, autoescape=True),
-                                             Party.name.icontains(v, autoescape=True))))],
-    default_sort="code", tiebreak=Party.code,
+    filters=[Filter("q", "Code or name contains", "q")],
+    listing=parties_queries.LISTING, default_sort="code",
 )
 
 
 class _PartyRow:
-    def __init__(self, party: Party, accounts: list[str]):
+    def __init__(self, party, accounts: list[str]):
         self.code, self.name, self.contact_point = party.code, party.name, party.contact_point
         self.accounts = ", ".join(accounts) or "none registered"
 
@@ -117,117 +110,91 @@ class _PartyRow:
 @requires(*STAFF)
 def parties():
     session = db.session()
-    table = PARTIES.page(session, select(Party))
-    ibans = _ibans(session, [p.code for p in table.rows])
+    table = PARTIES.page(session)
+    ibans = parties_queries.account_labels(session, [p.code for p in table.rows])
     table.rows = [_PartyRow(p, ibans.get(p.code, [])) for p in table.rows]
     return render_template("parties.html", table=table)
 
 
 # ---- accounts ----------------------------------------------------------------------------------------
 
-_BALANCES = select(Posting.account_id, func.sum(Posting.amount).label("total")).group_by(Posting.account_id) \
-    .subquery("balances")
-_BALANCE = func.coalesce(_BALANCES.c.total, 0)
-
-
 def _purposes(session) -> list[tuple[str, str]]:
-    return [(p, p.replace("_", " ")) for p in
-            session.execute(select(Account.purpose).distinct().order_by(Account.purpose)).scalars()]
+    return [(p, p.replace("_", " ")) for p in journal_queries.account_purposes(session)]
 
 
 def _currencies(session) -> list[tuple[str, str]]:
-    return [(c, c) for c in session.execute(select(Account.currency).distinct().order_by(Account.currency)).scalars()]
+    return [(c, c) for c in journal_queries.account_currencies(session)]
 
 
 ACCOUNTS = Table(
     columns=[
-        Column("code", "Account", Account.code, kind="code",
+        Column("code", "Account", "code", kind="code",
                link=lambda row: url_for("web.journal", account=row.Account.code), get=lambda row: row.Account.code),
-        Column("purpose", "Purpose", Account.purpose, get=lambda row: row.Account.purpose.replace("_", " ")),
-        Column("party", "Party", Account.party_code, kind="code", get=lambda row: row.Account.party_code),
-        Column("counterparty", "Counterparty", Account.counterparty_code, kind="code",
+        Column("purpose", "Purpose", "purpose", get=lambda row: row.Account.purpose.replace("_", " ")),
+        Column("party", "Party", "party", kind="code", get=lambda row: row.Account.party_code),
+        Column("counterparty", "Counterparty", "counterparty", kind="code",
                get=lambda row: row.Account.counterparty_code),
-        Column("agreement", "Agreement", Account.agreement_id, kind="number", get=lambda row: row.Account.agreement_id),
-        Column("currency", "Currency", Account.currency, kind="code", get=lambda row: row.Account.currency),
-        Column("balance", "Balance", _BALANCE, kind="money", default_desc=True,
+        Column("agreement", "Agreement", "agreement", kind="number", get=lambda row: row.Account.agreement_id),
+        Column("currency", "Currency", "currency", kind="code", get=lambda row: row.Account.currency),
+        Column("balance", "Balance", "balance", kind="money", default_desc=True,
                get=lambda row: Money(Decimal(row.balance), row.Account.currency)),
     ],
     filters=[
-        Filter("purpose", "Purpose", lambda q, v: q.where(Account.purpose == v), choices=_purposes),
-        Filter("party", "Party (either side)", lambda q, v: q.where(
-            or_(Account.party_code == v.upper(), Account.counterparty_code == v.upper())), placeholder="e.g. GB"),
-        Filter("currency", "Currency", lambda q, v: q.where(Account.currency == v.upper()), choices=_currencies),
-        Filter("nonzero", "Balance", lambda q, v: q.where(_BALANCE != 0) if v == "nonzero" else q,
-               choices=[("nonzero", "not zero")]),
+        Filter("purpose", "Purpose", "purpose", choices=_purposes),
+        Filter("party", "Party (either side)", "party", placeholder="e.g. GB"),
+        Filter("currency", "Currency", "currency", choices=_currencies),
+        Filter("nonzero", "Balance", "nonzero", choices=[("nonzero", "not zero")]),
     ],
-    default_sort="code", tiebreak=Account.id,
+    listing=journal_queries.ACCOUNTS, default_sort="code",
 )
 
 
 @bp.route("/accounts")
 @requires(*STAFF)
 def accounts():
-    query = select(Account, _BALANCE.label("balance")).outerjoin(_BALANCES, _BALANCES.c.account_id == Account.id)
-    return render_template("accounts.html", table=ACCOUNTS.page(db.session(), query))
+    return render_template("accounts.html", table=ACCOUNTS.page(db.session()))
 
 
 # ---- journal -----------------------------------------------------------------------------------------
 
-def _by_account(query, code: str):
-    return query.where(select(Posting.id).join(Account, Account.id == Posting.account_id)
-                       .where(Posting.entry_id == JournalEntry.id, Account.code == code).exists())
-
-
 JOURNAL = Table(
     columns=[
-        Column("id", "Entry", JournalEntry.id, kind="number", default_desc=True,
+        Column("id", "Entry", "id", kind="number", default_desc=True,
                link=lambda e: url_for("web.journal_entry", entry_id=e.id)),
-        Column("effective_date", "Effective date", JournalEntry.effective_date, kind="date", default_desc=True),
-        Column("period", "Period", JournalEntry.period, kind="code", default_desc=True),
-        Column("source", "Source", JournalEntry.source_type, get=lambda e: f"{e.source_type} {e.source_id}"),
+        Column("effective_date", "Effective date", "effective_date", kind="date", default_desc=True),
+        Column("period", "Period", "period", kind="code", default_desc=True),
+        Column("source", "Source", "source_type", get=lambda e: f"{e.source_type} {e.source_id}"),
         Column("amount", "Debits", kind="money", get=lambda e: e.debits),
         Column("memo", "Memo"),
         Column("reverses_id", "Reverses", kind="number",
                link=lambda e: url_for("web.journal_entry", entry_id=e.reverses_id) if e.reverses_id else None),
     ],
     filters=[
-        Filter("period", "Period", lambda q, v: q.where(JournalEntry.period == v), placeholder="YYYY-MM"),
-        Filter("source_type", "Source type", lambda q, v: q.where(JournalEntry.source_type == v),
-               choices=lambda s: [(t, t) for t in s.execute(
-                   select(JournalEntry.source_type).distinct().order_by(JournalEntry.source_type)).scalars()]),
-        Filter("account", "Account code", _by_account),
+        Filter("period", "Period", "period", placeholder="YYYY-MM"),
+        Filter("source_type", "Source type", "source_type",
+               choices=lambda s: [(t, t) for t in journal_queries.source_types(s)]),
+        Filter("account", "Account code", "account"),
     ],
-    default_sort="id", tiebreak=JournalEntry.id,
+    listing=journal_queries.ENTRIES, default_sort="id",
 )
 
 
 class _EntryRow:
     """An entry with the total of its debits (one per currency: an entry may convert between currencies)."""
 
-    def __init__(self, entry: JournalEntry, debits: list[Money]):
+    def __init__(self, entry, debits: list[Money]):
         self.entry, self.debits = entry, debits
 
     def __getattr__(self, name):
         return getattr(self.entry, name)
 
 
-def _debits(session, entry_ids: list[int]) -> dict[int, list[Money]]:
-    rows = session.execute(
-        select(Posting.entry_id, Posting.currency, func.sum(Posting.amount))
-        .where(Posting.entry_id.in_(entry_ids), Posting.amount > 0)
-        .group_by(Posting.entry_id, Posting.currency).order_by(Posting.entry_id, Posting.currency)).all()
-    out: dict[int, list[Money]] = {}
-    for entry_id, currency, total in rows:
-        out.setdefault(entry_id, []).append(Money(Decimal(total), currency))
-    return out
-
-
 @bp.route("/journal")
 @requires(*STAFF)
 def journal():
     session = db.session()
-    table = JOURNAL.page(session, select(JournalEntry))
-    debits = _debits(session, [e.id for e in table.rows])
+    table = JOURNAL.page(session)
+    debits = journal_queries.debits_of(session, [e.id for e in table.rows])
     table.rows = [_EntryRow(e, debits.get(e.id, [])) for e in table.rows]
     return render_template("journal.html", table=table)
 
@@ -236,13 +203,11 @@ def journal():
 @requires(*STAFF)
 def journal_entry(entry_id: int):
     session = db.session()
-    entry = session.get(JournalEntry, entry_id)
+    entry = journal_queries.entry(session, entry_id)
     if entry is None:
         abort(404, f"There is no journal entry {entry_id}.")
     lines = []
-    for posting, code in session.execute(
-            select(Posting, Account.code).join(Account, Account.id == Posting.account_id)
-            .where(Posting.entry_id == entry_id).order_by(Posting.line)).all():
+    for posting, code in journal_queries.lines_of(session, entry_id):
         amount = Decimal(posting.amount)
         lines.append({
             "line": posting.line, "account": code,
@@ -251,7 +216,7 @@ def journal_entry(entry_id: int):
             "fx": (f"{formats.money(Money(Decimal(posting.original_amount), posting.original_currency))} "
                    f"at {canonical_rate(Decimal(posting.fx_rate))}" if posting.fx_rate is not None else ""),
         })
-    reversed_by = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)).scalar()
+    reversed_by = journal_queries.reversal_of(session, entry_id)
     return render_template("journal_entry.html", entry=entry, lines=lines, reversed_by=reversed_by,
                            converted=any(line["fx"] for line in lines))
 
@@ -260,28 +225,27 @@ def journal_entry(entry_id: int):
 
 AUDIT = Table(
     columns=[
-        Column("seq", "No.", AuditRecord.seq, kind="number", default_desc=True),
-        Column("at", "At (UTC)", AuditRecord.seq, kind="datetime", default_desc=True),
-        Column("action", "Action", AuditRecord.action, kind="code"),
-        Column("object", "Object", AuditRecord.object_type,
-               get=lambda r: f"{r.object_type} {r.object_id}".strip()),
-        Column("principal", "Who", AuditRecord.principal, kind="code", get=lambda r: r.who),
+        Column("seq", "No.", "seq", kind="number", default_desc=True),
+        Column("at", "At (UTC)", "seq", kind="datetime", default_desc=True),
+        Column("action", "Action", "action", kind="code"),
+        Column("object", "Object", "object_type", get=lambda r: f"{r.object_type} {r.object_id}".strip()),
+        Column("principal", "Who", "principal", kind="code", get=lambda r: r.who),
         Column("summary", "Summary"),
         Column("request_id", "Request", kind="code"),
     ],
     filters=[
-        Filter("action", "Action", lambda q, v: q.where(AuditRecord.action == v)),
-        Filter("object_type", "Object type", lambda q, v: q.where(AuditRecord.object_type == v)),
-        Filter("principal", "Who", lambda q, v: q.where(AuditRecord.principal == v), placeholder="e.g. user:1"),
+        Filter("action", "Action", "action"),
+        Filter("object_type", "Object type", "object_type"),
+        Filter("principal", "Who", "principal", placeholder="e.g. user:1"),
     ],
-    default_sort="seq", tiebreak=AuditRecord.seq,
+    listing=audit_log.LISTING, default_sort="seq",
 )
 
 
 class _AuditRow:
     """A record with the person behind `user:N` named for the reader (the log itself holds only the id)."""
 
-    def __init__(self, record: AuditRecord, emails: dict[str, str]):
+    def __init__(self, record, emails: dict[str, str]):
         self.record = record
         email = emails.get(record.principal)
         self.who = f"{email} ({record.principal})" if email else record.principal
@@ -294,7 +258,7 @@ class _AuditRow:
 @requires("auditor", "admin")
 def audit():
     session = db.session()
-    table = AUDIT.page(session, select(AuditRecord))
+    table = AUDIT.page(session)
     ids = {int(r.principal[5:]) for r in table.rows if r.principal.startswith("user:") and r.principal[5:].isdigit()}
     emails = {f"user:{i}": e for i, e in session.execute(select(User.id, User.email).where(User.id.in_(ids)))}
     table.rows = [_AuditRow(r, emails) for r in table.rows]
