@@ -6,21 +6,13 @@ import re
 import uuid
 
 import structlog
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from ledger import config as config_module
 
 log = structlog.get_logger("ledger.http")
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-#: The API's own long writers (an officer's statement import, reconciliation or interest run, month close, payment
-#: batch): they wait for locks as long as the CLI's do. Every other API request waits at most a second and then
-#: answers 503 `books_busy` with Retry-After (`ledger.db.set_short_lock_waits`).
-LONG_WRITERS = frozenset({
-    "/api/v1/statements", "/api/v1/reconciliation/runs", "/api/v1/interest/runs",
-    "/api/v1/settlements/<string:period>/close", "/api/v1/payment-batches",
-    "/api/v1/payment-batches/<int:batch_id>/release",
-})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -100,6 +92,7 @@ def _register_features(app: Flask) -> None:
 
 def _begin_request() -> Response | None:
     from ledger import auth, db, idempotency
+    from ledger.api import waits_long
     from ledger.ops.views import start_timer
 
     start_timer()
@@ -110,8 +103,10 @@ def _begin_request() -> Response | None:
     reads = request.method in _SAFE_METHODS
     db.set_read_only(reads)
     rule = request.url_rule.rule if request.url_rule else ""
-    # Reads never wait (MVCC, WAL) and cost no extra round trip short; the officers' pages are back office.
-    db.set_short_lock_waits(reads or (rule.startswith("/api/") and rule not in LONG_WRITERS))
+    # Reads never wait (MVCC, WAL) and cost no extra round trip short; the officers' pages are back office; the
+    # API's long writers (`ledger.api.long_writer`) wait as the ledger's commands do.
+    db.set_short_lock_waits(reads or (rule.startswith("/api/")
+                                      and not waits_long(current_app, request.endpoint, request.method)))
     _refuse_nul_characters()
     _refuse_an_oversized_stream()
     auth.authenticate()

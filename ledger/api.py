@@ -87,6 +87,22 @@ def sends_etag(view):
     return SmorestBlueprint.doc(**{_SENDS_ETAG: True})(view)
 
 
+def long_writer(view):
+    """The operation is one of an officer's long writes (a statement import, a reconciliation or interest run, a
+    month close, a payment batch's proposal or release): it waits for the books' locks as long as the ledger's
+    commands do. Every other API request waits a second at most and then answers 503 `books_busy` with
+    Retry-After (`ledger.db.set_short_lock_waits`), so a partner is never left hanging behind one of these."""
+    view.long_writer = True
+    return view
+
+
+def waits_long(app: Flask, endpoint: str | None, method: str) -> bool:
+    """Whether the view answering `method` at `endpoint` is marked `long_writer`."""
+    view = app.view_functions.get(endpoint or "")
+    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+    return getattr(handler, "long_writer", False)
+
+
 class _HeadersPlugin(BasePlugin):
     """Puts the headers the API honours into the document: Idempotency-Key on every POST (ledger.idempotency
     honours it on every POST), If-Match and ETag where the view is marked."""

@@ -13,7 +13,7 @@ from contracts.interest import (
     ReferenceRateSchema,
 )
 from ledger import auth, db
-from ledger.api import blueprint
+from ledger.api import blueprint, long_writer
 from ledger.auth import READ_ROLES, STAFF, requires
 from ledger.interest import service
 
@@ -42,6 +42,7 @@ class ReferenceRates(MethodView):
 
 @blp.route("/interest/runs")
 class InterestRuns(MethodView):
+    @long_writer
     @requires(*DECIDERS)
     @blp.arguments(InterestRunSchema)
     @blp.response(201, InterestRunResultSchema)

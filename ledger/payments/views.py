@@ -16,7 +16,7 @@ from contracts.payments import (
     PaymentStatusUploadSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, long_writer, sends_etag
 from ledger.approvals import service as approvals
 from ledger.auth import current, requires
 from ledger.payments import service
@@ -49,6 +49,7 @@ class Batches(MethodView):
         result["items"] = [service.view(db.session(), b, with_items=False) for b in result["items"]]
         return result
 
+    @long_writer
     @requires(*OFFICERS)
     @blp.arguments(PaymentBatchCreateSchema)
     @blp.response(201, PaymentBatchSchema)
@@ -112,6 +113,7 @@ class Approve(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/release")
 class Release(MethodView):
+    @long_writer
     @requires(*OFFICERS)
     @blp.response(200, PaymentBatchSchema)
     @honours_if_match

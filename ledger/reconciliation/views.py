@@ -13,7 +13,7 @@ from contracts.reconciliation import (
     RunSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, honours_if_match, long_writer, sends_etag
 from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible, requires
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
@@ -36,6 +36,7 @@ def _visible(match_id: int) -> ReconciliationMatch:
 
 @blp.route("/reconciliation/runs")
 class Runs(MethodView):
+    @long_writer
     @requires(*OFFICERS)
     @blp.arguments(RunCreateSchema)
     @blp.response(201, RunSchema)

@@ -18,7 +18,7 @@ from contracts.settlement import (
 )
 from ledger import auth, db
 from ledger.agreements import service as agreements
-from ledger.api import blueprint
+from ledger.api import blueprint, long_writer
 from ledger.auth import READ_ROLES, public, requires
 from ledger.errors import Forbidden, not_found
 from ledger.settlement import reviews, service
@@ -59,6 +59,7 @@ class Settlement(MethodView):
 
 @blp.route("/settlements/<string:period>/close", endpoint="close")
 class Close(MethodView):
+    @long_writer
     @requires("finance_officer", "admin")
     @blp.response(200, CloseResultSchema)
     def post(self, period):

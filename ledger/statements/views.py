@@ -17,7 +17,7 @@ from contracts.statements import (
     TransferSchema,
 )
 from ledger import db, listing
-from ledger.api import blueprint
+from ledger.api import blueprint, long_writer
 from ledger.auth import READ_ROLES, current, ensure_party_visible, parties_listed, requires
 from ledger.errors import Problem, field_error
 from ledger.money import Money, MoneyError
@@ -60,6 +60,7 @@ class Statements(MethodView):
         result["items"] = [service.view(db.session(), s) for s in result["items"]]
         return result
 
+    @long_writer
     @requires("finance_officer", "admin")
     @blp.arguments(StatementUploadOptions, location="form")
     @blp.arguments(StatementUploadSchema, location="files")
