@@ -62,6 +62,14 @@ def carried_out(action: Callable[[Any], Any], back: str, said: Callable[[Any], s
     return done(said(result), to or back) if ok else result
 
 
+def required_text(name: str, hint: str, limit: int) -> str:
+    """The form's field `name`, trimmed and cut to `limit` characters; an empty one is refused with `hint`."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        raise field_error(name, hint)
+    return text[:limit]
+
+
 def chosen(name: str, choices: Collection[str], hint: str) -> str:
     """The form's field `name`, one of `choices`; anything else is refused on that field with `hint`."""
     value = request.form.get(name, "")

@@ -19,7 +19,7 @@ from ledger.parties import queries as parties_queries
 from ledger.timeutil import period_of, today
 from ledger.web import agreement_forms as term_form
 from ledger.web import pages
-from ledger.web.actions import carried_out, chosen, done
+from ledger.web.actions import carried_out, chosen, done, required_text
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_agreements", __name__)
@@ -134,13 +134,6 @@ def _date(name: str, *, required: bool = True) -> date | None:
         raise field_error(name, "give a date as YYYY-MM-DD") from None
 
 
-def _text(name: str, what: str, limit: int) -> str:
-    text = request.form.get(name, "").strip()
-    if not text:
-        raise field_error(name, what)
-    return text[:limit]
-
-
 @bp.route("/agreements/<int:agreement_id>/accrue", methods=["POST"])
 @requires(*WRITERS)
 def accrue(agreement_id: int):
@@ -176,7 +169,7 @@ def terminate(agreement_id: int):
 
     def act(session):
         effective_on = _date("effective_on")
-        reason = _text("reason", "say why the agreement ends", 500)
+        reason = required_text("reason", "say why the agreement ends", 500)
         return service.terminate(session, service.get(session, agreement_id), effective_on, reason,
                                  _date("notified_on", required=False), request.form.get("version") or None)
 
@@ -217,7 +210,7 @@ def new():
     try:
         with session.begin_nested():
             terms, rows_of = term_form.terms_from_form(request.form)
-            data = {"reference": _text("reference", "give the agreement's reference", 100),
+            data = {"reference": required_text("reference", "give the agreement's reference", 100),
                     "kind": request.form.get("kind", ""), "payer": request.form.get("payer", ""),
                     "payee": request.form.get("payee", ""),
                     "currency": request.form.get("currency", "").strip().upper(),
