@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from apispec import BasePlugin
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, render_template_string, request, send_from_directory
+from flask import Flask, Response, render_template_string, request, send_from_directory
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
@@ -129,6 +129,16 @@ def answer(body, etag: str, status: int = 200, location: str = ""):
     if status == 201:
         headers["Location"] = location
     return body, status, headers
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The header that has a browser save the answer as a file under this name rather than show it."""
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def download(body, mimetype: str, filename: str) -> Response:
+    """A file to save (an export, a report, a payment file): the API's and the pages' downloads alike."""
+    return Response(body, mimetype=mimetype, headers=attachment(filename))
 
 
 def blueprint(name: str, description: str) -> Blueprint:

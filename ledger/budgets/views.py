@@ -1,4 +1,3 @@
-from flask import Response
 from flask.views import MethodView
 
 from contracts.budgets import (
@@ -11,7 +10,7 @@ from contracts.budgets import (
     FiscalYearReportArgs,
 )
 from ledger import db, listing
-from ledger.api import blueprint
+from ledger.api import blueprint, download
 from ledger.auth import requires
 from ledger.budgets import service, years
 from ledger.budgets.models import BudgetLine
@@ -90,5 +89,4 @@ class FiscalYearReport(MethodView):
         fmt = args["format"]
         body = years.render(report, fmt, args["table"])
         span = f"FY{year}" + (f"Q{args['quarter']}" if args["quarter"] else "")
-        return Response(body, mimetype=years.MEDIA_TYPES[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="{args["payer"]}-{span}.{fmt}"'})
+        return download(body, years.MEDIA_TYPES[fmt], f"{args['payer']}-{span}.{fmt}")

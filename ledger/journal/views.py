@@ -1,9 +1,8 @@
-from flask import Response
 from flask.views import MethodView
 
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db
-from ledger.api import blueprint
+from ledger.api import blueprint, download
 from ledger.auth import READ_ROLES, requires
 from ledger.journal import export, queries
 
@@ -43,5 +42,4 @@ class Export(MethodView):
         transfer is broken off. A database that cannot be read answers 503 before anything is sent."""
         # Not the request's session: the body is read after the request has ended (and its session closed).
         body = export.Stream(db.database().read_session())
-        return Response(body, mimetype="text/plain",
-                        headers={"Content-Disposition": 'attachment; filename="ledger.beancount"'})
+        return download(body, "text/plain", "ledger.beancount")

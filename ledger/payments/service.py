@@ -312,23 +312,10 @@ def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decim
     """The row of one transfer (inserted in bulk: a batch may hold 10,000)."""
     remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
                                               invoice.number)
-    item = {"batch_id": batch.id, "invoice_id": invoice.id, "agreement_id": invoice.agreement_id,
-            "claim_id": None, "obligation_id": None, "payee_code": invoice.payee_code, "amount": amount,
-            "currency": invoice.currency,
-            "creditor_name": invoice.payee_code, "creditor_account": "", "creditor_bic": None,
-            "creditor_country": invoice.payee_code, "remittance": remittance[:140], "remittance_is_rf": structured,
-            "end_to_end_id": rules.end_to_end_id(batch.id, position), "status": "proposed", "hold_reason": None,
-            "status_reason": None, "transfer_id": None, "match_id": None, "version": 1}
-    try:
-        creditor, name = _creditor(session, invoice, creditors)
-    except rules.PaymentRuleError as error:
-        if named:
-            raise field_error(f"invoices.{position - 1}", error.message, error.code) from None
-        item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
-        return item
-    item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,
-                creditor_country=creditor.country)
-    return item
+    item = _row(batch, position, invoice.payee_code, amount, invoice.currency, remittance[:140],
+                remittance_is_rf=structured, invoice_id=invoice.id, agreement_id=invoice.agreement_id)
+    return _paid_to(item, lambda: _creditor(session, invoice, creditors),
+                    refused_as=f"invoices.{position - 1}" if named else None)
 
 
 def _claim_item(session: Session, batch: PaymentBatch, claim, position: int, creditors: dict) -> dict:
@@ -336,39 +323,43 @@ def _claim_item(session: Session, batch: PaymentBatch, claim, position: int, cre
     when the enforcing state has no account the bank can pay."""
     from ledger.recognition.service import claim_reference
 
-    item = {"batch_id": batch.id, "invoice_id": None, "agreement_id": None, "claim_id": claim.id,
-            "obligation_id": None,
-            "payee_code": claim.enforcing_state, "amount": claim.payable, "currency": claim.currency,
-            "creditor_name": claim.enforcing_state, "creditor_account": "", "creditor_bic": None,
-            "creditor_country": claim.enforcing_state, "remittance": claim_reference(claim.id),
-            "remittance_is_rf": False, "end_to_end_id": rules.end_to_end_id(batch.id, position),
-            "status": "proposed", "hold_reason": None, "status_reason": None, "transfer_id": None,
-            "match_id": None, "version": 1}
-    try:
-        creditor, name = _claim_creditor(session, claim, creditors)
-    except rules.PaymentRuleError as error:
-        item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
-        return item
-    item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,
-                creditor_country=creditor.country)
-    return item
+    item = _row(batch, position, claim.enforcing_state, claim.payable, claim.currency, claim_reference(claim.id),
+                claim_id=claim.id)
+    return _paid_to(item, lambda: _claim_creditor(session, claim, creditors))
 
 
 def _advance_item(session: Session, batch: PaymentBatch, obligation, agreement, position: int,
                   creditors: dict) -> dict:
     """The row of one advance's transfer: the whole obligation, to the agreement's payee; on hold (with the
     reason) when the payee has no account the bank can pay."""
-    item = {"batch_id": batch.id, "invoice_id": None, "agreement_id": agreement.id, "claim_id": None,
-            "obligation_id": obligation.id, "payee_code": agreement.payee_code,
-            "amount": quantize(Decimal(obligation.amount), obligation.currency), "currency": obligation.currency,
-            "creditor_name": agreement.payee_code, "creditor_account": "", "creditor_bic": None,
-            "creditor_country": agreement.payee_code, "remittance": advance_reference(agreement, obligation),
-            "remittance_is_rf": False, "end_to_end_id": rules.end_to_end_id(batch.id, position),
-            "status": "proposed", "hold_reason": None, "status_reason": None, "transfer_id": None,
-            "match_id": None, "version": 1}
+    item = _row(batch, position, agreement.payee_code, quantize(Decimal(obligation.amount), obligation.currency),
+                obligation.currency, advance_reference(agreement, obligation),
+                agreement_id=agreement.id, obligation_id=obligation.id)
+    return _paid_to(item, lambda: _advance_creditor(session, agreement, obligation.currency, creditors))
+
+
+def _row(batch: PaymentBatch, position: int, payee: str, amount: Decimal, currency: str, remittance: str, *,
+         remittance_is_rf: bool = False, invoice_id: int | None = None, agreement_id: int | None = None,
+         claim_id: int | None = None, obligation_id: int | None = None) -> dict:
+    """A proposed transfer's row, paid to the payee's name until its account is found. Every row has the same
+    keys: the bulk insert takes the first row's."""
+    return {"batch_id": batch.id, "invoice_id": invoice_id, "agreement_id": agreement_id, "claim_id": claim_id,
+            "obligation_id": obligation_id, "payee_code": payee, "amount": amount, "currency": currency,
+            "creditor_name": payee, "creditor_account": "", "creditor_bic": None, "creditor_country": payee,
+            "remittance": remittance, "remittance_is_rf": remittance_is_rf,
+            "end_to_end_id": rules.end_to_end_id(batch.id, position), "status": "proposed", "hold_reason": None,
+            "status_reason": None, "transfer_id": None, "match_id": None, "version": 1}
+
+
+def _paid_to(item: dict, creditor_of, refused_as: str | None = None) -> dict:
+    """The row paid to the account `creditor_of()` finds (with the name the bank is given). Without an account the
+    bank can pay, the row is held with the reason, or, for a transfer the officer named, refused as the field
+    `refused_as`."""
     try:
-        creditor, name = _advance_creditor(session, agreement, obligation.currency, creditors)
+        creditor, name = creditor_of()
     except rules.PaymentRuleError as error:
+        if refused_as:
+            raise field_error(refused_as, error.message, error.code) from None
         item["status"], item["hold_reason"] = "held", f"{error.code}: {error.message}"[:500]
         return item
     item.update(creditor_name=name[:140], creditor_account=creditor.account, creditor_bic=creditor.bic,

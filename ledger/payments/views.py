@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from flask import Response, current_app
+from flask import current_app
 from flask.views import MethodView
 
 from contracts.approvals import ApprovalSchema
@@ -16,7 +16,7 @@ from contracts.payments import (
     PaymentStatusUploadSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, honours_if_match, long_writer, sends_etag
+from ledger.api import answer, blueprint, download, honours_if_match, long_writer, sends_etag
 from ledger.approvals import service as approvals
 from ledger.auth import current, requires
 from ledger.payments import service
@@ -144,8 +144,7 @@ class File(MethodView):
     def get(self, batch_id):
         """The released batch's pain.001 file (409 `not_released` before release)"""
         batch, document = service.document(db.session(), batch_id)
-        return Response(document, mimetype="application/xml", headers={
-            "Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
+        return download(document, "application/xml", f"{batch.message_id}.xml")
 
 
 @blp.route("/payment-status")

@@ -225,6 +225,15 @@ def get_recognition(session: Session, principal: Principal, rec_id: int, lock: b
     return rec
 
 
+def _step_of_enforcing_state(session: Session, principal: Principal, rec_id: int, if_match: str | None,
+                             doing: str) -> Recognition:
+    """The recognition, locked, for a step only its enforcing state takes (`doing`), on the version it saw."""
+    rec = get_recognition(session, principal, rec_id, lock=True)
+    principal.ensure_acting_for(rec.enforcing_state, doing)
+    check_if_match(recognition_etag(rec), if_match, "recognition")
+    return rec
+
+
 def request_recognition(session: Session, principal: Principal, order_id: int, data: dict) -> Recognition:
     order = get_order(session, principal, order_id)
     principal.ensure_acting_for(order.issuing_state, "ask for recognition of its return orders")
@@ -251,9 +260,7 @@ def request_recognition(session: Session, principal: Principal, order_id: int, d
 
 def decide_recognition(session: Session, principal: Principal, rec_id: int, data: dict,
                        if_match: str | None) -> Recognition:
-    rec = get_recognition(session, principal, rec_id, lock=True)
-    principal.ensure_acting_for(rec.enforcing_state, "decide on recognising this order")
-    check_if_match(recognition_etag(rec), if_match, "recognition")
+    rec = _step_of_enforcing_state(session, principal, rec_id, if_match, "decide on recognising this order")
     if rec.status != "requested":
         raise Conflict(f"recognition {rec.id} was already decided ({rec.status})", code="already_decided")
     check_not_future(data["decided_on"], "decided_on")
@@ -274,9 +281,7 @@ def decide_recognition(session: Session, principal: Principal, rec_id: int, data
 
 def record_enforcement(session: Session, principal: Principal, rec_id: int, data: dict,
                        if_match: str | None) -> Recognition:
-    rec = get_recognition(session, principal, rec_id, lock=True)
-    principal.ensure_acting_for(rec.enforcing_state, "record the enforcement")
-    check_if_match(recognition_etag(rec), if_match, "recognition")
+    rec = _step_of_enforcing_state(session, principal, rec_id, if_match, "record the enforcement")
     if rec.status == "enforced":
         raise Conflict(f"recognition {rec.id} was already enforced", code="already_enforced")
     if rec.status != "recognised":

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contracts.common import LAST_PERIOD, period_in_calendar
 from ledger import integrity
+from ledger.api import attachment
 from ledger.audit.service import describe
 from ledger.errors import Conflict, Problem, field_error, not_found
 from ledger.journal import queries as journal_queries
@@ -349,7 +350,7 @@ def filename(period: str, fmt: str, party: str | None, agreement_id: int | None)
 def download_headers(fmt: str, name: str) -> dict[str, str]:
     """A report file's headers; a PDF says whether it is tagged (WeasyPrint, PDF/UA-1) or not (the ReportLab
     fallback, where the server lacks pango)."""
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = attachment(name)
     if fmt == "pdf":
         headers["X-PDF-Tagged"] = "true" if pdf.tagged() else "false"
     return headers

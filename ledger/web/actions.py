@@ -3,15 +3,15 @@ message on the page they came from, and whatever the call had written is undone 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
-from flask import flash, redirect
+from flask import flash, redirect, request
 from werkzeug.wrappers import Response
 
 from ledger import db
 from ledger.audit import service as audit
-from ledger.errors import REFUSALS, Problem, as_problem
+from ledger.errors import REFUSALS, Problem, as_problem, field_error
 
 #: Refusals shown on the form's page; anything else (403, 404, 5xx) stays an error page.
 SHOWN_ON_THE_PAGE = (409, 412, 422)
@@ -53,3 +53,26 @@ def attempt(action: Callable[[Any], Any], back: str) -> tuple[bool, Any]:
 def done(text: str, to: str) -> Response:
     flash(text, "success")
     return redirect(to, 303)
+
+
+def carried_out(action: Callable[[Any], Any], back: str, said: Callable[[Any], str], to: str = "") -> Response:
+    """A form's action run by `attempt`: done, the message `said(result)` shown on `to` (else `back`); refused,
+    the reason shown on `back`."""
+    ok, result = attempt(action, back)
+    return done(said(result), to or back) if ok else result
+
+
+def required_text(name: str, hint: str, limit: int) -> str:
+    """The form's field `name`, trimmed and cut to `limit` characters; an empty one is refused with `hint`."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        raise field_error(name, hint)
+    return text[:limit]
+
+
+def chosen(name: str, choices: Collection[str], hint: str) -> str:
+    """The form's field `name`, one of `choices`; anything else is refused on that field with `hint`."""
+    value = request.form.get(name, "")
+    if value not in choices:
+        raise field_error(name, hint)
+    return value

@@ -19,7 +19,7 @@ from ledger.parties import queries as parties_queries
 from ledger.timeutil import period_of, today
 from ledger.web import agreement_forms as term_form
 from ledger.web import pages
-from ledger.web.actions import attempt, done
+from ledger.web.actions import carried_out, chosen, done, required_text
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_agreements", __name__)
@@ -134,23 +134,14 @@ def _date(name: str, *, required: bool = True) -> date | None:
         raise field_error(name, "give a date as YYYY-MM-DD") from None
 
 
-def _text(name: str, what: str, limit: int) -> str:
-    text = request.form.get(name, "").strip()
-    if not text:
-        raise field_error(name, what)
-    return text[:limit]
-
-
 @bp.route("/agreements/<int:agreement_id>/accrue", methods=["POST"])
 @requires(*WRITERS)
 def accrue(agreement_id: int):
     here = url_for(".detail", agreement_id=agreement_id)
     period = request.form.get("period", "").strip()
-    ok, posted = attempt(lambda s: service.accrue_agreement(s, service.get(s, agreement_id), period), here)
-    if not ok:
-        return posted
-    return done(f"{period} accrued: {posted} new obligations posted." if posted
-                else f"{period} accrued: nothing new was payable (it had been accrued already).", here)
+    return carried_out(lambda s: service.accrue_agreement(s, service.get(s, agreement_id), period), here,
+                       lambda posted: f"{period} accrued: {posted} new obligations posted." if posted
+                       else f"{period} accrued: nothing new was payable (it had been accrued already).")
 
 
 @bp.route("/agreements/<int:agreement_id>/amend", methods=["POST"])
@@ -167,11 +158,8 @@ def amend(agreement_id: int):
         return service.amend(session, service.get(session, agreement_id), effective_from, terms,
                              request.form.get("version") or None)
 
-    ok, version = attempt(act, here)
-    if not ok:
-        return version
-    return done(f"Version {version.number} in force from {version.effective_from.isoformat()}; the next accrual "
-                f"re-prices anything it changes.", here)
+    return carried_out(act, here, lambda version: f"Version {version.number} in force from "
+                       f"{version.effective_from.isoformat()}; the next accrual re-prices anything it changes.")
 
 
 @bp.route("/agreements/<int:agreement_id>/terminate", methods=["POST"])
@@ -181,15 +169,12 @@ def terminate(agreement_id: int):
 
     def act(session):
         effective_on = _date("effective_on")
-        reason = _text("reason", "say why the agreement ends", 500)
+        reason = required_text("reason", "say why the agreement ends", 500)
         return service.terminate(session, service.get(session, agreement_id), effective_on, reason,
                                  _date("notified_on", required=False), request.form.get("version") or None)
 
-    ok, agreement = attempt(act, here)
-    if not ok:
-        return agreement
-    return done(f"Agreement {agreement.reference} terminated with effect from "
-                f"{agreement.terminated_on.isoformat()}.", here)
+    return carried_out(act, here, lambda agreement: f"Agreement {agreement.reference} terminated with effect from "
+                       f"{agreement.terminated_on.isoformat()}.")
 
 
 KINDS = [("return_hub", "return hub (bilateral)"), ("mutual_recognition", "EU mutual recognition")]
@@ -225,7 +210,7 @@ def new():
     try:
         with session.begin_nested():
             terms, rows_of = term_form.terms_from_form(request.form)
-            data = {"reference": _text("reference", "give the agreement's reference", 100),
+            data = {"reference": required_text("reference", "give the agreement's reference", 100),
                     "kind": request.form.get("kind", ""), "payer": request.form.get("payer", ""),
                     "payee": request.form.get("payee", ""),
                     "currency": request.form.get("currency", "").strip().upper(),
@@ -334,13 +319,10 @@ def add_event(returnee_id: int):
     here = url_for(".detail", returnee_id=returnee_id)
 
     def act(session):
-        kind = request.form.get("type", "")
-        if kind not in ("accepted", *obligation_rules.DEPARTURES):
-            raise field_error("type", "choose accepted, departed, voluntary_departure or returned_onward")
+        kind = chosen("type", ("accepted", *obligation_rules.DEPARTURES),
+                      "choose accepted, departed, voluntary_departure or returned_onward")
         returnee, _ = service.get_returnee(session, returnee_id)
         return service.add_event(session, returnee, kind, _date("occurred_on"))
 
-    ok, event = attempt(act, here)
-    if not ok:
-        return event
-    return done(f"Recorded: {event.type} on {event.occurred_on.isoformat()}. The next accrual prices it.", here)
+    return carried_out(act, here, lambda event: f"Recorded: {event.type} on {event.occurred_on.isoformat()}. "
+                       "The next accrual prices it.")

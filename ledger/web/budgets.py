@@ -3,9 +3,10 @@ and available (what a parliament's committee asks for), and links to the payers'
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import render_template, request
 
 from ledger import db
+from ledger.api import download
 from ledger.auth import STAFF, requires
 from ledger.budgets import queries
 from ledger.errors import field_error
@@ -36,5 +37,4 @@ def report(year: int):
     if fmt not in queries.MEDIA_TYPES:
         raise field_error("format", "json, csv, xlsx or pdf")
     body = queries.year_report(db.session(), payer.upper(), year, fmt)
-    return Response(body, mimetype=queries.MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{payer.upper()}-FY{year}.{fmt}"'})
+    return download(body, queries.MEDIA_TYPES[fmt], f"{payer.upper()}-FY{year}.{fmt}")

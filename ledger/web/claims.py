@@ -15,7 +15,7 @@ from ledger.money import Money
 from ledger.recognition import queries, service
 from ledger.timeutil import today
 from ledger.web import pages
-from ledger.web.actions import attempt, done
+from ledger.web.actions import carried_out, chosen
 from ledger.web.tables import Column, Filter, Table
 
 bp = pages("web_claims", __name__)
@@ -95,25 +95,20 @@ def decide(claim_id: int):
     here = url_for(".detail", claim_id=claim_id)
 
     def act(session):
-        verdict = request.form.get("accepted", "")
-        if verdict not in ("yes", "no"):
-            raise field_error("accepted", "choose accept or refuse")
+        verdict = chosen("accepted", ("yes", "no"), "choose accept or refuse")
         data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
                 "reason": request.form.get("reason", "")[:2000], "lines": _line_decisions()}
         return service.decide_claim(session, auth.current(), claim_id, data, request.form.get("version") or None)
 
-    ok, claim = attempt(act, here)
-    if not ok:
-        return claim
-    return done(f"Cost claim {claim.id} {claim.status} on {claim.decided_on.isoformat()}.", here)
+    return carried_out(act, here, lambda claim: f"Cost claim {claim.id} {claim.status} on "
+                       f"{claim.decided_on.isoformat()}.")
 
 
 @bp.route("/claims/<int:claim_id>/payment", methods=["POST"])
 @requires(*OFFICERS)
 def pay(claim_id: int):
     here = url_for(".detail", claim_id=claim_id)
-    ok, claim = attempt(lambda s: service.record_payment(s, auth.current(), claim_id, _day("paid_on"),
-                                                         request.form.get("version") or None, source="page"), here)
-    if not ok:
-        return claim
-    return done(f"Cost claim {claim.id} paid on {claim.paid_on.isoformat()} (entry {claim.payment_entry_id}).", here)
+    return carried_out(lambda s: service.record_payment(s, auth.current(), claim_id, _day("paid_on"),
+                                                        request.form.get("version") or None, source="page"), here,
+                       lambda claim: f"Cost claim {claim.id} paid on {claim.paid_on.isoformat()} "
+                       f"(entry {claim.payment_entry_id}).")

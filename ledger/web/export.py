@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Response, abort, g, request
 from flask.signals import before_render_template
 
+from ledger.api import download
 from ledger.money import Money
 from ledger.timeutil import today
 from ledger.web.formats import isodate, isotime
@@ -75,8 +76,7 @@ def csv_download(columns: Sequence, rows: Sequence, endpoint: str | None) -> Res
         writer.writerow([cell for column in columns for cell in cells(column, column.value(row))])
     name = (endpoint or "table").replace("web_", "").replace(".", "-")
     # A byte-order mark: Excel then reads the file as UTF-8 (names with accents stay readable).
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{today().isoformat()}.csv"'})
+    return download("\ufeff" + buffer.getvalue(), "text/csv", f"{name}-{today().isoformat()}.csv")
 
 
 def answer_instead_of_page(sender: Flask, template, context, **extra) -> None:

@@ -9,12 +9,11 @@ from flask import render_template, request, url_for
 
 from ledger import auth, db
 from ledger.auth import STAFF, requires
-from ledger.errors import field_error
 from ledger.invoices import queries, service
 from ledger.money import Money
 from ledger.timeutil import today
 from ledger.web import pages
-from ledger.web.actions import attempt, done
+from ledger.web.actions import carried_out, required_text
 from ledger.web.reconciliation import matches_of_invoice
 from ledger.web.tables import Column, Filter, Table
 
@@ -105,38 +104,29 @@ def approve(invoice_id: int):
         return service.approve(session, invoice, _overrides(request.form, session, invoice), auth.current().name,
                                request.form.get("version") or None, request.form.get("reason", "").strip() or None)
 
-    ok, invoice = attempt(act, _here(invoice_id))
-    if not ok:
-        return invoice
-    return done(f"Invoice {invoice.number} approved and posted (entry {invoice.journal_entry_id}).",
-                _here(invoice_id))
+    return carried_out(act, _here(invoice_id), lambda invoice: f"Invoice {invoice.number} approved and posted "
+                       f"(entry {invoice.journal_entry_id}).")
 
 
 @bp.route("/invoices/<int:invoice_id>/dispute", methods=["POST"])
 @requires(*DECIDERS)
 def dispute(invoice_id: int):
     def act(session):
-        reason = request.form.get("reason", "").strip()
-        if not reason:
-            raise field_error("reason", "say why the invoice is disputed")
+        reason = required_text("reason", "say why the invoice is disputed", 2000)
         lines = request.form.getlist("lines") or None
-        return service.dispute(session, service.get(session, invoice_id), reason[:2000], lines, auth.current().name,
+        return service.dispute(session, service.get(session, invoice_id), reason, lines, auth.current().name,
                                request.form.get("version") or None)
 
-    ok, invoice = attempt(act, _here(invoice_id))
-    return invoice if not ok else done(f"Invoice {invoice.number} disputed: the partner sees the reason.",
-                                       _here(invoice_id))
+    return carried_out(act, _here(invoice_id),
+                       lambda invoice: f"Invoice {invoice.number} disputed: the partner sees the reason.")
 
 
 @bp.route("/invoices/<int:invoice_id>/reject", methods=["POST"])
 @requires(*DECIDERS)
 def reject(invoice_id: int):
     def act(session):
-        reason = request.form.get("reason", "").strip()
-        if not reason:
-            raise field_error("reason", "say why the invoice is rejected")
-        return service.reject(session, service.get(session, invoice_id), reason[:2000], auth.current().name,
+        reason = required_text("reason", "say why the invoice is rejected", 2000)
+        return service.reject(session, service.get(session, invoice_id), reason, auth.current().name,
                               request.form.get("version") or None)
 
-    ok, invoice = attempt(act, _here(invoice_id))
-    return invoice if not ok else done(f"Invoice {invoice.number} rejected.", _here(invoice_id))
+    return carried_out(act, _here(invoice_id), lambda invoice: f"Invoice {invoice.number} rejected.")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from ledger import auth, db
+from ledger.api import download
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.parties import queries as parties
@@ -116,5 +117,4 @@ def cancel(batch_id: int):
 @requires(*STAFF)
 def file(batch_id: int):
     batch, document = service.document(db.session(), batch_id)
-    return Response(document, mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{batch.message_id}.xml"'})
+    return download(document, "application/xml", f"{batch.message_id}.xml")

@@ -16,7 +16,7 @@ from ledger.reconciliation import queries as reconciliation
 from ledger.settlement import queries, service
 from ledger.timeutil import period_of, today
 from ledger.web import pages
-from ledger.web.actions import attempt, done
+from ledger.web.actions import carried_out
 from ledger.web.tables import Column, Filter, Table
 from ledger.web.who import last_change
 
@@ -93,11 +93,10 @@ def period(period: str):
 def resolve(review_id: int):
     back = request.form.get("period", "")
     here = url_for(".period", period=_checked(back)) if back else url_for(".index")
-    ok, row = attempt(lambda s: service.resolve(s, review_id, request.form.get("resolution", ""),
-                                                auth.current().key), here)
-    if not ok:
-        return row
-    return done(f"The dispute of {row.line} ({row.period}) is resolved: it is no longer carried over.", here)
+    return carried_out(lambda s: service.resolve(s, review_id, request.form.get("resolution", ""),
+                                                 auth.current().key), here,
+                       lambda row: f"The dispute of {row.line} ({row.period}) is resolved: it is no longer "
+                       "carried over.")
 
 
 @bp.route("/settlement/<string:period>/close", methods=["POST"])
@@ -111,16 +110,12 @@ def close(period: str):
               "error")
         return redirect(here + "#close", 303)
     if request.form.get("earlier") == "yes":
-        ok, months = attempt(lambda s: service.close_in_order(s, period, service.signing_key(current_app.config)),
-                             here + "#close")
-        if not ok:
-            return months
-        return done(f"Closed in order: {', '.join(months)}. Their statements are frozen and signed.", here)
-    ok, frozen = attempt(lambda s: service.close(s, period, service.signing_key(current_app.config)),
-                         here + "#close")
-    if not ok:
-        return frozen
-    return done(f"{period} is closed: {len(frozen)} statements frozen and signed.", here)
+        return carried_out(lambda s: service.close_in_order(s, period, service.signing_key(current_app.config)),
+                           here + "#close",
+                           lambda months: f"Closed in order: {', '.join(months)}. Their statements are frozen and "
+                           "signed.", here)
+    return carried_out(lambda s: service.close(s, period, service.signing_key(current_app.config)), here + "#close",
+                       lambda frozen: f"{period} is closed: {len(frozen)} statements frozen and signed.", here)
 
 
 @bp.route("/settlement/<string:period>/report.<string:fmt>")

@@ -106,13 +106,20 @@ class _PartyRow:
         self.accounts = ", ".join(accounts) or "none registered"
 
 
+def _page_with(table: Table, key, found_for, row):
+    """A page of `table` whose rows carry what one more query found for the page's rows: `found_for(session,
+    keys)` answers a list per key, and `row(item, found)` is the row shown."""
+    session = db.session()
+    page = table.page(session)
+    found = found_for(session, [key(item) for item in page.rows])
+    page.rows = [row(item, found.get(key(item), [])) for item in page.rows]
+    return page
+
+
 @bp.route("/parties")
 @requires(*STAFF)
 def parties():
-    session = db.session()
-    table = PARTIES.page(session)
-    ibans = parties_queries.account_labels(session, [p.code for p in table.rows])
-    table.rows = [_PartyRow(p, ibans.get(p.code, [])) for p in table.rows]
+    table = _page_with(PARTIES, lambda p: p.code, parties_queries.account_labels, _PartyRow)
     return render_template("parties.html", table=table)
 
 
@@ -192,10 +199,7 @@ class _EntryRow:
 @bp.route("/journal")
 @requires(*STAFF)
 def journal():
-    session = db.session()
-    table = JOURNAL.page(session)
-    debits = journal_queries.debits_of(session, [e.id for e in table.rows])
-    table.rows = [_EntryRow(e, debits.get(e.id, [])) for e in table.rows]
+    table = _page_with(JOURNAL, lambda e: e.id, journal_queries.debits_of, _EntryRow)
     return render_template("journal.html", table=table)
 
 
