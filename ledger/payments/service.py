@@ -61,11 +61,11 @@ from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, Line
 from ledger.money import Money, has_minor_units, quantize
-from ledger.parties.models import BankAccount, Party
+from ledger.parties import queries as parties
 from ledger.payments import pain001, pain002, rules
 from ledger.payments.models import PaymentApproval, PaymentBatch, PaymentItem, PaymentStatusReport
 from ledger.recognition import service as recognition
-from ledger.statements.cash import bank_key
+from ledger.statements.service import bank_key
 from ledger.timeutil import period_of, today, utcnow
 
 RELEASE_SOURCE = "payment_release"
@@ -90,9 +90,10 @@ def _problem(error: rules.PaymentRuleError) -> Unprocessable:
 
 # ---- proposing ---------------------------------------------------------------------------------------
 
-def _debtor_account(session: Session, account: str) -> BankAccount:
+def _debtor_account(session: Session, account: str):
+    """The registered bank account (the parties' model) the batch pays from."""
     compact = "".join(account.split()).upper()
-    found = session.execute(select(BankAccount).where(BankAccount.iban == compact)).scalar()
+    found = parties.bank_account(session, compact)
     if found is None:
         raise field_error("debtor_account", "no party has this bank account registered", "unknown_debtor_account")
     return found
@@ -109,15 +110,11 @@ def claims_in_open_batches(session: Session) -> set[int]:
 def _claim_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
     """Accepted claims with something payable that `payer` (the issuing state) owes in `currency` by `due_by`,
     that no open batch and no reconciliation proposal waiting for review already pays."""
-    from ledger.recognition.models import CostClaim
-    from ledger.reconciliation.claims import _held_claims
+    from ledger.recognition import queries as claims
+    from ledger.reconciliation import queries as reconciliation
 
-    found = session.execute(
-        select(CostClaim).where(CostClaim.issuing_state == payer, CostClaim.currency == currency,
-                                CostClaim.status == "accepted", CostClaim.payable > 0,
-                                CostClaim.payment_due_on.is_not(None), CostClaim.payment_due_on <= due_by)
-        .order_by(CostClaim.payment_due_on, CostClaim.id)).scalars()
-    taken = claims_in_open_batches(session) | _held_claims(session)
+    found = claims.payable_by(session, payer, currency, due_by)
+    taken = claims_in_open_batches(session) | reconciliation.held_claims(session)
     return [claim for claim in found if claim.id not in taken]
 
 
@@ -244,12 +241,11 @@ def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.Credito
 def _payee_account(session: Session, payee: str, iban: str | None,
                    currency: str) -> tuple[rules.CreditorAccount, str]:
     """The payee's registered account named `iban`, else its registered account in `currency`."""
-    accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == payee)
-                                    .order_by(BankAccount.id)).scalars())
+    accounts = parties.bank_accounts_of(session, payee)
     named = [a for a in accounts if iban and a.iban == iban]
     in_currency = [a for a in accounts if a.currency == currency]
     account = (named or in_currency or [None])[0]
-    party = session.get(Party, payee)
+    party = parties.get(session, payee)
     checked = rules.creditor_account(account.iban if account else iban, account.bic if account else None, payee)
     return checked, party.name if party else payee
 
@@ -435,9 +431,9 @@ def _open_for_change(batch: PaymentBatch) -> None:
 
 def _item_creditor(session: Session, item: PaymentItem) -> tuple[rules.CreditorAccount, str]:
     if item.claim_id is not None:
-        from ledger.recognition.models import CostClaim
+        from ledger.recognition import queries as claims
 
-        return _claim_creditor(session, session.get(CostClaim, item.claim_id), {})
+        return _claim_creditor(session, claims.claim(session, item.claim_id), {})
     if item.obligation_id is not None:
         from ledger.agreements.models import Agreement
 
@@ -526,7 +522,7 @@ def _to_pay(items: list[PaymentItem]) -> list[PaymentItem]:
 
 
 def build_file(session: Session, batch: PaymentBatch, items: list[PaymentItem], initiator: str) -> bytes:
-    debtor = session.get(Party, batch.debtor_party)
+    debtor = parties.get(session, batch.debtor_party)
     transfers = [pain001.Transfer(
         end_to_end_id=i.end_to_end_id, amount=i.amount, currency=i.currency, creditor_name=i.creditor_name,
         creditor=rules.creditor_account(i.creditor_account, i.creditor_bic, i.creditor_country),
@@ -592,13 +588,9 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
 def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
     """The claims the items pay, locked in id order (as reconciliation locks them): each still accepted with the
     whole amount payable, else the release is refused and nothing moves."""
-    from ledger.recognition.models import CostClaim
-
     if not claim_items:
         return {}
-    rows = {c.id: c for c in session.execute(
-        select(CostClaim).where(CostClaim.id.in_([i.claim_id for i in claim_items])).order_by(CostClaim.id)
-        .with_for_update()).scalars()}
+    rows = recognition.lock_claims(session, [i.claim_id for i in claim_items])
     for item in claim_items:
         claim = rows[item.claim_id]
         if claim.status != "accepted" or claim.payable != item.amount:
@@ -781,12 +773,9 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
 
 def _claim_of(session: Session, item: PaymentItem):
     """The cost claim the item pays, locked (None for an invoice's or an advance's transfer)."""
-    from ledger.recognition.models import CostClaim
-
     if item.claim_id is None:
         return None
-    return session.execute(select(CostClaim).where(CostClaim.id == item.claim_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    return recognition.lock_claim(session, item.claim_id)
 
 
 def _reject_paid_claim(session: Session, item: PaymentItem, claim, status: pain002.TransferStatus) -> None:
@@ -877,14 +866,10 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
 def _claims_in_transit(session: Session, items: list[PaymentItem]) -> dict:
     """The cost claims in transit that `items` pay, locked in id order (a claim released before migration 0030
     was paid at release: its debit clears payments in transit only)."""
-    from ledger.recognition.models import CostClaim
-
     ids = sorted({i.claim_id for i in items if i.claim_id is not None and i.status in IN_TRANSIT})
     if not ids:
         return {}
-    return {c.id: c for c in session.execute(
-        select(CostClaim).where(CostClaim.id.in_(ids), CostClaim.status == "in_transit").order_by(CostClaim.id)
-        .with_for_update().execution_options(populate_existing=True)).scalars()}
+    return recognition.lock_claims_in_transit(session, ids)
 
 
 def _order_exceptions(session: Session, rows: list, actor: str) -> None:
@@ -1059,7 +1044,7 @@ def settlement_section(session: Session, period: str, party: str | None) -> dict
         .group_by(PaymentBatch.debtor_party, PaymentBatch.debtor_account, PaymentBatch.currency)).all()
     for owner, account, currency, total in ordered:
         row(owner, account, currency)["ordered"] += Decimal(total)
-    owners = dict(session.execute(select(BankAccount.iban, BankAccount.party_code)).all())
+    owners = dict(parties.iban_owners(session))
     balances = session.execute(
         select(Account.bank_account, Posting.currency, JournalEntry.source_type,
                func.sum(Posting.amount).filter(Posting.period <= period),

@@ -96,3 +96,11 @@ def live_matches_of(session: Session, transfer_ids: Select) -> list[tuple[int, i
     return session.execute(select(m.id, m.transfer_id, m.status)
                            .where(m.transfer_id.in_(transfer_ids), m.status.not_in(("rejected", "reversed")))
                            .order_by(m.transfer_id, m.id)).all()
+
+
+def held_claims(session: Session) -> set[int]:
+    """The claims that proposals waiting for review would pay."""
+    return set(session.execute(
+        select(ReconciliationAllocation.claim_id)
+        .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
+        .where(ReconciliationMatch.status == "proposed", ReconciliationAllocation.claim_id.is_not(None))).scalars())

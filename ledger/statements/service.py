@@ -36,6 +36,7 @@ from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
 from ledger.parties import queries as parties
 from ledger.statements import cash
+from ledger.statements.cash import bank_key as bank_key  # the door to a bank account's journal keys (cash.py)
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
     ParsedStatement,
