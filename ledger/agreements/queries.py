@@ -150,3 +150,14 @@ def spending(session: Session, agreement_id: int, category: str | None, first: s
         func.coalesce(func.sum(case((table.c.status == "paid", amount), else_=0)), 0),
     ).where(and_(*where), table.c.period.between(first, last))).one()
     return Decimal(row[0]), Decimal(row[1]), Decimal(row[2])
+
+
+def advances_due(session: Session, payer: str, currency: str, kinds: Collection[str],
+                 due_by: date) -> list[tuple[Obligation, Agreement]]:
+    """(obligation, agreement) for each obligation of `kinds` still accrued with an amount that `payer` owes in
+    `currency` by `due_by`, the earliest due first."""
+    return list(session.execute(
+        select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(Agreement.payer_code == payer, Obligation.currency == currency, Obligation.kind.in_(kinds),
+               Obligation.status == "accrued", Obligation.amount > 0, Obligation.due_on <= due_by)
+        .order_by(Obligation.due_on, Obligation.id)).all())

@@ -957,6 +957,12 @@ def _obligation_ids(session: Session, invoice_ids: Sequence[int]) -> list[int]:
 # (`clear_transit`: `paid` once nothing is open nor in transit, its obligations paid); a rejection (pain.002)
 # opens it again (`unorder`); a reversed EndToEndId match puts it back in transit (`unclear`).
 
+def lock_many(session: Session, invoice_ids: list[int]) -> dict[int, Invoice]:
+    """The invoices of `invoice_ids`, locked (a payment batch's release), by id."""
+    return {i.id: i for i in session.execute(
+        select(Invoice).where(Invoice.id.in_(invoice_ids)).with_for_update()).scalars()}
+
+
 def order_many(session: Session, amounts: dict[int, Money]) -> None:
     """Released payment orders: each amount off the invoice's open amount and into transit. The invoices are
     locked by the caller; every one is checked (approved, that much open) before any changes."""

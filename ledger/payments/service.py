@@ -56,8 +56,8 @@ from sqlalchemy.orm import Session
 from ledger.audit.service import describe
 from ledger.auth import Principal
 from ledger.errors import Conflict, Unprocessable, check_if_match, field_error, not_found
+from ledger.invoices import queries as invoice_queries
 from ledger.invoices import service as invoices
-from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, Line
 from ledger.money import Money, has_minor_units, quantize
@@ -132,25 +132,15 @@ def obligations_in_open_batches(session: Session) -> set[int]:
 def _asked_by_invoices(session: Session, obligation_ids: list[int]) -> set[int]:
     """Of `obligation_ids`, those an invoice not rejected asks for (a line naming the obligation): the invoice
     pays them, never a transfer of their own."""
-    from ledger.invoices.models import InvoiceLine
-
-    if not obligation_ids:
-        return set()
-    return set(session.execute(
-        select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.obligation_id.in_(obligation_ids), Invoice.status != "rejected")).scalars())
+    return invoice_queries.obligations_asked(session, obligation_ids)
 
 
 def _advance_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
     """(obligation, agreement) for each advance `payer` owes in `currency` by `due_by` that nothing pays yet: still
     accrued, asked for by no invoice, held by no open batch."""
-    from ledger.agreements.models import Agreement, Obligation
+    from ledger.agreements import queries as agreements
 
-    rows = session.execute(
-        select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(Agreement.payer_code == payer, Obligation.currency == currency, Obligation.kind.in_(ADVANCE_KINDS),
-               Obligation.status == "accrued", Obligation.amount > 0, Obligation.due_on <= due_by)
-        .order_by(Obligation.due_on, Obligation.id)).all()
+    rows = agreements.advances_due(session, payer, currency, ADVANCE_KINDS, due_by)
     taken = obligations_in_open_batches(session) | _asked_by_invoices(session, [o.id for o, _ in rows])
     return [(o, a) for o, a in rows if o.id not in taken]
 
@@ -187,14 +177,11 @@ def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
     return dict(found)
 
 
-def _candidates(session: Session, payer: str, currency: str, due_by: date,
-                chosen: list[int] | None) -> list[Invoice]:
-    query = select(Invoice).where(Invoice.payer_code == payer, Invoice.document_type == "invoice")
+def _candidates(session: Session, payer: str, currency: str, due_by: date, chosen: list[int] | None) -> list:
+    """The invoices (the invoices' model) to pay: those due, or those `chosen`, each checked payable."""
     if chosen is None:
-        query = query.where(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.currency == currency,
-                            func.coalesce(Invoice.due_on, Invoice.issued_on) <= due_by)
-        return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
-    found = {i.id: i for i in session.execute(query.where(Invoice.id.in_(chosen))).scalars()}
+        return invoice_queries.payable_by(session, payer, currency, due_by)
+    found = invoice_queries.of_payer(session, payer, chosen)
     for index, invoice_id in enumerate(chosen):
         invoice = found.get(invoice_id)
         where = f"invoices.{index}"
@@ -211,7 +198,7 @@ def _candidates(session: Session, payer: str, currency: str, due_by: date,
     return [found[i] for i in dict.fromkeys(chosen)]
 
 
-def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
+def _creditor(session: Session, invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
     """The payee's account for this invoice: the IBAN the invoice names when the payee registered it, else the
     payee's registered account in the invoice's currency (remembered in `cache` for one proposal: a batch of
     10,000 invoices has a few payees)."""
@@ -234,7 +221,7 @@ def _remembered(cache: dict, key: tuple, look_up) -> tuple[rules.CreditorAccount
     return found
 
 
-def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
+def _look_up_creditor(session: Session, invoice) -> tuple[rules.CreditorAccount, str]:
     return _payee_account(session, invoice.payee_code, invoice.payee_iban, invoice.currency)
 
 
@@ -303,7 +290,7 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
     return batch
 
 
-def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decimal, position: int,
+def _item(session: Session, batch: PaymentBatch, invoice, amount: Decimal, position: int,
           named: bool, creditors: dict) -> dict:
     """The row of one transfer (inserted in bulk: a batch may hold 10,000)."""
     remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
@@ -435,9 +422,9 @@ def _item_creditor(session: Session, item: PaymentItem) -> tuple[rules.CreditorA
 
         return _claim_creditor(session, claims.claim(session, item.claim_id), {})
     if item.obligation_id is not None:
-        from ledger.agreements.models import Agreement
+        from ledger.agreements import queries as agreements
 
-        return _advance_creditor(session, session.get(Agreement, item.agreement_id), item.currency, {})
+        return _advance_creditor(session, agreements.get(session, item.agreement_id), item.currency, {})
     return _creditor(session, invoices.get(session, item.invoice_id))
 
 
@@ -550,13 +537,12 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     claim_items = [i for i in items if i.claim_id is not None]
     advance_items = [i for i in items if i.obligation_id is not None]
     claims = _claims_to_pay(session, claim_items)  # locked first: claims before the journal's head
-    invoice_rows = {i.id: i for i in session.execute(
-        select(Invoice).where(Invoice.id.in_([i.invoice_id for i in invoice_items])).with_for_update()).scalars()}
+    locked = invoices.lock_many(session, [i.invoice_id for i in invoice_items])
     taken: dict[int, Decimal] = defaultdict(Decimal)
     for item in invoice_items:
         taken[item.invoice_id] += item.amount
     for invoice_id, amount in taken.items():
-        invoice = invoice_rows[invoice_id]
+        invoice = locked[invoice_id]
         if invoice.status != "approved" or invoice.amount_open < amount:
             raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
                            f"{invoice.amount_open} open): propose again", code="invoice_changed")
@@ -602,13 +588,12 @@ def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
 def _advances_to_pay(session: Session, advance_items: list[PaymentItem]) -> dict:
     """The advances the items pay, locked: each still accrued, asked for by no invoice, for the amount proposed;
     else the release is refused and nothing moves (an invoice took the advance meanwhile: it pays it)."""
-    from ledger.agreements.models import Obligation
+    from ledger.agreements import service as agreements
 
     if not advance_items:
         return {}
     ids = sorted(i.obligation_id for i in advance_items)
-    rows = {o.id: o for o in session.execute(select(Obligation).where(Obligation.id.in_(ids)).order_by(Obligation.id)
-                                             .with_for_update().execution_options(populate_existing=True)).scalars()}
+    rows = agreements.lock_obligations(session, ids)
     asked = _asked_by_invoices(session, ids)
     for item in advance_items:
         obligation = rows[item.obligation_id]
