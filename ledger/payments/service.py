@@ -153,17 +153,12 @@ def advance_reference(agreement, obligation) -> str:
 def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
     """What open batches (proposed or approved, not yet released) and reconciliation's proposals waiting for
     review (a payment the bank may have made already) hold of each invoice."""
-    from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+    from ledger.reconciliation import queries as reconciliation
 
     if not invoice_ids:
         return {}
     found: dict[int, Decimal] = defaultdict(Decimal)
-    a = ReconciliationAllocation
-    proposals = session.execute(
-        select(a.invoice_id, func.sum(a.amount), func.sum(a.written_off))
-        .join(ReconciliationMatch, ReconciliationMatch.id == a.match_id)
-        .where(ReconciliationMatch.status == "proposed", a.invoice_id.in_(invoice_ids))
-        .group_by(a.invoice_id)).all()
+    proposals = reconciliation.proposed_for_invoices(session, invoice_ids)
     for invoice_id, amount, written_off in proposals:
         found[invoice_id] += Decimal(amount or 0) + Decimal(written_off or 0)
     rows = session.execute(
@@ -790,18 +785,12 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     amount or currency clears nothing: it waits for review as an exception (`amount_differs_from_order`), as does
     a debit of a transfer the bank rejected (`transfer_rejected`: its invoice was opened again and may be paid
     otherwise). Returns the matches made (none stored on a dry run)."""
-    from ledger.reconciliation.models import ReconciliationMatch
-    from ledger.statements.models import Transfer
+    from ledger.reconciliation import service as reconciliation
+    from ledger.statements import queries as statements
 
-    t = Transfer
-    rows = session.execute(
-        select(t, PaymentItem, PaymentBatch)
-        .join(PaymentItem, PaymentItem.end_to_end_id == t.end_to_end_id)
-        .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
-        .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
-               t.allocated == 0, t.account == PaymentBatch.debtor_account,
-               PaymentItem.status.in_((*IN_TRANSIT, "rejected")))
-        .order_by(t.id)).all()
+    rows = session.execute(statements.booked_debits_quoting(
+        PaymentItem, PaymentItem.end_to_end_id, PaymentBatch, PaymentBatch.id == PaymentItem.batch_id,
+        PaymentBatch.debtor_account, PaymentItem.status.in_((*IN_TRANSIT, "rejected")))).all()
     exact = [r for r in rows if r[1].status in IN_TRANSIT and r[0].currency == r[1].currency
              and r[0].amount == r[1].amount]
     if dry_run:
@@ -825,14 +814,13 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
             memo=f"transfer {transfer.id} is the bank's debit of {item.end_to_end_id}",
             lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
                    Line(bank_key("suspense", cur, transfer.account), Money(-item.amount, cur)), *received)))
-        match = ReconciliationMatch(
-            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+        match = reconciliation.add_match(
+            session, transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method="end_to_end_id", confidence=Decimal(1), currency=cur, value=item.amount, residual=Decimal(0),
             transfer_amount=item.amount, transfer_currency=cur,
             evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id)},
                                 sort_keys=True),
             status="auto", created_by=actor, journal_entry_id=entry_id)
-        session.add(match)
         session.flush()
         transfer.allocated = transfer.allocated + item.amount
         item.status, item.transfer_id, item.match_id = "paid", transfer.id, match.id
@@ -861,13 +849,12 @@ def _order_exceptions(session: Session, rows: list, actor: str) -> None:
     """Debits quoting a transfer's EndToEndId for another amount or currency than ordered, or quoting a transfer
     the bank rejected: a proposal waiting for review with no allocation (nothing cleared, nothing settled), its
     reason code in the evidence; once per debit (a later run adds none while one waits or was decided)."""
-    from ledger.reconciliation.models import ReconciliationMatch
+    from ledger.reconciliation import queries as reconciliation_queries
+    from ledger.reconciliation import service as reconciliation
 
     if not rows:
         return
-    known = set(session.execute(select(ReconciliationMatch.transfer_id).where(
-        ReconciliationMatch.transfer_id.in_([r[0].id for r in rows]),
-        ReconciliationMatch.method == EXCEPTION_METHOD)).scalars())
+    known = reconciliation_queries.transfers_with_method(session, [r[0].id for r in rows], EXCEPTION_METHOD)
     for transfer, item, batch in rows:
         if transfer.id in known:
             continue
@@ -882,14 +869,14 @@ def _order_exceptions(session: Session, rows: list, actor: str) -> None:
             code = AMOUNT_DIFFERS
             reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, ordered for "
                       f"{ordered}; nothing cleared")
-        session.add(ReconciliationMatch(
-            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+        reconciliation.add_match(
+            session, transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method=EXCEPTION_METHOD, confidence=Decimal(0), currency=transfer.currency, value=Decimal(0),
             residual=Decimal(0), transfer_amount=Decimal(0), transfer_currency=transfer.currency,
             evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id),
                                  "exception": code, "ordered": ordered, "debited": debited, "reason": reason[:500]},
                                 sort_keys=True),
-            status="proposed", created_by=actor))
+            status="proposed", created_by=actor)
         describe(session, "payment.exception", "payment_batch", batch.id,
                  f"{code}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, ordered {ordered}")
     session.flush()
@@ -910,15 +897,14 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
     deleted), the debit unallocated, the transfer and its invoice (advance, or cost claim, whose receipt by the
     enforcing state the entry reverses too) back in transit, so that a debit can match it again. False when the
     match is not one of ours."""
-    from ledger.statements.models import Transfer
+    from ledger.statements import service as statements
 
     if row.method != "end_to_end_id":
         return False
     item = session.execute(select(PaymentItem).where(PaymentItem.match_id == row.id).with_for_update()).scalar()
     if item is None:
         return False
-    transfer = session.execute(select(Transfer).where(Transfer.id == row.transfer_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one()
+    transfer = statements.lock_transfer(session, row.transfer_id)
     claim = _claim_of(session, item)  # transfers, then claims, then the journal's head
     if transfer.allocated < row.transfer_amount:
         raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
@@ -1012,7 +998,7 @@ def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict
 def settlement_section(session: Session, period: str, party: str | None) -> dict:
     """Per debtor bank account and currency: ordered (approved batches, not released), in transit at the
     period's end (the journal's payments-in-transit balance) and paid in the period (the bank's debits cleared)."""
-    from ledger.journal.models import Account, JournalEntry, Posting
+    from ledger.journal import queries as journal_queries
 
     rows: dict[tuple[str, str, str], dict] = {}
 
@@ -1030,13 +1016,7 @@ def settlement_section(session: Session, period: str, party: str | None) -> dict
     for owner, account, currency, total in ordered:
         row(owner, account, currency)["ordered"] += Decimal(total)
     owners = dict(parties.iban_owners(session))
-    balances = session.execute(
-        select(Account.bank_account, Posting.currency, JournalEntry.source_type,
-               func.sum(Posting.amount).filter(Posting.period <= period),
-               func.sum(Posting.amount).filter(Posting.period == period))
-        .join(Posting, Posting.account_id == Account.id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Account.purpose == "payments_in_transit")
-        .group_by(Account.bank_account, Posting.currency, JournalEntry.source_type)).all()
+    balances = journal_queries.bank_account_sums(session, "payments_in_transit", period)
     for account, currency, source, upto, during in balances:
         target = row(owners.get(account, ""), account, currency)
         target["in_transit"] -= Decimal(upto or 0)

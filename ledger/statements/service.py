@@ -515,3 +515,9 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
     return attached or 0
 
 
+
+
+def lock_transfer(session: Session, transfer_id: int) -> Transfer:
+    """The transfer `transfer_id`, locked and read afresh."""
+    return session.execute(select(Transfer).where(Transfer.id == transfer_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
