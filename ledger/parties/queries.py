@@ -96,3 +96,10 @@ def bank_accounts_of(session: Session, party: str) -> list[BankAccount]:
     """The bank accounts `party` registered, in the order it registered them."""
     return list(session.execute(select(BankAccount).where(BankAccount.party_code == party)
                                 .order_by(BankAccount.id)).scalars())
+
+
+def first_iban_in(session: Session, party: str, currency: str) -> str | None:
+    """The IBAN of the first account `party` registered in `currency`, if it registered one."""
+    return session.execute(select(BankAccount.iban).where(BankAccount.party_code == party,
+                                                          BankAccount.currency == currency)
+                           .order_by(BankAccount.id)).scalars().first()
