@@ -150,3 +150,44 @@ def spending(session: Session, agreement_id: int, category: str | None, first: s
         func.coalesce(func.sum(case((table.c.status == "paid", amount), else_=0)), 0),
     ).where(and_(*where), table.c.period.between(first, last))).one()
     return Decimal(row[0]), Decimal(row[1]), Decimal(row[2])
+
+
+def advances_due(session: Session, payer: str, currency: str, kinds: Collection[str],
+                 due_by: date) -> list[tuple[Obligation, Agreement]]:
+    """(obligation, agreement) for each obligation of `kinds` still accrued with an amount that `payer` owes in
+    `currency` by `due_by`, the earliest due first."""
+    return list(session.execute(
+        select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
+        .where(Agreement.payer_code == payer, Obligation.currency == currency, Obligation.kind.in_(kinds),
+               Obligation.status == "accrued", Obligation.amount > 0, Obligation.due_on <= due_by)
+        .order_by(Obligation.due_on, Obligation.id)).all())
+
+
+def returnees_named(session: Session, agreement_id: int, ids: Collection[int],
+                    pseudonyms: Collection[str]) -> list[tuple[int, str | None]]:
+    """(id, pseudonym) of the agreement's returnees whose id is one of `ids` or pseudonym one of `pseudonyms`
+    (at least one of the two given)."""
+    conditions = []
+    if ids:
+        conditions.append(Returnee.id.in_(ids))
+    if pseudonyms:
+        conditions.append(Returnee.pseudonym.in_(pseudonyms))
+    return session.execute(select(Returnee.id, Returnee.pseudonym).where(
+        Returnee.agreement_id == agreement_id, or_(*conditions))).all()
+
+
+def returnees_by_ids(session: Session, ids: Collection[int]) -> dict[int, Returnee]:
+    """The returnees of `ids` (not empty), by id."""
+    return {row.id: row for row in session.execute(select(Returnee).where(Returnee.id.in_(ids))).scalars()}
+
+
+def returnee_pseudonyms(session: Session, ids: list[int]) -> list[tuple[int, str | None]]:
+    """(id, pseudonym) of the returnees of `ids`."""
+    return session.execute(select(Returnee.id, Returnee.pseudonym).where(Returnee.id.in_(ids))).all()
+
+
+def obligations_in(session: Session, agreement_id: int, periods: Collection[str]) -> list[Obligation]:
+    """The agreement's obligations of `periods`, in id order."""
+    return list(session.execute(select(Obligation).where(Obligation.agreement_id == agreement_id,
+                                                         Obligation.period.in_(periods))
+                                .order_by(Obligation.id)).scalars().all())

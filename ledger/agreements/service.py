@@ -702,3 +702,17 @@ def offset_advance(session: Session, agreement: Agreement, invoice_id: int, invo
     post_obligations(session, agreement, [draft])
     return session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
                                                     Obligation.key == key)).scalar_one()
+
+
+def lock_obligations(session: Session, obligation_ids: list[int]) -> dict[int, Obligation]:
+    """The obligations of `obligation_ids` (sorted), locked in id order and read afresh, by id."""
+    return {o.id: o for o in session.execute(select(Obligation).where(Obligation.id.in_(obligation_ids))
+                                             .order_by(Obligation.id)
+                                             .with_for_update().execution_options(populate_existing=True)).scalars()}
+
+
+def lock_obligation_chunk(session: Session, obligation_ids: list[int]) -> list[Obligation]:
+    """The obligations of `obligation_ids`, locked and read afresh (another approval may have invoiced them)."""
+    locked = (select(Obligation).where(Obligation.id.in_(obligation_ids)).with_for_update()
+              .execution_options(populate_existing=True))
+    return list(session.execute(locked).scalars())

@@ -9,14 +9,14 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.invoices.models import Invoice
+from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.invoices.parsed import STATUSES
 from ledger.listing import Listing
 from ledger.timeutil import today
 
 __all__ = ["LISTING", "STATUSES", "by_ids", "payee_codes", "payees_of_invoices", "count_by_status", "open_by_payee",
            "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on",
-           "open_to_match"]
+           "open_to_match", "payable_by", "of_payer", "obligations_asked"]
 
 
 def _either_party(query: Select, code: str) -> Select:
@@ -144,3 +144,30 @@ def open_to_match(session: Session, kind: str, payer: str, currency: str, *, pay
     else:
         query = query.order_by(Invoice.issued_on, Invoice.id)
     return list(session.execute(query.limit(limit)).scalars())
+
+
+def _payers_invoices(payer: str) -> Select:
+    return select(Invoice).where(Invoice.payer_code == payer, Invoice.document_type == "invoice")
+
+
+def payable_by(session: Session, payer: str, currency: str, due_by: date) -> list[Invoice]:
+    """The approved invoices (not credit notes) with something open that `payer` owes in `currency` by `due_by`
+    (their due date, else their issue date), the earliest due first."""
+    query = _payers_invoices(payer).where(Invoice.status == "approved", Invoice.amount_open > 0,
+                                          Invoice.currency == currency,
+                                          func.coalesce(Invoice.due_on, Invoice.issued_on) <= due_by)
+    return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
+
+
+def of_payer(session: Session, payer: str, ids: list[int]) -> dict[int, Invoice]:
+    """The invoices (not credit notes) of `ids` that `payer` owes, by id."""
+    return {i.id: i for i in session.execute(_payers_invoices(payer).where(Invoice.id.in_(ids))).scalars()}
+
+
+def obligations_asked(session: Session, obligation_ids: list[int]) -> set[int]:
+    """Of `obligation_ids`, those an invoice not rejected asks for (a line naming the obligation)."""
+    if not obligation_ids:
+        return set()
+    return set(session.execute(
+        select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.obligation_id.in_(obligation_ids), Invoice.status != "rejected")).scalars())

@@ -50,8 +50,8 @@ from sqlalchemy import Boolean, Connection, insert, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
+from ledger.agreements import queries as agreement_queries
 from ledger.agreements import service as agreements
-from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.agreements.rules import obligations as obligation_rules
 from ledger.agreements.rules import reimbursement as cost_rules
 from ledger.agreements.rules import terms as term_rules
@@ -73,7 +73,7 @@ from ledger.invoices.parsed import LINE_KINDS, ParsedInvoice, ParsedLine
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.journal.service import first_open_period, post_entries
 from ledger.money import CurrencyMismatch, Money
-from ledger.parties.models import BankAccount
+from ledger.parties import queries as parties
 from ledger.pseudonyms import redact
 from ledger.timeutil import period_of, today, utcnow
 from ledger.wire import Extended
@@ -94,14 +94,14 @@ class CheckedLine:
     parsed: ParsedLine
     period: str
     returnee_id: int | None = None
-    obligation: Obligation | None = None
+    obligation: object | None = None  # the obligation matched (`ledger.agreements.queries`)
 
 
 @dataclass
 class Checked:
     """What intake learnt about one document: its agreement, its matched lines and everything found."""
 
-    agreement: Agreement
+    agreement: object  # the agreement (`ledger.agreements.queries`)
     invoice: ParsedInvoice
     period: str
     lines: list[CheckedLine]
@@ -112,7 +112,7 @@ class Checked:
         return "disputed" if self.findings else "accepted"
 
 
-def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) -> Agreement:
+def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None):
     """The agreement the document names (its references in priority order) whose payee is `sender`.
 
     A partner naming an agreement it is not a side of learns nothing: the same 422 as for no agreement.
@@ -137,7 +137,7 @@ def resolve_agreement(session: Session, inv: ParsedInvoice, sender: str | None) 
     raise field_error(field, "names no agreement on which you are the payee", "unknown_agreement")
 
 
-def _first_agreement(session: Session, inv: ParsedInvoice, payee: str) -> Agreement | None:
+def _first_agreement(session: Session, inv: ParsedInvoice, payee: str):
     for _source, ref in inv.agreement_ref_candidates:
         try:
             agreement = agreements.get(session, ref)
@@ -154,7 +154,7 @@ def _invoice_period(inv: ParsedInvoice) -> str:
     return period or period_of(inv.issued_on)
 
 
-def _outside_term(agreement: Agreement, period: str) -> bool:
+def _outside_term(agreement, period: str) -> bool:
     first, last = obligation_rules.period_bounds(period)
     ends_on = agreements.facts(agreement).ends_on
     return last < agreement.effective_from or (ends_on is not None and first > ends_on)
@@ -168,13 +168,7 @@ def _returnees(session: Session, agreement_id: int, names: Iterable[str]) -> dic
     pseudonyms = [n for n in names if n not in numeric]
     if not names:
         return {}
-    conditions = []
-    if ids:
-        conditions.append(Returnee.id.in_(ids))
-    if pseudonyms:
-        conditions.append(Returnee.pseudonym.in_(pseudonyms))
-    rows = session.execute(select(Returnee.id, Returnee.pseudonym).where(
-        Returnee.agreement_id == agreement_id, or_(*conditions))).all()
+    rows = agreement_queries.returnees_named(session, agreement_id, ids, pseudonyms)
     found: dict[str, int] = {}
     for rid, pseudonym in rows:
         found[str(rid)] = rid
@@ -199,7 +193,7 @@ def _candidate_key(kind: str, returnee_id: int | None, period: str) -> tuple:
     return kind, returnee_id, period
 
 
-def check(session: Session, inv: ParsedInvoice, agreement: Agreement) -> Checked:
+def check(session: Session, inv: ParsedInvoice, agreement) -> Checked:
     """All findings on `inv` for `agreement` (arithmetic, currency, term, and line by line)."""
     period = _invoice_period(inv)
     findings: list[Finding] = list(check_arithmetic(inv))
@@ -216,14 +210,12 @@ def check(session: Session, inv: ParsedInvoice, agreement: Agreement) -> Checked
     return Checked(agreement, inv, period, lines, findings)
 
 
-def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
+def _line_findings(session: Session, agreement, inv: ParsedInvoice,
                    lines: list[CheckedLine]) -> list[Finding]:
     credit_note = inv.document_type == "credit_note"
     periods = {line.period for line in lines}
-    rows = session.execute(select(Obligation).where(Obligation.agreement_id == agreement.id,
-                                                    Obligation.period.in_(periods))
-                           .order_by(Obligation.id)).scalars().all()
-    candidates: dict[tuple, list[Obligation]] = defaultdict(list)
+    rows = agreement_queries.obligations_in(session, agreement.id, periods)
+    candidates: dict[tuple, list] = defaultdict(list)
     for row in rows:
         candidates[_candidate_key(row.kind, row.returnee_id, row.period)].append(row)
         if row.kind in ("instalment", "milestone", "adjustment"):
@@ -248,7 +240,7 @@ def _line_findings(session: Session, agreement: Agreement, inv: ParsedInvoice,
     return findings
 
 
-def _cost_findings(session: Session, agreement: Agreement, lines: list[CheckedLine], returnees: dict[str, int],
+def _cost_findings(session: Session, agreement, lines: list[CheckedLine], returnees: dict[str, int],
                    credit_note: bool) -> list[Finding]:
     """Findings on `actual_cost` lines (module `agreements.reimbursement`): a returnee, category and evidence they
     must name; costs outside the returnee's stay (`outside_stay`; the onward journey of a `returned_onward` is the
@@ -256,8 +248,7 @@ def _cost_findings(session: Session, agreement: Agreement, lines: list[CheckedLi
     (`cap_exceeded`, with the headroom left before the line)."""
     findings: list[Finding] = []
     ids = {returnees.get(line.parsed.returnee) for line in lines if line.parsed.returnee} - {None}
-    stays = {row.id: row for row in session.execute(select(Returnee).where(Returnee.id.in_(ids))).scalars()} \
-        if ids else {}
+    stays = agreement_queries.returnees_by_ids(session, ids) if ids else {}
     versions = agreements.versions(session, agreement.id)
     checkable: list[cost_rules.CostLine] = []
     for line in lines:
@@ -305,7 +296,7 @@ def _cost_findings(session: Session, agreement: Agreement, lines: list[CheckedLi
     return findings
 
 
-def consumed_costs(session: Session, agreement: Agreement, returnee_ids: Iterable[int],
+def consumed_costs(session: Session, agreement, returnee_ids: Iterable[int],
                    exclude_invoice: int | None = None) -> list[cost_rules.CostLine]:
     """The returnees' actual costs already asked on the agreement's invoices that are not rejected."""
     ids = sorted(set(returnee_ids))
@@ -322,7 +313,7 @@ def consumed_costs(session: Session, agreement: Agreement, returnee_ids: Iterabl
             for line_id, rid, category, period, amount in session.execute(query)]
 
 
-def cap_position(session: Session, agreement: Agreement, returnee_id: int) -> dict:
+def cap_position(session: Session, agreement, returnee_id: int) -> dict:
     """A returnee's consumed actual costs against the caps in force today: per person, category and year."""
     terms = term_rules.terms_in_force(agreements.versions(session, agreement.id), today())
     consumed = cost_rules.Consumption(consumed_costs(session, agreement, [returnee_id]))
@@ -354,7 +345,7 @@ def where_kind(source: str, credit_note: bool) -> str:
 
 
 def _match(line: CheckedLine, returnees: dict[str, int], candidates: dict, claimed: set[int], used: set[int],
-           credit_note: bool, source: str = "json") -> Obligation | Finding:
+           credit_note: bool, source: str = "json"):
     parsed, lid = line.parsed, line.parsed.line_id
     kind = parsed.kind
     if not kind or kind not in LINE_KINDS:
@@ -379,14 +370,14 @@ def _match(line: CheckedLine, returnees: dict[str, int], candidates: dict, claim
                        "kind", lid)
     amount = parsed.net_amount.amount
 
-    def rank(o: Obligation) -> tuple:
+    def rank(o) -> tuple:
         free = o.id not in used and (credit_note or (o.id not in claimed and o.status == "accrued"))
         return (not free, Decimal(o.amount) != amount, o.id)
 
     return min(options, key=rank)
 
 
-def _compare(line: CheckedLine, obligation: Obligation, claimed: set[int], used: set[int],
+def _compare(line: CheckedLine, obligation, claimed: set[int], used: set[int],
              credit_note: bool) -> list[Finding]:
     lid, amount = line.parsed.line_id, line.parsed.net_amount
     accrued = Money(Decimal(obligation.amount), obligation.currency)
@@ -459,9 +450,7 @@ def receive(session: Session, inv: ParsedInvoice, sender: str | None, document: 
 
 def _registered_iban(session: Session, party: str, currency: str) -> str | None:
     """The payee's registered account in the invoice currency, for invoices that name none (JSON)."""
-    return session.execute(select(BankAccount.iban).where(BankAccount.party_code == party,
-                                                          BankAccount.currency == currency)
-                           .order_by(BankAccount.id)).scalars().first()
+    return parties.first_iban_in(session, party, currency)
 
 
 def store(session: Session, checked: Checked, document: bytes | None) -> Invoice:
@@ -536,8 +525,7 @@ def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
     found: dict[int, str | None] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 5000):
-        found.update(session.execute(select(Returnee.id, Returnee.pseudonym)
-                                     .where(Returnee.id.in_(ordered[start:start + 5000]))).all())
+        found.update(agreement_queries.returnee_pseudonyms(session, ordered[start:start + 5000]))
     return found
 
 
@@ -552,20 +540,19 @@ def view_page(session: Session, invoices: list[Invoice]) -> list[dict]:
     for finding in session.execute(select(InvoiceFinding).where(InvoiceFinding.invoice_id.in_(list(findings)))
                                    .order_by(InvoiceFinding.id)).scalars():
         findings[finding.invoice_id].append(finding)
-    agreements = {agreement.id: agreement for agreement in session.execute(
-        select(Agreement).where(Agreement.id.in_({invoice.agreement_id for invoice in invoices}))).scalars()}
+    agreements_of = agreement_queries.by_ids(session, {invoice.agreement_id for invoice in invoices})
     return [view(session, invoice, with_lines=False, findings=findings[invoice.id],
-                 agreement=agreements[invoice.agreement_id]) for invoice in invoices]
+                 agreement=agreements_of[invoice.agreement_id]) for invoice in invoices]
 
 
 def view(session: Session, invoice: Invoice, with_lines: bool = True, findings: list[InvoiceFinding] | None = None,
-         agreement: Agreement | None = None) -> dict:
+         agreement=None) -> dict:
     """The wire form; lists leave the lines out (an invoice may have thousands). `findings` and `agreement`: the
     invoice's, when the caller read them already (`view_page`)."""
     if findings is None:
         findings = findings_of(session, invoice.id)
     if agreement is None:
-        agreement = session.get(Agreement, invoice.agreement_id)
+        agreement = agreement_queries.get(session, invoice.agreement_id)
     cur = invoice.currency
     rows = lines_of(session, invoice.id) if with_lines else []
     pseudonyms = _pseudonyms(session, {ln.returnee_id for ln in rows if ln.returnee_id is not None})
@@ -689,7 +676,7 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     findings = findings_of(session, invoice.id)
     _refuse_arithmetic(findings)
     given = _overrides(session, invoice, overrides, findings)
-    agreement = session.get(Agreement, invoice.agreement_id)
+    agreement = agreement_queries.get(session, invoice.agreement_id)
     if invoice.currency != agreement.currency:
         raise Unprocessable(f"the agreement is in {agreement.currency}: an invoice in {invoice.currency} cannot "
                             "be posted; reject it", code="currency_mismatch")
@@ -715,25 +702,23 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     return invoice
 
 
-def _keys(agreement: Agreement) -> tuple[AccountKey, AccountKey, AccountKey]:
+def _keys(agreement) -> tuple[AccountKey, AccountKey, AccountKey]:
     costs, obligations = agreements.accounts(agreement)
     payable = AccountKey("invoices_payable", agreement.currency, agreement.payee_code, agreement.payer_code,
                          agreement.id)
     return costs, obligations, payable
 
 
-def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, lines: list[InvoiceLine],
+def _post_invoice(session: Session, invoice: Invoice, agreement, lines: list[InvoiceLine],
                   day: date, period: str) -> int | None:
     cur = invoice.currency
     payable = _money(invoice.payable, cur)
     wanted = [line.obligation_id for line in lines if line.obligation_id is not None]
-    by_id: dict[int, Obligation] = {}
+    by_id: dict[int, object] = {}
     for start in range(0, len(wanted), 5000):
-        chunk = wanted[start:start + 5000]
-        locked = (select(Obligation).where(Obligation.id.in_(chunk)).with_for_update()
-                  .execution_options(populate_existing=True))  # another approval may have invoiced them
-        by_id.update((o.id, o) for o in session.execute(locked).scalars())
-    matched: dict[int, Obligation] = {}
+        chunk = wanted[start:start + 5000]  # read afresh: another approval may have invoiced them
+        by_id.update((o.id, o) for o in agreements.lock_obligation_chunk(session, chunk))
+    matched: dict[int, object] = {}
     for line in lines:
         if line.obligation_id is None:
             continue
@@ -768,7 +753,7 @@ def _post_invoice(session: Session, invoice: Invoice, agreement: Agreement, line
     return entry_id
 
 
-def _post_credit_note(session: Session, invoice: Invoice, agreement: Agreement, day: date,
+def _post_credit_note(session: Session, invoice: Invoice, agreement, day: date,
                       period: str) -> int | None:
     cur = invoice.currency
     credited = -_money(invoice.payable, cur)  # positive: what the payer owes less
@@ -956,6 +941,12 @@ def _obligation_ids(session: Session, invoice_ids: Sequence[int]) -> list[int]:
 # `in_transit`, not `paid`: the money is with the bank. The bank's debit (matched by EndToEndId) clears it
 # (`clear_transit`: `paid` once nothing is open nor in transit, its obligations paid); a rejection (pain.002)
 # opens it again (`unorder`); a reversed EndToEndId match puts it back in transit (`unclear`).
+
+def lock_many(session: Session, invoice_ids: list[int]) -> dict[int, Invoice]:
+    """The invoices of `invoice_ids`, locked (a payment batch's release), by id."""
+    return {i.id: i for i in session.execute(
+        select(Invoice).where(Invoice.id.in_(invoice_ids)).with_for_update()).scalars()}
+
 
 def order_many(session: Session, amounts: dict[int, Money]) -> None:
     """Released payment orders: each amount off the invoice's open amount and into transit. The invoices are

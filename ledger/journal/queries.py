@@ -291,3 +291,15 @@ def closed_among(session: Session, periods: list[str]) -> list[str]:
     """Which of `periods` are closed."""
     return list(session.execute(select(Period.period).where(Period.period.in_(periods),
                                                             Period.status == "closed")).scalars())
+
+
+def bank_account_sums(session: Session, purpose: str, period: str) -> list[tuple[str | None, str, str, object, object]]:
+    """(bank account, currency, source type, sum of the postings up to `period`, sum of those in `period`) of the
+    accounts of `purpose`."""
+    return session.execute(
+        select(Account.bank_account, Posting.currency, JournalEntry.source_type,
+               func.sum(Posting.amount).filter(Posting.period <= period),
+               func.sum(Posting.amount).filter(Posting.period == period))
+        .join(Posting, Posting.account_id == Account.id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Account.purpose == purpose)
+        .group_by(Account.bank_account, Posting.currency, JournalEntry.source_type)).all()

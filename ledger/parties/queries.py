@@ -85,3 +85,21 @@ def codes_matching(session: Session, text: str) -> list[str]:
     like = f"%{text.strip().lower()}%"
     return list(session.execute(select(Party.code).where(or_(func.lower(Party.code) == text.strip().lower(),
                                                               func.lower(Party.name).like(like)))).scalars())
+
+
+def bank_account(session: Session, iban: str) -> BankAccount | None:
+    """The registered bank account `iban` (as stored: compact, upper case), if one is."""
+    return session.execute(select(BankAccount).where(BankAccount.iban == iban)).scalar()
+
+
+def bank_accounts_of(session: Session, party: str) -> list[BankAccount]:
+    """The bank accounts `party` registered, in the order it registered them."""
+    return list(session.execute(select(BankAccount).where(BankAccount.party_code == party)
+                                .order_by(BankAccount.id)).scalars())
+
+
+def first_iban_in(session: Session, party: str, currency: str) -> str | None:
+    """The IBAN of the first account `party` registered in `currency`, if it registered one."""
+    return session.execute(select(BankAccount.iban).where(BankAccount.party_code == party,
+                                                          BankAccount.currency == currency)
+                           .order_by(BankAccount.id)).scalars().first()

@@ -48,10 +48,9 @@ def in_transit_by_payee(session: Session) -> dict[str, list[Money]]:
 
 def debited_by_payee(session: Session, since: date) -> dict[str, list[Money]]:
     """What the bank debited for each payee's transfers (cleared by EndToEndId) from `since`, per currency."""
-    from ledger.statements.models import Transfer
+    from ledger.statements import queries as statements
 
-    return _by_payee(session, PaymentItem.status == "paid", PaymentItem.transfer_id.in_(
-        select(Transfer.id).where(func.coalesce(Transfer.booking_date, Transfer.value_date) >= since)))
+    return _by_payee(session, PaymentItem.status == "paid", PaymentItem.transfer_id.in_(statements.booked_since(since)))
 
 
 def latest_batches(session: Session, limit: int) -> list[PaymentBatch]:

@@ -56,16 +56,16 @@ from sqlalchemy.orm import Session
 from ledger.audit.service import describe
 from ledger.auth import Principal
 from ledger.errors import Conflict, Unprocessable, check_if_match, field_error, not_found
+from ledger.invoices import queries as invoice_queries
 from ledger.invoices import service as invoices
-from ledger.invoices.models import Invoice
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, Line
 from ledger.money import Money, has_minor_units, quantize
-from ledger.parties.models import BankAccount, Party
+from ledger.parties import queries as parties
 from ledger.payments import pain001, pain002, rules
 from ledger.payments.models import PaymentApproval, PaymentBatch, PaymentItem, PaymentStatusReport
 from ledger.recognition import service as recognition
-from ledger.statements.cash import bank_key
+from ledger.statements.service import bank_key
 from ledger.timeutil import period_of, today, utcnow
 
 RELEASE_SOURCE = "payment_release"
@@ -90,9 +90,10 @@ def _problem(error: rules.PaymentRuleError) -> Unprocessable:
 
 # ---- proposing ---------------------------------------------------------------------------------------
 
-def _debtor_account(session: Session, account: str) -> BankAccount:
+def _debtor_account(session: Session, account: str):
+    """The registered bank account (the parties' model) the batch pays from."""
     compact = "".join(account.split()).upper()
-    found = session.execute(select(BankAccount).where(BankAccount.iban == compact)).scalar()
+    found = parties.bank_account(session, compact)
     if found is None:
         raise field_error("debtor_account", "no party has this bank account registered", "unknown_debtor_account")
     return found
@@ -109,15 +110,11 @@ def claims_in_open_batches(session: Session) -> set[int]:
 def _claim_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
     """Accepted claims with something payable that `payer` (the issuing state) owes in `currency` by `due_by`,
     that no open batch and no reconciliation proposal waiting for review already pays."""
-    from ledger.recognition.models import CostClaim
-    from ledger.reconciliation.claims import _held_claims
+    from ledger.recognition import queries as claims
+    from ledger.reconciliation import queries as reconciliation
 
-    found = session.execute(
-        select(CostClaim).where(CostClaim.issuing_state == payer, CostClaim.currency == currency,
-                                CostClaim.status == "accepted", CostClaim.payable > 0,
-                                CostClaim.payment_due_on.is_not(None), CostClaim.payment_due_on <= due_by)
-        .order_by(CostClaim.payment_due_on, CostClaim.id)).scalars()
-    taken = claims_in_open_batches(session) | _held_claims(session)
+    found = claims.payable_by(session, payer, currency, due_by)
+    taken = claims_in_open_batches(session) | reconciliation.held_claims(session)
     return [claim for claim in found if claim.id not in taken]
 
 
@@ -135,25 +132,15 @@ def obligations_in_open_batches(session: Session) -> set[int]:
 def _asked_by_invoices(session: Session, obligation_ids: list[int]) -> set[int]:
     """Of `obligation_ids`, those an invoice not rejected asks for (a line naming the obligation): the invoice
     pays them, never a transfer of their own."""
-    from ledger.invoices.models import InvoiceLine
-
-    if not obligation_ids:
-        return set()
-    return set(session.execute(
-        select(InvoiceLine.obligation_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(InvoiceLine.obligation_id.in_(obligation_ids), Invoice.status != "rejected")).scalars())
+    return invoice_queries.obligations_asked(session, obligation_ids)
 
 
 def _advance_candidates(session: Session, payer: str, currency: str, due_by: date) -> list:
     """(obligation, agreement) for each advance `payer` owes in `currency` by `due_by` that nothing pays yet: still
     accrued, asked for by no invoice, held by no open batch."""
-    from ledger.agreements.models import Agreement, Obligation
+    from ledger.agreements import queries as agreements
 
-    rows = session.execute(
-        select(Obligation, Agreement).join(Agreement, Agreement.id == Obligation.agreement_id)
-        .where(Agreement.payer_code == payer, Obligation.currency == currency, Obligation.kind.in_(ADVANCE_KINDS),
-               Obligation.status == "accrued", Obligation.amount > 0, Obligation.due_on <= due_by)
-        .order_by(Obligation.due_on, Obligation.id)).all()
+    rows = agreements.advances_due(session, payer, currency, ADVANCE_KINDS, due_by)
     taken = obligations_in_open_batches(session) | _asked_by_invoices(session, [o.id for o, _ in rows])
     return [(o, a) for o, a in rows if o.id not in taken]
 
@@ -166,17 +153,12 @@ def advance_reference(agreement, obligation) -> str:
 def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
     """What open batches (proposed or approved, not yet released) and reconciliation's proposals waiting for
     review (a payment the bank may have made already) hold of each invoice."""
-    from ledger.reconciliation.models import ReconciliationAllocation, ReconciliationMatch
+    from ledger.reconciliation import queries as reconciliation
 
     if not invoice_ids:
         return {}
     found: dict[int, Decimal] = defaultdict(Decimal)
-    a = ReconciliationAllocation
-    proposals = session.execute(
-        select(a.invoice_id, func.sum(a.amount), func.sum(a.written_off))
-        .join(ReconciliationMatch, ReconciliationMatch.id == a.match_id)
-        .where(ReconciliationMatch.status == "proposed", a.invoice_id.in_(invoice_ids))
-        .group_by(a.invoice_id)).all()
+    proposals = reconciliation.proposed_for_invoices(session, invoice_ids)
     for invoice_id, amount, written_off in proposals:
         found[invoice_id] += Decimal(amount or 0) + Decimal(written_off or 0)
     rows = session.execute(
@@ -190,14 +172,11 @@ def reserved(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
     return dict(found)
 
 
-def _candidates(session: Session, payer: str, currency: str, due_by: date,
-                chosen: list[int] | None) -> list[Invoice]:
-    query = select(Invoice).where(Invoice.payer_code == payer, Invoice.document_type == "invoice")
+def _candidates(session: Session, payer: str, currency: str, due_by: date, chosen: list[int] | None) -> list:
+    """The invoices (the invoices' model) to pay: those due, or those `chosen`, each checked payable."""
     if chosen is None:
-        query = query.where(Invoice.status == "approved", Invoice.amount_open > 0, Invoice.currency == currency,
-                            func.coalesce(Invoice.due_on, Invoice.issued_on) <= due_by)
-        return list(session.execute(query.order_by(Invoice.due_on, Invoice.id)).scalars())
-    found = {i.id: i for i in session.execute(query.where(Invoice.id.in_(chosen))).scalars()}
+        return invoice_queries.payable_by(session, payer, currency, due_by)
+    found = invoice_queries.of_payer(session, payer, chosen)
     for index, invoice_id in enumerate(chosen):
         invoice = found.get(invoice_id)
         where = f"invoices.{index}"
@@ -214,7 +193,7 @@ def _candidates(session: Session, payer: str, currency: str, due_by: date,
     return [found[i] for i in dict.fromkeys(chosen)]
 
 
-def _creditor(session: Session, invoice: Invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
+def _creditor(session: Session, invoice, cache: dict | None = None) -> tuple[rules.CreditorAccount, str]:
     """The payee's account for this invoice: the IBAN the invoice names when the payee registered it, else the
     payee's registered account in the invoice's currency (remembered in `cache` for one proposal: a batch of
     10,000 invoices has a few payees)."""
@@ -237,19 +216,18 @@ def _remembered(cache: dict, key: tuple, look_up) -> tuple[rules.CreditorAccount
     return found
 
 
-def _look_up_creditor(session: Session, invoice: Invoice) -> tuple[rules.CreditorAccount, str]:
+def _look_up_creditor(session: Session, invoice) -> tuple[rules.CreditorAccount, str]:
     return _payee_account(session, invoice.payee_code, invoice.payee_iban, invoice.currency)
 
 
 def _payee_account(session: Session, payee: str, iban: str | None,
                    currency: str) -> tuple[rules.CreditorAccount, str]:
     """The payee's registered account named `iban`, else its registered account in `currency`."""
-    accounts = list(session.execute(select(BankAccount).where(BankAccount.party_code == payee)
-                                    .order_by(BankAccount.id)).scalars())
+    accounts = parties.bank_accounts_of(session, payee)
     named = [a for a in accounts if iban and a.iban == iban]
     in_currency = [a for a in accounts if a.currency == currency]
     account = (named or in_currency or [None])[0]
-    party = session.get(Party, payee)
+    party = parties.get(session, payee)
     checked = rules.creditor_account(account.iban if account else iban, account.bic if account else None, payee)
     return checked, party.name if party else payee
 
@@ -307,7 +285,7 @@ def propose(session: Session, *, debtor_account: str, due_by: date, execution_da
     return batch
 
 
-def _item(session: Session, batch: PaymentBatch, invoice: Invoice, amount: Decimal, position: int,
+def _item(session: Session, batch: PaymentBatch, invoice, amount: Decimal, position: int,
           named: bool, creditors: dict) -> dict:
     """The row of one transfer (inserted in bulk: a batch may hold 10,000)."""
     remittance, structured = rules.remittance(invoice.payment_reference, invoice.payment_reference_is_rf,
@@ -426,13 +404,13 @@ def _open_for_change(batch: PaymentBatch) -> None:
 
 def _item_creditor(session: Session, item: PaymentItem) -> tuple[rules.CreditorAccount, str]:
     if item.claim_id is not None:
-        from ledger.recognition.models import CostClaim
+        from ledger.recognition import queries as claims
 
-        return _claim_creditor(session, session.get(CostClaim, item.claim_id), {})
+        return _claim_creditor(session, claims.claim(session, item.claim_id), {})
     if item.obligation_id is not None:
-        from ledger.agreements.models import Agreement
+        from ledger.agreements import queries as agreements
 
-        return _advance_creditor(session, session.get(Agreement, item.agreement_id), item.currency, {})
+        return _advance_creditor(session, agreements.get(session, item.agreement_id), item.currency, {})
     return _creditor(session, invoices.get(session, item.invoice_id))
 
 
@@ -517,7 +495,7 @@ def _to_pay(items: list[PaymentItem]) -> list[PaymentItem]:
 
 
 def build_file(session: Session, batch: PaymentBatch, items: list[PaymentItem], initiator: str) -> bytes:
-    debtor = session.get(Party, batch.debtor_party)
+    debtor = parties.get(session, batch.debtor_party)
     transfers = [pain001.Transfer(
         end_to_end_id=i.end_to_end_id, amount=i.amount, currency=i.currency, creditor_name=i.creditor_name,
         creditor=rules.creditor_account(i.creditor_account, i.creditor_bic, i.creditor_country),
@@ -545,13 +523,12 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     claim_items = [i for i in items if i.claim_id is not None]
     advance_items = [i for i in items if i.obligation_id is not None]
     claims = _claims_to_pay(session, claim_items)  # locked first: claims before the journal's head
-    invoice_rows = {i.id: i for i in session.execute(
-        select(Invoice).where(Invoice.id.in_([i.invoice_id for i in invoice_items])).with_for_update()).scalars()}
+    locked = invoices.lock_many(session, [i.invoice_id for i in invoice_items])
     taken: dict[int, Decimal] = defaultdict(Decimal)
     for item in invoice_items:
         taken[item.invoice_id] += item.amount
     for invoice_id, amount in taken.items():
-        invoice = invoice_rows[invoice_id]
+        invoice = locked[invoice_id]
         if invoice.status != "approved" or invoice.amount_open < amount:
             raise Conflict(f"invoice {invoice_id} no longer has {amount} open (it is {invoice.status}, "
                            f"{invoice.amount_open} open): propose again", code="invoice_changed")
@@ -583,13 +560,9 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
 def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
     """The claims the items pay, locked in id order (as reconciliation locks them): each still accepted with the
     whole amount payable, else the release is refused and nothing moves."""
-    from ledger.recognition.models import CostClaim
-
     if not claim_items:
         return {}
-    rows = {c.id: c for c in session.execute(
-        select(CostClaim).where(CostClaim.id.in_([i.claim_id for i in claim_items])).order_by(CostClaim.id)
-        .with_for_update()).scalars()}
+    rows = recognition.lock_claims(session, [i.claim_id for i in claim_items])
     for item in claim_items:
         claim = rows[item.claim_id]
         if claim.status != "accepted" or claim.payable != item.amount:
@@ -601,13 +574,12 @@ def _claims_to_pay(session: Session, claim_items: list[PaymentItem]) -> dict:
 def _advances_to_pay(session: Session, advance_items: list[PaymentItem]) -> dict:
     """The advances the items pay, locked: each still accrued, asked for by no invoice, for the amount proposed;
     else the release is refused and nothing moves (an invoice took the advance meanwhile: it pays it)."""
-    from ledger.agreements.models import Obligation
+    from ledger.agreements import service as agreements
 
     if not advance_items:
         return {}
     ids = sorted(i.obligation_id for i in advance_items)
-    rows = {o.id: o for o in session.execute(select(Obligation).where(Obligation.id.in_(ids)).order_by(Obligation.id)
-                                             .with_for_update().execution_options(populate_existing=True)).scalars()}
+    rows = agreements.lock_obligations(session, ids)
     asked = _asked_by_invoices(session, ids)
     for item in advance_items:
         obligation = rows[item.obligation_id]
@@ -772,12 +744,9 @@ def _reject(session: Session, batch: PaymentBatch, item: PaymentItem, status: pa
 
 def _claim_of(session: Session, item: PaymentItem):
     """The cost claim the item pays, locked (None for an invoice's or an advance's transfer)."""
-    from ledger.recognition.models import CostClaim
-
     if item.claim_id is None:
         return None
-    return session.execute(select(CostClaim).where(CostClaim.id == item.claim_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    return recognition.lock_claim(session, item.claim_id)
 
 
 def _reject_paid_claim(session: Session, item: PaymentItem, claim, status: pain002.TransferStatus) -> None:
@@ -807,18 +776,12 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
     amount or currency clears nothing: it waits for review as an exception (`amount_differs_from_order`), as does
     a debit of a transfer the bank rejected (`transfer_rejected`: its invoice was opened again and may be paid
     otherwise). Returns the matches made (none stored on a dry run)."""
-    from ledger.reconciliation.models import ReconciliationMatch
-    from ledger.statements.models import Transfer
+    from ledger.reconciliation import service as reconciliation
+    from ledger.statements import queries as statements
 
-    t = Transfer
-    rows = session.execute(
-        select(t, PaymentItem, PaymentBatch)
-        .join(PaymentItem, PaymentItem.end_to_end_id == t.end_to_end_id)
-        .join(PaymentBatch, PaymentBatch.id == PaymentItem.batch_id)
-        .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
-               t.allocated == 0, t.account == PaymentBatch.debtor_account,
-               PaymentItem.status.in_((*IN_TRANSIT, "rejected")))
-        .order_by(t.id)).all()
+    rows = session.execute(statements.booked_debits_quoting(
+        PaymentItem, PaymentItem.end_to_end_id, PaymentBatch, PaymentBatch.id == PaymentItem.batch_id,
+        PaymentBatch.debtor_account, PaymentItem.status.in_((*IN_TRANSIT, "rejected")))).all()
     exact = [r for r in rows if r[1].status in IN_TRANSIT and r[0].currency == r[1].currency
              and r[0].amount == r[1].amount]
     if dry_run:
@@ -842,14 +805,13 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
             memo=f"transfer {transfer.id} is the bank's debit of {item.end_to_end_id}",
             lines=(Line(in_transit_key(cur, batch.debtor_account), Money(item.amount, cur)),
                    Line(bank_key("suspense", cur, transfer.account), Money(-item.amount, cur)), *received)))
-        match = ReconciliationMatch(
-            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+        match = reconciliation.add_match(
+            session, transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method="end_to_end_id", confidence=Decimal(1), currency=cur, value=item.amount, residual=Decimal(0),
             transfer_amount=item.amount, transfer_currency=cur,
             evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id)},
                                 sort_keys=True),
             status="auto", created_by=actor, journal_entry_id=entry_id)
-        session.add(match)
         session.flush()
         transfer.allocated = transfer.allocated + item.amount
         item.status, item.transfer_id, item.match_id = "paid", transfer.id, match.id
@@ -868,27 +830,22 @@ def match_executed(session: Session, actor: str, dry_run: bool) -> list:
 def _claims_in_transit(session: Session, items: list[PaymentItem]) -> dict:
     """The cost claims in transit that `items` pay, locked in id order (a claim released before migration 0030
     was paid at release: its debit clears payments in transit only)."""
-    from ledger.recognition.models import CostClaim
-
     ids = sorted({i.claim_id for i in items if i.claim_id is not None and i.status in IN_TRANSIT})
     if not ids:
         return {}
-    return {c.id: c for c in session.execute(
-        select(CostClaim).where(CostClaim.id.in_(ids), CostClaim.status == "in_transit").order_by(CostClaim.id)
-        .with_for_update().execution_options(populate_existing=True)).scalars()}
+    return recognition.lock_claims_in_transit(session, ids)
 
 
 def _order_exceptions(session: Session, rows: list, actor: str) -> None:
     """Debits quoting a transfer's EndToEndId for another amount or currency than ordered, or quoting a transfer
     the bank rejected: a proposal waiting for review with no allocation (nothing cleared, nothing settled), its
     reason code in the evidence; once per debit (a later run adds none while one waits or was decided)."""
-    from ledger.reconciliation.models import ReconciliationMatch
+    from ledger.reconciliation import queries as reconciliation_queries
+    from ledger.reconciliation import service as reconciliation
 
     if not rows:
         return
-    known = set(session.execute(select(ReconciliationMatch.transfer_id).where(
-        ReconciliationMatch.transfer_id.in_([r[0].id for r in rows]),
-        ReconciliationMatch.method == EXCEPTION_METHOD)).scalars())
+    known = reconciliation_queries.transfers_with_method(session, [r[0].id for r in rows], EXCEPTION_METHOD)
     for transfer, item, batch in rows:
         if transfer.id in known:
             continue
@@ -903,14 +860,14 @@ def _order_exceptions(session: Session, rows: list, actor: str) -> None:
             code = AMOUNT_DIFFERS
             reason = (f"{code}: the bank debited {debited} for transfer {item.end_to_end_id}, ordered for "
                       f"{ordered}; nothing cleared")
-        session.add(ReconciliationMatch(
-            transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
+        reconciliation.add_match(
+            session, transfer_id=transfer.id, payer_code=batch.debtor_party, payee_code=item.payee_code,
             method=EXCEPTION_METHOD, confidence=Decimal(0), currency=transfer.currency, value=Decimal(0),
             residual=Decimal(0), transfer_amount=Decimal(0), transfer_currency=transfer.currency,
             evidence=json.dumps({"end_to_end_id": item.end_to_end_id, "payment_batch": str(batch.id),
                                  "exception": code, "ordered": ordered, "debited": debited, "reason": reason[:500]},
                                 sort_keys=True),
-            status="proposed", created_by=actor))
+            status="proposed", created_by=actor)
         describe(session, "payment.exception", "payment_batch", batch.id,
                  f"{code}: transfer {transfer.id} debited {debited} for {item.end_to_end_id}, ordered {ordered}")
     session.flush()
@@ -931,15 +888,14 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
     deleted), the debit unallocated, the transfer and its invoice (advance, or cost claim, whose receipt by the
     enforcing state the entry reverses too) back in transit, so that a debit can match it again. False when the
     match is not one of ours."""
-    from ledger.statements.models import Transfer
+    from ledger.statements import service as statements
 
     if row.method != "end_to_end_id":
         return False
     item = session.execute(select(PaymentItem).where(PaymentItem.match_id == row.id).with_for_update()).scalar()
     if item is None:
         return False
-    transfer = session.execute(select(Transfer).where(Transfer.id == row.transfer_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one()
+    transfer = statements.lock_transfer(session, row.transfer_id)
     claim = _claim_of(session, item)  # transfers, then claims, then the journal's head
     if transfer.allocated < row.transfer_amount:
         raise Conflict(f"transfer {row.transfer_id} has less allocated than the match took", code="invalid_transition")
@@ -1033,7 +989,7 @@ def view(session: Session, batch: PaymentBatch, with_items: bool = True) -> dict
 def settlement_section(session: Session, period: str, party: str | None) -> dict:
     """Per debtor bank account and currency: ordered (approved batches, not released), in transit at the
     period's end (the journal's payments-in-transit balance) and paid in the period (the bank's debits cleared)."""
-    from ledger.journal.models import Account, JournalEntry, Posting
+    from ledger.journal import queries as journal_queries
 
     rows: dict[tuple[str, str, str], dict] = {}
 
@@ -1050,14 +1006,8 @@ def settlement_section(session: Session, period: str, party: str | None) -> dict
         .group_by(PaymentBatch.debtor_party, PaymentBatch.debtor_account, PaymentBatch.currency)).all()
     for owner, account, currency, total in ordered:
         row(owner, account, currency)["ordered"] += Decimal(total)
-    owners = dict(session.execute(select(BankAccount.iban, BankAccount.party_code)).all())
-    balances = session.execute(
-        select(Account.bank_account, Posting.currency, JournalEntry.source_type,
-               func.sum(Posting.amount).filter(Posting.period <= period),
-               func.sum(Posting.amount).filter(Posting.period == period))
-        .join(Posting, Posting.account_id == Account.id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Account.purpose == "payments_in_transit")
-        .group_by(Account.bank_account, Posting.currency, JournalEntry.source_type)).all()
+    owners = dict(parties.iban_owners(session))
+    balances = journal_queries.bank_account_sums(session, "payments_in_transit", period)
     for account, currency, source, upto, during in balances:
         target = row(owners.get(account, ""), account, currency)
         target["in_transit"] -= Decimal(upto or 0)

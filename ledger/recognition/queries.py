@@ -67,3 +67,17 @@ def accepted_to_match(session: Session, enforcing_state: str, currency: str, *, 
 
 def claims_by_ids(session: Session, ids: list[int]) -> list[CostClaim]:
     return list(session.execute(select(CostClaim).where(CostClaim.id.in_(ids))).scalars())
+
+
+def payable_by(session: Session, issuing_state: str, currency: str, due_by: date) -> list[CostClaim]:
+    """Accepted claims with something payable that `issuing_state` owes in `currency` by `due_by`, the earliest
+    due first (what a payment batch may pay)."""
+    return list(session.execute(
+        select(CostClaim).where(CostClaim.issuing_state == issuing_state, CostClaim.currency == currency,
+                                CostClaim.status == "accepted", CostClaim.payable > 0,
+                                CostClaim.payment_due_on.is_not(None), CostClaim.payment_due_on <= due_by)
+        .order_by(CostClaim.payment_due_on, CostClaim.id)).scalars())
+
+
+def claim(session: Session, claim_id: int) -> CostClaim | None:
+    return session.get(CostClaim, claim_id)

@@ -910,3 +910,25 @@ def _plan_shown(claims: list[netting_rules.NettableClaim], end: date, plan: nett
         positions=[Position(s, m) for s, m in plan.positions.items() if mine(s)],
         transfers=[t for t in plan.transfers if mine(t.payer, t.payee)],
     )
+
+
+# ---- locks for the payments that pay claims ----------------------------------------------------------
+
+def lock_claims(session: Session, claim_ids: Sequence[int]) -> dict[int, CostClaim]:
+    """The claims of `claim_ids`, locked in id order (as reconciliation locks them), by id."""
+    return {c.id: c for c in session.execute(
+        select(CostClaim).where(CostClaim.id.in_(claim_ids)).order_by(CostClaim.id)
+        .with_for_update()).scalars()}
+
+
+def lock_claim(session: Session, claim_id: int) -> CostClaim:
+    """The claim `claim_id`, locked and read afresh."""
+    return session.execute(select(CostClaim).where(CostClaim.id == claim_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def lock_claims_in_transit(session: Session, claim_ids: Sequence[int]) -> dict[int, CostClaim]:
+    """Of `claim_ids` (sorted), the claims in transit, locked in id order and read afresh, by id."""
+    return {c.id: c for c in session.execute(
+        select(CostClaim).where(CostClaim.id.in_(claim_ids), CostClaim.status == "in_transit").order_by(CostClaim.id)
+        .with_for_update().execution_options(populate_existing=True)).scalars()}

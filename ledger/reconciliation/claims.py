@@ -46,6 +46,7 @@ from ledger.reconciliation.models import (
     ReconciliationRun,
     RejectedClaimPair,
 )
+from ledger.reconciliation.queries import held_claims
 from ledger.reconciliation.types import MatchProposal, MatchSettings, OpenInvoice, OpenTransfer
 from ledger.statements.cash import suspense
 from ledger.statements.models import Transfer
@@ -107,14 +108,6 @@ class OpenClaims:
     rejected: set[tuple[int, int]] = field(default_factory=set)
 
 
-def _held_claims(session: Session) -> set[int]:
-    """The claims that proposals waiting for review would pay."""
-    return set(session.execute(
-        select(ReconciliationAllocation.claim_id)
-        .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
-        .where(ReconciliationMatch.status == "proposed", ReconciliationAllocation.claim_id.is_not(None))).scalars())
-
-
 def _open_credit() -> tuple:
     """What makes a credit open to the pass (read by `load_open`, counted by `count_open_credits`): booked, between
     two known and different parties, with money unallocated and a date, and no proposal waiting for review."""
@@ -139,7 +132,7 @@ def load_open(session: Session, *, lock: bool = False) -> OpenClaims:
     unallocated (locked FOR UPDATE on PostgreSQL with `lock`: transfers first, then claims, the order
     every posting path locks them in, so a run and a confirmation cannot deadlock)."""
     out = OpenClaims()
-    held = _held_claims(session)
+    held = held_claims(session)
     t = Transfer
     query = (select(t.id, t.party_code, t.counterparty_party, t.amount, t.allocated, t.currency, t.booking_date,
                     t.value_date, t.structured_reference, t.remittance_information, t.end_to_end_id,

@@ -20,7 +20,8 @@ from ledger.statements import queries as statements
 
 __all__ = ["UNMATCHED_DEFINITION", "STATUSES", "MATCHES", "PaidInvoice", "possible_duplicates", "Candidate",
            "Criteria", "by_keys", "candidates", "unmatched_count", "unmatched_transfers", "confident_proposals",
-           "matches_of", "latest_match_of_transfer", "paid_by_payee", "live_matches_of"]
+           "matches_of", "latest_match_of_transfer", "paid_by_payee", "live_matches_of", "held_claims",
+           "proposed_for_invoices", "transfers_with_method"]
 
 # One definition of an unmatched transfer, for every page and count that shows one. The run's message, the
 # reconciliation list, the dashboard and the settlement page used to count differently (the run only the transfers
@@ -96,3 +97,27 @@ def live_matches_of(session: Session, transfer_ids: Select) -> list[tuple[int, i
     return session.execute(select(m.id, m.transfer_id, m.status)
                            .where(m.transfer_id.in_(transfer_ids), m.status.not_in(("rejected", "reversed")))
                            .order_by(m.transfer_id, m.id)).all()
+
+
+def held_claims(session: Session) -> set[int]:
+    """The claims that proposals waiting for review would pay."""
+    return set(session.execute(
+        select(ReconciliationAllocation.claim_id)
+        .join(ReconciliationMatch, ReconciliationMatch.id == ReconciliationAllocation.match_id)
+        .where(ReconciliationMatch.status == "proposed", ReconciliationAllocation.claim_id.is_not(None))).scalars())
+
+
+def proposed_for_invoices(session: Session, invoice_ids: list[int]) -> list[tuple[int, object, object]]:
+    """(invoice, amount, written off) that proposals waiting for review would allocate to each of `invoice_ids`."""
+    a = ReconciliationAllocation
+    return session.execute(
+        select(a.invoice_id, func.sum(a.amount), func.sum(a.written_off))
+        .join(ReconciliationMatch, ReconciliationMatch.id == a.match_id)
+        .where(ReconciliationMatch.status == "proposed", a.invoice_id.in_(invoice_ids))
+        .group_by(a.invoice_id)).all()
+
+
+def transfers_with_method(session: Session, transfer_ids: list[int], method: str) -> set[int]:
+    """Of `transfer_ids`, those a match made by `method` (in any status) names."""
+    return set(session.execute(select(ReconciliationMatch.transfer_id).where(
+        ReconciliationMatch.transfer_id.in_(transfer_ids), ReconciliationMatch.method == method)).scalars())

@@ -62,7 +62,7 @@ __all__ = [
     "RESIDUAL_ACCOUNTS", "SOURCE_TYPE", "OpenSet", "Plan", "WriteOff", "allocations_of", "ask_write_off_approval",
     "confirm", "etag", "get",
     "get_run", "list_query", "load_open", "manual", "plans_from", "post", "proposed_open_items", "refused_pairs",
-    "reject", "reverse", "run", "view", "views",
+    "reject", "reverse", "run", "view", "views", "add_match",
 ]
 
 
@@ -185,3 +185,11 @@ def _settled_items(allocations: list[dict]) -> dict:
     invoice_ids = [a["invoice"] for a in allocations if a["invoice"] is not None]
     return {"invoices": invoice_ids, "claims": claim_ids} if claim_ids else {"invoices": invoice_ids}
 
+
+
+def add_match(session: Session, **columns) -> ReconciliationMatch:
+    """A match another feature's pass makes (payments' EndToEndId match, or its exception), added to the session:
+    the caller flushes."""
+    row = ReconciliationMatch(**columns)
+    session.add(row)
+    return row

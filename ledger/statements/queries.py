@@ -15,7 +15,8 @@ from ledger.statements.models import Statement, Transfer
 from ledger.statements.voiding import VOIDED, matches_holding
 
 __all__ = ["DIFFERS_FLAG", "VOIDED", "STATEMENTS", "TRANSFERS", "matches_holding", "transfers_of", "transfer",
-           "transfers_by_ids", "booked_since", "unexplained", "count_unexplained", "unexplained_by_party"]
+           "transfers_by_ids", "booked_since", "unexplained", "count_unexplained", "unexplained_by_party",
+           "booked_debits_quoting"]
 
 _WARNING = or_(Statement.balance_check == "mismatch", Statement.imported == 0,
                Statement.flags.contains("unknown_account"), Statement.flags.contains(DIFFERS_FLAG))
@@ -95,3 +96,16 @@ def unexplained_by_party(session: Session, codes: list[str]) -> list[tuple[str, 
         rows += session.execute(select(side, Transfer.currency, func.sum(Transfer.amount - Transfer.allocated))
                                 .where(open_transfers).where(side.in_(codes)).group_by(side, Transfer.currency)).all()
     return rows
+
+
+def booked_debits_quoting(order, end_to_end_id, batch, batch_on, account, *conditions) -> Select:
+    """select(Transfer, order, batch): each booked debit (not a bank's reversal entry, nothing allocated yet) whose
+    EndToEndId is `end_to_end_id` of another feature's payment `order`, joined to the order's `batch` (on
+    `batch_on`) and taken from the batch's `account`, where `conditions` hold too, in the transfers' order."""
+    t = Transfer
+    return (select(t, order, batch)
+            .join(order, end_to_end_id == t.end_to_end_id)
+            .join(batch, batch_on)
+            .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False),
+                   t.allocated == 0, t.account == account, *conditions)
+            .order_by(t.id))

@@ -36,6 +36,7 @@ from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
 from ledger.parties import queries as parties
 from ledger.statements import cash
+from ledger.statements.cash import bank_key as bank_key  # the door to a bank account's journal keys (cash.py)
 from ledger.statements.models import Statement, StatementPart, Transfer, TransferFx
 from ledger.statements.parsing import (
     ParsedStatement,
@@ -514,3 +515,9 @@ def attach_unknown_transfers(session: Session, iban: str) -> int:
     return attached or 0
 
 
+
+
+def lock_transfer(session: Session, transfer_id: int) -> Transfer:
+    """The transfer `transfer_id`, locked and read afresh."""
+    return session.execute(select(Transfer).where(Transfer.id == transfer_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
