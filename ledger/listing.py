@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import BigInteger, Integer, Select
+from sqlalchemy import BigInteger, Integer, Select, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from contracts.common import MAX_ID, decode_cursor, encode_cursor
@@ -53,6 +53,16 @@ def _within(key: InstrumentedAttribute, value: Any) -> Any:
     elif "\x00" in str(value):
         raise ValueError(value)
     return value
+
+
+def either_party(*columns: Any) -> Callable[[Select, str], Select]:
+    """A list's party filter: the code as typed (any case) matches a row on whichever of `columns` names it —
+    payer or payee, issuing or enforcing state, a party or its counterparty."""
+
+    def narrowed(query: Select, code: str) -> Select:
+        return query.where(or_(*(column == code.upper() for column in columns)))
+
+    return narrowed
 
 
 @dataclass(frozen=True)

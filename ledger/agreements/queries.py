@@ -11,12 +11,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import Agreement, Obligation, Returnee
-from ledger.listing import Listing
-
-
-def _either_party(query: Select, code: str) -> Select:
-    return query.where(or_(Agreement.payer_code == code.upper(), Agreement.payee_code == code.upper()))
-
+from ledger.listing import Listing, either_party
 
 AGREEMENTS = Listing(
     query=lambda: select(Agreement),
@@ -24,7 +19,7 @@ AGREEMENTS = Listing(
             "currency": Agreement.currency, "effective_from": Agreement.effective_from,
             "effective_to": Agreement.effective_to},
     tiebreak=Agreement.id,
-    filters={"party": _either_party,
+    filters={"party": either_party(Agreement.payer_code, Agreement.payee_code),
              "q": lambda q, v: q.where(Agreement.reference.icontains(v, autoescape=True))},
 )
 

@@ -11,16 +11,12 @@ from sqlalchemy.orm import Session
 
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.invoices.parsed import STATUSES
-from ledger.listing import Listing
+from ledger.listing import Listing, either_party
 from ledger.timeutil import today
 
 __all__ = ["LISTING", "STATUSES", "by_ids", "payee_codes", "payees_of_invoices", "count_by_status", "open_by_payee",
            "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on",
            "open_to_match", "payable_by", "of_payer", "obligations_asked"]
-
-
-def _either_party(query: Select, code: str) -> Select:
-    return query.where(or_(Invoice.payee_code == code.upper(), Invoice.payer_code == code.upper()))
 
 
 def _overdue(query: Select, value: str) -> Select:
@@ -36,7 +32,8 @@ LISTING = Listing(
             "issued_on": Invoice.issued_on, "due_on": Invoice.due_on, "payable": Invoice.payable,
             "amount_open": Invoice.amount_open, "status": Invoice.status},
     tiebreak=Invoice.id,
-    filters={"status": lambda q, v: q.where(Invoice.status == v), "party": _either_party,
+    filters={"status": lambda q, v: q.where(Invoice.status == v),
+             "party": either_party(Invoice.payee_code, Invoice.payer_code),
              "period": lambda q, v: q.where(Invoice.period == v), "overdue": _overdue},
 )
 

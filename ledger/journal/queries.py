@@ -15,7 +15,7 @@ from ledger.auth import Principal
 from ledger.journal import service
 from ledger.journal.models import Account, JournalEntry, Period, Posting
 from ledger.journal.rules import canonical_rate
-from ledger.listing import Listing
+from ledger.listing import Listing, either_party
 from ledger.money import Money
 from ledger.parties.queries import account_numbers_of
 from ledger.wire import Extended
@@ -104,10 +104,6 @@ _BALANCES = select(Posting.account_id, func.sum(Posting.amount).label("total")).
 _BALANCE = func.coalesce(_BALANCES.c.total, 0)
 
 
-def _either_party(query: Select, code: str) -> Select:
-    return query.where(or_(Account.party_code == code.upper(), Account.counterparty_code == code.upper()))
-
-
 #: Rows `(Account, balance)`: each account with the sum of its postings.
 ACCOUNTS = Listing(
     query=lambda: select(Account, _BALANCE.label("balance")).outerjoin(_BALANCES, _BALANCES.c.account_id == Account.id),
@@ -115,7 +111,8 @@ ACCOUNTS = Listing(
             "counterparty": Account.counterparty_code, "agreement": Account.agreement_id,
             "currency": Account.currency, "balance": _BALANCE},
     tiebreak=Account.id,
-    filters={"purpose": lambda q, v: q.where(Account.purpose == v), "party": _either_party,
+    filters={"purpose": lambda q, v: q.where(Account.purpose == v),
+             "party": either_party(Account.party_code, Account.counterparty_code),
              "currency": lambda q, v: q.where(Account.currency == v.upper()),
              "nonzero": lambda q, v: q.where(_BALANCE != 0) if v == "nonzero" else q},
 )

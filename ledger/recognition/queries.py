@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ledger.listing import Listing
+from ledger.listing import Listing, either_party
 from ledger.recognition.models import CostClaim
 from ledger.recognition.service import overdue_on
 from ledger.timeutil import today
@@ -22,17 +22,14 @@ def _overdue(query: Select, value: str) -> Select:
     return query.where(condition if value == "yes" else ~condition)
 
 
-def _either_state(query: Select, code: str) -> Select:
-    return query.where(or_(CostClaim.issuing_state == code.upper(), CostClaim.enforcing_state == code.upper()))
-
-
 LISTING = Listing(
     query=lambda: select(CostClaim),
     orders={"id": CostClaim.id, "issuing_state": CostClaim.issuing_state, "submitted_on": CostClaim.submitted_on,
             "payable": CostClaim.payable, "decision_due_on": CostClaim.decision_due_on,
             "payment_due_on": CostClaim.payment_due_on, "stage": CostClaim.status},
     tiebreak=CostClaim.id,
-    filters={"overdue": _overdue, "stage": lambda q, v: q.where(CostClaim.status == v), "state": _either_state},
+    filters={"overdue": _overdue, "stage": lambda q, v: q.where(CostClaim.status == v),
+             "state": either_party(CostClaim.issuing_state, CostClaim.enforcing_state)},
 )
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ledger.invoices import queries as invoices
-from ledger.listing import Listing
+from ledger.listing import Listing, either_party
 from ledger.reconciliation.duplicates import PaidInvoice, possible_duplicates
 from ledger.reconciliation.matches import list_query
 from ledger.reconciliation.models import STATUSES, ReconciliationAllocation, ReconciliationMatch
@@ -43,17 +43,13 @@ def unmatched_transfers(as_of: date | None = None) -> Select:
     return statements.TRANSFERS.query().where(*statements.unexplained(as_of))
 
 
-def _either_party(query: Select, code: str) -> Select:
-    code = code.upper()
-    return query.where(or_(ReconciliationMatch.payer_code == code, ReconciliationMatch.payee_code == code))
-
-
 MATCHES = Listing(
     query=lambda: select(ReconciliationMatch),
     orders={"id": ReconciliationMatch.id, "transfer": ReconciliationMatch.transfer_id,
             "confidence": ReconciliationMatch.confidence, "value": ReconciliationMatch.value},
     tiebreak=ReconciliationMatch.id,
-    filters={"status": lambda q, v: q.where(ReconciliationMatch.status == v), "party": _either_party,
+    filters={"status": lambda q, v: q.where(ReconciliationMatch.status == v),
+             "party": either_party(ReconciliationMatch.payer_code, ReconciliationMatch.payee_code),
              "method": lambda q, v: q.where(ReconciliationMatch.method == v)},
 )
 

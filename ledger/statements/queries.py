@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.listing import Listing
+from ledger.listing import Listing, either_party
 from ledger.statements import service
 from ledger.statements.cash import DIFFERS_FLAG
 from ledger.statements.models import Statement, Transfer
@@ -36,17 +36,14 @@ STATEMENTS = Listing(
 )
 
 
-def _either_party(query: Select, code: str) -> Select:
-    return query.where(or_(Transfer.party_code == code.upper(), Transfer.counterparty_party == code.upper()))
-
-
 TRANSFERS = Listing(
     query=lambda: select(Transfer),
     orders={"id": Transfer.id, "booking_date": Transfer.booking_date, "direction": Transfer.direction,
             "counterparty": Transfer.counterparty_party, "party": Transfer.party_code, "amount": Transfer.amount,
             "unallocated": Transfer.amount - Transfer.allocated},
     tiebreak=Transfer.id,
-    filters={"status": lambda q, v: q.where(service.status_clause(v)), "party": _either_party,
+    filters={"status": lambda q, v: q.where(service.status_clause(v)),
+             "party": either_party(Transfer.party_code, Transfer.counterparty_party),
              "currency": lambda q, v: q.where(Transfer.currency == v.upper()),
              "direction": lambda q, v: q.where(Transfer.direction == v)},
 )
