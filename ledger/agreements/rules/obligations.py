@@ -200,16 +200,8 @@ def price_obligations(
     """Everything the agreement makes payable with a due date up to ``through``, priced as the versions
     say *now*, each booked in its own due period (within ``scope`` if one is given). Sorted by due date,
     then key."""
-    returnees = list(returnees)
-    timeline = VersionTimeline(versions)
-    drafts = [
-        *_advance(agreement, timeline, through),
-        *_instalments(agreement, timeline, through),
-        *_fees(agreement, timeline, returnees, through, scope),
-        *_support(agreement, timeline, returnees, through, scope),
-        *_milestones(agreement, timeline, returnees, through),
-        *_grants(agreement, timeline, returnees, through, scope),
-    ]
+    run = _Run(agreement, VersionTimeline(versions), list(returnees), through, scope)
+    drafts = [draft for pricer in _PRICERS for draft in pricer(run)]
     return sorted(drafts, key=lambda d: (d.due_on, d.key))
 
 
@@ -226,78 +218,67 @@ def derive_obligations(
     return [d for d in price_obligations(agreement, versions, returnees, last) if d.due_on >= first]
 
 
-def _draft(
-    agreement: AgreementFacts,
-    key: str,
-    kind: str,
-    due_on: date,
-    amount: Money,
-    version: AgreementVersion,
-    returnee_id: int | None = None,
-) -> ObligationDraft:
-    if amount.currency != agreement.currency:
-        raise ObligationError("terms are not in the agreement's currency", field="currency")
-    return ObligationDraft(key, kind, returnee_id, due_on, amount, period_of(due_on), version.number)
+class _Run:
+    """What every pricing rule below reads: the agreement, its versions by date, the returnees, the last day
+    priced (``through``) and the scope of an incremental run."""
+
+    def __init__(self, agreement: AgreementFacts, timeline: VersionTimeline, returnees: list[ReturneeFacts],
+                 through: date, scope: Scope | None) -> None:
+        self.agreement, self.timeline, self.returnees = agreement, timeline, returnees
+        self.through, self.scope = through, scope
+
+    def due(self, day: date) -> bool:
+        """Falls due within the term and by ``through``."""
+        return day <= self.through and self.agreement.in_term(day)
+
+    def covers(self, returnee_id: int, due_on: date) -> bool:
+        """Is still to be priced by this run (always, without a scope)."""
+        return self.scope is None or self.scope.covers(returnee_id, due_on)
+
+    def draft(self, key: str, kind: str, due_on: date, amount: Money, version: AgreementVersion,
+              returnee_id: int | None = None) -> ObligationDraft:
+        if amount.currency != self.agreement.currency:
+            raise ObligationError("terms are not in the agreement's currency", field="currency")
+        return ObligationDraft(key, kind, returnee_id, due_on, amount, period_of(due_on), version.number)
+
+    def accepted(self) -> list[ReturneeFacts]:
+        """Returnees accepted within the term, in the order they count towards milestones."""
+        accepted = [r for r in self.returnees if r.accepted_on is not None and self.agreement.in_term(r.accepted_on)]
+        return sorted(accepted, key=lambda r: (r.accepted_on, r.id))
 
 
-def _due(agreement: AgreementFacts, day: date, through: date) -> bool:
-    return day <= through and agreement.in_term(day)
-
-
-def _advance(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    through: date,
-) -> Iterator[ObligationDraft]:
-    for start in sorted({max(v.effective_from, agreement.effective_from) for v in timeline.versions}):
-        version = timeline.at(start)
+def _advance(run: _Run) -> Iterator[ObligationDraft]:
+    for start in sorted({max(v.effective_from, run.agreement.effective_from) for v in run.timeline.versions}):
+        version = run.timeline.at(start)
         if version is not None and version.terms.advance is not None:
             due_on = start + timedelta(days=version.terms.advance_due_days or 0)
-            if _due(agreement, due_on, through):
-                yield _draft(agreement, "advance", ADVANCE, due_on, version.terms.advance, version)
+            if run.due(due_on):
+                yield run.draft("advance", ADVANCE, due_on, version.terms.advance, version)
             return
 
 
-def _instalments(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    through: date,
-) -> Iterator[ObligationDraft]:
-    dates = sorted({i.due_on for v in timeline.versions for i in v.terms.instalments})
+def _instalments(run: _Run) -> Iterator[ObligationDraft]:
+    dates = sorted({i.due_on for v in run.timeline.versions for i in v.terms.instalments})
     for due_on in dates:
-        version = timeline.at(due_on)
-        if version is None or not _due(agreement, due_on, through):
+        version = run.timeline.at(due_on)
+        if version is None or not run.due(due_on):
             continue
         same_day = [i for i in version.terms.instalments if i.due_on == due_on]
         for index, instalment in enumerate(same_day):
-            yield _draft(
-                agreement, f"instalment:{due_on.isoformat()}:{index}", INSTALMENT, due_on, instalment.amount, version
-            )
+            yield run.draft(f"instalment:{due_on.isoformat()}:{index}", INSTALMENT, due_on, instalment.amount, version)
 
 
-def _accepted(agreement: AgreementFacts, returnees: Iterable[ReturneeFacts]) -> list[ReturneeFacts]:
-    """Returnees accepted within the term, in the order they count towards milestones."""
-    accepted = [r for r in returnees if r.accepted_on is not None and agreement.in_term(r.accepted_on)]
-    return sorted(accepted, key=lambda r: (r.accepted_on, r.id))
-
-
-def _fees(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    returnees: list[ReturneeFacts],
-    through: date,
-    scope: Scope | None,
-) -> Iterator[ObligationDraft]:
-    for returnee in _accepted(agreement, returnees):
+def _fees(run: _Run) -> Iterator[ObligationDraft]:
+    for returnee in run.accepted():
         accepted_on = returnee.accepted_on
-        if accepted_on is None:  # _accepted keeps the accepted returnees only
+        if accepted_on is None:  # accepted() keeps the accepted returnees only
             raise ValueError(f"returnee {returnee.id} is not accepted")
-        if scope is not None and not scope.covers(returnee.id, accepted_on):
+        if not run.covers(returnee.id, accepted_on):
             continue
-        version = timeline.at(accepted_on)
-        if accepted_on <= through and version is not None and version.terms.per_returnee_fee is not None:
+        version = run.timeline.at(accepted_on)
+        if accepted_on <= run.through and version is not None and version.terms.per_returnee_fee is not None:
             fee = version.terms.per_returnee_fee
-            yield _draft(agreement, f"fee:r{returnee.id}", PER_RETURNEE_FEE, accepted_on, fee, version, returnee.id)
+            yield run.draft(f"fee:r{returnee.id}", PER_RETURNEE_FEE, accepted_on, fee, version, returnee.id)
 
 
 def support_months(agreement: AgreementFacts, returnee: ReturneeFacts, through: date) -> Iterator[tuple[int, date]]:
@@ -312,68 +293,55 @@ def support_months(agreement: AgreementFacts, returnee: ReturneeFacts, through: 
         due_on, number = _next_month(due_on), number + 1
 
 
-def _support(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    returnees: list[ReturneeFacts],
-    through: date,
-    scope: Scope | None,
-) -> Iterator[ObligationDraft]:
+def _support(run: _Run) -> Iterator[ObligationDraft]:
     # No version pays beyond its max_months, so months past the largest cap need not be looked at.
-    cap = max((v.terms.monthly_support.max_months for v in timeline.versions if v.terms.monthly_support), default=0)
-    for returnee in returnees:
-        for number, due_on in support_months(agreement, returnee, through):
+    versions = run.timeline.versions
+    cap = max((v.terms.monthly_support.max_months for v in versions if v.terms.monthly_support), default=0)
+    for returnee in run.returnees:
+        for number, due_on in support_months(run.agreement, returnee, run.through):
             if number > cap:
                 break
-            if scope is not None and not scope.covers(returnee.id, due_on):
+            if not run.covers(returnee.id, due_on):
                 continue
-            version = timeline.at(due_on)
+            version = run.timeline.at(due_on)
             support = version.terms.monthly_support if version else None
             if version is not None and support is not None and number <= support.max_months:
                 key = f"support:r{returnee.id}:{period_of(due_on)}"
-                yield _draft(agreement, key, MONTHLY_SUPPORT, due_on, support.amount, version, returnee.id)
+                yield run.draft(key, MONTHLY_SUPPORT, due_on, support.amount, version, returnee.id)
 
 
-def _milestones(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    returnees: list[ReturneeFacts],
-    through: date,
-) -> Iterator[ObligationDraft]:
-    accepted = _accepted(agreement, returnees)
-    thresholds = sorted({m.returnees for v in timeline.versions for m in v.terms.milestones})
+def _milestones(run: _Run) -> Iterator[ObligationDraft]:
+    accepted = run.accepted()
+    thresholds = sorted({m.returnees for v in run.timeline.versions for m in v.terms.milestones})
     for threshold in thresholds:
         if threshold > len(accepted):
             break
         reached_on = accepted[threshold - 1].accepted_on
-        if reached_on is None:  # _accepted keeps the accepted returnees only
+        if reached_on is None:  # accepted() keeps the accepted returnees only
             raise ValueError("a milestone reached by a returnee who is not accepted")
-        version = timeline.at(reached_on)
+        version = run.timeline.at(reached_on)
         amounts = {m.returnees: m.amount for m in version.terms.milestones} if version else {}
-        if version is not None and threshold in amounts and reached_on <= through:
-            yield _draft(agreement, f"milestone:{threshold}", MILESTONE, reached_on, amounts[threshold], version)
+        if version is not None and threshold in amounts and reached_on <= run.through:
+            yield run.draft(f"milestone:{threshold}", MILESTONE, reached_on, amounts[threshold], version)
 
 
-def _grants(
-    agreement: AgreementFacts,
-    timeline: VersionTimeline,
-    returnees: list[ReturneeFacts],
-    through: date,
-    scope: Scope | None,
-) -> Iterator[ObligationDraft]:
+def _grants(run: _Run) -> Iterator[ObligationDraft]:
     """The one-off ``voluntary_departure_grant``, due on the day of a voluntary departure within the term, priced
     by the version in force that day (acceptance is not needed: the grant rewards leaving, not being hosted)."""
-    for returnee in returnees:
+    for returnee in run.returnees:
         departed_on = returnee.departed_on
         if returnee.departure != "voluntary_departure" or departed_on is None:
             continue
-        if not _due(agreement, departed_on, through) or (scope is not None and not scope.covers(returnee.id,
-                                                                                               departed_on)):
+        if not run.due(departed_on) or not run.covers(returnee.id, departed_on):
             continue
-        version = timeline.at(departed_on)
+        version = run.timeline.at(departed_on)
         if version is not None and version.terms.voluntary_departure_grant is not None:
-            yield _draft(agreement, f"grant:r{returnee.id}", DEPARTURE_GRANT, departed_on,
-                         version.terms.voluntary_departure_grant, version, returnee.id)
+            yield run.draft(f"grant:r{returnee.id}", DEPARTURE_GRANT, departed_on,
+                            version.terms.voluntary_departure_grant, version, returnee.id)
+
+
+#: The pricing rules, one per kind the terms make payable (their order does not matter: the result is sorted).
+_PRICERS = (_advance, _instalments, _fees, _support, _milestones, _grants)
 
 
 # --- accrual and re-pricing --------------------------------------------------------------------------
