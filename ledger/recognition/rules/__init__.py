@@ -343,72 +343,6 @@ class RuleSet:
             return False
         return self.applies_until is None or enforced_on <= self.applies_until
 
-    # -- assessment --------------------------------------------------------------------------------
-
-    def assess(
-        self,
-        decision_date: date,
-        enforced_on: date,
-        submitted_on: date,
-        lines: Sequence[ClaimLine],
-        recovered_from_person: Money,
-        rates: Sequence[AllowanceRate] = (),
-    ) -> ClaimAssessment:
-        found = Findings()
-        found.passes(_check_dates, decision_date, enforced_on, submitted_on)
-        if not self.covers(enforced_on):
-            found.add(RecognitionRuleError(
-                "basis_not_applicable",
-                f"legal basis {self.basis} does not govern an enforcement on {enforced_on.isoformat()}",
-                field="legal_basis",
-            ))
-        if self.decision_too_old(decision_date, enforced_on):
-            found.add(RecognitionRuleError(
-                "decision_too_old",
-                f"the decision was taken more than {self.max_decision_age_years} years before enforcement "
-                f"(enforcement after {add_years(decision_date, self.max_decision_age_years).isoformat()}): "
-                "no reimbursement",
-                field="decision_date",
-            ))
-        if not lines:
-            found.add(RecognitionRuleError("no_lines", "a cost claim needs at least one line", field="lines"))
-        currency = recovered_from_person.currency
-        if recovered_from_person.amount < 0:
-            found.add(RecognitionRuleError(
-                "negative_amount", "recovered_from_person cannot be negative", field="recovered_from_person"
-            ))
-        assessed = tuple(
-            found.value(self.assess_line, index, line, currency, enforced_on, rates) for index, line in enumerate(lines)
-        )
-        found.passes(self._check_escort_days, lines, enforced_on, submitted_on)
-        found.raise_any()  # so every line was assessed
-        assessed = tuple(a for a in assessed if a is not None)
-        claimed = total([a.claimed for a in assessed], currency)
-        allowed = total([a.allowed for a in assessed], currency)
-        flags: list[ClaimFlag] = []
-        late_after = self.late_after(enforced_on)
-        late = submitted_on > late_after
-        if late:
-            flags.append(ClaimFlag.LATE)
-        if recovered_from_person > allowed:
-            flags.append(ClaimFlag.RECOVERED_EXCEEDS_ALLOWED)
-            payable = Money.zero(currency)
-        else:
-            payable = allowed - recovered_from_person
-        return ClaimAssessment(
-            basis=self.basis,
-            currency=currency,
-            lines=assessed,
-            claimed=claimed,
-            allowed=allowed,
-            recovered=recovered_from_person,
-            payable=payable,
-            late=late,
-            late_after=late_after,
-            decision_due_on=self.decision_due_on(submitted_on),
-            flags=tuple(flags),
-        )
-
     def assess_line(
         self, index: int, line: ClaimLine, currency: str, enforced_on: date, rates: Sequence[AllowanceRate]
     ) -> LineAssessment:
@@ -460,19 +394,6 @@ class RuleSet:
                                   "days"))
         found.raise_any()
         return days, escorts
-
-    @staticmethod
-    def _check_escort_days(lines: Sequence[ClaimLine], enforced_on: date, submitted_on: date) -> None:
-        """Escorts are paid for no more days than passed from the enforcement to the claim, both counted: a
-        mission not yet made, or longer than the removal, is not a cost."""
-        passed = (submitted_on - enforced_on).days + 1
-        found = Findings()
-        for index, line in enumerate(lines):
-            if line.category == Category.ESCORT_ALLOWANCE and isinstance(line.days, int) and line.days > passed:
-                found.add(_line_error("invalid_escort_counts", index,
-                                      f"{line.days} days of escort, but only {passed} passed from the enforcement "
-                                      f"({enforced_on.isoformat()}) to the claim", "days"))
-        found.raise_any()
 
     def _eligible_category(self, index: int, line: ClaimLine) -> Category:
         try:
@@ -642,6 +563,19 @@ register_basis(
 # Entry points for callers
 
 
+def _check_escort_days(lines: Sequence[ClaimLine], enforced_on: date, submitted_on: date) -> None:
+    """Escorts are paid for no more days than passed from the enforcement to the claim, both counted: a
+    mission not yet made, or longer than the removal, is not a cost."""
+    passed = (submitted_on - enforced_on).days + 1
+    found = Findings()
+    for index, line in enumerate(lines):
+        if line.category == Category.ESCORT_ALLOWANCE and isinstance(line.days, int) and line.days > passed:
+            found.add(_line_error("invalid_escort_counts", index,
+                                  f"{line.days} days of escort, but only {passed} passed from the enforcement "
+                                  f"({enforced_on.isoformat()}) to the claim", "days"))
+    found.raise_any()
+
+
 def assess_claim(
     basis: str,
     decision_date: date,
@@ -660,7 +594,53 @@ def assess_claim(
     ineligible_location, currency_mismatch, evidence_required, field_not_applicable, reference_fare_required,
     invalid_escort_counts, ambiguous_rate, rate_currency_mismatch.
     """
-    return rules_for(basis).assess(decision_date, enforced_on, submitted_on, lines, recovered_from_person, rates)
+    rules = rules_for(basis)
+    found = Findings()
+    found.passes(_check_dates, decision_date, enforced_on, submitted_on)
+    if not rules.covers(enforced_on):
+        found.add(RecognitionRuleError(
+            "basis_not_applicable",
+            f"legal basis {rules.basis} does not govern an enforcement on {enforced_on.isoformat()}",
+            field="legal_basis",
+        ))
+    if rules.decision_too_old(decision_date, enforced_on):
+        found.add(RecognitionRuleError(
+            "decision_too_old",
+            f"the decision was taken more than {rules.max_decision_age_years} years before enforcement "
+            f"(enforcement after {add_years(decision_date, rules.max_decision_age_years).isoformat()}): "
+            "no reimbursement",
+            field="decision_date",
+        ))
+    if not lines:
+        found.add(RecognitionRuleError("no_lines", "a cost claim needs at least one line", field="lines"))
+    currency = recovered_from_person.currency
+    if recovered_from_person.amount < 0:
+        found.add(RecognitionRuleError(
+            "negative_amount", "recovered_from_person cannot be negative", field="recovered_from_person"
+        ))
+    assessed = tuple(
+        found.value(rules.assess_line, index, line, currency, enforced_on, rates) for index, line in enumerate(lines)
+    )
+    found.passes(_check_escort_days, lines, enforced_on, submitted_on)
+    found.raise_any()  # so every line was assessed
+    assessed = tuple(a for a in assessed if a is not None)
+    claimed = total([a.claimed for a in assessed], currency)
+    allowed = total([a.allowed for a in assessed], currency)
+    flags: list[ClaimFlag] = []
+    late_after = rules.late_after(enforced_on)
+    late = submitted_on > late_after
+    if late:
+        flags.append(ClaimFlag.LATE)
+    if recovered_from_person > allowed:
+        flags.append(ClaimFlag.RECOVERED_EXCEEDS_ALLOWED)
+        payable = Money.zero(currency)
+    else:
+        payable = allowed - recovered_from_person
+    return ClaimAssessment(
+        basis=rules.basis, currency=currency, lines=assessed, claimed=claimed, allowed=allowed,
+        recovered=recovered_from_person, payable=payable, late=late, late_after=late_after,
+        decision_due_on=rules.decision_due_on(submitted_on), flags=tuple(flags),
+    )
 
 
 def decision_due_on(submitted_on: date, basis: str = DIRECTIVE_2001_40) -> date:
