@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, request
 
+from ledger import auth
 from ledger.auth import PUBLIC_ENDPOINTS
 
 #: Names of the blueprints whose views are pages (session auth, CSRF, HTML errors).
@@ -40,6 +41,11 @@ def pages(name: str, import_name: str = __name__, **options) -> Blueprint:
     bp.before_request(csrf.protect)
     PAGE_BLUEPRINTS.add(name)
     return bp
+
+
+def may(roles) -> bool:
+    """Does the person signed in hold one of `roles`? A page offers a form only to those its POST allows."""
+    return auth.current().role in roles
 
 
 def is_page_request() -> bool:

@@ -3,10 +3,11 @@ message on the page they came from, and whatever the call had written is undone 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from typing import Any
 
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ledger import db
@@ -60,6 +61,33 @@ def carried_out(action: Callable[[Any], Any], back: str, said: Callable[[Any], s
     the reason shown on `back`."""
     ok, result = attempt(action, back)
     return done(said(result), to or back) if ok else result
+
+
+def form_action(said: Callable[[Any], str]) -> Callable:
+    """A form's POST view made from its service call: the view runs `act(session, **url_args)` through
+    `carried_out`, and the person lands back on the page of what it acts on (`detail_page`), told `said(result)`
+    or the refusal. It goes under `@requires(...)`:
+
+        @bp.route("/invoices/<int:invoice_id>/reject", methods=["POST"])
+        @requires(*DECIDERS)
+        @form_action(lambda invoice: f"Invoice {invoice.number} rejected.")
+        def reject(session, invoice_id: int):
+            return service.reject(session, service.get(session, invoice_id), ...)
+    """
+    def decorate(act: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(act)
+        def view(**url_args: Any) -> Response:
+            return carried_out(lambda session: act(session, **url_args), detail_page(), said)
+
+        return view
+
+    return decorate
+
+
+def detail_page() -> str:
+    """The page of what a form's action acts on, for the person to land back on: the blueprint's `.detail` with
+    the action's own URL arguments (`/invoices/7/approve` comes back to `/invoices/7`)."""
+    return url_for(".detail", **(request.view_args or {}))
 
 
 def required_text(name: str, hint: str, limit: int) -> str:

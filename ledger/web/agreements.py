@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask import render_template, request, url_for
 
-from ledger import auth, db
+from ledger import db
 from ledger.agreements import queries, service
 from ledger.agreements.rules import obligations as obligation_rules
 from ledger.auth import STAFF, requires
@@ -18,9 +18,9 @@ from ledger.money import Money
 from ledger.parties import queries as parties_queries
 from ledger.timeutil import period_of, today
 from ledger.web import agreement_forms as term_form
-from ledger.web import pages
-from ledger.web.actions import carried_out, chosen, done, required_text
-from ledger.web.tables import Column, Filter, Table
+from ledger.web import may, pages
+from ledger.web.actions import carried_out, chosen, detail_page, done, form_action, required_text
+from ledger.web.tables import Column, Filter, Table, as_shown
 
 bp = pages("web_agreements", __name__)
 returnees_bp = pages("web_returnees", __name__)
@@ -68,8 +68,7 @@ OBLIGATIONS = Table(
     ],
     filters=[
         Filter("period", "Period", "period", placeholder="YYYY-MM"),
-        Filter("status", "Status", "status",
-               choices=[("accrued", "accrued"), ("invoiced", "invoiced"), ("paid", "paid")]),
+        Filter("status", "Status", "status", choices=as_shown("accrued", "invoiced", "paid")),
     ],
     listing=queries.OBLIGATIONS, default_sort="id",
 )
@@ -90,8 +89,7 @@ RETURNEES = Table(
     ],
     filters=[
         Filter("agreement", "Agreement (number or reference)", "agreement"),
-        Filter("status", "Status", "status",
-               choices=[("transferred", "transferred"), ("accepted", "accepted"), ("departed", "departed")]),
+        Filter("status", "Status", "status", choices=as_shown("transferred", "accepted", "departed")),
         Filter("nationality", "Nationality", "nationality", placeholder="e.g. ALB"),
     ],
     listing=queries.RETURNEES, default_sort="id",
@@ -101,8 +99,7 @@ RETURNEES = Table(
 @bp.route("/agreements", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session()),
-                           can_write=auth.current().role in WRITERS)
+    return render_template("agreements/index.html", table=AGREEMENTS.page(db.session()), can_write=may(WRITERS))
 
 
 #: Who changes agreements and records events on the pages: the API's writers (auditors only read).
@@ -114,13 +111,12 @@ WRITERS = ("admin", "finance_officer")
 def detail(agreement_id: int):
     session = db.session()
     agreement = service.get(session, agreement_id)
-    view = service.view(session, agreement)
     versions = service.versions(session, agreement.id)
     obligations = OBLIGATIONS.page(session, service.obligations_query(agreement.id))
     last_month = period_of(today().replace(day=1) - timedelta(days=1))
-    return render_template("agreements/detail.html", agreement=view, versions=versions, obligations=obligations,
-                           can_write=auth.current().role in WRITERS, etag=service.etag(agreement),
-                           last_month=last_month, today=today().isoformat())
+    return render_template("agreements/detail.html", agreement=service.view(session, agreement), versions=versions,
+                           obligations=obligations, can_write=may(WRITERS),
+                           etag=service.etag(agreement), last_month=last_month, today=today().isoformat())
 
 
 def _date(name: str, *, required: bool = True) -> date | None:
@@ -137,44 +133,35 @@ def _date(name: str, *, required: bool = True) -> date | None:
 @bp.route("/agreements/<int:agreement_id>/accrue", methods=["POST"])
 @requires(*WRITERS)
 def accrue(agreement_id: int):
-    here = url_for(".detail", agreement_id=agreement_id)
     period = request.form.get("period", "").strip()
-    return carried_out(lambda s: service.accrue_agreement(s, service.get(s, agreement_id), period), here,
+    return carried_out(lambda s: service.accrue_agreement(s, service.get(s, agreement_id), period), detail_page(),
                        lambda posted: f"{period} accrued: {posted} new obligations posted." if posted
                        else f"{period} accrued: nothing new was payable (it had been accrued already).")
 
 
 @bp.route("/agreements/<int:agreement_id>/amend", methods=["POST"])
 @requires(*WRITERS)
-def amend(agreement_id: int):
-    here = url_for(".detail", agreement_id=agreement_id)
-
-    def act(session):
-        effective_from = _date("effective_from")
-        try:
-            terms = json.loads(request.form.get("terms", ""))
-        except ValueError as error:
-            raise field_error("terms", f"the terms are not valid JSON ({error.msg}, line {error.lineno})") from None
-        return service.amend(session, service.get(session, agreement_id), effective_from, terms,
-                             request.form.get("version") or None)
-
-    return carried_out(act, here, lambda version: f"Version {version.number} in force from "
-                       f"{version.effective_from.isoformat()}; the next accrual re-prices anything it changes.")
+@form_action(lambda version: f"Version {version.number} in force from {version.effective_from.isoformat()}; "
+             "the next accrual re-prices anything it changes.")
+def amend(session, agreement_id: int):
+    effective_from = _date("effective_from")
+    try:
+        terms = json.loads(request.form.get("terms", ""))
+    except ValueError as error:
+        raise field_error("terms", f"the terms are not valid JSON ({error.msg}, line {error.lineno})") from None
+    return service.amend(session, service.get(session, agreement_id), effective_from, terms,
+                         request.form.get("version") or None)
 
 
 @bp.route("/agreements/<int:agreement_id>/terminate", methods=["POST"])
 @requires(*WRITERS)
-def terminate(agreement_id: int):
-    here = url_for(".detail", agreement_id=agreement_id)
-
-    def act(session):
-        effective_on = _date("effective_on")
-        reason = required_text("reason", "say why the agreement ends", 500)
-        return service.terminate(session, service.get(session, agreement_id), effective_on, reason,
-                                 _date("notified_on", required=False), request.form.get("version") or None)
-
-    return carried_out(act, here, lambda agreement: f"Agreement {agreement.reference} terminated with effect from "
-                       f"{agreement.terminated_on.isoformat()}.")
+@form_action(lambda agreement: f"Agreement {agreement.reference} terminated with effect from "
+             f"{agreement.terminated_on.isoformat()}.")
+def terminate(session, agreement_id: int):
+    effective_on = _date("effective_on")
+    reason = required_text("reason", "say why the agreement ends", 500)
+    return service.terminate(session, service.get(session, agreement_id), effective_on, reason,
+                             _date("notified_on", required=False), request.form.get("version") or None)
 
 
 KINDS = [("return_hub", "return hub (bilateral)"), ("mutual_recognition", "EU mutual recognition")]
@@ -310,19 +297,14 @@ def returnee(returnee_id: int):
     returnee, agreement = service.get_returnee(session, returnee_id)
     return render_template("agreements/returnee.html", returnee=service.returnee_shown(session, returnee),
                            agreement=agreement, events=service.events(session, returnee.id),
-                           can_write=auth.current().role in WRITERS, today=today().isoformat())
+                           can_write=may(WRITERS), today=today().isoformat())
 
 
 @returnees_bp.route("/returnees/<int:returnee_id>/events", methods=["POST"])
 @requires(*WRITERS)
-def add_event(returnee_id: int):
-    here = url_for(".detail", returnee_id=returnee_id)
-
-    def act(session):
-        kind = chosen("type", ("accepted", *obligation_rules.DEPARTURES),
-                      "choose accepted, departed, voluntary_departure or returned_onward")
-        returnee, _ = service.get_returnee(session, returnee_id)
-        return service.add_event(session, returnee, kind, _date("occurred_on"))
-
-    return carried_out(act, here, lambda event: f"Recorded: {event.type} on {event.occurred_on.isoformat()}. "
-                       "The next accrual prices it.")
+@form_action(lambda event: f"Recorded: {event.type} on {event.occurred_on.isoformat()}. The next accrual prices it.")
+def add_event(session, returnee_id: int):
+    kind = chosen("type", ("accepted", *obligation_rules.DEPARTURES),
+                  "choose accepted, departed, voluntary_departure or returned_onward")
+    returnee, _ = service.get_returnee(session, returnee_id)
+    return service.add_event(session, returnee, kind, _date("occurred_on"))

@@ -14,9 +14,9 @@ from ledger.errors import field_error
 from ledger.money import Money
 from ledger.recognition import queries, service
 from ledger.timeutil import today
-from ledger.web import pages
-from ledger.web.actions import carried_out, chosen
-from ledger.web.tables import Column, Filter, Table
+from ledger.web import may, pages
+from ledger.web.actions import carried_out, chosen, detail_page, form_action
+from ledger.web.tables import Column, Filter, Table, as_shown
 
 bp = pages("web_claims", __name__)
 
@@ -38,7 +38,7 @@ CLAIMS = Table(
     ],
     filters=[
         Filter("overdue", "Overdue", "overdue", choices=[("yes", "overdue"), ("no", "not overdue")]),
-        Filter("stage", "Stage", "stage", choices=[(s, s) for s in queries.STAGES]),
+        Filter("stage", "Stage", "stage", choices=as_shown(*queries.STAGES)),
         Filter("state", "State (either side)", "state", placeholder="e.g. DE"),
     ],
     listing=queries.LISTING, default_sort="decision_due_on",
@@ -64,7 +64,7 @@ def detail(claim_id: int):
     session = db.session()
     claim = service.get_claim(session, auth.current(), claim_id)
     return render_template("claims/detail.html", claim=service.claim_shown(session, claim),
-                           etag=service.claim_etag(claim), can_act=auth.current().role in OFFICERS, today=today())
+                           etag=service.claim_etag(claim), can_act=may(OFFICERS), today=today())
 
 
 def _day(name: str) -> date:
@@ -91,24 +91,19 @@ def _line_decisions() -> list[dict] | None:
 
 @bp.route("/claims/<int:claim_id>/decision", methods=["POST"])
 @requires(*OFFICERS)
-def decide(claim_id: int):
-    here = url_for(".detail", claim_id=claim_id)
-
-    def act(session):
-        verdict = chosen("accepted", ("yes", "no"), "choose accept or refuse")
-        data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
-                "reason": request.form.get("reason", "")[:2000], "lines": _line_decisions()}
-        return service.decide_claim(session, auth.current(), claim_id, data, request.form.get("version") or None)
-
-    return carried_out(act, here, lambda claim: f"Cost claim {claim.id} {claim.status} on "
-                       f"{claim.decided_on.isoformat()}.")
+@form_action(lambda claim: f"Cost claim {claim.id} {claim.status} on {claim.decided_on.isoformat()}.")
+def decide(session, claim_id: int):
+    verdict = chosen("accepted", ("yes", "no"), "choose accept or refuse")
+    data = {"accepted": verdict == "yes", "decided_on": _day("decided_on"),
+            "reason": request.form.get("reason", "")[:2000], "lines": _line_decisions()}
+    return service.decide_claim(session, auth.current(), claim_id, data, request.form.get("version") or None)
 
 
 @bp.route("/claims/<int:claim_id>/payment", methods=["POST"])
 @requires(*OFFICERS)
 def pay(claim_id: int):
-    here = url_for(".detail", claim_id=claim_id)
     return carried_out(lambda s: service.record_payment(s, auth.current(), claim_id, _day("paid_on"),
-                                                        request.form.get("version") or None, source="page"), here,
+                                                        request.form.get("version") or None, source="page"),
+                       detail_page(),
                        lambda claim: f"Cost claim {claim.id} paid on {claim.paid_on.isoformat()} "
                        f"(entry {claim.payment_entry_id}).")

@@ -12,10 +12,10 @@ from ledger.auth import STAFF, requires
 from ledger.invoices import queries, service
 from ledger.money import Money
 from ledger.timeutil import today
-from ledger.web import pages
-from ledger.web.actions import carried_out, required_text
+from ledger.web import may, pages
+from ledger.web.actions import form_action, required_text
 from ledger.web.reconciliation import matches_of_invoice
-from ledger.web.tables import Column, Filter, Table
+from ledger.web.tables import Column, Filter, Table, as_shown, list_page
 
 bp = pages("web_invoices", __name__)
 DECIDERS = ("finance_officer",)
@@ -51,7 +51,7 @@ INVOICES = Table(
         Column("status", "Status", "status", get=shown_status),
     ],
     filters=[
-        Filter("status", "Status", "status", choices=[(s, s) for s in queries.STATUSES]),
+        Filter("status", "Status", "status", choices=as_shown(*queries.STATUSES)),
         Filter("party", "Party (either side)", "party", placeholder="e.g. RW"),
         Filter("period", "Period", "period", placeholder="YYYY-MM"),
         Filter("overdue", "Overdue", "overdue", choices=[("yes", "approved, unpaid and past due")]),
@@ -63,7 +63,7 @@ INVOICES = Table(
 @bp.route("/invoices", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("invoices/index.html", table=INVOICES.page(db.session()))
+    return list_page("Invoices", INVOICES.page(db.session()))
 
 
 @bp.route("/invoices/<int:invoice_id>")
@@ -78,11 +78,7 @@ def detail(invoice_id: int):
     return render_template("invoices/detail.html", invoice=view, status=shown_status(invoice),
                            etag=service.etag(invoice), needs_reason=needs_reason, does_not_add_up=does_not_add_up,
                            matches=matches_of_invoice(session, invoice_id),
-                           can_decide=auth.current().role in DECIDERS and invoice.status in service.OPEN_STATUSES)
-
-
-def _here(invoice_id: int) -> str:
-    return url_for(".detail", invoice_id=invoice_id)
+                           can_decide=may(DECIDERS) and invoice.status in service.OPEN_STATUSES)
 
 
 def _overrides(form, session, invoice) -> list[dict]:
@@ -98,35 +94,27 @@ def _overrides(form, session, invoice) -> list[dict]:
 
 @bp.route("/invoices/<int:invoice_id>/approve", methods=["POST"])
 @requires(*DECIDERS)
-def approve(invoice_id: int):
-    def act(session):
-        invoice = service.get(session, invoice_id)
-        return service.approve(session, invoice, _overrides(request.form, session, invoice), auth.current().name,
-                               request.form.get("version") or None, request.form.get("reason", "").strip() or None)
-
-    return carried_out(act, _here(invoice_id), lambda invoice: f"Invoice {invoice.number} approved and posted "
-                       f"(entry {invoice.journal_entry_id}).")
+@form_action(lambda invoice: f"Invoice {invoice.number} approved and posted (entry {invoice.journal_entry_id}).")
+def approve(session, invoice_id: int):
+    invoice = service.get(session, invoice_id)
+    return service.approve(session, invoice, _overrides(request.form, session, invoice), auth.current().name,
+                           request.form.get("version") or None, request.form.get("reason", "").strip() or None)
 
 
 @bp.route("/invoices/<int:invoice_id>/dispute", methods=["POST"])
 @requires(*DECIDERS)
-def dispute(invoice_id: int):
-    def act(session):
-        reason = required_text("reason", "say why the invoice is disputed", 2000)
-        lines = request.form.getlist("lines") or None
-        return service.dispute(session, service.get(session, invoice_id), reason, lines, auth.current().name,
-                               request.form.get("version") or None)
-
-    return carried_out(act, _here(invoice_id),
-                       lambda invoice: f"Invoice {invoice.number} disputed: the partner sees the reason.")
+@form_action(lambda invoice: f"Invoice {invoice.number} disputed: the partner sees the reason.")
+def dispute(session, invoice_id: int):
+    reason = required_text("reason", "say why the invoice is disputed", 2000)
+    lines = request.form.getlist("lines") or None
+    return service.dispute(session, service.get(session, invoice_id), reason, lines, auth.current().name,
+                           request.form.get("version") or None)
 
 
 @bp.route("/invoices/<int:invoice_id>/reject", methods=["POST"])
 @requires(*DECIDERS)
-def reject(invoice_id: int):
-    def act(session):
-        reason = required_text("reason", "say why the invoice is rejected", 2000)
-        return service.reject(session, service.get(session, invoice_id), reason, auth.current().name,
-                              request.form.get("version") or None)
-
-    return carried_out(act, _here(invoice_id), lambda invoice: f"Invoice {invoice.number} rejected.")
+@form_action(lambda invoice: f"Invoice {invoice.number} rejected.")
+def reject(session, invoice_id: int):
+    reason = required_text("reason", "say why the invoice is rejected", 2000)
+    return service.reject(session, service.get(session, invoice_id), reason, auth.current().name,
+                          request.form.get("version") or None)

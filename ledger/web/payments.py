@@ -15,7 +15,7 @@ from ledger.errors import field_error
 from ledger.parties import queries as parties
 from ledger.payments import queries, service
 from ledger.timeutil import today
-from ledger.web import pages
+from ledger.web import may, pages
 from ledger.web.actions import attempt, done
 
 bp = pages("web_payments", __name__)
@@ -45,7 +45,7 @@ def index():
                            accounts=[(a.iban, f"{a.party_code} {a.iban} ({a.currency})") for a in accounts],
                            due_by=(day + timedelta(days=30)).isoformat(),
                            execution=(day + timedelta(days=1)).isoformat(),
-                           can_act=auth.current().role in OFFICERS)
+                           can_act=may(OFFICERS))
 
 
 @bp.route("/payments", methods=["POST"], endpoint="propose")

@@ -16,10 +16,10 @@ from ledger.invoices import queries as invoices
 from ledger.money import Money, in_minor_units
 from ledger.reconciliation import queries, rules, service
 from ledger.statements import queries as statements
-from ledger.web import pages
+from ledger.web import may, pages
 from ledger.web.actions import SHOWN_ON_THE_PAGE, attempt, done, in_savepoint, message
 from ledger.web.formats import isotime
-from ledger.web.tables import Column, Filter, Table
+from ledger.web.tables import Column, Filter, Table, as_shown
 
 bp = pages("web_reconciliation", __name__)
 OFFICERS = ("finance_officer",)
@@ -33,7 +33,7 @@ MATCHES = Table(
         Column("value", "Value", "value", kind="money"),
     ],
     filters=[
-        Filter("status", "Status", "status", choices=[(s, s) for s in queries.STATUSES]),
+        Filter("status", "Status", "status", choices=as_shown(*queries.STATUSES)),
         Filter("party", "Party (either side)", "party", placeholder="e.g. GB"),
         Filter("method", "Rule", "method"),
     ],
@@ -116,7 +116,7 @@ def index():
     duplicates = queries.possible_duplicates(session, transfers.rows)
     transfers.rows = [_Unexplained(t, duplicates.get(t.id)) for t in transfers.rows]
     return render_template("reconciliation/index.html", matches=matches, transfers=transfers,
-                           can_decide=auth.current().role in OFFICERS,
+                           can_decide=may(OFFICERS),
                            unmatched_count=queries.unmatched_count(session), definition=queries.UNMATCHED_DEFINITION)
 
 
@@ -125,7 +125,7 @@ def index():
 def match(match_id: int):
     session = db.session()
     card = _proposal_cards(session, [service.get(session, match_id)])[0]
-    return render_template("reconciliation/match.html", card=card, can_decide=auth.current().role in OFFICERS)
+    return render_template("reconciliation/match.html", card=card, can_decide=may(OFFICERS))
 
 
 def _back() -> str:

@@ -18,6 +18,7 @@ from ledger.errors import REFUSALS, Problem, as_problem, not_found
 from ledger.money import minor_units, quantize
 from ledger.reconciliation import queries, rules, service
 from ledger.statements import queries as statements
+from ledger.web import may
 from ledger.web.actions import done, message
 from ledger.web.reconciliation import OFFICERS, bp, stale_note
 
@@ -104,7 +105,7 @@ def _render(transfer, form: MatchForm, status: int = 200):
         unallocated=quantize(unallocated, transfer.currency), allocated=allocated,
         difference=quantize(unallocated, transfer.currency) - allocated, history=history,
         direction=rules.direction(*_payer_payee(transfer)), accounts=rules.WRITE_OFF_ACCOUNTS, limit=_limit(),
-        can_decide=auth.current().role in OFFICERS, search_fields=SEARCH_FIELDS), status
+        can_decide=may(OFFICERS), search_fields=SEARCH_FIELDS), status
 
 
 def _payer_payee(t) -> tuple[str | None, str | None]:

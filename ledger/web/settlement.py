@@ -15,9 +15,9 @@ from ledger.journal import queries as journal
 from ledger.reconciliation import queries as reconciliation
 from ledger.settlement import queries, service
 from ledger.timeutil import period_of, today
-from ledger.web import pages
+from ledger.web import may, pages
 from ledger.web.actions import carried_out
-from ledger.web.tables import Column, Filter, Table
+from ledger.web.tables import Column, Filter, Table, as_shown
 from ledger.web.who import last_change
 
 bp = pages("web_settlement", __name__)
@@ -32,7 +32,7 @@ PERIODS = Table(
         Column("closed_at", "Closed at (UTC)", "closed_at", kind="datetime"),
         Column("signed", "Signed statements", kind="number"),
     ],
-    filters=[Filter("status", "Status", "status", choices=[("open", "open"), ("closed", "closed")])],
+    filters=[Filter("status", "Status", "status", choices=as_shown("open", "closed"))],
     listing=journal.PERIODS, default_sort="period",
 )
 
@@ -82,10 +82,10 @@ def period(period: str):
               "definition": reconciliation.UNMATCHED_DEFINITION}
     return render_template("settlement/period.html", period=period, status=view["status"], statement=statement,
                            signed=signed, formats=FORMATS, ended=ended, checklist=checks, unmatched=counts,
-                           may_close=auth.current().role in CLOSERS,
+                           may_close=may(CLOSERS),
                            reviews=queries.reviews(session, period),
                            disputes=queries.open_disputes(session, service.next_period(period)),
-                           can_resolve=auth.current().role in CLOSERS)
+                           can_resolve=may(CLOSERS))
 
 
 @bp.route("/settlement/disputes/<int:review_id>/resolve", methods=["POST"])

@@ -12,9 +12,9 @@ from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money, in_minor_units
 from ledger.statements import queries, service
-from ledger.web import pages
-from ledger.web.actions import attempt, done
-from ledger.web.tables import Column, Filter, Table
+from ledger.web import may, pages
+from ledger.web.actions import attempt, detail_page, done
+from ledger.web.tables import Column, Filter, Table, as_shown
 
 bp = pages("web_statements", __name__)
 IMPORTERS = ("finance_officer", "admin")
@@ -51,8 +51,7 @@ STATEMENTS = Table(
         Filter("result", "Result", "result",
                choices=[("ok", "imported"), ("warning", "warning"), ("voided", "voided")]),
         Filter("party", "Account of", "party", placeholder="e.g. GB"),
-        Filter("balance_check", "Balance check", "balance_check",
-               choices=[("ok", "ok"), ("mismatch", "mismatch"), ("unavailable", "unavailable")]),
+        Filter("balance_check", "Balance check", "balance_check", choices=as_shown("ok", "mismatch", "unavailable")),
     ],
     listing=queries.STATEMENTS, default_sort="id",
 )
@@ -80,8 +79,7 @@ TRANSFERS = Table(
 @bp.route("/statements", endpoint="index")
 @requires(*STAFF)
 def index():
-    return render_template("statements/index.html", table=STATEMENTS.page(db.session()),
-                           can_import=auth.current().role in IMPORTERS)
+    return render_template("statements/index.html", table=STATEMENTS.page(db.session()), can_import=may(IMPORTERS))
 
 
 @bp.route("/statements/<int:statement_id>")
@@ -91,24 +89,22 @@ def detail(statement_id: int):
     record = service.get(session, statement_id)
     transfers = TRANSFERS.page(session, queries.transfers_of(statement_id))
     return render_template("statements/detail.html", statement=service.view(session, record, detail=True),
-                           transfers=transfers, can_void=auth.current().role in IMPORTERS and record.voided_at is None,
+                           transfers=transfers, can_void=may(IMPORTERS) and record.voided_at is None,
                            holding=queries.matches_holding(session, statement_id) if record.voided_at is None else [])
 
 
 @bp.route("/statements/<int:statement_id>/void", methods=["POST"])
 @requires(*IMPORTERS)
 def void(statement_id: int):
-    here = url_for(".detail", statement_id=statement_id)
-
     def act(session):
         record = service.get(session, statement_id)
         return service.void_import(session, record, reason=request.form.get("reason", ""), actor=auth.current().name)
 
-    ok, record = attempt(act, here + "#void")
+    ok, record = attempt(act, detail_page() + "#void")
     if not ok:
         return record
     return done(f"Import {statement_id} is voided: its transfers are out of reconciliation and its cash entries "
-                "are reversed in the journal. Import the corrected file now if there is one.", here)
+                "are reversed in the journal. Import the corrected file now if there is one.", detail_page())
 
 
 def _imported(record) -> Response:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import g, request, url_for
+from flask import g, render_template, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -74,6 +74,11 @@ class Filter:
     apply: Callable[[Select, str], Select] | str  # or the name of one of the listing's filters
     choices: Sequence[tuple[str, str]] | Callable[[Session], Sequence[tuple[str, str]]] | None = None
     placeholder: str = ""
+
+
+def as_shown(*values: str) -> list[tuple[str, str]]:
+    """A filter's choices whose values are what the menu shows (`status` = `paid`, shown "paid")."""
+    return [(value, value) for value in values]
 
 
 @dataclass
@@ -216,6 +221,11 @@ class Table:
         if direction in ("asc", "desc"):
             return sort, direction == "desc"
         return sort, self.default_desc if sort == self.default_sort else column.default_desc
+
+
+def list_page(title: str, table: TablePage) -> str:
+    """A page that is one table under its title (`list.html`): the table's label is the title."""
+    return render_template("list.html", title=title, table=table)
 
 
 def _int(value: Any, default: int) -> int:

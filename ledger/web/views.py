@@ -19,7 +19,7 @@ from ledger.parties import queries as parties_queries
 from ledger.web import dashboard, formats, pages, people
 from ledger.web.limits import limiter, sign_in_rate
 from ledger.web.models import User
-from ledger.web.tables import Column, Filter, Table
+from ledger.web.tables import Column, Filter, Table, list_page
 
 bp = pages("web", static_folder="static", static_url_path="/assets")
 
@@ -120,7 +120,7 @@ def _page_with(table: Table, key, found_for, row):
 @requires(*STAFF)
 def parties():
     table = _page_with(PARTIES, lambda p: p.code, parties_queries.account_labels, _PartyRow)
-    return render_template("parties.html", table=table)
+    return list_page("Parties", table)
 
 
 # ---- accounts ----------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class _EntryRow:
 @requires(*STAFF)
 def journal():
     table = _page_with(JOURNAL, lambda e: e.id, journal_queries.debits_of, _EntryRow)
-    return render_template("journal.html", table=table)
+    return list_page("Journal", table)
 
 
 @bp.route("/journal/<int:entry_id>")
@@ -266,4 +266,4 @@ def audit():
     ids = {int(r.principal[5:]) for r in table.rows if r.principal.startswith("user:") and r.principal[5:].isdigit()}
     emails = {f"user:{i}": e for i, e in session.execute(select(User.id, User.email).where(User.id.in_(ids)))}
     table.rows = [_AuditRow(r, emails) for r in table.rows]
-    return render_template("audit.html", table=table)
+    return list_page("Audit log", table)
