@@ -43,10 +43,20 @@ def _development_secret(instance: Path, name: str) -> str:
     """Read, or create once, a development secret kept in `instance/` (mode 0600)."""
     path = instance / name.lower().removeprefix("ledger_")
     if not path.exists():
+        # Written whole under a private name, then linked into place: a second process starting at the same
+        # moment (gunicorn workers, parallel test workers) either wins the link or reads the winner's whole
+        # file, never an empty one half-written.
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = instance / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(_GENERATORS[name]())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

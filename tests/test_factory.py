@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from ledger import create_app
@@ -158,3 +160,19 @@ def test_the_workers_entry_point_puts_start_up_out_of_the_collectors_reach(commi
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 100_000
+
+
+def _read_secret(instance: str) -> str:
+    from ledger.config import _development_secret
+
+    return _development_secret(Path(instance), "LEDGER_SIGNING_KEY")
+
+
+def test_processes_starting_together_share_one_whole_development_secret(tmp_path):
+    """Parallel workers starting on a fresh checkout: each reads the one key written whole, never an empty file."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        keys = pool.map(_read_secret, [str(tmp_path)] * 8)
+    assert keys[0] and set(keys) == {keys[0]}
+    assert [p.name for p in tmp_path.iterdir()] == ["signing_key"]
