@@ -40,7 +40,7 @@ from ledger.agreements.models import (
 from ledger.agreements.rules import obligations as rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
-from ledger.db import fetch
+from ledger.db import bulk_insert, fetch
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
@@ -409,8 +409,8 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
         ids = [named[row["pseudonym"]] for row in rows]
         events = [{"returnee_id": ids[i], "type": "accepted", "occurred_on": row["accepted_on"],
                    "recorded_at": row["created_at"]} for i, row in enumerate(rows) if row["accepted_on"]]
-        if events:
-            session.execute(insert(ReturneeEvent), events)
+        if events:  # one COPY on PostgreSQL, not a statement per event
+            bulk_insert(session, ReturneeEvent.__table__, events)
         describe(session, "returnee.submit", "agreement", agreement.id, f"{len(rows)} returnees admitted")
     for result in results:
         if "row" in result:
