@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 
 from flask import Response, current_app, g, request
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint, delete, select, text, update
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -71,7 +71,7 @@ def _request_hash() -> str:
     return digest.hexdigest()
 
 
-def _replay(row: IdempotencyKey) -> Response:
+def _replay(row) -> Response:
     response = Response(row.response_body or "", status=row.status_code)
     for name, value in json.loads(row.response_headers or "{}").items():
         response.headers[name] = value
@@ -79,12 +79,12 @@ def _replay(row: IdempotencyKey) -> Response:
     return response
 
 
-def _existing(principal: str, key: str) -> IdempotencyKey | None:
-    query = select(IdempotencyKey).where(IdempotencyKey.principal == principal, IdempotencyKey.key == key)
-    return db.session().execute(query).scalar_one_or_none()
+def _existing(principal: str, key: str):
+    """The key's stored request hash and answer (a row), or None."""
+    return db.session().execute(_EXISTING, {"principal": principal, "key": key}).one_or_none()
 
 
-def _answer_existing(row: IdempotencyKey, request_hash: str) -> Response:
+def _answer_existing(row, request_hash: str) -> Response:
     if row.request_hash != request_hash:
         raise Unprocessable(
             "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
@@ -122,10 +122,9 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
     key not yet committed makes the insert wait for that transaction: at most 1–2 s (`lock_timeout`), then 409
     in flight; if that transaction commits, nothing is inserted and the caller replays it."""
     session = db.session()
-    table = IdempotencyKey.__table__
     values = {"principal": principal, "key": key, "request_hash": request_hash, "created_at": utcnow()}
     if not db.is_postgres(session):
-        result = session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
+        result = session.execute(_CLAIM_SQLITE, values)
         return result.lastrowid if result.rowcount == 1 else None
     # An API request's transaction waits for any lock 1 s at most already (`db.set_short_lock_waits`); a long
     # writer's, which may wait as long as it takes, bounds this one wait to 2 s.
@@ -133,8 +132,7 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
     try:
         if bounded:
             session.execute(_LOCK_TIMEOUT, {"value": "2s"})
-        claimed = session.execute(postgresql_insert(table).values(values).on_conflict_do_nothing()
-                                  .returning(table.c.id)).scalar_one_or_none()
+        claimed = session.execute(_CLAIM_POSTGRESQL, values).scalar_one_or_none()
         if bounded:
             session.execute(_LOCK_TIMEOUT, {"value": "0"})
     except DBAPIError as error:
@@ -147,6 +145,14 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
 
 
 _LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :value, true)")
+
+# The statements every keyed POST runs, built once: building a statement and its cache key cost more than running it.
+_KEYS = IdempotencyKey.__table__
+_EXISTING = (select(_KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response_body, _KEYS.c.response_headers)
+             .where(_KEYS.c.principal == bindparam("principal"), _KEYS.c.key == bindparam("key")))
+_CLAIM_SQLITE = sqlite_insert(_KEYS).on_conflict_do_nothing()
+_CLAIM_POSTGRESQL = postgresql_insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.id)
+_RECORD = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id"))
 
 
 def _record(response: Response) -> dict:
@@ -163,8 +169,7 @@ def finish_success(response: Response) -> None:
     claim = g.get("idempotency")
     if claim is None:
         return
-    db.session().execute(update(IdempotencyKey.__table__).where(IdempotencyKey.__table__.c.id == claim[0])
-                         .values(**_record(response)))
+    db.session().execute(_RECORD, {"claim_id": claim[0], **_record(response)})
 
 
 def store_failure(response: Response) -> None:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,25 +62,33 @@ class Head:
     hash: str
 
 
+#: The head's statements, built once: building a statement and its cache key cost more than running it (a write
+#: request locks and advances the audit chain's head, an approval the journal's too).
+_HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.name == bindparam("head_name"))
+_HEAD_LOCKED = _HEAD.with_for_update()
+_HEADS = ChainHead.__table__
+_TOUCH = update(_HEADS).where(_HEADS.c.name == bindparam("head_name")).values(seq=_HEADS.c.seq)
+_ADVANCE = (update(_HEADS).where(_HEADS.c.name == bindparam("head_name"))
+            .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))
+
+
 def lock_head(session: Session, name: str) -> Head:
     """Lock and read the head of chain `name` for the rest of the transaction (creating it once)."""
-    query = select(ChainHead).where(ChainHead.name == name)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
+    dialect = session.get_bind().dialect.name
+    query = _HEAD_LOCKED if dialect == "postgresql" else _HEAD
+    row = session.execute(query, {"head_name": name}).one_or_none()
     if row is None:  # first use: create the head, tolerating a concurrent first use
-        dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         session.execute(insert(ChainHead).values(name=name, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        row = session.execute(query).scalar_one()
-    elif session.get_bind().dialect.name == "sqlite":
+        row = session.execute(query, {"head_name": name}).one()
+    elif dialect == "sqlite":
         # Touch the row so that this transaction holds SQLite's write lock from here on.
-        session.execute(update(ChainHead).where(ChainHead.name == name).values(seq=ChainHead.seq))
-    return Head(row.name, row.seq, row.hash)
+        session.execute(_TOUCH, {"head_name": name})
+    return Head(name, row.seq, row.hash)
 
 
 def advance_head(session: Session | Connection, head: Head) -> None:
-    session.execute(update(ChainHead).where(ChainHead.name == head.name).values(seq=head.seq, hash=head.hash))
+    session.execute(_ADVANCE, {"head_name": head.name, "head_seq": head.seq, "head_hash": head.hash})
 
 
 def read_head(session: Session, name: str) -> Head:

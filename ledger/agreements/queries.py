@@ -181,8 +181,13 @@ def returnee_pseudonyms(session: Session, ids: list[int]) -> list[tuple[int, str
     return session.execute(select(Returnee.id, Returnee.pseudonym).where(Returnee.id.in_(ids))).all()
 
 
-def obligations_in(session: Session, agreement_id: int, periods: Collection[str]) -> list[Obligation]:
-    """The agreement's obligations of `periods`, in id order."""
-    return list(session.execute(select(Obligation).where(Obligation.agreement_id == agreement_id,
-                                                         Obligation.period.in_(periods))
-                                .order_by(Obligation.id)).scalars().all())
+def obligations_in(session: Session, agreement_id: int, periods: Collection[str], kinds: Collection[str]) -> list:
+    """The agreement's obligations of `periods` and `kinds`, in id order: rows of what an invoice line is matched and
+    compared on (id, kind, returnee_id, period, status, amount, currency), not whole objects."""
+    if not kinds:
+        return []
+    return list(session.execute(
+        select(Obligation.id, Obligation.kind, Obligation.returnee_id, Obligation.period, Obligation.status,
+               Obligation.amount, Obligation.currency)
+        .where(Obligation.agreement_id == agreement_id, Obligation.period.in_(periods), Obligation.kind.in_(kinds))
+        .order_by(Obligation.id)).all())

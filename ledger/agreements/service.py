@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import false, insert, or_, select, update
+from sqlalchemy import bindparam, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
@@ -40,7 +40,7 @@ from ledger.agreements.models import (
 from ledger.agreements.rules import obligations as rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe
-from ledger.db import fetch
+from ledger.db import bulk_insert, fetch
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
@@ -80,8 +80,10 @@ def facts(agreement: Agreement) -> term_rules.AgreementFacts:
                                      agreement.effective_to, agreement.terminated_on)
 
 
-def versions(session: Session, agreement_id: int) -> list[term_rules.AgreementVersion]:
-    currency = session.execute(select(Agreement.currency).where(Agreement.id == agreement_id)).scalar_one()
+def versions(session: Session, agreement_id: int, currency: str | None = None) -> list[term_rules.AgreementVersion]:
+    """The agreement's versions, in order; `currency`: the agreement's (never changed), when the caller has it."""
+    if currency is None:
+        currency = session.execute(select(Agreement.currency).where(Agreement.id == agreement_id)).scalar_one()
     rows = session.execute(select(AgreementVersionRow).where(AgreementVersionRow.agreement_id == agreement_id)
                            .order_by(AgreementVersionRow.number)).scalars()
     return [term_rules.AgreementVersion(r.effective_from, term_rules.Terms.from_wire(json.loads(r.terms), currency),
@@ -326,7 +328,7 @@ class _Admission:
 
     def __init__(self, session: Session, agreement: Agreement):
         self.facts = facts(agreement)
-        self.versions = versions(session, agreement.id)
+        self.versions = versions(session, agreement.id, agreement.currency)
         self.limited = any(v.terms.annual_quota or v.terms.capacity for v in self.versions)
         self.by_year: dict[int, int] = defaultdict(int)
         self.occupancy = term_rules.Occupancy(stays(session, agreement.id) if self.limited else ())
@@ -352,7 +354,14 @@ def stays(session: Session, agreement_id: int) -> list[tuple[date, date | None]]
 def lock(session: Session, agreement: Agreement) -> None:
     """Serialise work on one agreement (admission counts, accrual): a row lock on PostgreSQL; SQLite's
     write transactions are serial already."""
-    session.execute(select(Agreement.id).where(Agreement.id == agreement.id).with_for_update())
+    session.execute(_LOCK, {"agreement_id": agreement.id})
+
+
+# A returnee batch's statements, built once (building a statement and its cache key cost more than running it).
+_LOCK = select(Agreement.id).where(Agreement.id == bindparam("agreement_id")).with_for_update()
+_TAKEN = select(Returnee.pseudonym).where(Returnee.agreement_id == bindparam("agreement_id"),
+                                          Returnee.pseudonym.in_(bindparam("names", expanding=True)))
+_INSERT_RETURNEES = insert(Returnee).returning(Returnee.pseudonym, Returnee.id)
 
 
 def submit(session: Session, agreement: Agreement, items: Sequence[dict], personal: PersonalData) -> list[dict]:
@@ -367,8 +376,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
     taken: set[str] = set()
     for start in range(0, len(names), 5000):
         chunk = names[start:start + 5000]
-        taken.update(session.execute(select(Returnee.pseudonym).where(
-            Returnee.agreement_id == agreement.id, Returnee.pseudonym.in_(chunk))).scalars())
+        taken.update(session.execute(_TAKEN, {"agreement_id": agreement.id, "names": chunk}).scalars())
     admission = _Admission(session, agreement)
     years, results, rows, seen, now = personal.retention_years, [], [], set(), today()
     for index, (item, name) in enumerate(zip(items, names)):
@@ -395,12 +403,14 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
         results.append({"index": index, "status": 201, "row": len(rows) - 1})
     ids: list[int] = []
     if rows:
-        ids = list(session.execute(insert(Returnee).returning(Returnee.id, sort_by_parameter_order=True),
-                                   rows).scalars())
+        # Mapped back by pseudonym (unique within the batch): asking the rows back in parameter order made SQLite
+        # insert them one statement each.
+        named = {pseudonym: rid for pseudonym, rid in session.execute(_INSERT_RETURNEES, rows)}
+        ids = [named[row["pseudonym"]] for row in rows]
         events = [{"returnee_id": ids[i], "type": "accepted", "occurred_on": row["accepted_on"],
                    "recorded_at": row["created_at"]} for i, row in enumerate(rows) if row["accepted_on"]]
-        if events:
-            session.execute(insert(ReturneeEvent), events)
+        if events:  # one COPY on PostgreSQL, not a statement per event
+            bulk_insert(session, ReturneeEvent.__table__, events)
         describe(session, "returnee.submit", "agreement", agreement.id, f"{len(rows)} returnees admitted")
     for result in results:
         if "row" in result:

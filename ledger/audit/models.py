@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -24,11 +27,17 @@ class AuditRecord(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
     def content(self) -> dict:
-        return {
-            "seq": self.seq, "at": self.at, "principal": self.principal, "action": self.action,
-            "object_type": self.object_type, "object_id": self.object_id,
-            "request_id": self.request_id, "summary": self.summary,
-        }
+        """What the record's hash covers."""
+        return {name: getattr(self, name) for name in HASHED}
+
+    @staticmethod
+    def content_of(row: Mapping[str, Any]) -> dict:
+        """What the hash of a record about to be inserted, given as its row, covers."""
+        return {name: row[name] for name in HASHED}
+
+
+#: The columns a record's hash covers (all but the links: `prev_hash` and `hash`).
+HASHED = ("seq", "at", "principal", "action", "object_type", "object_id", "request_id", "summary")
 
 
 # The audit log's filters (`GET /audit?action=…`, `?object_type=…&object_id=…`), each in seq order for the keyset page.

@@ -214,7 +214,9 @@ def _line_findings(session: Session, agreement, inv: ParsedInvoice,
                    lines: list[CheckedLine]) -> list[Finding]:
     credit_note = inv.document_type == "credit_note"
     periods = {line.period for line in lines}
-    rows = agreement_queries.obligations_in(session, agreement.id, periods)
+    # A line is matched only to obligations of its own kind: the others were read and loaded for nothing.
+    kinds = {line.parsed.kind for line in lines if line.parsed.kind and line.parsed.kind != cost_rules.ACTUAL_COST}
+    rows = agreement_queries.obligations_in(session, agreement.id, periods, kinds)
     candidates: dict[tuple, list] = defaultdict(list)
     for row in rows:
         candidates[_candidate_key(row.kind, row.returnee_id, row.period)].append(row)
@@ -651,9 +653,9 @@ def _refuse_arithmetic(findings: Sequence[InvoiceFinding]) -> None:
             extra={"findings": [{"code": f.code, "line": f.line, "field": f.field} for f in wrong]})
 
 
-def _overrides(session: Session, invoice: Invoice, overrides: Sequence[dict],
-               findings: Sequence[InvoiceFinding]) -> dict[str | None, str]:
-    lines = {ln.line_id for ln in lines_of(session, invoice.id)}
+def _overrides(overrides: Sequence[dict], findings: Sequence[InvoiceFinding],
+               invoice_lines: Sequence[InvoiceLine]) -> dict[str | None, str]:
+    lines = {ln.line_id for ln in invoice_lines}
     given: dict[str | None, str] = {}
     for index, item in enumerate(overrides):
         line = item.get("line")
@@ -675,7 +677,8 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     _check_if_match(invoice, if_match)
     findings = findings_of(session, invoice.id)
     _refuse_arithmetic(findings)
-    given = _overrides(session, invoice, overrides, findings)
+    lines = lines_of(session, invoice.id)  # read once: an invoice's lines change only here, under the claim below
+    given = _overrides(overrides, findings, lines)
     agreement = agreement_queries.get(session, invoice.agreement_id)
     if invoice.currency != agreement.currency:
         raise Unprocessable(f"the agreement is in {agreement.currency}: an invoice in {invoice.currency} cannot "
@@ -683,7 +686,6 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     _claim_transition(session, invoice, OPEN_STATUSES, "approved")
     day = today()
     period = first_open_period(session, day)
-    lines = lines_of(session, invoice.id)
     for line in lines:
         if line.line_id in given:
             line.override_reason = given[line.line_id]
