@@ -290,7 +290,7 @@ class Busy:
       (bench.reconcile_gen's mix, written by bench.reconcile's `load`, as a statement imported earlier);
     - `ledger statements import` of a generated camt.053 of `entries` entries (bench.statements_gen; its account is
       no agreement's, so its transfers wait: this writer is the import itself, which also posts each day's
-      movements to the journal, from June 2026);
+      movements to the journal, in the month the close closes);
     - `ledger settle close` of the earliest open month (January 2026, then February for the paced run's round).
 
     The seeding, the statement file and the month to close are made before the clock starts (`seconds_to_seed`).
@@ -303,7 +303,7 @@ class Busy:
 
     def __init__(self, url: str, transfers: int, entries: int, round_: int = 0) -> None:
         import tempfile
-        from datetime import date, timedelta
+        from datetime import date
 
         from bench import statements_gen
         from bench.reconcile import load
@@ -315,10 +315,10 @@ class Busy:
         generated = generate(transfers, round_)
         load(url, generated)
         self.file = os.path.join(tempfile.gettempdir(), f"ledger-busy-{entries}-{os.getpid()}-{round_}.xml")
-        # Booked from June 2026 (the import posts each day's movements to the journal), well after the month
-        # the close closes; another round's statement has other amounts on other days, so no entry is a duplicate.
-        statements_gen.write_statement(self.file, entries, seed=7 + round_,
-                                       start=date(2026, 6, 1) + timedelta(days=60 * round_))
+        # Booked in the month the close closes (the import posts each day's movements to the journal): whichever
+        # commits first, the other must cope. Another round's statement has other amounts in the next month, so
+        # none of its entries is a duplicate.
+        statements_gen.write_statement(self.file, entries, seed=7 + round_, start=date(2026, 1 + round_, 3))
         self.period = _earliest_open_period(url)
         self.writers = [Writer(f"reconcile ({transfers:,} open invoices)", ("reconcile", "--json")),
                         Writer(f"statements import ({entries:,} entries)", ("statements", "import", self.file)),
