@@ -3,7 +3,7 @@ the same stack's /api/v1/health ceiling and the ratio; then the journal balances
 idempotent request was applied twice.
 
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/ledger_load [--duration 30]
-        [--users 16] [--workers 4] [--health-seconds 10]
+        [--users 16] [--workers 4] [--health-seconds 10] [--paced 0.3] [--busy 100000 --busy-import 1000000]
 
 The database named in the URL is dropped and recreated. A small threads-and-http.client generator rather
 than locust: locust brings gevent (monkey-patching) and a web UI, and this run must also seed, measure the
@@ -14,6 +14,11 @@ The scenario is a table of steps, each (name, weight, function, path it needs). 
 service's OpenAPI document has its path. Before the clock starts, an agreement per host (GB pays AL and RW)
 gets a first batch of returnees and an accrued March, so the partners' batches and invoices land on real
 agreements; the reconciliation run happens once, half-way through.
+
+With `--busy`, the back office's long writers work the same database through the CLI while each run goes on (a
+reconciliation run over that many seeded open invoices and their transfers, a camt.053 import of `--busy-import`
+entries, a month close; see `Busy`), the officer's reconciliation run through the API is left to them, and each run
+lasts until they have ended.
 """
 
 from __future__ import annotations
@@ -49,15 +54,18 @@ class Results:
     agreements: dict[str, int] = field(default_factory=dict)
     spare_codes: list[str] = field(default_factory=list)
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # write answers by kind
+    timeline: list[tuple[float, float, int, str]] = field(default_factory=list)  # (sent, seconds, status, kind)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self) -> int:
         return sum(len(v) for v in self.samples.values())
 
-    def record(self, step: str, seconds: float, status: int, expected: set[int]) -> None:
+    def record(self, step: str, seconds: float, status: int, expected: set[int], sent: float = 0.0,
+               kind: str = "read") -> None:
         with self.lock:
             self.samples[step].append(seconds)
             self.statuses[step][status] += 1
+            self.timeline.append((sent, seconds, status, kind))
             if status not in expected:
                 self.unexpected.append(f"{step}: {status}")
 
@@ -74,17 +82,18 @@ class Context:
 
     def call(self, step, method, path, token, expected=frozenset({200}), **kw):
         self.sent += 1
-        started = time.perf_counter()
+        sent, started = time.monotonic(), time.perf_counter()
         status, headers, body = stack.request(method, self.port, path, token, **kw)
         seconds = time.perf_counter() - started
         expected = set(expected)
+        kind = "read"
         if method != "GET":
             kind = _write_answer(status, headers, body)
             if kind == "books_busy":  # the books were busy and the service said so: an answer, not a failure
                 expected.add(503)
             with self.results.lock:
                 self.results.waits[kind].append(seconds)
-        self.results.record(step, seconds, status, expected)
+        self.results.record(step, seconds, status, expected, sent, kind)
         if method == "GET":
             self.results.reads.add(step)
         return status, headers, body
@@ -260,58 +269,148 @@ def available_steps(port: int) -> tuple[list[Step], list[str]]:
 
 
 # ------------------------------------------------------------------------------------------------ busy books
-class Busy:
-    """The back office at work on the same database while partners call: `ledger statements import` of a generated
-    camt.053 (bench.statements_gen) of `entries` entries, then `ledger reconcile` over what it brought, then
-    `ledger settle close` of the earliest open month. Each command's wall
-    time, exit status and last line are reported beside the partners' latencies; what they do to the partners shows
-    in the saturated run's per-step figures and statuses, and in how its writes were answered: a write that would
-    wait for them answers 503 `books_busy` with Retry-After within about a second (counted, with the longest wait,
-    as an answer, not a failure); any other 5xx or a timeout fails its check."""
+@dataclass
+class Writer:
+    """One of the back office's long writers: a `ledger` command, run as a child process."""
 
-    def __init__(self, url: str, entries: int) -> None:
+    name: str
+    args: tuple[str, ...]
+    started: float | None = None  # monotonic
+    ended: float | None = None
+    status: int | None = None
+    said: str = ""
+    answer: dict | None = None  # its --json answer, if it printed one
+
+
+class Busy:
+    """The back office at work on the same database while partners call: the issue's three long writers, each a
+    `ledger` command in a child process, started when the partners' clock starts.
+
+    - `ledger reconcile` over `transfers` open invoices and about as many booked transfers paying them
+      (bench.reconcile_gen's mix, written by bench.reconcile's `load`, as a statement imported earlier);
+    - `ledger statements import` of a generated camt.053 of `entries` entries (bench.statements_gen; its account is
+      no agreement's, so its transfers wait: this writer is the import itself, which also posts each day's
+      movements to the journal, in the month the close closes);
+    - `ledger settle close` of the earliest open month (January 2026, then February for the paced run's round).
+
+    The seeding, the statement file and the month to close are made before the clock starts (`seconds_to_seed`).
+    On PostgreSQL the three run at once and wait for one another only where they touch the same rows or chain
+    heads. On SQLite a writer holds the database's one write lock from its first statement to its commit and a
+    command gives up after a 30 s busy timeout, so the three queue one after another (`queued`). A partner's write
+    that would wait for them answers 503 `books_busy` with Retry-After within about a second (counted, with the
+    longest wait, as an answer, not a failure); any other 5xx or a timeout fails its check. `figures` gives each
+    writer's start, wall time, exit status and last line, with the partners' latencies while it ran."""
+
+    def __init__(self, url: str, transfers: int, entries: int, round_: int = 0) -> None:
         import tempfile
+        from datetime import date
 
         from bench import statements_gen
-
-        self.url, self.rows = url, []
-        self.file = os.path.join(tempfile.gettempdir(), f"ledger-busy-{entries}-{os.getpid()}.xml")
-        statements_gen.write_statement(self.file, entries)
-        self.thread = threading.Thread(target=self._work, daemon=True)
-
-    def _cli(self, *args: str) -> None:
-        import subprocess
+        from bench.reconcile import load
+        from bench.reconcile_gen import generate
 
         started = time.monotonic()
-        done = subprocess.run([stack.PYTHON, "-c", "from ledger.cli import main; main()", *args], cwd=stack.ROOT,
-                              env=stack.environment(self.url), capture_output=True, text=True, check=False)
-        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip() and not line.startswith("{")]
-        self.rows.append({"command": " ".join(args[:2]), "seconds": time.monotonic() - started,
-                          "status": done.returncode, "said": (lines[-1] if lines else "")[:120]})
+        self.url, self.transfers, self.entries = url, transfers, entries
+        self.queued = not url.startswith("postgresql")
+        generated = generate(transfers, round_)
+        load(url, generated)
+        self.file = os.path.join(tempfile.gettempdir(), f"ledger-busy-{entries}-{os.getpid()}-{round_}.xml")
+        # Booked in the month the close closes (the import posts each day's movements to the journal): whichever
+        # commits first, the other must cope. Another round's statement has other amounts in the next month, so
+        # none of its entries is a duplicate.
+        statements_gen.write_statement(self.file, entries, seed=7 + round_, start=date(2026, 1 + round_, 3))
+        self.period = _earliest_open_period(url)
+        self.writers = [Writer(f"reconcile ({transfers:,} open invoices)", ("reconcile", "--json")),
+                        Writer(f"statements import ({entries:,} entries)", ("statements", "import", self.file)),
+                        Writer(f"settle close {self.period}", ("settle", "close", self.period))]
+        self.seconds_to_seed = time.monotonic() - started
+        self.threads: list[threading.Thread] = []
 
-    def _work(self) -> None:
-        self._cli("statements", "import", self.file)
-        self._cli("reconcile")
-        from sqlalchemy import text
+    def _cli(self, writer: Writer) -> None:
+        import subprocess
 
-        from ledger.db import make_engine
-
-        engine = make_engine(self.url)  # months close in order: the earliest open one
-        with engine.connect() as conn:
-            first = conn.execute(text("SELECT min(period) FROM postings WHERE period NOT IN "
-                                      "(SELECT period FROM periods WHERE status = 'closed')")).scalar()
-        engine.dispose()
-        self._cli("settle", "close", first or "2026-01")
+        writer.started = time.monotonic()
+        done = subprocess.run([stack.PYTHON, "-c", "from ledger.cli import main; main()", *writer.args],
+                              cwd=stack.ROOT, env=stack.environment(self.url), capture_output=True, text=True,
+                              check=False)
+        writer.ended, writer.status = time.monotonic(), done.returncode
+        for line in reversed(done.stdout.splitlines()):
+            if line.startswith("{") and '"auto_matched"' in line:
+                writer.answer = json.loads(line)
+                break
+        if writer.answer:
+            a = writer.answer
+            writer.said = (f"run {a['id']}: {a['transfers_considered']} transfers and {a['invoices_considered']} "
+                           f"invoices considered; {a['auto_matched']} auto matched, {a['proposed']} proposed")
+        else:
+            lines = [line for line in (done.stdout + done.stderr).splitlines()
+                     if line.strip() and not line.startswith("{")]
+            writer.said = (lines[-1] if lines else "")[:120]
 
     def start(self) -> None:
-        self.thread.start()
+        if self.queued:
+            self.threads = [threading.Thread(target=lambda: [self._cli(w) for w in self.writers], daemon=True)]
+        else:
+            self.threads = [threading.Thread(target=self._cli, args=(w,), daemon=True) for w in self.writers]
+        for t in self.threads:
+            t.start()
+
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self.threads)
 
     def join(self) -> None:
-        self.thread.join()
+        for t in self.threads:
+            t.join()
         os.unlink(self.file)
 
-    def figures(self) -> list[dict]:
-        return self.rows
+    def figures(self, results: Results, clock: float) -> dict:
+        """Each writer (its start and end in seconds after `clock`, the partners' clock) with the partners'
+        figures while it ran, and the partners' figures while any of them ran."""
+        rows = []
+        for w in self.writers:
+            rows.append({"command": w.name, "start": w.started - clock, "seconds": w.ended - w.started,
+                         "status": w.status, "said": w.said, "answer": w.answer,
+                         "partners": _window(results, [(w.started, w.ended)])})
+        return {"queued": self.queued, "seeded_seconds": self.seconds_to_seed, "writers": rows,
+                "while_busy": _window(results, [(w.started, w.ended) for w in self.writers])}
+
+    def checks(self, label: str) -> dict[str, tuple[bool, str]]:
+        failed = [f"{w.name}: exit {w.status} ({w.said})" for w in self.writers if w.status != 0]
+        run = self.writers[0].answer or {}
+        matched = run.get("auto_matched", 0) + run.get("proposed", 0)
+        return {
+            f"busy books ({label}): every long writer exited 0": (not failed, "; ".join(failed) or ", ".join(
+                f"{w.args[0]} {w.ended - w.started:.1f}s" for w in self.writers)),
+            f"busy books ({label}): the reconciliation run matched the seeded transfers": (
+                matched >= 0.8 * self.transfers,
+                f"{matched} matches ({run.get('auto_matched')} auto) for {self.transfers} seeded invoices"),
+        }
+
+
+def _earliest_open_period(url: str) -> str:
+    """Months close in order: the earliest month with postings that is not closed yet."""
+    from sqlalchemy import text
+
+    from ledger.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT min(period) FROM postings WHERE period NOT IN "
+                                  "(SELECT period FROM periods WHERE status = 'closed')")).scalar()
+    engine.dispose()
+    return first or "2026-01"
+
+
+def _window(results: Results, spans: list[tuple[float, float]]) -> dict:
+    """The partners' requests sent while one of `spans` (monotonic start, end) lasted: their count and latency
+    percentiles, how many answered 5xx other than `books_busy`, how many `books_busy`, and the longest write."""
+    inside = [(seconds, status, kind) for sent, seconds, status, kind in results.timeline
+              if any(start <= sent < end for start, end in spans)]
+    writes = [seconds for seconds, _, kind in inside if kind != "read"]
+    return {"n": len(inside), **percentiles([seconds for seconds, _, _ in inside]),
+            "5xx": sum(1 for _, status, kind in inside if status >= 500 and kind != "books_busy"),
+            "books_busy": sum(1 for _, _, kind in inside if kind == "books_busy"),
+            "longest_write_ms": max(writes, default=0.0) * 1000}
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -347,15 +446,18 @@ def health_ceiling(port: int, users: int, seconds: float, counted: list | None =
 
 def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: int = 7, rate: float | None = None,
              agreements: dict[str, int] | None = None, results: Results | None = None,
-             spare_codes: list[str] | None = None) -> tuple[Results, list]:
+             spare_codes: list[str] | None = None, books: Busy | None = None) -> tuple[Results, list]:
     """The mix for `seconds`: users send back to back (saturated), or with `rate` (requests per second in all)
     each user waits between its steps so that together they offer that rate (paced; a user that falls behind
-    sends at once, so an overloaded service still shows as queueing)."""
+    sends at once, so an overloaded service still shows as queueing).
+
+    With `books`, its long writers start with the clock and the mix goes on until they have all ended (at least
+    `seconds`); the once-only steps (the officer's reconciliation run through the API) are left to them."""
     active, skipped = available_steps(port)
     results = results or Results()
     agreements = agreements or prepare(port, seeded, results)
     weighted = [s for s in active if s.weight > 0]
-    once = [s for s in active if s.weight == 0]
+    once = [s for s in active if s.weight == 0] if books is None else []
     codes = spare_codes if spare_codes is not None else sorted(
         c.alpha_2 for c in pycountry.countries if c.alpha_2 not in stack.PARTIES)
     if spare_codes is None:
@@ -364,13 +466,16 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
     deadline = time.monotonic() + seconds
     errors: list[str] = []
 
+    def going() -> bool:
+        return time.monotonic() < deadline or (books is not None and books.running())
+
     def user(n: int):
         ctx = Context(port, seeded, results, codes, random.Random(seed * 1000 + n), agreements)
         next_at = time.monotonic() + (ctx.rng.random() * users / rate if rate else 0)
-        while time.monotonic() < deadline:
+        while going():
             if rate:
                 time.sleep(max(0.0, next_at - time.monotonic()))
-                if time.monotonic() >= deadline:
+                if not going():
                     break
             step = ctx.rng.choices(weighted, [s.weight for s in weighted])[0]
             before = ctx.sent
@@ -391,41 +496,58 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
 
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)] + [threading.Thread(target=middle)]
     started = time.monotonic()
+    if books is not None:
+        books.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     results.elapsed = time.monotonic() - started
+    results.clock = started
+    if books is not None:
+        books.join()
     results.errors = errors
     results.agreements = agreements
     return results, skipped
 
 
 def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float,
-        paced: float = 0.0, busy: int = 0) -> dict:
+        paced: float = 0.0, busy: int = 0, busy_import: int | None = None) -> dict:
     """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks.
-    With `busy` (entries), the books are busy during the saturated run (see `Busy`)."""
+
+    With `busy` (open invoices to reconcile), the books are busy during each run (see `Busy`): a reconciliation
+    run over `busy` seeded invoices and their transfers, an import of a camt.053 of `busy_import` entries (by
+    default `busy`) and a month close; each run lasts until they have ended. The paced run gets a round of its
+    own, seeded after the saturated one."""
     stack.fresh_database(database_url)
     seeded = stack.seed(database_url)
-    paced_figures = None
-    books = Busy(database_url, busy) if busy else None
+    paced_figures, busy_checks = None, {}
+    entries = busy if busy_import is None else busy_import
+    books = Busy(database_url, busy, entries) if busy else None
     with stack.running(database_url, workers=workers) as server:
         counted: list[int] = []
         cpu = server.cpu_seconds()
         ceiling = health_ceiling(server.port, users, health_seconds, counted)
         health_cpu = (server.cpu_seconds() - cpu) / max(1, counted[0])
+        results = Results()
+        agreements = prepare(server.port, seeded, results) if books else None  # before the long writers start
         cpu = server.cpu_seconds()
-        if books:
-            books.start()
-        results, skipped = scenario(server.port, seeded, users, duration)
+        results, skipped = scenario(server.port, seeded, users, duration, agreements=agreements, results=results,
+                                    spare_codes=_spare_codes(database_url), books=books)
         mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count())
-        if books:
-            books.join()
+        busy_figures = books.figures(results, results.clock) if books else None
+        busy_checks.update(books.checks("saturated run") if books else {})
         if paced:
             calm = Results()
+            quiet = Busy(database_url, busy, entries, round_=1) if busy else None  # not timed: between the runs
+            taken = _party_codes(database_url)
             calm, _ = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
-                               agreements=results.agreements, results=calm, spare_codes=results.spare_codes)
+                               agreements=results.agreements, results=calm, books=quiet,
+                               spare_codes=[c for c in results.spare_codes if c not in taken])
             paced_figures = _paced(calm, paced, ceiling)
+            if quiet:
+                paced_figures["busy"] = quiet.figures(calm, calm.clock)
+                busy_checks.update(quiet.checks("paced run"))
             results.keyed.update(calm.keyed)
             results.batches.update(calm.batches)
             results.invoices.update(calm.invoices)
@@ -440,10 +562,11 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "idempotent requests applied once": stack.applied_once(database_url, results.keyed),
         "returnee batches applied once": stack.batches_applied_once(database_url, results.batches),
         "invoices applied once": stack.invoices_applied_once(database_url, results.invoices),
-        "reconciliation run in the middle": (results.run is not None,
-                                             "run " + (json.dumps({k: results.run[k] for k in (
-                                                 "id", "auto_matched", "proposed", "invoices_considered",
-                                                 "duration_ms")}) if results.run else "did not answer 201")),
+        **({} if books else {"reconciliation run in the middle": (
+            results.run is not None, "run " + (json.dumps({k: results.run[k] for k in (
+                "id", "auto_matched", "proposed", "invoices_considered", "duration_ms")})
+                                                if results.run else "did not answer 201"))}),
+        **busy_checks,
         "no 5xx / unexpected status": (not results.unexpected and not results.errors,
                                        f"{len(results.unexpected)} unexpected, {len(results.errors)} step errors"),
         "no 'database is locked'": (locked == 0, f"{locked} in the service's log"),
@@ -456,7 +579,7 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "cpu_ratio": health_cpu / mix_cpu if mix_cpu else 0.0,
         "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
                      for name, v in sorted(results.samples.items())},
-        "paced": paced_figures, "busy": books.figures() if books else None, "load_average": os.getloadavg(),
+        "paced": paced_figures, "busy": busy_figures, "load_average": os.getloadavg(),
         "writes": {kind: {"n": len(v), "max_ms": max(v) * 1000} for kind, v in sorted(results.waits.items())},
         "skipped_steps": skipped, "checks": checks, "unexpected": results.unexpected[:10],
         "errors": results.errors[:10],
@@ -467,10 +590,32 @@ def _paced(results: Results, fraction: float, ceiling: float) -> dict:
     everything = [v for values in results.samples.values() for v in values]
     reads = [v for name, values in results.samples.items() if name in results.reads for v in values]
     return {"fraction": fraction, "offered": fraction * ceiling, "requests": len(everything),
-            "throughput": len(everything) / results.elapsed, **percentiles(everything),
+            "seconds": results.elapsed, "throughput": len(everything) / results.elapsed, **percentiles(everything),
             "reads": percentiles(reads),
             "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
-                         for name, v in sorted(results.samples.items())}}
+                         for name, v in sorted(results.samples.items())},
+            "writes": {kind: {"n": len(v), "max_ms": max(v) * 1000} for kind, v in sorted(results.waits.items())}}
+
+
+def _party_codes(url: str) -> set[str]:
+    from sqlalchemy import text
+
+    from ledger.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        codes = set(conn.execute(text("SELECT code FROM parties")).scalars())
+    engine.dispose()
+    return codes
+
+
+def _spare_codes(url: str, seed: int = 7) -> list[str]:
+    """Country codes no party has yet (the busy books' seeding takes some), in a seeded order: what the admin's
+    creations use."""
+    taken = _party_codes(url) | set(stack.PARTIES)
+    codes = sorted(c.alpha_2 for c in pycountry.countries if c.alpha_2 not in taken)
+    random.Random(seed).shuffle(codes)
+    return codes
 
 
 def report(figures: dict) -> None:
@@ -484,27 +629,52 @@ def report(figures: dict) -> None:
           f"the mix {figures['cpu_ms_request']:.2f} "
           f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
     _steps(figures["per_step"])
+    _writes("saturated run", figures.get("writes"))
+    if figures.get("busy"):
+        _busy("the saturated run", figures["busy"])
     paced = figures.get("paced")
     if paced:
         print(f"  paced at {paced['fraction']:.2f} × the ceiling ({paced['offered']:.0f} req/s offered): "
-              f"{paced['requests']} requests, {paced['throughput']:.0f} req/s, p50 {paced['p50']:.1f} ms, "
-              f"p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms; reads p50 {paced['reads']['p50']:.1f} ms, "
-              f"p99 {paced['reads']['p99']:.1f} ms")
+              f"{paced['requests']} requests in {paced['seconds']:.1f}s, {paced['throughput']:.0f} req/s, "
+              f"p50 {paced['p50']:.1f} ms, p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms; "
+              f"reads p50 {paced['reads']['p50']:.1f} ms, p99 {paced['reads']['p99']:.1f} ms")
         _steps(paced["per_step"])
-    if figures.get("busy"):
-        print("  busy books during the saturated run (command, seconds, exit status, last line):")
-        for row in figures["busy"]:
-            print(f"    {row['command']:<40} {row['seconds']:>7.1f} s  exit {row['status']}  {row['said']}")
-    writes = figures.get("writes") or {}
-    if writes:
-        print("  writes answered (saturated run): " + ", ".join(
-            f"{kind} {row['n']} (longest {row['max_ms']:.0f} ms)" for kind, row in writes.items()))
+        _writes("paced run", paced.get("writes"))
+        if paced.get("busy"):
+            _busy("the paced run", paced["busy"])
     for name in figures["skipped_steps"]:
         print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
     for name, (ok, detail) in figures["checks"].items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
     for line in figures["unexpected"] + figures["errors"]:
         print(f"  ! {line}")
+
+
+def _writes(label: str, writes: dict | None) -> None:
+    if writes:
+        print(f"  writes answered ({label}): " + ", ".join(
+            f"{kind} {row['n']} (longest {row['max_ms']:.0f} ms)" for kind, row in writes.items()))
+
+
+def _busy(label: str, busy: dict) -> None:
+    how = ("one after another: SQLite has one writer at a time" if busy["queued"] else "all three at once")
+    print(f"  busy books during {label} ({how}; seeded beforehand in {busy['seeded_seconds']:.1f} s, not timed):")
+    print(f"    {'long writer':<38} {'start':>6} {'wall':>7} {'exit':>4}  partners meanwhile: "
+          f"{'n':>6} {'p50':>6} {'p95':>6} {'p99':>6} ms  5xx  books_busy  longest write")
+    for row in busy["writers"] + [{"command": "while any of them ran", **_span(busy)}]:
+        p = row["partners"]
+        exit_status = "" if row.get("status") is None else row["status"]
+        print(f"    {row['command']:<38} {row['start']:>5.1f}s {row['seconds']:>6.1f}s {exit_status:>4}  "
+              f"{'':<20}{p['n']:>6} {p['p50']:>6.1f} {p['p95']:>6.1f} {p['p99']:>6.1f}    {p['5xx']:>4}  "
+              f"{p['books_busy']:>10}  {p['longest_write_ms']:>9.0f} ms")
+    for row in busy["writers"]:
+        print(f"      {row['command']}: {row['said']}")
+
+
+def _span(busy: dict) -> dict:
+    start = min(row["start"] for row in busy["writers"])
+    end = max(row["start"] + row["seconds"] for row in busy["writers"])
+    return {"start": start, "seconds": end - start, "status": None, "partners": busy["while_busy"]}
 
 
 def _steps(per_step: dict) -> None:
@@ -523,13 +693,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--health-seconds", type=float, default=10)
     parser.add_argument("--paced", type=float, default=0.0,
                         help="then a second run offered this fraction of the health ceiling (e.g. 0.3)")
-    parser.add_argument("--busy", type=int, default=0, metavar="ENTRIES",
-                        help="busy books: a camt.053 of ENTRIES entries imported, a reconciliation run and a month "
-                             "close, through the CLI, while the saturated run goes on")
+    parser.add_argument("--busy", type=int, default=0, metavar="INVOICES",
+                        help="busy books, through the CLI while each run goes on: a reconciliation run over INVOICES "
+                             "seeded open invoices and about as many transfers paying them, a camt.053 import and a "
+                             "month close (each run lasts until they have ended)")
+    parser.add_argument("--busy-import", type=int, default=None, metavar="ENTRIES",
+                        help="entries of the busy books' camt.053 import (default: as many as --busy)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced,
-                  args.busy)
+                  args.busy, args.busy_import)
     report(figures)
     if args.json:
         with open(args.json, "w") as handle:

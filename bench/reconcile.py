@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 
 from bench._db import app_for, scratch_database
 from bench.reconcile_gen import Generated, generate
@@ -44,16 +44,21 @@ _ALPHABET = string.ascii_uppercase + string.digits
 _CHUNK = 5000
 
 
-def _codes() -> tuple[list[str], list[str]]:
-    """Two-character party codes: owners (statement account holders) start X–Z, counterparties A–W."""
-    owners = [a + b for a in "XYZ" for b in _ALPHABET]
-    others = [a + b for a in string.ascii_uppercase[:23] for b in _ALPHABET]
-    return owners, others
+_OWNERS = 108
 
 
-def _pairs(generated: Generated) -> dict[str, tuple[str, str]]:
-    """Generator party → (owner, counterparty), distinct for each party."""
-    owners, others = _codes()
+def _codes(taken: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Two-character party codes not in `taken`: in an empty database owners (statement account holders) start
+    X–Z and counterparties A–W; codes taken already (a database in use) are passed over, and those starting with
+    a digit come last."""
+    pool = [a + b for a in "XYZ" + string.ascii_uppercase[:23] + string.digits for b in _ALPHABET]
+    pool = [code for code in pool if code not in taken]
+    return pool[:_OWNERS], pool[_OWNERS:]
+
+
+def _pairs(generated: Generated, taken: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
+    """Generator party → (owner, counterparty), distinct for each party, none of the codes in `taken`."""
+    owners, others = _codes(taken)
     names = sorted({inv.party for inv in generated.invoices})
     return {name: (owners[i % len(owners)], others[i // len(owners)]) for i, name in enumerate(names)}
 
@@ -63,12 +68,18 @@ def _number(identifier: str) -> int:
 
 
 def load(url: str, generated: Generated) -> float:
-    """Write the generated open items as ledger rows (not timed as part of the run); returns seconds."""
+    """Write the generated open items as ledger rows (not timed as part of the run); returns seconds.
+
+    The database may be in use (`bench.load --busy` seeds one round per run): party codes taken already are
+    passed over, invoice and transfer ids follow the highest ones there, and on PostgreSQL their sequences are
+    moved past the ids written here, so the service's own inserts do not collide with them."""
     started = time.perf_counter()
-    pairs = _pairs(generated)
     app = app_for(url)
     with app.app_context():
         s = app.extensions["ledger.db"].new_session()
+        pairs = _pairs(generated, frozenset(s.execute(select(Party.code)).scalars()))
+        invoice_base = s.execute(select(func.max(Invoice.id))).scalar() or 0
+        transfer_base = s.execute(select(func.max(Transfer.id))).scalar() or 0
         codes = sorted({c for pair in pairs.values() for c in pair})
         s.execute(insert(Party), [{"code": c, "name": f"State {c}", "contact_point": "", "version": 1,
                                    "created_at": date(2026, 1, 1)} for c in codes])
@@ -92,9 +103,10 @@ def load(url: str, generated: Generated) -> float:
             payer, payee = (owner, other) if inv.direction == "payable" else (other, owner)
             amount = inv.open_amount.amount
             invoice_rows.append({
-                "id": _number(inv.id), "agreement_id": agreements[(payer, payee)], "payee_code": payee,
-                "payer_code": payer, "number": inv.number, "document_type": "invoice", "issued_on": inv.issued_on,
-                "due_on": inv.due_on, "currency": inv.currency, "period": f"{inv.issued_on:%Y-%m}",
+                "id": invoice_base + _number(inv.id), "agreement_id": agreements[(payer, payee)],
+                "payee_code": payee, "payer_code": payer, "number": inv.number, "document_type": "invoice",
+                "issued_on": inv.issued_on, "due_on": inv.due_on, "currency": inv.currency,
+                "period": f"{inv.issued_on:%Y-%m}",
                 "payment_reference": inv.payment_reference, "payment_reference_is_rf": True, "total": amount,
                 "payable": amount, "amount_open": amount, "status": "approved", "source": "json",
                 "advance_offset": 0, "version": 1, "created_at": date(2026, 1, 1)})
@@ -111,23 +123,28 @@ def load(url: str, generated: Generated) -> float:
         transfer_rows, fx_rows = [], []
         for index, t in enumerate(generated.transfers):
             owner, other = _owner_of(t, invoice_party, first_invoice, pairs)
+            transfer_id = transfer_base + _number(t.id)
             transfer_rows.append({
-                "id": _number(t.id), "statement_id": statement_id, "statement_index": 0, "entry_index": index,
+                "id": transfer_id, "statement_id": statement_id, "statement_index": 0, "entry_index": index,
                 "account": f"BENCH{owner}", "party_code": owner,
                 "counterparty_party": other if t.counterparty_party is not None else None,
                 "amount": t.amount.amount, "currency": t.amount.currency, "direction": t.direction,
                 "booking_date": t.booked_on, "value_date": t.booked_on, "end_to_end_id": t.end_to_end_id,
                 "structured_reference": t.remittance_structured, "remittance_information": t.remittance_text,
                 "counterparty_iban": t.counterparty_iban, "reversal": False, "booking_status": "booked",
-                "fingerprint": f"bench-{t.id}", "allocated": 0})
+                "fingerprint": f"bench-T{transfer_id}", "allocated": 0})
             if t.instructed_amount is not None:
-                fx_rows.append({"transfer_id": _number(t.id), "instructed_amount": t.instructed_amount.amount,
+                fx_rows.append({"transfer_id": transfer_id, "instructed_amount": t.instructed_amount.amount,
                                 "instructed_currency": t.instructed_amount.currency, "rate": t.fx_rate,
                                 "source": "bank statement"})
         for start in range(0, len(transfer_rows), _CHUNK):
             s.execute(insert(Transfer), transfer_rows[start:start + _CHUNK])
         for start in range(0, len(fx_rows), _CHUNK):
             s.execute(insert(TransferFx), fx_rows[start:start + _CHUNK])
+        if s.get_bind().dialect.name == "postgresql":  # ids written here were not drawn from the sequences
+            for table in ("invoices", "transfers"):
+                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"(SELECT max(id) FROM {table}))"))
         s.commit()
         s.close()
     app.extensions["ledger.db"].engine.dispose()

@@ -32,6 +32,7 @@ from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
 from ledger.statements.models import Statement, StatementPart, Transfer
 from ledger.timeutil import today
+from ledger.writes import write_now
 
 SOURCE_TYPE = "statement_import"
 OPENING_SOURCE_TYPE = "statement_opening"
@@ -105,11 +106,14 @@ def post_import(session: Session, record: Statement, parts: list[StatementPart])
     """Post what the import `record` booked (its transfers, and the opening balance of bank accounts new to the
     journal); flag the import when a statement's closing balance and the journal's cash then differ."""
     days = _booked_days(session, record.id)
-    openings = _openings(session, record.id, parts, days)
-    last_closed = journal.last_closed_period(session)
-    # A closed month's bank movement lands in the first open period, dated as booked.
-    journal.post_entries(session, [replace(draft, period=_period(last_closed, draft.effective_date))
-                                   for draft in openings + import_entries(record.id, days)])
+    drafts = _openings(session, record.id, parts, days) + import_entries(record.id, days)
+    if drafts:
+        # A closed month's bank movement lands in the first open period, dated as booked. The last closed month is
+        # read once the journal's chain head is held (`EntryStream`): a close that commits while this import waits
+        # for the head is seen, rather than its month booked into and the whole import refused.
+        stream = journal.EntryStream(session, write_now(session))
+        stream.post([replace(draft, period=_period(stream.last_closed, draft.effective_date)) for draft in drafts])
+        stream.close()
     if _differs(session, parts):
         record.flags = ",".join(sorted({*filter(None, record.flags.split(",")), DIFFERS_FLAG}))
         session.flush()

@@ -35,6 +35,22 @@ def test_short_load_run_keeps_the_books():
         figures["checks"]
 
 
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=needs_postgres)])
+def test_a_short_busy_run_reconciles_imports_and_closes_while_the_partners_call(tmp_path, engine):
+    """`bench.load --busy`: the three long writers end well (each exit 0, the run matching what was seeded) while
+    the mix goes on, queued on SQLite, at once on PostgreSQL; every check holds."""
+    from bench import load
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}" if engine == "sqlite" else PG + "_busy"
+    figures = load.run(url, duration=3, users=4, workers=2, health_seconds=1, busy=500, busy_import=1000)
+    assert {name: ok for name, (ok, _) in figures["checks"].items()} == dict.fromkeys(figures["checks"], True), \
+        figures["checks"]
+    busy = figures["busy"]
+    assert [row["status"] for row in busy["writers"]] == [0, 0, 0]
+    assert busy["queued"] == (engine == "sqlite")
+    assert busy["while_busy"]["n"] > 0 and busy["while_busy"]["5xx"] == 0
+
+
 @needs_postgres
 def test_killing_a_worker_mid_request_leaves_nothing_half_written():
     from bench import faults
