@@ -40,8 +40,8 @@ def describe(session: Session, action: str, object_type: str = "", object_id: ob
     pending(session).append(Note(action, object_type, str(object_id), summary[:2000]))
 
 
-def changed(session: Session, row: Versioned, action: str, object_type: str, object_id: object,
-            summary: str | Callable[[], str] = "", also: Sequence[Versioned] = ()) -> None:
+def record_change(session: Session, row: Versioned, action: str, object_type: str, object_id: object,
+                  summary: str | Callable[[], str] = "", also: Sequence[Versioned] = ()) -> None:
     """The write step of a change to a versioned row (and the rows `also` changed with it): bump each one's
     `version`, flush, and describe the change.
 

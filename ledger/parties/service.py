@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ledger.audit.service import changed, describe
+from ledger.audit.service import describe, record_change
 from ledger.db import fetch
 from ledger.errors import Conflict, check_if_match
 from ledger.parties.models import BankAccount, Party
@@ -82,5 +82,6 @@ def update(session: Session, code: str, data: dict, if_match: str | None) -> Par
         if name in data:
             setattr(party, name, data[name])
     _replace_accounts(session, code, data["bank_accounts"])
-    changed(session, party, "party.update", "party", code, lambda: f"version {party.version}")
+    record_change(session, party, "party.update", "party", code,
+                  lambda: f"version {party.version}")  # the version bumped
     return party
