@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from ledger.audit.models import AuditRecord
+from ledger.audit.service import pending, record_change
 
 
 def _records(session):
@@ -18,6 +19,27 @@ def test_each_change_appends_a_chained_record(api, admin, session):
     assert [r.action for r in records] == ["party.create", "party.update"]
     assert records[0].request_id == "req-audit-0001" and records[0].principal.startswith("token:")
     assert records[1].prev_hash == records[0].hash
+    assert records[1].summary == "version 2"  # read after the bump
+
+
+def test_a_change_step_bumps_the_versions_flushes_then_takes_its_summary():
+    class Session:
+        def __init__(self):
+            self.info, self.flushed = {}, False
+
+        def flush(self):
+            self.flushed = True
+
+    class Row:
+        version = 1
+
+    session, row, other = Session(), Row(), Row()
+    record_change(session, row, "thing.change", "thing", 7,
+                  lambda: f"version {row.version}, flushed {session.flushed}", also=(other,))
+    record_change(session, row, "thing.change", "thing", 7, "plain")
+    assert (row.version, other.version) == (3, 2)
+    assert [(n.action, n.object_id, n.summary) for n in pending(session)] == [
+        ("thing.change", "7", "version 2, flushed True"), ("thing.change", "7", "plain")]
 
 
 def test_reads_and_failures_append_nothing(api, admin, session):

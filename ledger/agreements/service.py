@@ -39,7 +39,7 @@ from ledger.agreements.models import (
 )
 from ledger.agreements.rules import obligations as rules
 from ledger.agreements.rules import terms as term_rules
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.db import bulk_insert, fetch
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
@@ -199,9 +199,8 @@ def update_details(session: Session, agreement: Agreement, data: dict, if_match:
     agreement.effective_to = data.get("effective_to")
     for version in versions(session, agreement.id):
         _parse_terms(version.terms.to_wire(), facts(agreement))  # instalments must stay within the term
-    agreement.version += 1
-    session.flush()
-    describe(session, "agreement.update", "agreement", agreement.id, f"version {agreement.version}")
+    record_change(session, agreement, "agreement.update", "agreement", agreement.id,
+                  lambda: f"version {agreement.version}")  # the version bumped
     return agreement
 
 
@@ -218,10 +217,8 @@ def amend(session: Session, agreement: Agreement, effective_from: date, patch: d
     _check_capacity(session, agreement, existing, amended)
     session.add(AgreementVersionRow(agreement_id=agreement.id, number=number, effective_from=effective_from,
                                     terms=json.dumps(parsed.to_wire(), sort_keys=True)))
-    agreement.version += 1
-    session.flush()
-    describe(session, "agreement.amend", "agreement", agreement.id,
-             f"version {number} from {effective_from.isoformat()}")
+    record_change(session, agreement, "agreement.amend", "agreement", agreement.id,
+                  f"version {number} from {effective_from.isoformat()}")
     return term_rules.AgreementVersion(effective_from, parsed, number)
 
 
@@ -315,9 +312,8 @@ def terminate(session: Session, agreement: Agreement, effective_on: date, reason
         raise _problem(error) from None
     agreement.terminated_on, agreement.termination_reason = effective_on, reason
     agreement.termination_notified_on = notified_on or today()
-    agreement.version += 1
-    session.flush()
-    describe(session, "agreement.terminate", "agreement", agreement.id, f"effective {effective_on.isoformat()}")
+    record_change(session, agreement, "agreement.terminate", "agreement", agreement.id,
+                  f"effective {effective_on.isoformat()}")
     return agreement
 
 

@@ -8,7 +8,9 @@ its audit record, and a failed one leaves none (rolling the session back forgets
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,10 @@ from ledger.timeutil import utcnow
 
 CHAIN = "audit"
 NOTES = "audit_notes"  # the key of the pending notes in `Session.info`
+
+
+class Versioned(Protocol):
+    version: int
 
 
 @dataclass
@@ -32,6 +38,20 @@ class Note:
 def describe(session: Session, action: str, object_type: str = "", object_id: object = "", summary: str = "") -> None:
     """Say what the session's unit of work changed (no personal data: ids and pseudonyms only)."""
     pending(session).append(Note(action, object_type, str(object_id), summary[:2000]))
+
+
+def record_change(session: Session, row: Versioned, action: str, object_type: str, object_id: object,
+                  summary: str | Callable[[], str] = "", also: Sequence[Versioned] = ()) -> None:
+    """The write step of a change to a versioned row (and the rows `also` changed with it): bump each one's
+    `version`, flush, and describe the change.
+
+    A `summary` that reads what only the flush knows (the id of a row added in the same step) is given as a
+    callable: it is asked after the flush, so the note says what was written.
+    """
+    for each in (row, *also):
+        each.version += 1
+    session.flush()
+    describe(session, action, object_type, object_id, summary() if callable(summary) else summary)
 
 
 def pending(session: Session) -> list[Note]:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ledger.agreements import queries as agreement_queries
 from ledger.approvals import queries as approval_queries
 from ledger.approvals import service as approvals
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.auth import Principal
 from ledger.budgets import fiscal, rules
 from ledger.budgets.models import ON_EXCEED, BudgetLine, BudgetRevision
@@ -169,10 +169,8 @@ def revise(session: Session, line: BudgetLine, amount: Decimal, reason: str) -> 
     if refused:
         raise field_error("amount", refused, "budget_exceeded")
     revision = BudgetRevision(budget_line_id=line.id, amount=amount, reason=reason)
-    line.version += 1
     session.add(revision)
-    session.flush()
-    describe(session, "budget_line.revise", "budget_line", line.id, f"{amount} {line.currency}")
+    record_change(session, line, "budget_line.revise", "budget_line", line.id, f"{amount} {line.currency}")
     return revision
 
 
@@ -247,8 +245,7 @@ def approve_commitment(session: Session, payload: dict, approval) -> None:
     line = session.execute(select(BudgetLine).where(BudgetLine.id == payload["budget_line"])
                            .with_for_update()).scalar_one()
     line.approved_excess = Decimal(line.approved_excess) + Decimal(payload["excess"])
-    line.version += 1
-    session.flush()
-    describe(session, "budget_line.approve_excess", "budget_line", line.id, f"{payload['excess']} {line.currency}")
+    record_change(session, line, "budget_line.approve_excess", "budget_line", line.id,
+                  f"{payload['excess']} {line.currency}")
     agreement = agreement_queries.get(session, payload["agreement"])
     agreements.accrue_agreement(session, agreement, payload["period"])

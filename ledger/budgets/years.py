@@ -23,6 +23,7 @@ from ledger.agreements import queries as agreement_queries
 from ledger.budgets import fiscal, pdf
 from ledger.budgets import service as budgets
 from ledger.budgets.models import BudgetLine
+from ledger.cells import neutralise
 from ledger.errors import field_error, not_found
 from ledger.journal import queries as journal_queries
 from ledger.money import minor_units
@@ -100,21 +101,6 @@ def budget_rows(report: dict) -> list[dict]:
             for line in report["budget_lines"]]
 
 
-def _inert(value):
-    """A text cell a spreadsheet would evaluate (=, +, -, @, tab, CR first) is written as text (OWASP)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
-
-
 #: The report's formats, each with its media type.
 MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
@@ -137,7 +123,7 @@ def to_csv(report: dict, table: str = "agreements") -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
+    writer.writerows({key: neutralise(value) for key, value in row.items()} for row in rows)
     return out.getvalue().encode("utf-8")
 
 
@@ -151,7 +137,7 @@ def _sheet(book: Workbook, title: str, columns: tuple, rows: list[dict], numeric
         cells = []
         for name in columns:
             value = row[name]
-            cells.append(Decimal(value) if name in numeric and value != "" else _inert(value))
+            cells.append(Decimal(value) if name in numeric and value != "" else neutralise(value))
         sheet.append(cells)
         for name, cell in zip(columns, sheet[sheet.max_row]):
             if name in numeric:

@@ -55,7 +55,7 @@ from ledger.agreements import service as agreements
 from ledger.agreements.rules import obligations as obligation_rules
 from ledger.agreements.rules import reimbursement as cost_rules
 from ledger.agreements.rules import terms as term_rules
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.db import AMOUNT, fetch, update_from_values
 from ledger.errors import (
     Conflict,
@@ -917,9 +917,7 @@ def unsettle(session: Session, invoice_id: int, amount: Money) -> Invoice:
         ids = [ln.obligation_id for ln in lines_of(session, invoice.id) if ln.obligation_id]
         agreements.set_status(session, ids, "invoiced")
     invoice.amount_open, invoice.status = open_amount.amount, "approved"
-    invoice.version += 1
-    session.flush()
-    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
+    record_change(session, invoice, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} open again")
     return invoice
 
 
@@ -996,9 +994,8 @@ def clear_transit(session: Session, invoice_id: int, amount: Money) -> Invoice:
     if invoice.amount_in_transit == 0 and invoice.amount_open == 0 and invoice.status == "in_transit":
         invoice.status = "paid"
         agreements.set_status(session, _obligation_ids(session, [invoice.id]), "paid")
-    invoice.version += 1
-    session.flush()
-    describe(session, "invoice.settle", "invoice", invoice.id, f"{amount} {amount.currency} debited by the bank")
+    record_change(session, invoice, "invoice.settle", "invoice", invoice.id,
+                  f"{amount} {amount.currency} debited by the bank")
     return invoice
 
 
@@ -1014,9 +1011,8 @@ def unclear(session: Session, invoice_id: int, amount: Money) -> Invoice:
         agreements.set_status(session, _obligation_ids(session, [invoice.id]), "invoiced")
         invoice.status = "in_transit"
     invoice.amount_in_transit = transit.amount
-    invoice.version += 1
-    session.flush()
-    describe(session, "invoice.unsettle", "invoice", invoice.id, f"{amount} {amount.currency} in transit again")
+    record_change(session, invoice, "invoice.unsettle", "invoice", invoice.id,
+                  f"{amount} {amount.currency} in transit again")
     return invoice
 
 
@@ -1029,10 +1025,8 @@ def unorder(session: Session, invoice_id: int, amount: Money) -> Invoice:
     invoice.amount_in_transit = (transit - amount).amount
     invoice.amount_open = (_money(invoice.amount_open, invoice.currency) + amount).amount
     invoice.status = "approved"
-    invoice.version += 1
-    session.flush()
-    describe(session, "invoice.unsettle", "invoice", invoice.id,
-             f"{amount} {amount.currency} open again: order rejected")
+    record_change(session, invoice, "invoice.unsettle", "invoice", invoice.id,
+                  f"{amount} {amount.currency} open again: order rejected")
     return invoice
 
 

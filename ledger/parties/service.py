@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.db import fetch
 from ledger.errors import Conflict, check_if_match
 from ledger.parties.models import BankAccount, Party
@@ -81,8 +81,7 @@ def update(session: Session, code: str, data: dict, if_match: str | None) -> Par
     for name in ("fiscal_year_start_month", "reporting_currency"):  # additive: a PUT without them keeps them
         if name in data:
             setattr(party, name, data[name])
-    party.version += 1
     _replace_accounts(session, code, data["bank_accounts"])
-    session.flush()
-    describe(session, "party.update", "party", code, f"version {party.version}")
+    record_change(session, party, "party.update", "party", code,
+                  lambda: f"version {party.version}")  # the version bumped
     return party

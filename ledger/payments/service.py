@@ -53,7 +53,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.auth import Principal
 from ledger.errors import Conflict, Unprocessable, check_if_match, field_error, not_found
 from ledger.invoices import queries as invoice_queries
@@ -476,10 +476,8 @@ def approve(session: Session, batch_id: int, seen_digest: str, principal: Princi
     count = len(_approvers(session, batch))
     if count >= batch.approvals_required:
         batch.status = "approved"
-    batch.version += 1
-    session.flush()
-    describe(session, "payment_batch.approve", "payment_batch", batch.id,
-             f"approval {count} of {batch.approvals_required} by {principal.name} on digest {seen_digest}")
+    record_change(session, batch, "payment_batch.approve", "payment_batch", batch.id,
+                  f"approval {count} of {batch.approvals_required} by {principal.name} on digest {seen_digest}")
     return batch
 
 
@@ -549,11 +547,9 @@ def release(session: Session, batch_id: int, principal: Principal, if_match: str
     batch.status, batch.released_by, batch.released_at = "released", principal.name, utcnow()
     batch.message_id, batch.document = rules.message_id(batch.id), document
     batch.document_sha256, batch.release_entry_id = hashlib.sha256(document).hexdigest(), entry_id
-    batch.version += 1
-    session.flush()
-    describe(session, "payment_batch.release", "payment_batch", batch.id,
-             f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
-             f"entry {entry_id}")
+    record_change(session, batch, "payment_batch.release", "payment_batch", batch.id,
+                  f"{len(items)} transfers, {batch.total} {batch.currency} in transit, file {batch.document_sha256}, "
+                  f"entry {entry_id}")
     return batch
 
 
@@ -641,9 +637,7 @@ def cancel(session: Session, batch_id: int, principal: Principal, if_match: str 
     for item in items_of(session, batch.id):
         item.status = "cancelled"
     batch.status = "cancelled"
-    batch.version += 1
-    session.flush()
-    describe(session, "payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
+    record_change(session, batch, "payment_batch.cancel", "payment_batch", batch.id, f"cancelled by {principal.name}")
     return batch
 
 
@@ -912,13 +906,10 @@ def unmatch_executed(session: Session, row, actor: str, reason: str) -> bool:
         recognition.claims_undebited(session, claim, f"match {row.id} reversed: {reason}")
     item.status = "accepted" if _accepted_by_bank(session, item) else "ordered"
     item.transfer_id = item.match_id = None
-    item.version += 1
     row.status, row.reversal_entry_id, row.reason = "reversed", entry_id, reason
     row.decided_by, row.decided_at = actor, utcnow()
-    row.version += 1
-    session.flush()
-    describe(session, "payment.unmatch", "payment_batch", item.batch_id,
-             f"match {row.id} reversed by entry {entry_id}: {item.end_to_end_id} in transit again")
+    record_change(session, item, "payment.unmatch", "payment_batch", item.batch_id,
+                  f"match {row.id} reversed by entry {entry_id}: {item.end_to_end_id} in transit again", also=(row,))
     return True
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ledger import listing
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.auth import Principal
 from ledger.errors import Conflict, Unprocessable, check_if_match, not_found
 from ledger.facts import check_not_future
@@ -273,9 +273,7 @@ def decide_recognition(session: Session, principal: Principal, rec_id: int, data
                             errors={"reason": ["a refusal must give reasons"]})
     rec.status = "recognised" if data["recognised"] else "refused"
     rec.decided_on, rec.reason = data["decided_on"], reason
-    rec.version += 1
-    session.flush()
-    describe(session, "recognition.decide", "recognition", rec.id, rec.status)
+    record_change(session, rec, "recognition.decide", "recognition", rec.id, rec.status)
     return rec
 
 
@@ -298,9 +296,8 @@ def record_enforcement(session: Session, principal: Principal, rec_id: int, data
         raise Unprocessable("enforced_on: enforcement cannot precede the recognition",
                             code="enforced_before_recognition", errors={"enforced_on": ["before the recognition"]})
     rec.status, rec.enforced_on, rec.notified_on = "enforced", data["enforced_on"], data.get("notified_on")
-    rec.version += 1
-    session.flush()
-    describe(session, "recognition.enforce", "recognition", rec.id, f"enforced on {rec.enforced_on.isoformat()}")
+    record_change(session, rec, "recognition.enforce", "recognition", rec.id,
+                  f"enforced on {rec.enforced_on.isoformat()}")
     return rec
 
 
@@ -469,11 +466,9 @@ def decide_claim(session: Session, principal: Principal, claim_id: int, data: di
         _accept(session, claim)
     else:
         claim.status = "refused"
-    claim.version += 1
-    session.flush()
-    late = " (late decision)" if timeline(claim).decided_late else ""
-    describe(session, "cost_claim.decide", "cost_claim", claim.id,
-             f"{claim.status} on {claim.decided_on.isoformat()}{late}")
+    record_change(session, claim, "cost_claim.decide", "cost_claim", claim.id,
+                  lambda: f"{claim.status} on {claim.decided_on.isoformat()}"
+                          + (" (late decision)" if timeline(claim).decided_late else ""))
     return claim
 
 
@@ -532,9 +527,8 @@ def open_dispute(session: Session, principal: Principal, claim_id: int, data: di
                                opened_on=opened_on, stage_before=claim.status, payable_before=claim.payable)
     session.add(dispute)
     claim.status = "disputed"
-    claim.version += 1
-    session.flush()
-    describe(session, "cost_claim.dispute", "cost_claim", claim.id, f"dispute {dispute.id}: lines {dispute.lines}")
+    record_change(session, claim, "cost_claim.dispute", "cost_claim", claim.id,
+                  lambda: f"dispute {dispute.id}: lines {dispute.lines}")  # the dispute's id: known after the flush
     return dispute
 
 
@@ -591,13 +585,11 @@ def resolve_dispute(session: Session, principal: Principal, dispute_id: int, dat
         claim.status, claim.paid_on = "paid", decided_on
     else:
         claim.status = "accepted"
-    claim.version += 1
     dispute.status, dispute.outcome, dispute.decided_on = "resolved", data["outcome"], decided_on
     dispute.resolution_reason, dispute.payable_after = reason, after.amount
-    dispute.version += 1
-    session.flush()
-    describe(session, "cost_claim.resolve", "cost_claim", claim.id,
-             f"dispute {dispute.id} {dispute.outcome} on {decided_on.isoformat()}: payable {before} → {after}")
+    record_change(session, claim, "cost_claim.resolve", "cost_claim", claim.id,
+                  f"dispute {dispute.id} {dispute.outcome} on {decided_on.isoformat()}: payable {before} → {after}",
+                  also=(dispute,))
     return dispute
 
 
@@ -730,9 +722,7 @@ def claims_undebited(session: Session, claim: CostClaim, reason: str) -> CostCla
         raise Conflict(f"only a claim a debit paid goes back in transit; cost claim {claim.id} is {claim.status}",
                        code="not_paid")
     claim.status, claim.paid_on, claim.payment_entry_id = "in_transit", None, None
-    claim.version += 1
-    session.flush()
-    describe(session, "cost_claim.unpay", "cost_claim", claim.id, reason[:200])
+    record_change(session, claim, "cost_claim.unpay", "cost_claim", claim.id, reason[:200])
     return claim
 
 
@@ -753,9 +743,7 @@ def reopen_claim(session: Session, claim: CostClaim, reason: str) -> CostClaim:
     if not (claim.status == "in_transit" or (claim.status == "paid" and claim.payment_entry_id is not None)):
         raise Conflict(f"only a paid claim is reopened; cost claim {claim.id} is {claim.status}", code="not_paid")
     claim.status, claim.paid_on, claim.payment_entry_id, claim.ordered_on = "accepted", None, None, None
-    claim.version += 1
-    session.flush()
-    describe(session, "cost_claim.reopen", "cost_claim", claim.id, reason[:200])
+    record_change(session, claim, "cost_claim.reopen", "cost_claim", claim.id, reason[:200])
     return claim
 
 

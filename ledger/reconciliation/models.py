@@ -19,11 +19,12 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import AMOUNT, RATE, moment_now, moment_unset
 from ledger.statements.models import TransferFx  # noqa: F401  (moved; still importable from here)
+from ledger.timeutil import utcnow
 
 #: Evidence is stored as JSON with sorted keys (the same evidence, the same text). One encoder, built once.
 _EVIDENCE = json.JSONEncoder(sort_keys=True)
@@ -112,24 +113,28 @@ class ReconciliationAllocation(SQLModel, table=True):
     written_off: Decimal = Field(default=Decimal(0), sa_column=Column(AMOUNT, nullable=False))
 
 
-class RejectedPair(SQLModel, table=True):
-    __tablename__ = "reconciliation_rejections"
+class _Refusal(SQLModel):
+    """A (transfer, item) pair an officer refused, by rejecting match `match_id`: no run proposes it again. The
+    item's column (and so the pair's key) is each table's own."""
 
     transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
-    invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
     match_id: int = Field(foreign_key="reconciliation_matches.id")
-    rejected_at: datetime = moment_now()
+    # `moment_now()`, spelt out: its Column object would be shared by both tables; a type makes one for each.
+    rejected_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
 
 
-class RejectedClaimPair(SQLModel, table=True):
-    """A (credit, cost claim) pair an officer refused: never proposed again (claims have their own ids)."""
+class RejectedPair(_Refusal, table=True):
+    __tablename__ = "reconciliation_rejections"
+
+    invoice_id: int = Field(foreign_key="invoices.id", primary_key=True)
+
+
+class RejectedClaimPair(_Refusal, table=True):
+    """A (credit, cost claim) pair: claims have their own ids, so their own table."""
 
     __tablename__ = "reconciliation_claim_rejections"
 
-    transfer_id: int = Field(foreign_key="transfers.id", primary_key=True)
     claim_id: int = Field(foreign_key="cost_claims.id", primary_key=True)
-    match_id: int = Field(foreign_key="reconciliation_matches.id")
-    rejected_at: datetime = moment_now()
 
 
 Index("ix_reconciliation_matches_status_id", ReconciliationMatch.status, ReconciliationMatch.id)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.audit.service import describe
+from ledger.audit.service import describe, record_change
 from ledger.errors import Conflict, check_if_match, field_error, fields_error
 from ledger.invoices import service as invoices
 from ledger.invoices.models import Invoice
@@ -79,10 +79,8 @@ def confirm(session: Session, match_id: int, actor: str, if_match: str | None = 
     post(session, [_plan_of(session, row)], hooks=True)
     session.refresh(row)
     row.status, row.decided_by, row.decided_at = "confirmed", actor, utcnow()
-    row.version += 1
-    session.flush()
-    describe(session, "reconciliation.confirm", "reconciliation_match", row.id,
-             f"transfer {row.transfer_id}, entry {row.journal_entry_id}")
+    record_change(session, row, "reconciliation.confirm", "reconciliation_match", row.id,
+                  f"transfer {row.transfer_id}, entry {row.journal_entry_id}")
     return row
 
 

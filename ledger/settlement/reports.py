@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ledger.cells import looks_like_formula, neutralise
 from ledger.integrity import canonical_json
 from ledger.money import MoneyError, minor_units
 from ledger.settlement import tables
-from ledger.settlement.cells import looks_like_formula, neutralise
 from ledger.settlement.tables import AMOUNT, COUNT, DATE, NUMBER, ReportTable
 
 #: Zip entries carry a timestamp: a fixed one keeps the same statement's zip the same bytes on every download.

@@ -2,9 +2,10 @@
 
 Spreadsheets run a cell that begins with `=`, `+`, `-` or `@` (and some, after a tab or carriage return) as a
 formula, and a party's name, a reference or a memo is text someone outside may have typed. Every text cell that
-begins so is neutralised with a leading apostrophe (OWASP's advice), so it opens as the text it is. Numbers and
-amounts the ledger computed (ints and Decimals, never strings) are written as plain numbers, a minus included:
-they carry no formula. An amount is two columns: the figure (a dot, no thousands separator) and its currency.
+begins so is neutralised with a leading apostrophe (OWASP's advice, `ledger.cells`: the one rule for every
+spreadsheet the ledger writes), so it opens as the text it is. Numbers and amounts are written as plain numbers,
+a minus included (a plain decimal such as `-12.50` carries no formula). An amount is two columns: the figure (a dot,
+no thousands separator) and its currency.
 """
 
 from __future__ import annotations
@@ -20,18 +21,13 @@ from flask import Flask, Response, abort, g, request
 from flask.signals import before_render_template
 
 from ledger.api import download
+from ledger.cells import neutralise
 from ledger.money import Money
 from ledger.timeutil import today
 from ledger.web.formats import isodate, isotime
 
 #: The most rows one export carries (a list is filtered before it is exported, and this bounds the memory).
 MAX_ROWS = 100_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """A text cell a spreadsheet will not run: one beginning with a formula character gets an apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def cells(column, value: Any) -> list[str]:
@@ -40,7 +36,7 @@ def cells(column, value: Any) -> list[str]:
         if isinstance(value, Money):
             return [str(value.amount), value.currency]
         if isinstance(value, (list, tuple)):  # several currencies in one cell
-            return ["; ".join(safe_text(str(m.amount)) for m in value), "; ".join(m.currency for m in value)]
+            return [neutralise("; ".join(str(m.amount) for m in value)), "; ".join(m.currency for m in value)]
         return ["" if value is None else _plain(value), ""]
     return [_plain(value)]
 
@@ -58,14 +54,14 @@ def _plain(value: Any) -> str:
         return isodate(value)
     if isinstance(value, Money):
         return f"{value.amount} {value.currency}"
-    return safe_text(str(value))
+    return neutralise(str(value))
 
 
 def header(columns: Sequence) -> list[str]:
     out = []
     for column in columns:
         out += [column.label, f"{column.label} (currency)"] if column.kind == "money" else [column.label]
-    return [safe_text(label) for label in out]
+    return [neutralise(label) for label in out]
 
 
 def csv_download(columns: Sequence, rows: Sequence, endpoint: str | None) -> Response:
