@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from http import HTTPStatus
 
 from apispec import BasePlugin
@@ -14,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from contracts.common import MAX_ID, ProblemSchema
 from ledger import jsonbody
-from ledger.auth import PUBLIC_ENDPOINTS, public
+from ledger.auth import PUBLIC_ENDPOINTS, public, requires
 from ledger.errors import PROBLEM_JSON
 
 PREFIX = "/api/v1"
@@ -47,6 +48,37 @@ class Api(SmorestApi):
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = jsonbody.Parser()  # JSON bodies that no database can hold are 400 invalid_json
+
+    def reads(self, roles: tuple[str, ...], schema=None, *, query=None, etag: bool = False, **response) -> Callable:
+        """A read for `roles`: the query string parsed by `query` (when the view takes one, as its first argument),
+        the answer (200) serialised by `schema`, with the resource's version in ETag when `etag`. `response`'s
+        other words (`content_type`, `description`, `headers`) document an answer that is no schema's."""
+        return self._operation(roles, 200, schema, (query, "query"), False, etag, response)
+
+    def writes(self, roles: tuple[str, ...], schema, *, body=None, status: int = 200, if_match: bool = False,
+               etag: bool = False) -> Callable:
+        """A change for `roles`: the JSON body parsed by `body` (the view's first argument), the answer (`status`)
+        serialised by `schema`; `if_match` hands the view the If-Match header as sent (`honours_if_match`), `etag`
+        declares the answer's version in ETag (`sends_etag`)."""
+        return self._operation(roles, status, schema, (body, "json"), if_match, etag, {})
+
+    def _operation(self, roles, status, schema, arguments, if_match, etag, response) -> Callable:
+        """`requires`, `arguments`, `response`, `honours_if_match`, `sends_etag`, outermost first: the order the
+        views stacked them in by hand, which the OpenAPI document and the answers (403 before 422) depend on."""
+        argument_schema, location = arguments
+        stack = [requires(*roles)]
+        if argument_schema is not None:
+            stack.append(self.arguments(argument_schema, location=location))
+        stack.append(self.response(status, schema, **response))
+        stack += [honours_if_match] if if_match else []
+        stack += [sends_etag] if etag else []
+
+        def decorate(view: Callable) -> Callable:
+            for decorator in reversed(stack):
+                view = decorator(view)
+            return view
+
+        return decorate
 
 
 IDEMPOTENCY_KEY = {

@@ -11,16 +11,14 @@ from ledger import db, listing
 from ledger.api import blueprint
 from ledger.approvals import service
 from ledger.approvals.models import Approval
-from ledger.auth import current, requires
+from ledger.auth import current
 
 blp = blueprint("approvals", "Changes one officer asked for that a second officer approves (four eyes)")
 
 
 @blp.route("/approvals")
 class Approvals(MethodView):
-    @requires("finance_officer", "admin", "auditor")
-    @blp.arguments(ApprovalArgs, location="query")
-    @blp.response(200, ApprovalPageSchema)
+    @blp.reads(("finance_officer", "admin", "auditor"), ApprovalPageSchema, query=ApprovalArgs)
     def get(self, args):
         """List approval requests (filter by status and kind)"""
         result = listing.page(service.listing_query(args.get("status"), args.get("kind")), Approval.id, args)
@@ -30,8 +28,7 @@ class Approvals(MethodView):
 
 @blp.route("/approvals/<int:approval_id>")
 class ApprovalItem(MethodView):
-    @requires("finance_officer", "admin", "auditor")
-    @blp.response(200, ApprovalSchema)
+    @blp.reads(("finance_officer", "admin", "auditor"), ApprovalSchema)
     def get(self, approval_id):
         """Read an approval request"""
         return service.view(service.get(db.session(), approval_id))
@@ -39,9 +36,7 @@ class ApprovalItem(MethodView):
 
 @blp.route("/approvals/<int:approval_id>/approve")
 class Approve(MethodView):
-    @requires("finance_officer", "admin")
-    @blp.arguments(ApprovalApproveSchema)
-    @blp.response(200, ApprovalSchema)
+    @blp.writes(("finance_officer", "admin"), ApprovalSchema, body=ApprovalApproveSchema)
     def post(self, data, approval_id):
         """Approve a request as a second officer (403 same_officer for its requester; 409 digest_mismatch)"""
         approval = service.decide(db.session(), approval_id, approve=True, principal=current(),
@@ -51,9 +46,7 @@ class Approve(MethodView):
 
 @blp.route("/approvals/<int:approval_id>/reject")
 class Reject(MethodView):
-    @requires("finance_officer", "admin")
-    @blp.arguments(ApprovalRejectSchema)
-    @blp.response(200, ApprovalSchema)
+    @blp.writes(("finance_officer", "admin"), ApprovalSchema, body=ApprovalRejectSchema)
     def post(self, data, approval_id):
         """Reject a request (its requester rejecting it withdraws it)"""
         approval = service.decide(db.session(), approval_id, approve=False, principal=current(),

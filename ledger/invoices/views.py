@@ -15,7 +15,7 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
+from ledger.api import answer, blueprint, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
@@ -104,9 +104,7 @@ def _response(invoice: Invoice, status: int = 200):
 
 @blp.route("/invoices")
 class Invoices(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(InvoiceListArgs, location="query")
-    @blp.response(200, InvoicePageSchema)
+    @blp.reads(READ_ROLES, InvoicePageSchema, query=InvoiceListArgs)
     def get(self, args):
         """List invoices, without their lines (a partner sees those of agreements it is a side of)"""
         principal = auth.current()
@@ -147,9 +145,7 @@ class Invoices(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>")
 class InvoiceItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, InvoiceSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, InvoiceSchema, etag=True)
     def get(self, invoice_id):
         """Read an invoice with its lines, findings, decision and open amount"""
         return _response(_visible(invoice_id))
@@ -157,9 +153,8 @@ class InvoiceItem(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/document")
 class InvoiceDocument(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, description="the UBL document as received (application/xml); erasure replaces the "
-                                    "pseudonyms of erased returnees in it by `erased`")
+    @blp.reads(READ_ROLES, description="the UBL document as received (application/xml); erasure replaces the "
+                                       "pseudonyms of erased returnees in it by `erased`")
     def get(self, invoice_id):
         """The original UBL document, as received (less the pseudonyms of erased returnees)"""
         invoice = _visible(invoice_id)
@@ -170,11 +165,7 @@ class InvoiceDocument(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/approve")
 class Approve(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(ApproveSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=ApproveSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
 
@@ -190,11 +181,7 @@ class Approve(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/dispute")
 class Dispute(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(DisputeSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=DisputeSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Dispute: the partner sees the findings and the reason (honours If-Match)"""
         invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
@@ -204,11 +191,7 @@ class Dispute(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/reject")
 class Reject(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(RejectSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=RejectSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
@@ -218,8 +201,7 @@ class Reject(MethodView):
 
 @blp.route("/returnees/<int:returnee_id>/cost-caps")
 class ReturneeCostCaps(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, CostCapsSchema)
+    @blp.reads(READ_ROLES, CostCapsSchema)
     def get(self, returnee_id):
         """A returnee's consumed actual costs (cost_reimbursement) per person, category and year, with the caps"""
         returnee, agreement = agreements.get_returnee(db.session(), returnee_id)
