@@ -11,14 +11,14 @@ from ledger import db, listing
 from ledger.api import blueprint
 from ledger.approvals import service
 from ledger.approvals.models import Approval
-from ledger.auth import current
+from ledger.auth import STAFF, current
 
 blp = blueprint("approvals", "Changes one officer asked for that a second officer approves (four eyes)")
 
 
 @blp.route("/approvals")
 class Approvals(MethodView):
-    @blp.reads(("finance_officer", "admin", "auditor"), ApprovalPageSchema, query=ApprovalArgs)
+    @blp.reads(STAFF, ApprovalPageSchema, query=ApprovalArgs)
     def get(self, args):
         """List approval requests (filter by status and kind)"""
         result = listing.page(service.listing_query(args.get("status"), args.get("kind")), Approval.id, args)
@@ -28,7 +28,7 @@ class Approvals(MethodView):
 
 @blp.route("/approvals/<int:approval_id>")
 class ApprovalItem(MethodView):
-    @blp.reads(("finance_officer", "admin", "auditor"), ApprovalSchema)
+    @blp.reads(STAFF, ApprovalSchema)
     def get(self, approval_id):
         """Read an approval request"""
         return service.view(service.get(db.session(), approval_id))

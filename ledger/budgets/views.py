@@ -11,18 +11,18 @@ from contracts.budgets import (
 )
 from ledger import db, listing
 from ledger.api import blueprint, download
+from ledger.auth import STAFF
 from ledger.budgets import service, years
 from ledger.budgets.models import BudgetLine
 
 blp = blueprint("budgets", "Budget lines voted per fiscal year, their commitments and execution, and year reports")
 
 OFFICERS = ("finance_officer", "admin")
-READERS = ("finance_officer", "admin", "auditor")
 
 
 @blp.route("/budget-lines")
 class BudgetLines(MethodView):
-    @blp.reads(READERS, BudgetLinePageSchema, query=BudgetLineArgs)
+    @blp.reads(STAFF, BudgetLinePageSchema, query=BudgetLineArgs)
     def get(self, args):
         """List budget lines (filter by fiscal year and agreement), each with its execution"""
         result = listing.page(service.lines_query(args.get("fiscal_year"), args.get("agreement")), BudgetLine.id, args)
@@ -38,7 +38,7 @@ class BudgetLines(MethodView):
 
 @blp.route("/budget-lines/<int:line_id>", endpoint="budget_line")
 class BudgetLineItem(MethodView):
-    @blp.reads(READERS, BudgetLineSchema)
+    @blp.reads(STAFF, BudgetLineSchema)
     def get(self, line_id):
         """Read a budget line"""
         return service.budgeted(db.session(), service.get(db.session(), line_id))
@@ -56,7 +56,7 @@ class Revisions(MethodView):
 
 @blp.route("/budget-lines/<int:line_id>/execution", endpoint="execution")
 class Execution(MethodView):
-    @blp.reads(READERS, BudgetExecutionSchema)
+    @blp.reads(STAFF, BudgetExecutionSchema)
     def get(self, line_id):
         """Voted, committed, invoiced, paid and available"""
         return service.line_execution(db.session(), service.get(db.session(), line_id))
@@ -64,7 +64,7 @@ class Execution(MethodView):
 
 @blp.route("/reports/fiscal-years/<int:year>", endpoint="fiscal_year_report")
 class FiscalYearReport(MethodView):
-    @blp.reads(READERS, query=FiscalYearReportArgs, content_type="application/octet-stream",
+    @blp.reads(STAFF, query=FiscalYearReportArgs, content_type="application/octet-stream",
                description="the report in the asked format")
     def get(self, args, year):
         """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF

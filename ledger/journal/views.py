@@ -3,7 +3,7 @@ from flask.views import MethodView
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db
 from ledger.api import blueprint, download
-from ledger.auth import READ_ROLES
+from ledger.auth import READ_ROLES, STAFF
 from ledger.journal import export, queries
 
 blp = blueprint("journal", "Accounts, balances and the double-entry journal")
@@ -27,7 +27,7 @@ class Entries(MethodView):
 
 @blp.route("/journal/export", endpoint="export_journal")
 class Export(MethodView):
-    @blp.reads(("finance_officer", "auditor", "admin"), query=ExportArgs, content_type="text/plain",
+    @blp.reads(STAFF, query=ExportArgs, content_type="text/plain",
                description="a beancount file")
     def get(self, args):
         """The whole journal as a beancount file, with balance assertions at each closed period's end

@@ -18,14 +18,13 @@ from contracts.payments import (
 from ledger import db, listing
 from ledger.api import answer, blueprint, download, long_writer
 from ledger.approvals import service as approvals
-from ledger.auth import current, requires
+from ledger.auth import STAFF, current, requires
 from ledger.payments import service
 from ledger.payments.models import PaymentBatch
 
 blp = blueprint("payments", "Paying partners: payment batches, four eyes, ISO 20022 pain.001 and pain.002")
 
 OFFICERS = ("finance_officer",)
-READERS = ("finance_officer", "admin", "auditor")
 STATUS_MAX_BYTES = 16 * 1024 * 1024
 
 
@@ -40,7 +39,7 @@ def _answer(batch: PaymentBatch, status: int = 200):
 
 @blp.route("/payment-batches")
 class Batches(MethodView):
-    @blp.reads(READERS, PaymentBatchPageSchema, query=PaymentBatchArgs)
+    @blp.reads(STAFF, PaymentBatchPageSchema, query=PaymentBatchArgs)
     def get(self, args):
         """List payment batches (without their transfers)"""
         result = listing.page(service.list_query(args.get("status")), PaymentBatch.id, args)
@@ -66,7 +65,7 @@ class Batches(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>")
 class Batch(MethodView):
-    @blp.reads(READERS, PaymentBatchSchema, etag=True)
+    @blp.reads(STAFF, PaymentBatchSchema, etag=True)
     def get(self, batch_id):
         """Read a batch with its transfers, approvals and digest"""
         return _answer(service.get(db.session(), batch_id))
@@ -119,7 +118,7 @@ class Cancel(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/pain001")
 class File(MethodView):
-    @blp.reads(READERS, content_type="application/xml", description="the pain.001.001.09 file, as released")
+    @blp.reads(STAFF, content_type="application/xml", description="the pain.001.001.09 file, as released")
     def get(self, batch_id):
         """The released batch's pain.001 file (409 `not_released` before release)"""
         batch, document = service.document(db.session(), batch_id)

@@ -36,7 +36,6 @@ blp = blueprint("recognition", "EU mutual recognition of expulsion decisions and
                                "member states")
 
 ACTORS = ("partner", "finance_officer")
-STAFF_WRITERS = ("admin", "finance_officer")
 
 
 def _order_response(order, status=200):
