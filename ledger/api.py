@@ -14,7 +14,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
 
 from contracts.common import MAX_ID, ProblemSchema
-from ledger import jsonbody
+from ledger import db, jsonbody
 from ledger.auth import PUBLIC_ENDPOINTS, public, requires
 from ledger.errors import PROBLEM_JSON
 
@@ -161,6 +161,17 @@ def answer(body, etag: str, status: int = 200, location: str = ""):
     if status == 201:
         headers["Location"] = location
     return body, status, headers
+
+
+def answerer(view: Callable, etag: Callable, location: str) -> Callable:
+    """How a feature's views answer with one kind of its rows: `answer` with `view(session, row)` as the body,
+    `etag(row)` as its version and `location` (formatted with the row: `"/api/v1/parties/{0.code}"`) as where a
+    created one lives. The answerer takes the row and, for a creation, the status 201."""
+
+    def respond(row, status: int = 200):
+        return answer(view(db.session(), row), etag(row), status, location.format(row))
+
+    return respond
 
 
 def attachment(filename: str) -> dict[str, str]:

@@ -30,7 +30,7 @@ from contracts.common import ListArgs
 from ledger import auth, db, listing
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
-from ledger.api import answer, blueprint
+from ledger.api import answerer, blueprint
 from ledger.auth import READ_ROLES, ensure_party_visible
 from ledger.pseudonyms import PersonalData
 
@@ -52,9 +52,7 @@ def _returnee(returnee_id: int):
     return returnee, agreement
 
 
-def _agreement_response(agreement: Agreement, status: int = 200):
-    return answer(service.view(db.session(), agreement), service.etag(agreement), status,
-                  f"/api/v1/agreements/{agreement.id}")
+_agreement_response = answerer(service.view, service.etag, "/api/v1/agreements/{0.id}")
 
 
 @blp.route("/agreements")

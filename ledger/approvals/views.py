@@ -15,6 +15,13 @@ from ledger.auth import STAFF, current
 
 blp = blueprint("approvals", "Changes one officer asked for that a second officer approves (four eyes)")
 
+DECIDERS = ("finance_officer", "admin")
+
+
+def _decided(approval_id: int, **decision):
+    """The request as the caller's decision (`approve`, and the digest seen or the reason) leaves it."""
+    return service.view(service.decide(db.session(), approval_id, principal=current(), **decision))
+
 
 @blp.route("/approvals")
 class Approvals(MethodView):
@@ -36,19 +43,15 @@ class ApprovalItem(MethodView):
 
 @blp.route("/approvals/<int:approval_id>/approve")
 class Approve(MethodView):
-    @blp.writes(("finance_officer", "admin"), ApprovalSchema, body=ApprovalApproveSchema)
+    @blp.writes(DECIDERS, ApprovalSchema, body=ApprovalApproveSchema)
     def post(self, data, approval_id):
         """Approve a request as a second officer (403 same_officer for its requester; 409 digest_mismatch)"""
-        approval = service.decide(db.session(), approval_id, approve=True, principal=current(),
-                                  seen_digest=data["digest"])
-        return service.view(approval)
+        return _decided(approval_id, approve=True, seen_digest=data["digest"])
 
 
 @blp.route("/approvals/<int:approval_id>/reject")
 class Reject(MethodView):
-    @blp.writes(("finance_officer", "admin"), ApprovalSchema, body=ApprovalRejectSchema)
+    @blp.writes(DECIDERS, ApprovalSchema, body=ApprovalRejectSchema)
     def post(self, data, approval_id):
         """Reject a request (its requester rejecting it withdraws it)"""
-        approval = service.decide(db.session(), approval_id, approve=False, principal=current(),
-                                  reason=data["reason"])
-        return service.view(approval)
+        return _decided(approval_id, approve=False, reason=data["reason"])

@@ -15,7 +15,7 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import answer, blueprint, sends_etag
+from ledger.api import answerer, blueprint, sends_etag
 from ledger.auth import READ_ROLES, ensure_party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
@@ -98,8 +98,7 @@ def _visible(invoice_id: int) -> Invoice:
     return invoice
 
 
-def _response(invoice: Invoice, status: int = 200):
-    return answer(service.view(db.session(), invoice), service.etag(invoice), status, f"/api/v1/invoices/{invoice.id}")
+_response = answerer(service.view, service.etag, "/api/v1/invoices/{0.id}")
 
 
 @blp.route("/invoices")

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from contracts.common import ListArgs
 from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
 from ledger import db, listing
-from ledger.api import answer, blueprint
+from ledger.api import answerer, blueprint
 from ledger.auth import READ_ROLES
 from ledger.parties import service
 from ledger.parties.models import Party
@@ -12,9 +12,7 @@ from ledger.parties.models import Party
 blp = blueprint("parties", "States on either side of agreements and claims")
 
 
-def _response(party: Party, status: int = 200):
-    return answer(service.registered(db.session(), party), service.etag(party), status,
-                  f"/api/v1/parties/{party.code}")
+_response = answerer(service.registered, service.etag, "/api/v1/parties/{0.code}")
 
 
 @blp.route("/parties")

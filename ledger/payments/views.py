@@ -16,7 +16,7 @@ from contracts.payments import (
     PaymentStatusUploadSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, download, long_writer
+from ledger.api import answerer, blueprint, download, long_writer
 from ledger.approvals import service as approvals
 from ledger.auth import STAFF, current, requires
 from ledger.payments import service
@@ -32,9 +32,7 @@ def second_above() -> Decimal:
     return Decimal(str(current_app.config.get("LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE", "100000.00")))
 
 
-def _answer(batch: PaymentBatch, status: int = 200):
-    return answer(service.view(db.session(), batch), service.etag(batch), status,
-                  f"/api/v1/payment-batches/{batch.id}")
+_answer = answerer(service.view, service.etag, "/api/v1/payment-batches/{0.id}")
 
 
 @blp.route("/payment-batches")

@@ -13,7 +13,7 @@ from contracts.reconciliation import (
     RunSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, long_writer
+from ledger.api import answerer, blueprint, long_writer
 from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
@@ -23,9 +23,11 @@ blp = blueprint("reconciliation", "Which transfers settle which invoices: runs, 
 OFFICERS = ("finance_officer",)
 
 
-def _response(row: ReconciliationMatch, status: int = 200):
-    return answer(service.views(db.session(), [row])[0], service.etag(row), status,
-                  f"/api/v1/reconciliation/matches/{row.id}")
+def _view(session, row: ReconciliationMatch) -> dict:
+    return service.views(session, [row])[0]
+
+
+_response = answerer(_view, service.etag, "/api/v1/reconciliation/matches/{0.id}")
 
 
 def _visible(match_id: int) -> ReconciliationMatch:
