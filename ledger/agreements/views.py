@@ -31,7 +31,7 @@ from ledger import auth, db, listing
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
 from ledger.api import answerer, blueprint
-from ledger.auth import READ_ROLES, ensure_party_visible
+from ledger.auth import READ_ROLES, party_visible
 from ledger.pseudonyms import PersonalData
 
 blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
@@ -41,15 +41,12 @@ SUBMITTERS = ("admin", "finance_officer", "partner")
 
 
 def _visible(ident: str) -> Agreement:
-    agreement = service.get(db.session(), ident)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
-    return agreement
+    return party_visible(service.get(db.session(), ident), kind="agreement")
 
 
 def _returnee(returnee_id: int):
     returnee, agreement = service.get_returnee(db.session(), returnee_id)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
-    return returnee, agreement
+    return returnee, party_visible(agreement, kind="returnee")
 
 
 _agreement_response = answerer(service.view, service.etag, "/api/v1/agreements/{0.id}")

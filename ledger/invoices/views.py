@@ -16,7 +16,7 @@ from contracts.invoices import (
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
 from ledger.api import answerer, blueprint, sends_etag
-from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.auth import READ_ROLES, party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
@@ -93,9 +93,7 @@ def _read_invoice():
 
 
 def _visible(invoice_id: int) -> Invoice:
-    invoice = service.get(db.session(), invoice_id)
-    ensure_party_visible(invoice.payer_code, invoice.payee_code, kind="invoice")
-    return invoice
+    return party_visible(service.get(db.session(), invoice_id), kind="invoice")
 
 
 _response = answerer(service.view, service.etag, "/api/v1/invoices/{0.id}")
@@ -109,9 +107,7 @@ class Invoices(MethodView):
         principal = auth.current()
         agreement_id = None
         if args.get("agreement"):
-            agreement = agreements.get(db.session(), args["agreement"])
-            ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
-            agreement_id = agreement.id
+            agreement_id = party_visible(agreements.get(db.session(), args["agreement"]), kind="agreement").id
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
         result = listing.page(query, Invoice.id, args)
@@ -204,5 +200,4 @@ class ReturneeCostCaps(MethodView):
     def get(self, returnee_id):
         """A returnee's consumed actual costs (cost_reimbursement) per person, category and year, with the caps"""
         returnee, agreement = agreements.get_returnee(db.session(), returnee_id)
-        ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
-        return service.cap_position(db.session(), agreement, returnee.id)
+        return service.cap_position(db.session(), party_visible(agreement, kind="returnee"), returnee.id)

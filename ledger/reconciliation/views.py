@@ -14,7 +14,7 @@ from contracts.reconciliation import (
 )
 from ledger import db, listing
 from ledger.api import answerer, blueprint, long_writer
-from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible
+from ledger.auth import READ_ROLES, STAFF, current, party_visible
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 
@@ -31,9 +31,7 @@ _response = answerer(_view, service.etag, "/api/v1/reconciliation/matches/{0.id}
 
 
 def _visible(match_id: int) -> ReconciliationMatch:
-    row = service.get(db.session(), match_id)
-    ensure_party_visible(row.payer_code, row.payee_code, kind="reconciliation match")
-    return row
+    return party_visible(service.get(db.session(), match_id), kind="reconciliation match")
 
 
 @blp.route("/reconciliation/runs")
