@@ -53,25 +53,27 @@ class Blueprint(SmorestBlueprint):
         """A read for `roles`: the query string parsed by `query` (when the view takes one, as its first argument),
         the answer (200) serialised by `schema`, with the resource's version in ETag when `etag`. `response`'s
         other words (`content_type`, `description`, `headers`) document an answer that is no schema's."""
-        return self._operation(roles, 200, schema, (query, "query"), False, etag, response)
+        return self._operation(roles, 200, schema, arguments=query, location="query", etag=etag, response=response)
 
     def writes(self, roles: tuple[str, ...], schema, *, body=None, status: int = 200, if_match: bool = False,
                etag: bool = False) -> Callable:
         """A change for `roles`: the JSON body parsed by `body` (the view's first argument), the answer (`status`)
         serialised by `schema`; `if_match` hands the view the If-Match header as sent (`honours_if_match`), `etag`
         declares the answer's version in ETag (`sends_etag`)."""
-        return self._operation(roles, status, schema, (body, "json"), if_match, etag, {})
+        return self._operation(roles, status, schema, arguments=body, if_match=if_match, etag=etag)
 
-    def _operation(self, roles, status, schema, arguments, if_match, etag, response) -> Callable:
+    def _operation(self, roles, status, schema, *, arguments=None, location="json", if_match=False, etag=False,
+                   response=None) -> Callable:
         """`requires`, `arguments`, `response`, `honours_if_match`, `sends_etag`, outermost first: the order the
         views stacked them in by hand, which the OpenAPI document and the answers (403 before 422) depend on."""
-        argument_schema, location = arguments
         stack = [requires(*roles)]
-        if argument_schema is not None:
-            stack.append(self.arguments(argument_schema, location=location))
-        stack.append(self.response(status, schema, **response))
-        stack += [honours_if_match] if if_match else []
-        stack += [sends_etag] if etag else []
+        if arguments is not None:
+            stack.append(self.arguments(arguments, location=location))
+        stack.append(self.response(status, schema, **(response or {})))
+        if if_match:
+            stack.append(honours_if_match)
+        if etag:
+            stack.append(sends_etag)
 
         def decorate(view: Callable) -> Callable:
             for decorator in reversed(stack):
