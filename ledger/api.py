@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from http import HTTPStatus
 
 from apispec import BasePlugin
@@ -13,8 +14,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.routing import IntegerConverter
 
 from contracts.common import MAX_ID, ProblemSchema
-from ledger import jsonbody
-from ledger.auth import PUBLIC_ENDPOINTS, public
+from ledger import db, jsonbody
+from ledger.auth import PUBLIC_ENDPOINTS, public, requires
 from ledger.errors import PROBLEM_JSON
 
 PREFIX = "/api/v1"
@@ -47,6 +48,39 @@ class Api(SmorestApi):
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = jsonbody.Parser()  # JSON bodies that no database can hold are 400 invalid_json
+
+    def reads(self, roles: tuple[str, ...], schema=None, *, query=None, etag: bool = False, **response) -> Callable:
+        """A read for `roles`: the query string parsed by `query` (when the view takes one, as its first argument),
+        the answer (200) serialised by `schema`, with the resource's version in ETag when `etag`. `response`'s
+        other words (`content_type`, `description`, `headers`) document an answer that is no schema's."""
+        return self._operation(roles, 200, schema, arguments=query, location="query", etag=etag, response=response)
+
+    def writes(self, roles: tuple[str, ...], schema, *, body=None, status: int = 200, if_match: bool = False,
+               etag: bool = False) -> Callable:
+        """A change for `roles`: the JSON body parsed by `body` (the view's first argument), the answer (`status`)
+        serialised by `schema`; `if_match` hands the view the If-Match header as sent (`honours_if_match`), `etag`
+        declares the answer's version in ETag (`sends_etag`)."""
+        return self._operation(roles, status, schema, arguments=body, if_match=if_match, etag=etag)
+
+    def _operation(self, roles, status, schema, *, arguments=None, location="json", if_match=False, etag=False,
+                   response=None) -> Callable:
+        """`requires`, `arguments`, `response`, `honours_if_match`, `sends_etag`, outermost first: the order the
+        views stacked them in by hand, which the OpenAPI document and the answers (403 before 422) depend on."""
+        stack = [requires(*roles)]
+        if arguments is not None:
+            stack.append(self.arguments(arguments, location=location))
+        stack.append(self.response(status, schema, **(response or {})))
+        if if_match:
+            stack.append(honours_if_match)
+        if etag:
+            stack.append(sends_etag)
+
+        def decorate(view: Callable) -> Callable:
+            for decorator in reversed(stack):
+                view = decorator(view)
+            return view
+
+        return decorate
 
 
 IDEMPOTENCY_KEY = {
@@ -129,6 +163,17 @@ def answer(body, etag: str, status: int = 200, location: str = ""):
     if status == 201:
         headers["Location"] = location
     return body, status, headers
+
+
+def answerer(view: Callable, etag: Callable, location: str) -> Callable:
+    """How a feature's views answer with one kind of its rows: `answer` with `view(session, row)` as the body,
+    `etag(row)` as its version and `location` (formatted with the row: `"/api/v1/parties/{0.code}"`) as where a
+    created one lives. The answerer takes the row and, for a creation, the status 201."""
+
+    def respond(row, status: int = 200):
+        return answer(view(db.session(), row), etag(row), status, location.format(row))
+
+    return respond
 
 
 def attachment(filename: str) -> dict[str, str]:

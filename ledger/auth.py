@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import g, request
 from sqlalchemy import Column, DateTime, bindparam, select
@@ -27,6 +28,8 @@ ROLES = ("admin", "finance_officer", "auditor", "partner")
 TOKEN_PREFIX = "rl_"
 READ_ROLES = ROLES
 STAFF = ("admin", "finance_officer", "auditor")
+
+Row = TypeVar("Row")
 
 
 class ApiToken(SQLModel, table=True):
@@ -172,6 +175,13 @@ def public(view: Callable) -> Callable:
 def ensure_party_visible(*party_codes: str | None, kind: str) -> None:
     """`Principal.ensure_visible` for the request's principal (views; services take the principal)."""
     current().ensure_visible(*party_codes, kind=kind)
+
+
+def party_visible(row: Row, *, kind: str) -> Row:
+    """`row` (an agreement, an invoice, a match: anything between a `payer_code` and a `payee_code`) once
+    `ensure_party_visible` has let the request's principal see it."""
+    ensure_party_visible(row.payer_code, row.payee_code, kind=kind)
+    return row
 
 
 def parties_listed(asked: str | None) -> set[str]:

@@ -30,8 +30,8 @@ from contracts.common import ListArgs
 from ledger import auth, db, listing
 from ledger.agreements import service
 from ledger.agreements.models import Agreement, Obligation, Returnee
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
-from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.api import answerer, blueprint
+from ledger.auth import READ_ROLES, party_visible
 from ledger.pseudonyms import PersonalData
 
 blp = blueprint("agreements", "Agreements, returnees and the obligations they make payable")
@@ -41,27 +41,20 @@ SUBMITTERS = ("admin", "finance_officer", "partner")
 
 
 def _visible(ident: str) -> Agreement:
-    agreement = service.get(db.session(), ident)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
-    return agreement
+    return party_visible(service.get(db.session(), ident), kind="agreement")
 
 
 def _returnee(returnee_id: int):
     returnee, agreement = service.get_returnee(db.session(), returnee_id)
-    ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
-    return returnee, agreement
+    return returnee, party_visible(agreement, kind="returnee")
 
 
-def _agreement_response(agreement: Agreement, status: int = 200):
-    return answer(service.view(db.session(), agreement), service.etag(agreement), status,
-                  f"/api/v1/agreements/{agreement.id}")
+_agreement_response = answerer(service.view, service.etag, "/api/v1/agreements/{0.id}")
 
 
 @blp.route("/agreements")
 class Agreements(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(AgreementListArgs, location="query")
-    @blp.response(200, AgreementPageSchema)
+    @blp.reads(READ_ROLES, AgreementPageSchema, query=AgreementListArgs)
     def get(self, args):
         """List agreements (a partner sees those its party is a side of)"""
         query = select(Agreement)
@@ -71,10 +64,7 @@ class Agreements(MethodView):
         result["items"] = [service.view(db.session(), a) for a in result["items"]]
         return result
 
-    @requires(*WRITERS)
-    @blp.arguments(AgreementCreateSchema)
-    @blp.response(201, AgreementSchema)
-    @sends_etag
+    @blp.writes(WRITERS, AgreementSchema, body=AgreementCreateSchema, status=201, etag=True)
     def post(self, data):
         """Register an agreement with its terms as signed (version 1)"""
         return _agreement_response(service.create(db.session(), data), 201)
@@ -82,18 +72,12 @@ class Agreements(MethodView):
 
 @blp.route("/agreements/<string:ident>")
 class AgreementItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, AgreementSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, AgreementSchema, etag=True)
     def get(self, ident):
         """Read an agreement (by id or reference), with the terms in force today"""
         return _agreement_response(_visible(ident))
 
-    @requires(*WRITERS)
-    @blp.arguments(AgreementDetailsSchema)
-    @blp.response(200, AgreementSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(WRITERS, AgreementSchema, body=AgreementDetailsSchema, if_match=True, etag=True)
     def put(self, data, ident, if_match):
         """Change reference, signature date or end of term (honours If-Match); terms change by amendment"""
         agreement = service.update_details(db.session(), _visible(ident), data, if_match)
@@ -102,18 +86,13 @@ class AgreementItem(MethodView):
 
 @blp.route("/agreements/<string:ident>/amendments")
 class Amendments(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, VersionListSchema)
+    @blp.reads(READ_ROLES, VersionListSchema)
     def get(self, ident):
         """List the versions of the terms"""
         agreement = _visible(ident)
         return {"items": service.versions(db.session(), agreement.id)}
 
-    @requires(*WRITERS)
-    @blp.arguments(AmendmentSchema)
-    @blp.response(201, VersionSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(WRITERS, VersionSchema, body=AmendmentSchema, status=201, if_match=True, etag=True)
     def post(self, data, ident, if_match):
         """Amend the terms from a date (back-dating re-prices at the next accrual; honours If-Match)
 
@@ -132,11 +111,7 @@ class Amendments(MethodView):
 
 @blp.route("/agreements/<string:ident>/terminate")
 class Terminate(MethodView):
-    @requires(*WRITERS)
-    @blp.arguments(TerminateSchema)
-    @blp.response(200, AgreementSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(WRITERS, AgreementSchema, body=TerminateSchema, if_match=True, etag=True)
     def post(self, data, ident, if_match):
         """Terminate with notice (honours If-Match)"""
         agreement = service.terminate(db.session(), _visible(ident), data["effective_on"], data["reason"],
@@ -146,9 +121,7 @@ class Terminate(MethodView):
 
 @blp.route("/agreements/<string:ident>/accrue")
 class Accrue(MethodView):
-    @requires(*WRITERS)
-    @blp.arguments(AccrueSchema)
-    @blp.response(200, AccrueResultSchema)
+    @blp.writes(WRITERS, AccrueResultSchema, body=AccrueSchema)
     def post(self, data, ident):
         """Post what the agreement makes payable up to a period (idempotent)"""
         agreement = _visible(ident)
@@ -158,9 +131,7 @@ class Accrue(MethodView):
 
 @blp.route("/agreements/<string:ident>/obligations")
 class Obligations(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ObligationArgs, location="query")
-    @blp.response(200, ObligationPageSchema)
+    @blp.reads(READ_ROLES, ObligationPageSchema, query=ObligationArgs)
     def get(self, args, ident):
         """Obligations accrued, by booking period"""
         agreement = _visible(ident)
@@ -171,9 +142,7 @@ class Obligations(MethodView):
 
 @blp.route("/agreements/<string:ident>/returnees")
 class Returnees(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ListArgs, location="query")
-    @blp.response(200, ReturneePageSchema)
+    @blp.reads(READ_ROLES, ReturneePageSchema, query=ListArgs)
     def get(self, args, ident):
         """List an agreement's returnees"""
         agreement = _visible(ident)
@@ -181,9 +150,7 @@ class Returnees(MethodView):
         result["items"] = [service.returnee_shown(db.session(), r, False) for r in result["items"]]
         return result
 
-    @requires(*SUBMITTERS)
-    @blp.arguments(ReturneeSubmitSchema)
-    @blp.response(201, ReturneeSchema)
+    @blp.writes(SUBMITTERS, ReturneeSchema, body=ReturneeSubmitSchema, status=201)
     def post(self, data, ident):
         """Submit a returnee (either party); the case reference is replaced by a pseudonym"""
         agreement = _visible(ident)
@@ -193,9 +160,7 @@ class Returnees(MethodView):
 
 @blp.route("/agreements/<string:ident>/returnees/batch")
 class ReturneeBatch(MethodView):
-    @requires(*SUBMITTERS)
-    @blp.arguments(ReturneeBatchSchema)
-    @blp.response(200, BatchResultSchema)
+    @blp.writes(SUBMITTERS, BatchResultSchema, body=ReturneeBatchSchema)
     def post(self, data, ident):
         """Submit up to 10,000 returnees; per-item results, the admitted ones stored together"""
         agreement = _visible(ident)
@@ -217,8 +182,7 @@ class ReturneeBatch(MethodView):
 
 @blp.route("/returnees/<int:returnee_id>")
 class ReturneeItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, ReturneeSchema)
+    @blp.reads(READ_ROLES, ReturneeSchema)
     def get(self, returnee_id):
         """Read a returnee with the obligations it made payable"""
         returnee, _ = _returnee(returnee_id)
@@ -227,16 +191,13 @@ class ReturneeItem(MethodView):
 
 @blp.route("/returnees/<int:returnee_id>/events")
 class ReturneeEvents(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, EventListSchema)
+    @blp.reads(READ_ROLES, EventListSchema)
     def get(self, returnee_id):
         """A returnee's events"""
         returnee, _ = _returnee(returnee_id)
         return {"items": service.events(db.session(), returnee.id)}
 
-    @requires(*SUBMITTERS)
-    @blp.arguments(EventCreateSchema)
-    @blp.response(201, EventSchema)
+    @blp.writes(SUBMITTERS, EventSchema, body=EventCreateSchema, status=201)
     def post(self, data, returnee_id):
         """Record `accepted`, `departed`, `voluntary_departure` or `returned_onward` (each end of stay stops
         support on its date; a voluntary departure makes the terms' grant payable)"""

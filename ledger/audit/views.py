@@ -5,16 +5,13 @@ from contracts.audit import AuditArgs, AuditPageSchema
 from ledger import listing
 from ledger.api import blueprint
 from ledger.audit.models import AuditRecord
-from ledger.auth import requires
 
 blp = blueprint("audit", "The append-only, hash-chained audit log")
 
 
 @blp.route("/audit", endpoint="audit_log")
 class AuditLog(MethodView):
-    @requires("auditor", "admin")
-    @blp.arguments(AuditArgs, location="query")
-    @blp.response(200, AuditPageSchema)
+    @blp.reads(("auditor", "admin"), AuditPageSchema, query=AuditArgs)
     def get(self, args):
         """Read the audit log, oldest first"""
         query = select(AuditRecord)

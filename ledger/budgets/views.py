@@ -11,30 +11,25 @@ from contracts.budgets import (
 )
 from ledger import db, listing
 from ledger.api import blueprint, download
-from ledger.auth import requires
+from ledger.auth import STAFF
 from ledger.budgets import service, years
 from ledger.budgets.models import BudgetLine
 
 blp = blueprint("budgets", "Budget lines voted per fiscal year, their commitments and execution, and year reports")
 
 OFFICERS = ("finance_officer", "admin")
-READERS = ("finance_officer", "admin", "auditor")
 
 
 @blp.route("/budget-lines")
 class BudgetLines(MethodView):
-    @requires(*READERS)
-    @blp.arguments(BudgetLineArgs, location="query")
-    @blp.response(200, BudgetLinePageSchema)
+    @blp.reads(STAFF, BudgetLinePageSchema, query=BudgetLineArgs)
     def get(self, args):
         """List budget lines (filter by fiscal year and agreement), each with its execution"""
         result = listing.page(service.lines_query(args.get("fiscal_year"), args.get("agreement")), BudgetLine.id, args)
         result["items"] = [service.budgeted(db.session(), line) for line in result["items"]]
         return result
 
-    @requires(*OFFICERS)
-    @blp.arguments(BudgetLineCreateSchema)
-    @blp.response(201, BudgetLineSchema)
+    @blp.writes(OFFICERS, BudgetLineSchema, body=BudgetLineCreateSchema, status=201)
     def post(self, data):
         """Record a budget line voted for a fiscal year and an agreement (or one kind of its obligations)"""
         line = service.create(db.session(), data)
@@ -43,8 +38,7 @@ class BudgetLines(MethodView):
 
 @blp.route("/budget-lines/<int:line_id>", endpoint="budget_line")
 class BudgetLineItem(MethodView):
-    @requires(*READERS)
-    @blp.response(200, BudgetLineSchema)
+    @blp.reads(STAFF, BudgetLineSchema)
     def get(self, line_id):
         """Read a budget line"""
         return service.budgeted(db.session(), service.get(db.session(), line_id))
@@ -52,9 +46,7 @@ class BudgetLineItem(MethodView):
 
 @blp.route("/budget-lines/<int:line_id>/revisions", endpoint="revise")
 class Revisions(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(BudgetRevisionSchema)
-    @blp.response(201, BudgetLineSchema)
+    @blp.writes(OFFICERS, BudgetLineSchema, body=BudgetRevisionSchema, status=201)
     def post(self, data, line_id):
         """Revise the voted amount (signed; a cut may not leave committed above voted: 422 budget_exceeded)"""
         line = service.get(db.session(), line_id)
@@ -64,8 +56,7 @@ class Revisions(MethodView):
 
 @blp.route("/budget-lines/<int:line_id>/execution", endpoint="execution")
 class Execution(MethodView):
-    @requires(*READERS)
-    @blp.response(200, BudgetExecutionSchema)
+    @blp.reads(STAFF, BudgetExecutionSchema)
     def get(self, line_id):
         """Voted, committed, invoiced, paid and available"""
         return service.line_execution(db.session(), service.get(db.session(), line_id))
@@ -73,9 +64,8 @@ class Execution(MethodView):
 
 @blp.route("/reports/fiscal-years/<int:year>", endpoint="fiscal_year_report")
 class FiscalYearReport(MethodView):
-    @requires(*READERS)
-    @blp.arguments(FiscalYearReportArgs, location="query")
-    @blp.response(200, content_type="application/octet-stream", description="the report in the asked format")
+    @blp.reads(STAFF, query=FiscalYearReportArgs, content_type="application/octet-stream",
+               description="the report in the asked format")
     def get(self, args, year):
         """A payer's fiscal year (or `quarter`) per agreement, with its budget lines: JSON, CSV, XLSX or PDF
 

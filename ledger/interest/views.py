@@ -14,7 +14,7 @@ from contracts.interest import (
 )
 from ledger import auth, db
 from ledger.api import blueprint, long_writer
-from ledger.auth import READ_ROLES, STAFF, requires
+from ledger.auth import READ_ROLES, STAFF
 from ledger.interest import service
 
 blp = blueprint("interest", "Late-payment interest on overdue invoices: reference rates, runs that propose, "
@@ -25,16 +25,12 @@ DECIDERS = ("finance_officer",)
 
 @blp.route("/reference-rates")
 class ReferenceRates(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ReferenceRateArgs, location="query")
-    @blp.response(200, ReferenceRateListSchema)
+    @blp.reads(READ_ROLES, ReferenceRateListSchema, query=ReferenceRateArgs)
     def get(self, args):
         """Reference rates recorded (e.g. ECB_MRO), by reference and date"""
         return {"items": service.rates(db.session(), args.get("reference"))}
 
-    @requires("admin", "finance_officer")
-    @blp.arguments(ReferenceRateInSchema)
-    @blp.response(201, ReferenceRateSchema)
+    @blp.writes(("admin", "finance_officer"), ReferenceRateSchema, body=ReferenceRateInSchema, status=201)
     def post(self, data):
         """Record a reference rate in force from a day (never rewritten; a rate is a decimal string)"""
         return service.add_rate(db.session(), data), 201
@@ -43,9 +39,7 @@ class ReferenceRates(MethodView):
 @blp.route("/interest/runs")
 class InterestRuns(MethodView):
     @long_writer
-    @requires(*DECIDERS)
-    @blp.arguments(InterestRunSchema)
-    @blp.response(201, InterestRunResultSchema)
+    @blp.writes(DECIDERS, InterestRunResultSchema, body=InterestRunSchema, status=201)
     def post(self, data):
         """Propose late interest on overdue open invoices up to `as_of` (nothing is posted)"""
         return service.run(db.session(), data["as_of"]), 201
@@ -53,9 +47,7 @@ class InterestRuns(MethodView):
 
 @blp.route("/interest/proposals")
 class InterestProposals(MethodView):
-    @requires(*STAFF)
-    @blp.arguments(InterestProposalArgs, location="query")
-    @blp.response(200, InterestProposalListSchema)
+    @blp.reads(STAFF, InterestProposalListSchema, query=InterestProposalArgs)
     def get(self, args):
         """Interest proposals, oldest first (`status` filters)"""
         return {"items": service.proposals(db.session(), args.get("status"))}
@@ -63,8 +55,7 @@ class InterestProposals(MethodView):
 
 @blp.route("/interest/proposals/<int:proposal_id>")
 class InterestProposalItem(MethodView):
-    @requires(*STAFF)
-    @blp.response(200, InterestProposalSchema)
+    @blp.reads(STAFF, InterestProposalSchema)
     def get(self, proposal_id):
         """One interest proposal"""
         return service.get(db.session(), proposal_id)
@@ -72,8 +63,7 @@ class InterestProposalItem(MethodView):
 
 @blp.route("/interest/proposals/<int:proposal_id>/accept")
 class AcceptInterest(MethodView):
-    @requires(*DECIDERS)
-    @blp.response(200, InterestProposalSchema)
+    @blp.writes(DECIDERS, InterestProposalSchema)
     def post(self, proposal_id):
         """Accept: the interest becomes a late_interest obligation of the agreement, posted to the journal"""
         return service.accept(db.session(), proposal_id, auth.current().name)
@@ -81,9 +71,7 @@ class AcceptInterest(MethodView):
 
 @blp.route("/interest/proposals/<int:proposal_id>/reject")
 class RejectInterest(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(InterestRejectSchema)
-    @blp.response(200, InterestProposalSchema)
+    @blp.writes(DECIDERS, InterestProposalSchema, body=InterestRejectSchema)
     def post(self, data, proposal_id):
         """Reject (waive) the proposal's interest, with a reason; nothing is posted"""
         return service.reject(db.session(), proposal_id, auth.current().name, data["reason"])

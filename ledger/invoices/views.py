@@ -15,8 +15,8 @@ from contracts.invoices import (
 )
 from ledger import auth, db, listing
 from ledger.agreements import service as agreements
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
-from ledger.auth import READ_ROLES, ensure_party_visible, requires
+from ledger.api import answerer, blueprint, sends_etag
+from ledger.auth import READ_ROLES, party_visible, requires
 from ledger.errors import Problem, Unprocessable, flatten_messages
 from ledger.invoices import InvoiceParseError, from_json, parse_ubl, service
 from ledger.invoices.models import Invoice
@@ -93,28 +93,21 @@ def _read_invoice():
 
 
 def _visible(invoice_id: int) -> Invoice:
-    invoice = service.get(db.session(), invoice_id)
-    ensure_party_visible(invoice.payer_code, invoice.payee_code, kind="invoice")
-    return invoice
+    return party_visible(service.get(db.session(), invoice_id), kind="invoice")
 
 
-def _response(invoice: Invoice, status: int = 200):
-    return answer(service.view(db.session(), invoice), service.etag(invoice), status, f"/api/v1/invoices/{invoice.id}")
+_response = answerer(service.view, service.etag, "/api/v1/invoices/{0.id}")
 
 
 @blp.route("/invoices")
 class Invoices(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(InvoiceListArgs, location="query")
-    @blp.response(200, InvoicePageSchema)
+    @blp.reads(READ_ROLES, InvoicePageSchema, query=InvoiceListArgs)
     def get(self, args):
         """List invoices, without their lines (a partner sees those of agreements it is a side of)"""
         principal = auth.current()
         agreement_id = None
         if args.get("agreement"):
-            agreement = agreements.get(db.session(), args["agreement"])
-            ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="agreement")
-            agreement_id = agreement.id
+            agreement_id = party_visible(agreements.get(db.session(), args["agreement"]), kind="agreement").id
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
         result = listing.page(query, Invoice.id, args)
@@ -147,9 +140,7 @@ class Invoices(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>")
 class InvoiceItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, InvoiceSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, InvoiceSchema, etag=True)
     def get(self, invoice_id):
         """Read an invoice with its lines, findings, decision and open amount"""
         return _response(_visible(invoice_id))
@@ -157,9 +148,8 @@ class InvoiceItem(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/document")
 class InvoiceDocument(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, description="the UBL document as received (application/xml); erasure replaces the "
-                                    "pseudonyms of erased returnees in it by `erased`")
+    @blp.reads(READ_ROLES, description="the UBL document as received (application/xml); erasure replaces the "
+                                       "pseudonyms of erased returnees in it by `erased`")
     def get(self, invoice_id):
         """The original UBL document, as received (less the pseudonyms of erased returnees)"""
         invoice = _visible(invoice_id)
@@ -170,11 +160,7 @@ class InvoiceDocument(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/approve")
 class Approve(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(ApproveSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=ApproveSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Approve: post the payable (overrides with a reason for each line with findings; honours If-Match)
 
@@ -190,11 +176,7 @@ class Approve(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/dispute")
 class Dispute(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(DisputeSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=DisputeSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Dispute: the partner sees the findings and the reason (honours If-Match)"""
         invoice = service.dispute(db.session(), _visible(invoice_id), data["reason"], data.get("lines"),
@@ -204,11 +186,7 @@ class Dispute(MethodView):
 
 @blp.route("/invoices/<int:invoice_id>/reject")
 class Reject(MethodView):
-    @requires(*DECIDERS)
-    @blp.arguments(RejectSchema)
-    @blp.response(200, InvoiceSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(DECIDERS, InvoiceSchema, body=RejectSchema, if_match=True, etag=True)
     def post(self, data, invoice_id, if_match):
         """Reject for good: nothing is posted; its obligations may be invoiced again (honours If-Match)"""
         invoice = service.reject(db.session(), _visible(invoice_id), data["reason"], auth.current().name,
@@ -218,10 +196,8 @@ class Reject(MethodView):
 
 @blp.route("/returnees/<int:returnee_id>/cost-caps")
 class ReturneeCostCaps(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, CostCapsSchema)
+    @blp.reads(READ_ROLES, CostCapsSchema)
     def get(self, returnee_id):
         """A returnee's consumed actual costs (cost_reimbursement) per person, category and year, with the caps"""
         returnee, agreement = agreements.get_returnee(db.session(), returnee_id)
-        ensure_party_visible(agreement.payer_code, agreement.payee_code, kind="returnee")
-        return service.cap_position(db.session(), agreement, returnee.id)
+        return service.cap_position(db.session(), party_visible(agreement, kind="returnee"), returnee.id)

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from contracts.journal import AccountArgs, AccountPageSchema, EntryArgs, EntryPageSchema, ExportArgs
 from ledger import auth, db
 from ledger.api import blueprint, download
-from ledger.auth import READ_ROLES, requires
+from ledger.auth import READ_ROLES, STAFF
 from ledger.journal import export, queries
 
 blp = blueprint("journal", "Accounts, balances and the double-entry journal")
@@ -11,9 +11,7 @@ blp = blueprint("journal", "Accounts, balances and the double-entry journal")
 
 @blp.route("/accounts", endpoint="accounts")
 class Accounts(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(AccountArgs, location="query")
-    @blp.response(200, AccountPageSchema)
+    @blp.reads(READ_ROLES, AccountPageSchema, query=AccountArgs)
     def get(self, args):
         """Accounts with their balances as of a date or a period's end"""
         return queries.account_page(db.session(), auth.current(), args)
@@ -21,9 +19,7 @@ class Accounts(MethodView):
 
 @blp.route("/journal/entries", endpoint="entries")
 class Entries(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(EntryArgs, location="query")
-    @blp.response(200, EntryPageSchema)
+    @blp.reads(READ_ROLES, EntryPageSchema, query=EntryArgs)
     def get(self, args):
         """Journal entries with their postings, in chain order"""
         return queries.entry_page(db.session(), auth.current(), args)
@@ -31,9 +27,8 @@ class Entries(MethodView):
 
 @blp.route("/journal/export", endpoint="export_journal")
 class Export(MethodView):
-    @requires("finance_officer", "auditor", "admin")
-    @blp.arguments(ExportArgs, location="query")
-    @blp.response(200, content_type="text/plain", description="a beancount file")
+    @blp.reads(STAFF, query=ExportArgs, content_type="text/plain",
+               description="a beancount file")
     def get(self, args):
         """The whole journal as a beancount file, with balance assertions at each closed period's end
 

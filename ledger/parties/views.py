@@ -4,34 +4,27 @@ from sqlalchemy import select
 from contracts.common import ListArgs
 from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
 from ledger import db, listing
-from ledger.api import answer, blueprint, honours_if_match, sends_etag
-from ledger.auth import READ_ROLES, requires
+from ledger.api import answerer, blueprint
+from ledger.auth import READ_ROLES
 from ledger.parties import service
 from ledger.parties.models import Party
 
 blp = blueprint("parties", "States on either side of agreements and claims")
 
 
-def _response(party: Party, status: int = 200):
-    return answer(service.registered(db.session(), party), service.etag(party), status,
-                  f"/api/v1/parties/{party.code}")
+_response = answerer(service.registered, service.etag, "/api/v1/parties/{0.code}")
 
 
 @blp.route("/parties")
 class Parties(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ListArgs, location="query")
-    @blp.response(200, PartyPageSchema)
+    @blp.reads(READ_ROLES, PartyPageSchema, query=ListArgs)
     def get(self, args):
         """List parties"""
         result = listing.page(select(Party), Party.code, args, convert=str)
         result["items"] = service.registered_page(db.session(), result["items"])
         return result
 
-    @requires("admin")
-    @blp.arguments(PartyCreateSchema)
-    @blp.response(201, PartySchema)
-    @sends_etag
+    @blp.writes(("admin",), PartySchema, body=PartyCreateSchema, status=201, etag=True)
     def post(self, data):
         """Register a party"""
         return _response(service.create(db.session(), data), 201)
@@ -39,18 +32,12 @@ class Parties(MethodView):
 
 @blp.route("/parties/<string:code>")
 class PartyItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, PartySchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, PartySchema, etag=True)
     def get(self, code):
         """Read a party"""
         return _response(service.get(db.session(), code))
 
-    @requires("admin")
-    @blp.arguments(PartyWriteSchema)
-    @blp.response(200, PartySchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(("admin",), PartySchema, body=PartyWriteSchema, if_match=True, etag=True)
     def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
         return _response(service.update(db.session(), code, data, if_match))

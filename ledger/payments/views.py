@@ -16,16 +16,15 @@ from contracts.payments import (
     PaymentStatusUploadSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, download, honours_if_match, long_writer, sends_etag
+from ledger.api import answerer, blueprint, download, long_writer
 from ledger.approvals import service as approvals
-from ledger.auth import current, requires
+from ledger.auth import STAFF, current, requires
 from ledger.payments import service
 from ledger.payments.models import PaymentBatch
 
 blp = blueprint("payments", "Paying partners: payment batches, four eyes, ISO 20022 pain.001 and pain.002")
 
 OFFICERS = ("finance_officer",)
-READERS = ("finance_officer", "admin", "auditor")
 STATUS_MAX_BYTES = 16 * 1024 * 1024
 
 
@@ -33,16 +32,12 @@ def second_above() -> Decimal:
     return Decimal(str(current_app.config.get("LEDGER_PAYMENTS_SECOND_APPROVAL_ABOVE", "100000.00")))
 
 
-def _answer(batch: PaymentBatch, status: int = 200):
-    return answer(service.view(db.session(), batch), service.etag(batch), status,
-                  f"/api/v1/payment-batches/{batch.id}")
+_answer = answerer(service.view, service.etag, "/api/v1/payment-batches/{0.id}")
 
 
 @blp.route("/payment-batches")
 class Batches(MethodView):
-    @requires(*READERS)
-    @blp.arguments(PaymentBatchArgs, location="query")
-    @blp.response(200, PaymentBatchPageSchema)
+    @blp.reads(STAFF, PaymentBatchPageSchema, query=PaymentBatchArgs)
     def get(self, args):
         """List payment batches (without their transfers)"""
         result = listing.page(service.list_query(args.get("status")), PaymentBatch.id, args)
@@ -50,10 +45,7 @@ class Batches(MethodView):
         return result
 
     @long_writer
-    @requires(*OFFICERS)
-    @blp.arguments(PaymentBatchCreateSchema)
-    @blp.response(201, PaymentBatchSchema)
-    @sends_etag
+    @blp.writes(OFFICERS, PaymentBatchSchema, body=PaymentBatchCreateSchema, status=201, etag=True)
     def post(self, data):
         """Propose a batch: what the account's owner owes on approved invoices due by `due_by`
 
@@ -71,9 +63,7 @@ class Batches(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>")
 class Batch(MethodView):
-    @requires(*READERS)
-    @blp.response(200, PaymentBatchSchema)
-    @sends_etag
+    @blp.reads(STAFF, PaymentBatchSchema, etag=True)
     def get(self, batch_id):
         """Read a batch with its transfers, approvals and digest"""
         return _answer(service.get(db.session(), batch_id))
@@ -81,11 +71,7 @@ class Batch(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/items/<int:item_id>")
 class BatchItem(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(PaymentItemPatchSchema)
-    @blp.response(200, PaymentBatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, PaymentBatchSchema, body=PaymentItemPatchSchema, if_match=True, etag=True)
     def patch(self, data, batch_id, item_id, if_match):
         """Hold a transfer (with a reason), lift the hold, or pay part of the invoice (before release)
 
@@ -99,10 +85,7 @@ class BatchItem(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/approve")
 class Approve(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(PaymentApproveSchema)
-    @blp.response(200, PaymentBatchSchema)
-    @sends_etag
+    @blp.writes(OFFICERS, PaymentBatchSchema, body=PaymentApproveSchema, etag=True)
     def post(self, data, batch_id):
         """Approve the batch as you saw it (its digest): never its preparer (403 `same_officer`)
 
@@ -114,10 +97,7 @@ class Approve(MethodView):
 @blp.route("/payment-batches/<int:batch_id>/release")
 class Release(MethodView):
     @long_writer
-    @requires(*OFFICERS)
-    @blp.response(200, PaymentBatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, PaymentBatchSchema, if_match=True, etag=True)
     def post(self, batch_id, if_match):
         """Release a fully approved batch: the pain.001 is built, validated against the ISO schema and frozen;
         its transfers post to payments in transit and their invoices and cost claims are `in_transit` until the
@@ -128,10 +108,7 @@ class Release(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/cancel")
 class Cancel(MethodView):
-    @requires(*OFFICERS)
-    @blp.response(200, PaymentBatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, PaymentBatchSchema, if_match=True, etag=True)
     def post(self, batch_id, if_match):
         """Cancel a batch before its release"""
         return _answer(service.cancel(db.session(), batch_id, current(), if_match))
@@ -139,8 +116,7 @@ class Cancel(MethodView):
 
 @blp.route("/payment-batches/<int:batch_id>/pain001")
 class File(MethodView):
-    @requires(*READERS)
-    @blp.response(200, content_type="application/xml", description="the pain.001.001.09 file, as released")
+    @blp.reads(STAFF, content_type="application/xml", description="the pain.001.001.09 file, as released")
     def get(self, batch_id):
         """The released batch's pain.001 file (409 `not_released` before release)"""
         batch, document = service.document(db.session(), batch_id)
@@ -167,9 +143,7 @@ class Status(MethodView):
 
 @blp.route("/payment-overrides")
 class Overrides(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(PaymentOverrideSchema)
-    @blp.response(201, ApprovalSchema)
+    @blp.writes(OFFICERS, ApprovalSchema, body=PaymentOverrideSchema, status=201)
     def post(self, data):
         """Ask a second officer to approve paying a disputed invoice over its findings (`/approvals`, kind
         `invoice_override`): once approved, the invoice is approved and can be paid"""

@@ -27,8 +27,8 @@ from contracts.recognition import (
     ReturnOrderSchema,
 )
 from ledger import auth, db
-from ledger.api import blueprint, honours_if_match, sends_etag
-from ledger.auth import READ_ROLES, requires
+from ledger.api import blueprint
+from ledger.auth import READ_ROLES
 from ledger.pseudonyms import PersonalData
 from ledger.recognition import service
 
@@ -36,7 +36,6 @@ blp = blueprint("recognition", "EU mutual recognition of expulsion decisions and
                                "member states")
 
 ACTORS = ("partner", "finance_officer")
-STAFF_WRITERS = ("admin", "finance_officer")
 
 
 def _order_response(order, status=200):
@@ -56,16 +55,12 @@ def _claim_response(claim, status=200, as_of=None):
 
 @blp.route("/return-orders")
 class ReturnOrders(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ReturnOrderArgs, location="query")
-    @blp.response(200, ReturnOrderPageSchema)
+    @blp.reads(READ_ROLES, ReturnOrderPageSchema, query=ReturnOrderArgs)
     def get(self, args):
         """List return orders (a partner: those where its state is issuing or enforcing)"""
         return service.list_orders(db.session(), auth.current(), args)
 
-    @requires(*ACTORS)
-    @blp.arguments(ReturnOrderCreateSchema)
-    @blp.response(201, ReturnOrderSchema)
+    @blp.writes(ACTORS, ReturnOrderSchema, body=ReturnOrderCreateSchema, status=201)
     def post(self, data):
         """Record a return order of the issuing state (case_ref is kept only as a keyed pseudonym)"""
         personal = PersonalData.from_config(current_app.config)
@@ -74,8 +69,7 @@ class ReturnOrders(MethodView):
 
 @blp.route("/return-orders/<int:order_id>")
 class ReturnOrderItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, ReturnOrderSchema)
+    @blp.reads(READ_ROLES, ReturnOrderSchema)
     def get(self, order_id):
         """Read a return order with its recognitions"""
         return _order_response(service.get_order(db.session(), auth.current(), order_id))
@@ -83,10 +77,7 @@ class ReturnOrderItem(MethodView):
 
 @blp.route("/return-orders/<int:order_id>/recognitions")
 class Recognitions(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(RecognitionRequestSchema)
-    @blp.response(201, RecognitionSchema)
-    @sends_etag
+    @blp.writes(ACTORS, RecognitionSchema, body=RecognitionRequestSchema, status=201, etag=True)
     def post(self, data, order_id):
         """Ask an enforcing state to recognise and enforce the order (by the issuing state)"""
         return _recognition_response(service.request_recognition(db.session(), auth.current(), order_id, data), 201)
@@ -94,9 +85,7 @@ class Recognitions(MethodView):
 
 @blp.route("/recognitions/<int:rec_id>")
 class RecognitionItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, RecognitionSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, RecognitionSchema, etag=True)
     def get(self, rec_id):
         """Read a recognition"""
         return _recognition_response(service.get_recognition(db.session(), auth.current(), rec_id))
@@ -104,11 +93,7 @@ class RecognitionItem(MethodView):
 
 @blp.route("/recognitions/<int:rec_id>/decision")
 class RecognitionDecision(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(RecognitionDecisionSchema)
-    @blp.response(200, RecognitionSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(ACTORS, RecognitionSchema, body=RecognitionDecisionSchema, if_match=True, etag=True)
     def post(self, data, rec_id, if_match):
         """Recognise or refuse (with reasons) the order (by the enforcing state; honours If-Match)"""
         rec = service.decide_recognition(db.session(), auth.current(), rec_id, data, if_match)
@@ -117,11 +102,7 @@ class RecognitionDecision(MethodView):
 
 @blp.route("/recognitions/<int:rec_id>/enforcement")
 class Enforcement(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(EnforcementSchema)
-    @blp.response(200, RecognitionSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(ACTORS, RecognitionSchema, body=EnforcementSchema, if_match=True, etag=True)
     def post(self, data, rec_id, if_match):
         """Record the enforcement and the notice to the issuing state (by the enforcing state)"""
         rec = service.record_enforcement(db.session(), auth.current(), rec_id, data, if_match)
@@ -130,17 +111,12 @@ class Enforcement(MethodView):
 
 @blp.route("/cost-claims")
 class CostClaims(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(CostClaimArgs, location="query")
-    @blp.response(200, CostClaimPageSchema)
+    @blp.reads(READ_ROLES, CostClaimPageSchema, query=CostClaimArgs)
     def get(self, args):
         """List cost claims; `overdue=true` lists overdue decisions and payments, for both sides"""
         return service.list_claims(db.session(), auth.current(), args)
 
-    @requires(*ACTORS)
-    @blp.arguments(CostClaimCreateSchema)
-    @blp.response(201, CostClaimSchema)
-    @sends_etag
+    @blp.writes(ACTORS, CostClaimSchema, body=CostClaimCreateSchema, status=201, etag=True)
     def post(self, data):
         """Claim the costs of an enforcement (by the enforcing state); each line is assessed"""
         return _claim_response(service.create_claim(db.session(), auth.current(), data), 201)
@@ -148,10 +124,7 @@ class CostClaims(MethodView):
 
 @blp.route("/cost-claims/<int:claim_id>")
 class CostClaimItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(AsOfArgs, location="query")
-    @blp.response(200, CostClaimSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, CostClaimSchema, query=AsOfArgs, etag=True)
     def get(self, args, claim_id):
         """Read a cost claim: lines claimed/allowed, totals, late, deadlines and status"""
         return _claim_response(service.get_claim(db.session(), auth.current(), claim_id), as_of=args.get("as_of"))
@@ -159,11 +132,7 @@ class CostClaimItem(MethodView):
 
 @blp.route("/cost-claims/<int:claim_id>/decision")
 class CostClaimDecision(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(ClaimDecisionSchema)
-    @blp.response(200, CostClaimSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(ACTORS, CostClaimSchema, body=ClaimDecisionSchema, if_match=True, etag=True)
     def post(self, data, claim_id, if_match):
         """Accept or refuse (with reasons) a claim (by the issuing state); acceptance posts to the journal"""
         claim = service.decide_claim(db.session(), auth.current(), claim_id, data, if_match)
@@ -178,10 +147,7 @@ def _dispute_response(dispute, status=200):
 
 @blp.route("/cost-claims/<int:claim_id>/disputes")
 class CostClaimDisputes(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(ClaimDisputeCreateSchema)
-    @blp.response(201, ClaimDisputeSchema)
-    @sends_etag
+    @blp.writes(ACTORS, ClaimDisputeSchema, body=ClaimDisputeCreateSchema, status=201, etag=True)
     def post(self, data, claim_id):
         """Dispute the refused lines of a decided, unpaid claim (by the enforcing state); the claim is `disputed`
         and is not paid until the dispute is resolved"""
@@ -190,9 +156,7 @@ class CostClaimDisputes(MethodView):
 
 @blp.route("/cost-claims/disputes/<int:dispute_id>")
 class CostClaimDisputeItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, ClaimDisputeSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, ClaimDisputeSchema, etag=True)
     def get(self, dispute_id):
         """Read a dispute"""
         return _dispute_response(service.get_dispute(db.session(), auth.current(), dispute_id))
@@ -200,10 +164,7 @@ class CostClaimDisputeItem(MethodView):
 
 @blp.route("/cost-claims/disputes/<int:dispute_id>/resolve")
 class CostClaimDisputeResolve(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(ClaimDisputeResolveSchema)
-    @blp.response(200, ClaimDisputeSchema)
-    @sends_etag
+    @blp.writes(ACTORS, ClaimDisputeSchema, body=ClaimDisputeResolveSchema, etag=True)
     def post(self, data, dispute_id):
         """Resolve a dispute (by the issuing state): upheld, partially_upheld (with the lines accepted) or
         rejected (with reasons); what is newly accepted is journaled as an adjustment on `decided_on`"""
@@ -212,11 +173,7 @@ class CostClaimDisputeResolve(MethodView):
 
 @blp.route("/cost-claims/<int:claim_id>/payment")
 class CostClaimPayment(MethodView):
-    @requires(*ACTORS)
-    @blp.arguments(ClaimPaymentSchema)
-    @blp.response(200, CostClaimSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(ACTORS, CostClaimSchema, body=ClaimPaymentSchema, if_match=True, etag=True)
     def post(self, data, claim_id, if_match):
         """Record that the issuing state paid an accepted claim; posts the cash movement
 
@@ -227,15 +184,12 @@ class CostClaimPayment(MethodView):
 
 @blp.route("/parties/<string:code>/allowance-rates")
 class AllowanceRates(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, AllowanceRateListSchema)
+    @blp.reads(READ_ROLES, AllowanceRateListSchema)
     def get(self, code):
         """A member state's daily allowance rates for escorts"""
         return {"items": service.allowance_rates(db.session(), code)}
 
-    @requires("admin", "finance_officer", "partner")
-    @blp.arguments(AllowanceRateInSchema)
-    @blp.response(201, AllowanceRateSchema)
+    @blp.writes(("admin", "finance_officer", "partner"), AllowanceRateSchema, body=AllowanceRateInSchema, status=201)
     def post(self, data, code):
         """Publish a daily allowance rate (by that state's partner token, an admin or a finance officer)"""
         return service.add_allowance_rate(db.session(), auth.current(), code, data), 201
@@ -243,9 +197,7 @@ class AllowanceRates(MethodView):
 
 @blp.route("/settlements/<string:period>/netting")
 class Netting(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(NettingArgs, location="query")
-    @blp.response(200, NettingSchema)
+    @blp.reads(READ_ROLES, NettingSchema, query=NettingArgs)
     def get(self, args, period):
         """Net positions of member states over accepted, unpaid claims, and the fewest settling transfers
 

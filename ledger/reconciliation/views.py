@@ -13,8 +13,8 @@ from contracts.reconciliation import (
     RunSchema,
 )
 from ledger import db, listing
-from ledger.api import answer, blueprint, honours_if_match, long_writer, sends_etag
-from ledger.auth import READ_ROLES, STAFF, current, ensure_party_visible, requires
+from ledger.api import answerer, blueprint, long_writer
+from ledger.auth import READ_ROLES, STAFF, current, party_visible
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 
@@ -23,23 +23,21 @@ blp = blueprint("reconciliation", "Which transfers settle which invoices: runs, 
 OFFICERS = ("finance_officer",)
 
 
-def _response(row: ReconciliationMatch, status: int = 200):
-    return answer(service.views(db.session(), [row])[0], service.etag(row), status,
-                  f"/api/v1/reconciliation/matches/{row.id}")
+def _view(session, row: ReconciliationMatch) -> dict:
+    return service.views(session, [row])[0]
+
+
+_response = answerer(_view, service.etag, "/api/v1/reconciliation/matches/{0.id}")
 
 
 def _visible(match_id: int) -> ReconciliationMatch:
-    row = service.get(db.session(), match_id)
-    ensure_party_visible(row.payer_code, row.payee_code, kind="reconciliation match")
-    return row
+    return party_visible(service.get(db.session(), match_id), kind="reconciliation match")
 
 
 @blp.route("/reconciliation/runs")
 class Runs(MethodView):
     @long_writer
-    @requires(*OFFICERS)
-    @blp.arguments(RunCreateSchema)
-    @blp.response(201, RunSchema)
+    @blp.writes(OFFICERS, RunSchema, body=RunCreateSchema, status=201)
     def post(self, data):
         """Run reconciliation over everything open: auto matches are posted at once, proposals wait for review"""
         record = service.run(db.session(), current().name, dry_run=data["dry_run"])
@@ -48,8 +46,7 @@ class Runs(MethodView):
 
 @blp.route("/reconciliation/runs/<int:run_id>")
 class RunItem(MethodView):
-    @requires(*STAFF)
-    @blp.response(200, RunSchema)
+    @blp.reads(STAFF, RunSchema)
     def get(self, run_id):
         """Read a reconciliation run's answer"""
         return service.get_run(db.session(), run_id)
@@ -57,9 +54,7 @@ class RunItem(MethodView):
 
 @blp.route("/reconciliation/matches")
 class Matches(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(MatchListArgs, location="query")
-    @blp.response(200, MatchPageSchema)
+    @blp.reads(READ_ROLES, MatchPageSchema, query=MatchListArgs)
     def get(self, args):
         """List matches, by status (a partner sees those its party is a side of)"""
         principal = current()
@@ -69,10 +64,7 @@ class Matches(MethodView):
         result["items"] = service.views(db.session(), result["items"])
         return result
 
-    @requires(*OFFICERS)
-    @blp.arguments(ManualMatchSchema)
-    @blp.response(201, MatchSchema)
-    @sends_etag
+    @blp.writes(OFFICERS, MatchSchema, body=ManualMatchSchema, status=201, etag=True)
     def post(self, data):
         """Match a transfer to invoices by hand (posted at once)"""
         row = service.manual(db.session(), data["transfer"], data["allocations"], current().name)
@@ -81,9 +73,7 @@ class Matches(MethodView):
 
 @blp.route("/reconciliation/matches/<int:match_id>")
 class MatchItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, MatchSchema)
-    @sends_etag
+    @blp.reads(READ_ROLES, MatchSchema, etag=True)
     def get(self, match_id):
         """Read a match: its allocations, rule, confidence and evidence"""
         return _response(_visible(match_id))
@@ -91,10 +81,7 @@ class MatchItem(MethodView):
 
 @blp.route("/reconciliation/matches/<int:match_id>/confirm")
 class Confirm(MethodView):
-    @requires(*OFFICERS)
-    @blp.response(200, MatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, MatchSchema, if_match=True, etag=True)
     def post(self, match_id, if_match):
         """Confirm a proposed match: post the settlement (honours If-Match)"""
         row = service.confirm(db.session(), match_id, current().name, if_match)
@@ -103,11 +90,7 @@ class Confirm(MethodView):
 
 @blp.route("/reconciliation/matches/<int:match_id>/reject")
 class Reject(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(MatchRejectSchema)
-    @blp.response(200, MatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, MatchSchema, body=MatchRejectSchema, if_match=True, etag=True)
     def post(self, data, match_id, if_match):
         """Reject a proposed match: its transfer–invoice pairs are never proposed again (honours If-Match)"""
         row = service.reject(db.session(), match_id, current().name, data.get("reason"),
@@ -117,11 +100,7 @@ class Reject(MethodView):
 
 @blp.route("/reconciliation/matches/<int:match_id>/reverse")
 class Reverse(MethodView):
-    @requires(*OFFICERS)
-    @blp.arguments(MatchReverseSchema)
-    @blp.response(200, MatchSchema)
-    @honours_if_match
-    @sends_etag
+    @blp.writes(OFFICERS, MatchSchema, body=MatchReverseSchema, if_match=True, etag=True)
     def post(self, data, match_id, if_match):
         """Reverse a posted match: a reversal entry; the invoices' amounts open again (honours If-Match)"""
         row = service.reverse(db.session(), match_id, current().name, data["reason"],

@@ -19,7 +19,7 @@ from contracts.settlement import (
 from ledger import auth, db
 from ledger.agreements import service as agreements
 from ledger.api import blueprint, long_writer
-from ledger.auth import READ_ROLES, public, requires
+from ledger.auth import READ_ROLES, public
 from ledger.errors import Forbidden, not_found
 from ledger.settlement import reviews, service
 
@@ -47,9 +47,7 @@ def _scope() -> str | None:
 
 @blp.route("/settlements/<string:period>", endpoint="settlement")
 class Settlement(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(StatementArgs, location="query")
-    @blp.response(200, SettlementViewSchema)
+    @blp.reads(READ_ROLES, SettlementViewSchema, query=StatementArgs)
     def get(self, args, period):
         """The statement of a period: live while open, the signed documents once closed"""
         service.check_period(period)
@@ -60,8 +58,7 @@ class Settlement(MethodView):
 @blp.route("/settlements/<string:period>/close", endpoint="close")
 class Close(MethodView):
     @long_writer
-    @requires("finance_officer", "admin")
-    @blp.response(200, CloseResultSchema)
+    @blp.writes(("finance_officer", "admin"), CloseResultSchema)
     def post(self, period):
         """Close the period: lock the journal, freeze and sign the statements"""
         service.check_period(period)
@@ -72,10 +69,8 @@ class Close(MethodView):
 
 @blp.route("/settlements/<string:period>/report", endpoint="report")
 class Report(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(ReportArgs, location="query")
-    @blp.response(200, content_type="application/octet-stream", description="the report in the asked format",
-                  headers={"X-PDF-Tagged": _TAGGED})
+    @blp.reads(READ_ROLES, query=ReportArgs, content_type="application/octet-stream",
+               description="the report in the asked format", headers={"X-PDF-Tagged": _TAGGED})
     def get(self, args, period):
         """The settlement report as JSON, a zip of CSV files (`format=csv`), XLSX or PDF (partners: their own
         agreements). `?party=` gives one partner's section alone, `?agreement=` one agreement's; for a closed month
@@ -106,16 +101,13 @@ def _report_party(asked: str | None) -> str | None:
 
 @blp.route("/settlements/<string:period>/acknowledgements")
 class Acknowledgements(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, AcknowledgementListSchema)
+    @blp.reads(READ_ROLES, AcknowledgementListSchema)
     def get(self, period):
         """Partners' sign-offs of the period's statements"""
         service.check_period(period)
         return {"items": service.acknowledgements(db.session(), period, _scope())}
 
-    @requires("partner")
-    @blp.arguments(AcknowledgementInSchema)
-    @blp.response(201, AcknowledgementSchema)
+    @blp.writes(("partner",), AcknowledgementSchema, body=AcknowledgementInSchema, status=201)
     def post(self, data, period):
         """Accept an agreement's signed statement, or dispute named lines"""
         service.check_period(period)
@@ -128,8 +120,7 @@ class Acknowledgements(MethodView):
 
 @blp.route("/settlements/<string:period>/reviews")
 class Reviews(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, ReviewListSchema)
+    @blp.reads(READ_ROLES, ReviewListSchema)
     def get(self, period):
         """Partners' reviews of the lines of the period's signed statements (partners: their own)"""
         service.check_period(period)
@@ -137,9 +128,7 @@ class Reviews(MethodView):
         own = service.agreements_of_party(db.session(), party) if party else None
         return {"items": reviews.reviews(db.session(), period, own)}
 
-    @requires("partner")
-    @blp.arguments(ReviewInSchema)
-    @blp.response(201, ReviewSchema)
+    @blp.writes(("partner",), ReviewSchema, body=ReviewInSchema, status=201)
     def post(self, data, period):
         """Acknowledge one line of an agreement's signed statement, or dispute it with a comment; an open dispute
         is carried into the next months' statements (open items `statement_disputes`) until resolved"""
@@ -153,9 +142,7 @@ class Reviews(MethodView):
 
 @blp.route("/settlements/reviews/<int:review_id>/resolve", endpoint="resolve")
 class Resolve(MethodView):
-    @requires("finance_officer", "admin")
-    @blp.arguments(ResolveInSchema)
-    @blp.response(200, ReviewSchema)
+    @blp.writes(("finance_officer", "admin"), ReviewSchema, body=ResolveInSchema)
     def post(self, data, review_id):
         """Resolve a dispute: it is no longer carried into later statements"""
         return reviews.resolve(db.session(), review_id, data["resolution"], auth.current().key)

@@ -46,9 +46,7 @@ def _limit_statement_upload() -> None:
 
 @blp.route("/statements")
 class Statements(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(StatementListArgs, location="query")
-    @blp.response(200, StatementPageSchema)
+    @blp.reads(READ_ROLES, StatementPageSchema, query=StatementListArgs)
     def get(self, args):
         """List imported statements (a partner sees those of its own accounts)"""
         query = select(Statement)
@@ -77,8 +75,7 @@ class Statements(MethodView):
 
 @blp.route("/statements/<int:statement_id>")
 class StatementItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, StatementDetailSchema)
+    @blp.reads(READ_ROLES, StatementDetailSchema)
     def get(self, statement_id):
         """Read an imported statement with each statement it contained"""
         session = db.session()
@@ -90,9 +87,7 @@ class StatementItem(MethodView):
 
 @blp.route("/statements/<int:statement_id>/void")
 class StatementVoid(MethodView):
-    @requires("finance_officer", "admin")
-    @blp.arguments(StatementVoidSchema)
-    @blp.response(200, StatementDetailSchema)
+    @blp.writes(("finance_officer", "admin"), StatementDetailSchema, body=StatementVoidSchema)
     @blp.alt_response(409, description="already voided (`import_voided`), or transfers of the import are matched "
                                        "or proposed for a match (`import_has_matches`, with `transfers` and "
                                        "`matches`): reverse or reject those first")
@@ -106,9 +101,7 @@ class StatementVoid(MethodView):
 
 @blp.route("/transfers")
 class Transfers(MethodView):
-    @requires(*READ_ROLES)
-    @blp.arguments(TransferListArgs, location="query")
-    @blp.response(200, TransferPageSchema)
+    @blp.reads(READ_ROLES, TransferPageSchema, query=TransferListArgs)
     def get(self, args):
         """List transfers, by reconciliation status (a partner sees those on its own accounts)"""
         query = select(Transfer)
@@ -127,8 +120,7 @@ class Transfers(MethodView):
 
 @blp.route("/transfers/<int:transfer_id>")
 class TransferItem(MethodView):
-    @requires(*READ_ROLES)
-    @blp.response(200, TransferSchema)
+    @blp.reads(READ_ROLES, TransferSchema)
     def get(self, transfer_id):
         """Read a transfer"""
         transfer = service.get_transfer(db.session(), transfer_id)
@@ -138,9 +130,7 @@ class TransferItem(MethodView):
 
 @blp.route("/transfers/<int:transfer_id>/fx")
 class TransferFxItem(MethodView):
-    @requires("finance_officer", "admin")
-    @blp.arguments(TransferFxSchema)
-    @blp.response(200, TransferFxSchema)
+    @blp.writes(("finance_officer", "admin"), TransferFxSchema, body=TransferFxSchema)
     def put(self, data, transfer_id):
         """State what the bank said about a payment in another currency (instructed amount, rate)"""
         session = db.session()
