@@ -127,11 +127,11 @@ def _plan(schema: CompiledSchema) -> Callable[[Any], dict]:
         cls = type(field)
         if (not field._CHECK_ATTRIBUTE or cls.serialize is not fields.Field.serialize
                 or cls.get_value is not fields.Field.get_value):
-            steps.append((key, None, False, (), None, missing, _whole(field, attr_name, get_attribute)))
+            steps.append((key, attr_name, None, False, (), None, missing, _whole(field, attr_name, get_attribute)))
             continue
         name = attr_name if field.attribute is None else field.attribute
-        keep, fmt = _formatter(field, attr_name)
-        steps.append((key, name, fast_reads and "." not in name, keep, fmt, field.dump_default, None))
+        keep, fmt = _formatter(field)
+        steps.append((key, attr_name, name, fast_reads and "." not in name, keep, fmt, field.dump_default, None))
     steps = tuple(steps)
 
     def dump_one(obj: Any) -> dict:
@@ -139,7 +139,7 @@ def _plan(schema: CompiledSchema) -> Callable[[Any], dict]:
         kind = type(obj)
         is_dict = kind is dict
         by_attribute = not is_dict and not hasattr(kind, "__getitem__")
-        for key, name, plain, keep, fmt, default, whole in steps:
+        for key, attr_name, name, plain, keep, fmt, default, whole in steps:
             if whole is not None:
                 value = whole(obj)
                 if value is not missing:
@@ -156,7 +156,7 @@ def _plan(schema: CompiledSchema) -> Callable[[Any], dict]:
                 if value is missing:
                     continue
             if type(value) not in keep:
-                value = fmt(value, obj)
+                value = fmt(value, attr_name, obj)
             ret[key] = value
         return ret
 
@@ -170,54 +170,49 @@ def _whole(field: fields.Field, attr_name: str, get_attribute: Callable) -> Call
     return dump
 
 
-def _own(field: fields.Field, attr_name: str) -> Callable[[Any, Any], Any]:
-    """The field's own `_serialize`, called as `Field.serialize` calls it."""
-    serialize = field._serialize
-
-    def fmt(value: Any, obj: Any) -> Any:
-        return serialize(value, attr_name, obj)
-    return fmt
+#: A formatter is called as marshmallow calls a field's `_serialize`: (value, the field's name, the object).
+Formatter = Callable[[Any, str, Any], Any]
 
 
-def _formatter(field: fields.Field, attr_name: str) -> tuple[frozenset, Callable[[Any, Any], Any]]:
+def _formatter(field: fields.Field) -> tuple[frozenset, Formatter]:
     """(the value types the field's `_serialize` returns unchanged, the formatter of the others)."""
     serialize = type(field)._serialize
     if serialize is fields.Field._serialize:  # Boolean, Raw: no formatting
-        return _EVERY_TYPE, _own(field, attr_name)
+        return _EVERY_TYPE, field._serialize
     if serialize is fields.String._serialize:
-        return frozenset({str, _NONE}), _own(field, attr_name)
+        return frozenset({str, _NONE}), field._serialize
     if serialize is fields.Number._serialize and isinstance(field, fields.Integer) and field.num_type is int \
             and type(field)._format_num is fields.Number._format_num and not field.as_string:
-        return frozenset({int, _NONE}), _own(field, attr_name)
+        return frozenset({int, _NONE}), field._serialize
     if serialize is fields._TemporalField._serialize:
-        return frozenset({_NONE}), _temporal(field, attr_name)
+        return frozenset({_NONE}), _temporal(field)
     if serialize is fields.List._serialize:
-        return frozenset({_NONE}), _list(field, attr_name)
+        return frozenset({_NONE}), _list(field)
     if serialize is fields.Nested._serialize:
-        return frozenset({_NONE}), _nested(field, attr_name)
-    return frozenset(), _own(field, attr_name)
+        return frozenset({_NONE}), _nested(field)
+    return frozenset(), field._serialize
 
 
-def _temporal(field: fields.Field, attr_name: str) -> Callable[[Any, Any], Any]:
+def _temporal(field: fields.Field) -> Formatter:
     """marshmallow's `_TemporalField._serialize` for a value that is not None, its format looked up once."""
     format_func = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
     if format_func:
-        def fmt(value: Any, obj: Any) -> Any:
+        def fmt(value: Any, attr: str, obj: Any) -> Any:
             return format_func(value)
         return fmt
-    return _own(field, attr_name)
+    return field._serialize
 
 
-def _list(field: fields.List, attr_name: str) -> Callable[[Any, Any], Any]:
+def _list(field: fields.List) -> Formatter:
     """`List._serialize` for a value that is not None: each item as the inner field's `_serialize` formats it."""
-    keep, inner = _formatter(field.inner, attr_name)
+    keep, inner = _formatter(field.inner)
 
-    def fmt(value: Any, obj: Any) -> Any:
-        return [each if type(each) in keep else inner(each, obj) for each in value]
+    def fmt(value: Any, attr: str, obj: Any) -> Any:
+        return [each if type(each) in keep else inner(each, attr, obj) for each in value]
     return fmt
 
 
-def _nested(field: fields.Nested, attr_name: str) -> Callable[[Any, Any], Any]:
+def _nested(field: fields.Nested) -> Formatter:
     """`Nested._serialize` for a value that is not None: the nested schema's plan, or its `dump` when it has
     hooks or is not compiled."""
     nested = field.schema
@@ -226,11 +221,11 @@ def _nested(field: fields.Nested, attr_name: str) -> Callable[[Any, Any], Any]:
             and not nested._hooks[PRE_DUMP] and not nested._hooks[POST_DUMP]):
         dump = nested.dump
 
-        def by_dump(value: Any, obj: Any) -> Any:
+        def by_dump(value: Any, attr: str, obj: Any) -> Any:
             return dump(value, many=many)
         return by_dump
 
-    def fmt(value: Any, obj: Any) -> Any:
+    def fmt(value: Any, attr: str, obj: Any) -> Any:
         one = nested.__dict__.get("_dump_one") or _plan(nested)
         return [one(item) for item in value] if many else one(value)
     return fmt
