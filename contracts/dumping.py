@@ -60,7 +60,7 @@ class CompiledSchema(ma.Schema):
         return super().get_attribute(obj, attr, default)
 
     def _serialize(self, obj: Any, *, many: bool = False):
-        one = self.__dict__.get("_dump_one") or _plan(self)
+        one = _dumper(self)
         if _checking:
             return _checked(self, one, obj, many)
         if many and obj is not None:
@@ -116,13 +116,23 @@ class _AllTypes(frozenset):
 _EVERY_TYPE = _AllTypes()
 
 
+def _dumper(schema: CompiledSchema) -> Callable[[Any], dict]:
+    """The schema's compiled dump of one object: built on first use and kept with the fields it was built for (a
+    copy of the instance that `Nested` narrows with `only` or `exclude` gets fields, and so a plan, of its own)."""
+    plan = schema.__dict__.get("_dump_plan")
+    if plan is not None and plan[0] is schema.dump_fields:
+        return plan[1]
+    return _plan(schema)
+
+
 def _plan(schema: CompiledSchema) -> Callable[[Any], dict]:
     """The function dumping one object as `ma.Schema._serialize(schema, obj)` does, kept on the instance."""
+    dump_fields = schema.dump_fields
     get_attribute = schema.get_attribute
     fast_reads = type(schema).get_attribute is CompiledSchema.get_attribute
     dict_class = schema.dict_class
     steps = []
-    for attr_name, field in schema.dump_fields.items():
+    for attr_name, field in dump_fields.items():
         key = field.data_key if field.data_key is not None else attr_name
         cls = type(field)
         if (not field._CHECK_ATTRIBUTE or cls.serialize is not fields.Field.serialize
@@ -160,7 +170,7 @@ def _plan(schema: CompiledSchema) -> Callable[[Any], dict]:
             ret[key] = value
         return ret
 
-    schema.__dict__["_dump_one"] = dump_one
+    schema.__dict__["_dump_plan"] = (dump_fields, dump_one)
     return dump_one
 
 
@@ -226,6 +236,6 @@ def _nested(field: fields.Nested) -> Formatter:
         return by_dump
 
     def fmt(value: Any, attr: str, obj: Any) -> Any:
-        one = nested.__dict__.get("_dump_one") or _plan(nested)
+        one = _dumper(nested)
         return [one(item) for item in value] if many else one(value)
     return fmt

@@ -166,7 +166,7 @@ def test_the_check_mode_catches_a_difference(monkeypatch):
     schema = Pair()
     assert schema.dump({"a": "x", "b": True}) == {"a": "x", "B": 1}
     assert list(schema.dump(SimpleNamespace(b=2))) == ["B"]
-    schema.__dict__["_dump_one"] = lambda obj: {"B": 1, "a": "x"}  # the same items in another order
+    schema.__dict__["_dump_plan"] = (schema.dump_fields, lambda obj: {"B": 1, "a": "x"})  # another order
     with pytest.raises(dumping.DumpMismatch):
         schema.dump({"a": "x", "b": 1})
 
@@ -177,3 +177,20 @@ def test_the_difference_sees_types_order_and_values():
     assert dumping._difference({"a": 1, "b": 2}, {"b": 2, "a": 1}, "") == ""
     assert dumping._difference([1, 2], [1], "") == ""
     assert dumping._difference({"a": ["x"]}, {"a": ["y"]}, "") == "/a/0"
+
+
+def test_a_nested_instance_narrowed_by_only_dumps_its_own_fields(monkeypatch):
+    class Inner(common.Schema):
+        a = fields.String()
+        b = fields.String()
+
+    inner = Inner()
+    assert inner.dump({"a": "x", "b": "y"}) == {"a": "x", "b": "y"}  # a plan built for both fields
+
+    class Outer(common.Schema):
+        one = fields.Nested(inner, only=("a",))
+        many = fields.List(fields.Nested(inner, exclude=("a",)))
+
+    monkeypatch.setattr(dumping, "_checking", True)
+    row = {"a": "x", "b": "y"}
+    assert Outer().dump({"one": row, "many": [row]}) == {"one": {"a": "x"}, "many": [{"b": "y"}]}
