@@ -16,6 +16,7 @@ import marshmallow as ma
 import pycountry
 from marshmallow import ValidationError, fields, validate
 
+from contracts.dumping import CompiledSchema
 from ledger.facts import spoofing_problem
 from ledger.money import Money as MoneyValue
 from ledger.money import MoneyError, in_minor_units, is_currency, minor_units, to_decimal
@@ -42,8 +43,9 @@ def country_name(code: str) -> str:
     return pycountry.countries.get(alpha_2=code).name
 
 
-class Schema(ma.Schema):
-    """Unknown fields are an error: a typo in a partner's field name must not be silently ignored."""
+class Schema(CompiledSchema):
+    """Unknown fields are an error: a typo in a partner's field name must not be silently ignored. Dumped by a plan
+    compiled once per instance (`contracts.dumping`), to the same output as marshmallow's."""
 
     class Meta:
         unknown = ma.RAISE
@@ -56,20 +58,6 @@ class Schema(ma.Schema):
         if where is not None:
             raise ma.ValidationError({where or "_schema": ["must not contain a NUL character"]})
         return data
-
-    def get_attribute(self, obj, attr, default):
-        """What marshmallow reads for a field, without its `hasattr(obj, "__getitem__")` on model objects: on a
-        SQLModel (pydantic) object that lookup fails through pydantic's `__getattr__`, which builds and raises an
-        AttributeError each time, for every field of every row (two thirds of a list page's time went there).
-        Objects whose type has no `__getitem__` (models, dataclasses) are read by attribute, dicts by key, anything
-        else (a dotted name, a row) as marshmallow does. No ORM import: the contract reads attributes by name."""
-        if "." not in attr:
-            if type(obj) is dict:
-                if attr in obj:
-                    return obj[attr]
-            elif not hasattr(type(obj), "__getitem__"):
-                return getattr(obj, attr, default)
-        return super().get_attribute(obj, attr, default)
 
 
 def _nul_in(value, path: str = "") -> str | None:

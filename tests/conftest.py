@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from contracts import dumping
 from ledger import create_app, migrate, timeutil
 from ledger.auth import ApiToken, hash_token, new_token
 from ledger.db import make_engine
@@ -29,6 +30,7 @@ def pytest_configure(config) -> None:
     """Start the clock at TEST_NOW, here and in every process the tests start (gunicorn, the CLI): they inherit
     the shift, so they tick in step with this process and see the same date whatever the hour."""
     os.environ[timeutil.SHIFT_VARIABLE] = repr(timeutil.shift_to(TEST_NOW))
+    dumping.check(True)  # every response the tests get is dumped by marshmallow too, and must be the same
 
 
 SAMPLES = Path(os.environ.get("LEDGER_SAMPLES_DIR")
