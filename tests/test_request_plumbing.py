@@ -210,3 +210,18 @@ def test_the_limiters_short_way_answers_as_flask_limiters_own(committed_app):
     assert [values for *_, values, _, _ in answers[0][:5]] == [["3", "2"], ["3", "1"], ["3", "0"], ["3", "0"],
                                                                 ["3", "2"]]
     assert answers[0][5][2] == [] and all(ok for *_, in_window, retry in answers[0] for ok in (in_window, retry))
+
+
+@pytest.mark.parametrize("own", [{}, {"cache-control": "private"}, {"X-Frame-Options": "SAMEORIGIN", "ETag": '"x"'}])
+def test_security_headers_are_added_as_setdefault_added_them(own):
+    """Appended in order where missing, a response's own value (in any case) kept: byte for byte what
+    `headers.setdefault` gave."""
+    from flask import Response
+
+    from ledger import SECURITY_HEADERS, _add_security_headers
+
+    ours, theirs = Response("x", headers=own), Response("x", headers=own)
+    _add_security_headers(ours)
+    for name, value in SECURITY_HEADERS.items():
+        theirs.headers.setdefault(name, value)
+    assert list(ours.headers) == list(theirs.headers)
