@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import time
 
+import flask_limiter
 from flask import Flask, current_app, g, request
-from flask_limiter import Limiter
+from flask_limiter import RequestLimit
+from flask_limiter.errors import RateLimitExceeded
 from limits import parse
 from limits.storage import MemoryStorage
 
@@ -83,6 +85,79 @@ class _SweptMemoryStorage(MemoryStorage):
         if now >= self._next_sweep:  # swept here, in the request's thread: no thread to start
             self._next_sweep = now + self.SWEEP_EVERY_SECONDS
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
+class Limiter(flask_limiter.Limiter):
+    """flask-limiter's `Limiter`, its check before each request cut to what the ledger configures.
+
+    Before every request flask-limiter works out afresh which limits apply (application, default, decorated,
+    blueprint and meta limits, their exemptions and hints), parsing the default limits' strings on the way: some
+    0.5 M instructions a request, health checks included, several times the counting itself. The ledger configures
+    default limits and decorated ones only, so the answer never changes: the default limits on every endpoint but
+    static files. While nothing more is configured, the check applies them directly and leaves in the request's
+    context what flask-limiter's own would, so its after-request hook writes the same headers and a breach raises the
+    same `RateLimitExceeded`, logged the same (`tests/test_request_plumbing.py` compares both ways); anything more
+    goes flask-limiter's own way. A limiter without default limits (the pages' sign-in limiter, whose one limit its
+    decorator checks) has nothing to do before a request at all."""
+
+    _defaults_from: list | None = None
+    _defaults: tuple | None = ()
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        defaults = self._plain_defaults() if in_middleware and callable_name is None else None
+        if defaults == ():
+            return None  # no default, application or meta limits: nothing applies before the view
+        if defaults is None or self._marked_for_limiting or self.limit_manager._endpoint_hints:
+            return super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+        endpoint = self.identify_request()
+        if not endpoint or not (self.enabled and self.initialized) or endpoint.split(".")[-1] == "static":
+            return None
+        self._apply(endpoint, defaults)
+        return None
+
+    def _plain_defaults(self) -> tuple | None:
+        """The default limits, parsed once, in the order flask-limiter tests them; None when something is configured
+        that makes the limits of a request depend on more than its endpoint, or a default limit is computed per
+        request or has a conditional deduction, a breach callback or meta limits (flask-limiter's own way, then)."""
+        manager = self.limit_manager
+        if (self._request_filters or self._meta_limits or self._in_memory_fallback_enabled or self._swallow_errors
+                or self._on_breach or not self._fail_on_first_breach or manager._application_limits
+                or manager._blueprint_limits or manager._route_exemptions or manager._blueprint_exemptions):
+            return None
+        source = manager._default_limits
+        if source is not self._defaults_from:
+            plain = all(isinstance(group.limit_provider, str)
+                        and not (group.deduct_when or group.on_breach or group.meta_limits) for group in source)
+            self._defaults = tuple(sorted(manager.default_limits, key=lambda limit: limit.limit)) if plain else None
+            self._defaults_from = source
+        return self._defaults
+
+    def _apply(self, endpoint: str, limits: tuple) -> None:
+        """flask-limiter's evaluation of a request's limits (`Limiter.__evaluate_limits`) for limits without
+        conditional deductions, breach callbacks or meta limits, stopping at the first breach (its default)."""
+        view_limits: list[RequestLimit] = []
+        breached = None
+        for limit in limits:
+            if limit.is_exempt or limit.method_exempt:
+                continue
+            scope, key = limit.scope_for(endpoint, request.method), limit.key_func()
+            if not (key and scope):
+                self.logger.error(f"Skipping limit: {limit.limit}. Empty value found in parameters.")
+                continue
+            arguments = [self._key_prefix, key, scope] if self._key_prefix else [key, scope]
+            view_limits.append(RequestLimit(self, limit.limit, arguments, False, limit.shared))
+            if not self.limiter.hit(limit.limit, *arguments, cost=limit.deduction_amount):
+                self.logger.info("ratelimit %s (%s) exceeded at endpoint: %s", limit.limit, key, scope)
+                view_limits[-1].breached = True
+                breached = limit
+                break
+        context = self.context
+        context.view_rate_limits = view_limits
+        if breached is not None:
+            context.view_rate_limit = view_limits[-1]
+            raise RateLimitExceeded(breached)
+        explicit = [limit for limit in view_limits if not limit.shared]
+        context.view_rate_limit = (explicit or view_limits or [None])[0]
 
 
 def storage_uri(configured: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import marshmallow as ma
 import pytest
@@ -158,3 +159,69 @@ def test_a_partner_pages_through_its_entries_by_cursor(api, parties, session):
         if cursor is None:
             break
     assert seen == ["10.00", "12.00", "13.00", "15.00"]
+
+
+def _limited_app(database_url, *, libraries_way: bool):
+    app = create_app({**_test_config(database_url), "LEDGER_RATELIMIT_PER_TOKEN": "3 per minute"})
+    if libraries_way:  # a request filter that exempts nothing: flask-limiter then resolves every request's limits
+        app.extensions["ledger.limiter"].request_filter(lambda: False)
+    return app
+
+
+def _limited_answers(app, token: str) -> list[tuple]:
+    """Status, problem code and rate-limit headers of: four reads of one endpoint by a token with 3 per minute (the
+    fourth refused), one of another endpoint (a count of its own), an anonymous health check (not counted)."""
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    answers = []
+    for path, headers in [*[("/api/v1/parties", bearer)] * 4, ("/api/v1/audit", bearer), ("/api/v1/health", {})]:
+        response = client.get(path, headers=headers)
+        limit_headers = [(name, value) for name, value in response.headers
+                         if name.startswith("X-RateLimit-") or name == "Retry-After"]
+        reset = int(response.headers.get("X-RateLimit-Reset", "0"))
+        answers.append((response.status_code, (response.get_json() or {}).get("code"),
+                        [name for name, _ in limit_headers],
+                        [value for name, value in limit_headers if name in ("X-RateLimit-Limit",
+                                                                            "X-RateLimit-Remaining")],
+                        reset == 0 or 0 <= reset - time.time() <= 61,
+                        int(response.headers.get("Retry-After", "60")) in range(1, 61)))
+    return answers
+
+
+def test_the_limiters_short_way_answers_as_flask_limiters_own(committed_app):
+    """`ratelimit.Limiter` applies the default limits itself when nothing else is configured; flask-limiter's own
+    resolution of each request's limits (taken when anything else is) answers the same statuses and headers."""
+    url = committed_app.config["LEDGER_DATABASE_URL"]
+    token = new_token()
+    with committed_app.app_context():
+        db.session().add(ApiToken(name="limited", role="auditor", token_hash=hash_token(token)))
+        db.commit()
+    answers = []
+    for libraries_way in (False, True):
+        app = _limited_app(url, libraries_way=libraries_way)
+        try:
+            answers.append(_limited_answers(app, token))
+        finally:
+            app.extensions["ledger.db"].engine.dispose()
+    assert answers[0] == answers[1]
+    statuses = [(status, code) for status, code, *_ in answers[0]]
+    assert statuses == [(200, None)] * 3 + [(429, "rate_limited"), (200, None), (200, None)]
+    assert answers[0][0][2] == ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+    assert [values for *_, values, _, _ in answers[0][:5]] == [["3", "2"], ["3", "1"], ["3", "0"], ["3", "0"],
+                                                                ["3", "2"]]
+    assert answers[0][5][2] == [] and all(ok for *_, in_window, retry in answers[0] for ok in (in_window, retry))
+
+
+@pytest.mark.parametrize("own", [{}, {"cache-control": "private"}, {"X-Frame-Options": "SAMEORIGIN", "ETag": '"x"'}])
+def test_security_headers_are_added_as_setdefault_added_them(own):
+    """Appended in order where missing, a response's own value (in any case) kept: byte for byte what
+    `headers.setdefault` gave."""
+    from flask import Response
+
+    from ledger import SECURITY_HEADERS, _add_security_headers
+
+    ours, theirs = Response("x", headers=own), Response("x", headers=own)
+    _add_security_headers(ours)
+    for name, value in SECURITY_HEADERS.items():
+        theirs.headers.setdefault(name, value)
+    assert list(ours.headers) == list(theirs.headers)

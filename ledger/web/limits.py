@@ -7,9 +7,12 @@ many accounts. Counts live in LEDGER_RATELIMIT_URL (memory:// per worker by defa
 from __future__ import annotations
 
 from flask import Flask, current_app
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from ledger.ratelimit import Limiter
+
+#: Its one limit is on the sign-in view, checked by the view's decorator: before other requests it does nothing
+#: (`ledger.ratelimit.Limiter`).
 limiter = Limiter(get_remote_address, headers_enabled=False)
 
 
