@@ -60,10 +60,14 @@ def last_closed_period(session: Session) -> str | None:
 
 def first_open_period(session: Session, day: date) -> str:
     """The period a late item lands in: its own month if still open, else the month after the last close."""
-    own, last_closed = period_of(day), last_closed_period(session)
-    if last_closed is None or own > last_closed:
-        return own
-    return next_period(last_closed)
+    return landing_period(last_closed_period(session), day)
+
+
+def landing_period(last_closed: str | None, day: date) -> str:
+    """`day`'s own month if it is after `last_closed`, else the month after the last close (read `last_closed`
+    with the chain head held, `EntryStream.last_closed`, so that a close committing meanwhile is seen)."""
+    own = period_of(day)
+    return own if last_closed is None or own > last_closed else next_period(last_closed)
 
 
 def _refuse_closed(periods: set[str], last_closed: str | None) -> None:

@@ -46,7 +46,7 @@ from ledger.reconciliation.types import (
 from ledger.statements import service as statements
 from ledger.statements.cash import bank_key
 from ledger.statements.models import Transfer
-from ledger.timeutil import period_of, utcnow
+from ledger.timeutil import utcnow
 from ledger.writes import BackgroundWrites, Write, write_now
 
 RESIDUAL_ACCOUNTS = {"bank_charges": "bank_charges", "fx_difference": "fx_differences"}
@@ -229,11 +229,6 @@ def _check(plans: list[Plan], transfers: dict, invoices_now: dict) -> tuple[dict
     return take_transfer, take_invoice
 
 
-def _period_for(last_closed: str | None, day: date) -> str:
-    own = period_of(day)
-    return own if last_closed is None or own > last_closed else journal.next_period(last_closed)
-
-
 @lru_cache(maxsize=65536)
 def _account(purpose: str, currency: str, party: str, counterparty: str | None = None,
              agreement_id: int | None = None) -> AccountKey:
@@ -288,8 +283,17 @@ def post(session: Session, plans: list[Plan], *, hooks: bool = False, stored: bo
         return
     transfers, invoices_now = lock_rows(session, (p.transfer_id for p in plans),
                                     (i for p in plans for i, _, _ in p.allocations))
-    _post_checked(session, plans, transfers, invoices_now, journal.last_closed_period(session),
-                  lambda drafts: journal.post_entries(session, drafts), write_now(session), hooks=hooks, stored=stored)
+    # The last closed month is read with the journal's chain head held (after the rows, the order every writer
+    # locks in): a close that commits while this waits is seen, and the match lands in the next open month.
+    stream = journal.EntryStream(session, write_now(session))
+
+    def post_drafts(drafts: list[EntryDraft]) -> list[int]:
+        entry_ids = stream.post(drafts)
+        stream.close()  # before `hooks` settle invoices, which may post entries of their own
+        return entry_ids
+
+    _post_checked(session, plans, transfers, invoices_now, stream.last_closed, post_drafts, write_now(session),
+                  hooks=hooks, stored=stored)
 
 
 def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices_now: dict, last_closed: str | None,
@@ -300,7 +304,7 @@ def _post_checked(session: Session, plans: list[Plan], transfers: dict, invoices
     learn their entries here; else each plan only learns its entry id. Returns what each transfer and invoice
     took."""
     take_transfer, take_invoice = _check(plans, transfers, invoices_now)
-    entry_ids = post_drafts([_draft(p, _period_for(last_closed, p.booked_on)) for p in plans])
+    entry_ids = post_drafts([_draft(p, journal.landing_period(last_closed, p.booked_on)) for p in plans])
     for plan, entry_id in zip(plans, entry_ids):
         plan.journal_entry_id = entry_id
     if stored:

@@ -112,16 +112,12 @@ def post_import(session: Session, record: Statement, parts: list[StatementPart])
         # read once the journal's chain head is held (`EntryStream`): a close that commits while this import waits
         # for the head is seen, rather than its month booked into and the whole import refused.
         stream = journal.EntryStream(session, write_now(session))
-        stream.post([replace(draft, period=_period(stream.last_closed, draft.effective_date)) for draft in drafts])
+        stream.post([replace(draft, period=journal.landing_period(stream.last_closed, draft.effective_date))
+                     for draft in drafts])
         stream.close()
     if _differs(session, parts):
         record.flags = ",".join(sorted({*filter(None, record.flags.split(",")), DIFFERS_FLAG}))
         session.flush()
-
-
-def _period(last_closed: str | None, day: date) -> str:
-    own = f"{day.year:04d}-{day.month:02d}"
-    return own if last_closed is None or own > last_closed else journal.next_period(last_closed)
 
 
 def _decimal(value) -> Decimal:
