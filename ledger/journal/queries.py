@@ -204,10 +204,10 @@ PERIODS = Listing(
 # ---- for the features ---------------------------------------------------------------------------------
 
 def agreement_sums(session: Session, purposes: tuple[str, ...], period: str, last: str, party: str | None = None,
-                   payer: str | None = None) -> list[tuple]:
+                   payer: str | None = None, agreement_id: int | None = None) -> list[tuple]:
     """One SQL aggregate over the accounts of `purposes` that belong to an agreement: per agreement, currency,
     source type and purpose, the sum of the postings before `period` and of those from `period` to `last`; of the
-    agreements `party` is a side of, or `payer` pays (the account's counterparty), when given.
+    agreements `party` is a side of, or `payer` pays (the account's counterparty), or of one agreement, when given.
 
     A reversal counts under the source type of the entry it reverses."""
     before = func.sum(case((Posting.period < period, Posting.amount), else_=0))
@@ -226,6 +226,8 @@ def agreement_sums(session: Session, purposes: tuple[str, ...], period: str, las
         query = query.where(or_(Account.party_code == party, Account.counterparty_code == party))
     if payer is not None:
         query = query.where(Account.counterparty_code == payer)
+    if agreement_id is not None:
+        query = query.where(Account.agreement_id == agreement_id)
     return session.execute(query).all()
 
 

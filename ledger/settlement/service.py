@@ -41,15 +41,15 @@ def _providers() -> dict[str, list]:
     return settlement_providers()
 
 
-def movements(session: Session, period: str, party: str | None = None,
-              last: str | None = None, payer: str | None = None) -> list[rules.Movement]:
+def movements(session: Session, period: str, party: str | None = None, last: str | None = None,
+              payer: str | None = None, agreement_id: int | None = None) -> list[rules.Movement]:
     """One SQL aggregate: per agreement, source and purpose, the sums before `period` and during the months from
-    `period` to `last` (default: `period` alone); of the agreements `party` is a side of, or `payer` pays, when
-    given (the budgets' year reports).
+    `period` to `last` (default: `period` alone); of the agreements `party` is a side of, or `payer` pays (the
+    budgets' year reports), or of one agreement, when given.
 
     A reversal counts under the source of the entry it reverses: reversing an accrual takes from `accrued`,
     reversing a payment from `paid`."""
-    rows = journal_queries.agreement_sums(session, LIABILITIES, period, last or period, party, payer)
+    rows = journal_queries.agreement_sums(session, LIABILITIES, period, last or period, party, payer, agreement_id)
     return [rules.Movement(*row[:4], Decimal(row[4] or 0), Decimal(row[5] or 0)) for row in rows]
 
 
@@ -81,9 +81,9 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
     the EU sections are those at the end of the last month."""
     check_months(periods)
     first, last = periods[0], periods[-1]
-    lines = rules.agreement_lines(movements(session, first, party, last=last))
-    if agreement_id is not None:
-        lines = {k: v for k, v in lines.items() if k == agreement_id}
+    # One agreement's statement sums only its own accounts' postings: a month close builds one per agreement, and
+    # summing every agreement's each time made the close grow with the square of their number.
+    lines = rules.agreement_lines(movements(session, first, party, last=last, agreement_id=agreement_id))
     ids = sorted(lines)
     info = _agreement_info(session, ids, last)
     if len(periods) > 1:

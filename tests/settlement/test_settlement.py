@@ -9,11 +9,14 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from ledger.errors import Problem
 from ledger.journal import service as journal
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
+from ledger.settlement.models import FrozenStatement
+from ledger.settlement.rules import party_totals
 from tests.api.test_errors import assert_problem
 
 GB_AL, GB_RW = 1, 2
@@ -91,6 +94,25 @@ def test_close_signs_statements_that_verify_offline(api, officer, books, runner,
     path.write_text(json.dumps(document))
     bad = runner.invoke(args=["verify-statement", str(path), "--public-key", key["public_key_pem"]])
     assert bad.exit_code == 1 and "digest does not match" in bad.output and "signature does not verify" in bad.output
+
+
+def test_each_agreements_signed_statement_carries_its_line_of_the_whole(api, officer, books, session):
+    """The close builds one statement per agreement from that agreement's postings alone: each must carry exactly
+    the whole statement's line for it, and its party totals, and nothing of the other agreements."""
+    closed = api.post("/api/v1/settlements/2026-04/close", token=officer)  # 2026-03 first: months close in order
+    assert closed.status_code == 409
+    assert api.post("/api/v1/settlements/2026-03/close", token=officer).status_code == 200
+    closed = api.post("/api/v1/settlements/2026-04/close", token=officer)
+    assert closed.status_code == 200, closed.get_json()
+    documents = {row.scope: json.loads(row.canonical) for row in
+                 session.execute(select(FrozenStatement).where(FrozenStatement.period == "2026-04")).scalars()}
+    whole = {line["agreement_id"]: line for line in documents.pop("all")["agreements"]}
+    assert set(documents) == {f"agreement:{i}" for i in whole}
+    for agreement_id, line in whole.items():
+        one = documents[f"agreement:{agreement_id}"]
+        assert one["agreements"] == [line]
+        assert one["parties"] == party_totals([line])
+    assert whole[GB_AL]["closing"] == "2010.00" and whole[GB_RW]["closing"] == "5000.00"
 
 
 def test_closing_rules(api, officer, books, session):
