@@ -26,9 +26,9 @@ def rows_page(query: Select, key: InstrumentedAttribute, args: dict, convert: Ca
     """`page` of a select of columns (`columns_of`), each row a dict by column name: what the page schema reads
     as it reads a model's attributes, without the ORM's work per row (identity map, instrumented model objects)
     for rows the response reads once. Nested parts are added to each dict by one more query per page."""
-    result = db.session().connection().execute(_bounded(query, key, args, convert))
+    result = db.session().connection().execute(_bounded(query, key, args, convert))  # .all(): one fetchall
     names = tuple(result.keys())
-    return _paged([dict(zip(names, row)) for row in result], args, lambda last: last[key.key])
+    return _paged([dict(zip(names, row)) for row in result.all()], args, lambda last: last[key.key])
 
 
 def columns_of(model: type) -> Select:

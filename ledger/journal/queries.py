@@ -81,7 +81,7 @@ def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]
                p.original_currency)
         .join_from(Posting.__table__, Account.__table__, a.id == p.account_id)
         .where(p.entry_id.in_(entry_ids)).order_by(p.entry_id, p.line)
-    )
+    ).all()  # one fetchall, not a driver call per row
     out: dict[int, list[dict]] = defaultdict(list)
     for entry_id, line, code, currency, amount, fx_rate, fx_source, original_amount, original_currency in rows:
         out[entry_id].append({
