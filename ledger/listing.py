@@ -25,7 +25,8 @@ def page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callabl
 def rows_page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> dict:
     """`page` of a select of columns (`columns_of`), each row a dict by column name: what the page schema reads
     as it reads a model's attributes, without the ORM's work per row (identity map, instrumented model objects)
-    for rows the response reads once. Nested parts are added to each dict by one more query per page."""
+    for rows the response reads once. Nested parts are added to each dict by one more query per page. Read on the
+    session's connection (its transaction; no autoflush, which a read has nothing for)."""
     result = db.session().connection().execute(_bounded(query, key, args, convert))  # .all(): one fetchall
     names = tuple(result.keys())
     return _paged([dict(zip(names, row)) for row in result.all()], args, lambda last: last[key.key])
