@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import BigInteger, Integer, Select, or_
+from sqlalchemy import BigInteger, Integer, Select, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from contracts.common import MAX_ID, decode_cursor, encode_cursor
@@ -18,15 +18,39 @@ from ledger.errors import field_error
 
 def page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> dict:
     """One page of `query` ordered by `key`; returns {"items", "next_cursor"} ready for the page schema."""
-    limit = args.get("limit", 100)
+    result = db.session().execute(_bounded(query, key, args, convert)).scalars()
+    return _paged(list(result), args, lambda last: getattr(last, key.key))
+
+
+def rows_page(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any] = int) -> dict:
+    """`page` of a select of columns (`columns_of`), each row a dict by column name: what the page schema reads
+    as it reads a model's attributes, without the ORM's work per row (identity map, instrumented model objects)
+    for rows the response reads once. Nested parts are added to each dict by one more query per page. Read on the
+    session's connection (its transaction; no autoflush, which a read has nothing for)."""
+    result = db.session().connection().execute(_bounded(query, key, args, convert))  # .all(): one fetchall
+    names = tuple(result.keys())
+    return _paged([dict(zip(names, row)) for row in result.all()], args, lambda last: last[key.key])
+
+
+def columns_of(model: type) -> Select:
+    """A select of `model`'s table's columns, each named as the model's attribute is: for `rows_page`."""
+    return select(*model.__table__.c)
+
+
+def _bounded(query: Select, key: InstrumentedAttribute, args: dict, convert: Callable[[str], Any]) -> Select:
+    """`query` from after the cursor, in key order, one row past the page (to tell whether another follows)."""
     after = cursor_value(key, args, convert)
     if after is not None:
         query = query.where(key > after)
-    rows = list(db.session().execute(query.order_by(key).limit(limit + 1)).scalars())
+    return query.order_by(key).limit(args.get("limit", 100) + 1)
+
+
+def _paged(rows: list, args: dict, key_of: Callable[[Any], Any]) -> dict:
+    limit = args.get("limit", 100)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(getattr(rows[-1], key.key))
+        next_cursor = encode_cursor(key_of(rows[-1]))
     return {"items": rows, "next_cursor": next_cursor}
 
 

@@ -436,6 +436,12 @@ def returnee_shown(session: Session, returnee: Returnee, with_obligations: bool 
     return answer
 
 
+def shown_rows(returnees: list[dict]) -> None:
+    """A page of returnees read as rows (`listing.rows_page`), each given its `erased` as `returnee_shown` does."""
+    for returnee in returnees:
+        returnee["erased"] = returnee["erased_at"] is not None
+
+
 def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:
     """Record `accepted`, or the end of the stay (`departed`, `voluntary_departure`, `returned_onward`: each
     stops support on its date; a voluntary departure makes the terms' grant payable); what it changes becomes

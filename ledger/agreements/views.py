@@ -146,8 +146,9 @@ class Returnees(MethodView):
     def get(self, args, ident):
         """List an agreement's returnees"""
         agreement = _visible(ident)
-        result = listing.page(select(Returnee).where(Returnee.agreement_id == agreement.id), Returnee.id, args)
-        result["items"] = [service.returnee_shown(db.session(), r, False) for r in result["items"]]
+        result = listing.rows_page(listing.columns_of(Returnee).where(Returnee.agreement_id == agreement.id),
+                                   Returnee.id, args)
+        service.shown_rows(result["items"])
         return result
 
     @blp.writes(SUBMITTERS, ReturneeSchema, body=ReturneeSubmitSchema, status=201)

@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from sqlalchemy import select
 
 from contracts.audit import AuditArgs, AuditPageSchema
 from ledger import listing
@@ -14,8 +13,8 @@ class AuditLog(MethodView):
     @blp.reads(("auditor", "admin"), AuditPageSchema, query=AuditArgs)
     def get(self, args):
         """Read the audit log, oldest first"""
-        query = select(AuditRecord)
+        query = listing.columns_of(AuditRecord)
         for name in ("action", "object_type", "object_id"):
             if args.get(name):
                 query = query.where(getattr(AuditRecord, name) == args[name])
-        return listing.page(query, AuditRecord.seq, args)
+        return listing.rows_page(query, AuditRecord.seq, args)

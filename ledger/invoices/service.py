@@ -45,8 +45,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import Boolean, Connection, insert, or_, select, update
+from sqlalchemy import Boolean, Connection, Select, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
@@ -531,26 +532,31 @@ def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
     return found
 
 
-def view_page(session: Session, invoices: list[Invoice]) -> list[dict]:
-    """A list page's invoices, each as `view` without lines gives it, with the findings of all of them read by one
-    query and their agreements by another. A query per invoice for each made a page of 100 cost 201 round trips:
-    `session.get` finds an agreement read for the invoice before only while something still holds it (the
-    session's identity map keeps its objects weakly)."""
-    findings: dict[int, list[InvoiceFinding]] = {invoice.id: [] for invoice in invoices}
-    if not invoices:
+def view_page(session: Session, rows: list[dict]) -> list[dict]:
+    """A list page's invoices (`list_query`'s rows), each as `view` without lines gives it, with the findings of
+    all of them read by one query and their agreements by another. A query per invoice for each made a page of 100
+    cost 201 round trips: `session.get` finds an agreement read for the invoice before only while something still
+    holds it (the session's identity map keeps its objects weakly)."""
+    if not rows:
         return []
+    invoices = [SimpleNamespace(**row) for row in rows]  # `view` reads an invoice by attribute
+    findings: dict[int, list[InvoiceFinding]] = {invoice.id: [] for invoice in invoices}
     for finding in session.execute(select(InvoiceFinding).where(InvoiceFinding.invoice_id.in_(list(findings)))
                                    .order_by(InvoiceFinding.id)).scalars():
         findings[finding.invoice_id].append(finding)
     agreements_of = agreement_queries.by_ids(session, {invoice.agreement_id for invoice in invoices})
     return [view(session, invoice, with_lines=False, findings=findings[invoice.id],
-                 agreement=agreements_of[invoice.agreement_id]) for invoice in invoices]
+                 agreement=agreements_of[invoice.agreement_id], has_document=invoice.has_document)
+            for invoice in invoices]
 
 
 def view(session: Session, invoice: Invoice, with_lines: bool = True, findings: list[InvoiceFinding] | None = None,
-         agreement=None) -> dict:
-    """The wire form; lists leave the lines out (an invoice may have thousands). `findings` and `agreement`: the
-    invoice's, when the caller read them already (`view_page`)."""
+         agreement=None, has_document: bool | None = None) -> dict:
+    """The wire form; lists leave the lines out (an invoice may have thousands). `findings`, `agreement` and
+    `has_document`: the invoice's, when the caller read them already (`view_page`, which leaves the document
+    unread)."""
+    if has_document is None:
+        has_document = invoice.document is not None
     if findings is None:
         findings = findings_of(session, invoice.id)
     if agreement is None:
@@ -577,7 +583,7 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True, findings: 
         "preceding_invoice": invoice.preceding_invoice, "total": _money(invoice.total, cur),
         "payable": _money(invoice.payable, cur), "advance_offset": _money(invoice.advance_offset, cur),
         "amount_open": _money(invoice.amount_open, cur), "status": invoice.status, "source": invoice.source,
-        "has_document": invoice.document is not None, "dispute_reason": invoice.dispute_reason,
+        "has_document": has_document, "dispute_reason": invoice.dispute_reason,
         "decision": decision, "findings": [_finding_shown(f, cur) for f in findings],
         "version": invoice.version, "created_at": invoice.created_at,
         **({"lines": lines} if with_lines else {}),
@@ -611,8 +617,11 @@ def _checked_line_shown(line: CheckedLine) -> Extended:
 
 
 def list_query(party: str | None = None, status: str | None = None, agreement_id: int | None = None,
-               period: str | None = None):
-    query = select(Invoice)
+               period: str | None = None) -> Select:
+    """The invoices a list shows, as rows for `view_page`: every column but the document (up to 10 MB each, of
+    which a list says only whether there is one)."""
+    columns = [column for column in Invoice.__table__.c if column.key != "document"]
+    query = select(*columns, type_coerce(Invoice.document.is_not(None), Boolean).label("has_document"))
     if party:
         query = query.where(or_(Invoice.payee_code == party, Invoice.payer_code == party))
     if status:

@@ -110,7 +110,7 @@ class Invoices(MethodView):
             agreement_id = party_visible(agreements.get(db.session(), args["agreement"]), kind="agreement").id
         query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
                                    agreement_id, args.get("period"))
-        result = listing.page(query, Invoice.id, args)
+        result = listing.rows_page(query, Invoice.id, args)
         result["items"] = service.view_page(db.session(), result["items"])
         return result
 

@@ -18,7 +18,6 @@ from ledger.journal.rules import canonical_rate
 from ledger.listing import Listing, either_party
 from ledger.money import Money
 from ledger.parties.queries import account_numbers_of
-from ledger.wire import Extended
 
 
 def visible_accounts(principal: Principal):
@@ -32,7 +31,7 @@ def visible_accounts(principal: Principal):
 
 
 def account_page(session: Session, principal: Principal, args: dict) -> dict:
-    query = select(Account)
+    query = listing.columns_of(Account)
     scope = visible_accounts(principal)
     if scope is not None:
         query = query.where(scope)
@@ -43,17 +42,16 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
         query = query.where(Account.bank_account == "".join(args["bank_account"].split()).upper())
     if args.get("party"):
         query = query.where(or_(Account.party_code == args["party"], Account.counterparty_code == args["party"]))
-    result = listing.page(query, Account.id, args)
-    sums = service.balances_of(session, [a.id for a in result["items"]], as_of=args.get("as_of"),
+    result = listing.rows_page(query, Account.id, args)
+    sums = service.balances_of(session, [a["id"] for a in result["items"]], as_of=args.get("as_of"),
                                period=args.get("period"))
-    result["items"] = [Extended(a, balance=Money(sums.get(a.id, Decimal(0)), a.currency)) for a in result["items"]]
+    for account in result["items"]:
+        account["balance"] = Money(sums.get(account["id"], Decimal(0)), account["currency"])
     return result
 
 
-
-
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:
-    query = select(JournalEntry)
+    query = listing.columns_of(JournalEntry)
     for name in ("period", "source_type", "source_id"):
         if args.get(name):
             query = query.where(getattr(JournalEntry, name) == args[name])
@@ -67,9 +65,10 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
         if after is not None:  # PostgreSQL merges the postings in entry order: from the cursor, not the start
             visible = visible.where(Posting.entry_id > after)
         query = query.where(visible)
-    result = listing.page(query, JournalEntry.id, args)
-    postings = _postings_of(session, [e.id for e in result["items"]])
-    result["items"] = [Extended(e, postings=postings[e.id]) for e in result["items"]]
+    result = listing.rows_page(query, JournalEntry.id, args)
+    postings = _postings_of(session, [e["id"] for e in result["items"]])
+    for entry in result["items"]:
+        entry["postings"] = postings[entry["id"]]
     return result
 
 
@@ -82,7 +81,7 @@ def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]
                p.original_currency)
         .join_from(Posting.__table__, Account.__table__, a.id == p.account_id)
         .where(p.entry_id.in_(entry_ids)).order_by(p.entry_id, p.line)
-    )
+    ).all()  # one fetchall, not a driver call per row
     out: dict[int, list[dict]] = defaultdict(list)
     for entry_id, line, code, currency, amount, fx_rate, fx_source, original_amount, original_currency in rows:
         out[entry_id].append({

@@ -26,15 +26,18 @@ def registered(session: Session, party: Party) -> Extended:
     return Extended(party, bank_accounts=bank_accounts(session, party.code))
 
 
-def registered_page(session: Session, parties: list[Party]) -> list[Extended]:
-    """A page of parties, each as `registered` gives it, with every party's bank accounts read by one query (a
-    query per party made a page of 100 cost 101 round trips)."""
-    accounts: dict[str, list[BankAccount]] = {party.code: [] for party in parties}
+def registered_page(session: Session, parties: list[dict]) -> None:
+    """A page of parties read as rows (`listing.rows_page`), each given its `bank_accounts` as `registered` gives
+    them, every party's read by one query (a query per party made a page of 100 cost 101 round trips)."""
+    accounts: dict[str, list[dict]] = {party["code"]: [] for party in parties}
     if accounts:
-        for account in session.execute(select(BankAccount).where(BankAccount.party_code.in_(list(accounts)))
-                                       .order_by(BankAccount.id)).scalars():
-            accounts[account.party_code].append(account)
-    return [Extended(party, bank_accounts=accounts[party.code]) for party in parties]
+        b = BankAccount.__table__.c
+        for account in session.connection().execute(select(b.party_code, b.iban, b.bic, b.currency)
+                                                     .where(b.party_code.in_(list(accounts))).order_by(b.id)):
+            accounts[account.party_code].append({"iban": account.iban, "bic": account.bic,
+                                                 "currency": account.currency})
+    for party in parties:
+        party["bank_accounts"] = accounts[party["code"]]
 
 
 def etag(party: Party) -> str:

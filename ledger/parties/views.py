@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from sqlalchemy import select
 
 from contracts.common import ListArgs
 from contracts.parties import PartyCreateSchema, PartyPageSchema, PartySchema, PartyWriteSchema
@@ -20,8 +19,8 @@ class Parties(MethodView):
     @blp.reads(READ_ROLES, PartyPageSchema, query=ListArgs)
     def get(self, args):
         """List parties"""
-        result = listing.page(select(Party), Party.code, args, convert=str)
-        result["items"] = service.registered_page(db.session(), result["items"])
+        result = listing.rows_page(listing.columns_of(Party), Party.code, args, convert=str)
+        service.registered_page(db.session(), result["items"])
         return result
 
     @blp.writes(("admin",), PartySchema, body=PartyCreateSchema, status=201, etag=True)

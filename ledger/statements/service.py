@@ -421,6 +421,12 @@ def with_status(transfer: Transfer) -> Extended:
     return Extended(transfer, status=transfer_status(transfer.amount, transfer.allocated))
 
 
+def status_rows(transfers: list[dict]) -> None:
+    """A page of transfers read as rows (`listing.rows_page`), each given its `status` as `with_status` does."""
+    for transfer in transfers:
+        transfer["status"] = transfer_status(transfer["amount"], transfer["allocated"])
+
+
 def get_transfer(session: Session, transfer_id: int) -> Transfer:
     return fetch(session, Transfer, transfer_id, "transfer")
 

@@ -104,7 +104,7 @@ class Transfers(MethodView):
     @blp.reads(READ_ROLES, TransferPageSchema, query=TransferListArgs)
     def get(self, args):
         """List transfers, by reconciliation status (a partner sees those on its own accounts)"""
-        query = select(Transfer)
+        query = listing.columns_of(Transfer)
         for party in parties_listed(args.get("party")):
             query = query.where(Transfer.party_code == party)
         if args.get("status"):
@@ -113,8 +113,8 @@ class Transfers(MethodView):
             query = query.where(Transfer.account == service.normalize_account(args["account"]))
         if args.get("statement") is not None:
             query = query.where(Transfer.statement_id == args["statement"])
-        result = listing.page(query, Transfer.id, args)
-        result["items"] = [service.with_status(t) for t in result["items"]]
+        result = listing.rows_page(query, Transfer.id, args)
+        service.status_rows(result["items"])
         return result
 
 
