@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import fcntl
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -172,6 +173,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "close")
     def _on_close(_dbapi_connection, record):
+        record.info.pop("ledger_marker_held", None)
         handle = record.info.pop("ledger_marker_file", None)
         if handle is not None:
             handle.close()  # releases its lock too
@@ -217,20 +219,27 @@ def _long_writer_at_work(info: dict, marker: str | None) -> bool:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
+    except OSError:
+        return False  # a file system without locks (ENOLCK): wait SHORT_LOCK_WAIT_MS, as without a marker
     fcntl.flock(handle, fcntl.LOCK_UN)
     return False
 
 
 def _hold_marker(info: dict, marker: str | None) -> None:
     handle = _marker_file(info, marker)
-    if handle is not None and not info.get("ledger_marker_held"):
+    if handle is None or info.get("ledger_marker_held"):
+        return
+    try:
         fcntl.flock(handle, fcntl.LOCK_SH)  # waits only for an API write's probe, microseconds
-        info["ledger_marker_held"] = True
+    except OSError:
+        return  # a file system without locks: API writes then wait SHORT_LOCK_WAIT_MS, as without a marker
+    info["ledger_marker_held"] = True
 
 
 def _release_marker(info: dict) -> None:
-    if info.pop("ledger_marker_held", False):
-        fcntl.flock(info["ledger_marker_file"], fcntl.LOCK_UN)
+    handle = info.get("ledger_marker_file")
+    if info.pop("ledger_marker_held", False) and handle is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _marker_file(info: dict, marker: str | None):
@@ -241,10 +250,28 @@ def _marker_file(info: dict, marker: str | None):
         return None
     if "ledger_marker_file" not in info:
         try:
-            info["ledger_marker_file"] = open(marker, "ab")  # noqa: SIM115 - closed with the connection
+            info["ledger_marker_file"] = _MarkerFile(marker)
         except OSError:
             info["ledger_marker_file"] = None
     return info["ledger_marker_file"]
+
+
+class _MarkerFile:
+    """A connection's open marker file: closed (its lock let go) with the connection, or quietly when dropped with
+    a connection nobody closed, as the SQLite connection itself is."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    __del__ = close
 
 
 def make_engine(url: str) -> Engine:
