@@ -260,6 +260,8 @@ class _MarkerFile:
     """A connection's open marker file: closed (its lock let go) with the connection, or quietly when dropped with
     a connection nobody closed, as the SQLite connection itself is."""
 
+    fd = -1  # until opened: nothing to close if opening fails
+
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
 
