@@ -110,12 +110,18 @@ def sqlite_books(books):
     return books
 
 
+def _send_batch(sqlite_books, lock_waits, label: str, count: int, key: str | None = None):
+    """A partner's batch of `count` returnees, the lock waits recorded afresh from here."""
+    _, api, partner, agreement = sqlite_books
+    lock_waits.clear()
+    return api.post(f"{A}/{agreement}/returnees/batch", json={"items": people(label, count, "2026-03-02")},
+                    token=partner, headers={"Idempotency-Key": key} if key else {})
+
+
 def test_on_sqlite_a_partner_write_gives_up_at_once_while_a_long_writer_holds_the_write_lock(sqlite_books, lock_waits):
-    app, api, partner, agreement = sqlite_books
+    app, _, _, agreement = sqlite_books
     with long_writer(app):
-        lock_waits.clear()
-        response = api.post(f"{A}/{agreement}/returnees/batch", json={"items": people("QUICK", 2, "2026-03-02")},
-                            token=partner, headers={"Idempotency-Key": "quick-1"})
+        response = _send_batch(sqlite_books, lock_waits, "QUICK", 2, key="quick-1")
         assert_problem(response, 503, "books_busy")
         assert int(response.headers["Retry-After"]) >= 1
     assert lock_waits == [db.BUSY_BOOKS_LOCK_WAIT_MS]
@@ -134,11 +140,9 @@ def long_writer_between_transactions(app):
 
 
 def test_on_sqlite_a_partner_write_goes_through_while_a_long_writer_holds_no_lock(sqlite_books, lock_waits):
-    app, api, partner, agreement = sqlite_books
+    app, _, _, agreement = sqlite_books
     with long_writer_between_transactions(app):
-        lock_waits.clear()
-        response = api.post(f"{A}/{agreement}/returnees/batch", json={"items": people("GAP", 2, "2026-03-02")},
-                            token=partner, headers={"Idempotency-Key": "gap-1"})
+        response = _send_batch(sqlite_books, lock_waits, "GAP", 2, key="gap-1")
         assert response.status_code == 200, response.get_json()
     assert lock_waits == [db.BUSY_BOOKS_LOCK_WAIT_MS]
     assert _count(app, Returnee, Returnee.agreement_id == agreement) == 2
@@ -163,10 +167,6 @@ def short_writer(app):
 
 
 def test_on_sqlite_a_partner_write_waits_its_second_for_another_short_writer(sqlite_books, lock_waits):
-    app, api, partner, agreement = sqlite_books
-    with short_writer(app):
-        lock_waits.clear()
-        response = api.post(f"{A}/{agreement}/returnees/batch", json={"items": people("SHORT", 1, "2026-03-02")},
-                            token=partner)
-        assert_problem(response, 503, "books_busy")
+    with short_writer(sqlite_books[0]):
+        assert_problem(_send_batch(sqlite_books, lock_waits, "SHORT", 1), 503, "books_busy")
     assert lock_waits == [db.SHORT_LOCK_WAIT_MS]
