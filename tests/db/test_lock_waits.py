@@ -4,7 +4,7 @@ the long writers (CLI commands, the API's own long writers, the officers' pages)
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from ledger import db
 from ledger.api import waits_long
@@ -59,3 +59,28 @@ def test_the_long_writers_are_the_officers_bulk_operations(app):
         ("POST", "/api/v1/settlements/<string:period>/close"), ("POST", "/api/v1/payment-batches"),
         ("POST", "/api/v1/payment-batches/<int:batch_id>/release"),
     }
+
+
+@pytest.mark.parametrize("url, marker", [
+    ("sqlite:////srv/ledger/ledger.sqlite3", "/srv/ledger/ledger.sqlite3-long-writer.lock"),
+    ("sqlite:///ledger.sqlite3", "ledger.sqlite3-long-writer.lock"),
+    ("sqlite://", None),
+    ("sqlite:///:memory:", None),
+    ("sqlite:///file:ledger.sqlite3?mode=ro&uri=true", None),
+])
+def test_the_long_writer_marker_lies_beside_a_database_file_only(url, marker):
+    assert db.long_writer_marker(make_url(url)) == marker
+
+
+def test_a_long_writer_holds_the_marker_until_its_connection_is_back_in_the_pool(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'marker.sqlite3'}")
+    probe = engine.connect()
+    try:
+        with engine.connect() as writer:
+            writer.begin()
+            assert db._long_writer_at_work(probe.connection.info, db.long_writer_marker(engine.url))
+            writer.rollback()
+        assert not db._long_writer_at_work(probe.connection.info, db.long_writer_marker(engine.url))
+    finally:
+        probe.close()
+        engine.dispose()
