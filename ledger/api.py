@@ -168,10 +168,11 @@ def answer(body, etag: str, status: int = 200, location: str = ""):
 def answerer(view: Callable, etag: Callable, location: str) -> Callable:
     """How a feature's views answer with one kind of its rows: `answer` with `view(session, row)` as the body,
     `etag(row)` as its version and `location` (formatted with the row: `"/api/v1/parties/{0.code}"`) as where a
-    created one lives. The answerer takes the row and, for a creation, the status 201."""
+    created one lives. The answerer takes the row, for a creation the status 201, and what the service read of the
+    row already (`view`'s keyword arguments), so that the view does not read it again."""
 
-    def respond(row, status: int = 200):
-        return answer(view(db.session(), row), etag(row), status, location.format(row))
+    def respond(row, status: int = 200, **held):
+        return answer(view(db.session(), row, **held), etag(row), status, location.format(row))
 
     return respond
 

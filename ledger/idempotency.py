@@ -105,11 +105,10 @@ def begin() -> Response | None:
     if not key.isprintable():  # control characters (NUL, CR, LF) cannot be stored by PostgreSQL or be a key
         raise Unprocessable("Idempotency-Key must be printable characters", code="validation_error")
     request_hash = _request_hash()
-    row = _existing(principal.key, key)
-    if row is not None:
-        return _answer_existing(row, request_hash)
+    # Claimed first, read only when that fails: a new key (nearly every keyed POST) costs the one statement, a
+    # retry two. A write request holds SQLite's write lock from its BEGIN already, so the claim queues no replay.
     claimed = _claim(principal.key, key, request_hash)
-    if claimed is None:  # the first request committed while we waited
+    if claimed is None:  # a committed request holds the key: it answered already, or while we waited
         return _answer_existing(_existing(principal.key, key), request_hash)
     g.idempotency = (claimed, principal.key, key, request_hash)
     return None

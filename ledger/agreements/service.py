@@ -25,7 +25,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, false, insert, or_, select, update
+from sqlalchemy import Date, DateTime, Integer, String, bindparam, cast, false, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from contracts.common import MAX_ID
@@ -40,7 +41,7 @@ from ledger.agreements.models import (
 from ledger.agreements.rules import obligations as rules
 from ledger.agreements.rules import terms as term_rules
 from ledger.audit.service import describe, record_change
-from ledger.db import bulk_insert, fetch
+from ledger.db import bulk_insert, fetch, is_postgres
 from ledger.errors import Conflict, Problem, Unprocessable, check_if_match, field_error, not_found
 from ledger.facts import check_not_future
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
@@ -358,6 +359,25 @@ _LOCK = select(Agreement.id).where(Agreement.id == bindparam("agreement_id")).wi
 _TAKEN = select(Returnee.pseudonym).where(Returnee.agreement_id == bindparam("agreement_id"),
                                           Returnee.pseudonym.in_(bindparam("names", expanding=True)))
 _INSERT_RETURNEES = insert(Returnee).returning(Returnee.pseudonym, Returnee.id)
+# PostgreSQL: the same rows as one array per column. A multi-row VALUES has 8 parameters a row, and psycopg parses
+# a statement of more than 50 afresh on every send (~0.5 ms for 25 rows); this one has 8 whatever the batch size.
+# The arrays' elements are cast without a length: a value too long for its column is refused by the insert, as a
+# VALUES row's is, where a cast to VARCHAR(n) would cut it short.
+_RETURNEE_COLUMNS = {"agreement_id": Integer(), "pseudonym": String(), "nationality": String(),
+                     "transferred_on": Date(), "accepted_on": Date(), "status": String(), "retain_until": Date(),
+                     "created_at": DateTime(timezone=True)}
+_RETURNEE_ARRAYS = func.unnest(*(cast(bindparam(name), ARRAY(kind)) for name, kind in _RETURNEE_COLUMNS.items())
+                               ).table_valued(*_RETURNEE_COLUMNS).render_derived()
+_INSERT_RETURNEE_ARRAYS = (insert(Returnee.__table__).from_select(list(_RETURNEE_COLUMNS), select(*_RETURNEE_ARRAYS.c))
+                           .returning(Returnee.__table__.c.pseudonym, Returnee.__table__.c.id))
+
+
+def _insert_returnees(session: Session, rows: list[dict]) -> dict[str, int]:
+    """Insert the batch's rows: their ids by pseudonym (unique within the batch)."""
+    if is_postgres(session):
+        arrays = {name: [row[name] for row in rows] for name in _RETURNEE_COLUMNS}
+        return dict(session.execute(_INSERT_RETURNEE_ARRAYS, arrays).all())
+    return dict(session.execute(_INSERT_RETURNEES, rows).all())
 
 
 def submit(session: Session, agreement: Agreement, items: Sequence[dict], personal: PersonalData) -> list[dict]:
@@ -401,7 +421,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
     if rows:
         # Mapped back by pseudonym (unique within the batch): asking the rows back in parameter order made SQLite
         # insert them one statement each.
-        named = {pseudonym: rid for pseudonym, rid in session.execute(_INSERT_RETURNEES, rows)}
+        named = _insert_returnees(session, rows)
         ids = [named[row["pseudonym"]] for row in rows]
         events = [{"returnee_id": ids[i], "type": "accepted", "occurred_on": row["accepted_on"],
                    "recorded_at": row["created_at"]} for i, row in enumerate(rows) if row["accepted_on"]]

@@ -159,16 +159,21 @@ class Returnees(MethodView):
         return service.returnee_shown(db.session(), returnee), 201, {"Location": f"/api/v1/returnees/{returnee.id}"}
 
 
+# One instance for every batch, as `jsonbody.Parser` keeps for bodies: a schema keeps no state between loads, and
+# making one deep-copies each of its fields (~0.1 ms a batch).
+_BATCH_ITEM = ReturneeSubmitSchema()
+
+
 @blp.route("/agreements/<string:ident>/returnees/batch")
 class ReturneeBatch(MethodView):
     @blp.writes(SUBMITTERS, BatchResultSchema, body=ReturneeBatchSchema)
     def post(self, data, ident):
         """Submit up to 10,000 returnees; per-item results, the admitted ones stored together"""
         agreement = _visible(ident)
-        schema, valid, items = ReturneeSubmitSchema(), [], []
+        valid, items = [], []
         for index, raw in enumerate(data["items"]):
             try:
-                valid.append((index, schema.load(raw)))
+                valid.append((index, _BATCH_ITEM.load(raw)))
             except ValidationError as error:
                 fields = sorted(error.normalized_messages())
                 items.append({"index": index, "status": 422, "error": {

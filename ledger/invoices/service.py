@@ -551,10 +551,10 @@ def view_page(session: Session, rows: list[dict]) -> list[dict]:
 
 
 def view(session: Session, invoice: Invoice, with_lines: bool = True, findings: list[InvoiceFinding] | None = None,
-         agreement=None, has_document: bool | None = None) -> dict:
-    """The wire form; lists leave the lines out (an invoice may have thousands). `findings`, `agreement` and
-    `has_document`: the invoice's, when the caller read them already (`view_page`, which leaves the document
-    unread)."""
+         agreement=None, lines: list[InvoiceLine] | None = None, has_document: bool | None = None) -> dict:
+    """The wire form; lists leave the lines out (an invoice may have thousands). `findings`, `agreement`, `lines`
+    and `has_document`: the invoice's, when the caller read them already (`view_page`, which leaves the document
+    unread; `approval`)."""
     if has_document is None:
         has_document = invoice.document is not None
     if findings is None:
@@ -562,7 +562,7 @@ def view(session: Session, invoice: Invoice, with_lines: bool = True, findings: 
     if agreement is None:
         agreement = agreement_queries.get(session, invoice.agreement_id)
     cur = invoice.currency
-    rows = lines_of(session, invoice.id) if with_lines else []
+    rows = (lines if lines is not None else lines_of(session, invoice.id)) if with_lines else []
     pseudonyms = _pseudonyms(session, {ln.returnee_id for ln in rows if ln.returnee_id is not None})
     lines = [{"line": ln.line_id, "kind": ln.kind, "returnee": pseudonyms.get(ln.returnee_id),
               "returnee_id": ln.returnee_id,
@@ -643,11 +643,13 @@ def _claim_transition(session: Session, invoice: Invoice, allowed: Sequence[str]
     """Move on from an undecided state exactly once, even when two officers decide at the same moment."""
     if invoice.status not in allowed:
         raise Conflict(f"a {invoice.status} invoice cannot be {action}", code="invalid_transition")
-    result = session.execute(update(Invoice).where(Invoice.id == invoice.id, Invoice.version == invoice.version)
-                             .values(version=invoice.version + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    # RETURNING the whole row refreshes the invoice as the claim leaves it, in the claim's own statement.
+    claimed = session.execute(
+        update(Invoice).where(Invoice.id == invoice.id, Invoice.version == invoice.version)
+        .values(version=invoice.version + 1).returning(Invoice),
+        execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
+    if claimed is None:
         raise Conflict("the invoice was decided by someone else meanwhile; read it again", code="conflict")
-    session.refresh(invoice)
 
 
 def _refuse_arithmetic(findings: Sequence[InvoiceFinding]) -> None:
@@ -683,6 +685,13 @@ def _overrides(overrides: Sequence[dict], findings: Sequence[InvoiceFinding],
 def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor: str,
             if_match: str | None = None, reason: str | None = None) -> Invoice:
     """Post the payable (see the module docstring) and mark the matched obligations invoiced."""
+    return approval(session, invoice, overrides, actor, if_match, reason)[0]
+
+
+def approval(session: Session, invoice: Invoice, overrides: Sequence[dict], actor: str,
+             if_match: str | None = None, reason: str | None = None) -> tuple[Invoice, dict]:
+    """`approve`, and what it read of the invoice (its findings, lines and agreement) as `view`'s arguments: the
+    answer shows the approved invoice without reading them a second time."""
     _check_if_match(invoice, if_match)
     findings = findings_of(session, invoice.id)
     _refuse_arithmetic(findings)
@@ -710,7 +719,7 @@ def approve(session: Session, invoice: Invoice, overrides: Sequence[dict], actor
     describe(session, "invoice.approve", "invoice", invoice.id,
              f"payable {invoice.payable} {invoice.currency}, open {invoice.amount_open}, "
              f"{len(given)} overrides, entry {entry_id}")
-    return invoice
+    return invoice, {"findings": findings, "lines": lines, "agreement": agreement}
 
 
 def _keys(agreement) -> tuple[AccountKey, AccountKey, AccountKey]:

@@ -169,9 +169,9 @@ class Approve(MethodView):
         and kin) is never approved: 422 `arithmetic_not_overridable`, with `findings` naming them; dispute or
         reject it so that the partner sends a corrected document.
         """
-        invoice = service.approve(db.session(), _visible(invoice_id), data["overrides"], auth.current().name,
-                                  if_match, data.get("reason"))
-        return _response(invoice)
+        invoice, held = service.approval(db.session(), _visible(invoice_id), data["overrides"], auth.current().name,
+                                         if_match, data.get("reason"))
+        return _response(invoice, **held)
 
 
 @blp.route("/invoices/<int:invoice_id>/dispute")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ledger.audit.service import describe, record_change
+from ledger.audit.service import describe
 from ledger.db import fetch
 from ledger.errors import Conflict, check_if_match
 from ledger.parties.models import BankAccount, Party
@@ -21,9 +21,9 @@ def bank_accounts(session: Session, code: str) -> list[BankAccount]:
                                 .order_by(BankAccount.id)).scalars())
 
 
-def registered(session: Session, party: Party) -> Extended:
-    """The party with its bank accounts (`bank_accounts`)."""
-    return Extended(party, bank_accounts=bank_accounts(session, party.code))
+def registered(session: Session, party: Party, accounts: list[BankAccount] | None = None) -> Extended:
+    """The party with its bank accounts (`bank_accounts`); `accounts`: those, when the caller holds them already."""
+    return Extended(party, bank_accounts=bank_accounts(session, party.code) if accounts is None else accounts)
 
 
 def registered_page(session: Session, parties: list[dict]) -> None:
@@ -44,7 +44,9 @@ def etag(party: Party) -> str:
     return f'"party-{party.code}-{party.version}"'
 
 
-def _replace_accounts(session: Session, code: str, accounts: list[dict]) -> None:
+def _replace_accounts(session: Session, code: str, accounts: list[dict], fresh: bool = False) -> list[BankAccount]:
+    """Register `accounts` as the party's only ones (`fresh`: a party added in this step, with none to remove);
+    the accounts as written, in the order `bank_accounts` reads them back (by id, as inserted)."""
     ibans = [a["iban"] for a in accounts]
     if len(set(ibans)) != len(ibans):
         raise Conflict("the same IBAN is listed twice", code="iban_registered")
@@ -53,17 +55,22 @@ def _replace_accounts(session: Session, code: str, accounts: list[dict]) -> None
     ).scalars().first()
     if taken:
         raise Conflict("an IBAN in this request is registered to another party", code="iban_registered")
-    session.execute(delete(BankAccount).where(BankAccount.party_code == code))
-    session.add_all(BankAccount(party_code=code, **a) for a in accounts)
+    if not fresh:
+        session.execute(delete(BankAccount).where(BankAccount.party_code == code))
+    written = [BankAccount(party_code=code, **a) for a in accounts]
+    session.add_all(written)
     session.flush()
     # Imported here: statements build on parties, not the other way round.
     from ledger.statements.service import attach_unknown_transfers
 
     for iban in ibans:  # transfers that waited for one of these accounts are now the party's
         attach_unknown_transfers(session, iban)
+    return written
 
 
-def create(session: Session, data: dict) -> Party:
+def create(session: Session, data: dict) -> tuple[Party, dict]:
+    """Register a party; with its bank accounts as written (`registered`'s arguments), so that the answer shows
+    them without reading them back."""
     if session.get(Party, data["code"]) is not None:
         raise Conflict(f"party {data['code']} exists already", code="party_exists")
     party = Party(code=data["code"], name=data["name"], contact_point=data["contact_point"],
@@ -71,20 +78,20 @@ def create(session: Session, data: dict) -> Party:
                   reporting_currency=data.get("reporting_currency"))
     session.add(party)
     session.flush()
-    _replace_accounts(session, party.code, data["bank_accounts"])
-    session.flush()
+    accounts = _replace_accounts(session, party.code, data["bank_accounts"], fresh=True)
     describe(session, "party.create", "party", party.code, f"{len(data['bank_accounts'])} bank accounts")
-    return party
+    return party, {"accounts": accounts}
 
 
-def update(session: Session, code: str, data: dict, if_match: str | None) -> Party:
+def update(session: Session, code: str, data: dict, if_match: str | None) -> tuple[Party, dict]:
+    """Replace the party's details; with its bank accounts as written, as `create`."""
     party = get(session, code)
     check_if_match(etag(party), if_match, "party")
+    party.version += 1  # with the details: the replacement's flush writes both by one UPDATE, not two
     party.name, party.contact_point = data["name"], data["contact_point"]
     for name in ("fiscal_year_start_month", "reporting_currency"):  # additive: a PUT without them keeps them
         if name in data:
             setattr(party, name, data[name])
-    _replace_accounts(session, code, data["bank_accounts"])
-    record_change(session, party, "party.update", "party", code,
-                  lambda: f"version {party.version}")  # the version bumped
-    return party
+    accounts = _replace_accounts(session, code, data["bank_accounts"])
+    describe(session, "party.update", "party", code, f"version {party.version}")
+    return party, {"accounts": accounts}

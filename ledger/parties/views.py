@@ -26,7 +26,8 @@ class Parties(MethodView):
     @blp.writes(("admin",), PartySchema, body=PartyCreateSchema, status=201, etag=True)
     def post(self, data):
         """Register a party"""
-        return _response(service.create(db.session(), data), 201)
+        party, held = service.create(db.session(), data)
+        return _response(party, 201, **held)
 
 
 @blp.route("/parties/<string:code>")
@@ -39,4 +40,5 @@ class PartyItem(MethodView):
     @blp.writes(("admin",), PartySchema, body=PartyWriteSchema, if_match=True, etag=True)
     def put(self, data, code, if_match):
         """Replace a party's details (honours If-Match)"""
-        return _response(service.update(db.session(), code, data, if_match))
+        party, held = service.update(db.session(), code, data, if_match)
+        return _response(party, **held)
