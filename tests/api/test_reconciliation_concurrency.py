@@ -8,10 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ledger.errors import Conflict
 from ledger.invoices.models import Invoice
+from ledger.journal import service as journal
+from ledger.journal.models import JournalEntry
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 from ledger.statements.models import Transfer
@@ -136,3 +138,52 @@ def test_an_iban_moved_during_a_run_leaves_the_transfers_the_run_proposed(commit
         ReconciliationMatch.transfer_id == proposed)).scalar_one() == "proposed"
     assert world.session.get(Transfer, proposed).counterparty_party == "RW"
     assert world.session.get(Transfer, waiting).counterparty_party == "DE"  # nothing explained it: it moves
+
+
+def _lock_waiters(app) -> int:
+    with app.extensions["ledger.db"].engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND datname = current_database()")).scalar()
+
+
+def test_a_confirmation_waiting_for_the_close_of_its_month_posts_into_the_next_open_one(committed_world):
+    """The review workflow reads the last close with the journal's chain head held (`posting.post`), as the
+    statement import does (`tests/unit/statements/test_import_while_closing.py`): a match confirmed while its month
+    is being closed is posted into the month after, never refused."""
+    app, world = committed_world
+    if app.extensions["ledger.db"].dialect != "postgresql":
+        pytest.skip("two concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
+    for number, due in (("RW-JAN-1", date(2026, 1, 15)), ("RW-JAN-2", date(2026, 1, 17))):
+        world.invoice("GB", number, "2000.00", issued_on=date(2026, 1, 2), due_on=due)
+    (transfer,) = world.statement([("-2000.00", "Reimbursement", RW_IBAN, date(2026, 1, 16))])
+    assert world.run()["proposed"] == 1
+    (proposal,) = world.matches("proposed")
+    outcome = {}
+
+    def confirm_it():
+        with app.app_context():
+            s = app.extensions["ledger.db"].new_session()
+            try:
+                outcome["entry"] = service.confirm(s, proposal["id"], "officer").journal_entry_id
+                s.commit()
+            except Exception as error:  # noqa: BLE001 - the test reports it
+                outcome["error"] = error
+                s.rollback()
+            s.close()
+
+    with app.app_context():
+        closer = app.extensions["ledger.db"].new_session()
+        journal.close_period(closer, "2026-01")  # holds the journal's chain head until it commits
+        confirmer = threading.Thread(target=confirm_it)
+        confirmer.start()
+        deadline = time.monotonic() + 60
+        while _lock_waiters(app) == 0 and confirmer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert confirmer.is_alive(), outcome  # it waits for the head...
+        closer.commit()  # ...which the close lets go of with January closed
+        closer.close()
+        confirmer.join(60)
+    assert "error" not in outcome, outcome
+    world.session.expire_all()
+    assert world.session.get(JournalEntry, outcome["entry"]).period == "2026-02"
+    assert [m["status"] for m in world.matches() if m["transfer"] == transfer] == ["confirmed"]
