@@ -8,16 +8,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ledger.errors import Conflict
 from ledger.invoices.models import Invoice
-from ledger.journal import service as journal
 from ledger.journal.models import JournalEntry
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 from ledger.statements.models import Transfer
 from tests.api.recon_helpers import RW_IBAN, World
+from tests.closing import while_closing
 from tests.conftest import concurrent_api
 
 
@@ -140,11 +140,6 @@ def test_an_iban_moved_during_a_run_leaves_the_transfers_the_run_proposed(commit
     assert world.session.get(Transfer, waiting).counterparty_party == "DE"  # nothing explained it: it moves
 
 
-def _lock_waiters(app) -> int:
-    with app.extensions["ledger.db"].engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                 "AND datname = current_database()")).scalar()
-
 
 def test_a_confirmation_waiting_for_the_close_of_its_month_posts_into_the_next_open_one(committed_world):
     """The review workflow reads the last close with the journal's chain head held (`posting.post`), as the
@@ -158,32 +153,10 @@ def test_a_confirmation_waiting_for_the_close_of_its_month_posts_into_the_next_o
     (transfer,) = world.statement([("-2000.00", "Reimbursement", RW_IBAN, date(2026, 1, 16))])
     assert world.run()["proposed"] == 1
     (proposal,) = world.matches("proposed")
-    outcome = {}
 
-    def confirm_it():
-        with app.app_context():
-            s = app.extensions["ledger.db"].new_session()
-            try:
-                outcome["entry"] = service.confirm(s, proposal["id"], "officer").journal_entry_id
-                s.commit()
-            except Exception as error:  # noqa: BLE001 - the test reports it
-                outcome["error"] = error
-                s.rollback()
-            s.close()
-
-    with app.app_context():
-        closer = app.extensions["ledger.db"].new_session()
-        journal.close_period(closer, "2026-01")  # holds the journal's chain head until it commits
-        confirmer = threading.Thread(target=confirm_it)
-        confirmer.start()
-        deadline = time.monotonic() + 60
-        while _lock_waiters(app) == 0 and confirmer.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert confirmer.is_alive(), outcome  # it waits for the head...
-        closer.commit()  # ...which the close lets go of with January closed
-        closer.close()
-        confirmer.join(60)
+    outcome = while_closing(app, "2026-01",
+                            lambda s: service.confirm(s, proposal["id"], "officer").journal_entry_id)
     assert "error" not in outcome, outcome
     world.session.expire_all()
-    assert world.session.get(JournalEntry, outcome["entry"]).period == "2026-02"
+    assert world.session.get(JournalEntry, outcome["result"]).period == "2026-02"
     assert [m["status"] for m in world.matches() if m["transfer"] == transfer] == ["confirmed"]
