@@ -138,11 +138,15 @@ def _waiting_like_paid() -> Select:
     """Unexplained payments out (booked, nothing allocated, not a reversal) for some paid invoice's cash amount."""
     t, i = Transfer, Invoice
     paid_keys = select(i.payer_code, i.payee_code, i.currency, i.payable - i.advance_offset).where(*_IS_PAID_INVOICE)
+    # `party_code || ''`: SQLite would otherwise walk the payer's index once for each paid key, reading a payer's
+    # payments as often as its invoices have distinct amounts; so it scans the payments once and probes the keys
+    # (as PostgreSQL's hash semi-join does).
+    payer = t.party_code + ""
     return (select(t.id, t.party_code, t.counterparty_party, t.currency, t.amount, t.end_to_end_id,
                    t.structured_reference, t.remittance_information)
             .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False), t.allocated == 0,
                    t.party_code.is_not(None), t.counterparty_party.is_not(None),
-                   tuple_(t.party_code, t.counterparty_party, t.currency, t.amount).in_(paid_keys)))
+                   tuple_(payer, t.counterparty_party, t.currency, t.amount).in_(paid_keys)))
 
 
 def _payment(t: Transfer) -> Payment:
