@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledger.invoices.models import Invoice
@@ -59,7 +59,35 @@ def duplicate_of(payment: Payment, paid: Iterable[PaidInvoice]) -> PaidInvoice |
     return min(found, key=lambda invoice: invoice.id, default=None)
 
 
+class PaidIndex:
+    """Paid invoices by what a repeat must share with one (payer, host, cash, one reference) → the lowest id.
+
+    `duplicate_of` as a lookup: a payment is looked up once for each of its references, so the work grows with the
+    payments and the invoices, never with their product (every month's fee is the same amount)."""
+
+    def __init__(self, paid: Iterable[PaidInvoice]) -> None:
+        self._lowest: dict[tuple[str, str, Money, str], int] = {}
+        for invoice in paid:
+            for reference in invoice.references:
+                key = (invoice.payer, invoice.payee, invoice.cash, reference)
+                if invoice.id < self._lowest.get(key, invoice.id + 1):
+                    self._lowest[key] = invoice.id
+
+    def __bool__(self) -> bool:
+        return bool(self._lowest)
+
+    def repeated_by(self, payment: Payment) -> int | None:
+        """The id of the paid invoice `payment` repeats (as `duplicate_of` decides), or None."""
+        ids = [self._lowest.get((payment.payer, payment.payee, payment.amount, reference))
+               for reference in payment.references]
+        return min((invoice_id for invoice_id in ids if invoice_id is not None), default=None)
+
+
 # ---- reading them ------------------------------------------------------------------------------------
+
+#: Waiting payments fetched at a time (a server-side cursor on PostgreSQL): memory stays flat however many wait.
+STREAM_BATCH = 5000
+
 
 def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict[int, PaidInvoice]:
     """For the unexplained payments out among `transfers` (nothing allocated yet): the paid invoice each repeats."""
@@ -70,56 +98,67 @@ def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict
         return {}
     i = Invoice
     wanted = {(p.payer, p.payee, p.amount.currency, p.amount.amount) for p in payments.values()}
-    query = (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
-                    i.advance_offset)
-             .where(i.status.in_(PAID), i.document_type == "invoice",
-                    tuple_(i.payer_code, i.payee_code, i.currency).in_({w[:3] for w in wanted}),
+    query = (_paid_invoices()
+             .where(tuple_(i.payer_code, i.payee_code, i.currency).in_({w[:3] for w in wanted}),
                     (i.payable - i.advance_offset).in_({w[3] for w in wanted})))
-    paid = [_paid(*row) for row in session.execute(query)]
-    found = {transfer_id: duplicate_of(payment, paid) for transfer_id, payment in payments.items()}
-    return {transfer_id: invoice for transfer_id, invoice in found.items() if invoice is not None}
+    paid = {invoice.id: invoice for invoice in (_paid(*row) for row in session.execute(query))}
+    index = PaidIndex(paid.values())
+    found = {transfer_id: index.repeated_by(payment) for transfer_id, payment in payments.items()}
+    return {transfer_id: paid[invoice_id] for transfer_id, invoice_id in found.items() if invoice_id is not None}
 
 
 def repeats_waiting(session: Session) -> dict[int, int]:
     """For a run: every unexplained payment out (booked, nothing allocated) that repeats a paid invoice → that invoice.
 
-    One join finds the few payments whose payer, payee, currency and amount are a paid invoice's; only those have
-    their references compared. The waiting payments are gathered first (materialized), so the join is one pass over
-    the invoices against them (a hash join on PostgreSQL, an automatic index on SQLite), never a walk through
-    each payer's invoices for every payment."""
+    The paid invoices are read once into a `PaidIndex`; the waiting payments whose payer, payee, currency and amount
+    are some paid invoice's (a semi-join: each payment once, however many invoices share its amount) are streamed
+    past it and looked up by their references."""
+    index = PaidIndex(_paid(*row) for row in session.execute(_paid_invoices()))
+    if not index:
+        return {}
+    found = {}
+    for transfer_id, *payment in session.execute(_waiting_like_paid(), execution_options={"yield_per": STREAM_BATCH}):
+        invoice_id = index.repeated_by(_payment_of(*payment))
+        if invoice_id is not None:
+            found[transfer_id] = invoice_id
+    return found
+
+
+_IS_PAID_INVOICE = (Invoice.status.in_(PAID), Invoice.document_type == "invoice")
+
+
+def _paid_invoices() -> Select:
+    i = Invoice
+    return (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
+                   i.advance_offset)
+            .where(*_IS_PAID_INVOICE))
+
+
+def _waiting_like_paid() -> Select:
+    """Unexplained payments out (booked, nothing allocated, not a reversal) for some paid invoice's cash amount."""
     t, i = Transfer, Invoice
-    waiting = (select(t.id, t.end_to_end_id, t.structured_reference, t.remittance_information, t.party_code,
-                      t.counterparty_party, t.currency, t.amount)
-               .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False), t.allocated == 0,
-                      t.party_code.is_not(None), t.counterparty_party.is_not(None))
-               .cte("waiting").prefix_with("MATERIALIZED"))
-    paid = (select(i.id, i.number, i.payment_reference, i.payer_code, i.payee_code, i.currency, i.payable,
-                   i.advance_offset, (i.payable - i.advance_offset).label("cash"))
-            .where(i.status.in_(PAID), i.document_type == "invoice")
-            .cte("paid").prefix_with("MATERIALIZED"))
-    w, p = waiting.c, paid.c
-    query = (select(w.id, w.end_to_end_id, w.structured_reference, w.remittance_information, w.party_code,
-                    w.counterparty_party, w.currency, w.amount, p.id, p.number, p.payment_reference, p.payer_code,
-                    p.payee_code, p.currency, p.payable, p.advance_offset)
-             .select_from(paid)
-             .join(waiting, (p.payer_code == w.party_code) & (p.payee_code == w.counterparty_party)
-                   & (p.currency == w.currency) & (p.cash == w.amount))
-             .order_by(w.id, p.id))
-    candidates: dict[int, tuple[Payment, list[PaidInvoice]]] = {}
-    for row in session.execute(query):
-        transfer_id = row[0]
-        if transfer_id not in candidates:
-            references = remittance_references(row[1], row[2], row[3])
-            candidates[transfer_id] = (Payment(row[4], row[5], Money(row[7], row[6]), frozenset(references)), [])
-        candidates[transfer_id][1].append(_paid(*row[8:]))
-    found = {transfer_id: duplicate_of(payment, paid) for transfer_id, (payment, paid) in candidates.items()}
-    return {transfer_id: invoice.id for transfer_id, invoice in found.items() if invoice is not None}
+    paid_keys = select(i.payer_code, i.payee_code, i.currency, i.payable - i.advance_offset).where(*_IS_PAID_INVOICE)
+    # `party_code || ''`: SQLite would otherwise walk the payer's index once for each paid key, reading a payer's
+    # payments as often as its invoices have distinct amounts; so it scans the payments once and probes the keys
+    # (as PostgreSQL's hash semi-join does).
+    payer = t.party_code + ""
+    return (select(t.id, t.party_code, t.counterparty_party, t.currency, t.amount, t.end_to_end_id,
+                   t.structured_reference, t.remittance_information)
+            .where(t.direction == "debit", t.booking_status == "booked", t.reversal.is_(False), t.allocated == 0,
+                   t.party_code.is_not(None), t.counterparty_party.is_not(None),
+                   tuple_(payer, t.counterparty_party, t.currency, t.amount).in_(paid_keys)))
 
 
 def _payment(t: Transfer) -> Payment:
+    return _payment_of(t.party_code, t.counterparty_party, t.currency, t.amount, t.end_to_end_id,
+                       t.structured_reference, t.remittance_information)
+
+
+def _payment_of(payer: str, payee: str, currency: str, amount: Decimal, end_to_end_id: str | None,
+                structured: str | None, text: str | None) -> Payment:
     """The payment as the engine reads a transfer's references (`remittance_references`)."""
-    references = remittance_references(t.end_to_end_id, t.structured_reference, t.remittance_information)
-    return Payment(t.party_code, t.counterparty_party, Money(t.amount, t.currency), frozenset(references))
+    references = remittance_references(end_to_end_id, structured, text)
+    return Payment(payer, payee, Money(amount, currency), frozenset(references))
 
 
 def _paid(invoice_id: int, number: str, reference: str | None, payer: str, payee: str, currency: str,

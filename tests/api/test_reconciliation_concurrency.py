@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from ledger.errors import Conflict
 from ledger.invoices.models import Invoice
+from ledger.journal.models import JournalEntry
 from ledger.reconciliation import service
 from ledger.reconciliation.models import ReconciliationMatch
 from ledger.statements.models import Transfer
 from tests.api.recon_helpers import RW_IBAN, World
+from tests.closing import while_closing
 from tests.conftest import concurrent_api
 
 
@@ -136,3 +138,25 @@ def test_an_iban_moved_during_a_run_leaves_the_transfers_the_run_proposed(commit
         ReconciliationMatch.transfer_id == proposed)).scalar_one() == "proposed"
     assert world.session.get(Transfer, proposed).counterparty_party == "RW"
     assert world.session.get(Transfer, waiting).counterparty_party == "DE"  # nothing explained it: it moves
+
+
+
+def test_a_confirmation_waiting_for_the_close_of_its_month_posts_into_the_next_open_one(committed_world):
+    """The review workflow reads the last close with the journal's chain head held (`posting.post`), as the
+    statement import does (`tests/unit/statements/test_import_while_closing.py`): a match confirmed while its month
+    is being closed is posted into the month after, never refused."""
+    app, world = committed_world
+    if app.extensions["ledger.db"].dialect != "postgresql":
+        pytest.skip("two concurrent writers need PostgreSQL (SQLite has one writer at a time by design)")
+    for number, due in (("RW-JAN-1", date(2026, 1, 15)), ("RW-JAN-2", date(2026, 1, 17))):
+        world.invoice("GB", number, "2000.00", issued_on=date(2026, 1, 2), due_on=due)
+    (transfer,) = world.statement([("-2000.00", "Reimbursement", RW_IBAN, date(2026, 1, 16))])
+    assert world.run()["proposed"] == 1
+    (proposal,) = world.matches("proposed")
+
+    outcome = while_closing(app, "2026-01",
+                            lambda s: service.confirm(s, proposal["id"], "officer").journal_entry_id)
+    assert "error" not in outcome, outcome
+    world.session.expire_all()
+    assert world.session.get(JournalEntry, outcome["result"]).period == "2026-02"
+    assert [m["status"] for m in world.matches() if m["transfer"] == transfer] == ["confirmed"]
