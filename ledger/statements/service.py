@@ -21,7 +21,9 @@ account against its suspense account, until reconciliation explains it.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
@@ -30,7 +32,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from ledger.audit.service import describe
-from ledger.db import AMOUNT, fetch, hold_reconciliation_lock, update_from_values
+from ledger.db import AMOUNT, fetch, hold_reconciliation_lock, sqlite_values, update_from_values
 from ledger.errors import Conflict, Unprocessable, field_error
 from ledger.journal.rules import RATE_QUANTUM
 from ledger.money import Money
@@ -47,6 +49,7 @@ from ledger.statements.parsing import (
 )
 from ledger.statements.voiding import void_import as void_import  # the door to voiding an import (voiding.py)
 from ledger.wire import Extended
+from ledger.writes import BackgroundWrites, Write
 
 #: Rows per INSERT batch: large enough that round trips do not dominate, small enough to keep memory flat.
 CHUNK = 5000
@@ -104,28 +107,71 @@ COLUMNS = (
 )
 
 
-def _inserter(session: Session) -> tuple[Callable[[list[tuple]], None], bool]:
-    """(an executemany of INSERT … ON CONFLICT (fingerprint) DO NOTHING, whether values are for SQLite).
+def _inserter(session: Session) -> tuple[Callable[[Connection, list[tuple]], None], bool]:
+    """(an insert of rows into transfers ON CONFLICT (fingerprint) DO NOTHING, whether values are for SQLite).
 
-    Straight on the DBAPI cursor of the session's connection (so inside its transaction): at a million rows
-    the ORM's and even Core's per-row parameter processing cost more than the database does. SQLite and
-    PostgreSQL share the ON CONFLICT syntax; only the placeholder differs.
+    Straight on the DBAPI cursor of the connection it is given (the session's, so inside its transaction): at a
+    million rows the ORM's and even Core's per-row parameter processing cost more than the database does.
+    SQLite and PostgreSQL share the ON CONFLICT syntax. PostgreSQL: an executemany (psycopg pipelines it).
+    SQLite: multi-row VALUES lists (`sqlite_values`), so SQLite inserts and indexes a whole batch in C with the
+    GIL released, beside the parser (rows go in, and duplicates lose, in the same order as row by row).
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    sql = (f"INSERT INTO transfers ({', '.join(COLUMNS)}) VALUES ({', '.join(mark for _ in COLUMNS)}) "
-           "ON CONFLICT (fingerprint) DO NOTHING")
-    dbapi = session.connection().connection.driver_connection
+    head = f"INSERT INTO transfers ({', '.join(COLUMNS)}) VALUES "
+    tail = " ON CONFLICT (fingerprint) DO NOTHING"
+    single = head + "(" + ", ".join("%s" for _ in COLUMNS) + ")" + tail
 
-    def run(rows: list[tuple]) -> None:
-        if rows:
-            cursor = dbapi.cursor()
-            try:
-                cursor.executemany(sql, rows)
-            finally:
-                cursor.close()
+    def run(connection: Connection, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            if sqlite:
+                for values, parameters in sqlite_values(connection, len(COLUMNS), rows):
+                    cursor.execute(head + values + tail, parameters)
+            else:
+                cursor.executemany(single, rows)
+        finally:
+            cursor.close()
 
     return run, sqlite
+
+
+#: Chunks handed to the background writer and not yet stored, at most: the parser stays a chunk or two ahead
+#: of the database, and memory stays bounded when the database is the slower of the two.
+CHUNKS_IN_FLIGHT = 2
+
+
+class _ChunkWriter:
+    """Where each chunk's rows go: a `BackgroundWrites` worker stores them while the parser reads the next chunk,
+    so the database's work on `transfers` (its indexes, foreign keys and the fingerprint's ON CONFLICT check: on
+    PostgreSQL in the server, on SQLite in C without the GIL) no longer adds up with the parse. The session is the
+    writer's until the block ends: nothing in the loop reads it. A failed write is raised here, at the latest
+    when the block ends; an error in the parse skips what is queued; either way the caller rolls back."""
+
+    def __init__(self, session: Session) -> None:
+        self._writes = BackgroundWrites(session)
+        self._sent: deque[Future] = deque()
+
+    def __call__(self, write: Write) -> None:
+        self._writes(write)
+        self._sent.append(self._writes.ask(_stored))
+        if len(self._sent) > CHUNKS_IN_FLIGHT:
+            try:
+                self._sent.popleft().result()
+            except RuntimeError:  # skipped after an earlier write failed: that write's error is the one to raise
+                self._writes.wait()
+                raise
+
+    def __enter__(self) -> _ChunkWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self._writes.__exit__(kind, value, traceback)  # on success: waits, raising the first write's error
+
+
+def _stored(_connection: Connection) -> None:
+    """Nothing: asked after a chunk's writes, its answer says they are done."""
 
 
 #: SQLite's page cache during an import (KiB): the UNIQUE fingerprint index takes keys in random order, and
@@ -224,7 +270,7 @@ def import_statement(
 
 
 def _import_items(session: Session, record: Statement, reader: _HashingReader, default_currency: str | None,
-                  insert_rows: Callable[[list[tuple]], None], sqlite: bool, owners: dict[str, str],
+                  insert_rows: Callable[[Connection, list[tuple]], None], sqlite: bool, owners: dict[str, str],
                   currencies: dict[str, str]) -> None:
     parts: list[StatementPart] = []
     flags: set[str] = set()
@@ -232,35 +278,43 @@ def _import_items(session: Session, record: Statement, reader: _HashingReader, d
     converted: dict[str, ParsedTransfer] = {}  # the chunk's payments in another currency, by fingerprint
     party: str | None = None
     entries = not_booked = 0
-    for item in _items(reader, default_currency):
-        if isinstance(item, ParsedTransfer):
-            entries += 1
-            if item.status != "booked":
-                not_booked += 1
-                continue
-            row = _row(item, record.id, party, owners, sqlite)
-            if row[5] is None and row[4]:  # no party_code for a named account
-                flags.add("unknown_account")
-            buffer.append(row)
-            if item.instructed_amount is not None:
-                converted.setdefault(item.fingerprint, item)  # the first wins, as in the transfer insert
-            if len(buffer) >= CHUNK:
-                insert_rows(buffer)
-                _store_fx(session, record.id, converted)
-                buffer, converted = [], {}
-        elif isinstance(item, ParsedStatement):
-            part, party = _start_part(record, item, owners, currencies, flags)
-            parts.append(part)
-        elif isinstance(item, StatementEnd):
-            _end_part(parts[-1], item, flags)
-    insert_rows(buffer)
-    _store_fx(session, record.id, converted)
+    with _ChunkWriter(session) as write:
+        for item in _items(reader, default_currency):
+            if isinstance(item, ParsedTransfer):
+                entries += 1
+                if item.status != "booked":
+                    not_booked += 1
+                    continue
+                row = _row(item, record.id, party, owners, sqlite)
+                if row[5] is None and row[4]:  # no party_code for a named account
+                    flags.add("unknown_account")
+                buffer.append(row)
+                if item.instructed_amount is not None:
+                    converted.setdefault(item.fingerprint, item)  # the first wins, as in the transfer insert
+                if len(buffer) >= CHUNK:
+                    write(_chunk_write(insert_rows, record.id, buffer, converted))
+                    buffer, converted = [], {}
+            elif isinstance(item, ParsedStatement):
+                part, party = _start_part(record, item, owners, currencies, flags)
+                parts.append(part)
+            elif isinstance(item, StatementEnd):
+                _end_part(parts[-1], item, flags)
+        write(_chunk_write(insert_rows, record.id, buffer, converted))
     record.file_sha256 = reader.hexdigest()
     _summarise(session, record, parts, flags, entries, not_booked)
     cash.post_import(session, record, parts)  # every transfer it created moves cash, against suspense
 
 
-def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTransfer]) -> None:
+def _chunk_write(insert_rows: Callable[[Connection, list[tuple]], None], statement_id: int, rows: list[tuple],
+                 converted: dict[str, ParsedTransfer]) -> Write:
+    """A chunk's transfers and then their stated conversions, as one write on the import's connection."""
+    def write(connection: Connection) -> None:
+        insert_rows(connection, rows)
+        _store_fx(connection, statement_id, converted)
+    return write
+
+
+def _store_fx(connection: Connection, statement_id: int, converted: dict[str, ParsedTransfer]) -> None:
     """One `TransferFx` row for each of `converted` (by fingerprint) that this import created, in one insert.
 
     The raw transfer insert returns no ids, so they are looked up by fingerprint. Only this statement's
@@ -269,15 +323,15 @@ def _store_fx(session: Session, statement_id: int, converted: dict[str, ParsedTr
     """
     if not converted:
         return
-    created = session.execute(
+    created = connection.execute(
         select(Transfer.fingerprint, Transfer.id)
         .outerjoin(TransferFx, TransferFx.transfer_id == Transfer.id)
         .where(Transfer.statement_id == statement_id, Transfer.fingerprint.in_(list(converted)),
                TransferFx.transfer_id.is_(None))
     ).all()
     if created:
-        session.execute(insert(TransferFx), [_fx_row(transfer_id, converted[fingerprint])
-                                             for fingerprint, transfer_id in created])
+        connection.execute(insert(TransferFx.__table__), [_fx_row(transfer_id, converted[fingerprint])
+                                                          for fingerprint, transfer_id in created])
 
 
 def _fx_row(transfer_id: int, transfer: ParsedTransfer) -> dict:

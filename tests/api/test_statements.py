@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from ledger.cli import transaction
 from ledger.statements import service
 from ledger.statements.demo import (
     AL_ACCOUNT,
@@ -195,6 +196,37 @@ def test_an_mt940_entry_outside_the_grammar_refuses_the_whole_file(api, officer,
     assert count_transfers(api.app) == 0
     body = upload(api, officer, (_mt940(1, "1000,00") + _mt940(2, "1000,00")).encode(), "statement.sta").get_json()
     assert (body["imported"], body["balance_check"]) == (6, "ok")
+
+
+@pytest.mark.parametrize("refused", [1, 3], ids=["first chunk", "last chunk"])
+def test_a_chunk_the_database_refuses_leaves_nothing_half_imported(api, gb_account, monkeypatch, refused):
+    # One transfer a chunk: chunks are stored by the background writer while later ones are parsed, and the
+    # refusal comes back to the import whether it hit the first chunk or the last.
+    monkeypatch.setattr(service, "CHUNK", 1)
+    inserter = service._inserter
+
+    def refusing(session):
+        insert_rows, sqlite = inserter(session)
+        calls = []
+
+        def insert(connection, rows):
+            calls.append(rows)
+            if len(calls) == refused:
+                rows = [row[:-1] + (None,) for row in rows]  # allocated NULL: the table refuses it
+            insert_rows(connection, rows)
+        return insert, sqlite
+
+    monkeypatch.setattr(service, "_inserter", refusing)
+    with (api.app.app_context(), pytest.raises(Exception, match="(?i)not.null"),
+          transaction("statement.import") as session):
+        service.import_statement(session, io.BytesIO(camt053(GB_ACCOUNT, "GBP", MOVES)), actor="test")
+    assert count_transfers(api.app) == 0
+    with api.app.app_context():
+        s = api.app.extensions["ledger.db"].new_session()
+        try:
+            assert s.execute(select(func.count()).select_from(Statement)).scalar() == 0
+        finally:
+            s.close()
 
 
 def test_missing_file_is_422(api, officer):
