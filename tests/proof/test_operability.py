@@ -23,7 +23,7 @@ def test_a_connection_lost_on_the_raw_import_cursor_is_503_with_retry_after(api,
     register(api, admin, "AL", MOVES[0][2])
 
     def lost_connection(session):
-        def run(rows):
+        def run(connection, rows):  # on the import's background writer, as the real insert
             raise error
         return run, False
 
