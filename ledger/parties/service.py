@@ -87,6 +87,7 @@ def update(session: Session, code: str, data: dict, if_match: str | None) -> tup
     """Replace the party's details; with its bank accounts as written, as `create`."""
     party = get(session, code)
     check_if_match(etag(party), if_match, "party")
+    # Not `record_change`: its flush after the accounts adds an UPDATE; before them, it precedes their audit notes.
     party.version += 1  # with the details: the replacement's flush writes both by one UPDATE, not two
     party.name, party.contact_point = data["name"], data["contact_point"]
     for name in ("fiscal_year_start_month", "reporting_currency"):  # additive: a PUT without them keeps them
