@@ -8,8 +8,6 @@ writes taking the lock up front); PostgreSQL (psycopg 3) is the production engin
 from __future__ import annotations
 
 import contextvars
-import fcntl
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -21,7 +19,6 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import (
-    URL,
     BigInteger,
     Boolean,
     Column,
@@ -42,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
+from ledger import sqlite_busy
 from ledger.errors import not_found
 from ledger.timeutil import utcnow
 
@@ -127,15 +125,11 @@ _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite
 #: officers' pages): SQLite's busy timeout 30 s, PostgreSQL's lock_timeout none.
 LONG_LOCK_WAIT_MS = 30_000
 SHORT_LOCK_WAIT_MS = 1_000
-#: SQLite: an API write's wait while a long writer holds or awaits the write lock (see `_long_writer_at_work`): enough
-#: to slip in between two of its transactions, too short to keep a worker (and the reads queued for it) waiting for
-#: a lock held for tens of seconds.
-BUSY_BOOKS_LOCK_WAIT_MS = 50
 _short_lock_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_lock_waits", default=False)
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    marker = long_writer_marker(engine.url)
+    marker = sqlite_busy.long_writer_marker(engine.url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -157,7 +151,7 @@ def _configure_sqlite(engine: Engine) -> None:
         immediate = _sqlite_immediate.get() and not connection.get_execution_options().get(READ_ONLY)
         short = _short_lock_waits.get()
         if immediate and not short:
-            _hold_marker(info, marker)
+            sqlite_busy.hold_marker(info, marker)
         # The busy timeout belongs to the connection, not the transaction: set only when it changes.
         wait = _lock_wait(info, marker, short=short, immediate=immediate)
         if info.get("ledger_busy_timeout", LONG_LOCK_WAIT_MS) != wait:
@@ -169,111 +163,21 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_checkin(_dbapi_connection, record):
         # Back in the pool: its transaction has committed or rolled back (SQLAlchemy's `commit` event would come
         # before the COMMIT, which for a long writer's transaction takes a while of its own).
-        _release_marker(record.info)
+        sqlite_busy.release_marker(record.info)
 
     @event.listens_for(engine, "close")
     def _on_close(_dbapi_connection, record):
-        record.info.pop("ledger_marker_held", None)
-        handle = record.info.pop("ledger_marker_file", None)
-        if handle is not None:
-            handle.close()  # releases its lock too
-
-
-#: The SQLite database's sidecar that says a long writer holds or awaits the write lock (see `_long_writer_at_work`).
-LONG_WRITER_MARKER_SUFFIX = "-long-writer.lock"
-
-
-def long_writer_marker(url: URL) -> str | None:
-    """The path of the SQLite database's long-writer marker; None for an in-memory database or a URI filename (no
-    plain path to put it beside), where API writes wait SHORT_LOCK_WAIT_MS as they always did."""
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("uri"):
-        return None
-    return database + LONG_WRITER_MARKER_SUFFIX
+        sqlite_busy.close_marker(record.info)
 
 
 def _lock_wait(info: dict, marker: str | None, *, short: bool, immediate: bool) -> int:
-    """The busy timeout of the transaction about to begin on the connection of `info`."""
+    """The busy timeout of the transaction about to begin on the connection of `info`: an API write's is cut short
+    while a long writer is at work (`ledger.sqlite_busy`)."""
     if not short:
         return LONG_LOCK_WAIT_MS
-    if immediate and _long_writer_at_work(info, marker):
-        return BUSY_BOOKS_LOCK_WAIT_MS
+    if immediate and sqlite_busy.long_writer_at_work(info, marker):
+        return sqlite_busy.BUSY_BOOKS_LOCK_WAIT_MS
     return SHORT_LOCK_WAIT_MS
-
-
-def _long_writer_at_work(info: dict, marker: str | None) -> bool:
-    """Whether a long writer (a CLI command, an API long writer, an officers' page: any transaction that would wait
-    LONG_LOCK_WAIT_MS for SQLite's one write lock) holds or awaits the lock now, in any process.
-
-    Each holds the marker file shared (`flock`) from just before its BEGIN IMMEDIATE until its connection returns
-    to the pool, so several queued ones hold it at once; a crashed one holds nothing (the lock dies with its
-    process). An API write tries it exclusive without blocking and lets go at once (two system calls, ~1 µs of
-    CPU): refused means a long writer is at work, and a wait of SHORT_LOCK_WAIT_MS for its lock would most likely
-    end in 503 `books_busy` anyway, after holding a worker for that second. Two API writes probing at the same
-    instant may take each other for one; the loser then waits BUSY_BOOKS_LOCK_WAIT_MS, long enough for an
-    ordinary write to finish."""
-    handle = _marker_file(info, marker)
-    if handle is None:
-        return False
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False  # a file system without locks (ENOLCK): wait SHORT_LOCK_WAIT_MS, as without a marker
-    fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
-
-
-def _hold_marker(info: dict, marker: str | None) -> None:
-    handle = _marker_file(info, marker)
-    if handle is None or info.get("ledger_marker_held"):
-        return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_SH)  # waits only for an API write's probe, microseconds
-    except OSError:
-        return  # a file system without locks: API writes then wait SHORT_LOCK_WAIT_MS, as without a marker
-    info["ledger_marker_held"] = True
-
-
-def _release_marker(info: dict) -> None:
-    handle = info.get("ledger_marker_file")
-    if info.pop("ledger_marker_held", False) and handle is not None:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _marker_file(info: dict, marker: str | None):
-    """The connection's own open marker file (a lock belongs to the open file: each connection holds or probes
-    with its own, also beside others of the same process); None without a marker or if it cannot be opened (a
-    read-only directory: behave as without one)."""
-    if marker is None:
-        return None
-    if "ledger_marker_file" not in info:
-        try:
-            info["ledger_marker_file"] = _MarkerFile(marker)
-        except OSError:
-            info["ledger_marker_file"] = None
-    return info["ledger_marker_file"]
-
-
-class _MarkerFile:
-    """A connection's open marker file: closed (its lock let go) with the connection, or quietly when dropped with
-    a connection nobody closed, as the SQLite connection itself is."""
-
-    fd = -1  # until opened: nothing to close if opening fails
-
-    def __init__(self, path: str) -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    __del__ = close
 
 
 def make_engine(url: str) -> Engine:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select, text
 
-from ledger import db
+from ledger import db, sqlite_busy
 from ledger.agreements.models import Returnee
 from ledger.idempotency import IdempotencyKey
 from tests.api.agreements_helpers import A, create_agreement, people
@@ -33,7 +33,7 @@ def long_writer(app):
     """Another connection holding what a reconciliation run, a camt import or a month close holds until it commits:
     on SQLite the write lock (BEGIN IMMEDIATE), on PostgreSQL the audit chain's head, which every write locks to
     append its audit record. Outside a request its transaction waits long, as a CLI command's does (on SQLite it
-    holds the long-writer marker meanwhile, `ledger.db._long_writer_at_work`)."""
+    holds the long-writer marker meanwhile, `ledger.sqlite_busy.long_writer_at_work`)."""
     engine = app.extensions["ledger.db"].engine
     with engine.connect() as connection:
         transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE (`ledger.db`)
@@ -124,7 +124,7 @@ def test_on_sqlite_a_partner_write_gives_up_at_once_while_a_long_writer_holds_th
         response = _send_batch(sqlite_books, lock_waits, "QUICK", 2, key="quick-1")
         assert_problem(response, 503, "books_busy")
         assert int(response.headers["Retry-After"]) >= 1
-    assert lock_waits == [db.BUSY_BOOKS_LOCK_WAIT_MS]
+    assert lock_waits == [sqlite_busy.BUSY_BOOKS_LOCK_WAIT_MS]
     assert _count(app, Returnee, Returnee.agreement_id == agreement) == 0
     assert _count(app, IdempotencyKey, IdempotencyKey.key == "quick-1") == 0
 
@@ -133,7 +133,7 @@ def test_on_sqlite_a_partner_write_gives_up_at_once_while_a_long_writer_holds_th
 def long_writer_between_transactions(app):
     """A long writer of another process that holds the marker while SQLite's lock is free (between two of its
     transactions, or just about to begin one)."""
-    marker = db.long_writer_marker(app.extensions["ledger.db"].engine.url)
+    marker = sqlite_busy.long_writer_marker(app.extensions["ledger.db"].engine.url)
     with open(marker, "ab") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH)
         yield
@@ -144,7 +144,7 @@ def test_on_sqlite_a_partner_write_goes_through_while_a_long_writer_holds_no_loc
     with long_writer_between_transactions(app):
         response = _send_batch(sqlite_books, lock_waits, "GAP", 2, key="gap-1")
         assert response.status_code == 200, response.get_json()
-    assert lock_waits == [db.BUSY_BOOKS_LOCK_WAIT_MS]
+    assert lock_waits == [sqlite_busy.BUSY_BOOKS_LOCK_WAIT_MS]
     assert _count(app, Returnee, Returnee.agreement_id == agreement) == 2
 
 

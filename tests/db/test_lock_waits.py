@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import make_url, text
 
-from ledger import db
+from ledger import db, sqlite_busy
 from ledger.api import waits_long
 
 
@@ -69,7 +69,7 @@ def test_the_long_writers_are_the_officers_bulk_operations(app):
     ("sqlite:///file:ledger.sqlite3?mode=ro&uri=true", None),
 ])
 def test_the_long_writer_marker_lies_beside_a_database_file_only(url, marker):
-    assert db.long_writer_marker(make_url(url)) == marker
+    assert sqlite_busy.long_writer_marker(make_url(url)) == marker
 
 
 def test_a_long_writer_holds_the_marker_until_its_connection_is_back_in_the_pool(tmp_path):
@@ -78,9 +78,9 @@ def test_a_long_writer_holds_the_marker_until_its_connection_is_back_in_the_pool
     try:
         with engine.connect() as writer:
             writer.begin()
-            assert db._long_writer_at_work(probe.connection.info, db.long_writer_marker(engine.url))
+            assert sqlite_busy.long_writer_at_work(probe.connection.info, sqlite_busy.long_writer_marker(engine.url))
             writer.rollback()
-        assert not db._long_writer_at_work(probe.connection.info, db.long_writer_marker(engine.url))
+        assert not sqlite_busy.long_writer_at_work(probe.connection.info, sqlite_busy.long_writer_marker(engine.url))
     finally:
         probe.close()
         engine.dispose()

@@ -1,0 +1,115 @@
+"""SQLite: whether a long writer is at work, told through a lock on a file beside the database.
+
+A long writer (a CLI command, an API long writer, an officers' page: any transaction that would wait
+`ledger.db.LONG_LOCK_WAIT_MS` for SQLite's one write lock) holds the marker while it holds or awaits that lock; an
+API write that finds it held waits BUSY_BOOKS_LOCK_WAIT_MS for the lock instead of `ledger.db.SHORT_LOCK_WAIT_MS`
+(`ledger.db` chooses the wait; this module only tells whether a long writer is at work). Each connection's marker
+file and whether it holds it are kept in its pool record's `info`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+from sqlalchemy import URL
+
+#: An API write's wait while a long writer holds or awaits the write lock (see `long_writer_at_work`): enough to slip
+#: in between two of its transactions, too short to keep a worker (and the reads queued for it) waiting for a lock
+#: held for tens of seconds.
+BUSY_BOOKS_LOCK_WAIT_MS = 50
+#: The SQLite database's sidecar that says a long writer holds or awaits the write lock (see `long_writer_at_work`).
+LONG_WRITER_MARKER_SUFFIX = "-long-writer.lock"
+
+
+def long_writer_marker(url: URL) -> str | None:
+    """The path of the SQLite database's long-writer marker; None for an in-memory database or a URI filename (no
+    plain path to put it beside), where API writes wait SHORT_LOCK_WAIT_MS as they always did."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("uri"):
+        return None
+    return database + LONG_WRITER_MARKER_SUFFIX
+
+
+def long_writer_at_work(info: dict, marker: str | None) -> bool:
+    """Whether a long writer holds or awaits SQLite's write lock now, in any process.
+
+    Each holds the marker file shared (`flock`) from just before its BEGIN IMMEDIATE until its connection returns
+    to the pool, so several queued ones hold it at once; a crashed one holds nothing (the lock dies with its
+    process). An API write tries it exclusive without blocking and lets go at once (two system calls, ~1 µs of
+    CPU): refused means a long writer is at work, and a wait of SHORT_LOCK_WAIT_MS for its lock would most likely
+    end in 503 `books_busy` anyway, after holding a worker for that second. Two API writes probing at the same
+    instant may take each other for one; the loser then waits BUSY_BOOKS_LOCK_WAIT_MS, long enough for an
+    ordinary write to finish."""
+    handle = _marker_file(info, marker)
+    if handle is None:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # a file system without locks (ENOLCK): wait SHORT_LOCK_WAIT_MS, as without a marker
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def hold_marker(info: dict, marker: str | None) -> None:
+    """A long writer's connection says it is at work, just before its BEGIN IMMEDIATE (until `release_marker`)."""
+    handle = _marker_file(info, marker)
+    if handle is None or info.get("ledger_marker_held"):
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH)  # waits only for an API write's probe, microseconds
+    except OSError:
+        return  # a file system without locks: API writes then wait SHORT_LOCK_WAIT_MS, as without a marker
+    info["ledger_marker_held"] = True
+
+
+def release_marker(info: dict) -> None:
+    """The connection is back in the pool: its transaction has ended, so it is no longer at work."""
+    handle = info.get("ledger_marker_file")
+    if info.pop("ledger_marker_held", False) and handle is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def close_marker(info: dict) -> None:
+    """The connection is closed: its marker file goes with it (and its lock, if held)."""
+    info.pop("ledger_marker_held", None)
+    handle = info.pop("ledger_marker_file", None)
+    if handle is not None:
+        handle.close()  # releases its lock too
+
+
+def _marker_file(info: dict, marker: str | None):
+    """The connection's own open marker file (a lock belongs to the open file: each connection holds or probes
+    with its own, also beside others of the same process); None without a marker or if it cannot be opened (a
+    read-only directory: behave as without one)."""
+    if marker is None:
+        return None
+    if "ledger_marker_file" not in info:
+        try:
+            info["ledger_marker_file"] = _MarkerFile(marker)
+        except OSError:
+            info["ledger_marker_file"] = None
+    return info["ledger_marker_file"]
+
+
+class _MarkerFile:
+    """A connection's open marker file: closed (its lock let go) with the connection, or quietly when dropped with
+    a connection nobody closed, as the SQLite connection itself is."""
+
+    fd = -1  # until opened: nothing to close if opening fails
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    __del__ = close
