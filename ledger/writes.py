@@ -31,36 +31,57 @@ class BackgroundWrites:
     whole batch, see `ledger.db.sqlite_values`). Until `wait()` returns the caller must not use the session (one
     connection, one user at a time); `wait()` raises the first write's error, and the transaction is then the
     caller's to roll back, as after any failed statement.
+
+    `max_pending`: at most that many writes (and questions) handed over and not yet done. A caller that would
+    hand over one more waits for the oldest to be done, so it stays a few writes ahead of the database and its
+    memory stays bounded when the database is the slower of the two; and finding then that a write failed, it
+    raises that error at once instead of going on preparing rows nobody will store. None: no bound.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, max_pending: int | None = None) -> None:
         self._connection = session.connection()
         self._error: BaseException | None = None
         self._cancelled = False
+        self._room = threading.Semaphore(max_pending) if max_pending is not None else None
         self._jobs: queue.SimpleQueue[Write | None] | None = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._work, name="ledger-background-writes", daemon=True)
         _quick_handoffs(True)
         self._worker.start()
 
     def __call__(self, write: Write) -> None:
-        self._jobs.put(write)
+        self._send(write)
 
     def ask(self, read: Callable[[Connection], T]) -> Future[T]:
         """Run `read` in turn like a write; its answer (or error) comes in the future, for when it is needed."""
         answer: Future[T] = Future()
-        self._jobs.put(_Question(read, answer))
+        self._send(_Question(read, answer))
         return answer
+
+    def _send(self, job: Write) -> None:
+        if self._room is not None:
+            self._room.acquire()  # released by the worker as each job is done (or skipped)
+            if self._error is not None:  # an earlier write failed: raise it now (`wait` frees the connection)
+                self._room.release()
+                self.wait()
+        self._jobs.put(job)
 
     def _work(self) -> None:
         while (write := self._jobs.get()) is not None:
-            if self._error is not None or self._cancelled:
-                if isinstance(write, _Question):  # skipped: nobody may wait for it for ever
-                    write.answer.set_exception(RuntimeError("an earlier write failed"))
-                continue
             try:
-                write(self._connection)
-            except BaseException as error:  # handed to the caller by wait()
-                self._error = error
+                self._do(write)
+            finally:
+                if self._room is not None:
+                    self._room.release()
+
+    def _do(self, write: Write) -> None:
+        if self._error is not None or self._cancelled:
+            if isinstance(write, _Question):  # skipped: nobody may wait for it for ever
+                write.answer.set_exception(RuntimeError("an earlier write failed"))
+            return
+        try:
+            write(self._connection)
+        except BaseException as error:  # handed to the caller by wait()
+            self._error = error
 
     def wait(self) -> None:
         if self._jobs is not None:

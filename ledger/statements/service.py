@@ -21,9 +21,7 @@ account against its suspense account, until reconciliation explains it.
 from __future__ import annotations
 
 import hashlib
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
@@ -142,38 +140,6 @@ def _inserter(session: Session) -> tuple[Callable[[Connection, list[tuple]], Non
 CHUNKS_IN_FLIGHT = 2
 
 
-class _ChunkWriter:
-    """Where each chunk's rows go: a `BackgroundWrites` worker stores them while the parser reads the next chunk,
-    so the database's work on `transfers` (its indexes, foreign keys and the fingerprint's ON CONFLICT check: on
-    PostgreSQL in the server, on SQLite in C without the GIL) no longer adds up with the parse. The session is the
-    writer's until the block ends: nothing in the loop reads it. A failed write is raised here, at the latest
-    when the block ends; an error in the parse skips what is queued; either way the caller rolls back."""
-
-    def __init__(self, session: Session) -> None:
-        self._writes = BackgroundWrites(session)
-        self._sent: deque[Future] = deque()
-
-    def __call__(self, write: Write) -> None:
-        self._writes(write)
-        self._sent.append(self._writes.ask(_stored))
-        if len(self._sent) > CHUNKS_IN_FLIGHT:
-            try:
-                self._sent.popleft().result()
-            except RuntimeError:  # skipped after an earlier write failed: that write's error is the one to raise
-                self._writes.wait()
-                raise
-
-    def __enter__(self) -> _ChunkWriter:
-        return self
-
-    def __exit__(self, kind, value, traceback) -> None:
-        self._writes.__exit__(kind, value, traceback)  # on success: waits, raising the first write's error
-
-
-def _stored(_connection: Connection) -> None:
-    """Nothing: asked after a chunk's writes, its answer says they are done."""
-
-
 #: SQLite's page cache during an import (KiB): the UNIQUE fingerprint index takes keys in random order, and
 #: with the default 2 MB cache a million-row import spends its time re-reading index pages. Bounded, and
 #: put back afterwards.
@@ -278,7 +244,12 @@ def _import_items(session: Session, record: Statement, reader: _HashingReader, d
     converted: dict[str, ParsedTransfer] = {}  # the chunk's payments in another currency, by fingerprint
     party: str | None = None
     entries = not_booked = 0
-    with _ChunkWriter(session) as write:
+    # Each chunk's rows go to a background writer, stored while the parser reads the next chunk: the database's
+    # work on `transfers` (its indexes, foreign keys and the fingerprint's ON CONFLICT check: on PostgreSQL in the
+    # server, on SQLite in C without the GIL) no longer adds up with the parse. The session is the writer's until
+    # the block ends: nothing in the loop reads it. A failed write is raised here, at the latest when the block
+    # ends; an error in the parse skips what is queued; either way the caller rolls back.
+    with BackgroundWrites(session, max_pending=CHUNKS_IN_FLIGHT) as write:
         for item in _items(reader, default_currency):
             if isinstance(item, ParsedTransfer):
                 entries += 1

@@ -53,6 +53,26 @@ def test_a_callers_failure_cancels_what_is_queued_and_frees_the_connection(sessi
     session.execute(select(1))  # and the session works again
 
 
+def test_a_bounded_writer_hands_over_a_write_only_once_the_oldest_pending_is_done(session):
+    done = []
+    with BackgroundWrites(session, max_pending=2) as writes:
+        for n in range(3):
+            writes(lambda c, n=n: done.append(n))
+        assert done[:1] == [0]  # the third waited for the first
+    assert done == [0, 1, 2]
+
+
+def test_a_bounded_writer_raises_a_failed_write_when_the_next_is_handed_over(session):
+    handed_over = []
+    with pytest.raises(ZeroDivisionError), BackgroundWrites(session, max_pending=1) as writes:
+        writes(lambda c: 1 / 0)
+        writes(lambda c: bulk_insert(c, Party.__table__, [_party("Q3")]))
+        handed_over.append("Q3")
+    assert handed_over == []  # raised by the call, not when the block ended
+    assert _codes(session) == []
+    session.execute(select(1))  # the connection is the caller's again
+
+
 def test_bulk_insert_keeps_every_value_exact(session):
     """Amounts, dates, NULLs and text survive the bulk path (COPY on PostgreSQL, one JSON batch on SQLite)."""
     from datetime import date
