@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -447,9 +447,15 @@ def get_returnee(session: Session, returnee_id: int) -> tuple[Returnee, Agreemen
     return returnee, session.get(Agreement, returnee.agreement_id)
 
 
+def is_erased(erased_at: datetime | None) -> bool:
+    """Whether the returnee was erased (its link to the person dropped, `erase_returnees`): what it is shown with as
+    `erased`, read from the model (`returnee_shown`) or a row (`shown_rows`) alike."""
+    return erased_at is not None
+
+
 def returnee_shown(session: Session, returnee: Returnee, with_obligations: bool = True) -> Extended:
     """The returnee with whether it was `erased` and (`with_obligations`) the `obligations` it made payable."""
-    answer = Extended(returnee, erased=returnee.erased_at is not None)
+    answer = Extended(returnee, erased=is_erased(returnee.erased_at))
     if with_obligations:
         answer.obligations = list(session.execute(select(Obligation).where(Obligation.returnee_id == returnee.id)
                                                   .order_by(Obligation.id)).scalars())
@@ -459,7 +465,7 @@ def returnee_shown(session: Session, returnee: Returnee, with_obligations: bool 
 def shown_rows(returnees: list[dict]) -> None:
     """A page of returnees read as rows (`listing.rows_page`), each given its `erased` as `returnee_shown` does."""
     for returnee in returnees:
-        returnee["erased"] = returnee["erased_at"] is not None
+        returnee["erased"] = is_erased(returnee["erased_at"])
 
 
 def add_event(session: Session, returnee: Returnee, event_type: str, occurred_on: date) -> ReturneeEvent:

@@ -428,6 +428,8 @@ def view(session: Session, record: Statement, *, detail: bool = False) -> Extend
 
 
 def transfer_status(amount: Decimal, allocated: Decimal) -> str:
+    """The transfer's matching status, by how much of it is allocated: what it is shown with as `status`, read from
+    the model (`with_status`) or a row (`status_rows`) alike."""
     if allocated <= 0:
         return "unmatched"
     return "matched" if allocated >= amount else "partially_matched"
