@@ -91,7 +91,7 @@ STREAM_BATCH = 5000
 
 def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict[int, PaidInvoice]:
     """For the unexplained payments out among `transfers` (nothing allocated yet): the paid invoice each repeats."""
-    payments = {t.id: _payment(t) for t in transfers
+    payments = {t.id: payment_of(t) for t in transfers
                 if t.direction == "debit" and t.allocated == 0 and t.party_code and t.counterparty_party
                 and not t.reversal}
     if not payments:
@@ -101,7 +101,7 @@ def possible_duplicates(session: Session, transfers: Sequence[Transfer]) -> dict
     query = (_paid_invoices()
              .where(tuple_(i.payer_code, i.payee_code, i.currency).in_({w[:3] for w in wanted}),
                     (i.payable - i.advance_offset).in_({w[3] for w in wanted})))
-    paid = {invoice.id: invoice for invoice in (_paid(*row) for row in session.execute(query))}
+    paid = {invoice.id: invoice for invoice in (paid_invoice(*row) for row in session.execute(query))}
     index = PaidIndex(paid.values())
     found = {transfer_id: index.repeated_by(payment) for transfer_id, payment in payments.items()}
     return {transfer_id: paid[invoice_id] for transfer_id, invoice_id in found.items() if invoice_id is not None}
@@ -113,7 +113,7 @@ def repeats_waiting(session: Session) -> dict[int, int]:
     The paid invoices are read once into a `PaidIndex`; the waiting payments whose payer, payee, currency and amount
     are some paid invoice's (a semi-join: each payment once, however many invoices share its amount) are streamed
     past it and looked up by their references."""
-    index = PaidIndex(_paid(*row) for row in session.execute(_paid_invoices()))
+    index = PaidIndex(paid_invoice(*row) for row in session.execute(_paid_invoices()))
     if not index:
         return {}
     found = {}
@@ -149,7 +149,8 @@ def _waiting_like_paid() -> Select:
                    tuple_(payer, t.counterparty_party, t.currency, t.amount).in_(paid_keys)))
 
 
-def _payment(t: Transfer) -> Payment:
+def payment_of(t: Transfer) -> Payment:
+    """The transfer as the rule reads a payment (`duplicate_of`)."""
     return _payment_of(t.party_code, t.counterparty_party, t.currency, t.amount, t.end_to_end_id,
                        t.structured_reference, t.remittance_information)
 
@@ -161,8 +162,9 @@ def _payment_of(payer: str, payee: str, currency: str, amount: Decimal, end_to_e
     return Payment(payer, payee, Money(amount, currency), frozenset(references))
 
 
-def _paid(invoice_id: int, number: str, reference: str | None, payer: str, payee: str, currency: str,
-          payable: Decimal, advance_offset: Decimal) -> PaidInvoice:
+def paid_invoice(invoice_id: int, number: str, reference: str | None, payer: str, payee: str, currency: str,
+                 payable: Decimal, advance_offset: Decimal) -> PaidInvoice:
+    """The paid invoice, from its columns, as the rule reads it (`duplicate_of`)."""
     references = document_references(reference, number, None)
     return PaidInvoice(invoice_id, number, payer, payee, Money(payable - advance_offset, currency),
                        frozenset(form for form, _ in references))

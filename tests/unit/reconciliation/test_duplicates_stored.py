@@ -14,7 +14,13 @@ from sqlalchemy import insert, select
 from ledger.agreements.models import Agreement
 from ledger.invoices.models import Invoice
 from ledger.parties.models import Party
-from ledger.reconciliation.duplicates import _paid, _payment, duplicate_of, possible_duplicates, repeats_waiting
+from ledger.reconciliation.duplicates import (
+    duplicate_of,
+    paid_invoice,
+    payment_of,
+    possible_duplicates,
+    repeats_waiting,
+)
 from ledger.statements.models import Statement, Transfer
 
 PAYERS, PAYEES = ["QA", "QB"], ["QY", "QZ"]
@@ -66,7 +72,7 @@ def test_the_stored_checks_decide_as_the_plain_rule(session, invoice_rows, trans
     savepoint = session.begin_nested()
     try:
         _store(session, invoice_rows, transfer_rows)
-        paid = [_paid(*row) for row in session.execute(
+        paid = [paid_invoice(*row) for row in session.execute(
             select(Invoice.id, Invoice.number, Invoice.payment_reference, Invoice.payer_code, Invoice.payee_code,
                    Invoice.currency, Invoice.payable, Invoice.advance_offset)
             .where(Invoice.status.in_(["paid", "in_transit"]), Invoice.document_type == "invoice"))]
@@ -75,7 +81,7 @@ def test_the_stored_checks_decide_as_the_plain_rule(session, invoice_rows, trans
         for t in transfers:
             if (t.direction, t.booking_status, t.reversal, t.allocated) == ("debit", "booked", False, 0) \
                     and t.party_code and t.counterparty_party:
-                invoice = duplicate_of(_payment(t), paid)
+                invoice = duplicate_of(payment_of(t), paid)
                 if invoice is not None:
                     expected[t.id] = invoice.id
         assert repeats_waiting(session) == expected
