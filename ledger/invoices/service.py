@@ -47,7 +47,7 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import Boolean, Connection, Select, insert, or_, select, type_coerce, update
+from sqlalchemy import Boolean, Connection, Select, bindparam, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
@@ -616,20 +616,27 @@ def _checked_line_shown(line: CheckedLine) -> Extended:
                     obligation=line.obligation.id if line.obligation else None)
 
 
-def list_query(party: str | None = None, status: str | None = None, agreement_id: int | None = None,
-               period: str | None = None) -> Select:
+#: The invoice list's filters, each (name, whether a request uses its value).
+_LIST_FILTERS = (("party", bool), ("status", bool), ("agreement_id", lambda v: v is not None), ("period", bool))
+
+
+def list_values(party: str | None, status: str | None, agreement_id: int | None, period: str | None) -> dict:
+    """The list's filters a request uses, by name, with their values: `list_query`'s parameters."""
+    given = {"party": party, "status": status, "agreement_id": agreement_id, "period": period}
+    return {name: given[name] for name, used in _LIST_FILTERS if used(given[name])}
+
+
+def list_query(used: dict) -> Select:
     """The invoices a list shows, as rows for `view_page`: every column but the document (up to 10 MB each, of
-    which a list says only whether there is one)."""
+    which a list says only whether there is one), narrowed by the filters `used` (`list_values`), each value a
+    bound parameter of the filter's name (the list's select is built once per shape, `listing.prepared_rows_page`)."""
     columns = [column for column in Invoice.__table__.c if column.key != "document"]
     query = select(*columns, type_coerce(Invoice.document.is_not(None), Boolean).label("has_document"))
-    if party:
-        query = query.where(or_(Invoice.payee_code == party, Invoice.payer_code == party))
-    if status:
-        query = query.where(Invoice.status == status)
-    if agreement_id is not None:
-        query = query.where(Invoice.agreement_id == agreement_id)
-    if period:
-        query = query.where(Invoice.period == period)
+    if "party" in used:
+        query = query.where(or_(Invoice.payee_code == bindparam("party"), Invoice.payer_code == bindparam("party")))
+    for name in ("status", "agreement_id", "period"):
+        if name in used:
+            query = query.where(getattr(Invoice, name) == bindparam(name))
     return query
 
 
