@@ -84,8 +84,8 @@ def _entry_query(used: dict, after: BindParameter | None) -> Select:
         if name in used:
             query = query.where(getattr(JournalEntry, name) == bindparam(name))
     if "account" in used:
-        query = query.where(exists().where(
-            Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, Account.code == bindparam("account")))
+        query = query.where(exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
+                                           Account.code == bindparam("account")))
     if "scope" in used:
         visible = exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
                                  visible_accounts(bindparam("scope")))
