@@ -532,6 +532,12 @@ def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
     return found
 
 
+#: The findings of a page of invoices, as rows (read by attribute as the model's objects are), built once.
+_PAGE_FINDINGS = (select(*InvoiceFinding.__table__.c)
+                  .where(InvoiceFinding.__table__.c.invoice_id.in_(bindparam("ids", expanding=True)))
+                  .order_by(InvoiceFinding.__table__.c.id))
+
+
 def view_page(session: Session, rows: list[dict]) -> list[dict]:
     """A list page's invoices (`list_query`'s rows), each as `view` without lines gives it, with the findings of
     all of them read by one query and their agreements by another. A query per invoice for each made a page of 100
@@ -540,11 +546,10 @@ def view_page(session: Session, rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     invoices = [SimpleNamespace(**row) for row in rows]  # `view` reads an invoice by attribute
-    findings: dict[int, list[InvoiceFinding]] = {invoice.id: [] for invoice in invoices}
-    for finding in session.execute(select(InvoiceFinding).where(InvoiceFinding.invoice_id.in_(list(findings)))
-                                   .order_by(InvoiceFinding.id)).scalars():
+    findings: dict[int, list] = {invoice.id: [] for invoice in invoices}
+    for finding in session.connection().execute(_PAGE_FINDINGS, {"ids": list(findings)}):
         findings[finding.invoice_id].append(finding)
-    agreements_of = agreement_queries.by_ids(session, {invoice.agreement_id for invoice in invoices})
+    agreements_of = agreement_queries.references_of(session, {invoice.agreement_id for invoice in invoices})
     return [view(session, invoice, with_lines=False, findings=findings[invoice.id],
                  agreement=agreements_of[invoice.agreement_id], has_document=invoice.has_document)
             for invoice in invoices]
