@@ -3,12 +3,12 @@ as the pages may sort and filter it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import BigInteger, Integer, Select, or_, select
+from sqlalchemy import BigInteger, BindParameter, Integer, Select, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from contracts.common import MAX_ID, decode_cursor, encode_cursor
@@ -27,7 +27,35 @@ def rows_page(query: Select, key: InstrumentedAttribute, args: dict, convert: Ca
     as it reads a model's attributes, without the ORM's work per row (identity map, instrumented model objects)
     for rows the response reads once. Nested parts are added to each dict by one more query per page. Read on the
     session's connection (its transaction; no autoflush, which a read has nothing for)."""
-    result = db.session().connection().execute(_bounded(query, key, args, convert))  # .all(): one fetchall
+    # .all(): one fetchall
+    return _rows_paged(db.session().connection().execute(_bounded(query, key, args, convert)), key, args)
+
+
+#: The lists' selects built by `prepared_rows_page`, by shape: a handful per list (which filters a request uses).
+_PREPARED: dict[Hashable, Select] = {}
+
+
+def prepared_rows_page(shape: Hashable, build: Callable[[BindParameter | None], Select], key: InstrumentedAttribute,
+                       args: dict, values: dict, convert: Callable[[str], Any] = int) -> dict:
+    """`rows_page` of a select built once per process for each `shape` (a name for the list and the filters a
+    request uses), the request's values going as its bound parameters (`values`; the page's bounds as `page_after`
+    and `page_limit`). Building a select and its cache key cost a worker more CPU than running it (`bench.profile`);
+    a select built once is keyed once. `build` gets the cursor's parameter (None on a first page), for a subquery
+    the caller bounds as `cursor_value` says."""
+    after = cursor_value(key, args, convert)
+    shape = (shape, after is not None)
+    statement = _PREPARED.get(shape)
+    if statement is None:
+        bound = bindparam("page_after") if after is not None else None
+        query = build(bound) if bound is None else build(bound).where(key > bound)
+        statement = _PREPARED.setdefault(shape, query.order_by(key).limit(bindparam("page_limit", type_=Integer)))
+    values = {**values, "page_limit": args.get("limit", 100) + 1}
+    if after is not None:
+        values["page_after"] = after
+    return _rows_paged(db.session().connection().execute(statement, values), key, args)
+
+
+def _rows_paged(result, key: InstrumentedAttribute, args: dict) -> dict:
     names = tuple(result.keys())
     return _paged([dict(zip(names, row)) for row in result.all()], args, lambda last: last[key.key])
 

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.agreements.models import Agreement, Obligation, Returnee
@@ -110,9 +110,14 @@ def get(session: Session, agreement_id: int) -> Agreement | None:
     return session.get(Agreement, agreement_id)
 
 
-def by_ids(session: Session, ids: list[int]) -> dict[int, Agreement]:
-    """The agreements of `ids`, by id."""
-    return {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(ids))).scalars()}
+#: The agreements' references by id, built once: a list of invoices shows each one's.
+_REFERENCES = select(Agreement.id, Agreement.reference).where(Agreement.id.in_(bindparam("ids", expanding=True)))
+
+
+def references_of(session: Session, ids: Collection[int]) -> dict[int, Row]:
+    """The agreements of `ids`, by id, as rows of their `id` and `reference` (no model objects to build for what a
+    list reads once)."""
+    return {row.id: row for row in session.connection().execute(_REFERENCES, {"ids": list(ids)})}
 
 
 def paid_by(payer: str) -> Select:

@@ -395,6 +395,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
         taken.update(session.execute(_TAKEN, {"agreement_id": agreement.id, "names": chunk}).scalars())
     admission = _Admission(session, agreement)
     years, results, rows, seen, now = personal.retention_years, [], [], set(), today()
+    created = utcnow()  # one stamp for the batch's rows, as one transaction inserts them (not a clock read each)
     for index, (item, name) in enumerate(zip(items, names)):
         try:
             if name in taken or name in seen:
@@ -415,7 +416,7 @@ def submit(session: Session, agreement: Agreement, items: Sequence[dict], person
         rows.append({"agreement_id": agreement.id, "pseudonym": name, "nationality": item["nationality"],
                      "transferred_on": item["transferred_on"], "accepted_on": accepted_on,
                      "status": "accepted" if accepted_on else "transferred",
-                     "retain_until": retain_until(item["transferred_on"], years), "created_at": utcnow()})
+                     "retain_until": retain_until(item["transferred_on"], years), "created_at": created})
         results.append({"index": index, "status": 201, "row": len(rows) - 1})
     ids: list[int] = []
     if rows:

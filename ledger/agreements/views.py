@@ -1,7 +1,7 @@
 from flask import current_app
 from flask.views import MethodView
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from contracts.agreements import (
     AccrueResultSchema,
@@ -42,6 +42,10 @@ SUBMITTERS = ("admin", "finance_officer", "partner")
 
 def _visible(ident: str) -> Agreement:
     return party_visible(service.get(db.session(), ident), kind="agreement")
+
+
+#: An agreement's returnees, as its list reads them (`listing.prepared_rows_page`).
+_RETURNEES = listing.columns_of(Returnee).where(Returnee.agreement_id == bindparam("agreement_id"))
 
 
 def _returnee(returnee_id: int):
@@ -146,8 +150,8 @@ class Returnees(MethodView):
     def get(self, args, ident):
         """List an agreement's returnees"""
         agreement = _visible(ident)
-        result = listing.rows_page(listing.columns_of(Returnee).where(Returnee.agreement_id == agreement.id),
-                                   Returnee.id, args)
+        result = listing.prepared_rows_page("returnees", lambda _after: _RETURNEES, Returnee.id, args,
+                                            {"agreement_id": agreement.id})
         service.shown_rows(result["items"])
         return result
 

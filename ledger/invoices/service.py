@@ -47,7 +47,7 @@ from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import Boolean, Connection, Select, insert, or_, select, type_coerce, update
+from sqlalchemy import Boolean, Connection, Select, bindparam, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 from stdnum.iso7064 import mod_97_10
 
@@ -532,6 +532,12 @@ def _pseudonyms(session: Session, ids: set[int]) -> dict[int, str | None]:
     return found
 
 
+#: The findings of a page of invoices, as rows (read by attribute as the model's objects are), built once.
+_PAGE_FINDINGS = (select(*InvoiceFinding.__table__.c)
+                  .where(InvoiceFinding.__table__.c.invoice_id.in_(bindparam("ids", expanding=True)))
+                  .order_by(InvoiceFinding.__table__.c.id))
+
+
 def view_page(session: Session, rows: list[dict]) -> list[dict]:
     """A list page's invoices (`list_query`'s rows), each as `view` without lines gives it, with the findings of
     all of them read by one query and their agreements by another. A query per invoice for each made a page of 100
@@ -540,11 +546,10 @@ def view_page(session: Session, rows: list[dict]) -> list[dict]:
     if not rows:
         return []
     invoices = [SimpleNamespace(**row) for row in rows]  # `view` reads an invoice by attribute
-    findings: dict[int, list[InvoiceFinding]] = {invoice.id: [] for invoice in invoices}
-    for finding in session.execute(select(InvoiceFinding).where(InvoiceFinding.invoice_id.in_(list(findings)))
-                                   .order_by(InvoiceFinding.id)).scalars():
+    findings: dict[int, list] = {invoice.id: [] for invoice in invoices}
+    for finding in session.connection().execute(_PAGE_FINDINGS, {"ids": list(findings)}):
         findings[finding.invoice_id].append(finding)
-    agreements_of = agreement_queries.by_ids(session, {invoice.agreement_id for invoice in invoices})
+    agreements_of = agreement_queries.references_of(session, {invoice.agreement_id for invoice in invoices})
     return [view(session, invoice, with_lines=False, findings=findings[invoice.id],
                  agreement=agreements_of[invoice.agreement_id], has_document=invoice.has_document)
             for invoice in invoices]
@@ -616,20 +621,27 @@ def _checked_line_shown(line: CheckedLine) -> Extended:
                     obligation=line.obligation.id if line.obligation else None)
 
 
-def list_query(party: str | None = None, status: str | None = None, agreement_id: int | None = None,
-               period: str | None = None) -> Select:
+#: The invoice list's filters, each (name, whether a request uses its value).
+_LIST_FILTERS = (("party", bool), ("status", bool), ("agreement_id", lambda v: v is not None), ("period", bool))
+
+
+def list_values(party: str | None, status: str | None, agreement_id: int | None, period: str | None) -> dict:
+    """The list's filters a request uses, by name, with their values: `list_query`'s parameters."""
+    given = {"party": party, "status": status, "agreement_id": agreement_id, "period": period}
+    return {name: given[name] for name, used in _LIST_FILTERS if used(given[name])}
+
+
+def list_query(used: dict) -> Select:
     """The invoices a list shows, as rows for `view_page`: every column but the document (up to 10 MB each, of
-    which a list says only whether there is one)."""
+    which a list says only whether there is one), narrowed by the filters `used` (`list_values`), each value a
+    bound parameter of the filter's name (the list's select is built once per shape, `listing.prepared_rows_page`)."""
     columns = [column for column in Invoice.__table__.c if column.key != "document"]
     query = select(*columns, type_coerce(Invoice.document.is_not(None), Boolean).label("has_document"))
-    if party:
-        query = query.where(or_(Invoice.payee_code == party, Invoice.payer_code == party))
-    if status:
-        query = query.where(Invoice.status == status)
-    if agreement_id is not None:
-        query = query.where(Invoice.agreement_id == agreement_id)
-    if period:
-        query = query.where(Invoice.period == period)
+    if "party" in used:
+        query = query.where(or_(Invoice.payee_code == bindparam("party"), Invoice.payer_code == bindparam("party")))
+    for name in ("status", "agreement_id", "period"):
+        if name in used:
+            query = query.where(getattr(Invoice, name) == bindparam(name))
     return query
 
 

@@ -108,9 +108,10 @@ class Invoices(MethodView):
         agreement_id = None
         if args.get("agreement"):
             agreement_id = party_visible(agreements.get(db.session(), args["agreement"]), kind="agreement").id
-        query = service.list_query(principal.party if principal.is_partner else None, args.get("status"),
-                                   agreement_id, args.get("period"))
-        result = listing.rows_page(query, Invoice.id, args)
+        values = service.list_values(principal.party if principal.is_partner else None, args.get("status"),
+                                     agreement_id, args.get("period"))
+        result = listing.prepared_rows_page(("invoices", *sorted(values)), lambda _after: service.list_query(values),
+                                            Invoice.id, args, values)
         result["items"] = service.view_page(db.session(), result["items"])
         return result
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger import listing
@@ -20,29 +20,28 @@ from ledger.money import Money
 from ledger.parties.queries import account_numbers_of
 
 
-def visible_accounts(principal: Principal):
-    """A partner sees the accounts it is a side of, and those of its registered bank accounts (named by IBAN, or by
-    the BBAN a domestic statement uses); staff see all."""
-    if not principal.is_partner:
-        return None
-    ibans, bbans = account_numbers_of(principal.party)
-    return or_(Account.party_code == principal.party, Account.counterparty_code == principal.party,
+def visible_accounts(party) -> ColumnElement[bool]:
+    """The accounts a partner (`party`: its code, or a bound parameter for it) sees: those it is a side of, and
+    those of its registered bank accounts (named by IBAN, or by the BBAN a domestic statement uses). Staff see
+    all."""
+    ibans, bbans = account_numbers_of(party)
+    return or_(Account.party_code == party, Account.counterparty_code == party,
                Account.bank_account.in_(ibans), Account.bank_account.in_(bbans))
 
 
+#: The account page's filters, each (argument, whether a request uses it): those used name its select's shape.
+_ACCOUNT_FILTERS = (("purpose", lambda v: v is not None), ("agreement_id", lambda v: v is not None),
+                    ("bank_account", bool), ("party", bool))
+
+
 def account_page(session: Session, principal: Principal, args: dict) -> dict:
-    query = listing.columns_of(Account)
-    scope = visible_accounts(principal)
-    if scope is not None:
-        query = query.where(scope)
-    for name, column in (("purpose", Account.purpose), ("agreement_id", Account.agreement_id)):
-        if args.get(name) is not None:
-            query = query.where(column == args[name])
-    if args.get("bank_account"):  # as statements name it: compact, upper case
-        query = query.where(Account.bank_account == "".join(args["bank_account"].split()).upper())
-    if args.get("party"):
-        query = query.where(or_(Account.party_code == args["party"], Account.counterparty_code == args["party"]))
-    result = listing.rows_page(query, Account.id, args)
+    values = {name: args[name] for name, used in _ACCOUNT_FILTERS if used(args.get(name))}
+    if "bank_account" in values:  # as statements name it: compact, upper case
+        values["bank_account"] = "".join(values["bank_account"].split()).upper()
+    if principal.is_partner:
+        values["scope"] = principal.party
+    result = listing.prepared_rows_page(("accounts", *sorted(values)), lambda _after: _account_query(values),
+                                        Account.id, args, values)
     sums = service.balances_of(session, [a["id"] for a in result["items"]], as_of=args.get("as_of"),
                                period=args.get("period"))
     for account in result["items"]:
@@ -50,38 +49,64 @@ def account_page(session: Session, principal: Principal, args: dict) -> dict:
     return result
 
 
+def _account_query(used: dict) -> Select:
+    """The account page's select for the filters `used` (their values as bound parameters of the same names)."""
+    query = listing.columns_of(Account)
+    if "scope" in used:
+        query = query.where(visible_accounts(bindparam("scope")))
+    for name, column in (("purpose", Account.purpose), ("agreement_id", Account.agreement_id),
+                         ("bank_account", Account.bank_account)):
+        if name in used:
+            query = query.where(column == bindparam(name))
+    if "party" in used:
+        query = query.where(or_(Account.party_code == bindparam("party"),
+                                Account.counterparty_code == bindparam("party")))
+    return query
+
+
 def entry_page(session: Session, principal: Principal, args: dict) -> dict:
-    query = listing.columns_of(JournalEntry)
-    for name in ("period", "source_type", "source_id"):
-        if args.get(name):
-            query = query.where(getattr(JournalEntry, name) == args[name])
-    if args.get("account"):
-        query = query.where(exists().where(
-            Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, Account.code == args["account"]))
-    scope = visible_accounts(principal)
-    if scope is not None:
-        visible = exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id, scope)
-        after = listing.cursor_value(JournalEntry.id, args)
-        if after is not None:  # PostgreSQL merges the postings in entry order: from the cursor, not the start
-            visible = visible.where(Posting.entry_id > after)
-        query = query.where(visible)
-    result = listing.rows_page(query, JournalEntry.id, args)
+    values = {name: args[name] for name in ("period", "source_type", "source_id", "account") if args.get(name)}
+    if principal.is_partner:
+        values["scope"] = principal.party
+    result = listing.prepared_rows_page(("entries", *sorted(values)), lambda after: _entry_query(values, after),
+                                        JournalEntry.id, args, values)
     postings = _postings_of(session, [e["id"] for e in result["items"]])
     for entry in result["items"]:
         entry["postings"] = postings[entry["id"]]
     return result
 
 
+def _entry_query(used: dict, after: BindParameter | None) -> Select:
+    """The entry page's select for the filters `used` (their values as bound parameters of the same names);
+    `after`: the cursor's parameter, on pages after the first."""
+    query = listing.columns_of(JournalEntry)
+    for name in ("period", "source_type", "source_id"):
+        if name in used:
+            query = query.where(getattr(JournalEntry, name) == bindparam(name))
+    if "account" in used:
+        query = query.where(exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
+                                           Account.code == bindparam("account")))
+    if "scope" in used:
+        visible = exists().where(Posting.entry_id == JournalEntry.id, Posting.account_id == Account.id,
+                                 visible_accounts(bindparam("scope")))
+        if after is not None:  # PostgreSQL merges the postings in entry order: from the cursor, not the start
+            visible = visible.where(Posting.entry_id > after)
+        query = query.where(visible)
+    return query
+
+
+_P, _A = Posting.__table__.c, Account.__table__.c
+#: The postings of a page of entries (`_postings_of`), built once.
+_POSTINGS = (select(_P.entry_id, _P.line, _A.code, _P.currency, _P.amount, _P.fx_rate, _P.fx_source,
+                    _P.original_amount, _P.original_currency)
+             .join_from(Posting.__table__, Account.__table__, _A.id == _P.account_id)
+             .where(_P.entry_id.in_(bindparam("entry_ids", expanding=True))).order_by(_P.entry_id, _P.line))
+
+
 def _postings_of(session: Session, entry_ids: list[int]) -> dict[int, list[dict]]:
     """The postings of a page of entries: plain rows (a Core select of the columns), not ORM objects, which cost
     most of the list's time to build and then were read once."""
-    p, a = Posting.__table__.c, Account.__table__.c
-    rows = session.connection().execute(
-        select(p.entry_id, p.line, a.code, p.currency, p.amount, p.fx_rate, p.fx_source, p.original_amount,
-               p.original_currency)
-        .join_from(Posting.__table__, Account.__table__, a.id == p.account_id)
-        .where(p.entry_id.in_(entry_ids)).order_by(p.entry_id, p.line)
-    ).all()  # one fetchall, not a driver call per row
+    rows = session.connection().execute(_POSTINGS, {"entry_ids": entry_ids}).all()  # one fetchall
     out: dict[int, list[dict]] = defaultdict(list)
     for entry_id, line, code, currency, amount, fx_rate, fx_source, original_amount, original_currency in rows:
         out[entry_id].append({

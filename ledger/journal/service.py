@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import integrity
@@ -284,8 +284,17 @@ def balances_of(session: Session, account_ids: list[int], *, as_of: date | None 
     their postings (through the account's index), where `balances` sums every account's and then joins."""
     if not account_ids:
         return {}
-    rows = session.execute(_sums(as_of, period).where(Posting.account_id.in_(account_ids)))
+    rows = session.execute(_sums_of(as_of is not None, period is not None),
+                           {"as_of": as_of, "period": period, "account_ids": account_ids})
     return {account_id: Decimal(balance) for account_id, balance in rows}
+
+
+@cache
+def _sums_of(by_date: bool, by_period: bool) -> Select:
+    """`balances_of`'s select, built once for each of its four shapes (a select built anew and its cache key cost
+    more CPU than running it): the bounds and the ids go as parameters."""
+    return _sums(bindparam("as_of") if by_date else None, bindparam("period") if by_period else None) \
+        .where(Posting.account_id.in_(bindparam("account_ids", expanding=True)))
 
 
 def _stored_content(entry: JournalEntry, rows: list) -> dict:

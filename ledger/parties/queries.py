@@ -28,8 +28,9 @@ def all_bank_accounts(session: Session) -> list[BankAccount]:
     return list(session.execute(select(BankAccount).order_by(BankAccount.party_code, BankAccount.iban)).scalars())
 
 
-def account_numbers_of(party: str) -> tuple[Select, Select]:
-    """Subqueries of `party`'s registered accounts: their IBANs, and the BBANs a domestic statement names them by."""
+def account_numbers_of(party) -> tuple[Select, Select]:
+    """Subqueries of `party`'s registered accounts (`party`: its code, or a bound parameter for it): their IBANs,
+    and the BBANs a domestic statement names them by."""
     own = BankAccount.party_code == party
     return select(BankAccount.iban).where(own), select(func.substr(BankAccount.iban, 5)).where(own)
 

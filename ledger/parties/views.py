@@ -19,7 +19,8 @@ class Parties(MethodView):
     @blp.reads(READ_ROLES, PartyPageSchema, query=ListArgs)
     def get(self, args):
         """List parties"""
-        result = listing.rows_page(listing.columns_of(Party), Party.code, args, convert=str)
+        result = listing.prepared_rows_page("parties", lambda _after: listing.columns_of(Party), Party.code, args, {},
+                                            convert=str)
         service.registered_page(db.session(), result["items"])
         return result
 

@@ -116,9 +116,8 @@ def _moved_to_de(iban: str):
     from ledger.parties import service as parties
 
     def job(s):
-        for code, keep in (("RW", lambda a: a.iban != iban), ("DE", lambda a: True)):
-            accounts = [{"iban": a.iban, "bic": a.bic, "currency": a.currency}
-                        for a in parties.bank_accounts(s, code) if keep(a)]
+        for code, keep in (("RW", lambda a: a["iban"] != iban), ("DE", lambda a: True)):
+            accounts = [a for a in parties.bank_accounts(s, code) if keep(a)]
             if code == "DE":
                 accounts.append({"iban": iban, "bic": None, "currency": "GBP"})
             parties.update(s, code, {"name": f"Republic {code}", "contact_point": "", "bank_accounts": accounts}, None)

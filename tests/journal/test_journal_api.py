@@ -52,6 +52,25 @@ def test_entries_page_by_cursor_and_filter(api, auditor, posted):
     assert first["items"][1]["prev_hash"] == first["items"][0]["hash"]
 
 
+def test_each_filter_and_page_narrows_its_own_list(api, officer, posted):
+    """The lists' selects are built once per shape and reused: each request still gets its own values, whichever
+    filters and pages came before it."""
+    first = api.get("/api/v1/journal/entries?limit=1", token=posted["AL"]).get_json()
+    after = f"/api/v1/journal/entries?limit=1&cursor={first['next_cursor']}"
+    second, rw = (api.get(after, token=posted[code]).get_json() for code in ("AL", "RW"))
+    assert [e["id"] for e in first["items"] + second["items"] + rw["items"]] == [1, 3, 2]
+    for period, ids in (("2026-04", [3]), ("2026-03", [1, 2])):
+        assert [e["id"] for e in api.get(f"/api/v1/journal/entries?period={period}",
+                                         token=officer).get_json()["items"]] == ids
+    assert [e["id"] for e in api.get("/api/v1/journal/entries?account=obligations:RW:GB:2:GBP",
+                                     token=officer).get_json()["items"]] == [2]
+    for period, balance in (("2026-03", "-100.00"), ("2026-04", "-150.00")):
+        items = api.get(f"/api/v1/accounts?period={period}&party=AL&purpose=obligations", token=officer).get_json()
+        assert [(i["code"], i["balance"]) for i in items["items"]] == [("obligations:AL:GB:1:GBP", balance)]
+    assert [a["code"] for a in api.get("/api/v1/accounts?party=RW&agreement_id=2&purpose=returns_costs",
+                                       token=officer).get_json()["items"]] == ["returns_costs:GB:RW:2:GBP"]
+
+
 def test_export_over_the_api(api, auditor, posted):
     response = api.get("/api/v1/journal/export?format=beancount", token=auditor)
     assert response.status_code == 200 and response.mimetype == "text/plain"
