@@ -56,6 +56,9 @@ class Results:
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # write answers by kind
     timeline: list[tuple[float, float, int, str]] = field(default_factory=list)  # (sent, seconds, status, kind)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    elapsed: float = 0.0  # the run's seconds and its start (monotonic), once it has run
+    clock: float = 0.0
+    errors: list[str] = field(default_factory=list)  # steps that raised
 
     def count(self) -> int:
         return sum(len(v) for v in self.samples.values())
@@ -512,38 +515,42 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
 
 
 def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float,
-        paced: float = 0.0, busy: int = 0, busy_import: int | None = None) -> dict:
+        paced: float = 0.0, busy: int = 0, busy_import: int | None = None, only_paced: bool = False) -> dict:
     """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks.
 
     With `busy` (open invoices to reconcile), the books are busy during each run (see `Busy`): a reconciliation
     run over `busy` seeded invoices and their transfers, an import of a camt.053 of `busy_import` entries (by
     default `busy`) and a month close; each run lasts until they have ended. The paced run gets a round of its
-    own, seeded after the saturated one."""
+    own, seeded after the saturated one. With `only_paced` the saturated run is left out (the health ceiling is
+    still measured, to pace by): the busy books at full size take minutes a round."""
     stack.fresh_database(database_url)
     seeded = stack.seed(database_url)
     paced_figures, busy_checks = None, {}
     entries = busy if busy_import is None else busy_import
-    books = Busy(database_url, busy, entries) if busy else None
+    books = Busy(database_url, busy, entries) if busy and not only_paced else None
     with stack.running(database_url, workers=workers) as server:
         counted: list[int] = []
         cpu = server.cpu_seconds()
         ceiling = health_ceiling(server.port, users, health_seconds, counted)
         health_cpu = (server.cpu_seconds() - cpu) / max(1, counted[0])
         results = Results()
-        agreements = prepare(server.port, seeded, results) if books else None  # before the long writers start
+        agreements = prepare(server.port, seeded, results) if books or only_paced else None  # before the writers
+        results.spare_codes = _spare_codes(database_url)
         cpu = server.cpu_seconds()
-        results, skipped = scenario(server.port, seeded, users, duration, agreements=agreements, results=results,
-                                    spare_codes=_spare_codes(database_url), books=books)
-        mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count())
+        if not only_paced:
+            results, skipped = scenario(server.port, seeded, users, duration, agreements=agreements,
+                                        results=results, spare_codes=results.spare_codes, books=books)
+        mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count()) if not only_paced else 0.0
         busy_figures = books.figures(results, results.clock) if books else None
         busy_checks.update(books.checks("saturated run") if books else {})
         if paced:
             calm = Results()
-            quiet = Busy(database_url, busy, entries, round_=1) if busy else None  # not timed: between the runs
+            # not timed: between the runs
+            quiet = Busy(database_url, busy, entries, round_=0 if only_paced else 1) if busy else None
             taken = _party_codes(database_url)
-            calm, _ = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
-                               agreements=results.agreements, results=calm, books=quiet,
-                               spare_codes=[c for c in results.spare_codes if c not in taken])
+            calm, skipped = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
+                                     agreements=results.agreements or agreements, results=calm, books=quiet,
+                                     spare_codes=[c for c in results.spare_codes if c not in taken])
             paced_figures = _paced(calm, paced, ceiling)
             if quiet:
                 paced_figures["busy"] = quiet.figures(calm, calm.clock)
@@ -553,16 +560,17 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
             results.invoices.update(calm.invoices)
             results.unexpected += calm.unexpected
             results.errors += calm.errors
+            results.run = results.run or calm.run  # with --only-paced, the paced run's is the one
         locked = server.log.read_text(errors="replace").count("database is locked")
     everything = [v for values in results.samples.values() for v in values]
-    throughput = len(everything) / results.elapsed
+    throughput = len(everything) / results.elapsed if everything else 0.0
     checks = {
         "journal balances": stack.journal_balances(database_url),
         "chains verify": stack.chains_verify(database_url),
         "idempotent requests applied once": stack.applied_once(database_url, results.keyed),
         "returnee batches applied once": stack.batches_applied_once(database_url, results.batches),
         "invoices applied once": stack.invoices_applied_once(database_url, results.invoices),
-        **({} if books else {"reconciliation run in the middle": (
+        **({} if busy else {"reconciliation run in the middle": (
             results.run is not None, "run " + (json.dumps({k: results.run[k] for k in (
                 "id", "auto_matched", "proposed", "invoices_considered", "duration_ms")})
                                                 if results.run else "did not answer 201"))}),
@@ -573,7 +581,8 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
     }
     return {
         "database": database_url.split("@")[-1].split("///")[-1], "users": users, "workers": workers,
-        "seconds": results.elapsed, "requests": len(everything), "throughput": throughput, **percentiles(everything),
+        "only_paced": only_paced, "seconds": results.elapsed, "requests": len(everything), "throughput": throughput,
+        **percentiles(everything),
         "health_ceiling": ceiling, "ratio": throughput / ceiling if ceiling else 0.0,
         "cpu_ms_health": health_cpu * 1000, "cpu_ms_request": mix_cpu * 1000,
         "cpu_ratio": health_cpu / mix_cpu if mix_cpu else 0.0,
@@ -619,19 +628,15 @@ def _spare_codes(url: str, seed: int = 7) -> list[str]:
 
 
 def report(figures: dict) -> None:
-    print(f"load: {figures['requests']} requests in {figures['seconds']:.1f}s from {figures['users']} users "
-          f"against {figures['workers']} gunicorn workers ({figures['database']}); load average "
-          + " ".join(f"{x:.2f}" for x in figures["load_average"]))
-    print(f"  throughput {figures['throughput']:.0f} req/s   p50 {figures['p50']:.1f} ms   "
-          f"p95 {figures['p95']:.1f} ms   p99 {figures['p99']:.1f} ms")
-    print(f"  /api/v1/health ceiling {figures['health_ceiling']:.0f} req/s   ratio {figures['ratio']:.2f}")
-    print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
-          f"the mix {figures['cpu_ms_request']:.2f} "
-          f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
-    _steps(figures["per_step"])
-    _writes("saturated run", figures.get("writes"))
-    if figures.get("busy"):
-        _busy("the saturated run", figures["busy"])
+    saturated = "no saturated run" if figures["only_paced"] else (
+        f"{figures['requests']} requests in {figures['seconds']:.1f}s")
+    print(f"load: {saturated} from {figures['users']} users against {figures['workers']} gunicorn workers "
+          f"({figures['database']}); load average " + " ".join(f"{x:.2f}" for x in figures["load_average"]))
+    if figures["only_paced"]:
+        print(f"  saturated run: left out (--only-paced); /api/v1/health ceiling {figures['health_ceiling']:.0f} "
+              f"req/s, workers' CPU per health check {figures['cpu_ms_health']:.2f} ms")
+    else:
+        _saturated(figures)
     paced = figures.get("paced")
     if paced:
         print(f"  paced at {paced['fraction']:.2f} × the ceiling ({paced['offered']:.0f} req/s offered): "
@@ -648,6 +653,19 @@ def report(figures: dict) -> None:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}")
     for line in figures["unexpected"] + figures["errors"]:
         print(f"  ! {line}")
+
+
+def _saturated(figures: dict) -> None:
+    print(f"  throughput {figures['throughput']:.0f} req/s   p50 {figures['p50']:.1f} ms   "
+          f"p95 {figures['p95']:.1f} ms   p99 {figures['p99']:.1f} ms")
+    print(f"  /api/v1/health ceiling {figures['health_ceiling']:.0f} req/s   ratio {figures['ratio']:.2f}")
+    print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
+          f"the mix {figures['cpu_ms_request']:.2f} "
+          f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
+    _steps(figures["per_step"])
+    _writes("saturated run", figures.get("writes"))
+    if figures.get("busy"):
+        _busy("the saturated run", figures["busy"])
 
 
 def _writes(label: str, writes: dict | None) -> None:
@@ -699,10 +717,14 @@ def main(argv: list[str] | None = None) -> int:
                              "month close (each run lasts until they have ended)")
     parser.add_argument("--busy-import", type=int, default=None, metavar="ENTRIES",
                         help="entries of the busy books' camt.053 import (default: as many as --busy)")
+    parser.add_argument("--only-paced", action="store_true",
+                        help="leave the saturated run out (with --paced; the health ceiling is still measured)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if args.only_paced and not args.paced:
+        parser.error("--only-paced needs --paced")
     figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced,
-                  args.busy, args.busy_import)
+                  args.busy, args.busy_import, args.only_paced)
     report(figures)
     if args.json:
         with open(args.json, "w") as handle:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -217,11 +218,29 @@ def _create_app() -> Flask:
     context = click.get_current_context(silent=True)
     info = context.find_object(ScriptInfo) if context else None
     command = info.data.get(_COMMAND) if info else None
+    own = command in {group.name for group in _groups()}
     try:
-        return create_app(http=command not in {group.name for group in _groups()})
+        app = create_app(http=not own)
     except ConfigError as error:
         click.echo(f"ledger: configuration error: {error}", err=True)
         sys.exit(2)
+    if own:
+        yield_cpu(app.config["LEDGER_BATCH_NICENESS"])
+    return app
+
+
+def yield_cpu(niceness: int) -> None:
+    """Lower this process's CPU priority to at least `niceness`: the ledger's commands are the back office's
+    long work (a million-entry import, a reconciliation run, a month close), and on a host they share with the
+    API's workers the partners' requests should not queue behind them for the CPU. They still get all the CPU
+    nobody else wants; a process can always lower its own priority, and one already lower stays so.
+
+    Niceness orders processes of one scheduling group: where the commands run in another container or systemd
+    unit than the API, give that one a lower CPU weight instead (README, "Operations")."""
+    if niceness and hasattr(os, "setpriority"):
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if current < niceness:
+            os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
 def commands() -> FlaskGroup:

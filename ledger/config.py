@@ -80,6 +80,12 @@ def _trusted_proxies(value: str) -> int:
     return int(value)
 
 
+def _batch_niceness(value: str) -> int:
+    if not value.strip().isdigit() or int(value) > 19:
+        raise ConfigError(f"LEDGER_BATCH_NICENESS must be a niceness from 0 to 19, not {value!r}")
+    return int(value)
+
+
 def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment."""
     env = os.environ if environ is None else environ
@@ -105,6 +111,7 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         raise ConfigError("production needs LEDGER_METRICS_TOKEN (32+ characters): "
                           "/metrics is served to its bearer only")
     trusted_proxies = _trusted_proxies(env.get("LEDGER_TRUSTED_PROXIES", "0"))
+    batch_niceness = _batch_niceness(env.get("LEDGER_BATCH_NICENESS", "10"))
     fallbacks = [k.strip() for k in env.get("LEDGER_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
     time_zone = env.get("LEDGER_TIME_ZONE") or timeutil.DEFAULT_TIME_ZONE
     try:
@@ -142,6 +149,9 @@ def load(instance_path: str, environ: dict[str, str] | None = None) -> dict:
         # Whose calendar dates facts: one dated after today there is refused (`future_date`).
         "LEDGER_TIME_ZONE": time_zone,
         "LEDGER_LOG_LEVEL": env.get("LEDGER_LOG_LEVEL", "INFO"),
+        # The CPU priority the ledger's own commands (an import, a reconciliation run, a month close) lower
+        # themselves to at least, so that on a shared host the API's requests come first (`ledger.cli`).
+        "LEDGER_BATCH_NICENESS": batch_niceness,
         # Years a returnee stays identifiable (by pseudonym) after transfer; `ledger returnees erase` then.
         "LEDGER_RETENTION_YEARS": int(env.get("LEDGER_RETENTION_YEARS", "10")),
         # Sign-in attempts per client address (flask-limiter notation); accounts also lock after 5 failures.

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -105,8 +106,9 @@ def test_the_app_for_commands_has_the_commands_and_none_of_the_http_layer(databa
             app.extensions["ledger.db"].engine.dispose()
 
 
-def _ledger(database_url: str, *args: str):
-    """`ledger ARGS` as an operator runs it (`ledger.cli.main`'s group), and the app it created."""
+def _ledger(database_url: str, *args: str, niceness: str = "0"):
+    """`ledger ARGS` as an operator runs it (`ledger.cli.main`'s group), and the app it created. In this process:
+    so the command's CPU priority stays the test's own unless a test asks for one (and fakes `yield_cpu`)."""
     from click.testing import CliRunner
     from flask.cli import ScriptInfo
 
@@ -115,7 +117,8 @@ def _ledger(database_url: str, *args: str):
 
     info = ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False)
     env = {"LEDGER_ENV": "development", "LEDGER_DATABASE_URL": database_url, "LEDGER_SECRET_KEY": "s" * 40,
-           "LEDGER_PSEUDONYM_KEY": "p" * 40, "LEDGER_SIGNING_KEY": _new_signing_key()}
+           "LEDGER_PSEUDONYM_KEY": "p" * 40, "LEDGER_SIGNING_KEY": _new_signing_key(),
+           "LEDGER_BATCH_NICENESS": niceness}
     result = CliRunner().invoke(commands(), list(args), obj=info, env=env, catch_exceptions=False)
     app = info.load_app()
     app.extensions["ledger.db"].engine.dispose()
@@ -143,6 +146,40 @@ def test_flasks_and_the_plugins_commands_get_the_whole_app(committed_app):
     assert routes.exit_code == 0 and "/api/v1/statements" in routes.output
     helped, _ = _ledger(url, "--help")
     assert "openapi" in helped.output and "statements" in helped.output
+
+
+def test_the_ledgers_own_commands_yield_the_cpu_to_the_api_and_flasks_do_not(committed_app, monkeypatch):
+    from ledger import cli
+
+    asked: list[int] = []
+    monkeypatch.setattr(cli, "yield_cpu", asked.append)
+    url = committed_app.config["LEDGER_DATABASE_URL"]
+    listed, _ = _ledger(url, "tokens", "list", niceness="7")
+    assert listed.exit_code == 0 and asked == [7]
+    routes, _ = _ledger(url, "routes", niceness="7")
+    assert routes.exit_code == 0 and asked == [7]
+
+
+def test_yielding_the_cpu_lowers_the_priority_to_at_least_the_niceness_and_never_raises_it():
+    import subprocess
+    import sys
+
+    code = ("import os; from ledger.cli import yield_cpu; "
+            "yield_cpu(5); first = os.getpriority(os.PRIO_PROCESS, 0); "
+            "yield_cpu(3); print(first, os.getpriority(os.PRIO_PROCESS, 0))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    start = os.getpriority(os.PRIO_PROCESS, 0)  # the child starts at the test's own priority
+    assert [int(n) for n in done.stdout.split()] == [max(5, start)] * 2
+
+
+def test_the_batch_niceness_is_a_niceness(tmp_path):
+    assert load(str(tmp_path), environ={})["LEDGER_BATCH_NICENESS"] == 10
+    assert load(str(tmp_path), environ={"LEDGER_BATCH_NICENESS": "0"})["LEDGER_BATCH_NICENESS"] == 0
+    for wrong in ("-5", "20", "low"):
+        with pytest.raises(ConfigError, match="LEDGER_BATCH_NICENESS"):
+            load(str(tmp_path), environ={"LEDGER_BATCH_NICENESS": wrong})
 
 
 def test_the_workers_entry_point_puts_start_up_out_of_the_collectors_reach(committed_app):
