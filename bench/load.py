@@ -643,10 +643,7 @@ def report(figures: dict) -> None:
               f"{paced['requests']} requests in {paced['seconds']:.1f}s, {paced['throughput']:.0f} req/s, "
               f"p50 {paced['p50']:.1f} ms, p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms; "
               f"reads p50 {paced['reads']['p50']:.1f} ms, p99 {paced['reads']['p99']:.1f} ms")
-        _steps(paced["per_step"])
-        _writes("paced run", paced.get("writes"))
-        if paced.get("busy"):
-            _busy("the paced run", paced["busy"])
+        _details("paced run", paced)
     for name in figures["skipped_steps"]:
         print(f"  skipped: {name} (its endpoint is not in the OpenAPI document yet)")
     for name, (ok, detail) in figures["checks"].items():
@@ -662,10 +659,15 @@ def _saturated(figures: dict) -> None:
     print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
           f"the mix {figures['cpu_ms_request']:.2f} "
           f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
-    _steps(figures["per_step"])
-    _writes("saturated run", figures.get("writes"))
-    if figures.get("busy"):
-        _busy("the saturated run", figures["busy"])
+    _details("saturated run", figures)
+
+
+def _details(label: str, run: dict) -> None:
+    """A run's figures per step, how its writes were answered and, with busy books, per long writer."""
+    _steps(run["per_step"])
+    _writes(label, run.get("writes"))
+    if run.get("busy"):
+        _busy(f"the {label}", run["busy"])
 
 
 def _writes(label: str, writes: dict | None) -> None:
