@@ -186,6 +186,7 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
         tag=["{*}Document", "{*}GrpHdr", "{*}Stmt", "{*}Rpt", "{*}Ntfctn", "{*}Ntry"],
     )
     q: _Names | None = None
+    local_names: dict[str, str] = {}
     kind = version = message_id = None
     statement: _StatementState | None = None
     statements = entries = 0
@@ -194,8 +195,23 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
             if q is None:
                 q, kind, version = _root(element)
                 continue
-            local = etree.QName(element).localname
+            local = local_names.get(element.tag) or _local_name(local_names, element)
             parent = element.getparent()
+            if local == "Ntry":  # two events per entry: the other elements' questions are not asked of them
+                if statement is None or parent is not statement.element:
+                    continue
+                if event == "start":
+                    # Balances and the account precede the first entry, so the header is complete here.
+                    header = _ensure_header(statement, q, kind, version, message_id)
+                    if header is not None:
+                        yield header
+                    continue
+                entries += 1
+                for transfer in _entry_transfers(element, q, statement, entries):
+                    _tracker(statement).add(transfer)
+                    yield transfer
+                _forget(element)
+                continue
             grandparent = parent.getparent() if parent is not None else None
             # GrpHdr and the statements sit in the message element right under the Document root.
             in_container = grandparent is not None and grandparent.getparent() is None
@@ -203,21 +219,10 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
                 if local in _STATEMENT_TAGS and in_container:
                     statements += 1
                     statement = _StatementState(statements, element)
-                elif local == "Ntry" and statement is not None and parent is statement.element:
-                    # Balances and the account precede the first entry, so the header is complete here.
-                    header = _ensure_header(statement, q, kind, version, message_id)
-                    if header is not None:
-                        yield header
                 continue
             if local == "GrpHdr" and in_container:
                 message_id = clean_reference(element.findtext(q("MsgId")))
                 element.clear()
-            elif local == "Ntry" and statement is not None and parent is statement.element:
-                entries += 1
-                for transfer in _entry_transfers(element, q, statement, entries):
-                    _tracker(statement).add(transfer)
-                    yield transfer
-                _forget(element)
             elif local in _STATEMENT_TAGS and statement is not None and element is statement.element:
                 header = _ensure_header(statement, q, kind, version, message_id)
                 if header is not None:
@@ -229,6 +234,12 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
         raise _syntax_error(exc, source) from None
     if q is None:
         raise StatementFormatError("the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message")
+
+
+def _local_name(local_names: dict[str, str], element: etree._Element) -> str:
+    """The local name of an element's tag, memoised by tag (the same few tags, twice per entry)."""
+    local = local_names[element.tag] = etree.QName(element).localname
+    return local
 
 
 def _root(element: etree._Element) -> tuple[_Names, str, str]:
@@ -367,7 +378,11 @@ def _status(status: etree._Element | None, q: _Names) -> EntryStatus:
     """The status of an entry from its `Sts` element (None: booked)."""
     if status is None:
         return "booked"
-    code = (_findtext(status, q, "Cd") or _findtext(status, q, "Prtry") or status.text or "").strip().upper()
+    if len(status):  # from .07 on a choice of Cd or Prtry; up to .06 the code is the element's own text
+        code = _findtext(status, q, "Cd") or _findtext(status, q, "Prtry") or status.text or ""
+    else:
+        code = status.text or ""
+    code = code.strip().upper()
     # Codes other than BOOK (later versions allow external codes) are not counted as booked: a balance
     # check that leaves out an unknown entry fails loudly, one that counts a non-booked entry hides it.
     return _STATUS.get(code, "pending")  # type: ignore[return-value]
