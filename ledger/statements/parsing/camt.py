@@ -237,8 +237,11 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
 
 
 def _local_name(local_names: dict[str, str], element: etree._Element) -> str:
-    """The local name of an element's tag, memoised by tag (the same few tags, twice per entry)."""
-    local = local_names[element.tag] = etree.QName(element).localname
+    """The local name of an element's tag, memoised by tag (the same few tags, twice per entry; bounded, as a file
+    may put its elements in as many namespaces as it likes)."""
+    local = etree.QName(element).localname
+    if len(local_names) < 64:
+        local_names[element.tag] = local
     return local
 
 
