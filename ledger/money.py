@@ -78,7 +78,7 @@ def to_decimal(value: str | int | Decimal) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not text or any(c in text for c in "eE_") or text.lower() in {"nan", "inf", "infinity"}:
+        if not text or "e" in text or "E" in text or "_" in text or text.lower() in {"nan", "inf", "infinity"}:
             raise MoneyError(f"{value!r} is not a plain decimal amount")
         try:
             result = Decimal(text)

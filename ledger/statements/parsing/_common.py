@@ -31,12 +31,23 @@ def money(value: str | None, currency: str | None, location: str | None) -> Mone
         raise StatementParseError("invalid_amount", str(exc), location) from None
 
 
+#: Currency texts already accepted by `currency_code`, with the code each stands for: a statement names the same
+#: one or two currencies on every amount. Bounded, as the texts come from the file.
+_ACCEPTED_CURRENCIES: dict[str, str] = {}
+_ACCEPTED_CURRENCIES_MAX = 1024
+
+
 def currency_code(value: str | None, location: str | None) -> str:
     """An ISO 4217 code from statement text, or a located error."""
+    accepted = _ACCEPTED_CURRENCIES.get(value)  # type: ignore[arg-type]
+    if accepted is not None:
+        return accepted
     currency = (value or "").strip().upper()
     # Withdrawn codes (DEM, NLG, ...) appear in archived statements; they import, though nothing is owed in them.
     if not (is_currency(currency) or is_historic_currency(currency)):
         raise StatementParseError("invalid_currency", f"{currency!r} is not an ISO 4217 currency", location)
+    if value and len(_ACCEPTED_CURRENCIES) < _ACCEPTED_CURRENCIES_MAX:
+        _ACCEPTED_CURRENCIES[value] = currency
     return currency
 
 

@@ -64,7 +64,7 @@ Item = ParsedStatement | ParsedTransfer | StatementEnd
 
 
 class _Steps(dict):
-    """A path's qualified tags one by one, for `_iterfind` and `_find`, memoised: the same few paths, millions of
+    """A path's qualified tags one by one, for `_findall` and `_find`, memoised: the same few paths, millions of
     times (a dict whose misses fill it, so a hit is one C call)."""
 
     def __init__(self, ns: str) -> None:
@@ -91,25 +91,45 @@ class _Names(dict):
         return qualified
 
 
-def _iterfind(element: etree._Element, q: _Names, path: str) -> Iterator[etree._Element]:
-    """What `element.iterfind(q(path))` yields, in the same order, by stepping through children by tag (C code)
+def _findall(element: etree._Element, q: _Names, path: str) -> list[etree._Element]:
+    """What `element.findall(q(path))` finds, in the same order, by stepping through children by tag (C code)
     instead of lxml's ElementPath, which evaluates a path of several steps in Python: per entry, the importer's
     multi-step lookups cost more than the rest of its parsing."""
-    return _descend(element, q.steps(path), 0)
+    return _findall_from([element], q, path)
 
 
-def _descend(element: etree._Element, steps: tuple[str, ...], depth: int) -> Iterator[etree._Element]:
-    if depth == len(steps) - 1:
-        yield from element.iterchildren(steps[depth])
-        return
-    for child in element.iterchildren(steps[depth]):
-        yield from _descend(child, steps, depth + 1)
+def _findall_from(elements: list[etree._Element], q: _Names, path: str) -> list[etree._Element]:
+    """`_findall` from each of `elements` in turn, in document order."""
+    for step in q.steps(path):
+        elements = [child for parent in elements for child in parent.iterchildren(step)]
+    return elements
+
+
+def _siblings(first: etree._Element | None) -> list[etree._Element]:
+    """A first child found by `_children` and the children of its tag after it: all of the parent's of that tag."""
+    return [] if first is None else [first, *first.itersiblings(first.tag)]
 
 
 def _find(element: etree._Element, q: _Names, path: str) -> etree._Element | None:
-    """`element.find(q(path))`, as `_iterfind` reads it, without its generators: the first match, depth first
-    in document order (each step is nearly always one child, so this is a loop of C calls)."""
+    """`element.find(q(path))`, as `_findall` reads it, without building its lists: the first match, depth first
+    in document order. The paths of one to three steps the parse uses are nested loops in one call (each step is
+    nearly always one child, so this is a few C calls); longer ones recurse."""
     steps = q.steps(path)
+    if len(steps) == 1:
+        for child in element.iterchildren(steps[0]):
+            return child
+        return None
+    if len(steps) == 2:
+        for child in element.iterchildren(steps[0]):
+            for grandchild in child.iterchildren(steps[1]):
+                return grandchild
+        return None
+    if len(steps) == 3:
+        for child in element.iterchildren(steps[0]):
+            for grandchild in child.iterchildren(steps[1]):
+                for found in grandchild.iterchildren(steps[2]):
+                    return found
+        return None
     return _first(element, steps, 0, len(steps) - 1)
 
 
@@ -129,6 +149,21 @@ def _findtext(element: etree._Element, q: _Names, path: str) -> str | None:
     """`element.findtext(q(path))`: the first match's text ("" when it has none), None when nothing matches."""
     found = _find(element, q, path)
     return None if found is None else (found.text or "")
+
+
+def _children(element: etree._Element) -> dict:
+    """The first child of each tag, from one pass over the children: what `element.find(tag)` would give for
+    each of them, for less than the cost of two such lookups (each goes through lxml's ElementPath)."""
+    first: dict = {}
+    for child in element:
+        if child.tag not in first:
+            first[child.tag] = child
+    return first
+
+
+def _text(element: etree._Element | None) -> str | None:
+    """`findtext` on a looked-up child: its text ("" when it has none), None when there was no such child."""
+    return None if element is None else (element.text or "")
 
 
 @dataclass(slots=True)
@@ -151,6 +186,7 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
         tag=["{*}Document", "{*}GrpHdr", "{*}Stmt", "{*}Rpt", "{*}Ntfctn", "{*}Ntry"],
     )
     q: _Names | None = None
+    local_names: dict[str, str] = {}
     kind = version = message_id = None
     statement: _StatementState | None = None
     statements = entries = 0
@@ -159,8 +195,23 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
             if q is None:
                 q, kind, version = _root(element)
                 continue
-            local = etree.QName(element).localname
+            local = local_names.get(element.tag) or _local_name(local_names, element)
             parent = element.getparent()
+            if local == "Ntry":  # two events per entry: the other elements' questions are not asked of them
+                if statement is None or parent is not statement.element:
+                    continue
+                if event == "start":
+                    # Balances and the account precede the first entry, so the header is complete here.
+                    header = _ensure_header(statement, q, kind, version, message_id)
+                    if header is not None:
+                        yield header
+                    continue
+                entries += 1
+                for transfer in _entry_transfers(element, q, statement, entries):
+                    _tracker(statement).add(transfer)
+                    yield transfer
+                _forget(element)
+                continue
             grandparent = parent.getparent() if parent is not None else None
             # GrpHdr and the statements sit in the message element right under the Document root.
             in_container = grandparent is not None and grandparent.getparent() is None
@@ -168,21 +219,10 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
                 if local in _STATEMENT_TAGS and in_container:
                     statements += 1
                     statement = _StatementState(statements, element)
-                elif local == "Ntry" and statement is not None and parent is statement.element:
-                    # Balances and the account precede the first entry, so the header is complete here.
-                    header = _ensure_header(statement, q, kind, version, message_id)
-                    if header is not None:
-                        yield header
                 continue
             if local == "GrpHdr" and in_container:
                 message_id = clean_reference(element.findtext(q("MsgId")))
                 element.clear()
-            elif local == "Ntry" and statement is not None and parent is statement.element:
-                entries += 1
-                for transfer in _entry_transfers(element, q, statement, entries):
-                    _tracker(statement).add(transfer)
-                    yield transfer
-                _forget(element)
             elif local in _STATEMENT_TAGS and statement is not None and element is statement.element:
                 header = _ensure_header(statement, q, kind, version, message_id)
                 if header is not None:
@@ -194,6 +234,15 @@ def parse_camt(stream: BinaryIO) -> Iterator[Item]:
         raise _syntax_error(exc, source) from None
     if q is None:
         raise StatementFormatError("the XML document is not an ISO 20022 camt.052, camt.053 or camt.054 message")
+
+
+def _local_name(local_names: dict[str, str], element: etree._Element) -> str:
+    """The local name of an element's tag, memoised by tag (the same few tags, twice per entry; bounded, as a file
+    may put its elements in as many namespaces as it likes)."""
+    local = etree.QName(element).localname
+    if len(local_names) < 64:
+        local_names[element.tag] = local
+    return local
 
 
 def _root(element: etree._Element) -> tuple[_Names, str, str]:
@@ -328,18 +377,27 @@ def _direction(text: str | None, location: str) -> Direction:
     raise StatementParseError("invalid_entry", "an entry has no valid CdtDbtInd (CRDT or DBIT)", location)
 
 
-def _status(entry: etree._Element, q: _Names) -> EntryStatus:
-    status = entry.find(q("Sts"))
+def _status(status: etree._Element | None, q: _Names) -> EntryStatus:
+    """The status of an entry from its `Sts` element (None: booked)."""
     if status is None:
         return "booked"
-    code = (status.findtext(q("Cd")) or status.findtext(q("Prtry")) or status.text or "").strip().upper()
+    if len(status):  # from .07 on a choice of Cd or Prtry; up to .06 the code is the element's own text
+        code = _findtext(status, q, "Cd") or _findtext(status, q, "Prtry") or status.text or ""
+    else:
+        code = status.text or ""
+    code = code.strip().upper()
     # Codes other than BOOK (later versions allow external codes) are not counted as booked: a balance
     # check that leaves out an unknown entry fails loudly, one that counts a non-booked entry hides it.
     return _STATUS.get(code, "pending")  # type: ignore[return-value]
 
 
-def _date(entry: etree._Element, q: _Names, name: str, location: str):
-    return iso_date(_findtext(entry, q, f"{name}/Dt") or _findtext(entry, q, f"{name}/DtTm"), location)
+def _date(entry: etree._Element, q: _Names, paths: tuple[str, str], location: str):
+    """The date of `paths` (`X/Dt`, else `X/DtTm`) under an entry."""
+    return iso_date(_findtext(entry, q, paths[0]) or _findtext(entry, q, paths[1]), location)
+
+
+_BOOKED = ("BookgDt/Dt", "BookgDt/DtTm")
+_VALUED = ("ValDt/Dt", "ValDt/DtTm")
 
 
 def _tracker(statement: _StatementState) -> BalanceTracker:
@@ -356,39 +414,41 @@ def _entry_transfers(
     header = statement.header
     if header is None:  # _ensure_header ran at the statement's first entry
         raise ValueError("an entry read before its statement's header")
-    amount_element = entry.find(q("Amt"))
+    children = _children(entry)
+    amount_element = children.get(q("Amt"))
     if amount_element is None:
         raise StatementParseError("invalid_amount", "an entry has no amount", location)
     amount = money(amount_element.text, amount_element.get("Ccy"), location)
     if amount.amount < 0:
         raise StatementParseError("invalid_amount", "entry amounts must not be negative", location)
-    direction = _direction(entry.findtext(q("CdtDbtInd")), location)
+    direction = _direction(_text(children.get(q("CdtDbtInd"))), location)
     common = dict(
         occurrences=statement.occurrences,
         account=header.account or "",
-        booking_date=_date(entry, q, "BookgDt", location),
-        value_date=_date(entry, q, "ValDt", location),
-        entry_reference=clean_reference(entry.findtext(q("AcctSvcrRef"))),
-        reversal=(entry.findtext(q("RvslInd")) or "").strip().lower() in ("true", "1"),
-        status=_status(entry, q),
+        booking_date=_date(entry, q, _BOOKED, location),
+        value_date=_date(entry, q, _VALUED, location),
+        entry_reference=clean_reference(_text(children.get(q("AcctSvcrRef")))),
+        reversal=(_text(children.get(q("RvslInd"))) or "").strip().lower() in ("true", "1"),
+        status=_status(children.get(q("Sts")), q),
         statement_index=statement.index,
         entry_index=entry_index,
         location=location,
     )
-    details = list(_iterfind(entry, q, "NtryDtls/TxDtls"))
+    details = _findall(entry, q, "NtryDtls/TxDtls")
     split = _split_batch(details, q, amount, direction, location) if len(details) > 1 else None
     if split is None:
-        detail = details[0] if len(details) == 1 else None
+        detail = _children(details[0]) if len(details) == 1 else None
         # A lone detail's amount details describe the whole entry; the entry's own are the fallback.
-        amount_details = [d for d in (detail, entry) if d is not None]
+        amount_details = [d.get(q("AmtDtls")) for d in (detail, children) if d is not None]
         yield build_transfer(amount=amount, direction=direction, detail_index=None,
-                             **_detail_fields(detail, entry, q, direction, header.account),
+                             **_detail_fields(detail, children, q, direction, header.account),
                              **_stated_fx(amount_details, q, amount.currency, location), **common)
         return
-    for index, (detail, detail_amount, detail_direction) in enumerate(split):
+    for index, (detail_element, detail_amount, detail_direction) in enumerate(split):
         detail_location = f"{location}, transaction detail {index + 1}"
-        fields = _detail_fields(detail, entry, q, detail_direction, header.account)
-        fx = _stated_fx([detail], q, detail_amount.currency, detail_location)
+        detail = _children(detail_element)
+        fields = _detail_fields(detail, children, q, detail_direction, header.account)
+        fx = _stated_fx([detail.get(q("AmtDtls"))], q, detail_amount.currency, detail_location)
         yield build_transfer(amount=detail_amount, direction=detail_direction, detail_index=index,
                              **fields, **fx, **{**common, "location": detail_location})
 
@@ -408,7 +468,7 @@ def _split_batch(
         detail_amount = _detail_amount(detail, q, amount.currency, where)
         if detail_amount is None:
             return None
-        indicator = detail.findtext(q("CdtDbtInd"))
+        indicator = _findtext(detail, q, "CdtDbtInd")
         detail_direction = _direction(indicator, where) if indicator else direction
         split.append((detail, detail_amount, detail_direction))
         net = net + (detail_amount if detail_direction == "credit" else -detail_amount)
@@ -426,12 +486,11 @@ def _detail_amount(detail: etree._Element, q: _Names, currency: str, location: s
     return None
 
 
-def _stated_fx(holders: list[etree._Element], q: _Names, booked: str, location: str) -> dict:
-    """`instructed_amount` and `fx_rate` of a transfer booked in `booked`, from the `AmtDtls` of the first of
-    `holders` (a transaction detail, an entry) that states an instructed amount; both None when none does
-    or when the payer instructed the booked currency itself."""
-    for holder in holders:
-        amount_details = holder.find(q("AmtDtls"))
+def _stated_fx(holders: list[etree._Element | None], q: _Names, booked: str, location: str) -> dict:
+    """`instructed_amount` and `fx_rate` of a transfer booked in `booked`, from the first of `holders` (the
+    `AmtDtls` of a transaction detail, of an entry; None where it has none) that states an instructed amount;
+    both None when none does or when the payer instructed the booked currency itself."""
+    for amount_details in holders:
         element = _find(amount_details, q, "InstdAmt/Amt") if amount_details is not None else None
         if element is None:
             continue
@@ -473,24 +532,28 @@ def _exchange_rate(exchange: etree._Element, q: _Names, booked: str, instructed:
         booked=booked, instructed=instructed)
 
 
+#: Where a role's name (from .07 on, then up to .06) and IBAN sit under `RltdPties`.
+_ROLE_PATHS = {role: (f"{role}/Pty/Nm", f"{role}/Nm", f"{role}Acct/Id/IBAN") for role in ("Dbtr", "Cdtr")}
+
+
 def _party(parties: etree._Element | None, q: _Names, role: str) -> tuple[str | None, str | None]:
     if parties is None:
         return None, None
-    name = _findtext(parties, q, f"{role}/Pty/Nm") or _findtext(parties, q, f"{role}/Nm")
-    iban = _findtext(parties, q, f"{role}Acct/Id/IBAN")
+    named, named_before_07, account = _ROLE_PATHS[role]
+    name = _findtext(parties, q, named) or _findtext(parties, q, named_before_07)
+    iban = _findtext(parties, q, account)
     return (" ".join(name.split()) or None if name else None), (iban.strip().replace(" ", "") if iban else None)
 
 
-def _detail_fields(
-    detail: etree._Element | None, entry: etree._Element, q: _Names, direction: Direction, account: str | None
-) -> dict:
-    """References, remittance and counterparty of one transaction detail (or of a detail-less entry)."""
+def _detail_fields(detail: dict | None, entry: dict, q: _Names, direction: Direction, account: str | None) -> dict:
+    """References, remittance and counterparty of one transaction detail (or of a detail-less entry), each given
+    as the first child of each tag (`_children`)."""
     if detail is None:
-        remittance = join_text([entry.findtext(q("AddtlNtryInf")) or ""])
+        remittance = join_text([_text(entry.get(q("AddtlNtryInf"))) or ""])
         return dict(detail_reference=None, end_to_end_id=None, uetr=None, structured_reference=None,
                     structured_type_is_scor=False, remittance_information=remittance,
                     counterparty_name=None, counterparty_iban=None)
-    parties = detail.find(q("RltdPties"))
+    parties = detail.get(q("RltdPties"))
     # Money in came from the debtor; money out went to the creditor.
     first, second = ("Dbtr", "Cdtr") if direction == "credit" else ("Cdtr", "Dbtr")
     name, iban = _party(parties, q, first)
@@ -499,20 +562,22 @@ def _detail_fields(
         if other_iban is None or other_iban != (account or "").replace(" ", ""):
             name, iban = other_name, other_iban
     structured, is_scor = None, False
-    for creditor_ref in _iterfind(detail, q, "RmtInf/Strd/CdtrRefInf"):
-        ref = clean_reference(creditor_ref.findtext(q("Ref")))
+    remittances = _siblings(detail.get(q("RmtInf")))
+    for creditor_ref in _findall_from(remittances, q, "Strd/CdtrRefInf"):
+        ref = clean_reference(_findtext(creditor_ref, q, "Ref"))
         if ref:
             code = (_findtext(creditor_ref, q, "Tp/CdOrPrtry/Cd") or "").strip()
             structured, is_scor = ref, code in ("SCOR", "")
             break
-    unstructured = [text for text in (u.text for u in _iterfind(detail, q, "RmtInf/Ustrd")) if text]
+    unstructured = [text for text in (u.text for u in _findall_from(remittances, q, "Ustrd")) if text]
     if not unstructured and structured is None:
-        unstructured = [detail.findtext(q("AddtlTxInf")) or entry.findtext(q("AddtlNtryInf")) or ""]
-    refs = detail.find(q("Refs"))  # one step down once, then one-level lookups: cheaper than three paths
+        unstructured = [_text(detail.get(q("AddtlTxInf"))) or _text(entry.get(q("AddtlNtryInf"))) or ""]
+    refs = detail.get(q("Refs"))
+    refs = _children(refs) if refs is not None else None  # one pass for the three references below
     return dict(
-        detail_reference=clean_reference(refs.findtext(q("AcctSvcrRef"))) if refs is not None else None,
-        end_to_end_id=clean_reference(refs.findtext(q("EndToEndId"))) if refs is not None else None,
-        uetr=clean_reference(refs.findtext(q("UETR"))) if refs is not None else None,
+        detail_reference=clean_reference(_text(refs.get(q("AcctSvcrRef")))) if refs is not None else None,
+        end_to_end_id=clean_reference(_text(refs.get(q("EndToEndId")))) if refs is not None else None,
+        uetr=clean_reference(_text(refs.get(q("UETR")))) if refs is not None else None,
         structured_reference=structured,
         structured_type_is_scor=is_scor,
         remittance_information=join_text(unstructured),
