@@ -164,10 +164,10 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.connection.driver_connection.execute("BEGIN")
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record):
+    def _on_checkin(dbapi_connection, record):
         # Back in the pool: its transaction has committed or rolled back (SQLAlchemy's `commit` event would come
         # before the COMMIT, which for a long writer's transaction takes a while of its own).
-        sqlite_busy.release_marker(record.info)
+        sqlite_busy.release_marker(record.info, dbapi_connection)
 
     @event.listens_for(engine, "close")
     def _on_close(_dbapi_connection, record):

@@ -84,3 +84,30 @@ def test_a_long_writer_holds_the_marker_until_its_connection_is_back_in_the_pool
     finally:
         probe.close()
         engine.dispose()
+
+
+def test_a_long_writer_copies_its_write_ahead_log_into_the_database_before_letting_go(tmp_path, monkeypatch):
+    """Not the next committer (a partner's write): the writer waits for the reader whose snapshot holds the copy up.
+    Only a checkpoint grows the database file; a reader never makes one, and this log is below SQLite's own
+    threshold for one at commit (1,000 frames)."""
+    import threading
+
+    monkeypatch.setattr(sqlite_busy, "CHECKPOINT_AFTER_FRAMES", 50)
+    path = tmp_path / "wal.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as setup:
+            setup.execute(text("CREATE TABLE t (v TEXT)"))
+            setup.commit()
+        reader = engine.connect().execution_options(**{db.READ_ONLY: True})
+        reader.execute(text("SELECT count(*) FROM t")).scalar_one()  # a snapshot from before the write
+        before = path.stat().st_size
+        with engine.connect() as writer:
+            writer.execute(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                                "INSERT INTO t SELECT printf('%0500d', i) FROM n"))
+            writer.commit()
+            threading.Timer(0.2, reader.rollback).start()  # the reader finishes while the writer waits for it
+        assert path.stat().st_size > before + 2000 * 500
+        reader.close()
+    finally:
+        engine.dispose()
