@@ -110,6 +110,11 @@ def get(session: Session, agreement_id: int) -> Agreement | None:
     return session.get(Agreement, agreement_id)
 
 
+def by_ids(session: Session, ids: list[int]) -> dict[int, Agreement]:
+    """The agreements of `ids`, by id."""
+    return {a.id: a for a in session.execute(select(Agreement).where(Agreement.id.in_(ids))).scalars()}
+
+
 #: The agreements' references by id, built once: a list of invoices shows each one's.
 _REFERENCES = select(Agreement.id, Agreement.reference).where(Agreement.id.in_(bindparam("ids", expanding=True)))
 
