@@ -236,7 +236,7 @@ def yield_cpu(niceness: int) -> None:
     nobody else wants; a process can always lower its own priority, and one already lower stays so.
 
     Niceness orders processes of one scheduling group: where the commands run in another container or systemd
-    unit than the API, give that one a lower CPU weight instead (README, "Operations")."""
+    unit than the API, give that one a lower CPU weight instead (README, `LEDGER_BATCH_NICENESS`)."""
     if niceness and hasattr(os, "setpriority"):
         current = os.getpriority(os.PRIO_PROCESS, 0)
         if current < niceness:
