@@ -3,7 +3,8 @@ the same stack's /api/v1/health ceiling and the ratio; then the journal balances
 idempotent request was applied twice.
 
     python -m bench.load --database-url postgresql://postgres@127.0.0.1:5432/ledger_load [--duration 30]
-        [--users 16] [--workers 4] [--health-seconds 10] [--paced 0.3] [--busy 100000 --busy-import 1000000]
+        [--users 16] [--workers 4] [--health-seconds 10] [--paced 0.3 | --rate 150]
+        [--busy 100000 --busy-import 1000000]
 
 The database named in the URL is dropped and recreated. A small threads-and-http.client generator rather
 than locust: locust brings gevent (monkey-patching) and a web UI, and this run must also seed, measure the
@@ -24,10 +25,13 @@ lasts until they have ended.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -328,14 +332,19 @@ class Busy:
                         Writer(f"settle close {self.period}", ("settle", "close", self.period))]
         self.seconds_to_seed = time.monotonic() - started
         self.threads: list[threading.Thread] = []
+        self.children: list[subprocess.Popen] = []
 
     def _cli(self, writer: Writer) -> None:
-        import subprocess
-
         writer.started = time.monotonic()
-        done = subprocess.run([stack.PYTHON, "-c", "from ledger.cli import main; main()", *writer.args],
-                              cwd=stack.ROOT, env=stack.environment(self.url), capture_output=True, text=True,
-                              check=False)
+        # In a session of its own, as a scheduler (cron, a job runner) starts a job: so, like gunicorn's workers
+        # (`stack.Gunicorn`), it is a scheduling group of its own on Linux, and the command lowers its group's
+        # niceness (`ledger.cli.yield_cpu`) where its own would not rank it against the workers.
+        with subprocess.Popen([stack.PYTHON, "-c", "from ledger.cli import main; main()", *writer.args],
+                              cwd=stack.ROOT, env=stack.environment(self.url), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True) as child:
+            self.children.append(child)
+            stdout, stderr = child.communicate()
+        done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
         writer.ended, writer.status = time.monotonic(), done.returncode
         for line in reversed(done.stdout.splitlines()):
             if line.startswith("{") and '"auto_matched"' in line:
@@ -351,12 +360,19 @@ class Busy:
             writer.said = (lines[-1] if lines else "")[:120]
 
     def start(self) -> None:
+        atexit.register(self.stop)  # in sessions of their own, the writers would outlive an interrupted bench
         if self.queued:
             self.threads = [threading.Thread(target=lambda: [self._cli(w) for w in self.writers], daemon=True)]
         else:
             self.threads = [threading.Thread(target=self._cli, args=(w,), daemon=True) for w in self.writers]
         for t in self.threads:
             t.start()
+
+    def stop(self) -> None:
+        """End any writer still running (the bench was interrupted): their sessions are not the bench's."""
+        for child in self.children:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
 
     def running(self) -> bool:
         return any(t.is_alive() for t in self.threads)
@@ -515,8 +531,10 @@ def scenario(port: int, seeded: stack.Seeded, users: int, seconds: float, seed: 
 
 
 def run(database_url: str, duration: float, users: int, workers: int, health_seconds: float,
-        paced: float = 0.0, busy: int = 0, busy_import: int | None = None, only_paced: bool = False) -> dict:
-    """The saturated run (and with `paced`, a second run offered paced × the health ceiling), then the checks.
+        paced: float = 0.0, busy: int = 0, busy_import: int | None = None, only_paced: bool = False,
+        rate: float | None = None) -> dict:
+    """The saturated run (and with `paced`, a second run offered paced × the health ceiling, or `rate` requests a
+    second if given: the health ceiling moves from run to run with the host, a fixed rate does not), then the checks.
 
     With `busy` (open invoices to reconcile), the books are busy during each run (see `Busy`): a reconciliation
     run over `busy` seeded invoices and their transfers, an import of a camt.053 of `busy_import` entries (by
@@ -543,15 +561,16 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count()) if not only_paced else 0.0
         busy_figures = books.figures(results, results.clock) if books else None
         busy_checks.update(books.checks("saturated run") if books else {})
-        if paced:
+        if paced or rate:
+            offered = rate or paced * ceiling
             calm = Results()
             # not timed: between the runs
             quiet = Busy(database_url, busy, entries, round_=0 if only_paced else 1) if busy else None
             taken = _party_codes(database_url)
-            calm, skipped = scenario(server.port, seeded, users, duration, rate=paced * ceiling,
+            calm, skipped = scenario(server.port, seeded, users, duration, rate=offered,
                                      agreements=results.agreements or agreements, results=calm, books=quiet,
                                      spare_codes=[c for c in results.spare_codes if c not in taken])
-            paced_figures = _paced(calm, paced, ceiling)
+            paced_figures = _paced(calm, offered / ceiling, offered)
             if quiet:
                 paced_figures["busy"] = quiet.figures(calm, calm.clock)
                 busy_checks.update(quiet.checks("paced run"))
@@ -595,10 +614,10 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
     }
 
 
-def _paced(results: Results, fraction: float, ceiling: float) -> dict:
+def _paced(results: Results, fraction: float, offered: float) -> dict:
     everything = [v for values in results.samples.values() for v in values]
     reads = [v for name, values in results.samples.items() if name in results.reads for v in values]
-    return {"fraction": fraction, "offered": fraction * ceiling, "requests": len(everything),
+    return {"fraction": fraction, "offered": offered, "requests": len(everything),
             "seconds": results.elapsed, "throughput": len(everything) / results.elapsed, **percentiles(everything),
             "reads": percentiles(reads),
             "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
@@ -713,6 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--health-seconds", type=float, default=10)
     parser.add_argument("--paced", type=float, default=0.0,
                         help="then a second run offered this fraction of the health ceiling (e.g. 0.3)")
+    parser.add_argument("--rate", type=float, default=None, metavar="REQUESTS",
+                        help="pace the second run at this many requests a second instead (runs then compare)")
     parser.add_argument("--busy", type=int, default=0, metavar="INVOICES",
                         help="busy books, through the CLI while each run goes on: a reconciliation run over INVOICES "
                              "seeded open invoices and about as many transfers paying them, a camt.053 import and a "
@@ -723,10 +744,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave the saturated run out (with --paced; the health ceiling is still measured)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    if args.only_paced and not args.paced:
-        parser.error("--only-paced needs --paced")
+    if args.only_paced and not (args.paced or args.rate):
+        parser.error("--only-paced needs --paced or --rate")
     figures = run(args.database_url, args.duration, args.users, args.workers, args.health_seconds, args.paced,
-                  args.busy, args.busy_import, args.only_paced)
+                  args.busy, args.busy_import, args.only_paced, args.rate)
     report(figures)
     if args.json:
         with open(args.json, "w") as handle:

@@ -229,18 +229,42 @@ def _create_app() -> Flask:
     return app
 
 
-def yield_cpu(niceness: int) -> None:
+#: Linux's scheduling group of this process's session (an autogroup): reads "/autogroup-N nice K", takes a niceness.
+AUTOGROUP = "/proc/self/autogroup"
+
+
+def yield_cpu(niceness: int, autogroup: str = AUTOGROUP) -> None:
     """Lower this process's CPU priority to at least `niceness`: the ledger's commands are the back office's
     long work (a million-entry import, a reconciliation run, a month close), and on a host they share with the
     API's workers the partners' requests should not queue behind them for the CPU. They still get all the CPU
     nobody else wants; a process can always lower its own priority, and one already lower stays so.
 
-    Niceness orders processes of one scheduling group: where the commands run in another container or systemd
-    unit than the API, give that one a lower CPU weight instead (README, `LEDGER_BATCH_NICENESS`)."""
-    if niceness and hasattr(os, "setpriority"):
-        current = os.getpriority(os.PRIO_PROCESS, 0)
+    Niceness orders the processes of one scheduling group. On Linux each session is a group of its own
+    (autogroup) and the API's workers, started by a service manager or in a session of their own, are in
+    another, where the command's niceness does not reach: against them only its group's niceness counts. So a
+    command that leads its own session (as cron, `setsid` or a job runner start it) lowers its group's too: all
+    in that session is the command and its children. Started from an operator's shell it leaves the shell's
+    group alone. Where the commands run in another container or systemd unit than the API (a cgroup, which
+    autogroups give way to), give that one a lower CPU weight instead (README, `LEDGER_BATCH_NICENESS`)."""
+    if not niceness or not hasattr(os, "setpriority"):
+        return
+    if os.getpriority(os.PRIO_PROCESS, 0) < niceness:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    if os.getsid(0) == os.getpid():
+        lower_group(niceness, autogroup)
+
+
+def lower_group(niceness: int, autogroup: str = AUTOGROUP) -> None:
+    """Lower the niceness of this session's scheduling group (`autogroup`) to at least `niceness`; nothing where
+    there is none (not Linux, autogroups off) or it may not be changed: the process's own niceness still holds."""
+    try:
+        with open(autogroup) as handle:
+            current = int(handle.read().split()[-1])
         if current < niceness:
-            os.setpriority(os.PRIO_PROCESS, 0, niceness)
+            with open(autogroup, "w") as handle:
+                handle.write(str(niceness))
+    except (OSError, ValueError, IndexError):
+        return
 
 
 def commands() -> FlaskGroup:

@@ -174,6 +174,41 @@ def test_yielding_the_cpu_lowers_the_priority_to_at_least_the_niceness_and_never
     assert [int(n) for n in done.stdout.split()] == [max(5, start)] * 2
 
 
+def test_a_command_that_leads_its_own_session_lowers_its_scheduling_group_too():
+    """On Linux a session is a scheduling group (autogroup): the niceness of the processes in it does not rank them
+    against the API's workers in another, the group's does. A command in a shell's session leaves that group be."""
+    import subprocess
+    import sys
+
+    from ledger.cli import AUTOGROUP
+
+    if not Path(AUTOGROUP).exists():
+        pytest.skip("this kernel schedules no autogroups")
+    code = ("from ledger.cli import AUTOGROUP, yield_cpu; yield_cpu(6); "
+            "print(open(AUTOGROUP).read().split()[-1])")
+    ours = Path(AUTOGROUP).read_text()
+    for own_session, expected in ((True, lambda nice: nice >= 6), (False, lambda nice: nice == int(ours.split()[-1]))):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                              cwd=Path(__file__).resolve().parents[1], start_new_session=own_session)
+        assert done.returncode == 0, done.stderr
+        assert expected(int(done.stdout)), (own_session, done.stdout)
+    assert Path(AUTOGROUP).read_text() == ours
+
+
+def test_lowering_a_group_never_raises_it_and_passes_over_what_it_cannot_read(tmp_path):
+    from ledger.cli import lower_group
+
+    group = tmp_path / "autogroup"
+    group.write_text("/autogroup-7 nice 0\n")
+    lower_group(10, str(group))
+    assert group.read_text() == "10"
+    for left in ("/autogroup-7 nice 15\n", "no niceness here", ""):
+        group.write_text(left)
+        lower_group(10, str(group))
+        assert group.read_text() == left
+    lower_group(10, str(tmp_path / "absent"))  # a kernel without autogroups: nothing to lower, no error
+
+
 def test_the_batch_niceness_is_a_niceness(tmp_path):
     assert load(str(tmp_path), environ={})["LEDGER_BATCH_NICENESS"] == 10
     assert load(str(tmp_path), environ={"LEDGER_BATCH_NICENESS": "0"})["LEDGER_BATCH_NICENESS"] == 0
