@@ -159,6 +159,8 @@ def _configure_sqlite(engine: Engine) -> None:
             info["ledger_busy_timeout"] = wait
         if immediate:  # may wait for the write lock and fail (busy books): SQLAlchemy's errors, as every statement
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+            if not short:
+                sqlite_busy.hold_write_lock(info, marker)
         else:  # a reader's BEGIN takes no lock and cannot fail: straight to the driver, without a statement's
             # execution context (on SQLite about a third of a read's own transaction cost, `bench.profile`)
             connection.connection.driver_connection.execute("BEGIN")
@@ -180,6 +182,8 @@ def _lock_wait(info: dict, marker: str | None, *, short: bool, immediate: bool) 
     if not short:
         return LONG_LOCK_WAIT_MS
     if immediate and sqlite_busy.long_writer_at_work(info, marker):
+        if sqlite_busy.long_writer_holds_lock(info, marker):
+            return sqlite_busy.HELD_LOCK_WAIT_MS
         return sqlite_busy.BUSY_BOOKS_LOCK_WAIT_MS
     return SHORT_LOCK_WAIT_MS
 

@@ -2,9 +2,10 @@
 
 A long writer (a CLI command, an API long writer, an officers' page: any transaction that would wait
 `ledger.db.LONG_LOCK_WAIT_MS` for SQLite's one write lock) holds the marker while it holds or awaits that lock; an
-API write that finds it held waits BUSY_BOOKS_LOCK_WAIT_MS for the lock instead of `ledger.db.SHORT_LOCK_WAIT_MS`
-(`ledger.db` chooses the wait; this module only tells whether a long writer is at work). Each connection's marker
-file and whether it holds it are kept in its pool record's `info`.
+API write that finds it held waits BUSY_BOOKS_LOCK_WAIT_MS for the lock instead of `ledger.db.SHORT_LOCK_WAIT_MS`,
+and none at all (HELD_LOCK_WAIT_MS) once the long writer has the lock, which a second file beside the database says
+(`ledger.db` chooses the wait; this module only tells whether a long writer is at work and whether it holds the
+lock). Each connection's sidecar files and the locks it holds on them are kept in its pool record's `info`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from sqlalchemy import URL
 #: in between two of its transactions, too short to keep a worker (and the reads queued for it) waiting for a lock
 #: held for tens of seconds.
 BUSY_BOOKS_LOCK_WAIT_MS = 50
+#: An API write's wait while a long writer holds the write lock itself (see `long_writer_holds_lock`): none, since
+#: the lock is the long writer's until it commits, seconds or minutes later; every millisecond waited is a worker,
+#: and the requests queued for it, held for nothing.
+HELD_LOCK_WAIT_MS = 0
 #: The SQLite database's sidecar that says a long writer holds or awaits the write lock (see `long_writer_at_work`).
 LONG_WRITER_MARKER_SUFFIX = "-long-writer.lock"
+#: The sidecar that says a long writer holds the write lock (see `long_writer_holds_lock`).
+LONG_WRITER_HOLDS_SUFFIX = "-long-writer-holds.lock"
 
 
 def long_writer_marker(url: URL) -> str | None:
@@ -43,15 +50,27 @@ def long_writer_at_work(info: dict, marker: str | None) -> bool:
     end in 503 `books_busy` anyway, after holding a worker for that second. Two API writes probing at the same
     instant may take each other for one; the loser then waits BUSY_BOOKS_LOCK_WAIT_MS, long enough for an
     ordinary write to finish."""
-    handle = _marker_file(info, marker)
+    # a file system without locks (ENOLCK) says no: the write waits SHORT_LOCK_WAIT_MS, as without a marker
+    return _refused(_marker_file(info, marker), fcntl.LOCK_EX)
+
+
+def long_writer_holds_lock(info: dict, marker: str | None) -> bool:
+    """Whether a long writer holds SQLite's write lock now, not just awaits it (see `hold_write_lock`): an API write
+    then cannot get in until it commits, so need not wait at all. Probed shared, so API writes never take each other
+    for one."""
+    return _refused(_holder_file(info, marker), fcntl.LOCK_SH)
+
+
+def _refused(handle, kind: int) -> bool:
+    """Whether a lock of `kind` on `handle` is refused now (taken and let go at once if not)."""
     if handle is None:
         return False
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, kind | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
     except OSError:
-        return False  # a file system without locks (ENOLCK): wait SHORT_LOCK_WAIT_MS, as without a marker
+        return False
     fcntl.flock(handle, fcntl.LOCK_UN)
     return False
 
@@ -68,9 +87,27 @@ def hold_marker(info: dict, marker: str | None) -> None:
     info["ledger_marker_held"] = True
 
 
+def hold_write_lock(info: dict, marker: str | None) -> None:
+    """A long writer's BEGIN IMMEDIATE succeeded: SQLite's write lock is its until it commits. Say so (until
+    `release_marker`). Exclusive, as the lock itself is; refused (a file system without locks), API writes wait
+    BUSY_BOOKS_LOCK_WAIT_MS as before."""
+    handle = _holder_file(info, marker)
+    if handle is None or info.get("ledger_holding"):
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return
+    info["ledger_holding"] = True
+
+
 def release_marker(info: dict, dbapi_connection) -> None:
-    """The connection is back in the pool: its transaction has ended, so it is no longer at work, once it has
-    copied what it left in the write-ahead log into the database (`checkpoint_leftovers`)."""
+    """The connection is back in the pool: its transaction has ended, so it holds no lock (API writes may try
+    again at once) and is no longer at work, once it has copied what it left in the write-ahead log into the
+    database (`checkpoint_leftovers`, which lets writers commit meanwhile)."""
+    holder = info.get("ledger_holder_file")
+    if info.pop("ledger_holding", False) and holder is not None:
+        fcntl.flock(holder, fcntl.LOCK_UN)
     handle = info.get("ledger_marker_file")
     if info.pop("ledger_marker_held", False) and handle is not None:
         checkpoint_leftovers(dbapi_connection)
@@ -106,25 +143,37 @@ def checkpoint_leftovers(dbapi_connection) -> None:
 
 
 def close_marker(info: dict) -> None:
-    """The connection is closed: its marker file goes with it (and its lock, if held)."""
+    """The connection is closed: its sidecar files go with it (and their locks, if held)."""
     info.pop("ledger_marker_held", None)
-    handle = info.pop("ledger_marker_file", None)
-    if handle is not None:
-        handle.close()  # releases its lock too
+    info.pop("ledger_holding", None)
+    for key in ("ledger_marker_file", "ledger_holder_file"):
+        handle = info.pop(key, None)
+        if handle is not None:
+            handle.close()  # releases its lock too
 
 
 def _marker_file(info: dict, marker: str | None):
     """The connection's own open marker file (a lock belongs to the open file: each connection holds or probes
     with its own, also beside others of the same process); None without a marker or if it cannot be opened (a
     read-only directory: behave as without one)."""
-    if marker is None:
+    return _sidecar(info, "ledger_marker_file", marker)
+
+
+def _holder_file(info: dict, marker: str | None):
+    """The connection's own open file that says a long writer holds the write lock, beside the marker."""
+    holder = None if marker is None else marker.removesuffix(LONG_WRITER_MARKER_SUFFIX) + LONG_WRITER_HOLDS_SUFFIX
+    return _sidecar(info, "ledger_holder_file", holder)
+
+
+def _sidecar(info: dict, key: str, path: str | None):
+    if path is None:
         return None
-    if "ledger_marker_file" not in info:
+    if key not in info:
         try:
-            info["ledger_marker_file"] = _MarkerFile(marker)
+            info[key] = _MarkerFile(path)
         except OSError:
-            info["ledger_marker_file"] = None
-    return info["ledger_marker_file"]
+            info[key] = None
+    return info[key]
 
 
 class _MarkerFile:

@@ -72,15 +72,19 @@ def test_the_long_writer_marker_lies_beside_a_database_file_only(url, marker):
     assert sqlite_busy.long_writer_marker(make_url(url)) == marker
 
 
-def test_a_long_writer_holds_the_marker_until_its_connection_is_back_in_the_pool(tmp_path):
+def test_a_long_writer_holds_the_marker_and_says_it_has_the_lock_until_its_connection_is_back_in_the_pool(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'marker.sqlite3'}")
+    marker = sqlite_busy.long_writer_marker(engine.url)
     probe = engine.connect()
     try:
+        assert not sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
         with engine.connect() as writer:
-            writer.begin()
-            assert sqlite_busy.long_writer_at_work(probe.connection.info, sqlite_busy.long_writer_marker(engine.url))
+            writer.begin()  # BEGIN IMMEDIATE: the write lock is the writer's
+            assert sqlite_busy.long_writer_at_work(probe.connection.info, marker)
+            assert sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
             writer.rollback()
-        assert not sqlite_busy.long_writer_at_work(probe.connection.info, sqlite_busy.long_writer_marker(engine.url))
+        assert not sqlite_busy.long_writer_at_work(probe.connection.info, marker)
+        assert not sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
     finally:
         probe.close()
         engine.dispose()
