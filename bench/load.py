@@ -344,9 +344,8 @@ class Busy:
                               stderr=subprocess.PIPE, text=True, start_new_session=True) as child:
             self.children.append(child)
             stdout, stderr = child.communicate()
-        done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
-        writer.ended, writer.status = time.monotonic(), done.returncode
-        for line in reversed(done.stdout.splitlines()):
+        writer.ended, writer.status = time.monotonic(), child.returncode
+        for line in reversed(stdout.splitlines()):
             if line.startswith("{") and '"auto_matched"' in line:
                 writer.answer = json.loads(line)
                 break
@@ -355,7 +354,7 @@ class Busy:
             writer.said = (f"run {a['id']}: {a['transfers_considered']} transfers and {a['invoices_considered']} "
                            f"invoices considered; {a['auto_matched']} auto matched, {a['proposed']} proposed")
         else:
-            lines = [line for line in (done.stdout + done.stderr).splitlines()
+            lines = [line for line in (stdout + stderr).splitlines()
                      if line.strip() and not line.startswith("{")]
             writer.said = (lines[-1] if lines else "")[:120]
 
@@ -741,7 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy-import", type=int, default=None, metavar="ENTRIES",
                         help="entries of the busy books' camt.053 import (default: as many as --busy)")
     parser.add_argument("--only-paced", action="store_true",
-                        help="leave the saturated run out (with --paced; the health ceiling is still measured)")
+                        help="leave the saturated run out "
+                             "(with --paced or --rate; the health ceiling is still measured)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.only_paced and not (args.paced or args.rate):

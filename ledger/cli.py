@@ -233,7 +233,7 @@ def _create_app() -> Flask:
 AUTOGROUP = "/proc/self/autogroup"
 
 
-def yield_cpu(niceness: int, autogroup: str = AUTOGROUP) -> None:
+def yield_cpu(niceness: int) -> None:
     """Lower this process's CPU priority to at least `niceness`: the ledger's commands are the back office's
     long work (a million-entry import, a reconciliation run, a month close), and on a host they share with the
     API's workers the partners' requests should not queue behind them for the CPU. They still get all the CPU
@@ -251,7 +251,7 @@ def yield_cpu(niceness: int, autogroup: str = AUTOGROUP) -> None:
     if os.getpriority(os.PRIO_PROCESS, 0) < niceness:
         os.setpriority(os.PRIO_PROCESS, 0, niceness)
     if os.getsid(0) == os.getpid():
-        lower_group(niceness, autogroup)
+        lower_group(niceness)
 
 
 def lower_group(niceness: int, autogroup: str = AUTOGROUP) -> None:
