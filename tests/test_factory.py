@@ -184,14 +184,17 @@ def test_a_command_that_leads_its_own_session_lowers_its_scheduling_group_too():
 
     if not Path(AUTOGROUP).exists():
         pytest.skip("this kernel schedules no autogroups")
-    code = ("from ledger.cli import AUTOGROUP, yield_cpu; yield_cpu(6); "
-            "print(open(AUTOGROUP).read().split()[-1])")
+    # The file is empty for a session left in the kernel's default group (as in some containers): no group to lower.
+    code = "from ledger.cli import AUTOGROUP, yield_cpu; yield_cpu(6); print(open(AUTOGROUP).read().strip())"
     ours = Path(AUTOGROUP).read_text()
-    for own_session, expected in ((True, lambda nice: nice >= 6), (False, lambda nice: nice == int(ours.split()[-1]))):
+    for own_session in (True, False):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                               cwd=Path(__file__).resolve().parents[1], start_new_session=own_session)
         assert done.returncode == 0, done.stderr
-        assert expected(int(done.stdout)), (own_session, done.stdout)
+        if not (ours.strip() and done.stdout.strip()):
+            pytest.skip("sessions here are in the kernel's default scheduling group, not autogroups of their own")
+        nice = int(done.stdout.split()[-1])
+        assert nice >= 6 if own_session else nice == int(ours.split()[-1]), (own_session, done.stdout)
     assert Path(AUTOGROUP).read_text() == ours
 
 
