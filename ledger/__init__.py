@@ -104,9 +104,11 @@ def _begin_request() -> Response | None:
     db.set_read_only(reads)
     rule = request.url_rule.rule if request.url_rule else ""
     # Reads never wait (MVCC, WAL) and cost no extra round trip short; the officers' pages are back office; the
-    # API's long writers (`ledger.api.long_writer`) wait as the ledger's commands do.
-    db.set_short_lock_waits(reads or (rule.startswith("/api/")
-                                      and not waits_long(current_app, request.endpoint, request.method)))
+    # long writers (`ledger.api.long_writer`, API and pages) wait as the ledger's commands do, and an API write
+    # does not wait for their locks at all.
+    long = not reads and waits_long(current_app, request.endpoint, request.method)
+    db.set_short_lock_waits(reads or (rule.startswith("/api/") and not long))
+    db.set_long_writer(long)
     _refuse_nul_characters()
     _refuse_an_oversized_stream()
     auth.authenticate()
@@ -204,4 +206,6 @@ def _commit_failure(error: Exception) -> Response:
         return errors.handle_problem(problem)
     if isinstance(error, errors.database_unavailable_errors()):
         return errors.handle_database_unavailable(error)
+    if isinstance(error, errors.BooksBusy):  # the audit chain's head is a long writer's
+        return errors.books_busy_response(error)
     return errors.handle_unexpected(error)

@@ -40,7 +40,7 @@ from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
 from ledger import sqlite_busy
-from ledger.errors import not_found
+from ledger.errors import BooksBusy, not_found
 from ledger.timeutil import utcnow
 
 # Stable constraint names, so migrations can name what they alter.
@@ -126,6 +126,10 @@ _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite
 LONG_LOCK_WAIT_MS = 30_000
 SHORT_LOCK_WAIT_MS = 1_000
 _short_lock_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_lock_waits", default=False)
+#: Whether a transaction that waits long is one of the back office's long writers (a CLI command, an API or page
+#: long writer): those hold the books' locks for seconds or minutes, so an API write that finds one of theirs held
+#: gives up at once. An officer's ordinary page write waits long too but holds its locks for milliseconds.
+_long_writer: contextvars.ContextVar[bool] = contextvars.ContextVar("long_writer", default=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -159,7 +163,7 @@ def _configure_sqlite(engine: Engine) -> None:
             info["ledger_busy_timeout"] = wait
         if immediate:  # may wait for the write lock and fail (busy books): SQLAlchemy's errors, as every statement
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-            if not short:
+            if not short and _long_writer.get():
                 sqlite_busy.hold_write_lock(info, marker)
         else:  # a reader's BEGIN takes no lock and cannot fail: straight to the driver, without a statement's
             # execution context (on SQLite about a third of a read's own transaction cost, `bench.profile`)
@@ -206,11 +210,41 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+#: PostgreSQL: a long writer holds this advisory lock shared for each of its transactions, so that an API write
+#: that finds a lock it needs held can tell whether a long writer holds it (`held_by_long_writer`).
+LONG_WRITER_LOCK = 0x4C4F4E47  # "LONG"
+_ANNOUNCE_LONG_WRITER = ("SELECT set_config('lock_timeout', '0', true), "
+                         f"pg_advisory_xact_lock_shared({LONG_WRITER_LOCK})")
+
+
+def _advisory_holders(key: int) -> str:
+    """The backends holding the advisory lock `key` (a 32-bit key given as one bigint: classid 0, objsubid 1)."""
+    return ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+            f"AND objid = {key} AND objsubid = 1 AND granted")
+
+
+#: The backends whose transaction is a long writer's, to match a lock's holder against.
+_LONG_WRITERS = _advisory_holders(LONG_WRITER_LOCK)
+
+
 def _lift_lock_wait_for_long_writers(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection):
-        if not _short_lock_waits.get():
+        if _short_lock_waits.get():
+            return
+        if _long_writer.get() and not connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql(_ANNOUNCE_LONG_WRITER)  # the same one round trip: the wait, and who it is
+        else:
             connection.exec_driver_sql("SET LOCAL lock_timeout = 0")  # as long as it takes, as before
+
+
+def held_by_long_writer(session: Session, holders: str, params: dict) -> bool:
+    """PostgreSQL: whether a long writer's transaction is among the backends that `holders` (a query of pids, over
+    `pg_locks`) says hold a lock. An API write that found the lock taken asks, and then does not wait for it: the
+    lock is the long writer's until it commits, seconds or minutes later, and the second's wait would hold a
+    worker (and the requests queued for it) only to answer `books_busy` anyway. Held by another short writer, the
+    lock is worth the wait."""
+    return session.execute(text(f"SELECT EXISTS ({holders} INTERSECT {_LONG_WRITERS})"), params).scalar_one()
 
 
 #: A pooled connection unused for longer than this is pinged before it is handed out.
@@ -304,6 +338,11 @@ def short_lock_waits() -> bool:
     return _short_lock_waits.get()
 
 
+def set_long_writer(long: bool) -> None:
+    """Whether a transaction that waits long is a long writer's (see `_long_writer`); reset after the request."""
+    _long_writer.set(long)
+
+
 def commit() -> None:
     """The one commit: called by the request finisher and by CLI commands, nowhere else."""
     if "db_session" in g:
@@ -327,6 +366,7 @@ def _close_session(_exc: BaseException | None) -> None:
             s.close()
         _sqlite_immediate.set(True)
         _short_lock_waits.set(False)
+        _long_writer.set(True)
 
 
 @contextmanager
@@ -368,10 +408,21 @@ def fetch(session: Session, model: type[M], key, kind: str, *, lock: bool = Fals
 RECONCILIATION_LOCK = 0x5245434F  # "RECO"
 
 
+_RECONCILIATION_LOCK_HOLDERS = _advisory_holders(RECONCILIATION_LOCK)
+
+
 def hold_reconciliation_lock(session: Session) -> None:
-    """Wait for a running reconciliation run to end, and keep the next from starting until this transaction ends."""
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECONCILIATION_LOCK})
+    """Wait for a running reconciliation run to end, and keep the next from starting until this transaction ends.
+    An API request does not wait for a long writer's (a run's) lock: it answers `books_busy` at once."""
+    if not is_postgres(session):
+        return
+    key = {"key": RECONCILIATION_LOCK}
+    if _short_lock_waits.get():
+        if session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key).scalar():
+            return
+        if held_by_long_writer(session, _RECONCILIATION_LOCK_HOLDERS, {}):
+            raise BooksBusy()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
 
 
 def connection_of(target: Session | Connection) -> Connection:

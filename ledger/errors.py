@@ -358,7 +358,12 @@ def lock_wait_expired(error: BaseException) -> bool:
         marker in str(original).lower() for marker in _SQLITE_LOCKED)
 
 
-def books_busy_response() -> Response:
+class BooksBusy(Exception):
+    """An API write found a lock it needs held by a long writer (`ledger.db.held_by_long_writer`) and did not wait
+    for it: answered as an expired lock wait is, `books_busy_response`."""
+
+
+def books_busy_response(_error: BaseException | None = None) -> Response:
     """A write that would have to wait for a long writer (a reconciliation run, a statement import, a month close)
     says so at once: 503 `books_busy` with Retry-After. It wrote nothing (its transaction is rolled back), so the
     same request, with the same Idempotency-Key, can simply be sent again."""
@@ -402,6 +407,7 @@ def init_app(app: Flask) -> None:
     for error_type in database_unavailable_errors():
         app.register_error_handler(error_type, handle_database_unavailable)
     app.register_error_handler(Problem, handle_problem)
+    app.register_error_handler(BooksBusy, books_busy_response)
     app.register_error_handler(Refusal, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(HTTPException, handle_http_exception)

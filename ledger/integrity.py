@@ -22,6 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
+from ledger.db import held_by_long_writer, short_lock_waits
+from ledger.errors import BooksBusy
+
 GENESIS = "0" * 64
 
 
@@ -66,6 +69,10 @@ class Head:
 #: request locks and advances the audit chain's head, an approval the journal's too).
 _HEAD = select(ChainHead.seq, ChainHead.hash).where(ChainHead.name == bindparam("head_name"))
 _HEAD_LOCKED = _HEAD.with_for_update()
+_HEAD_UNLESS_LOCKED = _HEAD.with_for_update(skip_locked=True)
+#: The backend whose transaction holds the head's row lock: the locker's transaction id is the row's xmax.
+_HEAD_HOLDER = ("SELECT holder.pid FROM chain_heads JOIN pg_locks holder ON holder.locktype = 'transactionid' "
+                "AND holder.transactionid = chain_heads.xmax AND holder.granted WHERE chain_heads.name = :head_name")
 _HEADS = ChainHead.__table__
 _TOUCH = update(_HEADS).where(_HEADS.c.name == bindparam("head_name")).values(seq=_HEADS.c.seq)
 _ADVANCE = (update(_HEADS).where(_HEADS.c.name == bindparam("head_name"))
@@ -76,6 +83,12 @@ def lock_head(session: Session, name: str) -> Head:
     """Lock and read the head of chain `name` for the rest of the transaction (creating it once)."""
     dialect = session.get_bind().dialect.name
     query = _HEAD_LOCKED if dialect == "postgresql" else _HEAD
+    if dialect == "postgresql" and short_lock_waits():
+        row = session.execute(_HEAD_UNLESS_LOCKED, {"head_name": name}).one_or_none()
+        if row is not None:
+            return Head(name, row.seq, row.hash)
+        if held_by_long_writer(session, _HEAD_HOLDER, {"head_name": name}):
+            raise BooksBusy()  # an API request does not wait for a long writer: it answers `books_busy` at once
     row = session.execute(query, {"head_name": name}).one_or_none()
     if row is None:  # first use: create the head, tolerating a concurrent first use
         insert = pg_insert if dialect == "postgresql" else sqlite_insert

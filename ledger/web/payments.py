@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import current_app, render_template, request, url_for
 
 from ledger import auth, db
-from ledger.api import download
+from ledger.api import download, long_writer
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.parties import queries as parties
@@ -49,6 +49,7 @@ def index():
 
 
 @bp.route("/payments", methods=["POST"], endpoint="propose")
+@long_writer
 @requires(*OFFICERS)
 def propose():
     back = url_for(".index")
@@ -100,6 +101,7 @@ def approve(batch_id: int):
 
 
 @bp.route("/payments/<int:batch_id>/release", methods=["POST"], endpoint="release")
+@long_writer
 @requires(*OFFICERS)
 def release(batch_id: int):
     return _act(batch_id, lambda s: service.release(s, batch_id, auth.current()),

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from flask import flash, redirect, render_template, request, url_for
 
 from ledger import auth, db
+from ledger.api import long_writer
 from ledger.audit import service as audit
 from ledger.auth import STAFF, requires
 from ledger.errors import REFUSALS, as_problem
@@ -261,6 +262,7 @@ def confirm_confident():
 
 
 @bp.route("/reconciliation/runs", methods=["POST"])
+@long_writer
 @requires(*OFFICERS)
 def run():
     ok, record = attempt(lambda s: service.run(s, auth.current().name), url_for(".index"))

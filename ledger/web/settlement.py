@@ -10,6 +10,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 
 from ledger import auth, db
 from ledger.agreements.rules.obligations import period_bounds
+from ledger.api import long_writer
 from ledger.auth import STAFF, requires
 from ledger.journal import queries as journal
 from ledger.reconciliation import queries as reconciliation
@@ -100,6 +101,7 @@ def resolve(review_id: int):
 
 
 @bp.route("/settlement/<string:period>/close", methods=["POST"])
+@long_writer
 @requires(*CLOSERS)
 def close(period: str):
     here = url_for(".period", period=_checked(period))

@@ -8,6 +8,7 @@ import re
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from ledger import auth, db
+from ledger.api import long_writer
 from ledger.auth import STAFF, requires
 from ledger.errors import field_error
 from ledger.money import Money, in_minor_units
@@ -148,6 +149,7 @@ NOTHING_NEW = "Nothing new: every entry in the file had been imported before, or
 
 
 @bp.route("/statements", methods=["POST"])
+@long_writer
 @requires(*IMPORTERS)
 def upload():
     def act(session):

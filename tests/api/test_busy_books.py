@@ -170,3 +170,110 @@ def test_on_sqlite_a_partner_write_waits_its_second_for_another_short_writer(sql
     with short_writer(sqlite_books[0]):
         assert_problem(_send_batch(sqlite_books, lock_waits, "SHORT", 1), 503, "books_busy")
     assert lock_waits == [db.SHORT_LOCK_WAIT_MS]
+
+
+@pytest.fixture
+def postgres_books(books):
+    if books[0].extensions["ledger.db"].dialect != "postgresql":
+        pytest.skip("row and advisory locks held by a long writer's transaction: PostgreSQL's (SQLite's is above)")
+    return books
+
+
+@pytest.fixture
+def long_writer_probes(monkeypatch) -> list[bool]:
+    """What each API write that found a chain head or the reconciliation lock held learnt of its holder, in order."""
+    from ledger import integrity
+
+    seen = []
+    probe = db.held_by_long_writer
+
+    def recording(*args):
+        seen.append(probe(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(integrity, "held_by_long_writer", recording)
+    monkeypatch.setattr(db, "held_by_long_writer", recording)
+    return seen
+
+
+@contextmanager
+def ordinary_writer(app, statement: str, *, release_after: float | None = None):
+    """An officer's ordinary page write (waits long, not a long writer) holding what `statement` locks; let go of
+    after `release_after` seconds by another thread, or at the end."""
+    import threading
+
+    engine = app.extensions["ledger.db"].engine
+    db.set_long_writer(False)
+    try:
+        connection = engine.connect()
+        transaction = connection.begin()
+    finally:
+        db.set_long_writer(True)
+    connection.execute(text(statement))
+    timer = threading.Timer(release_after, transaction.rollback) if release_after else None
+    try:
+        if timer:
+            timer.start()
+        yield
+    finally:
+        if timer:
+            timer.join()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+def test_on_postgresql_a_partner_write_does_not_wait_for_a_long_writers_lock(postgres_books, long_writer_probes):
+    app, api, partner, agreement = postgres_books
+    with long_writer(app):
+        response = api.post(f"{A}/{agreement}/returnees/batch", json={"items": people("HELD", 2, "2026-03-02")},
+                            token=partner, headers={"Idempotency-Key": "held-1"})
+        assert_problem(response, 503, "books_busy")
+        assert int(response.headers["Retry-After"]) >= 1
+    assert long_writer_probes == [True]  # refused on finding the audit chain's head a long writer's, not after 1 s
+    assert _count(app, Returnee, Returnee.agreement_id == agreement) == 0
+    assert _count(app, IdempotencyKey, IdempotencyKey.key == "held-1") == 0
+
+
+def test_on_postgresql_a_partner_write_waits_for_an_ordinary_writers_lock_and_goes_through(postgres_books,
+                                                                                          long_writer_probes):
+    app, api, partner, agreement = postgres_books
+    with ordinary_writer(app, "SELECT seq FROM chain_heads WHERE name = 'audit' FOR UPDATE", release_after=0.3):
+        response = api.post(f"{A}/{agreement}/returnees/batch", json={"items": people("WAIT", 2, "2026-03-02")},
+                            token=partner)
+    assert response.status_code == 200, response.get_json()
+    assert long_writer_probes == [False]
+    assert _count(app, Returnee, Returnee.agreement_id == agreement) == 2
+
+
+def _take_reconciliation_lock(app) -> None:
+    """An API request's transaction taking the reconciliation lock (as voiding a statement does)."""
+    with app.app_context():
+        db.set_short_lock_waits(True)
+        try:
+            db.hold_reconciliation_lock(db.session())
+        finally:
+            db.rollback()
+            db.set_short_lock_waits(False)
+
+
+def test_on_postgresql_an_api_write_does_not_wait_for_a_running_reconciliation(postgres_books, long_writer_probes):
+    from ledger.errors import BooksBusy
+
+    app = postgres_books[0]
+    with app.extensions["ledger.db"].engine.connect() as run:  # a run: a long writer, as a command is
+        run.begin()
+        run.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": db.RECONCILIATION_LOCK})
+        with pytest.raises(BooksBusy):
+            _take_reconciliation_lock(app)
+        run.rollback()
+    _take_reconciliation_lock(app)  # free again
+    assert long_writer_probes == [True]
+
+
+def test_on_postgresql_an_api_write_waits_for_an_ordinary_holder_of_the_reconciliation_lock(postgres_books,
+                                                                                           long_writer_probes):
+    app = postgres_books[0]
+    with ordinary_writer(app, f"SELECT pg_advisory_xact_lock({db.RECONCILIATION_LOCK})", release_after=0.3):
+        _take_reconciliation_lock(app)
+    assert long_writer_probes == [False]

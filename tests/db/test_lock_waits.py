@@ -35,29 +35,37 @@ def test_outside_a_request_the_wait_is_long():
     assert db.short_lock_waits() is False
 
 
-@pytest.mark.parametrize("method, path, short", [
-    ("POST", "/api/v1/parties", True),
-    ("GET", "/api/v1/parties", True),
-    ("POST", "/api/v1/reconciliation/runs", False),
-    ("POST", "/api/v1/statements", False),
-    ("POST", "/api/v1/settlements/2026-03/close", False),
+@pytest.mark.parametrize("method, path, short, long_writer", [
+    ("POST", "/api/v1/parties", True, False),
+    ("GET", "/api/v1/parties", True, False),
+    ("POST", "/api/v1/reconciliation/runs", False, True),
+    ("POST", "/api/v1/statements", False, True),
+    ("POST", "/api/v1/settlements/2026-03/close", False, True),
+    ("POST", "/reconciliation/runs", False, True),  # an officer's page: back office, and a long writer
+    ("POST", "/approvals/1/approve", False, False),  # an officer's page: back office, its locks held for moments
+    ("GET", "/reconciliation", True, False),
 ])
-def test_which_requests_wait_short(app, monkeypatch, method, path, short):
+def test_which_requests_wait_short_and_which_are_long_writers(app, monkeypatch, method, path, short, long_writer):
     seen = []
-    set_short = db.set_short_lock_waits
-    monkeypatch.setattr(db, "set_short_lock_waits", lambda value: (seen.append(value), set_short(value)))
+    set_short, set_long = db.set_short_lock_waits, db.set_long_writer
+    monkeypatch.setattr(db, "set_short_lock_waits", lambda value: (seen.append(("short", value)), set_short(value)))
+    monkeypatch.setattr(db, "set_long_writer", lambda value: (seen.append(("long", value)), set_long(value)))
     app.test_client().open(path, method=method, json={})
-    assert seen == [short]
+    assert seen == [("short", short), ("long", long_writer)]
+    assert db._long_writer.get() is True  # reset after the request: a command is a long writer
 
 
 def test_the_long_writers_are_the_officers_bulk_operations(app):
-    """Each is marked at its view (`ledger.api.long_writer`); a new one is a decision, seen here."""
+    """Each is marked at its view (`ledger.api.long_writer`), in the API and in the pages; a new one is a decision,
+    seen here."""
     marked = {(method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
               if waits_long(app, rule.endpoint, method)}
     assert marked == {
         ("POST", "/api/v1/statements"), ("POST", "/api/v1/reconciliation/runs"), ("POST", "/api/v1/interest/runs"),
         ("POST", "/api/v1/settlements/<string:period>/close"), ("POST", "/api/v1/payment-batches"),
         ("POST", "/api/v1/payment-batches/<int:batch_id>/release"),
+        ("POST", "/statements"), ("POST", "/reconciliation/runs"), ("POST", "/settlement/<string:period>/close"),
+        ("POST", "/payments"), ("POST", "/payments/<int:batch_id>/release"),
     }
 
 
@@ -86,6 +94,24 @@ def test_a_long_writer_holds_the_marker_and_says_it_has_the_lock_until_its_conne
         assert not sqlite_busy.long_writer_at_work(probe.connection.info, marker)
         assert not sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
     finally:
+        probe.close()
+        engine.dispose()
+
+
+def test_an_ordinary_back_office_write_is_at_work_but_does_not_say_it_holds_the_lock(tmp_path):
+    """An officer's page write waits long for the lock but holds it for moments: an API write may wait for it."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'page.sqlite3'}")
+    marker = sqlite_busy.long_writer_marker(engine.url)
+    probe = engine.connect()
+    db.set_long_writer(False)
+    try:
+        with engine.connect() as writer:
+            writer.begin()
+            assert sqlite_busy.long_writer_at_work(probe.connection.info, marker)
+            assert not sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
+            writer.rollback()
+    finally:
+        db.set_long_writer(True)
         probe.close()
         engine.dispose()
 
