@@ -148,16 +148,20 @@ def test_on_sqlite_a_partner_write_goes_through_while_a_long_writer_holds_no_loc
     assert _count(app, Returnee, Returnee.agreement_id == agreement) == 2
 
 
+def _begun(app, setting, value: bool):
+    """A new connection whose transaction began with `setting(value)` in force (the default, `not value`, after)."""
+    setting(value)
+    try:
+        connection = app.extensions["ledger.db"].engine.connect()
+        return connection, connection.begin()
+    finally:
+        setting(not value)
+
+
 @contextmanager
 def short_writer(app):
     """Another API request's transaction holding SQLite's write lock: no long writer at work."""
-    engine = app.extensions["ledger.db"].engine
-    db.set_short_lock_waits(True)
-    try:
-        connection = engine.connect()
-        transaction = connection.begin()
-    finally:
-        db.set_short_lock_waits(False)
+    connection, transaction = _begun(app, db.set_short_lock_waits, True)
     try:
         connection.execute(text("UPDATE chain_heads SET seq = seq WHERE name = 'audit'"))
         yield
@@ -197,29 +201,19 @@ def long_writer_probes(monkeypatch) -> list[bool]:
 
 
 @contextmanager
-def ordinary_writer(app, statement: str, *, release_after: float | None = None):
-    """An officer's ordinary page write (waits long, not a long writer) holding what `statement` locks; let go of
-    after `release_after` seconds by another thread, or at the end."""
+def ordinary_writer(app, statement: str, *, release_after: float):
+    """An officer's ordinary page write (waits long, not a long writer) holding what `statement` locks, let go of
+    after `release_after` seconds by another thread."""
     import threading
 
-    engine = app.extensions["ledger.db"].engine
-    db.set_long_writer(False)
-    try:
-        connection = engine.connect()
-        transaction = connection.begin()
-    finally:
-        db.set_long_writer(True)
+    connection, transaction = _begun(app, db.set_long_writer, False)
     connection.execute(text(statement))
-    timer = threading.Timer(release_after, transaction.rollback) if release_after else None
+    timer = threading.Timer(release_after, transaction.rollback)
     try:
-        if timer:
-            timer.start()
+        timer.start()
         yield
     finally:
-        if timer:
-            timer.join()
-        if transaction.is_active:
-            transaction.rollback()
+        timer.join()
         connection.close()
 
 
