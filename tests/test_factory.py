@@ -89,8 +89,8 @@ def test_rotating_the_signing_key_on_start_retires_the_previous_one(committed_ap
     for _ in range(2):  # two restarts, each with a new key
         restarted = create_app({"TESTING": True, "LEDGER_DATABASE_URL": url, "LEDGER_SIGNING_KEY": _new_signing_key()})
         restarted.extensions["ledger.db"].engine.dispose()
-    with committed_app.app_context():
-        rows = committed_app.extensions["ledger.db"].new_session().execute(select(SigningKeyRecord)).scalars().all()
+    with committed_app.app_context(), committed_app.extensions["ledger.db"].new_session() as session:
+        rows = session.execute(select(SigningKeyRecord)).scalars().all()
     assert len(rows) == 3 and sum(r.retired_at is None for r in rows) == 1
 
 
