@@ -73,7 +73,10 @@ class Posting(SQLModel, table=True):
 
 
 Index("ix_postings_account_date", Posting.account_id, Posting.effective_date)
-Index("ix_postings_account_period", Posting.account_id, Posting.period)
+# An account's entries in entry order (with the period, its entries in a period): the entries list narrowed to a
+# partner's accounts or to one account reads a page from them (`journal.queries._entry_query_by_postings`).
+Index("ix_postings_account_entry", Posting.account_id, Posting.entry_id)
+Index("ix_postings_account_period", Posting.account_id, Posting.period, Posting.entry_id)
 
 
 class Period(SQLModel, table=True):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, exists, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from ledger import listing
@@ -68,12 +68,27 @@ def entry_page(session: Session, principal: Principal, args: dict) -> dict:
     values = {name: args[name] for name in ("period", "source_type", "source_id", "account") if args.get(name)}
     if principal.is_partner:
         values["scope"] = principal.party
-    result = listing.prepared_rows_page(("entries", *sorted(values)), lambda after: _entry_query(values, after),
-                                        JournalEntry.id, args, values)
+    if _by_postings(values):
+        dialect = session.get_bind().dialect.name
+        shape, build = (("entries", dialect, *sorted(values)),
+                        lambda after: _entry_query_by_postings(values, after, dialect))
+        if dialect == "sqlite":  # the horizon's offset: the entry after a page's last
+            values["page_horizon"] = args.get("limit", 100)
+    else:
+        shape, build = ("entries", *sorted(values)), lambda after: _entry_query(values, after)
+    result = listing.prepared_rows_page(shape, build, JournalEntry.id, args, values)
     postings = _postings_of(session, [e["id"] for e in result["items"]])
     for entry in result["items"]:
         entry["postings"] = postings[entry["id"]]
     return result
+
+
+def _by_postings(used: dict) -> bool:
+    """Whether the page is read from the postings of the accounts it is narrowed to (a partner's, or one account)
+    rather than by walking the journal: a walk stops early where those accounts have many entries, but crosses
+    the whole journal for an account with few. A source filter keeps the walk: the postings do not carry it, and
+    its index narrows the walk itself."""
+    return ("scope" in used or "account" in used) and not ("source_type" in used or "source_id" in used)
 
 
 def _entry_query(used: dict, after: BindParameter | None) -> Select:
@@ -93,6 +108,53 @@ def _entry_query(used: dict, after: BindParameter | None) -> Select:
             visible = visible.where(Posting.entry_id > after)
         query = query.where(visible)
     return query
+
+
+#: Above any entry id: the horizon of accounts that all have fewer entries than a page.
+_NO_HORIZON = 2**62
+
+
+def _entry_query_by_postings(used: dict, after: BindParameter | None, dialect: str) -> Select:
+    """The entry page narrowed to a partner's accounts or to one account (perhaps to a period), read from those
+    accounts' postings, each account's in entry order (`ix_postings_account_entry`; in a period
+    `ix_postings_account_period`). Their postings from the cursor on could be a million; a page needs the first
+    `page_limit` entries, which are among each account's first `page_limit`: so a page reads at most accounts ×
+    2 × `page_limit` index entries, whether the accounts are busy or quiet.
+
+    PostgreSQL takes each account's first entries by a LATERAL subquery with a LIMIT, which its planner cannot turn
+    into a walk of the postings by entry (it did so for the form below, not knowing the horizon when it plans).
+    SQLite has no LATERAL: the horizon bounds the read instead. For each account, its `page_limit`-th entry from
+    the cursor, and the least of them: at least `page_limit` entries lie at or before it (that account's), so the
+    page lies there too, and no account has more than `page_limit` entries up to it; where every account has fewer
+    (no horizon), all their entries are fewer than accounts × a page."""
+    accounts = select(Account.id)
+    if "scope" in used:
+        accounts = accounts.where(visible_accounts(bindparam("scope")))
+    if "account" in used:
+        accounts = accounts.where(Account.code == bindparam("account"))
+    accounts = accounts.cte("narrowed_accounts")
+
+    def entries_of_account() -> tuple[Select, ColumnElement]:  # an account's entries from the cursor (in a period)
+        posting = Posting.__table__.alias()
+        query = select(posting.c.entry_id).where(posting.c.account_id == accounts.c.id)
+        if after is not None:
+            query = query.where(posting.c.entry_id > after)
+        if "period" in used:
+            query = query.where(posting.c.period == bindparam("period"))
+        return query, posting.c.entry_id
+
+    query, entry = entries_of_account()
+    firsts = query.distinct().order_by(entry)  # DISTINCT: an entry may post twice to an account; a page counts entries
+    if dialect == "postgresql":
+        firsts = firsts.limit(bindparam("page_limit", type_=Integer)).lateral("firsts")
+        within = select(firsts.c.entry_id).select_from(accounts).join(firsts, true())
+    else:
+        nth = firsts.limit(1).offset(bindparam("page_horizon", type_=Integer)).scalar_subquery()
+        horizon = func.coalesce(select(func.min(nth)).select_from(accounts).correlate(None).scalar_subquery(),
+                                _NO_HORIZON)
+        query, entry = entries_of_account()
+        within = query.where(entry <= horizon)
+    return listing.columns_of(JournalEntry).where(JournalEntry.id.in_(within))
 
 
 _P, _A = Posting.__table__.c, Account.__table__.c
@@ -151,8 +213,10 @@ def account_currencies(session: Session) -> list[str]:
 
 
 def _by_account(query: Select, code: str) -> Select:
-    return query.where(select(Posting.id).join(Account, Account.id == Posting.account_id)
-                       .where(Posting.entry_id == JournalEntry.id, Account.code == code).exists())
+    """The entries with a posting on the account: its entries from its postings (`ix_postings_account_entry`),
+    whose number the page's count reads, rather than a test of every entry of the journal (an EXISTS each)."""
+    return query.where(JournalEntry.id.in_(select(Posting.entry_id).join(Account, Account.id == Posting.account_id)
+                                           .where(Account.code == code)))
 
 
 ENTRIES = Listing(
