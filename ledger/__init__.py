@@ -106,9 +106,10 @@ def _begin_request() -> Response | None:
     # Reads never wait (MVCC, WAL) and cost no extra round trip short; the officers' pages are back office; the
     # long writers (`ledger.api.long_writer`, API and pages) wait as the ledger's commands do, and an API write
     # does not wait for their locks at all.
-    long = not reads and waits_long(current_app, request.endpoint, request.method)
-    db.set_short_lock_waits(reads or (rule.startswith("/api/") and not long))
-    db.set_long_writer(long)
+    if not reads and waits_long(current_app, request.endpoint, request.method):
+        db.set_lock_role(db.LockRole.LONG_WRITER)
+    else:
+        db.set_lock_role(db.LockRole.SHORT if reads or rule.startswith("/api/") else db.LockRole.ORDINARY)
     _refuse_nul_characters()
     _refuse_an_oversized_stream()
     auth.authenticate()

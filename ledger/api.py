@@ -125,9 +125,8 @@ def long_writer(view):
     """The operation (an API operation or an officers' page) is one of an officer's long writes (a statement
     import, a reconciliation or interest run, a month close, a payment batch's proposal or release): it waits for
     the books' locks as long as the ledger's commands do, and holds them as long. Every other API request waits a
-    second at most and then answers 503 `books_busy` with Retry-After (`ledger.db.set_short_lock_waits`), and
-    none at all for a lock one of these holds (`ledger.db.set_long_writer`), so a partner is never left hanging
-    behind one of these."""
+    second at most and then answers 503 `books_busy` with Retry-After, and none at all for a lock one of these
+    holds (`ledger.db.LockRole`), so a partner is never left hanging behind one of these."""
     view.long_writer = True
     return view
 

@@ -8,6 +8,7 @@ writes taking the lock up front); PostgreSQL (psycopg 3) is the production engin
 from __future__ import annotations
 
 import contextvars
+import enum
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -121,15 +122,27 @@ _sqlite_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite
 
 #: How long a transaction waits for a lock another holds: short (1 s) for API requests, which answer 503
 #: `books_busy` with Retry-After instead (`ledger.errors`) rather than queue behind a reconciliation run, a statement
-#: import or a month close; long for the back office's long writers (CLI commands, the API's own long writers, the
-#: officers' pages): SQLite's busy timeout 30 s, PostgreSQL's lock_timeout none.
+#: import or a month close; long for the back office (CLI commands, the API's own long writers, the officers'
+#: pages): SQLite's busy timeout 30 s, PostgreSQL's lock_timeout none.
 LONG_LOCK_WAIT_MS = 30_000
 SHORT_LOCK_WAIT_MS = 1_000
-_short_lock_waits: contextvars.ContextVar[bool] = contextvars.ContextVar("short_lock_waits", default=False)
-#: Whether a transaction that waits long is one of the back office's long writers (a CLI command, an API or page
-#: long writer): those hold the books' locks for seconds or minutes, so an API write that finds one of theirs held
-#: gives up at once. An officer's ordinary page write waits long too but holds its locks for milliseconds.
-_long_writer: contextvars.ContextVar[bool] = contextvars.ContextVar("long_writer", default=True)
+
+
+class LockRole(enum.Enum):
+    """Who a transaction is, for the locks it waits for and those it holds (`set_lock_role`)."""
+
+    #: An API request, and every read: waits SHORT_LOCK_WAIT_MS at most, and not at all for a lock a long writer
+    #: holds (it answers `books_busy`).
+    SHORT = "short"
+    #: An officer's ordinary page write: waits as long as it takes, and holds its locks for milliseconds.
+    ORDINARY = "ordinary"
+    #: One of the back office's long writers (a CLI command, an API or page long writer): waits as long as it takes,
+    #: and holds the books' locks for seconds or minutes, so it says so (an API write that finds one of its locks
+    #: held then gives up at once).
+    LONG_WRITER = "long writer"
+
+
+_lock_role: contextvars.ContextVar[LockRole] = contextvars.ContextVar("lock_role", default=LockRole.LONG_WRITER)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -153,17 +166,17 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection):
         info = connection.connection.info
         immediate = _sqlite_immediate.get() and not connection.get_execution_options().get(READ_ONLY)
-        short = _short_lock_waits.get()
-        if immediate and not short:
+        role = _lock_role.get()
+        if immediate and role is not LockRole.SHORT:
             sqlite_busy.hold_marker(info, marker)
         # The busy timeout belongs to the connection, not the transaction: set only when it changes.
-        wait = _lock_wait(info, marker, short=short, immediate=immediate)
+        wait = _lock_wait(info, marker, short=role is LockRole.SHORT, immediate=immediate)
         if info.get("ledger_busy_timeout", LONG_LOCK_WAIT_MS) != wait:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
             info["ledger_busy_timeout"] = wait
         if immediate:  # may wait for the write lock and fail (busy books): SQLAlchemy's errors, as every statement
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-            if not short and _long_writer.get():
+            if role is LockRole.LONG_WRITER:
                 sqlite_busy.hold_write_lock(info, marker)
         else:  # a reader's BEGIN takes no lock and cannot fail: straight to the driver, without a statement's
             # execution context (on SQLite about a third of a read's own transaction cost, `bench.profile`)
@@ -230,9 +243,10 @@ _LONG_WRITERS = _advisory_holders(LONG_WRITER_LOCK)
 def _lift_lock_wait_for_long_writers(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection):
-        if _short_lock_waits.get():
+        role = _lock_role.get()
+        if role is LockRole.SHORT:
             return
-        if _long_writer.get() and not connection.get_execution_options().get(READ_ONLY):
+        if role is LockRole.LONG_WRITER and not connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql(_ANNOUNCE_LONG_WRITER)  # the same one round trip: the wait, and who it is
         else:
             connection.exec_driver_sql("SET LOCAL lock_timeout = 0")  # as long as it takes, as before
@@ -328,19 +342,14 @@ def set_read_only(read_only: bool) -> None:
     _sqlite_immediate.set(not read_only)
 
 
-def set_short_lock_waits(short: bool) -> None:
-    """An API request waits at most SHORT_LOCK_WAIT_MS for a lock (then answers 503 `books_busy`); everything else
-    (CLI commands, long writers) LONG_LOCK_WAIT_MS. Set before the session's first use; reset after the request."""
-    _short_lock_waits.set(short)
+def set_lock_role(role: LockRole) -> None:
+    """How the request's transactions wait for locks, and whether they hold them long (`LockRole`): set before the
+    session's first use; reset after the request to LONG_WRITER, as a command is."""
+    _lock_role.set(role)
 
 
-def short_lock_waits() -> bool:
-    return _short_lock_waits.get()
-
-
-def set_long_writer(long: bool) -> None:
-    """Whether a transaction that waits long is a long writer's (see `_long_writer`); reset after the request."""
-    _long_writer.set(long)
+def lock_role() -> LockRole:
+    return _lock_role.get()
 
 
 def commit() -> None:
@@ -365,8 +374,7 @@ def _close_session(_exc: BaseException | None) -> None:
         if s is not None:
             s.close()
         _sqlite_immediate.set(True)
-        _short_lock_waits.set(False)
-        _long_writer.set(True)
+        _lock_role.set(LockRole.LONG_WRITER)
 
 
 @contextmanager
@@ -417,7 +425,7 @@ def hold_reconciliation_lock(session: Session) -> None:
     if not is_postgres(session):
         return
     key = {"key": RECONCILIATION_LOCK}
-    if _short_lock_waits.get():
+    if _lock_role.get() is LockRole.SHORT:
         if session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key).scalar():
             return
         if held_by_long_writer(session, _RECONCILIATION_LOCK_HOLDERS, {}):

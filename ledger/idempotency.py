@@ -125,9 +125,9 @@ def _claim(principal: str, key: str, request_hash: str) -> int | None:
     if not db.is_postgres(session):
         result = session.execute(_CLAIM_SQLITE, values)
         return result.lastrowid if result.rowcount == 1 else None
-    # An API request's transaction waits for any lock 1 s at most already (`db.set_short_lock_waits`); a long
-    # writer's, which may wait as long as it takes, bounds this one wait to 2 s.
-    bounded = not db.short_lock_waits()
+    # An API request's transaction waits for any lock 1 s at most already (`db.LockRole.SHORT`); a long writer's,
+    # which may wait as long as it takes, bounds this one wait to 2 s.
+    bounded = db.lock_role() is not db.LockRole.SHORT
     try:
         if bounded:
             session.execute(_LOCK_TIMEOUT, {"value": "2s"})

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from ledger.db import held_by_long_writer, short_lock_waits
+from ledger.db import LockRole, held_by_long_writer, lock_role
 from ledger.errors import BooksBusy
 
 GENESIS = "0" * 64
@@ -83,7 +83,7 @@ def lock_head(session: Session, name: str) -> Head:
     """Lock and read the head of chain `name` for the rest of the transaction (creating it once)."""
     dialect = session.get_bind().dialect.name
     query = _HEAD_LOCKED if dialect == "postgresql" else _HEAD
-    if dialect == "postgresql" and short_lock_waits():
+    if dialect == "postgresql" and lock_role() is LockRole.SHORT:
         row = session.execute(_HEAD_UNLESS_LOCKED, {"head_name": name}).one_or_none()
         if row is not None:
             return Head(name, row.seq, row.hash)

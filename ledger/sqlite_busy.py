@@ -4,7 +4,7 @@ A long writer (a CLI command, an API long writer, an officers' page: any transac
 `ledger.db.LONG_LOCK_WAIT_MS` for SQLite's one write lock) holds the marker while it holds or awaits that lock; an
 API write that finds it held waits BUSY_BOOKS_LOCK_WAIT_MS for the lock instead of `ledger.db.SHORT_LOCK_WAIT_MS`,
 and none at all (HELD_LOCK_WAIT_MS) once a long writer proper (not an officer's ordinary page write, which holds
-the lock for moments: `ledger.db.set_long_writer`) has the lock, which a second file beside the database says
+the lock for moments: `ledger.db.LockRole`) has the lock, which a second file beside the database says
 (`ledger.db` chooses the wait; this module only tells whether a long writer is at work and whether it holds the
 lock). Each connection's sidecar files and the locks it holds on them are kept in its pool record's `info`.
 """

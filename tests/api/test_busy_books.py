@@ -148,20 +148,20 @@ def test_on_sqlite_a_partner_write_goes_through_while_a_long_writer_holds_no_loc
     assert _count(app, Returnee, Returnee.agreement_id == agreement) == 2
 
 
-def _begun(app, setting, value: bool):
-    """A new connection whose transaction began with `setting(value)` in force (the default, `not value`, after)."""
-    setting(value)
+def _begun(app, role: db.LockRole):
+    """A new connection whose transaction began in `role` (a command's, LONG_WRITER, again after)."""
+    db.set_lock_role(role)
     try:
         connection = app.extensions["ledger.db"].engine.connect()
         return connection, connection.begin()
     finally:
-        setting(not value)
+        db.set_lock_role(db.LockRole.LONG_WRITER)
 
 
 @contextmanager
 def short_writer(app):
     """Another API request's transaction holding SQLite's write lock: no long writer at work."""
-    connection, transaction = _begun(app, db.set_short_lock_waits, True)
+    connection, transaction = _begun(app, db.LockRole.SHORT)
     try:
         connection.execute(text("UPDATE chain_heads SET seq = seq WHERE name = 'audit'"))
         yield
@@ -206,7 +206,7 @@ def ordinary_writer(app, statement: str, *, release_after: float):
     after `release_after` seconds by another thread."""
     import threading
 
-    connection, transaction = _begun(app, db.set_long_writer, False)
+    connection, transaction = _begun(app, db.LockRole.ORDINARY)
     connection.execute(text(statement))
     timer = threading.Timer(release_after, transaction.rollback)
     try:
@@ -243,12 +243,12 @@ def test_on_postgresql_a_partner_write_waits_for_an_ordinary_writers_lock_and_go
 def _take_reconciliation_lock(app) -> None:
     """An API request's transaction taking the reconciliation lock (as voiding a statement does)."""
     with app.app_context():
-        db.set_short_lock_waits(True)
+        db.set_lock_role(db.LockRole.SHORT)
         try:
             db.hold_reconciliation_lock(db.session())
         finally:
             db.rollback()
-            db.set_short_lock_waits(False)
+            db.set_lock_role(db.LockRole.LONG_WRITER)
 
 
 def test_on_postgresql_an_api_write_does_not_wait_for_a_running_reconciliation(postgres_books, long_writer_probes):

@@ -13,7 +13,7 @@ from ledger.api import waits_long
 def _lock_wait(app, short: bool) -> str:
     """The lock wait a new session's transaction runs with, as the database reports it."""
     with app.app_context():
-        db.set_short_lock_waits(short)
+        db.set_lock_role(db.LockRole.SHORT if short else db.LockRole.LONG_WRITER)
         try:
             s = db.database().new_session()
             query = "SHOW lock_timeout" if db.database().dialect == "postgresql" else "PRAGMA busy_timeout"
@@ -21,7 +21,7 @@ def _lock_wait(app, short: bool) -> str:
             s.close()
             return value
         finally:
-            db.set_short_lock_waits(False)
+            db.set_lock_role(db.LockRole.LONG_WRITER)
 
 
 def test_api_requests_wait_a_second_long_writers_as_long_as_before(committed_app):
@@ -31,28 +31,30 @@ def test_api_requests_wait_a_second_long_writers_as_long_as_before(committed_app
     assert _lock_wait(committed_app, short=True) == ("1s" if postgres else "1000")  # switched back on the same pool
 
 
-def test_outside_a_request_the_wait_is_long():
-    assert db.short_lock_waits() is False
+def test_outside_a_request_a_transaction_is_a_long_writer():
+    assert db.lock_role() is db.LockRole.LONG_WRITER
 
 
-@pytest.mark.parametrize("method, path, short, long_writer", [
-    ("POST", "/api/v1/parties", True, False),
-    ("GET", "/api/v1/parties", True, False),
-    ("POST", "/api/v1/reconciliation/runs", False, True),
-    ("POST", "/api/v1/statements", False, True),
-    ("POST", "/api/v1/settlements/2026-03/close", False, True),
-    ("POST", "/reconciliation/runs", False, True),  # an officer's page: back office, and a long writer
-    ("POST", "/approvals/1/approve", False, False),  # an officer's page: back office, its locks held for moments
-    ("GET", "/reconciliation", True, False),
+SHORT, ORDINARY, LONG_WRITER = db.LockRole.SHORT, db.LockRole.ORDINARY, db.LockRole.LONG_WRITER
+
+
+@pytest.mark.parametrize("method, path, role", [
+    ("POST", "/api/v1/parties", SHORT),
+    ("GET", "/api/v1/parties", SHORT),
+    ("POST", "/api/v1/reconciliation/runs", LONG_WRITER),
+    ("POST", "/api/v1/statements", LONG_WRITER),
+    ("POST", "/api/v1/settlements/2026-03/close", LONG_WRITER),
+    ("POST", "/reconciliation/runs", LONG_WRITER),  # an officer's page: back office, and a long writer
+    ("POST", "/approvals/1/approve", ORDINARY),  # an officer's page: back office, its locks held for moments
+    ("GET", "/reconciliation", SHORT),
 ])
-def test_which_requests_wait_short_and_which_are_long_writers(app, monkeypatch, method, path, short, long_writer):
+def test_which_requests_wait_short_and_which_are_long_writers(app, monkeypatch, method, path, role):
     seen = []
-    set_short, set_long = db.set_short_lock_waits, db.set_long_writer
-    monkeypatch.setattr(db, "set_short_lock_waits", lambda value: (seen.append(("short", value)), set_short(value)))
-    monkeypatch.setattr(db, "set_long_writer", lambda value: (seen.append(("long", value)), set_long(value)))
+    set_role = db.set_lock_role
+    monkeypatch.setattr(db, "set_lock_role", lambda value: (seen.append(value), set_role(value)))
     app.test_client().open(path, method=method, json={})
-    assert seen == [("short", short), ("long", long_writer)]
-    assert db._long_writer.get() is True  # reset after the request: a command is a long writer
+    assert seen == [role]
+    assert db.lock_role() is LONG_WRITER  # reset after the request: a command is a long writer
 
 
 def test_the_long_writers_are_the_officers_bulk_operations(app):
@@ -103,7 +105,7 @@ def test_an_ordinary_back_office_write_is_at_work_but_does_not_say_it_holds_the_
     engine = db.make_engine(f"sqlite:///{tmp_path / 'page.sqlite3'}")
     marker = sqlite_busy.long_writer_marker(engine.url)
     probe = engine.connect()
-    db.set_long_writer(False)
+    db.set_lock_role(db.LockRole.ORDINARY)
     try:
         with engine.connect() as writer:
             writer.begin()
@@ -111,7 +113,7 @@ def test_an_ordinary_back_office_write_is_at_work_but_does_not_say_it_holds_the_
             assert not sqlite_busy.long_writer_holds_lock(probe.connection.info, marker)
             writer.rollback()
     finally:
-        db.set_long_writer(True)
+        db.set_lock_role(db.LockRole.LONG_WRITER)
         probe.close()
         engine.dispose()
 
