@@ -1,5 +1,6 @@
 """What the pages and other features may read of the invoices' table (the invoices' door for reads): the list as
-the pages sort and filter it, the counts waiting for a decision, and the figures per payee of the partner cards."""
+the pages sort and filter it, the counts waiting for a decision, the figures per payee of the partner cards, and the
+overdue invoices as the settlement statement lists them (for the dashboard, which counts them)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from ledger.invoices.models import Invoice, InvoiceLine
 from ledger.invoices.parsed import STATUSES
+from ledger.invoices.settlement_provider import overdue_open_items  # the statement's overdue invoices, as it lists them
 from ledger.listing import Listing, either_party
 from ledger.timeutil import today
 
 __all__ = ["LISTING", "STATUSES", "by_ids", "payee_codes", "payees_of_invoices", "count_by_status", "open_by_payee",
            "overdue_by_payee", "invoiced_by_payee_and_month", "invoiced_by_agreement", "disputed_up_to", "overdue_on",
-           "open_to_match", "payable_by", "of_payer", "obligations_asked"]
+           "open_to_match", "payable_by", "of_payer", "obligations_asked", "overdue_open_items"]
 
 
 def _overdue(query: Select, value: str) -> Select:

@@ -81,14 +81,7 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
     the EU sections are those at the end of the last month."""
     check_months(periods)
     first, last = periods[0], periods[-1]
-    # One agreement's statement sums only its own accounts' postings: a month close builds one per agreement, and
-    # summing every agreement's each time made the close grow with the square of their number.
-    lines = rules.agreement_lines(movements(session, first, party, last=last, agreement_id=agreement_id))
-    ids = sorted(lines)
-    info = _agreement_info(session, ids, last)
-    if len(periods) > 1:
-        _sum_invoiced(session, lines, periods[:-1], info)
-    agreements = [{**info.get(i, {}), **lines[i]} for i in ids]
+    agreements = agreement_figures(session, periods, party, agreement_id)
     result = {
         "period": first if len(periods) == 1 else f"{first}..{last}",
         "scope": f"agreement:{agreement_id}" if agreement_id is not None else (f"party:{party}" if party else "all"),
@@ -102,6 +95,21 @@ def build_range(session: Session, periods: list[str], party: str | None = None,
         for provider in _providers()["sections"]:
             result.update(provider(session, last, party))
     return result
+
+
+def agreement_figures(session: Session, periods: list[str], party: str | None = None,
+                      agreement_id: int | None = None) -> list[dict]:
+    """The statement's line per agreement over a run of whole months (`build_range`), without its open items and
+    sections: what the dashboard shows of this month, which need not list every unmatched transfer to show it."""
+    first, last = periods[0], periods[-1]
+    # One agreement's statement sums only its own accounts' postings: a month close builds one per agreement, and
+    # summing every agreement's each time made the close grow with the square of their number.
+    lines = rules.agreement_lines(movements(session, first, party, last=last, agreement_id=agreement_id))
+    ids = sorted(lines)
+    info = _agreement_info(session, ids, last)
+    if len(periods) > 1:
+        _sum_invoiced(session, lines, periods[:-1], info)
+    return [{**info.get(i, {}), **lines[i]} for i in ids]
 
 
 def _sum_invoiced(session: Session, lines: dict[int, dict], periods: list[str], info: dict[int, dict]) -> None:

@@ -1,8 +1,9 @@
 """The dashboard is a list of panels; each feature adds its own.
 
 A panel is `(session, principal) -> Panel | None` (None: nothing to show to this person). Its template
-is included inside a <section> with the panel's heading. The first two panels read this month's live
-settlement statement (`ledger.settlement.service.build`): the same figures the statement and its reports show.
+is included inside a <section> with the panel's heading. The first two panels show this month's live settlement
+statement's figures and open items, read by the functions the statement is built from
+(`ledger.settlement.service.agreement_figures`, its open items' providers): the same figures it and its reports show.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import g
 from sqlalchemy.orm import Session
 
 from ledger.auth import Principal
@@ -30,26 +30,17 @@ class Panel:
     wide: bool = False  # spans the whole row (a table with many figures)
 
 
-def _current_statement(session: Session) -> dict:
-    """This month's live settlement statement (computed once per dashboard, shared by two panels)."""
-    from ledger.settlement import service as settlement
-
-    cache = g.setdefault("dashboard_statements", {})
-    period = period_of(today())
-    if period not in cache:
-        cache[period] = settlement.build(session, period)
-    return cache[period]
-
-
 def _money(value, currency: str) -> Money:
     return Money(Decimal(value or 0), currency)
 
 
 def agreements_figures(session: Session, principal: Principal) -> Panel:
     """Per agreement, this month: accrued (with adjustments), invoiced, paid, and what is outstanding."""
-    statement = _current_statement(session)
+    from ledger.settlement import service as settlement
+
+    period = period_of(today())
     rows = []
-    for line in statement["agreements"]:
+    for line in settlement.agreement_figures(session, [period]):
         cur = line["currency"]
         rows.append({
             "id": line["agreement_id"], "reference": line.get("reference") or f"agreement {line['agreement_id']}",
@@ -58,20 +49,26 @@ def agreements_figures(session: Session, principal: Principal) -> Panel:
             "invoiced": _money(line.get("invoiced"), cur), "paid": _money(line["paid"], cur),
             "outstanding": _money(line["closing"], cur),
         })
-    return Panel(f"Agreements in {statement['period']}: accrued, invoiced, paid, outstanding",
-                 "dashboard/agreements.html", {"rows": rows, "period": statement["period"]}, wide=True)
+    return Panel(f"Agreements in {period}: accrued, invoiced, paid, outstanding",
+                 "dashboard/agreements.html", {"rows": rows, "period": period}, wide=True)
 
 
 def open_items(session: Session, principal: Principal) -> Panel:
     """This month's open items: invoices to decide, matches to review, transfers unmatched, invoices
     overdue, EU claims past a deadline; each with a link to where it is dealt with."""
     from ledger.invoices import queries as invoices
+    from ledger.invoices.queries import overdue_open_items
     from ledger.invoices.service import OPEN_STATUSES
     from ledger.recognition.service import overdue_items
     from ledger.reconciliation import queries as reconciliation
+    from ledger.reconciliation.service import proposed_open_items
+    from ledger.settlement.service import disputed_open_items
 
-    statement = _current_statement(session)
-    items = statement["open_items"]
+    # The statement's own open items, those this panel counts: not the whole statement, whose list of every
+    # unmatched transfer (counted here by `unmatched_count`) took half a minute at a million of them.
+    period = period_of(today())
+    items = {kind: found for provider in (proposed_open_items, overdue_open_items, disputed_open_items)
+             for kind, found in provider(session, period, None, None).items()}
     counts = invoices.count_by_status(session, OPEN_STATUSES)
     claims_overdue = {item.claim_id for item in overdue_items(session, today())}
     lines = [
@@ -87,7 +84,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
         ("EU claims past a decision or payment deadline", len(claims_overdue), "web_claims.index",
          {"overdue": "yes"}),
     ]
-    return Panel(f"Open items in {statement['period']}", "dashboard/open_items.html",
+    return Panel(f"Open items in {period}", "dashboard/open_items.html",
                  {"lines": [{"label": label, "count": count, "endpoint": endpoint, "args": args}
                             for label, count, endpoint, args in lines],
                   "unmatched_definition": reconciliation.UNMATCHED_DEFINITION})

@@ -5,6 +5,7 @@ from datetime import date
 from ledger.journal import service
 from ledger.journal.rules import AccountKey, EntryDraft, credit, debit
 from ledger.money import Money
+from ledger.timeutil import period_of, today
 
 
 def post_accrual(session, amount="1234.50", currency="GBP", day=date(2026, 3, 4), source_id="1") -> int:
@@ -66,6 +67,24 @@ def test_dashboard_shows_balances_by_purpose_and_each_agreements_figures(officer
     assert "returns costs" in html and "1,234.50&nbsp;GBP" in html and "−1,234.50&nbsp;GBP" in html
     assert "Not available yet" not in html and "Open items in" in html
     assert "agreement 7" in html, "an agreement with postings shows even before its details are known"
+
+
+def test_the_dashboard_counts_open_items_without_listing_every_unmatched_transfer(officer_browser, session, parties,
+                                                                                   monkeypatch):
+    """The month's statement lists each unmatched transfer (a million took the dashboard half a minute); the
+    dashboard shows their number, which it counts, and the statement's other figures."""
+    from ledger.statements import settlement_provider
+
+    def listing(*_args):
+        raise AssertionError("the dashboard built the list of unmatched transfers")
+
+    monkeypatch.setattr(settlement_provider, "unreconciled_open_items", listing)
+    post_accrual(session, day=today())
+    response = officer_browser.get("/")
+    html = response.get_data(as_text=True)
+    month = period_of(today())
+    assert response.status_code == 200 and f"Agreements in {month}" in html and f"Open items in {month}" in html
+    assert "Unmatched transfers</a>: <strong>0</strong>" in html and "agreement 7" in html
 
 
 def test_journal_entry_page_shows_debits_and_credits(officer_browser, session, parties):
