@@ -161,10 +161,12 @@ def _finish_request(response: Response) -> Response:
             db.commit()
         except Exception as error:  # a failed commit must not answer as if it had succeeded
             db.rollback()
+            _keep_the_cookie_as_it_came()
             response = _commit_failure(error)
     elif response.status_code >= 400:
         db.rollback()
         if changes:
+            _keep_the_cookie_as_it_came()
             idempotency.store_failure(response)
     else:
         db.rollback()  # reads end their transaction without writing
@@ -173,6 +175,20 @@ def _finish_request(response: Response) -> Response:
     observe(response)
     _log_request(response)
     return response
+
+
+def _keep_the_cookie_as_it_came() -> None:
+    """A change that rolls back changes nothing, the session cookie included: a sign-in whose commit failed used to
+    answer its error with the cookie that opened the session, its audit record rolled back. What the view put in
+    the session is replaced by what the request's cookie holds, and marked unchanged, so Flask (which saves the
+    session after this) sends no new cookie."""
+    from flask import session
+
+    if session.modified:
+        came = current_app.session_interface.open_session(current_app, request) or {}
+        session.clear()
+        session.update(came)
+        session.modified = False
 
 
 def _add_security_headers(response: Response) -> None:

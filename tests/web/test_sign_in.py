@@ -162,3 +162,23 @@ def test_one_address_is_slowed_down_across_accounts(browser, app, monkeypatch):
     assert "Too many requests" in refused.get_data(as_text=True)
     assert browser.get("/login").status_code == 200, "reading the form is not limited"
     limiter.reset()
+
+
+def test_a_sign_in_whose_commit_fails_signs_nobody_in(browser, person, monkeypatch):
+    """Its audit record and the reset failure count are rolled back with the failed commit: the cookie that would
+    open the session must not go out with the error page either."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ledger import db
+
+    person("officer@test.example")
+
+    def failing():
+        raise IntegrityError("COMMIT", {}, Exception("a conflicting write"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "commit", failing)
+        response = browser.sign_in("officer@test.example")
+    assert response.status_code == 409
+    assert browser.get("/").status_code == 303, "not signed in: the dashboard sends to the sign-in page"
+    assert browser.sign_in("officer@test.example").status_code == 303  # and the next try goes through
