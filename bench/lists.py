@@ -83,6 +83,11 @@ def fill(url: str, rows: int) -> dict:
             "prev_hash, hash) SELECT :seq + g.x, '2026-12-06T12:00:00+00:00', 'token:1', "
             "CASE WHEN g.x % 10 = 0 THEN 'party.update' ELSE 'returnee.create' END, 'returnee', "
             "CAST(g.x AS VARCHAR(20)), 'bench', '', 'x', 'y' FROM " + series), {"seq": seq, "n": rows})
+        # The audit chain's head after the cloned records, so a write over this database (a sign-in) appends
+        # after them instead of conflicting with one (the clones' hashes do not verify: a bench's database).
+        conn.execute(text("DELETE FROM chain_heads WHERE name = 'audit'"))
+        conn.execute(text("INSERT INTO chain_heads (name, seq, hash) VALUES ('audit', :last, 'y')"),
+                     {"last": seq + rows})
     with engine.connect() as conn:  # fresh statistics for the planner
         conn.execute(text("ANALYZE"))
         conn.commit()
