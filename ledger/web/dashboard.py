@@ -57,7 +57,6 @@ def open_items(session: Session, principal: Principal) -> Panel:
     """This month's open items: invoices to decide, matches to review, transfers unmatched, invoices
     overdue, EU claims past a deadline; each with a link to where it is dealt with."""
     from ledger.invoices import queries as invoices
-    from ledger.invoices.queries import overdue_open_items
     from ledger.invoices.service import OPEN_STATUSES
     from ledger.recognition.service import overdue_items
     from ledger.reconciliation import queries as reconciliation
@@ -67,7 +66,7 @@ def open_items(session: Session, principal: Principal) -> Panel:
     # The statement's own open items, those this panel counts: not the whole statement, whose list of every
     # unmatched transfer (counted here by `unmatched_count`) took half a minute at a million of them.
     period = period_of(today())
-    items = {kind: found for provider in (proposed_open_items, overdue_open_items, disputed_open_items)
+    items = {kind: found for provider in (proposed_open_items, invoices.overdue_open_items, disputed_open_items)
              for kind, found in provider(session, period, None, None).items()}
     counts = invoices.count_by_status(session, OPEN_STATUSES)
     claims_overdue = {item.claim_id for item in overdue_items(session, today())}

@@ -1,6 +1,7 @@
-"""The entries list narrowed to a partner's accounts, or to one account, read from those accounts' postings under a
-horizon (`journal.queries._entry_query_by_postings`): over random journals, every page size and every cursor gives
-the entries the partner (or the account) has, each once, in id order."""
+"""The entries list narrowed to a partner's accounts, or to one account, read from those accounts' postings
+(`journal.queries._entry_query_by_postings`: a LATERAL per account on PostgreSQL, a horizon on SQLite): over random
+journals, every page size and every cursor gives the entries the partner (or the account) has, each once, in id
+order."""
 
 from datetime import date, timedelta
 
