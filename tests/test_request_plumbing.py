@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import threading
 import time
+import uuid
+from decimal import Decimal
 
 import marshmallow as ma
 import pytest
@@ -225,3 +229,24 @@ def test_security_headers_are_added_as_setdefault_added_them(own):
     for name, value in SECURITY_HEADERS.items():
         theirs.headers.setdefault(name, value)
     assert list(ours.headers) == list(theirs.headers)
+
+
+@pytest.mark.parametrize("value", [
+    {"b": [1, None, True], "a": {"z": "2026-03", "y": "é ✓ \u2028"}, "amount": {"amount": "20000.00"}},
+    {"on": datetime.date(2026, 3, 31), "at": datetime.datetime(2026, 3, 31, 12, 5)},
+    {"money": Decimal("1.10"), "id": uuid.UUID(int=7)},
+    {"big": 2**70},  # orjson refuses it: the standard library writes it
+    {1: "a key that is not text"},  # the same
+    [{"b": 1, "a": 2}] * 3,
+])
+def test_answers_are_the_json_flasks_own_provider_wrote(app, value):
+    """orjson writes the answer: the same value to a JSON reader as Flask's encoder gave (keys sorted, dates as
+    HTTP dates, decimals as text), and the same headers."""
+    from flask.json.provider import DefaultJSONProvider
+
+    with app.test_request_context():
+        ours, theirs = app.json.response(value), DefaultJSONProvider(app).response(value)
+    assert json.loads(ours.get_data()) == json.loads(theirs.get_data())
+    assert list(json.loads(ours.get_data())) == list(json.loads(theirs.get_data()))  # the order of the keys too
+    assert ours.get_data().endswith(b"\n") and ours.mimetype == theirs.mimetype == "application/json"
+
