@@ -250,3 +250,19 @@ def test_answers_are_the_json_flasks_own_provider_wrote(app, value):
     assert list(json.loads(ours.get_data())) == list(json.loads(theirs.get_data()))  # the order of the keys too
     assert ours.get_data().endswith(b"\n") and ours.mimetype == theirs.mimetype == "application/json"
 
+
+def test_a_request_without_the_session_cookie_gets_flasks_empty_session_without_a_signer(app, monkeypatch):
+    """The signer is built only for a request that sent the cookie; with it, the session is the one Flask reads."""
+    from flask import request
+    from flask.sessions import SecureCookieSessionInterface
+
+    interface = app.session_interface
+    with app.test_request_context("/api/v1/parties"):
+        with monkeypatch.context() as patched:
+            patched.setattr(type(interface), "get_signing_serializer", lambda *_: pytest.fail("built a signer"))
+            empty = interface.open_session(app, request)
+        assert empty == {} and not empty.modified and isinstance(empty, interface.session_class)
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"person": 7})
+    with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
+        assert interface.open_session(app, request) == {"person": 7}
+        assert SecureCookieSessionInterface().open_session(app, request) == {"person": 7}
