@@ -405,6 +405,27 @@ class Busy:
         }
 
 
+class _CPUMeter:
+    """The CPU seconds per request, from its creation on, of the gunicorn workers, of the PostgreSQL server on this
+    machine (none for SQLite) and of this process (the load generator): on a small host the three share its CPUs,
+    so the throughput ratio is the ratio of their sums, not of the workers' alone."""
+
+    def __init__(self, server: stack.Gunicorn, url: str) -> None:
+        self.server, self.url = server, url
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        now = {"workers": self.server.cpu_seconds(), "generator": time.process_time()}
+        database = stack.database_cpu_seconds(self.url)
+        if database is not None:
+            now["database"] = database
+        return now
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        now = self._now()
+        return {part: (now[part] - self.start[part]) / max(1, requests) for part in now}
+
+
 def _earliest_open_period(url: str) -> str:
     """Months close in order: the earliest month with postings that is not closed yet."""
     from sqlalchemy import text
@@ -547,17 +568,17 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
     books = Busy(database_url, busy, entries) if busy and not only_paced else None
     with stack.running(database_url, workers=workers) as server:
         counted: list[int] = []
-        cpu = server.cpu_seconds()
+        meter = _CPUMeter(server, database_url)
         ceiling = health_ceiling(server.port, users, health_seconds, counted)
-        health_cpu = (server.cpu_seconds() - cpu) / max(1, counted[0])
+        health_cpu = meter.per_request(counted[0])
         results = Results()
         agreements = prepare(server.port, seeded, results) if books or only_paced else None  # before the writers
         results.spare_codes = _spare_codes(database_url)
-        cpu = server.cpu_seconds()
+        meter = _CPUMeter(server, database_url)
         if not only_paced:
             results, skipped = scenario(server.port, seeded, users, duration, agreements=agreements,
                                         results=results, spare_codes=results.spare_codes, books=books)
-        mix_cpu = (server.cpu_seconds() - cpu) / max(1, results.count()) if not only_paced else 0.0
+        mix_cpu = meter.per_request(results.count()) if not only_paced else {"workers": 0.0}
         busy_figures = books.figures(results, results.clock) if books else None
         busy_checks.update(books.checks("saturated run") if books else {})
         if paced or rate:
@@ -602,8 +623,10 @@ def run(database_url: str, duration: float, users: int, workers: int, health_sec
         "only_paced": only_paced, "seconds": results.elapsed, "requests": len(everything), "throughput": throughput,
         **percentiles(everything),
         "health_ceiling": ceiling, "ratio": throughput / ceiling if ceiling else 0.0,
-        "cpu_ms_health": health_cpu * 1000, "cpu_ms_request": mix_cpu * 1000,
-        "cpu_ratio": health_cpu / mix_cpu if mix_cpu else 0.0,
+        "cpu_ms_health": health_cpu["workers"] * 1000, "cpu_ms_request": mix_cpu["workers"] * 1000,
+        "cpu_ratio": health_cpu["workers"] / mix_cpu["workers"] if mix_cpu["workers"] else 0.0,
+        "cpu_ms": {"health": {k: v * 1000 for k, v in health_cpu.items()},
+                   "mix": {k: v * 1000 for k, v in mix_cpu.items()}},
         "per_step": {name: {"n": len(v), **percentiles(v), "statuses": dict(results.statuses[name])}
                      for name, v in sorted(results.samples.items())},
         "paced": paced_figures, "busy": busy_figures, "load_average": os.getloadavg(),
@@ -677,6 +700,12 @@ def _saturated(figures: dict) -> None:
     print(f"  workers' CPU per request: health {figures['cpu_ms_health']:.2f} ms, "
           f"the mix {figures['cpu_ms_request']:.2f} "
           f"ms (CPU ratio health/mix {figures['cpu_ratio']:.2f})")
+    health, mix = figures["cpu_ms"]["health"], figures["cpu_ms"]["mix"]
+    parts = [part for part in ("workers", "database", "generator") if part in mix]
+    print("  all CPU per request, ms (" + " + ".join(parts) + "): health "
+          + " + ".join(f"{health[p]:.2f}" for p in parts) + f" = {sum(health[p] for p in parts):.2f}, the mix "
+          + " + ".join(f"{mix[p]:.2f}" for p in parts) + f" = {sum(mix[p] for p in parts):.2f} "
+          f"(ratio {sum(health[p] for p in parts) / max(1e-9, sum(mix[p] for p in parts)):.2f})")
     _details("saturated run", figures)
 
 

@@ -154,16 +154,7 @@ class Gunicorn:
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the workers have used so far, from /proc: what the service spends, unlike
         wall-clock figures unmoved by whatever else runs on the machine."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in self.worker_pids():
-            try:
-                with open(f"/proc/{pid}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-        return total / ticks
+        return sum(_cpu_ticks(pid) for pid in self.worker_pids()) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -173,6 +164,36 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def _cpu_ticks(pid: int, children: bool = False) -> int:
+    """utime + stime of a process (fields 14 and 15 of proc(5)), with `children` also those of its children that
+    have ended (16 and 17); 0 for a process that has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(f) for f in fields[11:15 if children else 13])
+
+
+def database_cpu_seconds(url: str) -> float | None:
+    """CPU time the PostgreSQL server on this machine has used so far: every `postgres` process (the backends
+    serving the workers among them) and the backends that have ended (counted in their parent's). None for SQLite,
+    whose work is the workers' own, and for a server elsewhere."""
+    if not url.startswith("postgresql") or not any(h in url for h in ("@127.0.0.1", "@localhost")):
+        return None
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/comm") as handle:
+                    if handle.read().strip() != "postgres":
+                        continue
+            except OSError:
+                continue
+            ticks += _cpu_ticks(int(entry.name), children=True)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
