@@ -170,7 +170,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if immediate and role is not LockRole.SHORT:
             sqlite_busy.hold_marker(info, marker)
         # The busy timeout belongs to the connection, not the transaction: set only when it changes.
-        wait = _lock_wait(info, marker, short=role is LockRole.SHORT, immediate=immediate)
+        wait = _lock_wait(info, marker, role, immediate=immediate)
         if info.get("ledger_busy_timeout", LONG_LOCK_WAIT_MS) != wait:
             connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
             info["ledger_busy_timeout"] = wait
@@ -193,10 +193,10 @@ def _configure_sqlite(engine: Engine) -> None:
         sqlite_busy.close_marker(record.info)
 
 
-def _lock_wait(info: dict, marker: str | None, *, short: bool, immediate: bool) -> int:
+def _lock_wait(info: dict, marker: str | None, role: LockRole, *, immediate: bool) -> int:
     """The busy timeout of the transaction about to begin on the connection of `info`: an API write's is cut short
     while a long writer is at work (`ledger.sqlite_busy`)."""
-    if not short:
+    if role is not LockRole.SHORT:
         return LONG_LOCK_WAIT_MS
     if immediate and sqlite_busy.long_writer_at_work(info, marker):
         if sqlite_busy.long_writer_holds_lock(info, marker):
