@@ -195,9 +195,12 @@ def _keep_the_cookie_as_it_came() -> None:
     """A change that rolls back changes nothing, the session cookie included: a sign-in whose commit failed used to
     answer its error with the cookie that opened the session, its audit record rolled back. What the view put in
     the session is replaced by what the request's cookie holds, and marked unchanged, so Flask (which saves the
-    session after this) sends no new cookie."""
+    session after this) sends no new cookie. The API is left alone: it knows only bearer tokens, nothing in it
+    writes the session, and reading the session marks the answer `Vary: Cookie`."""
     from flask import session
 
+    if request.path.startswith("/api/"):
+        return
     if session.modified:
         came = current_app.session_interface.open_session(current_app, request) or {}
         session.clear()

@@ -266,3 +266,12 @@ def test_a_request_without_the_session_cookie_gets_flasks_empty_session_without_
     with app.test_request_context("/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}):
         assert interface.open_session(app, request) == {"person": 7}
         assert SecureCookieSessionInterface().open_session(app, request) == {"person": 7}
+
+
+def test_an_api_change_refused_or_answered_does_not_vary_by_cookie(api, admin):
+    """The API knows only bearer tokens: its answers, a refused change's included, do not depend on a cookie."""
+    refused = api.post("/api/v1/parties", json={}, token=admin)
+    created = api.post("/api/v1/parties", json={"code": "IT", "name": "Italy"}, token=admin)
+    unknown = api.post("/api/v1/parties", json={}, token="rl_not-a-token")
+    assert (refused.status_code, created.status_code, unknown.status_code) == (422, 201, 401)
+    assert [r.headers.get("Vary") for r in (refused, created, unknown)] == [None, None, None]
