@@ -85,10 +85,10 @@ class JSONProvider(DefaultJSONProvider):
     bodies with orjson.
 
     Encoding the answer was about a twentieth of an API request's CPU with the standard library's encoder (a page
-    of 50 entries: 218 µs); orjson writes the same JSON (keys sorted, compact) in a tenth of that, as UTF-8
-    rather than with ASCII escapes (the same text to any JSON reader). Dates and
-    datetimes still go through Flask's `default`, as before; anything orjson refuses (an integer beyond 64 bits, a
-    key that is not a string) is written by the standard library as before. Indented output (debug) stays there."""
+    of 50 entries: 218 µs); orjson writes the same JSON (keys sorted, compact) in a tenth of that, as UTF-8 rather
+    than with ASCII escapes (the same text to any JSON reader). Dates and datetimes still go through Flask's
+    `default`, as before; anything orjson refuses (an integer beyond 64 bits, a key that is not a string) is written
+    by the standard library as before, and so is indented output (debug)."""
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if self.compact is False or (self.compact is None and self._app.debug):
