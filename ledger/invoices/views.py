@@ -64,6 +64,11 @@ def _parse_error(error: InvoiceParseError) -> Problem:
     return Unprocessable(error.message, code=error.code, errors={field: [error.message]})
 
 
+#: One instance for every request: a marshmallow 4 schema keeps nothing between loads, and building one copies each of
+#: its fields (and, on first use, its nested schemas'): some 50 µs per invoice submitted.
+_INVOICE_BODY = InvoiceCreateSchema()
+
+
 def _read_invoice():
     """(ParsedInvoice, the original document or None) from a JSON or UBL body."""
     data = request.get_data(cache=True)  # read no further than one byte past the limit (set above)
@@ -81,7 +86,7 @@ def _read_invoice():
     if not isinstance(payload, dict):
         raise Problem("the body is not a JSON object", status=400, code="invalid_json")
     try:
-        data = InvoiceCreateSchema().load(payload)
+        data = _INVOICE_BODY.load(payload)
     except ValidationError as error:
         errors = flatten_messages(error.messages)
         first = next(iter(errors.items()))
